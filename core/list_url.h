@@ -1,0 +1,36 @@
+/*
+** Request URLs of the three list calls: Cluster.ListBackups,
+** Backup.List (by folder) and Cluster.List.  Ids, tokens and filters are
+** percent-encoded (RFC 3986 unreserved characters stay as they are).
+*/
+#ifndef LIST_URL_H
+#define LIST_URL_H
+
+#include "engines.h"
+
+typedef enum list_kind {
+  LIST_CLUSTER_BACKUPS,   /* GET {prefix}/clusters/{id}/backups */
+  LIST_FOLDER_BACKUPS,    /* GET {prefix}/backups?folderId={id} */
+  LIST_CLUSTERS           /* GET {prefix}/clusters?folderId={id} */
+} list_kind;
+
+typedef struct list_target {
+  const char *endpoint;        /* normalised by endpoint_normalize() */
+  const engine_info *engine;
+  list_kind kind;
+  const char *id;              /* cluster id or folder id */
+  const char *filter;          /* LIST_CLUSTERS only; NULL or "" for none */
+} list_target;
+
+/*
+** The URL for one page: pageSize is always sent (0..1000, clamped), and
+** pageToken only when `page_token` is non-empty.  malloc'd; NULL when out
+** of memory.
+*/
+char *list_url_build(const list_target *t, long page_size,
+                     const char *page_token);
+
+/* The JSON array field holding the items of a `kind` response. */
+const char *list_items_field(list_kind kind);
+
+#endif /* LIST_URL_H */

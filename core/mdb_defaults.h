@@ -1,0 +1,23 @@
+/*
+** Compile-time defaults shared by the core and the Lua binding.  Every
+** one of them can be changed per client; none is process-wide state.
+*/
+#ifndef MDB_DEFAULTS_H
+#define MDB_DEFAULTS_H
+
+#define MDB_VERSION                "0.1.0"
+#define MDB_DEFAULT_ENDPOINT       "https://mdb.api.cloud.yandex.net"
+#define MDB_DEFAULT_PAGE_SIZE      1000
+#define MDB_MAX_PAGE_SIZE          1000   /* the API rejects larger pages */
+#define MDB_SERVER_PAGE_SIZE       100    /* what the API uses for pageSize 0 */
+#define MDB_DEFAULT_RETRIES        5
+#define MDB_MAX_RETRIES            100
+#define MDB_DEFAULT_TIMEOUT_MS     30000L
+#define MDB_DEFAULT_CONNECT_MS     10000L
+#define MDB_DEFAULT_MAX_BODY       (64L * 1024 * 1024)
+#define MDB_DEFAULT_BACKOFF_MS     200L
+#define MDB_DEFAULT_BACKOFF_MAX_MS 30000L
+#define MDB_MAX_ID_LEN             50     /* clusterId / folderId limit */
+#define MDB_MAX_FILTER_LEN         1000
+
+#endif /* MDB_DEFAULTS_H */

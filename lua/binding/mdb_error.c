@@ -1,0 +1,193 @@
+/*
+** `mdb.error` objects: plain tables with kind, message, status, code,
+** request_id, url, argument and attempts, and a metatable whose
+** __tostring renders one line.  Tables rather than userdata so scripts can
+** read every field and pcall handlers can inspect them with no API.
+*/
+#include "mdb_binding.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const grpc_names[] = {
+  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+  "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+  "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+
+/*
+** Push `msg` made fit for one line of a terminal: control bytes become
+** spaces, `secret` (when given) is replaced, and the length is capped so a
+** huge HTML error page does not flood a log.
+*/
+static void push_clean(lua_State *L, const char *msg, const char *secret)
+{
+  luaL_Buffer b;
+  size_t slen = secret && *secret ? strlen(secret) : 0;
+  size_t n = 0;
+  luaL_buffinit(L, &b);
+  for (const char *p = msg; *p && n < 400; ) {
+    if (slen && strncmp(p, secret, slen) == 0) {
+      luaL_addstring(&b, "[REDACTED]");
+      p += slen;
+      n += 10;
+      continue;
+    }
+    unsigned char c = (unsigned char)*p++;
+    luaL_addchar(&b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+    n++;
+  }
+  if (strlen(msg) > 400 || n >= 400)
+    luaL_addstring(&b, "...");
+  luaL_pushresult(&b);
+}
+
+void mdb_error_push(lua_State *L, const mdb_error_fields *f)
+{
+  lua_createtable(L, 0, 8);
+  lua_pushstring(L, mdb_error_kind_name(f->kind));
+  lua_setfield(L, -2, "kind");
+  push_clean(L, f->message ? f->message : "", f->redact);
+  lua_setfield(L, -2, "message");
+  if (f->status > 0) {
+    lua_pushinteger(L, f->status);
+    lua_setfield(L, -2, "status");
+  }
+  if (f->code >= 0) {
+    lua_pushinteger(L, f->code);
+    lua_setfield(L, -2, "code");
+  }
+  if (f->request_id && *f->request_id) {
+    push_clean(L, f->request_id, f->redact);
+    lua_setfield(L, -2, "request_id");
+  }
+  if (f->url && *f->url) {
+    lua_pushstring(L, f->url);
+    lua_setfield(L, -2, "url");
+  }
+  if (f->argument) {
+    lua_pushstring(L, f->argument);
+    lua_setfield(L, -2, "argument");
+  }
+  if (f->attempts > 0) {
+    lua_pushinteger(L, f->attempts);
+    lua_setfield(L, -2, "attempts");
+  }
+  luaL_setmetatable(L, MDB_ERROR_MT);
+}
+
+int mdb_error_raise(lua_State *L, const mdb_error_fields *f)
+{
+  mdb_error_push(L, f);
+  return lua_error(L);
+}
+
+int mdb_error_argument(lua_State *L, const char *arg, const char *fmt, ...)
+{
+  char detail[256], msg[320];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  snprintf(msg, sizeof msg, "bad argument '%s': %s", arg, detail);
+  mdb_error_fields f = {.kind = MDB_ERR_ARGUMENT, .message = msg,
+                        .code = -1, .argument = arg};
+  return mdb_error_raise(L, &f);
+}
+
+int mdb_error_is(lua_State *L, int idx)
+{
+  if (!lua_getmetatable(L, idx))
+    return 0;
+  luaL_getmetatable(L, MDB_ERROR_MT);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
+/* Field `k` of the table at 1 as a string, or NULL; leaves it on the stack. */
+static const char *field_str(lua_State *L, const char *k)
+{
+  lua_getfield(L, 1, k);
+  return lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+}
+
+static lua_Integer field_int(lua_State *L, const char *k)
+{
+  lua_getfield(L, 1, k);
+  lua_Integer v = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+  lua_pop(L, 1);
+  return v;
+}
+
+/*
+** "http error: Cluster c1 not found (HTTP 404 NOT_FOUND, request id r-1,
+** 1 attempt, GET http://...)".  Built only from the table's own fields,
+** none of which ever holds a token.
+*/
+static int error_tostring(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int top = lua_gettop(L);
+  const char *kind = field_str(L, "kind");
+  const char *message = field_str(L, "message");
+  const char *rid = field_str(L, "request_id");
+  const char *url = field_str(L, "url");
+  lua_Integer status = field_int(L, "status");
+  lua_Integer code = field_int(L, "code");
+  lua_Integer attempts = field_int(L, "attempts");
+
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  if (kind && strcmp(kind, "argument") != 0) {
+    luaL_addstring(&b, kind);
+    luaL_addstring(&b, " error: ");
+  }
+  luaL_addstring(&b, message ? message : "unknown error");
+  char part[96];
+  const char *sep = " (";
+  if (status > 0) {
+    snprintf(part, sizeof part, "%sHTTP %lld", sep, (long long)status);
+    luaL_addstring(&b, part);
+    sep = ", ";
+    if (code >= 0 && code < (lua_Integer)(sizeof grpc_names /
+                                          sizeof grpc_names[0])) {
+      luaL_addchar(&b, ' ');
+      luaL_addstring(&b, grpc_names[code]);
+    }
+  }
+  if (rid) {
+    luaL_addstring(&b, sep);
+    luaL_addstring(&b, "request id ");
+    luaL_addstring(&b, rid);
+    sep = ", ";
+  }
+  if (attempts > 0) {
+    snprintf(part, sizeof part, "%s%lld attempt%s", sep, (long long)attempts,
+             attempts == 1 ? "" : "s");
+    luaL_addstring(&b, part);
+    sep = ", ";
+  }
+  if (url) {
+    luaL_addstring(&b, sep);
+    luaL_addstring(&b, "GET ");
+    luaL_addstring(&b, url);
+    sep = ", ";
+  }
+  if (sep[0] == ',')
+    luaL_addchar(&b, ')');
+  luaL_pushresult(&b);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+  return 1;
+}
+
+void mdb_error_register(lua_State *L)
+{
+  luaL_newmetatable(L, MDB_ERROR_MT);
+  lua_pushcfunction(L, error_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}

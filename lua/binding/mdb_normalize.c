@@ -1,0 +1,134 @@
+/*
+** Turning a decoded API object into what scripts get: int64 fields sent
+** as JSON strings become Lua integers, RFC 3339 timestamps gain a
+** Unix-seconds twin, and the engine is recorded.  Every other field passes
+** through untouched.  A value that does not fit is an error naming the
+** field, never a silent 0 or nil.
+*/
+#include "mdb_binding.h"
+
+#include "rfc3339.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Strict int64: optional '-', 1 to 19 digits, nothing else, no overflow. */
+static int parse_int64(const char *s, size_t len, long long *out)
+{
+  size_t i = s[0] == '-' ? 1 : 0;
+  if (len == i || len - i > 19)
+    return -1;
+  for (size_t j = i; j < len; j++)
+    if (s[j] < '0' || s[j] > '9')
+      return -1;
+  errno = 0;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (errno != 0 || (size_t)(end - s) != len)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* The id of the object at `obj`, for messages ("?" when it has none). */
+static const char *object_id(lua_State *L, int obj)
+{
+  lua_getfield(L, obj, "id");
+  const char *id = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+  lua_pop(L, 1);   /* still anchored by the object */
+  return id;
+}
+
+static const char *int64_field(lua_State *L, int obj, const char *field,
+                               char *err, size_t errlen)
+{
+  int t = lua_getfield(L, obj, field);
+  if (t == LUA_TSTRING) {
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    long long v;
+    if (parse_int64(s, len, &v) != 0) {
+      snprintf(err, errlen, "%s: field '%s' is not an int64 string: \"%.40s\"",
+               object_id(L, obj), field, s);
+      lua_pop(L, 1);
+      return err;
+    }
+    lua_pop(L, 1);
+    lua_pushinteger(L, (lua_Integer)v);
+    lua_setfield(L, obj, field);
+  } else if (t == LUA_TNUMBER) {
+    int isint;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    lua_pop(L, 1);
+    if (!isint) {
+      snprintf(err, errlen, "%s: field '%s' is not an integer",
+               object_id(L, obj), field);
+      return err;
+    }
+    lua_pushinteger(L, v);
+    lua_setfield(L, obj, field);
+  } else if (t == LUA_TNIL || t == LUA_TLIGHTUSERDATA) {
+    lua_pop(L, 1);   /* absent (proto3 omits zero) or JSON null */
+  } else {
+    snprintf(err, errlen, "%s: field '%s' is a %s, not an int64 string",
+             object_id(L, obj), field, luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return err;
+  }
+  return NULL;
+}
+
+static const char *time_field(lua_State *L, int obj, const char *field,
+                              const char *as, char *err, size_t errlen)
+{
+  int t = lua_getfield(L, obj, field);
+  if (t == LUA_TNIL || t == LUA_TLIGHTUSERDATA) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  size_t len = 0;
+  const char *s = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+  rfc3339_time tm;
+  if (s == NULL || rfc3339_parse(s, len, &tm) != 0) {
+    snprintf(err, errlen, "%s: field '%s' is not an RFC 3339 timestamp: "
+             "\"%.40s\"", object_id(L, obj), field,
+             s ? s : luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return err;
+  }
+  lua_pop(L, 1);
+  lua_pushnumber(L, rfc3339_to_double(tm));
+  lua_setfield(L, obj, as);
+  return NULL;
+}
+
+const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
+                                 char *err, size_t errlen)
+{
+  int obj = lua_gettop(L);
+  const char *e;
+  for (const char *const *f = engine->int64_fields; *f; f++)
+    if ((e = int64_field(L, obj, *f, err, errlen)) != NULL)
+      return e;
+  if ((e = time_field(L, obj, "createdAt", "created", err, errlen)) != NULL ||
+      (e = time_field(L, obj, "startedAt", "started", err, errlen)) != NULL)
+    return e;
+  lua_pushstring(L, engine->name);
+  lua_setfield(L, obj, "engine");
+  return NULL;
+}
+
+const char *mdb_normalize_cluster(lua_State *L, const engine_info *engine,
+                                  char *err, size_t errlen)
+{
+  int obj = lua_gettop(L);
+  const char *e = time_field(L, obj, "createdAt", "created", err, errlen);
+  if (e != NULL)
+    return e;
+  lua_pushstring(L, engine->name);
+  lua_setfield(L, obj, "engine");
+  return NULL;
+}

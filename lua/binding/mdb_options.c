@@ -1,0 +1,108 @@
+/*
+** Reading option tables the way loslib's getfield does: absent means the
+** default, a wrong type or an out-of-range value is an argument error
+** naming the field, and an unknown key is an error too, because a typo
+** such as `page_szie` silently ignored would be a wrong answer.
+*/
+#include "mdb_binding.h"
+
+#include <string.h>
+
+void mdb_opt_check_keys(lua_State *L, int idx, const char *const allowed[])
+{
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      mdb_error_argument(L, "options", "keys must be option names "
+                         "(e.g. {engine = \"mongodb\"}), found a %s key",
+                         luaL_typename(L, -1));
+    const char *k = lua_tostring(L, -1);
+    int ok = 0;
+    for (const char *const *a = allowed; *a; a++)
+      if (strcmp(*a, k) == 0)
+        ok = 1;
+    if (!ok) {
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (const char *const *a = allowed; *a; a++) {
+        luaL_addstring(&b, a == allowed ? "" : ", ");
+        luaL_addstring(&b, *a);
+      }
+      luaL_pushresult(&b);
+      mdb_error_argument(L, k, "unknown option (known: %s)",
+                         lua_tostring(L, -1));
+    }
+  }
+}
+
+int mdb_opt_string(lua_State *L, int idx, const char *field,
+                   size_t maxlen, const char **out)
+{
+  int t = lua_getfield(L, idx, field);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (t != LUA_TSTRING)
+    return mdb_error_argument(L, field, "expected a string, got %s",
+                              luaL_typename(L, -1));
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  if (len == 0)
+    return mdb_error_argument(L, field, "must not be empty");
+  if (maxlen && len > maxlen)
+    return mdb_error_argument(L, field, "must be at most %zu characters, "
+                              "got %zu", maxlen, len);
+  if (strlen(s) != len)
+    return mdb_error_argument(L, field, "must not contain NUL bytes");
+  *out = s;   /* anchored by the options table, which the caller keeps */
+  lua_pop(L, 1);
+  return 1;
+}
+
+int mdb_opt_integer(lua_State *L, int idx, const char *field,
+                    lua_Integer min, lua_Integer max, lua_Integer *out)
+{
+  int t = lua_getfield(L, idx, field);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  int isint = 0;
+  lua_Integer v = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
+  if (!isint)
+    return mdb_error_argument(L, field, "expected an integer between "
+                              "%lld and %lld, got %s", (long long)min,
+                              (long long)max,
+                              t == LUA_TNUMBER ? lua_tostring(L, -1)
+                                               : luaL_typename(L, -1));
+  if (v < min || v > max)
+    return mdb_error_argument(L, field, "expected an integer between "
+                              "%lld and %lld, got %lld", (long long)min,
+                              (long long)max, (long long)v);
+  *out = v;
+  lua_pop(L, 1);
+  return 1;
+}
+
+int mdb_opt_number(lua_State *L, int idx, const char *field,
+                   double min, double max, double *out)
+{
+  int t = lua_getfield(L, idx, field);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (t != LUA_TNUMBER)
+    return mdb_error_argument(L, field, "expected a number of seconds, "
+                              "got %s", luaL_typename(L, -1));
+  double v = lua_tonumber(L, -1);
+  if (!(v >= min && v <= max))   /* also rejects NaN */
+    return mdb_error_argument(L, field, "expected a number between %g "
+                              "and %g, got %g", min, max, v);
+  *out = v;
+  lua_pop(L, 1);
+  return 1;
+}
