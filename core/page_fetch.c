@@ -4,7 +4,6 @@
 
 #include <curl/curl.h>
 #include <stdio.h>
-#include <string.h>
 
 static uint32_t next_random(page_fetcher *f)
 {
@@ -50,6 +49,7 @@ int page_fetch(page_fetcher *f, const char *url, const char *bearer,
   err->status = 0;
   err->attempts = 0;
   err->message[0] = '\0';
+  err->note[0] = '\0';
   for (int retry = 0;; retry++) {
     http_transport_get(f->transport, url, bearer, resp);
     err->attempts++;
@@ -69,11 +69,9 @@ int page_fetch(page_fetcher *f, const char *url, const char *bearer,
     long delay = retry_delay_ms(&f->policy.backoff, retry,
                                 resp->retry_after_s, next_random(f));
     if (delay < 0) {
-      size_t n = strlen(err->message);
-      snprintf(err->message + n, sizeof err->message - n,
-               " (server asked to retry after %ld s, longer than the "
-               "%ld s the client waits at most)", resp->retry_after_s,
-               f->policy.backoff.max_ms / 1000);
+      snprintf(err->note, sizeof err->note, "the server asked to retry "
+               "after %ld s, longer than backoff_max (%ld s)",
+               resp->retry_after_s, f->policy.backoff.max_ms / 1000);
       return -1;
     }
     if (f->on_retry)

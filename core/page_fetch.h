@@ -30,6 +30,7 @@ typedef struct fetch_error {
   long status;              /* last HTTP status, 0 when none */
   int attempts;
   char message[320];
+  char note[160];           /* why retrying stopped early, "" if it didn't */
 } fetch_error;
 
 /* Called before each retry wait (for tracing); may be NULL. */

@@ -58,12 +58,19 @@ static void report(const char *msg)
   fflush(stderr);
 }
 
-/* The hook a SIGINT installs: raise "interrupted!" in Lua code. */
+/*
+** The hook a SIGINT installs: raise "interrupted!" in Lua code, unless
+** the mdb module already turned the interruption into its own error (it
+** clears the flag when it does), so one Ctrl-C gives one error.
+*/
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
-  luaL_error(L, "interrupted!");
+  if (cancel_requested()) {
+    cancel_clear();
+    luaL_error(L, "interrupted!");
+  }
 }
 
 /*

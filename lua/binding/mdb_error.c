@@ -141,7 +141,9 @@ static int error_tostring(lua_State *L)
 
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  if (kind && strcmp(kind, "argument") != 0) {
+  /* "bad argument ..." and "interrupted" say what they are already. */
+  if (kind && strcmp(kind, "argument") != 0 &&
+      strcmp(kind, "interrupted") != 0) {
     luaL_addstring(&b, kind);
     luaL_addstring(&b, " error: ");
   }

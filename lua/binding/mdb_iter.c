@@ -133,8 +133,12 @@ static void read_status_body(lua_State *L, const http_response *r,
   lua_pushlstring(L, r->body, r->len);
   if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
     int body = lua_gettop(L);
-    if (lua_getfield(L, body, "code") == LUA_TNUMBER && lua_isinteger(L, -1))
-      sb->code = (long)lua_tointeger(L, -1);
+    int isint = 0;
+    lua_Integer code = 0;
+    if (lua_getfield(L, body, "code") == LUA_TNUMBER)
+      code = lua_tointegerx(L, -1, &isint);   /* cjson gives floats */
+    if (isint && code >= 0 && code < 1000)
+      sb->code = (long)code;
     lua_pop(L, 1);
     copy_field(L, body, "message", sb->message, sizeof sb->message);
     if (sb->request_id[0] == '\0' &&
@@ -158,15 +162,14 @@ static int iter_fail_fetch(lua_State *L, mdb_iter *it, const mdb_client *c,
     cancel_clear();   /* consumed: this error is the interruption */
   status_body sb;
   read_status_body(L, &it->resp, &sb);
-  char text[700];
-  if (fe->kind == MDB_ERR_HTTP && sb.message[0]) {
-    snprintf(text, sizeof text, "%s", sb.message);
-  } else if (fe->kind == MDB_ERR_HTTP && it->resp.len > 0 && sb.code < 0) {
-    snprintf(text, sizeof text, "%s, with a body that is not a "
-             "google.rpc.Status", fe->message);
-  } else {
-    snprintf(text, sizeof text, "%s", fe->message);
-  }
+  const char *what = fe->message;
+  char text[800];
+  if (fe->kind == MDB_ERR_HTTP && sb.message[0])
+    what = sb.message;
+  snprintf(text, sizeof text, "%s%s%s%s", what,
+           fe->kind == MDB_ERR_HTTP && !sb.message[0] && it->resp.len > 0
+             ? ", with a body that is not a google.rpc.Status" : "",
+           fe->note[0] ? "; " : "", fe->note);
   mdb_error_fields f = {.kind = fe->kind, .message = text,
                         .status = fe->status, .code = sb.code,
                         .request_id = sb.request_id, .url = it->url,

@@ -53,27 +53,17 @@ void buf_puts(struct buf *b, const char *s)
     buf_put(b, s, strlen(s));
 }
 
-void buf_putc(struct buf *b, char c)
-{
-    buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
-}
-
 void buf_put_u64_padded(struct buf *b, uint64_t v, int width)
 {
     char tmp[24];
     int n = 0;
     do {
-        tmp[n++] = (char)('0' + v % 10);
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
     while (n < width && n < (int)sizeof tmp)
-        tmp[n++] = '0';
-    buf_reserve(b, (size_t)n);
-    while (n)
-        b->data[b->len++] = tmp[--n];
-    b->data[b->len] = '\0';
+        tmp[sizeof tmp - 1 - n++] = '0';
+    buf_put(b, tmp + sizeof tmp - n, (size_t)n);
 }
 
 void buf_put_u64(struct buf *b, uint64_t v)
@@ -81,26 +71,40 @@ void buf_put_u64(struct buf *b, uint64_t v)
     buf_put_u64_padded(b, v, 1);
 }
 
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n > 0) {
+        buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }
 
 void buf_put_json_string(struct buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    /* Ids are almost always plain; copy those in one go. */
+    size_t plain = 0;
+    while (s[plain] && s[plain] != '"' && s[plain] != '\\' && (unsigned char)s[plain] >= 0x20)
+        plain++;
+    buf_reserve(b, plain + 2);
+    b->data[b->len++] = '"';
+    memcpy(b->data + b->len, s, plain);
+    b->len += plain;
+    b->data[b->len] = '\0';
+    for (const unsigned char *p = (const unsigned char *)s + plain; *p; p++) {
         switch (*p) {
         case '"': buf_puts(b, "\\\""); break;
         case '\\': buf_puts(b, "\\\\"); break;

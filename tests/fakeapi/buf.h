@@ -4,6 +4,7 @@
 #ifndef FAKEAPI_BUF_H
 #define FAKEAPI_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,12 +20,21 @@ void buf_reset(struct buf *b);
 void buf_reserve(struct buf *b, size_t extra);
 void buf_put(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
 void buf_put_u64(struct buf *b, uint64_t v);
+static inline void buf_putc(struct buf *b, char c)
+{
+    if (b->len + 2 > b->cap)
+        buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
 /* Zero-padded to at least `width` digits. */
 void buf_put_u64_padded(struct buf *b, uint64_t v, int width);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string literal, quotes included. */
 void buf_put_json_string(struct buf *b, const char *s);
 /* Hands the bytes over to the caller (free() them); the buffer is empty after. */

@@ -163,6 +163,14 @@ bool dataset_add_backup(struct dataset *ds, enum engine e, const char *folder_id
     return true;
 }
 
+void dataset_reserve_backups(struct dataset *ds, size_t n)
+{
+    if (ds->backups_cap - ds->nbackups >= n)
+        return;
+    ds->backups_cap = ds->nbackups + n;
+    ds->backups = xrealloc(ds->backups, ds->backups_cap * sizeof *ds->backups);
+}
+
 size_t dataset_backup_count(const struct dataset *ds)
 {
     return ds->nbackups;

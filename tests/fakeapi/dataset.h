@@ -36,6 +36,9 @@ bool dataset_add_cluster(struct dataset *ds, enum engine e, const char *folder_i
 bool dataset_add_backup(struct dataset *ds, enum engine e, const char *folder_id,
                         const char *cluster_id, const char *json, size_t len);
 
+/* Makes room for n more backups up front, to skip regrowing a big array. */
+void dataset_reserve_backups(struct dataset *ds, size_t n);
+
 size_t dataset_backup_count(const struct dataset *ds);
 size_t dataset_cluster_count(const struct dataset *ds);
 

@@ -27,18 +27,22 @@ struct demo_cluster {
     bool newest_tenth;     /* newest backup a tenth of the usual size */
 };
 
+/* Deliberately unhealthy: billing-prod (newest backup still CREATING after
+ * 9 h), events-archive (stale: newest backup 3 days old), inventory-prod
+ * (no backup 2 and 4 days ago), payments-prod (newest backup a tenth of
+ * the usual size), metrics-staging (retention of only 3 days). */
 static const struct demo_cluster fleet[] = {
-    /* name             engine              id                       GiB  keep days age  missing        manual   creating tenth */
-    {"orders-prod",     ENGINE_POSTGRESQL, "c9qordersprod0000001",   48,  14,  14,  3,   0,             DAY(5),  false, false},
-    {"billing-prod",    ENGINE_POSTGRESQL, "c9qbillingprod000002",   23,  14,  14,  9,   0,             0,       true,  false}, /* newest still CREATING, 9 h */
-    {"users-prod",      ENGINE_MONGODB,    "c9qusersprod00000003",  120,  14,  14,  2,   0,             DAY(9),  false, false},
-    {"events-archive",  ENGINE_MONGODB,    "c9qeventsarchive0004",  310,  14,  14, 74,   0,             0,       false, false}, /* stale: newest 3 days old */
-    {"inventory-prod",  ENGINE_MYSQL,      "c9qinventoryprod0005",   15,  14,  14,  4,   DAY(2)|DAY(4), 0,       false, false}, /* two missing days */
-    {"payments-prod",   ENGINE_MYSQL,      "c9qpaymentsprod00006",   36,  14,  14,  3,   0,             DAY(2),  false, true},  /* newest shrank to 1/10 */
-    {"analytics",       ENGINE_CLICKHOUSE, "c9qanalytics00000007",  850,  14,  14,  5,   0,             DAY(1),  false, false},
-    {"metrics-staging", ENGINE_CLICKHOUSE, "c9qmetricsstaging008",   64,   3,   4,  6,   0,             0,       false, false}, /* retention only 3 days */
-    {"reporting",       ENGINE_SQLSERVER,  "c9qreporting00000009",   72,  14,  14,  4,   0,             0,       false, false},
-    {"sessions-cache",  ENGINE_REDIS,      "c9qsessionscache0010",    2,  14,  14,  1,   0,             DAY(3),  false, false},
+    /* name             engine              id                       GiB keep days age missing        manual  creating tenth */
+    {"orders-prod",     ENGINE_POSTGRESQL, "c9qordersprod0000001",   48, 14, 14,  3, 0,             DAY(5), false, false},
+    {"billing-prod",    ENGINE_POSTGRESQL, "c9qbillingprod000002",   23, 14, 14,  9, 0,             0,      true,  false},
+    {"users-prod",      ENGINE_MONGODB,    "c9qusersprod00000003",  120, 14, 14,  2, 0,             DAY(9), false, false},
+    {"events-archive",  ENGINE_MONGODB,    "c9qeventsarchive0004",  310, 14, 14, 74, 0,             0,      false, false},
+    {"inventory-prod",  ENGINE_MYSQL,      "c9qinventoryprod0005",   15, 14, 14,  4, DAY(2)|DAY(4), 0,      false, false},
+    {"payments-prod",   ENGINE_MYSQL,      "c9qpaymentsprod00006",   36, 14, 14,  3, 0,             DAY(2), false, true},
+    {"analytics",       ENGINE_CLICKHOUSE, "c9qanalytics00000007",  850, 14, 14,  5, 0,             DAY(1), false, false},
+    {"metrics-staging", ENGINE_CLICKHOUSE, "c9qmetricsstaging008",   64,  3,  4,  6, 0,             0,      false, false},
+    {"reporting",       ENGINE_SQLSERVER,  "c9qreporting00000009",   72, 14, 14,  4, 0,             0,      false, false},
+    {"sessions-cache",  ENGINE_REDIS,      "c9qsessionscache0010",    2, 14, 14,  1, 0,             DAY(3), false, false},
 };
 
 struct demo_backup {
@@ -63,7 +67,8 @@ static void add_backup(struct dataset *ds, const struct demo_cluster *c,
         .cluster_id = c->id,
         .created_at = b->created,
         .started_at = b->started,
-        .micros = seq % 3 == 2 ? (int)((seq * 271828 + 314159) % 1000000) : -1,
+        .micros = seq % 3 == 2 ? (int)((seq * 271828 + c->size_gib * 4111 + 314159) % 1000000)
+                               : -1,
         .size = b->size,
         .manual = b->manual,
         .creating = b->creating,

@@ -230,6 +230,8 @@ bool generate_load(struct dataset *ds, const char *spec, int64_t now)
     bool ok = parse_spec(text, &g, now);
     struct buf out;
     buf_init(&out);
+    if (ok)
+        dataset_reserve_backups(ds, (size_t)(g.clusters * g.backups));
     for (uint64_t j = 0; ok && j < g.clusters; j++)
         ok = generate_cluster(ds, &g, j, &out);
     buf_free(&out);

@@ -1,0 +1,136 @@
+--- Command-line parsing for the bundled scripts: GNU-style long options
+-- (`--name value`, `--name=value`, flags, repeatable options), `--help`,
+-- and usage errors that name the bad option and exit with status 2.
+-- @module mdb.cli
+local M = { _VERSION = "0.1.0" }
+
+local format, concat = string.format, table.concat
+
+--- Render the help text of a spec.
+-- spec = { name = "list-backups.lua", summary = "...", options = {
+--   { "engine", "E", "database engine", required = true },
+--   { "json", nil, "print JSON" },
+--   { "tag", "T", "repeatable", many = true } }, footer = "..." }
+function M.help(spec)
+   local lines = { format("usage: mdblua %s [options]", spec.name), "" }
+   if spec.summary then
+      lines[#lines + 1] = spec.summary
+      lines[#lines + 1] = ""
+   end
+   lines[#lines + 1] = "Options:"
+   local opts = {}
+   for _, o in ipairs(spec.options) do opts[#opts + 1] = o end
+   opts[#opts + 1] = { "help", nil, "show this help and exit" }
+   local width = 0
+   local left = {}
+   for i, o in ipairs(opts) do
+      left[i] = "--" .. o[1] .. (o[2] and (" " .. o[2]) or "")
+      if #left[i] > width then width = #left[i] end
+   end
+   for i, o in ipairs(opts) do
+      local extra = {}
+      if o.required then extra[#extra + 1] = "required" end
+      if o.many then extra[#extra + 1] = "repeatable" end
+      if o.default ~= nil then extra[#extra + 1] = "default " .. tostring(o.default) end
+      lines[#lines + 1] = format("  %-" .. width .. "s  %s%s", left[i], o[3],
+         #extra > 0 and (" (" .. concat(extra, ", ") .. ")") or "")
+   end
+   if spec.footer then
+      lines[#lines + 1] = ""
+      lines[#lines + 1] = spec.footer
+   end
+   return concat(lines, "\n") .. "\n"
+end
+
+--- Parse `args` (an `arg`-like array) against `spec`.
+-- Returns a table of values keyed by option name with dashes turned into
+-- underscores (flags are booleans, `many` options arrays), or nil and a
+-- message.  Does not print or exit: see `M.run` for that.
+function M.parse(args, spec)
+   local by_name = {}
+   for _, o in ipairs(spec.options) do by_name[o[1]] = o end
+   local out = {}
+   for _, o in ipairs(spec.options) do
+      local key = o[1]:gsub("-", "_")
+      if o.many then out[key] = {} elseif o.default ~= nil then out[key] = o.default end
+   end
+   local i = 1
+   while i <= #args do
+      local a = args[i]
+      if a == "--help" or a == "-h" then
+         out.help = true
+      else
+         local name, value = a:match("^%-%-([%w][%w%-]*)=(.*)$")
+         if not name then name = a:match("^%-%-([%w][%w%-]*)$") end
+         if not name then
+            return nil, format("unexpected argument '%s'", a)
+         end
+         local o = by_name[name]
+         if not o then return nil, format("unknown option '--%s'", name) end
+         local key = name:gsub("-", "_")
+         if o[2] then
+            if value == nil then
+               i = i + 1
+               value = args[i]
+               if value == nil then
+                  return nil, format("option '--%s' needs a value (%s)", name, o[2])
+               end
+            end
+            if o.check then
+               local v, err = o.check(value)
+               if v == nil then
+                  return nil, format("option '--%s': %s", name, err)
+               end
+               value = v
+            end
+            if o.many then
+               out[key][#out[key] + 1] = value
+            else
+               out[key] = value
+            end
+         else
+            if value ~= nil then
+               return nil, format("option '--%s' takes no value", name)
+            end
+            out[key] = true
+         end
+      end
+      i = i + 1
+   end
+   if not out.help then
+      for _, o in ipairs(spec.options) do
+         local key = o[1]:gsub("-", "_")
+         if o.required and out[key] == nil then
+            return nil, format("option '--%s' is required", o[1])
+         end
+      end
+   end
+   return out
+end
+
+--- Parse or end the program: `--help` prints the help to stdout and exits
+-- 0; a usage error prints the message and the help to stderr and exits 2.
+function M.run(args, spec)
+   local opts, err = M.parse(args, spec)
+   if opts and opts.help then
+      io.stdout:write(M.help(spec))
+      os.exit(0)
+   end
+   if not opts then
+      io.stderr:write(format("%s: %s\n\n%s", spec.name, err, M.help(spec)))
+      os.exit(2)
+   end
+   return opts
+end
+
+--- A `check` for options that take a whole number >= min.
+function M.integer(min)
+   return function(s)
+      local n = math.tointeger(tonumber(s))
+      if n == nil or not s:match("^%-?%d+$") then return nil, "not a whole number: " .. s end
+      if min and n < min then return nil, format("must be at least %d", min) end
+      return n
+   end
+end
+
+return M

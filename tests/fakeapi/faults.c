@@ -1,0 +1,215 @@
+#include "faults.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numparse.h"
+#include "xalloc.h"
+
+struct fault_rule {
+    char *text;    /* the rule as given, for messages */
+    char *storage; /* cut up by parsing; path and action strings point into it */
+    const char *path;
+    bool has_offset;
+    uint64_t offset;
+    uint64_t skip;
+    uint64_t times; /* 0 = unlimited */
+    struct fault_action action;
+
+    uint64_t skipped;
+    uint64_t fired;
+};
+
+struct fault_set {
+    pthread_mutex_t mu;
+    struct fault_rule *rules;
+    int count;
+};
+
+struct fault_set *faults_new(void)
+{
+    struct fault_set *fs = xcalloc(1, sizeof *fs);
+    pthread_mutex_init(&fs->mu, NULL);
+    return fs;
+}
+
+void faults_free(struct fault_set *fs)
+{
+    if (!fs)
+        return;
+    for (int i = 0; i < fs->count; i++) {
+        free(fs->rules[i].text);
+        free(fs->rules[i].storage);
+    }
+    free(fs->rules);
+    pthread_mutex_destroy(&fs->mu);
+    free(fs);
+}
+
+static bool flag_value(const char *key, const char *v, bool *out)
+{
+    if (strcmp(v, "1") == 0 || strcmp(v, "0") == 0) {
+        *out = v[0] == '1';
+        return true;
+    }
+    fprintf(stderr, "fakeapi: --fault: %s must be 0 or 1, got '%s'\n", key, v);
+    return false;
+}
+
+static bool number_value(const char *key, const char *v, uint64_t max, uint64_t *out)
+{
+    if (parse_u64(v, max, out))
+        return true;
+    fprintf(stderr, "fakeapi: --fault: %s must be an integer 0..%llu, got '%s'\n", key,
+            (unsigned long long)max, v);
+    return false;
+}
+
+static bool set_pair(struct fault_rule *r, const char *key, char *v)
+{
+    struct fault_action *a = &r->action;
+    uint64_t n;
+    if (strcmp(key, "path") == 0) {
+        r->path = v;
+    } else if (strcmp(key, "offset") == 0) {
+        r->has_offset = true;
+        return number_value(key, v, UINT32_MAX, &r->offset);
+    } else if (strcmp(key, "skip") == 0) {
+        return number_value(key, v, UINT64_MAX, &r->skip);
+    } else if (strcmp(key, "times") == 0) {
+        return number_value(key, v, UINT64_MAX, &r->times);
+    } else if (strcmp(key, "status") == 0) {
+        if (!number_value(key, v, 599, &n))
+            return false;
+        if (n < 200) {
+            fprintf(stderr, "fakeapi: --fault: status must be 200..599, got '%s'\n", v);
+            return false;
+        }
+        a->status = (int)n;
+    } else if (strcmp(key, "retry_after") == 0) {
+        for (const char *p = v; *p; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                fprintf(stderr,
+                        "fakeapi: --fault: retry_after must not contain control characters\n");
+                return false;
+            }
+        }
+        a->retry_after = v;
+    } else if (strcmp(key, "delay_ms") == 0) {
+        return number_value(key, v, 3600000, &a->delay_ms);
+    } else if (strcmp(key, "truncate") == 0) {
+        a->truncate = true;
+        return number_value(key, v, UINT64_MAX, &a->truncate_bytes);
+    } else if (strcmp(key, "malformed") == 0) {
+        return flag_value(key, v, &a->malformed);
+    } else if (strcmp(key, "body") == 0) {
+        a->body = v;
+    } else if (strcmp(key, "html") == 0) {
+        return flag_value(key, v, &a->html);
+    } else if (strcmp(key, "cycle_to") == 0) {
+        if (!number_value(key, v, UINT32_MAX, &n))
+            return false;
+        if (n == 0) {
+            fprintf(stderr, "fakeapi: --fault: cycle_to must be greater than 0\n");
+            return false;
+        }
+        a->cycle = true;
+        a->cycle_to = (uint32_t)n;
+    } else if (strcmp(key, "empty") == 0) {
+        return flag_value(key, v, &a->empty);
+    } else if (strcmp(key, "drop") == 0) {
+        return flag_value(key, v, &a->drop);
+    } else {
+        fprintf(stderr,
+                "fakeapi: --fault: unknown key '%s' (selectors: path offset skip times; "
+                "actions: status retry_after delay_ms truncate malformed body html "
+                "cycle_to empty drop)\n",
+                key);
+        return false;
+    }
+    return true;
+}
+
+/* Refuse combinations whose meaning would be a guess. */
+static bool consistent(const struct fault_rule *r)
+{
+    const struct fault_action *a = &r->action;
+    int replacements = (a->body != NULL) + a->html + a->malformed;
+    bool page_change = a->cycle || a->empty;
+    const char *problem = NULL;
+    if (replacements > 1)
+        problem = "body, html and malformed exclude each other";
+    else if (a->cycle && a->empty)
+        problem = "cycle_to and empty exclude each other";
+    else if (page_change && (replacements || a->status || a->drop))
+        problem = "cycle_to/empty change the normal page; they can't be combined with "
+                  "status, body, html, malformed or drop";
+    else if (a->drop && (replacements || a->status || a->truncate || a->retry_after))
+        problem = "drop sends nothing; it can only be combined with delay_ms";
+    else if (!a->status && !a->retry_after && !a->delay_ms && !a->truncate && !replacements &&
+             !page_change && !a->drop)
+        problem = "the rule has no action";
+    if (problem)
+        fprintf(stderr, "fakeapi: --fault '%s': %s\n", r->text, problem);
+    return problem == NULL;
+}
+
+bool faults_add(struct fault_set *fs, const char *rule)
+{
+    struct fault_rule r = {.times = 1, .text = xstrdup(rule), .storage = xstrdup(rule)};
+    bool ok = true;
+    for (char *save = NULL, *pair = strtok_r(r.storage, ";", &save); ok && pair;
+         pair = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(pair, '=');
+        if (!eq) {
+            fprintf(stderr, "fakeapi: --fault: '%s' is not key=value\n", pair);
+            ok = false;
+            break;
+        }
+        *eq = '\0';
+        ok = set_pair(&r, pair, eq + 1);
+    }
+    if (ok)
+        ok = consistent(&r);
+    if (!ok) {
+        free(r.text);
+        free(r.storage);
+        return false;
+    }
+    fs->rules = xrealloc(fs->rules, (size_t)(fs->count + 1) * sizeof *fs->rules);
+    r.action.rule = fs->count + 1;
+    fs->rules[fs->count++] = r;
+    return true;
+}
+
+void faults_match(struct fault_set *fs, const char *raw_target, int64_t listing_offset,
+                  struct fault_action *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&fs->mu);
+    for (int i = 0; i < fs->count; i++) {
+        struct fault_rule *r = &fs->rules[i];
+        bool needs_listing = r->has_offset || r->action.cycle || r->action.empty;
+        if (r->times && r->fired >= r->times)
+            continue;
+        if (r->path && !strstr(raw_target, r->path))
+            continue;
+        if (needs_listing && listing_offset < 0)
+            continue;
+        if (r->has_offset && (uint64_t)listing_offset != r->offset)
+            continue;
+        /* A skipped request is only skipped by this rule; later rules
+         * still get to look at it. */
+        if (r->skipped < r->skip) {
+            r->skipped++;
+            continue;
+        }
+        r->fired++;
+        *out = r->action;
+        out->fired = true;
+        break;
+    }
+    pthread_mutex_unlock(&fs->mu);
+}

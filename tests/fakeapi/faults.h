@@ -1,0 +1,44 @@
+/* --fault RULE: per-run fault injection.  A rule is ';'-separated
+ * key=value pairs: selectors (path, offset, skip, times) saying which
+ * requests it hits, and actions saying what happens to them.  Rules are
+ * tried in command-line order; the first one that matches and has firings
+ * left fires.  Counters are shared by all connection threads, hence the
+ * mutex inside. */
+#ifndef FAKEAPI_FAULTS_H
+#define FAKEAPI_FAULTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What the fired rule asks for; strings point into the rule and live as
+ * long as the fault set. */
+struct fault_action {
+    bool fired;
+    int rule;                 /* 1-based position on the command line */
+    int status;               /* 0 = keep the normal status */
+    const char *retry_after;  /* Retry-After header value, verbatim */
+    uint64_t delay_ms;
+    bool truncate;
+    uint64_t truncate_bytes;
+    bool malformed;
+    const char *body;
+    bool html;
+    bool cycle;
+    uint32_t cycle_to;
+    bool empty;
+    bool drop;
+};
+
+struct fault_set;
+
+struct fault_set *faults_new(void);
+void faults_free(struct fault_set *fs);
+/* Prints what is wrong with the rule on stderr and returns false. */
+bool faults_add(struct fault_set *fs, const char *rule);
+/* listing_offset: where the requested page starts, or -1 when the request
+ * is not a listing that would succeed (rules with offset=, cycle_to= or
+ * empty= never match those). */
+void faults_match(struct fault_set *fs, const char *raw_target, int64_t listing_offset,
+                  struct fault_action *out);
+
+#endif

@@ -1,0 +1,237 @@
+/* fakeapi: a stand-in for the Yandex Cloud MDB REST API (backup and
+ * cluster listings of all ten engines) for mdblua's tests and benchmark.
+ * This file handles the command line, start-up and shutdown. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "faults.h"
+#include "numparse.h"
+#include "reqlog.h"
+#include "server.h"
+#include "sources.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+#define EXIT_USAGE 2
+
+static const char usage[] =
+    "usage: fakeapi [--port N] [--token T] [--data FILE]... [--generate SPEC]... [--demo]\n"
+    "               [--fault RULE]... [--log FILE] [--lifetime SECONDS]\n"
+    "               [--empty-last-token] [--now RFC3339]\n"
+    "\n"
+    "Serves a fake Yandex Cloud MDB REST API on 127.0.0.1 and prints one line,\n"
+    "\"http://127.0.0.1:PORT PID\", once it is listening.  See tests/fakeapi/README.md.\n";
+
+enum source_kind { SOURCE_DATA, SOURCE_GENERATE, SOURCE_DEMO };
+
+struct source {
+    enum source_kind kind;
+    const char *arg;
+};
+
+struct options {
+    uint16_t port;
+    const char *token;
+    const char *log_path;
+    uint64_t lifetime;
+    bool empty_last_token;
+    int64_t now;
+    struct source *sources; /* applied in command-line order */
+    int nsources;
+};
+
+static void add_source(struct options *o, enum source_kind kind, const char *arg)
+{
+    o->sources = xrealloc(o->sources, (size_t)(o->nsources + 1) * sizeof *o->sources);
+    o->sources[o->nsources++] = (struct source){kind, arg};
+}
+
+static _Noreturn void usage_error(struct options *o, struct fault_set *faults,
+                                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static _Noreturn void usage_error(struct options *o, struct fault_set *faults,
+                                  const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("fakeapi: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(run 'fakeapi --help' for usage)\n", stderr);
+    free(o->sources);
+    faults_free(faults);
+    exit(EXIT_USAGE);
+}
+
+/* Accepts both "--name VALUE" and "--name=VALUE". */
+static const char *option_value(int argc, char **argv, int *i, const char *name,
+                                struct options *o, struct fault_set *faults)
+{
+    size_t n = strlen(name);
+    const char *arg = argv[*i];
+    if (arg[n] == '=')
+        return arg + n + 1;
+    if (*i + 1 >= argc)
+        usage_error(o, faults, "%s needs a value", name);
+    return argv[++*i];
+}
+
+static bool is_option(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+static void parse_options(int argc, char **argv, struct options *o, struct fault_set *faults)
+{
+    *o = (struct options){.token = "fake-iam-token", .lifetime = 600, .now = time(NULL)};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v;
+        uint64_t n;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            free(o->sources);
+            faults_free(faults);
+            exit(0);
+        } else if (is_option(a, "--port")) {
+            v = option_value(argc, argv, &i, "--port", o, faults);
+            if (!parse_u64(v, 65535, &n))
+                usage_error(o, faults, "--port: expected an integer 0..65535, got '%s'", v);
+            o->port = (uint16_t)n;
+        } else if (is_option(a, "--token")) {
+            o->token = option_value(argc, argv, &i, "--token", o, faults);
+            if (!*o->token)
+                usage_error(o, faults, "%s: must not be empty", "--token");
+        } else if (is_option(a, "--data")) {
+            add_source(o, SOURCE_DATA, option_value(argc, argv, &i, "--data", o, faults));
+        } else if (is_option(a, "--generate")) {
+            add_source(o, SOURCE_GENERATE,
+                       option_value(argc, argv, &i, "--generate", o, faults));
+        } else if (strcmp(a, "--demo") == 0) {
+            add_source(o, SOURCE_DEMO, NULL);
+        } else if (is_option(a, "--fault")) {
+            v = option_value(argc, argv, &i, "--fault", o, faults);
+            if (!faults_add(faults, v))
+                usage_error(o, faults, "--fault: bad rule '%s'", v);
+        } else if (is_option(a, "--log")) {
+            o->log_path = option_value(argc, argv, &i, "--log", o, faults);
+        } else if (is_option(a, "--lifetime")) {
+            v = option_value(argc, argv, &i, "--lifetime", o, faults);
+            if (!parse_u64(v, 30 * 86400, &n) || n == 0)
+                usage_error(o, faults, "--lifetime: expected seconds 1..2592000, got '%s'", v);
+            o->lifetime = n;
+        } else if (strcmp(a, "--empty-last-token") == 0) {
+            o->empty_last_token = true;
+        } else if (is_option(a, "--now")) {
+            v = option_value(argc, argv, &i, "--now", o, faults);
+            if (!time_parse_rfc3339(v, &o->now))
+                usage_error(o, faults, "--now: '%s' is not an RFC 3339 time", v);
+        } else if (a[0] == '-') {
+            usage_error(o, faults, "unknown option '%s'", a);
+        } else {
+            usage_error(o, faults, "unexpected argument '%s'", a);
+        }
+    }
+}
+
+static bool load_sources(const struct options *o, struct dataset *ds)
+{
+    for (int i = 0; i < o->nsources; i++) {
+        const struct source *src = &o->sources[i];
+        bool ok = src->kind == SOURCE_DATA       ? datafile_load(ds, src->arg)
+                  : src->kind == SOURCE_GENERATE ? generate_load(ds, src->arg, o->now)
+                                                 : demo_fleet_load(ds, o->now);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Blocks until SIGTERM/SIGINT or the lifetime runs out.  The signals are
+ * blocked in every thread (MHD's inherit the mask) and taken here
+ * synchronously, so shutdown runs in normal context, not a handler. */
+static void wait_for_end(const sigset_t *stop, uint64_t lifetime)
+{
+    struct timespec deadline, now;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)lifetime;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct timespec left = {deadline.tv_sec - now.tv_sec, deadline.tv_nsec - now.tv_nsec};
+        if (left.tv_nsec < 0) {
+            left.tv_sec--;
+            left.tv_nsec += 1000000000L;
+        }
+        if (left.tv_sec < 0) {
+            fprintf(stderr, "fakeapi: lifetime of %llu s is over, stopping\n",
+                    (unsigned long long)lifetime);
+            return;
+        }
+        int sig = sigtimedwait(stop, NULL, &left);
+        if (sig > 0) {
+            fprintf(stderr, "fakeapi: %s, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            return;
+        }
+        if (errno != EAGAIN && errno != EINTR) {
+            perror("fakeapi: sigtimedwait");
+            return;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct fault_set *faults = faults_new();
+    struct options o;
+    parse_options(argc, argv, &o, faults);
+
+    struct dataset *ds = dataset_new();
+    struct reqlog *log = NULL;
+    struct server *server = NULL;
+    int status = EXIT_USAGE;
+    if (!load_sources(&o, ds) || !(log = reqlog_open(o.log_path)))
+        goto out;
+
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a client hanging up must not kill us */
+
+    struct server_config cfg = {
+        .dataset = ds,
+        .token = o.token,
+        .faults = faults,
+        .log = log,
+        .empty_last_token = o.empty_last_token,
+    };
+    server = server_start(&cfg, o.port);
+    if (!server) {
+        status = EXIT_FAILURE;
+        goto out;
+    }
+    fprintf(stderr, "fakeapi: %zu clusters, %zu backups\n", dataset_cluster_count(ds),
+            dataset_backup_count(ds));
+    printf("http://127.0.0.1:%u %ld\n", (unsigned)server_port(server), (long)getpid());
+    fflush(stdout);
+
+    wait_for_end(&stop, o.lifetime);
+    status = EXIT_SUCCESS;
+
+out:
+    server_stop(server);
+    reqlog_close(log);
+    dataset_free(ds);
+    faults_free(faults);
+    free(o.sources);
+    return status;
+}

@@ -1,0 +1,258 @@
+--- Test harness for the Lua tests: run by the real `mdblua`, talking to
+-- the real fake API server over loopback.  Provides test registration,
+-- assertions, fake API start/stop, data files and subprocess runs.
+--
+-- Environment (set by CTest): MDBLUA (the host binary), MDB_FAKEAPI (the
+-- fake API binary), MDB_SOURCE_DIR (repository root), MDB_TEST_TMP (a
+-- scratch directory).
+local cjson = require "cjson"
+
+local H = {}
+local tests = {}
+local cleanups = {}
+
+H.mdblua = assert(os.getenv("MDBLUA"), "MDBLUA is not set")
+H.fakeapi = assert(os.getenv("MDB_FAKEAPI"), "MDB_FAKEAPI is not set")
+H.source_dir = assert(os.getenv("MDB_SOURCE_DIR"), "MDB_SOURCE_DIR is not set")
+H.tmp = os.getenv("MDB_TEST_TMP") or "/tmp"
+H.token = "t1.SECRET-test-token-do-not-print-" .. tostring(os.time())
+
+local seq = 0
+--- A fresh path in the scratch directory.
+function H.tmpname(suffix)
+   seq = seq + 1
+   return string.format("%s/%s-%d-%d%s", H.tmp, arg and arg[0]:match("([^/]+)%.lua$") or "t",
+      os.time(), seq, suffix or "")
+end
+
+--- Quote a string for /bin/sh.
+function H.sh_quote(s)
+   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+function H.test(name, fn)
+   tests[#tests + 1] = { name = name, fn = fn }
+end
+
+local function render(v)
+   if type(v) == "string" then return string.format("%q", v) end
+   if type(v) == "table" and getmetatable(v) == nil then
+      local ok, s = pcall(cjson.encode, v)
+      if ok then return s end
+   end
+   return tostring(v)
+end
+
+--- Deep equality of plain values and tables.
+function H.deep_eq(a, b)
+   if a == b then return true end
+   if type(a) ~= "table" or type(b) ~= "table" then return false end
+   for k, v in pairs(a) do if not H.deep_eq(v, b[k]) then return false end end
+   for k in pairs(b) do if a[k] == nil then return false end end
+   return true
+end
+
+function H.eq(actual, expected, what)
+   if not H.deep_eq(actual, expected) then
+      error(string.format("%sexpected %s, got %s", what and (what .. ": ") or "",
+         render(expected), render(actual)), 2)
+   end
+end
+
+function H.ok(cond, what)
+   if not cond then error("assertion failed: " .. (what or "?"), 2) end
+   return cond
+end
+
+--- `s` contains `needle` (plain find).
+function H.contains(s, needle, what)
+   if type(s) ~= "string" or not s:find(needle, 1, true) then
+      error(string.format("%sexpected %s to contain %q", what and (what .. ": ") or "",
+         render(s), needle), 2)
+   end
+end
+
+function H.not_contains(s, needle, what)
+   if type(s) == "string" and s:find(needle, 1, true) then
+      error(string.format("%s%s must not contain %q", what and (what .. ": ") or "",
+         render(s), needle), 2)
+   end
+end
+
+--- Call fn(...) and return the error it raises; fails when it does not
+-- raise.  With `kind`, the error must be an mdb.error of that kind.
+function H.raises(kind, fn, ...)
+   local ok, err = pcall(fn, ...)
+   if ok then error("expected an error" .. (kind and (" of kind " .. kind) or "") .. ", none raised", 2) end
+   if kind then
+      if type(err) ~= "table" or err.kind ~= kind then
+         error(string.format("expected an mdb.error of kind %s, got %s", kind, render(err)), 2)
+      end
+      local mt = getmetatable(err)
+      if not mt or mt.__name ~= "mdb.error" then
+         error("error object has no mdb.error metatable", 2)
+      end
+   end
+   return err
+end
+
+--- Collect every item of an iterator into an array.
+function H.collect(it)
+   local out = {}
+   for item in it do out[#out + 1] = item end
+   return out
+end
+
+--- Ids of a list of objects.
+function H.ids(list)
+   local out = {}
+   for i, o in ipairs(list) do out[i] = o.id end
+   return out
+end
+
+local function read_file(path)
+   local f = io.open(path, "rb")
+   if not f then return nil end
+   local s = f:read("a")
+   f:close()
+   return s
+end
+H.read_file = read_file
+
+function H.write_file(path, s)
+   local f = assert(io.open(path, "wb"))
+   f:write(s)
+   f:close()
+   return path
+end
+
+--- Write a fake API --data file.  Records:
+--   { "cluster", engine, folder, id, name, obj }  and
+--   { "backup", engine, folder, cluster, obj }   (obj a table or raw JSON text)
+function H.data_file(records)
+   local lines = {}
+   for _, r in ipairs(records) do
+      local obj = r[#r]
+      local json = type(obj) == "string" and obj or cjson.encode(obj)
+      local head = {}
+      for i = 1, #r - 1 do head[i] = r[i] end
+      lines[#lines + 1] = table.concat(head, " ") .. " " .. json
+   end
+   return H.write_file(H.tmpname(".data"), table.concat(lines, "\n") .. "\n")
+end
+
+--- A Backup object of `engine` with sensible fields; `extra` overrides.
+function H.backup(id, cluster, created, extra)
+   local b = {
+      id = id, folderId = "b1gtestfolder", sourceClusterId = cluster,
+      createdAt = created, startedAt = created, size = "1024", type = "AUTOMATED",
+   }
+   for k, v in pairs(extra or {}) do b[k] = v end
+   return b
+end
+
+--- Start the fake API.  `args` is an array of extra command-line words.
+-- Returns { url, pid, log, stop = function }.
+function H.start_fake(args)
+   local log = H.tmpname(".log")
+   local words = { H.sh_quote(H.fakeapi), "--port", "0", "--token", H.sh_quote(H.token),
+      "--log", H.sh_quote(log), "--lifetime", "300" }
+   for _, a in ipairs(args or {}) do words[#words + 1] = H.sh_quote(a) end
+   local errlog = H.tmpname(".stderr")
+   local p = assert(io.popen(table.concat(words, " ") .. " 2>" .. H.sh_quote(errlog), "r"))
+   local line = p:read("l")
+   if not line then
+      p:close()
+      error("fake API did not start: " .. (read_file(errlog) or "?"), 2)
+   end
+   local url, pid = line:match("^(http://%S+) (%d+)$")
+   assert(url, "unexpected first line from the fake API: " .. line)
+   local server = { url = url, pid = pid, log = log, stderr = errlog }
+   function server.stop()
+      if server.stopped then return end
+      server.stopped = true
+      os.execute("kill " .. pid .. " 2>/dev/null")
+      p:close()
+   end
+   cleanups[#cleanups + 1] = server.stop
+   return server
+end
+
+--- The requests the fake API logged: { {method=, target=, status=}, ... }.
+function H.requests(server)
+   local out = {}
+   for line in (read_file(server.log) or ""):gmatch("[^\n]+") do
+      local m, t, s = line:match("^(%S+) (%S+) (%d+)$")
+      if m then out[#out + 1] = { method = m, target = t, status = tonumber(s) } end
+   end
+   return out
+end
+
+--- A query parameter of a logged request target (still percent-encoded).
+function H.query_param(target, name)
+   return target:match("[?&]" .. name .. "=([^&]*)")
+end
+
+--- An mdb client for a fake server; `opts` are extra client options.
+function H.client(server, opts)
+   local mdb = require "mdb"
+   local o = { endpoint = server.url, token = H.token, backoff_base = 0.01, backoff_max = 5 }
+   for k, v in pairs(opts or {}) do o[k] = v end
+   return mdb.client(o)
+end
+
+--- Run the mdblua binary with `args` (array), optional stdin text and
+-- environment assignments (a table; value false unsets).  Returns
+-- { code, stdout, stderr }.
+function H.run(args, opts)
+   opts = opts or {}
+   local out, err = H.tmpname(".out"), H.tmpname(".err")
+   local cmd = {}
+   if opts.env then
+      -- env takes its -u options before any assignment
+      local unset, set = {}, {}
+      for k, v in pairs(opts.env) do
+         if v == false then unset[#unset + 1] = "-u " .. k
+         else set[#set + 1] = k .. "=" .. H.sh_quote(v) end
+      end
+      cmd[#cmd + 1] = "env " .. table.concat(unset, " ") .. " " .. table.concat(set, " ")
+   end
+   cmd[#cmd + 1] = H.sh_quote(opts.program or H.mdblua)
+   for _, a in ipairs(args) do cmd[#cmd + 1] = H.sh_quote(a) end
+   local stdin = "/dev/null"
+   if opts.stdin then stdin = H.write_file(H.tmpname(".in"), opts.stdin) end
+   local line = table.concat(cmd, " ") .. " <" .. H.sh_quote(stdin) ..
+      " >" .. H.sh_quote(out) .. " 2>" .. H.sh_quote(err)
+   if opts.cwd then line = "cd " .. H.sh_quote(opts.cwd) .. " && " .. line end
+   local _, how, code = os.execute(line)
+   local r = { code = how == "exit" and code or 128 + code,
+      stdout = read_file(out) or "", stderr = read_file(err) or "" }
+   os.remove(out); os.remove(err)
+   return r
+end
+
+--- Run every registered test; print one line each and the summary line
+-- "N passed, N failed"; exit 0 only when all passed.
+function H.run_all()
+   local passed, failed = 0, 0
+   local only = os.getenv("MDB_TEST_ONLY")
+   for _, t in ipairs(tests) do
+      if not only or t.name:find(only, 1, true) then
+         local ok, err = xpcall(t.fn, function(e)
+            return debug.traceback(tostring(e), 2)
+         end)
+         if ok then
+            passed = passed + 1
+            print("ok     " .. t.name)
+         else
+            failed = failed + 1
+            print("FAILED " .. t.name .. "\n  " .. tostring(err):gsub("\n", "\n  "))
+         end
+         for i = #cleanups, 1, -1 do pcall(cleanups[i]); cleanups[i] = nil end
+      end
+   end
+   print(string.format("%d passed, %d failed", passed, failed))
+   os.exit(failed == 0 and passed > 0 and 0 or 1)
+end
+
+return H

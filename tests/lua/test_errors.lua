@@ -1,0 +1,137 @@
+-- Error promises: mdb.error objects with kind/status/code/message/
+-- request_id/url, one-line tostring without the token, malformed and
+-- wrong-shaped responses, the size cap, bad field values, sticky errors.
+package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
+local H = require "harness"
+local mdb = require "mdb"
+
+local function first(it) return it() end
+
+H.test("401 with a google.rpc.Status body: status, code, message, request id; token never shown", function()
+   local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=3" }
+   local c = H.client(s, { token = H.token .. "-wrong" })
+   local it = c:backups { engine = "mongodb", cluster = "cmongodb-0000" }
+   local err = H.raises("http", first, it)
+   H.eq(err.status, 401)
+   H.eq(err.code, 16)
+   H.eq(err.message, "Token is invalid or has expired.")
+   H.ok(type(err.request_id) == "string" and err.request_id ~= "", "request id")
+   H.contains(err.url, s.url .. "/managed-mongodb/v1/clusters/cmongodb-0000/backups?pageSize=1000")
+   H.eq(err.attempts, 1, "401 is not retried")
+   local line = tostring(err)
+   H.ok(not line:find("\n"), "one line")
+   H.contains(line, "HTTP 401 UNAUTHENTICATED")
+   H.contains(line, err.request_id)
+   H.not_contains(line, H.token, "tostring")
+   for k, v in pairs(err) do H.not_contains(tostring(v), H.token, "field " .. k) end
+   H.ok(mdb.is_error(err), "mdb.is_error")
+   H.ok(not mdb.is_error("x") and not mdb.is_error({}), "is_error false for others")
+end)
+
+H.test("404 for an unknown cluster, and the error is sticky", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=3" }
+   local c = H.client(s)
+   local it = c:backups { engine = "mysql", cluster = "nope" }
+   local e1 = H.raises("http", first, it)
+   H.eq({ e1.status, e1.code }, { 404, 5 })
+   local e2 = H.raises("http", first, it)
+   H.ok(rawequal(e1, e2), "the same error object again")
+   H.eq(#H.requests(s), 1, "no new request after failing")
+end)
+
+H.test("400 from the server for a token it never issued (request id from the body)", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=3" }
+   local c = H.client(s)
+   local err = H.raises("http", first, c:backups { engine = "mysql", cluster = "cmysql-0000", page_token = "forged" })
+   H.eq({ err.status, err.code }, { 400, 3 })
+   H.contains(err.message, "token")
+end)
+
+H.test("malformed JSON and non-JSON bodies raise kind 'json'", function()
+   local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=3",
+      "--fault", "path=cmongodb-0000;malformed=1" }
+   local c = H.client(s)
+   local err = H.raises("json", first, c:backups { engine = "mongodb", cluster = "cmongodb-0000" })
+   H.contains(err.message, "not valid JSON")
+   H.contains(tostring(err), "json error:")
+end)
+
+H.test("wrong-shaped JSON raises kind 'json' naming what was wrong", function()
+   local cases = {
+      { '{"backups": {"id": "x"}}', "'backups' in the response is not an array" },
+      { '{"backups": "many"}', "'backups' in the response is not an array" },
+      { '{"backups": [1, 2]}', "backups[1] in the response is not an object" },
+      { '{"backups": [], "nextPageToken": 5}', "nextPageToken is not a string" },
+      { '[1, 2, 3]', "response is not a JSON object" },
+      { '"text"', "response is not a JSON object" },
+   }
+   for _, case in ipairs(cases) do
+      local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=3",
+         "--fault", "body=" .. case[1] }
+      local c = H.client(s)
+      local err = H.raises("json", first, c:backups { engine = "mongodb", cluster = "cmongodb-0000" })
+      H.contains(err.message, case[2], case[1])
+      s.stop()
+   end
+end)
+
+H.test("an absent or null backups field is an empty page", function()
+   for _, body in ipairs { '{}', '{"backups": null}' } do
+      local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=3", "--fault", "body=" .. body }
+      local c = H.client(s)
+      local it = c:backups { engine = "mongodb", cluster = "cmongodb-0000" }
+      H.eq(it(), nil, body)
+      H.eq(it:stats().pages, 1)
+      s.stop()
+   end
+end)
+
+H.test("bad int64 and timestamp values raise kind 'json' naming the field", function()
+   local cases = {
+      { { size = "12abc" }, "field 'size' is not an int64 string" },
+      { { size = "" }, "field 'size' is not an int64 string" },
+      { { size = "99999999999999999999" }, "field 'size' is not an int64 string" },
+      { { size = 1.5 }, "field 'size' is not an integer" },
+      { { journalSize = true }, "field 'journalSize' is a boolean" },
+      { { createdAt = "yesterday" }, "field 'createdAt' is not an RFC 3339 timestamp" },
+      { { startedAt = "2026-02-30T00:00:00Z" }, "field 'startedAt' is not an RFC 3339 timestamp" },
+   }
+   for _, case in ipairs(cases) do
+      local data = H.data_file {
+         { "backup", "mongodb", "f1", "c1", H.backup("bad-1", "c1", "2026-01-01T00:00:00Z", case[1]) } }
+      local s = H.start_fake { "--data", data }
+      local err = H.raises("json", first, H.client(s):backups { engine = "mongodb", cluster = "c1" })
+      H.contains(err.message, case[2])
+      H.contains(err.message, "bad-1", "names the backup")
+      s.stop()
+   end
+end)
+
+H.test("a response over the size cap raises kind 'limit'", function()
+   local s = H.start_fake { "--generate", "engine=postgresql,clusters=1,backups=100" }
+   local c = H.client(s, { max_response_bytes = 4096 })
+   local err = H.raises("limit", first, c:backups { engine = "postgresql", cluster = "cpostgresql-0000" })
+   H.contains(err.message, "size cap")
+   H.eq(err.attempts, 1, "not retried")
+end)
+
+H.test("an HTML proxy error page: kind 'http', status 502, message says so", function()
+   local s = H.start_fake { "--generate", "engine=postgresql,clusters=1,backups=1", "--fault", "html=1;times=0" }
+   local c = H.client(s, { retries = 1 })
+   local err = H.raises("http", first, c:backups { engine = "postgresql", cluster = "cpostgresql-0000" })
+   H.eq(err.status, 502)
+   H.eq(err.attempts, 2)
+   H.contains(err.message, "not a google.rpc.Status")
+end)
+
+H.test("connection refused: kind 'network' after retries", function()
+   local s = H.start_fake {}
+   local url = s.url
+   s.stop()
+   local c = H.client({ url = url }, { retries = 2 })
+   local err = H.raises("network", first, c:backups { engine = "redis", cluster = "c1" })
+   H.eq(err.attempts, 3)
+   H.eq(err.status, nil)
+end)
+
+H.run_all()

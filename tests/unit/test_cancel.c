@@ -1,0 +1,178 @@
+/*
+** The cancel flag and cancel_sleep_ms.  Time bounds are generous: they
+** tell "returned early because cancelled" from "slept the whole 5 s", and
+** "slept at least as long as asked" (a lower bound, never a speed claim).
+*/
+#define _GNU_SOURCE
+#include "cancel.h"
+#include "check.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_alarm_cancel(int sig)
+{
+  (void)sig;
+  cancel_raise();
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm_count(int sig)
+{
+  (void)sig;
+  alarms++;
+}
+
+static void set_alarm_handler(void (*fn)(int))
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = fn;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;   /* no SA_RESTART: nanosleep sees EINTR either way */
+  sigaction(SIGALRM, &sa, NULL);
+}
+
+/* One-shot (interval_us 0) or repeating SIGALRM. */
+static void set_timer(long first_us, long interval_us)
+{
+  struct itimerval it;
+  memset(&it, 0, sizeof it);
+  it.it_value.tv_sec = first_us / 1000000;
+  it.it_value.tv_usec = first_us % 1000000;
+  it.it_interval.tv_sec = interval_us / 1000000;
+  it.it_interval.tv_usec = interval_us % 1000000;
+  setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void test_flag(void)
+{
+  cancel_clear();
+  CHECK_EQ_INT(cancel_requested(), 0);
+  cancel_raise();
+  CHECK_EQ_INT(cancel_requested(), 1);
+  cancel_raise();
+  CHECK_EQ_INT(cancel_requested(), 1);
+  cancel_clear();
+  CHECK_EQ_INT(cancel_requested(), 0);
+  cancel_clear();
+  CHECK_EQ_INT(cancel_requested(), 0);
+}
+
+static void test_short_sleep(void)
+{
+  cancel_clear();
+  double t0 = now_s();
+  CHECK_EQ_INT(cancel_sleep_ms(30), 0);
+  CHECK(now_s() - t0 >= 0.030);
+  /* More than one 50 ms slice. */
+  t0 = now_s();
+  CHECK_EQ_INT(cancel_sleep_ms(120), 0);
+  CHECK(now_s() - t0 >= 0.120);
+  CHECK_EQ_INT(cancel_sleep_ms(1), 0);
+  CHECK_EQ_INT(cancel_sleep_ms(0), 0);
+  CHECK_EQ_INT(cancel_sleep_ms(-5), 0);
+  CHECK_EQ_INT(cancel_requested(), 0);
+}
+
+static void test_raised_before(void)
+{
+  cancel_clear();
+  cancel_raise();
+  double t0 = now_s();
+  CHECK_EQ_INT(cancel_sleep_ms(5000), -1);
+  CHECK(now_s() - t0 < 2.0);
+  /* The flag stays raised for everyone else to see. */
+  CHECK_EQ_INT(cancel_requested(), 1);
+  CHECK_EQ_INT(cancel_sleep_ms(10), -1);
+  CHECK_EQ_INT(cancel_sleep_ms(0), -1);
+  cancel_clear();
+  CHECK_EQ_INT(cancel_sleep_ms(10), 0);
+}
+
+static void test_raised_by_signal(void)
+{
+  cancel_clear();
+  set_alarm_handler(on_alarm_cancel);
+  set_timer(200000, 0);   /* SIGALRM after 200 ms */
+  double t0 = now_s();
+  int r = cancel_sleep_ms(5000);
+  double dt = now_s() - t0;
+  set_timer(0, 0);
+  CHECK_EQ_INT(r, -1);
+  CHECK(dt < 2.0);
+  CHECK(dt >= 0.15);     /* it did sleep until the signal */
+  CHECK_EQ_INT(cancel_requested(), 1);
+  cancel_clear();
+  signal(SIGALRM, SIG_DFL);
+}
+
+static void *raise_later(void *arg)
+{
+  (void)arg;
+  struct timespec ts = {0, 150 * 1000000L};
+  nanosleep(&ts, NULL);
+  cancel_raise();
+  return NULL;
+}
+
+/* Raised from another thread: no signal interrupts the sleep, the flag
+** is still noticed at the next slice. */
+static void test_raised_by_thread(void)
+{
+  cancel_clear();
+  pthread_t th;
+  if (!CHECK_EQ_INT(pthread_create(&th, NULL, raise_later, NULL), 0))
+    return;
+  double t0 = now_s();
+  int r = cancel_sleep_ms(5000);
+  double dt = now_s() - t0;
+  pthread_join(th, NULL);
+  CHECK_EQ_INT(r, -1);
+  CHECK(dt < 2.0);
+  cancel_clear();
+}
+
+/*
+** A signal that does not cancel (a handler for something else) must not
+** cut the sleep short: "returns 0 after the full sleep".
+*/
+static void test_other_signal_does_not_shorten(void)
+{
+  cancel_clear();
+  alarms = 0;
+  set_alarm_handler(on_alarm_count);
+  set_timer(2000, 2000);   /* SIGALRM every 2 ms */
+  double t0 = now_s();
+  int r = cancel_sleep_ms(300);
+  double dt = now_s() - t0;
+  set_timer(0, 0);
+  signal(SIGALRM, SIG_DFL);
+  CHECK_EQ_INT(r, 0);
+  CHECK(alarms > 0);
+  if (!CHECK(dt >= 0.300))
+    fprintf(stderr, "    cancel_sleep_ms(300) returned 0 after %.0f ms "
+            "(%d signals handled)\n", dt * 1000, (int)alarms);
+}
+
+int main(void)
+{
+  test_flag();
+  test_short_sleep();
+  test_raised_before();
+  test_raised_by_signal();
+  test_raised_by_thread();
+  test_other_signal_does_not_shorten();
+  return check_summary();
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs what mdblua needs to build and test on Debian 12, as root.
+# Skips apt entirely when everything is already there (fast, offline CI).
+set -eu
+PKGS="build-essential cmake pkg-config ca-certificates procps
+liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libmicrohttpd-dev"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
