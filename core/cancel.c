@@ -20,15 +20,28 @@ void cancel_clear(void)
   cancel_flag = 0;
 }
 
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+** Sleeps toward a monotonic deadline, so other signals interrupting
+** nanosleep (EINTR) neither shorten nor lengthen the wait.
+*/
 int cancel_sleep_ms(long ms)
 {
-  while (ms > 0) {
+  long long deadline = now_ms() + (ms > 0 ? ms : 0);
+  for (;;) {
     if (cancel_flag)
       return -1;
-    long slice = ms < 50 ? ms : 50;
+    long long left = deadline - now_ms();
+    if (left <= 0)
+      return 0;
+    long slice = left < 50 ? (long)left : 50;
     struct timespec ts = {0, slice * 1000000L};
-    nanosleep(&ts, NULL);   /* EINTR just ends the slice early */
-    ms -= slice;
+    nanosleep(&ts, NULL);
   }
-  return cancel_flag ? -1 : 0;
 }

@@ -6,6 +6,8 @@
 
 int credentials_token_is_valid(const char *token)
 {
+  if (token == NULL)
+    return 0;
   for (const unsigned char *p = (const unsigned char *)token; *p; p++)
     if (*p < 0x21 || *p == 0x7f)   /* CR/LF would inject headers */
       return 0;

@@ -81,5 +81,6 @@ for _, r in ipairs(rows) do
    io.stdout:write(table.concat(cells, "  "), "\n")
 end
 local s = it:stats()
+io.stdout:flush()
 io.stderr:write(string.format("%d backup%s, %d page%s\n", #rows - 1,
    #rows == 2 and "" or "s", s.pages, s.pages == 1 and "" or "s"))

@@ -14,7 +14,7 @@ fakeapi="$build/tests/fakeapi/fakeapi"
 
 fifo=$(mktemp -u)
 mkfifo "$fifo"
-"$fakeapi" --demo --token demo-token --lifetime 120 >"$fifo" &
+"$fakeapi" --demo --token demo-token --lifetime 120 >"$fifo" 2>/dev/null &
 read -r url pid <"$fifo"
 rm -f "$fifo"
 trap 'kill "$pid" 2>/dev/null || true' EXIT INT TERM

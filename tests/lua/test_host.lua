@@ -94,6 +94,34 @@ H.test("require mdb, cjson and mdb.* without LUA_PATH/LUA_CPATH, from another di
    H.eq(r.stdout, "function\t[1]\t2.0 KiB\tfunction\n")
 end)
 
+H.test("after cmake --install, the installed mdblua finds mdb, cjson and mdb.* by itself", function()
+   local build = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set")
+   local prefix = H.tmpname("-prefix")
+   local ok = os.execute("cmake --install " .. H.sh_quote(build) .. " --prefix " .. H.sh_quote(prefix) .. " >/dev/null")
+   H.ok(ok, "cmake --install")
+   local r = H.run({ "-e", "print(require('mdb').version, require('cjson').encode({}), require('mdb.fmt').age(90))" },
+      { program = prefix .. "/bin/mdblua", cwd = "/", env = { LUA_PATH = false, LUA_CPATH = false } })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stdout, "0.1.0\t{}\t1m\n")
+   H.ok(H.read_file(prefix .. "/share/mdblua/scripts/list-backups.lua"), "scripts installed")
+   os.execute("rm -rf " .. H.sh_quote(prefix))
+end)
+
+H.test("a terminal on stdin and no script: the prompt evaluates expressions and statements", function()
+   -- script(1) gives mdblua a pseudo-terminal and feeds it our stdin.
+   local input = table.concat({ "1 + 1", "x = 5", "x * 2", "for i = 1, 2 do", "print('i=' .. i)", "end",
+      "error('oops')", "print('still here')", "" }, "\n")
+   local r = H.run({ "-qec", H.sh_quote(H.mdblua), "/dev/null" }, { program = "script", stdin = input })
+   H.eq(r.code, 0, r.stderr)
+   local out = r.stdout:gsub("\r", "")
+   H.contains(out, "mdblua 0.1.0")
+   H.contains(out, "> 2\n")
+   H.contains(out, "> 10\n")
+   H.contains(out, ">> i=1\ni=2\n")
+   H.contains(out, "oops")
+   H.contains(out, "still here")
+end)
+
 H.test("Ctrl-C interrupts a script in the middle of a page fetch: status 130, quickly", function()
    local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=5",
       "--fault", "delay_ms=20000;times=0" }
