@@ -20,11 +20,11 @@ void cancel_clear(void)
   cancel_flag = 0;
 }
 
-static long long now_ms(void)
+static long long now_ns(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /*
@@ -33,15 +33,15 @@ static long long now_ms(void)
 */
 int cancel_sleep_ms(long ms)
 {
-  long long deadline = now_ms() + (ms > 0 ? ms : 0);
+  long long deadline = now_ns() + (ms > 0 ? ms : 0) * 1000000LL;
   for (;;) {
     if (cancel_flag)
       return -1;
-    long long left = deadline - now_ms();
+    long long left = deadline - now_ns();
     if (left <= 0)
       return 0;
-    long slice = left < 50 ? (long)left : 50;
-    struct timespec ts = {0, slice * 1000000L};
+    long long slice = left < 50000000LL ? left : 50000000LL;
+    struct timespec ts = {0, (long)slice};
     nanosleep(&ts, NULL);
   }
 }

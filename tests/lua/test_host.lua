@@ -42,7 +42,8 @@ H.test("exit statuses: os.exit(n), normal end 0, uncaught error 2", function()
    local f = script("local function f() error('deep') end\nf()\n")
    local r2 = H.run { f }
    H.eq(r2.code, 2)
-   H.contains(r2.stderr, "mdblua: " .. f .. ":1: deep")
+   -- Lua shortens long chunk names with "...", so match the file's tail
+   H.ok(r2.stderr:match("^mdblua: [^\n]*" .. f:match("[^/]+$"):gsub("%p", "%%%0") .. ":1: deep\n"), r2.stderr)
 end)
 
 H.test("error objects are rendered through __tostring; others named by type", function()
