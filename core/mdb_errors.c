@@ -11,6 +11,7 @@ const char *mdb_error_kind_name(mdb_error_kind k)
   case MDB_ERR_LIMIT:       return "limit";
   case MDB_ERR_ARGUMENT:    return "argument";
   case MDB_ERR_INTERRUPTED: return "interrupted";
+  case MDB_ERR_AUTH:        return "auth";
   case MDB_ERR_MEMORY:      return "memory";
   default:                  return "none";
   }

@@ -15,6 +15,7 @@ typedef enum mdb_error_kind {
   MDB_ERR_LIMIT,         /* a response over the size cap */
   MDB_ERR_ARGUMENT,      /* bad arguments, caught before any request */
   MDB_ERR_INTERRUPTED,   /* cancelled by the user (Ctrl-C) */
+  MDB_ERR_AUTH,          /* no token could be obtained */
   MDB_ERR_MEMORY
 } mdb_error_kind;
 

@@ -138,6 +138,17 @@ long page_cursor_request_size(const page_cursor *c)
   return want;
 }
 
+long page_cursor_request_size_after(const page_cursor *c, long assumed)
+{
+  if (c->limit < 0)
+    return c->page_size;
+  long rem = c->limit - c->received - assumed;
+  if (rem <= 0)
+    return -1;
+  long effective = c->page_size > 0 ? c->page_size : MDB_SERVER_PAGE_SIZE;
+  return rem < effective ? rem : c->page_size;
+}
+
 int page_cursor_advance(page_cursor *c, size_t items, const char *next,
                         size_t len)
 {

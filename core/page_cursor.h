@@ -32,6 +32,12 @@ const char *page_cursor_current_token(const page_cursor *c);
 /* pageSize for the next request. */
 long page_cursor_request_size(const page_cursor *c);
 
+/*
+** pageSize for the request after the one in flight, assuming that one
+** returns `assumed` items; -1 when the limit would then be met.
+*/
+long page_cursor_request_size_after(const page_cursor *c, long assumed);
+
 /* Items still wanted under the limit (LONG_MAX with no limit). */
 long page_cursor_remaining(const page_cursor *c);
 

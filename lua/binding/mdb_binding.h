@@ -6,7 +6,9 @@
 #ifndef MDB_BINDING_H
 #define MDB_BINDING_H
 
+#include "cred_provider.h"
 #include "engines.h"
+#include "fetch_engine.h"
 #include "mdb_errors.h"
 
 #include <lauxlib.h>
@@ -57,7 +59,8 @@ int mdb_opt_number(lua_State *L, int idx, const char *field,
 
 typedef struct mdb_client {
   char *endpoint;           /* normalised, no trailing slash */
-  char *token;              /* the secret; wiped on __gc */
+  cred_provider *creds;     /* holds the secret; freed (wiped) on __gc */
+  CURLSH *share;            /* connections, DNS and TLS sessions reused */
   long page_size;
   int retries;
   long timeout_ms, connect_timeout_ms;
@@ -69,11 +72,42 @@ void mdb_client_register(lua_State *L);
 int mdb_client_new(lua_State *L);
 mdb_client *mdb_client_check(lua_State *L, int idx);
 
+/* A fetch engine configured from the client's settings. */
+fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
+                                double rate);
+
+/* ---- pages and fetch errors (mdb_page.c) ---- */
+
+/*
+** Decode the page in `r` with the private cjson: on success pushes the
+** items table, sets *tok and *toklen to the nextPageToken (NULL/0 for none;
+** the string stays valid while the items table's page is referenced —
+** it is anchored in the registry until the next decode) and returns 0;
+** on failure pushes nothing, returns -1 and writes a message to `err`.
+*/
+int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
+                    const char **tok, size_t *toklen, char *err,
+                    size_t errlen);
+
+/* Push the mdb.error describing a failed job (error body decoded). */
+void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
+                          const fetch_job *j);
+
+/* Push an mdb.error of `kind` about the job's latest request. */
+void mdb_push_job_error(lua_State *L, const fetch_job *j,
+                        mdb_error_kind kind, const char *message);
+
 /* ---- iterators (mdb_iter.c) ---- */
 
 void mdb_iter_register(lua_State *L);
 int mdb_client_backups(lua_State *L);
 int mdb_client_clusters(lua_State *L);
+const engine_info *mdb_check_engine(lua_State *L, int opts, const char *field);
+
+/* ---- fan-out (mdb_scan.c) ---- */
+
+int mdb_client_scan(lua_State *L);
+void mdb_scan_register(lua_State *L);
 
 /* ---- normalisation of API objects (mdb_normalize.c) ---- */
 

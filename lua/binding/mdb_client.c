@@ -5,6 +5,7 @@
 */
 #include "mdb_binding.h"
 
+#include "cred_provider.h"
 #include "credentials.h"
 #include "endpoint_url.h"
 #include "mdb_defaults.h"
@@ -90,18 +91,43 @@ int mdb_client_new(lua_State *L)
     return mdb_error_argument(L, "token", "expected a string, got %s",
                               luaL_typename(L, -1));
   token = lua_tostring(L, -1);
-  c->token = credentials_resolve(token, err, sizeof err);
+  char *resolved = credentials_resolve(token, err, sizeof err);
   lua_pop(L, 1);
-  if (c->token == NULL)
+  if (resolved == NULL)
     return mdb_error_argument(L, "token", "%s", err);
+  c->creds = cred_provider_new_static(resolved);
+  credentials_free(resolved);
+  c->share = curl_share_init();
+  if (c->creds == NULL || c->share == NULL)
+    return luaL_error(L, "out of memory creating a client");
+  /* Single-threaded use: no lock callbacks needed. */
+  curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   return 1;
+}
+
+fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
+                                double rate)
+{
+  fetch_engine_config cfg = {
+    .http = {c->timeout_ms, c->connect_timeout_ms, c->max_body, c->share},
+    .policy = {c->retries, {c->backoff_base_ms, c->backoff_max_ms}},
+    .concurrency = concurrency,
+    .rate = rate,
+    .creds = c->creds,
+  };
+  return fetch_engine_new(&cfg);
 }
 
 static int client_gc(lua_State *L)
 {
   mdb_client *c = luaL_checkudata(L, 1, MDB_CLIENT_MT);
-  credentials_free(c->token);
-  c->token = NULL;
+  cred_provider_free(c->creds);
+  c->creds = NULL;
+  if (c->share)
+    curl_share_cleanup(c->share);
+  c->share = NULL;
   free(c->endpoint);
   c->endpoint = NULL;
   return 0;
@@ -125,6 +151,7 @@ static const luaL_Reg client_methods[] = {
   {"backups", mdb_client_backups},
   {"clusters", mdb_client_clusters},
   {"endpoint", client_endpoint},
+  {"scan", mdb_client_scan},
   {NULL, NULL}
 };
 

@@ -7,25 +7,21 @@
 **   1  the client (endpoint, token, settings)
 **   2  the items table of the current page
 **   3  the error that ended it, re-raised by every later call
-** A page is fetched only when the previous one has been consumed, with the
-** same token on every retry, so an item is never yielded twice; a token
-** seen before in the listing ends it with a "cycle" error.
+** Pages come from a fetch engine (core/fetch_engine.h) that requests the
+** next page while this one is decoded and consumed, and retries with the
+** same token, so an item is never yielded twice; a token seen before in
+** the listing ends it with a "cycle" error.
 */
 #include "mdb_binding.h"
 
 #include "cancel.h"
-#include "http_transport.h"
 #include "list_url.h"
 #include "mdb_defaults.h"
-#include "page_cursor.h"
-#include "page_fetch.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 enum { UV_CLIENT = 1, UV_PAGE = 2, UV_ERROR = 3 };
 enum iter_state { ITER_ACTIVE, ITER_DONE, ITER_FAILED, ITER_CLOSED };
@@ -34,12 +30,11 @@ typedef struct mdb_iter {
   enum iter_state state;
   list_kind kind;
   const engine_info *engine;
-  char *id, *filter;
-  char *url;                  /* of the latest request, for errors */
-  page_cursor *cursor;
-  page_fetcher fetcher;
-  http_response resp;
-  fetch_stats stats;
+  char *id;                   /* for __tostring */
+  fetch_engine *fe;           /* NULL once released */
+  fetch_job *job;
+  fetch_stats stats;          /* copied when released */
+  char *resume;               /* token() after release; NULL = nil */
   lua_Integer pos, count;     /* next index and size of the current page */
   long items;                 /* yielded so far */
   int cut_short;              /* the page held more than the limit wanted */
@@ -50,14 +45,35 @@ static mdb_iter *check_iter(lua_State *L, int idx)
   return luaL_checkudata(L, idx, MDB_ITER_MT);
 }
 
-/* Release the connection and buffers; keeps the cursor for :token(). */
+/*
+** The token to resume from, so that a new listing started with it yields
+** what this one has not: "" before the first page, the current page's own
+** token in the middle of a page (its first items will come again), the
+** next page's token between pages, NULL once the listing is complete.
+*/
+static const char *resume_token(const mdb_iter *it)
+{
+  const page_cursor *c = fetch_job_cursor(it->job);
+  if (it->pos <= it->count || it->cut_short)
+    return page_cursor_current_token(c);
+  const char *next = page_cursor_next_token(c);
+  if (page_cursor_done(c) && *next == '\0' &&
+      fetch_job_stats(it->job)->pages > 0)
+    return NULL;
+  return next;
+}
+
+/* Let go of the connection and buffers; keep stats and the resume token. */
 static void iter_release(mdb_iter *it)
 {
-  http_transport_free(it->fetcher.transport);
-  it->fetcher.transport = NULL;
-  http_response_free(&it->resp);
-  free(it->url);
-  it->url = NULL;
+  if (it->fe == NULL)
+    return;
+  it->stats = *fetch_job_stats(it->job);
+  const char *tok = resume_token(it);
+  it->resume = tok ? strdup(tok) : NULL;
+  fetch_engine_free(it->fe);   /* frees the job too */
+  it->fe = NULL;
+  it->job = NULL;
 }
 
 static int iter_close(lua_State *L)
@@ -75,11 +91,9 @@ static int iter_gc(lua_State *L)
 {
   mdb_iter *it = check_iter(L, 1);
   iter_release(it);
-  page_cursor_free(it->cursor);
-  it->cursor = NULL;
+  free(it->resume);
   free(it->id);
-  free(it->filter);
-  it->id = it->filter = NULL;
+  it->resume = it->id = NULL;
   return 0;
 }
 
@@ -99,88 +113,13 @@ static int iter_fail(lua_State *L, mdb_iter *it)
 static int iter_fail_with(lua_State *L, mdb_iter *it, mdb_error_kind kind,
                           const char *message)
 {
-  mdb_error_fields f = {.kind = kind, .message = message, .code = -1,
-                        .url = it->url};
-  mdb_error_push(L, &f);
-  return iter_fail(L, it);
-}
-
-/* What a google.rpc.Status error body says, copied out of Lua. */
-typedef struct status_body {
-  long code;                /* -1 when the body has none */
-  char message[320];        /* "" when none */
-  char request_id[128];     /* x-request-id, else details[].requestId */
-} status_body;
-
-static void copy_field(lua_State *L, int t, const char *k, char *out,
-                       size_t n)
-{
-  if (lua_getfield(L, t, k) == LUA_TSTRING)
-    snprintf(out, n, "%s", lua_tostring(L, -1));
-  lua_pop(L, 1);
-}
-
-static void read_status_body(lua_State *L, const http_response *r,
-                             status_body *sb)
-{
-  int top = lua_gettop(L);
-  sb->code = -1;
-  sb->message[0] = '\0';
-  snprintf(sb->request_id, sizeof sb->request_id, "%s", r->request_id);
-  if (r->len == 0)
-    return;
-  lua_getfield(L, LUA_REGISTRYINDEX, MDB_DECODE_KEY);
-  lua_pushlstring(L, r->body, r->len);
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
-    int body = lua_gettop(L);
-    int isint = 0;
-    lua_Integer code = 0;
-    if (lua_getfield(L, body, "code") == LUA_TNUMBER)
-      code = lua_tointegerx(L, -1, &isint);   /* cjson gives floats */
-    if (isint && code >= 0 && code < 1000)
-      sb->code = (long)code;
-    lua_pop(L, 1);
-    copy_field(L, body, "message", sb->message, sizeof sb->message);
-    if (sb->request_id[0] == '\0' &&
-        lua_getfield(L, body, "details") == LUA_TTABLE) {
-      for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
-        copy_field(L, lua_gettop(L), "requestId", sb->request_id,
-                   sizeof sb->request_id);
-        lua_pop(L, 1);
-        if (sb->request_id[0])
-          break;
-      }
-    }
-  }
-  lua_settop(L, top);
-}
-
-static int iter_fail_fetch(lua_State *L, mdb_iter *it, const mdb_client *c,
-                           const fetch_error *fe)
-{
-  if (fe->kind == MDB_ERR_INTERRUPTED)
-    cancel_clear();   /* consumed: this error is the interruption */
-  status_body sb;
-  read_status_body(L, &it->resp, &sb);
-  const char *what = fe->message;
-  char text[800];
-  if (fe->kind == MDB_ERR_HTTP && sb.message[0])
-    what = sb.message;
-  snprintf(text, sizeof text, "%s%s%s%s", what,
-           fe->kind == MDB_ERR_HTTP && !sb.message[0] && it->resp.len > 0
-             ? ", with a body that is not a google.rpc.Status" : "",
-           fe->note[0] ? "; " : "", fe->note);
-  mdb_error_fields f = {.kind = fe->kind, .message = text,
-                        .status = fe->status, .code = sb.code,
-                        .request_id = sb.request_id, .url = it->url,
-                        .attempts = fe->attempts, .redact = c->token};
-  mdb_error_push(L, &f);
+  mdb_push_job_error(L, it->job, kind, message);
   return iter_fail(L, it);
 }
 
 /*
-** Fetch and decode the next page into user value 2.  On return the page
-** table is set and pos/count describe it; raises on any failure.
+** Wait for the next page and decode it into user value 2; pos/count then
+** describe it.  Raises on any failure.
 */
 static void iter_fetch_page(lua_State *L, mdb_iter *it)
 {
@@ -188,77 +127,50 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it)
   mdb_client *c = luaL_checkudata(L, -1, MDB_CLIENT_MT);
   lua_pop(L, 1);   /* anchored by user value 1 */
 
-  list_target target = {c->endpoint, it->engine, it->kind, it->id,
-                        it->filter};
-  free(it->url);
-  it->url = list_url_build(&target, page_cursor_request_size(it->cursor),
-                           page_cursor_next_token(it->cursor));
-  if (it->url == NULL)
-    iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory building a URL");
-
-  fetch_error fe;
-  if (page_fetch(&it->fetcher, it->url, c->token, &it->resp, &it->stats,
-                 &fe) != 0)
-    iter_fail_fetch(L, it, c, &fe);
-
-  lua_getfield(L, LUA_REGISTRYINDEX, MDB_DECODE_KEY);
-  lua_pushlstring(L, it->resp.body ? it->resp.body : "", it->resp.len);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    char msg[320];
-    snprintf(msg, sizeof msg, "response is not valid JSON: %s",
-             lua_tostring(L, -1));
-    iter_fail_with(L, it, MDB_ERR_JSON, msg);
-  }
-  if (!lua_istable(L, -1) || lua_rawlen(L, -1) > 0)
-    iter_fail_with(L, it, MDB_ERR_JSON, "response is not a JSON object");
-  int body = lua_gettop(L);
-
-  const char *field = list_items_field(it->kind);
-  int t = lua_getfield(L, body, field);
-  if (t == LUA_TNIL || t == LUA_TLIGHTUSERDATA) {
-    lua_pop(L, 1);
-    lua_newtable(L);   /* proto3 JSON omits an empty list */
-  } else if (t != LUA_TTABLE ||
-             (lua_rawlen(L, -1) == 0 &&
-              (lua_pushnil(L), lua_next(L, -2) != 0))) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "'%s' in the response is not an array", field);
-    iter_fail_with(L, it, MDB_ERR_JSON, msg);
-  }
-  int items = lua_gettop(L);
-  lua_Integer count = (lua_Integer)lua_rawlen(L, items);
-
-  size_t toklen = 0;
-  const char *tok = NULL;
-  t = lua_getfield(L, body, "nextPageToken");
-  if (t == LUA_TSTRING) {
-    tok = lua_tolstring(L, -1, &toklen);
-    if (strlen(tok) != toklen)
-      iter_fail_with(L, it, MDB_ERR_JSON, "nextPageToken contains a NUL byte");
-  } else if (t != LUA_TNIL && t != LUA_TLIGHTUSERDATA) {
-    iter_fail_with(L, it, MDB_ERR_JSON, "nextPageToken is not a string");
+  if (fetch_job_page(it->job) == NULL) {
+    if (fetch_job_request(it->job) != 0)
+      iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
+    int failed;
+    fetch_job *j = fetch_engine_next(it->fe, it->job, &failed);
+    if (failed == -1) {
+      cancel_clear();
+      iter_fail_with(L, it, MDB_ERR_INTERRUPTED, "interrupted");
+    }
+    if (j == NULL)
+      iter_fail_with(L, it, MDB_ERR_MEMORY, "BUG: no page and none pending");
+    if (failed) {
+      mdb_push_fetch_error(L, c, j);
+      iter_fail(L, it);
+    }
   }
 
-  long remaining = page_cursor_remaining(it->cursor);
+  char err[320];
+  const char *tok;
+  size_t toklen;
+  if (mdb_page_decode(L, it->kind, fetch_job_page(it->job), &tok, &toklen,
+                      err, sizeof err) != 0)
+    iter_fail_with(L, it, MDB_ERR_JSON, err);
+  lua_Integer count = (lua_Integer)lua_rawlen(L, -1);
+  long remaining = page_cursor_remaining(fetch_job_cursor(it->job));
   it->cut_short = count > remaining;
   if (it->cut_short)
     count = remaining;
-  int r = page_cursor_advance(it->cursor, (size_t)count, tok, toklen);
+  int r = fetch_job_accept(it->job, (size_t)count, tok, toklen);
   if (r == -1) {
     char msg[200];
     snprintf(msg, sizeof msg, "the server repeated page token \"%.100s\" "
              "after %ld pages: the listing would loop", tok,
-             it->stats.pages);
+             fetch_job_stats(it->job)->pages);
     iter_fail_with(L, it, MDB_ERR_CYCLE, msg);
   } else if (r != 0) {
     iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
   }
-  lua_pop(L, 1);                          /* token */
-  lua_pushvalue(L, items);
   lua_setiuservalue(L, 1, UV_PAGE);
-  lua_settop(L, body - 1);
   it->pos = 1;
   it->count = count;
+  /* ask for the next page now, unless speculation already did */
+  if (fetch_job_request(it->job) != 0)
+    iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
 }
 
 /* __call: the next item, or nil when the listing is over. */
@@ -278,7 +190,7 @@ static int iter_call(lua_State *L)
     break;
   }
   while (it->pos > it->count) {
-    if (page_cursor_done(it->cursor)) {
+    if (page_cursor_done(fetch_job_cursor(it->job))) {
       it->state = ITER_DONE;
       iter_release(it);
       lua_pushnil(L);
@@ -305,44 +217,31 @@ static int iter_call(lua_State *L)
   return 1;
 }
 
-/*
-** The token to resume from, so that a new listing started with it yields
-** what this one has not: "" before the first page, the current page's own
-** token in the middle of a page (its first items will come again), nil
-** once the listing is complete.
-*/
 static int iter_token(lua_State *L)
 {
   mdb_iter *it = check_iter(L, 1);
-  if (it->cursor == NULL) {
-    lua_pushnil(L);
-    return 1;
-  }
-  if (it->pos <= it->count || it->cut_short) {
-    lua_pushstring(L, page_cursor_current_token(it->cursor));
-    return 1;
-  }
-  const char *next = page_cursor_next_token(it->cursor);
-  if (page_cursor_done(it->cursor) && *next == '\0' && it->stats.pages > 0)
-    lua_pushnil(L);
+  const char *tok = it->fe ? resume_token(it) : it->resume;
+  if (tok)
+    lua_pushstring(L, tok);
   else
-    lua_pushstring(L, next);
+    lua_pushnil(L);
   return 1;
 }
 
 static int iter_stats(lua_State *L)
 {
   mdb_iter *it = check_iter(L, 1);
+  fetch_stats st = it->fe ? *fetch_job_stats(it->job) : it->stats;
   lua_createtable(L, 0, 5);
-  lua_pushinteger(L, it->stats.pages);
+  lua_pushinteger(L, st.pages);
   lua_setfield(L, -2, "pages");
   lua_pushinteger(L, it->items);
   lua_setfield(L, -2, "items");
-  lua_pushinteger(L, it->stats.retries);
+  lua_pushinteger(L, st.retries);
   lua_setfield(L, -2, "retries");
-  lua_pushinteger(L, it->stats.requests);
+  lua_pushinteger(L, st.requests);
   lua_setfield(L, -2, "requests");
-  lua_pushinteger(L, (lua_Integer)it->stats.bytes);
+  lua_pushinteger(L, (lua_Integer)st.bytes);
   lua_setfield(L, -2, "bytes");
   return 1;
 }
@@ -361,16 +260,12 @@ static int iter_tostring(lua_State *L)
   return 1;
 }
 
-static char *dup_or_null(const char *s)
-{
-  return s ? strdup(s) : NULL;
-}
-
-static const engine_info *check_engine(lua_State *L, int opts)
+const engine_info *mdb_check_engine(lua_State *L, int opts,
+                                    const char *field)
 {
   const char *name = NULL;
-  if (!mdb_opt_string(L, opts, "engine", 0, &name))
-    mdb_error_argument(L, "engine", "missing (one of the names in "
+  if (!mdb_opt_string(L, opts, field, 0, &name))
+    mdb_error_argument(L, field, "missing (one of the names in "
                        "mdb.engines, e.g. \"postgresql\")");
   const engine_info *e = engines_find(name);
   if (e == NULL) {
@@ -381,15 +276,15 @@ static const engine_info *check_engine(lua_State *L, int opts)
       luaL_addstring(&b, engines_at(i)->name);
     }
     luaL_pushresult(&b);
-    mdb_error_argument(L, "engine", "unknown engine \"%s\" (known: %s)",
+    mdb_error_argument(L, field, "unknown engine \"%s\" (known: %s)",
                        name, lua_tostring(L, -1));
   }
   return e;
 }
 
 /*
-** Build an iterator for `kind` from the options table at 2 (client at 1)
-** and return it as the four values of a generic for.
+** Build an iterator for `kind` (client at 1) and return it as the four
+** values of a generic for.
 */
 static int new_iter(lua_State *L, list_kind kind, const char *id,
                     const char *filter, const engine_info *engine,
@@ -405,19 +300,17 @@ static int new_iter(lua_State *L, list_kind kind, const char *id,
 
   it->kind = kind;
   it->engine = engine;
-  it->id = dup_or_null(id);
-  it->filter = dup_or_null(filter);
-  it->cursor = page_cursor_new(start_token, page_size, limit);
-  http_config hc = {c->timeout_ms, c->connect_timeout_ms, c->max_body};
-  it->fetcher.transport = http_transport_new(&hc);
-  it->fetcher.policy.retries = c->retries;
-  it->fetcher.policy.backoff.base_ms = c->backoff_base_ms;
-  it->fetcher.policy.backoff.max_ms = c->backoff_max_ms;
-  it->fetcher.rng = (uint32_t)time(NULL) ^ (uint32_t)getpid() ^
-                    (uint32_t)(uintptr_t)it;
-  if (it->id == NULL || (filter && it->filter == NULL) ||
-      it->cursor == NULL || it->fetcher.transport == NULL)
+  it->id = strdup(id);
+  it->fe = mdb_client_engine(c, 1, 0);
+  list_target target = {c->endpoint, engine, kind, id, filter};
+  if (it->fe)
+    it->job = fetch_job_new(it->fe, &target, page_size, limit, start_token,
+                            NULL);
+  if (it->id == NULL || it->job == NULL) {
+    fetch_engine_free(it->fe);
+    it->fe = NULL;
     return luaL_error(L, "out of memory creating an iterator");
+  }
   it->pos = 1;   /* nothing buffered: the first call fetches */
   it->state = ITER_ACTIVE;
   lua_pushnil(L);
@@ -480,7 +373,7 @@ int mdb_client_backups(lua_State *L)
                               "got %s", luaL_typename(L, 2));
   lua_settop(L, 2);
   mdb_opt_check_keys(L, 2, backups_options);
-  const engine_info *engine = check_engine(L, 2);
+  const engine_info *engine = mdb_check_engine(L, 2, "engine");
   const char *cluster = NULL, *folder = NULL;
   int has_cluster = mdb_opt_string(L, 2, "cluster", MDB_MAX_ID_LEN, &cluster);
   lua_getfield(L, 2, "folder");
@@ -514,7 +407,7 @@ int mdb_client_clusters(lua_State *L)
                               "got %s", luaL_typename(L, 2));
   lua_settop(L, 2);
   mdb_opt_check_keys(L, 2, clusters_options);
-  const engine_info *engine = check_engine(L, 2);
+  const engine_info *engine = mdb_check_engine(L, 2, "engine");
   const char *folder = folder_option(L, 1);
   const char *filter = NULL;
   mdb_opt_string(L, 2, "filter", MDB_MAX_FILTER_LEN, &filter);

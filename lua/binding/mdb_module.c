@@ -76,6 +76,7 @@ int luaopen_mdb(lua_State *L)
   mdb_error_register(L);
   mdb_client_register(L);
   mdb_iter_register(L);
+  mdb_scan_register(L);
 
   luaL_newlib(L, mdb_functions);
   lua_createtable(L, (int)engines_count(), 0);

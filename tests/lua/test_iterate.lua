@@ -66,17 +66,24 @@ H.test("page sizes 1, 7, 100 (server default via 0) and 1000 see the same 250 ba
    end
 end)
 
-H.test("lazy: the first item arrives before later pages are requested", function()
-   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=30" }
+H.test("lazy and at most one page ahead: nothing before the first call, then one prefetch", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=50" }
    local c = H.client(s, { page_size = 10 })
    local it = c:backups { engine = "mysql", cluster = "cmysql-0000" }
+   os.execute("sleep 0.2")
    H.eq(#H.requests(s), 0, "no request before the first call")
+   local function settle()   -- let the prefetch reach the server log
+      os.execute("sleep 0.2")
+      return #H.requests(s)
+   end
    it()
-   H.eq(#H.requests(s), 1, "one request for the first item")
+   H.eq(settle(), 2, "the first page and a prefetch of the second")
    for _ = 2, 10 do it() end
-   H.eq(#H.requests(s), 1, "still one request after the first page")
+   H.eq(settle(), 2, "no further page while the first is consumed")
    it()
-   H.eq(#H.requests(s), 2, "second page on the 11th item")
+   H.eq(settle(), 3, "the 11th item: page 3 is prefetched")
+   H.eq(#H.collect(it), 39, "the rest")
+   H.eq(settle(), 5, "exactly 5 requests for 50 items")
 end)
 
 H.test("normalisation: int64 strings to integers, times to Unix seconds, engine, unknown fields kept", function()

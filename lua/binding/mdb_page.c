@@ -1,0 +1,153 @@
+/*
+** From HTTP responses to Lua values: decoding a list page with the
+** private lua-cjson instance and checking its shape, and turning a failed
+** fetch into an mdb.error (with the google.rpc.Status body's code,
+** message and request id when the server sent one).  Shared by the lazy
+** iterators and the fan-out.
+*/
+#include "mdb_binding.h"
+
+#include "cancel.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MDB_LAST_PAGE_KEY "mdb.last_page"   /* registry: anchors the token */
+
+int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
+                    const char **tok, size_t *toklen, char *err,
+                    size_t errlen)
+{
+  int top = lua_gettop(L);
+  *tok = NULL;
+  *toklen = 0;
+  lua_getfield(L, LUA_REGISTRYINDEX, MDB_DECODE_KEY);
+  lua_pushlstring(L, r->body ? r->body : "", r->len);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    snprintf(err, errlen, "response is not valid JSON: %s",
+             lua_tostring(L, -1));
+    lua_settop(L, top);
+    return -1;
+  }
+  if (!lua_istable(L, -1) || lua_rawlen(L, -1) > 0) {
+    snprintf(err, errlen, "response is not a JSON object");
+    lua_settop(L, top);
+    return -1;
+  }
+  int body = lua_gettop(L);
+  const char *field = list_items_field(kind);
+  int t = lua_getfield(L, body, field);
+  if (t == LUA_TNIL || t == LUA_TLIGHTUSERDATA) {
+    lua_pop(L, 1);
+    lua_newtable(L);   /* proto3 JSON omits an empty list */
+  } else if (t != LUA_TTABLE ||
+             (lua_rawlen(L, -1) == 0 &&
+              (lua_pushnil(L), lua_next(L, -2) != 0))) {
+    snprintf(err, errlen, "'%s' in the response is not an array", field);
+    lua_settop(L, top);
+    return -1;
+  }
+  int items = lua_gettop(L);
+  t = lua_getfield(L, body, "nextPageToken");
+  if (t == LUA_TSTRING) {
+    *tok = lua_tolstring(L, -1, toklen);
+    if (strlen(*tok) != *toklen) {
+      snprintf(err, errlen, "nextPageToken contains a NUL byte");
+      lua_settop(L, top);
+      return -1;
+    }
+  } else if (t != LUA_TNIL && t != LUA_TLIGHTUSERDATA) {
+    snprintf(err, errlen, "nextPageToken is not a string");
+    lua_settop(L, top);
+    return -1;
+  }
+  /* keep the token string alive after the body table is dropped */
+  lua_setfield(L, LUA_REGISTRYINDEX, MDB_LAST_PAGE_KEY);
+  lua_pushvalue(L, items);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+  return 0;
+}
+
+/* What a google.rpc.Status error body says, copied out of Lua. */
+typedef struct status_body {
+  long code;                /* -1 when the body has none */
+  char message[320];        /* "" when none */
+  char request_id[128];     /* x-request-id, else details[].requestId */
+} status_body;
+
+static void copy_field(lua_State *L, int t, const char *k, char *out,
+                       size_t n)
+{
+  if (lua_getfield(L, t, k) == LUA_TSTRING)
+    snprintf(out, n, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
+}
+
+static void read_status_body(lua_State *L, const http_response *r,
+                             status_body *sb)
+{
+  int top = lua_gettop(L);
+  sb->code = -1;
+  sb->message[0] = '\0';
+  snprintf(sb->request_id, sizeof sb->request_id, "%s", r->request_id);
+  if (r->len == 0 || r->status == 0)
+    return;
+  lua_getfield(L, LUA_REGISTRYINDEX, MDB_DECODE_KEY);
+  lua_pushlstring(L, r->body, r->len);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+    int body = lua_gettop(L);
+    int isint = 0;
+    lua_Integer code = 0;
+    if (lua_getfield(L, body, "code") == LUA_TNUMBER)
+      code = lua_tointegerx(L, -1, &isint);   /* cjson gives floats */
+    if (isint && code >= 0 && code < 1000)
+      sb->code = (long)code;
+    lua_pop(L, 1);
+    copy_field(L, body, "message", sb->message, sizeof sb->message);
+    if (sb->request_id[0] == '\0' &&
+        lua_getfield(L, body, "details") == LUA_TTABLE) {
+      for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+        copy_field(L, lua_gettop(L), "requestId", sb->request_id,
+                   sizeof sb->request_id);
+        lua_pop(L, 1);
+        if (sb->request_id[0])
+          break;
+      }
+    }
+  }
+  lua_settop(L, top);
+}
+
+void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
+                          const fetch_job *j)
+{
+  const fetch_error *fe = fetch_job_error(j);
+  const http_response *r = fetch_job_last_response(j);
+  if (fe->kind == MDB_ERR_INTERRUPTED)
+    cancel_clear();   /* consumed: this error is the interruption */
+  status_body sb;
+  read_status_body(L, r, &sb);
+  const char *what = fe->message;
+  if (fe->kind == MDB_ERR_HTTP && sb.message[0])
+    what = sb.message;
+  char text[800];
+  snprintf(text, sizeof text, "%s%s%s%s", what,
+           fe->kind == MDB_ERR_HTTP && !sb.message[0] && r->len > 0
+             ? ", with a body that is not a google.rpc.Status" : "",
+           fe->note[0] ? "; " : "", fe->note);
+  mdb_error_fields f = {.kind = fe->kind, .message = text,
+                        .status = fe->status, .code = sb.code,
+                        .request_id = sb.request_id,
+                        .url = fetch_job_url(j), .attempts = fe->attempts,
+                        .redact = cred_provider_secret(c->creds)};
+  mdb_error_push(L, &f);
+}
+
+void mdb_push_job_error(lua_State *L, const fetch_job *j,
+                        mdb_error_kind kind, const char *message)
+{
+  mdb_error_fields f = {.kind = kind, .message = message, .code = -1,
+                        .url = fetch_job_url(j)};
+  mdb_error_push(L, &f);
+}
