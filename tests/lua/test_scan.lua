@@ -1,0 +1,163 @@
+-- client:scan{}: many clusters at once.  Results equal the sequential
+-- listings, in a deterministic order; one cluster's failure is reported
+-- in its entry without losing the others; retries and faults never make
+-- a backup appear twice or go missing.
+package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
+local H = require "harness"
+
+local FOLDER = "b1gfakefolder0000001"
+
+local function sequential(c, engine, id)
+   return H.ids(H.collect(c:backups { engine = engine, cluster = id }))
+end
+
+H.test("folder scan over several engines equals the sequential listings, in Cluster.List order", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=12,backups=37",
+      "--generate", "engine=redis,clusters=5,backups=3", "--generate", "engine=sqlserver,clusters=2,backups=0" }
+   local c = H.client(s, { page_size = 10 })
+   local res = c:scan { engines = { "redis", "mysql", "sqlserver" }, folder = FOLDER, concurrency = 4 }
+   H.eq(#res, 19, "one entry per cluster")
+   local want = {}
+   for i = 0, 4 do want[#want + 1] = { "redis", string.format("credis-%04d", i) } end
+   for i = 0, 11 do want[#want + 1] = { "mysql", string.format("cmysql-%04d", i) } end
+   for i = 0, 1 do want[#want + 1] = { "sqlserver", string.format("csqlserver-%04d", i) } end
+   for i, r in ipairs(res) do
+      H.eq({ r.engine, r.id }, want[i], "entry " .. i)
+      H.eq(r.error, nil, "no error for " .. r.id)
+      H.eq(r.cluster.id, r.id, "the Cluster object")
+      H.eq(r.cluster.engine, r.engine)
+      H.eq(H.ids(r.backups), sequential(c, r.engine, r.id), "backups of " .. r.id)
+      H.eq(r.stats.items, #r.backups)
+      for _, b in ipairs(r.backups) do
+         H.eq(b.engine, r.engine)
+         H.ok(math.type(b.created) == "float", "normalised")
+      end
+   end
+   H.eq(res[6].stats.pages, 4, "37 backups at 10 a page")
+end)
+
+H.test("clusters= in the given order, bare ids with engine= or {engine=, id=} tables", function()
+   local s = H.start_fake { "--generate", "engine=mongodb,clusters=3,backups=5",
+      "--generate", "engine=clickhouse,clusters=2,backups=4" }
+   local c = H.client(s)
+   local res = c:scan { engine = "mongodb", clusters = { "cmongodb-0002", "cmongodb-0000" } }
+   H.eq({ res[1].id, res[2].id, #res }, { "cmongodb-0002", "cmongodb-0000", 2 })
+   H.eq(res[1].cluster, nil, "no Cluster object when ids are given")
+   local mixed = c:scan { clusters = { { engine = "clickhouse", id = "cclickhouse-0001" },
+      { engine = "mongodb", id = "cmongodb-0001" } } }
+   H.eq({ mixed[1].engine, #mixed[1].backups, mixed[2].engine, #mixed[2].backups },
+      { "clickhouse", 4, "mongodb", 5 })
+end)
+
+H.test("per-cluster failures are reported and the other clusters are complete", function()
+   local s = H.start_fake { "--generate", "engine=postgresql,clusters=6,backups=25",
+      "--fault", "path=cpostgresql-0002;status=500;times=0",
+      "--fault", "path=cpostgresql-0004;offset=10;malformed=1" }
+   local c = H.client(s, { page_size = 10, retries = 1 })
+   local res = c:scan { engine = "postgresql", folder = FOLDER, concurrency = 3 }
+   H.eq(#res, 6)
+   for i, r in ipairs(res) do
+      if r.id == "cpostgresql-0002" then
+         H.eq({ r.error.kind, r.error.status, r.error.attempts }, { "http", 500, 2 })
+         H.eq(#r.backups, 0)
+      elseif r.id == "cpostgresql-0004" then
+         H.eq(r.error.kind, "json")
+         H.eq(#r.backups, 10, "what arrived before the bad page is kept, and flagged by the error")
+      else
+         H.eq(r.error, nil, r.id)
+         H.eq(H.ids(r.backups), sequential(c, "postgresql", r.id), "entry " .. i)
+      end
+   end
+end)
+
+H.test("a failed Cluster.List gives an entry with no id and the error; other engines go on", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=2,backups=2",
+      "--generate", "engine=redis,clusters=2,backups=2",
+      "--fault", "path=/managed-mysql/v1/clusters?;status=403;times=0" }
+   local c = H.client(s)
+   local res = c:scan { engines = { "mysql", "redis" }, folder = FOLDER }
+   H.eq(#res, 3)
+   H.eq({ res[1].engine, res[1].id, res[1].error.status }, { "mysql", nil, 403 })
+   H.eq({ res[2].id, res[3].id }, { "credis-0000", "credis-0001" })
+end)
+
+H.test("retries, empty pages and 429 storms under fan-out: every backup exactly once", function()
+   local s = H.start_fake { "--generate", "engine=mongodb,clusters=20,backups=53",
+      "--fault", "status=429;skip=3;times=25",
+      "--fault", "offset=20;empty=1;times=10",
+      "--fault", "offset=40;status=503;times=8",
+      "--fault", "offset=30;truncate=200;times=5" }
+   local c = H.client(s, { page_size = 10, retries = 10 })
+   local res = c:scan { engine = "mongodb", folder = FOLDER, concurrency = 8 }
+   H.eq(#res, 20)
+   local clean = H.start_fake { "--generate", "engine=mongodb,clusters=20,backups=53" }
+   local cc = H.client(clean, { page_size = 10 })
+   local retries = 0
+   for _, r in ipairs(res) do
+      H.eq(r.error, nil, r.id)
+      H.eq(H.ids(r.backups), sequential(cc, "mongodb", r.id), r.id)
+      retries = retries + r.stats.retries
+   end
+   H.ok(retries >= 38, "the faults were met and retried: " .. retries)
+end)
+
+H.test("limit and page_size apply per cluster; the last request asks only for what is needed", function()
+   local s = H.start_fake { "--generate", "engine=greenplum,clusters=3,backups=40" }
+   local c = H.client(s)
+   local res = c:scan { engine = "greenplum", folder = FOLDER, page_size = 7, limit = 16 }
+   for _, r in ipairs(res) do H.eq(#r.backups, 16, r.id) end
+   local sizes = {}
+   for _, q in ipairs(H.requests(s)) do
+      if q.target:find("/backups") then
+         local ps = H.query_param(q.target, "pageSize")
+         sizes[ps] = (sizes[ps] or 0) + 1
+      end
+   end
+   H.eq(sizes, { ["7"] = 6, ["2"] = 3 }, "two full pages and one of 2, per cluster")
+end)
+
+H.test("progress is called once per cluster on the main thread; its errors end the scan", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=7,backups=3" }
+   local c = H.client(s)
+   local seen, last = {}, 0
+   c:scan { engine = "mysql", folder = FOLDER, progress = function(p)
+      H.ok(p.done == last + 1, "done counts up by one")
+      last = p.done
+      H.ok(p.total >= p.done and p.total <= 7, "total")
+      seen[p.id] = (seen[p.id] or 0) + 1
+      H.eq(p.engine, "mysql")
+      H.eq(p.failed, false)
+   end }
+   H.eq(last, 7)
+   for id, n in pairs(seen) do H.eq(n, 1, id) end
+   local err = H.raises(nil, c.scan, c, { engine = "mysql", folder = FOLDER,
+      progress = function() error("stop here") end })
+   H.contains(tostring(err), "stop here")
+end)
+
+H.test("bad scan arguments raise before any request", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=1" }
+   local c = H.client(s)
+   local cases = {
+      { { folder = FOLDER }, "engines", "missing" },
+      { { engine = "mysql", engines = { "redis" }, folder = FOLDER }, "engines", "not both" },
+      { { engines = { "mysql", "nosuch" }, folder = FOLDER }, "engines", "unknown engine" },
+      { { engines = { "mysql", "mysql" }, folder = FOLDER }, "engines", "listed twice" },
+      { { engines = {}, folder = FOLDER }, "engines", "1 to" },
+      { { engine = "mysql", folder = FOLDER, clusters = { "a" } }, "clusters", "not both" },
+      { { clusters = { "a" } }, "clusters", "bare id" },
+      { { engine = "mysql", clusters = { string.rep("x", 51) } }, "clusters", "1 to 50" },
+      { { engine = "mysql", folder = FOLDER, concurrency = 0 }, "concurrency", "between 1 and 256" },
+      { { engine = "mysql", folder = FOLDER, rate = -1 }, "rate", "between" },
+      { { engine = "mysql", folder = FOLDER, progress = 5 }, "progress", "function" },
+      { { engine = "mysql", folder = FOLDER, colour = 1 }, "colour", "unknown option" },
+   }
+   for _, case in ipairs(cases) do
+      local err = H.raises("argument", c.scan, c, case[1])
+      H.eq(err.argument, case[2])
+      H.contains(err.message, case[3])
+   end
+   H.eq(#H.requests(s), 0, "no request was made")
+end)
+
+H.run_all()
