@@ -1,0 +1,129 @@
+-- The benchmark driver (run by mdblua; see bench/run.sh).  Starts the fake
+-- API on loopback with server-side delays, runs mdblua and the baselines
+-- (Python standard library, plain C with libcurl + lua-cjson, stock lua5.4),
+-- and prints every figure and the ratios against the issue's targets.
+-- args: BUILD_DIR [RUNS]
+local build = assert(arg[1], "usage: mdblua bench/run.lua BUILD_DIR [RUNS]")
+local runs = tonumber(arg[2]) or 3
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+local MDBLUA = build .. "/mdblua"
+local FAKE = build .. "/tests/fakeapi/fakeapi"
+local MEASURE = build .. "/bench/bench_measure"
+local CCLIENT = build .. "/bench/bench_c_client"
+local TOKEN = "bench-token"
+local FOLDER = "b1gfakefolder0000001"
+local PREFIX = "/managed-mongodb/v1"
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function start_fake(args)
+   local p = assert(io.popen(q(FAKE) .. " --token " .. TOKEN .. " --lifetime 1800 " .. args .. " 2>/dev/null"))
+   local url, pid = p:read("l"):match("^(%S+) (%d+)$")
+   return { url = url, stop = function() os.execute("kill " .. pid); p:close() end }
+end
+
+-- Run a command under `measure`: returns seconds, peak RSS in MiB, stdout.
+local function measure(cmd, env)
+   local err = os.tmpname()
+   local p = assert(io.popen((env or "") .. " " .. q(MEASURE) .. " " .. cmd .. " 2>" .. err))
+   local out = p:read("a")
+   local ok = p:close()
+   local f = io.open(err)
+   local text = f:read("a")
+   f:close()
+   os.remove(err)
+   local wall, rss = text:match("measure: ([%d.]+) (%d+)")
+   if not ok or not wall then error("failed: " .. cmd .. "\n" .. text) end
+   return tonumber(wall), tonumber(rss) / 1024, out
+end
+
+local function median(xs)
+   table.sort(xs)
+   return xs[(#xs + 1) // 2]
+end
+
+-- Median wall time and peak RSS of `n` runs; checks the output each time.
+local function bench(n, cmd, env, expect)
+   local ts, rss = {}, 0
+   for i = 1, n do
+      local t, r, out = measure(cmd, env)
+      if expect and not out:find(expect, 1, true) then
+         error(string.format("unexpected output of %s: %q (wanted %s)", cmd, out, expect))
+      end
+      ts[i] = t
+      if r > rss then rss = r end
+   end
+   return median(ts), rss
+end
+
+local rows = {}
+local function row(scenario, what, value, unit, ratio, target)
+   rows[#rows + 1] = { scenario, what, value, unit, ratio, target }
+   io.stderr:write(string.format("  %-10s %-42s %9.3f %s\n", scenario, what, value, unit))
+end
+
+local env = "YC_IAM_TOKEN=" .. TOKEN .. " YC_MDB_ENDPOINT="
+
+-- 1. fleet -----------------------------------------------------------------
+io.stderr:write("1. fleet: 200 clusters x 300 backups, pageSize 100, 20 ms per request\n")
+local s = start_fake("--generate engine=mongodb,clusters=200,backups=300 --fault 'delay_ms=20;times=0'")
+local e = env .. s.url
+local floor1 = math.ceil(200 / 16) * 3 * 0.020 + 0.020
+local mdb1 = bench(runs, q(MDBLUA) .. " " .. q(here .. "/mdb_fleet.lua") .. " mongodb " .. FOLDER .. " 100 16", e, "60000")
+local c1 = bench(runs, q(CCLIENT) .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 100 16", nil, "60000")
+local py16 = bench(runs, "python3 " .. q(here .. "/py_client.py") .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 100 16", nil, "60000")
+local pyseq = bench(1, "python3 " .. q(here .. "/py_client.py") .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 100 1", nil, "60000")
+s.stop()
+row("fleet", "floor (13 rounds x 3 x 20 ms + listing)", floor1, "s")
+row("fleet", "mdblua client:scan, concurrency 16", mdb1, "s", mdb1 / floor1, "<= 1.10 x floor")
+row("fleet", "plain C, libcurl multi, 16 transfers", c1, "s", mdb1 / c1, "mdblua <= 1.00 x C")
+row("fleet", "Python stdlib, 16 threads", py16, "s", mdb1 / py16, "mdblua <= 0.85 x Python")
+row("fleet", "Python stdlib, sequential", pyseq, "s", mdb1 / pyseq)
+
+-- 2. deep listing ---------------------------------------------------------
+io.stderr:write("2. deep: 200,000 backups, pageSize 1000, 10 ms per request\n")
+s = start_fake("--generate engine=mongodb,clusters=1,backups=200000 --fault 'delay_ms=10;times=0'")
+e = env .. s.url
+local path = PREFIX .. "/clusters/cmongodb-0000/backups"
+local _, _, bare_out = measure(q(CCLIENT) .. " bare " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000 21")
+local floor2 = 200 * tonumber(bare_out)
+local mdb2 = bench(runs, q(MDBLUA) .. " " .. q(here .. "/mdb_single.lua") .. " mongodb cmongodb-0000 1000", e, "200000")
+local py2 = bench(runs, "python3 " .. q(here .. "/py_client.py") .. " single " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "200000")
+s.stop()
+row("deep", "floor (200 x bare request " .. string.format("%.2f ms", floor2 / 200 * 1000) .. ")", floor2, "s")
+row("deep", "mdblua iterator", mdb2, "s", mdb2 / floor2, "<= 1.05 x floor")
+row("deep", "Python stdlib", py2, "s", mdb2 / py2)
+
+-- 3. CPU --------------------------------------------------------------------
+io.stderr:write("3. cpu: 1,000,000 backups, pageSize 1000, no delay\n")
+s = start_fake("--generate engine=mongodb,clusters=1,backups=1000000")
+e = env .. s.url
+local mdb3, mdb3rss = bench(runs, q(MDBLUA) .. " " .. q(here .. "/mdb_single.lua") .. " mongodb cmongodb-0000 1000", e, "1000000")
+local c3, c3rss = bench(runs, q(CCLIENT) .. " single " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "1000000")
+local py3, py3rss = bench(1, "python3 " .. q(here .. "/py_client.py") .. " sum " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "1000000")
+s.stop()
+row("cpu", "mdblua: count and sum sizes", mdb3, "s", mdb3 / c3, "<= 1.05 x C")
+row("cpu", "plain C: one handle, lua-cjson decode only", c3, "s")
+row("cpu", "Python stdlib: count and sum sizes", py3, "s", mdb3 / py3)
+row("cpu", "mdblua peak RSS", mdb3rss, "MiB", nil, "<= 16 MiB")
+row("cpu", "plain C peak RSS", c3rss, "MiB")
+row("cpu", "Python peak RSS", py3rss, "MiB")
+
+-- 4. start-up ---------------------------------------------------------------
+io.stderr:write("4. start-up\n")
+local m4 = bench(51, q(MDBLUA) .. " -e ''")
+local l4 = bench(51, "lua5.4 -e ''")
+row("start-up", "mdblua -e ''", m4 * 1000, "ms", m4 / l4, "<= 2 x lua5.4")
+row("start-up", "lua5.4 -e ''", l4 * 1000, "ms")
+
+-- The table -----------------------------------------------------------------
+local cpu = io.open("/proc/cpuinfo") and io.open("/proc/cpuinfo"):read("a"):match("model name%s*:%s*([^\n]+)") or "?"
+print(string.format("mdblua benchmark, %s, %s, %d cores, median of %d runs",
+   os.date("!%Y-%m-%d"), cpu, tonumber(io.popen("nproc"):read("l")) or 0, runs))
+print("")
+print("| scenario | measured | value | ratio | target |")
+print("|---|---|---|---|---|")
+for _, r in ipairs(rows) do
+   print(string.format("| %s | %s | %.3f %s | %s | %s |", r[1], r[2], r[3], r[4],
+      r[5] and string.format("%.2f", r[5]) or "", r[6] or ""))
+end
