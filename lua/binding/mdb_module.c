@@ -11,7 +11,10 @@
 
 #include <curl/curl.h>
 #include <lua-cjson.h>
+#include <lualib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* mdb.parse_time(s) -> Unix seconds (float), or nil and a message. */
 static int mdb_parse_time(lua_State *L)
@@ -28,6 +31,18 @@ static int mdb_parse_time(lua_State *L)
   return 1;
 }
 
+/*
+** mdb.isatty(file) -> true when the Lua file handle is a terminal, so
+** scripts show progress on a terminal and stay quiet in cron and pipes.
+*/
+static int mdb_isatty(lua_State *L)
+{
+  luaL_Stream *s = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  lua_pushboolean(L, s->closef != NULL && s->f != NULL &&
+                     isatty(fileno(s->f)));
+  return 1;
+}
+
 static int mdb_is_error(lua_State *L)
 {
   luaL_checkany(L, 1);
@@ -38,6 +53,7 @@ static int mdb_is_error(lua_State *L)
 static const luaL_Reg mdb_functions[] = {
   {"client", mdb_client_new},
   {"is_error", mdb_is_error},
+  {"isatty", mdb_isatty},
   {"parse_time", mdb_parse_time},
   {NULL, NULL}
 };
