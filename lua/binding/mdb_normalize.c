@@ -7,31 +7,12 @@
 */
 #include "mdb_binding.h"
 
+#include "int64_text.h"
 #include "rfc3339.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-/* Strict int64: optional '-', 1 to 19 digits, nothing else, no overflow. */
-static int parse_int64(const char *s, size_t len, long long *out)
-{
-  size_t i = s[0] == '-' ? 1 : 0;
-  if (len == i || len - i > 19)
-    return -1;
-  for (size_t j = i; j < len; j++)
-    if (s[j] < '0' || s[j] > '9')
-      return -1;
-  errno = 0;
-  char *end;
-  long long v = strtoll(s, &end, 10);
-  if (errno != 0 || (size_t)(end - s) != len)
-    return -1;
-  *out = v;
-  return 0;
-}
 
 /* The id of the object at `obj`, for messages ("?" when it has none). */
 static const char *object_id(lua_State *L, int obj)
@@ -49,8 +30,8 @@ static const char *int64_field(lua_State *L, int obj, const char *field,
   if (t == LUA_TSTRING) {
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
-    long long v;
-    if (parse_int64(s, len, &v) != 0) {
+    int64_t v;
+    if (int64_text_parse(s, len, &v) != 0) {
       snprintf(err, errlen, "%s: field '%s' is not an int64 string: \"%.40s\"",
                object_id(L, obj), field, s);
       lua_pop(L, 1);
