@@ -1,6 +1,9 @@
 #!/bin/sh
-# The demo: starts the bundled fake API with a demo fleet on a free
-# loopback port and runs scripts/list-backups.lua against it.
+# The demo: starts the bundled fake API with a demo fleet (ten clusters of
+# six engines, some healthy, some with stale, missing, stuck or shrinking
+# backups) on a free loopback port, lists a few backups, then audits the
+# whole folder with scripts/audit.lua and the example policy
+# scripts/policies/production.lua, and explains the exit status.
 #   tools/demo.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,12 +15,13 @@ fakeapi="$build/tests/fakeapi/fakeapi"
   exit 2
 }
 
-fifo=$(mktemp -u)
+tmp=$(mktemp -d)
+fifo="$tmp/fifo"
 mkfifo "$fifo"
 "$fakeapi" --demo --token demo-token --lifetime 120 >"$fifo" 2>/dev/null &
 read -r url pid <"$fifo"
-rm -f "$fifo"
-trap 'kill "$pid" 2>/dev/null || true' EXIT INT TERM
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 
 export YC_MDB_ENDPOINT="$url" YC_IAM_TOKEN=demo-token YC_FOLDER_ID=b1gdemofolder0000001
 run() {
@@ -25,9 +29,19 @@ run() {
   "$mdblua" "$@"
 }
 echo "Fake MDB API with a demo fleet at $url (folder $YC_FOLDER_ID)"
-run scripts/list-backups.lua --engine postgresql
-run scripts/list-backups.lua --engine mongodb --limit 5
-cluster=$("$mdblua" -e '
-  local c = require("mdb").client()
-  for cl in c:clusters { engine = "mysql" } do print(cl.id) break end')
-run scripts/list-backups.lua --engine mysql --cluster "$cluster" --limit 3 --json
+run scripts/list-backups.lua --engine postgresql --limit 5
+run scripts/inventory.lua
+
+policy=scripts/policies/production.lua
+status=0
+run scripts/audit.lua --policy "$policy" || status=$?
+echo
+case $status in
+  0) echo "audit.lua exited with status 0: every check passed on every cluster." ;;
+  1) echo "audit.lua exited with status 1: at least one cluster has a warning or critical finding" \
+          "(the rows above); 0 would mean all ok, 2 an API, usage or policy error." ;;
+  2) echo "audit.lua exited with status 2: an API, usage or policy error, or a cluster whose" \
+          "backups could not be listed; 1 would mean warnings or critical findings, 0 all ok." ;;
+  *) echo "audit.lua exited with status $status (unexpected)." ;;
+esac
+echo "Try: $mdblua scripts/audit.lua --policy $policy --format json   (or csv, junit, prometheus, nagios...)"

@@ -133,4 +133,67 @@ function M.integer(min)
    end
 end
 
+--- A `check` for options that take one of a fixed set of words.
+function M.choice(list)
+   return function(s)
+      for _, w in ipairs(list) do
+         if w == s then return s end
+      end
+      return nil, format("expected one of %s, got '%s'", concat(list, ", "), s)
+   end
+end
+
+--- A `check` for options that take a duration ("26h", "7d", "90m"); the
+-- value becomes the text itself (validated), so policies can merge it.
+function M.duration()
+   return function(s)
+      local v, err = require("mdb.duration").parse(s)
+      if not v then return nil, err end
+      if v <= 0 then return nil, "duration must be greater than zero" end
+      return s
+   end
+end
+
+--- The values of `list` without repeats, in their first order (for
+-- repeatable options such as `--engine`).
+function M.unique(list)
+   local out, seen = {}, {}
+   for _, v in ipairs(list) do
+      if not seen[v] then
+         seen[v] = true
+         out[#out + 1] = v
+      end
+   end
+   return out
+end
+
+--- True when file descriptor `fd` (1 stdout, 2 stderr) is a terminal:
+-- `mdb.isatty` in mdblua, else the shell's `test -t` (which inherits this
+-- process's descriptors).
+function M.isatty(fd)
+   local ok, mdb = pcall(require, "mdb")
+   if ok and type(mdb) == "table" and type(mdb.isatty) == "function" then
+      return mdb.isatty(fd == 1 and io.stdout or io.stderr) == true
+   end
+   return os.execute(format("test -t %d", fd)) == true
+end
+
+--- A progress callback for `client:scan` that redraws one line on stderr,
+-- or nil when stderr is not a terminal (so logs and pipes stay clean).
+-- Call the returned `done()` to clear the line.
+-- @return progress function or nil, and a done function
+function M.progress(label)
+   if not M.isatty(2) then return nil, function() end end
+   local err = io.stderr
+   local function progress(p)
+      err:write(format("\r\27[K%s %d/%d %s %s", label, p.done or 0, p.total or 0,
+         tostring(p.engine or ""), tostring(p.id or "")))
+      err:flush()
+   end
+   return progress, function()
+      err:write("\r\27[K")
+      err:flush()
+   end
+end
+
 return M

@@ -1,0 +1,955 @@
+--- Reports: audit findings, per-cluster inventories, retention plans and
+-- backup lists in the formats people and machines read.
+--
+-- Formats: `table` (aligned, human sizes and ages, colour only when asked
+-- for), `json`, `jsonl`, `csv` (RFC 4180), `markdown`, and for findings
+-- also `junit`, `prometheus` (node_exporter textfile format) and `nagios`
+-- (one status line).  Every renderer returns the whole text; `M.write`
+-- puts it on stdout or into a file, atomically (temporary file + rename),
+-- so a reader such as node_exporter never sees half a file.
+--
+-- Renderers raise on misuse (unknown format, wrong argument types);
+-- `M.write` returns nil and a message when the file cannot be written.
+-- @module mdb.report
+local cjson = require "cjson"
+
+local M = { _VERSION = "0.1.0" }
+
+local fmt = require "mdb.fmt"
+
+local format, type, ipairs, pairs, tostring = string.format, type, ipairs, pairs, tostring
+local concat, sort, rep, floor = table.concat, table.sort, string.rep, math.floor
+local mtype, tointeger = math.type, math.tointeger
+
+--- Formats each renderer accepts.
+M.FORMATS = {
+   findings = { "table", "json", "jsonl", "csv", "markdown", "junit", "prometheus", "nagios" },
+   inventory = { "table", "json", "jsonl", "csv", "markdown", "prometheus" },
+   plans = { "table", "json", "jsonl", "csv", "markdown" },
+   backups = { "table", "json", "jsonl", "csv", "markdown" },
+}
+
+local RANK = { ok = 0, warning = 1, critical = 2, error = 3 }
+
+local function check_format(kind, f, fname)
+   for _, name in ipairs(M.FORMATS[kind]) do
+      if name == f then return end
+   end
+   error(format("bad argument #2 to '%s' (unknown format %s; use %s)", fname,
+      type(f) == "string" and format("%q", f) or tostring(f), concat(M.FORMATS[kind], ", ")), 3)
+end
+
+local function check_table(v, n, fname)
+   if type(v) ~= "table" then
+      error(format("bad argument #%d to '%s' (table expected, got %s)", n, fname, type(v)), 3)
+   end
+end
+
+-- Options tables: nil or a table with only the known keys; `now` a number.
+local function check_opts(opts, n, fname, known)
+   if opts == nil then return {} end
+   check_table(opts, n, fname)
+   for k in pairs(opts) do
+      if not known[k] then
+         error(format("bad argument #%d to '%s' (unknown option '%s')", n, fname, tostring(k)), 3)
+      end
+   end
+   if opts.now ~= nil and mtype(opts.now) == nil then
+      error(format("bad argument #%d to '%s' (option 'now' must be a number, got %s)", n, fname,
+         type(opts.now)), 3)
+   end
+   return opts
+end
+local FINDINGS_OPTS = { color = true, all = true, now = true, results = true, title = true, max_problems = true }
+local INVENTORY_OPTS = { color = true, now = true }
+local PLANS_OPTS = { color = true, policy_text = true }
+local BACKUPS_OPTS = { now = true }
+
+---------------------------------------------------------------------------
+-- Numbers and JSON
+
+--- A number as the shortest text that reads back as the same value
+-- (integers without a fraction); nil for NaN and infinities.
+function M.number(v)
+   if mtype(v) == "integer" then return format("%d", v) end
+   if v ~= v or v == math.huge or v == -math.huge then return nil end
+   local i = tointeger(v)
+   if i then return format("%d", i) end
+   for p = 14, 17 do
+      local s = format("%." .. p .. "g", v)
+      if tonumber(s) == v then return s end
+   end
+   return format("%.17g", v)
+end
+
+--- Marks a table as a JSON array (so that an empty one encodes as `[]`).
+M.ARRAY = { __name = "mdb.report.array" }
+--- JSON null inside ordered objects.
+M.null = setmetatable({}, { __name = "mdb.report.null", __tostring = function() return "null" end })
+
+local function json_string(s)
+   if not utf8.len(s) then
+      -- Replace bytes that are not UTF-8 so the output stays valid JSON.
+      local out, i = {}, 1
+      while i <= #s do
+         local ok, c = pcall(utf8.codepoint, s, i)
+         if ok then
+            local ch = utf8.char(c)
+            out[#out + 1] = ch
+            i = i + #ch
+         else
+            out[#out + 1] = "\u{FFFD}"
+            i = i + 1
+         end
+      end
+      s = concat(out)
+   end
+   return cjson.encode(s)   -- lua-cjson does the escaping
+end
+
+local encode
+
+local function is_array(t)
+   if getmetatable(t) == M.ARRAY then return true end
+   local n = #t
+   if n == 0 then return false end
+   local count = 0
+   for _ in pairs(t) do count = count + 1 end
+   return count == n
+end
+
+encode = function(v, out)
+   local tv = type(v)
+   if v == nil or v == M.null then
+      out[#out + 1] = "null"
+   elseif tv == "boolean" then
+      out[#out + 1] = v and "true" or "false"
+   elseif tv == "number" then
+      out[#out + 1] = M.number(v) or "null"
+   elseif tv == "string" then
+      out[#out + 1] = json_string(v)
+   elseif tv == "table" then
+      local mt = getmetatable(v)
+      local order = mt and mt.__json_order
+      if order then
+         out[#out + 1] = "{"
+         for i, k in ipairs(order) do
+            if i > 1 then out[#out + 1] = "," end
+            out[#out + 1] = json_string(k) .. ":"
+            encode(v[k], out)
+         end
+         out[#out + 1] = "}"
+      elseif is_array(v) then
+         out[#out + 1] = "["
+         for i = 1, #v do
+            if i > 1 then out[#out + 1] = "," end
+            encode(v[i], out)
+         end
+         out[#out + 1] = "]"
+      else
+         local keys = {}
+         for k in pairs(v) do
+            if type(k) == "string" then keys[#keys + 1] = k
+            elseif mtype(k) then keys[#keys + 1] = k end
+         end
+         sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+         out[#out + 1] = "{"
+         for i, k in ipairs(keys) do
+            if i > 1 then out[#out + 1] = "," end
+            out[#out + 1] = json_string(tostring(k)) .. ":"
+            encode(v[k], out)
+         end
+         out[#out + 1] = "}"
+      end
+   else
+      out[#out + 1] = json_string(tostring(v))
+   end
+end
+
+--- Encode a value as compact JSON with a stable key order (sorted, or the
+-- order given by `M.object`); strings that are not UTF-8 are repaired.
+function M.json(v)
+   local out = {}
+   encode(v, out)
+   return concat(out)
+end
+
+--- An object that encodes its keys in the given order (absent keys as
+-- null).
+function M.object(t, keys)
+   return setmetatable(t, { __json_order = keys })
+end
+
+local function array(t)
+   return setmetatable(t or {}, M.ARRAY)
+end
+
+---------------------------------------------------------------------------
+-- CSV (RFC 4180: CRLF line ends, fields quoted when they hold a comma, a
+-- quote, CR or LF; quotes doubled)
+
+local function csv_field(v)
+   if v == nil or v == M.null then return "" end
+   if type(v) == "number" then return M.number(v) or "" end
+   if type(v) == "boolean" then return v and "true" or "false" end
+   local s = tostring(v)
+   if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
+   return s
+end
+
+--- Rows (arrays of values) as CSV text.
+function M.csv(rows)
+   local out = {}
+   for i, r in ipairs(rows) do
+      local cells = {}
+      for j = 1, r.n or #r do cells[j] = csv_field(r[j]) end
+      out[i] = concat(cells, ",")
+   end
+   return concat(out, "\r\n") .. (#out > 0 and "\r\n" or "")
+end
+
+---------------------------------------------------------------------------
+-- Human tables
+
+local COLOR = { ok = "\27[32m", warning = "\27[33m", critical = "\27[31;1m", error = "\27[35;1m" }
+local RESET = "\27[0m"
+
+-- Aligned text table.  `right` marks right-aligned columns; `paint(i, r)`
+-- may return an ANSI colour for cell i of row r (applied after padding).
+local function text_table(header, rows, right, paint, indent)
+   local widths = {}
+   local all = { header }
+   for _, r in ipairs(rows) do all[#all + 1] = r end
+   for ri, r in ipairs(all) do
+      local clean = {}
+      for i, cell in ipairs(r) do clean[i] = tostring(cell):gsub("[\r\n\t]+", " ") end
+      all[ri] = clean
+   end
+   for _, r in ipairs(all) do
+      for i, cell in ipairs(r) do
+         local w = utf8.len(cell) or #cell
+         if w > (widths[i] or 0) then widths[i] = w end
+      end
+   end
+   local lines = {}
+   for ri, r in ipairs(all) do
+      local cells = {}
+      for i, cell in ipairs(r) do
+         local pad = widths[i] - (utf8.len(cell) or #cell)
+         local s
+         if right and right[i] then s = rep(" ", pad) .. cell
+         elseif i < #r then s = cell .. rep(" ", pad)
+         else s = cell end
+         local c = ri > 1 and paint and paint(i, rows[ri - 1])
+         if c then s = c .. s .. RESET end
+         cells[i] = s
+      end
+      lines[#lines + 1] = (indent or "") .. concat(cells, "  ")
+   end
+   return concat(lines, "\n") .. "\n"
+end
+
+local function md_cell(v)
+   local s = v == nil and "" or tostring(v)
+   return (s:gsub("\\", "\\\\"):gsub("|", "\\|"):gsub("\r?\n", "<br>"))
+end
+
+local function md_table(header, rows)
+   local out = { "| " .. concat(header, " | ") .. " |" }
+   local sep = {}
+   for i = 1, #header do sep[i] = "---" end
+   out[#out + 1] = "|" .. concat(sep, "|") .. "|"
+   for _, r in ipairs(rows) do
+      local cells = {}
+      for i = 1, #header do cells[i] = md_cell(r[i]) end
+      out[#out + 1] = "| " .. concat(cells, " | ") .. " |"
+   end
+   return concat(out, "\n") .. "\n"
+end
+
+local function plural(n, word, words)
+   return format("%d %s", n, n == 1 and word or (words or word .. "s"))
+end
+
+---------------------------------------------------------------------------
+-- Findings
+
+local FINDING_KEYS = { "check", "status", "engine", "cluster", "cluster_name", "message",
+   "observed", "expected", "unit", "backup_id" }
+local FINDING_JSON_KEYS = { "check", "status", "engine", "cluster", "cluster_name", "message",
+   "observed", "expected", "unit", "backup_id", "details" }
+M.FINDING_COLUMNS = FINDING_KEYS
+
+local function summarize(findings)
+   local s = { ok = 0, warning = 0, critical = 0, error = 0, total = #findings, clusters = 0 }
+   local seen = {}
+   for _, f in ipairs(findings) do
+      s[f.status] = (s[f.status] or 0) + 1
+      if f.cluster then
+         local key = tostring(f.engine) .. "/" .. f.cluster
+         if not seen[key] then seen[key] = true; s.clusters = s.clusters + 1 end
+      end
+   end
+   return s
+end
+
+local function summary_line(s)
+   return format("%s, %s: %d ok, %d warning, %d critical, %d error",
+      plural(s.clusters, "cluster"), plural(s.total, "check"), s.ok, s.warning, s.critical, s.error)
+end
+
+local function cluster_label(f)
+   return f.cluster_name or f.cluster or "-"
+end
+
+--- A generic aligned text table (the `table` format's layout).
+-- @param header array of column titles
+-- @param rows array of arrays of cells (converted with tostring)
+-- @param opts `{ right = {[i] = true} (right-aligned columns), color =
+--   bool, status_column = i (painted by status when color is on) }`
+function M.table(header, rows, opts)
+   check_table(header, 1, "table")
+   check_table(rows, 2, "table")
+   opts = opts or {}
+   local paint
+   if opts.color and opts.status_column then
+      paint = function(i, r)
+         if i == opts.status_column then return COLOR[tostring(r[i]):lower()] end
+      end
+   end
+   return text_table(header, rows, opts.right, paint)
+end
+
+-- Findings worst first (stable): error, critical, warning, ok.
+local function by_severity(findings, all)
+   local list = {}
+   for i, f in ipairs(findings) do
+      if all or f.status ~= "ok" then list[#list + 1] = { f = f, i = i } end
+   end
+   sort(list, function(a, b)
+      local ra, rb = RANK[a.f.status] or 3, RANK[b.f.status] or 3
+      if ra ~= rb then return ra > rb end
+      return a.i < b.i
+   end)
+   local out = {}
+   for i, e in ipairs(list) do out[i] = e.f end
+   return out
+end
+
+local function details_json(d)
+   if d == nil then return nil end
+   local out = {}
+   for k, v in pairs(d) do
+      if type(v) == "table" then out[k] = array({ table.unpack(v) }) else out[k] = v end
+   end
+   return out
+end
+
+local function finding_object(f)
+   local o = {}
+   for _, k in ipairs(FINDING_KEYS) do o[k] = f[k] end
+   o.details = details_json(f.details)
+   return M.object(o, FINDING_JSON_KEYS)
+end
+
+local function xml_escape(s, attr)
+   s = tostring(s)
+   -- XML 1.0 forbids most control characters outright.
+   s = s:gsub("[%z\1-\8\11\12\14-\31]", "?")
+   s = s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
+   if attr then s = s:gsub('"', "&quot;"):gsub("\n", "&#10;"):gsub("\r", "&#13;"):gsub("\t", "&#9;") end
+   return s
+end
+
+local function junit(findings, opts)
+   local now = opts.now or os.time()
+   local ts = os.date("!%Y-%m-%dT%H:%M:%S", floor(now))
+   local suites, order = {}, {}
+   for _, f in ipairs(findings) do
+      local name = f.engine or "unknown"
+      if not suites[name] then
+         suites[name] = { tests = 0, failures = 0, errors = 0, cases = {} }
+         order[#order + 1] = name
+      end
+      local s = suites[name]
+      s.tests = s.tests + 1
+      if f.status == "warning" or f.status == "critical" then s.failures = s.failures + 1
+      elseif f.status == "error" then s.errors = s.errors + 1 end
+      s.cases[#s.cases + 1] = f
+   end
+   local tests, failures, errors = 0, 0, 0
+   for _, name in ipairs(order) do
+      tests = tests + suites[name].tests
+      failures = failures + suites[name].failures
+      errors = errors + suites[name].errors
+   end
+   local title = opts.title or "mdb backup audit"
+   local out = { '<?xml version="1.0" encoding="UTF-8"?>',
+      format('<testsuites name="%s" tests="%d" failures="%d" errors="%d" time="0">', xml_escape(title, true),
+         tests, failures, errors) }
+   for _, name in ipairs(order) do
+      local s = suites[name]
+      out[#out + 1] = format('  <testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="0" '
+         .. 'time="0" timestamp="%s">', xml_escape(name, true), s.tests, s.failures, s.errors, ts)
+      for _, f in ipairs(s.cases) do
+         local classname = f.cluster and (name .. "." .. (f.cluster_name or f.cluster)) or name
+         local case = format('    <testcase classname="%s" name="%s" time="0"', xml_escape(classname, true),
+            xml_escape(f.check, true))
+         local body = {}
+         if f.cluster then
+            body[#body + 1] = format("cluster %s%s", f.cluster, f.cluster_name and (" (" .. f.cluster_name .. ")") or "")
+         end
+         body[#body + 1] = f.message or ""
+         if f.backup_id then body[#body + 1] = "backup " .. f.backup_id end
+         local text = xml_escape(concat(body, "\n"))
+         if f.status == "ok" then
+            out[#out + 1] = case .. ">"
+            out[#out + 1] = "      <system-out>" .. text .. "</system-out>"
+            out[#out + 1] = "    </testcase>"
+         else
+            local tag = f.status == "error" and "error" or "failure"
+            out[#out + 1] = case .. ">"
+            out[#out + 1] = format('      <%s type="%s" message="%s">%s</%s>', tag, f.status,
+               xml_escape(f.message or "", true), text, tag)
+            out[#out + 1] = "    </testcase>"
+         end
+      end
+      out[#out + 1] = "  </testsuite>"
+   end
+   out[#out + 1] = "</testsuites>"
+   return concat(out, "\n") .. "\n"
+end
+
+--- The Nagios state of a set of findings: code (0 OK, 1 WARNING,
+-- 2 CRITICAL, 3 UNKNOWN) and its name.  Critical beats warning beats
+-- error (UNKNOWN), as in check_multi.
+function M.nagios_state(findings)
+   local s = summarize(findings)
+   if s.critical > 0 then return 2, "CRITICAL" end
+   if s.warning > 0 then return 1, "WARNING" end
+   if s.error > 0 then return 3, "UNKNOWN" end
+   return 0, "OK"
+end
+
+local function nagios(findings, opts)
+   local s = summarize(findings)
+   local _, state = M.nagios_state(findings)
+   local title = opts.title or "MDB BACKUP AUDIT"
+   -- The same order as the state: critical, warning, then errors.
+   local NAGIOS_RANK = { critical = 3, warning = 2, error = 1, ok = 0 }
+   local list = {}
+   for i, f in ipairs(findings) do
+      if f.status ~= "ok" then list[#list + 1] = { f = f, i = i } end
+   end
+   sort(list, function(a, b)
+      local ra, rb = NAGIOS_RANK[a.f.status] or 1, NAGIOS_RANK[b.f.status] or 1
+      if ra ~= rb then return ra > rb end
+      return a.i < b.i
+   end)
+   local problems = {}
+   for _, e in ipairs(list) do
+      local f = e.f
+      problems[#problems + 1] = format("%s %s %s", f.cluster_name or f.cluster or f.engine or "-", f.check, f.status)
+   end
+   local text
+   if #problems == 0 then
+      text = format("%d checks ok on %s", s.ok, plural(s.clusters, "cluster"))
+   else
+      local max = opts.max_problems or 10
+      local shown = {}
+      for i = 1, math.min(#problems, max) do shown[i] = problems[i] end
+      if #problems > max then shown[#shown + 1] = format("and %d more", #problems - max) end
+      local counts = {}
+      for _, st in ipairs({ "critical", "warning", "error" }) do
+         if s[st] > 0 then counts[#counts + 1] = format("%d %s", s[st], st) end
+      end
+      text = concat(counts, ", ") .. ": " .. concat(shown, ", ")
+   end
+   text = text:gsub("[|\r\n]", " ")
+   return format("%s %s - %s | ok=%d warning=%d critical=%d error=%d\n", title, state, text,
+      s.ok, s.warning, s.critical, s.error)
+end
+
+---------------------------------------------------------------------------
+-- Prometheus textfile
+
+local function label_value(v)
+   return (tostring(v or ""):gsub("\\", "\\\\"):gsub("\n", "\\n"):gsub('"', '\\"'))
+end
+
+local function labels(t, keys)
+   local parts = {}
+   for i, k in ipairs(keys) do parts[i] = format('%s="%s"', k, label_value(t[k])) end
+   return "{" .. concat(parts, ",") .. "}"
+end
+
+local CLUSTER_LABELS = { "engine", "cluster_id", "cluster_name" }
+local CHECK_LABELS = { "engine", "cluster_id", "cluster_name", "check" }
+
+local function completed(b)
+   return b.status ~= "CREATING" and mtype(b.created) ~= nil
+end
+
+local function size_of(b)
+   local s = b.size
+   if s == nil then s = b.sizeBytes end
+   return mtype(s) and s or nil
+end
+
+local function cluster_name_of(entry)
+   local c = entry.cluster
+   return type(c) == "table" and type(c.name) == "string" and c.name or nil
+end
+
+--- Per-cluster summary of scan results: `{engine, cluster, cluster_name,
+-- count, automated, manual, in_progress, total_size, newest, newest_id,
+-- newest_size, oldest, error}` (times in Unix seconds; counts over
+-- completed backups; sizes nil for engines without sizes, automated and
+-- manual nil for engines whose backups have no type).
+function M.inventory_rows(results)
+   check_table(results, 1, "inventory_rows")
+   local rows = {}
+   for _, e in ipairs(results) do
+      local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
+      local r = { engine = e.engine, cluster = id, cluster_name = cluster_name_of(e), count = 0,
+         automated = 0, manual = 0, in_progress = 0 }
+      if e.error ~= nil then
+         r.error = tostring(e.error)
+      else
+         local newest, oldest
+         local typed = false
+         for _, b in ipairs(e.backups or {}) do
+            if completed(b) then
+               r.count = r.count + 1
+               if b.type ~= nil then typed = true end
+               if b.type == "AUTOMATED" then r.automated = r.automated + 1
+               elseif b.type == "MANUAL" then r.manual = r.manual + 1 end
+               local sz = size_of(b)
+               if sz then r.total_size = (r.total_size or 0) + sz end
+               if not newest or b.created > newest.created then newest = b end
+               if not oldest or b.created < oldest.created then oldest = b end
+            elseif b.status == "CREATING" then
+               r.in_progress = r.in_progress + 1
+            end
+         end
+         if newest then
+            r.newest, r.newest_id, r.newest_size = newest.created, newest.id, size_of(newest)
+            r.oldest = oldest.created
+         end
+         -- Engines whose backups have no type (SQL Server, OpenSearch,
+         -- Elasticsearch): unknown, not zero.
+         if r.count > 0 and not typed then r.automated, r.manual = nil, nil end
+      end
+      rows[#rows + 1] = r
+   end
+   return rows
+end
+
+local HELP = {
+   mdb_audit_status = "Audit result per cluster and check: 0 ok, 1 warning, 2 critical, 3 error.",
+   mdb_audit_last_run_timestamp_seconds = "When the audit that wrote this file ran.",
+   mdb_backup_listing_success = "1 if the cluster's backups were listed, 0 if listing failed.",
+   mdb_backup_last_created_timestamp_seconds = "createdAt of the newest completed backup.",
+   mdb_backup_oldest_created_timestamp_seconds = "createdAt of the oldest completed backup.",
+   mdb_backup_count = "Completed backups of the cluster.",
+   mdb_backup_in_progress = "Backups of the cluster in status CREATING.",
+   mdb_backup_size_bytes = "Size of the newest completed backup.",
+   mdb_backup_total_size_bytes = "Total size of the completed backups.",
+}
+
+--- Prometheus text exposition (node_exporter textfile) of findings and/or
+-- scan results.  Labels are engine, cluster_id, cluster_name (and check);
+-- never backup ids.
+-- @param opts `{findings=, results= (scan results) or rows= (from
+--   M.inventory_rows), now=}`
+function M.prometheus(opts)
+   check_table(opts, 1, "prometheus")
+   local families, order = {}, {}
+   local function add(name, lbl, value)
+      if value == nil then return end
+      if not families[name] then
+         families[name] = {}
+         order[#order + 1] = name
+      end
+      local f = families[name]
+      f[#f + 1] = name .. lbl .. " " .. M.number(value)
+   end
+   if opts.findings then
+      for _, f in ipairs(opts.findings) do
+         add("mdb_audit_status", labels({ engine = f.engine, cluster_id = f.cluster,
+            cluster_name = f.cluster_name, check = f.check }, CHECK_LABELS), RANK[f.status] or 3)
+      end
+      add("mdb_audit_last_run_timestamp_seconds", "", floor(opts.now or os.time()))
+   end
+   local rows = opts.rows or (opts.results and M.inventory_rows(opts.results))
+   if rows then
+      for _, r in ipairs(rows) do
+         local l = labels({ engine = r.engine, cluster_id = r.cluster, cluster_name = r.cluster_name },
+            CLUSTER_LABELS)
+         add("mdb_backup_listing_success", l, r.error and 0 or 1)
+         if not r.error and r.cluster then
+            add("mdb_backup_count", l, r.count)
+            add("mdb_backup_in_progress", l, r.in_progress)
+            add("mdb_backup_last_created_timestamp_seconds", l, r.newest)
+            add("mdb_backup_oldest_created_timestamp_seconds", l, r.oldest)
+            add("mdb_backup_size_bytes", l, r.newest_size)
+            add("mdb_backup_total_size_bytes", l, r.total_size)
+         end
+      end
+   end
+   local out = {}
+   for _, name in ipairs(order) do
+      out[#out + 1] = "# HELP " .. name .. " " .. HELP[name]
+      out[#out + 1] = "# TYPE " .. name .. " gauge"
+      for _, line in ipairs(families[name]) do out[#out + 1] = line end
+   end
+   return concat(out, "\n") .. (#out > 0 and "\n" or "")
+end
+
+--- Render audit findings.
+-- @param findings array from `audit.run`
+-- @param fmt_name one of `M.FORMATS.findings`
+-- @param opts `{ color = bool (table), all = bool (table, markdown: list ok
+--   findings too), now = Unix seconds, results = scan results (prometheus:
+--   adds backup metrics), title = string (junit, nagios) }`
+-- @raise on a bad argument or an unknown format
+function M.findings(findings, fmt_name, opts)
+   check_table(findings, 1, "findings")
+   check_format("findings", fmt_name, "findings")
+   opts = check_opts(opts, 3, "findings", FINDINGS_OPTS)
+   local s = summarize(findings)
+   if fmt_name == "json" then
+      local list = array()
+      for i, f in ipairs(findings) do list[i] = finding_object(f) end
+      return M.json(M.object({
+         generated_at = fmt.rfc3339(opts.now or os.time()),
+         summary = M.object({ clusters = s.clusters, checks = s.total, ok = s.ok, warning = s.warning,
+            critical = s.critical, error = s.error },
+            { "clusters", "checks", "ok", "warning", "critical", "error" }),
+         findings = list,
+      }, { "generated_at", "summary", "findings" })) .. "\n"
+   elseif fmt_name == "jsonl" then
+      local out = {}
+      for i, f in ipairs(findings) do out[i] = M.json(finding_object(f)) end
+      return concat(out, "\n") .. (#out > 0 and "\n" or "")
+   elseif fmt_name == "csv" then
+      local rows = { FINDING_KEYS }
+      for _, f in ipairs(findings) do
+         local r = { n = #FINDING_KEYS }
+         for i, k in ipairs(FINDING_KEYS) do r[i] = f[k] end
+         rows[#rows + 1] = r
+      end
+      return M.csv(rows)
+   elseif fmt_name == "junit" then
+      return junit(findings, opts)
+   elseif fmt_name == "nagios" then
+      return nagios(findings, opts)
+   elseif fmt_name == "prometheus" then
+      return M.prometheus({ findings = findings, results = opts.results, now = opts.now })
+   end
+   local list = by_severity(findings, opts.all)
+   local line = summary_line(s)
+   if fmt_name == "markdown" then
+      local rows = {}
+      for i, f in ipairs(list) do
+         rows[i] = { f.status == "ok" and "ok" or ("**" .. f.status .. "**"), f.engine or "",
+            f.cluster and (cluster_label(f) .. (f.cluster_name and (" (`" .. f.cluster .. "`)") or "")) or "-",
+            f.check, f.message }
+      end
+      local out = {}
+      if #rows > 0 then out[1] = md_table({ "Status", "Engine", "Cluster", "Check", "Message" }, rows) .. "\n" end
+      out[#out + 1] = "**" .. line .. "**\n"
+      return concat(out)
+   end
+   -- table
+   local rows = {}
+   for i, f in ipairs(list) do
+      rows[i] = { f.status:upper(), f.engine or "-", cluster_label(f), f.check, f.message or "" }
+   end
+   local out = {}
+   if #rows > 0 then
+      local paint = opts.color and function(i, r)
+         if i == 1 then return COLOR[r[1]:lower()] end
+      end or nil
+      out[1] = text_table({ "STATUS", "ENGINE", "CLUSTER", "CHECK", "MESSAGE" }, rows, nil, paint) .. "\n"
+   end
+   out[#out + 1] = line .. "\n"
+   return concat(out)
+end
+
+---------------------------------------------------------------------------
+-- Inventory
+
+local INVENTORY_KEYS = { "engine", "cluster", "cluster_name", "count", "automated", "manual",
+   "in_progress", "total_size", "newest", "newest_id", "newest_size", "oldest", "error" }
+
+--- Render per-cluster inventory rows (from `M.inventory_rows`).
+-- @param opts `{ color=, now= }`
+function M.inventory(rows, fmt_name, opts)
+   check_table(rows, 1, "inventory")
+   check_format("inventory", fmt_name, "inventory")
+   opts = check_opts(opts, 3, "inventory", INVENTORY_OPTS)
+   local now = opts.now or os.time()
+   if fmt_name == "prometheus" then
+      return M.prometheus({ rows = rows, now = now })
+   end
+   local function obj(r)
+      local o = {}
+      for _, k in ipairs(INVENTORY_KEYS) do o[k] = r[k] end
+      o.newest = r.newest and fmt.rfc3339(r.newest) or nil
+      o.oldest = r.oldest and fmt.rfc3339(r.oldest) or nil
+      return M.object(o, INVENTORY_KEYS)
+   end
+   if fmt_name == "json" then
+      local list = array()
+      for i, r in ipairs(rows) do list[i] = obj(r) end
+      return M.json(list) .. "\n"
+   elseif fmt_name == "jsonl" then
+      local out = {}
+      for i, r in ipairs(rows) do out[i] = M.json(obj(r)) end
+      return concat(out, "\n") .. (#out > 0 and "\n" or "")
+   elseif fmt_name == "csv" then
+      local out = { INVENTORY_KEYS }
+      for _, r in ipairs(rows) do
+         local o = obj(r)
+         local line = { n = #INVENTORY_KEYS }
+         for i, k in ipairs(INVENTORY_KEYS) do line[i] = o[k] end
+         out[#out + 1] = line
+      end
+      return M.csv(out)
+   end
+   local header = { "ENGINE", "CLUSTER", "ID", "BACKUPS", "AUTO", "MANUAL", "SIZE", "NEWEST", "AGE", "OLDEST" }
+   local body, total_n, total_size, clusters, errors = {}, 0, 0, 0, {}
+   for i, r in ipairs(rows) do
+      if r.cluster then clusters = clusters + 1 end
+      if r.error then
+         body[i] = { r.engine or "-", r.cluster_name or "-", r.cluster or "-", "error", "-", "-", "-", "-", "-", "-" }
+         errors[#errors + 1] = format("%s %s: %s", r.engine or "-", r.cluster or "clusters", r.error)
+      else
+         total_n = total_n + r.count
+         total_size = total_size + (r.total_size or 0)
+         body[i] = { r.engine or "-", r.cluster_name or "-", r.cluster or "-", tostring(r.count),
+            r.automated and tostring(r.automated) or "-", r.manual and tostring(r.manual) or "-",
+            fmt.size(r.total_size), fmt.time(r.newest),
+            r.newest and fmt.age(now - r.newest) or "-", fmt.time(r.oldest) }
+      end
+   end
+   local line = format("%s, %s, %s in total", plural(clusters, "cluster"), plural(total_n, "backup"),
+      fmt.size(total_size))
+   if #errors > 0 then line = line .. format("; %s failed:", plural(#errors, "listing")) end
+   if fmt_name == "markdown" then
+      local out = md_table(header, body) .. "\n**" .. line .. "**\n"
+      for _, e in ipairs(errors) do out = out .. "- " .. md_cell(e) .. "\n" end
+      return out
+   end
+   local right = { [4] = true, [5] = true, [6] = true, [7] = true, [9] = true }
+   local out = (#body > 0 and text_table(header, body, right) or "") .. line .. "\n"
+   for _, e in ipairs(errors) do out = out .. "  " .. e .. "\n" end
+   return out
+end
+
+---------------------------------------------------------------------------
+-- Retention plans
+
+local PLAN_KEYS = { "engine", "cluster", "cluster_name", "backup_id", "created", "type", "size",
+   "action", "reasons" }
+
+--- Render retention plans.
+-- @param plans array of `{engine=, cluster=, cluster_name=, plan=<result
+--   of retention.plan>, error=}`
+-- @param opts `{ color=, policy_text= }`
+function M.plans(plans, fmt_name, opts)
+   check_table(plans, 1, "plans")
+   check_format("plans", fmt_name, "plans")
+   opts = check_opts(opts, 3, "plans", PLANS_OPTS)
+   local flat = {}
+   for _, p in ipairs(plans) do
+      if p.plan then
+         local entries = {}
+         for _, e in ipairs(p.plan.keep) do entries[#entries + 1] = { e = e, action = "keep" } end
+         for _, e in ipairs(p.plan.expire) do entries[#entries + 1] = { e = e, action = "expire" } end
+         sort(entries, function(a, b)
+            local ta, tb = a.e.backup.created or math.huge, b.e.backup.created or math.huge
+            if ta ~= tb then return ta > tb end
+            return a.action < b.action
+         end)
+         for _, x in ipairs(entries) do
+            local b = x.e.backup
+            flat[#flat + 1] = { engine = p.engine, cluster = p.cluster, cluster_name = p.cluster_name,
+               backup_id = b.id, created = b.created, type = b.type, size = size_of(b),
+               action = x.action, reasons = x.e.reasons, plan = p }
+         end
+      end
+   end
+   local function obj(r)
+      local o = {}
+      for _, k in ipairs(PLAN_KEYS) do o[k] = r[k] end
+      o.created = r.created and fmt.rfc3339(r.created) or nil
+      o.reasons = array({ table.unpack(r.reasons) })
+      return M.object(o, PLAN_KEYS)
+   end
+   if fmt_name == "json" then
+      local list = array()
+      for _, p in ipairs(plans) do
+         local keep, expire = array(), array()
+         if p.plan then
+            for _, e in ipairs(p.plan.keep) do
+               keep[#keep + 1] = M.object({ backup_id = e.backup.id, created = e.backup.created
+                  and fmt.rfc3339(e.backup.created), reasons = array({ table.unpack(e.reasons) }) },
+                  { "backup_id", "created", "reasons" })
+            end
+            for _, e in ipairs(p.plan.expire) do
+               expire[#expire + 1] = M.object({ backup_id = e.backup.id, created = e.backup.created
+                  and fmt.rfc3339(e.backup.created) }, { "backup_id", "created" })
+            end
+         end
+         list[#list + 1] = M.object({ engine = p.engine, cluster = p.cluster, cluster_name = p.cluster_name,
+            error = p.error and tostring(p.error) or nil, keep = keep, expire = expire },
+            { "engine", "cluster", "cluster_name", "error", "keep", "expire" })
+      end
+      return M.json(list) .. "\n"
+   elseif fmt_name == "jsonl" then
+      local out = {}
+      for i, r in ipairs(flat) do out[i] = M.json(obj(r)) end
+      return concat(out, "\n") .. (#out > 0 and "\n" or "")
+   elseif fmt_name == "csv" then
+      local out = { PLAN_KEYS }
+      for _, r in ipairs(flat) do
+         local o = obj(r)
+         local line = { n = #PLAN_KEYS }
+         for i, k in ipairs(PLAN_KEYS) do line[i] = o[k] end
+         line[#PLAN_KEYS] = concat(r.reasons, "; ")
+         out[#out + 1] = line
+      end
+      return M.csv(out)
+   end
+   local out = {}
+   local total_keep, total_expire = 0, 0
+   for _, p in ipairs(plans) do
+      local title = format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "-",
+         p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
+      if p.error then
+         out[#out + 1] = (fmt_name == "markdown" and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
+         out[#out + 1] = ""
+      else
+         local nk, ne = #p.plan.keep, #p.plan.expire
+         total_keep, total_expire = total_keep + nk, total_expire + ne
+         out[#out + 1] = format("%s%s: keep %d, expire %d", fmt_name == "markdown" and "### " or "", title, nk, ne)
+         local rows = {}
+         for _, r in ipairs(flat) do
+            if r.plan == p then
+               rows[#rows + 1] = { r.action, r.backup_id or "-", fmt.time(r.created), r.type or "-",
+                  fmt.size(r.size), #r.reasons > 0 and concat(r.reasons, ", ") or "-" }
+            end
+         end
+         local header = { "ACTION", "ID", "CREATED", "TYPE", "SIZE", "REASONS" }
+         if fmt_name == "markdown" then
+            out[#out + 1] = ""
+            if #rows > 0 then out[#out + 1] = md_table(header, rows) end
+         elseif #rows > 0 then
+            local paint = opts.color and function(i, r)
+               if i == 1 then return r[1] == "keep" and COLOR.ok or COLOR.warning end
+            end or nil
+            out[#out + 1] = text_table(header, rows, { [5] = true }, paint, "  ")
+         else
+            out[#out + 1] = ""
+         end
+      end
+   end
+   local line = format("%s: keep %d, expire %d", plural(#plans, "cluster"), total_keep, total_expire)
+   if opts.policy_text then line = line .. " (" .. opts.policy_text .. ")" end
+   out[#out + 1] = fmt_name == "markdown" and ("**" .. line .. "**\n") or (line .. "\n")
+   return concat(out, "\n")
+end
+
+---------------------------------------------------------------------------
+-- Backups
+
+local BACKUP_KEYS = { "engine", "cluster", "id", "created", "started", "type", "status", "size" }
+
+--- Render a list of backups (as the iterator yields them).
+function M.backups(backups, fmt_name, opts)
+   check_table(backups, 1, "backups")
+   check_format("backups", fmt_name, "backups")
+   opts = check_opts(opts, 3, "backups", BACKUPS_OPTS)
+   local function obj(b)
+      return M.object({ engine = b.engine, cluster = b.sourceClusterId, id = b.id,
+         created = b.created and fmt.rfc3339(b.created) or nil,
+         started = b.started and fmt.rfc3339(b.started) or nil,
+         type = b.type, status = b.status, size = size_of(b) }, BACKUP_KEYS)
+   end
+   if fmt_name == "json" then
+      local list = array()
+      for i, b in ipairs(backups) do list[i] = obj(b) end
+      return M.json(list) .. "\n"
+   elseif fmt_name == "jsonl" then
+      local out = {}
+      for i, b in ipairs(backups) do out[i] = M.json(obj(b)) end
+      return concat(out, "\n") .. (#out > 0 and "\n" or "")
+   elseif fmt_name == "csv" then
+      local out = { BACKUP_KEYS }
+      for _, b in ipairs(backups) do
+         local o = obj(b)
+         local line = { n = #BACKUP_KEYS }
+         for i, k in ipairs(BACKUP_KEYS) do line[i] = o[k] end
+         out[#out + 1] = line
+      end
+      return M.csv(out)
+   end
+   local now = opts.now or os.time()
+   local header = { "ENGINE", "CLUSTER", "ID", "CREATED", "AGE", "SIZE", "TYPE" }
+   local rows = {}
+   for i, b in ipairs(backups) do
+      rows[i] = { b.engine or "-", b.sourceClusterId or "-", b.id or "-", fmt.time(b.created),
+         b.created and fmt.age(now - b.created) or "-", fmt.size(size_of(b)),
+         (b.status == "CREATING" and "CREATING " or "") .. (b.type or "-") }
+   end
+   if fmt_name == "markdown" then return md_table(header, rows) end
+   return text_table(header, rows, { [6] = true })
+end
+
+---------------------------------------------------------------------------
+-- Output
+
+--- Write report text to stdout (path nil or "-") or to a file, atomically:
+-- into a temporary file in the same directory, then renamed over `path`.
+-- @return true, or nil and a message naming the file
+-- @raise when `text` is not a string
+function M.write(text, path)
+   if type(text) ~= "string" then
+      error(format("bad argument #1 to 'write' (string expected, got %s)", type(text)), 2)
+   end
+   if path ~= nil and type(path) ~= "string" then
+      error(format("bad argument #2 to 'write' (string expected, got %s)", type(path)), 2)
+   end
+   if path == nil or path == "-" then
+      local ok, err = io.stdout:write(text)
+      if not ok then return nil, "cannot write to stdout: " .. tostring(err) end
+      io.stdout:flush()
+      return true
+   end
+   if path == "" then return nil, "cannot write to an empty file name" end
+   local dir, base = path:match("^(.*/)([^/]*)$")
+   if not dir then dir, base = "", path end
+   if base == "" then return nil, format("cannot write %s: it names a directory", path) end
+   -- A leading dot and no .prom suffix: node_exporter ignores the
+   -- temporary file even while it is being written.
+   local tmp = format("%s.%s.tmp-%d-%d", dir, base, os.time(), math.random(1, 1e9))
+   local f, err = io.open(tmp, "wb")
+   if not f then return nil, format("cannot write %s: %s", path, err) end
+   local ok, werr = f:write(text)
+   if ok then ok, werr = f:flush() end
+   local closed, cerr = f:close()
+   if not ok or not closed then
+      os.remove(tmp)
+      return nil, format("cannot write %s: %s", path, tostring(werr or cerr))
+   end
+   local renamed, rerr = os.rename(tmp, path)
+   if not renamed then
+      os.remove(tmp)
+      return nil, format("cannot write %s: %s", path, tostring(rerr))
+   end
+   return true
+end
+
+return M

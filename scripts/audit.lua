@@ -1,0 +1,146 @@
+-- audit.lua: audit the backups of every cluster in a folder against a
+-- policy (a policy file, or the built-in defaults adjusted by flags) and
+-- report the findings in the format asked for.
+--
+--   mdblua scripts/audit.lua --policy scripts/policies/production.lua
+--   mdblua scripts/audit.lua --engine postgresql --max-age 26h --coverage-days 7
+--   mdblua scripts/audit.lua --policy p.lua --format prometheus --output /var/lib/node_exporter/mdb.prom
+local mdb = require "mdb"
+local cli = require "mdb.cli"
+local audit = require "mdb.audit"
+local report = require "mdb.report"
+
+local NAME = "audit.lua"
+local spec = {
+   name = NAME,
+   summary = "Audit the backups of every cluster in a folder: freshness, coverage, count, gaps,\n"
+      .. "durations, stuck and shrinking backups, automated backups, retention settings\n"
+      .. "and shards, with thresholds from a policy file or the built-in defaults.",
+   options = {
+      { "policy", "FILE", "policy file (a Lua file returning a table; see scripts/policies/)" },
+      { "engine", "ENGINE", "engine to audit (default: the policy's engines, else all)", many = true,
+        check = cli.choice(mdb.engines) },
+      { "folder", "ID", "folder id (default: the policy's folder, else $YC_FOLDER_ID)" },
+      { "max-age", "DURATION", "freshness: critical when the newest backup is older (e.g. 26h)",
+        check = cli.duration() },
+      { "warn-age", "DURATION", "freshness: warning when the newest backup is older", check = cli.duration() },
+      { "coverage-days", "N", "coverage: each of the last N days must have a backup", check = cli.integer(1) },
+      { "check", "NAME", "run only this check (" .. table.concat(audit.CHECKS, ", ") .. ")", many = true,
+        check = cli.choice(audit.CHECKS) },
+      { "tz", "ZONE", "time zone for day boundaries: UTC, +03:00, Europe/Berlin (default: the policy's, else UTC)" },
+      { "format", "FORMAT", table.concat(report.FORMATS.findings, "|"), default = "table",
+        check = cli.choice(report.FORMATS.findings) },
+      { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
+      { "all", nil, "table and markdown: list ok findings too, not only problems" },
+      { "now", "TIME", "evaluate as if it were TIME (RFC 3339), for reproducible reports" },
+      { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
+      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },
+   },
+   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+      .. "Exit status: 0 every finding ok; 1 a warning or critical finding (or no cluster found);\n"
+      .. "2 an error finding (a listing failed), a bad policy, a usage or API error.\n"
+      .. "With --format nagios the Nagios codes are used instead: 0 OK, 1 WARNING,\n"
+      .. "2 CRITICAL, 3 UNKNOWN.",
+}
+-- With --format nagios even a usage error must exit 3 (UNKNOWN), not 2.
+local nagios = false
+for i, a in ipairs(arg) do
+   if a == "--format=nagios" or (a == "--format" and arg[i + 1] == "nagios") then nagios = true end
+end
+local opts
+if nagios then
+   local perr
+   opts, perr = cli.parse(arg, spec)
+   if not opts then
+      io.stderr:write(string.format("%s: %s\n\n%s", NAME, perr, cli.help(spec)))
+      os.exit(3)
+   end
+end
+opts = cli.run(arg, spec)
+nagios = opts.format == "nagios"
+opts.engine = cli.unique(opts.engine)
+
+local function die(msg)
+   -- Ctrl-C stays Ctrl-C: the host reports it and exits 130.
+   if mdb.is_error(msg) and msg.kind == "interrupted"
+      or type(msg) == "string" and msg:find("interrupted!", 1, true) then error(msg, 0) end
+   io.stderr:write(NAME, ": ", tostring(msg), "\n")
+   os.exit(nagios and 3 or 2)
+end
+
+local policy, perr
+if opts.policy then
+   policy, perr = audit.load_policy(opts.policy)
+   if not policy then die(perr) end
+else
+   policy = audit.policy(nil, "built-in defaults")
+end
+
+local over = {}
+if opts.max_age then over.freshness = { crit = opts.max_age, warn = opts.warn_age or false } end
+if opts.warn_age and not opts.max_age then over.freshness = { warn = opts.warn_age } end
+if opts.coverage_days then over.coverage = { days = opts.coverage_days } end
+local ok, oerr = pcall(audit.override, policy, over, "options")
+if not ok then die(oerr) end
+if #opts.check > 0 then audit.only(policy, opts.check) end
+if opts.tz then
+   local p, zerr = audit.set_tz(policy, opts.tz)
+   if not p then die("option '--tz': " .. zerr) end
+end
+
+local now = os.time()
+if opts.now then
+   now = mdb.parse_time(opts.now)
+   if not now then die("option '--now': not an RFC 3339 time: " .. opts.now) end
+end
+
+local engines = #opts.engine > 0 and opts.engine or policy.engines or mdb.engines
+local folder = opts.folder or policy.folder or os.getenv("YC_FOLDER_ID")
+if not folder or folder == "" then
+   die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID")
+end
+
+local ok_client, client = pcall(mdb.client, { page_size = opts.page_size })
+if not ok_client then die(client) end
+
+local progress, progress_done = cli.progress("scanning")
+local ok_scan, results = pcall(client.scan, client, {
+   engines = engines, folder = folder, concurrency = opts.concurrency, progress = progress,
+})
+progress_done()
+if not ok_scan then die(results) end
+
+local clusters = 0
+for _, e in ipairs(results) do
+   if e.error ~= nil then
+      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
+   end
+   if e.id then clusters = clusters + 1 end
+end
+
+local failed = false
+for _, e in ipairs(results) do if e.error ~= nil and e.id == nil then failed = true end end
+-- An empty folder (a wrong id, a typo) must not pass as "all ok".
+local empty = clusters == 0 and not failed
+local empty_note = string.format("no clusters of %s in folder %s", table.concat(engines, ", "), folder)
+
+local findings = audit.run(results, policy, { now = now })
+local text
+if empty and nagios then
+   text = "MDB BACKUP AUDIT UNKNOWN - " .. empty_note .. "\n"
+else
+   text = report.findings(findings, opts.format, {
+      color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil
+         and os.getenv("TERM") ~= "dumb" and cli.isatty(1),
+      all = opts.all, now = now, results = results,
+   })
+end
+local written, werr = report.write(text, opts.output)
+if not written then die(werr) end
+
+if empty then
+   io.stderr:write(NAME, ": ", empty_note, "\n")
+   os.exit(nagios and 3 or 1)
+end
+if nagios then os.exit((report.nagios_state(findings))) end
+os.exit(audit.exit_status(findings))

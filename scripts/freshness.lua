@@ -1,0 +1,150 @@
+-- freshness.lua: the age of the newest completed backup of each cluster,
+-- against warning and critical limits.  Nagios-friendly: --format nagios
+-- prints one status line with per-cluster performance data, and the exit
+-- status is always a Nagios code.
+--
+--   mdblua scripts/freshness.lua --engine postgresql --warn 26h --crit 50h
+--   mdblua scripts/freshness.lua --format nagios
+--   mdblua scripts/freshness.lua --engine mysql --cluster c9q... --format nagios
+local mdb = require "mdb"
+local cli = require "mdb.cli"
+local audit = require "mdb.audit"
+local report = require "mdb.report"
+local fmt = require "mdb.fmt"
+local duration = require "mdb.duration"
+
+local NAME = "freshness.lua"
+local FORMATS = { "table", "json", "jsonl", "csv", "markdown", "prometheus", "nagios" }
+local spec = {
+   name = NAME,
+   summary = "The age of the newest completed backup of each cluster in a folder (or of the\n"
+      .. "clusters given), against warning and critical limits.",
+   options = {
+      { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
+      { "folder", "ID", "folder id (default $YC_FOLDER_ID)" },
+      { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true },
+      { "warn", "DURATION", "warning when the newest backup is older", default = "26h", check = cli.duration() },
+      { "crit", "DURATION", "critical when the newest backup is older", default = "50h", check = cli.duration() },
+      { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
+      { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
+      { "now", "TIME", "evaluate as if it were TIME (RFC 3339)" },
+      { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
+   },
+   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+      .. "Exit status (Nagios plugin codes): 0 OK, 1 WARNING, 2 CRITICAL (some cluster over\n"
+      .. "a limit, or without any completed backup), 3 UNKNOWN (usage or API error, a failed\n"
+      .. "listing, no cluster found).",
+}
+
+-- Nagios needs 3 (UNKNOWN) for usage errors too, so no cli.run here.
+local opts, perr = cli.parse(arg, spec)
+if opts and opts.help then
+   io.stdout:write(cli.help(spec))
+   os.exit(0)
+end
+local function die(msg, with_help)
+   -- Ctrl-C stays Ctrl-C: the host reports it and exits 130.
+   if mdb.is_error(msg) and msg.kind == "interrupted"
+      or type(msg) == "string" and msg:find("interrupted!", 1, true) then error(msg, 0) end
+   io.stderr:write(NAME, ": ", tostring(msg), "\n", with_help and ("\n" .. cli.help(spec)) or "")
+   os.exit(3)
+end
+if not opts then die(perr, true) end
+opts.engine = cli.unique(opts.engine)
+if #opts.cluster > 0 and #opts.engine ~= 1 then die("--cluster needs exactly one --engine", true) end
+if duration.parse(opts.warn) > duration.parse(opts.crit) then
+   die(string.format("--warn %s is longer than --crit %s", opts.warn, opts.crit), true)
+end
+
+local now = os.time()
+if opts.now then
+   now = mdb.parse_time(opts.now)
+   if not now then die("option '--now': not an RFC 3339 time: " .. opts.now, true) end
+end
+local engines = #opts.engine > 0 and opts.engine or mdb.engines
+local scan = { concurrency = opts.concurrency }
+if #opts.cluster > 0 then
+   scan.engine, scan.clusters = opts.engine[1], opts.cluster
+else
+   scan.engines = engines
+   scan.folder = opts.folder or os.getenv("YC_FOLDER_ID")
+   if not scan.folder or scan.folder == "" then die("no folder: give --folder ID or set YC_FOLDER_ID", true) end
+end
+
+local ok_client, client = pcall(mdb.client)
+if not ok_client then die(client) end
+local progress, progress_done = cli.progress("scanning")
+scan.progress = progress
+local ok_scan, results = pcall(client.scan, client, scan)
+progress_done()
+if not ok_scan then die(results) end
+for _, e in ipairs(results) do
+   if e.error ~= nil then
+      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
+   end
+end
+
+local policy = audit.policy({ checks = { "freshness" },
+   defaults = { freshness = { warn = opts.warn, crit = opts.crit } } }, "options")
+local findings = audit.run(results, policy, { now = now })
+local warn_s, crit_s = duration.parse(opts.warn), duration.parse(opts.crit)
+
+-- newest completed backup per finding, for the table and perfdata
+local newest = {}
+for _, e in ipairs(results) do
+   for _, b in ipairs(e.backups or {}) do
+      if b.id ~= nil then newest[b.id] = b.created end
+   end
+end
+
+local text
+if opts.format == "table" or opts.format == "nagios" then
+   local counts = { ok = 0, warning = 0, critical = 0, error = 0 }
+   for _, f in ipairs(findings) do counts[f.status] = counts[f.status] + 1 end
+   if opts.format == "table" then
+      local rows = {}
+      for i, f in ipairs(findings) do
+         local t = f.backup_id and newest[f.backup_id]
+         rows[i] = { f.status:upper(), f.engine or "-", f.cluster_name or f.cluster or "-",
+            t and fmt.time(t) or "-", f.observed and fmt.age(f.observed) or (f.status == "error" and f.message or "never") }
+      end
+      text = (#rows > 0 and report.table({ "STATUS", "ENGINE", "CLUSTER", "NEWEST", "AGE" }, rows, {
+         color = not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1), status_column = 1,
+      }) or "") .. string.format("%d clusters (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
+         #findings, opts.warn, opts.crit, counts.ok, counts.warning, counts.critical, counts.error)
+   else
+      local _, state = report.nagios_state(findings)
+      if #findings == 0 then state = "UNKNOWN" end
+      local problems, perf, oldest = {}, {}, nil
+      for _, f in ipairs(findings) do
+         local label = f.cluster and ((f.engine or "?") .. "/" .. (f.cluster_name or f.cluster)) or (f.engine or "?")
+         if f.status ~= "ok" then
+            problems[#problems + 1] = f.observed and string.format("%s %s old", label, fmt.age(f.observed))
+               or string.format("%s %s", label, f.status == "error" and "listing failed" or "has no backup")
+         end
+         if f.observed then
+            if not oldest or f.observed > oldest then oldest = f.observed end
+            perf[#perf + 1] = string.format("'%s'=%ds;%d;%d;0", label:gsub("['=]", "_"), f.observed, warn_s, crit_s)
+         end
+      end
+      local summary
+      if #findings == 0 then
+         summary = "no cluster found"
+      elseif #problems == 0 then
+         summary = string.format("%d clusters, newest backups at most %s old", #findings, fmt.age(oldest or 0))
+      else
+         summary = table.concat(problems, ", ")
+      end
+      text = string.format("MDB BACKUP FRESHNESS %s - %s%s\n", state, summary:gsub("[|\n]", " "),
+         #perf > 0 and (" | " .. table.concat(perf, " ")) or "")
+   end
+else
+   text = report.findings(findings, opts.format, { now = now, results = results })
+end
+local written, werr = report.write(text, opts.output)
+if not written then die(werr) end
+if #findings == 0 then
+   io.stderr:write(NAME, ": no cluster found\n")
+   os.exit(3)
+end
+os.exit((report.nagios_state(findings)))

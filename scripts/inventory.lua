@@ -1,0 +1,71 @@
+-- inventory.lua: per cluster, how many backups there are (automated and
+-- manual), their total size, and the newest and oldest one.
+--
+--   mdblua scripts/inventory.lua
+--   mdblua scripts/inventory.lua --engine postgresql --engine mysql --format csv
+--   mdblua scripts/inventory.lua --format prometheus --output /var/lib/node_exporter/mdb_inventory.prom
+local mdb = require "mdb"
+local cli = require "mdb.cli"
+local report = require "mdb.report"
+
+local NAME = "inventory.lua"
+local spec = {
+   name = NAME,
+   summary = "Per cluster in a folder: completed backups (automated and manual), total size,\n"
+      .. "newest and oldest backup.",
+   options = {
+      { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
+      { "folder", "ID", "folder id (default $YC_FOLDER_ID)" },
+      { "format", "FORMAT", table.concat(report.FORMATS.inventory, "|"), default = "table",
+        check = cli.choice(report.FORMATS.inventory) },
+      { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
+      { "now", "TIME", "ages as if it were TIME (RFC 3339)" },
+      { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
+      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },
+   },
+   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+      .. "Exit status: 0 listed; 2 usage or API error, or a listing failed (the other\n"
+      .. "clusters are still reported).",
+}
+local opts = cli.run(arg, spec)
+opts.engine = cli.unique(opts.engine)
+
+local function die(msg)
+   -- Ctrl-C stays Ctrl-C: the host reports it and exits 130.
+   if mdb.is_error(msg) and msg.kind == "interrupted"
+      or type(msg) == "string" and msg:find("interrupted!", 1, true) then error(msg, 0) end
+   io.stderr:write(NAME, ": ", tostring(msg), "\n")
+   os.exit(2)
+end
+
+local now = os.time()
+if opts.now then
+   now = mdb.parse_time(opts.now)
+   if not now then die("option '--now': not an RFC 3339 time: " .. opts.now) end
+end
+local folder = opts.folder or os.getenv("YC_FOLDER_ID")
+if not folder or folder == "" then die("no folder: give --folder ID or set YC_FOLDER_ID") end
+
+local ok_client, client = pcall(mdb.client, { page_size = opts.page_size })
+if not ok_client then die(client) end
+local progress, progress_done = cli.progress("scanning")
+local ok_scan, results = pcall(client.scan, client, {
+   engines = #opts.engine > 0 and opts.engine or mdb.engines, folder = folder,
+   concurrency = opts.concurrency, progress = progress,
+})
+progress_done()
+if not ok_scan then die(results) end
+
+local failed = false
+for _, e in ipairs(results) do
+   if e.error ~= nil then
+      failed = true
+      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
+   end
+end
+
+local rows = report.inventory_rows(results)
+local text = report.inventory(rows, opts.format, { now = now })
+local written, werr = report.write(text, opts.output)
+if not written then die(werr) end
+os.exit(failed and 2 or 0)

@@ -1,0 +1,161 @@
+-- retention-plan.lua: what a GFS retention policy (restic `forget` rules)
+-- would keep and expire, per cluster, with the reasons.  Read-only: it
+-- deletes nothing.
+--
+--   mdblua scripts/retention-plan.lua --engine postgresql --keep-daily 7 --keep-weekly 4 --keep-monthly 12
+--   mdblua scripts/retention-plan.lua --policy scripts/policies/production.lua --type MANUAL --format csv
+local mdb = require "mdb"
+local cli = require "mdb.cli"
+local audit = require "mdb.audit"
+local retention = require "mdb.retention"
+local report = require "mdb.report"
+
+local NAME = "retention-plan.lua"
+
+local function count_or_unlimited(s)
+   if s == "unlimited" then return s end
+   return cli.integer(0)(s)
+end
+local function calendar(s)
+   local d, err = require("mdb.duration").parse_calendar(s)
+   if not d then return nil, err end
+   return s
+end
+
+local RULES = {
+   { "keep-last", "last", "N", "keep the N newest backups" },
+   { "keep-hourly", "hourly", "N", "keep the newest backup of each of the last N hours that have one" },
+   { "keep-daily", "daily", "N", "keep the newest backup of each of the last N days that have one" },
+   { "keep-weekly", "weekly", "N", "keep the newest backup of each of the last N ISO weeks that have one" },
+   { "keep-monthly", "monthly", "N", "keep the newest backup of each of the last N months that have one" },
+   { "keep-yearly", "yearly", "N", "keep the newest backup of each of the last N years that have one" },
+   { "keep-within", "within", "DURATION", "keep every backup within DURATION (1y2m3d4h) of the newest" },
+   { "keep-within-hourly", "within_hourly", "DURATION", "keep hourly backups within DURATION of the newest" },
+   { "keep-within-daily", "within_daily", "DURATION", "keep daily backups within DURATION" },
+   { "keep-within-weekly", "within_weekly", "DURATION", "keep weekly backups within DURATION" },
+   { "keep-within-monthly", "within_monthly", "DURATION", "keep monthly backups within DURATION" },
+   { "keep-within-yearly", "within_yearly", "DURATION", "keep yearly backups within DURATION" },
+}
+
+local options = {
+   { "engine", "ENGINE", "engine (default: the policy's engines, else all)", many = true,
+     check = cli.choice(mdb.engines) },
+   { "folder", "ID", "folder id (default: the policy's folder, else $YC_FOLDER_ID)" },
+   { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true },
+   { "policy", "FILE", "take the rules (its retention table), engines, folder and tz from a policy file" },
+}
+for _, r in ipairs(RULES) do
+   options[#options + 1] = { r[1], r[3], r[4], check = r[3] == "N" and count_or_unlimited or calendar }
+end
+for _, o in ipairs({
+   { "tz", "ZONE", "time zone for hours, days, weeks...: UTC, +03:00, Europe/Berlin (default UTC)" },
+   { "type", "TYPE", "plan only backups of this type", check = cli.choice({ "AUTOMATED", "MANUAL" }) },
+   { "format", "FORMAT", table.concat(report.FORMATS.plans, "|"), default = "table",
+     check = cli.choice(report.FORMATS.plans) },
+   { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
+   { "now", "TIME", "as if it were TIME (RFC 3339): backups after it count as in the future" },
+   { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
+}) do options[#options + 1] = o end
+
+local spec = {
+   name = NAME,
+   summary = "What a retention policy with restic `forget` semantics would keep and expire,\n"
+      .. "per cluster, with reasons.  Counts take a whole number or \"unlimited\".\n"
+      .. "Nothing is deleted.",
+   options = options,
+   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+      .. "Exit status: 0 planned; 2 usage or API error, a bad policy, or a listing failed\n"
+      .. "(the other clusters are still planned).",
+}
+local opts = cli.run(arg, spec)
+opts.engine = cli.unique(opts.engine)
+
+local function die(msg)
+   -- Ctrl-C stays Ctrl-C: the host reports it and exits 130.
+   if mdb.is_error(msg) and msg.kind == "interrupted"
+      or type(msg) == "string" and msg:find("interrupted!", 1, true) then error(msg, 0) end
+   io.stderr:write(NAME, ": ", tostring(msg), "\n")
+   os.exit(2)
+end
+
+local policy
+if opts.policy then
+   local perr
+   policy, perr = audit.load_policy(opts.policy)
+   if not policy then die(perr) end
+end
+local rules = {}
+for k, v in pairs(policy and policy.retention or {}) do rules[k] = v end
+local given = false
+for _, r in ipairs(RULES) do
+   local v = opts[r[1]:gsub("-", "_")]
+   if v ~= nil then
+      rules[r[2]] = v
+      given = true
+   end
+end
+if not given and not (policy and policy.retention) then
+   die("no retention rule: give --keep-daily N and friends, or --policy FILE with a retention table "
+      .. "(see --help)")
+end
+local checked, rerr = retention.check_policy(rules)
+if not checked then die(rerr) end
+if retention.is_empty(checked) then
+   die("every rule is zero: such a policy would keep everything")
+end
+
+local tzspec = opts.tz or (policy and policy.tz) or "UTC"
+local zone, zerr = require("mdb.tz").zone(tzspec)
+if not zone then die("option '--tz': " .. zerr) end
+
+local now = os.time()
+if opts.now then
+   now = mdb.parse_time(opts.now)
+   if not now then die("option '--now': not an RFC 3339 time: " .. opts.now) end
+end
+
+local scan = { concurrency = opts.concurrency }
+if #opts.cluster > 0 then
+   if #opts.engine ~= 1 then die("--cluster needs exactly one --engine") end
+   scan.engine, scan.clusters = opts.engine[1], opts.cluster
+else
+   scan.engines = #opts.engine > 0 and opts.engine or (policy and policy.engines) or mdb.engines
+   scan.folder = opts.folder or (policy and policy.folder) or os.getenv("YC_FOLDER_ID")
+   if not scan.folder or scan.folder == "" then
+      die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID")
+   end
+end
+
+local ok_client, client = pcall(mdb.client)
+if not ok_client then die(client) end
+local progress, progress_done = cli.progress("scanning")
+scan.progress = progress
+local ok_scan, results = pcall(client.scan, client, scan)
+progress_done()
+if not ok_scan then die(results) end
+
+local failed = false
+local plans = {}
+for _, e in ipairs(results) do
+   local name = type(e.cluster) == "table" and e.cluster.name or nil
+   if e.error ~= nil then
+      failed = true
+      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
+      plans[#plans + 1] = { engine = e.engine, cluster = e.id, cluster_name = name, error = e.error }
+   else
+      local list = {}
+      for _, b in ipairs(e.backups or {}) do
+         if opts.type == nil or b.type == opts.type then list[#list + 1] = b end
+      end
+      plans[#plans + 1] = { engine = e.engine, cluster = e.id, cluster_name = name,
+         plan = retention.plan(list, rules, { tz = zone, now = now }) }
+   end
+end
+
+local text = report.plans(plans, opts.format, {
+   color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1),
+   policy_text = retention.describe(rules) .. (zone.name ~= "UTC" and (", " .. zone.name) or ""),
+})
+local written, werr = report.write(text, opts.output)
+if not written then die(werr) end
+os.exit(failed and 2 or 0)
