@@ -167,15 +167,9 @@ function M.unique(list)
    return out
 end
 
---- True when file descriptor `fd` (1 stdout, 2 stderr) is a terminal:
--- `mdb.isatty` in mdblua, else the shell's `test -t` (which inherits this
--- process's descriptors).
+--- True when file descriptor `fd` (1 stdout, 2 stderr) is a terminal.
 function M.isatty(fd)
-   local ok, mdb = pcall(require, "mdb")
-   if ok and type(mdb) == "table" and type(mdb.isatty) == "function" then
-      return mdb.isatty(fd == 1 and io.stdout or io.stderr) == true
-   end
-   return os.execute(format("test -t %d", fd)) == true
+   return require("mdb").isatty(fd == 1 and io.stdout or io.stderr)
 end
 
 --- A progress callback for `client:scan` that redraws one line on stderr,
