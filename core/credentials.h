@@ -1,7 +1,7 @@
 /*
-** Where the bearer token comes from.  Today: the client's `token` option,
-** then the YC_IAM_TOKEN environment variable.  The returned copy is the
-** caller's to wipe and free with credentials_free().
+** Small pieces every token source shares: checking a token before it goes
+** into a header, telling an IAM token from an OAuth token, wiping secrets
+** from memory, and scrubbing them out of text that may be printed.
 */
 #ifndef CREDENTIALS_H
 #define CREDENTIALS_H
@@ -11,13 +11,32 @@
 /*
 ** The token to use: `option` when non-NULL and non-empty, else
 ** YC_IAM_TOKEN.  NULL with a sentence in `err` saying how to provide one.
+** (The full chain of sources is cred_chain.h; this is its first two.)
 */
 char *credentials_resolve(const char *option, char *err, size_t errlen);
 
-/* Overwrite and free a token returned by credentials_resolve(). */
+/* Overwrite and free a NUL-terminated secret (NULL is fine). */
 void credentials_free(char *token);
+
+/* Overwrite n bytes so a secret does not linger in freed memory. */
+void credentials_wipe(void *p, size_t n);
 
 /* 1 when `token` contains no byte that would break an HTTP header. */
 int credentials_token_is_valid(const char *token);
+
+/*
+** 1 when `token` has the shape of an IAM token rather than an OAuth token:
+** it starts with "t1." and has exactly two dots (the rule the Terraform
+** provider uses; the documented regex pins lengths that may change).
+*/
+int credentials_is_iam_token(const char *token);
+
+/*
+** A malloc'd copy of `text` fit to print: each of `secrets` (a
+** NULL-terminated list, entries may be NULL or short and are then
+** skipped) and anything shaped like a bearer header, an IAM token or a
+** JWT is replaced by "[REDACTED]".  NULL when out of memory.
+*/
+char *credentials_scrub(const char *text, const char *const *secrets);
 
 #endif /* CREDENTIALS_H */

@@ -4,6 +4,7 @@
 #include "credentials.h"
 #include "json_peek.h"
 #include "mdb_defaults.h"
+#include "trace.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,8 @@ struct fetch_job {
   long long due_ns;                /* earliest start of a queued request */
   int attempts;                    /* of the current request */
   int refreshed;                   /* token refreshed once after a 401 */
+  unsigned token_gen;              /* generation of the token sent */
+  long long started_ns;            /* when the transfer started (trace) */
 
   int ready;                       /* a page waits for the caller */
   int ready_buf;
@@ -321,6 +324,8 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
   http_response *r = &j->resp[j->xfer_buf];
   j->attempts++;
   j->stats.requests++;
+  trace_http(e->cfg.http.trace, "GET", j->url, r, now_ns() - j->started_ns,
+             j->xfer_spec ? "prefetch" : NULL);
 
   if (rc == CURLE_OK && r->status >= 200 && r->status < 300) {
     j->stats.bytes += (long long)r->len;
@@ -343,8 +348,10 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
   describe(r, j->attempts, &err);
   retry_reason why = retry_classify(r->curl_code, r->status);
   if (r->status == 401 && !j->refreshed && e->cfg.creds &&
-      cred_provider_invalidate(e->cfg.creds, NULL)) {
+      cred_provider_invalidate(e->cfg.creds, j->token_gen)) {
     j->refreshed = 1;         /* one fresh token, right away */
+    trace_printf(e->cfg.http.trace, "HTTP 401: retrying the same page "
+                 "with a new token: GET %s", j->url);
     queue_add(j, 1, now_ns());
     return;
   }
@@ -394,9 +401,11 @@ static void start_due(fetch_engine *e, long long now)
     }
     queue_remove(j);
     fetch_error err;
-    char msg[256] = "";
+    char msg[320] = "";
     char *url = list_url_build(&j->target, j->xfer_size, j->xfer_token);
-    char *bearer = e->cfg.creds ? cred_provider_token(e->cfg.creds, msg,
+    /* May block to refresh the token (bounded: auth_http.h). */
+    char *bearer = e->cfg.creds ? cred_provider_token(e->cfg.creds,
+                                                      &j->token_gen, msg,
                                                       sizeof msg) : NULL;
     free(j->url);
     j->url = url;
@@ -404,13 +413,24 @@ static void start_due(fetch_engine *e, long long now)
              http_request_prepare(&j->req, url, bearer,
                                   &j->resp[j->xfer_buf]) == 0 &&
              curl_multi_add_handle(e->multi, j->req.curl) == CURLM_OK;
+    int got_token = bearer != NULL;
     credentials_free(bearer);
     if (!ok) {
-      set_error(&err, msg[0] ? MDB_ERR_AUTH : MDB_ERR_MEMORY, 0,
-                j->attempts, msg[0] ? msg : "out of memory");
+      mdb_error_kind kind = cancel_requested() ? MDB_ERR_INTERRUPTED
+                            : msg[0] ? MDB_ERR_AUTH : MDB_ERR_MEMORY;
+      set_error(&err, kind, 0, j->attempts,
+                kind == MDB_ERR_INTERRUPTED ? "interrupted"
+                : msg[0] ? msg : "out of memory");
+      if (!got_token) {       /* no request went out: no stale response */
+        http_response *r = &j->resp[j->xfer_buf];
+        r->status = 0;
+        r->len = 0;
+        r->request_id[0] = '\0';
+      }
       j->xfer = X_NONE;
       fail(j, &err);
     } else {
+      j->started_ns = now_ns();
       j->xfer = X_ACTIVE;
       e->active++;
     }

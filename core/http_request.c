@@ -1,6 +1,7 @@
 #include "http_request.h"
 
 #include "cancel.h"
+#include "credentials.h"
 #include "mdb_defaults.h"
 
 #include <stdio.h>
@@ -64,6 +65,10 @@ int http_request_init(http_request *r, const http_config *cfg,
   curl_easy_setopt(c, CURLOPT_USERAGENT, "mdblua/" MDB_VERSION);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (cfg->ca_file)
+    curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+  if (cfg->no_proxy)
+    curl_easy_setopt(c, CURLOPT_PROXY, "");   /* "" = never a proxy */
   if (cfg->share)
     curl_easy_setopt(c, CURLOPT_SHARE, cfg->share);
   return 0;
@@ -72,9 +77,7 @@ int http_request_init(http_request *r, const http_config *cfg,
 /* Overwrite a secret so it does not linger in freed heap memory. */
 static void wipe(char *s, size_t n)
 {
-  volatile char *p = s;
-  while (n--)
-    *p++ = 0;
+  credentials_wipe(s, n);
 }
 
 static void free_headers(http_request *r)
@@ -96,6 +99,24 @@ void http_request_cleanup(http_request *r)
 int http_request_prepare(http_request *r, const char *url,
                          const char *bearer, http_response *resp)
 {
+  http_call call = {.url = url, .bearer = bearer};
+  return http_request_prepare_call(r, &call, resp);
+}
+
+static int add_header(http_request *r, const char *line)
+{
+  struct curl_slist *h = curl_slist_append(r->headers, line);
+  if (h == NULL)
+    return -1;
+  r->headers = h;
+  return 0;
+}
+
+int http_request_prepare_call(http_request *r, const http_call *call,
+                              http_response *resp)
+{
+  const char *url = call->url;
+  const char *bearer = call->bearer;
   resp->curl_code = 0;
   resp->status = 0;
   resp->len = 0;
@@ -122,14 +143,37 @@ int http_request_prepare(http_request *r, const char *url,
       return -1;
     r->headers = h;
   }
-  struct curl_slist *h = curl_slist_append(r->headers,
-                                           "Accept: application/json");
-  if (h == NULL)
+  if (add_header(r, "Accept: application/json") != 0)
     return -1;
-  r->headers = h;
+  if (call->header && add_header(r, call->header) != 0)
+    return -1;
+  if (call->body) {
+    if (add_header(r, "Content-Type: application/json") != 0)
+      return -1;
+    /* Not COPYPOSTFIELDS: libcurl's copy of a JWT would not be wiped. */
+    curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     (curl_off_t)call->body_len);
+    curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, call->body);
+  } else {
+    curl_easy_setopt(r->curl, CURLOPT_HTTPGET, 1L);
+  }
   curl_easy_setopt(r->curl, CURLOPT_URL, url);
   curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
   return 0;
+}
+
+void http_request_perform(http_request *r)
+{
+  http_request_complete(r, curl_easy_perform(r->curl));
+}
+
+/* A certificate that does not check out deserves more than libcurl's
+** terse line: say what to do about it. */
+static int is_tls_verify_error(CURLcode rc)
+{
+  return rc == CURLE_PEER_FAILED_VERIFICATION ||
+         rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_ISSUER_ERROR ||
+         rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
 }
 
 void http_request_complete(http_request *r, CURLcode rc)
@@ -151,9 +195,18 @@ void http_request_complete(http_request *r, CURLcode rc)
     resp->cancelled = 1;
   if (rc == CURLE_FILESIZE_EXCEEDED)
     resp->over_limit = 1;
-  if (rc != CURLE_OK)
-    snprintf(resp->error, sizeof resp->error, "%s",
-             r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+  const char *what = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+  if (rc == CURLE_SSL_CACERT_BADFILE)
+    snprintf(resp->error, sizeof resp->error, "TLS: cannot use the CA "
+             "file: %s (check ca_file= or SSL_CERT_FILE)", what);
+  else if (is_tls_verify_error(rc))
+    snprintf(resp->error, sizeof resp->error, "TLS certificate check "
+             "failed: %s (is the host name right? is ca_file= or "
+             "SSL_CERT_FILE the CA that signed it?)", what);
+  else if (rc != CURLE_OK)
+    snprintf(resp->error, sizeof resp->error, "%s", what);
+  /* A POST body (JWT, OAuth token) is the caller's to wipe; forget it. */
+  curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, NULL);
 }
 
 void http_response_free(http_response *resp)

@@ -1,11 +1,17 @@
 /*
-** One GET request on a libcurl easy handle, set up the same way for every
-** listing: timeouts on the whole request and on connecting, a cap on the
-** body size (checked against Content-Length up front and while
-** receiving), cancellation through cancel.h, TLS verification always on,
+** One request on a libcurl easy handle, set up the same way for every
+** listing and every token request: timeouts on the whole request and on
+** connecting, a cap on the body size (checked against Content-Length up
+** front and while receiving), cancellation through cancel.h, TLS
+** verification always on (with the client's CA file when it has one),
 ** no redirects (the token must not follow them elsewhere), and the
 ** response headers the API contract needs (x-request-id, Retry-After).
-** The handle is driven by a curl multi handle (fetch_engine.c).
+** Listings are driven by a curl multi handle (fetch_engine.c); token
+** requests run synchronously with http_request_perform().
+**
+** Proxies: libcurl reads https_proxy/HTTPS_PROXY, http_proxy, all_proxy
+** and no_proxy/NO_PROXY itself; `no_proxy` below turns them off for one
+** handle (the metadata service is never reached through a proxy).
 */
 #ifndef HTTP_REQUEST_H
 #define HTTP_REQUEST_H
@@ -13,11 +19,16 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
+struct mdb_trace;
+
 typedef struct http_config {
   long timeout_ms;          /* whole request, connect included */
   long connect_timeout_ms;
   size_t max_body;          /* bytes of decoded body accepted */
   CURLSH *share;            /* connection/DNS/TLS-session cache, or NULL */
+  const char *ca_file;      /* CA bundle to verify with, NULL = system's */
+  int no_proxy;             /* 1: ignore the proxy environment variables */
+  const struct mdb_trace *trace;   /* request log (trace.h), or NULL */
 } http_config;
 
 typedef struct http_response {
@@ -52,6 +63,23 @@ void http_request_cleanup(http_request *r);
 */
 int http_request_prepare(http_request *r, const char *url,
                          const char *bearer, http_response *resp);
+
+/* A request beyond a plain GET (token requests). */
+typedef struct http_call {
+  const char *url;
+  const char *bearer;       /* NULL: no Authorization header */
+  const char *header;       /* one extra "Name: value" header, or NULL */
+  const char *body;         /* POST this JSON body when non-NULL; it must
+                            ** stay valid until http_request_complete */
+  size_t body_len;
+} http_call;
+
+int http_request_prepare_call(http_request *r, const http_call *call,
+                              http_response *resp);
+
+/* Run a prepared request to its end on this thread (bounded by the
+** handle's timeouts and by cancel.h), then http_request_complete(). */
+void http_request_perform(http_request *r);
 
 /* After the transfer ended with `rc`: fill the response, wipe the token. */
 void http_request_complete(http_request *r, CURLcode rc);

@@ -34,21 +34,45 @@ static void print_usage(FILE *f)
     "usage: %s [options] [script [args...]]\n"
     "Runs a Lua 5.4 script with the mdb module (backups of managed\n"
     "database clusters) built in; with no script and a terminal on\n"
-    "stdin, starts an interactive prompt.\n"
+    "stdin, starts an interactive prompt.  The script gets its arguments\n"
+    "in `arg` and as `...`, as with lua.\n"
     "\n"
     "Options:\n"
     "  -e CODE        run CODE (may be repeated; runs before the script)\n"
     "  -i             enter the interactive prompt after running the script\n"
     "  -              read the script from standard input\n"
     "  --             stop handling options\n"
+    "  --trace        log each request to stderr, tokens redacted\n"
+    "                 (the same as MDB_TRACE=1)\n"
     "  -v, --version  print the version and exit\n"
     "  -h, --help     print this help and exit\n"
+    "\n"
+    "The prompt: expressions are printed (no `return` needed), unfinished\n"
+    "lines continue, help() lists the API, Tab completes names, fields and\n"
+    "methods, Up/Down recall history (~/.mdblua_history), Ctrl-C stops what\n"
+    "is running and returns to the prompt, Ctrl-D exits.  A `client` is\n"
+    "ready when credentials are in the environment.\n"
+    "\n"
+    "Bundled scripts (in share/mdblua/scripts under the install prefix),\n"
+    "each with --help:\n"
+    "  list-backups.lua    the backups of a cluster or a folder\n"
+    "  audit.lua           check a fleet's backups against a policy\n"
+    "  retention-plan.lua  what a retention policy keeps and expires\n"
+    "  freshness.lua       the newest backup's age per cluster\n"
+    "  inventory.lua       count, size, newest and oldest per cluster\n"
     "\n"
     "Exit status: the script's os.exit(n); 0 when it ends normally;\n"
     "2 on an uncaught error or a usage error; 130 when interrupted.\n"
     "\n"
-    "Environment: YC_IAM_TOKEN (the IAM token), YC_MDB_ENDPOINT (API\n"
-    "endpoint), YC_FOLDER_ID (default folder). See README.md.\n",
+    "Environment:\n"
+    "  YC_IAM_TOKEN     the IAM token\n"
+    "  YC_MDB_ENDPOINT  the API endpoint (default\n"
+    "                   https://mdb.api.cloud.yandex.net)\n"
+    "  YC_FOLDER_ID     the folder when none is given\n"
+    "  MDBLUA_HISTORY   the prompt's history file (\"\" for none)\n"
+    "  TERM             line editing needs a terminal that is not \"dumb\"\n"
+    "\n"
+    "See mdblua(1) and README.md.\n",
     progname);
 }
 
@@ -141,6 +165,7 @@ typedef struct options {
   int interactive;     /* -i */
   int version;
   int help;
+  int trace;           /* --trace */
   int script;          /* argv index of the script, 0 = none */
 } options;
 
@@ -171,6 +196,8 @@ static int collect_args(int argc, char **argv, options *o)
       }
     } else if (strcmp(a, "-i") == 0) {
       o->interactive = 1;
+    } else if (strcmp(a, "--trace") == 0) {
+      o->trace = 1;
     } else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
       o->version = 1;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -235,6 +262,8 @@ static int pmain(lua_State *L)
     lua_pushinteger(L, EXIT_SUCCESS);
     return 1;
   }
+  if (o.trace)   /* every client reads it (core/trace.h) */
+    setenv("MDB_TRACE", "1", 1);
   luaL_checkversion(L);
   luaL_openlibs(L);
   preload_register(L);
@@ -252,7 +281,7 @@ static int pmain(lua_State *L)
   if (status == LUA_OK && (o.interactive || (!o.script && !has_e))) {
     if (o.interactive || isatty(STDIN_FILENO)) {
       printf("mdblua %s (%s) - backups of managed databases; "
-             "Ctrl-D to exit\n", MDB_VERSION, LUA_RELEASE);
+             "help() for help, Ctrl-D to exit\n", MDB_VERSION, LUA_RELEASE);
       repl_run(L, docall, progname);
     } else {
       status = luaL_loadfile(L, NULL);

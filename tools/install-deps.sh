@@ -3,7 +3,14 @@
 # Skips apt entirely when everything is already there (fast, offline CI).
 set -eu
 PKGS="build-essential cmake pkg-config ca-certificates procps
-liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libmicrohttpd-dev"
+liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libmicrohttpd-dev
+libedit-dev lua5.4 luarocks man-db"
+# Credentials: libcrypto signs service-account JWTs (and the fake IAM checks
+# them); the openssl CLI makes the tests' keys and certificates; GnuTLS is
+# what libmicrohttpd's HTTPS listener (the fake API over TLS) is built on.
+PKGS="$PKGS libssl-dev openssl libgnutls28-dev"
+# Robustness: clang with libFuzzer for tests/fuzz, valgrind for the soak run.
+PKGS="$PKGS clang libclang-rt-14-dev valgrind"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

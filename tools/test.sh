@@ -1,6 +1,8 @@
 #!/bin/sh
 # Builds mdblua twice (plain, and with AddressSanitizer + UBSan) and runs
-# the whole test suite in both builds.  Exit status 0 only if all passed.
+# the whole test suite in both builds (the soak run included), then a short
+# soak under valgrind and every fuzz target briefly.  Exit status 0 only if
+# all passed.
 set -eu
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -14,3 +16,13 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+# valgrind: zero errors and no definite or indirect leaks in a short soak.
+MDBLUA="$PWD/build/mdblua" MDB_FAKEAPI="$PWD/build/tests/fakeapi/fakeapi" \
+MDB_SOURCE_DIR="$PWD" MDB_TEST_TMP="$PWD/build/test-tmp" \
+YC_METADATA_ADDR=127.0.0.1:9 SOAK_ROUNDS=3 SOAK_CLUSTERS=30 \
+  valgrind --quiet --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect \
+    build/mdblua tests/lua/soak_scan.lua
+
+sh tools/fuzz.sh "${MDB_FUZZ_SECONDS:-15}"

@@ -1,21 +1,32 @@
 /*
 ** `mdb.client{...}`: a userdata holding one client's configuration and
-** its token.  The token never leaves C: no field, method or __tostring
-** exposes it, and it is wiped when the client is collected.
+** its token source (core/cred_chain.h picks it, core/cred_provider.h
+** caches and refreshes its tokens).  Tokens never leave C: no field,
+** method or __tostring exposes them, and they are wiped when the client
+** is collected.
 */
 #include "mdb_binding.h"
 
+#include "cred_chain.h"
 #include "cred_provider.h"
 #include "credentials.h"
 #include "endpoint_url.h"
 #include "mdb_defaults.h"
+#include "trace.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define TOKEN_COMMAND_TIMEOUT_S 30.0
+#define TOKEN_COMMAND_MAX_ARGS  64
 
 static const char *const client_options[] = {
-  "backoff_base", "backoff_max", "connect_timeout", "endpoint",
-  "max_response_bytes", "page_size", "retries", "timeout", "token", NULL};
+  "backoff_base", "backoff_max", "ca_file", "connect_timeout",
+  "credentials", "endpoint", "iam_endpoint", "max_response_bytes",
+  "page_size", "retries", "sa_key_file", "timeout", "token",
+  "token_command", "token_command_timeout", "trace", NULL};
 
 mdb_client *mdb_client_check(lua_State *L, int idx)
 {
@@ -28,6 +39,102 @@ mdb_client *mdb_client_check(lua_State *L, int idx)
 static long seconds_to_ms(double s)
 {
   return (long)(s * 1000.0 + 0.5);
+}
+
+/* An argument error whose message may be longer than mdb_error_argument
+** keeps (the "no IAM token" message names every source). */
+static int raise_argument(lua_State *L, const char *arg, const char *detail)
+{
+  lua_pushfstring(L, "bad argument '%s': %s", arg, detail);
+  mdb_error_fields f = {.kind = MDB_ERR_ARGUMENT,
+                        .message = lua_tostring(L, -1), .code = -1,
+                        .argument = arg};
+  return mdb_error_raise(L, &f);
+}
+
+/*
+** token_command= as a NULL-terminated argv whose strings are anchored on
+** the stack: a table of strings as given, or a string split at blanks
+** (no shell, so no quoting: use a table for arguments with spaces).
+** Pushes the anchor (a table) and returns the argv (inside a userdata the
+** table holds); when the option is absent, pushes nil and returns NULL.
+*/
+static char **token_command_argv(lua_State *L, int opts)
+{
+  int t = lua_getfield(L, opts, "token_command");
+  if (t == LUA_TNIL)
+    return NULL;
+  int src = lua_gettop(L);
+  if (t != LUA_TSTRING && t != LUA_TTABLE)
+    mdb_error_argument(L, "token_command", "expected an array of strings "
+                       "(e.g. {\"yc\", \"iam\", \"create-token\"}) or a "
+                       "string, got %s", luaL_typename(L, -1));
+  lua_newtable(L);                               /* anchor */
+  int anchor = lua_gettop(L);
+  int n = 0;
+  if (t == LUA_TSTRING) {
+    size_t len;
+    const char *s = lua_tolstring(L, src, &len);
+    if (strlen(s) != len)
+      mdb_error_argument(L, "token_command", "must not contain NUL bytes");
+    for (const char *p = s; *p; ) {
+      p += strspn(p, " \t\n");
+      size_t w = strcspn(p, " \t\n");
+      if (w == 0)
+        break;
+      if (n == TOKEN_COMMAND_MAX_ARGS)
+        mdb_error_argument(L, "token_command", "more than %d words",
+                           TOKEN_COMMAND_MAX_ARGS);
+      lua_pushlstring(L, p, w);
+      lua_rawseti(L, anchor, ++n);
+      p += w;
+    }
+  } else {
+    lua_Integer len = luaL_len(L, src);
+    if (len > TOKEN_COMMAND_MAX_ARGS)
+      mdb_error_argument(L, "token_command", "more than %d words",
+                         TOKEN_COMMAND_MAX_ARGS);
+    for (lua_Integer i = 1; i <= len; i++) {
+      size_t wl;
+      if (lua_geti(L, src, i) != LUA_TSTRING)
+        mdb_error_argument(L, "token_command", "element %d is %s, not a "
+                           "string", (int)i, luaL_typename(L, -1));
+      const char *w = lua_tolstring(L, -1, &wl);
+      if (strlen(w) != wl || (i == 1 && wl == 0))
+        mdb_error_argument(L, "token_command", "element %d is empty or "
+                           "holds a NUL byte", (int)i);
+      lua_rawseti(L, anchor, ++n);
+    }
+  }
+  if (n == 0)
+    mdb_error_argument(L, "token_command", "names no program");
+  char **argv = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *argv, 0);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, anchor, i);
+    argv[i - 1] = (char *)lua_tostring(L, -1);   /* anchored by the table */
+    lua_pop(L, 1);
+  }
+  argv[n] = NULL;
+  lua_setfield(L, anchor, "argv");               /* keep the userdata */
+  lua_remove(L, src);
+  return argv;
+}
+
+/* ca_file= or SSL_CERT_FILE, checked to be readable; NULL = system CAs. */
+static const char *ca_file_option(lua_State *L, int opts)
+{
+  const char *ca = NULL;
+  const char *from = "ca_file";
+  if (!mdb_opt_string(L, opts, "ca_file", 0, &ca)) {
+    ca = getenv("SSL_CERT_FILE");
+    from = "SSL_CERT_FILE";
+    if (ca == NULL || *ca == '\0')
+      return NULL;
+  }
+  if (access(ca, R_OK) != 0)
+    mdb_error_argument(L, "ca_file", "%s names '%s', which cannot be read",
+                       from, ca);
+  return ca;
 }
 
 /* Raise an argument error about `arg` after freeing nothing: the userdata
@@ -54,7 +161,7 @@ int mdb_client_new(lua_State *L)
     if (endpoint == NULL || *endpoint == '\0')
       endpoint = MDB_DEFAULT_ENDPOINT;
   }
-  char err[320];
+  char err[700];
   char *norm = endpoint_normalize(endpoint, err, sizeof err);
   if (norm == NULL)
     return mdb_error_argument(L, "endpoint", "%s", err);
@@ -85,20 +192,55 @@ int mdb_client_new(lua_State *L)
   if (mdb_opt_number(L, 1, "backoff_max", 0, 3600, &d))
     c->backoff_max_ms = seconds_to_ms(d);
 
-  const char *token = NULL;
+  /* Credentials last: every other argument is checked before the chain
+  ** may probe the metadata service. */
+  cred_options co = {.api_endpoint = c->endpoint,
+                     .command_timeout_ms =
+                       seconds_to_ms(TOKEN_COMMAND_TIMEOUT_S)};
   int t = lua_getfield(L, 1, "token");
   if (t != LUA_TNIL && t != LUA_TSTRING)
     return mdb_error_argument(L, "token", "expected a string, got %s",
                               luaL_typename(L, -1));
-  token = lua_tostring(L, -1);
-  char *resolved = credentials_resolve(token, err, sizeof err);
+  co.token = lua_tostring(L, -1);      /* anchored by the options table */
+  if (co.token && *co.token == '\0')
+    co.token = NULL;                     /* "" counts as not given */
   lua_pop(L, 1);
-  if (resolved == NULL)
-    return mdb_error_argument(L, "token", "%s", err);
-  c->creds = cred_provider_new_static(resolved);
-  credentials_free(resolved);
+  mdb_opt_string(L, 1, "sa_key_file", 0, &co.sa_key);
+  mdb_opt_string(L, 1, "iam_endpoint", 0, &co.iam_endpoint);
+  if (mdb_opt_number(L, 1, "token_command_timeout", 0.1, 3600, &d))
+    co.command_timeout_ms = seconds_to_ms(d);
+  if (mdb_opt_string(L, 1, "credentials", 0, &co.select)) {
+    int known = 0;
+    for (const char *const *n = cred_chain_names; *n; n++)
+      known |= strcmp(*n, co.select) == 0;
+    if (!known)
+      return mdb_error_argument(L, "credentials", "unknown source \"%s\" "
+                                "(known: auto, token, YC_IAM_TOKEN, "
+                                "YC_TOKEN, sa_key_file, token_command, "
+                                "metadata)", co.select);
+  }
+  co.trace = trace_env_enabled();
+  t = lua_getfield(L, 1, "trace");
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    return mdb_error_argument(L, "trace", "expected a boolean, got %s",
+                              luaL_typename(L, -1));
+  if (t == LUA_TBOOLEAN)
+    co.trace = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  co.ca_file = ca_file_option(L, 1);
+  co.command = token_command_argv(L, 1);   /* pushes its anchor */
+
+  cred_outcome out;
+  c->creds = cred_chain_resolve(&co, &out, err, sizeof err);
+  if (out.warning[0]) {
+    fprintf(stderr, "mdb: warning: %s\n", out.warning);
+    fflush(stderr);
+  }
+  if (c->creds == NULL)
+    return raise_argument(L, out.argument, err);
+  lua_pop(L, 1);                           /* the argv anchor */
   c->share = curl_share_init();
-  if (c->creds == NULL || c->share == NULL)
+  if (c->share == NULL)
     return luaL_error(L, "out of memory creating a client");
   /* Single-threaded use: no lock callbacks needed. */
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
@@ -107,15 +249,27 @@ int mdb_client_new(lua_State *L)
   return 1;
 }
 
+/* Retries go to the trace (fetch_engine's on_retry hook). */
+static void trace_retry_hook(void *ud, const char *url, retry_reason why,
+                             long status, long delay_ms, int retries_left)
+{
+  trace_retry(ud, "GET", url, retry_reason_name(why), status, delay_ms,
+              retries_left);
+}
+
 fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
                                 double rate)
 {
+  const mdb_trace *trace = cred_provider_trace(c->creds);
   fetch_engine_config cfg = {
-    .http = {c->timeout_ms, c->connect_timeout_ms, c->max_body, c->share},
+    .http = {c->timeout_ms, c->connect_timeout_ms, c->max_body, c->share,
+             cred_provider_ca_file(c->creds), 0, trace},
     .policy = {c->retries, {c->backoff_base_ms, c->backoff_max_ms}},
     .concurrency = concurrency,
     .rate = rate,
     .creds = c->creds,
+    .on_retry = trace_on(trace) ? trace_retry_hook : NULL,
+    .hook_ud = (void *)trace,
   };
   return fetch_engine_new(&cfg);
 }
@@ -147,9 +301,19 @@ static int client_endpoint(lua_State *L)
   return 1;
 }
 
+/* The token source's name and a description for people; never a token. */
+static int client_credentials(lua_State *L)
+{
+  mdb_client *c = mdb_client_check(L, 1);
+  lua_pushstring(L, cred_provider_source(c->creds));
+  lua_pushstring(L, cred_provider_describe(c->creds));
+  return 2;
+}
+
 static const luaL_Reg client_methods[] = {
   {"backups", mdb_client_backups},
   {"clusters", mdb_client_clusters},
+  {"credentials", client_credentials},
   {"endpoint", client_endpoint},
   {"scan", mdb_client_scan},
   {NULL, NULL}

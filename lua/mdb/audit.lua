@@ -408,11 +408,24 @@ function M.load_policy(path)
    if type(path) ~= "string" then
       error(format("bad argument #1 to 'load_policy' (string expected, got %s)", type(path)), 2)
    end
+   local f, oerr = io.open(path, "rb")
+   if not f then return nil, "cannot open " .. oerr end
+   local text = f:read("a")
+   f:close()
+   -- A short chunk name, put back as the whole path: Lua abbreviates long
+   -- chunk names in messages, and the path is what the user must see.
+   local function located(msg)
+      return (tostring(msg):gsub("^policy:", path .. ":"))
+   end
    local env = setmetatable({}, { __index = _G })
-   local chunk, lerr = loadfile(path, "t", env)
-   if not chunk then return nil, lerr end
+   local chunk, lerr = load(text, "=policy", "t", env)
+   if not chunk then return nil, located(lerr) end
    local ok, t = pcall(chunk)
-   if not ok then return nil, format("%s: %s", path, tostring(t)) end
+   if not ok then
+      local msg = located(t)
+      if msg:sub(1, #path + 1) ~= path .. ":" then msg = path .. ": " .. msg end
+      return nil, msg
+   end
    local ok2, p = pcall(normalize, t, path)
    if not ok2 then
       local msg = policy_error(p)

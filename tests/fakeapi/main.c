@@ -25,9 +25,13 @@ static const char usage[] =
     "usage: fakeapi [--port N] [--token T] [--data FILE]... [--generate SPEC]... [--demo]\n"
     "               [--fault RULE]... [--log FILE] [--lifetime SECONDS]\n"
     "               [--empty-last-token] [--now RFC3339]\n"
+    "               [--iam-sa-key FILE] [--oauth-token T] [--metadata]\n"
+    "               [--iam-token-ttl SECONDS] [--iam-token-revoke-after SECONDS]\n"
+    "               [--tls-cert FILE --tls-key FILE]\n"
     "\n"
-    "Serves a fake Yandex Cloud MDB REST API on 127.0.0.1 and prints one line,\n"
-    "\"http://127.0.0.1:PORT PID\", once it is listening.  See tests/fakeapi/README.md.\n";
+    "Serves a fake Yandex Cloud MDB REST API (and a fake IAM token exchange and\n"
+    "metadata service) on 127.0.0.1 and prints one line, \"http://127.0.0.1:PORT PID\"\n"
+    "(https with --tls-cert), once it is listening.  See tests/fakeapi/README.md.\n";
 
 enum source_kind { SOURCE_DATA, SOURCE_GENERATE, SOURCE_DEMO };
 
@@ -43,6 +47,9 @@ struct options {
     uint64_t lifetime;
     bool empty_last_token;
     int64_t now;
+    struct iam_config iam;
+    const char *tls_cert_file;
+    const char *tls_key_file;
     struct source *sources; /* applied in command-line order */
     int nsources;
 };
@@ -91,7 +98,8 @@ static bool is_option(const char *arg, const char *name)
 
 static void parse_options(int argc, char **argv, struct options *o, struct fault_set *faults)
 {
-    *o = (struct options){.token = "fake-iam-token", .lifetime = 600, .now = time(NULL)};
+    *o = (struct options){.token = "fake-iam-token", .lifetime = 600, .now = time(NULL),
+                          .iam = {.ttl = 43200}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
@@ -134,12 +142,58 @@ static void parse_options(int argc, char **argv, struct options *o, struct fault
             v = option_value(argc, argv, &i, "--now", o, faults);
             if (!time_parse_rfc3339(v, &o->now))
                 usage_error(o, faults, "--now: '%s' is not an RFC 3339 time", v);
+        } else if (is_option(a, "--iam-sa-key")) {
+            o->iam.sa_key_file = option_value(argc, argv, &i, "--iam-sa-key", o, faults);
+        } else if (is_option(a, "--oauth-token")) {
+            o->iam.oauth_token = option_value(argc, argv, &i, "--oauth-token", o, faults);
+            if (!*o->iam.oauth_token)
+                usage_error(o, faults, "%s: must not be empty", "--oauth-token");
+        } else if (strcmp(a, "--metadata") == 0) {
+            o->iam.metadata = true;
+        } else if (is_option(a, "--iam-token-ttl")) {
+            v = option_value(argc, argv, &i, "--iam-token-ttl", o, faults);
+            if (!parse_u64(v, 7 * 86400, &n) || n == 0)
+                usage_error(o, faults, "--iam-token-ttl: expected seconds 1..604800, got '%s'", v);
+            o->iam.ttl = n;
+        } else if (is_option(a, "--iam-token-revoke-after")) {
+            v = option_value(argc, argv, &i, "--iam-token-revoke-after", o, faults);
+            if (!parse_u64(v, 7 * 86400, &n) || n == 0)
+                usage_error(o, faults,
+                            "--iam-token-revoke-after: expected seconds 1..604800, got '%s'", v);
+            o->iam.revoke_after = n;
+        } else if (is_option(a, "--tls-cert")) {
+            o->tls_cert_file = option_value(argc, argv, &i, "--tls-cert", o, faults);
+        } else if (is_option(a, "--tls-key")) {
+            o->tls_key_file = option_value(argc, argv, &i, "--tls-key", o, faults);
         } else if (a[0] == '-') {
             usage_error(o, faults, "unknown option '%s'", a);
         } else {
             usage_error(o, faults, "unexpected argument '%s'", a);
         }
     }
+    if ((o->tls_cert_file != NULL) != (o->tls_key_file != NULL))
+        usage_error(o, faults, "--tls-cert and --tls-key go together");
+}
+
+/* A whole PEM file as a string; NULL after a message on stderr. */
+static char *read_pem(const char *opt, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "fakeapi: %s %s: %s\n", opt, path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *text = xmalloc(cap);
+    size_t n;
+    while ((n = fread(text + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2)
+            text = xrealloc(text, cap *= 2);
+    }
+    fclose(f);
+    text[len] = '\0';
+    return text;
 }
 
 static bool load_sources(const struct options *o, struct dataset *ds)
@@ -196,8 +250,13 @@ int main(int argc, char **argv)
     struct dataset *ds = dataset_new();
     struct reqlog *log = NULL;
     struct server *server = NULL;
+    struct iam *iam = NULL;
+    char *tls_cert = NULL, *tls_key = NULL;
     int status = EXIT_USAGE;
-    if (!load_sources(&o, ds) || !(log = reqlog_open(o.log_path)))
+    if (!load_sources(&o, ds) || !(log = reqlog_open(o.log_path)) || !(iam = iam_new(&o.iam)))
+        goto out;
+    if (o.tls_cert_file && (!(tls_cert = read_pem("--tls-cert", o.tls_cert_file)) ||
+                            !(tls_key = read_pem("--tls-key", o.tls_key_file))))
         goto out;
 
     sigset_t stop;
@@ -210,6 +269,9 @@ int main(int argc, char **argv)
     struct server_config cfg = {
         .dataset = ds,
         .token = o.token,
+        .iam = iam,
+        .tls_cert = tls_cert,
+        .tls_key = tls_key,
         .faults = faults,
         .log = log,
         .empty_last_token = o.empty_last_token,
@@ -221,7 +283,8 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "fakeapi: %zu clusters, %zu backups\n", dataset_cluster_count(ds),
             dataset_backup_count(ds));
-    printf("http://127.0.0.1:%u %ld\n", (unsigned)server_port(server), (long)getpid());
+    printf("%s://127.0.0.1:%u %ld\n", tls_cert ? "https" : "http", (unsigned)server_port(server),
+           (long)getpid());
     fflush(stdout);
 
     wait_for_end(&stop, o.lifetime);
@@ -229,6 +292,9 @@ int main(int argc, char **argv)
 
 out:
     server_stop(server);
+    iam_free(iam);
+    free(tls_cert);
+    free(tls_key);
     reqlog_close(log);
     dataset_free(ds);
     faults_free(faults);

@@ -63,16 +63,6 @@ static enum endpoint match_endpoint(const struct target *t, enum engine *e, cons
     return EP_NONE;
 }
 
-static bool authorized(const char *header, const char *expected)
-{
-    if (!header || strncasecmp(header, "Bearer ", 7) != 0)
-        return false;
-    const char *tok = header + 7;
-    while (*tok == ' ')
-        tok++;
-    return strcmp(tok, expected) == 0;
-}
-
 /* Only what the docs show for every engine: name="VALUE" (api.md §3). */
 static bool parse_name_filter(const char *f, char **name)
 {
@@ -236,9 +226,8 @@ static void route_endpoint(const struct dataset *ds, const struct target *t, enu
     }
 }
 
-void route_request(const struct dataset *ds, const char *expected_token, const char *method,
-                   const char *raw_target, const char *authorization,
-                   struct route_result *out)
+void route_request(const struct dataset *ds, bool authorized, const char *method,
+                   const char *raw_target, struct route_result *out)
 {
     memset(out, 0, sizeof *out);
     if (strcmp(method, "GET") != 0) {
@@ -254,7 +243,7 @@ void route_request(const struct dataset *ds, const char *expected_token, const c
     if (ep == EP_NONE)
         fail(out, 404, "Not Found: no method at path %.*s", (int)strcspn(raw_target, "?"),
              raw_target);
-    else if (!authorized(authorization, expected_token))
+    else if (!authorized)
         fail(out, 401, "Token is invalid or has expired.");
     else if (t.has_nul)
         fail(out, 400, "Request validation error: request contains a NUL byte");

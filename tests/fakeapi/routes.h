@@ -6,6 +6,7 @@
 #ifndef FAKEAPI_ROUTES_H
 #define FAKEAPI_ROUTES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dataset.h"
@@ -31,9 +32,11 @@ struct route_result {
     uint32_t page_size;      /* effective: 0 already replaced by 100 */
 };
 
-void route_request(const struct dataset *ds, const char *expected_token, const char *method,
-                   const char *raw_target, const char *authorization,
-                   struct route_result *out);
+/* `authorized`: the request's Authorization header carries a token the
+ * server accepts (checked by the caller: the static --token or a token
+ * the fake IAM issued and that is still valid). */
+void route_request(const struct dataset *ds, bool authorized, const char *method,
+                   const char *raw_target, struct route_result *out);
 void route_result_free(struct route_result *r);
 
 #endif

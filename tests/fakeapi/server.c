@@ -22,6 +22,8 @@
 #define CONTENT_HTML "text/html"
 /* Idle keep-alive connections each hold a thread; don't keep them forever. */
 #define IDLE_TIMEOUT_S 120
+/* Request bodies (only the IAM token exchange has one) are capped. */
+#define MAX_BODY 65536
 
 struct server {
     struct server_config cfg;
@@ -40,6 +42,8 @@ struct server {
 struct request_ctx {
     char *target;
     bool headers_done;
+    struct buf body;         /* POST body, up to MAX_BODY */
+    bool body_too_large;
 };
 
 struct reply {
@@ -211,30 +215,88 @@ static struct MHD_Response *make_response(struct reply *rep, const struct fault_
     return resp;
 }
 
+/* An absolute-form target ("http://host:port/path?q", what a client sends
+ * to a proxy) is routed by its path, so the fake can stand in for an HTTP
+ * proxy in tests of http_proxy/no_proxy; the log keeps the raw form. */
+static const char *origin_form(const char *target)
+{
+    const char *p = strstr(target, "://");
+    if (target[0] == '/' || !p)
+        return target;
+    const char *slash = strchr(p + 3, '/');
+    return slash ? slash : "/";
+}
+
+/* The fake IAM and metadata routes: their answer as a route result. */
+static bool route_iam(struct server *s, struct MHD_Connection *conn, const char *method,
+                      const char *target, struct request_ctx *ctx, struct route_result *r,
+                      char **owned)
+{
+    size_t plen = strcspn(target, "?");
+    char *path = xstrndup(target, plen);
+    bool mine = iam_handles(path);
+    if (mine) {
+        memset(r, 0, sizeof *r);
+        const char *flavor = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Metadata-Flavor");
+        int status = 0;
+        size_t len = 0;
+        char *message = NULL;
+        if (ctx->body_too_large) {
+            r->kind = ROUTE_ERROR;
+            r->status = 413;
+            r->message = xstrdup("Request body too large");
+        } else {
+            iam_respond(s->cfg.iam, method, path, ctx->body.data ? ctx->body.data : "",
+                        ctx->body.len, flavor, &status, owned, &len, &message);
+            if (message) {
+                r->kind = ROUTE_ERROR;
+                r->status = status;
+                r->message = message;
+            } else {
+                r->kind = ROUTE_OBJECT;
+                r->object.json = *owned;
+                r->object.len = len;
+            }
+        }
+    }
+    free(path);
+    return mine;
+}
+
 static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn,
-                               const char *method, const char *target)
+                               const char *method, const char *raw_target,
+                               struct request_ctx *ctx)
 {
     char request_id[32];
     next_request_id(s, request_id, sizeof request_id);
     const char *auth =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *target = origin_form(raw_target);
 
     struct route_result r;
-    route_request(s->cfg.dataset, s->cfg.token, method, target, auth, &r);
+    char *iam_body = NULL;
+    if (!route_iam(s, conn, method, target, ctx, &r, &iam_body))
+        route_request(s->cfg.dataset, iam_authorized(s->cfg.iam, s->cfg.token, auth), method,
+                      target, &r);
     struct fault_action f;
     faults_match(s->cfg.faults, target, r.kind == ROUTE_LISTING ? (int64_t)r.offset : -1, &f);
 
     if (f.delay_ms)
         sleep_unless_stopping(s, f.delay_ms);
     if (f.drop) {
-        reqlog_write(s->cfg.log, method, target, 0);
+        reqlog_write(s->cfg.log, method, raw_target, 0);
         route_result_free(&r);
+        free(iam_body);
         return MHD_NO; /* MHD closes the socket without a response */
     }
 
     struct reply rep = {0};
     build_reply(s, &r, &f, request_id, &rep);
     route_result_free(&r);
+    if (iam_body) { /* it may hold a token: overwrite before freeing */
+        memset(iam_body, 0, strlen(iam_body));
+        free(iam_body);
+    }
 
     struct MHD_Response *resp = make_response(&rep, &f);
     free(rep.body);
@@ -248,7 +310,7 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn,
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned int)rep.status, resp);
     MHD_destroy_response(resp);
-    reqlog_write(s->cfg.log, method, target, rep.status);
+    reqlog_write(s->cfg.log, method, raw_target, rep.status);
     return ok;
 }
 
@@ -258,6 +320,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     (void)conn;
     struct request_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->target = xstrdup(uri);
+    buf_init(&ctx->body);
     return ctx;
 }
 
@@ -270,6 +333,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct request_ctx *ctx = *req_cls;
     if (ctx) {
         free(ctx->target);
+        if (ctx->body.data)
+            memset(ctx->body.data, 0, ctx->body.len); /* a JWT or OAuth token */
+        buf_free(&ctx->body);
         free(ctx);
         *req_cls = NULL;
     }
@@ -281,7 +347,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **req_cls)
 {
     (void)version;
-    (void)upload_data;
     struct request_ctx *ctx = *req_cls;
     if (!ctx) /* not expected: the URI callback runs first */
         *req_cls = ctx = on_uri(cls, url, conn);
@@ -292,10 +357,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
+        if (ctx->body.len + *upload_data_size > MAX_BODY)
+            ctx->body_too_large = true;
+        else
+            buf_put(&ctx->body, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
-    return respond(cls, conn, method, ctx->target);
+    return respond(cls, conn, method, ctx->target, ctx);
 }
 
 struct server *server_start(const struct server_config *cfg, uint16_t port)
@@ -315,15 +384,32 @@ struct server *server_start(const struct server_config *cfg, uint16_t port)
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
-    s->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
-            MHD_USE_ERROR_LOG,
-        port, NULL, NULL, on_request, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)s,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
-        MHD_OPTION_END);
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                         MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    bool tls = cfg->tls_cert && cfg->tls_key;
+    if (tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+        fprintf(stderr, "fakeapi: this libmicrohttpd has no TLS support\n");
+        server_stop(s);
+        return NULL;
+    }
+    if (tls)
+        s->daemon = MHD_start_daemon(
+            flags | MHD_USE_TLS, port, NULL, NULL, on_request, s,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)s,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)s,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+            MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert,
+            MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key,
+            MHD_OPTION_END);
+    else
+        s->daemon = MHD_start_daemon(
+            flags, port, NULL, NULL, on_request, s,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)s,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)s,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+            MHD_OPTION_END);
     if (!s->daemon) {
         fprintf(stderr, "fakeapi: cannot listen on 127.0.0.1:%u\n", (unsigned)port);
         server_stop(s);

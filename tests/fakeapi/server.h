@@ -8,11 +8,15 @@
 
 #include "dataset.h"
 #include "faults.h"
+#include "iam.h"
 #include "reqlog.h"
 
 struct server_config {
     const struct dataset *dataset;
     const char *token;       /* required bearer token */
+    struct iam *iam;         /* token exchange and metadata routes, or NULL */
+    const char *tls_cert;    /* PEM text: serve HTTPS when both are set */
+    const char *tls_key;
     struct fault_set *faults;
     struct reqlog *log;
     bool empty_last_token;   /* last page says "nextPageToken":"" instead of omitting it */

@@ -252,7 +252,7 @@ function H.run_all()
       end
    end
    print(string.format("%d passed, %d failed", passed, failed))
-   os.exit(failed == 0 and passed > 0 and 0 or 1)
+   os.exit(failed == 0 and passed > 0 and 0 or 1, true)   -- close the state: __gc runs, leaks show
 end
 
 return H
