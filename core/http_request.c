@@ -198,10 +198,10 @@ void http_request_complete(http_request *r, CURLcode rc)
   const char *what = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
   if (rc == CURLE_SSL_CACERT_BADFILE)
     snprintf(resp->error, sizeof resp->error, "TLS: cannot use the CA "
-             "file: %s (check ca_file= or SSL_CERT_FILE)", what);
+             "file: %.150s (check ca_file= or SSL_CERT_FILE)", what);
   else if (is_tls_verify_error(rc))
     snprintf(resp->error, sizeof resp->error, "TLS certificate check "
-             "failed: %s (is the host name right? is ca_file= or "
+             "failed: %.120s (is the host name right? is ca_file= or "
              "SSL_CERT_FILE the CA that signed it?)", what);
   else if (rc != CURLE_OK)
     snprintf(resp->error, sizeof resp->error, "%s", what);
