@@ -89,6 +89,15 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
                     const char **tok, size_t *toklen, char *err,
                     size_t errlen);
 
+/*
+** The repeat guard: 1 when the item (a table at `item`) has an id already
+** in the set at `prev` (ids of the previous page; may be nil) or `cur`
+** (this page); otherwise records the id in `cur` and returns 0.  A server
+** whose listing shifts while being paged (a new backup pushes the last of
+** one page onto the next) would otherwise yield an item twice.
+*/
+int mdb_page_seen(lua_State *L, int item, int prev, int cur);
+
 /* Push the mdb.error describing a failed job (error body decoded). */
 void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
                           const fetch_job *j);

@@ -7,6 +7,7 @@
 **   1  the client (endpoint, token, settings)
 **   2  the items table of the current page
 **   3  the error that ended it, re-raised by every later call
+**   4, 5  ids yielded from the previous and the current page
 ** Pages come from a fetch engine (core/fetch_engine.h) that requests the
 ** next page while this one is decoded and consumed, and retries with the
 ** same token, so an item is never yielded twice; a token seen before in
@@ -23,7 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { UV_CLIENT = 1, UV_PAGE = 2, UV_ERROR = 3 };
+enum { UV_CLIENT = 1, UV_PAGE = 2, UV_ERROR = 3, UV_SEEN_PREV = 4,
+       UV_SEEN_CUR = 5 };
 enum iter_state { ITER_ACTIVE, ITER_DONE, ITER_FAILED, ITER_CLOSED };
 
 typedef struct mdb_iter {
@@ -37,6 +39,7 @@ typedef struct mdb_iter {
   char *resume;               /* token() after release; NULL = nil */
   lua_Integer pos, count;     /* next index and size of the current page */
   long items;                 /* yielded so far */
+  long duplicates;            /* skipped: id already yielded */
   int cut_short;              /* the page held more than the limit wanted */
 } mdb_iter;
 
@@ -166,6 +169,10 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it)
     iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
   }
   lua_setiuservalue(L, 1, UV_PAGE);
+  lua_getiuservalue(L, 1, UV_SEEN_CUR);
+  lua_setiuservalue(L, 1, UV_SEEN_PREV);
+  lua_createtable(L, 0, (int)count);
+  lua_setiuservalue(L, 1, UV_SEEN_CUR);
   it->pos = 1;
   it->count = count;
   /* ask for the next page now, unless speculation already did */
@@ -189,22 +196,34 @@ static int iter_call(lua_State *L)
   default:
     break;
   }
-  while (it->pos > it->count) {
-    if (page_cursor_done(fetch_job_cursor(it->job))) {
-      it->state = ITER_DONE;
-      iter_release(it);
-      lua_pushnil(L);
-      lua_setiuservalue(L, 1, UV_PAGE);
-      return 0;
+  for (;;) {
+    while (it->pos > it->count) {
+      if (page_cursor_done(fetch_job_cursor(it->job))) {
+        it->state = ITER_DONE;
+        iter_release(it);
+        lua_pushnil(L);
+        lua_setiuservalue(L, 1, UV_PAGE);
+        return 0;
+      }
+      iter_fetch_page(L, it);
     }
-    iter_fetch_page(L, it);
-  }
-  lua_getiuservalue(L, 1, UV_PAGE);
-  if (lua_rawgeti(L, -1, it->pos) != LUA_TTABLE) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "%s[%lld] in the response is not an object",
-             list_items_field(it->kind), (long long)it->pos);
-    iter_fail_with(L, it, MDB_ERR_JSON, msg);
+    lua_getiuservalue(L, 1, UV_PAGE);
+    if (lua_rawgeti(L, -1, it->pos) != LUA_TTABLE) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "%s[%lld] in the response is not an object",
+               list_items_field(it->kind), (long long)it->pos);
+      iter_fail_with(L, it, MDB_ERR_JSON, msg);
+    }
+    int item = lua_gettop(L);
+    lua_getiuservalue(L, 1, UV_SEEN_PREV);
+    lua_getiuservalue(L, 1, UV_SEEN_CUR);
+    int dup = mdb_page_seen(L, item, item + 1, item + 2);
+    lua_settop(L, item);
+    it->pos++;
+    if (!dup)
+      break;
+    it->duplicates++;
+    lua_settop(L, 1);
   }
   char err[256];
   const char *e = it->kind == LIST_CLUSTERS
@@ -212,7 +231,6 @@ static int iter_call(lua_State *L)
                 : mdb_normalize_backup(L, it->engine, err, sizeof err);
   if (e != NULL)
     iter_fail_with(L, it, MDB_ERR_JSON, e);
-  it->pos++;
   it->items++;
   return 1;
 }
@@ -243,6 +261,8 @@ static int iter_stats(lua_State *L)
   lua_setfield(L, -2, "requests");
   lua_pushinteger(L, (lua_Integer)st.bytes);
   lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, it->duplicates);
+  lua_setfield(L, -2, "duplicates");
   return 1;
 }
 
@@ -291,7 +311,7 @@ static int new_iter(lua_State *L, list_kind kind, const char *id,
                     long page_size, long limit, const char *start_token)
 {
   mdb_client *c = mdb_client_check(L, 1);
-  mdb_iter *it = lua_newuserdatauv(L, sizeof *it, 3);
+  mdb_iter *it = lua_newuserdatauv(L, sizeof *it, 5);
   memset(it, 0, sizeof *it);
   it->state = ITER_CLOSED;   /* safe for __gc until fully built */
   luaL_setmetatable(L, MDB_ITER_MT);

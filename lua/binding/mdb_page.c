@@ -69,6 +69,26 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
   return 0;
 }
 
+int mdb_page_seen(lua_State *L, int item, int prev, int cur)
+{
+  if (lua_getfield(L, item, "id") != LUA_TSTRING) {
+    lua_pop(L, 1);
+    return 0;   /* no id to compare: never treated as a repeat */
+  }
+  int id = lua_gettop(L);
+  int seen = (lua_istable(L, prev) && (lua_pushvalue(L, id),
+                                       lua_rawget(L, prev) != LUA_TNIL)) ||
+             (lua_settop(L, id), lua_pushvalue(L, id),
+              lua_rawget(L, cur) != LUA_TNIL);
+  lua_settop(L, id);
+  if (!seen) {
+    lua_pushboolean(L, 1);
+    lua_rawset(L, cur);     /* pops the id and the value */
+  }
+  lua_settop(L, id - 1);
+  return seen;
+}
+
 /* What a google.rpc.Status error body says, copied out of Lua. */
 typedef struct status_body {
   long code;                /* -1 when the body has none */

@@ -11,7 +11,8 @@
 ** Stack layout while scanning (absolute indices):
 **   1 client, 2 options, 3 the to-be-closed scan state, 4 entries (every
 **   result in creation order), 5 per-engine arrays of entry indices,
-**   6 the progress function or nil
+**   6 the progress function or nil, 7 per entry index the repeat guard's
+**   {ids of the previous page, ids of this page, repeats skipped}
 */
 #include "mdb_binding.h"
 
@@ -26,7 +27,8 @@
 #define MDB_SCAN_MT "mdb.scan"
 #define SCAN_MAX_ENGINES 32
 
-enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS };
+enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS,
+       S_SEEN };
 
 typedef struct scan_state {
   fetch_engine *fe;
@@ -61,9 +63,11 @@ static lua_Integer untag(void *p)
 }
 
 static void set_stats(lua_State *L, int entry, const fetch_stats *st,
-                      lua_Integer items)
+                      lua_Integer items, lua_Integer duplicates)
 {
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, duplicates);
+  lua_setfield(L, -2, "duplicates");
   lua_pushinteger(L, st->pages);
   lua_setfield(L, -2, "pages");
   lua_pushinteger(L, items);
@@ -141,7 +145,18 @@ static void finish(scan *s, fetch_job *j, int entry, int has_error)
   lua_getfield(L, entry, "backups");
   lua_Integer items = (lua_Integer)lua_rawlen(L, -1);
   lua_pop(L, 1);
-  set_stats(L, entry, fetch_job_stats(j), items);
+  lua_Integer idx = untag(fetch_job_ud(j)), dups = 0;
+  if (idx > 0 && lua_rawgeti(L, S_SEEN, idx) == LUA_TTABLE) {
+    lua_rawgeti(L, -1, 3);
+    dups = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  if (idx > 0) {
+    lua_pushnil(L);
+    lua_rawseti(L, S_SEEN, idx);
+  }
+  set_stats(L, entry, fetch_job_stats(j), items, dups);
   fetch_job_free(j);
   s->done++;
   report_progress(s, entry);
@@ -252,8 +267,32 @@ static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
   long remaining = page_cursor_remaining(fetch_job_cursor(j));
   if (n > remaining)
     n = remaining;
+  /* the repeat guard: this page's ids become the previous page's */
+  if (lua_rawgeti(L, S_SEEN, idx) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 3, 0);
+    lua_pushinteger(L, 0);
+    lua_rawseti(L, -2, 3);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, S_SEEN, idx);
+  }
+  int guard = lua_gettop(L);
+  lua_rawgeti(L, guard, 2);
+  lua_rawseti(L, guard, 1);
+  lua_createtable(L, 0, (int)n);
+  lua_rawseti(L, guard, 2);
+  lua_rawgeti(L, guard, 1);               /* guard + 1: previous ids */
+  lua_rawgeti(L, guard, 2);               /* guard + 2: this page's */
+  lua_Integer dups = 0;
   for (lua_Integer i = 1; i <= n; i++) {
     const char *nerr = NULL;
+    if (lua_rawgeti(L, items, i) == LUA_TTABLE &&
+        mdb_page_seen(L, lua_gettop(L), guard + 1, guard + 2)) {
+      lua_pop(L, 1);
+      dups++;
+      continue;
+    }
+    lua_pop(L, 1);
     if (lua_rawgeti(L, items, i) != LUA_TTABLE) {
       snprintf(err, sizeof err, "backups[%lld] in the response is not an "
                "object", (long long)i);
@@ -270,6 +309,10 @@ static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
     }
     lua_rawseti(L, out, ++have);
   }
+  lua_rawgeti(L, guard, 3);
+  lua_pushinteger(L, lua_tointeger(L, -1) + dups);
+  lua_rawseti(L, guard, 3);
+  lua_pop(L, 1);
   int r = fetch_job_accept(j, (size_t)n, tok, toklen);
   if (r != 0) {
     mdb_push_job_error(L, j, r == -1 ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
@@ -428,10 +471,11 @@ int mdb_client_scan(lua_State *L)
   lua_newtable(L);                                  /* S_ENTRIES */
   lua_newtable(L);                                  /* S_ORDER */
   lua_getfield(L, S_OPTS, "progress");              /* S_PROGRESS */
+  lua_newtable(L);                                  /* S_SEEN */
   int npairs = 0;
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");
-    scan_cluster_list(L, engines, nengines);        /* S_PROGRESS + 1 */
+    scan_cluster_list(L, engines, nengines);        /* S_SEEN + 1 */
     npairs = (int)lua_rawlen(L, -1);
   }
 
@@ -444,7 +488,7 @@ int mdb_client_scan(lua_State *L)
     lua_rawseti(L, S_ORDER, k);
   }
   if (has_clusters) {
-    int pairs = S_PROGRESS + 1;
+    int pairs = S_SEEN + 1;
     for (int i = 1; i <= npairs; i++) {
       lua_rawgeti(L, pairs, i);
       lua_rawgeti(L, -1, 1);
@@ -453,7 +497,7 @@ int mdb_client_scan(lua_State *L)
       add_cluster(&s, e, 1, lua_tostring(L, -1), 0);
       lua_pop(L, 3);
     }
-    lua_settop(L, S_PROGRESS);
+    lua_settop(L, S_SEEN);
   } else {
     for (int k = 0; k < nengines; k++) {
       list_target lt = {c->endpoint, engines[k], LIST_CLUSTERS, folder, NULL};

@@ -228,6 +228,23 @@ H.test("a repeated page token (cycle of length 1, 2 and 4) raises kind 'cycle'",
    end
 end)
 
+H.test("a listing that shifts while paged: a backup repeated on the next page is yielded once", function()
+   -- pages of 2: [b1 b2] [b2 b3] [b3 b4] [b5]: a new backup pushed each
+   -- page's last item onto the next page
+   local recs = {}
+   for _, id in ipairs { "b1", "b2", "b2", "b3", "b3", "b4", "b5" } do
+      recs[#recs + 1] = { "backup", "mysql", "f1", "c1", H.backup(id, "c1", "2026-01-01T00:00:00Z") }
+   end
+   local s = H.start_fake { "--data", H.data_file(recs) }
+   local c = H.client(s, { page_size = 2 })
+   local it = c:backups { engine = "mysql", cluster = "c1" }
+   H.eq(H.ids(H.collect(it)), { "b1", "b2", "b3", "b4", "b5" })
+   H.eq({ it:stats().duplicates, it:stats().items, it:stats().pages }, { 2, 5, 4 })
+   local res = c:scan { engine = "mysql", clusters = { "c1" } }
+   H.eq(H.ids(res[1].backups), { "b1", "b2", "b3", "b4", "b5" }, "scan")
+   H.eq(res[1].stats.duplicates, 2, "scan counts them too")
+end)
+
 H.test("ids and tokens are URL-encoded", function()
    local weird = "c/1?&=+%é;x"
    local data = H.data_file {
