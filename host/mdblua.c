@@ -6,12 +6,11 @@
 **   the script's os.exit(n) -> n; normal end -> 0; uncaught error or
 **   usage error -> 2; interrupted by Ctrl-C -> 130.
 */
-#include "cancel.h"
 #include "mdb_defaults.h"
+#include "mdb_loader.h"
 #include "preload.h"
 #include "repl.h"
 
-#include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -91,8 +90,8 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
-  if (cancel_requested()) {
-    cancel_clear();
+  if (mdb_loader_cancel_requested()) {
+    mdb_loader_cancel_clear();
     luaL_error(L, "interrupted!");
   }
 }
@@ -106,7 +105,7 @@ static void on_sigint(int sig)
 {
   signal(sig, SIG_DFL);
   got_sigint = 1;
-  cancel_raise();
+  mdb_loader_cancel_raise();
   lua_sethook(global_L, stop_hook,
               LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
@@ -136,7 +135,7 @@ static int docall(lua_State *L, int nargs, int nres)
   int status = lua_pcall(L, nargs, nres, base);
   signal(SIGINT, SIG_DFL);
   lua_sethook(L, NULL, 0, 0);   /* a pending interruption is spent */
-  cancel_clear();
+  mdb_loader_cancel_clear();
   lua_remove(L, base);
   return status;
 }
@@ -257,8 +256,7 @@ static int pmain(lua_State *L)
     if (o.help)
       print_usage(stdout);
     else
-      printf("mdblua %s (%s, %s)\n", MDB_VERSION, LUA_RELEASE,
-             curl_version());
+      printf("mdblua %s (%s)\n", MDB_VERSION, LUA_RELEASE);
     lua_pushinteger(L, EXIT_SUCCESS);
     return 1;
   }
@@ -313,6 +311,5 @@ int main(int argc, char **argv)
   if (status != LUA_OK)
     report(lua_tostring(L, -1));
   lua_close(L);
-  curl_global_cleanup();
   return code;
 }

@@ -1,7 +1,7 @@
 #include "preload.h"
 
 #include "lua_embedded.h"
-#include "mdb.h"
+#include "mdb_loader.h"
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
@@ -23,7 +23,7 @@ static int load_embedded(lua_State *L)
 void preload_register(lua_State *L)
 {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, luaopen_mdb);
+  lua_pushcfunction(L, mdb_loader_open);
   lua_setfield(L, -2, "mdb");
   lua_pushcfunction(L, luaopen_cjson);
   lua_setfield(L, -2, "cjson");

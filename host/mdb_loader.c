@@ -1,0 +1,106 @@
+#include "mdb_loader.h"
+
+#include <dlfcn.h>
+#include <lauxlib.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef MDB_MODULE_BUILD_DIR
+#error "MDB_MODULE_BUILD_DIR must name the build tree's module directory"
+#endif
+#ifndef MDB_MODULE_INSTALL_DIR
+#error "MDB_MODULE_INSTALL_DIR must name the installed module directory"
+#endif
+
+typedef void (*void_fn)(void);
+typedef int (*int_fn)(void);
+
+/* Set once, before any signal can use them (the module is loaded inside a
+** protected call, but SIGINT may arrive at any time after). */
+static void_fn volatile raise_fn;
+static int_fn requested_fn;
+static void_fn clear_fn;
+/* The request itself while the module is not loaded. */
+static volatile sig_atomic_t pending;
+
+void mdb_loader_cancel_raise(void)
+{
+  pending = 1;
+  void_fn f = raise_fn;
+  if (f)
+    f();
+}
+
+int mdb_loader_cancel_requested(void)
+{
+  return requested_fn ? requested_fn() : pending != 0;
+}
+
+void mdb_loader_cancel_clear(void)
+{
+  pending = 0;
+  if (clear_fn)
+    clear_fn();
+}
+
+/* The directory of the running executable, with a trailing '/'. */
+static int exe_dir(char *out, size_t n)
+{
+  ssize_t len = readlink("/proc/self/exe", out, n - 1);
+  if (len <= 0)
+    return -1;
+  out[len] = '\0';
+  char *slash = strrchr(out, '/');
+  if (slash == NULL)
+    return -1;
+  slash[1] = '\0';
+  return 0;
+}
+
+int mdb_loader_open(lua_State *L)
+{
+  char dir[PATH_MAX], candidates[3][PATH_MAX + 64];
+  int n = 0;
+  if (exe_dir(dir, sizeof dir) == 0) {
+    /* the build tree, then an installation relative to bin/ */
+    snprintf(candidates[n++], sizeof candidates[0], "%s%s/mdb.so", dir,
+             MDB_MODULE_BUILD_DIR);
+    if (MDB_MODULE_INSTALL_DIR[0] != '/')
+      snprintf(candidates[n++], sizeof candidates[0], "%s../%s/mdb.so", dir,
+               MDB_MODULE_INSTALL_DIR);
+  }
+  if (MDB_MODULE_INSTALL_DIR[0] == '/')
+    snprintf(candidates[n++], sizeof candidates[0], "%s/mdb.so",
+             MDB_MODULE_INSTALL_DIR);
+
+  luaL_Buffer tried;
+  luaL_buffinit(L, &tried);
+  for (int i = 0; i < n; i++) {
+    if (access(candidates[i], R_OK) != 0) {
+      luaL_addstring(&tried, "\n\tno file '");
+      luaL_addstring(&tried, candidates[i]);
+      luaL_addstring(&tried, "'");
+      continue;
+    }
+    void *h = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
+    lua_CFunction open = h ? (lua_CFunction)dlsym(h, "luaopen_mdb") : NULL;
+    if (open == NULL) {
+      luaL_addstring(&tried, "\n\t");
+      luaL_addstring(&tried, dlerror());
+      continue;
+    }
+    requested_fn = (int_fn)dlsym(h, "cancel_requested");
+    clear_fn = (void_fn)dlsym(h, "cancel_clear");
+    raise_fn = (void_fn)dlsym(h, "cancel_raise");
+    lua_pushcfunction(L, open);
+    lua_pushstring(L, "mdb");
+    lua_call(L, 1, 1);
+    return 1;
+  }
+  luaL_pushresult(&tried);
+  return luaL_error(L, "cannot load the mdb module (mdb.so; is mdblua "
+                    "installed completely?):%s", lua_tostring(L, -1));
+}
