@@ -36,7 +36,7 @@ local spec = {
       { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
       { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },
    },
-   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+   footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 every finding ok; 1 a warning or critical finding (or no cluster found);\n"
       .. "2 an error finding (a listing failed), a bad policy, a usage or API error.\n"
       .. "With --format nagios the Nagios codes are used instead: 0 OK, 1 WARNING,\n"

@@ -30,7 +30,7 @@ local spec = {
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339)" },
       { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
    },
-   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+   footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status (Nagios plugin codes): 0 OK, 1 WARNING, 2 CRITICAL (some cluster over\n"
       .. "a limit, or without any completed backup), 3 UNKNOWN (usage or API error, a failed\n"
       .. "listing, no cluster found).",

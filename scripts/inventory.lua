@@ -23,7 +23,7 @@ local spec = {
       { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
       { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },
    },
-   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+   footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 listed; 2 usage or API error, or a listing failed (the other\n"
       .. "clusters are still reported).",
 }

@@ -20,7 +20,7 @@ local spec = {
       { "limit", "N", "stop after N backups", check = cli.integer(0) },
       { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },
    },
-   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+   footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 listed, 2 usage or API error.",
 }
 local opts = cli.run(arg, spec)

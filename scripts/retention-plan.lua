@@ -63,7 +63,7 @@ local spec = {
       .. "per cluster, with reasons.  Counts take a whole number or \"unlimited\".\n"
       .. "Nothing is deleted.",
    options = options,
-   footer = "Environment: YC_IAM_TOKEN (required), YC_MDB_ENDPOINT, YC_FOLDER_ID.\n"
+   footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 planned; 2 usage or API error, a bad policy, or a listing failed\n"
       .. "(the other clusters are still planned).",
 }

@@ -6,6 +6,10 @@ local M = { _VERSION = "0.1.0" }
 
 local format, concat = string.format, table.concat
 
+--- The environment line every bundled script's help ends with.
+M.ENVIRONMENT = "Environment: credentials as mdb.client finds them (YC_IAM_TOKEN, YC_TOKEN,\n"
+   .. "YC_SERVICE_ACCOUNT_KEY_FILE, ...: see README), YC_MDB_ENDPOINT, YC_FOLDER_ID."
+
 --- Render the help text of a spec.
 -- spec = { name = "list-backups.lua", summary = "...", options = {
 --   { "engine", "E", "database engine", required = true },

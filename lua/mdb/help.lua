@@ -21,7 +21,10 @@ mdb.client{...} -> client
 Options (an unknown one is an error):
   endpoint            API base URL; default $YC_MDB_ENDPOINT, else
                       https://mdb.api.cloud.yandex.net (http:// only to loopback)
-  token               IAM token; default $YC_IAM_TOKEN
+  token               IAM token; without it the credential chain: YC_IAM_TOKEN,
+                      YC_TOKEN, a service-account key, a token command, the
+                      VM metadata service (see also sa_key_file, token_command,
+                      credentials, iam_endpoint, ca_file in the README)
   page_size           items per request, 0..1000 (default 1000)
   retries             retries after the first attempt of a page (default 5)
   timeout             seconds for a whole request (default 30)
@@ -279,7 +282,7 @@ local function overview()
       "",
       "Ready at the prompt:",
       "  mdb                        the module (require \"mdb\")",
-      "  client                     mdb.client() from the environment, when YC_IAM_TOKEN is set",
+      "  client                     mdb.client() from the environment, when credentials are found",
    }
    for _, t in ipairs(TOPICS) do lines[#lines + 1] = "  " .. t.summary end
    lines[#lines + 1] = ""
