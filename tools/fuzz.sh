@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 [ $# -gt 0 ] && shift
-targets=${*:-"rfc3339 int64_text json_peek urls page_decode"}
+targets=${*:-"rfc3339 int64_text json_peek urls page_decode sa_key lua_parsers"}
 CC=clang cmake -S . -B build-fuzz -DMDB_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 for t in $targets; do
   cmake --build build-fuzz -j"$(nproc)" --target "fuzz_$t" >/dev/null
