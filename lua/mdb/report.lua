@@ -923,9 +923,10 @@ function M.write(text, path)
       error(format("bad argument #2 to 'write' (string expected, got %s)", type(path)), 2)
    end
    if path == nil or path == "-" then
+      -- The error of a full disk or a closed pipe often shows only on flush.
       local ok, err = io.stdout:write(text)
+      if ok then ok, err = io.stdout:flush() end
       if not ok then return nil, "cannot write to stdout: " .. tostring(err) end
-      io.stdout:flush()
       return true
    end
    if path == "" then return nil, "cannot write to an empty file name" end
