@@ -141,8 +141,10 @@ static const char *ca_file_option(lua_State *L, int opts)
 ** owns whatever was allocated so far and __gc releases it. */
 int mdb_client_new(lua_State *L)
 {
-  if (lua_isnoneornil(L, 1))
+  if (lua_isnoneornil(L, 1)) {
+    lua_settop(L, 0);   /* mdb.client(nil) too: the table must be at 1 */
     lua_newtable(L);
+  }
   else if (!lua_istable(L, 1))
     return mdb_error_argument(L, "options", "expected a table of options, "
                               "got %s", luaL_typename(L, 1));

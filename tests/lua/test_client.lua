@@ -107,6 +107,13 @@ H.test("neither cluster nor folder (and no YC_FOLDER_ID) is an argument error", 
    H.contains(r.stderr, "bad argument 'cluster': missing")
 end)
 
+H.test("mdb.client(nil) is mdb.client()", function()
+   local r = H.run({ "-e", "local c = require('mdb').client(nil); print(c:endpoint())" },
+      { env = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = "http://127.0.0.1:1" } })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stdout, "http://127.0.0.1:1\n")
+end)
+
 H.test("a client never shows its token", function()
    local c = mdb.client { token = H.token, endpoint = "http://127.0.0.1:1" }
    H.eq(tostring(c), "mdb.client (http://127.0.0.1:1)")
