@@ -61,11 +61,7 @@ nagios = opts.format == "nagios"
 opts.engine = cli.unique(opts.engine)
 
 local function die(msg)
-   -- Ctrl-C stays Ctrl-C: the host reports it and exits 130.
-   if mdb.is_error(msg) and msg.kind == "interrupted"
-      or type(msg) == "string" and msg:find("interrupted!", 1, true) then error(msg, 0) end
-   io.stderr:write(NAME, ": ", tostring(msg), "\n")
-   os.exit(nagios and 3 or 2)
+   cli.fail(NAME, msg, nagios and 3 or 2)
 end
 
 local policy, perr
@@ -100,15 +96,8 @@ if not folder or folder == "" then
    die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID")
 end
 
-local ok_client, client = pcall(mdb.client, { page_size = opts.page_size })
-if not ok_client then die(client) end
-
-local progress, progress_done = cli.progress("scanning")
-local ok_scan, results = pcall(client.scan, client, {
-   engines = engines, folder = folder, concurrency = opts.concurrency, progress = progress,
-})
-progress_done()
-if not ok_scan then die(results) end
+local results = cli.scan(NAME, { page_size = opts.page_size },
+   { engines = engines, folder = folder, concurrency = opts.concurrency }, nagios and 3 or 2)
 
 local clusters = 0
 for _, e in ipairs(results) do

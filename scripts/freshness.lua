@@ -43,11 +43,7 @@ if opts and opts.help then
    os.exit(0)
 end
 local function die(msg, with_help)
-   -- Ctrl-C stays Ctrl-C: the host reports it and exits 130.
-   if mdb.is_error(msg) and msg.kind == "interrupted"
-      or type(msg) == "string" and msg:find("interrupted!", 1, true) then error(msg, 0) end
-   io.stderr:write(NAME, ": ", tostring(msg), "\n", with_help and ("\n" .. cli.help(spec)) or "")
-   os.exit(3)
+   cli.fail(NAME, msg, 3, with_help and ("\n" .. cli.help(spec)) or nil)
 end
 if not opts then die(perr, true) end
 opts.engine = cli.unique(opts.engine)
@@ -71,13 +67,7 @@ else
    if not scan.folder or scan.folder == "" then die("no folder: give --folder ID or set YC_FOLDER_ID", true) end
 end
 
-local ok_client, client = pcall(mdb.client)
-if not ok_client then die(client) end
-local progress, progress_done = cli.progress("scanning")
-scan.progress = progress
-local ok_scan, results = pcall(client.scan, client, scan)
-progress_done()
-if not ok_scan then die(results) end
+local results = cli.scan(NAME, nil, scan, 3)
 for _, e in ipairs(results) do
    if e.error ~= nil then
       io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")

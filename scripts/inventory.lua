@@ -31,11 +31,7 @@ local opts = cli.run(arg, spec)
 opts.engine = cli.unique(opts.engine)
 
 local function die(msg)
-   -- Ctrl-C stays Ctrl-C: the host reports it and exits 130.
-   if mdb.is_error(msg) and msg.kind == "interrupted"
-      or type(msg) == "string" and msg:find("interrupted!", 1, true) then error(msg, 0) end
-   io.stderr:write(NAME, ": ", tostring(msg), "\n")
-   os.exit(2)
+   cli.fail(NAME, msg, 2)
 end
 
 local now = os.time()
@@ -46,15 +42,10 @@ end
 local folder = opts.folder or os.getenv("YC_FOLDER_ID")
 if not folder or folder == "" then die("no folder: give --folder ID or set YC_FOLDER_ID") end
 
-local ok_client, client = pcall(mdb.client, { page_size = opts.page_size })
-if not ok_client then die(client) end
-local progress, progress_done = cli.progress("scanning")
-local ok_scan, results = pcall(client.scan, client, {
+local results = cli.scan(NAME, { page_size = opts.page_size }, {
    engines = #opts.engine > 0 and opts.engine or mdb.engines, folder = folder,
-   concurrency = opts.concurrency, progress = progress,
+   concurrency = opts.concurrency,
 })
-progress_done()
-if not ok_scan then die(results) end
 
 local failed = false
 for _, e in ipairs(results) do

@@ -71,11 +71,7 @@ local opts = cli.run(arg, spec)
 opts.engine = cli.unique(opts.engine)
 
 local function die(msg)
-   -- Ctrl-C stays Ctrl-C: the host reports it and exits 130.
-   if mdb.is_error(msg) and msg.kind == "interrupted"
-      or type(msg) == "string" and msg:find("interrupted!", 1, true) then error(msg, 0) end
-   io.stderr:write(NAME, ": ", tostring(msg), "\n")
-   os.exit(2)
+   cli.fail(NAME, msg, 2)
 end
 
 local policy
@@ -126,13 +122,7 @@ else
    end
 end
 
-local ok_client, client = pcall(mdb.client)
-if not ok_client then die(client) end
-local progress, progress_done = cli.progress("scanning")
-scan.progress = progress
-local ok_scan, results = pcall(client.scan, client, scan)
-progress_done()
-if not ok_scan then die(results) end
+local results = cli.scan(NAME, nil, scan)
 
 local failed = false
 local plans = {}

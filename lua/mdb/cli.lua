@@ -127,6 +127,36 @@ function M.run(args, spec)
    return opts
 end
 
+--- End a script on an error: prints "NAME: message" (and `extra`, e.g.
+-- the help) on stderr and exits with `code` (default 2).  An interruption
+-- is raised on instead, so Ctrl-C stays Ctrl-C (mdblua exits 130).
+function M.fail(name, msg, code, extra)
+   local mdb = require "mdb"
+   if mdb.is_error(msg) and msg.kind == "interrupted"
+      or type(msg) == "string" and msg:find("interrupted!", 1, true) then
+      error(msg, 0)
+   end
+   io.stderr:write(name, ": ", tostring(msg), "\n", extra or "")
+   os.exit(code or 2)
+end
+
+--- The scan every fleet-wide script starts with: a client from the
+-- environment (with `client_opts`), `client:scan(scan_opts)` with a
+-- progress line when stderr is a terminal.  Any error ends the script
+-- through `M.fail(name, err, code)`.
+-- @return the scan results
+function M.scan(name, client_opts, scan_opts, code)
+   local mdb = require "mdb"
+   local ok, client = pcall(mdb.client, client_opts)
+   if not ok then M.fail(name, client, code) end
+   local progress, done = M.progress("scanning")
+   scan_opts.progress = progress
+   local ok2, results = pcall(client.scan, client, scan_opts)
+   done()
+   if not ok2 then M.fail(name, results, code) end
+   return results
+end
+
 --- A `check` for options that take a whole number >= min.
 function M.integer(min)
    return function(s)
