@@ -44,6 +44,8 @@ int mdb_error_is(lua_State *L, int idx);
 
 /* ---- option tables (mdb_options.c) ---- */
 
+/* Raise an argument error unless the value at `idx` is a table. */
+void mdb_opt_table(lua_State *L, int idx);
 /* Raise naming the first key of the table at `idx` not in `allowed`. */
 void mdb_opt_check_keys(lua_State *L, int idx, const char *const allowed[]);
 /* Each returns 1 and sets *out when the field is present, 0 when absent

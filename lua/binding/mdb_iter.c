@@ -387,10 +387,7 @@ static const char *folder_option(lua_State *L, int required)
 int mdb_client_backups(lua_State *L)
 {
   mdb_client *c = mdb_client_check(L, 1);
-  if (!lua_istable(L, 2))
-    return mdb_error_argument(L, "options", "expected a table of options "
-                              "(e.g. {engine = \"mysql\", cluster = id}), "
-                              "got %s", luaL_typename(L, 2));
+  mdb_opt_table(L, 2);
   lua_settop(L, 2);
   mdb_opt_check_keys(L, 2, backups_options);
   const engine_info *engine = mdb_check_engine(L, 2, "engine");
@@ -421,10 +418,7 @@ int mdb_client_backups(lua_State *L)
 int mdb_client_clusters(lua_State *L)
 {
   mdb_client *c = mdb_client_check(L, 1);
-  if (!lua_istable(L, 2))
-    return mdb_error_argument(L, "options", "expected a table of options "
-                              "(e.g. {engine = \"mysql\", cluster = id}), "
-                              "got %s", luaL_typename(L, 2));
+  mdb_opt_table(L, 2);
   lua_settop(L, 2);
   mdb_opt_check_keys(L, 2, clusters_options);
   const engine_info *engine = mdb_check_engine(L, 2, "engine");

@@ -8,6 +8,14 @@
 
 #include <string.h>
 
+void mdb_opt_table(lua_State *L, int idx)
+{
+  if (!lua_istable(L, idx))
+    mdb_error_argument(L, "options", "expected a table of options "
+                       "(e.g. {engine = \"mysql\", cluster = id}), got %s",
+                       luaL_typename(L, idx));
+}
+
 void mdb_opt_check_keys(lua_State *L, int idx, const char *const allowed[])
 {
   idx = lua_absindex(L, idx);

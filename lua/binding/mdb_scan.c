@@ -416,9 +416,7 @@ static void scan_cluster_list(lua_State *L, const engine_info *const *engines,
 int mdb_client_scan(lua_State *L)
 {
   mdb_client *c = mdb_client_check(L, 1);
-  if (!lua_istable(L, 2))
-    return mdb_error_argument(L, "options", "expected a table of options, "
-                              "got %s", luaL_typename(L, 2));
+  mdb_opt_table(L, 2);
   lua_settop(L, 2);
   mdb_opt_check_keys(L, S_OPTS, scan_options);
 
