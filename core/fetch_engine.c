@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #define POLL_SLICE_MS 100   /* how long Ctrl-C may go unnoticed */
+#define MAX_REDIRECTS 5     /* same-origin redirects followed per page */
 
 enum xfer_state {
   X_NONE,      /* no request for this job */
@@ -41,6 +43,8 @@ struct fetch_job {
   int xfer_spec;                   /* speculative, token not confirmed */
   long long due_ns;                /* earliest start of a queued request */
   int attempts;                    /* of the current request */
+  int redirects;                   /* followed for the current page */
+  char *redirect_url;              /* where the next attempt goes, or NULL */
   int refreshed;                   /* token refreshed once after a 401 */
   unsigned token_gen;              /* generation of the token sent */
   long long started_ns;            /* when the transfer started (trace) */
@@ -195,6 +199,8 @@ static void xfer_abort(fetch_job *j)
   j->xfer_spec = 0;
   free(j->xfer_token);
   j->xfer_token = NULL;
+  free(j->redirect_url);
+  j->redirect_url = NULL;
 }
 
 void fetch_job_free(fetch_job *j)
@@ -236,6 +242,9 @@ static int request(fetch_job *j, const char *token, long size, int spec,
   j->xfer_buf = j->ready ? j->ready_buf ^ 1 : 0;
   j->attempts = 0;
   j->refreshed = 0;
+  j->redirects = 0;
+  free(j->redirect_url);
+  j->redirect_url = NULL;
   queue_add(j, front, now_ns());
   return 0;
 }
@@ -316,6 +325,94 @@ static void speculate(fetch_job *j)
   request(j, token, size, 1, 1);
 }
 
+/* Scheme, host and port of `url` (the port filled in from the scheme
+** when absent), as libcurl's URL parser sees them.  0 or -1. */
+static int url_origin(const char *url, char **scheme, char **host,
+                      char **port)
+{
+  *scheme = *host = *port = NULL;
+  CURLU *u = curl_url();
+  int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT)
+             == CURLUE_OK;
+  curl_url_cleanup(u);
+  if (!ok) {
+    curl_free(*scheme);
+    curl_free(*host);
+    curl_free(*port);
+    *scheme = *host = *port = NULL;
+  }
+  return ok ? 0 : -1;
+}
+
+/*
+** A redirect (301/302/303/307/308; every request here is a GET, so they
+** all mean the same).  libcurl never follows redirects itself: the
+** request carries the token, so only a target with the request's own
+** scheme, host and port is followed (with the token, at most
+** MAX_REDIRECTS times a page).  Anything else fails the page naming the
+** refused origin only: never its path or query, which may hold secrets.
+** Returns 1 when the job was queued again, 0 with `err` saying why not.
+*/
+static int follow_redirect(fetch_engine *e, fetch_job *j, http_response *r,
+                           fetch_error *err)
+{
+  char *target = NULL;
+  if (curl_easy_getinfo(j->req.curl, CURLINFO_REDIRECT_URL, &target)
+      != CURLE_OK || target == NULL)
+    return 0;                 /* no usable Location: a plain HTTP error */
+  char *ts, *th, *tp, *us, *uh, *up;
+  int parsed = url_origin(target, &ts, &th, &tp) == 0;
+  int same = parsed && url_origin(j->url, &us, &uh, &up) == 0;
+  if (same) {
+    same = strcasecmp(ts, us) == 0 && strcasecmp(th, uh) == 0 &&
+           strcmp(tp, up) == 0;
+    curl_free(us);
+    curl_free(uh);
+    curl_free(up);
+  }
+  int allowed = same && j->redirects < MAX_REDIRECTS;
+  char *url = allowed ? strdup(target) : NULL;
+  if (url == NULL) {
+    char msg[320];
+    if (!parsed)
+      snprintf(msg, sizeof msg, "HTTP %ld: refused to follow a redirect to "
+               "a location that is not a valid URL", r->status);
+    else if (!same)
+      snprintf(msg, sizeof msg, "HTTP %ld: refused to follow a redirect to "
+               "another host, %.16s://%.120s:%.8s (only the same scheme, host "
+               "and port are followed: the request carries the token)",
+               r->status, ts, th, tp);
+    else if (!allowed)
+      snprintf(msg, sizeof msg, "HTTP %ld: more than %d redirects",
+               r->status, MAX_REDIRECTS);
+    else
+      snprintf(msg, sizeof msg, "out of memory");
+    set_error(err, allowed ? MDB_ERR_MEMORY : MDB_ERR_HTTP, r->status,
+              j->attempts, msg);
+    r->len = 0;               /* the message is ours, not the 3xx body's */
+    if (r->body)
+      r->body[0] = '\0';
+  }
+  if (parsed) {
+    curl_free(ts);
+    curl_free(th);
+    curl_free(tp);
+  }
+  if (url == NULL)
+    return 0;
+  trace_printf(e->cfg.http.trace, "HTTP %ld: following the redirect to "
+               "the same host: GET %s", r->status, url);
+  free(j->redirect_url);
+  j->redirect_url = url;
+  j->redirects++;
+  j->attempts--;              /* a redirect is not a failed attempt */
+  queue_add(j, 1, now_ns());
+  return 1;
+}
+
 static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
 {
   curl_multi_remove_handle(e->multi, j->req.curl);
@@ -346,6 +443,11 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
 
   fetch_error err;
   describe(r, j->attempts, &err);
+  if (rc == CURLE_OK && (r->status == 301 || r->status == 302 ||
+                         r->status == 303 || r->status == 307 ||
+                         r->status == 308) &&
+      follow_redirect(e, j, r, &err))
+    return;
   retry_reason why = retry_classify(r->curl_code, r->status);
   if (r->status == 401 && !j->refreshed && e->cfg.creds &&
       cred_provider_invalidate(e->cfg.creds, j->token_gen)) {
@@ -402,7 +504,11 @@ static void start_due(fetch_engine *e, long long now)
     queue_remove(j);
     fetch_error err;
     char msg[320] = "";
-    char *url = list_url_build(&j->target, j->xfer_size, j->xfer_token);
+    /* A followed redirect is requested once; retries go back to the
+    ** page's own URL. */
+    char *url = j->redirect_url ? j->redirect_url
+                : list_url_build(&j->target, j->xfer_size, j->xfer_token);
+    j->redirect_url = NULL;
     /* May block to refresh the token (bounded: auth_http.h). */
     char *bearer = e->cfg.creds ? cred_provider_token(e->cfg.creds,
                                                       &j->token_gen, msg,

@@ -60,6 +60,8 @@ int http_request_init(http_request *r, const http_config *cfg,
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+  /* Never libcurl: fetch_engine.c follows same-origin redirects itself,
+  ** so the token can never go to another host. */
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_USERAGENT, "mdblua/" MDB_VERSION);

@@ -3,7 +3,7 @@
 # Skips apt entirely when everything is already there (fast, offline CI).
 set -eu
 PKGS="build-essential cmake pkg-config ca-certificates procps
-liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libmicrohttpd-dev
+liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libmicrohttpd-dev zlib1g-dev
 libedit-dev lua5.4 luarocks man-db"
 # Credentials: libcrypto signs service-account JWTs (and the fake IAM checks
 # them); the openssl CLI makes the tests' keys and certificates; GnuTLS is

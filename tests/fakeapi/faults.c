@@ -5,8 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "numparse.h"
 #include "xalloc.h"
+
+/* content_length=: up to 1 EB, well inside curl_off_t and MHD's sizes. */
+#define MAX_CONTENT_LENGTH 1000000000000000000ULL
 
 struct fault_rule {
     char *text;    /* the rule as given, for messages */
@@ -17,6 +21,8 @@ struct fault_rule {
     uint64_t skip;
     uint64_t times; /* 0 = unlimited */
     struct fault_action action;
+
+    struct bomb *bomb; /* owned; action.bomb points to it */
 
     uint64_t skipped;
     uint64_t fired;
@@ -42,6 +48,7 @@ void faults_free(struct fault_set *fs)
     for (int i = 0; i < fs->count; i++) {
         free(fs->rules[i].text);
         free(fs->rules[i].storage);
+        bomb_free(fs->rules[i].bomb);
     }
     free(fs->rules);
     pthread_mutex_destroy(&fs->mu);
@@ -67,6 +74,18 @@ static bool number_value(const char *key, const char *v, uint64_t max, uint64_t 
     return false;
 }
 
+/* Header values are sent verbatim: no CR, LF or other control bytes. */
+static bool header_safe(const char *key, const char *v)
+{
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            fprintf(stderr, "fakeapi: --fault: %s must not contain control characters\n", key);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool set_pair(struct fault_rule *r, const char *key, char *v)
 {
     struct fault_action *a = &r->action;
@@ -89,13 +108,8 @@ static bool set_pair(struct fault_rule *r, const char *key, char *v)
         }
         a->status = (int)n;
     } else if (strcmp(key, "retry_after") == 0) {
-        for (const char *p = v; *p; p++) {
-            if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-                fprintf(stderr,
-                        "fakeapi: --fault: retry_after must not contain control characters\n");
-                return false;
-            }
-        }
+        if (!header_safe(key, v))
+            return false;
         a->retry_after = v;
     } else if (strcmp(key, "delay_ms") == 0) {
         return number_value(key, v, 3600000, &a->delay_ms);
@@ -121,11 +135,54 @@ static bool set_pair(struct fault_rule *r, const char *key, char *v)
         return flag_value(key, v, &a->empty);
     } else if (strcmp(key, "drop") == 0) {
         return flag_value(key, v, &a->drop);
+    } else if (strcmp(key, "drip_ms") == 0) {
+        if (!number_value(key, v, 60000, &a->drip_ms))
+            return false;
+        if (a->drip_ms == 0) {
+            fprintf(stderr, "fakeapi: --fault: drip_ms must be greater than 0\n");
+            return false;
+        }
+    } else if (strcmp(key, "content_length") == 0) {
+        a->has_content_length = true;
+        return number_value(key, v, MAX_CONTENT_LENGTH, &a->content_length);
+    } else if (strcmp(key, "reset") == 0) {
+        a->reset = true;
+        return number_value(key, v, UINT64_MAX, &a->reset_bytes);
+    } else if (strcmp(key, "gzip") == 0) {
+        return flag_value(key, v, &a->gzip);
+    } else if (strcmp(key, "deflate") == 0) {
+        return flag_value(key, v, &a->deflate);
+    } else if (strcmp(key, "bomb") == 0) {
+        if (!number_value(key, v, BOMB_MAX_SIZE, &n))
+            return false;
+        if (n < BOMB_MIN_SIZE) {
+            fprintf(stderr, "fakeapi: --fault: bomb must be at least %d bytes\n",
+                    BOMB_MIN_SIZE);
+            return false;
+        }
+        bomb_free(r->bomb); /* given twice: the last one counts */
+        a->bomb = r->bomb = bomb_new(n);
+    } else if (strcmp(key, "redirect") == 0) {
+        if (!number_value(key, v, 399, &n))
+            return false;
+        if (n != 301 && n != 302 && n != 303 && n != 307 && n != 308) {
+            fprintf(stderr,
+                    "fakeapi: --fault: redirect must be 301, 302, 303, 307 or 308, got '%s'\n", v);
+            return false;
+        }
+        a->redirect = (int)n;
+    } else if (strcmp(key, "location") == 0) {
+        if (!header_safe(key, v))
+            return false;
+        a->location = v;
+    } else if (strcmp(key, "hang") == 0) {
+        return flag_value(key, v, &a->hang);
     } else {
         fprintf(stderr,
                 "fakeapi: --fault: unknown key '%s' (selectors: path offset skip times; "
                 "actions: status retry_after delay_ms truncate malformed body html "
-                "cycle_to empty drop)\n",
+                "cycle_to empty drop drip_ms content_length reset gzip deflate bomb "
+                "redirect location hang)\n",
                 key);
         return false;
     }
@@ -138,18 +195,36 @@ static bool consistent(const struct fault_rule *r)
     const struct fault_action *a = &r->action;
     int replacements = (a->body != NULL) + a->html + a->malformed;
     bool page_change = a->cycle || a->empty;
+    bool silent = a->drop || a->hang; /* no response at all */
+    bool delivery = a->truncate || a->reset || a->drip_ms || a->has_content_length;
+    bool encoding = a->gzip || a->deflate;
     const char *problem = NULL;
     if (replacements > 1)
         problem = "body, html and malformed exclude each other";
     else if (a->cycle && a->empty)
         problem = "cycle_to and empty exclude each other";
-    else if (page_change && (replacements || a->status || a->drop))
+    else if (page_change && (replacements || a->status || silent || a->bomb || a->redirect))
         problem = "cycle_to/empty change the normal page; they can't be combined with "
-                  "status, body, html, malformed or drop";
-    else if (a->drop && (replacements || a->status || a->truncate || a->retry_after))
-        problem = "drop sends nothing; it can only be combined with delay_ms";
-    else if (!a->status && !a->retry_after && !a->delay_ms && !a->truncate && !replacements &&
-             !page_change && !a->drop)
+                  "status, body, html, malformed, drop, hang, bomb or redirect";
+    else if (a->drop && a->hang)
+        problem = "drop and hang exclude each other";
+    else if (silent && (replacements || a->status || a->retry_after || delivery || encoding ||
+                        a->bomb || a->redirect))
+        problem = "drop and hang send nothing; they can only be combined with delay_ms";
+    else if (a->truncate && a->reset)
+        problem = "truncate and reset exclude each other";
+    else if (a->gzip && a->deflate)
+        problem = "gzip and deflate exclude each other";
+    else if (a->bomb && (replacements || encoding || a->redirect))
+        problem = "bomb is its own gzip body; it can't be combined with body, html, "
+                  "malformed, gzip, deflate or redirect";
+    else if ((a->redirect != 0) != (a->location != NULL))
+        problem = "redirect and location go together";
+    else if (a->redirect && (replacements || a->status))
+        problem = "redirect sets the status and the body; it can't be combined with "
+                  "status, body, html or malformed";
+    else if (!a->status && !a->retry_after && !a->delay_ms && !delivery && !replacements &&
+             !page_change && !silent && !encoding && !a->bomb && !a->redirect)
         problem = "the rule has no action";
     if (problem)
         fprintf(stderr, "fakeapi: --fault '%s': %s\n", r->text, problem);
@@ -176,6 +251,7 @@ bool faults_add(struct fault_set *fs, const char *rule)
     if (!ok) {
         free(r.text);
         free(r.storage);
+        bomb_free(r.bomb);
         return false;
     }
     fs->rules = xrealloc(fs->rules, (size_t)(fs->count + 1) * sizeof *fs->rules);

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct bomb;
+
 /* What the fired rule asks for; strings point into the rule and live as
  * long as the fault set. */
 struct fault_action {
@@ -27,6 +29,17 @@ struct fault_action {
     uint32_t cycle_to;
     bool empty;
     bool drop;
+    uint64_t drip_ms;         /* the body one byte every drip_ms */
+    bool has_content_length;
+    uint64_t content_length;  /* announced instead of the real length */
+    bool reset;               /* after reset_bytes body bytes, a TCP RST */
+    uint64_t reset_bytes;
+    bool gzip;
+    bool deflate;
+    const struct bomb *bomb;  /* a gzip decompression bomb (encode.h) */
+    int redirect;             /* 3xx status with a Location header */
+    const char *location;     /* may hold {self} and {path} */
+    bool hang;
 };
 
 struct fault_set;

@@ -23,7 +23,7 @@
 
 static const char usage[] =
     "usage: fakeapi [--port N] [--token T] [--data FILE]... [--generate SPEC]... [--demo]\n"
-    "               [--fault RULE]... [--log FILE] [--lifetime SECONDS]\n"
+    "               [--fault RULE]... [--log FILE] [--log-detail] [--lifetime SECONDS]\n"
     "               [--empty-last-token] [--now RFC3339]\n"
     "               [--iam-sa-key FILE] [--oauth-token T] [--metadata]\n"
     "               [--iam-token-ttl SECONDS] [--iam-token-revoke-after SECONDS]\n"
@@ -44,6 +44,7 @@ struct options {
     uint16_t port;
     const char *token;
     const char *log_path;
+    bool log_detail;
     uint64_t lifetime;
     bool empty_last_token;
     int64_t now;
@@ -131,6 +132,8 @@ static void parse_options(int argc, char **argv, struct options *o, struct fault
                 usage_error(o, faults, "--fault: bad rule '%s'", v);
         } else if (is_option(a, "--log")) {
             o->log_path = option_value(argc, argv, &i, "--log", o, faults);
+        } else if (strcmp(a, "--log-detail") == 0) {
+            o->log_detail = true;
         } else if (is_option(a, "--lifetime")) {
             v = option_value(argc, argv, &i, "--lifetime", o, faults);
             if (!parse_u64(v, 30 * 86400, &n) || n == 0)
@@ -253,7 +256,8 @@ int main(int argc, char **argv)
     struct iam *iam = NULL;
     char *tls_cert = NULL, *tls_key = NULL;
     int status = EXIT_USAGE;
-    if (!load_sources(&o, ds) || !(log = reqlog_open(o.log_path)) || !(iam = iam_new(&o.iam)))
+    if (!load_sources(&o, ds) || !(log = reqlog_open(o.log_path, o.log_detail)) ||
+        !(iam = iam_new(&o.iam)))
         goto out;
     if (o.tls_cert_file && (!(tls_cert = read_pem("--tls-cert", o.tls_cert_file)) ||
                             !(tls_key = read_pem("--tls-key", o.tls_key_file))))

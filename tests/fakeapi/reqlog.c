@@ -10,10 +10,11 @@
 
 struct reqlog {
     FILE *f;
+    bool detail;
     pthread_mutex_t mu;
 };
 
-struct reqlog *reqlog_open(const char *path)
+struct reqlog *reqlog_open(const char *path, bool detail)
 {
     FILE *f = NULL;
     if (path && !(f = fopen(path, "a"))) {
@@ -22,6 +23,7 @@ struct reqlog *reqlog_open(const char *path)
     }
     struct reqlog *log = xmalloc(sizeof *log);
     log->f = f;
+    log->detail = detail;
     pthread_mutex_init(&log->mu, NULL);
     return log;
 }
@@ -36,12 +38,17 @@ void reqlog_close(struct reqlog *log)
     free(log);
 }
 
-void reqlog_write(struct reqlog *log, const char *method, const char *target, int status)
+void reqlog_write(struct reqlog *log, const char *method, const char *target, int status,
+                  bool auth, const char *encoding)
 {
     if (!log->f)
         return;
     pthread_mutex_lock(&log->mu);
-    fprintf(log->f, "%s %s %03d\n", method, target, status);
+    if (log->detail)
+        fprintf(log->f, "%s %s %03d auth=%s encoding=%s\n", method, target, status,
+                auth ? "yes" : "no", encoding ? encoding : "identity");
+    else
+        fprintf(log->f, "%s %s %03d\n", method, target, status);
     fflush(log->f);
     pthread_mutex_unlock(&log->mu);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "encode.h"
 #include "page.h"
 #include "routes.h"
 #include "status.h"
@@ -24,6 +25,8 @@
 #define IDLE_TIMEOUT_S 120
 /* Request bodies (only the IAM token exchange has one) are capped. */
 #define MAX_BODY 65536
+/* How often a hanging request checks whether its client has gone. */
+#define HANG_POLL_MS 100
 
 struct server {
     struct server_config cfg;
@@ -51,11 +54,22 @@ struct reply {
     const char *content_type;
     char *body;
     size_t len;
+    const struct bomb *bomb;  /* the body instead of `body` (bomb=) */
+    const char *encoding;     /* Content-Encoding, NULL for none */
+    char *location;           /* Location header (redirect=), or NULL */
 };
 
-struct truncated_body {
+/* A body served through MHD's content reader: cut short (truncate=,
+ * reset=, content_length= beyond the body), dripped (drip_ms=), or
+ * generated (bomb=). */
+struct body_stream {
+    struct server *server;
+    struct MHD_Connection *conn;
     char *body;
-    size_t limit;
+    const struct bomb *bomb;
+    uint64_t limit;    /* bytes to send before hanging up */
+    bool reset;        /* hang up with a TCP RST rather than a clean close */
+    uint64_t drip_ms;
 };
 
 static void next_request_id(struct server *s, char *out, size_t size)
@@ -76,7 +90,8 @@ static uint32_t next_nonce(struct server *s)
     return n;
 }
 
-static void sleep_unless_stopping(struct server *s, uint64_t ms)
+/* Returns false when cut short because the server is stopping. */
+static bool sleep_unless_stopping(struct server *s, uint64_t ms)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -91,7 +106,9 @@ static void sleep_unless_stopping(struct server *s, uint64_t ms)
         if (pthread_cond_timedwait(&s->wake, &s->mu, &deadline) == ETIMEDOUT)
             break;
     }
+    bool slept = !s->stopping;
     pthread_mutex_unlock(&s->mu);
+    return slept;
 }
 
 static void reply_error(struct reply *rep, int status, const char *message,
@@ -175,37 +192,79 @@ static void build_reply(struct server *s, const struct route_result *r,
     }
 }
 
-static ssize_t read_truncated(void *cls, uint64_t pos, char *out, size_t max)
+static int connection_fd(struct MHD_Connection *conn)
 {
-    struct truncated_body *t = cls;
-    if (pos >= t->limit)
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? (int)ci->connect_fd : -1;
+}
+
+/* SO_LINGER 0 makes the close a reset; the AF_UNSPEC connect aborts the
+ * connection (RST) right now, before MHD's own shutdown() could send a
+ * FIN that a client would read as a clean end of file. */
+static void reset_connection(struct MHD_Connection *conn)
+{
+    int fd = connection_fd(conn);
+    if (fd < 0)
+        return;
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    struct sockaddr unspec;
+    memset(&unspec, 0, sizeof unspec);
+    unspec.sa_family = AF_UNSPEC;
+    connect(fd, &unspec, sizeof unspec);
+}
+
+static ssize_t read_stream(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct body_stream *b = cls;
+    if (pos >= b->limit) {
+        if (b->reset)
+            reset_connection(b->conn);
         return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes the connection */
-    size_t n = t->limit - (size_t)pos;
-    if (n > max)
-        n = max;
-    memcpy(out, t->body + pos, n);
-    return (ssize_t)n;
+    }
+    if (b->drip_ms) {
+        if (!sleep_unless_stopping(b->server, b->drip_ms))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        max = 1;
+    }
+    if (max > b->limit - pos)
+        max = (size_t)(b->limit - pos);
+    if (b->bomb)
+        return (ssize_t)bomb_read(b->bomb, pos, out, max);
+    memcpy(out, b->body + pos, max);
+    return (ssize_t)max;
 }
 
-static void free_truncated(void *cls)
+static void free_stream(void *cls)
 {
-    struct truncated_body *t = cls;
-    free(t->body);
-    free(t);
+    struct body_stream *b = cls;
+    free(b->body);
+    free(b);
 }
 
-static struct MHD_Response *make_response(struct reply *rep, const struct fault_action *f)
+static struct MHD_Response *make_response(struct server *s, struct MHD_Connection *conn,
+                                          struct reply *rep, const struct fault_action *f)
 {
-    if (f->truncate && f->truncate_bytes < rep->len) {
-        /* Announce the full length, then hang up early. */
-        struct truncated_body *t = xmalloc(sizeof *t);
-        t->body = rep->body;
-        t->limit = (size_t)f->truncate_bytes;
+    uint64_t total = rep->bomb ? bomb_length(rep->bomb) : rep->len;
+    uint64_t announced = f->has_content_length ? f->content_length : total;
+    uint64_t limit = total < announced ? total : announced;
+    if (f->truncate && f->truncate_bytes < limit)
+        limit = f->truncate_bytes;
+    if (f->reset && f->reset_bytes < limit)
+        limit = f->reset_bytes;
+    if (rep->bomb || f->drip_ms || announced != rep->len || limit < announced) {
+        /* Announce `announced` bytes, send `limit` of them (dripping if
+         * asked), and hang up if that is short. */
+        struct body_stream *b = xcalloc(1, sizeof *b);
+        *b = (struct body_stream){.server = s, .conn = conn, .body = rep->body,
+                                  .bomb = rep->bomb, .limit = limit,
+                                  .reset = f->reset, .drip_ms = f->drip_ms};
         rep->body = NULL;
-        struct MHD_Response *resp =
-            MHD_create_response_from_callback(rep->len, 4096, read_truncated, t, free_truncated);
+        struct MHD_Response *resp = MHD_create_response_from_callback(
+            announced, f->drip_ms ? 1 : 65536, read_stream, b, free_stream);
         if (!resp)
-            free_truncated(t);
+            free_stream(b);
         return resp;
     }
     struct MHD_Response *resp =
@@ -225,6 +284,69 @@ static const char *origin_form(const char *target)
         return target;
     const char *slash = strchr(p + 3, '/');
     return slash ? slash : "/";
+}
+
+/* hang=1: keep the request unanswered until the client hangs up or the
+ * server stops. */
+static void hang_until_gone(struct server *s, struct MHD_Connection *conn)
+{
+    int fd = connection_fd(conn);
+    while (sleep_unless_stopping(s, HANG_POLL_MS)) {
+        char c;
+        ssize_t n = fd >= 0 ? recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) : -1;
+        if (n == 0 || (n < 0 && fd >= 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                       errno != EINTR))
+            return; /* end of file or an error: the client is gone */
+    }
+}
+
+/* redirect=: the Location with {self} (this server's base URL), {port}
+ * (its port) and {path} (the request's path and query) filled in. */
+static char *expand_location(struct server *s, const char *tmpl, const char *target)
+{
+    struct buf b;
+    buf_init(&b);
+    for (const char *p = tmpl; *p;) {
+        if (strncmp(p, "{self}", 6) == 0) {
+            bool tls = s->cfg.tls_cert && s->cfg.tls_key;
+            buf_printf(&b, "%s://127.0.0.1:%u", tls ? "https" : "http", (unsigned)s->port);
+            p += 6;
+        } else if (strncmp(p, "{port}", 6) == 0) {
+            buf_printf(&b, "%u", (unsigned)s->port);
+            p += 6;
+        } else if (strncmp(p, "{path}", 6) == 0) {
+            buf_puts(&b, target);
+            p += 6;
+        } else {
+            buf_putc(&b, *p++);
+        }
+    }
+    return buf_steal(&b, NULL);
+}
+
+/* gzip=, deflate= and bomb=: only for a client whose Accept-Encoding
+ * allows the coding; any other client gets the plain response. */
+static void encode_reply(struct MHD_Connection *conn, const struct fault_action *f,
+                         struct reply *rep)
+{
+    const char *accept =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (f->bomb && encode_accepted(accept, "gzip")) {
+        free(rep->body);
+        rep->body = NULL;
+        rep->len = 0;
+        rep->bomb = f->bomb;
+        rep->status = f->status ? f->status : 200;
+        rep->content_type = CONTENT_JSON;
+        rep->encoding = "gzip";
+    } else if ((f->gzip || f->deflate) && encode_accepted(accept, f->gzip ? "gzip" : "deflate")) {
+        size_t len;
+        char *packed = encode_compress(rep->body, rep->len, f->gzip, &len);
+        free(rep->body);
+        rep->body = packed;
+        rep->len = len;
+        rep->encoding = f->gzip ? "gzip" : "deflate";
+    }
 }
 
 /* The fake IAM and metadata routes: their answer as a route result. */
@@ -283,34 +405,50 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn,
 
     if (f.delay_ms)
         sleep_unless_stopping(s, f.delay_ms);
-    if (f.drop) {
-        reqlog_write(s->cfg.log, method, raw_target, 0);
+    if (f.drop || f.hang) {
+        /* Logged now, so a test can see that a hanging request arrived. */
+        reqlog_write(s->cfg.log, method, raw_target, 0, auth != NULL, NULL);
         route_result_free(&r);
         free(iam_body);
+        if (f.hang)
+            hang_until_gone(s, conn);
         return MHD_NO; /* MHD closes the socket without a response */
     }
 
     struct reply rep = {0};
-    build_reply(s, &r, &f, request_id, &rep);
+    if (f.redirect) {
+        reply_error(&rep, f.redirect, status_default_message(f.redirect), request_id);
+        rep.location = expand_location(s, f.location, target);
+    } else {
+        build_reply(s, &r, &f, request_id, &rep);
+    }
     route_result_free(&r);
+    encode_reply(conn, &f, &rep);
     if (iam_body) { /* it may hold a token: overwrite before freeing */
         memset(iam_body, 0, strlen(iam_body));
         free(iam_body);
     }
 
-    struct MHD_Response *resp = make_response(&rep, &f);
+    struct MHD_Response *resp = make_response(s, conn, &rep, &f);
     free(rep.body);
-    if (!resp)
+    if (!resp) {
+        free(rep.location);
         return MHD_NO;
+    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep.content_type);
     MHD_add_response_header(resp, "x-request-id", request_id);
     if (f.retry_after)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, f.retry_after);
     if (rep.status == 405)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET");
+    if (rep.encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, rep.encoding);
+    if (rep.location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rep.location);
+    free(rep.location);
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned int)rep.status, resp);
     MHD_destroy_response(resp);
-    reqlog_write(s->cfg.log, method, raw_target, rep.status);
+    reqlog_write(s->cfg.log, method, raw_target, rep.status, auth != NULL, rep.encoding);
     return ok;
 }
 

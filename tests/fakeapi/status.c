@@ -28,6 +28,11 @@ int status_grpc_code(int http_status)
 const char *status_default_message(int http_status)
 {
     switch (http_status) {
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
     case 400: return "Invalid argument";
     case 401: return "Token is invalid or has expired.";
     case 403: return "Permission denied";
