@@ -34,6 +34,7 @@ struct fetch_job {
   http_request req;
   http_response resp[2];
   char *url;                       /* of the latest request */
+  char *ready_url;                 /* of the request the ready page answered */
   void *ud;
 
   enum xfer_state xfer;
@@ -223,6 +224,7 @@ void fetch_job_free(fetch_job *j)
   free((char *)j->target.id);
   free((char *)j->target.filter);
   free(j->url);
+  free(j->ready_url);
   free(j);
 }
 
@@ -413,6 +415,18 @@ static int follow_redirect(fetch_engine *e, fetch_job *j, http_response *r,
   return 1;
 }
 
+/* The transfer's response becomes the page the caller gets next. */
+static void make_ready(fetch_job *j)
+{
+  j->ready = 1;
+  j->ready_buf = j->xfer_buf;
+  j->ready_size = j->xfer_size;
+  free(j->ready_url);
+  j->ready_url = j->url ? strdup(j->url) : NULL;
+  post_event(j);
+  speculate(j);
+}
+
 static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
 {
   curl_multi_remove_handle(e->multi, j->req.curl);
@@ -431,13 +445,9 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
       return;
     }
     j->xfer = X_NONE;
-    j->ready = 1;
-    j->ready_buf = j->xfer_buf;
-    j->ready_size = j->xfer_size;
     free(j->xfer_token);
     j->xfer_token = NULL;
-    post_event(j);
-    speculate(j);
+    make_ready(j);
     return;
   }
 
@@ -666,11 +676,7 @@ int fetch_job_accept(fetch_job *j, size_t items, const char *next,
   j->xfer_spec = 0;
   if (j->xfer == X_DONE) {
     j->xfer = X_NONE;
-    j->ready = 1;
-    j->ready_buf = j->xfer_buf;
-    j->ready_size = j->xfer_size;
-    post_event(j);
-    speculate(j);
+    make_ready(j);
   } else if (j->xfer == X_FAILED) {
     j->xfer = X_NONE;
     fail(j, &j->spec_err);
@@ -701,6 +707,11 @@ const page_cursor *fetch_job_cursor(const fetch_job *j)
 const char *fetch_job_url(const fetch_job *j)
 {
   return j->url;
+}
+
+const char *fetch_job_page_url(const fetch_job *j)
+{
+  return j->ready_url ? j->ready_url : j->url;
 }
 
 void *fetch_job_ud(const fetch_job *j)

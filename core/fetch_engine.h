@@ -111,6 +111,8 @@ const http_response *fetch_job_last_response(const fetch_job *j);
 const fetch_stats *fetch_job_stats(const fetch_job *j);
 const page_cursor *fetch_job_cursor(const fetch_job *j);
 const char *fetch_job_url(const fetch_job *j);   /* latest request */
+/* The request the latest page came from (not a prefetch made since). */
+const char *fetch_job_page_url(const fetch_job *j);
 void *fetch_job_ud(const fetch_job *j);
 /* 1 once the listing has no more pages to fetch. */
 int fetch_job_done(const fetch_job *j);

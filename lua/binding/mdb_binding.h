@@ -104,7 +104,7 @@ int mdb_page_seen(lua_State *L, int item, int prev, int cur);
 void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
                           const fetch_job *j);
 
-/* Push an mdb.error of `kind` about the job's latest request. */
+/* Push an mdb.error of `kind` about the job's latest page (its URL). */
 void mdb_push_job_error(lua_State *L, const fetch_job *j,
                         mdb_error_kind kind, const char *message);
 

@@ -229,8 +229,10 @@ static int iter_call(lua_State *L)
   const char *e = it->kind == LIST_CLUSTERS
                 ? mdb_normalize_cluster(L, it->engine, err, sizeof err)
                 : mdb_normalize_backup(L, it->engine, err, sizeof err);
-  if (e != NULL)
+  if (e != NULL) {
+    it->pos--;   /* not consumed: a resume starts at this page again */
     iter_fail_with(L, it, MDB_ERR_JSON, e);
+  }
   it->items++;
   return 1;
 }

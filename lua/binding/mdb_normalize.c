@@ -86,11 +86,28 @@ static const char *time_field(lua_State *L, int obj, const char *field,
   return NULL;
 }
 
+/* Every API object has a string id; without one it is not what it says. */
+static const char *require_id(lua_State *L, int obj, char *err, size_t errlen)
+{
+  int t = lua_getfield(L, obj, "id");
+  size_t len = 0;
+  if (t == LUA_TSTRING)
+    lua_tolstring(L, -1, &len);
+  lua_pop(L, 1);
+  if (t == LUA_TSTRING && len > 0)
+    return NULL;
+  snprintf(err, errlen, "an item has no id (field 'id' is %s)",
+           t == LUA_TSTRING ? "empty" : lua_typename(L, t));
+  return err;
+}
+
 const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
                                  char *err, size_t errlen)
 {
   int obj = lua_gettop(L);
-  const char *e;
+  const char *e = require_id(L, obj, err, errlen);
+  if (e != NULL)
+    return e;
   for (const char *const *f = engine->int64_fields; *f; f++)
     if ((e = int64_field(L, obj, *f, err, errlen)) != NULL)
       return e;
@@ -106,7 +123,9 @@ const char *mdb_normalize_cluster(lua_State *L, const engine_info *engine,
                                   char *err, size_t errlen)
 {
   int obj = lua_gettop(L);
-  const char *e = time_field(L, obj, "createdAt", "created", err, errlen);
+  const char *e = require_id(L, obj, err, errlen);
+  if (e == NULL)
+    e = time_field(L, obj, "createdAt", "created", err, errlen);
   if (e != NULL)
     return e;
   lua_pushstring(L, engine->name);

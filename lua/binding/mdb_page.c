@@ -168,6 +168,6 @@ void mdb_push_job_error(lua_State *L, const fetch_job *j,
                         mdb_error_kind kind, const char *message)
 {
   mdb_error_fields f = {.kind = kind, .message = message, .code = -1,
-                        .url = fetch_job_url(j)};
+                        .url = fetch_job_page_url(j)};
   mdb_error_push(L, &f);
 }

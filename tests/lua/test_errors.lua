@@ -107,6 +107,34 @@ H.test("bad int64 and timestamp values raise kind 'json' naming the field", func
    end
 end)
 
+H.test("a bad item on the last page: the resume token and the URL are that page's", function()
+   local data = H.data_file {
+      { "backup", "mongodb", "f1", "c1", H.backup("b1", "c1", "2026-01-03T00:00:00Z") },
+      { "backup", "mongodb", "f1", "c1", H.backup("b2", "c1", "2026-01-02T00:00:00Z") },
+      { "backup", "mongodb", "f1", "c1", H.backup("b3", "c1", "2026-01-01T00:00:00Z", { size = {} }) },
+   }
+   local s = H.start_fake { "--data", data }
+   local it = H.client(s, { page_size = 2 }):backups { engine = "mongodb", cluster = "c1" }
+   H.eq(it().id, "b1")
+   H.eq(it().id, "b2")
+   local err = H.raises("json", it)
+   H.contains(err.message, "b3: field 'size'")
+   local tok = it:token()
+   H.ok(type(tok) == "string" and tok ~= "", "not nil: the listing is not complete")
+   H.eq(H.query_param(err.url, "pageToken"), tok, "the URL of the page with the bad item")
+end)
+
+H.test("an item without a string id is an error, not a backup", function()
+   for _, id in ipairs { 5, "", false } do
+      local b = H.backup("x", "c1", "2026-01-01T00:00:00Z")
+      b.id = id
+      local s = H.start_fake { "--data", H.data_file { { "backup", "mongodb", "f1", "c1", b } } }
+      local err = H.raises("json", first, H.client(s):backups { engine = "mongodb", cluster = "c1" })
+      H.contains(err.message, "has no id")
+      s.stop()
+   end
+end)
+
 H.test("a response over the size cap raises kind 'limit'", function()
    local s = H.start_fake { "--generate", "engine=postgresql,clusters=1,backups=100" }
    local c = H.client(s, { max_response_bytes = 4096 })
