@@ -184,6 +184,29 @@ local function array(t)
    return setmetatable(t or {}, M.ARRAY)
 end
 
+--- Rows as json, jsonl or csv (nil for another format): `obj(row)` makes
+-- the ordered object of one row, `keys` its columns.
+local function records(fmt_name, rows, keys, obj)
+   if fmt_name == "json" then
+      local list = array()
+      for i, r in ipairs(rows) do list[i] = obj(r) end
+      return M.json(list) .. "\n"
+   elseif fmt_name == "jsonl" then
+      local out = {}
+      for i, r in ipairs(rows) do out[i] = M.json(obj(r)) end
+      return concat(out, "\n") .. (#out > 0 and "\n" or "")
+   elseif fmt_name == "csv" then
+      local out = { keys }
+      for _, r in ipairs(rows) do
+         local o = obj(r)
+         local line = { n = #keys }
+         for i, k in ipairs(keys) do line[i] = o[k] end
+         out[#out + 1] = line
+      end
+      return M.csv(out)
+   end
+end
+
 ---------------------------------------------------------------------------
 -- CSV (RFC 4180: CRLF line ends, fields quoted when they hold a comma, a
 -- quote, CR or LF; quotes doubled)
@@ -700,24 +723,8 @@ function M.inventory(rows, fmt_name, opts)
       o.oldest = r.oldest and fmt.rfc3339(r.oldest) or nil
       return M.object(o, INVENTORY_KEYS)
    end
-   if fmt_name == "json" then
-      local list = array()
-      for i, r in ipairs(rows) do list[i] = obj(r) end
-      return M.json(list) .. "\n"
-   elseif fmt_name == "jsonl" then
-      local out = {}
-      for i, r in ipairs(rows) do out[i] = M.json(obj(r)) end
-      return concat(out, "\n") .. (#out > 0 and "\n" or "")
-   elseif fmt_name == "csv" then
-      local out = { INVENTORY_KEYS }
-      for _, r in ipairs(rows) do
-         local o = obj(r)
-         local line = { n = #INVENTORY_KEYS }
-         for i, k in ipairs(INVENTORY_KEYS) do line[i] = o[k] end
-         out[#out + 1] = line
-      end
-      return M.csv(out)
-   end
+   local text = records(fmt_name, rows, INVENTORY_KEYS, obj)
+   if text then return text end
    local header = { "ENGINE", "CLUSTER", "ID", "BACKUPS", "AUTO", "MANUAL", "SIZE", "NEWEST", "AGE", "OLDEST" }
    local body, total_n, total_size, clusters, errors = {}, 0, 0, 0, {}
    for i, r in ipairs(rows) do
@@ -878,24 +885,8 @@ function M.backups(backups, fmt_name, opts)
          started = b.started and fmt.rfc3339(b.started) or nil,
          type = b.type, status = b.status, size = size_of(b) }, BACKUP_KEYS)
    end
-   if fmt_name == "json" then
-      local list = array()
-      for i, b in ipairs(backups) do list[i] = obj(b) end
-      return M.json(list) .. "\n"
-   elseif fmt_name == "jsonl" then
-      local out = {}
-      for i, b in ipairs(backups) do out[i] = M.json(obj(b)) end
-      return concat(out, "\n") .. (#out > 0 and "\n" or "")
-   elseif fmt_name == "csv" then
-      local out = { BACKUP_KEYS }
-      for _, b in ipairs(backups) do
-         local o = obj(b)
-         local line = { n = #BACKUP_KEYS }
-         for i, k in ipairs(BACKUP_KEYS) do line[i] = o[k] end
-         out[#out + 1] = line
-      end
-      return M.csv(out)
-   end
+   local text = records(fmt_name, backups, BACKUP_KEYS, obj)
+   if text then return text end
    local now = opts.now or os.time()
    local header = { "ENGINE", "CLUSTER", "ID", "CREATED", "AGE", "SIZE", "TYPE" }
    local rows = {}
