@@ -92,13 +92,15 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
                     size_t errlen);
 
 /*
-** The repeat guard: 1 when the item (a table at `item`) has an id already
-** in the set at `prev` (ids of the previous page; may be nil) or `cur`
-** (this page); otherwise records the id in `cur` and returns 0.  A server
-** whose listing shifts while being paged (a new backup pushes the last of
-** one page onto the next) would otherwise yield an item twice.
+** The repeat guard.  A listing that shifts while it is paged (a backup
+** created meanwhile pushes the last item of one page onto the next) shows
+** the repeats as the first items of the next page.  While *in_prefix is
+** set, returns 1 for an item (a table at `item`) whose id is in the array
+** at `prev` (the previous page's ids; may be nil); the first item that is
+** not clears *in_prefix.  Every id not reported is appended to the array
+** at `cur`.  Memory: the ids of two pages.
 */
-int mdb_page_seen(lua_State *L, int item, int prev, int cur);
+int mdb_page_seen(lua_State *L, int item, int prev, int cur, int *in_prefix);
 
 /* Push the mdb.error describing a failed job (error body decoded). */
 void mdb_push_fetch_error(lua_State *L, const mdb_client *c,

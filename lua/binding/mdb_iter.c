@@ -40,6 +40,7 @@ typedef struct mdb_iter {
   lua_Integer pos, count;     /* next index and size of the current page */
   long items;                 /* yielded so far */
   long duplicates;            /* skipped: id already yielded */
+  int in_prefix;              /* still checking this page for repeats */
   int cut_short;              /* the page held more than the limit wanted */
 } mdb_iter;
 
@@ -171,8 +172,9 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it)
   lua_setiuservalue(L, 1, UV_PAGE);
   lua_getiuservalue(L, 1, UV_SEEN_CUR);
   lua_setiuservalue(L, 1, UV_SEEN_PREV);
-  lua_createtable(L, 0, (int)count);
+  lua_createtable(L, (int)count, 0);
   lua_setiuservalue(L, 1, UV_SEEN_CUR);
+  it->in_prefix = 1;
   it->pos = 1;
   it->count = count;
   /* ask for the next page now, unless speculation already did */
@@ -217,7 +219,7 @@ static int iter_call(lua_State *L)
     int item = lua_gettop(L);
     lua_getiuservalue(L, 1, UV_SEEN_PREV);
     lua_getiuservalue(L, 1, UV_SEEN_CUR);
-    int dup = mdb_page_seen(L, item, item + 1, item + 2);
+    int dup = mdb_page_seen(L, item, item + 1, item + 2, &it->in_prefix);
     lua_settop(L, item);
     it->pos++;
     if (!dup)

@@ -69,24 +69,32 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
   return 0;
 }
 
-int mdb_page_seen(lua_State *L, int item, int prev, int cur)
+int mdb_page_seen(lua_State *L, int item, int prev, int cur,
+                  int *in_prefix)
 {
   if (lua_getfield(L, item, "id") != LUA_TSTRING) {
     lua_pop(L, 1);
+    *in_prefix = 0;
     return 0;   /* no id to compare: never treated as a repeat */
   }
   int id = lua_gettop(L);
-  int seen = (lua_istable(L, prev) && (lua_pushvalue(L, id),
-                                       lua_rawget(L, prev) != LUA_TNIL)) ||
-             (lua_settop(L, id), lua_pushvalue(L, id),
-              lua_rawget(L, cur) != LUA_TNIL);
-  lua_settop(L, id);
-  if (!seen) {
-    lua_pushboolean(L, 1);
-    lua_rawset(L, cur);     /* pops the id and the value */
+  if (*in_prefix && lua_istable(L, prev)) {
+    /* Ids are short strings, so this compares pointers: cheap even for a
+    ** full page, and it runs only until the first new id. */
+    lua_Integer n = (lua_Integer)lua_rawlen(L, prev);
+    for (lua_Integer i = n; i >= 1; i--) {
+      lua_rawgeti(L, prev, i);
+      int same = lua_rawequal(L, -1, id);
+      lua_pop(L, 1);
+      if (same) {
+        lua_pop(L, 1);
+        return 1;
+      }
+    }
   }
-  lua_settop(L, id - 1);
-  return seen;
+  *in_prefix = 0;
+  lua_rawseti(L, cur, (lua_Integer)lua_rawlen(L, cur) + 1);   /* pops id */
+  return 0;
 }
 
 /* What a google.rpc.Status error body says, copied out of Lua. */
