@@ -130,6 +130,10 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it)
   lua_getiuservalue(L, 1, UV_CLIENT);
   mdb_client *c = luaL_checkudata(L, -1, MDB_CLIENT_MT);
   lua_pop(L, 1);   /* anchored by user value 1 */
+  /* The consumed page is garbage now: let the collector reclaim it while
+  ** the next one is decoded, so only one page is live at a time. */
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, UV_PAGE);
 
   if (fetch_job_page(it->job) == NULL) {
     if (fetch_job_request(it->job) != 0)
