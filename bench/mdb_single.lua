@@ -8,3 +8,7 @@ for b in c:backups { engine = arg[1], cluster = arg[2] } do
    total = total + (b.size or 0)
 end
 print(n, total)
+-- End as the bundled scripts do (os.exit, without closing the state) and as
+-- the C baseline does (it never frees its Lua state): the figure is the
+-- listing, not freeing every object at exit (tens of ms for a fleet's).
+os.exit(0)
