@@ -94,13 +94,16 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
 /*
 ** The repeat guard.  A listing that shifts while it is paged (a backup
 ** created meanwhile pushes the last item of one page onto the next) shows
-** the repeats as the first items of the next page.  While *in_prefix is
-** set, returns 1 for an item (a table at `item`) whose id is in the array
-** at `prev` (the previous page's ids; may be nil); the first item that is
-** not clears *in_prefix.  Every id not reported is appended to the array
-** at `cur`.  Memory: the ids of two pages.
+** the repeats as the first items of the next page.  mdb_page_ids pushes
+** the ids of items 1..n of the array at `items`, collected once a page
+** while it is fresh in the cache.  While *in_prefix is set, mdb_page_seen
+** returns 1 for an item (a table at `item`) whose id is in the array at
+** `prev` (the previous page's ids; may be nil); the first item that is
+** not clears *in_prefix, and later items need no check.  Memory: the ids
+** of two pages.
 */
-int mdb_page_seen(lua_State *L, int item, int prev, int cur, int *in_prefix);
+void mdb_page_ids(lua_State *L, int items, lua_Integer n);
+int mdb_page_seen(lua_State *L, int item, int prev, int *in_prefix);
 
 /* Push the mdb.error describing a failed job (error body decoded). */
 void mdb_push_fetch_error(lua_State *L, const mdb_client *c,

@@ -173,11 +173,11 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it)
   } else if (r != 0) {
     iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
   }
-  lua_setiuservalue(L, 1, UV_PAGE);
   lua_getiuservalue(L, 1, UV_SEEN_CUR);
   lua_setiuservalue(L, 1, UV_SEEN_PREV);
-  lua_createtable(L, (int)count, 0);
+  mdb_page_ids(L, lua_gettop(L), count);
   lua_setiuservalue(L, 1, UV_SEEN_CUR);
+  lua_setiuservalue(L, 1, UV_PAGE);
   it->in_prefix = 1;
   it->pos = 1;
   it->count = count;
@@ -221,10 +221,12 @@ static int iter_call(lua_State *L)
       iter_fail_with(L, it, MDB_ERR_JSON, msg);
     }
     int item = lua_gettop(L);
-    lua_getiuservalue(L, 1, UV_SEEN_PREV);
-    lua_getiuservalue(L, 1, UV_SEEN_CUR);
-    int dup = mdb_page_seen(L, item, item + 1, item + 2, &it->in_prefix);
-    lua_settop(L, item);
+    int dup = 0;
+    if (it->in_prefix) {
+      lua_getiuservalue(L, 1, UV_SEEN_PREV);
+      dup = mdb_page_seen(L, item, item + 1, &it->in_prefix);
+      lua_settop(L, item);
+    }
     it->pos++;
     if (!dup)
       break;

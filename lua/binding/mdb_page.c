@@ -69,32 +69,46 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
   return 0;
 }
 
-int mdb_page_seen(lua_State *L, int item, int prev, int cur,
-                  int *in_prefix)
+void mdb_page_ids(lua_State *L, int items, lua_Integer n)
 {
+  lua_createtable(L, (int)n, 0);
+  int ids = lua_gettop(L);
+  lua_Integer k = 0;
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, items, i) == LUA_TTABLE) {
+      if (lua_getfield(L, -1, "id") == LUA_TSTRING)
+        lua_rawseti(L, ids, ++k);   /* pops the id */
+      else
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+int mdb_page_seen(lua_State *L, int item, int prev, int *in_prefix)
+{
+  *in_prefix = 0;
+  if (!lua_istable(L, prev))
+    return 0;
   if (lua_getfield(L, item, "id") != LUA_TSTRING) {
     lua_pop(L, 1);
-    *in_prefix = 0;
     return 0;   /* no id to compare: never treated as a repeat */
   }
   int id = lua_gettop(L);
-  if (*in_prefix && lua_istable(L, prev)) {
-    /* Ids are short strings, so this compares pointers: cheap even for a
-    ** full page, and it runs only until the first new id. */
-    lua_Integer n = (lua_Integer)lua_rawlen(L, prev);
-    for (lua_Integer i = n; i >= 1; i--) {
-      lua_rawgeti(L, prev, i);
-      int same = lua_rawequal(L, -1, id);
-      lua_pop(L, 1);
-      if (same) {
-        lua_pop(L, 1);
-        return 1;
-      }
+  /* Ids are short strings, so this compares pointers: cheap even for a
+  ** full page, and it runs only until the first new id. */
+  lua_Integer n = (lua_Integer)lua_rawlen(L, prev);
+  for (lua_Integer i = n; i >= 1; i--) {
+    lua_rawgeti(L, prev, i);
+    int same = lua_rawequal(L, -1, id);
+    lua_pop(L, 1);
+    if (same) {
+      *in_prefix = 1;
+      break;
     }
   }
-  *in_prefix = 0;
-  lua_rawseti(L, cur, (lua_Integer)lua_rawlen(L, cur) + 1);   /* pops id */
-  return 0;
+  lua_pop(L, 1);
+  return *in_prefix;
 }
 
 /* What a google.rpc.Status error body says, copied out of Lua. */

@@ -277,23 +277,23 @@ static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
     lua_rawseti(L, S_SEEN, idx);
   }
   int guard = lua_gettop(L);
-  lua_rawgeti(L, guard, 2);
-  lua_rawseti(L, guard, 1);
-  lua_createtable(L, (int)n, 0);
-  lua_rawseti(L, guard, 2);
   lua_rawgeti(L, guard, 1);               /* guard + 1: previous ids */
-  lua_rawgeti(L, guard, 2);               /* guard + 2: this page's */
+  mdb_page_ids(L, items, n);
+  lua_rawseti(L, guard, 1);               /* this page's, for the next */
   lua_Integer dups = 0;
   int in_prefix = 1;
   for (lua_Integer i = 1; i <= n; i++) {
     const char *nerr = NULL;
-    if (lua_rawgeti(L, items, i) == LUA_TTABLE &&
-        mdb_page_seen(L, lua_gettop(L), guard + 1, guard + 2, &in_prefix)) {
+    if (in_prefix && lua_rawgeti(L, items, i) == LUA_TTABLE) {
+      int dup = mdb_page_seen(L, lua_gettop(L), guard + 1, &in_prefix);
       lua_pop(L, 1);
-      dups++;
-      continue;
+      if (dup) {
+        dups++;
+        continue;
+      }
+    } else if (in_prefix) {
+      lua_pop(L, 1);
     }
-    lua_pop(L, 1);
     if (lua_rawgeti(L, items, i) != LUA_TTABLE) {
       snprintf(err, sizeof err, "backups[%lld] in the response is not an "
                "object", (long long)i);

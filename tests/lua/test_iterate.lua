@@ -245,6 +245,24 @@ H.test("a listing that shifts while paged: a backup repeated on the next page is
    H.eq(res[1].stats.duplicates, 2, "scan counts them too")
 end)
 
+H.test("a shift of a whole page: a page of nothing but repeats still guards the next", function()
+   -- pages of 2: [b1 b2] [b1 b2] [b1 b2] [b3]: two new backups arrived
+   -- before each of the next two pages
+   local recs = {}
+   for _, id in ipairs { "b1", "b2", "b1", "b2", "b1", "b2", "b3" } do
+      recs[#recs + 1] = { "backup", "mysql", "f1", "c1", H.backup(id, "c1", "2026-01-01T00:00:00Z") }
+   end
+   local s = H.start_fake { "--data", H.data_file(recs) }
+   local c = H.client(s, { page_size = 2 })
+   local it = c:backups { engine = "mysql", cluster = "c1" }
+   H.eq(H.ids(H.collect(it)), { "b1", "b2", "b3" })
+   H.eq({ it:stats().duplicates, it:stats().items, it:stats().pages }, { 4, 3, 4 })
+   local res = c:scan { engine = "mysql", clusters = { "c1" } }
+   H.eq(H.ids(res[1].backups), { "b1", "b2", "b3" }, "scan")
+   H.eq(res[1].stats.duplicates, 4, "scan counts them too")
+   s.stop()
+end)
+
 H.test("ids and tokens are URL-encoded", function()
    local weird = "c/1?&=+%é;x"
    local data = H.data_file {
