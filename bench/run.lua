@@ -4,7 +4,7 @@
 -- and prints every figure and the ratios against the issue's targets.
 -- args: BUILD_DIR [RUNS]
 local build = assert(arg[1], "usage: mdblua bench/run.lua BUILD_DIR [RUNS]")
-local runs = tonumber(arg[2]) or 3
+local runs = tonumber(arg[2]) or 5
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 local MDBLUA = build .. "/mdblua"
 local FAKE = build .. "/tests/fakeapi/fakeapi"
@@ -42,18 +42,31 @@ local function median(xs)
    return xs[(#xs + 1) // 2]
 end
 
--- Median wall time and peak RSS of `n` runs; checks the output each time.
-local function bench(n, cmd, env, expect)
-   local ts, rss = {}, 0
+-- Median wall time and peak RSS of `n` runs of each command in `cmds`
+-- ({cmd, env, expect}); checks the output each time.  The commands take
+-- turns (a b c a b c ...), so a machine that slows down or speeds up
+-- during the run weighs on all of them alike and the ratios stay fair.
+local function bench_each(n, cmds)
+   local ts, rss = {}, {}
+   for k = 1, #cmds do ts[k], rss[k] = {}, 0 end
    for i = 1, n do
-      local t, r, out = measure(cmd, env)
-      if expect and not out:find(expect, 1, true) then
-         error(string.format("unexpected output of %s: %q (wanted %s)", cmd, out, expect))
+      for k, c in ipairs(cmds) do
+         local t, r, out = measure(c[1], c[2])
+         if c[3] and not out:find(c[3], 1, true) then
+            error(string.format("unexpected output of %s: %q (wanted %s)", c[1], out, c[3]))
+         end
+         ts[k][i] = t
+         if r > rss[k] then rss[k] = r end
       end
-      ts[i] = t
-      if r > rss then rss = r end
    end
-   return median(ts), rss
+   local res = {}
+   for k = 1, #cmds do res[k] = { median(ts[k]), rss[k] } end
+   return res
+end
+
+local function bench(n, cmd, env, expect)
+   local r = bench_each(n, { { cmd, env, expect } })[1]
+   return r[1], r[2]
 end
 
 local rows = {}
@@ -69,9 +82,11 @@ io.stderr:write("1. fleet: 200 clusters x 300 backups, pageSize 100, 20 ms per r
 local s = start_fake("--generate engine=mongodb,clusters=200,backups=300 --fault 'delay_ms=20;times=0'")
 local e = env .. s.url
 local floor1 = math.ceil(200 / 16) * 3 * 0.020 + 0.020
-local mdb1 = bench(runs, q(MDBLUA) .. " " .. q(here .. "/mdb_fleet.lua") .. " mongodb " .. FOLDER .. " 100 16", e, "60000")
-local c1 = bench(runs, q(CCLIENT) .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 100 16", nil, "60000")
-local py16 = bench(runs, "python3 " .. q(here .. "/py_client.py") .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 100 16", nil, "60000")
+local r1 = bench_each(runs, {
+   { q(MDBLUA) .. " " .. q(here .. "/mdb_fleet.lua") .. " mongodb " .. FOLDER .. " 100 16", e, "60000" },
+   { q(CCLIENT) .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 100 16", nil, "60000" },
+   { "python3 " .. q(here .. "/py_client.py") .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 100 16", nil, "60000" } })
+local mdb1, c1, py16 = r1[1][1], r1[2][1], r1[3][1]
 local pyseq = bench(1, "python3 " .. q(here .. "/py_client.py") .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 100 1", nil, "60000")
 s.stop()
 row("fleet", "floor (13 rounds x 3 x 20 ms + listing)", floor1, "s")
@@ -87,8 +102,10 @@ e = env .. s.url
 local path = PREFIX .. "/clusters/cmongodb-0000/backups"
 local _, _, bare_out = measure(q(CCLIENT) .. " bare " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000 21")
 local floor2 = 200 * tonumber(bare_out)
-local mdb2 = bench(runs, q(MDBLUA) .. " " .. q(here .. "/mdb_single.lua") .. " mongodb cmongodb-0000 1000", e, "200000")
-local py2 = bench(runs, "python3 " .. q(here .. "/py_client.py") .. " single " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "200000")
+local r2 = bench_each(runs, {
+   { q(MDBLUA) .. " " .. q(here .. "/mdb_single.lua") .. " mongodb cmongodb-0000 1000", e, "200000" },
+   { "python3 " .. q(here .. "/py_client.py") .. " single " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "200000" } })
+local mdb2, py2 = r2[1][1], r2[2][1]
 s.stop()
 row("deep", "floor (200 x bare request " .. string.format("%.2f ms", floor2 / 200 * 1000) .. ")", floor2, "s")
 row("deep", "mdblua iterator", mdb2, "s", mdb2 / floor2, "<= 1.05 x floor")
@@ -98,8 +115,10 @@ row("deep", "Python stdlib", py2, "s", mdb2 / py2)
 io.stderr:write("3. cpu: 1,000,000 backups, pageSize 1000, no delay\n")
 s = start_fake("--generate engine=mongodb,clusters=1,backups=1000000")
 e = env .. s.url
-local mdb3, mdb3rss = bench(runs, q(MDBLUA) .. " " .. q(here .. "/mdb_single.lua") .. " mongodb cmongodb-0000 1000", e, "1000000")
-local c3, c3rss = bench(runs, q(CCLIENT) .. " single " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "1000000")
+local r3 = bench_each(runs, {
+   { q(MDBLUA) .. " " .. q(here .. "/mdb_single.lua") .. " mongodb cmongodb-0000 1000", e, "1000000" },
+   { q(CCLIENT) .. " single " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "1000000" } })
+local mdb3, mdb3rss, c3, c3rss = r3[1][1], r3[1][2], r3[2][1], r3[2][2]
 local py3, py3rss = bench(1, "python3 " .. q(here .. "/py_client.py") .. " sum " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "1000000")
 s.stop()
 row("cpu", "mdblua: count and sum sizes", mdb3, "s", mdb3 / c3, "<= 1.05 x C")
@@ -111,8 +130,8 @@ row("cpu", "Python peak RSS", py3rss, "MiB")
 
 -- 4. start-up ---------------------------------------------------------------
 io.stderr:write("4. start-up\n")
-local m4 = bench(51, q(MDBLUA) .. " -e ''")
-local l4 = bench(51, "lua5.4 -e ''")
+local r4 = bench_each(51, { { q(MDBLUA) .. " -e ''" }, { "lua5.4 -e ''" } })
+local m4, l4 = r4[1][1], r4[2][1]
 row("start-up", "mdblua -e ''", m4 * 1000, "ms", m4 / l4, "<= 2 x lua5.4")
 row("start-up", "lua5.4 -e ''", l4 * 1000, "ms")
 
