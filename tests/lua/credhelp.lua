@@ -102,6 +102,29 @@ function C.start(args)
    return s
 end
 
+--- Start tests/tools/connect_proxy (an HTTPS CONNECT proxy on loopback);
+-- stopped by C.stop_all() like the fake servers.  p.tunnels() is its log.
+function C.start_proxy()
+   local log = H.tmpname(".proxy")
+   local bin = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set") .. "/tests/tools/connect_proxy"
+   local p = assert(io.popen("exec " .. H.sh_quote(bin) .. " " .. H.sh_quote(log) .. " 300", "r"))
+   local url, pid = (p:read("l") or ""):match("^(%S+) (%d+)$")
+   if not url then
+      p:close()
+      error("connect_proxy did not start", 2)
+   end
+   local s = { url = url, pid = pid }
+   function s.tunnels() return H.read_file(log) or "" end
+   function s.stop()
+      if s.stopped then return end
+      s.stopped = true
+      os.execute("kill " .. pid .. " 2>/dev/null")
+      p:close()
+   end
+   servers[#servers + 1] = s
+   return s
+end
+
 function C.stop_all()
    for i = #servers, 1, -1 do pcall(servers[i].stop); servers[i] = nil end
 end

@@ -1,8 +1,10 @@
 /*
 ** connect_proxy: a minimal HTTPS proxy for the tests (HTTP CONNECT
 ** tunnels only), so that HTTPS_PROXY is proved to carry TLS to the fake
-** API end to end.  Listens on 127.0.0.1 and tunnels only to 127.0.0.1;
-** appends "CONNECT host:port" for each tunnel to LOG; prints
+** API end to end.  Listens on 127.0.0.1 and tunnels only to 127.0.0.1:
+** to it, "localhost" and names under .test (RFC 6761), which resolve
+** nowhere else, so a request to such a name can only have come through
+** here.  Appends "CONNECT host:port" for each tunnel to LOG; prints
 ** "http://127.0.0.1:PORT PID" on its first line like the fake API.  Every
 ** wait is bounded: a silent client or tunnel is dropped after 10 s, and
 ** the whole process exits after LIFETIME seconds.
@@ -108,7 +110,9 @@ static void *serve(void *arg)
   struct sockaddr_in to = {0};
   to.sin_family = AF_INET;
   to.sin_port = htons((unsigned short)port);
-  if (strcmp(host, "localhost") == 0)
+  size_t hl = strlen(host);
+  if (strcmp(host, "localhost") == 0 ||
+      (hl > 5 && strcmp(host + hl - 5, ".test") == 0))
     strcpy(host, "127.0.0.1");
   if (inet_pton(AF_INET, host, &to.sin_addr) != 1 ||
       to.sin_addr.s_addr != htonl(INADDR_LOOPBACK) ||
