@@ -7,7 +7,7 @@
 **   1  the client (endpoint, token, settings)
 **   2  the items table of the current page
 **   3  the error that ended it, re-raised by every later call
-**   4, 5  ids yielded from the previous and the current page
+**   4, 5  ids of the previous and the current page (repeats included)
 ** Pages come from a fetch engine (core/fetch_engine.h) that requests the
 ** next page while this one is decoded and consumed, and retries with the
 ** same token, so an item is never yielded twice; a token seen before in

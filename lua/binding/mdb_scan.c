@@ -12,7 +12,7 @@
 **   1 client, 2 options, 3 the to-be-closed scan state, 4 entries (every
 **   result in creation order), 5 per-engine arrays of entry indices,
 **   6 the progress function or nil, 7 per entry index the repeat guard's
-**   {ids of the previous page, ids of this page, repeats skipped}
+**   {ids of the last page (repeats included), repeats skipped}
 */
 #include "mdb_binding.h"
 
@@ -147,7 +147,7 @@ static void finish(scan *s, fetch_job *j, int entry, int has_error)
   lua_pop(L, 1);
   lua_Integer idx = untag(fetch_job_ud(j)), dups = 0;
   if (idx > 0 && lua_rawgeti(L, S_SEEN, idx) == LUA_TTABLE) {
-    lua_rawgeti(L, -1, 3);
+    lua_rawgeti(L, -1, 2);
     dups = lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
@@ -270,9 +270,9 @@ static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
   /* the repeat guard: this page's ids become the previous page's */
   if (lua_rawgeti(L, S_SEEN, idx) != LUA_TTABLE) {
     lua_pop(L, 1);
-    lua_createtable(L, 3, 0);
+    lua_createtable(L, 2, 0);
     lua_pushinteger(L, 0);
-    lua_rawseti(L, -2, 3);
+    lua_rawseti(L, -2, 2);
     lua_pushvalue(L, -1);
     lua_rawseti(L, S_SEEN, idx);
   }
@@ -310,9 +310,9 @@ static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
     }
     lua_rawseti(L, out, ++have);
   }
-  lua_rawgeti(L, guard, 3);
+  lua_rawgeti(L, guard, 2);
   lua_pushinteger(L, lua_tointeger(L, -1) + dups);
-  lua_rawseti(L, guard, 3);
+  lua_rawseti(L, guard, 2);
   lua_pop(L, 1);
   int r = fetch_job_accept(j, (size_t)n, tok, toklen);
   if (r != 0) {
