@@ -1,7 +1,7 @@
 /* libFuzzer target: a page body of any bytes goes through the real
 ** decoding path (lua-cjson in the mdb module's private instance, the shape
-** checks, and the normalisation of every item for one engine) without a
-** crash, a leak or an unprotected Lua error. */
+** checks, the repeat guard and the normalisation of every item for one
+** engine) without a crash, a leak or an unprotected Lua error. */
 #include "mdb.h"
 #include "mdb_binding.h"
 
@@ -33,14 +33,19 @@ static int decode_one(lua_State *S)
     return 0;
   int items = lua_gettop(S);
   lua_Integer n = (lua_Integer)lua_rawlen(S, items);
+  mdb_page_ids(S, items, n);   /* the repeat guard, against its own page */
+  int ids = lua_gettop(S);
+  int in_prefix = 1;
   for (lua_Integer i = 1; i <= n; i++) {
     if (lua_rawgeti(S, items, i) == LUA_TTABLE) {
+      if (in_prefix)
+        mdb_page_seen(S, lua_gettop(S), ids, &in_prefix);
       if (kind == LIST_CLUSTERS)
         mdb_normalize_cluster(S, e, err, sizeof err);
       else
         mdb_normalize_backup(S, e, err, sizeof err);
     }
-    lua_settop(S, items);
+    lua_settop(S, ids);
   }
   return 0;
 }
