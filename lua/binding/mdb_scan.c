@@ -284,15 +284,14 @@ static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
   int in_prefix = 1;
   for (lua_Integer i = 1; i <= n; i++) {
     const char *nerr = NULL;
-    if (in_prefix && lua_rawgeti(L, items, i) == LUA_TTABLE) {
-      int dup = mdb_page_seen(L, lua_gettop(L), guard + 1, &in_prefix);
+    if (in_prefix) {
+      int dup = lua_rawgeti(L, items, i) == LUA_TTABLE &&
+                mdb_page_seen(L, lua_gettop(L), guard + 1, &in_prefix);
       lua_pop(L, 1);
       if (dup) {
         dups++;
         continue;
       }
-    } else if (in_prefix) {
-      lua_pop(L, 1);
     }
     if (lua_rawgeti(L, items, i) != LUA_TTABLE) {
       snprintf(err, sizeof err, "backups[%lld] in the response is not an "

@@ -78,26 +78,8 @@ local servers = {}
 -- also for "https://" and stopped by C.stop_all().
 function C.start(args)
    local log = H.tmpname(".log")
-   local words = { H.sh_quote(H.fakeapi), "--port", "0", "--token", H.sh_quote(H.token),
-      "--log", H.sh_quote(log), "--lifetime", "300" }
-   for _, a in ipairs(args or {}) do words[#words + 1] = H.sh_quote(a) end
-   local errlog = H.tmpname(".stderr")
-   local p = assert(io.popen(table.concat(words, " ") .. " 2>" .. H.sh_quote(errlog), "r"))
-   local line = p:read("l")
-   if not line then
-      p:close()
-      error("fake API did not start: " .. (H.read_file(errlog) or "?"), 2)
-   end
-   local url, pid = line:match("^(https?://%S+) (%d+)$")
-   assert(url, "unexpected first line from the fake API: " .. line)
-   local s = { url = url, pid = pid, log = log, stderr = errlog,
-      port = url:match(":(%d+)$") }
-   function s.stop()
-      if s.stopped then return end
-      s.stopped = true
-      os.execute("kill " .. pid .. " 2>/dev/null")
-      p:close()
-   end
+   local s = H.spawn(H.fake_words(log, args), "the fake API")
+   s.log = log
    servers[#servers + 1] = s
    return s
 end
@@ -107,20 +89,8 @@ end
 function C.start_proxy()
    local log = H.tmpname(".proxy")
    local bin = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set") .. "/tests/tools/connect_proxy"
-   local p = assert(io.popen("exec " .. H.sh_quote(bin) .. " " .. H.sh_quote(log) .. " 300", "r"))
-   local url, pid = (p:read("l") or ""):match("^(%S+) (%d+)$")
-   if not url then
-      p:close()
-      error("connect_proxy did not start", 2)
-   end
-   local s = { url = url, pid = pid }
+   local s = H.spawn({ H.sh_quote(bin), H.sh_quote(log), "300" }, "connect_proxy")
    function s.tunnels() return H.read_file(log) or "" end
-   function s.stop()
-      if s.stopped then return end
-      s.stopped = true
-      os.execute("kill " .. pid .. " 2>/dev/null")
-      p:close()
-   end
    servers[#servers + 1] = s
    return s
 end

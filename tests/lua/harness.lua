@@ -151,29 +151,44 @@ function H.backup(id, cluster, created, extra)
    return b
 end
 
+--- Start a test server (the fake API, connect_proxy) from shell-quoted
+-- `words`; it prints "URL PID" on its first line.  `what` names it in
+-- errors.  Returns { url, pid, port, stderr, stop = function }; the caller
+-- registers stop with its cleanups.
+function H.spawn(words, what)
+   local errlog = H.tmpname(".stderr")
+   local p = assert(io.popen("exec " .. table.concat(words, " ") .. " 2>" .. H.sh_quote(errlog), "r"))
+   local line = p:read("l")
+   if not line then
+      p:close()
+      error(what .. " did not start: " .. (read_file(errlog) or "?"), 3)
+   end
+   local url, pid = line:match("^(https?://%S+) (%d+)$")
+   assert(url, "unexpected first line from " .. what .. ": " .. line)
+   local s = { url = url, pid = pid, port = url:match(":(%d+)$"), stderr = errlog }
+   function s.stop()
+      if s.stopped then return end
+      s.stopped = true
+      os.execute("kill " .. pid .. " 2>/dev/null")
+      p:close()
+   end
+   return s
+end
+
+--- The fake API's command line: `args` are extra words; logs to `log`.
+function H.fake_words(log, args)
+   local words = { H.sh_quote(H.fakeapi), "--port", "0", "--token", H.sh_quote(H.token),
+      "--log", H.sh_quote(log), "--lifetime", "300" }
+   for _, a in ipairs(args or {}) do words[#words + 1] = H.sh_quote(a) end
+   return words
+end
+
 --- Start the fake API.  `args` is an array of extra command-line words.
 -- Returns { url, pid, log, stop = function }.
 function H.start_fake(args)
    local log = H.tmpname(".log")
-   local words = { H.sh_quote(H.fakeapi), "--port", "0", "--token", H.sh_quote(H.token),
-      "--log", H.sh_quote(log), "--lifetime", "300" }
-   for _, a in ipairs(args or {}) do words[#words + 1] = H.sh_quote(a) end
-   local errlog = H.tmpname(".stderr")
-   local p = assert(io.popen(table.concat(words, " ") .. " 2>" .. H.sh_quote(errlog), "r"))
-   local line = p:read("l")
-   if not line then
-      p:close()
-      error("fake API did not start: " .. (read_file(errlog) or "?"), 2)
-   end
-   local url, pid = line:match("^(http://%S+) (%d+)$")
-   assert(url, "unexpected first line from the fake API: " .. line)
-   local server = { url = url, pid = pid, log = log, stderr = errlog }
-   function server.stop()
-      if server.stopped then return end
-      server.stopped = true
-      os.execute("kill " .. pid .. " 2>/dev/null")
-      p:close()
-   end
+   local server = H.spawn(H.fake_words(log, args), "the fake API")
+   server.log = log
    cleanups[#cleanups + 1] = server.stop
    return server
 end

@@ -228,39 +228,35 @@ H.test("a repeated page token (cycle of length 1, 2 and 4) raises kind 'cycle'",
    end
 end)
 
-H.test("a listing that shifts while paged: a backup repeated on the next page is yielded once", function()
-   -- pages of 2: [b1 b2] [b2 b3] [b3 b4] [b5]: a new backup pushed each
-   -- page's last item onto the next page
+-- A mysql cluster whose listing serves `ids` in pages of 2, as a listing
+-- that shifted while paged would: the iterator and the scan must both
+-- yield `want`, skipping `dups` repeats over `pages` pages.
+local function check_shifted(ids, want, dups, pages)
    local recs = {}
-   for _, id in ipairs { "b1", "b2", "b2", "b3", "b3", "b4", "b5" } do
+   for _, id in ipairs(ids) do
       recs[#recs + 1] = { "backup", "mysql", "f1", "c1", H.backup(id, "c1", "2026-01-01T00:00:00Z") }
    end
    local s = H.start_fake { "--data", H.data_file(recs) }
    local c = H.client(s, { page_size = 2 })
    local it = c:backups { engine = "mysql", cluster = "c1" }
-   H.eq(H.ids(H.collect(it)), { "b1", "b2", "b3", "b4", "b5" })
-   H.eq({ it:stats().duplicates, it:stats().items, it:stats().pages }, { 2, 5, 4 })
+   H.eq(H.ids(H.collect(it)), want)
+   H.eq({ it:stats().duplicates, it:stats().items, it:stats().pages }, { dups, #want, pages })
    local res = c:scan { engine = "mysql", clusters = { "c1" } }
-   H.eq(H.ids(res[1].backups), { "b1", "b2", "b3", "b4", "b5" }, "scan")
-   H.eq(res[1].stats.duplicates, 2, "scan counts them too")
+   H.eq(H.ids(res[1].backups), want, "scan")
+   H.eq(res[1].stats.duplicates, dups, "scan counts them too")
+   s.stop()
+end
+
+H.test("a listing that shifts while paged: a backup repeated on the next page is yielded once", function()
+   -- [b1 b2] [b2 b3] [b3 b4] [b5]: a new backup pushed each page's last
+   -- item onto the next page
+   check_shifted({ "b1", "b2", "b2", "b3", "b3", "b4", "b5" }, { "b1", "b2", "b3", "b4", "b5" }, 2, 4)
 end)
 
 H.test("a shift of a whole page: a page of nothing but repeats still guards the next", function()
-   -- pages of 2: [b1 b2] [b1 b2] [b1 b2] [b3]: two new backups arrived
-   -- before each of the next two pages
-   local recs = {}
-   for _, id in ipairs { "b1", "b2", "b1", "b2", "b1", "b2", "b3" } do
-      recs[#recs + 1] = { "backup", "mysql", "f1", "c1", H.backup(id, "c1", "2026-01-01T00:00:00Z") }
-   end
-   local s = H.start_fake { "--data", H.data_file(recs) }
-   local c = H.client(s, { page_size = 2 })
-   local it = c:backups { engine = "mysql", cluster = "c1" }
-   H.eq(H.ids(H.collect(it)), { "b1", "b2", "b3" })
-   H.eq({ it:stats().duplicates, it:stats().items, it:stats().pages }, { 4, 3, 4 })
-   local res = c:scan { engine = "mysql", clusters = { "c1" } }
-   H.eq(H.ids(res[1].backups), { "b1", "b2", "b3" }, "scan")
-   H.eq(res[1].stats.duplicates, 4, "scan counts them too")
-   s.stop()
+   -- [b1 b2] [b1 b2] [b1 b2] [b3]: two new backups arrived before each of
+   -- the next two pages
+   check_shifted({ "b1", "b2", "b1", "b2", "b1", "b2", "b3" }, { "b1", "b2", "b3" }, 4, 4)
 end)
 
 H.test("ids and tokens are URL-encoded", function()
