@@ -146,13 +146,13 @@ static void finish(scan *s, fetch_job *j, int entry, int has_error)
   lua_Integer items = (lua_Integer)lua_rawlen(L, -1);
   lua_pop(L, 1);
   lua_Integer idx = untag(fetch_job_ud(j)), dups = 0;
-  if (idx > 0 && lua_rawgeti(L, S_SEEN, idx) == LUA_TTABLE) {
-    lua_rawgeti(L, -1, 2);
-    dups = lua_tointeger(L, -1);
+  if (idx > 0) {   /* a Cluster.List job has no repeat guard */
+    if (lua_rawgeti(L, S_SEEN, idx) == LUA_TTABLE) {
+      lua_rawgeti(L, -1, 2);
+      dups = lua_tointeger(L, -1);
+      lua_pop(L, 1);
+    }
     lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  if (idx > 0) {
     lua_pushnil(L);
     lua_rawseti(L, S_SEEN, idx);
   }

@@ -160,4 +160,32 @@ H.test("bad scan arguments raise before any request", function()
    H.eq(#H.requests(s), 0, "no request was made")
 end)
 
+H.test("failed Cluster.List requests become error entries, with or without progress", function()
+   -- a refused connection: every Cluster.List fails before any backup job
+   local c = require "mdb".client { endpoint = "http://127.0.0.1:1", token = "x", retries = 0 }
+   for _, progress in ipairs { false, true } do
+      local seen = 0
+      local res = c:scan { engines = { "mysql", "redis", "postgresql" }, folder = FOLDER,
+         progress = progress and function() seen = seen + 1 end or nil }
+      H.eq(#res, 3, "one entry per engine")
+      for i, e in ipairs { "mysql", "redis", "postgresql" } do
+         H.eq(res[i].engine, e)
+         H.eq(res[i].id, nil, "no cluster id")
+         H.contains(tostring(res[i].error), "Couldn't connect", "the transport's reason")
+         H.eq(res[i].error.kind, "network")
+      end
+      if progress then H.eq(seen, 3, "progress once per failed engine") end
+   end
+   -- one engine's Cluster.List rejected, the other engine scanned as usual
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=2,backups=3",
+      "--generate", "engine=redis,clusters=2,backups=3",
+      "--fault", "path=managed-redis/v1/clusters;status=403;times=0" }
+   local res = H.client(s):scan { engines = { "redis", "mysql" }, folder = FOLDER,
+      progress = function() end }
+   H.eq(#res, 3, "one error entry for redis, two mysql clusters")
+   H.eq({ res[1].engine, res[1].id, res[1].error.kind, res[1].error.status }, { "redis", nil, "http", 403 })
+   H.eq({ res[2].id, #res[2].backups, res[3].id, #res[3].backups },
+      { "cmysql-0000", 3, "cmysql-0001", 3 })
+end)
+
 H.run_all()
