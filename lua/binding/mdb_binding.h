@@ -6,9 +6,9 @@
 #ifndef MDB_BINDING_H
 #define MDB_BINDING_H
 
-#include "cred_provider.h"
+#include "auth/cred_provider.h"
 #include "engines.h"
-#include "fetch_engine.h"
+#include "listing/fetch_engine.h"
 #include "mdb_errors.h"
 
 #include <lauxlib.h>

@@ -7,12 +7,12 @@
 */
 #include "mdb_binding.h"
 
-#include "cred_chain.h"
-#include "cred_provider.h"
-#include "credentials.h"
-#include "endpoint_url.h"
+#include "auth/cred_chain.h"
+#include "auth/cred_provider.h"
+#include "text/secret_text.h"
+#include "http/endpoint_url.h"
 #include "mdb_defaults.h"
-#include "trace.h"
+#include "http/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>

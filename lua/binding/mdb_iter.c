@@ -15,8 +15,8 @@
 */
 #include "mdb_binding.h"
 
-#include "cancel.h"
-#include "list_url.h"
+#include "http/cancel.h"
+#include "listing/list_url.h"
 #include "mdb_defaults.h"
 
 #include <limits.h>

@@ -7,7 +7,7 @@
 #include "mdb_binding.h"
 
 #include "mdb_defaults.h"
-#include "rfc3339.h"
+#include "text/rfc3339.h"
 
 #include <curl/curl.h>
 #include <lua-cjson.h>

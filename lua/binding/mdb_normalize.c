@@ -7,8 +7,8 @@
 */
 #include "mdb_binding.h"
 
-#include "int64_text.h"
-#include "rfc3339.h"
+#include "text/int64_text.h"
+#include "text/rfc3339.h"
 
 #include <stdint.h>
 #include <stdio.h>

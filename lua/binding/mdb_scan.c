@@ -16,7 +16,7 @@
 */
 #include "mdb_binding.h"
 
-#include "cancel.h"
+#include "http/cancel.h"
 #include "mdb_defaults.h"
 
 #include <stdint.h>

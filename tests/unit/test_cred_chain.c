@@ -5,10 +5,10 @@
 */
 #define _GNU_SOURCE
 #include "check.h"
-#include "cred_chain.h"
-#include "credentials.h"
-#include "metadata_token.h"
-#include "trace.h"
+#include "auth/cred_chain.h"
+#include "text/secret_text.h"
+#include "auth/metadata_token.h"
+#include "http/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
 ** small JSON documents credentials come in.
 */
 #include "check.h"
-#include "json_member.h"
+#include "text/json_member.h"
 
 #include <stdlib.h>
 #include <string.h>

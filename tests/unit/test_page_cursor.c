@@ -2,7 +2,7 @@
 ** page_cursor: tokens, limits, request sizes and the cycle guard.
 */
 #include "check.h"
-#include "page_cursor.h"
+#include "listing/page_cursor.h"
 
 #include <limits.h>
 #include <stdint.h>

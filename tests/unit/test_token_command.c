@@ -3,9 +3,9 @@
 ** the whole process group, and messages that never quote the output.
 */
 #include "check.h"
-#include "cancel.h"
-#include "credentials.h"
-#include "token_command.h"
+#include "http/cancel.h"
+#include "text/secret_text.h"
+#include "auth/token_command.h"
 
 #include <stdlib.h>
 #include <string.h>
