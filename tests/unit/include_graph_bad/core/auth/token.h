@@ -1,0 +1,2 @@
+/* Fixture: a header of auth/, including downwards (allowed). */
+#include "text/words.h"
