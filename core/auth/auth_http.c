@@ -1,6 +1,7 @@
 #include "auth/auth_http.h"
 
 #include "http/cancel.h"
+#include "http/monotonic_clock.h"
 #include "text/secret_text.h"
 #include "text/json_member.h"
 #include "http/trace.h"
@@ -29,13 +30,6 @@ void auth_http_defaults(auth_http *a, const char *ca_file,
   a->retries = AUTH_RETRIES;
   a->backoff.base_ms = AUTH_BACKOFF_MS;
   a->backoff.max_ms = AUTH_BACKOFF_MAX_MS;
-}
-
-static long long now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static void scrubbed(char *err, size_t errlen, const char *const *secrets,
@@ -99,9 +93,10 @@ int auth_http_run(const auth_http *a, const char *what,
       snprintf(err, errlen, "out of memory");
       break;
     }
-    long long t0 = now_ns();
+    long long t0 = monotonic_ns();
     http_request_perform(&req);
-    trace_http(a->http.trace, method, call->url, resp, now_ns() - t0, what);
+    trace_http(a->http.trace, method, call->url, resp, monotonic_ns() - t0,
+               what);
     if (resp->curl_code == 0 && resp->status >= 200 && resp->status < 300) {
       rc = AUTH_HTTP_OK;
       break;

@@ -3,10 +3,11 @@
 #include "auth/auth_http.h"
 #include "text/secret_text.h"
 #include "http/endpoint_url.h"
+#include "http/url_parts.h"
 #include "auth/iam_exchange.h"
 #include "auth/metadata_token.h"
+#include "auth/sa_key.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,10 @@ static const char *env(const char *name)
 
 static int endpoint_is_loopback(const char *url)
 {
-  CURLU *u = curl_url();
-  char *host = NULL;
-  int r = 0;
-  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-    r = endpoint_host_is_loopback(host);
-  curl_free(host);
-  curl_url_cleanup(u);
+  url_parts u;
+  int r = url_parts_parse(url, &u) == URL_PARTS_OK &&
+          endpoint_host_is_loopback(u.host);
+  url_parts_free(&u);
   return r;
 }
 

@@ -2,10 +2,12 @@
 
 #include "auth/auth_http.h"
 #include "http/cancel.h"
+#include "http/monotonic_clock.h"
 #include "text/secret_text.h"
 #include "auth/iam_exchange.h"
 #include "auth/jwt_ps256.h"
 #include "auth/metadata_token.h"
+#include "auth/sa_key.h"
 #include "auth/token_command.h"
 
 #include <stdio.h>
@@ -46,13 +48,6 @@ struct cred_provider {
   int probe;
   mdb_trace trace;
 };
-
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -257,7 +252,7 @@ static int refresh(cred_provider *p, char *err, size_t errlen)
 {
   cred_token t;
   char why[600] = "";
-  long long t0 = now_ms();
+  long long t0 = monotonic_ms();
   int rc = fetch(p, &t, why, sizeof why);
   if (rc != AUTH_HTTP_OK) {
     credentials_free(t.value);
@@ -294,7 +289,7 @@ int cred_provider_prime(cred_provider *p, char *err, size_t errlen)
 char *cred_provider_token(cred_provider *p, unsigned *gen, char *err,
                           size_t errlen)
 {
-  long long now = now_ms();
+  long long now = monotonic_ms();
   if (p->kind != SRC_FIXED &&
       (p->token == NULL || p->stale || now >= p->refresh_at_ms)) {
     char why[700];

@@ -15,12 +15,13 @@
 #ifndef CRED_PROVIDER_H
 #define CRED_PROVIDER_H
 
-#include "auth/sa_key.h"
 #include "http/trace.h"
 
 #include <stddef.h>
 
 typedef struct cred_provider cred_provider;
+/* Opaque here (auth/sa_key.h): OpenSSL's headers stay out of the binding. */
+typedef struct sa_key sa_key;
 
 /* What the network-facing sources share (strings are copied). */
 typedef struct cred_net {

@@ -2,9 +2,9 @@
 
 #include "text/secret_text.h"
 #include "http/endpoint_url.h"
+#include "http/url_parts.h"
 #include "text/json_member.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,61 +18,49 @@ char *metadata_token_url(const char *addr, char *err, size_t errlen)
     snprintf(buf, sizeof buf, "http://%s", addr);
   else
     snprintf(buf, sizeof buf, "%s", addr);
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-  char *user = NULL, *query = NULL, *out = NULL;
-  if (u == NULL) {
+  url_parts u;
+  char *out = NULL;
+  int rc = url_parts_parse(buf, &u);
+  if (rc == URL_PARTS_NO_MEMORY) {
     snprintf(err, errlen, "out of memory");
-    return NULL;
+    goto done;
   }
-  if (curl_url_set(u, CURLUPART_URL, buf, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+  if (rc != URL_PARTS_OK || u.scheme == NULL || u.host == NULL) {
     snprintf(err, errlen, "YC_METADATA_ADDR '%s' is not host[:port] or a "
              "URL", addr);
     goto done;
   }
-  curl_url_get(u, CURLUPART_PORT, &port, 0);
-  curl_url_get(u, CURLUPART_PATH, &path, 0);
-  curl_url_get(u, CURLUPART_USER, &user, 0);
-  curl_url_get(u, CURLUPART_QUERY, &query, 0);
-  if (user || query || (path && strcmp(path, "/") != 0)) {
+  if (u.user || u.query || (u.path && strcmp(u.path, "/") != 0)) {
     snprintf(err, errlen, "YC_METADATA_ADDR '%s' must be host[:port] "
              "(no path, query or user)", addr);
     goto done;
   }
-  if (strcmp(scheme, "https") != 0) {
-    if (strcmp(scheme, "http") != 0) {
+  if (strcmp(u.scheme, "https") != 0) {
+    if (strcmp(u.scheme, "http") != 0) {
       snprintf(err, errlen, "YC_METADATA_ADDR scheme '%s' is not http or "
-               "https", scheme);
+               "https", u.scheme);
       goto done;
     }
     /* The link-local address never leaves the host's hypervisor link. */
-    if (strcmp(host, METADATA_DEFAULT_ADDR) != 0 &&
-        !endpoint_host_is_loopback(host)) {
+    if (strcmp(u.host, METADATA_DEFAULT_ADDR) != 0 &&
+        !endpoint_host_is_loopback(u.host)) {
       snprintf(err, errlen, "YC_METADATA_ADDR uses plain http to '%s': "
                "only %s and loopback hosts may be reached without TLS",
-               host, METADATA_DEFAULT_ADDR);
+               u.host, METADATA_DEFAULT_ADDR);
       goto done;
     }
   }
-  size_t n = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) +
-             sizeof METADATA_TOKEN_PATH + 8;
+  size_t n = strlen(u.scheme) + strlen(u.host) +
+             (u.port ? strlen(u.port) : 0) + sizeof METADATA_TOKEN_PATH + 8;
   out = malloc(n);
   if (out == NULL) {
     snprintf(err, errlen, "out of memory");
     goto done;
   }
-  snprintf(out, n, "%s://%s%s%s%s", scheme, host, port ? ":" : "",
-           port ? port : "", METADATA_TOKEN_PATH);
+  snprintf(out, n, "%s://%s%s%s%s", u.scheme, u.host, u.port ? ":" : "",
+           u.port ? u.port : "", METADATA_TOKEN_PATH);
 done:
-  curl_free(scheme);
-  curl_free(host);
-  curl_free(port);
-  curl_free(path);
-  curl_free(user);
-  curl_free(query);
-  curl_url_cleanup(u);
+  url_parts_free(&u);
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include "auth/token_command.h"
 
 #include "http/cancel.h"
+#include "http/monotonic_clock.h"
 #include "text/secret_text.h"
 #include "auth/iam_exchange.h"
 #include "text/json_member.h"
@@ -22,13 +23,6 @@
 #define POLL_SLICE_MS 100   /* how long Ctrl-C may go unnoticed */
 
 extern char **environ;
-
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 typedef struct capture {
   int fd;
@@ -169,7 +163,7 @@ int token_command_run(char *const argv[], long timeout_ms,
   posix_spawnattr_setpgroup(&at, 0);   /* Ctrl-C at the terminal is ours */
   posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
                            POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  long long t0 = now_ms();
+  long long t0 = monotonic_ms();
   int se = posix_spawnp(&pid, prog, &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
@@ -195,7 +189,7 @@ int token_command_run(char *const argv[], long timeout_ms,
       rc = -2;
       break;
     }
-    long long left = deadline - now_ms();
+    long long left = deadline - monotonic_ms();
     if (left <= 0) {
       snprintf(why, sizeof why, "did not finish within %.1f s (the "
                "token_command_timeout)", (double)timeout_ms / 1000.0);
@@ -231,7 +225,7 @@ int token_command_run(char *const argv[], long timeout_ms,
     kill_group(pid);
     waitpid(pid, &status, 0);   /* prompt after SIGKILL */
   }
-  double secs = (double)(now_ms() - t0) / 1000.0;
+  double secs = (double)(monotonic_ms() - t0) / 1000.0;
   first_line(ce.buf, stderr_line, sizeof stderr_line);
   if (!exited) {
     trace_printf(trace, "token_command '%s': %s, killed after %.3f s", prog,

@@ -1,5 +1,7 @@
 #include "http/cancel.h"
 
+#include "http/monotonic_clock.h"
+
 #include <signal.h>
 #include <time.h>
 
@@ -20,24 +22,17 @@ void cancel_clear(void)
   cancel_flag = 0;
 }
 
-static long long now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /*
 ** Sleeps toward a monotonic deadline, so other signals interrupting
 ** nanosleep (EINTR) neither shorten nor lengthen the wait.
 */
 int cancel_sleep_ms(long ms)
 {
-  long long deadline = now_ns() + (ms > 0 ? ms : 0) * 1000000LL;
+  long long deadline = monotonic_ns() + (ms > 0 ? ms : 0) * 1000000LL;
   for (;;) {
     if (cancel_flag)
       return -1;
-    long long left = deadline - now_ns();
+    long long left = deadline - monotonic_ns();
     if (left <= 0)
       return 0;
     long long slice = left < 50000000LL ? left : 50000000LL;

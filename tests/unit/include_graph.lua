@@ -12,9 +12,14 @@ the headers at core/'s root (engines, error kinds, defaults), which in turn
 include only each other.  Every include of a core header names its room
 ("http/cancel.h"), so the graph can be read from the source.
 
+The Lua binding (lua/binding/) sees core only through headers that keep
+OpenSSL's out: no core header it reaches, directly or through others,
+includes <openssl/...>.
+
 Usage: mdblua include_graph.lua SOURCE_DIR  (the tree holding core/)
 Prints the edges between rooms; exits 1 and names each include that runs
-upward or sideways, or that names no file under core/.
+upward or sideways or names no file under core/, and each path by which
+an OpenSSL header reaches the binding.
 ]]
 
 local RANK = { text = 1, http = 2, auth = 3, listing = 4 }
@@ -71,6 +76,43 @@ for _, rel in ipairs(files) do
     end
   end
 end
+
+-- Which core headers the binding reaches, and through which include.
+local function quoted_includes(path)
+  local out = {}
+  local f = io.open(path, "r")
+  if not f then return out end
+  for line in f:lines() do
+    local inc = line:match('^%s*#%s*include%s*"([^"]+)"')
+    if inc then out[#out + 1] = inc end
+  end
+  f:close()
+  return out
+end
+
+local function includes_openssl(path)
+  for line in io.lines(path) do
+    if line:match("^%s*#%s*include%s*<openssl/") then return true end
+  end
+  return false
+end
+
+local binding = assert(io.popen("cd '" .. root .. "' && find lua/binding -name '*.[ch]' 2>/dev/null | sort"))
+local seen = {}
+local function reach(inc, via)
+  if seen[inc] or not exists(core .. inc) then return end
+  seen[inc] = true
+  if includes_openssl(core .. inc) then
+    bad[#bad + 1] = ("<openssl/...> reaches the binding: %s -> %s"):format(via, inc)
+  end
+  for _, next_inc in ipairs(quoted_includes(core .. inc)) do
+    reach(next_inc, via .. " -> " .. inc)
+  end
+end
+for file in binding:lines() do
+  for _, inc in ipairs(quoted_includes(root .. "/" .. file)) do reach(inc, file) end
+end
+binding:close()
 
 table.sort(order)
 for _, key in ipairs(order) do print(("%-20s %d includes"):format(key, edges[key])) end
