@@ -1,6 +1,9 @@
 #include "listing/fetch_engine.h"
 
+#include "listing/fetch_step.h"
+#include "listing/redirect.h"
 #include "http/cancel.h"
+#include "http/monotonic_clock.h"
 #include "text/secret_text.h"
 #include "text/json_peek.h"
 #include "mdb_defaults.h"
@@ -10,12 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #define POLL_SLICE_MS 100   /* how long Ctrl-C may go unnoticed */
-#define MAX_REDIRECTS 5     /* same-origin redirects followed per page */
 
 enum xfer_state {
   X_NONE,      /* no request for this job */
@@ -70,13 +71,6 @@ struct fetch_engine {
   uint32_t rng;
 };
 
-static long long now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static uint32_t next_random(fetch_engine *e)
 {
   uint32_t x = e->rng ? e->rng : 2463534242u;
@@ -102,7 +96,8 @@ fetch_engine *fetch_engine_new(const fetch_engine_config *cfg)
   }
   curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                     (long)e->cfg.concurrency);
-  e->rng = (uint32_t)now_ns() ^ (uint32_t)getpid() ^ (uint32_t)(uintptr_t)e;
+  e->rng = (uint32_t)monotonic_ns() ^ (uint32_t)getpid() ^
+           (uint32_t)(uintptr_t)e;
   return e;
 }
 
@@ -247,7 +242,7 @@ static int request(fetch_job *j, const char *token, long size, int spec,
   j->redirects = 0;
   free(j->redirect_url);
   j->redirect_url = NULL;
-  queue_add(j, front, now_ns());
+  queue_add(j, front, monotonic_ns());
   return 0;
 }
 
@@ -327,92 +322,30 @@ static void speculate(fetch_job *j)
   request(j, token, size, 1, 1);
 }
 
-/* Scheme, host and port of `url` (the port filled in from the scheme
-** when absent), as libcurl's URL parser sees them.  0 or -1. */
-static int url_origin(const char *url, char **scheme, char **host,
-                      char **port)
+/* Request `location` next, with the token, as a same-origin redirect.
+** 0, or -1 when out of memory. */
+static int follow_redirect(fetch_engine *e, fetch_job *j, long status,
+                           const char *location)
 {
-  *scheme = *host = *port = NULL;
-  CURLU *u = curl_url();
-  int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-           curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
-           curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
-           curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT)
-             == CURLUE_OK;
-  curl_url_cleanup(u);
-  if (!ok) {
-    curl_free(*scheme);
-    curl_free(*host);
-    curl_free(*port);
-    *scheme = *host = *port = NULL;
-  }
-  return ok ? 0 : -1;
-}
-
-/*
-** A redirect (301/302/303/307/308; every request here is a GET, so they
-** all mean the same).  libcurl never follows redirects itself: the
-** request carries the token, so only a target with the request's own
-** scheme, host and port is followed (with the token, at most
-** MAX_REDIRECTS times a page).  Anything else fails the page naming the
-** refused origin only: never its path or query, which may hold secrets.
-** Returns 1 when the job was queued again, 0 with `err` saying why not.
-*/
-static int follow_redirect(fetch_engine *e, fetch_job *j, http_response *r,
-                           fetch_error *err)
-{
-  char *target = NULL;
-  if (curl_easy_getinfo(j->req.curl, CURLINFO_REDIRECT_URL, &target)
-      != CURLE_OK || target == NULL)
-    return 0;                 /* no usable Location: a plain HTTP error */
-  char *ts, *th, *tp, *us, *uh, *up;
-  int parsed = url_origin(target, &ts, &th, &tp) == 0;
-  int same = parsed && url_origin(j->url, &us, &uh, &up) == 0;
-  if (same) {
-    same = strcasecmp(ts, us) == 0 && strcasecmp(th, uh) == 0 &&
-           strcmp(tp, up) == 0;
-    curl_free(us);
-    curl_free(uh);
-    curl_free(up);
-  }
-  int allowed = same && j->redirects < MAX_REDIRECTS;
-  char *url = allowed ? strdup(target) : NULL;
-  if (url == NULL) {
-    char msg[320];
-    if (!parsed)
-      snprintf(msg, sizeof msg, "HTTP %ld: refused to follow a redirect to "
-               "a location that is not a valid URL", r->status);
-    else if (!same)
-      snprintf(msg, sizeof msg, "HTTP %ld: refused to follow a redirect to "
-               "another host, %.16s://%.120s:%.8s (only the same scheme, host "
-               "and port are followed: the request carries the token)",
-               r->status, ts, th, tp);
-    else if (!allowed)
-      snprintf(msg, sizeof msg, "HTTP %ld: more than %d redirects",
-               r->status, MAX_REDIRECTS);
-    else
-      snprintf(msg, sizeof msg, "out of memory");
-    set_error(err, allowed ? MDB_ERR_MEMORY : MDB_ERR_HTTP, r->status,
-              j->attempts, msg);
-    r->len = 0;               /* the message is ours, not the 3xx body's */
-    if (r->body)
-      r->body[0] = '\0';
-  }
-  if (parsed) {
-    curl_free(ts);
-    curl_free(th);
-    curl_free(tp);
-  }
+  char *url = strdup(location);
   if (url == NULL)
-    return 0;
+    return -1;
   trace_printf(e->cfg.http.trace, "HTTP %ld: following the redirect to "
-               "the same host: GET %s", r->status, url);
+               "the same host: GET %s", status, url);
   free(j->redirect_url);
   j->redirect_url = url;
   j->redirects++;
   j->attempts--;              /* a redirect is not a failed attempt */
-  queue_add(j, 1, now_ns());
-  return 1;
+  queue_add(j, 1, monotonic_ns());
+  return 0;
+}
+
+/* The message of the failure is ours, not the 3xx body's. */
+static void drop_body(http_response *r)
+{
+  r->len = 0;
+  if (r->body)
+    r->body[0] = '\0';
 }
 
 /* The transfer's response becomes the page the caller gets next. */
@@ -435,12 +368,34 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
   http_response *r = &j->resp[j->xfer_buf];
   j->attempts++;
   j->stats.requests++;
-  trace_http(e->cfg.http.trace, "GET", j->url, r, now_ns() - j->started_ns,
+  trace_http(e->cfg.http.trace, "GET", j->url, r,
+             monotonic_ns() - j->started_ns,
              j->xfer_spec ? "prefetch" : NULL);
 
-  if (rc == CURLE_OK && r->status >= 200 && r->status < 300) {
+  fetch_attempt a = {
+    .curl_code = (int)rc, .status = r->status, .cancelled = r->cancelled,
+    .speculative = j->xfer_spec, .attempts = j->attempts,
+    .retries = e->cfg.policy.retries, .redirects = j->redirects,
+    .refreshed = j->refreshed, .backoff = e->cfg.policy.backoff,
+    .retry_after_s = r->retry_after_s, .random = next_random(e)};
+  char *location = NULL;
+  char origin[160] = "";
+  if (rc == CURLE_OK && redirect_status(r->status) &&
+      curl_easy_getinfo(j->req.curl, CURLINFO_REDIRECT_URL, &location)
+        == CURLE_OK)
+    a.location = redirect_classify(j->url, location, origin, sizeof origin);
+  /* Asking marks the rejected token stale: only when a 401 may use a new
+  ** one (once per request). */
+  if (r->status == 401 && !j->refreshed && e->cfg.creds)
+    a.renewable = cred_provider_invalidate(e->cfg.creds, j->token_gen);
+  fetch_step step = fetch_next_step(&a);
+
+  fetch_error err;
+  switch (step.kind) {
+  case FETCH_PAGE:
+  case FETCH_HOLD_PAGE:
     j->stats.bytes += (long long)r->len;
-    if (j->xfer_spec) {
+    if (step.kind == FETCH_HOLD_PAGE) {
       j->xfer = X_DONE;   /* surfaces once the caller confirms the token */
       return;
     }
@@ -449,43 +404,43 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
     j->xfer_token = NULL;
     make_ready(j);
     return;
-  }
-
-  fetch_error err;
-  describe(r, j->attempts, &err);
-  if (rc == CURLE_OK && (r->status == 301 || r->status == 302 ||
-                         r->status == 303 || r->status == 307 ||
-                         r->status == 308) &&
-      follow_redirect(e, j, r, &err))
-    return;
-  retry_reason why = retry_classify(r->curl_code, r->status);
-  if (r->status == 401 && !j->refreshed && e->cfg.creds &&
-      cred_provider_invalidate(e->cfg.creds, j->token_gen)) {
-    j->refreshed = 1;         /* one fresh token, right away */
+  case FETCH_REDIRECT:
+    if (follow_redirect(e, j, r->status, location) == 0)
+      return;
+    set_error(&err, MDB_ERR_MEMORY, r->status, j->attempts,
+              "out of memory");
+    drop_body(r);
+    step.kind = j->xfer_spec ? FETCH_HOLD_FAILURE : FETCH_FAIL;
+    break;
+  case FETCH_NEW_TOKEN:
+    j->refreshed = 1;
     trace_printf(e->cfg.http.trace, "HTTP 401: retrying the same page "
                  "with a new token: GET %s", j->url);
-    queue_add(j, 1, now_ns());
+    queue_add(j, 1, monotonic_ns());
     return;
-  }
-  long delay = -1;
-  if (why != RETRY_NO && !r->cancelled &&
-      j->attempts <= e->cfg.policy.retries) {
-    delay = retry_delay_ms(&e->cfg.policy.backoff, j->attempts - 1,
-                           r->retry_after_s, next_random(e));
-    if (delay < 0)
+  case FETCH_RETRY:
+    if (e->cfg.on_retry)
+      e->cfg.on_retry(e->cfg.hook_ud, j->url, step.why, r->status,
+                      step.delay_ms, e->cfg.policy.retries - j->attempts + 1);
+    j->stats.retries++;
+    queue_add(j, 1, monotonic_ns() + step.delay_ms * 1000000LL);
+    return;
+  case FETCH_HOLD_FAILURE:
+  case FETCH_FAIL:
+    describe(r, j->attempts, &err);
+    if (step.refused != REDIRECT_NONE) {
+      char msg[320];
+      redirect_refusal(step.refused, r->status, origin, msg, sizeof msg);
+      set_error(&err, MDB_ERR_HTTP, r->status, j->attempts, msg);
+      drop_body(r);
+    }
+    if (step.retry_after_too_long)
       snprintf(err.note, sizeof err.note, "the server asked to retry "
                "after %ld s, longer than backoff_max (%ld s)",
                r->retry_after_s, e->cfg.policy.backoff.max_ms / 1000);
+    break;
   }
-  if (delay >= 0) {
-    if (e->cfg.on_retry)
-      e->cfg.on_retry(e->cfg.hook_ud, j->url, why, r->status, delay,
-                      e->cfg.policy.retries - j->attempts + 1);
-    j->stats.retries++;
-    queue_add(j, 1, now_ns() + delay * 1000000LL);
-    return;
-  }
-  if (j->xfer_spec) {
+  if (step.kind == FETCH_HOLD_FAILURE) {
     j->xfer = X_FAILED;       /* matters only if the token is confirmed */
     j->spec_err = err;
     return;
@@ -546,7 +501,7 @@ static void start_due(fetch_engine *e, long long now)
       j->xfer = X_NONE;
       fail(j, &err);
     } else {
-      j->started_ns = now_ns();
+      j->started_ns = monotonic_ns();
       j->xfer = X_ACTIVE;
       e->active++;
     }
@@ -577,7 +532,7 @@ static long next_wait_ms(fetch_engine *e, long long now)
 static void kick(fetch_engine *e)
 {
   int running;
-  start_due(e, now_ns());
+  start_due(e, monotonic_ns());
   curl_multi_perform(e->multi, &running);
 }
 
@@ -632,7 +587,7 @@ fetch_job *fetch_engine_next(fetch_engine *e, fetch_job *want, int *failed)
     }
     if (!pending(e, want))
       return NULL;
-    start_due(e, now_ns());
+    start_due(e, monotonic_ns());
     int running = 0;
     curl_multi_perform(e->multi, &running);
     CURLMsg *m;
@@ -649,7 +604,8 @@ fetch_job *fetch_engine_next(fetch_engine *e, fetch_job *want, int *failed)
       return j;
     }
     kick(e);
-    curl_multi_poll(e->multi, NULL, 0, (int)next_wait_ms(e, now_ns()), NULL);
+    curl_multi_poll(e->multi, NULL, 0, (int)next_wait_ms(e, monotonic_ns()),
+                    NULL);
   }
 }
 
