@@ -1,6 +1,7 @@
 /*
-** Compile-time defaults shared by the core and the Lua binding.  Every
-** one of them can be changed per client; none is process-wide state.
+** Compile-time defaults shared by the core and the Lua binding, the one
+** place they are written (Lua reads them as mdb.defaults).  Every one of
+** them can be changed per client; none is process-wide state.
 */
 #ifndef MDB_DEFAULTS_H
 #define MDB_DEFAULTS_H
@@ -17,6 +18,11 @@
 #define MDB_DEFAULT_MAX_BODY       (64L * 1024 * 1024)
 #define MDB_DEFAULT_BACKOFF_MS     200L
 #define MDB_DEFAULT_BACKOFF_MAX_MS 30000L
+#define MDB_DEFAULT_CONCURRENCY    16     /* scan: listings in flight */
+#define MDB_MAX_CONCURRENCY        256
+#define MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS 30000L
+#define MDB_PROBE_CONNECT_MS       250L   /* the metadata service's probe at */
+#define MDB_PROBE_TIMEOUT_MS       1000L  /* client creation: off a VM, fail fast */
 #define MDB_MAX_ID_LEN             50     /* clusterId / folderId limit */
 #define MDB_MAX_FILTER_LEN         1000
 

@@ -9,6 +9,7 @@
 #include "auth/metadata_token.h"
 #include "auth/sa_key.h"
 #include "auth/token_command.h"
+#include "mdb_defaults.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,6 @@
 #define REFRESH_MARGIN_MS   (300L * 1000)    /* ... and 5 min before expiry */
 #define UNKNOWN_LIFETIME_S  3600L            /* a command's bare token */
 #define RETRY_REFRESH_MS    (30L * 1000)     /* after a failed early refresh */
-#define PROBE_CONNECT_MS    250L
-#define PROBE_TIMEOUT_MS    1000L
 
 typedef enum source_kind {
   SRC_FIXED, SRC_OAUTH, SRC_SA_KEY, SRC_COMMAND, SRC_METADATA
@@ -222,8 +221,8 @@ static int fetch(cred_provider *p, cred_token *t, char *err, size_t errlen)
   case SRC_METADATA:
     a.http.no_proxy = 1;     /* link-local: a proxy could not reach it */
     if (p->probe) {
-      a.http.connect_timeout_ms = PROBE_CONNECT_MS;
-      a.http.timeout_ms = PROBE_TIMEOUT_MS;
+      a.http.connect_timeout_ms = MDB_PROBE_CONNECT_MS;
+      a.http.timeout_ms = MDB_PROBE_TIMEOUT_MS;
       a.retries = 0;
     }
     return metadata_token_fetch(&a, p->metadata_url, t, err, errlen);

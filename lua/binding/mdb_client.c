@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TOKEN_COMMAND_TIMEOUT_S 30.0
 #define TOKEN_COMMAND_MAX_ARGS  64
 
 static const char *const client_options[] = {
@@ -198,7 +197,7 @@ int mdb_client_new(lua_State *L)
   ** may probe the metadata service. */
   cred_options co = {.api_endpoint = c->endpoint,
                      .command_timeout_ms =
-                       seconds_to_ms(TOKEN_COMMAND_TIMEOUT_S)};
+                       MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS};
   int t = lua_getfield(L, 1, "token");
   if (t != LUA_TNIL && t != LUA_TSTRING)
     return mdb_error_argument(L, "token", "expected a string, got %s",

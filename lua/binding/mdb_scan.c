@@ -423,8 +423,8 @@ int mdb_client_scan(lua_State *L)
   const engine_info *engines[SCAN_MAX_ENGINES];
   int nengines = scan_engines(L, engines);
   lua_Integer v;
-  int concurrency = 16;
-  if (mdb_opt_integer(L, S_OPTS, "concurrency", 1, 256, &v))
+  int concurrency = MDB_DEFAULT_CONCURRENCY;
+  if (mdb_opt_integer(L, S_OPTS, "concurrency", 1, MDB_MAX_CONCURRENCY, &v))
     concurrency = (int)v;
   double rate = 0;
   mdb_opt_number(L, S_OPTS, "rate", 0, 100000, &rate);

@@ -37,26 +37,12 @@ M.CHECKS = { "freshness", "coverage", "count", "gap", "duration", "stuck", "size
 --- Statuses from best to worst.
 M.STATUSES = { "ok", "warning", "critical", "error" }
 
-local ENGINES = { "mongodb", "sqlserver", "postgresql", "mysql", "clickhouse", "redis",
-   "greenplum", "opensearch", "elasticsearch", "spqr" }
+local mdb = require "mdb"
+local ENGINES = mdb.engines
 
--- What each engine's Backup and Cluster objects carry (api.md §2.4, §3).
--- size: the size field; type: has AUTOMATED/MANUAL; status: has
--- DONE/CREATING; shards: has sourceShardNames; retention: path of the
--- retention setting in Cluster.config.
-local RETAIN = { "backupRetainPeriodDays" }
-local ENGINE = {
-   mongodb = { size = "size", type = true, shards = true, retention = RETAIN },
-   sqlserver = {},
-   postgresql = { size = "size", type = true, status = true, retention = RETAIN },
-   mysql = { size = "size", type = true, status = true, retention = RETAIN },
-   clickhouse = { size = "size", type = true, shards = true, retention = RETAIN },
-   redis = { type = true, shards = true, retention = RETAIN },
-   greenplum = { size = "size", type = true, retention = RETAIN },
-   opensearch = { size = "sizeBytes", retention = { "snapshotManagement", "snapshotMaxAgeDays" } },
-   elasticsearch = { size = "sizeBytes" },
-   spqr = { size = "size", type = true, shards = true, retention = RETAIN },
-}
+-- What each engine's Backup and Cluster objects carry (size field, type,
+-- status, shards, retention setting's path), from the C engine table.
+local ENGINE = mdb.capabilities
 M.ENGINE_CAPS = ENGINE
 
 -- Settings of each check: kind of each key.  "duration" values are texts
