@@ -53,7 +53,8 @@ static char *dup_or_null(const char *s)
   return s ? strdup(s) : NULL;
 }
 
-/* The common part; `need_url` is a string the source cannot do without. */
+/* The part every source shares: its kind, its name for messages, and
+** copies of the network settings (`net` may be NULL). */
 static cred_provider *provider_new(source_kind kind, const char *source,
                                    const cred_net *net)
 {
@@ -93,11 +94,6 @@ cred_provider *cred_provider_new_static_named(const char *token,
   snprintf(p->describe, sizeof p->describe, "a fixed IAM token from %s",
            source);
   return p;
-}
-
-cred_provider *cred_provider_new_static(const char *token)
-{
-  return cred_provider_new_static_named(token, "a fixed token", NULL);
 }
 
 cred_provider *cred_provider_new_oauth(const char *oauth, const char *source,
@@ -213,10 +209,8 @@ static int fetch(cred_provider *p, cred_token *t, char *err, size_t errlen)
     return rc;
   }
   case SRC_COMMAND: {
-    int rc = token_command_run(p->argv, p->timeout_ms, &p->trace, t, err,
-                               errlen);
-    return rc == 0 ? AUTH_HTTP_OK
-                   : rc == -2 ? AUTH_HTTP_INTERRUPTED : AUTH_HTTP_FAILED;
+    return token_command_run(p->argv, p->timeout_ms, &p->trace, t, err,
+                             errlen);
   }
   case SRC_METADATA:
     a.http.no_proxy = 1;     /* link-local: a proxy could not reach it */

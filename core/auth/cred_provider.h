@@ -32,9 +32,8 @@ typedef struct cred_net {
   int probe;                  /* metadata: short timeouts, no retries */
 } cred_net;
 
-/* A provider that always returns `token` (copied), named "a fixed token"
-** (or `source` with the _named variant).  NULL on OOM. */
-cred_provider *cred_provider_new_static(const char *token);
+/* A provider that always returns `token` (copied), named `source`.  NULL
+** on OOM. */
 cred_provider *cred_provider_new_static_named(const char *token,
                                               const char *source,
                                               const cred_net *net);
@@ -83,8 +82,7 @@ int cred_provider_invalidate(cred_provider *p, unsigned gen);
 const char *cred_provider_secret(const cred_provider *p);
 
 /* Which source it is: "token", "YC_IAM_TOKEN", "YC_TOKEN", "sa_key_file",
-** "YC_SERVICE_ACCOUNT_KEY_FILE", "token_command", "metadata", or "a fixed
-** token". */
+** "YC_SERVICE_ACCOUNT_KEY_FILE", "token_command" or "metadata". */
 const char *cred_provider_source(const cred_provider *p);
 
 /* A line about the source for people, e.g. "service account ajexxx (key

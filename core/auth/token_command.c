@@ -123,7 +123,7 @@ int token_command_run(char *const argv[], long timeout_ms,
 {
   const char *prog = argv[0];
   int outp[2] = {-1, -1}, errp[2] = {-1, -1};
-  int rc = -1;
+  int rc = AUTH_HTTP_FAILED;
   pid_t pid = -1;
   char stderr_line[256] = "";
   char why[200] = "";
@@ -186,7 +186,7 @@ int token_command_run(char *const argv[], long timeout_ms,
   for (;;) {
     if (cancel_requested()) {
       snprintf(why, sizeof why, "interrupted");
-      rc = -2;
+      rc = AUTH_HTTP_INTERRUPTED;
       break;
     }
     long long left = deadline - monotonic_ms();
@@ -253,9 +253,9 @@ int token_command_run(char *const argv[], long timeout_ms,
     snprintf(err, errlen, "token_command '%s' %s", prog, why);
     goto done;
   }
-  rc = 0;
+  rc = AUTH_HTTP_OK;
 done:
-  if (rc != 0 && err[0]) {
+  if (rc != AUTH_HTTP_OK && err[0]) {
     /* the stderr line may quote a token: scrub the whole message */
     const char *secrets[] = {co.len ? co.buf : NULL, NULL};
     char *clean = credentials_scrub(err, secrets);

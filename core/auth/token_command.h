@@ -10,6 +10,7 @@
 #ifndef TOKEN_COMMAND_H
 #define TOKEN_COMMAND_H
 
+#include "auth/auth_http.h"
 #include "auth/cred_token.h"
 #include "http/trace.h"
 
@@ -19,8 +20,9 @@
 
 /*
 ** Run argv (NULL-terminated, argv[0] looked up in PATH) for at most
-** timeout_ms.  0 and *out, or -1 with a sentence in `err` (-2 when
-** interrupted).
+** timeout_ms.  AUTH_HTTP_OK and *out, or AUTH_HTTP_FAILED with a sentence
+** in `err`, or AUTH_HTTP_INTERRUPTED (auth_http.h's codes, as every
+** token source returns).
 */
 int token_command_run(char *const argv[], long timeout_ms,
                       const mdb_trace *trace, cred_token *out, char *err,

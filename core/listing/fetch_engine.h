@@ -98,8 +98,9 @@ const http_response *fetch_job_page(const fetch_job *j);
 /*
 ** The caller decoded the ready page: it held `items` items (after any cut
 ** to the limit) and `next` (len bytes, NULL/0 = last page) is its
-** authoritative nextPageToken.  Returns 0, -1 on a cycle (token seen
-** before in this listing: the job is done), -2 when out of memory.  Does
+** authoritative nextPageToken.  Returns page_cursor_advance's
+** PAGE_CURSOR_OK, PAGE_CURSOR_CYCLE (token seen before in this listing:
+** the job is done) or PAGE_CURSOR_NO_MEMORY.  Does
 ** not request the next page: call fetch_job_request() when it is wanted.
 */
 int fetch_job_accept(fetch_job *j, size_t items, const char *next,

@@ -36,14 +36,15 @@ static char *dup_n(const char *s, size_t len)
   return p;
 }
 
-/* 1 if present, 0 if inserted (taking ownership of `tok`), -2 on OOM. */
+/* 1 if present, 0 if inserted (taking ownership of `tok`), or
+** PAGE_CURSOR_NO_MEMORY. */
 static int seen_insert(page_cursor *c, char *tok)
 {
   if ((c->seen_len + 1) * 2 > c->seen_cap) {
     size_t cap = c->seen_cap ? c->seen_cap * 2 : 16;
     char **t = calloc(cap, sizeof *t);
     if (t == NULL)
-      return -2;
+      return PAGE_CURSOR_NO_MEMORY;
     for (size_t i = 0; i < c->seen_cap; i++) {
       if (c->seen[i] == NULL)
         continue;
@@ -156,22 +157,22 @@ int page_cursor_advance(page_cursor *c, size_t items, const char *next,
   c->received = add > LONG_MAX - c->received ? LONG_MAX : c->received + add;
   char *tok = dup_n(next ? next : "", next ? len : 0);
   if (tok == NULL)
-    return -2;
+    return PAGE_CURSOR_NO_MEMORY;
   free(c->current);
   c->current = c->next;
   c->next = tok;
   if (len == 0) {
     c->done = 1;
-    return 0;
+    return PAGE_CURSOR_OK;
   }
   char *copy = dup_n(tok, len);
   if (copy == NULL)
-    return -2;
+    return PAGE_CURSOR_NO_MEMORY;
   int r = seen_insert(c, copy);
   if (r != 0) {
     free(copy);
     c->done = 1;
-    return r == 1 ? -1 : -2;
+    return r == 1 ? PAGE_CURSOR_CYCLE : PAGE_CURSOR_NO_MEMORY;
   }
-  return 0;
+  return PAGE_CURSOR_OK;
 }

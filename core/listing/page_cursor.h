@@ -41,10 +41,16 @@ long page_cursor_request_size_after(const page_cursor *c, long assumed);
 /* Items still wanted under the limit (LONG_MAX with no limit). */
 long page_cursor_remaining(const page_cursor *c);
 
+enum {
+  PAGE_CURSOR_OK = 0,
+  PAGE_CURSOR_CYCLE = -1,       /* the token repeats one of this listing */
+  PAGE_CURSOR_NO_MEMORY = -2
+};
+
 /*
 ** Record a fetched page: `items` it held and its nextPageToken (`next`,
-** `len` bytes, may be NULL/0 for the last page).  Returns 0, -1 when `next`
-** repeats a token of this listing (a cycle), -2 when out of memory.
+** `len` bytes, may be NULL/0 for the last page).  Returns PAGE_CURSOR_OK,
+** PAGE_CURSOR_CYCLE (the listing is then done) or PAGE_CURSOR_NO_MEMORY.
 */
 int page_cursor_advance(page_cursor *c, size_t items, const char *next,
                         size_t len);

@@ -28,31 +28,6 @@ int credentials_is_iam_token(const char *token)
   return dots == 2;
 }
 
-char *credentials_resolve(const char *option, char *err, size_t errlen)
-{
-  const char *src = "the token option";
-  const char *tok = option;
-  if (tok == NULL || *tok == '\0') {
-    tok = getenv("YC_IAM_TOKEN");
-    src = "YC_IAM_TOKEN";
-  }
-  if (tok == NULL || *tok == '\0') {
-    snprintf(err, errlen, "no IAM token: pass token= to mdb.client or set "
-             "YC_IAM_TOKEN (for example: export YC_IAM_TOKEN=$(yc iam "
-             "create-token))");
-    return NULL;
-  }
-  if (!credentials_token_is_valid(tok)) {
-    snprintf(err, errlen, "the IAM token from %s contains spaces or "
-             "control characters", src);
-    return NULL;
-  }
-  char *copy = strdup(tok);
-  if (copy == NULL)
-    snprintf(err, errlen, "out of memory");
-  return copy;
-}
-
 void credentials_wipe(void *p, size_t n)
 {
   volatile unsigned char *q = p;

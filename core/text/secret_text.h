@@ -8,13 +8,6 @@
 
 #include <stddef.h>
 
-/*
-** The token to use: `option` when non-NULL and non-empty, else
-** YC_IAM_TOKEN.  NULL with a sentence in `err` saying how to provide one.
-** (The full chain of sources is cred_chain.h; this is its first two.)
-*/
-char *credentials_resolve(const char *option, char *err, size_t errlen);
-
 /* Overwrite and free a NUL-terminated secret (NULL is fine). */
 void credentials_free(char *token);
 

@@ -164,13 +164,13 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it)
   if (it->cut_short)
     count = remaining;
   int r = fetch_job_accept(it->job, (size_t)count, tok, toklen);
-  if (r == -1) {
+  if (r == PAGE_CURSOR_CYCLE) {
     char msg[200];
     snprintf(msg, sizeof msg, "the server repeated page token \"%.100s\" "
              "after %ld pages: the listing would loop", tok,
              fetch_job_stats(it->job)->pages);
     iter_fail_with(L, it, MDB_ERR_CYCLE, msg);
-  } else if (r != 0) {
+  } else if (r != PAGE_CURSOR_OK) {
     iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
   }
   lua_getiuservalue(L, 1, UV_SEEN_CUR);
