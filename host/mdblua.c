@@ -142,10 +142,20 @@ static int docall(lua_State *L, int nargs, int nres)
   return status;
 }
 
+/*
+** A failed call is reported with its message and traceback, except after
+** Ctrl-C: whatever the error says then (the mdb module's error object of
+** kind "interrupted", the stop hook's "interrupted!", or a script's own
+** error after catching either), the user stopped the program and knows
+** where; one line says so.
+*/
 static int report_status(lua_State *L, int status)
 {
   if (status != LUA_OK) {
-    report(lua_tostring(L, -1));
+    /* the terminal echoed ^C where the cursor was: start a line */
+    if (got_sigint && isatty(STDERR_FILENO))
+      fputc('\n', stderr);
+    report(got_sigint ? "interrupted" : lua_tostring(L, -1));
     lua_pop(L, 1);
   }
   return status;

@@ -123,29 +123,34 @@ H.test("a terminal on stdin and no script: the prompt evaluates expressions and 
    H.contains(out, "still here")
 end)
 
-H.test("Ctrl-C interrupts a script in the middle of a page fetch: status 130, quickly", function()
-   local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=5",
-      "--fault", "delay_ms=20000;times=0" }
-   local f = script(string.format([[
-      local c = require("mdb").client { endpoint = %q, token = %q, timeout = 60 }
-      io.stdout:write("started\n"); io.stdout:flush()
-      for b in c:backups { engine = "mongodb", cluster = "cmongodb-0000" } do end
-      print("not reached")
-   ]], s.url, H.token))
+-- Start mdblua with `args` in the background (exec keeps the pid), wait
+-- until `ready(out)` is true of its stdout so far (bounded; no `ready`: a
+-- second after the start, as a person would), send SIGINT and
+-- collect its exit status.  Returns { code, stdout, stderr, seconds } where
+-- seconds counts from the SIGINT to the exit.
+local function interrupt(args, ready, env)
+   if not ready then
+      local polls = 0
+      ready = function() polls = polls + 1; return polls > 10 end
+   end
    local out, err = H.tmpname(".out"), H.tmpname(".err")
    local pidfile, codefile = H.tmpname(".pid"), H.tmpname(".code")
-   -- Start in the background (exec keeps the pid), wait until the request
-   -- is in flight, send SIGINT, and collect the exit status.
-   os.execute(string.format("(sh -c 'echo $$ >%s; exec \"$0\" \"$1\"' %s %s >%s 2>%s; echo $? >%s) &",
-      pidfile, H.sh_quote(H.mdblua), H.sh_quote(f), H.sh_quote(out), H.sh_quote(err), H.sh_quote(codefile)))
+   local words = {}
+   for i, a in ipairs(args) do words[i] = H.sh_quote(a) end
+   local assign = {}
+   for k, v in pairs(env or {}) do assign[#assign + 1] = k .. "=" .. H.sh_quote(v) end
+   os.execute(string.format("(%s sh -c 'echo $$ >%s; exec \"$@\"' sh %s %s </dev/null >%s 2>%s; echo $? >%s) &",
+      table.concat(assign, " "), pidfile, H.sh_quote(H.mdblua), table.concat(words, " "),
+      H.sh_quote(out), H.sh_quote(err), H.sh_quote(codefile)))
    local pid
    for _ = 1, 100 do
       pid = H.read_file(pidfile)
-      if pid and pid:match("%d") and (H.read_file(out) or ""):find("started") then break end
+      if pid and pid:match("%d") and ready(H.read_file(out) or "") then break end
       os.execute("sleep 0.1")
    end
    pid = assert(pid and pid:match("%d+"), "mdblua started")
-   os.execute("sleep 0.5")   -- the request is now in flight (the server delays 20 s)
+   H.ok(ready(H.read_file(out) or ""), "mdblua got ready: " .. (H.read_file(err) or ""))
+   os.execute("sleep 0.5")   -- now in the middle of its work
    local t0 = os.time()
    os.execute("kill -INT " .. pid)
    local code
@@ -155,12 +160,84 @@ H.test("Ctrl-C interrupts a script in the middle of a page fetch: status 130, qu
       os.execute("sleep 0.1")
    end
    H.ok(code and code:match("%d"), "mdblua exited within 5 s of SIGINT")
-   H.ok(os.time() - t0 < 6, "quickly")
-   H.eq(tonumber(code:match("%d+")), 130, "exit status")
-   local stderr = H.read_file(err) or ""
-   H.contains(stderr, "mdblua: interrupted (")
-   H.not_contains(H.read_file(out) or "", "not reached")
-   H.not_contains(stderr, H.token)
+   return { code = tonumber(code:match("%d+")), seconds = os.time() - t0,
+      stdout = H.read_file(out) or "", stderr = H.read_file(err) or "" }
+end
+
+local function started(out) return out:find("started", 1, true) ~= nil end
+
+-- A fake API whose every request takes 20 s.
+local function slow_fake()
+   return H.start_fake { "--generate", "engine=mongodb,clusters=2,backups=5",
+      "--fault", "delay_ms=20000;times=0" }
+end
+
+local function slow_listing(s)
+   return script(string.format([[
+      local c = require("mdb").client { endpoint = %q, token = %q, timeout = 60 }
+      io.stdout:write("started\n"); io.stdout:flush()
+      for b in c:backups { engine = "mongodb", cluster = "cmongodb-0000" } do end
+      print("not reached")
+   ]], s.url, H.token))
+end
+
+H.test("Ctrl-C in the middle of a page fetch: 'mdblua: interrupted', status 130, quickly", function()
+   local s = slow_fake()
+   local r = interrupt({ slow_listing(s) }, started)
+   H.eq(r.code, 130, "exit status")
+   H.ok(r.seconds < 6, "quickly")
+   H.eq(r.stderr, "mdblua: interrupted\n", "one line, no traceback")
+   H.not_contains(r.stdout, "not reached")
+end)
+
+H.test("Ctrl-C in a busy Lua loop: 'mdblua: interrupted', status 130", function()
+   local f = script('io.stdout:write("started\\n"); io.stdout:flush(); local n = 0; while true do n = n + 1 end')
+   local r = interrupt({ f }, started)
+   H.eq(r.code, 130, "exit status")
+   H.eq(r.stderr, "mdblua: interrupted\n", "one line, no traceback")
+   local r2 = interrupt({ "-e", 'print("started") io.stdout:flush() while true do end' }, started)
+   H.eq(r2.code, 130, "-e: exit status")
+   H.eq(r2.stderr, "mdblua: interrupted\n", "-e: one line, no traceback")
+end)
+
+H.test("Ctrl-C in a bundled script's scan: 'mdblua: interrupted', status 130", function()
+   local s = slow_fake()
+   local r = interrupt({ H.source_dir .. "/scripts/audit.lua" }, nil,
+      { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfakefolder0000001" })
+   H.eq(r.code, 130, "exit status")
+   H.eq(r.stderr, "mdblua: interrupted\n", "one line, no traceback")
+   H.eq(r.stdout, "")
+end)
+
+-- mdblua on a pseudo-terminal (stdin, stdout and stderr), Ctrl-C typed
+-- after `wait_ms`.  Returns { code, out = the transcript }.
+local function ctrl_c_on_terminal(args, wait_ms, env)
+   local steps = H.write_file(H.tmpname(".pty"), string.format("sleep %d\nsend \\x03\nwait\n", wait_ms))
+   local transcript = H.tmpname(".transcript")
+   local cmd = { "-t", "10", "-s", steps, "-o", transcript, "--", H.mdblua }
+   for _, a in ipairs(args) do cmd[#cmd + 1] = a end
+   env = env or {}
+   env.TERM = "xterm"
+   local r = H.run(cmd, { program = assert(os.getenv("MDB_BUILD_DIR")) .. "/tests/tools/ptydrive", env = env })
+   r.out = H.read_file(transcript) or ""
+   return r
+end
+
+H.test("Ctrl-C with stderr a terminal: the message on a line of its own after ^C, status 130", function()
+   local r = ctrl_c_on_terminal({ "-e", "while true do end" }, 500)
+   H.eq(r.code, 130, "exit status: " .. r.stderr .. r.out)
+   H.eq(r.out, "^C\r\nmdblua: interrupted\r\n")
+   local s = slow_fake()
+   r = ctrl_c_on_terminal({ slow_listing(s) }, 1500)
+   H.eq(r.code, 130, "listing: exit status: " .. r.stderr .. r.out)
+   H.eq(r.out, "started\r\n^C\r\nmdblua: interrupted\r\n")
+   -- a fleet script draws a progress line on a terminal and clears it
+   r = ctrl_c_on_terminal({ H.source_dir .. "/scripts/audit.lua" }, 1500,
+      { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfakefolder0000001" })
+   H.eq(r.code, 130, "audit: exit status: " .. r.stderr .. r.out)
+   H.ok(r.out:match("\nmdblua: interrupted\r\n$"), "audit: " .. r.out)
+   H.not_contains(r.out, "traceback")
+   H.not_contains(r.out, H.token)
 end)
 
 H.run_all()
