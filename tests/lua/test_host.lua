@@ -70,11 +70,10 @@ end)
 H.test("usage errors exit 2; -h and -v exit 0", function()
    local r = H.run { "-x" }
    H.eq(r.code, 2)
-   H.contains(r.stderr, "unrecognized option '-x'")
-   H.contains(r.stderr, "usage: mdblua")
+   H.eq(r.stderr, "mdblua: unrecognized option '-x'\ntry 'mdblua --help'\n", "one line and a pointer")
    local r2 = H.run { "-e" }
    H.eq(r2.code, 2)
-   H.contains(r2.stderr, "'-e' needs an argument")
+   H.eq(r2.stderr, "mdblua: '-e' needs an argument\ntry 'mdblua --help'\n")
    local h = H.run { "--help" }
    H.eq(h.code, 0)
    H.contains(h.stdout, "usage: mdblua")
@@ -82,6 +81,65 @@ H.test("usage errors exit 2; -h and -v exit 0", function()
    local v = H.run { "-v" }
    H.eq(v.code, 0)
    H.ok(v.stdout:match("^mdblua %d+%.%d+%.%d+ %(Lua 5%.4"), v.stdout)
+end)
+
+-- The bundled scripts' names, sorted: what `mdblua NAME` runs.
+local function script_names()
+   local p = assert(io.popen("ls " .. H.sh_quote(H.source_dir .. "/scripts")))
+   local names = {}
+   for f in p:read("a"):gmatch("(%S+)%.lua") do names[#names + 1] = f end
+   p:close()
+   H.ok(#names >= 5, "scripts/ has the bundled scripts")
+   return names
+end
+
+H.test("a bundled script runs by its name (with or without .lua) from any directory", function()
+   for _, name in ipairs(script_names()) do
+      for _, word in ipairs { name, name .. ".lua" } do
+         local r = H.run({ word, "--help" }, { cwd = "/" })
+         H.eq(r.code, 0, word .. ": " .. r.stderr)
+         H.ok(r.stdout:match("^usage: mdblua " .. name:gsub("%p", "%%%0") .. "%.lua"), word .. ": " .. r.stdout)
+      end
+   end
+   -- arg[0] is the script's path, so a script can find what lies beside it
+   local r = H.run({ "-e", "print(arg[0], arg[1])", "list-backups", "--help" }, { cwd = "/" })
+   H.eq(r.code, 0, r.stderr)
+   local path = r.stdout:match("^(%S+)\t%-%-help\n")
+   H.ok(path and path:match("/list%-backups%.lua$"), r.stdout)
+   H.eq(H.read_file(path), H.read_file(H.source_dir .. "/scripts/list-backups.lua"), "arg[0] is the script")
+end)
+
+H.test("a file of that name in the current directory is run, not the bundled script", function()
+   local dir = H.tmpname("-cwd")
+   assert(os.execute("mkdir -p " .. H.sh_quote(dir)))
+   H.write_file(dir .. "/audit", "print('the local file', ...)")
+   local r = H.run({ "audit", "x" }, { cwd = dir })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stdout, "the local file\tx\n")
+   -- a path is never looked up among the scripts
+   local r2 = H.run({ "./audit.lua" }, { cwd = dir })
+   H.eq(r2.code, 2)
+   H.contains(r2.stderr, "cannot open ./audit.lua")
+   os.execute("rm -rf " .. H.sh_quote(dir))
+end)
+
+H.test("a name that is neither a file nor a script: status 2, the error lists the scripts", function()
+   local r = H.run({ "audt", "--help" }, { cwd = "/" })
+   H.eq(r.code, 2)
+   H.eq(r.stdout, "")
+   H.ok(r.stderr:match("^mdblua: cannot open audt: no such file, and no bundled script of that name"), r.stderr)
+   H.contains(r.stderr, "  " .. table.concat(script_names(), "  ") .. "\n")
+   H.not_contains(r.stderr, "traceback")
+end)
+
+H.test("--help lists every bundled script and where they are", function()
+   local r = H.run { "--help" }
+   H.eq(r.code, 0)
+   local real = io.popen("readlink -f " .. H.sh_quote(H.source_dir .. "/scripts")):read("l")
+   local dir = r.stdout:match("Bundled scripts, each with %-%-help %(in ([^)]+)%):\n")
+   H.ok(dir, r.stdout)
+   H.eq(io.popen("readlink -f " .. H.sh_quote(dir)):read("l"), real, "the scripts directory")
+   H.contains(r.stdout, ":\n  " .. table.concat(script_names(), "  ") .. "\n")
 end)
 
 H.test("require mdb, cjson and mdb.* without LUA_PATH/LUA_CPATH, from another directory", function()
