@@ -4,6 +4,9 @@
 package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 
+-- The version, as CMakeLists.txt's project() says.
+local VERSION = assert(H.read_file(H.source_dir .. "/CMakeLists.txt"):match("project%(mdblua VERSION ([%d.]+)"))
+
 local function script(text)
    return H.write_file(H.tmpname(".lua"), text)
 end
@@ -161,7 +164,7 @@ H.test("after cmake --install, the installed mdblua finds mdb, cjson and mdb.* b
    local r = H.run({ "-e", "print(require('mdb').version, require('cjson').encode({}), require('mdb.fmt').age(90))" },
       { program = prefix .. "/bin/mdblua", cwd = "/", env = { LUA_PATH = false, LUA_CPATH = false } })
    H.eq(r.code, 0, r.stderr)
-   H.eq(r.stdout, "0.1.0\t{}\t1m\n")
+   H.eq(r.stdout, VERSION .. "\t{}\t1m\n")
    H.ok(H.read_file(prefix .. "/share/mdblua/scripts/list-backups.lua"), "scripts installed")
    os.execute("rm -rf " .. H.sh_quote(prefix))
 end)
@@ -173,7 +176,7 @@ H.test("a terminal on stdin and no script: the prompt evaluates expressions and 
    local r = H.run({ "-qec", H.sh_quote(H.mdblua), "/dev/null" }, { program = "script", stdin = input })
    H.eq(r.code, 0, r.stderr)
    local out = r.stdout:gsub("\r", "")
-   H.contains(out, "mdblua 0.1.0")
+   H.contains(out, "mdblua " .. VERSION .. " (Lua 5.4")
    H.contains(out, "> 2\n")
    H.contains(out, "> 10\n")
    H.contains(out, ">> i=1\ni=2\n")

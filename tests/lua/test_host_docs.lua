@@ -75,6 +75,25 @@ H.test("-v prints what the man page says: mdblua's and Lua's versions, the page'
    H.eq(page:match('\n%.TH MDBLUA 1 "[^"]*" "mdblua ([^"]+)"'), version, "the page's version")
 end)
 
+H.test("the version printed everywhere is CMakeLists.txt's project(VERSION)", function()
+   local version = H.read_file(H.source_dir .. "/CMakeLists.txt"):match("\nproject%(mdblua VERSION (%d+%.%d+%.%d+)")
+   H.ok(version, "project(mdblua VERSION x.y.z)")
+   H.ok(H.run({ "-v" }).stdout:match("^mdblua " .. version:gsub("%.", "%%.") .. " %("), "mdblua -v")
+   local r = H.run { "-e", "local mdb = require 'mdb' print(mdb.version, mdb._VERSION)" }
+   H.eq(r.stdout, version .. "\tmdb " .. version .. "\n", "mdb.version and mdb._VERSION")
+   H.contains(H.read_file(H.source_dir .. "/CHANGELOG.md"), "\n## [" .. version .. "]", "CHANGELOG.md")
+end)
+
+H.test("LICENSE is the MIT licence, and the rockspec names it", function()
+   local text = H.read_file(H.source_dir .. "/LICENSE")
+   H.ok(text and text:match("^MIT License\n\nCopyright %(c%) %d+ "), "LICENSE")
+   H.contains(text, "Permission is hereby granted, free of charge,")
+   local spec = {}
+   local chunk = assert(load(H.read_file(H.source_dir .. "/mdblua-scm-1.rockspec"), "=rockspec", "t", spec))
+   chunk()
+   H.eq(spec.description.license, "MIT", "the rockspec's licence")
+end)
+
 --- The completions bash offers for `words` (the last is being typed), with
 -- the build tree's mdblua first on PATH.
 local function complete(...)
