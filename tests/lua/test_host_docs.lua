@@ -92,6 +92,12 @@ H.test("LICENSE is the MIT licence, and the rockspec names it", function()
    local chunk = assert(load(H.read_file(H.source_dir .. "/mdblua-scm-1.rockspec"), "=rockspec", "t", spec))
    chunk()
    H.eq(spec.description.license, "MIT", "the rockspec's licence")
+   -- the Debian package's copyright file carries the same text
+   local copyright = H.read_file(H.source_dir .. "/contrib/debian/copyright")
+   H.contains(copyright, "\nLicense: Expat\n")
+   local body = text:match("\n\n(Permission.*)$")
+   local indented = " " .. body:gsub("\n\n", "\n.\n"):gsub("\n$", ""):gsub("\n", "\n ")
+   H.contains(copyright, indented .. "\n", "LICENSE's text in contrib/debian/copyright")
 end)
 
 --- The completions bash offers for `words` (the last is being typed), with

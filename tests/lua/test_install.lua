@@ -82,10 +82,11 @@ local EXPECTED_LIST = "cpostgresql-0000:000000\t5.0 GiB\tpostgresql\n"
 
 H.test("cmake --install puts the binary, module, libraries, scripts, man page and examples in place", function()
    local p = installed()
-   for _, f in ipairs { "bin/mdblua", "share/mdblua/scripts/list-backups.lua", "share/man/man1/mdblua.1",
+   for _, f in ipairs { "bin/mdblua", "share/mdblua/scripts/list-backups.lua", "share/man/man1/mdblua.1.gz",
          "share/bash-completion/completions/mdblua", "share/doc/mdblua/examples/systemd/mdblua-audit.service",
          "share/doc/mdblua/examples/systemd/mdblua-audit.timer", "share/doc/mdblua/examples/cron/mdblua-audit",
-         "share/doc/mdblua/README.md" } do
+         "share/doc/mdblua/README.md", "share/doc/mdblua/copyright", "share/doc/mdblua/changelog.gz",
+         "share/doc/mdblua/CHANGELOG.md.gz" } do
       H.ok(H.read_file(p .. "/" .. f), f .. " installed")
    end
    local _, sources = sh("ls " .. H.sh_quote(H.source_dir .. "/lua/mdb"))
@@ -126,7 +127,7 @@ end)
 
 H.test("man -l renders the man page without warnings", function()
    local p = installed()
-   local page = p .. "/share/man/man1/mdblua.1"
+   local page = p .. "/share/man/man1/mdblua.1.gz"
    local out, err = H.tmpname(".man"), H.tmpname(".manerr")
    local ok = os.execute("MANWIDTH=80 man --warnings -P cat -l " .. H.sh_quote(page) .. " >" .. H.sh_quote(out)
       .. " 2>" .. H.sh_quote(err))
@@ -156,6 +157,31 @@ H.test("--help names every option and variable of the man page; each bundled scr
       H.eq(s.code, 0, name .. " --help: " .. s.stderr)
       H.ok(s.stdout:match("^usage: mdblua " .. name:gsub("%p", "%%%0")), name .. " --help: " .. s.stdout)
    end
+end)
+
+H.test("the docs: the man page and CHANGELOG.md gzipped, a Debian changelog of every version", function()
+   local p = installed()
+   local doc = p .. "/share/doc/mdblua/"
+   local _, man = sh("zcat " .. H.sh_quote(p .. "/share/man/man1/mdblua.1.gz"))
+   H.eq(man, H.read_file(H.source_dir .. "/doc/mdblua.1"), "mdblua.1.gz")
+   local _, md = sh("zcat " .. H.sh_quote(doc .. "CHANGELOG.md.gz"))
+   H.eq(md, H.read_file(H.source_dir .. "/CHANGELOG.md"), "CHANGELOG.md.gz")
+   H.eq(H.read_file(doc .. "copyright"), H.read_file(H.source_dir .. "/contrib/debian/copyright"), "copyright")
+   -- dpkg's own parser reads the Debian changelog: every version of
+   -- CHANGELOG.md, newest first, the newest the one mdblua -v prints
+   local plain = H.tmpname(".changelog")
+   local code, out = sh("zcat " .. H.sh_quote(doc .. "changelog.gz") .. " >" .. H.sh_quote(plain)
+      .. " && dpkg-parsechangelog -l " .. H.sh_quote(plain) .. " --all --format rfc822")
+   os.remove(plain)
+   H.eq(code, 0, "dpkg-parsechangelog: " .. out)
+   local versions = {}
+   for v in out:gmatch("\nVersion: (%S+)") do versions[#versions + 1] = v end
+   out = table.concat(versions, "\n") .. "\n"
+   local want = {}
+   for v in md:gmatch("\n## %[(%d+%.%d+%.%d+)%]") do want[#want + 1] = v end
+   H.ok(#want >= 2, "CHANGELOG.md's versions")
+   H.eq(out, table.concat(want, "\n") .. "\n", "the Debian changelog's versions")
+   H.ok(H.run({ "-v" }).stdout:match("^mdblua " .. want[1]:gsub("%.", "%%.") .. " "), "the newest is this version")
 end)
 
 H.test("the installed mdblua runs its scripts by name, lists them, and names them when a name is wrong", function()
