@@ -64,7 +64,7 @@ end)
 H.test("-v prints what the man page says: mdblua's and Lua's versions, the page's version", function()
    local r = H.run { "-v" }
    H.eq(r.code, 0)
-   local version, lua = r.stdout:match("^mdblua (%d+%.%d+%.%d+) %((Lua 5%.4%.%d+)%)\n$")
+   local version = r.stdout:match("^mdblua (%d+%.%d+%.%d+) %(Lua 5%.4%.%d+%)\n$")
    H.ok(version, "mdblua -v: " .. r.stdout)
    local page = H.read_file(PAGE)
    local entry = assert(page:match("\n%.BR \\%-v \", \" \\%-\\%-version\n([^\n]+)\n"), "the -v entry")

@@ -291,8 +291,8 @@ H.test("luarocks make builds the module into a tree where the stock lua5.4 finds
    local src, tree, home = work .. "/src", work .. "/tree", work .. "/home"
    assert(os.execute("mkdir -p " .. H.sh_quote(src) .. " " .. H.sh_quote(home)))
    -- a copy of the checkout, so the build directory stays out of the sources
-   local code, out = sh("cd " .. H.sh_quote(H.source_dir) .. " && tar --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C "
-      .. H.sh_quote(src))
+   local code, out = sh("cd " .. H.sh_quote(H.source_dir)
+      .. " && tar --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C " .. H.sh_quote(src))
    H.eq(code, 0, out)
    code, out = sh("cd " .. H.sh_quote(src) .. " && HOME=" .. H.sh_quote(home)
       .. " luarocks --lua-version 5.4 make --tree " .. H.sh_quote(tree) .. " mdblua-scm-1.rockspec")
