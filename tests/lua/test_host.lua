@@ -185,15 +185,10 @@ H.test("a terminal on stdin and no script: the prompt evaluates expressions and 
 end)
 
 -- Start mdblua with `args` in the background (exec keeps the pid), wait
--- until `ready(out)` is true of its stdout so far (bounded; no `ready`: a
--- second after the start, as a person would), send SIGINT and
+-- until `ready(out)` is true of its stdout so far (bounded), send SIGINT and
 -- collect its exit status.  Returns { code, stdout, stderr, seconds } where
 -- seconds counts from the SIGINT to the exit.
 local function interrupt(args, ready, env)
-   if not ready then
-      local polls = 0
-      ready = function() polls = polls + 1; return polls > 10 end
-   end
    local out, err = H.tmpname(".out"), H.tmpname(".err")
    local pidfile, codefile = H.tmpname(".pid"), H.tmpname(".code")
    local words = {}
@@ -226,6 +221,9 @@ local function interrupt(args, ready, env)
 end
 
 local function started(out) return out:find("started", 1, true) ~= nil end
+-- -e code that says so before the script runs
+local STARTED = 'io.stdout:write("started\\n") io.stdout:flush()'
+
 
 -- A fake API whose every request takes 20 s.
 local function slow_fake()
@@ -263,17 +261,19 @@ end)
 
 H.test("Ctrl-C in a bundled script's scan: 'mdblua: interrupted', status 130", function()
    local s = slow_fake()
-   local r = interrupt({ H.source_dir .. "/scripts/audit.lua" }, nil,
+   local r = interrupt({ "-e", STARTED, H.source_dir .. "/scripts/audit.lua" }, started,
       { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfakefolder0000001" })
    H.eq(r.code, 130, "exit status")
    H.eq(r.stderr, "mdblua: interrupted\n", "one line, no traceback")
-   H.eq(r.stdout, "")
+   H.eq(r.stdout, "started\n")
 end)
 
 -- mdblua on a pseudo-terminal (stdin, stdout and stderr), Ctrl-C typed
--- after `wait_ms`.  Returns { code, out = the transcript }.
+-- `wait_ms` after it printed "started".  Returns { code, out = the
+-- transcript }.
 local function ctrl_c_on_terminal(args, wait_ms, env)
-   local steps = H.write_file(H.tmpname(".pty"), string.format("sleep %d\nsend \\x03\nwait\n", wait_ms))
+   local steps = H.write_file(H.tmpname(".pty"),
+      string.format("expect started\\r\\n\nsleep %d\nsend \\x03\nwait\n", wait_ms))
    local transcript = H.tmpname(".transcript")
    local cmd = { "-t", "10", "-s", steps, "-o", transcript, "--", H.mdblua }
    for _, a in ipairs(args) do cmd[#cmd + 1] = a end
@@ -285,15 +285,15 @@ local function ctrl_c_on_terminal(args, wait_ms, env)
 end
 
 H.test("Ctrl-C with stderr a terminal: the message on a line of its own after ^C, status 130", function()
-   local r = ctrl_c_on_terminal({ "-e", "while true do end" }, 500)
+   local r = ctrl_c_on_terminal({ "-e", STARTED .. " while true do end" }, 500)
    H.eq(r.code, 130, "exit status: " .. r.stderr .. r.out)
-   H.eq(r.out, "^C\r\nmdblua: interrupted\r\n")
+   H.eq(r.out, "started\r\n^C\r\nmdblua: interrupted\r\n")
    local s = slow_fake()
-   r = ctrl_c_on_terminal({ slow_listing(s) }, 1500)
+   r = ctrl_c_on_terminal({ slow_listing(s) }, 500)
    H.eq(r.code, 130, "listing: exit status: " .. r.stderr .. r.out)
    H.eq(r.out, "started\r\n^C\r\nmdblua: interrupted\r\n")
    -- a fleet script draws a progress line on a terminal and clears it
-   r = ctrl_c_on_terminal({ H.source_dir .. "/scripts/audit.lua" }, 1500,
+   r = ctrl_c_on_terminal({ "-e", STARTED, H.source_dir .. "/scripts/audit.lua" }, 1000,
       { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfakefolder0000001" })
    H.eq(r.code, 130, "audit: exit status: " .. r.stderr .. r.out)
    H.ok(r.out:match("\nmdblua: interrupted\r\n$"), "audit: " .. r.out)
