@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <lualib.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +85,16 @@ static void print_usage(FILE *f)
 }
 
 /* A usage error: the message, and where the whole help is. */
-static void usage_error(const char *fmt, const char *what)
+static void usage_error(const char *fmt, ...)
+  __attribute__((format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
 {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, "%s: ", progname);
-  fprintf(stderr, fmt, what);
+  vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\ntry '%s --help'\n", progname);
+  va_end(ap);
 }
 
 static void report(const char *msg)
