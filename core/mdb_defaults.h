@@ -6,7 +6,10 @@
 #ifndef MDB_DEFAULTS_H
 #define MDB_DEFAULTS_H
 
-#define MDB_VERSION                "0.1.0"
+/* The version comes from the build: project(VERSION) in CMakeLists.txt. */
+#ifndef MDB_VERSION
+#error "MDB_VERSION must be defined by the build"
+#endif
 #define MDB_DEFAULT_ENDPOINT       "https://mdb.api.cloud.yandex.net"
 #define MDB_DEFAULT_PAGE_SIZE      1000
 #define MDB_MAX_PAGE_SIZE          1000   /* the API rejects larger pages */

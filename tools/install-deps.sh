@@ -11,6 +11,9 @@ libedit-dev lua5.4 luarocks man-db"
 PKGS="$PKGS libssl-dev openssl libgnutls28-dev"
 # Robustness: clang with libFuzzer for tests/fuzz, valgrind for the soak run.
 PKGS="$PKGS clang libclang-rt-14-dev valgrind"
+# The Debian package (tools/package-test.sh): dpkg-dev for dpkg-shlibdeps
+# and dpkg-buildflags, file for CPack's ELF detection, lintian to check it.
+PKGS="$PKGS dpkg-dev file lintian"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
