@@ -25,6 +25,8 @@ typedef struct http_config {
   long timeout_ms;          /* whole request, connect included */
   long connect_timeout_ms;
   size_t max_body;          /* bytes of decoded body accepted */
+  const char *max_body_option;   /* the setting that sets max_body, named
+                            ** when a body is refused, or NULL */
   CURLSH *share;            /* connection/DNS/TLS-session cache, or NULL */
   const char *ca_file;      /* CA bundle to verify with, NULL = system's */
   int no_proxy;             /* 1: ignore the proxy environment variables */
@@ -38,9 +40,10 @@ typedef struct http_response {
   size_t len, cap;
   char request_id[128];     /* x-request-id, "" when absent */
   long retry_after_s;       /* parsed Retry-After, 0 when absent */
-  int over_limit;           /* the body exceeded max_body */
+  int over_limit;           /* the body exceeded max_body (error says so) */
   int cancelled;            /* aborted by cancel_raise() */
-  char error[256];          /* libcurl's description of a failure */
+  char error[256];          /* what failed: libcurl's description, the
+                            ** size cap, or "out of memory" */
 } http_response;
 
 typedef struct http_request {
@@ -49,6 +52,7 @@ typedef struct http_request {
   http_response *resp;      /* filled by the callbacks */
   struct curl_slist *headers;
   char errbuf[CURL_ERROR_SIZE];
+  int body_oom;             /* the body buffer could not grow */
 } http_request;
 
 /* Make the easy handle; `private` is stored as CURLOPT_PRIVATE. 0 or -1. */

@@ -264,8 +264,13 @@ fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
 {
   const mdb_trace *trace = cred_provider_trace(c->creds);
   fetch_engine_config cfg = {
-    .http = {c->timeout_ms, c->connect_timeout_ms, c->max_body, c->share,
-             cred_provider_ca_file(c->creds), 0, trace},
+    .http = {.timeout_ms = c->timeout_ms,
+             .connect_timeout_ms = c->connect_timeout_ms,
+             .max_body = c->max_body,
+             .max_body_option = "max_response_bytes",
+             .share = c->share,
+             .ca_file = cred_provider_ca_file(c->creds),
+             .trace = trace},
     .policy = {c->retries, {c->backoff_base_ms, c->backoff_max_ms}},
     .concurrency = concurrency,
     .rate = rate,

@@ -143,6 +143,30 @@ H.test("a response over the size cap raises kind 'limit'", function()
    H.eq(err.attempts, 1, "not retried")
 end)
 
+--- True in an AddressSanitizer build (its shadow memory defeats ulimit -v).
+local function sanitized()
+   local cache = H.read_file((os.getenv("MDB_BUILD_DIR") or ".") .. "/CMakeCache.txt") or ""
+   return cache:find("MDB_SANITIZE:BOOL=ON", 1, true) ~= nil
+end
+
+H.test("running out of memory for a body raises kind 'memory', not 'network'", function()
+   if sanitized() then return end
+   -- 2 GB sent chunked, no cap to stop it, 600 MB of address space: the
+   -- body buffer cannot grow, and that is what the error says.
+   local s = H.start_fake { "--fault", "chunked=2000000000;times=0" }
+   local r = H.run({ "-c", 'ulimit -v 600000 && exec "$0" -e "$1"', H.mdblua, [[
+      local mdb = require "mdb"
+      local c = mdb.client { endpoint = os.getenv("ENDPOINT"), token = os.getenv("TOKEN"),
+                             retries = 0, max_response_bytes = 1 << 40 }
+      local ok, err = pcall(function()
+         for _ in c:backups { engine = "mysql", cluster = "c1" } do end
+      end)
+      print(mdb.is_error(err), err.kind, err.message)
+   ]] }, { program = "sh", env = { ENDPOINT = s.url, TOKEN = H.token } })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stdout, "true\tmemory\tout of memory\n")
+end)
+
 H.test("an HTML proxy error page: kind 'http', status 502, message says so", function()
    local s = H.start_fake { "--generate", "engine=postgresql,clusters=1,backups=1", "--fault", "html=1;times=0" }
    local c = H.client(s, { retries = 1 })
