@@ -32,12 +32,15 @@ typedef struct mdb_error_fields {
   const char *url;
   const char *argument;     /* the bad argument, for kind "argument" */
   int attempts;             /* 0 = not a request */
-  const char *redact;       /* a secret to scrub from message, or NULL */
+  const char *redact;       /* the current token, scrubbed from message and
+                            ** request_id besides every secret-shaped
+                            ** run (credentials_scrub), or NULL */
 } mdb_error_fields;
 
 void mdb_error_push(lua_State *L, const mdb_error_fields *f);
 int mdb_error_raise(lua_State *L, const mdb_error_fields *f);
-/* Raise kind "argument" naming `arg`: "bad argument 'arg': <fmt...>". */
+/* Raise kind "argument" naming `arg`: "bad argument 'arg': <fmt...>",
+** formatted in full (printf's conversions, no length limit). */
 int mdb_error_argument(lua_State *L, const char *arg, const char *fmt, ...);
 void mdb_error_register(lua_State *L);
 int mdb_error_is(lua_State *L, int idx);

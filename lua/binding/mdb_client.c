@@ -41,17 +41,6 @@ static long seconds_to_ms(double s)
   return (long)(s * 1000.0 + 0.5);
 }
 
-/* An argument error whose message may be longer than mdb_error_argument
-** keeps (the "no IAM token" message names every source). */
-static int raise_argument(lua_State *L, const char *arg, const char *detail)
-{
-  lua_pushfstring(L, "bad argument '%s': %s", arg, detail);
-  mdb_error_fields f = {.kind = MDB_ERR_ARGUMENT,
-                        .message = lua_tostring(L, -1), .code = -1,
-                        .argument = arg};
-  return mdb_error_raise(L, &f);
-}
-
 /*
 ** token_command= as a NULL-terminated argv whose strings are anchored on
 ** the stack: a table of strings as given, or a string split at blanks
@@ -239,7 +228,7 @@ int mdb_client_new(lua_State *L)
     fflush(stderr);
   }
   if (c->creds == NULL)
-    return raise_argument(L, out.argument, err);
+    return mdb_error_argument(L, out.argument, "%s", err);
   lua_pop(L, 1);                           /* the argv anchor */
   c->share = curl_share_init();
   if (c->share == NULL)

@@ -40,6 +40,18 @@ H.test("bad client options raise kind 'argument' naming the option", function()
    H.raises("argument", mdb.client, "not a table")
 end)
 
+H.test("an argument error about a long endpoint is whole, not cut mid-sentence", function()
+   local host = string.rep("long-label-", 30) .. "example.com"     -- 341 characters
+   local err = H.raises("argument", mdb.client, { token = "x", endpoint = "http://" .. host .. "/v1" })
+   H.eq(err.message, "bad argument 'endpoint': endpoint uses plain http to '" .. host ..
+      "': only https is allowed, except to a loopback host")
+   -- and a long unknown option name: the list of known options still follows it
+   local key = string.rep("k", 300)
+   err = H.raises("argument", mdb.client, { token = "x", [key] = 1 })
+   H.contains(err.message, "bad argument '" .. key .. "': unknown option (known: backoff_base, ")
+   H.contains(err.message, ", trace)")
+end)
+
 H.test("http:// is accepted only for loopback hosts", function()
    for _, url in ipairs { "http://127.0.0.1:1", "http://127.1.2.3", "http://localhost:8080", "http://[::1]:9" } do
       H.eq(mdb.client { token = "x", endpoint = url }:endpoint(), url)

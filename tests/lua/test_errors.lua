@@ -4,6 +4,7 @@
 package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 local mdb = require "mdb"
+local cjson = require "cjson"
 
 local function first(it) return it() end
 
@@ -26,6 +27,23 @@ H.test("401 with a google.rpc.Status body: status, code, message, request id; to
    for k, v in pairs(err) do H.not_contains(tostring(v), H.token, "field " .. k) end
    H.ok(mdb.is_error(err), "mdb.is_error")
    H.ok(not mdb.is_error("x") and not mdb.is_error({}), "is_error false for others")
+end)
+
+H.test("an error body echoing a JWT, a bearer header, an IAM token or a key is scrubbed", function()
+   local jwt = "eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJhamUxMjMifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+   local body = cjson.encode { code = 3, message = "rejected jwt=" .. jwt ..
+      " header Authorization: Bearer y0_AgAAAAOAUTHSECRETVALUE iam t1.9euelZqSECRETIAMTOKEN.abcdefgh" ..
+      " key -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY----- end" }
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=1",
+      "--fault", "status=400;body=" .. body }
+   local err = H.raises("http", first, H.client(s):backups { engine = "mysql", cluster = "cmysql-0000" })
+   for _, secret in ipairs { "eyJhbGci", "eyJpc3Mi", "OAUTHSECRET", "SECRETIAMTOKEN", "MIIEvQ", "PRIVATE KEY" } do
+      H.not_contains(err.message, secret, "message")
+      H.not_contains(tostring(err), secret, "tostring")
+   end
+   H.contains(err.message, "rejected jwt=[REDACTED]")
+   H.contains(err.message, "Bearer [REDACTED]")
+   H.contains(err.message, " end", "the text after the key is kept")
 end)
 
 H.test("404 for an unknown cluster, and the error is sticky", function()
