@@ -49,8 +49,13 @@ int mdb_error_is(lua_State *L, int idx);
 
 /* Raise an argument error unless the value at `idx` is a table. */
 void mdb_opt_table(lua_State *L, int idx);
-/* Raise naming the first key of the table at `idx` not in `allowed`. */
+/* Raise naming the first key of the table at `idx` not in `allowed`
+** (NULL-terminated). */
 void mdb_opt_check_keys(lua_State *L, int idx, const char *const allowed[]);
+/* The same for an array of option specs, `stride` bytes each, whose first
+** member is the name (const char *); a NULL name ends it. */
+void mdb_opt_check_names(lua_State *L, int idx, const void *specs,
+                         size_t stride);
 /* Each returns 1 and sets *out when the field is present, 0 when absent
 ** (nil); raises an argument error for a wrong type or out-of-range value. */
 int mdb_opt_string(lua_State *L, int idx, const char *field,
