@@ -19,5 +19,6 @@
 #define MDB_DEFAULT_BACKOFF_MAX_MS 30000L
 #define MDB_MAX_ID_LEN             50     /* clusterId / folderId limit */
 #define MDB_MAX_FILTER_LEN         1000
+#define MDB_MAX_TOKEN_LEN          100    /* pageToken: the protos' <=100 */
 
 #endif /* MDB_DEFAULTS_H */
