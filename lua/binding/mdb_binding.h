@@ -137,8 +137,8 @@ void mdb_scan_register(lua_State *L);
 
 /*
 ** Normalise the item at the top of the stack in place: int64 strings of
-** `engine` to integers, createdAt/startedAt to `created`/`started`, and
-** `engine`.  Returns NULL, or a message (in a static-free buffer `err`)
+** `engine` to integers, createdAt/startedAt/retainUntil to
+** `created`/`started`/`retain_until`, and `engine`.  Returns NULL, or a message (in a static-free buffer `err`)
 ** naming the bad field.
 */
 const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
