@@ -2,7 +2,8 @@
 ** One request on a libcurl easy handle, set up the same way for every
 ** listing and every token request: timeouts on the whole request and on
 ** connecting, a cap on the body size (checked against Content-Length up
-** front and while receiving), cancellation through cancel.h, TLS
+** front and while receiving; the buffer never grows past it, and a body
+** refused for the cap or for memory is freed at once), cancellation through cancel.h, TLS
 ** verification always on (with the client's CA file when it has one),
 ** no redirects (the token must not follow them elsewhere), and the
 ** response headers the API contract needs (x-request-id, Retry-After).
