@@ -28,5 +28,6 @@
 #define MDB_PROBE_TIMEOUT_MS       1000L  /* client creation: off a VM, fail fast */
 #define MDB_MAX_ID_LEN             50     /* clusterId / folderId limit */
 #define MDB_MAX_FILTER_LEN         1000
+#define MDB_MAX_TOKEN_LEN          100    /* pageToken: the protos' <=100 */
 
 #endif /* MDB_DEFAULTS_H */

@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+** The body grows by doubling, but never past the cap plus its NUL: a body
+** that runs over the cap is refused as it arrives, so refusing an endless
+** chunked body costs the cap at most, never twice it.
+*/
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
   http_request *req = ud;
@@ -17,13 +22,18 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     r->over_limit = 1;
     return 0;                        /* makes libcurl abort: CURLE_WRITE_ERROR */
   }
-  if (r->len + add + 1 > r->cap) {
+  size_t want = r->len + add + 1;    /* at most max_body + 1 */
+  if (want > r->cap) {
     size_t cap = r->cap ? r->cap : 16384;
-    while (cap < r->len + add + 1)
+    while (cap < want)
       cap *= 2;
+    if (cap > req->cfg.max_body + 1)
+      cap = req->cfg.max_body + 1;
     char *b = realloc(r->body, cap);
-    if (b == NULL)
+    if (b == NULL) {
+      req->body_oom = 1;             /* reported as CURLE_OUT_OF_MEMORY */
       return 0;
+    }
     r->body = b;
     r->cap = cap;
   }
@@ -131,6 +141,7 @@ int http_request_prepare_call(http_request *r, const http_call *call,
   resp->error[0] = '\0';
   r->resp = resp;
   r->errbuf[0] = '\0';
+  r->body_oom = 0;
   free_headers(r);
   if (bearer != NULL) {
     size_t n = strlen(bearer) + sizeof "Authorization: Bearer ";
@@ -181,6 +192,9 @@ static int is_tls_verify_error(CURLcode rc)
 void http_request_complete(http_request *r, CURLcode rc)
 {
   http_response *resp = r->resp;
+  /* libcurl saw only a write callback refusing the data. */
+  if (rc == CURLE_WRITE_ERROR && r->body_oom)
+    rc = CURLE_OUT_OF_MEMORY;
   free_headers(r);   /* the token is not needed past the transfer */
   curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, NULL);
   resp->curl_code = rc;
@@ -197,8 +211,20 @@ void http_request_complete(http_request *r, CURLcode rc)
     resp->cancelled = 1;
   if (rc == CURLE_FILESIZE_EXCEEDED)
     resp->over_limit = 1;
+  if (resp->over_limit || r->body_oom) {
+    /* A refused body is cut at an arbitrary byte, of no use to anyone:
+    ** free it now rather than let a reader decode up to the cap. */
+    http_response_free(resp);
+  }
   const char *what = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
-  if (rc == CURLE_SSL_CACERT_BADFILE)
+  if (resp->over_limit)
+    snprintf(resp->error, sizeof resp->error, "response body larger than "
+             "the size cap of %zu bytes%s%s", r->cfg.max_body,
+             r->cfg.max_body_option ? "; raise it with " : "",
+             r->cfg.max_body_option ? r->cfg.max_body_option : "");
+  else if (rc == CURLE_OUT_OF_MEMORY)
+    snprintf(resp->error, sizeof resp->error, "out of memory");
+  else if (rc == CURLE_SSL_CACERT_BADFILE)
     snprintf(resp->error, sizeof resp->error, "TLS: cannot use the CA "
              "file: %.150s (check ca_file= or SSL_CERT_FILE)", what);
   else if (is_tls_verify_error(rc))

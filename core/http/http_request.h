@@ -2,7 +2,8 @@
 ** One request on a libcurl easy handle, set up the same way for every
 ** listing and every token request: timeouts on the whole request and on
 ** connecting, a cap on the body size (checked against Content-Length up
-** front and while receiving), cancellation through cancel.h, TLS
+** front and while receiving; the buffer never grows past it, and a body
+** refused for the cap or for memory is freed at once), cancellation through cancel.h, TLS
 ** verification always on (with the client's CA file when it has one),
 ** no redirects (the token must not follow them elsewhere), and the
 ** response headers the API contract needs (x-request-id, Retry-After).
@@ -25,6 +26,8 @@ typedef struct http_config {
   long timeout_ms;          /* whole request, connect included */
   long connect_timeout_ms;
   size_t max_body;          /* bytes of decoded body accepted */
+  const char *max_body_option;   /* the setting that sets max_body, named
+                            ** when a body is refused, or NULL */
   CURLSH *share;            /* connection/DNS/TLS-session cache, or NULL */
   const char *ca_file;      /* CA bundle to verify with, NULL = system's */
   int no_proxy;             /* 1: ignore the proxy environment variables */
@@ -38,9 +41,10 @@ typedef struct http_response {
   size_t len, cap;
   char request_id[128];     /* x-request-id, "" when absent */
   long retry_after_s;       /* parsed Retry-After, 0 when absent */
-  int over_limit;           /* the body exceeded max_body */
+  int over_limit;           /* the body exceeded max_body (error says so) */
   int cancelled;            /* aborted by cancel_raise() */
-  char error[256];          /* libcurl's description of a failure */
+  char error[256];          /* what failed: libcurl's description, the
+                            ** size cap, or "out of memory" */
 } http_response;
 
 typedef struct http_request {
@@ -49,6 +53,7 @@ typedef struct http_request {
   http_response *resp;      /* filled by the callbacks */
   struct curl_slist *headers;
   char errbuf[CURL_ERROR_SIZE];
+  int body_oom;             /* the body buffer could not grow */
 } http_request;
 
 /* Make the easy handle; `private` is stored as CURLOPT_PRIVATE. 0 or -1. */

@@ -286,8 +286,7 @@ static void describe(const http_response *r, int attempts, fetch_error *err)
   if (r->cancelled)
     set_error(err, MDB_ERR_INTERRUPTED, 0, attempts, "interrupted");
   else if (r->over_limit)
-    set_error(err, MDB_ERR_LIMIT, r->status, attempts,
-              "response body larger than the size cap");
+    set_error(err, MDB_ERR_LIMIT, r->status, attempts, r->error);
   else if (r->curl_code == CURLE_OPERATION_TIMEDOUT)
     set_error(err, MDB_ERR_TIMEOUT, r->status, attempts, r->error);
   else if (r->curl_code == CURLE_OUT_OF_MEMORY)

@@ -12,6 +12,15 @@ static const char *skip_ws(const char *p, const char *end)
   return p;
 }
 
+/* Overwrite n bytes before they are freed.  Not credentials_wipe: the
+** fake API links this file alone. */
+static void wipe(char *p, size_t n)
+{
+  volatile char *q = p;
+  while (n--)
+    *q++ = 0;
+}
+
 static int hexval(char c)
 {
   if (c >= '0' && c <= '9') return c - '0';
@@ -209,6 +218,8 @@ static char *decode_string(const char *p, const char *q)
         }
       }
       if (cp == 0) {
+        /* What was decoded so far may be most of a secret. */
+        wipe(out, (size_t)(o - out));
         free(out);
         return NULL;
       }

@@ -102,12 +102,18 @@ char *credentials_scrub(const char *text, const char *const *secrets)
 {
   if (text == NULL)
     text = "";
-  size_t len = strlen(text);
-  /* The worst growth is "Bearer x" (8 bytes) becoming 17: under 3x. */
-  size_t cap = 3 * len + sizeof REDACTED + 1;
-  char *out = malloc(cap);
-  if (out == NULL)
-    return NULL;
+  char *out = malloc(CREDENTIALS_SCRUB_SIZE(strlen(text)));
+  if (out != NULL)
+    credentials_scrub_into(text, secrets, out);
+  return out;
+}
+
+/* The worst growth is "Bearer x" (8 bytes) becoming 17: under 3x. */
+size_t credentials_scrub_into(const char *text, const char *const *secrets,
+                              char *out)
+{
+  if (text == NULL)
+    text = "";
   size_t o = 0;
   for (const char *p = text; *p; ) {
     size_t keep;
@@ -123,5 +129,5 @@ char *credentials_scrub(const char *text, const char *const *secrets)
     }
   }
   out[o] = '\0';
-  return out;
+  return o;
 }

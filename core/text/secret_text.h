@@ -27,9 +27,21 @@ int credentials_is_iam_token(const char *token);
 /*
 ** A malloc'd copy of `text` fit to print: each of `secrets` (a
 ** NULL-terminated list, entries may be NULL or short and are then
-** skipped) and anything shaped like a bearer header, an IAM token or a
-** JWT is replaced by "[REDACTED]".  NULL when out of memory.
+** skipped) and anything shaped like a bearer header, an IAM token, a JWT
+** or a PEM block is replaced by "[REDACTED]".  NULL when out of memory.
 */
 char *credentials_scrub(const char *text, const char *const *secrets);
+
+/* The room credentials_scrub_into needs for a text of `len` bytes. */
+#define CREDENTIALS_SCRUB_SIZE(len) (3 * (len) + sizeof "[REDACTED]" + 1)
+
+/*
+** The same into `out`, which has room for CREDENTIALS_SCRUB_SIZE(len)
+** bytes (len = strlen(text)), for callers that own their buffer (the Lua
+** binding builds error messages in a luaL_Buffer).  Returns the length
+** written, NUL not counted.
+*/
+size_t credentials_scrub_into(const char *text, const char *const *secrets,
+                              char *out);
 
 #endif /* CREDENTIALS_H */

@@ -374,6 +374,9 @@ static void paging_options(lua_State *L, const mdb_client *c, long *page_size,
   *token = lua_tolstring(L, -1, &len);
   if (*token != NULL && strlen(*token) != len)
     mdb_error_argument(L, "page_token", "must not contain NUL bytes");
+  if (len > MDB_MAX_TOKEN_LEN)
+    mdb_error_argument(L, "page_token", "must be at most %d characters "
+                       "(the API's limit), got %zu", MDB_MAX_TOKEN_LEN, len);
   lua_pop(L, 1);   /* anchored by the options table */
 }
 

@@ -5,8 +5,10 @@
 ** by a private lua-cjson instance, so a script's cjson settings never
 ** change how API responses are read.
 */
+#include "mdb.h"
 #include "mdb_binding.h"
 
+#include "http/cancel.h"
 #include "mdb_defaults.h"
 #include "text/rfc3339.h"
 
@@ -184,3 +186,11 @@ int luaopen_mdb(lua_State *L)
   lua_setfield(L, -2, "_VERSION");
   return 1;
 }
+
+const mdb_host_api mdb_host_exports = {
+  .version = MDB_HOST_API_VERSION,
+  .open = luaopen_mdb,
+  .cancel_raise = cancel_raise,
+  .cancel_requested = cancel_requested,
+  .cancel_clear = cancel_clear,
+};
