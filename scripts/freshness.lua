@@ -89,8 +89,7 @@ end
 
 local text
 if opts.format == "table" or opts.format == "nagios" then
-   local counts = { ok = 0, warning = 0, critical = 0, error = 0 }
-   for _, f in ipairs(findings) do counts[f.status] = counts[f.status] + 1 end
+   local counts = audit.summary(findings)
    if opts.format == "table" then
       local rows = {}
       for i, f in ipairs(findings) do
@@ -100,8 +99,8 @@ if opts.format == "table" or opts.format == "nagios" then
       end
       text = (#rows > 0 and report.table({ "STATUS", "ENGINE", "CLUSTER", "NEWEST", "AGE" }, rows, {
          color = not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1), status_column = 1,
-      }) or "") .. string.format("%d clusters (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
-         #findings, opts.warn, opts.crit, counts.ok, counts.warning, counts.critical, counts.error)
+      }) or "") .. string.format("%d cluster%s (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
+         counts.clusters, counts.clusters == 1 and "" or "s", opts.warn, opts.crit, counts.ok, counts.warning, counts.critical, counts.error)
    else
       local _, state = report.nagios_state(findings)
       if #findings == 0 then state = "UNKNOWN" end

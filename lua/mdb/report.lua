@@ -831,9 +831,11 @@ function M.plans(plans, fmt_name, opts)
       return M.csv(out)
    end
    local out = {}
-   local total_keep, total_expire = 0, 0
+   local total_keep, total_expire, clusters, failed = 0, 0, 0, 0
    for _, p in ipairs(plans) do
-      local title = format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "-",
+      if p.cluster then clusters = clusters + 1 end
+      if p.error then failed = failed + 1 end
+      local title = format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
          p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
       if p.error then
          out[#out + 1] = (fmt_name == "markdown" and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
@@ -863,7 +865,8 @@ function M.plans(plans, fmt_name, opts)
          end
       end
    end
-   local line = format("%s: keep %d, expire %d", plural(#plans, "cluster"), total_keep, total_expire)
+   local line = format("%s: keep %d, expire %d", plural(clusters, "cluster"), total_keep, total_expire)
+   if failed > 0 then line = line .. format(", %s failed", plural(failed, "listing")) end
    if opts.policy_text then line = line .. " (" .. opts.policy_text .. ")" end
    out[#out + 1] = fmt_name == "markdown" and ("**" .. line .. "**\n") or (line .. "\n")
    return concat(out, "\n")

@@ -395,7 +395,7 @@ H.test("plans: keep and expire with reasons in table, csv, json and jsonl", func
       "",
       "mysql c2: listing failed: http error: 503",
       "",
-      "2 clusters: keep 1, expire 2 (keep 1 latest, 1 daily snapshots)",
+      "2 clusters: keep 1, expire 2, 1 listing failed (keep 1 latest, 1 daily snapshots)",
       "" }, "\n"))
    local csv = parse_csv(report.plans(plans, "csv"))
    H.eq(csv[1], { "engine", "cluster", "cluster_name", "backup_id", "created", "type", "size", "action", "reasons" })
