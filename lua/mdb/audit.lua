@@ -628,8 +628,8 @@ function CHECK.coverage(ctx, s)
             tz.date_string(tz.civil_from_days(created_day)), zname) }
    end
    local status, expected = judge(#missing, s, "atleast")
-   local what = checked == s.days and format("the last %d days", checked)
-      or format("the %d days since the cluster was created", checked)
+   local what = checked == s.days and format("the last %s", fmt.plural(checked, "day"))
+      or format("the %s since the cluster was created", fmt.plural(checked, "day"))
    local msg
    if #missing == 0 then
       msg = format("every one of %s (%s) has a backup", what, zname)

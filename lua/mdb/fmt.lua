@@ -46,4 +46,10 @@ function M.rfc3339(t)
    return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
 end
 
+--- A count and its noun: "1 cluster", "2 clusters" (`plural` for
+-- irregular nouns).
+function M.plural(n, word, plural)
+   return format("%d %s", n, n == 1 and word or (plural or word .. "s"))
+end
+
 return M

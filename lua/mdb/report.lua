@@ -574,7 +574,7 @@ local HELP = {
    mdb_backup_listing_success = "1 if the cluster's backups were listed, 0 if listing failed.",
    mdb_backup_last_created_timestamp_seconds = "createdAt of the newest completed backup.",
    mdb_backup_oldest_created_timestamp_seconds = "createdAt of the oldest completed backup.",
-   mdb_backup_count = "Completed backups of the cluster.",
+   mdb_backups = "Completed backups of the cluster.",
    mdb_backup_in_progress = "Backups of the cluster in status CREATING.",
    mdb_backup_size_bytes = "Size of the newest completed backup.",
    mdb_backup_total_size_bytes = "Total size of the completed backups.",
@@ -611,7 +611,7 @@ function M.prometheus(opts)
             CLUSTER_LABELS)
          add("mdb_backup_listing_success", l, r.error and 0 or 1)
          if not r.error and r.cluster then
-            add("mdb_backup_count", l, r.count)
+            add("mdb_backups", l, r.count)
             add("mdb_backup_in_progress", l, r.in_progress)
             add("mdb_backup_last_created_timestamp_seconds", l, r.newest)
             add("mdb_backup_oldest_created_timestamp_seconds", l, r.oldest)

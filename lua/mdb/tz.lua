@@ -120,6 +120,12 @@ local function parse_offset(s)
    return sign == "-" and -off or off
 end
 
+-- Seconds east of UTC as "UTC+07:00" / "UTC-05:30".
+local function offset_text(off)
+   local a = off < 0 and -off or off
+   return format("UTC%s%02d:%02d", off < 0 and "-" or "+", a // 3600, a % 3600 // 60)
+end
+
 ---------------------------------------------------------------------------
 -- POSIX TZ rules ("CET-1CEST,M3.5.0,M10.5.0/3"), as in TZif footers.
 
@@ -334,13 +340,25 @@ function M.zone(spec)
       local zz, err = parse_tzif(data or "", spec)
       if not zz then return nil, format('time zone "%s": %s: %s', spec, path, err) end
       z = zz
+      -- Etc/GMT+7 is UTC-07:00 (POSIX signs): the label says so.
+      if spec:match("GMT[+-]%d+$") then z.name = format("%s, %s", spec, offset_text(z:offset(0))) end
    else
       local rule = parse_posix(spec)
       if not rule then
          return nil, format('bad time zone "%s": expected UTC, an offset like +03:00, '
             .. 'a zone name like Europe/Berlin or a POSIX TZ rule', spec)
       end
-      z = setmetatable({ name = spec }, Zone)
+      local sign, rest = spec:match("^%a+([+-])(.*)$")
+      if sign and not rule.dst and (rule.std:upper() == "UTC" or rule.std:upper() == "GMT") then
+         -- POSIX reads "UTC+7" as 7 hours WEST of UTC; people rarely mean that.
+         local want = parse_offset(sign .. rest:gsub("^(%d)$", "0%1"):gsub("^(%d):", "0%1:"))
+         return nil, format('ambiguous time zone "%s": as a POSIX TZ rule it means %s; '
+            .. 'write the offset instead, e.g. %s', spec, offset_text(rule.stdoff),
+            want and offset_text(want):sub(4) or "+07:00")
+      end
+      -- A rule without daylight saving time is a fixed offset: say which.
+      local name = rule.dst and spec or format("%s, %s", spec, offset_text(rule.stdoff))
+      z = setmetatable({ name = name }, Zone)
       function z.offset(_, t) return posix_offset(rule, t) end
    end
    cache[spec] = z
