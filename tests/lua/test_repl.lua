@@ -268,6 +268,46 @@ H.test("HELP: help() lists the API one line each; help(x) explains functions, ob
    H.eq(help.text(true, 42), "no help for number; help() lists what there is\n")
 end)
 
+H.test("HELP: held against the real surface: every mdb and client function, nothing that raises", function()
+   local all = help.text(false)
+   local function real_topic(v, what)
+      local t = help.text(true, v)
+      H.ok(not t:find("^no help") and not t:find("no help text for it yet", 1, true), what .. ": " .. t)
+      return t
+   end
+   for k, v in pairs(mdb) do
+      if type(v) == "function" then
+         H.contains(all, "mdb." .. k, "help() lists mdb." .. k)
+         real_topic(v, "help(mdb." .. k .. ")")
+      end
+   end
+   local c = H.client({ url = "http://127.0.0.1:9" })
+   local client_text = help.text(true, mdb.client)
+   for k, v in pairs(getmetatable(c).__index) do
+      if type(v) == "function" then
+         H.contains(all, "client:" .. k, "help() lists client:" .. k)
+         H.contains(client_text, "client:" .. k, "help(mdb.client) names client:" .. k)
+         real_topic(v, "help(client." .. k .. ")")
+      end
+   end
+   local it = c:backups { engine = "mysql", cluster = "x" }
+   for k, v in pairs(getmetatable(it).__index) do
+      H.contains(all, "it:" .. k, "help() lists it:" .. k)
+      real_topic(v, "help(it." .. k .. ")")
+   end
+   it:close()
+   -- every expression help() shows at the start of a line can be typed as it is
+   local env = setmetatable({ mdb = mdb, client = c }, { __index = _G })
+   for expr in all:gmatch("\n  (mdb[%w_.]*)") do
+      local f = assert(load("return " .. expr, "=help", "t", env))
+      local ok, v = pcall(f)
+      H.ok(ok and v ~= nil, "help() lists " .. expr .. ", which gives " .. tostring(v))
+   end
+   H.contains(help.text(true, "settings"), 'require("mdb.repl").settings')
+   H.contains(help.text(true, "backup"), "status (DONE/CREATING)")
+   H.contains(help.text(true, "cluster"), "snapshotManagement")
+end)
+
 H.test("START: the session's globals, and a client only when credentials are in the environment", function()
    local code = [[
       client = rawget(_G, "preset")
