@@ -263,7 +263,10 @@ local function parse_tzif(data, name)
    local trans, idx, types = {}, {}, {}
    for i = 1, h.time do trans[i] = unpack(fmt_t, data, pos + (i - 1) * tsize) end
    pos = pos + h.time * tsize
-   for i = 1, h.time do idx[i] = data:byte(pos + i - 1) + 1 end
+   for i = 1, h.time do
+      idx[i] = data:byte(pos + i - 1) + 1
+      if idx[i] > h.typ then return nil, "bad TZif data: a transition to an unknown type" end
+   end
    pos = pos + h.time
    for i = 1, h.typ do
       local off = unpack(">i4", data, pos + (i - 1) * 6)
