@@ -89,12 +89,14 @@ if opts.format == "table" or opts.format == "nagios" then
       for i, f in ipairs(findings) do
          local t = f.backup_id and newest[f.backup_id]
          rows[i] = { f.status:upper(), f.engine or "-", f.cluster_name or f.cluster or "-",
-            t and fmt.time(t) or "-", f.observed and fmt.age(f.observed) or (f.status == "error" and f.message or "never") }
+            t and fmt.time(t) or "-",
+            f.observed and fmt.age(f.observed) or (f.status == "error" and f.message or "never") }
       end
       text = (#rows > 0 and report.table({ "STATUS", "ENGINE", "CLUSTER", "NEWEST", "AGE" }, rows, {
          color = not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1), status_column = 1,
-      }) or "") .. string.format("%d cluster%s (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
-         counts.clusters, counts.clusters == 1 and "" or "s", opts.warn, opts.crit, counts.ok, counts.warning, counts.critical, counts.error)
+      }) or "") .. string.format("%s (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
+         fmt.plural(counts.clusters, "cluster"), opts.warn, opts.crit, counts.ok, counts.warning, counts.critical,
+         counts.error)
    else
       local _, state = report.nagios_state(findings)
       if #findings == 0 then state = "UNKNOWN" end
@@ -114,8 +116,8 @@ if opts.format == "table" or opts.format == "nagios" then
       if #findings == 0 then
          summary = "no cluster found"
       elseif #problems == 0 then
-         summary = string.format("%d cluster%s, newest backups at most %s old", #findings,
-            #findings == 1 and "" or "s", fmt.age(oldest or 0))
+         summary = string.format("%s, newest backups at most %s old", fmt.plural(#findings, "cluster"),
+            fmt.age(oldest or 0))
       else
          summary = table.concat(problems, ", ")
       end
