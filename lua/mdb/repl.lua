@@ -435,7 +435,7 @@ function M.cluster_table(list, opts)
          tostring(c.environment or "-"), tostring(c.health or "-"), tostring(c.status or "-"),
          fmt.time(c.created) }
    end
-   return align(rows, #list, math.min(#list, limit)) .. format("\n%d cluster%s", #list, #list == 1 and "" or "s")
+   return align(rows, #list, math.min(#list, limit)) .. "\n" .. fmt.plural(#list, "cluster")
 end
 
 --- What `client:scan` returned as an aligned table: a row per cluster
@@ -459,7 +459,7 @@ function M.scan_table(list, opts)
       end
    end
    return align(rows, #list, math.min(#list, limit), right)
-      .. format("\n%d cluster%s, %d backups, %d failed", #list, #list == 1 and "" or "s", total, failed)
+      .. format("\n%s, %s, %d failed", fmt.plural(#list, "cluster"), fmt.plural(total, "backup"), failed)
 end
 
 -- ---------------------------------------------------------------------

@@ -180,6 +180,8 @@ H.test("PRETTY: what client:scan returns is a table per cluster with its newest 
    H.ok(lines[2]:match("^1  mysql   cmysql%-0001  %-  +3  %d%d%d%d%-%d%d%-%d%d [%d:]+Z  .+  %d%.%d GiB$"), lines[2])
    H.ok(lines[3]:match("^2  mysql   nope  +%-  +0  %-  +%-  +%-  http: Cluster \"nope\" not found$"), lines[3])
    H.eq(lines[4], "2 clusters, 3 backups, 1 failed")
+   local one = R.show(1, c:scan { engine = "mysql", clusters = { "cmysql-0000" }, limit = 1 })
+   H.ok(one:match("\n1 cluster, 1 backup, 0 failed$"), one)
    H.eq(R.show(1, rs[2]), '<scan nope  mysql  0 backups  error: http: Cluster "nope" not found>')
    local folder = c:scan { engine = "mysql", folder = "b1gfakefolder0000001" }
    H.ok(R.show(1, folder[1]):match("^<scan cmysql%-0000  mysql%-0000  mysql  3 backups  newest .+ ago>$"),
