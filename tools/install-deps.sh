@@ -14,6 +14,9 @@ PKGS="$PKGS clang libclang-rt-14-dev valgrind"
 # The Debian package (tools/package-test.sh): dpkg-dev for dpkg-shlibdeps
 # and dpkg-buildflags, file for CPack's ELF detection, lintian to check it.
 PKGS="$PKGS dpkg-dev file lintian"
+# Output checked by the tools that read it: promtool (package prometheus)
+# for the Prometheus textfiles; luacheck (package lua-check) for the Lua.
+PKGS="$PKGS prometheus lua-check"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
