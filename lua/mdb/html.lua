@@ -345,8 +345,9 @@ function M.page(opts)
             else
                cluster = "—"
             end
-            rows[#rows + 1] = format('<tr class="fi" data-status="%s"><td data-sort="%d">%s</td><td>%s</td>'
-               .. "<td>%s</td><td>%s</td><td>%s</td></tr>", attr(f.status), RANK[f.status] or 3,
+            rows[#rows + 1] = format('<tr class="fi" data-status="%s" data-check="%s" data-cluster="%s">'
+               .. '<td data-sort="%d">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>', attr(f.status),
+               attr(f.check), attr(f.cluster), RANK[f.status] or 3,
                status_chip(RANK[f.status] and f.status or "error"), text(f.engine), cluster, text(f.check),
                text(f.message))
          end
