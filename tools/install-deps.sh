@@ -11,6 +11,8 @@ libedit-dev lua5.4 luarocks man-db"
 PKGS="$PKGS libssl-dev openssl libgnutls28-dev"
 # Robustness: clang with libFuzzer for tests/fuzz, valgrind for the soak run.
 PKGS="$PKGS clang libclang-rt-14-dev valgrind"
+# The HTML report's browser test (tests/browser) renders it in headless chromium.
+PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -403,6 +403,13 @@ function M.page(opts)
    return concat(o, "\n")
 end
 
+--- A script's list of formats with "html" added (for its `--format`).
+function M.with_html(formats)
+   local out = { table.unpack(formats) }
+   out[#out + 1] = "html"
+   return out
+end
+
 --- An audit's page: findings plus the scan results they came from.
 function M.audit(findings, results, opts)
    opts = opts or {}

@@ -35,14 +35,14 @@ local function clean(s)
    local out, i, n = {}, 1, #s
    while i <= n do
       local len = utf8len(s, i, i)       -- nil when the byte at i starts no valid character
-      local ok, c = false, nil
+      local ok = false
       if len then
          local b = s:byte(i)
          local size = b < 0x80 and 1 or b < 0xE0 and 2 or b < 0xF0 and 3 or 4
          local piece = s:sub(i, i + size - 1)
          if #piece == size and utf8len(piece) == 1 then
-            ok, c = true, utf8.codepoint(piece)
-            out[#out + 1] = bad_code(c) and REPLACEMENT or piece
+            ok = true
+            out[#out + 1] = bad_code(utf8.codepoint(piece)) and REPLACEMENT or piece
             i = i + size
          end
       end

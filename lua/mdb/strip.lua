@@ -28,6 +28,15 @@ M.LEGEND_COLOR = concat({ M.COLOR.backup .. RESET .. " backup", M.COLOR.missing 
    M.COLOR.progress .. RESET .. " in progress", M.COLOR.failed .. RESET .. " failed",
    M.COLOR.open .. RESET .. " today, none yet" }, "  ")
 
+--- Whether a script's strips should be coloured: stdout is a terminal,
+-- the report does not go to a file, NO_COLOR is unset or empty and TERM
+-- is not "dumb".
+function M.color_wanted(output)
+   local no_color = os.getenv("NO_COLOR")
+   return output == nil and (no_color == nil or no_color == "") and os.getenv("TERM") ~= "dumb"
+      and require("mdb").isatty(io.stdout)
+end
+
 --- The strip of a cluster model (from `timeline.cluster`).
 function M.line(t, color)
    local chars = color and M.COLOR or M.PLAIN
@@ -72,8 +81,11 @@ function M.rows(results, opts)
          local t = timeline.cluster(e, w)
          rows[#rows + 1] = { engine, name, M.line(t, opts.color), safe(after(t)) }
       end
-      if #engine > we then we = #engine end
-      if utf8.len(name) and utf8.len(name) > wc then wc = utf8.len(name) end
+   end
+   for _, r in ipairs(rows) do
+      if #r[1] > we then we = #r[1] end
+      local n = utf8.len(r[2]) or #r[2]
+      if n > wc then wc = n end
    end
    local function pad(s, n)
       return s .. rep(" ", n - (utf8.len(s) or #s))

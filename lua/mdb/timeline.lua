@@ -154,6 +154,15 @@ function M.cluster(entry, w)
    return out
 end
 
+--- A `check` for the scripts' `--days N` option (mdb.cli): 1..366.
+function M.days_option(s)
+   local n = math.tointeger(tonumber(s))
+   if n == nil or not s:match("^%d+$") or n < 1 or n > 366 then
+      return nil, "expected a whole number of days, 1..366: " .. s
+   end
+   return n
+end
+
 --- Days without a backup among `t.days`, as dates.
 function M.missing_dates(t)
    local out = {}
