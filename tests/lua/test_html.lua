@@ -319,4 +319,126 @@ H.test("big fleet: 10,000 clusters with 30 backups each stay under 25 MB", funct
    H.ok(secs < 30, "rendered in " .. secs .. " s")
 end)
 
+-- The scripts' hooks, through the real mdblua against the demo fleet.
+local NOW_TEXT = "2026-12-05T12:00:00Z"
+local PTYDRIVE = (os.getenv("MDB_BUILD_DIR") or ".") .. "/tests/tools/ptydrive"
+
+local function demo_env(server, extra)
+   local env = { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = "b1gdemofolder0000001" }
+   for k, v in pairs(extra or {}) do env[k] = v end
+   return env
+end
+
+local function script(name)
+   return H.source_dir .. "/scripts/" .. name
+end
+
+-- Run a script on a pseudo-terminal (ptydrive); returns its transcript.
+local function on_terminal(args, env)
+   local steps = H.write_file(H.tmpname(".pty"), "wait\n")
+   local transcript = H.tmpname(".transcript")
+   local argv = { "-t", "20", "-c", "200", "-s", steps, "-o", transcript, "--", H.mdblua }
+   for _, a in ipairs(args) do argv[#argv + 1] = a end
+   local r = H.run(argv, { program = PTYDRIVE, env = env })
+   r.out = (H.read_file(transcript) or ""):gsub("\r", "")
+   return r
+end
+
+H.test("inventory.lua --timeline: a row per cluster; colour on a terminal only, never with NO_COLOR", function()
+   local server = H.start_fake { "--demo", "--now", NOW_TEXT }
+   local args = { script("inventory.lua"), "--timeline", "--now", NOW_TEXT }
+   local r = H.run(args, { env = demo_env(server, { TERM = "xterm", NO_COLOR = false }) })
+   H.eq(r.code, 0, r.stderr)
+   H.not_contains(r.stdout, "\27", "piped: plain characters")
+   local rows = {}
+   for l in r.stdout:gmatch("[^\n]+") do rows[#rows + 1] = l end
+   H.eq(#rows, 12, r.stdout)                 -- header, 10 clusters, legend
+   H.ok(rows[1]:match("^ENGINE +CLUSTER +14 DAYS +NEWEST$"), rows[1])
+   H.contains(r.stdout, "events-archive   ###########..-  newest 3d 1h ago, 2 missing")
+   H.contains(r.stdout, "inventory-prod   #########.#.##  newest 3h 57m ago, 2 missing")
+   H.contains(r.stdout, "billing-prod     #############~  newest 1d 8h ago, 1 in progress")
+   local wide = H.run({ script("inventory.lua"), "--timeline", "--days", "30", "--now", NOW_TEXT },
+      { env = demo_env(server) })
+   H.contains(wide.stdout, "30 DAYS")
+   H.contains(wide.stdout, "30 days to 2026-12-05 (UTC)")
+
+   local tty = on_terminal(args, demo_env(server, { TERM = "xterm", NO_COLOR = false }))
+   H.eq(tty.code, 0, tty.out)
+   H.contains(tty.out, "\27[32m", "coloured on a terminal")
+   H.contains(tty.out, "events-archive")
+   for _, env in ipairs { { TERM = "xterm", NO_COLOR = "1" }, { TERM = "dumb", NO_COLOR = false } } do
+      local plain = on_terminal(args, demo_env(server, env))
+      H.eq(plain.code, 0, plain.out)
+      -- (scan progress on the terminal's stderr uses \27[K; colours are SGR "m" sequences)
+      H.ok(not plain.out:find("\27%[[%d;]*m"), "NO_COLOR or TERM=dumb: no colour")
+      H.contains(plain.out, "###########..-")
+   end
+   -- with --output the file gets plain characters, even from a terminal
+   local out = H.tmpname(".txt")
+   local f = on_terminal({ script("inventory.lua"), "--timeline", "--now", NOW_TEXT, "--output", out },
+      demo_env(server, { TERM = "xterm", NO_COLOR = false }))
+   H.eq(f.code, 0, f.out)
+   H.not_contains(H.read_file(out), "\27")
+end)
+
+H.test("--format html: written atomically with --output, nothing on stdout; bad --days is a usage error", function()
+   local server = H.start_fake { "--demo", "--now", NOW_TEXT }
+   local out = H.tmpname(".html")
+   H.write_file(out, "the previous report")
+   for _, c in ipairs { { "audit.lua", 1 }, { "inventory.lua", 0 } } do
+      local r = H.run({ script(c[1]), "--format", "html", "--output", out, "--now", NOW_TEXT, "--days", "14" },
+         { env = demo_env(server) })
+      H.eq(r.code, c[2], r.stderr)
+      H.eq(r.stdout, "")
+      local page = H.read_file(out)
+      H.ok(page:find("^<!DOCTYPE html>"), c[1])
+      H.contains(page, "14 days, 2026-11-22 to 2026-12-05 (UTC)")
+      H.contains(page, 'data-cluster="c9qeventsarchive0004"')
+      H.ok(page:find("</html>\n$"), "complete")
+   end
+   -- an unwritable --output keeps exit 2 and leaves no partial file
+   local r = H.run({ script("audit.lua"), "--format", "html", "--output", "/nonexistent-dir/r.html", "--now", NOW_TEXT },
+      { env = demo_env(server) })
+   H.eq(r.code, 2)
+   H.contains(r.stderr, "cannot write /nonexistent-dir/r.html")
+   -- to stdout without --output
+   local s = H.run({ script("inventory.lua"), "--format", "html", "--now", NOW_TEXT }, { env = demo_env(server) })
+   H.eq(s.code, 0, s.stderr)
+   H.ok(s.stdout:find("^<!DOCTYPE html>"))
+   for _, bad in ipairs { "0", "367", "x", "-3" } do
+      local u = H.run({ script("inventory.lua"), "--timeline", "--days", bad }, { env = demo_env(server) })
+      H.eq(u.code, 2, bad)
+      H.contains(u.stderr, "option '--days': expected a whole number of days, 1..366: " .. bad)
+   end
+   local u = H.run({ script("audit.lua"), "--format", "htm" }, { env = demo_env(server) })
+   H.eq(u.code, 2)
+   H.contains(u.stderr, "nagios, html, got 'htm'")
+end)
+
+H.test("the prompt: a table of one cluster's backups ends with its strip", function()
+   local server = H.start_fake { "--demo" }
+   local steps = H.write_file(H.tmpname(".pty"), table.concat({
+      "expect > ",
+      "send bs = collect(client:backups { engine = 'mysql', cluster = 'c9qinventoryprod0005' })\\r",
+      "expect > ",
+      "send bs\\r",
+      "expect mysql backups of cluster c9qinventoryprod0005",
+      "send \\x04",
+      "wait",
+   }, "\n") .. "\n")
+   for _, env in ipairs { { NO_COLOR = false }, { NO_COLOR = "1" } } do
+      local transcript = H.tmpname(".transcript")
+      local r = H.run({ "-t", "20", "-s", steps, "-o", transcript, "--", H.mdblua }, { program = PTYDRIVE,
+         env = demo_env(server, { TERM = "xterm", HOME = H.tmp, NO_COLOR = env.NO_COLOR, MDBLUA_HISTORY = "/dev/null" }) })
+      local out = (H.read_file(transcript) or ""):gsub("\r", "")
+      H.eq(r.code, 0, out)
+      H.contains(out, "last 14 days: ")
+      if env.NO_COLOR then
+         H.contains(out, "last 14 days: #########.#.#")
+      else
+         H.contains(out, "last 14 days: \27[32m")
+      end
+   end
+end)
+
 H.run_all()
