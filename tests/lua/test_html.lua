@@ -441,4 +441,16 @@ H.test("the prompt: a table of one cluster's backups ends with its strip", funct
    end
 end)
 
+H.test("tools/demo.sh ends by writing the demo fleet's HTML report and saying where it is", function()
+   local build = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set")
+   local r = H.run({ H.source_dir .. "/tools/demo.sh", build }, { program = "sh", cwd = H.source_dir })
+   H.eq(r.code, 0, r.stderr)
+   local path = r.stdout:match("\nThe HTML report of the demo fleet is in (/%S+%.html) %(open it in a browser; it loads nothing%)%.\n$")
+   H.ok(path, "the last line names the report: " .. r.stdout:sub(-300))
+   local page = H.read_file(path)
+   H.ok(page and page:find("^<!DOCTYPE html>"), path)
+   H.eq(count(page, '<section class="cl'), 10)
+   H.contains(page, "billing-prod")
+end)
+
 H.run_all()
