@@ -53,8 +53,16 @@ function M.csp()
    return CSP
 end
 
+-- 12345 as "12,345": counts of big fleets read at a glance.
+local function group(n)
+   local s = format("%d", n)
+   local head, digits = s:match("^(%-?)(%d+)$")
+   digits = digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+   return head .. digits
+end
+
 local function plural(n, word, words)
-   return format("%d %s", n, n == 1 and word or (words or word .. "s"))
+   return format("%s %s", group(n), n == 1 and word or (words or word .. "s"))
 end
 
 local function label_of(entry)
@@ -292,7 +300,14 @@ function M.page(opts)
    local by_status = { ok = 0, warning = 0, critical = 0, error = 0 }
    for _, c in ipairs(clusters) do by_status[c.status] = by_status[c.status] + 1 end
    local items = {}
-   if findings then
+   if not findings then
+      for _, s in ipairs(STATUSES) do
+         if by_status[s] > 0 then
+            items[#items + 1] = format('<li data-clusters="%s" data-n="%d">%s %s</li>', s, by_status[s],
+               status_chip(s), plural(by_status[s], "cluster"))
+         end
+      end
+   else
       local fs = { ok = 0, warning = 0, critical = 0, error = 0 }
       for _, f in ipairs(findings) do fs[f.status] = (fs[f.status] or 0) + 1 end
       for _, s in ipairs(STATUSES) do
@@ -308,11 +323,11 @@ function M.page(opts)
    end
    local cl = {}
    for _, s in ipairs(STATUSES) do
-      if by_status[s] > 0 then cl[#cl + 1] = format("%d %s", by_status[s], s) end
+      if by_status[s] > 0 then cl[#cl + 1] = format("%s %s", group(by_status[s]), s) end
    end
    o[#o + 1] = format('<p id="summary">%s (%s); %s in the last %d days%s%s.</p>',
       plural(#clusters, "cluster"), #cl > 0 and concat(cl, ", ") or "none", plural(backups_n, "backup"), w.days,
-      progress_n > 0 and format(", %d in progress", progress_n) or "",
+      progress_n > 0 and format(", %s in progress", group(progress_n)) or "",
       #failed_lists > 0 and format("; <strong>%s failed</strong>", plural(#failed_lists, "cluster listing")) or "")
    o[#o + 1] = '<div id="filter-slot"></div></header>\n<main>'
 

@@ -297,6 +297,8 @@ H.test("page: inventory statuses, failed listings and the optional history", fun
    } }
    local page = html.inventory(results, { now = NOW, history = history })
    H.contains(page, 'data-status="warning"')      -- a day without a backup
+   H.contains(page, '<li data-clusters="warning" data-n="1">')
+   H.contains(page, '<li data-clusters="ok" data-n="1">')
    H.contains(page, "Failed cluster listings")
    H.contains(page, "listing clusters failed: 503")
    H.eq(count(page, '<svg class="hs"'), 1)
@@ -315,6 +317,7 @@ H.test("big fleet: 10,000 clusters with 30 backups each stay under 25 MB", funct
    io.stderr:write(string.format("10,000 clusters: %.1f MB in %.2f s\n", #page / 1e6, secs))
    H.ok(#page < 25e6, "under 25 MB: " .. #page)
    H.eq(count(page, '<section class="cl'), 10000)
+   H.contains(page, '<p id="summary">10,000 clusters (100 warning, 9,900 ok); 299,900 backups in the last 30 days.</p>')
    H.eq(count(page, '<rect class="mk '), 100 * 29 + 9900 * 30 + 4)
    H.ok(secs < 30, "rendered in " .. secs .. " s")
 end)
