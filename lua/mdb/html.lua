@@ -48,7 +48,8 @@ function M.csp()
    if not CSP then
       CSP = format("default-src 'none'; style-src %s; script-src %s; img-src 'none'; font-src 'none'; "
          .. "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
-         .. "form-action 'none'", sha256.csp_source(assets.CSS), sha256.csp_source(assets.JS))
+         .. "form-action 'none'; require-trusted-types-for 'script'; trusted-types 'none'",
+         sha256.csp_source(assets.CSS), sha256.csp_source(assets.JS))
    end
    return CSP
 end

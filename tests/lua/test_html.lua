@@ -219,6 +219,7 @@ H.test("page: CSP meta first, hashes match the inline style and script, nothing 
       "charset then CSP open the head")
    local csp = page:match('http%-equiv="Content%-Security%-Policy" content="([^"]*)"'):gsub("&#39;", "'")
    H.contains(csp, "default-src 'none'")
+   H.contains(csp, "require-trusted-types-for 'script'; trusted-types 'none'")
    local style = page:match("<style>(.-)</style>")
    local script = page:match("<script>(.-)</script>")
    H.eq(style, assets.CSS)
