@@ -351,7 +351,7 @@ H.test("escaping alone keeps the hostile page inert: the same page without its C
    H.eq(connections(), {}, "connections made through the proxy")
 end)
 
-H.test("screenshots: light, dark, print-sized, scripting off, the hostile page", function()
+H.test("screenshots: light, dark, scripting off, the inventory, the hostile page", function()
    screenshot(demo_audit, "demo-audit-light")
    screenshot(demo_audit, "demo-audit-dark", { "--force-dark-mode", "--blink-settings=preferredColorScheme=0" })
    -- Scripting off: the same page without its script (headless chromium
