@@ -9,6 +9,7 @@ local mdb = require "mdb"
 local cli = require "mdb.cli"
 local audit = require "mdb.audit"
 local report = require "mdb.report"
+local FORMATS = require("mdb.html").with_html(report.FORMATS.findings)
 local duration = require "mdb.duration"
 
 local NAME = "audit.lua"
@@ -29,8 +30,8 @@ local spec = {
       { "check", "NAME", "run only this check (" .. table.concat(audit.CHECKS, ", ") .. ")", many = true,
         check = cli.choice(audit.CHECKS) },
       { "tz", "ZONE", "time zone for day boundaries: UTC, +03:00, Europe/Berlin (default: the policy's, else UTC)" },
-      { "format", "FORMAT", table.concat(report.FORMATS.findings, "|"), default = "table",
-        check = cli.choice(report.FORMATS.findings) },
+      { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
+      { "days", "N", "html: days each timeline shows (default 30)", check = require("mdb.timeline").days_option },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "all", nil, "table and markdown: list ok findings too, not only problems" },
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339), for reproducible reports" },
@@ -119,6 +120,9 @@ local findings = audit.run(results, policy, { now = now })
 local text
 if empty and nagios then
    text = "MDB BACKUP AUDIT UNKNOWN - " .. empty_note .. "\n"
+elseif opts.format == "html" then
+   text = require("mdb.html").audit(findings, results, { now = now, days = opts.days, zone = policy.zone,
+      all = opts.all, scope = { folder = folder, engines = engines, policy = policy.source } })
 else
    text = report.findings(findings, opts.format, {
       color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil

@@ -7,6 +7,7 @@
 local mdb = require "mdb"
 local cli = require "mdb.cli"
 local report = require "mdb.report"
+local FORMATS = require("mdb.html").with_html(report.FORMATS.inventory)
 
 local NAME = "inventory.lua"
 local spec = {
@@ -16,8 +17,10 @@ local spec = {
    options = {
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
       { "folder", "ID", "folder id (default $YC_FOLDER_ID)" },
-      { "format", "FORMAT", table.concat(report.FORMATS.inventory, "|"), default = "table",
-        check = cli.choice(report.FORMATS.inventory) },
+      { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
+      { "timeline", nil, "one row per cluster with a strip of the last --days days" },
+      { "days", "N", "days of --timeline (default 14) and of --format html (default 30)",
+        check = require("mdb.timeline").days_option },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "now", "TIME", "ages as if it were TIME (RFC 3339)" },
       { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
@@ -51,8 +54,15 @@ for _, e in ipairs(results) do
    end
 end
 
-local rows = report.inventory_rows(results)
-local text = report.inventory(rows, opts.format, { now = now })
+local text
+if opts.timeline then
+   text = require("mdb.strip").rows(results, { now = now, days = opts.days or 14,
+      color = require("mdb.strip").color_wanted(opts.output) })
+elseif opts.format == "html" then
+   text = require("mdb.html").inventory(results, { now = now, days = opts.days, scope = { folder = folder } })
+else
+   text = report.inventory(report.inventory_rows(results), opts.format, { now = now })
+end
 local written, werr = report.write(text, opts.output)
 if not written then die(werr) end
 os.exit(failed and 2 or 0)

@@ -45,3 +45,8 @@ case $status in
   *) echo "audit.lua exited with status $status (unexpected)." ;;
 esac
 echo "Try: $mdblua scripts/audit.lua --policy $policy --format json   (or csv, junit, prometheus, nagios...)"
+
+# The same audit as a page to look at: one self-contained HTML file.
+report="$(cd "$build" && pwd)/demo-report.html"
+run scripts/audit.lua --policy "$policy" --format html --output "$report" || true
+echo "The HTML report of the demo fleet is in $report (open it in a browser; it loads nothing)."

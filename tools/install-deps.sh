@@ -17,6 +17,8 @@ PKGS="$PKGS dpkg-dev file lintian"
 # Output checked by the tools that read it: promtool (package prometheus)
 # for the Prometheus textfiles; luacheck (package lua-check) for the Lua.
 PKGS="$PKGS prometheus lua-check"
+# The HTML report's browser test (tests/browser) renders it in headless chromium.
+PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -421,7 +421,10 @@ function M.backup_table(list, opts)
    local engine = next(engines)
    local summary = format("%d %s backup%s%s", #list, many_engines and "" or engine, #list == 1 and "" or "s",
       many_clusters and "" or (" of cluster " .. tostring(list[1].sourceClusterId)))
-   return align(rows, #list, math.min(#list, limit), right) .. "\n" .. summary:gsub("  ", " ")
+   -- One cluster's backups: its last 14 days as a strip (mdb.strip), above the summary.
+   local strip = many_clusters and "" or require("mdb.strip").of_backups(list, { now = now,
+      color = require("mdb.strip").color_wanted() }) .. "\n"
+   return align(rows, #list, math.min(#list, limit), right) .. "\n" .. strip .. summary:gsub("  ", " ")
 end
 
 --- An array of clusters as an aligned table.

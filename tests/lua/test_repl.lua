@@ -138,12 +138,13 @@ H.test("PRETTY: an array of backups is an aligned table; rows are limited", func
    local s = R.show(1, bs)
    local lines = {}
    for l in s:gmatch("[^\n]+") do lines[#lines + 1] = l end
-   H.eq(#lines, 5, s)
+   H.eq(#lines, 6, s)
    H.ok(lines[1]:match("^#  ID%s+CREATED%s+AGE%s+SIZE%s+TYPE%s+STATUS$"), lines[1])
    H.ok(lines[2]:match("^1  cmysql%-0000:000000  %d%d%d%d%-%d%d%-%d%d [%d:]+Z  %S+.*  5%.0 GiB  AUTOMATED  DONE$"), lines[2])
    H.eq(#lines[2], #lines[3], "rows are aligned")
    H.eq(lines[2]:find("cmysql"), lines[1]:find("ID"), "the ID column lines up with its header")
-   H.eq(lines[5], "3 mysql backups of cluster cmysql-0000")
+   H.ok(lines[5]:match("^last 14 days: [ #.~x-]+  %(# backup"), lines[5])
+   H.eq(lines[6], "3 mysql backups of cluster cmysql-0000")
    local folder = R.collect(c:backups { engine = "mysql", folder = "b1gfakefolder0000001" })
    local f = R.show(1, folder)
    H.contains(f, "CLUSTER")

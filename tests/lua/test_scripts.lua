@@ -258,7 +258,7 @@ H.test("audit.lua: usage and policy errors exit 2 with a clear message", functio
       { { "--bogus" }, "audit.lua: unknown option '--bogus'" },
       { { "--max-age", "26x" }, "option '--max-age': bad duration \"26x\": unknown unit \"x\"" },
       { { "--coverage-days", "0" }, "option '--coverage-days': must be at least 1" },
-      { { "--format", "xml" }, "option '--format': expected one of table, json, jsonl, csv, markdown, junit, prometheus, nagios, got 'xml'" },
+      { { "--format", "xml" }, "option '--format': expected one of table, json, jsonl, csv, markdown, junit, prometheus, nagios, html, got 'xml'" },
       { { "--engine", "postgres" }, "option '--engine': expected one of mongodb, sqlserver, postgresql" },
       { { "--check", "sizes" }, "option '--check': expected one of freshness, coverage" },
       { { "--tz", "+3" }, "audit.lua: option '--tz': bad time zone \"+3\"" },
