@@ -238,7 +238,9 @@ end
 local function cluster_ref(self, engine, id, folder)
    local ref = self:one("SELECT id FROM clusters WHERE engine = ? AND cluster_id = ?", engine, id)
    if ref then
-      if folder then self:run("UPDATE clusters SET folder = ? WHERE id = ? AND folder IS NOT ?", folder, ref, folder) end
+      if folder then
+         self:run("UPDATE clusters SET folder = ? WHERE id = ? AND folder IS NOT ?", folder, ref, folder)
+      end
       return ref
    end
    return (self:run("INSERT INTO clusters (engine, cluster_id, folder) VALUES (?, ?, ?)", engine, id, folder))
@@ -250,7 +252,7 @@ local function prev_complete(self, engine, id, scan)
       AND status = 'complete' AND scan < ?]], engine, id, scan)
 end
 
-local function record_cluster(self, scan, ref, engine, cluster, last)
+local function record_cluster(self, scan, ref, cluster, last)
    local d = digest(cluster)
    local open_from, open_digest = self:one(
       "SELECT from_scan, digest FROM cluster_states WHERE cluster = ? AND until_scan IS NULL", ref)
@@ -277,7 +279,8 @@ end
 local function record_backups(self, scan, ref, engine, backups, last)
    local int64 = INT64[engine]
    local open = {}
-   for r in self:rows("SELECT backup_id, id, digest FROM backup_states WHERE cluster = ? AND until_scan IS NULL", ref) do
+   for r in self:rows("SELECT backup_id, id, digest FROM backup_states WHERE cluster = ? AND until_scan IS NULL",
+      ref) do
       open[r[1]] = r
    end
    local insert, close = self:stmt(INSERT_BACKUP), self:stmt(CLOSE_BACKUP)
@@ -348,7 +351,7 @@ function H:record(results, scope)
             local complete = e.error == nil
             listing:run(scan, pos, engine, id, complete and "complete" or "failed", #(e.backups or {}), kind, text)
             local last = prev_complete(self, engine, id, scan)
-            if type(e.cluster) == "table" then record_cluster(self, scan, ref, engine, e.cluster, last) end
+            if type(e.cluster) == "table" then record_cluster(self, scan, ref, e.cluster, last) end
             if complete then record_backups(self, scan, ref, engine, e.backups or {}, last) end
          end
       end
@@ -363,10 +366,10 @@ function H:record(results, scope)
                   WHERE c.engine = ? AND c.folder = ? AND s.until_scan IS NULL]], engine, scope.folder) do
                   if not listed[engine][r[2]] then
                      local last = prev_complete(self, engine, r[2], scan)
-                     self:run("UPDATE cluster_states SET until_scan = ?, last_scan = ? WHERE cluster = ? AND until_scan IS NULL",
-                        scan, last, r[1])
-                     self:run("UPDATE backup_states SET until_scan = ?, last_scan = ? WHERE cluster = ? AND until_scan IS NULL",
-                        scan, last, r[1])
+                     for _, t in ipairs({ "cluster_states", "backup_states" }) do
+                        self:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
+                           .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
+                     end
                   end
                end
             end

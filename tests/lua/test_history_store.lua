@@ -37,7 +37,6 @@ local function fleet(n, m, opts)
    return results
 end
 
-local SCOPE = { folder = FOLDER, engines = { "postgresql" }, tool = "test" }
 local function scope(time)
    return { folder = FOLDER, engines = { "postgresql" }, tool = "test", time = time }
 end
