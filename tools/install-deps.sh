@@ -12,8 +12,9 @@ PKGS="$PKGS libssl-dev openssl libgnutls28-dev"
 # Robustness: clang with libFuzzer for tests/fuzz, valgrind for the soak run.
 PKGS="$PKGS clang libclang-rt-14-dev valgrind"
 # History (mdb.history): libsqlite3 for the binding, the sqlite3 shell for
-# the tests and for reading history files by hand.
-PKGS="$PKGS libsqlite3-dev sqlite3"
+# the tests and for reading history files by hand; curl steps the fake
+# API's fleet (POST /fake/v1/step) in the history tests.
+PKGS="$PKGS libsqlite3-dev sqlite3 curl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -181,7 +181,7 @@ local function cluster_changes(h, c, a, b, out)
       local ts = scan_row(h, first)
       add { kind = "appeared", verdict = "info", backup_id = id, type = s.type, size = s.size,
          created = s.created and fmt.rfc3339(s.created), scan = first, time = ts and ts.time_text,
-         message = format("a new %s backup", (s.type or "backup"):lower()) }
+         message = s.type and format("a new %s backup", s.type:lower()) or "a new backup" }
    end
    local oa, ob = newest(sa), newest(sb)
    if oa and ob and oa.id ~= ob.id and oa.size and ob.size and oa.size > 0 then

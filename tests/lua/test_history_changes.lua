@@ -39,31 +39,72 @@ local function env(server)
    return { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = FOLDER }
 end
 
+local function snap(db, server, t)
+   return H.run({ H.source_dir .. "/scripts/snapshot.lua", "--db", db, "--engine", "postgresql",
+      "--now", at(t) }, { env = env(server) })
+end
+
 -- Record one scan of `records` (fake API args `extra`) at time `t`.
 local function snapshot(db, records, t, extra)
    local args = { "--data", H.data_file(records) }
    for _, a in ipairs(extra or {}) do args[#args + 1] = a end
    local server = H.start_fake(args)
-   local r = H.run({ H.source_dir .. "/scripts/snapshot.lua", "--db", db, "--engine", "postgresql",
-      "--now", at(t) }, { env = env(server) })
+   local r = snap(db, server, t)
    server.stop()
    return r
+end
+
+-- POST /fake/v1/step: the fake API moves to its next fleet.
+local function step(server)
+   local p = assert(io.popen("curl -s -X POST " .. H.sh_quote(server.url .. "/fake/v1/step")))
+   local out = p:read("a")
+   p:close()
+   return out
 end
 
 local function changes(db, ...)
    return H.run({ H.source_dir .. "/scripts/changes.lua", "--db", db, ... })
 end
 
+-- Two scans of one fake API whose fleet changes in between (--step);
+-- the later listing of c9qe fails.
 local function two_scans()
    local db = H.tmpname(".db")
-   local r = snapshot(db, SCAN1, T0)
+   local server = H.start_fake({ "--data", H.data_file(SCAN1), "--step", "--data", H.data_file(SCAN2),
+      "--fault", "path=c9qe/backups;status=500;times=0;skip=1" })
+   local r = snap(db, server, T0)
    H.eq(r.code, 0, r.stderr)
    H.contains(r.stderr, "scan 1 recorded")
-   r = snapshot(db, SCAN2, T0 + DAY, { "--fault", "path=c9qe/backups;status=500;times=0" })
+   H.eq(step(server), '{"step":2,"steps":2}')
+   r = snap(db, server, T0 + DAY)
    H.eq(r.code, 2, "a failed listing: " .. r.stderr)
    H.contains(r.stderr, "scan 2 recorded")
+   server.stop()
    return db
 end
+
+H.test("the fake API's fleet steps: POST only, and not past the last", function()
+   local server = H.start_fake({ "--data", H.data_file(SCAN1), "--step", "--data", H.data_file(SCAN2) })
+   local p = io.popen("curl -s " .. H.sh_quote(server.url .. "/fake/v1/step"))
+   H.contains(p:read("a"), "Use POST")
+   p:close()
+   local client = H.client(server)
+   H.eq(#H.collect(client:backups { engine = "postgresql", cluster = "c9qa" }), 5)
+   H.eq(step(server), '{"step":2,"steps":2}')
+   H.eq(#H.collect(client:backups { engine = "postgresql", cluster = "c9qa" }), 2)
+   H.contains(step(server), "at its last step")
+end)
+
+H.test("--without leaves backups and clusters out of a step", function()
+   local server = H.start_fake({ "--data", H.data_file(SCAN1), "--step", "--without", "c9qa:[oy]*",
+      "--without", "c9qb", "--data", H.data_file(SCAN1) })
+   local client = H.client(server)
+   H.eq(#H.collect(client:backups { engine = "postgresql", cluster = "c9qa" }), 5)
+   step(server)
+   H.eq(H.ids(H.collect(client:backups { engine = "postgresql", cluster = "c9qa" })),
+      { "c9qa:manual", "c9qa:keep", "c9qa:retain" })
+   H.eq(#H.collect(client:clusters { engine = "postgresql", folder = FOLDER }), 4)
+end)
 
 local function by_key(list)
    local out = {}
