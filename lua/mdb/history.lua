@@ -308,9 +308,12 @@ end
 --- Record one scan in one transaction.
 -- @param results what `client:scan` returned
 -- @param scope `{time = Unix seconds, folder = id, engines = {...}, tool = name}`
+-- @param inspect optional `function(scan)` called inside the transaction;
+--   with `scope.dry` the transaction is then rolled back (nothing kept),
+--   and what inspect returned is returned
 -- @return the scan's id
 -- @raise on a database error (nothing of the scan is kept then)
-function H:record(results, scope)
+function H:record(results, scope, inspect)
    if not self.write then error("history: opened for reading only", 2) end
    scope = scope or {}
    local engines = scope.engines or {}
@@ -323,7 +326,7 @@ function H:record(results, scope)
    local time = scope.time or os.time()
    local db = self.db
    db:exec("BEGIN IMMEDIATE")
-   local ok, res = pcall(function()
+   local ok, res, seen = pcall(function()
       local scan = self:run("INSERT INTO scans (time, time_text, folder, engines, tool) VALUES (?, ?, ?, ?, ?)",
          time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
          concat(engines, ","), scope.tool)
@@ -375,14 +378,19 @@ function H:record(results, scope)
             end
          end
       end
+      if inspect then return scan, inspect(scan) end
       return scan
    end)
    if not ok then
       pcall(db.exec, db, "ROLLBACK")
       error(res, 0)
    end
-   db:exec("COMMIT")
-   return res
+   if scope.dry then
+      db:exec("ROLLBACK")
+   else
+      db:exec("COMMIT")
+   end
+   return res, seen
 end
 
 --- Record `results` into the file at `path` in one call (opens, records,
