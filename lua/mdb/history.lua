@@ -121,6 +121,8 @@ function M.open(path, opts)
       local mok, merr = pcall(function()
          db:exec("PRAGMA journal_mode = WAL")
          db:exec("PRAGMA synchronous = NORMAL")
+         -- A big scan's index pages stay in memory while it is written.
+         db:exec("PRAGMA cache_size = -65536")
          migrate(db, opts.schema_version or schema.VERSION)
       end)
       if not mok then
