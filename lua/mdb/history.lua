@@ -106,8 +106,18 @@ function M.open(path, opts)
    if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
    local ver, err = identify(db, path)
    if not ver and not write and tostring(err):find("unable to open", 1, true) then
-      -- A WAL file in a directory we cannot write: read it as immutable.
+      -- A WAL file in a directory we cannot write: read it as immutable,
+      -- unless a log of committed scans is still beside it (immutable
+      -- reading would not see them).
       db:close()
+      local wal = io.open(path .. "-wal", "rb")
+      local pending = wal and wal:seek("end") or 0
+      if wal then wal:close() end
+      if pending > 0 then
+         return nil, format("%s: cannot read it here: its write-ahead log %s-wal holds scans not yet "
+            .. "in the file, and SQLite needs write access to the directory to read them "
+            .. "(record once, or copy the files to a writable directory)", path, path)
+      end
       ok, db = pcall(s.open, file_uri(path), "ro", busy)
       if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
       ver, err = identify(db, path)

@@ -205,6 +205,25 @@ H.test("a read-only file, in a read-only directory too, works for reading", func
    H.eq(r.stdout:match("^%d+"), "2", "read from a read-only directory")
    os.execute("chmod 755 " .. H.sh_quote(dir) .. "; chmod 644 " .. H.sh_quote(path))
    H.eq(sqlite3(path, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "1\nok")
+   -- A writer that ended without closing leaves committed scans in the
+   -- WAL: a reader that cannot use it says so instead of reading less.
+   local src = H.write_file(H.tmpname(".lua"), string.format([[
+      local history = require "mdb.history"
+      local h = assert(history.open(%q, { write = true }))
+      h:record({}, { engines = { "postgresql" }, time = 5 })
+      os.exit(0, false)]], path))
+   H.eq(H.run({ src }).code, 0)
+   H.ok(io.open(path .. "-wal"), "the WAL is left")
+   os.execute("chmod 555 " .. H.sh_quote(dir))
+   r = as_reader(read)
+   H.eq(r.code, 0, "with the WAL index there, SQLite reads the log: " .. r.stderr)
+   os.execute("chmod 755 " .. H.sh_quote(dir) .. "; rm -f " .. H.sh_quote(path .. "-shm") .. "; chmod 555 "
+      .. H.sh_quote(dir))
+   r = as_reader(read)
+   os.execute("chmod 755 " .. H.sh_quote(dir))
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "write-ahead log")
+   H.eq(sqlite3(path, "SELECT count(*) FROM scans"), "2")
 end)
 
 -- A recorder in its own mdblua process; `code` runs after `fleet`.
