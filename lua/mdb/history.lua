@@ -105,7 +105,7 @@ function M.open(path, opts)
    local ok, db = pcall(s.open, path, write and "rwc" or "ro", busy)
    if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
    local ver, err = identify(db, path)
-   if not ver and not write and tostring(err):find("unable to open", 1, true) then
+   if not ver and not write and (err:find("unable to open", 1, true) or err:find("readonly", 1, true)) then
       -- A WAL file in a directory we cannot write: read it as immutable,
       -- unless a log of committed scans is still beside it (immutable
       -- reading would not see them).

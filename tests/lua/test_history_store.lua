@@ -263,11 +263,11 @@ H.test("two recorders at once both succeed", function()
    H.eq(sqlite3(path, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "3\nok")
 end)
 
-H.test("a recorder killed with SIGKILL in the middle leaves the file at the previous scan", function()
-   local path = H.tmpname(".db")
-   assert(history.record(path, fleet(2, 5), scope(1)))
+-- Start a recorder of 400,000 backups, wait until it is writing, send it
+-- `signal`; returns its exit status and stderr.
+local function interrupt(path, signal)
    local marker = H.tmpname(".started")
-   -- Start writing, say so, and be killed while the transaction is open.
+   -- Say when the transaction is open and being written.
    local src = recorder(path, 20, 20000, 2, string.format([[
       local orig = history.open
       history.open = function(...)
@@ -288,10 +288,9 @@ H.test("a recorder killed with SIGKILL in the middle leaves the file at the prev
          end
          return h, e
       end]], marker))
-   local pidfile = H.tmpname(".pid")
-   os.execute(string.format("%s %s >/dev/null 2>&1 & echo $! > %s", H.sh_quote(H.mdblua), H.sh_quote(src),
-      H.sh_quote(pidfile)))
-   local pid = H.read_file(pidfile):match("%d+")
+   local pidfile, codefile, errfile = H.tmpname(".pid"), H.tmpname(".code"), H.tmpname(".err")
+   os.execute(string.format("(sh -c 'echo $$ > %s; exec %s %s' >/dev/null 2>%s; echo $? > %s) &",
+      pidfile, H.sh_quote(H.mdblua), H.sh_quote(src), H.sh_quote(errfile), H.sh_quote(codefile)))
    local waited = 0
    while not io.open(marker) and waited < 600 do
       os.execute("sleep 0.05")
@@ -299,14 +298,36 @@ H.test("a recorder killed with SIGKILL in the middle leaves the file at the prev
    end
    H.ok(io.open(marker), "the recorder started writing")
    os.execute("sleep 0.3")
-   os.execute("kill -9 " .. pid)
-   os.execute("sleep 0.2")
+   os.execute("kill -" .. signal .. " " .. H.read_file(pidfile):match("%d+"))
+   waited = 0
+   while not H.read_file(codefile) and waited < 200 do
+      os.execute("sleep 0.05")
+      waited = waited + 1
+   end
+   return tonumber((H.read_file(codefile) or ""):match("%d+")), H.read_file(errfile) or ""
+end
+
+H.test("a recorder killed with SIGKILL in the middle leaves the file at the previous scan", function()
+   local path = H.tmpname(".db")
+   assert(history.record(path, fleet(2, 5), scope(1)))
+   local code = interrupt(path, "KILL")
+   H.eq(code, 137)
    H.ok(file_bytes(path .. "-wal") > 0, "it had written into the WAL")
    H.eq(sqlite3(path, "PRAGMA integrity_check; SELECT count(*) FROM scans; SELECT count(*) FROM backup_states"),
       "ok\n1\n10")
    -- And the next recorder goes on from there.
    assert(history.record(path, fleet(2, 5), scope(3)))
    H.eq(sqlite3(path, "SELECT group_concat(id) FROM scans"), "1,2")
+end)
+
+H.test("Ctrl-C in the middle of recording rolls the scan back", function()
+   local path = H.tmpname(".db")
+   assert(history.record(path, fleet(2, 5), scope(1)))
+   local code, err = interrupt(path, "INT")
+   H.eq(code, 130, err)
+   H.contains(err, "interrupted")
+   H.eq(sqlite3(path, "PRAGMA integrity_check; SELECT count(*) FROM scans; SELECT count(*) FROM backup_states"),
+      "ok\n1\n10")
 end)
 
 H.test("a scan recorded from the fake API reads back equal to the live results", function()
