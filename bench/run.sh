@@ -9,4 +9,7 @@ for p in python3 lua5.4; do
 done
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DMDB_BENCH=ON >/dev/null
 cmake --build build-bench -j"$(nproc)" --target mdblua fakeapi bench_measure bench_c_client >/dev/null
+if [ "${1:-}" = history ]; then   # the history benchmark: sh bench/run.sh history [RUNS]
+  build-bench/mdblua bench/history.lua build-bench "${2:-3}"; exit
+fi
 build-bench/mdblua bench/run.lua build-bench "${1:-5}"

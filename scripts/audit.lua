@@ -11,6 +11,7 @@ local audit = require "mdb.audit"
 local report = require "mdb.report"
 local FORMATS = require("mdb.html").with_html(report.FORMATS.findings)
 local duration = require "mdb.duration"
+local history_cli = require "mdb.history_cli"
 
 local NAME = "audit.lua"
 local spec = {
@@ -44,6 +45,7 @@ local spec = {
       .. "With --format nagios the Nagios codes are used instead: 0 OK, 1 WARNING,\n"
       .. "2 CRITICAL, 3 UNKNOWN.",
 }
+history_cli.add_options(spec, { audit = true })
 -- With --format nagios even a usage error must exit 3 (UNKNOWN), not 2.
 local nagios = false
 for i, a in ipairs(arg) do
@@ -95,12 +97,20 @@ local now = cli.now(spec, opts.now, nagios and 3 or 2)
 
 local engines = #opts.engine > 0 and opts.engine or policy.engines or mdb.engines
 local folder = opts.folder or policy.folder or os.getenv("YC_FOLDER_ID")
-if not folder or folder == "" then
+if (not folder or folder == "") and not opts.from then
    die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID")
 end
 
-local results = cli.as_of(cli.scan(NAME, { page_size = opts.page_size },
-   { engines = engines, folder = folder, concurrency = opts.concurrency }, nagios and 3 or 2), now)
+local results, recorded
+if opts.from then
+   results, recorded = history_cli.load(opts, engines, die)
+   folder, now = recorded.folder or folder, history_cli.now(opts, now, recorded)
+else
+   results = cli.scan(NAME, { page_size = opts.page_size },
+      { engines = engines, folder = folder, concurrency = opts.concurrency }, nagios and 3 or 2)
+end
+history_cli.record(opts, results, { folder = folder, engines = engines, time = now, tool = NAME }, die)
+results = cli.as_of(results, now)
 
 local clusters = 0
 for _, e in ipairs(results) do
@@ -116,7 +126,7 @@ for _, e in ipairs(results) do if e.error ~= nil and e.id == nil then failed = t
 local empty = clusters == 0 and not failed
 local empty_note = string.format("no clusters of %s in folder %s", table.concat(engines, ", "), folder)
 
-local findings = audit.run(results, policy, { now = now })
+local findings = history_cli.vanished(opts, audit.run(results, policy, { now = now }))
 local text
 if empty and nagios then
    text = "MDB BACKUP AUDIT UNKNOWN - " .. empty_note .. "\n"

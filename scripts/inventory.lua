@@ -8,6 +8,7 @@ local mdb = require "mdb"
 local cli = require "mdb.cli"
 local report = require "mdb.report"
 local FORMATS = require("mdb.html").with_html(report.FORMATS.inventory)
+local history_cli = require "mdb.history_cli"
 
 local NAME = "inventory.lua"
 local spec = {
@@ -30,6 +31,7 @@ local spec = {
       .. "Exit status: 0 listed; 2 usage or API error, or a listing failed (the other\n"
       .. "clusters are still reported).",
 }
+history_cli.add_options(spec)
 local opts = cli.run(arg, spec)
 opts.engine = cli.unique(opts.engine)
 
@@ -39,12 +41,19 @@ end
 
 local now = cli.now(spec, opts.now)
 local folder = opts.folder or os.getenv("YC_FOLDER_ID")
-if not folder or folder == "" then die("no folder: give --folder ID or set YC_FOLDER_ID") end
+if (not folder or folder == "") and not opts.from then die("no folder: give --folder ID or set YC_FOLDER_ID") end
 
-local results = cli.as_of(cli.scan(NAME, { page_size = opts.page_size }, {
-   engines = #opts.engine > 0 and opts.engine or mdb.engines, folder = folder,
-   concurrency = opts.concurrency,
-}), now)
+local engines = #opts.engine > 0 and opts.engine or mdb.engines
+local results, recorded
+if opts.from then
+   results, recorded = history_cli.load(opts, engines, die)
+   now = history_cli.now(opts, now, recorded)
+else
+   results = cli.scan(NAME, { page_size = opts.page_size },
+      { engines = engines, folder = folder, concurrency = opts.concurrency })
+end
+history_cli.record(opts, results, { folder = folder, engines = engines, time = now, tool = NAME }, die)
+results = cli.as_of(results, now)
 
 local failed = false
 for _, e in ipairs(results) do

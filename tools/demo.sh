@@ -18,7 +18,10 @@ fakeapi="$build/tests/fakeapi/fakeapi"
 tmp=$(mktemp -d)
 fifo="$tmp/fifo"
 mkfifo "$fifo"
-"$fakeapi" --demo --token demo-token --lifetime 120 >"$fifo" 2>/dev/null &
+# The fleet's second step (POST /fake/v1/step) is the same fleet without a
+# manual backup and without one cluster, for the history part at the end.
+"$fakeapi" --demo --token demo-token --lifetime 120 --step --demo \
+  --without 'c9qpaymentsprod00006:manual_*' --without c9qmetricsstaging008 >"$fifo" 2>/dev/null &
 read -r url pid <"$fifo"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
@@ -46,7 +49,21 @@ case $status in
 esac
 echo "Try: $mdblua scripts/audit.lua --policy $policy --format json   (or csv, junit, prometheus, nagios...)"
 
-# The same audit as a page to look at: one self-contained HTML file.
+# The same audit as a page to look at: one self-contained HTML file (said
+# at the end, after the fleet has changed for the history part).
 report="$(cd "$build" && pwd)/demo-report.html"
 run scripts/audit.lua --policy "$policy" --format html --output "$report" || true
+
+# History: record a scan, let the fleet change (a manual backup deleted, a
+# cluster gone), record another, and print what changed.
+db="$tmp/history.db"
+echo
+run scripts/snapshot.lua --db "$db"
+curl -s -X POST "$url/fake/v1/step" >/dev/null 2>&1 || echo "demo: curl is needed to step the fake fleet" >&2
+run scripts/snapshot.lua --db "$db"
+status=0
+run scripts/changes.lua --db "$db" || status=$?
+echo
+echo "changes.lua exited with status $status (0 nothing unexpected, 1 unexpected changes, 2 errors)."
+
 echo "The HTML report of the demo fleet is in $report (open it in a browser; it loads nothing)."

@@ -19,6 +19,10 @@ PKGS="$PKGS dpkg-dev file lintian"
 PKGS="$PKGS prometheus lua-check"
 # The HTML report's browser test (tests/browser) renders it in headless chromium.
 PKGS="$PKGS chromium"
+# History (mdb.history): libsqlite3 for the binding, the sqlite3 shell for
+# the tests and for reading history files by hand; curl steps the fake
+# API's fleet (POST /fake/v1/step) in the history tests.
+PKGS="$PKGS libsqlite3-dev sqlite3 curl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

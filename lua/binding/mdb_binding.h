@@ -132,6 +132,8 @@ const engine_info *mdb_check_engine(lua_State *L, int opts, const char *field);
 
 int mdb_client_scan(lua_State *L);
 void mdb_scan_register(lua_State *L);
+/* mdb._sqlite, for the history store (mdb_sqlite.c) */
+void mdb_sqlite_register(lua_State *L);
 
 /* ---- normalisation of API objects (mdb_normalize.c) ---- */
 

@@ -184,6 +184,7 @@ int luaopen_mdb(lua_State *L)
   lua_setfield(L, -2, "version");
   lua_pushliteral(L, "mdb " MDB_VERSION);
   lua_setfield(L, -2, "_VERSION");
+  mdb_sqlite_register(L);
   return 1;
 }
 

@@ -1,4 +1,5 @@
 #include "dataset.h"
+#include "steps.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,8 @@ bool dataset_add_cluster(struct dataset *ds, enum engine e, const char *folder_i
                          const char *cluster_id, const char *name,
                          const char *json, size_t len)
 {
+    if (steps_excluded(cluster_id, json, len))
+        return true;   /* --without */
     size_t existing;
     if (strmap_get(ds->maps[e].cluster_by_id, cluster_id, &existing))
         return false;
@@ -137,6 +140,8 @@ bool dataset_add_cluster(struct dataset *ds, enum engine e, const char *folder_i
 bool dataset_add_backup(struct dataset *ds, enum engine e, const char *folder_id,
                         const char *cluster_id, const char *json, size_t len)
 {
+    if (steps_excluded(cluster_id, json, len))
+        return true;   /* --without */
     if (ds->nbackups >= UINT32_MAX)
         return false;
     if (ds->nbackups == ds->backups_cap) {

@@ -16,6 +16,7 @@
 #include "reqlog.h"
 #include "server.h"
 #include "sources.h"
+#include "steps.h"
 #include "timefmt.h"
 #include "xalloc.h"
 
@@ -25,6 +26,7 @@ static const char usage[] =
     "usage: fakeapi [--port N] [--token T] [--data FILE]... [--generate SPEC]... [--demo]\n"
     "               [--fault RULE]... [--log FILE] [--log-detail] [--lifetime SECONDS]\n"
     "               [--empty-last-token] [--now RFC3339]\n"
+    "               [--step[=SECONDS] [--without GLOB]... SOURCES...]...\n"
     "               [--iam-sa-key FILE] [--oauth-token T] [--metadata]\n"
     "               [--iam-token-ttl SECONDS] [--iam-token-revoke-after SECONDS]\n"
     "               [--tls-cert FILE --tls-key FILE]\n"
@@ -38,6 +40,13 @@ enum source_kind { SOURCE_DATA, SOURCE_GENERATE, SOURCE_DEMO };
 struct source {
     enum source_kind kind;
     const char *arg;
+    int step;        /* which fleet step it fills (--step) */
+    int64_t advance; /* seconds added to --now for that step */
+};
+
+struct without {     /* --without GLOB, for the step it follows */
+    int step;
+    const char *glob;
 };
 
 struct options {
@@ -53,12 +62,16 @@ struct options {
     const char *tls_key_file;
     struct source *sources; /* applied in command-line order */
     int nsources;
+    int nsteps;             /* --step: sources after it fill the next fleet */
+    int64_t advance;
+    struct without *without;
+    int nwithout;
 };
 
 static void add_source(struct options *o, enum source_kind kind, const char *arg)
 {
     o->sources = xrealloc(o->sources, (size_t)(o->nsources + 1) * sizeof *o->sources);
-    o->sources[o->nsources++] = (struct source){kind, arg};
+    o->sources[o->nsources++] = (struct source){kind, arg, o->nsteps, o->advance};
 }
 
 static _Noreturn void usage_error(struct options *o, struct fault_set *faults,
@@ -74,6 +87,7 @@ static _Noreturn void usage_error(struct options *o, struct fault_set *faults,
     va_end(ap);
     fputs("\n(run 'fakeapi --help' for usage)\n", stderr);
     free(o->sources);
+    free(o->without);
     faults_free(faults);
     exit(EXIT_USAGE);
 }
@@ -108,6 +122,7 @@ static void parse_options(int argc, char **argv, struct options *o, struct fault
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
             free(o->sources);
+            free(o->without);
             faults_free(faults);
             exit(0);
         } else if (is_option(a, "--port")) {
@@ -126,6 +141,15 @@ static void parse_options(int argc, char **argv, struct options *o, struct fault
                        option_value(argc, argv, &i, "--generate", o, faults));
         } else if (strcmp(a, "--demo") == 0) {
             add_source(o, SOURCE_DEMO, NULL);
+        } else if (strcmp(a, "--step") == 0 || strncmp(a, "--step=", 7) == 0) {
+            if (a[6] == '=' && !parse_u64(a + 7, 366 * 86400, &n))
+                usage_error(o, faults, "--step: expected seconds 0..31622400, got '%s'", a + 7);
+            o->nsteps++;
+            o->advance += a[6] == '=' ? (int64_t)n : 0;
+        } else if (is_option(a, "--without")) {
+            o->without = xrealloc(o->without, (size_t)(o->nwithout + 1) * sizeof *o->without);
+            o->without[o->nwithout++] =
+                (struct without){o->nsteps, option_value(argc, argv, &i, "--without", o, faults)};
         } else if (is_option(a, "--fault")) {
             v = option_value(argc, argv, &i, "--fault", o, faults);
             if (!faults_add(faults, v))
@@ -199,16 +223,31 @@ static char *read_pem(const char *opt, const char *path)
     return text;
 }
 
-static bool load_sources(const struct options *o, struct dataset *ds)
+static bool load_sources(const struct options *o, struct fleet_steps *steps)
 {
+    for (int k = 0; k <= o->nsteps; k++)
+        steps_add(steps, dataset_new());
+    const char **globs = xmalloc((size_t)(o->nwithout + 1) * sizeof *globs);
     for (int i = 0; i < o->nsources; i++) {
         const struct source *src = &o->sources[i];
+        struct dataset *ds = steps_at(steps, src->step);
+        int n = 0;
+        for (int w = 0; w < o->nwithout; w++)
+            if (o->without[w].step == src->step)
+                globs[n++] = o->without[w].glob;
+        steps_without(globs, n);
+        int64_t now = o->now + src->advance;
         bool ok = src->kind == SOURCE_DATA       ? datafile_load(ds, src->arg)
-                  : src->kind == SOURCE_GENERATE ? generate_load(ds, src->arg, o->now)
-                                                 : demo_fleet_load(ds, o->now);
-        if (!ok)
+                  : src->kind == SOURCE_GENERATE ? generate_load(ds, src->arg, now)
+                                                 : demo_fleet_load(ds, now);
+        if (!ok) {
+            steps_without(NULL, 0);
+            free(globs);
             return false;
+        }
     }
+    steps_without(NULL, 0);
+    free(globs);
     return true;
 }
 
@@ -250,13 +289,13 @@ int main(int argc, char **argv)
     struct options o;
     parse_options(argc, argv, &o, faults);
 
-    struct dataset *ds = dataset_new();
+    struct fleet_steps *steps = steps_new();
     struct reqlog *log = NULL;
     struct server *server = NULL;
     struct iam *iam = NULL;
     char *tls_cert = NULL, *tls_key = NULL;
     int status = EXIT_USAGE;
-    if (!load_sources(&o, ds) || !(log = reqlog_open(o.log_path, o.log_detail)) ||
+    if (!load_sources(&o, steps) || !(log = reqlog_open(o.log_path, o.log_detail)) ||
         !(iam = iam_new(&o.iam)))
         goto out;
     if (o.tls_cert_file && (!(tls_cert = read_pem("--tls-cert", o.tls_cert_file)) ||
@@ -271,7 +310,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a client hanging up must not kill us */
 
     struct server_config cfg = {
-        .dataset = ds,
+        .steps = steps,
         .token = o.token,
         .iam = iam,
         .tls_cert = tls_cert,
@@ -285,6 +324,7 @@ int main(int argc, char **argv)
         status = EXIT_FAILURE;
         goto out;
     }
+    const struct dataset *ds = steps_current(steps);
     fprintf(stderr, "fakeapi: %zu clusters, %zu backups\n", dataset_cluster_count(ds),
             dataset_backup_count(ds));
     printf("%s://127.0.0.1:%u %ld\n", tls_cert ? "https" : "http", (unsigned)server_port(server),
@@ -300,8 +340,9 @@ out:
     free(tls_cert);
     free(tls_key);
     reqlog_close(log);
-    dataset_free(ds);
+    steps_free(steps);
     faults_free(faults);
     free(o.sources);
+    free(o.without);
     return status;
 }

@@ -419,8 +419,9 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn,
 
     struct route_result r;
     char *iam_body = NULL;
-    if (!route_iam(s, conn, method, target, ctx, &r, &iam_body))
-        route_request(s->cfg.dataset, iam_authorized(s->cfg.iam, s->cfg.token, auth), method,
+    if (!route_iam(s, conn, method, target, ctx, &r, &iam_body) &&
+        !steps_route(s->cfg.steps, method, target, &r, &iam_body))
+        route_request(steps_current(s->cfg.steps), iam_authorized(s->cfg.iam, s->cfg.token, auth), method,
                       target, &r);
     struct fault_action f;
     faults_match(s->cfg.faults, target, r.kind == ROUTE_LISTING ? (int64_t)r.offset : -1, &f);

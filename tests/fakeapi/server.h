@@ -10,9 +10,10 @@
 #include "faults.h"
 #include "iam.h"
 #include "reqlog.h"
+#include "steps.h"
 
 struct server_config {
-    const struct dataset *dataset;
+    struct fleet_steps *steps; /* the fleet, one dataset per --step */
     const char *token;       /* required bearer token */
     struct iam *iam;         /* token exchange and metadata routes, or NULL */
     const char *tls_cert;    /* PEM text: serve HTTPS when both are set */

@@ -1,0 +1,105 @@
+-- The history benchmark (on demand): recording a 1M-backup scan against the
+-- scan alone; an unchanged re-scan of 100,000 backups; 100 scans of an
+-- unchanged 100,000-backup fleet and the file they leave.
+--   mdblua bench/history.lua BUILD_DIR [RUNS]     (sh bench/run.sh history)
+local build = assert(arg[1], "usage: mdblua bench/history.lua BUILD_DIR [RUNS]")
+local runs = tonumber(arg[2]) or 3
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+local MDBLUA, FAKE, MEASURE = build .. "/mdblua", build .. "/tests/fakeapi/fakeapi", build .. "/bench/bench_measure"
+local TOKEN, FOLDER = "bench-token", "b1gfakefolder0000001"
+local SCRIPT = here .. "/mdb_scan_record.lua"
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function start_fake(args)
+   local p = assert(io.popen(q(FAKE) .. " --token " .. TOKEN .. " --lifetime 3600 " .. args .. " 2>/dev/null"))
+   local url, pid = p:read("l"):match("^(%S+) (%d+)$")
+   return { url = url, stop = function() os.execute("kill " .. pid); p:close() end }
+end
+
+local function measure(cmd, env)
+   local err = os.tmpname()
+   local p = assert(io.popen(env .. " " .. q(MEASURE) .. " " .. cmd .. " 2>" .. err))
+   local out = p:read("a")
+   local ok = p:close()
+   local f = io.open(err)
+   local text = f:read("a")
+   f:close()
+   os.remove(err)
+   local wall, rss = text:match("measure: ([%d.]+) (%d+)")
+   if not ok or not wall then error("failed: " .. cmd .. "\n" .. text) end
+   return tonumber(wall), tonumber(rss) / 1024, out
+end
+
+local function median(xs)
+   table.sort(xs)
+   return xs[(#xs + 1) // 2]
+end
+
+local function size_of(path)
+   local f = io.open(path, "rb")
+   if not f then return 0 end
+   local n = f:seek("end")
+   f:close()
+   return n
+end
+
+local function run(_, _, file, times)
+   return string.format("%s %s postgresql %s 16 %s %s", q(MDBLUA), q(SCRIPT), FOLDER, file and q(file) or "",
+      times or "")
+end
+
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. q(tmp))
+local function fresh(name)
+   local p = tmp .. "/" .. name
+   os.execute("rm -f " .. q(p) .. "*")
+   return p
+end
+
+print(string.format("%-58s %10s %8s", "history scenario", "value", "target"))
+
+-- 1. 1,000,000 backups (100 clusters x 10,000): scan alone, scan + record.
+do
+   local fake = start_fake("--generate engine=postgresql,clusters=100,backups=10000")
+   local env = "YC_MDB_ENDPOINT=" .. fake.url .. " YC_IAM_TOKEN=" .. TOKEN
+   local scan, rec, rss = {}, {}, 0
+   for i = 1, runs do
+      scan[i] = measure(run(env), env)
+      local t, r = measure(run(env, nil, fresh("1m.db")), env)
+      rec[i] = t
+      if r > rss then rss = r end
+   end
+   fake.stop()
+   local s, r = median(scan), median(rec)
+   print(string.format("%-58s %9.3fs", "1M backups: client:scan", s))
+   print(string.format("%-58s %9.3fs", "1M backups: client:scan + record (new file)", r))
+   print(string.format("%-58s %9.2fx %8s", "  recording adds", r / s, "<= 1.50"))
+   print(string.format("%-58s %8.0f MiB", "  peak RSS, scan + record", rss))
+   print(string.format("%-58s %8.1f MiB", "  file", size_of(tmp .. "/1m.db") / 1048576))
+end
+
+-- 2. and 3. 100,000 backups (100 clusters x 1,000), unchanged.
+do
+   local fake = start_fake("--generate engine=postgresql,clusters=100,backups=1000")
+   local env = "YC_MDB_ENDPOINT=" .. fake.url .. " YC_IAM_TOKEN=" .. TOKEN
+   local db = fresh("100k.db")
+   measure(run(env, nil, db), env)
+   local scan, rec = {}, {}
+   for i = 1, runs do
+      scan[i] = measure(run(env), env)
+      rec[i] = measure(run(env, nil, db), env)
+   end
+   local s, r = median(scan), median(rec)
+   print(string.format("%-58s %9.3fs", "100k backups: client:scan", s))
+   print(string.format("%-58s %9.3fs", "100k backups: client:scan + record, unchanged", r))
+   print(string.format("%-58s %9.3fs %8s", "  recording an unchanged re-scan", r - s, "< 2 s"))
+   db = fresh("100x.db")
+   local t = measure(run(env, nil, db, 100), env)
+   fake.stop()
+   os.execute("sqlite3 " .. q(db) .. " 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null")
+   print(string.format("%-58s %9.1fs", "100 scans + records of an unchanged 100k fleet", t))
+   print(string.format("%-58s %8.1f MiB %8s", "  file after 100 scans", size_of(db) / 1048576, "< 100 MB"))
+end
+os.execute("rm -rf " .. q(tmp))

@@ -1,0 +1,477 @@
+/*
+** mdb._sqlite: the few SQLite calls the history store (lua/mdb/history*.lua)
+** needs, over Debian's libsqlite3.  Every value reaches SQL as a bound
+** parameter of a prepared statement; integers stay 64-bit integers (sizes
+** are int64), which LuaDBI 0.7 does not do (it binds every number as a
+** double).  Opening never creates a file unless asked, can be read-only,
+** and always sets a busy timeout, so two writers wait for each other
+** instead of failing or corrupting anything.  A long statement stops on
+** Ctrl-C through the module's cancellation flag.
+**
+**   db = _sqlite.open(path, mode, busy_ms)    mode "ro", "rw" or "rwc"
+**   db:exec(sql)                              statements without parameters
+**   st = db:prepare(sql)
+**   st:run(...)        -> last insert rowid, rows changed
+**   st:one(...)        -> the first row's columns, or nothing
+**   st:rows(...)       -> iterator over rows as arrays (NULL is nil)
+**   db:close()
+** Plus what restoring a stored API object needs: _sqlite.int64_fields(engine)
+** and _sqlite.normalize(kind, engine, table), the same normalisation a
+** listing applies.
+*/
+#include "mdb_binding.h"
+
+#include "http/cancel.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB_MT   "mdb.sqlite.db"
+#define STMT_MT "mdb.sqlite.stmt"
+
+typedef struct sq_db {
+  sqlite3 *db;
+} sq_db;
+
+typedef struct sq_stmt {
+  sqlite3_stmt *st;
+  int busy;         /* an iterator is walking it */
+} sq_stmt;
+
+static int sq_fail(lua_State *L, sqlite3 *db, const char *what)
+{
+  return luaL_error(L, "sqlite: %s: %s", what,
+                    db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+static sq_db *check_db(lua_State *L, int idx)
+{
+  sq_db *d = luaL_checkudata(L, idx, DB_MT);
+  if (d->db == NULL)
+    luaL_error(L, "sqlite: the database is closed");
+  return d;
+}
+
+static sq_stmt *check_stmt(lua_State *L, int idx)
+{
+  sq_stmt *s = luaL_checkudata(L, idx, STMT_MT);
+  if (s->st == NULL)
+    luaL_error(L, "sqlite: the statement is finalized");
+  return s;
+}
+
+/* Checked every few thousand VM steps: Ctrl-C ends a long statement. */
+static int sq_progress(void *unused)
+{
+  (void)unused;
+  return cancel_requested() ? 1 : 0;
+}
+
+static int sq_open(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  const char *mode = luaL_optstring(L, 2, "ro");
+  lua_Integer busy = luaL_optinteger(L, 3, 10000);
+  int flags;
+  if (strcmp(mode, "ro") == 0)
+    flags = SQLITE_OPEN_READONLY;
+  else if (strcmp(mode, "rw") == 0)
+    flags = SQLITE_OPEN_READWRITE;
+  else if (strcmp(mode, "rwc") == 0)
+    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  else
+    return luaL_argerror(L, 2, "mode must be ro, rw or rwc");
+  sq_db *d = lua_newuserdatauv(L, sizeof *d, 0);
+  d->db = NULL;
+  luaL_setmetatable(L, DB_MT);
+  int rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    lua_pushfstring(L, "sqlite: cannot open %s: %s", path,
+                    d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(d->db);
+    d->db = NULL;
+    return lua_error(L);
+  }
+  sqlite3_extended_result_codes(d->db, 1);
+  sqlite3_busy_timeout(d->db, busy < 0 ? 0 : busy > 600000 ? 600000 : (int)busy);
+  sqlite3_progress_handler(d->db, 10000, sq_progress, NULL);
+  return 1;
+}
+
+static int sq_close(lua_State *L)
+{
+  sq_db *d = luaL_checkudata(L, 1, DB_MT);
+  if (d->db) {
+    /* _v2: statements still alive keep the connection until finalized */
+    sqlite3_close_v2(d->db);
+    d->db = NULL;
+  }
+  return 0;
+}
+
+static int sq_exec(lua_State *L)
+{
+  sq_db *d = check_db(L, 1);
+  const char *sql = luaL_checkstring(L, 2);
+  char *msg = NULL;
+  if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    lua_pushfstring(L, "sqlite: %s", msg ? msg : sqlite3_errmsg(d->db));
+    sqlite3_free(msg);
+    return lua_error(L);
+  }
+  return 0;
+}
+
+static int sq_prepare(lua_State *L)
+{
+  sq_db *d = check_db(L, 1);
+  size_t len;
+  const char *sql = luaL_checklstring(L, 2, &len);
+  sq_stmt *s = lua_newuserdatauv(L, sizeof *s, 1);
+  s->st = NULL;
+  s->busy = 0;
+  luaL_setmetatable(L, STMT_MT);
+  lua_pushvalue(L, 1);            /* the connection outlives its statements */
+  lua_setiuservalue(L, -2, 1);
+  if (sqlite3_prepare_v3(d->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT,
+                         &s->st, NULL) != SQLITE_OK)
+    return sq_fail(L, d->db, "prepare");
+  if (s->st == NULL)
+    return luaL_error(L, "sqlite: prepare: no statement in the text");
+  return 1;
+}
+
+static int sq_last_rowid(lua_State *L)
+{
+  sq_db *d = check_db(L, 1);
+  lua_pushinteger(L, (lua_Integer)sqlite3_last_insert_rowid(d->db));
+  return 1;
+}
+
+/* Bind arguments from..top to the statement's parameters 1..n. */
+static void bind_all(lua_State *L, sq_stmt *s, int from)
+{
+  sqlite3_stmt *st = s->st;
+  int n = lua_gettop(L) - from + 1;
+  if (n != sqlite3_bind_parameter_count(st))
+    luaL_error(L, "sqlite: %d values for %d parameters in: %s", n,
+               sqlite3_bind_parameter_count(st), sqlite3_sql(st));
+  sqlite3_reset(st);
+  for (int i = 1; i <= n; i++) {
+    int idx = from + i - 1, rc;
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+      rc = sqlite3_bind_null(st, i);
+      break;
+    case LUA_TBOOLEAN:
+      rc = sqlite3_bind_int(st, i, lua_toboolean(L, idx));
+      break;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx))
+        rc = sqlite3_bind_int64(st, i, (sqlite3_int64)lua_tointeger(L, idx));
+      else
+        rc = sqlite3_bind_double(st, i, lua_tonumber(L, idx));
+      break;
+    case LUA_TSTRING: {
+      size_t len;
+      const char *v = lua_tolstring(L, idx, &len);
+      rc = sqlite3_bind_text64(st, i, v, len, SQLITE_TRANSIENT, SQLITE_UTF8);
+      break;
+    }
+    default:
+      luaL_error(L, "sqlite: cannot bind a %s (value %d)",
+                 luaL_typename(L, idx), i);
+      return;
+    }
+    if (rc != SQLITE_OK)
+      sq_fail(L, sqlite3_db_handle(st), "bind");
+  }
+}
+
+static void push_column(lua_State *L, sqlite3_stmt *st, int i)
+{
+  switch (sqlite3_column_type(st, i)) {
+  case SQLITE_INTEGER:
+    lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(st, i));
+    break;
+  case SQLITE_FLOAT:
+    lua_pushnumber(L, sqlite3_column_double(st, i));
+    break;
+  case SQLITE_NULL:
+    lua_pushnil(L);
+    break;
+  default: {
+    const void *v = sqlite3_column_blob(st, i);
+    lua_pushlstring(L, v ? v : "", (size_t)sqlite3_column_bytes(st, i));
+  }
+  }
+}
+
+/* Step once: 1 a row, 0 done; raises (after a reset) on an error. */
+static int step(lua_State *L, sq_stmt *s)
+{
+  int rc = sqlite3_step(s->st);
+  if (rc == SQLITE_ROW)
+    return 1;
+  if (rc == SQLITE_DONE)
+    return 0;
+  sqlite3 *db = sqlite3_db_handle(s->st);
+  lua_pushfstring(L, "sqlite: %s", sqlite3_errmsg(db));
+  sqlite3_reset(s->st);
+  s->busy = 0;
+  if (rc == SQLITE_INTERRUPT && cancel_requested())
+    return luaL_error(L, "interrupted!");
+  return lua_error(L);
+}
+
+static void not_busy(lua_State *L, sq_stmt *s)
+{
+  if (s->busy)
+    luaL_error(L, "sqlite: statement in use by an unfinished rows() loop");
+}
+
+static int st_run(lua_State *L)
+{
+  sq_stmt *s = check_stmt(L, 1);
+  not_busy(L, s);
+  bind_all(L, s, 2);
+  while (step(L, s))
+    ;
+  sqlite3 *db = sqlite3_db_handle(s->st);
+  sqlite3_reset(s->st);
+  lua_pushinteger(L, (lua_Integer)sqlite3_last_insert_rowid(db));
+  lua_pushinteger(L, (lua_Integer)sqlite3_changes64(db));
+  return 2;
+}
+
+static int st_one(lua_State *L)
+{
+  sq_stmt *s = check_stmt(L, 1);
+  not_busy(L, s);
+  bind_all(L, s, 2);
+  if (!step(L, s)) {
+    sqlite3_reset(s->st);
+    return 0;
+  }
+  int n = sqlite3_column_count(s->st);
+  luaL_checkstack(L, n, "too many columns");
+  for (int i = 0; i < n; i++)
+    push_column(L, s->st, i);
+  sqlite3_reset(s->st);
+  return n;
+}
+
+static int rows_next(lua_State *L)
+{
+  sq_stmt *s = check_stmt(L, lua_upvalueindex(1));
+  if (!s->busy)
+    return 0;
+  if (!step(L, s)) {
+    sqlite3_reset(s->st);
+    s->busy = 0;
+    return 0;
+  }
+  int n = sqlite3_column_count(s->st);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    push_column(L, s->st, i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int st_rows(lua_State *L)
+{
+  sq_stmt *s = check_stmt(L, 1);
+  not_busy(L, s);
+  bind_all(L, s, 2);
+  s->busy = 1;
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, rows_next, 1);
+  return 1;
+}
+
+/* Ends an unfinished rows() loop (a for loop's close value). */
+static int st_reset(lua_State *L)
+{
+  sq_stmt *s = luaL_checkudata(L, 1, STMT_MT);
+  if (s->st)
+    sqlite3_reset(s->st);
+  s->busy = 0;
+  return 0;
+}
+
+static int st_gc(lua_State *L)
+{
+  sq_stmt *s = luaL_checkudata(L, 1, STMT_MT);
+  if (s->st) {
+    sqlite3_finalize(s->st);
+    s->st = NULL;
+  }
+  return 0;
+}
+
+static int sq_int64_fields(lua_State *L)
+{
+  const engine_info *e = engines_find(luaL_checkstring(L, 1));
+  if (e == NULL)
+    return luaL_argerror(L, 1, "unknown engine");
+  lua_newtable(L);
+  int i = 0;
+  for (const char *const *f = e->int64_fields; *f; f++) {
+    lua_pushstring(L, *f);
+    lua_rawseti(L, -2, ++i);
+  }
+  return 1;
+}
+
+/*
+** digest(t): a 64-bit digest of a decoded API object that does not depend
+** on the order pairs() visits its keys (that order differs from process
+** to process), so "is this backup unchanged since the last scan?" is one
+** integer comparison instead of decoding the stored JSON.  Per pair, FNV-1a
+** of key and value; pairs combined by a sum (order-free), nested tables
+** digested the same way.  Numbers as "%lld" or "%.14g" (what lua-cjson
+** stores), JSON null as null.
+*/
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ c[i]) * FNV_PRIME;
+  return h;
+}
+
+static uint64_t digest_value(lua_State *L, int idx, int depth);
+
+static uint64_t digest_table(lua_State *L, int idx, int depth)
+{
+  if (depth > 50)
+    luaL_error(L, "digest: tables nested too deep");
+  luaL_checkstack(L, 4, "digest");
+  idx = lua_absindex(L, idx);
+  uint64_t sum = 0x9e3779b97f4a7c15ULL;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    uint64_t k = digest_value(L, -2, depth + 1);
+    uint64_t v = digest_value(L, -1, depth + 1);
+    uint64_t h = fnv(FNV_OFFSET, &k, sizeof k);
+    sum += fnv(h, &v, sizeof v);
+    lua_pop(L, 1);
+  }
+  return sum;
+}
+
+static uint64_t digest_value(lua_State *L, int idx, int depth)
+{
+  char buf[64];
+  uint64_t h = FNV_OFFSET;
+  int t = lua_type(L, idx);
+  h = fnv(h, &t, sizeof t);
+  switch (t) {
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    return fnv(h, s, n);
+  }
+  case LUA_TNUMBER: {
+    int n = lua_isinteger(L, idx)
+      ? snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx))
+      : snprintf(buf, sizeof buf, "%.14g", (double)lua_tonumber(L, idx));
+    return fnv(h, buf, (size_t)n);
+  }
+  case LUA_TBOOLEAN:
+    return fnv(h, lua_toboolean(L, idx) ? "t" : "f", 1);
+  case LUA_TTABLE: {
+    uint64_t d = digest_table(L, idx, depth);
+    return fnv(h, &d, sizeof d);
+  }
+  default:   /* JSON null (lightuserdata) and anything else: the type alone */
+    return h;
+  }
+}
+
+static int sq_digest(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_pushinteger(L, (lua_Integer)digest_table(L, 1, 0));
+  return 1;
+}
+
+/* normalize("backup"|"cluster", engine, t): t as a listing yields it. */
+static int sq_normalize(lua_State *L)
+{
+  const char *kind = luaL_checkstring(L, 1);
+  const engine_info *e = engines_find(luaL_checkstring(L, 2));
+  if (e == NULL)
+    return luaL_argerror(L, 2, "unknown engine");
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  char err[256];
+  const char *msg = strcmp(kind, "cluster") == 0
+    ? mdb_normalize_cluster(L, e, err, sizeof err)
+    : mdb_normalize_backup(L, e, err, sizeof err);
+  if (msg != NULL) {
+    luaL_pushfail(L);
+    lua_pushstring(L, msg);
+    return 2;
+  }
+  lua_settop(L, 3);
+  return 1;
+}
+
+static const luaL_Reg db_methods[] = {
+  {"exec", sq_exec},
+  {"prepare", sq_prepare},
+  {"last_rowid", sq_last_rowid},
+  {"close", sq_close},
+  {NULL, NULL}
+};
+
+static const luaL_Reg stmt_methods[] = {
+  {"run", st_run},
+  {"one", st_one},
+  {"rows", st_rows},
+  {"reset", st_reset},
+  {"finalize", st_gc},
+  {NULL, NULL}
+};
+
+static const luaL_Reg functions[] = {
+  {"open", sq_open},
+  {"int64_fields", sq_int64_fields},
+  {"normalize", sq_normalize},
+  {"digest", sq_digest},
+  {NULL, NULL}
+};
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                      lua_CFunction gc, lua_CFunction close)
+{
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
+/* Sets mdb._sqlite on the module table at the top of the stack. */
+void mdb_sqlite_register(lua_State *L)
+{
+  new_class(L, DB_MT, db_methods, sq_close, sq_close);
+  new_class(L, STMT_MT, stmt_methods, st_gc, st_reset);
+  luaL_newlib(L, functions);
+  lua_pushstring(L, sqlite3_libversion());
+  lua_setfield(L, -2, "version");
+  lua_setfield(L, -2, "_sqlite");
+}

@@ -1,0 +1,532 @@
+--- The history store: every recorded scan in an SQLite file, so that
+-- "what changed, and when did it vanish?" can be answered later, offline.
+--
+--   local history = require "mdb.history"
+--   local h = assert(history.open("fleet.db", { write = true }))
+--   local scan = h:record(results, { time = os.time(), folder = f, engines = e })
+--   local results_then = h:results(scan)       -- as client:scan returned them
+--   h:close()
+--
+-- Each backup is stored once per state (a row when it appears or any
+-- field changes, closed when it changes or vanishes); a scan of an
+-- unchanged fleet adds only the scan's row and one row per listing.  A
+-- failed listing is recorded as failed and changes nothing else, so it is
+-- never read as "its backups vanished".  See README "History".
+-- @module mdb.history
+local schema = require "mdb.history_schema"
+
+local M = { _VERSION = "0.1.0", SCHEMA_VERSION = schema.VERSION }
+
+local format, concat = string.format, table.concat
+local mtype = math.type
+
+local json = require("cjson").new()   -- a private instance: our settings only
+json.encode_sparse_array(true)
+json.decode_invalid_numbers(false)
+
+local function sqlite()
+   return require("mdb")._sqlite
+end
+
+local H = {}
+H.__index = H
+H.__name = "mdb.history"
+H.__close = function(h) h:close() end
+
+-- "file:" URI for opening a file immutable (read-only directories).
+local function file_uri(path)
+   return "file:" .. path:gsub("[%%?#]", function(c) return format("%%%02X", c:byte()) end)
+      .. "?immutable=1"
+end
+
+local function exists(path)
+   local f = io.open(path, "rb")
+   if f then f:close() return true end
+   return false
+end
+
+-- Identify the file before writing anything to it: an SQLite file that is
+-- someone else's, or from a newer mdblua, is refused and left untouched.
+local function identify(db, path)
+   local ok, app, ver, tables = pcall(function()
+      local a = db:prepare("PRAGMA application_id"):one()
+      local v = db:prepare("PRAGMA user_version"):one()
+      local t = db:prepare("SELECT count(*) FROM sqlite_schema"):one()
+      return a, v, t
+   end)
+   if not ok then
+      return nil, format("%s is not an mdblua history (%s)", path, tostring(app):gsub("^sqlite: ", ""))
+   end
+   if app == 0 and ver == 0 and tables == 0 then return "empty" end
+   if app ~= schema.APPLICATION_ID then
+      return nil, format("%s is not an mdblua history (an SQLite file of another application)", path)
+   end
+   if ver > schema.VERSION then
+      return nil, format("%s has history schema version %d, newer than this mdblua knows (%d): "
+         .. "use a newer mdblua", path, ver, schema.VERSION)
+   end
+   return ver
+end
+
+local function migrate(db, upto)
+   for v = 1, upto do
+      -- Each step in its own transaction, re-checked inside it: two
+      -- processes opening a new file at once migrate it once.
+      db:exec("BEGIN IMMEDIATE")
+      local ok, err = pcall(function()
+         local cur = db:prepare("PRAGMA user_version"):one()
+         if cur < v then
+            db:exec(schema.MIGRATIONS[v])
+            db:exec(format("PRAGMA application_id = %d; PRAGMA user_version = %d", schema.APPLICATION_ID, v))
+         end
+      end)
+      if not ok then
+         pcall(db.exec, db, "ROLLBACK")
+         error(err, 0)
+      end
+      db:exec("COMMIT")
+   end
+end
+
+--- Open a history file.
+-- @param path the file
+-- @param opts `{write = true}` to record (creates the file when missing),
+--   `busy_timeout` seconds to wait for another recorder (default 60)
+-- @return a history object, or nil and a message naming the file
+function M.open(path, opts)
+   opts = opts or {}
+   if type(path) ~= "string" or path == "" then return nil, "no history file given" end
+   local write = opts.write
+   if not write and not exists(path) then
+      return nil, format("%s: no such history file", path)
+   end
+   local s = sqlite()
+   local busy = math.floor((opts.busy_timeout or 60) * 1000)
+   local ok, db = pcall(s.open, path, write and "rwc" or "ro", busy)
+   if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
+   local ver, err = identify(db, path)
+   if not ver and not write and (err:find("unable to open", 1, true) or err:find("readonly", 1, true)) then
+      -- A WAL file in a directory we cannot write: read it as immutable,
+      -- unless a log of committed scans is still beside it (immutable
+      -- reading would not see them).
+      db:close()
+      local wal = io.open(path .. "-wal", "rb")
+      local pending = wal and wal:seek("end") or 0
+      if wal then wal:close() end
+      if pending > 0 then
+         return nil, format("%s: cannot read it here: its write-ahead log %s-wal holds scans not yet "
+            .. "in the file, and SQLite needs write access to the directory to read them "
+            .. "(record once, or copy the files to a writable directory)", path, path)
+      end
+      ok, db = pcall(s.open, file_uri(path), "ro", busy)
+      if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
+      ver, err = identify(db, path)
+   end
+   if not ver then
+      db:close()
+      return nil, err
+   end
+   local h = setmetatable({ db = db, path = path, write = write, stmts = {} }, H)
+   if write then
+      local mok, merr = pcall(function()
+         db:exec("PRAGMA journal_mode = WAL")
+         db:exec("PRAGMA synchronous = NORMAL")
+         -- A big scan's index pages stay in memory while it is written.
+         db:exec("PRAGMA cache_size = -65536")
+         migrate(db, opts.schema_version or schema.VERSION)
+      end)
+      if not mok then
+         db:close()
+         return nil, format("%s: %s", path, tostring(merr):gsub("^sqlite: ", ""))
+      end
+   elseif ver == "empty" then
+      db:close()
+      return nil, format("%s is empty, not an mdblua history yet (record a scan first)", path)
+   elseif ver < schema.VERSION then
+      db:close()
+      return nil, format("%s has history schema version %d; open it once for recording "
+         .. "(snapshot.lua) to migrate it to version %d", path, ver, schema.VERSION)
+   end
+   return h
+end
+
+function H:close()
+   if self.db then
+      for _, st in pairs(self.stmts) do st:finalize() end
+      self.stmts = {}
+      self.db:close()
+      self.db = nil
+   end
+end
+
+-- A cached prepared statement.
+function H:stmt(sql)
+   local st = self.stmts[sql]
+   if not st then
+      if not self.db then error("history: the file is closed", 2) end
+      st = self.db:prepare(sql)
+      self.stmts[sql] = st
+   end
+   return st
+end
+
+function H:one(sql, ...) return self:stmt(sql):one(...) end
+function H:rows(sql, ...) return self:stmt(sql):rows(...) end
+function H:run(sql, ...) return self:stmt(sql):run(...) end
+
+---------------------------------------------------------------------------
+-- Stored objects
+
+local INT64 = setmetatable({}, { __index = function(t, engine)
+   local list = sqlite().int64_fields(engine)
+   t[engine] = list
+   return list
+end })
+
+-- The object as the API sent it, as JSON: int64 fields back to strings,
+-- without the fields normalisation adds.  The object is changed for the
+-- moment of encoding and put back (a copy per backup would cost more).
+local function encode(obj, int64)
+   local c, s, e = obj.created, obj.started, obj.engine
+   obj.created, obj.started, obj.engine = nil, nil, nil
+   local ints
+   for i = 1, #int64 do
+      local k = int64[i]
+      local v = obj[k]
+      if mtype(v) == "integer" then
+         ints = ints or {}
+         ints[k] = v
+         obj[k] = tostring(v)
+      end
+   end
+   local ok, text = pcall(json.encode, obj)
+   obj.created, obj.started, obj.engine = c, s, e
+   if ints then for k, v in pairs(ints) do obj[k] = v end end
+   if not ok then error(text, 0) end
+   return text
+end
+
+local function digest(obj)
+   return sqlite().digest(obj)
+end
+
+--- The object stored as `data`, normalised as a listing yields it.
+function M.restore(kind, engine, data)
+   local t = json.decode(data)
+   local r, err = sqlite().normalize(kind, engine, t)
+   if not r then error("history: stored object: " .. err, 2) end
+   return r
+end
+
+local NO_INT64 = {}
+
+--- Retention days and backup window of a Cluster object.
+function M.cluster_settings(c)
+   local cfg = type(c) == "table" and c.config
+   if type(cfg) ~= "table" then return nil, nil end
+   local days = cfg.backupRetainPeriodDays
+   if days == nil and type(cfg.snapshotManagement) == "table" then
+      days = cfg.snapshotManagement.snapshotMaxAgeDays
+   end
+   days = math.tointeger(tonumber(days))
+   local w = cfg.backupWindowStart
+   local window
+   if type(w) == "table" then
+      window = format("%02d:%02d:%02d", tonumber(w.hours) or 0, tonumber(w.minutes) or 0,
+         tonumber(w.seconds) or 0)
+   end
+   return days, window
+end
+
+---------------------------------------------------------------------------
+-- Recording
+
+local function error_text(e)
+   if e == nil then return nil, nil end
+   local kind = type(e) == "table" and e.kind or nil
+   return kind and tostring(kind) or nil, tostring(e)
+end
+
+local function cluster_ref(self, engine, id, folder)
+   local ref = self:one("SELECT id FROM clusters WHERE engine = ? AND cluster_id = ?", engine, id)
+   if ref then
+      if folder then
+         self:run("UPDATE clusters SET folder = ? WHERE id = ? AND folder IS NOT ?", folder, ref, folder)
+      end
+      return ref
+   end
+   return (self:run("INSERT INTO clusters (engine, cluster_id, folder) VALUES (?, ?, ?)", engine, id, folder))
+end
+
+-- The last scan before `scan` whose listing of the cluster was complete.
+local function prev_complete(self, engine, id, scan)
+   return self:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
+      AND status = 'complete' AND scan < ?]], engine, id, scan)
+end
+
+local function record_cluster(self, scan, ref, cluster, last)
+   local d = digest(cluster)
+   local open_from, open_digest = self:one(
+      "SELECT from_scan, digest FROM cluster_states WHERE cluster = ? AND until_scan IS NULL", ref)
+   if open_from and open_digest == d then return end
+   if open_from then
+      self:run("UPDATE cluster_states SET until_scan = ?, last_scan = ? WHERE cluster = ? AND from_scan = ?",
+         scan, last, ref, open_from)
+   end
+   local days, window = M.cluster_settings(cluster)
+   self:run([[INSERT INTO cluster_states (cluster, from_scan, name, retention_days, backup_window, digest, data)
+      VALUES (?, ?, ?, ?, ?, ?, ?)]], ref, scan, cluster.name, days, window, d, encode(cluster, NO_INT64))
+end
+
+local INSERT_BACKUP = [[INSERT INTO backup_states
+   (cluster, backup_id, from_scan, created, type, status, size, retain_until, digest, data)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]
+local CLOSE_BACKUP = "UPDATE backup_states SET until_scan = ?, last_scan = ? WHERE id = ?"
+
+local function size_of(b)
+   local s = b.size or b.sizeBytes
+   return mtype(s) == "integer" and s or nil
+end
+
+local function record_backups(self, scan, ref, engine, backups, last)
+   local int64 = INT64[engine]
+   local open = {}
+   for r in self:rows("SELECT backup_id, id, digest FROM backup_states WHERE cluster = ? AND until_scan IS NULL",
+      ref) do
+      open[r[1]] = r
+   end
+   local insert, close = self:stmt(INSERT_BACKUP), self:stmt(CLOSE_BACKUP)
+   local dig = sqlite().digest
+   local seen = {}
+   for _, b in ipairs(backups) do
+      local id = b.id
+      if not seen[id] then
+         seen[id] = true
+         local cur = open[id]
+         local d = dig(b)
+         if not (cur and cur[3] == d) then
+            if cur then close:run(scan, last, cur[2]) end
+            local retain = b.retainUntil
+            insert:run(ref, id, scan, b.created, b.type, b.status, size_of(b),
+               type(retain) == "string" and retain or nil, d, encode(b, int64))
+         end
+      end
+   end
+   for id, cur in pairs(open) do
+      if not seen[id] then close:run(scan, last, cur[2]) end
+   end
+end
+
+--- Record one scan in one transaction.
+-- @param results what `client:scan` returned
+-- @param scope `{time = Unix seconds, folder = id, engines = {...}, tool = name}`
+-- @param inspect optional `function(scan)` called inside the transaction;
+--   with `scope.dry` the transaction is then rolled back (nothing kept),
+--   and what inspect returned is returned
+-- @return the scan's id
+-- @raise on a database error (nothing of the scan is kept then)
+function H:record(results, scope, inspect)
+   if not self.write then error("history: opened for reading only", 2) end
+   scope = scope or {}
+   local engines = scope.engines or {}
+   if #engines == 0 then
+      local seen = {}
+      for _, e in ipairs(results) do
+         if e.engine and not seen[e.engine] then seen[e.engine] = true engines[#engines + 1] = e.engine end
+      end
+   end
+   local time = scope.time or os.time()
+   local db = self.db
+   db:exec("BEGIN IMMEDIATE")
+   local ok, res, seen = pcall(function()
+      local scan = self:run("INSERT INTO scans (time, time_text, folder, engines, tool) VALUES (?, ?, ?, ?, ?)",
+         time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
+         concat(engines, ","), scope.tool)
+      local listed = {}   -- engine -> set of cluster ids its Cluster.List returned
+      local list_failed = {}
+      for _, e in ipairs(results) do
+         if e.id == nil and e.error ~= nil and e.engine then list_failed[e.engine] = true end
+      end
+      local listing = self:stmt([[INSERT OR REPLACE INTO listings
+         (scan, pos, engine, cluster_id, status, items, error_kind, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)]])
+      for _, engine in ipairs(engines) do
+         listed[engine] = {}
+      end
+      for pos, e in ipairs(results) do
+         local engine = e.engine
+         local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
+         local kind, text = error_text(e.error)
+         if id == nil then
+            listing:run(scan, pos, engine, "", "failed", 0, kind, text)
+         else
+            listed[engine] = listed[engine] or {}
+            listed[engine][id] = true
+            local folder = type(e.cluster) == "table" and e.cluster.folderId or scope.folder
+            local ref = cluster_ref(self, engine, id, folder)
+            local complete = e.error == nil
+            listing:run(scan, pos, engine, id, complete and "complete" or "failed", #(e.backups or {}), kind, text)
+            local last = prev_complete(self, engine, id, scan)
+            if type(e.cluster) == "table" then record_cluster(self, scan, ref, e.cluster, last) end
+            if complete then record_backups(self, scan, ref, engine, e.backups or {}, last) end
+         end
+      end
+      -- Each engine's Cluster.List that did not fail is complete: clusters
+      -- of this folder it no longer returns are gone, and so are their
+      -- backups (their vanishing is reported with the cluster's).
+      for _, engine in ipairs(engines) do
+         if not list_failed[engine] then
+            listing:run(scan, 0, engine, "", "complete", 0, nil, nil)
+            if scope.folder then
+               for r in self:rows([[SELECT c.id, c.cluster_id FROM clusters c JOIN cluster_states s ON s.cluster = c.id
+                  WHERE c.engine = ? AND c.folder = ? AND s.until_scan IS NULL]], engine, scope.folder) do
+                  if not listed[engine][r[2]] then
+                     local last = prev_complete(self, engine, r[2], scan)
+                     for _, t in ipairs({ "cluster_states", "backup_states" }) do
+                        self:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
+                           .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
+                     end
+                  end
+               end
+            end
+         end
+      end
+      if inspect then return scan, inspect(scan) end
+      return scan
+   end)
+   if not ok then
+      pcall(db.exec, db, "ROLLBACK")
+      error(res, 0)
+   end
+   if scope.dry then
+      db:exec("ROLLBACK")
+   else
+      db:exec("COMMIT")
+   end
+   return res, seen
+end
+
+--- Record `results` into the file at `path` in one call (opens, records,
+-- closes): what `--record FILE` does.
+-- @return the scan id, or nil and a message naming the file
+function M.record(path, results, scope)
+   local h, err = M.open(path, { write = true })
+   if not h then return nil, err end
+   local ok, scan = pcall(h.record, h, results, scope)
+   h:close()
+   if not ok then return nil, format("%s: %s", path, tostring(scan):gsub("^sqlite: ", "")) end
+   return scan
+end
+
+---------------------------------------------------------------------------
+-- Reading
+
+--- A scan's row: `{id, time, time_text, folder, engines = {...}, tool}`, or nil.
+function H:scan(id)
+   local sid, time, text, folder, engines, tool = self:one(
+      "SELECT id, time, time_text, folder, engines, tool FROM scans WHERE id = ?", id)
+   if not sid then return nil end
+   local list = {}
+   for e in engines:gmatch("[^,]+") do list[#list + 1] = e end
+   return { id = sid, time = time, time_text = text, folder = folder, engines = list, tool = tool }
+end
+
+--- The last scan, the last at or before a time, or the last before a scan.
+function H:latest() return self:scan(self:one("SELECT max(id) FROM scans")) end
+function H:at(time) return self:scan(self:one("SELECT max(id) FROM scans WHERE time <= ?", time + 0.0)) end
+function H:before(scan) return self:scan(self:one("SELECT max(id) FROM scans WHERE id < ?", scan)) end
+function H:first() return self:scan(self:one("SELECT min(id) FROM scans")) end
+
+--- Every scan, oldest first.
+function H:scans()
+   local out = {}
+   for r in self:rows("SELECT id FROM scans ORDER BY id") do out[#out + 1] = self:scan(r[1]) end
+   return out
+end
+
+-- The stored error of a failed listing, as an object whose text is the
+-- live error's text (so audits of the past say what the live one said).
+local ERROR_MT = { __name = "mdb.history.error", __tostring = function(e) return e.text end }
+local function stored_error(kind, text)
+   return setmetatable({ kind = kind, message = text, text = text or "listing failed" }, ERROR_MT)
+end
+
+-- Backups of a cluster as of a scan (the states valid then).
+local function backups_at(self, engine, ref, scan)
+   local list = {}
+   for r in self:rows([[SELECT data FROM backup_states WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, backup_id]], ref, scan, scan) do
+      list[#list + 1] = M.restore("backup", engine, r[1])
+   end
+   return list
+end
+
+local function cluster_at(self, engine, ref, scan)
+   local data = self:one([[SELECT data FROM cluster_states WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?)]], ref, scan, scan)
+   return data and M.restore("cluster", engine, data) or nil
+end
+
+--- The results of a recorded scan, shaped as `client:scan` returned them:
+-- `{engine, id, cluster, backups, error}` in the scan's order.  A failed
+-- listing gives an entry with `error` (its recorded text) and the backups
+-- as of that cluster's last complete listing (`as_of` names that scan).
+function H:results(scan)
+   local out = {}
+   for r in self:rows([[SELECT engine, cluster_id, status, error_kind, error, pos FROM listings
+      WHERE scan = ? AND (cluster_id <> '' OR status = 'failed') ORDER BY pos, engine]], scan) do
+      out[#out + 1] = r
+   end
+   local results = {}
+   for _, r in ipairs(out) do
+      local engine, id, status = r[1], r[2], r[3]
+      local e = { engine = engine }
+      if id == "" then
+         e.error = stored_error(r[4], r[5])
+         e.backups = {}
+      else
+         e.id = id
+         local ref = self:one("SELECT id FROM clusters WHERE engine = ? AND cluster_id = ?", engine, id)
+         e.cluster = ref and cluster_at(self, engine, ref, scan) or nil
+         e.backups = ref and backups_at(self, engine, ref, scan) or {}
+         if status ~= "complete" then
+            e.error = stored_error(r[4], r[5])
+            e.as_of = prev_complete(self, engine, id, scan + 1)
+         end
+      end
+      results[#results + 1] = e
+   end
+   return results
+end
+
+--- Every state of a backup (any cluster, or one cluster), oldest first:
+-- `{engine, cluster, backup_id, from_scan, last_scan, until_scan, backup}`.
+function H:backup_states(backup_id, cluster_id)
+   local out = {}
+   for r in self:rows([[SELECT c.engine, c.cluster_id, b.from_scan, b.last_scan, b.until_scan, b.data, b.cluster
+      FROM backup_states b JOIN clusters c ON c.id = b.cluster
+      WHERE b.backup_id = ? AND (? IS NULL OR c.cluster_id = ?) ORDER BY b.cluster, b.from_scan]],
+      backup_id, cluster_id, cluster_id) do
+      out[#out + 1] = { engine = r[1], cluster = r[2], backup_id = backup_id, from_scan = r[3],
+         last_scan = r[4], until_scan = r[5], backup = M.restore("backup", r[1], r[6]), ref = r[7] }
+   end
+   return out
+end
+
+--- The latest complete listing of a cluster at or before a scan.
+function H:last_complete(engine, cluster_id, scan)
+   return prev_complete(self, engine, cluster_id, (scan or math.maxinteger - 1) + 1)
+end
+
+--- A cluster's internal reference and engine (the engine may be nil to
+-- look the id up in any engine).
+function H:cluster_ref(cluster_id, engine)
+   return self:one("SELECT id, engine FROM clusters WHERE cluster_id = ? AND (? IS NULL OR engine = ?)",
+      cluster_id, engine, engine)
+end
+
+--- The cluster object valid at a scan, and its backups then.
+function H:cluster_at(ref, engine, scan)
+   return cluster_at(self, engine, ref, scan), backups_at(self, engine, ref, scan)
+end
+
+return M

@@ -1,0 +1,356 @@
+--- What changed between two recorded scans, with a verdict on each change,
+-- and the `vanished` audit check built on it.
+--
+--   local changes = require "mdb.history_changes"
+--   local list = changes.between(h, from_scan, to_scan)   -- h: mdb.history object
+--   io.write(changes.render(list, "table", {from = h:scan(a), to = h:scan(b)}))
+--
+-- Kinds: `appeared`, `vanished`, `cluster_appeared`, `cluster_vanished`,
+-- `retention` and `window` (settings that changed), `size` (the newest
+-- completed backup's size jumped), `listing_failed` (the later scan could
+-- not list the cluster: its backups are compared as of its last complete
+-- listing, never read as vanished).  Verdicts: `expected`, `unexpected`,
+-- `info`.
+-- @module mdb.history_changes
+local report = require "mdb.report"
+local fmt = require "mdb.fmt"
+
+local M = {}
+local format = string.format
+
+--- Default retention when a cluster states none (MDB's default, 7 days).
+M.DEFAULT_RETENTION_DAYS = 7
+--- The newest size "jumps" when it is this factor above or below the
+-- previous newest.
+M.SIZE_FACTOR = 1.5
+
+M.KEYS = { "kind", "verdict", "engine", "cluster", "cluster_name", "backup_id", "message", "type",
+   "created", "size", "scan", "time", "last_seen", "old", "new" }
+
+local function parse_time(s)
+   if type(s) ~= "string" then return nil end
+   return (require("mdb").parse_time(s))
+end
+
+-- Backup states valid at a scan: backup_id -> row.
+local function states_at(h, ref, scan)
+   local out, n = {}, 0
+   for r in h:rows([[SELECT backup_id, created, type, status, size, retain_until, from_scan
+      FROM backup_states WHERE cluster = ? AND from_scan <= ? AND (until_scan IS NULL OR until_scan > ?)]],
+      ref, scan, scan) do
+      out[r[1]] = { id = r[1], created = r[2], type = r[3], status = r[4], size = r[5], retain_until = r[6],
+         from_scan = r[7] }
+      n = n + 1
+   end
+   return out, n
+end
+
+local function cluster_state_at(h, ref, scan)
+   local from, name, days, window, until_scan = h:one([[SELECT from_scan, name, retention_days, backup_window,
+      until_scan FROM cluster_states WHERE cluster = ? AND from_scan <= ? AND (until_scan IS NULL OR until_scan > ?)]],
+      ref, scan, scan)
+   if not from then return nil end
+   return { from_scan = from, name = name, days = days, window = window, until_scan = until_scan }
+end
+
+local function newest(set)
+   local best
+   for _, b in pairs(set) do
+      if b.status ~= "CREATING" and b.created and (not best or b.created > best.created
+         or b.created == best.created and b.id > best.id) then
+         best = b
+      end
+   end
+   return best
+end
+
+local scan_cache_mt = { __mode = "k" }
+local scan_times = setmetatable({}, scan_cache_mt)
+local function scan_row(h, id)
+   local cache = scan_times[h]
+   if not cache then cache = {} scan_times[h] = cache end
+   if cache[id] == nil then cache[id] = h:scan(id) or false end
+   return cache[id] or nil
+end
+
+-- The scan in which a backup (valid at `a`) was first seen missing, and the
+-- last scan that saw it, looking no further than `b`.
+local function vanish_of(h, ref, id, b)
+   local until_scan, last = h:one([[SELECT until_scan, last_scan FROM backup_states
+      WHERE cluster = ? AND backup_id = ? AND from_scan <= ? ORDER BY from_scan DESC LIMIT 1]], ref, id, b)
+   return until_scan, last
+end
+
+-- The verdict on a vanished backup `s` (a state row) of a cluster whose
+-- retention was `days`, seen missing at time `t`.
+local function vanish_verdict(s, days, t, why)
+   if why then return "unexpected", why end
+   if s.type == "MANUAL" then return "unexpected", "a manual backup vanished" end
+   local deadline, basis
+   local ru = parse_time(s.retain_until)
+   if ru then
+      deadline, basis = ru, "retainUntil " .. s.retain_until
+   elseif s.created then
+      local d = days or M.DEFAULT_RETENTION_DAYS
+      deadline = s.created + d * 86400
+      basis = format("%d-day retention%s", d, days and "" or " (assumed: the cluster states none)")
+   end
+   if not deadline then return "unexpected", "vanished; its creation time is unknown" end
+   if deadline <= t then return "expected", "expired by its " .. basis end
+   return "unexpected", format("vanished %s before its %s ended", fmt.age(deadline - t), basis)
+end
+
+-- The changes of one cluster (`c` = {ref, engine, cluster_id}) from scan a to b.
+local function cluster_changes(h, c, a, b, out)
+   local ref, engine, cid = c.ref, c.engine, c.cluster_id
+   local ca, cb = cluster_state_at(h, ref, a), cluster_state_at(h, ref, b)
+   if not ca and not cb then
+      -- Maybe no Cluster object was recorded (scans of named clusters):
+      -- backups alone still tell.
+      local any = h:one("SELECT 1 FROM backup_states WHERE cluster = ? AND from_scan <= ? LIMIT 1", ref, b)
+      if not any then return end
+   end
+   local name = (cb and cb.name) or (ca and ca.name)
+   local tb = scan_row(h, b)
+   local function add(t)
+      t.engine, t.cluster, t.cluster_name = engine, cid, name
+      out[#out + 1] = t
+   end
+   local cluster_gone
+   if ca == nil and cb ~= nil then
+      local first = h:one("SELECT min(from_scan) FROM cluster_states WHERE cluster = ?", ref)
+      if first and first > a then
+         local ts = scan_row(h, cb.from_scan)
+         add { kind = "cluster_appeared", verdict = "info", message = "the cluster appeared",
+            scan = cb.from_scan, time = ts and ts.time_text }
+      end
+   elseif ca ~= nil and cb == nil then
+      local ts = ca.until_scan and scan_row(h, ca.until_scan)
+      cluster_gone = true
+      add { kind = "cluster_vanished", verdict = "unexpected",
+         message = "the cluster is gone: its engine's cluster listing no longer returns it",
+         scan = ca.until_scan, time = ts and ts.time_text }
+   elseif ca and cb then
+      if ca.days ~= cb.days then
+         local shrank = ca.days and cb.days and cb.days < ca.days
+         add { kind = "retention", verdict = shrank and "unexpected" or "info",
+            message = format("backup retention changed from %s to %s days", tostring(ca.days or "-"),
+               tostring(cb.days or "-")), old = ca.days, new = cb.days, scan = cb.from_scan,
+            time = scan_row(h, cb.from_scan) and scan_row(h, cb.from_scan).time_text }
+      end
+      if ca.window ~= cb.window then
+         add { kind = "window", verdict = "info",
+            message = format("backup window changed from %s to %s", tostring(ca.window or "-"),
+               tostring(cb.window or "-")), old = ca.window, new = cb.window, scan = cb.from_scan,
+            time = scan_row(h, cb.from_scan) and scan_row(h, cb.from_scan).time_text }
+      end
+   end
+   local status, err = h:one("SELECT status, error FROM listings WHERE scan = ? AND engine = ? AND cluster_id = ?",
+      b, engine, cid)
+   if status == "failed" then
+      local as_of = h:last_complete(engine, cid, b)
+      add { kind = "listing_failed", verdict = "info", scan = b, time = tb and tb.time_text,
+         message = format("the listing in scan %d failed (%s); backups compared as of %s", b, tostring(err),
+            as_of and ("scan " .. as_of) or "no complete listing") }
+   end
+   local sa, na = states_at(h, ref, a)
+   local sb, nb = states_at(h, ref, b)
+   local all_at_once = na > 0 and nb == 0 and not cluster_gone
+      and format("all %d backups of the cluster vanished at once", na)
+   local ids = {}
+   for id in pairs(sa) do if not sb[id] then ids[#ids + 1] = id end end
+   table.sort(ids)
+   for _, id in ipairs(ids) do
+      local s = sa[id]
+      local gone, last = vanish_of(h, ref, id, b)
+      local ts = gone and scan_row(h, gone)
+      local t = ts and ts.time or (tb and tb.time)
+      local verdict, why = vanish_verdict(s, ca and ca.days, t,
+         cluster_gone and "vanished with its cluster" or all_at_once or nil)
+      local ls = last and scan_row(h, last)
+      add { kind = "vanished", verdict = verdict, backup_id = id, type = s.type, size = s.size,
+         created = s.created and fmt.rfc3339(s.created), scan = gone, time = ts and ts.time_text,
+         last_seen = ls and ls.time_text, message = why }
+   end
+   ids = {}
+   for id in pairs(sb) do if not sa[id] then ids[#ids + 1] = id end end
+   table.sort(ids)
+   for _, id in ipairs(ids) do
+      local s = sb[id]
+      local first = h:one("SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?", ref, id)
+      local ts = scan_row(h, first)
+      add { kind = "appeared", verdict = "info", backup_id = id, type = s.type, size = s.size,
+         created = s.created and fmt.rfc3339(s.created), scan = first, time = ts and ts.time_text,
+         message = s.type and format("a new %s backup", s.type:lower()) or "a new backup" }
+   end
+   local oa, ob = newest(sa), newest(sb)
+   if oa and ob and oa.id ~= ob.id and oa.size and ob.size and oa.size > 0 then
+      local f = ob.size / oa.size
+      if f >= M.SIZE_FACTOR or f <= 1 / M.SIZE_FACTOR then
+         local ts = scan_row(h, ob.from_scan)
+         add { kind = "size", verdict = f < 1 and "unexpected" or "info", backup_id = ob.id, size = ob.size,
+            scan = ob.from_scan, time = ts and ts.time_text,
+            type = ob.type, created = ob.created and fmt.rfc3339(ob.created), old = oa.size, new = ob.size,
+            message = format("the newest backup is %s, the previous newest %s (%.0f%%)", fmt.size(ob.size),
+               fmt.size(oa.size), (f - 1) * 100) }
+      end
+   end
+end
+
+local function scope_engines(sa, sb)
+   local inb = {}
+   for _, e in ipairs(sb.engines) do inb[e] = true end
+   local out = {}
+   for _, e in ipairs(sa.engines) do if inb[e] then out[#out + 1] = e end end
+   return out
+end
+
+--- Changes from scan `a` to scan `b` (ids; a < b) of every cluster in the
+-- scope both scans share (same folder, common engines).
+-- @return array of change records, or nil and a message
+function M.between(h, a, b)
+   local sa, sb = h:scan(a), h:scan(b)
+   if not sa then return nil, format("no scan %s", tostring(a)) end
+   if not sb then return nil, format("no scan %s", tostring(b)) end
+   if sa.folder ~= sb.folder then
+      return nil, format("scans %d and %d are of different folders (%s, %s)", a, b, tostring(sa.folder),
+         tostring(sb.folder))
+   end
+   local out = {}
+   if a == b then return out end
+   for _, engine in ipairs(scope_engines(sa, sb)) do
+      local clusters = {}
+      for r in h:rows([[SELECT id, cluster_id FROM clusters WHERE engine = ? AND (folder IS ? OR ? IS NULL)
+         ORDER BY cluster_id]], engine, sb.folder, sb.folder) do
+         clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2] }
+      end
+      for _, c in ipairs(clusters) do cluster_changes(h, c, a, b, out) end
+   end
+   return out
+end
+
+--- Changes of one cluster (by id, any engine) from scan a to b.
+function M.of_cluster(h, engine, cluster_id, a, b)
+   local ref = h:cluster_ref(cluster_id, engine)
+   local out = {}
+   if ref then cluster_changes(h, { ref = ref, engine = engine, cluster_id = cluster_id }, a, b, out) end
+   return out
+end
+
+--- 1 when any change is unexpected, else 0.
+function M.exit_status(list)
+   for _, c in ipairs(list) do if c.verdict == "unexpected" then return 1 end end
+   return 0
+end
+
+local function scan_object(s)
+   if not s then return report.null end
+   return report.object({ id = s.id, time = s.time_text, folder = s.folder or report.null,
+      engines = setmetatable(s.engines, report.ARRAY), tool = s.tool or report.null },
+      { "id", "time", "folder", "engines", "tool" })
+end
+
+local function change_object(c)
+   local t = {}
+   for _, k in ipairs(M.KEYS) do t[k] = c[k] end
+   return report.object(t, M.KEYS)
+end
+
+local function md_cell(v)
+   local s = v == nil and "" or tostring(v)
+   return (s:gsub("\\", "\\\\"):gsub("|", "\\|"):gsub("\r?\n", " "))
+end
+
+M.FORMATS = { "table", "json", "jsonl", "csv", "markdown" }
+
+--- Render changes as `table`, `json`, `jsonl`, `csv` or `markdown`.
+-- @param opts `{from = scan row, to = scan row}`
+function M.render(list, fmt_name, opts)
+   opts = opts or {}
+   if fmt_name == "json" then
+      local arr = setmetatable({}, report.ARRAY)
+      for i, c in ipairs(list) do arr[i] = change_object(c) end
+      return report.json(report.object({ from = scan_object(opts.from), to = scan_object(opts.to), changes = arr },
+         { "from", "to", "changes" })) .. "\n"
+   elseif fmt_name == "jsonl" then
+      local out = {}
+      for i, c in ipairs(list) do out[i] = report.json(change_object(c)) end
+      return table.concat(out, "\n") .. (#out > 0 and "\n" or "")
+   elseif fmt_name == "csv" then
+      local rows = { M.KEYS }
+      for _, c in ipairs(list) do
+         local r = { n = #M.KEYS }
+         for i, k in ipairs(M.KEYS) do r[i] = c[k] end
+         rows[#rows + 1] = r
+      end
+      return report.csv(rows)
+   end
+   local header = { "VERDICT", "KIND", "ENGINE", "CLUSTER", "BACKUP", "WHEN", "MESSAGE" }
+   local rows = {}
+   local unexpected = 0
+   for i, c in ipairs(list) do
+      if c.verdict == "unexpected" then unexpected = unexpected + 1 end
+      rows[i] = { c.verdict, c.kind, c.engine or "-", c.cluster_name or c.cluster or "-", c.backup_id or "-",
+         c.time or "-", c.message or "" }
+   end
+   local span = format("scan %s (%s) -> scan %s (%s)", opts.from and opts.from.id or "?",
+      opts.from and opts.from.time_text or "?", opts.to and opts.to.id or "?", opts.to and opts.to.time_text or "?")
+   local summary = format("%d changes, %d unexpected, %s", #list, unexpected, span)
+   if fmt_name == "markdown" then
+      local out = { "| " .. table.concat(header, " | ") .. " |", "|" .. string.rep("---|", #header) }
+      for _, r in ipairs(rows) do
+         local cells = {}
+         for i = 1, #header do cells[i] = md_cell(r[i]) end
+         out[#out + 1] = "| " .. table.concat(cells, " | ") .. " |"
+      end
+      return table.concat(out, "\n") .. "\n\n" .. summary .. "\n"
+   end
+   if #rows == 0 then return summary .. "\n" end
+   return report.table(header, rows) .. summary .. "\n"
+end
+
+---------------------------------------------------------------------------
+-- The `vanished` audit check
+
+--- Findings of the `vanished` check for a recorded scan: per cluster
+-- listed completely in it, the unexpected disappearances since that
+-- cluster's previous complete listing (critical for a manual backup or a
+-- whole cluster's worth, a warning for automated ones gone early).
+function M.vanished_findings(h, scan)
+   local findings = {}
+   for r in h:rows([[SELECT engine, cluster_id FROM listings WHERE scan = ? AND cluster_id <> ''
+      AND status = 'complete' ORDER BY pos]], scan) do
+      local engine, cid = r[1], r[2]
+      local prev = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
+         AND status = 'complete' AND scan < ?]], engine, cid, scan)
+      local name = h:one([[SELECT s.name FROM cluster_states s JOIN clusters c ON c.id = s.cluster
+         WHERE c.engine = ? AND c.cluster_id = ? AND s.from_scan <= ? AND (s.until_scan IS NULL OR s.until_scan > ?)]],
+         engine, cid, scan, scan)
+      local f = { check = "vanished", engine = engine, cluster = cid, cluster_name = name, unit = "backups",
+         expected = 0, observed = 0,
+         status = "ok", message = prev and format("no unexpected disappearance since scan %d", prev)
+            or "first complete listing recorded: nothing to compare" }
+      if prev then
+         local bad, critical, first = {}, false, nil
+         for _, c in ipairs(M.of_cluster(h, engine, cid, prev, scan)) do
+            if c.kind == "vanished" and c.verdict == "unexpected" then
+               bad[#bad + 1] = c.backup_id
+               first = first or c
+               if c.type == "MANUAL" or (c.message or ""):find("at once", 1, true) then critical = true end
+            end
+         end
+         if #bad > 0 then
+            f.status = critical and "critical" or "warning"
+            f.observed = #bad
+            f.backup_id = first.backup_id
+            f.details = bad
+            f.message = format("%d backup%s vanished unexpectedly since scan %d: %s (%s)", #bad,
+               #bad == 1 and "" or "s", prev, first.backup_id, first.message)
+         end
+      end
+      findings[#findings + 1] = f
+   end
+   return findings
+end
+
+return M

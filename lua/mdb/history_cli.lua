@@ -1,0 +1,114 @@
+--- History options for the fleet scripts (audit.lua, inventory.lua): each
+-- hook is one line in the script.
+--
+--   --record FILE   record this scan in FILE (created when missing)
+--   --db FILE       read FILE's history for the `vanished` check without
+--                   recording this scan (the scan is compared in a
+--                   transaction that is rolled back)
+--   --from FILE     no API access: use the scan FILE recorded last (at or
+--                   before --at TIME)
+-- @module mdb.history_cli
+local M = {}
+
+local format = string.format
+
+local function history() return require "mdb.history" end
+
+--- Add the history options to a script's cli spec.
+-- @param what `{audit = true}` adds --db, --at and the vanished check's notes
+function M.add_options(spec, what)
+   local o = spec.options
+   o[#o + 1] = { "record", "FILE", "record this scan in a history file (SQLite, created when missing)" }
+   if what and what.audit then
+      o[#o + 1] = { "db", "FILE", "history file to compare with for the vanished check (not written)" }
+   end
+   o[#o + 1] = { "from", "FILE", "no API access: the scan a history file recorded last" .. (what and what.audit
+      and " (at or before --at)" or "") }
+   if what and what.audit then
+      o[#o + 1] = { "at", "TIME", "with --from: the last scan at or before TIME (RFC 3339)" }
+   end
+   return spec
+end
+
+--- The results of the recorded scan `--from` names (with --at), shaped as
+-- `client:scan` returns them, limited to `engines` when given; and the
+-- scan (its `time` is the default --now).  Ends the script through
+-- `die(message)` on any error.
+function M.load(opts, engines, die)
+   if opts.record then die("--from reads a history file; it cannot be used with --record") end
+   local h, err = history().open(opts.from)
+   if not h then die(err) end
+   local scan
+   if opts.at then
+      local t = require("mdb").parse_time(opts.at)
+      if not t then die("option '--at': not an RFC 3339 time: " .. opts.at) end
+      scan = h:at(t)
+      if not scan then die(format("%s: no scan at or before %s", opts.from, opts.at)) end
+   else
+      scan = h:latest()
+      if not scan then die(opts.from .. ": no scans recorded yet") end
+   end
+   local ok, results = pcall(h.results, h, scan.id)
+   if not ok then die(format("%s: %s", opts.from, tostring(results))) end
+   local want
+   if engines then
+      want = {}
+      for _, e in ipairs(engines) do want[e] = true end
+   end
+   local out = {}
+   for _, e in ipairs(results) do
+      if not want or want[e.engine] then out[#out + 1] = e end
+   end
+   M.loaded = { h = h, scan = scan.id }
+   return out, scan
+end
+
+--- --now for a script: the option's time, else the recorded scan's time
+-- (with --from), else now.
+function M.now(opts, now, scan)
+   if opts.from and not opts.now and scan then return scan.time end
+   return now
+end
+
+-- What record() saw, for the vanished check.
+local recorded
+
+--- Record the scan when --record (or, rolled back, --db) is given.
+-- `scope` is `{folder=, engines=, time=, tool=}`.  Ends the script through
+-- `die` when the file cannot be written.
+function M.record(opts, results, scope, die)
+   recorded = nil
+   if opts.from then return end
+   local path = opts.record or opts.db
+   if not path then return end
+   if opts.record and opts.db and opts.record ~= opts.db then
+      die("give --record or --db, not both (--record also serves as --db)")
+   end
+   local h, err = history().open(path, { write = true })
+   if not h then die(err) end
+   local vanished = require "mdb.history_changes"
+   scope.dry = opts.record == nil
+   local ok, scan, findings = pcall(h.record, h, results, scope, function(scan)
+      return vanished.vanished_findings(h, scan)
+   end)
+   h:close()
+   if not ok then die(format("%s: %s", path, tostring(scan):gsub("^sqlite: ", ""))) end
+   recorded = { scan = not scope.dry and scan or nil, findings = findings }
+   return recorded.scan
+end
+
+--- `findings` with the `vanished` check's findings appended, when there
+-- is history (--record, --db, --from) and no --check list leaves it out.
+function M.vanished(opts, findings)
+   if opts.check and #opts.check > 0 then return findings end
+   local extra
+   if opts.from and M.loaded then
+      extra = require("mdb.history_changes").vanished_findings(M.loaded.h, M.loaded.scan)
+   elseif recorded then
+      extra = recorded.findings
+   end
+   for _, f in ipairs(extra or {}) do findings[#findings + 1] = f end
+   return findings
+end
+
+return M

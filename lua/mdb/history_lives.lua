@@ -1,0 +1,109 @@
+--- Lives and trends from a history file: when a backup was first and last
+-- seen, when it vanished and whether that was expected; a cluster's
+-- backups over time, its total size per day and its backup durations.
+--
+--   local lives = require "mdb.history_lives"
+--   local life = lives.backup(h, "c9q...:auto_2026...")    -- h: mdb.history object
+--   local trend = lives.cluster(h, "c9q...")
+-- @module mdb.history_lives
+local changes = require "mdb.history_changes"
+
+local M = {}
+
+local function when(h, scan)
+   local s = scan and h:scan(scan)
+   return s and s.time_text or nil, s and s.time or nil
+end
+
+--- The life of a backup: an array (one per cluster holding that id, in
+-- practice one) of `{engine, cluster, backup_id, type, created, size,
+-- first_seen, last_seen, vanished_at, verdict, message, states = {...}}`;
+-- times as RFC 3339; `vanished_at` nil while it is still there;
+-- `states` each `{from, to, status, size}`.
+function M.backup(h, id)
+   local by_cluster, order = {}, {}
+   for _, s in ipairs(h:backup_states(id)) do
+      local key = s.engine .. "/" .. s.cluster
+      local life = by_cluster[key]
+      if not life then
+         life = { engine = s.engine, cluster = s.cluster, backup_id = id, states = {}, ref = s.ref }
+         by_cluster[key] = life
+         order[#order + 1] = life
+         life.first_seen = when(h, s.from_scan)
+      end
+      local b = s.backup
+      life.type, life.size, life.status = b.type, b.size or b.sizeBytes, b.status
+      life.created = b.createdAt
+      life.states[#life.states + 1] = { from = when(h, s.from_scan), to = when(h, s.last_scan),
+         status = b.status, size = b.size or b.sizeBytes }
+      life.last = s
+   end
+   for _, life in ipairs(order) do
+      local s = life.last
+      if s.until_scan == nil then
+         local last = h:last_complete(life.engine, life.cluster)
+         life.last_seen = when(h, last)
+         life.verdict, life.message = "present", "still there at the last complete listing"
+      else
+         life.last_seen = when(h, s.last_scan)
+         life.vanished_at = when(h, s.until_scan)
+         -- The verdict changes.lua gives for the scans around the vanishing.
+         local from = s.last_scan or s.from_scan
+         for _, c in ipairs(changes.of_cluster(h, life.engine, life.cluster, from, s.until_scan)) do
+            if c.kind == "vanished" and c.backup_id == id then
+               life.verdict, life.message = c.verdict, c.message
+            end
+         end
+      end
+      life.last, life.ref = nil, nil
+   end
+   return order
+end
+
+--- A cluster over time: `{engine, cluster, name, scans = {{scan, time,
+-- status, backups, total_size}...}, days = {{day, total_size, backups}...},
+-- durations = {{backup_id, created, seconds}...}}` (days: the last complete
+-- listing of each UTC day; durations: createdAt - startedAt of every
+-- backup ever seen, newest first).  nil when the history does not know it.
+function M.cluster(h, cluster_id, engine)
+   local ref, eng = h:cluster_ref(cluster_id, engine)
+   if not ref then return nil end
+   local out = { engine = eng, cluster = cluster_id, scans = {}, days = {}, durations = {} }
+   local rows = {}
+   for r in h:rows([[SELECT l.scan, s.time, s.time_text, l.status FROM listings l JOIN scans s ON s.id = l.scan
+      WHERE l.engine = ? AND l.cluster_id = ? ORDER BY l.scan]], eng, cluster_id) do
+      rows[#rows + 1] = r
+   end
+   for _, r in ipairs(rows) do
+      local n, total = h:one([[SELECT count(*), sum(size) FROM backup_states WHERE cluster = ? AND from_scan <= ?
+         AND (until_scan IS NULL OR until_scan > ?) AND (status IS NULL OR status <> 'CREATING')]], ref, r[1], r[1])
+      local row = { scan = r[1], time = r[3], status = r[4], backups = r[4] == "complete" and n or nil,
+         total_size = r[4] == "complete" and (total or 0) or nil }
+      out.scans[#out.scans + 1] = row
+      if row.status == "complete" then
+         local day = os.date("!%Y-%m-%d", math.floor(r[2]))
+         local last = out.days[#out.days]
+         if last and last.day == day then
+            last.total_size, last.backups = row.total_size, row.backups
+         else
+            out.days[#out.days + 1] = { day = day, total_size = row.total_size, backups = row.backups }
+         end
+      end
+   end
+   out.name = h:one("SELECT name FROM cluster_states WHERE cluster = ? ORDER BY from_scan DESC LIMIT 1", ref)
+   local seen = {}
+   for r in h:rows([[SELECT backup_id, data FROM backup_states WHERE cluster = ?
+      ORDER BY created DESC, from_scan DESC]], ref) do
+      if not seen[r[1]] then
+         seen[r[1]] = true
+         local b = require("mdb.history").restore("backup", eng, r[2])
+         if b.created and b.started then
+            out.durations[#out.durations + 1] = { backup_id = r[1], created = b.createdAt,
+               seconds = b.created - b.started }
+         end
+      end
+   end
+   return out
+end
+
+return M

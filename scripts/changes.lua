@@ -1,0 +1,76 @@
+-- changes.lua: what changed between two recorded scans of a history file
+-- (see snapshot.lua and --record): backups that appeared or vanished, each
+-- vanished one judged expected (an automated backup past its retention) or
+-- unexpected, clusters that appeared or vanished, retention and window
+-- settings that changed, the newest backup's size jumping.
+--
+--   mdblua scripts/changes.lua --db fleet.db                 (the last two scans)
+--   mdblua scripts/changes.lua --db fleet.db --since 24h --format json
+local cli = require "mdb.cli"
+local history = require "mdb.history"
+local changes = require "mdb.history_changes"
+local report = require "mdb.report"
+
+local NAME = "changes.lua"
+local spec = {
+   name = NAME,
+   summary = "What changed between two scans recorded in a history file, with a verdict\n"
+      .. "(expected, unexpected, info) on each change.",
+   options = {
+      { "db", "FILE", "the history file (written by snapshot.lua or --record)", required = true },
+      { "since", "DURATION", "compare with the last scan at least this long before --to (e.g. 24h, 7d)",
+        check = cli.duration() },
+      { "from", "SCAN", "the earlier scan: its id, or an RFC 3339 time (the last scan at or before it)" },
+      { "to", "SCAN", "the later scan: id or time (default: the last scan)" },
+      { "format", "FORMAT", table.concat(changes.FORMATS, "|"), default = "table",
+        check = cli.choice(changes.FORMATS) },
+      { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
+   },
+   footer = "Default: from the scan before --to.\n"
+      .. "Exit status: 0 nothing unexpected; 1 an unexpected change; 2 a usage error or an\n"
+      .. "unreadable history file.",
+}
+local opts = cli.run(arg, spec)
+local function die(msg) cli.fail(NAME, msg, 2) end
+
+if opts.since and opts.from then die("give --since or --from, not both") end
+local h, err = history.open(opts.db)
+if not h then die(err) end
+
+-- A scan named by id or by time.
+local function pick(text, flag)
+   if text:match("^%d+$") then
+      local s = h:scan(math.tointeger(tonumber(text)))
+      if not s then die(string.format("option '--%s': no scan %s in %s", flag, text, opts.db)) end
+      return s
+   end
+   local t = require("mdb").parse_time(text)
+   if not t then die(string.format("option '--%s': not a scan id or an RFC 3339 time: %s", flag, text)) end
+   local s = h:at(t)
+   if not s then die(string.format("option '--%s': no scan at or before %s in %s", flag, text, opts.db)) end
+   return s
+end
+
+local to = opts.to and pick(opts.to, "to") or h:latest()
+if not to then die(opts.db .. ": no scans recorded yet") end
+local from
+if opts.from then
+   from = pick(opts.from, "from")
+elseif opts.since then
+   local d = require("mdb.duration").parse(opts.since)
+   from = h:at(to.time - d) or h:first()
+else
+   from = h:before(to.id) or to
+end
+if from.id > to.id then
+   die(string.format("--from scan %d is after --to scan %d", from.id, to.id))
+end
+
+local ok, list, cerr = pcall(changes.between, h, from.id, to.id)
+if not ok then die(list) end
+if not list then die(cerr) end
+local text = changes.render(list, opts.format, { from = from, to = to })
+local written, werr = report.write(text, opts.output)
+if not written then die(werr) end
+h:close()
+os.exit(changes.exit_status(list))

@@ -1,0 +1,197 @@
+-- --record, --db and --from on audit.lua and inventory.lua, the vanished
+-- check, and history.lua, through the real mdblua against the fake API
+-- whose demo fleet loses a manual backup and a cluster at its second step.
+package.path = os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/?.lua;" .. package.path
+local H = require "harness"
+local cjson = require "cjson"
+
+local NOW = "2026-11-23T18:38:38Z"
+local FOLDER = "b1gdemofolder0000001"
+local MANUAL = "c9qpaymentsprod00006:manual_20261121T092238Z"
+
+local function start()
+   return H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without", "c9qpaymentsprod00006:manual_*",
+      "--without", "c9qmetricsstaging008" })
+end
+
+local function env(server)
+   return { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = FOLDER }
+end
+
+local function script(name, args, server)
+   local a = { H.source_dir .. "/scripts/" .. name }
+   for _, v in ipairs(args) do a[#a + 1] = v end
+   return H.run(a, server and { env = env(server) } or { env = { YC_MDB_ENDPOINT = "http://127.0.0.1:9",
+      YC_IAM_TOKEN = "none", YC_FOLDER_ID = false } })
+end
+
+local function step(server)
+   local p = assert(io.popen("curl -s -X POST " .. H.sh_quote(server.url .. "/fake/v1/step")))
+   local out = p:read("a")
+   p:close()
+   return out
+end
+
+local function scans(db)
+   local p = io.popen("sqlite3 " .. H.sh_quote(db) .. " 'SELECT count(*) FROM scans'")
+   local n = tonumber(p:read("l"))
+   p:close()
+   return n
+end
+
+local function vanished(doc)
+   local out = {}
+   for _, f in ipairs(doc.findings) do
+      if f.check == "vanished" then out[#out + 1] = f end
+   end
+   return out
+end
+
+H.test("audit --record twice: the vanished check finds the deleted manual backup", function()
+   local server = start()
+   local db = H.tmpname(".db")
+   local r = script("audit.lua", { "--record", db, "--now", NOW, "--format", "json" }, server)
+   H.eq(r.code, 1, r.stderr)
+   local v = vanished(cjson.decode(r.stdout))
+   H.eq(#v, 10, "one vanished finding per cluster")
+   H.eq(v[1].status, "ok")
+   H.contains(v[1].message, "first complete listing recorded")
+   H.eq(step(server), '{"step":2,"steps":2}')
+   r = script("audit.lua", { "--record", db, "--now", NOW, "--format", "json" }, server)
+   H.eq(r.code, 1, r.stderr)
+   v = vanished(cjson.decode(r.stdout))
+   H.eq(#v, 9, "metrics-staging is gone")
+   local bad
+   for _, f in ipairs(v) do
+      if f.status ~= "ok" then
+         H.eq(bad, nil, "one cluster only")
+         bad = f
+      end
+   end
+   H.eq(bad.status, "critical")
+   H.eq(bad.cluster, "c9qpaymentsprod00006")
+   H.eq(bad.backup_id, MANUAL)
+   H.eq(bad.observed, 1)
+   H.contains(bad.message, "a manual backup vanished")
+   H.eq(scans(db), 2)
+end)
+
+H.test("without --record or --db there is no vanished check", function()
+   local server = start()
+   local r = script("audit.lua", { "--now", NOW, "--format", "json" }, server)
+   H.eq(r.code, 1)
+   H.eq(#vanished(cjson.decode(r.stdout)), 0)
+   H.not_contains(script("audit.lua", { "--help" }).stdout, "vanished:")
+end)
+
+H.test("audit --db compares without recording", function()
+   local server = start()
+   local db = H.tmpname(".db")
+   H.eq(script("snapshot.lua", { "--db", db, "--now", NOW }, server).code, 0)
+   step(server)
+   local r = script("audit.lua", { "--db", db, "--now", NOW, "--format", "json" }, server)
+   H.eq(r.code, 1, r.stderr)
+   local critical = 0
+   for _, f in ipairs(vanished(cjson.decode(r.stdout))) do
+      if f.status == "critical" then critical = critical + 1 end
+   end
+   H.eq(critical, 1)
+   H.eq(scans(db), 1, "--db does not record")
+end)
+
+H.test("audit --from gives the live audit's findings, offline", function()
+   local policy = H.source_dir .. "/scripts/policies/production.lua"
+   for _, f in ipairs({ "json", "table", "prometheus", "junit" }) do
+      local server = start()
+      local db = H.tmpname(".db")
+      local live
+      for i = 1, 2 do
+         live = script("audit.lua", { "--record", db, "--now", NOW, "--format", f, "--policy", policy }, server)
+         H.eq(live.code, 1, live.stderr)
+         if i == 1 then step(server) end
+      end
+      server.stop()
+      local r = script("audit.lua", { "--from", db, "--now", NOW, "--format", f, "--policy", policy })
+      H.eq(r.code, 1, r.stderr)
+      H.eq(r.stdout, live.stdout, "format " .. f)
+      H.contains(r.stdout, f == "prometheus" and 'check="vanished"' or "vanished")
+   end
+end)
+
+H.test("audit --from --at picks the last scan at or before the time", function()
+   local server = start()
+   local db = H.tmpname(".db")
+   local r1 = script("audit.lua", { "--record", db, "--now", "2026-11-23T18:00:00Z", "--format", "json" }, server)
+   step(server)
+   local r2 = script("audit.lua", { "--record", db, "--now", "2026-11-23T19:00:00Z", "--format", "json" }, server)
+   server.stop()
+   local f1 = script("audit.lua", { "--from", db, "--at", "2026-11-23T18:30:00Z", "--now", "2026-11-23T18:00:00Z",
+      "--format", "json" })
+   H.eq(f1.stdout, r1.stdout)
+   local f2 = script("audit.lua", { "--from", db, "--now", "2026-11-23T19:00:00Z", "--format", "json" })
+   H.eq(f2.stdout, r2.stdout)
+   -- without --now, the scan's own time
+   local f3 = script("audit.lua", { "--from", db, "--at", "2026-11-23T18:30:00Z", "--format", "json" })
+   H.eq(f3.stdout, r1.stdout)
+   local bad = script("audit.lua", { "--from", db, "--at", "2026-11-22T00:00:00Z" })
+   H.eq(bad.code, 2)
+   H.contains(bad.stderr, "no scan at or before 2026-11-22T00:00:00Z")
+   bad = script("audit.lua", { "--from", db, "--record", db })
+   H.eq(bad.code, 2)
+   H.contains(bad.stderr, "cannot be used with --record")
+   bad = script("audit.lua", { "--from", H.tmpname(".db") })
+   H.eq(bad.code, 2)
+   H.contains(bad.stderr, "no such history file")
+end)
+
+H.test("inventory --record and --from: the same report offline", function()
+   local server = start()
+   local db = H.tmpname(".db")
+   for _, f in ipairs({ "table", "json" }) do
+      local live = script("inventory.lua", { "--record", db, "--now", NOW, "--format", f }, server)
+      H.eq(live.code, 0, live.stderr)
+      local from = script("inventory.lua", { "--from", db, "--now", NOW, "--format", f })
+      H.eq(from.code, 0, from.stderr)
+      H.eq(from.stdout, live.stdout, f)
+   end
+   H.eq(scans(db), 2)
+   local r = script("inventory.lua", { "--from", db, "--engine", "mysql", "--now", NOW, "--format", "json" })
+   for _, row in ipairs(cjson.decode(r.stdout)) do H.eq(row.engine, "mysql") end
+end)
+
+H.test("history.lua: a backup's life and a cluster over time", function()
+   local server = start()
+   local db = H.tmpname(".db")
+   H.eq(script("snapshot.lua", { "--db", db, "--now", NOW }, server).code, 0)
+   step(server)
+   H.eq(script("snapshot.lua", { "--db", db, "--now", "2026-11-24T18:38:38Z" }, server).code, 0)
+   local r = script("history.lua", { "--db", db, "backup", MANUAL, "--format", "json" })
+   H.eq(r.code, 0, r.stderr)
+   local life = cjson.decode(r.stdout)[1]
+   H.eq(life.first_seen, NOW)
+   H.eq(life.last_seen, NOW)
+   H.eq(life.vanished_at, "2026-11-24T18:38:38Z")
+   H.eq(life.verdict, "unexpected")
+   H.eq(life.type, "MANUAL")
+   r = script("history.lua", { "--db", db, "backup", MANUAL })
+   H.contains(r.stdout, "verdict     unexpected: a manual backup vanished")
+   r = script("history.lua", { "--db", db, "cluster", "c9qpaymentsprod00006", "--format", "json" })
+   H.eq(r.code, 0, r.stderr)
+   local t = cjson.decode(r.stdout)
+   H.eq(t.name, "payments-prod")
+   H.eq(#t.scans, 2)
+   H.eq(t.scans[1].backups - t.scans[2].backups, 1)
+   H.eq(#t.days, 2)
+   H.ok(#t.durations >= 15)
+   H.ok(t.durations[1].seconds > 0)
+   r = script("history.lua", { "--db", db, "cluster", "c9qpaymentsprod00006" })
+   H.contains(r.stdout, "per day")
+   r = script("history.lua", { "--db", db, "backup", "nope" })
+   H.eq(r.code, 1)
+   H.contains(r.stderr, "backup nope: not in")
+   r = script("history.lua", { "--db", db, "frobnicate", "x" })
+   H.eq(r.code, 2)
+   H.contains(r.stderr, "expected 'backup ID' or 'cluster ID'")
+end)
+
+H.run_all()

@@ -1,0 +1,356 @@
+-- The history store (mdb.history) on real SQLite files: schema and
+-- migrations, one state per backup, refusing other files, read-only
+-- files, two recorders at once, and a recorder killed in the middle.
+package.path = os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/?.lua;" .. package.path
+local H = require "harness"
+local history = require "mdb.history"
+local mdb = require "mdb"
+
+local FOLDER = "b1gtestfolder"
+
+local function sqlite3(path, sql)
+   local p = assert(io.popen("sqlite3 " .. H.sh_quote(path) .. " " .. H.sh_quote(sql) .. " 2>&1"))
+   local out = p:read("a")
+   p:close()
+   return (out:gsub("\n$", ""))
+end
+
+-- Scan-shaped results: `n` postgresql clusters of `m` backups, normalised
+-- as a listing yields them (through mdb._sqlite.normalize).
+local function fleet(n, m, opts)
+   opts = opts or {}
+   local s = mdb._sqlite
+   local results = {}
+   for c = 1, n do
+      local id = string.format("c9qtest%04d", c)
+      local cluster = s.normalize("cluster", "postgresql", { id = id, folderId = FOLDER, name = "pg-" .. c,
+         createdAt = "2026-01-01T00:00:00Z",
+         config = { backupRetainPeriodDays = tostring(opts.days or 7), backupWindowStart = { hours = 22 } } })
+      local backups = {}
+      for i = 1, m do
+         local t = os.date("!%Y-%m-%dT%H:%M:%SZ", (opts.newest or 1780000000) - (i - 1) * 86400)
+         backups[i] = s.normalize("backup", "postgresql", H.backup(id .. ":" .. i, id, t,
+            { size = tostring(1000 + i), journalSize = "12345678901234567", method = "BASE", status = "DONE" }))
+      end
+      results[c] = { engine = "postgresql", id = id, cluster = cluster, backups = backups }
+   end
+   return results
+end
+
+local function scope(time)
+   return { folder = FOLDER, engines = { "postgresql" }, tool = "test", time = time }
+end
+
+local function file_bytes(path)
+   local f = assert(io.open(path, "rb"))
+   local n = f:seek("end")
+   f:close()
+   return n
+end
+
+H.test("a recorded scan reads back exactly as recorded, int64 and times included", function()
+   local path = H.tmpname(".db")
+   local r = fleet(2, 3)
+   local scan = assert(history.record(path, r, scope(1000)))
+   H.eq(scan, 1)
+   local h = assert(history.open(path))
+   local back = h:results(scan)
+   H.eq(#back, 2)
+   H.eq(back[1].cluster, r[1].cluster, "cluster")
+   H.eq(back[1].backups, r[1].backups, "backups")
+   H.eq(math.type(back[1].backups[1].journalSize), "integer")
+   H.eq(back[1].backups[1].journalSize, 12345678901234567)
+   H.eq(h:scan(scan).folder, FOLDER)
+   h:close()
+   H.eq(sqlite3(path, "PRAGMA journal_mode; PRAGMA user_version; PRAGMA application_id"),
+      "wal\n" .. history.SCHEMA_VERSION .. "\n1835295340")
+end)
+
+H.test("an unchanged fleet adds no backup rows; a changed backup adds one state", function()
+   local path = H.tmpname(".db")
+   local r = fleet(3, 10)
+   for i = 1, 5 do assert(history.record(path, r, scope(1000 * i))) end
+   H.eq(sqlite3(path, "SELECT count(*) FROM backup_states; SELECT count(*) FROM scans"), "30\n5")
+   r[1].backups[1].status = "CREATING"
+   assert(history.record(path, r, scope(6000)))
+   H.eq(sqlite3(path, "SELECT count(*) FROM backup_states"), "31")
+   local h = assert(history.open(path))
+   H.eq(h:results(5)[1].backups[1].status, "DONE", "the state of scan 5")
+   H.eq(h:results(6)[1].backups[1].status, "CREATING", "the state of scan 6")
+   h:close()
+end)
+
+H.test("a failed listing changes nothing: not read as vanished", function()
+   local path = H.tmpname(".db")
+   local r = fleet(2, 4)
+   assert(history.record(path, r, scope(1000)))
+   local failed = fleet(2, 4)
+   failed[1].backups = { failed[1].backups[1] }
+   failed[1].error = setmetatable({ kind = "http" }, { __tostring = function() return "http error: boom" end })
+   assert(history.record(path, failed, scope(2000)))
+   H.eq(sqlite3(path, "SELECT count(*) FROM backup_states WHERE until_scan IS NOT NULL"), "0")
+   H.eq(sqlite3(path, "SELECT status, items, error FROM listings WHERE scan = 2 AND cluster_id = 'c9qtest0001'"),
+      "failed|1|http error: boom")
+   local h = assert(history.open(path))
+   local back = h:results(2)
+   H.eq(tostring(back[1].error), "http error: boom")
+   H.eq(#back[1].backups, 4, "backups as of the last complete listing")
+   H.eq(back[1].as_of, 1)
+   h:close()
+   -- A failed Cluster.List: no cluster of that engine is gone.
+   assert(history.record(path, { { engine = "postgresql", error = "clusters failed" } }, scope(3000)))
+   H.eq(sqlite3(path, "SELECT count(*) FROM cluster_states WHERE until_scan IS NOT NULL"), "0")
+   -- A complete Cluster.List without a cluster: it is gone with its backups.
+   assert(history.record(path, { r[2] }, scope(4000)))
+   H.eq(sqlite3(path, "SELECT count(*) FROM backup_states WHERE until_scan = 4"), "4")
+end)
+
+H.test("100 scans of an unchanged fleet grow the file by a small constant each", function()
+   local path = H.tmpname(".db")
+   local r = fleet(10, 100)
+   assert(history.record(path, r, scope(1)))
+   local h = assert(history.open(path, { write = true }))
+   h.db:exec("PRAGMA wal_checkpoint(TRUNCATE)")
+   local base = file_bytes(path)
+   for i = 2, 101 do h:record(r, scope(i)) end
+   h.db:exec("PRAGMA wal_checkpoint(TRUNCATE)")
+   h:close()
+   local per = (file_bytes(path) - base) / 100
+   H.ok(per < 4096, "bytes per unchanged scan of 1000 backups: " .. per)
+end)
+
+H.test("a file that is not a history, or is newer, is refused and left untouched", function()
+   local text = H.write_file(H.tmpname(".db"), "just some text, not a database\n")
+   local h, err = history.open(text, { write = true })
+   H.eq(h, nil)
+   H.contains(err, "is not an mdblua history")
+   H.eq(H.read_file(text), "just some text, not a database\n")
+   local other = H.tmpname(".db")
+   sqlite3(other, "CREATE TABLE t(a); INSERT INTO t VALUES (1)")
+   local before = H.read_file(other)
+   h, err = history.open(other, { write = true })
+   H.eq(h, nil)
+   H.contains(err, "another application")
+   H.eq(H.read_file(other) == before, true, "bytes unchanged")
+   local newer = H.tmpname(".db")
+   assert(history.record(newer, fleet(1, 1), scope(1)))
+   sqlite3(newer, "PRAGMA user_version = 99")
+   before = H.read_file(newer)
+   for _, write in ipairs({ true, false }) do
+      h, err = history.open(newer, { write = write })
+      H.eq(h, nil)
+      H.contains(err, "schema version 99, newer than this mdblua knows")
+   end
+   H.eq(H.read_file(newer) == before, true, "bytes unchanged")
+   h, err = history.open(H.tmpname(".db"))
+   H.eq(h, nil)
+   H.contains(err, "no such history file")
+end)
+
+H.test("migrations from version 1 keep the data and fill the new columns", function()
+   local path = H.tmpname(".db")
+   local h = assert(history.open(path, { write = true, schema_version = 1 }))
+   h:close()
+   H.eq(sqlite3(path, "PRAGMA user_version"), "1")
+   -- A version-1 row, written as version 1 wrote it.
+   sqlite3(path, [[INSERT INTO scans VALUES (1, 1000, '1970-01-01T00:16:40Z', 'f', 'mysql', 'v1');
+      INSERT INTO clusters VALUES (1, 'mysql', 'c1', 'f');
+      INSERT INTO backup_states (cluster, backup_id, from_scan, created, type, status, size, digest, data)
+        VALUES (1, 'b1', 1, 1000, 'AUTOMATED', 'DONE', 5, 0,
+        '{"id":"b1","retainUntil":"2030-01-01T00:00:00Z","createdAt":"1970-01-01T00:16:40Z"}');]])
+   local _, err = history.open(path)   -- reading an old file: a clear error, untouched
+   H.contains(err, "schema version 1")
+   H.eq(sqlite3(path, "PRAGMA user_version"), "1")
+   h = assert(history.open(path, { write = true }))
+   h:close()
+   H.eq(sqlite3(path, "PRAGMA user_version"), tostring(history.SCHEMA_VERSION))
+   H.eq(sqlite3(path, "SELECT retain_until FROM backup_states"), "2030-01-01T00:00:00Z")
+   H.eq(sqlite3(path, "SELECT kind, backup_id FROM changes"), "appeared|b1")
+   H.eq(sqlite3(path, "PRAGMA integrity_check"), "ok")
+end)
+
+-- Run Lua code in a child mdblua that cannot write the file: as root,
+-- under the unprivileged uid 65534 (root ignores file modes).
+local function as_reader(code)
+   local src = H.write_file(H.tmpname(".lua"), code)
+   os.execute("chmod 644 " .. H.sh_quote(src))
+   local p = io.popen("id -u")
+   local root = p:read("l") == "0"
+   p:close()
+   local r = H.run(root and { "--reuid=65534", "--regid=65534", "--clear-groups", H.mdblua, src } or { src },
+      root and { program = "setpriv" } or nil)
+   return r
+end
+
+H.test("a read-only file, in a read-only directory too, works for reading", function()
+   local dir = H.tmpname(".dir")
+   os.execute("mkdir -p " .. H.sh_quote(dir))
+   local path = dir .. "/h.db"
+   assert(history.record(path, fleet(1, 2), scope(1)))
+   os.execute("chmod 444 " .. H.sh_quote(path))
+   local read = string.format([[
+      local history = require "mdb.history"
+      local h = assert(history.open(%q))
+      print(#h:results(1)[1].backups)
+      h:close()
+      print(select(2, history.record(%q, {}, { engines = { "postgresql" } })))]], path, path)
+   local r = as_reader(read)
+   H.eq(r.code, 0, r.stderr)
+   local n, err = r.stdout:match("^(%d+)\n(.*)$")
+   H.eq(n, "2")
+   H.contains(err, "h.db")
+   os.execute("chmod 555 " .. H.sh_quote(dir))
+   r = as_reader(read)
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stdout:match("^%d+"), "2", "read from a read-only directory")
+   os.execute("chmod 755 " .. H.sh_quote(dir) .. "; chmod 644 " .. H.sh_quote(path))
+   H.eq(sqlite3(path, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "1\nok")
+   -- A writer that ended without closing leaves committed scans in the
+   -- WAL: a reader that cannot use it says so instead of reading less.
+   local src = H.write_file(H.tmpname(".lua"), string.format([[
+      local history = require "mdb.history"
+      local h = assert(history.open(%q, { write = true }))
+      h:record({}, { engines = { "postgresql" }, time = 5 })
+      os.exit(0, false)]], path))
+   H.eq(H.run({ src }).code, 0)
+   H.ok(io.open(path .. "-wal"), "the WAL is left")
+   os.execute("chmod 555 " .. H.sh_quote(dir))
+   r = as_reader(read)
+   H.eq(r.code, 0, "with the WAL index there, SQLite reads the log: " .. r.stderr)
+   os.execute("chmod 755 " .. H.sh_quote(dir) .. "; rm -f " .. H.sh_quote(path .. "-shm") .. "; chmod 555 "
+      .. H.sh_quote(dir))
+   r = as_reader(read)
+   os.execute("chmod 755 " .. H.sh_quote(dir))
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "write-ahead log")
+   H.eq(sqlite3(path, "SELECT count(*) FROM scans"), "2")
+end)
+
+-- A recorder in its own mdblua process; `code` runs after `fleet`.
+local function recorder(path, clusters, backups, time, extra)
+   local src = H.write_file(H.tmpname(".lua"), string.format([[
+      local history = require "mdb.history"
+      local s = require("mdb")._sqlite
+      local results = {}
+      for c = 1, %d do
+         local id = string.format("c9qbig%%04d", c)
+         local bs = {}
+         for i = 1, %d do
+            bs[i] = s.normalize("backup", "postgresql", { id = id .. ":" .. i .. ":" .. %d, sourceClusterId = id,
+               createdAt = "2026-11-01T00:00:00Z", size = "1000", type = "AUTOMATED" })
+         end
+         results[c] = { engine = "postgresql", id = id, backups = bs,
+            cluster = s.normalize("cluster", "postgresql", { id = id, folderId = %q }) }
+      end
+      %s
+      assert(history.record(%q, results, { folder = %q, engines = { "postgresql" }, time = %d }))
+      print("recorded")
+   ]], clusters, backups, time, FOLDER, extra or "", path, FOLDER, time))
+   return src
+end
+
+H.test("two recorders at once both succeed", function()
+   local path = H.tmpname(".db")
+   assert(history.record(path, fleet(1, 1), scope(1)))
+   local a = recorder(path, 4, 20000, 2)
+   local b = recorder(path, 4, 20000, 3)
+   local outa, outb = H.tmpname(".out"), H.tmpname(".out")
+   local ok = os.execute(string.format("(%s %s >%s 2>&1 & %s %s >%s 2>&1 & wait)",
+      H.sh_quote(H.mdblua), H.sh_quote(a), H.sh_quote(outa), H.sh_quote(H.mdblua), H.sh_quote(b), H.sh_quote(outb)))
+   H.ok(ok)
+   H.eq(H.read_file(outa), "recorded\n")
+   H.eq(H.read_file(outb), "recorded\n")
+   H.eq(sqlite3(path, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "3\nok")
+end)
+
+-- Start a recorder of 400,000 backups, wait until it is writing, send it
+-- `signal`; returns its exit status and stderr.
+local function interrupt(path, signal)
+   local marker = H.tmpname(".started")
+   -- Say when the transaction is open and being written.
+   local src = recorder(path, 20, 20000, 2, string.format([[
+      local orig = history.open
+      history.open = function(...)
+         local h, e = orig(...)
+         if h then
+            local rec = h.record
+            h.record = function(self, r, sc)
+               local mt = getmetatable(self)
+               local run = mt.run
+               local n = 0
+               mt.run = function(me, sql, ...)
+                  n = n + 1
+                  if n == 10 then io.open(%q, "w"):close() end
+                  return run(me, sql, ...)
+               end
+               return rec(self, r, sc)
+            end
+         end
+         return h, e
+      end]], marker))
+   local pidfile, codefile, errfile = H.tmpname(".pid"), H.tmpname(".code"), H.tmpname(".err")
+   os.execute(string.format("(sh -c 'echo $$ > %s; exec %s %s' >/dev/null 2>%s; echo $? > %s) &",
+      pidfile, H.sh_quote(H.mdblua), H.sh_quote(src), H.sh_quote(errfile), H.sh_quote(codefile)))
+   local waited = 0
+   while not io.open(marker) and waited < 600 do
+      os.execute("sleep 0.05")
+      waited = waited + 1
+   end
+   H.ok(io.open(marker), "the recorder started writing")
+   os.execute("sleep 0.3")
+   os.execute("kill -" .. signal .. " " .. H.read_file(pidfile):match("%d+"))
+   waited = 0
+   while not H.read_file(codefile) and waited < 200 do
+      os.execute("sleep 0.05")
+      waited = waited + 1
+   end
+   return tonumber((H.read_file(codefile) or ""):match("%d+")), H.read_file(errfile) or ""
+end
+
+H.test("a recorder killed with SIGKILL in the middle leaves the file at the previous scan", function()
+   local path = H.tmpname(".db")
+   assert(history.record(path, fleet(2, 5), scope(1)))
+   local code = interrupt(path, "KILL")
+   H.eq(code, 137)
+   H.ok(file_bytes(path .. "-wal") > 0, "it had written into the WAL")
+   H.eq(sqlite3(path, "PRAGMA integrity_check; SELECT count(*) FROM scans; SELECT count(*) FROM backup_states"),
+      "ok\n1\n10")
+   -- And the next recorder goes on from there.
+   assert(history.record(path, fleet(2, 5), scope(3)))
+   H.eq(sqlite3(path, "SELECT group_concat(id) FROM scans"), "1,2")
+end)
+
+H.test("Ctrl-C in the middle of recording rolls the scan back", function()
+   local path = H.tmpname(".db")
+   assert(history.record(path, fleet(2, 5), scope(1)))
+   local code, err = interrupt(path, "INT")
+   H.eq(code, 130, err)
+   H.contains(err, "interrupted")
+   H.eq(sqlite3(path, "PRAGMA integrity_check; SELECT count(*) FROM scans; SELECT count(*) FROM backup_states"),
+      "ok\n1\n10")
+end)
+
+H.test("a scan recorded from the fake API reads back equal to the live results", function()
+   local server = H.start_fake({ "--demo", "--now", "2026-11-23T18:38:38Z" })
+   local client = H.client(server)
+   local results = client:scan { engines = mdb.engines, folder = "b1gdemofolder0000001" }
+   local path = H.tmpname(".db")
+   local scan = assert(history.record(path, results, { folder = "b1gdemofolder0000001", engines = mdb.engines }))
+   local h = assert(history.open(path))
+   local back = h:results(scan)
+   H.eq(#back, #results)
+   for i, e in ipairs(results) do
+      H.eq(back[i].id, e.id)
+      H.eq(back[i].cluster, e.cluster, "cluster " .. tostring(e.id))
+      local sorted = {}
+      for k, b in ipairs(e.backups) do sorted[k] = b end
+      table.sort(sorted, function(x, y)
+         if x.created ~= y.created then return (x.created or 0) > (y.created or 0) end
+         return x.id < y.id
+      end)
+      H.eq(back[i].backups, sorted, "backups of " .. tostring(e.id))
+   end
+   h:close()
+end)
+
+H.run_all()
