@@ -173,4 +173,69 @@ H.test("restore-point.lua end to end: table, json, exit codes, bad input", funct
    H.not_contains(denied.stderr, "stack traceback")
 end)
 
+local checks = require "mdb.recovery_checks"
+local function ctx(engine, backups, now, cluster)
+   local done = {}
+   for _, x in ipairs(backups) do
+      if x.status == nil or x.status == "DONE" then done[#done + 1] = x end
+   end
+   table.sort(done, function(a, c) return a.created > c.created end)
+   return { engine = engine, id = "c1", cluster = cluster, all = backups, done = done, now = now,
+      caps = require("mdb.audit").ENGINE_CAPS[engine] }
+end
+local H3, D = 3 * 86400, 86400
+
+H.test("recoverability: PITR covers the window, or says from when it can restore", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local s = { window = H3, rpo = 26 * 3600, status = "critical" }
+   local old = ctx("postgresql", { b("a", "2026-12-01T22:00:00Z", { type = "AUTOMATED" }) }, now)
+   local r = checks.recoverability(old, s)
+   H.eq(r.status, "ok", r.message)
+   local young = ctx("postgresql", { b("a", "2026-12-02T00:00:00Z", { type = "AUTOMATED" }),
+      b("m", "2026-11-20T00:00:00Z", { type = "MANUAL" }) }, now)
+   local y = checks.recoverability(young, s)
+   H.eq(y.status, "critical")
+   H.contains(y.message, "restorable only from 2026-12-02 00:00:01Z")
+   -- exactly three days: from = created + 1 is one second too late
+   local edge = ctx("mysql", { b("e", "2026-12-01T23:59:59Z") }, now)
+   H.eq(checks.recoverability(edge, s).status, "ok", "from 2026-12-02T00:00:00Z covers it")
+   local edge2 = ctx("mysql", { b("e", "2026-12-02T00:00:00Z") }, now)
+   H.eq(checks.recoverability(edge2, s).status, "critical", "one second short")
+   H.eq(checks.recoverability(ctx("mysql", {}, now), s).status, "critical")
+end)
+
+H.test("recoverability: backup states at most rpo apart across the window", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local s = { window = H3, rpo = 26 * 3600, status = "critical" }
+   local daily = {}
+   for i = 0, 5 do daily[#daily + 1] = b("d" .. i, os.date("!%Y-%m-%dT22:00:00Z", now - (i + 1) * D)) end
+   H.eq(checks.recoverability(ctx("redis", daily, now), s).status, "ok")
+   -- drop the backup of 2 Dec: 2 Dec 22:00 .. 3 Dec 22:00 served by 1 Dec 22:00 (48 h)
+   local gap = {}
+   for _, x in ipairs(daily) do if x.id ~= "d2" then gap[#gap + 1] = x end end
+   local r = checks.recoverability(ctx("redis", gap, now), s)
+   H.eq({ r.status, r.observed, r.backup_id }, { "critical", 2 * D, "d1" })
+   H.contains(r.message, "up to 2d 0h apart in the last 3d, before backup d1 at 2026-12-03 22:00:00Z")
+end)
+
+H.test("window: automated backups start within `late` of backupWindowStart", function()
+   local now = T "2026-12-05T12:00:00Z"
+   local s = { late = 3 * 3600, window = 7 * D, status = "warning" }
+   local cluster = { config = { backupWindowStart = { hours = 22 } } }
+   local function at(id, started, typ)
+      return b(id, started, { started = T(started), type = typ or "AUTOMATED" })
+   end
+   local ok = ctx("postgresql", { at("a", "2026-12-04T22:10:00Z"), at("b", "2026-12-03T23:59:00Z"),
+      at("m", "2026-12-02T09:00:00Z", "MANUAL") }, now, cluster)
+   H.ok(checks.window_applies(ok))
+   H.eq(checks.window(ok, s).status, "ok", "a manual backup at 09:00 is not judged")
+   local late = ctx("postgresql", { at("a", "2026-12-04T22:10:00Z"), at("b", "2026-12-04T03:30:00Z") }, now, cluster)
+   local r = checks.window(late, s)
+   H.eq({ r.status, r.backup_id, r.observed }, { "warning", "b", 5 * 3600 + 1800 })
+   local early = ctx("postgresql", { at("e", "2026-12-04T21:30:00Z") }, now, cluster)
+   H.eq(checks.window(early, s).status, "warning", "30 min before the window")
+   H.eq(checks.window_applies(ctx("postgresql", {}, now, { config = {} })), false, "no window: does not apply")
+   H.eq(checks.window_applies(ctx("sqlserver", {}, now, cluster)), false, "no backup type: does not apply")
+end)
+
 H.run_all()
