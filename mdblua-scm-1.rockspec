@@ -25,6 +25,7 @@ OpenSearch, Elasticsearch, SPQR) page after page, retrying what can be
 retried, and raises error objects that say what went wrong.  Every backup
 is yielded exactly once, or the iteration fails loudly.]],
    labels = { "cloud", "backup", "database" },
+   license = "MIT",   -- as Lua and lua-cjson; the text is in LICENSE
 }
 
 dependencies = {

@@ -1,11 +1,15 @@
 /*
-** Compile-time defaults shared by the core and the Lua binding.  Every
-** one of them can be changed per client; none is process-wide state.
+** Compile-time defaults shared by the core and the Lua binding, the one
+** place they are written (Lua reads them as mdb.defaults).  Every one of
+** them can be changed per client; none is process-wide state.
 */
 #ifndef MDB_DEFAULTS_H
 #define MDB_DEFAULTS_H
 
-#define MDB_VERSION                "0.1.0"
+/* The version comes from the build: project(VERSION) in CMakeLists.txt. */
+#ifndef MDB_VERSION
+#error "MDB_VERSION must be defined by the build"
+#endif
 #define MDB_DEFAULT_ENDPOINT       "https://mdb.api.cloud.yandex.net"
 #define MDB_DEFAULT_PAGE_SIZE      1000
 #define MDB_MAX_PAGE_SIZE          1000   /* the API rejects larger pages */
@@ -17,7 +21,13 @@
 #define MDB_DEFAULT_MAX_BODY       (64L * 1024 * 1024)
 #define MDB_DEFAULT_BACKOFF_MS     200L
 #define MDB_DEFAULT_BACKOFF_MAX_MS 30000L
+#define MDB_DEFAULT_CONCURRENCY    16     /* scan: listings in flight */
+#define MDB_MAX_CONCURRENCY        256
+#define MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS 30000L
+#define MDB_PROBE_CONNECT_MS       250L   /* the metadata service's probe at */
+#define MDB_PROBE_TIMEOUT_MS       1000L  /* client creation: off a VM, fail fast */
 #define MDB_MAX_ID_LEN             50     /* clusterId / folderId limit */
 #define MDB_MAX_FILTER_LEN         1000
+#define MDB_MAX_TOKEN_LEN          100    /* pageToken: the protos' <=100 */
 
 #endif /* MDB_DEFAULTS_H */

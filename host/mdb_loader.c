@@ -1,5 +1,7 @@
 #include "mdb_loader.h"
 
+#include "mdb.h"
+
 #include <dlfcn.h>
 #include <lauxlib.h>
 #include <limits.h>
@@ -15,35 +17,32 @@
 #error "MDB_MODULE_INSTALL_DIR must name the installed module directory"
 #endif
 
-typedef void (*void_fn)(void);
-typedef int (*int_fn)(void);
-
-/* Set once, before any signal can use them (the module is loaded inside a
-** protected call, but SIGINT may arrive at any time after). */
-static void_fn volatile raise_fn;
-static int_fn requested_fn;
-static void_fn clear_fn;
+/* The module's table (mdb.h), set once when it is loaded; SIGINT may
+** read it at any time after. */
+static const mdb_host_api *volatile api;
 /* The request itself while the module is not loaded. */
 static volatile sig_atomic_t pending;
 
 void mdb_loader_cancel_raise(void)
 {
   pending = 1;
-  void_fn f = raise_fn;
-  if (f)
-    f();
+  const mdb_host_api *a = api;
+  if (a)
+    a->cancel_raise();
 }
 
 int mdb_loader_cancel_requested(void)
 {
-  return requested_fn ? requested_fn() : pending != 0;
+  const mdb_host_api *a = api;
+  return a ? a->cancel_requested() : pending != 0;
 }
 
 void mdb_loader_cancel_clear(void)
 {
   pending = 0;
-  if (clear_fn)
-    clear_fn();
+  const mdb_host_api *a = api;
+  if (a)
+    a->cancel_clear();
 }
 
 /* The directory of the running executable, with a trailing '/'. */
@@ -86,16 +85,23 @@ int mdb_loader_open(lua_State *L)
       continue;
     }
     void *h = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
-    lua_CFunction open = h ? (lua_CFunction)dlsym(h, "luaopen_mdb") : NULL;
-    if (open == NULL) {
+    const mdb_host_api *a =
+      h ? (const mdb_host_api *)dlsym(h, MDB_HOST_API_SYMBOL) : NULL;
+    if (a == NULL) {
       luaL_addstring(&tried, "\n\t");
       luaL_addstring(&tried, dlerror());
       continue;
     }
-    requested_fn = (int_fn)dlsym(h, "cancel_requested");
-    clear_fn = (void_fn)dlsym(h, "cancel_clear");
-    raise_fn = (void_fn)dlsym(h, "cancel_raise");
-    lua_pushcfunction(L, open);
+    if (a->version != MDB_HOST_API_VERSION) {
+      lua_pushfstring(L, "\n\t%s: host table version %d, this mdblua needs "
+                      "%d (a module from another release?)", candidates[i],
+                      a->version, MDB_HOST_API_VERSION);
+      luaL_addvalue(&tried);
+      dlclose(h);
+      continue;
+    }
+    api = a;
+    lua_pushcfunction(L, a->open);
     lua_pushstring(L, "mdb");
     lua_call(L, 1, 1);
     return 1;

@@ -4,13 +4,16 @@
 ** libraries (TLS, Kerberos, LDAP: several milliseconds of dynamic linking
 ** and constructors) out of every start of mdblua that never touches the
 ** API.  Also reaches the module's cancellation flag for the SIGINT handler.
+** The module is reached through one exported table (mdb.h's
+** mdb_host_api), never its internal symbols by name.
 */
 #ifndef MDB_LOADER_H
 #define MDB_LOADER_H
 
 #include <lua.h>
 
-/* package.preload["mdb"]: dlopen mdb.so and call its luaopen_mdb. */
+/* package.preload["mdb"]: dlopen mdb.so and call the open function of
+** its host table. */
 int mdb_loader_open(lua_State *L);
 
 /*

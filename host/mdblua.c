@@ -6,6 +6,7 @@
 **   the script's os.exit(n) -> n; normal end -> 0; uncaught error or
 **   usage error -> 2; interrupted by Ctrl-C -> 130.
 */
+#include "bundled_scripts.h"
 #include "mdb_defaults.h"
 #include "mdb_loader.h"
 #include "preload.h"
@@ -13,11 +14,14 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <limits.h>
 #include <lualib.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define EXIT_ERROR       2
@@ -34,7 +38,8 @@ static void print_usage(FILE *f)
     "Runs a Lua 5.4 script with the mdb module (backups of managed\n"
     "database clusters) built in; with no script and a terminal on\n"
     "stdin, starts an interactive prompt.  The script gets its arguments\n"
-    "in `arg` and as `...`, as with lua.\n"
+    "in `arg` and as `...`, as with lua.  A script that is no file but\n"
+    "names a bundled script (below) runs that: `%s audit --help`.\n"
     "\n"
     "Options:\n"
     "  -e CODE        run CODE (may be repeated; runs before the script)\n"
@@ -43,7 +48,7 @@ static void print_usage(FILE *f)
     "  --             stop handling options\n"
     "  --trace        log each request to stderr, tokens redacted\n"
     "                 (the same as MDB_TRACE=1)\n"
-    "  -v, --version  print the version and exit\n"
+    "  -v, --version  print the version of mdblua and Lua and exit\n"
     "  -h, --help     print this help and exit\n"
     "\n"
     "The prompt: expressions are printed (no `return` needed), unfinished\n"
@@ -51,14 +56,17 @@ static void print_usage(FILE *f)
     "methods, Up/Down recall history (~/.mdblua_history), Ctrl-C stops what\n"
     "is running and returns to the prompt, Ctrl-D exits.  A `client` is\n"
     "ready when credentials are in the environment.\n"
-    "\n"
-    "Bundled scripts (in share/mdblua/scripts under the install prefix),\n"
-    "each with --help:\n"
-    "  list-backups.lua    the backups of a cluster or a folder\n"
-    "  audit.lua           check a fleet's backups against a policy\n"
-    "  retention-plan.lua  what a retention policy keeps and expires\n"
-    "  freshness.lua       the newest backup's age per cluster\n"
-    "  inventory.lua       count, size, newest and oldest per cluster\n"
+    "\n",
+    progname, progname);
+  char dir[PATH_MAX];
+  if (bundled_scripts_dir(dir, sizeof dir) == 0) {
+    fprintf(f, "Bundled scripts, each with --help (in %s):\n", dir);
+    bundled_scripts_list(f, "  ");
+  } else {
+    fprintf(f, "Bundled scripts: none found (is %s installed completely?)\n",
+            progname);
+  }
+  fprintf(f,
     "\n"
     "Exit status: the script's os.exit(n); 0 when it ends normally;\n"
     "2 on an uncaught error or a usage error; 130 when interrupted.\n"
@@ -73,8 +81,20 @@ static void print_usage(FILE *f)
     "  MDB_TRACE        1: log each request to stderr, as --trace\n"
     "  TERM             line editing needs a terminal that is not \"dumb\"\n"
     "\n"
-    "See mdblua(1) and README.md.\n",
-    progname);
+    "See mdblua(1) and README.md.\n");
+}
+
+/* A usage error: the message, and where the whole help is. */
+static void usage_error(const char *fmt, ...)
+  __attribute__((format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: ", progname);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\ntry '%s --help'\n", progname);
+  va_end(ap);
 }
 
 static void report(const char *msg)
@@ -142,10 +162,20 @@ static int docall(lua_State *L, int nargs, int nres)
   return status;
 }
 
+/*
+** A failed call is reported with its message and traceback, except after
+** Ctrl-C: whatever the error says then (the mdb module's error object of
+** kind "interrupted", the stop hook's "interrupted!", or a script's own
+** error after catching either), the user stopped the program and knows
+** where; one line says so.
+*/
 static int report_status(lua_State *L, int status)
 {
   if (status != LUA_OK) {
-    report(lua_tostring(L, -1));
+    /* the terminal echoed ^C where the cursor was: start a line */
+    if (got_sigint && isatty(STDERR_FILENO))
+      fputc('\n', stderr);
+    report(got_sigint ? "interrupted" : lua_tostring(L, -1));
     lua_pop(L, 1);
   }
   return status;
@@ -191,8 +221,7 @@ static int collect_args(int argc, char **argv, options *o)
     }
     if (strcmp(a, "-e") == 0) {
       if (++i >= argc) {
-        fprintf(stderr, "%s: '-e' needs an argument\n", progname);
-        print_usage(stderr);
+        usage_error("'%s' needs an argument", a);
         return -1;
       }
     } else if (strcmp(a, "-i") == 0) {
@@ -204,8 +233,7 @@ static int collect_args(int argc, char **argv, options *o)
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       o->help = 1;
     } else {
-      fprintf(stderr, "%s: unrecognized option '%s'\n", progname, a);
-      print_usage(stderr);
+      usage_error("unrecognized option '%s'", a);
       return -1;
     }
   }
@@ -244,6 +272,36 @@ static int run_script(lua_State *L, char **argv, int argc, int script)
   return report_status(L, status);
 }
 
+/*
+** A script named by a word that is no file (no '/', nothing of that name
+** here) is the bundled script of that name: argv[script] becomes its path
+** in `found`, so arg[0] and error messages show where it is.  Returns 0,
+** or -1 after saying that there is neither.
+*/
+static int resolve_script(char **argv, int script, char *found, size_t n)
+{
+  const char *name = argv[script];
+  struct stat st;
+  if (strcmp(name, "-") == 0 || strchr(name, '/') != NULL ||
+      stat(name, &st) == 0)
+    return 0;   /* stdin, a path or a file: lua_load says what is wrong */
+  if (bundled_script_path(name, found, n) == 0) {
+    argv[script] = found;
+    return 0;
+  }
+  char dir[PATH_MAX];
+  if (bundled_scripts_dir(dir, sizeof dir) != 0) {
+    fprintf(stderr, "%s: cannot open %s: no such file, and no bundled "
+            "scripts found (is %s installed completely?)\n",
+            progname, name, progname);
+    return -1;
+  }
+  fprintf(stderr, "%s: cannot open %s: no such file, and no bundled "
+          "script of that name; the scripts in %s:\n", progname, name, dir);
+  bundled_scripts_list(stderr, "  ");
+  return -1;
+}
+
 /* Everything that can raise runs here, under lua_pcall from main. */
 static int pmain(lua_State *L)
 {
@@ -260,6 +318,12 @@ static int pmain(lua_State *L)
     else
       printf("mdblua %s (%s)\n", MDB_VERSION, LUA_RELEASE);
     lua_pushinteger(L, EXIT_SUCCESS);
+    return 1;
+  }
+  char script_path[PATH_MAX];
+  if (o.script &&
+      resolve_script(argv, o.script, script_path, sizeof script_path) != 0) {
+    lua_pushinteger(L, EXIT_ERROR);
     return 1;
   }
   if (o.trace)   /* every client reads it (core/trace.h) */

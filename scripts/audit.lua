@@ -9,6 +9,7 @@ local mdb = require "mdb"
 local cli = require "mdb.cli"
 local audit = require "mdb.audit"
 local report = require "mdb.report"
+local duration = require "mdb.duration"
 
 local NAME = "audit.lua"
 local spec = {
@@ -33,8 +34,8 @@ local spec = {
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "all", nil, "table and markdown: list ok findings too, not only problems" },
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339), for reproducible reports" },
-      { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
-      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },
+      { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
+      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0, 1000) },
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 every finding ok; 1 a warning or critical finding (or no cluster found);\n"
@@ -47,21 +48,15 @@ local nagios = false
 for i, a in ipairs(arg) do
    if a == "--format=nagios" or (a == "--format" and arg[i + 1] == "nagios") then nagios = true end
 end
-local opts
-if nagios then
-   local perr
-   opts, perr = cli.parse(arg, spec)
-   if not opts then
-      io.stderr:write(string.format("%s: %s\n\n%s", NAME, perr, cli.help(spec)))
-      os.exit(3)
-   end
-end
-opts = cli.run(arg, spec)
+local opts = cli.run(arg, spec, nagios and 3 or 2)
 nagios = opts.format == "nagios"
 opts.engine = cli.unique(opts.engine)
 
 local function die(msg)
    cli.fail(NAME, msg, nagios and 3 or 2)
+end
+local function usage(msg)
+   cli.usage_error(spec, msg, nagios and 3 or 2)
 end
 
 local policy, perr
@@ -72,6 +67,17 @@ else
    policy = audit.policy(nil, "built-in defaults")
 end
 
+-- Limits from flags are checked against each other here, so that a
+-- conflict names the flags the user typed.
+local warn_s = opts.warn_age and duration.parse(opts.warn_age)
+if warn_s and opts.max_age and warn_s > duration.parse(opts.max_age) then
+   usage(string.format("--warn-age %s is longer than --max-age %s", opts.warn_age, opts.max_age))
+end
+local crit_s = policy.defaults.freshness.crit
+if warn_s and not opts.max_age and crit_s and warn_s > crit_s then
+   usage(string.format("--warn-age %s is longer than the freshness crit limit %s (%s); give --max-age too",
+      opts.warn_age, duration.format(crit_s), opts.policy or "built-in default"))
+end
 local over = {}
 if opts.max_age then over.freshness = { crit = opts.max_age, warn = opts.warn_age or false } end
 if opts.warn_age and not opts.max_age then over.freshness = { warn = opts.warn_age } end
@@ -81,14 +87,10 @@ if not ok then die(oerr) end
 if #opts.check > 0 then audit.only(policy, opts.check) end
 if opts.tz then
    local p, zerr = audit.set_tz(policy, opts.tz)
-   if not p then die("option '--tz': " .. zerr) end
+   if not p then usage("option '--tz': " .. zerr) end
 end
 
-local now = os.time()
-if opts.now then
-   now = mdb.parse_time(opts.now)
-   if not now then die("option '--now': not an RFC 3339 time: " .. opts.now) end
-end
+local now = cli.now(spec, opts.now, nagios and 3 or 2)
 
 local engines = #opts.engine > 0 and opts.engine or policy.engines or mdb.engines
 local folder = opts.folder or policy.folder or os.getenv("YC_FOLDER_ID")
@@ -96,8 +98,8 @@ if not folder or folder == "" then
    die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID")
 end
 
-local results = cli.scan(NAME, { page_size = opts.page_size },
-   { engines = engines, folder = folder, concurrency = opts.concurrency }, nagios and 3 or 2)
+local results = cli.as_of(cli.scan(NAME, { page_size = opts.page_size },
+   { engines = engines, folder = folder, concurrency = opts.concurrency }, nagios and 3 or 2), now)
 
 local clusters = 0
 for _, e in ipairs(results) do

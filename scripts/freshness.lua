@@ -28,7 +28,7 @@ local spec = {
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339)" },
-      { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
+      { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status (Nagios plugin codes): 0 OK, 1 WARNING, 2 CRITICAL (some cluster over\n"
@@ -36,27 +36,21 @@ local spec = {
       .. "listing, no cluster found).",
 }
 
--- Nagios needs 3 (UNKNOWN) for usage errors too, so no cli.run here.
-local opts, perr = cli.parse(arg, spec)
-if opts and opts.help then
-   io.stdout:write(cli.help(spec))
-   os.exit(0)
+-- Nagios needs 3 (UNKNOWN) for usage errors too.
+local opts = cli.run(arg, spec, 3)
+local function die(msg)
+   cli.fail(NAME, msg, 3)
 end
-local function die(msg, with_help)
-   cli.fail(NAME, msg, 3, with_help and ("\n" .. cli.help(spec)) or nil)
+local function usage(msg)
+   cli.usage_error(spec, msg, 3)
 end
-if not opts then die(perr, true) end
 opts.engine = cli.unique(opts.engine)
-if #opts.cluster > 0 and #opts.engine ~= 1 then die("--cluster needs exactly one --engine", true) end
+if #opts.cluster > 0 and #opts.engine ~= 1 then usage("--cluster needs exactly one --engine") end
 if duration.parse(opts.warn) > duration.parse(opts.crit) then
-   die(string.format("--warn %s is longer than --crit %s", opts.warn, opts.crit), true)
+   usage(string.format("--warn %s is longer than --crit %s", opts.warn, opts.crit))
 end
 
-local now = os.time()
-if opts.now then
-   now = mdb.parse_time(opts.now)
-   if not now then die("option '--now': not an RFC 3339 time: " .. opts.now, true) end
-end
+local now = cli.now(spec, opts.now, 3)
 local engines = #opts.engine > 0 and opts.engine or mdb.engines
 local scan = { concurrency = opts.concurrency }
 if #opts.cluster > 0 then
@@ -64,10 +58,10 @@ if #opts.cluster > 0 then
 else
    scan.engines = engines
    scan.folder = opts.folder or os.getenv("YC_FOLDER_ID")
-   if not scan.folder or scan.folder == "" then die("no folder: give --folder ID or set YC_FOLDER_ID", true) end
+   if not scan.folder or scan.folder == "" then usage("no folder: give --folder ID or set YC_FOLDER_ID") end
 end
 
-local results = cli.scan(NAME, nil, scan, 3)
+local results = cli.as_of(cli.scan(NAME, nil, scan, 3), now)
 for _, e in ipairs(results) do
    if e.error ~= nil then
       io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
@@ -89,19 +83,20 @@ end
 
 local text
 if opts.format == "table" or opts.format == "nagios" then
-   local counts = { ok = 0, warning = 0, critical = 0, error = 0 }
-   for _, f in ipairs(findings) do counts[f.status] = counts[f.status] + 1 end
+   local counts = audit.summary(findings)
    if opts.format == "table" then
       local rows = {}
       for i, f in ipairs(findings) do
          local t = f.backup_id and newest[f.backup_id]
          rows[i] = { f.status:upper(), f.engine or "-", f.cluster_name or f.cluster or "-",
-            t and fmt.time(t) or "-", f.observed and fmt.age(f.observed) or (f.status == "error" and f.message or "never") }
+            t and fmt.time(t) or "-",
+            f.observed and fmt.age(f.observed) or (f.status == "error" and f.message or "never") }
       end
       text = (#rows > 0 and report.table({ "STATUS", "ENGINE", "CLUSTER", "NEWEST", "AGE" }, rows, {
          color = not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1), status_column = 1,
-      }) or "") .. string.format("%d clusters (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
-         #findings, opts.warn, opts.crit, counts.ok, counts.warning, counts.critical, counts.error)
+      }) or "") .. string.format("%s (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
+         fmt.plural(counts.clusters, "cluster"), opts.warn, opts.crit, counts.ok, counts.warning, counts.critical,
+         counts.error)
    else
       local _, state = report.nagios_state(findings)
       if #findings == 0 then state = "UNKNOWN" end
@@ -121,7 +116,8 @@ if opts.format == "table" or opts.format == "nagios" then
       if #findings == 0 then
          summary = "no cluster found"
       elseif #problems == 0 then
-         summary = string.format("%d clusters, newest backups at most %s old", #findings, fmt.age(oldest or 0))
+         summary = string.format("%s, newest backups at most %s old", fmt.plural(#findings, "cluster"),
+            fmt.age(oldest or 0))
       else
          summary = table.concat(problems, ", ")
       end

@@ -20,8 +20,8 @@ local spec = {
         check = cli.choice(report.FORMATS.inventory) },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "now", "TIME", "ages as if it were TIME (RFC 3339)" },
-      { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
-      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },
+      { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
+      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0, 1000) },
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 listed; 2 usage or API error, or a listing failed (the other\n"
@@ -34,18 +34,14 @@ local function die(msg)
    cli.fail(NAME, msg, 2)
 end
 
-local now = os.time()
-if opts.now then
-   now = mdb.parse_time(opts.now)
-   if not now then die("option '--now': not an RFC 3339 time: " .. opts.now) end
-end
+local now = cli.now(spec, opts.now)
 local folder = opts.folder or os.getenv("YC_FOLDER_ID")
 if not folder or folder == "" then die("no folder: give --folder ID or set YC_FOLDER_ID") end
 
-local results = cli.scan(NAME, { page_size = opts.page_size }, {
+local results = cli.as_of(cli.scan(NAME, { page_size = opts.page_size }, {
    engines = #opts.engine > 0 and opts.engine or mdb.engines, folder = folder,
    concurrency = opts.concurrency,
-})
+}), now)
 
 local failed = false
 for _, e in ipairs(results) do

@@ -54,7 +54,7 @@ for _, o in ipairs({
      check = cli.choice(report.FORMATS.plans) },
    { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
    { "now", "TIME", "as if it were TIME (RFC 3339): backups after it count as in the future" },
-   { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
+   { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
 }) do options[#options + 1] = o end
 
 local spec = {
@@ -72,6 +72,9 @@ opts.engine = cli.unique(opts.engine)
 
 local function die(msg)
    cli.fail(NAME, msg, 2)
+end
+local function usage(msg)
+   cli.usage_error(spec, msg, 2)
 end
 
 local policy
@@ -91,8 +94,7 @@ for _, r in ipairs(RULES) do
    end
 end
 if not given and not (policy and policy.retention) then
-   die("no retention rule: give --keep-daily N and friends, or --policy FILE with a retention table "
-      .. "(see --help)")
+   usage("no retention rule: give --keep-daily N and friends, or --policy FILE with a retention table")
 end
 local checked, rerr = retention.check_policy(rules)
 if not checked then die(rerr) end
@@ -102,17 +104,13 @@ end
 
 local tzspec = opts.tz or (policy and policy.tz) or "UTC"
 local zone, zerr = require("mdb.tz").zone(tzspec)
-if not zone then die("option '--tz': " .. zerr) end
+if not zone then usage("option '--tz': " .. zerr) end
 
-local now = os.time()
-if opts.now then
-   now = mdb.parse_time(opts.now)
-   if not now then die("option '--now': not an RFC 3339 time: " .. opts.now) end
-end
+local now = cli.now(spec, opts.now)
 
 local scan = { concurrency = opts.concurrency }
 if #opts.cluster > 0 then
-   if #opts.engine ~= 1 then die("--cluster needs exactly one --engine") end
+   if #opts.engine ~= 1 then usage("--cluster needs exactly one --engine") end
    scan.engine, scan.clusters = opts.engine[1], opts.cluster
 else
    scan.engines = #opts.engine > 0 and opts.engine or (policy and policy.engines) or mdb.engines
@@ -122,12 +120,35 @@ else
    end
 end
 
-local results = cli.scan(NAME, nil, scan)
+local results = cli.as_of(cli.scan(NAME, nil, scan), now)
+
+-- A --cluster scan has no Cluster objects: look the names up (one
+-- Cluster.List per folder the backups name, else the folder given) so that
+-- the report names the clusters.  A failed look-up only leaves names out.
+local names = {}
+if #opts.cluster > 0 then
+   local folders, seen = {}, {}
+   local function add(f)
+      if type(f) == "string" and f ~= "" and not seen[f] then seen[f] = true; folders[#folders + 1] = f end
+   end
+   for _, e in ipairs(results) do
+      for _, b in ipairs(e.backups or {}) do add(b.folderId) end
+   end
+   add(opts.folder or (policy and policy.folder) or os.getenv("YC_FOLDER_ID"))
+   local okc, client = pcall(mdb.client)
+   for _, f in ipairs(okc and folders or {}) do
+      local looked, err = pcall(function()
+         for c in client:clusters { engine = scan.engine, folder = f } do names[c.id] = c.name end
+      end)
+      if not looked and mdb.is_error(err) and err.kind == "interrupted" then error(err, 0) end
+   end
+end
 
 local failed = false
 local plans = {}
 for _, e in ipairs(results) do
-   local name = type(e.cluster) == "table" and e.cluster.name or nil
+   local name = type(e.cluster) == "table" and e.cluster.name or names[e.id]
+   if type(name) ~= "string" then name = nil end
    if e.error ~= nil then
       failed = true
       io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")

@@ -11,6 +11,12 @@ libedit-dev lua5.4 luarocks man-db"
 PKGS="$PKGS libssl-dev openssl libgnutls28-dev"
 # Robustness: clang with libFuzzer for tests/fuzz, valgrind for the soak run.
 PKGS="$PKGS clang libclang-rt-14-dev valgrind"
+# The Debian package (tools/package-test.sh): dpkg-dev for dpkg-shlibdeps
+# and dpkg-buildflags, file for CPack's ELF detection, lintian to check it.
+PKGS="$PKGS dpkg-dev file lintian"
+# Output checked by the tools that read it: promtool (package prometheus)
+# for the Prometheus textfiles; luacheck (package lua-check) for the Lua.
+PKGS="$PKGS prometheus lua-check"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

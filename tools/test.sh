@@ -1,8 +1,8 @@
 #!/bin/sh
 # Builds mdblua twice (plain, and with AddressSanitizer + UBSan) and runs
-# the whole test suite in both builds (the soak run included), then a short
-# soak under valgrind and every fuzz target briefly.  Exit status 0 only if
-# all passed.
+# the whole test suite in both builds (the soak run included), checks the
+# Debian package (tools/package-test.sh), then a short soak under valgrind
+# and every fuzz target briefly.  Exit status 0 only if all passed.
 set -eu
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -10,6 +10,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
+
+# The Debian package: build, lintian, dpkg -i, run, purge (as root).
+MDB_FAKEAPI="$PWD/build/tests/fakeapi/fakeapi" sh tools/package-test.sh
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMDB_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"

@@ -6,9 +6,9 @@
 #ifndef MDB_BINDING_H
 #define MDB_BINDING_H
 
-#include "cred_provider.h"
+#include "auth/cred_provider.h"
 #include "engines.h"
-#include "fetch_engine.h"
+#include "listing/fetch_engine.h"
 #include "mdb_errors.h"
 
 #include <lauxlib.h>
@@ -32,12 +32,15 @@ typedef struct mdb_error_fields {
   const char *url;
   const char *argument;     /* the bad argument, for kind "argument" */
   int attempts;             /* 0 = not a request */
-  const char *redact;       /* a secret to scrub from message, or NULL */
+  const char *redact;       /* the current token, scrubbed from message and
+                            ** request_id besides every secret-shaped
+                            ** run (credentials_scrub), or NULL */
 } mdb_error_fields;
 
 void mdb_error_push(lua_State *L, const mdb_error_fields *f);
 int mdb_error_raise(lua_State *L, const mdb_error_fields *f);
-/* Raise kind "argument" naming `arg`: "bad argument 'arg': <fmt...>". */
+/* Raise kind "argument" naming `arg`: "bad argument 'arg': <fmt...>",
+** formatted in full (printf's conversions, no length limit). */
 int mdb_error_argument(lua_State *L, const char *arg, const char *fmt, ...);
 void mdb_error_register(lua_State *L);
 int mdb_error_is(lua_State *L, int idx);
@@ -46,8 +49,13 @@ int mdb_error_is(lua_State *L, int idx);
 
 /* Raise an argument error unless the value at `idx` is a table. */
 void mdb_opt_table(lua_State *L, int idx);
-/* Raise naming the first key of the table at `idx` not in `allowed`. */
+/* Raise naming the first key of the table at `idx` not in `allowed`
+** (NULL-terminated). */
 void mdb_opt_check_keys(lua_State *L, int idx, const char *const allowed[]);
+/* The same for an array of option specs, `stride` bytes each, whose first
+** member is the name (const char *); a NULL name ends it. */
+void mdb_opt_check_names(lua_State *L, int idx, const void *specs,
+                         size_t stride);
 /* Each returns 1 and sets *out when the field is present, 0 when absent
 ** (nil); raises an argument error for a wrong type or out-of-range value. */
 int mdb_opt_string(lua_State *L, int idx, const char *field,
@@ -129,8 +137,8 @@ void mdb_scan_register(lua_State *L);
 
 /*
 ** Normalise the item at the top of the stack in place: int64 strings of
-** `engine` to integers, createdAt/startedAt to `created`/`started`, and
-** `engine`.  Returns NULL, or a message (in a static-free buffer `err`)
+** `engine` to integers, createdAt/startedAt/retainUntil to
+** `created`/`started`/`retain_until`, and `engine`.  Returns NULL, or a message (in a static-free buffer `err`)
 ** naming the bad field.
 */
 const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,

@@ -7,26 +7,66 @@
 */
 #include "mdb_binding.h"
 
-#include "cred_chain.h"
-#include "cred_provider.h"
-#include "credentials.h"
-#include "endpoint_url.h"
+#include "auth/cred_chain.h"
+#include "auth/cred_provider.h"
+#include "text/secret_text.h"
+#include "http/endpoint_url.h"
 #include "mdb_defaults.h"
-#include "trace.h"
+#include "http/trace.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define TOKEN_COMMAND_TIMEOUT_S 30.0
 #define TOKEN_COMMAND_MAX_ARGS  64
 
-static const char *const client_options[] = {
-  "backoff_base", "backoff_max", "ca_file", "connect_timeout",
-  "credentials", "endpoint", "iam_endpoint", "max_response_bytes",
-  "page_size", "retries", "sa_key_file", "timeout", "token",
-  "token_command", "token_command_timeout", "trace", NULL};
+/* How an option is read: the numbers straight into mdb_client from the
+** table below; the others by code in mdb_client_new. */
+typedef enum {
+  BY_CODE,
+  SECONDS_MS,               /* a number of seconds, kept as long ms */
+  COUNT_LONG,               /* an integer, kept as long */
+  COUNT_INT,                /* an integer, kept as int */
+  BYTES                     /* an integer, kept as size_t */
+} option_kind;
+
+typedef struct client_option {
+  const char *name;         /* first: mdb_opt_check_names reads it */
+  option_kind kind;
+  double min, max;          /* accepted range, in the Lua unit */
+  long long fallback;       /* the default, in the kept unit */
+  size_t offset;            /* where in mdb_client it is kept */
+} client_option;
+
+/* Every option of mdb.client, in the order "known: ..." lists them. */
+static const client_option client_options[] = {
+  {"backoff_base", SECONDS_MS, 0, 3600, MDB_DEFAULT_BACKOFF_MS,
+   offsetof(mdb_client, backoff_base_ms)},
+  {"backoff_max", SECONDS_MS, 0, 3600, MDB_DEFAULT_BACKOFF_MAX_MS,
+   offsetof(mdb_client, backoff_max_ms)},
+  {"ca_file", BY_CODE, 0, 0, 0, 0},
+  {"connect_timeout", SECONDS_MS, 0.001, 3600, MDB_DEFAULT_CONNECT_MS,
+   offsetof(mdb_client, connect_timeout_ms)},
+  {"credentials", BY_CODE, 0, 0, 0, 0},
+  {"endpoint", BY_CODE, 0, 0, 0, 0},
+  {"iam_endpoint", BY_CODE, 0, 0, 0, 0},
+  {"max_response_bytes", BYTES, 1024, (double)((lua_Integer)1 << 40),
+   MDB_DEFAULT_MAX_BODY, offsetof(mdb_client, max_body)},
+  {"page_size", COUNT_LONG, 0, MDB_MAX_PAGE_SIZE, MDB_DEFAULT_PAGE_SIZE,
+   offsetof(mdb_client, page_size)},
+  {"retries", COUNT_INT, 0, MDB_MAX_RETRIES, MDB_DEFAULT_RETRIES,
+   offsetof(mdb_client, retries)},
+  {"sa_key_file", BY_CODE, 0, 0, 0, 0},
+  {"timeout", SECONDS_MS, 0.001, 86400, MDB_DEFAULT_TIMEOUT_MS,
+   offsetof(mdb_client, timeout_ms)},
+  {"token", BY_CODE, 0, 0, 0, 0},
+  {"token_command", BY_CODE, 0, 0, 0, 0},
+  {"token_command_timeout", BY_CODE, 0, 0, 0, 0},
+  {"trace", BY_CODE, 0, 0, 0, 0},
+  {NULL, BY_CODE, 0, 0, 0, 0}
+};
 
 mdb_client *mdb_client_check(lua_State *L, int idx)
 {
@@ -39,17 +79,6 @@ mdb_client *mdb_client_check(lua_State *L, int idx)
 static long seconds_to_ms(double s)
 {
   return (long)(s * 1000.0 + 0.5);
-}
-
-/* An argument error whose message may be longer than mdb_error_argument
-** keeps (the "no IAM token" message names every source). */
-static int raise_argument(lua_State *L, const char *arg, const char *detail)
-{
-  lua_pushfstring(L, "bad argument '%s': %s", arg, detail);
-  mdb_error_fields f = {.kind = MDB_ERR_ARGUMENT,
-                        .message = lua_tostring(L, -1), .code = -1,
-                        .argument = arg};
-  return mdb_error_raise(L, &f);
 }
 
 /*
@@ -120,6 +149,53 @@ static char **token_command_argv(lua_State *L, int opts)
   return argv;
 }
 
+/* The numeric options of the table at `opts`, or their defaults, into c. */
+static void read_numbers(lua_State *L, int opts, mdb_client *c)
+{
+  for (const client_option *o = client_options; o->name; o++) {
+    char *at = (char *)c + o->offset;
+    lua_Integer v = (lua_Integer)o->fallback;
+    double d;
+    switch (o->kind) {
+    case BY_CODE:
+      break;
+    case SECONDS_MS:
+      *(long *)at = mdb_opt_number(L, opts, o->name, o->min, o->max, &d)
+                      ? seconds_to_ms(d) : (long)o->fallback;
+      break;
+    case COUNT_LONG:
+    case COUNT_INT:
+    case BYTES:
+      mdb_opt_integer(L, opts, o->name, (lua_Integer)o->min,
+                      (lua_Integer)o->max, &v);
+      if (o->kind == COUNT_LONG)
+        *(long *)at = (long)v;
+      else if (o->kind == COUNT_INT)
+        *(int *)at = (int)v;
+      else
+        *(size_t *)at = (size_t)v;
+      break;
+    }
+  }
+}
+
+/* credentials= must name a source of the chain; the message lists them. */
+static void check_source(lua_State *L, const char *select)
+{
+  for (const char *const *n = cred_chain_names; *n; n++)
+    if (strcmp(*n, select) == 0)
+      return;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const char *const *n = cred_chain_names; *n; n++) {
+    luaL_addstring(&b, n == cred_chain_names ? "" : ", ");
+    luaL_addstring(&b, *n);
+  }
+  luaL_pushresult(&b);
+  mdb_error_argument(L, "credentials", "unknown source \"%s\" (known: %s)",
+                     select, lua_tostring(L, -1));
+}
+
 /* ca_file= or SSL_CERT_FILE, checked to be readable; NULL = system CAs. */
 static const char *ca_file_option(lua_State *L, int opts)
 {
@@ -137,8 +213,10 @@ static const char *ca_file_option(lua_State *L, int opts)
   return ca;
 }
 
-/* Raise an argument error about `arg` after freeing nothing: the userdata
-** owns whatever was allocated so far and __gc releases it. */
+/*
+** mdb.client{...}.  Any bad option raises an argument error naming it; the
+** userdata owns whatever was allocated before, and its __gc frees it.
+*/
 int mdb_client_new(lua_State *L)
 {
   if (lua_isnoneornil(L, 1)) {
@@ -149,7 +227,7 @@ int mdb_client_new(lua_State *L)
     return mdb_error_argument(L, "options", "expected a table of options, "
                               "got %s", luaL_typename(L, 1));
   lua_settop(L, 1);
-  mdb_opt_check_keys(L, 1, client_options);
+  mdb_opt_check_names(L, 1, client_options, sizeof client_options[0]);
 
   /* The userdata exists, empty and with its metatable, before anything is
   ** allocated, so __gc can always clean up (liolib's newprefile). */
@@ -169,36 +247,13 @@ int mdb_client_new(lua_State *L)
     return mdb_error_argument(L, "endpoint", "%s", err);
   c->endpoint = norm;
 
-  lua_Integer v;
-  double d;
-  c->page_size = MDB_DEFAULT_PAGE_SIZE;
-  if (mdb_opt_integer(L, 1, "page_size", 0, MDB_MAX_PAGE_SIZE, &v))
-    c->page_size = (long)v;
-  c->retries = MDB_DEFAULT_RETRIES;
-  if (mdb_opt_integer(L, 1, "retries", 0, MDB_MAX_RETRIES, &v))
-    c->retries = (int)v;
-  c->timeout_ms = MDB_DEFAULT_TIMEOUT_MS;
-  if (mdb_opt_number(L, 1, "timeout", 0.001, 86400, &d))
-    c->timeout_ms = seconds_to_ms(d);
-  c->connect_timeout_ms = MDB_DEFAULT_CONNECT_MS;
-  if (mdb_opt_number(L, 1, "connect_timeout", 0.001, 3600, &d))
-    c->connect_timeout_ms = seconds_to_ms(d);
-  c->max_body = MDB_DEFAULT_MAX_BODY;
-  if (mdb_opt_integer(L, 1, "max_response_bytes", 1024,
-                      (lua_Integer)1 << 40, &v))
-    c->max_body = (size_t)v;
-  c->backoff_base_ms = MDB_DEFAULT_BACKOFF_MS;
-  if (mdb_opt_number(L, 1, "backoff_base", 0, 3600, &d))
-    c->backoff_base_ms = seconds_to_ms(d);
-  c->backoff_max_ms = MDB_DEFAULT_BACKOFF_MAX_MS;
-  if (mdb_opt_number(L, 1, "backoff_max", 0, 3600, &d))
-    c->backoff_max_ms = seconds_to_ms(d);
+  read_numbers(L, 1, c);
 
   /* Credentials last: every other argument is checked before the chain
   ** may probe the metadata service. */
   cred_options co = {.api_endpoint = c->endpoint,
                      .command_timeout_ms =
-                       seconds_to_ms(TOKEN_COMMAND_TIMEOUT_S)};
+                       MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS};
   int t = lua_getfield(L, 1, "token");
   if (t != LUA_TNIL && t != LUA_TSTRING)
     return mdb_error_argument(L, "token", "expected a string, got %s",
@@ -209,18 +264,11 @@ int mdb_client_new(lua_State *L)
   lua_pop(L, 1);
   mdb_opt_string(L, 1, "sa_key_file", 0, &co.sa_key);
   mdb_opt_string(L, 1, "iam_endpoint", 0, &co.iam_endpoint);
+  double d;
   if (mdb_opt_number(L, 1, "token_command_timeout", 0.1, 3600, &d))
     co.command_timeout_ms = seconds_to_ms(d);
-  if (mdb_opt_string(L, 1, "credentials", 0, &co.select)) {
-    int known = 0;
-    for (const char *const *n = cred_chain_names; *n; n++)
-      known |= strcmp(*n, co.select) == 0;
-    if (!known)
-      return mdb_error_argument(L, "credentials", "unknown source \"%s\" "
-                                "(known: auto, token, YC_IAM_TOKEN, "
-                                "YC_TOKEN, sa_key_file, token_command, "
-                                "metadata)", co.select);
-  }
+  if (mdb_opt_string(L, 1, "credentials", 0, &co.select))
+    check_source(L, co.select);
   co.trace = trace_env_enabled();
   t = lua_getfield(L, 1, "trace");
   if (t != LUA_TNIL && t != LUA_TBOOLEAN)
@@ -239,11 +287,14 @@ int mdb_client_new(lua_State *L)
     fflush(stderr);
   }
   if (c->creds == NULL)
-    return raise_argument(L, out.argument, err);
+    return mdb_error_argument(L, out.argument, "%s", err);
   lua_pop(L, 1);                           /* the argv anchor */
   c->share = curl_share_init();
-  if (c->share == NULL)
-    return luaL_error(L, "out of memory creating a client");
+  if (c->share == NULL) {
+    mdb_error_fields f = {.kind = MDB_ERR_MEMORY, .code = -1,
+                          .message = "out of memory creating a client"};
+    return mdb_error_raise(L, &f);
+  }
   /* Single-threaded use: no lock callbacks needed. */
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
@@ -264,8 +315,13 @@ fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
 {
   const mdb_trace *trace = cred_provider_trace(c->creds);
   fetch_engine_config cfg = {
-    .http = {c->timeout_ms, c->connect_timeout_ms, c->max_body, c->share,
-             cred_provider_ca_file(c->creds), 0, trace},
+    .http = {.timeout_ms = c->timeout_ms,
+             .connect_timeout_ms = c->connect_timeout_ms,
+             .max_body = c->max_body,
+             .max_body_option = "max_response_bytes",
+             .share = c->share,
+             .ca_file = cred_provider_ca_file(c->creds),
+             .trace = trace},
     .policy = {c->retries, {c->backoff_base_ms, c->backoff_max_ms}},
     .concurrency = concurrency,
     .rate = rate,

@@ -6,7 +6,8 @@
 */
 #include "mdb_binding.h"
 
-#include <ctype.h>
+#include "text/secret_text.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,32 +18,36 @@ static const char *const grpc_names[] = {
   "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
   "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
 
+/* Longest message kept from elsewhere (a server, a proxy's HTML page). */
+#define MESSAGE_MAX 400
+
 /*
-** Push `msg` made fit for one line of a terminal: control bytes become
-** spaces, `secret` (when given) is replaced, and the length is capped so a
-** huge HTML error page does not flood a log.
+** Push `msg` made fit for one line of a terminal: scrubbed as trace lines
+** are (`secret`, when given, and anything shaped like a bearer header, an
+** IAM token, a JWT or a PEM block: credentials.h), control bytes turned
+** into spaces, and, when `max` is non-zero, cut at `max` bytes so a huge
+** HTML error page does not flood a log.  Scrubbed before it is cut, so
+** no cut-off secret escapes the patterns.  No malloc: nothing leaks if
+** Lua raises.
 */
-static void push_clean(lua_State *L, const char *msg, const char *secret)
+static void push_clean(lua_State *L, const char *msg, const char *secret,
+                       size_t max)
 {
+  const char *secrets[] = {secret, NULL};
+  size_t len = strlen(msg);
   luaL_Buffer b;
-  /* Too short to be a real secret: scrubbing it would mangle the text. */
-  size_t slen = secret && strlen(secret) >= 8 ? strlen(secret) : 0;
-  size_t n = 0;
-  luaL_buffinit(L, &b);
-  for (const char *p = msg; *p && n < 400; ) {
-    if (slen && strncmp(p, secret, slen) == 0) {
-      luaL_addstring(&b, "[REDACTED]");
-      p += slen;
-      n += 10;
-      continue;
-    }
-    unsigned char c = (unsigned char)*p++;
-    luaL_addchar(&b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-    n++;
+  char *p = luaL_buffinitsize(L, &b, CREDENTIALS_SCRUB_SIZE(len));
+  size_t n = credentials_scrub_into(msg, secrets, p);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c < 0x20 || c == 0x7f)
+      p[i] = ' ';
   }
-  if (strlen(msg) > 400 || n >= 400)
-    luaL_addstring(&b, "...");
-  luaL_pushresult(&b);
+  if (max && n > max) {
+    memcpy(p + max, "...", 3);
+    n = max + 3;
+  }
+  luaL_pushresultsize(&b, n);
 }
 
 void mdb_error_push(lua_State *L, const mdb_error_fields *f)
@@ -50,7 +55,9 @@ void mdb_error_push(lua_State *L, const mdb_error_fields *f)
   lua_createtable(L, 0, 8);
   lua_pushstring(L, mdb_error_kind_name(f->kind));
   lua_setfield(L, -2, "kind");
-  push_clean(L, f->message ? f->message : "", f->redact);
+  /* Argument messages are ours and whole sentences: never cut. */
+  push_clean(L, f->message ? f->message : "", f->redact,
+             f->kind == MDB_ERR_ARGUMENT ? 0 : MESSAGE_MAX);
   lua_setfield(L, -2, "message");
   if (f->status > 0) {
     lua_pushinteger(L, f->status);
@@ -61,7 +68,7 @@ void mdb_error_push(lua_State *L, const mdb_error_fields *f)
     lua_setfield(L, -2, "code");
   }
   if (f->request_id && *f->request_id) {
-    push_clean(L, f->request_id, f->redact);
+    push_clean(L, f->request_id, f->redact, MESSAGE_MAX);
     lua_setfield(L, -2, "request_id");
   }
   if (f->url && *f->url) {
@@ -87,14 +94,26 @@ int mdb_error_raise(lua_State *L, const mdb_error_fields *f)
 
 int mdb_error_argument(lua_State *L, const char *arg, const char *fmt, ...)
 {
-  char detail[256], msg[320];
+  luaL_Buffer b;
   va_list ap;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "bad argument '");
+  luaL_addstring(&b, arg);
+  luaL_addstring(&b, "': ");
   va_start(ap, fmt);
-  vsnprintf(detail, sizeof detail, fmt, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  snprintf(msg, sizeof msg, "bad argument '%s': %s", arg, detail);
-  mdb_error_fields f = {.kind = MDB_ERR_ARGUMENT, .message = msg,
-                        .code = -1, .argument = arg};
+  if (n > 0) {
+    char *p = luaL_prepbuffsize(&b, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    luaL_addsize(&b, (size_t)n);
+  }
+  luaL_pushresult(&b);
+  mdb_error_fields f = {.kind = MDB_ERR_ARGUMENT,
+                        .message = lua_tostring(L, -1), .code = -1,
+                        .argument = arg};
   return mdb_error_raise(L, &f);
 }
 

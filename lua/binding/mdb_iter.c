@@ -15,8 +15,8 @@
 */
 #include "mdb_binding.h"
 
-#include "cancel.h"
-#include "list_url.h"
+#include "http/cancel.h"
+#include "listing/list_url.h"
 #include "mdb_defaults.h"
 
 #include <limits.h>
@@ -164,13 +164,13 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it)
   if (it->cut_short)
     count = remaining;
   int r = fetch_job_accept(it->job, (size_t)count, tok, toklen);
-  if (r == -1) {
+  if (r == PAGE_CURSOR_CYCLE) {
     char msg[200];
     snprintf(msg, sizeof msg, "the server repeated page token \"%.100s\" "
              "after %ld pages: the listing would loop", tok,
              fetch_job_stats(it->job)->pages);
     iter_fail_with(L, it, MDB_ERR_CYCLE, msg);
-  } else if (r != 0) {
+  } else if (r != PAGE_CURSOR_OK) {
     iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
   }
   lua_getiuservalue(L, 1, UV_SEEN_CUR);
@@ -374,6 +374,9 @@ static void paging_options(lua_State *L, const mdb_client *c, long *page_size,
   *token = lua_tolstring(L, -1, &len);
   if (*token != NULL && strlen(*token) != len)
     mdb_error_argument(L, "page_token", "must not contain NUL bytes");
+  if (len > MDB_MAX_TOKEN_LEN)
+    mdb_error_argument(L, "page_token", "must be at most %d characters "
+                       "(the API's limit), got %zu", MDB_MAX_TOKEN_LEN, len);
   lua_pop(L, 1);   /* anchored by the options table */
 }
 

@@ -1,13 +1,16 @@
 /*
-** luaopen_mdb: the `mdb` module table (client, engines, parse_time,
-** is_error, version) and the metatables of its objects.  JSON is decoded
+** luaopen_mdb: the `mdb` module table (client, engines, capabilities,
+** defaults, parse_time, is_error, version) and the metatables of its
+** objects.  JSON is decoded
 ** by a private lua-cjson instance, so a script's cjson settings never
 ** change how API responses are read.
 */
+#include "mdb.h"
 #include "mdb_binding.h"
 
+#include "http/cancel.h"
 #include "mdb_defaults.h"
-#include "rfc3339.h"
+#include "text/rfc3339.h"
 
 #include <curl/curl.h>
 #include <lua-cjson.h>
@@ -58,6 +61,78 @@ static const luaL_Reg mdb_functions[] = {
   {NULL, NULL}
 };
 
+/*
+** mdb.capabilities[engine]: what the engine's Backup and Cluster objects
+** carry, from the engine table (engines.h), so Lua policy never keeps a
+** second list: { size = "size"|"sizeBytes"|nil, type = true|nil,
+** status = true|nil, shards = true|nil, retention = {path...}|nil }.
+*/
+static void push_capabilities(lua_State *L)
+{
+  lua_createtable(L, 0, (int)engines_count());
+  for (size_t i = 0; i < engines_count(); i++) {
+    const engine_info *e = engines_at(i);
+    lua_createtable(L, 0, 5);
+    if (e->size_field) {
+      lua_pushstring(L, e->size_field);
+      lua_setfield(L, -2, "size");
+    }
+    const struct { const char *name; int on; } flags[] = {
+      {"type", e->has_type}, {"status", e->has_status},
+      {"shards", e->has_shards}};
+    for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+      if (flags[f].on) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, flags[f].name);
+      }
+    }
+    if (e->retention) {
+      lua_newtable(L);
+      for (int k = 0; e->retention[k]; k++) {
+        lua_pushstring(L, e->retention[k]);
+        lua_rawseti(L, -2, k + 1);
+      }
+      lua_setfield(L, -2, "retention");
+    }
+    lua_setfield(L, -2, e->name);
+  }
+}
+
+/*
+** mdb.defaults: the client and scan defaults of mdb_defaults.h, in the
+** units of the options they are defaults of (seconds, bytes, counts).
+*/
+static void push_defaults(lua_State *L)
+{
+  const struct { const char *name; double value; } numbers[] = {
+    {"page_size", MDB_DEFAULT_PAGE_SIZE},
+    {"max_page_size", MDB_MAX_PAGE_SIZE},
+    {"retries", MDB_DEFAULT_RETRIES},
+    {"max_retries", MDB_MAX_RETRIES},
+    {"timeout", MDB_DEFAULT_TIMEOUT_MS / 1000.0},
+    {"connect_timeout", MDB_DEFAULT_CONNECT_MS / 1000.0},
+    {"max_response_bytes", (double)MDB_DEFAULT_MAX_BODY},
+    {"backoff_base", MDB_DEFAULT_BACKOFF_MS / 1000.0},
+    {"backoff_max", MDB_DEFAULT_BACKOFF_MAX_MS / 1000.0},
+    {"token_command_timeout", MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS / 1000.0},
+    {"probe_connect_timeout", MDB_PROBE_CONNECT_MS / 1000.0},
+    {"probe_timeout", MDB_PROBE_TIMEOUT_MS / 1000.0},
+    {"concurrency", MDB_DEFAULT_CONCURRENCY},
+    {"max_concurrency", MDB_MAX_CONCURRENCY}};
+  lua_createtable(L, 0, (int)(sizeof numbers / sizeof numbers[0]) + 1);
+  for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+    lua_Number v = numbers[i].value;
+    lua_Integer n;
+    if (lua_numbertointeger(v, &n) && (lua_Number)n == v)
+      lua_pushinteger(L, n);   /* 16, not 16.0, in messages */
+    else
+      lua_pushnumber(L, v);
+    lua_setfield(L, -2, numbers[i].name);
+  }
+  lua_pushliteral(L, MDB_DEFAULT_ENDPOINT);
+  lua_setfield(L, -2, "endpoint");
+}
+
 /* Call cjson-instance method `name` with one argument. */
 static void cjson_set(lua_State *L, const char *name, int value, int isbool)
 {
@@ -101,9 +176,21 @@ int luaopen_mdb(lua_State *L)
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "engines");
+  push_capabilities(L);
+  lua_setfield(L, -2, "capabilities");
+  push_defaults(L);
+  lua_setfield(L, -2, "defaults");
   lua_pushliteral(L, MDB_VERSION);
   lua_setfield(L, -2, "version");
   lua_pushliteral(L, "mdb " MDB_VERSION);
   lua_setfield(L, -2, "_VERSION");
   return 1;
 }
+
+const mdb_host_api mdb_host_exports = {
+  .version = MDB_HOST_API_VERSION,
+  .open = luaopen_mdb,
+  .cancel_raise = cancel_raise,
+  .cancel_requested = cancel_requested,
+  .cancel_clear = cancel_clear,
+};

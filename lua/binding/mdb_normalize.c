@@ -1,14 +1,15 @@
 /*
 ** Turning a decoded API object into what scripts get: int64 fields sent
 ** as JSON strings become Lua integers, RFC 3339 timestamps gain a
-** Unix-seconds twin, and the engine is recorded.  Every other field passes
+** Unix-seconds twin (createdAt, startedAt, retainUntil), and the engine is
+** recorded.  Every other field passes
 ** through untouched.  A value that does not fit is an error naming the
 ** field, never a silent 0 or nil.
 */
 #include "mdb_binding.h"
 
-#include "int64_text.h"
-#include "rfc3339.h"
+#include "text/int64_text.h"
+#include "text/rfc3339.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -111,8 +112,11 @@ const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
   for (const char *const *f = engine->int64_fields; *f; f++)
     if ((e = int64_field(L, obj, *f, err, errlen)) != NULL)
       return e;
+  /* retainUntil: PostgreSQL backups kept by a retention policy. */
   if ((e = time_field(L, obj, "createdAt", "created", err, errlen)) != NULL ||
-      (e = time_field(L, obj, "startedAt", "started", err, errlen)) != NULL)
+      (e = time_field(L, obj, "startedAt", "started", err, errlen)) != NULL ||
+      (e = time_field(L, obj, "retainUntil", "retain_until", err,
+                      errlen)) != NULL)
     return e;
   lua_pushstring(L, engine->name);
   lua_setfield(L, obj, "engine");

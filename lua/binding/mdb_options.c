@@ -16,7 +16,19 @@ void mdb_opt_table(lua_State *L, int idx)
                        luaL_typename(L, idx));
 }
 
+/* The name of spec i: each spec starts with its name. */
+static const char *spec_name(const void *specs, size_t stride, size_t i)
+{
+  return *(const char *const *)((const char *)specs + i * stride);
+}
+
 void mdb_opt_check_keys(lua_State *L, int idx, const char *const allowed[])
+{
+  mdb_opt_check_names(L, idx, allowed, sizeof allowed[0]);
+}
+
+void mdb_opt_check_names(lua_State *L, int idx, const void *specs,
+                         size_t stride)
 {
   idx = lua_absindex(L, idx);
   lua_pushnil(L);
@@ -28,15 +40,15 @@ void mdb_opt_check_keys(lua_State *L, int idx, const char *const allowed[])
                          luaL_typename(L, -1));
     const char *k = lua_tostring(L, -1);
     int ok = 0;
-    for (const char *const *a = allowed; *a; a++)
-      if (strcmp(*a, k) == 0)
+    for (size_t i = 0; spec_name(specs, stride, i); i++)
+      if (strcmp(spec_name(specs, stride, i), k) == 0)
         ok = 1;
     if (!ok) {
       luaL_Buffer b;
       luaL_buffinit(L, &b);
-      for (const char *const *a = allowed; *a; a++) {
-        luaL_addstring(&b, a == allowed ? "" : ", ");
-        luaL_addstring(&b, *a);
+      for (size_t i = 0; spec_name(specs, stride, i); i++) {
+        luaL_addstring(&b, i == 0 ? "" : ", ");
+        luaL_addstring(&b, spec_name(specs, stride, i));
       }
       luaL_pushresult(&b);
       mdb_error_argument(L, k, "unknown option (known: %s)",

@@ -7,7 +7,7 @@
 */
 #include "mdb_binding.h"
 
-#include "cancel.h"
+#include "http/cancel.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -16,7 +16,7 @@
 */
 #include "mdb_binding.h"
 
-#include "cancel.h"
+#include "http/cancel.h"
 #include "mdb_defaults.h"
 
 #include <stdint.h>
@@ -202,9 +202,10 @@ static void on_clusters_page(scan *s, fetch_job *j, int slot,
     }
     if (!failed_entry) {
       int r = fetch_job_accept(j, (size_t)n, tok, toklen);
-      if (r != 0) {
-        mdb_push_job_error(L, j, r == -1 ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
-                           r == -1 ? "the server repeated a page token of "
+      if (r != PAGE_CURSOR_OK) {
+        int cycle = r == PAGE_CURSOR_CYCLE;
+        mdb_push_job_error(L, j, cycle ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
+                           cycle ? "the server repeated a page token of "
                            "Cluster.List: the listing would loop"
                            : "out of memory");
         failed_entry = 1;
@@ -314,9 +315,10 @@ static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
   lua_rawseti(L, guard, 2);
   lua_pop(L, 1);
   int r = fetch_job_accept(j, (size_t)n, tok, toklen);
-  if (r != 0) {
-    mdb_push_job_error(L, j, r == -1 ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
-                       r == -1 ? "the server repeated a page token: the "
+  if (r != PAGE_CURSOR_OK) {
+    int cycle = r == PAGE_CURSOR_CYCLE;
+    mdb_push_job_error(L, j, cycle ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
+                       cycle ? "the server repeated a page token: the "
                        "listing would loop" : "out of memory");
     finish(s, j, entry, 1);
   } else if (fetch_job_done(j)) {
@@ -423,8 +425,8 @@ int mdb_client_scan(lua_State *L)
   const engine_info *engines[SCAN_MAX_ENGINES];
   int nengines = scan_engines(L, engines);
   lua_Integer v;
-  int concurrency = 16;
-  if (mdb_opt_integer(L, S_OPTS, "concurrency", 1, 256, &v))
+  int concurrency = MDB_DEFAULT_CONCURRENCY;
+  if (mdb_opt_integer(L, S_OPTS, "concurrency", 1, MDB_MAX_CONCURRENCY, &v))
     concurrency = (int)v;
   double rate = 0;
   mdb_opt_number(L, S_OPTS, "rate", 0, 100000, &rate);

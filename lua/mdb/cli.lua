@@ -2,7 +2,7 @@
 -- (`--name value`, `--name=value`, flags, repeatable options), `--help`,
 -- and usage errors that name the bad option and exit with status 2.
 -- @module mdb.cli
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local format, concat = string.format, table.concat
 
@@ -112,19 +112,61 @@ function M.parse(args, spec)
    return out
 end
 
+--- The line that tells a user where the help is, naming the script as
+-- they ran it.
+function M.help_hint(spec)
+   local script = type(arg) == "table" and arg[0] or ("scripts/" .. spec.name)
+   return format("try 'mdblua %s --help'", script)
+end
+
+--- End the program on a usage error: the message and where the help is
+-- (not the whole help: the message must stay visible) on stderr, exit
+-- `code` (default 2).
+function M.usage_error(spec, msg, code)
+   io.stderr:write(format("%s: %s\n%s\n", spec.name, msg, M.help_hint(spec)))
+   os.exit(code or 2)
+end
+
 --- Parse or end the program: `--help` prints the help to stdout and exits
--- 0; a usage error prints the message and the help to stderr and exits 2.
-function M.run(args, spec)
+-- 0; a usage error prints the message and a hint to stderr and exits
+-- `code` (default 2).
+function M.run(args, spec, code)
    local opts, err = M.parse(args, spec)
    if opts and opts.help then
       io.stdout:write(M.help(spec))
       os.exit(0)
    end
-   if not opts then
-      io.stderr:write(format("%s: %s\n\n%s", spec.name, err, M.help(spec)))
-      os.exit(2)
-   end
+   if not opts then M.usage_error(spec, err, code) end
    return opts
+end
+
+--- The time `--now TEXT` names (RFC 3339), or the current time; a bad
+-- text ends the program as a usage error.
+function M.now(spec, text, code)
+   if text == nil then return os.time() end
+   local t = require("mdb").parse_time(text)
+   if not t then M.usage_error(spec, "option '--now': not an RFC 3339 time: " .. text, code) end
+   return t
+end
+
+--- Scan results as they were at `now`: backups created after it did not
+-- exist yet, so every report "as if at --now" leaves them out.  Entries
+-- are copied; the results themselves are not changed.
+function M.as_of(results, now)
+   local out = {}
+   for i, e in ipairs(results) do
+      local copy = {}
+      for k, v in pairs(e) do copy[k] = v end
+      if type(e.backups) == "table" then
+         local kept = {}
+         for _, b in ipairs(e.backups) do
+            if not (math.type(b.created) and b.created > now) then kept[#kept + 1] = b end
+         end
+         copy.backups = kept
+      end
+      out[i] = copy
+   end
+   return out
 end
 
 --- End a script on an error: prints "NAME: message" (and `extra`, e.g.
@@ -157,12 +199,14 @@ function M.scan(name, client_opts, scan_opts, code)
    return results
 end
 
---- A `check` for options that take a whole number >= min.
-function M.integer(min)
+--- A `check` for options that take a whole number in min..max (either
+-- may be nil).
+function M.integer(min, max)
    return function(s)
       local n = math.tointeger(tonumber(s))
       if n == nil or not s:match("^%-?%d+$") then return nil, "not a whole number: " .. s end
       if min and n < min then return nil, format("must be at least %d", min) end
+      if max and n > max then return nil, format("must be at most %d", max) end
       return n
    end
 end

@@ -12,7 +12,7 @@
 -- Pure functions; no I/O.  Functions raise on arguments of the wrong type
 -- and return `nil, message` for text that is not a valid duration.
 -- @module mdb.duration
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local format, type, tointeger = string.format, type, math.tointeger
 local concat = table.concat

@@ -1,7 +1,7 @@
 --- Formatting helpers shared by scripts and reports: human-readable
 -- sizes, ages and times.  Pure functions; no I/O.
 -- @module mdb.fmt
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local floor, format = math.floor, string.format
 
@@ -44,6 +44,12 @@ end
 --- Unix seconds as RFC 3339 UTC ("2026-11-23T17:54:58Z").
 function M.rfc3339(t)
    return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
+end
+
+--- A count and its noun: "1 cluster", "2 clusters" (`plural` for
+-- irregular nouns).
+function M.plural(n, word, plural)
+   return format("%d %s", n, n == 1 and word or (plural or word .. "s"))
 end
 
 return M

@@ -4,7 +4,7 @@
 -- @module mdb.help
 local mdb = require "mdb"
 
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local format, concat = string.format, table.concat
 
@@ -33,7 +33,8 @@ Options (an unknown one is an error):
   backoff_max         cap on any wait, Retry-After included (default 30)
   max_response_bytes  larger responses fail with kind "limit" (default 64 MiB)
 
-Methods: client:backups{...}, client:clusters{...}, client:endpoint().
+Methods: client:backups{...}, client:clusters{...}, client:scan{...},
+client:credentials(), client:endpoint().
 tostring(client) shows the endpoint, never the token.
 
   client = mdb.client { page_size = 100, retries = 2 }]],
@@ -99,6 +100,15 @@ table: backups, newest, size and error per cluster.
       text = "client:endpoint() -> the endpoint the client talks to, normalised (no trailing slash).",
    },
    {
+      names = { "client:credentials", "credentials", "client.credentials" },
+      summary = "client:credentials()       where the client's token comes from (never the token)",
+      text = [[
+client:credentials() -> name, description
+  name is the source: token, YC_IAM_TOKEN, YC_TOKEN, sa_key_file,
+  token_command or metadata; the description says more (a key's id, a
+  command's name).  The token itself is never shown.]],
+   },
+   {
       names = { "iterator", "it", "mdb.iterator" },
       summary = "it()  it:token()  it:stats()  it:close()   what a listing gives",
       text = [[
@@ -112,13 +122,26 @@ An iterator that failed raises the same error again on every call.]],
    },
    {
       names = { "backup", "backups fields", "b" },
-      summary = "backup fields              id, created, size, type, ... (help 'backup')",
+      summary = "backup fields              id, created, status, size, type, ... (help 'backup')",
       text = [[
-A backup is a table with the API's fields under their API names (id,
-folderId, sourceClusterId, createdAt, startedAt, type, status, ...), plus:
+A backup is a table with the API's fields under their API names, plus:
   created, started   createdAt/startedAt as Unix seconds (floats)
   engine             the engine name
-  size, journalSize, sizeBytes, ...   int64 fields as Lua integers
+  int64 fields (size, journalSize, sizeBytes, ...) as Lua integers
+Every engine: id, folderId, sourceClusterId, createdAt, startedAt; then
+  mongodb        sourceShardNames, size, type, journalSize
+  sqlserver      databases (no size, no type)
+  postgresql     size, type, method, journalSize, status (DONE/CREATING),
+                 retentionPolicyId, retentionPolicyName, retainUntil
+  mysql          size, type, status (DONE/CREATING), journalSize
+  clickhouse     sourceShardNames, size, type
+  redis          sourceShardNames, type (no size)
+  greenplum      size, type, method, journalSize
+  opensearch     indices, opensearchVersion, sizeBytes, indicesTotal,
+                 incrementalSizeBytes, totalSizeBytes, freeSpaceRequiredBytes
+  elasticsearch  indices, elasticsearchVersion, sizeBytes, indicesTotal
+  spqr           sourceShardNames, size, type
+A backup with status CREATING is still running: not a fresh backup yet.
 At the prompt a backup shows as one line and an array of them as a table;
 inspect(b) prints every field.]],
    },
@@ -128,8 +151,14 @@ inspect(b) prints every field.]],
       text = [[
 A cluster is a table with the API's fields (id, folderId, name,
 environment, health, status, config, labels, ...), plus created (Unix
-seconds) and engine.  config.backupRetainPeriodDays and
-config.backupWindowStart say how backups are kept and when they run.]],
+seconds) and engine.  How automated backups are kept and when they run:
+  most engines   config.backupRetainPeriodDays (days automated backups are
+                 kept) and config.backupWindowStart (daily start, UTC)
+  opensearch     config.snapshotManagement {snapshotMaxAgeDays,
+                 snapshotSchedule}; hourly snapshots, no backupWindowStart
+  elasticsearch  none
+  sqlserver      config.backupWindowStart only (7 days, not changeable)
+After a cluster is deleted, all its backups (manual too) expire in 7 days.]],
    },
    {
       names = { "errors", "error", "mdb.error" },
@@ -161,6 +190,11 @@ tostring(e) is one line; at the prompt an error shows as that line.
 mdb.parse_time("2026-11-23T17:54:58.5+03:00") -> 1763909698.5
 Accepts 0-9 fraction digits and Z or +hh:mm; returns nil and a message
 for anything else.]],
+   },
+   {
+      names = { "mdb.isatty", "isatty" },
+      summary = "mdb.isatty(file)           is file (io.stderr, ...) a terminal?",
+      text = "mdb.isatty(io.stderr) -> true on a terminal: show progress there, stay quiet in cron and pipes.",
    },
    {
       names = { "mdb.is_error", "is_error" },
@@ -207,7 +241,7 @@ Ctrl-C stops a long listing and returns to the prompt.]],
    },
    {
       names = { "settings", "mdb.repl", "repl" },
-      summary = "mdb.repl.settings          how much the prompt prints",
+      summary = "help 'settings'            how much the prompt prints (require(\"mdb.repl\").settings)",
       text = [[
 require("mdb.repl").settings:
   depth   nested tables shown this deep (4)
@@ -248,6 +282,7 @@ local function index_values()
    by_value[mdb.client] = by_name["mdb.client"]
    by_value[mdb.parse_time] = by_name["mdb.parse_time"]
    by_value[mdb.is_error] = by_name["mdb.is_error"]
+   by_value[mdb.isatty] = by_name["mdb.isatty"]
    by_value[mdb.engines] = by_name["mdb.engines"]
    for mtn, prefix in pairs { ["mdb.client"] = "client:", ["mdb.iterator"] = "iterator" } do
       local mt = debug.getregistry()[mtn]

@@ -6,11 +6,12 @@
 -- @module mdb.repl
 local mdb = require "mdb"
 local fmt = require "mdb.fmt"
+local aligned = require "mdb.aligned"
 
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
-local concat, sort, insert = table.concat, table.sort, table.insert
-local format, rep = string.format, string.rep
+local concat, sort = table.concat, table.sort
+local format = string.format
 local type, pairs, ipairs, next, tostring = type, pairs, ipairs, next, tostring
 local getmetatable, rawget, pcall, select = getmetatable, rawget, pcall, select
 local mtype = math.type
@@ -139,9 +140,7 @@ local function safe_tostring(v)
    return format("<%s: __tostring failed>", type(v))
 end
 
-local function size_of(b)
-   return rawget(b, "size") or rawget(b, "sizeBytes")
-end
+local size_of = require("mdb.backup").size_of   -- size, or sizeBytes (OpenSearch, Elasticsearch)
 
 local function age_of(t, now)
    if type(t) ~= "number" then return "-" end
@@ -376,29 +375,16 @@ local function all(list, pred)
    return true
 end
 
-local function align(rows, total, shown)
-   local widths = {}
-   for _, row in ipairs(rows) do
-      for i, cell in ipairs(row) do
-         if #cell > (widths[i] or 0) then widths[i] = #cell end
-      end
-   end
-   local out = {}
-   for r, row in ipairs(rows) do
-      local cells = {}
-      for i, cell in ipairs(row) do
-         -- numbers and sizes right-aligned, the rest left-aligned
-         local right = (i == 1 and r > 1) or row.right and row.right[i]
-         if i == #row then cells[i] = cell
-         elseif right then cells[i] = rep(" ", widths[i] - #cell) .. cell
-         else cells[i] = cell .. rep(" ", widths[i] - #cell) end
-      end
-      out[#out + 1] = (concat(cells, "  "):gsub("%s+$", ""))
-   end
+-- The prompt's tables: the first column (the row number) and `right`
+-- right-aligned under a left-aligned header, no trailing blanks.
+local function align(rows, total, shown, right)
+   local r = { [1] = true }
+   for i in pairs(right or {}) do r[i] = true end
+   local out = aligned.render(rows, { right = r, header_left = true, trim = true })
    if total > shown then
-      out[#out + 1] = format("... %d more (%d in all; settings.rows = %d)", total - shown, total, shown)
+      out = out .. "\n" .. format("... %d more (%d in all; settings.rows = %d)", total - shown, total, shown)
    end
-   return concat(out, "\n")
+   return out
 end
 
 --- An array of backups as an aligned table, one row each.
@@ -422,7 +408,7 @@ function M.backup_table(list, opts)
    right[#header - 2] = true   -- SIZE
    for i, b in ipairs(list) do
       if i > limit then break end
-      local row = { tostring(i), tostring(b.id), right = right }
+      local row = { tostring(i), tostring(b.id) }
       if many_clusters then row[#row + 1] = tostring(b.sourceClusterId or "-") end
       if many_engines then row[#row + 1] = tostring(b.engine) end
       row[#row + 1] = fmt.time(b.created)
@@ -435,7 +421,7 @@ function M.backup_table(list, opts)
    local engine = next(engines)
    local summary = format("%d %s backup%s%s", #list, many_engines and "" or engine, #list == 1 and "" or "s",
       many_clusters and "" or (" of cluster " .. tostring(list[1].sourceClusterId)))
-   return align(rows, #list, math.min(#list, limit)) .. "\n" .. summary:gsub("  ", " ")
+   return align(rows, #list, math.min(#list, limit), right) .. "\n" .. summary:gsub("  ", " ")
 end
 
 --- An array of clusters as an aligned table.
@@ -449,7 +435,7 @@ function M.cluster_table(list, opts)
          tostring(c.environment or "-"), tostring(c.health or "-"), tostring(c.status or "-"),
          fmt.time(c.created) }
    end
-   return align(rows, #list, math.min(#list, limit)) .. format("\n%d cluster%s", #list, #list == 1 and "" or "s")
+   return align(rows, #list, math.min(#list, limit)) .. "\n" .. fmt.plural(#list, "cluster")
 end
 
 --- What `client:scan` returned as an aligned table: a row per cluster
@@ -469,11 +455,11 @@ function M.scan_table(list, opts)
          rows[#rows + 1] = { tostring(i), tostring(r.engine), tostring(r.id or "-"),
             tostring(type(r.cluster) == "table" and r.cluster.name or "-"), tostring(#r.backups),
             newest and fmt.time(newest.created) or "-", newest and fmt.age(now - newest.created) or "-",
-            newest and fmt.size(size_of(newest)) or "-", r.error and error_text(r.error) or "", right = right }
+            newest and fmt.size(size_of(newest)) or "-", r.error and error_text(r.error) or "" }
       end
    end
-   return align(rows, #list, math.min(#list, limit))
-      .. format("\n%d cluster%s, %d backups, %d failed", #list, #list == 1 and "" or "s", total, failed)
+   return align(rows, #list, math.min(#list, limit), right)
+      .. format("\n%s, %s, %d failed", fmt.plural(#list, "cluster"), fmt.plural(total, "backup"), failed)
 end
 
 -- ---------------------------------------------------------------------

@@ -11,15 +11,17 @@
 -- Renderers raise on misuse (unknown format, wrong argument types);
 -- `M.write` returns nil and a message when the file cannot be written.
 -- @module mdb.report
-local cjson = require "cjson"
-
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local fmt = require "mdb.fmt"
+local json = require "mdb.json"
+local backup = require "mdb.backup"
+local status = require "mdb.status"
+local aligned = require "mdb.aligned"
 
 local format, type, ipairs, pairs, tostring = string.format, type, ipairs, pairs, tostring
-local concat, sort, rep, floor = table.concat, table.sort, string.rep, math.floor
-local mtype, tointeger = math.type, math.tointeger
+local concat, sort, floor = table.concat, table.sort, math.floor
+local mtype = math.type
 
 --- Formats each renderer accepts.
 M.FORMATS = {
@@ -29,7 +31,8 @@ M.FORMATS = {
    backups = { "table", "json", "jsonl", "csv", "markdown" },
 }
 
-local RANK = { ok = 0, warning = 1, critical = 2, error = 3 }
+local RANK = status.RANK
+local size_of, completed = backup.size_of, backup.completed
 
 local function check_format(kind, f, fname)
    for _, name in ipairs(M.FORMATS[kind]) do
@@ -65,124 +68,10 @@ local INVENTORY_OPTS = { color = true, now = true }
 local PLANS_OPTS = { color = true, policy_text = true }
 local BACKUPS_OPTS = { now = true }
 
----------------------------------------------------------------------------
--- Numbers and JSON
+local array = json.array
 
---- A number as the shortest text that reads back as the same value
--- (integers without a fraction); nil for NaN and infinities.
-function M.number(v)
-   if mtype(v) == "integer" then return format("%d", v) end
-   if v ~= v or v == math.huge or v == -math.huge then return nil end
-   local i = tointeger(v)
-   if i then return format("%d", i) end
-   for p = 14, 17 do
-      local s = format("%." .. p .. "g", v)
-      if tonumber(s) == v then return s end
-   end
-   return format("%.17g", v)
-end
-
---- Marks a table as a JSON array (so that an empty one encodes as `[]`).
-M.ARRAY = { __name = "mdb.report.array" }
---- JSON null inside ordered objects.
-M.null = setmetatable({}, { __name = "mdb.report.null", __tostring = function() return "null" end })
-
-local function json_string(s)
-   if not utf8.len(s) then
-      -- Replace bytes that are not UTF-8 so the output stays valid JSON.
-      local out, i = {}, 1
-      while i <= #s do
-         local ok, c = pcall(utf8.codepoint, s, i)
-         if ok then
-            local ch = utf8.char(c)
-            out[#out + 1] = ch
-            i = i + #ch
-         else
-            out[#out + 1] = "\u{FFFD}"
-            i = i + 1
-         end
-      end
-      s = concat(out)
-   end
-   return cjson.encode(s)   -- lua-cjson does the escaping
-end
-
-local encode
-
-local function is_array(t)
-   if getmetatable(t) == M.ARRAY then return true end
-   local n = #t
-   if n == 0 then return false end
-   local count = 0
-   for _ in pairs(t) do count = count + 1 end
-   return count == n
-end
-
-encode = function(v, out)
-   local tv = type(v)
-   if v == nil or v == M.null then
-      out[#out + 1] = "null"
-   elseif tv == "boolean" then
-      out[#out + 1] = v and "true" or "false"
-   elseif tv == "number" then
-      out[#out + 1] = M.number(v) or "null"
-   elseif tv == "string" then
-      out[#out + 1] = json_string(v)
-   elseif tv == "table" then
-      local mt = getmetatable(v)
-      local order = mt and mt.__json_order
-      if order then
-         out[#out + 1] = "{"
-         for i, k in ipairs(order) do
-            if i > 1 then out[#out + 1] = "," end
-            out[#out + 1] = json_string(k) .. ":"
-            encode(v[k], out)
-         end
-         out[#out + 1] = "}"
-      elseif is_array(v) then
-         out[#out + 1] = "["
-         for i = 1, #v do
-            if i > 1 then out[#out + 1] = "," end
-            encode(v[i], out)
-         end
-         out[#out + 1] = "]"
-      else
-         local keys = {}
-         for k in pairs(v) do
-            if type(k) == "string" then keys[#keys + 1] = k
-            elseif mtype(k) then keys[#keys + 1] = k end
-         end
-         sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-         out[#out + 1] = "{"
-         for i, k in ipairs(keys) do
-            if i > 1 then out[#out + 1] = "," end
-            out[#out + 1] = json_string(tostring(k)) .. ":"
-            encode(v[k], out)
-         end
-         out[#out + 1] = "}"
-      end
-   else
-      out[#out + 1] = json_string(tostring(v))
-   end
-end
-
---- Encode a value as compact JSON with a stable key order (sorted, or the
--- order given by `M.object`); strings that are not UTF-8 are repaired.
-function M.json(v)
-   local out = {}
-   encode(v, out)
-   return concat(out)
-end
-
---- An object that encodes its keys in the given order (absent keys as
--- null).
-function M.object(t, keys)
-   return setmetatable(t, { __json_order = keys })
-end
-
-local function array(t)
-   return setmetatable(t or {}, M.ARRAY)
-end
+--- JSON writing lives in `mdb.json`; these names stay for callers.
+M.number, M.json, M.object, M.ARRAY, M.null = json.number, json.encode, json.object, json.ARRAY, json.null
 
 --- Rows as json, jsonl or csv (nil for another format): `obj(row)` makes
 -- the ordered object of one row, `keys` its columns.
@@ -213,6 +102,11 @@ end
 
 local function csv_field(v)
    if v == nil or v == M.null then return "" end
+   if type(v) == "table" then            -- a list (reasons): one field
+      local parts = {}
+      for i, x in ipairs(v) do parts[i] = tostring(x) end
+      return csv_field(concat(parts, "; "))
+   end
    if type(v) == "number" then return M.number(v) or "" end
    if type(v) == "boolean" then return v and "true" or "false" end
    local s = tostring(v)
@@ -235,41 +129,14 @@ end
 -- Human tables
 
 local COLOR = { ok = "\27[32m", warning = "\27[33m", critical = "\27[31;1m", error = "\27[35;1m" }
-local RESET = "\27[0m"
 
--- Aligned text table.  `right` marks right-aligned columns; `paint(i, r)`
--- may return an ANSI colour for cell i of row r (applied after padding).
+-- Aligned text table (mdb.aligned).  `right` marks right-aligned columns;
+-- `paint(i, r)` may return an ANSI colour for cell i of row r.
 local function text_table(header, rows, right, paint, indent)
-   local widths = {}
    local all = { header }
    for _, r in ipairs(rows) do all[#all + 1] = r end
-   for ri, r in ipairs(all) do
-      local clean = {}
-      for i, cell in ipairs(r) do clean[i] = tostring(cell):gsub("[\r\n\t]+", " ") end
-      all[ri] = clean
-   end
-   for _, r in ipairs(all) do
-      for i, cell in ipairs(r) do
-         local w = utf8.len(cell) or #cell
-         if w > (widths[i] or 0) then widths[i] = w end
-      end
-   end
-   local lines = {}
-   for ri, r in ipairs(all) do
-      local cells = {}
-      for i, cell in ipairs(r) do
-         local pad = widths[i] - (utf8.len(cell) or #cell)
-         local s
-         if right and right[i] then s = rep(" ", pad) .. cell
-         elseif i < #r then s = cell .. rep(" ", pad)
-         else s = cell end
-         local c = ri > 1 and paint and paint(i, rows[ri - 1])
-         if c then s = c .. s .. RESET end
-         cells[i] = s
-      end
-      lines[#lines + 1] = (indent or "") .. concat(cells, "  ")
-   end
-   return concat(lines, "\n") .. "\n"
+   return aligned.render(all, { right = right, indent = indent,
+      paint = paint and function(i, ri) return paint(i, rows[ri]) end }) .. "\n"
 end
 
 local function md_cell(v)
@@ -290,9 +157,7 @@ local function md_table(header, rows)
    return concat(out, "\n") .. "\n"
 end
 
-local function plural(n, word, words)
-   return format("%d %s", n, n == 1 and word or (words or word .. "s"))
-end
+local plural = fmt.plural
 
 ---------------------------------------------------------------------------
 -- Findings
@@ -303,18 +168,7 @@ local FINDING_JSON_KEYS = { "check", "status", "engine", "cluster", "cluster_nam
    "observed", "expected", "unit", "backup_id", "details" }
 M.FINDING_COLUMNS = FINDING_KEYS
 
-local function summarize(findings)
-   local s = { ok = 0, warning = 0, critical = 0, error = 0, total = #findings, clusters = 0 }
-   local seen = {}
-   for _, f in ipairs(findings) do
-      s[f.status] = (s[f.status] or 0) + 1
-      if f.cluster then
-         local key = tostring(f.engine) .. "/" .. f.cluster
-         if not seen[key] then seen[key] = true; s.clusters = s.clusters + 1 end
-      end
-   end
-   return s
-end
+local summarize = status.summary
 
 local function summary_line(s)
    return format("%s, %s: %d ok, %d warning, %d critical, %d error",
@@ -420,7 +274,8 @@ local function junit(findings, opts)
             xml_escape(f.check, true))
          local body = {}
          if f.cluster then
-            body[#body + 1] = format("cluster %s%s", f.cluster, f.cluster_name and (" (" .. f.cluster_name .. ")") or "")
+            body[#body + 1] = format("cluster %s%s", f.cluster,
+               f.cluster_name and (" (" .. f.cluster_name .. ")") or "")
          end
          body[#body + 1] = f.message or ""
          if f.backup_id then body[#body + 1] = "backup " .. f.backup_id end
@@ -509,16 +364,6 @@ end
 local CLUSTER_LABELS = { "engine", "cluster_id", "cluster_name" }
 local CHECK_LABELS = { "engine", "cluster_id", "cluster_name", "check" }
 
-local function completed(b)
-   return b.status ~= "CREATING" and mtype(b.created) ~= nil
-end
-
-local function size_of(b)
-   local s = b.size
-   if s == nil then s = b.sizeBytes end
-   return mtype(s) and s or nil
-end
-
 local function cluster_name_of(entry)
    local c = entry.cluster
    return type(c) == "table" and type(c.name) == "string" and c.name or nil
@@ -574,7 +419,7 @@ local HELP = {
    mdb_backup_listing_success = "1 if the cluster's backups were listed, 0 if listing failed.",
    mdb_backup_last_created_timestamp_seconds = "createdAt of the newest completed backup.",
    mdb_backup_oldest_created_timestamp_seconds = "createdAt of the oldest completed backup.",
-   mdb_backup_count = "Completed backups of the cluster.",
+   mdb_backups = "Completed backups of the cluster.",
    mdb_backup_in_progress = "Backups of the cluster in status CREATING.",
    mdb_backup_size_bytes = "Size of the newest completed backup.",
    mdb_backup_total_size_bytes = "Total size of the completed backups.",
@@ -611,7 +456,7 @@ function M.prometheus(opts)
             CLUSTER_LABELS)
          add("mdb_backup_listing_success", l, r.error and 0 or 1)
          if not r.error and r.cluster then
-            add("mdb_backup_count", l, r.count)
+            add("mdb_backups", l, r.count)
             add("mdb_backup_in_progress", l, r.in_progress)
             add("mdb_backup_last_created_timestamp_seconds", l, r.newest)
             add("mdb_backup_oldest_created_timestamp_seconds", l, r.oldest)
@@ -651,18 +496,8 @@ function M.findings(findings, fmt_name, opts)
             { "clusters", "checks", "ok", "warning", "critical", "error" }),
          findings = list,
       }, { "generated_at", "summary", "findings" })) .. "\n"
-   elseif fmt_name == "jsonl" then
-      local out = {}
-      for i, f in ipairs(findings) do out[i] = M.json(finding_object(f)) end
-      return concat(out, "\n") .. (#out > 0 and "\n" or "")
-   elseif fmt_name == "csv" then
-      local rows = { FINDING_KEYS }
-      for _, f in ipairs(findings) do
-         local r = { n = #FINDING_KEYS }
-         for i, k in ipairs(FINDING_KEYS) do r[i] = f[k] end
-         rows[#rows + 1] = r
-      end
-      return M.csv(rows)
+   elseif fmt_name == "jsonl" or fmt_name == "csv" then
+      return records(fmt_name, findings, FINDING_KEYS, finding_object)
    elseif fmt_name == "junit" then
       return junit(findings, opts)
    elseif fmt_name == "nagios" then
@@ -815,25 +650,15 @@ function M.plans(plans, fmt_name, opts)
             { "engine", "cluster", "cluster_name", "error", "keep", "expire" })
       end
       return M.json(list) .. "\n"
-   elseif fmt_name == "jsonl" then
-      local out = {}
-      for i, r in ipairs(flat) do out[i] = M.json(obj(r)) end
-      return concat(out, "\n") .. (#out > 0 and "\n" or "")
-   elseif fmt_name == "csv" then
-      local out = { PLAN_KEYS }
-      for _, r in ipairs(flat) do
-         local o = obj(r)
-         local line = { n = #PLAN_KEYS }
-         for i, k in ipairs(PLAN_KEYS) do line[i] = o[k] end
-         line[#PLAN_KEYS] = concat(r.reasons, "; ")
-         out[#out + 1] = line
-      end
-      return M.csv(out)
+   elseif fmt_name == "jsonl" or fmt_name == "csv" then
+      return records(fmt_name, flat, PLAN_KEYS, obj)
    end
    local out = {}
-   local total_keep, total_expire = 0, 0
+   local total_keep, total_expire, clusters, failed = 0, 0, 0, 0
    for _, p in ipairs(plans) do
-      local title = format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "-",
+      if p.cluster then clusters = clusters + 1 end
+      if p.error then failed = failed + 1 end
+      local title = format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
          p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
       if p.error then
          out[#out + 1] = (fmt_name == "markdown" and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
@@ -863,7 +688,8 @@ function M.plans(plans, fmt_name, opts)
          end
       end
    end
-   local line = format("%s: keep %d, expire %d", plural(#plans, "cluster"), total_keep, total_expire)
+   local line = format("%s: keep %d, expire %d", plural(clusters, "cluster"), total_keep, total_expire)
+   if failed > 0 then line = line .. format(", %s failed", plural(failed, "listing")) end
    if opts.policy_text then line = line .. " (" .. opts.policy_text .. ")" end
    out[#out + 1] = fmt_name == "markdown" and ("**" .. line .. "**\n") or (line .. "\n")
    return concat(out, "\n")

@@ -18,7 +18,7 @@
 -- and backups without a creation time are kept ("no creation time"); both
 -- take no part in the rules.
 -- @module mdb.retention
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local duration = require "mdb.duration"
 local tz = require "mdb.tz"

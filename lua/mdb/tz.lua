@@ -15,7 +15,7 @@
 -- `zone:offset(t)` (seconds east of UTC at Unix time t), `zone:civil(t)`
 -- (local date and time fields) and `zone:from_civil(...)` (the reverse).
 -- @module mdb.tz
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local floor, format, type = math.floor, string.format, type
 local unpack, osdate, getenv = string.unpack, os.date, os.getenv
@@ -118,6 +118,12 @@ local function parse_offset(s)
    if hh > 23 or mm > 59 then return nil end
    local off = hh * 3600 + mm * 60
    return sign == "-" and -off or off
+end
+
+-- Seconds east of UTC as "UTC+07:00" / "UTC-05:30".
+local function offset_text(off)
+   local a = off < 0 and -off or off
+   return format("UTC%s%02d:%02d", off < 0 and "-" or "+", a // 3600, a % 3600 // 60)
 end
 
 ---------------------------------------------------------------------------
@@ -257,7 +263,10 @@ local function parse_tzif(data, name)
    local trans, idx, types = {}, {}, {}
    for i = 1, h.time do trans[i] = unpack(fmt_t, data, pos + (i - 1) * tsize) end
    pos = pos + h.time * tsize
-   for i = 1, h.time do idx[i] = data:byte(pos + i - 1) + 1 end
+   for i = 1, h.time do
+      idx[i] = data:byte(pos + i - 1) + 1
+      if idx[i] > h.typ then return nil, "bad TZif data: a transition to an unknown type" end
+   end
    pos = pos + h.time
    for i = 1, h.typ do
       local off = unpack(">i4", data, pos + (i - 1) * 6)
@@ -334,13 +343,25 @@ function M.zone(spec)
       local zz, err = parse_tzif(data or "", spec)
       if not zz then return nil, format('time zone "%s": %s: %s', spec, path, err) end
       z = zz
+      -- Etc/GMT+7 is UTC-07:00 (POSIX signs): the label says so.
+      if spec:match("GMT[+-]%d+$") then z.name = format("%s, %s", spec, offset_text(z:offset(0))) end
    else
       local rule = parse_posix(spec)
       if not rule then
          return nil, format('bad time zone "%s": expected UTC, an offset like +03:00, '
             .. 'a zone name like Europe/Berlin or a POSIX TZ rule', spec)
       end
-      z = setmetatable({ name = spec }, Zone)
+      local sign, rest = spec:match("^%a+([+-])(.*)$")
+      if sign and not rule.dst and (rule.std:upper() == "UTC" or rule.std:upper() == "GMT") then
+         -- POSIX reads "UTC+7" as 7 hours WEST of UTC; people rarely mean that.
+         local want = parse_offset(sign .. rest:gsub("^(%d)$", "0%1"):gsub("^(%d):", "0%1:"))
+         return nil, format('ambiguous time zone "%s": as a POSIX TZ rule it means %s; '
+            .. 'write the offset instead, e.g. %s', spec, offset_text(rule.stdoff),
+            want and offset_text(want):sub(4) or "+07:00")
+      end
+      -- A rule without daylight saving time is a fixed offset: say which.
+      local name = rule.dst and spec or format("%s, %s", spec, offset_text(rule.stdoff))
+      z = setmetatable({ name = name }, Zone)
       function z.offset(_, t) return posix_offset(rule, t) end
    end
    cache[spec] = z

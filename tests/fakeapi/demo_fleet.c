@@ -72,6 +72,8 @@ static void add_backup(struct dataset *ds, const struct demo_cluster *c,
         .size = b->size,
         .manual = b->manual,
         .creating = b->creating,
+        /* manual PostgreSQL backups are kept by a retention policy */
+        .policy_days = b->manual && c->engine == ENGINE_POSTGRESQL ? 30 : 0,
     };
     buf_reset(out);
     render_backup(out, &bs);

@@ -198,6 +198,30 @@ void bomb_free(struct bomb *b)
     free(b);
 }
 
+size_t filler_read(uint64_t size, uint64_t pos, char *out, size_t max)
+{
+    uint64_t head = sizeof bomb_head - 1, last = sizeof bomb_last - 1;
+    size_t done = 0;
+    while (done < max && pos < size) {
+        size_t n;
+        if (pos < head) {
+            n = (size_t)(head - pos) < max - done ? (size_t)(head - pos) : max - done;
+            memcpy(out + done, bomb_head + pos, n);
+        } else if (pos < size - last) {
+            uint64_t run = size - last - pos;
+            n = run < max - done ? (size_t)run : max - done;
+            memset(out + done, 'A', n);
+        } else {
+            uint64_t in = pos - (size - last);
+            n = (size_t)(last - in) < max - done ? (size_t)(last - in) : max - done;
+            memcpy(out + done, bomb_last + in, n);
+        }
+        done += n;
+        pos += n;
+    }
+    return done;
+}
+
 uint64_t bomb_length(const struct bomb *b)
 {
     return b->head.len + b->repeat * b->chunk.len + b->tail.len;

@@ -36,4 +36,8 @@ uint64_t bomb_length(const struct bomb *b);
 /* Copies up to `max` compressed bytes from `pos`; returns how many. */
 size_t bomb_read(const struct bomb *b, uint64_t pos, char *out, size_t max);
 
+/* The bomb's JSON itself, `size` bytes of it (BOMB_MIN_SIZE..BOMB_MAX_SIZE),
+ * uncompressed: copies up to `max` bytes from `pos`; returns how many. */
+size_t filler_read(uint64_t size, uint64_t pos, char *out, size_t max);
+
 #endif

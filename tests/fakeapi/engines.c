@@ -50,8 +50,3 @@ bool engine_from_path(char *const *segments, int count, enum engine *out, int *u
     *used = 2;
     return true;
 }
-
-bool engine_has_retention(enum engine e)
-{
-    return e != ENGINE_SQLSERVER && e != ENGINE_ELASTICSEARCH && e != ENGINE_OPENSEARCH;
-}

@@ -26,7 +26,4 @@ bool engine_from_name(const char *name, enum engine *out);
  * engine and how many segments the prefix used. */
 bool engine_from_path(char *const *segments, int count, enum engine *out, int *used);
 
-/* Engines whose Cluster config has no backupRetainPeriodDays. */
-bool engine_has_retention(enum engine e);
-
 #endif

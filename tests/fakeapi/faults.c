@@ -162,6 +162,14 @@ static bool set_pair(struct fault_rule *r, const char *key, char *v)
         }
         bomb_free(r->bomb); /* given twice: the last one counts */
         a->bomb = r->bomb = bomb_new(n);
+    } else if (strcmp(key, "chunked") == 0) {
+        if (!number_value(key, v, BOMB_MAX_SIZE, &a->chunked))
+            return false;
+        if (a->chunked < BOMB_MIN_SIZE) {
+            fprintf(stderr, "fakeapi: --fault: chunked must be at least %d bytes\n",
+                    BOMB_MIN_SIZE);
+            return false;
+        }
     } else if (strcmp(key, "redirect") == 0) {
         if (!number_value(key, v, 399, &n))
             return false;
@@ -182,7 +190,7 @@ static bool set_pair(struct fault_rule *r, const char *key, char *v)
                 "fakeapi: --fault: unknown key '%s' (selectors: path offset skip times; "
                 "actions: status retry_after delay_ms truncate malformed body html "
                 "cycle_to empty drop drip_ms content_length reset gzip deflate bomb "
-                "redirect location hang)\n",
+                "chunked redirect location hang)\n",
                 key);
         return false;
     }
@@ -198,18 +206,19 @@ static bool consistent(const struct fault_rule *r)
     bool silent = a->drop || a->hang; /* no response at all */
     bool delivery = a->truncate || a->reset || a->drip_ms || a->has_content_length;
     bool encoding = a->gzip || a->deflate;
+    bool generated = a->bomb || a->chunked; /* a body of its own */
     const char *problem = NULL;
     if (replacements > 1)
         problem = "body, html and malformed exclude each other";
     else if (a->cycle && a->empty)
         problem = "cycle_to and empty exclude each other";
-    else if (page_change && (replacements || a->status || silent || a->bomb || a->redirect))
+    else if (page_change && (replacements || a->status || silent || generated || a->redirect))
         problem = "cycle_to/empty change the normal page; they can't be combined with "
-                  "status, body, html, malformed, drop, hang, bomb or redirect";
+                  "status, body, html, malformed, drop, hang, bomb, chunked or redirect";
     else if (a->drop && a->hang)
         problem = "drop and hang exclude each other";
     else if (silent && (replacements || a->status || a->retry_after || delivery || encoding ||
-                        a->bomb || a->redirect))
+                        generated || a->redirect))
         problem = "drop and hang send nothing; they can only be combined with delay_ms";
     else if (a->truncate && a->reset)
         problem = "truncate and reset exclude each other";
@@ -218,13 +227,18 @@ static bool consistent(const struct fault_rule *r)
     else if (a->bomb && (replacements || encoding || a->redirect))
         problem = "bomb is its own gzip body; it can't be combined with body, html, "
                   "malformed, gzip, deflate or redirect";
+    else if (a->chunked && (replacements || encoding || a->bomb || a->redirect ||
+                            a->has_content_length))
+        problem = "chunked is its own body, sent without a length; it can't be combined "
+                  "with body, html, malformed, gzip, deflate, bomb, redirect or "
+                  "content_length";
     else if ((a->redirect != 0) != (a->location != NULL))
         problem = "redirect and location go together";
     else if (a->redirect && (replacements || a->status))
         problem = "redirect sets the status and the body; it can't be combined with "
                   "status, body, html or malformed";
     else if (!a->status && !a->retry_after && !a->delay_ms && !delivery && !replacements &&
-             !page_change && !silent && !encoding && !a->bomb && !a->redirect)
+             !page_change && !silent && !encoding && !generated && !a->redirect)
         problem = "the rule has no action";
     if (problem)
         fprintf(stderr, "fakeapi: --fault '%s': %s\n", r->text, problem);

@@ -37,6 +37,7 @@ struct fault_action {
     bool gzip;
     bool deflate;
     const struct bomb *bomb;  /* a gzip decompression bomb (encode.h) */
+    uint64_t chunked;         /* >0: a body of this many bytes, chunked */
     int redirect;             /* 3xx status with a Location header */
     const char *location;     /* may hold {self} and {path} */
     bool hang;

@@ -209,6 +209,8 @@ static bool generate_cluster(struct dataset *ds, const struct gen_spec *g, uint6
             .started_at = created - 900,
             .micros = i % 3 == 2 ? (int)((i * 104729 + j * 7919 + 123456) % 1000000) : -1,
             .size = backup_size(j, i),
+            /* every tenth PostgreSQL backup is kept by a monthly policy */
+            .policy_days = g->engine == ENGINE_POSTGRESQL && i % 10 == 9 ? 30 : 0,
         };
         buf_reset(out);
         render_backup(out, &bs);

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "buf.h"
-#include "json_member.h"
+#include "text/json_member.h"
 #include "timefmt.h"
 #include "xalloc.h"
 

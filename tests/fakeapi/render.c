@@ -57,6 +57,12 @@ void render_backup(struct buf *b, const struct backup_spec *s)
         field_str(b, "method", "BASE");
         field_int64(b, "journalSize", journal);
         field_str(b, "status", status);
+        if (s->policy_days > 0) {
+            field_str(b, "retentionPolicyId", "fakepolicy0000000001");
+            field_str(b, "retentionPolicyName", "monthly");
+            field_time(b, "retainUntil", s->created_at + (int64_t)s->policy_days * 86400,
+                       s->micros);
+        }
         break;
     case ENGINE_MYSQL:
         field_int64(b, "size", s->size);
@@ -117,10 +123,27 @@ void render_cluster(struct buf *b, const struct cluster_spec *s)
     field_str(b, "health", "ALIVE");
     field_str(b, "status", "RUNNING");
     field_raw(b, "labels", "{}");
-    buf_puts(b, ",\"config\":{\"backupWindowStart\":{\"hours\":");
-    buf_put_u64(b, (uint64_t)s->window_hour);
-    buf_puts(b, ",\"minutes\":0,\"seconds\":0,\"nanos\":0}");
-    if (engine_has_retention(s->engine))
-        field_int64(b, "backupRetainPeriodDays", (uint64_t)s->retain_days);
+    buf_puts(b, ",\"config\":{");
+    switch (s->engine) {
+    case ENGINE_OPENSEARCH:
+        /* SnapshotManagement: a schedule and an Int64Value max age (as
+         * every int64, a JSON string); no backupWindowStart. */
+        buf_puts(b, "\"snapshotManagement\":{\"snapshotSchedule\":"
+                    "{\"dailySnapshotSchedule\":{\"hour\":");
+        put_int64(b, (uint64_t)s->window_hour);
+        buf_puts(b, ",\"minute\":\"0\"}}");
+        field_int64(b, "snapshotMaxAgeDays", (uint64_t)s->retain_days);
+        buf_putc(b, '}');
+        break;
+    case ENGINE_ELASTICSEARCH:
+        break; /* no backup window, no retention */
+    default:
+        buf_puts(b, "\"backupWindowStart\":{\"hours\":");
+        buf_put_u64(b, (uint64_t)s->window_hour);
+        buf_puts(b, ",\"minutes\":0,\"seconds\":0,\"nanos\":0}");
+        if (s->engine != ENGINE_SQLSERVER)
+            field_int64(b, "backupRetainPeriodDays", (uint64_t)s->retain_days);
+        break;
+    }
     buf_puts(b, "}}");
 }

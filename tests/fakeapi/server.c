@@ -55,18 +55,21 @@ struct reply {
     char *body;
     size_t len;
     const struct bomb *bomb;  /* the body instead of `body` (bomb=) */
+    uint64_t filler;          /* >0: the body instead of `body` (chunked=) */
     const char *encoding;     /* Content-Encoding, NULL for none */
     char *location;           /* Location header (redirect=), or NULL */
 };
 
 /* A body served through MHD's content reader: cut short (truncate=,
  * reset=, content_length= beyond the body), dripped (drip_ms=), or
- * generated (bomb=). */
+ * generated (bomb=, chunked=). */
 struct body_stream {
     struct server *server;
     struct MHD_Connection *conn;
     char *body;
     const struct bomb *bomb;
+    uint64_t filler;   /* chunked=: the size of the generated body */
+    bool unknown_size; /* sent chunked: the end must be said */
     uint64_t limit;    /* bytes to send before hanging up */
     bool reset;        /* hang up with a TCP RST rather than a clean close */
     uint64_t drip_ms;
@@ -218,6 +221,8 @@ static void reset_connection(struct MHD_Connection *conn)
 static ssize_t read_stream(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct body_stream *b = cls;
+    if (pos >= b->limit && b->unknown_size && b->limit == b->filler)
+        return MHD_CONTENT_READER_END_OF_STREAM; /* the whole chunked body */
     if (pos >= b->limit) {
         if (b->reset)
             reset_connection(b->conn);
@@ -232,6 +237,8 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *out, size_t max)
         max = (size_t)(b->limit - pos);
     if (b->bomb)
         return (ssize_t)bomb_read(b->bomb, pos, out, max);
+    if (b->filler)
+        return (ssize_t)filler_read(b->filler, pos, out, max);
     memcpy(out, b->body + pos, max);
     return (ssize_t)max;
 }
@@ -246,23 +253,25 @@ static void free_stream(void *cls)
 static struct MHD_Response *make_response(struct server *s, struct MHD_Connection *conn,
                                           struct reply *rep, const struct fault_action *f)
 {
-    uint64_t total = rep->bomb ? bomb_length(rep->bomb) : rep->len;
+    uint64_t total = rep->bomb ? bomb_length(rep->bomb) : rep->filler ? rep->filler : rep->len;
     uint64_t announced = f->has_content_length ? f->content_length : total;
     uint64_t limit = total < announced ? total : announced;
     if (f->truncate && f->truncate_bytes < limit)
         limit = f->truncate_bytes;
     if (f->reset && f->reset_bytes < limit)
         limit = f->reset_bytes;
-    if (rep->bomb || f->drip_ms || announced != rep->len || limit < announced) {
-        /* Announce `announced` bytes, send `limit` of them (dripping if
-         * asked), and hang up if that is short. */
+    if (rep->bomb || rep->filler || f->drip_ms || announced != rep->len || limit < announced) {
+        /* Announce `announced` bytes (none when chunked), send `limit` of
+         * them (dripping if asked), and hang up if that is short. */
         struct body_stream *b = xcalloc(1, sizeof *b);
         *b = (struct body_stream){.server = s, .conn = conn, .body = rep->body,
-                                  .bomb = rep->bomb, .limit = limit,
+                                  .bomb = rep->bomb, .filler = rep->filler,
+                                  .unknown_size = rep->filler != 0, .limit = limit,
                                   .reset = f->reset, .drip_ms = f->drip_ms};
         rep->body = NULL;
         struct MHD_Response *resp = MHD_create_response_from_callback(
-            announced, f->drip_ms ? 1 : 65536, read_stream, b, free_stream);
+            rep->filler ? MHD_SIZE_UNKNOWN : announced, f->drip_ms ? 1 : 65536, read_stream, b,
+            free_stream);
         if (!resp)
             free_stream(b);
         return resp;
@@ -322,6 +331,19 @@ static char *expand_location(struct server *s, const char *tmpl, const char *tar
         }
     }
     return buf_steal(&b, NULL);
+}
+
+/* chunked=: a generated JSON body of that size, whatever was asked. */
+static void chunked_reply(const struct fault_action *f, struct reply *rep)
+{
+    if (!f->chunked)
+        return;
+    free(rep->body);
+    rep->body = NULL;
+    rep->len = 0;
+    rep->filler = f->chunked;
+    rep->status = f->status ? f->status : 200;
+    rep->content_type = CONTENT_JSON;
 }
 
 /* gzip=, deflate= and bomb=: only for a client whose Accept-Encoding
@@ -423,6 +445,7 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn,
         build_reply(s, &r, &f, request_id, &rep);
     }
     route_result_free(&r);
+    chunked_reply(&f, &rep);
     encode_reply(conn, &f, &rep);
     if (iam_body) { /* it may hold a token: overwrite before freeing */
         memset(iam_body, 0, strlen(iam_body));

@@ -1,5 +1,5 @@
 /* libFuzzer target: int64 text parsing agrees with a printf round trip. */
-#include "int64_text.h"
+#include "text/int64_text.h"
 
 #include <inttypes.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* libFuzzer target: the token peek never reads past `len` and, when it
 ** answers, points inside the input. */
-#include "json_peek.h"
+#include "text/json_peek.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* libFuzzer target: RFC 3339 parsing never reads past `len`, and every
 ** accepted text has a time of day and nanoseconds in range. */
-#include "rfc3339.h"
+#include "text/rfc3339.h"
 
 #include <stdint.h>
 #include <stdlib.h>

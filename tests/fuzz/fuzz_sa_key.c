@@ -2,7 +2,7 @@
 ** (a spec starting with '{' is read as the key itself, never as a path);
 ** it accepts or refuses with a message, and its messages never quote the
 ** private key. */
-#include "sa_key.h"
+#include "auth/sa_key.h"
 
 #include <stdint.h>
 #include <stdlib.h>

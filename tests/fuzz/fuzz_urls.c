@@ -1,9 +1,9 @@
 /* libFuzzer target: endpoint validation and list URL building with any
 ** bytes; a built URL never contains a raw space, CR, LF or '#', and only
 ** accepted endpoints are used. */
-#include "endpoint_url.h"
+#include "http/endpoint_url.h"
 #include "engines.h"
-#include "list_url.h"
+#include "listing/list_url.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -40,6 +40,18 @@ H.test("bad client options raise kind 'argument' naming the option", function()
    H.raises("argument", mdb.client, "not a table")
 end)
 
+H.test("an argument error about a long endpoint is whole, not cut mid-sentence", function()
+   local host = string.rep("long-label-", 30) .. "example.com"     -- 341 characters
+   local err = H.raises("argument", mdb.client, { token = "x", endpoint = "http://" .. host .. "/v1" })
+   H.eq(err.message, "bad argument 'endpoint': endpoint uses plain http to '" .. host ..
+      "': only https is allowed, except to a loopback host")
+   -- and a long unknown option name: the list of known options still follows it
+   local key = string.rep("k", 300)
+   err = H.raises("argument", mdb.client, { token = "x", [key] = 1 })
+   H.contains(err.message, "bad argument '" .. key .. "': unknown option (known: backoff_base, ")
+   H.contains(err.message, ", trace)")
+end)
+
 H.test("http:// is accepted only for loopback hosts", function()
    for _, url in ipairs { "http://127.0.0.1:1", "http://127.1.2.3", "http://localhost:8080", "http://[::1]:9" } do
       H.eq(mdb.client { token = "x", endpoint = url }:endpoint(), url)
@@ -63,6 +75,8 @@ H.test("bad listing arguments raise before any request, naming the argument", fu
       { { engine = "mongodb", cluster = "c1", page_size = 1001 }, "page_size", "between 0 and 1000" },
       { { engine = "mongodb", cluster = "c1", limit = -1 }, "limit", "between" },
       { { engine = "mongodb", cluster = "c1", page_token = 5 }, "page_token", "string" },
+      { { engine = "mongodb", cluster = "c1", page_token = string.rep("t", 101) }, "page_token",
+         "at most 100 characters (the API's limit), got 101" },
       { { engine = "mongodb", cluster = "c1", colour = "red" }, "colour", "unknown option" },
    }
    for _, case in ipairs(cases) do
@@ -72,7 +86,12 @@ H.test("bad listing arguments raise before any request, naming the argument", fu
    end
    local err = H.raises("argument", c.clusters, c, { engine = "mongodb", folder = "f", filter = string.rep("x", 1001) })
    H.eq(err.argument, "filter")
+   err = H.raises("argument", c.clusters, c, { engine = "mongodb", folder = "f", page_token = string.rep("t", 101) })
+   H.eq(err.argument, "page_token")
    H.eq(#H.requests(s), 0, "no request was made")
+   -- 100 characters are the API's to judge
+   local it = c:backups { engine = "mongodb", cluster = "cmongodb-0000", page_token = string.rep("t", 100) }
+   H.eq(H.raises("http", it).status, 400)
 end)
 
 H.test("environment: YC_IAM_TOKEN, YC_MDB_ENDPOINT and YC_FOLDER_ID are the defaults", function()

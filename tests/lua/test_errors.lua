@@ -4,6 +4,7 @@
 package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 local mdb = require "mdb"
+local cjson = require "cjson"
 
 local function first(it) return it() end
 
@@ -26,6 +27,23 @@ H.test("401 with a google.rpc.Status body: status, code, message, request id; to
    for k, v in pairs(err) do H.not_contains(tostring(v), H.token, "field " .. k) end
    H.ok(mdb.is_error(err), "mdb.is_error")
    H.ok(not mdb.is_error("x") and not mdb.is_error({}), "is_error false for others")
+end)
+
+H.test("an error body echoing a JWT, a bearer header, an IAM token or a key is scrubbed", function()
+   local jwt = "eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJhamUxMjMifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+   local body = cjson.encode { code = 3, message = "rejected jwt=" .. jwt ..
+      " header Authorization: Bearer y0_AgAAAAOAUTHSECRETVALUE iam t1.9euelZqSECRETIAMTOKEN.abcdefgh" ..
+      " key -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY----- end" }
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=1",
+      "--fault", "status=400;body=" .. body }
+   local err = H.raises("http", first, H.client(s):backups { engine = "mysql", cluster = "cmysql-0000" })
+   for _, secret in ipairs { "eyJhbGci", "eyJpc3Mi", "OAUTHSECRET", "SECRETIAMTOKEN", "MIIEvQ", "PRIVATE KEY" } do
+      H.not_contains(err.message, secret, "message")
+      H.not_contains(tostring(err), secret, "tostring")
+   end
+   H.contains(err.message, "rejected jwt=[REDACTED]")
+   H.contains(err.message, "Bearer [REDACTED]")
+   H.contains(err.message, " end", "the text after the key is kept")
 end)
 
 H.test("404 for an unknown cluster, and the error is sticky", function()
@@ -141,6 +159,30 @@ H.test("a response over the size cap raises kind 'limit'", function()
    local err = H.raises("limit", first, c:backups { engine = "postgresql", cluster = "cpostgresql-0000" })
    H.contains(err.message, "size cap")
    H.eq(err.attempts, 1, "not retried")
+end)
+
+--- True in an AddressSanitizer build (its shadow memory defeats ulimit -v).
+local function sanitized()
+   local cache = H.read_file((os.getenv("MDB_BUILD_DIR") or ".") .. "/CMakeCache.txt") or ""
+   return cache:find("MDB_SANITIZE:BOOL=ON", 1, true) ~= nil
+end
+
+H.test("running out of memory for a body raises kind 'memory', not 'network'", function()
+   if sanitized() then return end
+   -- 2 GB sent chunked, no cap to stop it, 600 MB of address space: the
+   -- body buffer cannot grow, and that is what the error says.
+   local s = H.start_fake { "--fault", "chunked=2000000000;times=0" }
+   local r = H.run({ "-c", 'ulimit -v 600000 && exec "$0" -e "$1"', H.mdblua, [[
+      local mdb = require "mdb"
+      local c = mdb.client { endpoint = os.getenv("ENDPOINT"), token = os.getenv("TOKEN"),
+                             retries = 0, max_response_bytes = 1 << 40 }
+      local ok, err = pcall(function()
+         for _ in c:backups { engine = "mysql", cluster = "c1" } do end
+      end)
+      print(mdb.is_error(err), err.kind, err.message)
+   ]] }, { program = "sh", env = { ENDPOINT = s.url, TOKEN = H.token } })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stdout, "true\tmemory\tout of memory\n")
 end)
 
 H.test("an HTML proxy error page: kind 'http', status 502, message says so", function()

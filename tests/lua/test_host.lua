@@ -4,6 +4,9 @@
 package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 
+-- The version, as CMakeLists.txt's project() says.
+local VERSION = assert(H.read_file(H.source_dir .. "/CMakeLists.txt"):match("project%(mdblua VERSION ([%d.]+)"))
+
 local function script(text)
    return H.write_file(H.tmpname(".lua"), text)
 end
@@ -70,11 +73,10 @@ end)
 H.test("usage errors exit 2; -h and -v exit 0", function()
    local r = H.run { "-x" }
    H.eq(r.code, 2)
-   H.contains(r.stderr, "unrecognized option '-x'")
-   H.contains(r.stderr, "usage: mdblua")
+   H.eq(r.stderr, "mdblua: unrecognized option '-x'\ntry 'mdblua --help'\n", "one line and a pointer")
    local r2 = H.run { "-e" }
    H.eq(r2.code, 2)
-   H.contains(r2.stderr, "'-e' needs an argument")
+   H.eq(r2.stderr, "mdblua: '-e' needs an argument\ntry 'mdblua --help'\n")
    local h = H.run { "--help" }
    H.eq(h.code, 0)
    H.contains(h.stdout, "usage: mdblua")
@@ -82,6 +84,65 @@ H.test("usage errors exit 2; -h and -v exit 0", function()
    local v = H.run { "-v" }
    H.eq(v.code, 0)
    H.ok(v.stdout:match("^mdblua %d+%.%d+%.%d+ %(Lua 5%.4"), v.stdout)
+end)
+
+-- The bundled scripts' names, sorted: what `mdblua NAME` runs.
+local function script_names()
+   local p = assert(io.popen("ls " .. H.sh_quote(H.source_dir .. "/scripts")))
+   local names = {}
+   for f in p:read("a"):gmatch("(%S+)%.lua") do names[#names + 1] = f end
+   p:close()
+   H.ok(#names >= 5, "scripts/ has the bundled scripts")
+   return names
+end
+
+H.test("a bundled script runs by its name (with or without .lua) from any directory", function()
+   for _, name in ipairs(script_names()) do
+      for _, word in ipairs { name, name .. ".lua" } do
+         local r = H.run({ word, "--help" }, { cwd = "/" })
+         H.eq(r.code, 0, word .. ": " .. r.stderr)
+         H.ok(r.stdout:match("^usage: mdblua " .. name:gsub("%p", "%%%0") .. "%.lua"), word .. ": " .. r.stdout)
+      end
+   end
+   -- arg[0] is the script's path, so a script can find what lies beside it
+   local r = H.run({ "-e", "print(arg[0], arg[1])", "list-backups", "--help" }, { cwd = "/" })
+   H.eq(r.code, 0, r.stderr)
+   local path = r.stdout:match("^(%S+)\t%-%-help\n")
+   H.ok(path and path:match("/list%-backups%.lua$"), r.stdout)
+   H.eq(H.read_file(path), H.read_file(H.source_dir .. "/scripts/list-backups.lua"), "arg[0] is the script")
+end)
+
+H.test("a file of that name in the current directory is run, not the bundled script", function()
+   local dir = H.tmpname("-cwd")
+   assert(os.execute("mkdir -p " .. H.sh_quote(dir)))
+   H.write_file(dir .. "/audit", "print('the local file', ...)")
+   local r = H.run({ "audit", "x" }, { cwd = dir })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stdout, "the local file\tx\n")
+   -- a path is never looked up among the scripts
+   local r2 = H.run({ "./audit.lua" }, { cwd = dir })
+   H.eq(r2.code, 2)
+   H.contains(r2.stderr, "cannot open ./audit.lua")
+   os.execute("rm -rf " .. H.sh_quote(dir))
+end)
+
+H.test("a name that is neither a file nor a script: status 2, the error lists the scripts", function()
+   local r = H.run({ "audt", "--help" }, { cwd = "/" })
+   H.eq(r.code, 2)
+   H.eq(r.stdout, "")
+   H.ok(r.stderr:match("^mdblua: cannot open audt: no such file, and no bundled script of that name"), r.stderr)
+   H.contains(r.stderr, "  " .. table.concat(script_names(), "  ") .. "\n")
+   H.not_contains(r.stderr, "traceback")
+end)
+
+H.test("--help lists every bundled script and where they are", function()
+   local r = H.run { "--help" }
+   H.eq(r.code, 0)
+   local real = io.popen("readlink -f " .. H.sh_quote(H.source_dir .. "/scripts")):read("l")
+   local dir = r.stdout:match("Bundled scripts, each with %-%-help %(in ([^)]+)%):\n")
+   H.ok(dir, r.stdout)
+   H.eq(io.popen("readlink -f " .. H.sh_quote(dir)):read("l"), real, "the scripts directory")
+   H.contains(r.stdout, ":\n  " .. table.concat(script_names(), "  ") .. "\n")
 end)
 
 H.test("require mdb, cjson and mdb.* without LUA_PATH/LUA_CPATH, from another directory", function()
@@ -103,7 +164,7 @@ H.test("after cmake --install, the installed mdblua finds mdb, cjson and mdb.* b
    local r = H.run({ "-e", "print(require('mdb').version, require('cjson').encode({}), require('mdb.fmt').age(90))" },
       { program = prefix .. "/bin/mdblua", cwd = "/", env = { LUA_PATH = false, LUA_CPATH = false } })
    H.eq(r.code, 0, r.stderr)
-   H.eq(r.stdout, "0.1.0\t{}\t1m\n")
+   H.eq(r.stdout, VERSION .. "\t{}\t1m\n")
    H.ok(H.read_file(prefix .. "/share/mdblua/scripts/list-backups.lua"), "scripts installed")
    os.execute("rm -rf " .. H.sh_quote(prefix))
 end)
@@ -115,7 +176,7 @@ H.test("a terminal on stdin and no script: the prompt evaluates expressions and 
    local r = H.run({ "-qec", H.sh_quote(H.mdblua), "/dev/null" }, { program = "script", stdin = input })
    H.eq(r.code, 0, r.stderr)
    local out = r.stdout:gsub("\r", "")
-   H.contains(out, "mdblua 0.1.0")
+   H.contains(out, "mdblua " .. VERSION .. " (Lua 5.4")
    H.contains(out, "> 2\n")
    H.contains(out, "> 10\n")
    H.contains(out, ">> i=1\ni=2\n")
@@ -123,29 +184,29 @@ H.test("a terminal on stdin and no script: the prompt evaluates expressions and 
    H.contains(out, "still here")
 end)
 
-H.test("Ctrl-C interrupts a script in the middle of a page fetch: status 130, quickly", function()
-   local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=5",
-      "--fault", "delay_ms=20000;times=0" }
-   local f = script(string.format([[
-      local c = require("mdb").client { endpoint = %q, token = %q, timeout = 60 }
-      io.stdout:write("started\n"); io.stdout:flush()
-      for b in c:backups { engine = "mongodb", cluster = "cmongodb-0000" } do end
-      print("not reached")
-   ]], s.url, H.token))
+-- Start mdblua with `args` in the background (exec keeps the pid), wait
+-- until `ready(out)` is true of its stdout so far (bounded), send SIGINT and
+-- collect its exit status.  Returns { code, stdout, stderr, seconds } where
+-- seconds counts from the SIGINT to the exit.
+local function interrupt(args, ready, env)
    local out, err = H.tmpname(".out"), H.tmpname(".err")
    local pidfile, codefile = H.tmpname(".pid"), H.tmpname(".code")
-   -- Start in the background (exec keeps the pid), wait until the request
-   -- is in flight, send SIGINT, and collect the exit status.
-   os.execute(string.format("(sh -c 'echo $$ >%s; exec \"$0\" \"$1\"' %s %s >%s 2>%s; echo $? >%s) &",
-      pidfile, H.sh_quote(H.mdblua), H.sh_quote(f), H.sh_quote(out), H.sh_quote(err), H.sh_quote(codefile)))
+   local words = {}
+   for i, a in ipairs(args) do words[i] = H.sh_quote(a) end
+   local assign = {}
+   for k, v in pairs(env or {}) do assign[#assign + 1] = k .. "=" .. H.sh_quote(v) end
+   os.execute(string.format("(%s sh -c 'echo $$ >%s; exec \"$@\"' sh %s %s </dev/null >%s 2>%s; echo $? >%s) &",
+      table.concat(assign, " "), pidfile, H.sh_quote(H.mdblua), table.concat(words, " "),
+      H.sh_quote(out), H.sh_quote(err), H.sh_quote(codefile)))
    local pid
    for _ = 1, 100 do
       pid = H.read_file(pidfile)
-      if pid and pid:match("%d") and (H.read_file(out) or ""):find("started") then break end
+      if pid and pid:match("%d") and ready(H.read_file(out) or "") then break end
       os.execute("sleep 0.1")
    end
    pid = assert(pid and pid:match("%d+"), "mdblua started")
-   os.execute("sleep 0.5")   -- the request is now in flight (the server delays 20 s)
+   H.ok(ready(H.read_file(out) or ""), "mdblua got ready: " .. (H.read_file(err) or ""))
+   os.execute("sleep 0.5")   -- now in the middle of its work
    local t0 = os.time()
    os.execute("kill -INT " .. pid)
    local code
@@ -155,12 +216,89 @@ H.test("Ctrl-C interrupts a script in the middle of a page fetch: status 130, qu
       os.execute("sleep 0.1")
    end
    H.ok(code and code:match("%d"), "mdblua exited within 5 s of SIGINT")
-   H.ok(os.time() - t0 < 6, "quickly")
-   H.eq(tonumber(code:match("%d+")), 130, "exit status")
-   local stderr = H.read_file(err) or ""
-   H.contains(stderr, "mdblua: interrupted (")
-   H.not_contains(H.read_file(out) or "", "not reached")
-   H.not_contains(stderr, H.token)
+   return { code = tonumber(code:match("%d+")), seconds = os.time() - t0,
+      stdout = H.read_file(out) or "", stderr = H.read_file(err) or "" }
+end
+
+local function started(out) return out:find("started", 1, true) ~= nil end
+-- -e code that says so before the script runs
+local STARTED = 'io.stdout:write("started\\n") io.stdout:flush()'
+
+
+-- A fake API whose every request takes 20 s.
+local function slow_fake()
+   return H.start_fake { "--generate", "engine=mongodb,clusters=2,backups=5",
+      "--fault", "delay_ms=20000;times=0" }
+end
+
+local function slow_listing(s)
+   return script(string.format([[
+      local c = require("mdb").client { endpoint = %q, token = %q, timeout = 60 }
+      io.stdout:write("started\n"); io.stdout:flush()
+      for b in c:backups { engine = "mongodb", cluster = "cmongodb-0000" } do end
+      print("not reached")
+   ]], s.url, H.token))
+end
+
+H.test("Ctrl-C in the middle of a page fetch: 'mdblua: interrupted', status 130, quickly", function()
+   local s = slow_fake()
+   local r = interrupt({ slow_listing(s) }, started)
+   H.eq(r.code, 130, "exit status")
+   H.ok(r.seconds < 6, "quickly")
+   H.eq(r.stderr, "mdblua: interrupted\n", "one line, no traceback")
+   H.not_contains(r.stdout, "not reached")
+end)
+
+H.test("Ctrl-C in a busy Lua loop: 'mdblua: interrupted', status 130", function()
+   local f = script('io.stdout:write("started\\n"); io.stdout:flush(); local n = 0; while true do n = n + 1 end')
+   local r = interrupt({ f }, started)
+   H.eq(r.code, 130, "exit status")
+   H.eq(r.stderr, "mdblua: interrupted\n", "one line, no traceback")
+   local r2 = interrupt({ "-e", 'print("started") io.stdout:flush() while true do end' }, started)
+   H.eq(r2.code, 130, "-e: exit status")
+   H.eq(r2.stderr, "mdblua: interrupted\n", "-e: one line, no traceback")
+end)
+
+H.test("Ctrl-C in a bundled script's scan: 'mdblua: interrupted', status 130", function()
+   local s = slow_fake()
+   local r = interrupt({ "-e", STARTED, H.source_dir .. "/scripts/audit.lua" }, started,
+      { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfakefolder0000001" })
+   H.eq(r.code, 130, "exit status")
+   H.eq(r.stderr, "mdblua: interrupted\n", "one line, no traceback")
+   H.eq(r.stdout, "started\n")
+end)
+
+-- mdblua on a pseudo-terminal (stdin, stdout and stderr), Ctrl-C typed
+-- `wait_ms` after it printed "started".  Returns { code, out = the
+-- transcript }.
+local function ctrl_c_on_terminal(args, wait_ms, env)
+   local steps = H.write_file(H.tmpname(".pty"),
+      string.format("expect started\\r\\n\nsleep %d\nsend \\x03\nwait\n", wait_ms))
+   local transcript = H.tmpname(".transcript")
+   local cmd = { "-t", "10", "-s", steps, "-o", transcript, "--", H.mdblua }
+   for _, a in ipairs(args) do cmd[#cmd + 1] = a end
+   env = env or {}
+   env.TERM = "xterm"
+   local r = H.run(cmd, { program = assert(os.getenv("MDB_BUILD_DIR")) .. "/tests/tools/ptydrive", env = env })
+   r.out = H.read_file(transcript) or ""
+   return r
+end
+
+H.test("Ctrl-C with stderr a terminal: the message on a line of its own after ^C, status 130", function()
+   local r = ctrl_c_on_terminal({ "-e", STARTED .. " while true do end" }, 500)
+   H.eq(r.code, 130, "exit status: " .. r.stderr .. r.out)
+   H.eq(r.out, "started\r\n^C\r\nmdblua: interrupted\r\n")
+   local s = slow_fake()
+   r = ctrl_c_on_terminal({ slow_listing(s) }, 500)
+   H.eq(r.code, 130, "listing: exit status: " .. r.stderr .. r.out)
+   H.eq(r.out, "started\r\n^C\r\nmdblua: interrupted\r\n")
+   -- a fleet script draws a progress line on a terminal and clears it
+   r = ctrl_c_on_terminal({ "-e", STARTED, H.source_dir .. "/scripts/audit.lua" }, 1000,
+      { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfakefolder0000001" })
+   H.eq(r.code, 130, "audit: exit status: " .. r.stderr .. r.out)
+   H.ok(r.out:match("\nmdblua: interrupted\r\n$"), "audit: " .. r.out)
+   H.not_contains(r.out, "traceback")
+   H.not_contains(r.out, H.token)
 end)
 
 H.run_all()

@@ -24,11 +24,20 @@ local function rm_rf(dir)
    os.execute("rm -rf " .. H.sh_quote(dir))
 end
 
+-- Every scratch directory the tests make; the last test removes them and
+-- fails if any is left.
+local made = {}
+local function scratch(suffix)
+   local dir = H.tmpname(suffix)
+   made[#made + 1] = dir
+   return dir
+end
+
 -- Install once into a prefix shared by the tests below.
 local prefix
 local function installed()
    if prefix then return prefix end
-   prefix = H.tmpname("-prefix")
+   prefix = scratch("-prefix")
    local code, out = sh("cmake --install " .. H.sh_quote(build) .. " --prefix " .. H.sh_quote(prefix))
    H.eq(code, 0, "cmake --install: " .. out)
    return prefix
@@ -73,10 +82,11 @@ local EXPECTED_LIST = "cpostgresql-0000:000000\t5.0 GiB\tpostgresql\n"
 
 H.test("cmake --install puts the binary, module, libraries, scripts, man page and examples in place", function()
    local p = installed()
-   for _, f in ipairs { "bin/mdblua", "share/mdblua/scripts/list-backups.lua", "share/man/man1/mdblua.1",
+   for _, f in ipairs { "bin/mdblua", "share/mdblua/scripts/list-backups.lua", "share/man/man1/mdblua.1.gz",
          "share/bash-completion/completions/mdblua", "share/doc/mdblua/examples/systemd/mdblua-audit.service",
          "share/doc/mdblua/examples/systemd/mdblua-audit.timer", "share/doc/mdblua/examples/cron/mdblua-audit",
-         "share/doc/mdblua/README.md" } do
+         "share/doc/mdblua/README.md", "share/doc/mdblua/copyright", "share/doc/mdblua/changelog.gz",
+         "share/doc/mdblua/CHANGELOG.md.gz" } do
       H.ok(H.read_file(p .. "/" .. f), f .. " installed")
    end
    local _, sources = sh("ls " .. H.sh_quote(H.source_dir .. "/lua/mdb"))
@@ -117,7 +127,7 @@ end)
 
 H.test("man -l renders the man page without warnings", function()
    local p = installed()
-   local page = p .. "/share/man/man1/mdblua.1"
+   local page = p .. "/share/man/man1/mdblua.1.gz"
    local out, err = H.tmpname(".man"), H.tmpname(".manerr")
    local ok = os.execute("MANWIDTH=80 man --warnings -P cat -l " .. H.sh_quote(page) .. " >" .. H.sh_quote(out)
       .. " 2>" .. H.sh_quote(err))
@@ -136,7 +146,7 @@ H.test("--help names every option and variable of the man page; each bundled scr
    H.eq(r.code, 0)
    local page = H.read_file(H.source_dir .. "/doc/mdblua.1")
    for _, want in ipairs { "-e CODE", "-i ", "  - ", "  -- ", "-v, --version", "-h, --help", "help()",
-         "Tab", "Ctrl-C", "Ctrl-D", "list-backups.lua", "YC_IAM_TOKEN", "YC_MDB_ENDPOINT", "YC_FOLDER_ID",
+         "Tab", "Ctrl-C", "Ctrl-D", "list-backups", "YC_IAM_TOKEN", "YC_MDB_ENDPOINT", "YC_FOLDER_ID",
          "MDBLUA_HISTORY", "TERM", "mdblua(1)" } do
       H.contains(r.stdout, want)
    end
@@ -147,6 +157,62 @@ H.test("--help names every option and variable of the man page; each bundled scr
       H.eq(s.code, 0, name .. " --help: " .. s.stderr)
       H.ok(s.stdout:match("^usage: mdblua " .. name:gsub("%p", "%%%0")), name .. " --help: " .. s.stdout)
    end
+end)
+
+H.test("the docs: the man page and CHANGELOG.md gzipped, a Debian changelog of every version", function()
+   local p = installed()
+   local doc = p .. "/share/doc/mdblua/"
+   local _, man = sh("zcat " .. H.sh_quote(p .. "/share/man/man1/mdblua.1.gz"))
+   H.eq(man, H.read_file(H.source_dir .. "/doc/mdblua.1"), "mdblua.1.gz")
+   local _, md = sh("zcat " .. H.sh_quote(doc .. "CHANGELOG.md.gz"))
+   H.eq(md, H.read_file(H.source_dir .. "/CHANGELOG.md"), "CHANGELOG.md.gz")
+   H.eq(H.read_file(doc .. "copyright"), H.read_file(H.source_dir .. "/contrib/debian/copyright"), "copyright")
+   -- dpkg's own parser reads the Debian changelog: every version of
+   -- CHANGELOG.md, newest first, the newest the one mdblua -v prints
+   local plain = H.tmpname(".changelog")
+   local code, out = sh("zcat " .. H.sh_quote(doc .. "changelog.gz") .. " >" .. H.sh_quote(plain)
+      .. " && dpkg-parsechangelog -l " .. H.sh_quote(plain) .. " --all --format rfc822")
+   os.remove(plain)
+   H.eq(code, 0, "dpkg-parsechangelog: " .. out)
+   local versions = {}
+   for v in out:gmatch("\nVersion: (%S+)") do versions[#versions + 1] = v end
+   out = table.concat(versions, "\n") .. "\n"
+   local want = {}
+   for v in md:gmatch("\n## %[(%d+%.%d+%.%d+)%]") do want[#want + 1] = v end
+   H.ok(#want >= 2, "CHANGELOG.md's versions")
+   H.eq(out, table.concat(want, "\n") .. "\n", "the Debian changelog's versions")
+   H.ok(H.run({ "-v" }).stdout:match("^mdblua " .. want[1]:gsub("%.", "%%.") .. " "), "the newest is this version")
+end)
+
+H.test("the installed mdblua runs its scripts by name, lists them, and names them when a name is wrong", function()
+   local p = installed()
+   local bin = p .. "/bin/mdblua"
+   local dir = io.popen("readlink -f " .. H.sh_quote(p .. "/share/mdblua/scripts")):read("l")
+   local _, names = sh("cd " .. H.sh_quote(dir) .. " && ls *.lua | sed 's/\\.lua$//'")
+   local list = "  " .. table.concat((function()
+      local t = {}
+      for n in names:gmatch("%S+") do t[#t + 1] = n end
+      return t
+   end)(), "  ") .. "\n"
+   H.ok(#list > 40, "the installed scripts: " .. list)
+   local r = H.run({ "--help" }, { program = bin, cwd = "/" })
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "Bundled scripts, each with --help (in " .. dir .. "):\n" .. list)
+   for name in names:gmatch("%S+") do
+      local s = H.run({ name, "--help" }, { program = bin, cwd = "/" })
+      H.eq(s.code, 0, name .. ": " .. s.stderr)
+      H.ok(s.stdout:match("^usage: mdblua " .. name:gsub("%p", "%%%0") .. "%.lua"), name .. ": " .. s.stdout)
+   end
+   -- a script an administrator adds is run by name as well
+   H.write_file(dir .. "/site-check.lua", "print('site check', ...)")
+   local s = H.run({ "site-check", "a" }, { program = bin, cwd = "/" })
+   os.remove(dir .. "/site-check.lua")
+   H.eq(s.code, 0, s.stderr)
+   H.eq(s.stdout, "site check\ta\n")
+   local bad = H.run({ "inventroy" }, { program = bin, cwd = "/" })
+   H.eq(bad.code, 2)
+   H.eq(bad.stderr, "mdblua: cannot open inventroy: no such file, and no bundled script of that name; "
+      .. "the scripts in " .. dir .. ":\n" .. list)
 end)
 
 H.test("bash completion: mdblua's options, the bundled scripts, a script's options and engines", function()
@@ -170,6 +236,9 @@ H.test("bash completion: mdblua's options, the bundled scripts, a script's optio
    local opts = complete("mdblua", "--")
    H.contains(opts, "--help\n")
    H.contains(opts, "--version\n")
+   H.contains(opts, "--trace\n")
+   H.eq(complete("mdblua", "inv"), "inventory\n", "a bundled script by name")
+   H.contains(complete("mdblua", "inventory", "--"), "--format\n", "a named script's options")
    local dir = p .. "/share/mdblua/scripts"
    H.contains(complete("mdblua", dir .. "/li"), dir .. "/list-backups.lua\n")
    H.contains(complete("mdblua", "-i", dir .. "/li"), dir .. "/list-backups.lua\n")
@@ -204,7 +273,7 @@ H.test("the systemd service and timer and the crontab run audit.lua with the key
    -- systemd's own check, where systemd is there: the units parse, and
    -- Documentation=man:mdblua(1) is found in the installed man pages.
    if sh("command -v systemd-analyze") == 0 then
-      local dir = H.tmpname("-units")
+      local dir = scratch("-units")
       assert(os.execute("mkdir -p " .. H.sh_quote(dir)))
       H.write_file(dir .. "/mdblua-audit.service", (service:gsub("/usr/bin/mdblua", p .. "/bin/mdblua")))
       H.write_file(dir .. "/mdblua-audit.timer", timer)
@@ -218,12 +287,12 @@ H.test("the systemd service and timer and the crontab run audit.lua with the key
 end)
 
 H.test("luarocks make builds the module into a tree where the stock lua5.4 finds it", function()
-   local work = H.tmpname("-rock")
+   local work = scratch("-rock")
    local src, tree, home = work .. "/src", work .. "/tree", work .. "/home"
    assert(os.execute("mkdir -p " .. H.sh_quote(src) .. " " .. H.sh_quote(home)))
    -- a copy of the checkout, so the build directory stays out of the sources
-   local code, out = sh("cd " .. H.sh_quote(H.source_dir) .. " && tar --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C "
-      .. H.sh_quote(src))
+   local code, out = sh("cd " .. H.sh_quote(H.source_dir)
+      .. " && tar --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C " .. H.sh_quote(src))
    H.eq(code, 0, out)
    code, out = sh("cd " .. H.sh_quote(src) .. " && HOME=" .. H.sh_quote(home)
       .. " luarocks --lua-version 5.4 make --tree " .. H.sh_quote(tree) .. " mdblua-scm-1.rockspec")
@@ -244,8 +313,12 @@ H.test("luarocks make builds the module into a tree where the stock lua5.4 finds
    rm_rf(work)
 end)
 
-H.test("cleanup", function()
-   if prefix then rm_rf(prefix) end
+H.test("cleanup: every scratch directory is removed", function()
+   for _, dir in ipairs(made) do
+      rm_rf(dir)
+      H.eq(sh("test -e " .. H.sh_quote(dir)), 1, dir .. " is gone")
+   end
+   prefix = nil
 end)
 
 H.run_all()

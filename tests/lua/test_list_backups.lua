@@ -77,8 +77,46 @@ H.test("API errors exit 2 with one clear line", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=5" }
    local r = run(s, { "--engine", "mysql", "--cluster", "missing-cluster" })
    H.eq(r.code, 2)
-   H.contains(r.stderr, "mdblua: http error: ")
+   H.contains(r.stderr, "list-backups.lua: http error: ")
    H.contains(r.stderr, "HTTP 404 NOT_FOUND")
+   H.eq(select(2, r.stderr:gsub("\n", "")), 1, "one line: " .. r.stderr)
+   H.not_contains(r.stderr, "traceback")
+end)
+
+H.test("the conventions of the other scripts: flags named, one line, no traceback", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=5" }
+   local hint = "try 'mdblua " .. SCRIPT .. " --help'\n"
+   local cases = {
+      { { "--engine", "postgres", "--cluster", "c1" },
+        "list-backups.lua: option '--engine': expected one of mongodb, sqlserver, postgresql, mysql, "
+        .. "clickhouse, redis, greenplum, opensearch, elasticsearch, spqr, got 'postgres'\n" .. hint },
+      { { "--engine", "mysql", "--cluster", "c1", "--folder", "f1" },
+        "list-backups.lua: give --cluster or --folder, not both\n" .. hint },
+      { { "--engine", "mysql" }, "list-backups.lua: give --cluster ID or --folder ID (or set YC_FOLDER_ID)\n" .. hint },
+      { { "--engine", "mysql", "--cluster", string.rep("x", 60) },
+        "list-backups.lua: option '--cluster': must be at most 50 characters, got 60\n" .. hint },
+      { { "--engine", "mysql", "--cluster", "c1", "--page-size", "5000" },
+        "list-backups.lua: option '--page-size': must be at most 1000\n" .. hint },
+   }
+   for _, c in ipairs(cases) do
+      local r = run(s, c[1])
+      H.eq({ r.code, r.stderr, r.stdout }, { 2, c[2], "" }, table.concat(c[1], " "))
+   end
+   local notoken = run(s, { "--engine", "mysql", "--cluster", "cmysql-0000" }, { YC_IAM_TOKEN = false })
+   H.eq(notoken.code, 2)
+   H.ok(notoken.stderr:match("^list%-backups%.lua: [^\n]*YC_IAM_TOKEN[^\n]*\n$"), notoken.stderr)
+end)
+
+H.test("an unwritable stdout fails, table and --json alike", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=5" }
+   for _, json in ipairs({ true, false }) do
+      local cmd = string.format("env YC_IAM_TOKEN=%s YC_MDB_ENDPOINT=%s %s %s --engine mysql --cluster cmysql-0000%s "
+         .. ">/dev/full", H.sh_quote(H.token), H.sh_quote(s.url), H.sh_quote(H.mdblua), H.sh_quote(SCRIPT),
+         json and " --json" or "")
+      local r = H.run({ "-c", cmd }, { program = "sh" })
+      H.eq(r.code, 2, cmd)
+      H.eq(r.stderr, "list-backups.lua: cannot write to stdout: No space left on device\n")
+   end
 end)
 
 H.run_all()

@@ -20,21 +20,24 @@ H.test("on a terminal: progress on stderr, and the report on stdout stays clean"
    -- script(1) makes stderr (and stdin) a terminal; stdout goes to a file.
    local inner = audit_cmd(s) .. " > " .. H.sh_quote(out)
    local r = H.run({ "-qec", inner, "/dev/null" }, { program = "script" })
+   -- 3 backups per cluster: the count check warns (fewer than 7), so exit 1
+   H.eq(r.code, 1, "audit's exit status through script -e: " .. r.stdout)
    H.contains(r.stdout, "scanning 5/5", "progress drawn on the terminal")
    local text = H.read_file(out)
    H.not_contains(text, "scanning", "stdout")
    local report = cjson.decode(text)
    H.ok(type(report) == "table", "stdout is the JSON report alone")
+   H.eq({ report.summary.warning, report.summary.error }, { 5, 0 }, "one count warning per cluster")
 end)
 
 H.test("not on a terminal: no progress at all", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=5,backups=3" }
    local out = H.tmpname(".json")
    local r = H.run({ "-c", audit_cmd(s) .. " --output " .. H.sh_quote(out) }, { program = "sh" })
-   H.ok(r.code == 0 or r.code == 1, "audit ran: " .. r.stderr)
+   H.eq(r.code, 1, "audit ran, the count check warns: " .. r.stderr)
    H.eq(r.stdout, "", "nothing on stdout with --output")
    H.not_contains(r.stderr, "scanning", "stderr")
-   H.ok(cjson.decode(H.read_file(out)), "the report file")
+   H.eq(cjson.decode(H.read_file(out)).summary.warning, 5, "the report file")
 end)
 
 H.run_all()

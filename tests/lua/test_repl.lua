@@ -180,6 +180,8 @@ H.test("PRETTY: what client:scan returns is a table per cluster with its newest 
    H.ok(lines[2]:match("^1  mysql   cmysql%-0001  %-  +3  %d%d%d%d%-%d%d%-%d%d [%d:]+Z  .+  %d%.%d GiB$"), lines[2])
    H.ok(lines[3]:match("^2  mysql   nope  +%-  +0  %-  +%-  +%-  http: Cluster \"nope\" not found$"), lines[3])
    H.eq(lines[4], "2 clusters, 3 backups, 1 failed")
+   local one = R.show(1, c:scan { engine = "mysql", clusters = { "cmysql-0000" }, limit = 1 })
+   H.ok(one:match("\n1 cluster, 1 backup, 0 failed$"), one)
    H.eq(R.show(1, rs[2]), '<scan nope  mysql  0 backups  error: http: Cluster "nope" not found>')
    local folder = c:scan { engine = "mysql", folder = "b1gfakefolder0000001" }
    H.ok(R.show(1, folder[1]):match("^<scan cmysql%-0000  mysql%-0000  mysql  3 backups  newest .+ ago>$"),
@@ -266,6 +268,46 @@ H.test("HELP: help() lists the API one line each; help(x) explains functions, ob
    H.contains(help.text(true, "keys"), "Ctrl-C")
    H.eq(help.text(true, "nosuch"), 'no help for "nosuch"; help() lists what there is\n')
    H.eq(help.text(true, 42), "no help for number; help() lists what there is\n")
+end)
+
+H.test("HELP: held against the real surface: every mdb and client function, nothing that raises", function()
+   local all = help.text(false)
+   local function real_topic(v, what)
+      local t = help.text(true, v)
+      H.ok(not t:find("^no help") and not t:find("no help text for it yet", 1, true), what .. ": " .. t)
+      return t
+   end
+   for k, v in pairs(mdb) do
+      if type(v) == "function" then
+         H.contains(all, "mdb." .. k, "help() lists mdb." .. k)
+         real_topic(v, "help(mdb." .. k .. ")")
+      end
+   end
+   local c = H.client({ url = "http://127.0.0.1:9" })
+   local client_text = help.text(true, mdb.client)
+   for k, v in pairs(getmetatable(c).__index) do
+      if type(v) == "function" then
+         H.contains(all, "client:" .. k, "help() lists client:" .. k)
+         H.contains(client_text, "client:" .. k, "help(mdb.client) names client:" .. k)
+         real_topic(v, "help(client." .. k .. ")")
+      end
+   end
+   local it = c:backups { engine = "mysql", cluster = "x" }
+   for k, v in pairs(getmetatable(it).__index) do
+      H.contains(all, "it:" .. k, "help() lists it:" .. k)
+      real_topic(v, "help(it." .. k .. ")")
+   end
+   it:close()
+   -- every expression help() shows at the start of a line can be typed as it is
+   local env = setmetatable({ mdb = mdb, client = c }, { __index = _G })
+   for expr in all:gmatch("\n  (mdb[%w_.]*)") do
+      local f = assert(load("return " .. expr, "=help", "t", env))
+      local ok, v = pcall(f)
+      H.ok(ok and v ~= nil, "help() lists " .. expr .. ", which gives " .. tostring(v))
+   end
+   H.contains(help.text(true, "settings"), 'require("mdb.repl").settings')
+   H.contains(help.text(true, "backup"), "status (DONE/CREATING)")
+   H.contains(help.text(true, "cluster"), "snapshotManagement")
 end)
 
 H.test("START: the session's globals, and a client only when credentials are in the environment", function()

@@ -305,11 +305,11 @@ H.test("prometheus: exposition format line by line; labels engine, cluster_id, c
       'mdb_backup_listing_success{engine="mysql",cluster_id="c2",cluster_name="pay, \\"ments\\"\\\\x"} 1',
       'mdb_backup_listing_success{engine="sqlserver",cluster_id="c3",cluster_name="reporting"} 1',
       'mdb_backup_listing_success{engine="redis",cluster_id="",cluster_name=""} 0',
-      "# HELP mdb_backup_count Completed backups of the cluster.",
-      "# TYPE mdb_backup_count gauge",
-      'mdb_backup_count{engine="postgresql",cluster_id="c1",cluster_name="orders"} 2',
-      'mdb_backup_count{engine="mysql",cluster_id="c2",cluster_name="pay, \\"ments\\"\\\\x"} 0',
-      'mdb_backup_count{engine="sqlserver",cluster_id="c3",cluster_name="reporting"} 1',
+      "# HELP mdb_backups Completed backups of the cluster.",
+      "# TYPE mdb_backups gauge",
+      'mdb_backups{engine="postgresql",cluster_id="c1",cluster_name="orders"} 2',
+      'mdb_backups{engine="mysql",cluster_id="c2",cluster_name="pay, \\"ments\\"\\\\x"} 0',
+      'mdb_backups{engine="sqlserver",cluster_id="c3",cluster_name="reporting"} 1',
       "# HELP mdb_backup_in_progress Backups of the cluster in status CREATING.",
       "# TYPE mdb_backup_in_progress gauge",
       'mdb_backup_in_progress{engine="postgresql",cluster_id="c1",cluster_name="orders"} 1',
@@ -333,7 +333,7 @@ H.test("prometheus: exposition format line by line; labels engine, cluster_id, c
    -- findings alone: only the audit families
    local only = report.findings(findings(), "prometheus", { now = NOW })
    local fam = check_exposition(only)
-   H.ok(fam.mdb_audit_status and fam.mdb_audit_last_run_timestamp_seconds and not fam.mdb_backup_count)
+   H.ok(fam.mdb_audit_status and fam.mdb_audit_last_run_timestamp_seconds and not fam.mdb_backups)
    -- label values with a newline are escaped
    local f = findings()[1]
    f.cluster_name = "two\nlines"
@@ -395,7 +395,7 @@ H.test("plans: keep and expire with reasons in table, csv, json and jsonl", func
       "",
       "mysql c2: listing failed: http error: 503",
       "",
-      "2 clusters: keep 1, expire 2 (keep 1 latest, 1 daily snapshots)",
+      "2 clusters: keep 1, expire 2, 1 listing failed (keep 1 latest, 1 daily snapshots)",
       "" }, "\n"))
    local csv = parse_csv(report.plans(plans, "csv"))
    H.eq(csv[1], { "engine", "cluster", "cluster_name", "backup_id", "created", "type", "size", "action", "reasons" })

@@ -80,8 +80,8 @@ H.test("duration.parse_calendar: restic units y, m (months), d, h", function()
    local v, err = duration.parse_calendar("2w")
    H.eq(v, nil)
    H.eq(err, 'bad duration "2w": unknown unit "w" (use y, m (months), d, h, e.g. 1y2m3d4h)')
-   v, err = duration.parse_calendar("1m1m")
-   H.eq(err, 'bad duration "1m1m": unit "m" given twice')
+   local _, err2 = duration.parse_calendar("1m1m")
+   H.eq(err2, 'bad duration "1m1m": unit "m" given twice')
 end)
 
 H.test("tz: ISO weeks at year boundaries", function()
@@ -127,6 +127,15 @@ H.test("tz: fixed offsets, POSIX rules with DST, bad specs", function()
    H.eq(v, nil)
    H.contains(err, 'bad time zone "CET-1CEST,M13.5.0,M10.5.0"')
    H.raises(nil, tz.zone, 3)
+   -- POSIX reads UTC+7 as seven hours west: refused, with the offset to write
+   v, err = tz.zone("UTC+7")
+   H.eq({ v, err }, { nil, 'ambiguous time zone "UTC+7": as a POSIX TZ rule it means UTC-07:00; '
+      .. "write the offset instead, e.g. +07:00" })
+   H.contains(select(2, tz.zone("gmt-5:30")), "e.g. -05:30")
+   -- zones with a fixed offset say which one it is
+   H.eq(assert(tz.zone("EST5")).name, "EST5, UTC-05:00")
+   H.eq(assert(tz.zone("Etc/GMT+7")).name, "Etc/GMT+7, UTC-07:00")
+   H.eq(assert(tz.zone("Etc/GMT+7")):offset(0), -25200)
 end)
 
 H.test("tz: IANA names from the system's zoneinfo agree with the POSIX rule", function()

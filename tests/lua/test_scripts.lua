@@ -178,7 +178,7 @@ H.test("audit.lua --format prometheus --output FILE: the file, atomically; nothi
    H.contains(text, "# TYPE mdb_audit_status gauge\n")
    H.contains(text, 'mdb_audit_status{engine="postgresql",cluster_id="c9qbillingprod000002",'
       .. 'cluster_name="billing-prod",check="stuck"} 2\n')
-   H.contains(text, 'mdb_backup_count{engine="mysql",cluster_id="c9qinventoryprod0005",cluster_name="inventory-prod"} 12\n')
+   H.contains(text, 'mdb_backups{engine="mysql",cluster_id="c9qinventoryprod0005",cluster_name="inventory-prod"} 12\n')
    H.contains(text, "mdb_backup_last_created_timestamp_seconds{")
    H.not_contains(text, ":auto_", "no backup ids in metrics")
    local p = io.popen("ls -A " .. H.sh_quote(dir))
@@ -264,7 +264,8 @@ H.test("audit.lua: usage and policy errors exit 2 with a clear message", functio
       { { "--tz", "+3" }, "audit.lua: option '--tz': bad time zone \"+3\"" },
       { { "--now", "yesterday" }, "audit.lua: option '--now': not an RFC 3339 time: yesterday" },
       { { "--policy", "/nonexistent.lua" }, "audit.lua: cannot open /nonexistent.lua" },
-      { { "--warn-age", "60h" }, "audit.lua: options.freshness: warn (60h) is greater than crit (50h)" },
+      { { "--warn-age", "60h" }, "audit.lua: --warn-age 60h is longer than the freshness crit limit 50h "
+         .. "(built-in default); give --max-age too" },
    }
    for _, c in ipairs(cases) do
       local r = run(s, "audit.lua", with(FLEET, table.unpack(c[1])))
@@ -359,7 +360,7 @@ H.test("inventory.lua: per-cluster counts, sizes, newest and oldest in table, cs
    H.eq(j.stderr, "")
    H.eq(cjson.decode(j.stdout)[2].count, 10)
    local p = run(s, "inventory.lua", with(FLEET, "--format", "prometheus"))
-   H.contains(p.stdout, 'mdb_backup_count{engine="mysql",cluster_id="c9qmy1",cluster_name="my-prod"} 10\n')
+   H.contains(p.stdout, 'mdb_backups{engine="mysql",cluster_id="c9qmy1",cluster_name="my-prod"} 10\n')
    local broken = fleet { broken = true, faults = { "path=c9qbroken/backups;status=404;times=0" } }
    local b = run(broken, "inventory.lua", with(FLEET, "--format", "jsonl"))
    H.eq(b.code, 2)
@@ -413,6 +414,128 @@ H.test("retention-plan.lua: keep and expire with reasons; --policy; --type; usag
       local e = run(s, "retention-plan.lua", c[1])
       H.eq(e.code, 2, table.concat(c[1], " "))
       H.contains(e.stderr, c[2])
+   end
+end)
+
+---------------------------------------------------------------------------
+-- conventions shared by every script
+
+local FLEET_SCRIPTS = { "audit.lua", "inventory.lua", "freshness.lua", "retention-plan.lua", "list-backups.lua" }
+
+H.test("usage errors: the message and where the help is, not the whole help", function()
+   for _, script in ipairs(FLEET_SCRIPTS) do
+      local r = run(nil, script, { "--bogus" })
+      H.eq(r.code, script == "freshness.lua" and 3 or 2, script)
+      H.eq(r.stderr, script .. ": unknown option '--bogus'\ntry 'mdblua " .. SCRIPTS .. script .. " --help'\n")
+      H.eq(r.stdout, "")
+   end
+   local n = run(nil, "audit.lua", { "--format", "nagios", "--tz", "Mars/Base" })
+   H.eq(n.code, 3, "nagios: UNKNOWN")
+   H.eq(select(2, n.stderr:gsub("\n", "")), 2, "two lines: " .. n.stderr)
+end)
+
+H.test("messages name the flags the user typed", function()
+   local s = fleet()
+   local cases = {
+      { "audit.lua", { "--warn-age", "30h", "--max-age", "26h" }, "audit.lua: --warn-age 30h is longer than --max-age 26h\n" },
+      { "audit.lua", { "--page-size", "5000" }, "audit.lua: option '--page-size': must be at most 1000\n" },
+      { "inventory.lua", { "--page-size", "5000" }, "inventory.lua: option '--page-size': must be at most 1000\n" },
+      { "audit.lua", { "--concurrency", "1000" }, "audit.lua: option '--concurrency': must be at most 256\n" },
+      { "freshness.lua", { "--warn", "3h", "--crit", "2h" }, "freshness.lua: --warn 3h is longer than --crit 2h\n" },
+   }
+   for _, c in ipairs(cases) do
+      local r = run(s, c[1], with(FLEET, table.unpack(c[2])))
+      H.eq(r.code, c[1] == "freshness.lua" and 3 or 2, table.concat(c[2], " "))
+      H.eq(r.stderr:match("^[^\n]*\n"), c[3])
+      H.not_contains(r.stderr, "page_size")
+      H.not_contains(r.stderr, "options.freshness")
+   end
+end)
+
+H.test("--now in the past: backups created after it do not exist yet", function()
+   local s = fleet()
+   local past = "2026-11-20T12:00:00Z"        -- the fleet's backups run 14..23 Nov at 10:00
+   local base = { "--engine", "postgresql", "--folder", FOLDER, "--now", past }
+   local a = run(s, "audit.lua", with(base, "--all", "--format", "json"))
+   H.eq(a.code, 1, a.stdout)
+   local by = {}
+   for _, f in ipairs(cjson.decode(a.stdout).findings) do by[f.check] = f end
+   H.eq(by.coverage.details.missing, { "2026-11-13" }, "the 7 days before the 20th")
+   H.eq({ by.freshness.observed, by.freshness.backup_id }, { 7200, "c9qpg1:auto_20" })
+   H.eq(by.count.observed, 7)
+   H.eq(by.size.backup_id, "c9qpg1:auto_20")
+   H.eq(by.gap.backup_id, "c9qpg1:auto_20")
+   local f = run(s, "freshness.lua", base)
+   H.eq(f.code, 0, f.stderr)
+   H.contains(f.stdout, "OK      postgresql  pg-prod  2026-11-20 10:00:00Z  2h 0m\n")
+   local i = run(s, "inventory.lua", with(base, "--format", "json"))
+   H.eq(i.code, 0, i.stderr)
+   local inv = cjson.decode(i.stdout)[1]
+   H.eq({ inv.count, inv.newest, inv.newest_id }, { 7, "2026-11-20T10:00:00Z", "c9qpg1:auto_20" })
+   local r = run(s, "retention-plan.lua", with(base, "--keep-last", "1", "--format", "json"))
+   H.eq(r.code, 0, r.stderr)
+   local plan = cjson.decode(r.stdout)[1]
+   H.eq(plan.keep[1].backup_id, "c9qpg1:auto_20")
+   H.eq(#plan.expire, 6, "14..19 Nov")
+end)
+
+H.test("--tz UTC+7 and GMT-3 are refused with the offset to write; fixed zones say their offset", function()
+   local s = fleet()
+   local a = run(s, "audit.lua", with(FLEET, "--tz", "UTC+7"))
+   H.eq(a.code, 2)
+   H.contains(a.stderr, "audit.lua: option '--tz': ambiguous time zone \"UTC+7\": as a POSIX TZ rule it means "
+      .. "UTC-07:00; write the offset instead, e.g. +07:00\n")
+   local r = run(s, "retention-plan.lua", with(FLEET, "--keep-daily", "1", "--tz", "GMT-3"))
+   H.eq(r.code, 2)
+   H.contains(r.stderr, "e.g. -03:00\n")
+   local e = run(s, "audit.lua", with(FLEET, "--tz", "Etc/GMT+7", "--check", "coverage", "--all"))
+   H.eq(e.code, 0, e.stderr)
+   H.contains(e.stdout, "(Etc/GMT+7, UTC-07:00) has a backup")
+   local p = run(s, "audit.lua", with(FLEET, "--tz", "EST5", "--check", "coverage", "--all"))
+   H.contains(p.stdout, "(EST5, UTC-05:00) has a backup")
+end)
+
+H.test("counts agree with their nouns: 1 cluster, 1 day", function()
+   local s = fleet()
+   local one = { "--engine", "postgresql", "--folder", FOLDER, "--now", NOW }
+   local f = run(s, "freshness.lua", one)
+   H.contains(f.stdout, "\n1 cluster (warn 26h, crit 50h): 1 ok, 0 warning, 0 critical, 0 error\n")
+   local n = run(s, "freshness.lua", with(one, "--format", "nagios"))
+   H.contains(n.stdout, "MDB BACKUP FRESHNESS OK - 1 cluster, newest backups at most 8h 0m old")
+   local c = run(s, "audit.lua", with(one, "--coverage-days", "1", "--check", "coverage", "--all"))
+   H.contains(c.stdout, "every one of the last 1 day (UTC) has a backup")
+   H.contains(c.stdout, "1 cluster, 1 check: 1 ok")
+end)
+
+H.test("retention-plan.lua --cluster names the cluster", function()
+   local s = fleet()
+   local base = { "--engine", "postgresql", "--cluster", "c9qpg1", "--keep-last", "1", "--now", NOW }
+   local j = run(s, "retention-plan.lua", with(base, "--format", "json"), { YC_FOLDER_ID = false })
+   H.eq(j.code, 0, j.stderr)
+   H.eq(cjson.decode(j.stdout)[1].cluster_name, "pg-prod")
+   local t = run(s, "retention-plan.lua", base)
+   H.contains(t.stdout, "postgresql pg-prod (c9qpg1): keep 1, expire 9\n")
+end)
+
+H.test("promtool check metrics accepts audit, inventory and freshness output (lint included)", function()
+   local s = demo()
+   local broken = fleet { broken = true, faults = { "path=c9qbroken/backups;status=404;times=0",
+      "path=/managed-postgresql/v1/clusters?;status=403;times=0" } }
+   local cases = {
+      { s, "audit.lua", { "--policy", POLICY, "--now", NOW } },
+      { s, "inventory.lua", { "--now", NOW } },
+      { s, "freshness.lua", { "--now", NOW } },
+      { broken, "audit.lua", FLEET },
+      { broken, "inventory.lua", FLEET },
+      { broken, "freshness.lua", FLEET },
+   }
+   for _, c in ipairs(cases) do
+      local file = H.tmpname(".prom")
+      run(c[1], c[2], with(c[3], "--format", "prometheus", "--output", file))
+      H.ok(#(H.read_file(file) or "") > 0, c[2] .. " wrote its file")
+      local r = H.run({ "check", "metrics" }, { program = "promtool", stdin = H.read_file(file) })
+      H.eq(r.code, 0, c[2] .. ": " .. r.stdout .. r.stderr)
+      H.eq(r.stdout .. r.stderr, "", "no lint warning")
    end
 end)
 

@@ -15,7 +15,9 @@
 **
 ** CHECK_CONTEXT(fmt, ...) names what is being checked (an input string,
 ** a loop index); failures print it until CHECK_CONTEXT_CLEAR().
-** check_summary() prints "N passed, N failed" and returns the exit status.
+** check_summary() prints "N passed, N failed" and returns the exit status:
+** failure when any check failed, and also when none ran at all (a test
+** whose checks were all skipped or compiled out proves nothing).
 */
 #ifndef CHECK_H
 #define CHECK_H
@@ -157,10 +159,12 @@ static inline int check_contains_(const char *s, const char *sub, int want,
 /* Prints the closing line and returns the process exit status. */
 static inline int check_summary(void)
 {
+  if (check_passed_ + check_failed_ == 0)
+    fputs("FAIL: no check ran\n", stderr);
   fflush(stderr);
   printf("%d passed, %d failed\n", check_passed_, check_failed_);
   fflush(stdout);
-  return check_failed_ == 0 ? 0 : 1;
+  return check_failed_ == 0 && check_passed_ > 0 ? 0 : 1;
 }
 
 #endif /* CHECK_H */

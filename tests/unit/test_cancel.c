@@ -4,7 +4,7 @@
 ** "slept at least as long as asked" (a lower bound, never a speed claim).
 */
 #define _GNU_SOURCE
-#include "cancel.h"
+#include "http/cancel.h"
 #include "check.h"
 
 #include <pthread.h>

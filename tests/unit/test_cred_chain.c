@@ -5,10 +5,10 @@
 */
 #define _GNU_SOURCE
 #include "check.h"
-#include "cred_chain.h"
-#include "credentials.h"
-#include "metadata_token.h"
-#include "trace.h"
+#include "auth/cred_chain.h"
+#include "text/secret_text.h"
+#include "auth/metadata_token.h"
+#include "http/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,9 +183,46 @@ static void test_trace(void)
   CHECK_EQ_INT(trace_env_enabled(), 0);
 }
 
+/* A token that would break the Authorization header is refused wherever
+** it comes from, and the message never quotes it. */
+static void test_invalid_tokens(void)
+{
+  static const char *const bad[] = {
+    "secret token", "secrettoken\r", "secrettoken\n",
+    "secret\r\nX-Injected: 1", "secret\ttoken", "secret\x7ftoken",
+    "secret\x01token", " secrettoken", "secrettoken ",
+  };
+  cred_options o = {.api_endpoint = "http://127.0.0.1:1",
+                    .command_timeout_ms = 1000};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK_CONTEXT("bad token %zu", i);
+    CHECK_EQ_INT(credentials_token_is_valid(bad[i]), 0);
+    for (int from_env = 0; from_env < 2; from_env++) {
+      clear_env();
+      /* An invalid option is refused even with a valid YC_IAM_TOKEN. */
+      setenv("YC_IAM_TOKEN", from_env ? bad[i] : "t1.valid.env", 1);
+      o.token = from_env ? NULL : bad[i];
+      cred_outcome out;
+      char err[700] = "";
+      cred_provider *p = cred_chain_resolve(&o, &out, err, sizeof err);
+      CHECK_NULL(p);
+      cred_provider_free(p);
+      CHECK_EQ_STR(out.argument, "token");
+      CHECK_CONTAINS(err, "control characters");
+      CHECK_CONTAINS(err, from_env ? "from YC_IAM_TOKEN" : "the token option");
+      CHECK_NOT_CONTAINS(err, "secret");
+      CHECK_NOT_CONTAINS(err, "Injected");
+    }
+  }
+  CHECK_CONTEXT_CLEAR();
+  o.token = NULL;
+  clear_env();
+}
+
 int main(void)
 {
   test_order();
+  test_invalid_tokens();
   test_none_message_fits();
   test_metadata_url();
   test_scrub();

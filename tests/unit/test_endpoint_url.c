@@ -2,7 +2,7 @@
 ** endpoint_normalize and endpoint_host_is_loopback.
 */
 #include "check.h"
-#include "endpoint_url.h"
+#include "http/endpoint_url.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* int64_text_parse: exact int64 strings only. */
 #include "check.h"
-#include "int64_text.h"
+#include "text/int64_text.h"
 
 #include <stdint.h>
 #include <string.h>

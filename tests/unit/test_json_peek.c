@@ -4,7 +4,7 @@
 ** come from anywhere except the top-level member with a plain string.
 */
 #include "check.h"
-#include "json_peek.h"
+#include "text/json_peek.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,9 +4,9 @@
 ** of exactly 32 bytes (and not with another salt length).
 */
 #include "check.h"
-#include "json_member.h"
-#include "jwt_ps256.h"
-#include "credentials.h"
+#include "text/json_member.h"
+#include "auth/jwt_ps256.h"
+#include "text/secret_text.h"
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>

@@ -3,7 +3,7 @@
 */
 #include "check.h"
 #include "engines.h"
-#include "list_url.h"
+#include "listing/list_url.h"
 
 #include <limits.h>
 #include <stdio.h>

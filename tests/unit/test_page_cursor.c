@@ -2,7 +2,7 @@
 ** page_cursor: tokens, limits, request sizes and the cycle guard.
 */
 #include "check.h"
-#include "page_cursor.h"
+#include "listing/page_cursor.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -98,7 +98,7 @@ static void test_token_len(void)
   CHECK_EQ_STR(page_cursor_current_token(c), "abcdef");
   CHECK_EQ_STR(page_cursor_next_token(c), "abc");
   /* "abc" again, from other bytes: a cycle. */
-  CHECK_EQ_INT(page_cursor_advance(c, 1, "abcxyz", 3), -1);
+  CHECK_EQ_INT(page_cursor_advance(c, 1, "abcxyz", 3), PAGE_CURSOR_CYCLE);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
@@ -124,13 +124,13 @@ static void test_start_token(void)
   CHECK_EQ_STR(page_cursor_current_token(c), "resume-here");
   CHECK_EQ_STR(page_cursor_next_token(c), "p2");
   /* The start token counts as seen. */
-  CHECK_EQ_INT(adv(c, 100, "resume-here"), -1);
+  CHECK_EQ_INT(adv(c, 100, "resume-here"), PAGE_CURSOR_CYCLE);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
   /* ... even when the very first page points back at it. */
   c = new_or_die("s", 100, -1);
-  CHECK_EQ_INT(adv(c, 1, "s"), -1);
+  CHECK_EQ_INT(adv(c, 1, "s"), PAGE_CURSOR_CYCLE);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
@@ -139,7 +139,7 @@ static void test_start_token(void)
   c = new_or_die(start, 100, -1);
   start[0] = 'X';
   CHECK_EQ_STR(page_cursor_next_token(c), "mutable");
-  CHECK_EQ_INT(adv(c, 1, "mutable"), -1);
+  CHECK_EQ_INT(adv(c, 1, "mutable"), PAGE_CURSOR_CYCLE);
   page_cursor_free(c);
 }
 
@@ -277,7 +277,7 @@ static void test_cycles(void)
   /* Length 1: a page that points at itself. */
   page_cursor *c = new_or_die(NULL, 10, -1);
   CHECK_EQ_INT(adv(c, 10, "a"), 0);
-  CHECK_EQ_INT(adv(c, 10, "a"), -1);
+  CHECK_EQ_INT(adv(c, 10, "a"), PAGE_CURSOR_CYCLE);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
@@ -286,7 +286,7 @@ static void test_cycles(void)
   CHECK_EQ_INT(adv(c, 10, "a"), 0);
   CHECK_EQ_INT(adv(c, 10, "b"), 0);
   CHECK_EQ_INT(page_cursor_done(c), 0);
-  CHECK_EQ_INT(adv(c, 10, "a"), -1);
+  CHECK_EQ_INT(adv(c, 10, "a"), PAGE_CURSOR_CYCLE);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
@@ -303,7 +303,7 @@ static void test_cycles(void)
   CHECK_EQ_INT(page_cursor_done(c), 0);
   CHECK_EQ_STR(page_cursor_current_token(c), "token-498");
   CHECK_EQ_STR(page_cursor_next_token(c), "token-499");
-  CHECK_EQ_INT(adv(c, 10, "token-002"), -1);
+  CHECK_EQ_INT(adv(c, 10, "token-002"), PAGE_CURSOR_CYCLE);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
@@ -315,7 +315,7 @@ static void test_cycles(void)
   CHECK_EQ_INT(adv(c, 1, "abcd"), 0);
   CHECK_EQ_INT(adv(c, 1, "ABC"), 0);
   CHECK_EQ_INT(page_cursor_done(c), 0);
-  CHECK_EQ_INT(adv(c, 1, "abd"), -1);
+  CHECK_EQ_INT(adv(c, 1, "abd"), PAGE_CURSOR_CYCLE);
   page_cursor_free(c);
 }
 
@@ -342,7 +342,7 @@ static void test_many_tokens(void)
   CHECK_EQ_INT(mismatched, 0);
   CHECK_EQ_INT(page_cursor_done(c), 0);
   snprintf(t, sizeof t, "%08x.%d", 50000u * 2654435761u, 50000);
-  CHECK_EQ_INT(adv(c, 1, t), -1);
+  CHECK_EQ_INT(adv(c, 1, t), PAGE_CURSOR_CYCLE);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
@@ -353,7 +353,7 @@ static void test_many_tokens(void)
     adv(c, 1, t);
   }
   CHECK_EQ_INT(page_cursor_done(c), 0);
-  CHECK_EQ_INT(adv(c, 1, "start"), -1);
+  CHECK_EQ_INT(adv(c, 1, "start"), PAGE_CURSOR_CYCLE);
   page_cursor_free(c);
 }
 

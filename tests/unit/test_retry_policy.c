@@ -2,7 +2,7 @@
 ** retry_classify, retry_reason_name and retry_delay_ms.
 */
 #include "check.h"
-#include "retry_policy.h"
+#include "http/retry_policy.h"
 
 #include <curl/curl.h>
 #include <limits.h>

@@ -7,7 +7,7 @@
 */
 #define _GNU_SOURCE
 #include "check.h"
-#include "rfc3339.h"
+#include "text/rfc3339.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -3,9 +3,9 @@
 ** the whole process group, and messages that never quote the output.
 */
 #include "check.h"
-#include "cancel.h"
-#include "credentials.h"
-#include "token_command.h"
+#include "http/cancel.h"
+#include "text/secret_text.h"
+#include "auth/token_command.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +81,8 @@ static void test_failures(void)
                   NULL};
   cred_token t;
   char err[512];
-  CHECK_EQ_INT(token_command_run(leak, 5000, NULL, &t, err, sizeof err), -1);
+  CHECK_EQ_INT(token_command_run(leak, 5000, NULL, &t, err, sizeof err),
+               AUTH_HTTP_FAILED);
   CHECK_NOT_CONTAINS(err, "leakedleaked");
   CHECK_CONTAINS(err, "[REDACTED]");
 }
@@ -98,7 +99,8 @@ static void test_timeout(void)
   cred_token t;
   char err[256];
   t0 = now_ms();
-  CHECK_EQ_INT(token_command_run(hang, 10000, NULL, &t, err, sizeof err), -2);
+  CHECK_EQ_INT(token_command_run(hang, 10000, NULL, &t, err, sizeof err),
+               AUTH_HTTP_INTERRUPTED);
   CHECK(now_ms() - t0 < 3000);
   CHECK_CONTAINS(err, "interrupted");
   cancel_clear();

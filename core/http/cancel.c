@@ -1,0 +1,42 @@
+#include "http/cancel.h"
+
+#include "http/monotonic_clock.h"
+
+#include <signal.h>
+#include <time.h>
+
+static volatile sig_atomic_t cancel_flag = 0;
+
+void cancel_raise(void)
+{
+  cancel_flag = 1;
+}
+
+int cancel_requested(void)
+{
+  return cancel_flag != 0;
+}
+
+void cancel_clear(void)
+{
+  cancel_flag = 0;
+}
+
+/*
+** Sleeps toward a monotonic deadline, so other signals interrupting
+** nanosleep (EINTR) neither shorten nor lengthen the wait.
+*/
+int cancel_sleep_ms(long ms)
+{
+  long long deadline = monotonic_ns() + (ms > 0 ? ms : 0) * 1000000LL;
+  for (;;) {
+    if (cancel_flag)
+      return -1;
+    long long left = deadline - monotonic_ns();
+    if (left <= 0)
+      return 0;
+    long long slice = left < 50000000LL ? left : 50000000LL;
+    struct timespec ts = {0, (long)slice};
+    nanosleep(&ts, NULL);
+  }
+}

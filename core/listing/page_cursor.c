@@ -1,0 +1,178 @@
+#include "listing/page_cursor.h"
+
+#include "mdb_defaults.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct page_cursor {
+  long page_size;
+  long limit;            /* negative = none */
+  long received;         /* items counted toward the limit */
+  int done;
+  char *current;         /* token the latest page was fetched with */
+  char *next;            /* token for the next request */
+  char **seen;           /* open-addressing set of every token sent */
+  size_t seen_cap, seen_len;
+};
+
+static uint64_t hash(const char *s, size_t len)
+{
+  uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+  return h;
+}
+
+static char *dup_n(const char *s, size_t len)
+{
+  char *p = malloc(len + 1);
+  if (p) {
+    memcpy(p, s, len);
+    p[len] = '\0';
+  }
+  return p;
+}
+
+/* 1 if present, 0 if inserted (taking ownership of `tok`), or
+** PAGE_CURSOR_NO_MEMORY. */
+static int seen_insert(page_cursor *c, char *tok)
+{
+  if ((c->seen_len + 1) * 2 > c->seen_cap) {
+    size_t cap = c->seen_cap ? c->seen_cap * 2 : 16;
+    char **t = calloc(cap, sizeof *t);
+    if (t == NULL)
+      return PAGE_CURSOR_NO_MEMORY;
+    for (size_t i = 0; i < c->seen_cap; i++) {
+      if (c->seen[i] == NULL)
+        continue;
+      size_t j = hash(c->seen[i], strlen(c->seen[i])) & (cap - 1);
+      while (t[j])
+        j = (j + 1) & (cap - 1);
+      t[j] = c->seen[i];
+    }
+    free(c->seen);
+    c->seen = t;
+    c->seen_cap = cap;
+  }
+  size_t len = strlen(tok);
+  size_t j = hash(tok, len) & (c->seen_cap - 1);
+  while (c->seen[j]) {
+    if (strcmp(c->seen[j], tok) == 0)
+      return 1;
+    j = (j + 1) & (c->seen_cap - 1);
+  }
+  c->seen[j] = tok;
+  c->seen_len++;
+  return 0;
+}
+
+page_cursor *page_cursor_new(const char *start_token, long page_size,
+                             long limit)
+{
+  page_cursor *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->page_size = page_size;
+  c->limit = limit;
+  const char *st = start_token ? start_token : "";
+  c->current = dup_n("", 0);
+  c->next = dup_n(st, strlen(st));
+  if (c->current == NULL || c->next == NULL) {
+    page_cursor_free(c);
+    return NULL;
+  }
+  if (*st) {
+    char *copy = dup_n(st, strlen(st));
+    if (copy == NULL || seen_insert(c, copy) != 0) {
+      free(copy);
+      page_cursor_free(c);
+      return NULL;
+    }
+  }
+  return c;
+}
+
+void page_cursor_free(page_cursor *c)
+{
+  if (c == NULL)
+    return;
+  for (size_t i = 0; i < c->seen_cap; i++)
+    free(c->seen[i]);
+  free(c->seen);
+  free(c->current);
+  free(c->next);
+  free(c);
+}
+
+int page_cursor_done(const page_cursor *c)
+{
+  return c->done || (c->limit >= 0 && c->received >= c->limit);
+}
+
+const char *page_cursor_next_token(const page_cursor *c)
+{
+  return c->next;
+}
+
+const char *page_cursor_current_token(const page_cursor *c)
+{
+  return c->current;
+}
+
+long page_cursor_remaining(const page_cursor *c)
+{
+  if (c->limit < 0)
+    return LONG_MAX;
+  return c->received >= c->limit ? 0 : c->limit - c->received;
+}
+
+long page_cursor_request_size(const page_cursor *c)
+{
+  long want = c->page_size;
+  long rem = page_cursor_remaining(c);
+  long effective = want > 0 ? want : MDB_SERVER_PAGE_SIZE;
+  if (rem < effective)
+    want = rem;
+  return want;
+}
+
+long page_cursor_request_size_after(const page_cursor *c, long assumed)
+{
+  if (c->limit < 0)
+    return c->page_size;
+  long rem = c->limit - c->received - assumed;
+  if (rem <= 0)
+    return -1;
+  long effective = c->page_size > 0 ? c->page_size : MDB_SERVER_PAGE_SIZE;
+  return rem < effective ? rem : c->page_size;
+}
+
+int page_cursor_advance(page_cursor *c, size_t items, const char *next,
+                        size_t len)
+{
+  long add = items > (size_t)LONG_MAX ? LONG_MAX : (long)items;
+  c->received = add > LONG_MAX - c->received ? LONG_MAX : c->received + add;
+  char *tok = dup_n(next ? next : "", next ? len : 0);
+  if (tok == NULL)
+    return PAGE_CURSOR_NO_MEMORY;
+  free(c->current);
+  c->current = c->next;
+  c->next = tok;
+  if (len == 0) {
+    c->done = 1;
+    return PAGE_CURSOR_OK;
+  }
+  char *copy = dup_n(tok, len);
+  if (copy == NULL)
+    return PAGE_CURSOR_NO_MEMORY;
+  int r = seen_insert(c, copy);
+  if (r != 0) {
+    free(copy);
+    c->done = 1;
+    return r == 1 ? PAGE_CURSOR_CYCLE : PAGE_CURSOR_NO_MEMORY;
+  }
+  return PAGE_CURSOR_OK;
+}

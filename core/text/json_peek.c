@@ -1,0 +1,148 @@
+#include "text/json_peek.h"
+
+#include <string.h>
+
+static size_t skip_ws(const char *s, size_t len, size_t i)
+{
+  while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+                     s[i] == '\r'))
+    i++;
+  return i;
+}
+
+/* Index just past the whitespace that ends at s[i - 1], going back. */
+static size_t skip_back_ws(const char *s, size_t i)
+{
+  while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t' ||
+                   s[i - 1] == '\n' || s[i - 1] == '\r'))
+    i--;
+  return i;
+}
+
+/* s[i] is '"': index after the closing quote, or len on bad input. */
+static size_t skip_string(const char *s, size_t len, size_t i, int *escaped)
+{
+  *escaped = 0;
+  for (i++; i < len; i++) {
+    if (s[i] == '\\') {
+      *escaped = 1;
+      i++;
+    } else if (s[i] == '"') {
+      return i + 1;
+    }
+  }
+  return len;
+}
+
+/* Index after the value starting at s[i], or len on bad input. */
+static size_t skip_value(const char *s, size_t len, size_t i)
+{
+  int esc;
+  if (i >= len)
+    return len;
+  if (s[i] == '"')
+    return skip_string(s, len, i, &esc);
+  if (s[i] == '{' || s[i] == '[') {
+    int depth = 0;
+    while (i < len) {
+      char c = s[i];
+      if (c == '"') {
+        i = skip_string(s, len, i, &esc);
+        continue;
+      }
+      if (c == '{' || c == '[')
+        depth++;
+      else if (c == '}' || c == ']') {
+        if (--depth == 0)
+          return i + 1;
+      }
+      i++;
+    }
+    return len;
+  }
+  while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
+         s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+    i++;
+  return i;
+}
+
+/*
+** Fast path for the usual layout, where the member is the object's last:
+** `..."key":"value"}` at the very end.  A member of a nested object could
+** end the text the same way only if the outer object closed right after
+** it, which a trailing `}}` would show; a wrong guess is still only a guess.
+*/
+static int peek_tail(const char *s, size_t len, const char *key,
+                     size_t klen, const char **val, size_t *vlen)
+{
+  size_t end = len;
+  while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\n' ||
+                     s[end - 1] == '\r' || s[end - 1] == '\t'))
+    end--;
+  if (end < klen + 6 || s[end - 1] != '}')
+    return 0;
+  size_t i = skip_back_ws(s, end - 1);
+  if (i == 0 || s[i - 1] != '"')
+    return 0;
+  size_t vend = i - 1;                 /* the closing quote */
+  size_t v = vend;
+  while (v > 0 && s[v - 1] != '"' && s[v - 1] != '\\' && vend - v < 4096)
+    v--;
+  if (v == 0 || s[v - 1] != '"')
+    return 0;                          /* escapes or too long: no guess */
+  size_t open = v - 1;
+  i = skip_back_ws(s, open);
+  if (i == 0 || s[i - 1] != ':')
+    return 0;
+  i = skip_back_ws(s, i - 1);
+  if (i < klen + 2 || s[i - 1] != '"' || s[i - klen - 2] != '"' ||
+      memcmp(s + i - klen - 1, key, klen) != 0)
+    return 0;
+  i = skip_back_ws(s, i - klen - 2);
+  if (i == 0 || (s[i - 1] != ',' && s[i - 1] != '{'))
+    return 0;
+  *val = s + v;
+  *vlen = vend - v;
+  return 1;
+}
+
+int json_peek_string(const char *s, size_t len, const char *key,
+                     const char **val, size_t *vlen)
+{
+  size_t klen = strlen(key);
+  if (peek_tail(s, len, key, klen, val, vlen))
+    return 1;
+  size_t i = skip_ws(s, len, 0);
+  if (i >= len || s[i] != '{')
+    return 0;
+  i = skip_ws(s, len, i + 1);
+  while (i < len && s[i] == '"') {
+    int esc;
+    size_t kstart = i + 1;
+    size_t kend = skip_string(s, len, i, &esc);
+    if (kend >= len)
+      return 0;
+    int match = !esc && kend - 1 - kstart == klen &&
+                memcmp(s + kstart, key, klen) == 0;
+    i = skip_ws(s, len, kend);
+    if (i >= len || s[i] != ':')
+      return 0;
+    i = skip_ws(s, len, i + 1);
+    if (match) {
+      if (i >= len || s[i] != '"')
+        return 0;
+      size_t vend = skip_string(s, len, i, &esc);
+      if (vend >= len || esc)   /* a value can't end the document */
+        return 0;
+      *val = s + i + 1;
+      *vlen = vend - i - 2;
+      return 1;
+    }
+    i = skip_ws(s, len, skip_value(s, len, i));
+    if (i < len && s[i] == ',')
+      i = skip_ws(s, len, i + 1);
+    else
+      return 0;
+  }
+  return 0;
+}

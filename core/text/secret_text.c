@@ -1,0 +1,133 @@
+#include "text/secret_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REDACTED "[REDACTED]"
+#define MIN_SECRET_LEN 6   /* shorter "secrets" would mangle ordinary words */
+
+int credentials_token_is_valid(const char *token)
+{
+  if (token == NULL)
+    return 0;
+  for (const unsigned char *p = (const unsigned char *)token; *p; p++)
+    if (*p < 0x21 || *p == 0x7f)   /* CR/LF would inject headers */
+      return 0;
+  return 1;
+}
+
+int credentials_is_iam_token(const char *token)
+{
+  if (token == NULL || strncmp(token, "t1.", 3) != 0)
+    return 0;
+  int dots = 0;
+  for (const char *p = token; *p; p++)
+    dots += *p == '.';
+  return dots == 2;
+}
+
+void credentials_wipe(void *p, size_t n)
+{
+  volatile unsigned char *q = p;
+  while (n--)
+    *q++ = 0;
+}
+
+void credentials_free(char *token)
+{
+  if (token == NULL)
+    return;
+  credentials_wipe(token, strlen(token));
+  free(token);
+}
+
+static int is_token_char(char c)
+{
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+         c == '=' || c == '+' || c == '/' || c == '~';
+}
+
+/* Length of a token-shaped run at p (at least `min` chars, else 0). */
+static size_t run_len(const char *p, size_t min)
+{
+  size_t n = 0;
+  while (is_token_char(p[n]))
+    n++;
+  return n >= min ? n : 0;
+}
+
+/* How many bytes at p to replace, 0 when nothing secret starts there. */
+static size_t secret_at(const char *p, const char *const *secrets,
+                        size_t *keep)
+{
+  *keep = 0;
+  for (const char *const *s = secrets; s && *s; s++) {
+    size_t n = strlen(*s);
+    if (n >= MIN_SECRET_LEN && strncmp(p, *s, n) == 0)
+      return n;
+  }
+  if (strncasecmp(p, "Bearer ", 7) == 0) {
+    size_t n = run_len(p + 7, 1);
+    if (n) {
+      *keep = 7;                     /* "Bearer [REDACTED]" */
+      return 7 + n;
+    }
+  }
+  if (strncmp(p, "t1.", 3) == 0) {
+    size_t n = run_len(p + 3, 8);
+    if (n)
+      return 3 + n;
+  }
+  if (strncmp(p, "eyJ", 3) == 0) {  /* base64url of '{"': a JWT part */
+    size_t n = run_len(p + 3, 10);
+    if (n)
+      return 3 + n;
+  }
+  if (strncmp(p, "-----BEGIN", 10) == 0) {
+    const char *e = strstr(p + 10, "-----END");
+    if (e != NULL) {
+      const char *close = strstr(e + 8, "-----");
+      if (close != NULL)
+        return (size_t)(close + 5 - p);
+    }
+    return strlen(p);                /* a cut-off key: drop the rest */
+  }
+  return 0;
+}
+
+char *credentials_scrub(const char *text, const char *const *secrets)
+{
+  if (text == NULL)
+    text = "";
+  char *out = malloc(CREDENTIALS_SCRUB_SIZE(strlen(text)));
+  if (out != NULL)
+    credentials_scrub_into(text, secrets, out);
+  return out;
+}
+
+/* The worst growth is "Bearer x" (8 bytes) becoming 17: under 3x. */
+size_t credentials_scrub_into(const char *text, const char *const *secrets,
+                              char *out)
+{
+  if (text == NULL)
+    text = "";
+  size_t o = 0;
+  for (const char *p = text; *p; ) {
+    size_t keep;
+    size_t n = secret_at(p, secrets, &keep);
+    if (n) {
+      memcpy(out + o, p, keep);
+      o += keep;
+      memcpy(out + o, REDACTED, sizeof REDACTED - 1);
+      o += sizeof REDACTED - 1;
+      p += n;
+    } else {
+      out[o++] = *p++;
+    }
+  }
+  out[o] = '\0';
+  return o;
+}

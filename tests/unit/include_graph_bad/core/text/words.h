@@ -1,0 +1,2 @@
+/* Fixture: a text/ header naming a sibling without its room (refused). */
+#include "other.h"
