@@ -9,6 +9,7 @@ local duration = require "mdb.duration"
 local tz = require "mdb.tz"
 local fmt = require "mdb.fmt"
 local backup = require "mdb.backup"
+local recovery_checks = require "mdb.recovery_checks"
 
 local format, type, ipairs, pairs, tostring = string.format, type, ipairs, pairs, tostring
 local sort, concat, floor = table.sort, table.concat, math.floor
@@ -16,7 +17,7 @@ local huge = math.huge
 
 --- Check names, in the order findings are produced.
 M.CHECKS = { "freshness", "coverage", "count", "gap", "duration", "stuck", "size",
-   "automated", "retention_config", "shards" }
+   "automated", "retention_config", "shards", "recoverability", "window" }
 
 -- What each engine's Backup and Cluster objects carry (size field, type,
 -- status, shards, retention setting's path), from the C engine table.
@@ -335,9 +336,16 @@ function CHECK.shards(ctx, s)
          dur(window), concat(last, "; ")) }
 end
 
+CHECK.recoverability = recovery_checks.recoverability
+CHECK.window = recovery_checks.window
+
 -- Does a check apply to this engine (and data)?
 local function applies(check, caps, ctx)
-   if check == "size" then
+   if check == "recoverability" then
+      return caps.known
+   elseif check == "window" then
+      return not ctx.failed and recovery_checks.window_applies(ctx)
+   elseif check == "size" then
       if caps.size ~= nil then return true end
       if caps.known then return false end
       for _, b in ipairs(ctx.all) do if M.size_of(b) then return true end end

@@ -31,6 +31,8 @@ local SCHEMA = {
    automated = { warn = "duration", crit = "duration" },
    retention_config = { warn = "count", crit = "count" },
    shards = { window = "duration", tolerance = "duration", status = "status" },
+   recoverability = { window = "duration", rpo = "duration", status = "status" },
+   window = { late = "duration", window = "duration", status = "status" },
 }
 
 --- Built-in settings (as written in policy files).
@@ -45,6 +47,8 @@ M.DEFAULTS = {
    automated = { warn = "26h", crit = "50h" },
    retention_config = { warn = 7 },
    shards = { window = "7d", tolerance = "12h", status = "critical" },
+   recoverability = { window = "3d", rpo = "30h", status = "critical" },
+   window = { late = "3h", window = "7d", status = "warning" },
 }
 
 

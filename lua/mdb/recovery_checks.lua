@@ -16,20 +16,22 @@ local duration = require "mdb.duration"
 local M = {}
 local format, floor = string.format, math.floor
 
-M.SCHEMA = {
-   recoverability = { window = "duration", rpo = "duration", status = "status" },
-   window = { late = "duration", window = "duration", status = "status" },
-}
-M.DEFAULTS = {
-   recoverability = { window = "3d", rpo = "26h", status = "critical" },
-   window = { late = "3h", window = "7d", status = "warning" },
-}
-
 local function dur(s) return duration.format(s) end
 local function t(s) return fmt.time(s) end
 
 function M.recoverability(ctx, s)
    local now, since = ctx.now, ctx.now - s.window
+   -- A cluster younger than the window is judged from its creation plus
+   -- rpo (time for a first backup), not for moments before it existed.
+   local created = type(ctx.cluster) == "table" and math.type(ctx.cluster.created) and ctx.cluster.created
+   if created and created + s.rpo > since then
+      since = created + s.rpo
+      if since > now then
+         return { status = "ok", unit = "seconds", expected = s.rpo,
+            message = format("cluster created %s, less than the rpo %s ago: nothing to judge yet",
+               t(created), dur(s.rpo)) }
+      end
+   end
    local w, caveats = recovery.window(ctx.engine, ctx.all, { now = now, cluster = ctx.cluster })
    local details = { caveats = caveats, pitr = w.pitr }
    if w.pitr then
@@ -139,7 +141,8 @@ function M.window(ctx, s)
    local how = worst < 0 and format("%s before", fmt.age(-worst)) or format("%s after", fmt.age(worst))
    return { status = s.status, unit = "seconds", observed = floor(worst), expected = s.late,
       backup_id = which.id, details = { late = late, of = n },
-      message = format("%d of %d automated backups of the last %s started outside %s .. +%s; worst: %s at %s, %s the window",
+      message = format("%d of %d automated backups of the last %s started outside %s .. +%s; "
+         .. "worst: %s at %s, %s the window",
          late, n, dur(s.window), ws, dur(s.late), which.id, t(which.started), how) }
 end
 

@@ -218,6 +218,28 @@ H.test("recoverability: backup states at most rpo apart across the window", func
    H.contains(r.message, "up to 2d 0h apart in the last 3d, before backup d1 at 2026-12-03 22:00:00Z")
 end)
 
+H.test("recoverability: a cluster younger than the window is judged from its creation plus rpo", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local s = { window = H3, rpo = 30 * 3600, status = "critical" }
+   -- created 2 Dec 12:00: its first backup is due by 3 Dec 18:00
+   local cluster = { created = T "2026-12-02T12:00:00Z" }
+   local function at(x) return { b("f", x, { type = "AUTOMATED" }) } end
+   -- PITR restores from just after the full backup completed
+   H.eq(checks.recoverability(ctx("postgresql", at "2026-12-03T17:59:59Z", now, cluster), s).status, "ok")
+   local r = checks.recoverability(ctx("postgresql", at "2026-12-03T18:00:00Z", now, cluster), s)
+   H.eq(r.status, "critical", "restorable from one second after creation + rpo")
+   H.contains(r.message, "not to 2026-12-03 18:00:00Z")
+   local first, late = at "2026-12-03T18:00:00Z", at "2026-12-03T18:00:01Z"
+   H.eq(checks.recoverability(ctx("redis", first, now, cluster), s).status, "ok", "backup states")
+   H.eq(checks.recoverability(ctx("redis", late, now, cluster), s).status, "critical")
+   -- younger than rpo with no backup yet: nothing to judge
+   local baby = checks.recoverability(ctx("redis", {}, now, { created = now - 3600 }), s)
+   H.eq(baby.status, "ok")
+   H.contains(baby.message, "nothing to judge yet")
+   -- without the clamp (no creation time) the same backups are not enough
+   H.eq(checks.recoverability(ctx("redis", first, now), s).status, "critical")
+end)
+
 H.test("window: automated backups start within `late` of backupWindowStart", function()
    local now = T "2026-12-05T12:00:00Z"
    local s = { late = 3 * 3600, window = 7 * D, status = "warning" }
@@ -236,6 +258,22 @@ H.test("window: automated backups start within `late` of backupWindowStart", fun
    H.eq(checks.window(early, s).status, "warning", "30 min before the window")
    H.eq(checks.window_applies(ctx("postgresql", {}, now, { config = {} })), false, "no window: does not apply")
    H.eq(checks.window_applies(ctx("sqlserver", {}, now, cluster)), false, "no backup type: does not apply")
+end)
+
+H.test("help 'recovery' names the library's functions and its audit checks with their settings", function()
+   local help = require "mdb.help"
+   local t = help.text(true, "recovery")
+   for _, want in ipairs { "restore_point", "recovery.window", "recoverability", "rpo \"30h\"",
+      "late \"3h\"" } do
+      H.contains(t, want)
+   end
+   H.contains(help.text(false), "require 'mdb.recovery'")
+   -- the text states the built-in values the policy really has
+   local d = require("mdb.policy").DEFAULTS
+   H.contains(t, string.format('window "%s", rpo "%s", status "%s"', d.recoverability.window,
+      d.recoverability.rpo, d.recoverability.status))
+   H.contains(t, string.format('late "%s", window "%s", status "%s"', d.window.late, d.window.window,
+      d.window.status))
 end)
 
 H.run_all()
