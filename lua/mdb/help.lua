@@ -240,6 +240,14 @@ same facts (policy settings, built-in values):
                   restore point at most rpo before each moment of it
   window          late "3h", window "7d", status "warning": automated
                   backups start within late after backupWindowStart (UTC)
+  retention_policy  grace "6h", tolerance "1d", status "warning": each
+                  day a policy's cron selects has a backup (PostgreSQL:
+                  carrying it); from scan entries with `policies`
+  failed_backups  window "2d", stuck "6h": failed backup operations are
+                  critical, long-running ones warnings; entries with
+                  `operations`
+  databases       window "7d", status "critical": SQL Server's newest
+                  backup holds every database of the window's backups
   b = collect(client:backups { engine = "mysql", cluster = "c9q..." })
   recovery.restore_point("mysql", b, { at = os.time() - 3600 }).yc]],
    },

@@ -146,4 +146,80 @@ function M.window(ctx, s)
          late, n, dur(s.window), ws, dur(s.late), which.id, t(which.started), how) }
 end
 
+--- Freshness thresholds for a cluster whose schedule is not daily: an
+-- OpenSearch weekly snapshotSchedule stretches them by the six extra days
+-- (hourly and daily schedules keep them).  Returns `s` or a copy.
+function M.freshness_settings(ctx, s)
+   local c = type(ctx.cluster) == "table" and ctx.cluster.config
+   local sm = type(c) == "table" and c.snapshotManagement
+   local sch = type(sm) == "table" and sm.snapshotSchedule
+   if ctx.engine ~= "opensearch" or type(sch) ~= "table" or type(sch.weeklySnapshotSchedule) ~= "table" then
+      return s
+   end
+   local out = {}
+   for k, v in pairs(s) do out[k] = v end
+   for _, k in ipairs { "warn", "crit" } do
+      if out[k] then out[k] = out[k] + 6 * 86400 end
+   end
+   return out
+end
+
+-- The databases a SQL Server backup holds, or nil.
+local function databases_of(b)
+   local d = b.databases
+   if type(d) ~= "table" then return nil end
+   local out = {}
+   for _, name in ipairs(d) do
+      if type(name) == "string" then out[#out + 1] = name end
+   end
+   return out
+end
+
+--- Does `databases` apply: SQL Server, or backups that list databases.
+function M.databases_applies(ctx)
+   if ctx.failed then return ctx.engine == "sqlserver" end
+   for _, b in ipairs(ctx.done) do
+      if databases_of(b) then return true end
+   end
+   return false
+end
+
+--- databases: every database seen in backups within `window` of the
+-- newest is in the newest backup (a database left out of the backups
+-- cannot be restored).
+function M.databases(ctx, s)
+   local newest = ctx.done[1]
+   local have = newest and databases_of(newest)
+   if not have then
+      return { status = "ok", unit = "databases",
+         message = newest and "the newest backup lists no databases" or "no completed backup" }
+   end
+   local in_newest, last_seen, all = {}, {}, {}
+   for _, n in ipairs(have) do in_newest[n] = true end
+   for _, b in ipairs(ctx.done) do
+      if b.created >= newest.created - s.window then
+         for _, n in ipairs(databases_of(b) or {}) do
+            if last_seen[n] == nil then all[#all + 1] = n; last_seen[n] = b.created end
+         end
+      end
+   end
+   table.sort(all)
+   local missing = {}
+   for _, n in ipairs(all) do
+      if not in_newest[n] then missing[#missing + 1] = n end
+   end
+   if #missing == 0 then
+      return { status = "ok", unit = "databases", observed = #all, expected = #all, backup_id = newest.id,
+         details = { databases = all, missing = {} },
+         message = format("the newest backup holds all %d databases of the last %s (%s)", #all, dur(s.window),
+            table.concat(all, ", ")) }
+   end
+   local parts = {}
+   for i, n in ipairs(missing) do parts[i] = format("%s last %s", n, t(last_seen[n])) end
+   return { status = s.status, unit = "databases", observed = #all - #missing, expected = #all,
+      backup_id = newest.id, details = { databases = all, missing = missing },
+      message = format("the newest backup misses %d of %d databases seen in the last %s: %s", #missing, #all,
+         dur(s.window), table.concat(parts, "; ")) }
+end
+
 return M

@@ -398,8 +398,8 @@ local function write_policy(text)
    return H.write_file(H.tmpname(".lua"), text)
 end
 
-local ALL_CHECKS = "automated, count, coverage, duration, freshness, gap, recoverability, retention_config, shards, "
-   .. "size, stuck, window"
+local ALL_CHECKS = "automated, count, coverage, databases, duration, failed_backups, freshness, gap, recoverability, "
+   .. "retention_config, retention_policy, shards, size, stuck, window"
 
 H.test("policy files: every bad key or value is an error naming the file and the key", function()
    local cases = {
@@ -429,7 +429,7 @@ H.test("policy files: every bad key or value is an error naming the file and the
         "defaults.count: warn (1) is less than crit (5); set both, or unset one with false" },
       { "return { checks = { 'freshness', 'sizes' } }",
         'checks[2]: unknown check "sizes" (known: freshness, coverage, count, gap, duration, stuck, size, '
-           .. 'automated, retention_config, shards, recoverability, window)' },
+           .. 'automated, retention_config, shards, recoverability, window, retention_policy, failed_backups, databases)' },
       { "return { checks = 'freshness' }", "checks: expected a list of check names" },
       { "return { engines = { 'postgres' } }",
         "engines[1]: unknown engine 'postgres' (known: mongodb, sqlserver, postgresql, mysql, clickhouse, "
@@ -440,8 +440,9 @@ H.test("policy files: every bad key or value is an error naming the file and the
       { "return { per_cluster = { { freshness = false } } }",
         "per_cluster[1]: needs at least one of id, name or labels to select clusters" },
       { "return { per_cluster = { { nmae = 'x' } } }",
-        "per_cluster[1]: unknown key 'nmae' (known: automated, count, coverage, duration, freshness, gap, id, "
-           .. "labels, name, recoverability, retention_config, shards, size, skip, stuck, window)" },
+        "per_cluster[1]: unknown key 'nmae' (known: automated, count, coverage, databases, duration, failed_backups, "
+           .. "freshness, gap, id, labels, name, recoverability, retention_config, retention_policy, shards, size, "
+           .. "skip, stuck, window)" },
       { "return { per_cluster = { { id = 'c1', skip = 'yes' } } }", "per_cluster[1].skip: expected true or false, got string" },
       { "return { per_cluster = { { labels = { env = 1 } } } }",
         "per_cluster[1].labels: expected string keys and string value patterns" },

@@ -274,6 +274,11 @@ H.test("help 'recovery' names the library's functions and its audit checks with 
       d.recoverability.rpo, d.recoverability.status))
    H.contains(t, string.format('late "%s", window "%s", status "%s"', d.window.late, d.window.window,
       d.window.status))
+   H.contains(t, string.format('retention_policy  grace "%s", tolerance "%s", status "%s"',
+      d.retention_policy.grace, d.retention_policy.tolerance, d.retention_policy.status))
+   H.contains(t, string.format('failed_backups  window "%s", stuck "%s"', d.failed_backups.window,
+      d.failed_backups.stuck))
+   H.contains(t, string.format('databases       window "%s", status "%s"', d.databases.window, d.databases.status))
 end)
 
 H.run_all()
