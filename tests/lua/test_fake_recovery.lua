@@ -147,4 +147,39 @@ H.test("the demo fleet: a failed backup attempt, a backup running 9 h, a policy 
    H.ok(oldest > mdb.parse_time(NOW) - 3 * 86400, "oldest backup " .. oldest)
 end)
 
+H.test("the demo fleet through the audit: the checks fire on the clusters made to fail them", function()
+   local NOW = "2026-11-23T18:00:00Z"
+   local s = H.start_fake { "--demo", "--now", NOW }
+   local c = H.client(s)
+   local audit = require "mdb.audit"
+   local PREFIX = { postgresql = "/managed-postgresql/v1", mongodb = "/managed-mongodb/v1",
+      redis = "/managed-redis/v1", clickhouse = "/managed-clickhouse/v1" }
+   local entries = {}
+   for engine, prefix in pairs(PREFIX) do
+      for cl in c:clusters { engine = engine, folder = "b1gdemofolder0000001" } do
+         local e = { engine = engine, id = cl.id, cluster = cl, backups = H.collect(c:backups {
+            engine = engine, cluster = cl.id }) }
+         e.operations = all_pages(s, prefix .. "/clusters/" .. cl.id .. "/operations", "operations", 1)
+         if engine ~= "clickhouse" then
+            e.policies = all_pages(s, prefix .. "/clusters/" .. cl.id .. "/retention_policies", "policies", 1)
+         end
+         entries[#entries + 1] = e
+      end
+   end
+   local got = {}
+   for _, f in ipairs(audit.run(entries, nil, { now = mdb.parse_time(NOW) })) do
+      if f.check == "failed_backups" or f.check == "retention_policy" or f.check == "recoverability" then
+         got[f.cluster_name .. " " .. f.check] = f.status
+      end
+   end
+   H.eq(got["users-prod failed_backups"], "critical")
+   H.eq(got["billing-prod failed_backups"], "warning")
+   H.eq(got["orders-prod failed_backups"], "ok")
+   H.eq(got["orders-prod retention_policy"], "warning")
+   H.eq(got["sessions-cache retention_policy"], "ok")
+   H.eq(got["metrics-staging recoverability"], "critical")
+   H.eq(got["analytics recoverability"], "ok")
+   H.eq(got["analytics retention_policy"], nil, "ClickHouse has no retention policies")
+end)
+
 H.run_all()
