@@ -9,6 +9,8 @@ local duration = require "mdb.duration"
 local tz = require "mdb.tz"
 local fmt = require "mdb.fmt"
 local backup = require "mdb.backup"
+local recovery_checks = require "mdb.recovery_checks"
+local operation_checks = require "mdb.operation_checks"
 
 local format, type, ipairs, pairs, tostring = string.format, type, ipairs, pairs, tostring
 local sort, concat, floor = table.sort, table.concat, math.floor
@@ -16,7 +18,8 @@ local huge = math.huge
 
 --- Check names, in the order findings are produced.
 M.CHECKS = { "freshness", "coverage", "count", "gap", "duration", "stuck", "size",
-   "automated", "retention_config", "shards" }
+   "automated", "retention_config", "shards", "recoverability", "window", "retention_policy",
+   "failed_backups", "databases" }
 
 -- What each engine's Backup and Cluster objects carry (size field, type,
 -- status, shards, retention setting's path), from the C engine table.
@@ -73,6 +76,7 @@ local function whole(v) return floor(v + 0.5) end
 local CHECK = {}
 
 function CHECK.freshness(ctx, s)
+   s = recovery_checks.freshness_settings(ctx, s)
    local newest = ctx.done[1]
    if not newest then
       return { status = "critical", expected = s.crit or s.warn, unit = "seconds",
@@ -335,9 +339,25 @@ function CHECK.shards(ctx, s)
          dur(window), concat(last, "; ")) }
 end
 
+CHECK.recoverability = recovery_checks.recoverability
+CHECK.window = recovery_checks.window
+CHECK.retention_policy = operation_checks.retention_policy
+CHECK.failed_backups = operation_checks.failed_backups
+CHECK.databases = recovery_checks.databases
+
 -- Does a check apply to this engine (and data)?
 local function applies(check, caps, ctx)
-   if check == "size" then
+   if check == "recoverability" then
+      return caps.known
+   elseif check == "window" then
+      return not ctx.failed and recovery_checks.window_applies(ctx)
+   elseif check == "retention_policy" then
+      return operation_checks.retention_policy_applies(ctx)
+   elseif check == "failed_backups" then
+      return operation_checks.failed_backups_applies(ctx)
+   elseif check == "databases" then
+      return recovery_checks.databases_applies(ctx)
+   elseif check == "size" then
       if caps.size ~= nil then return true end
       if caps.known then return false end
       for _, b in ipairs(ctx.all) do if M.size_of(b) then return true end end
@@ -407,7 +427,8 @@ function M.cluster(entry, id, settings, now, zone)
       return order[a] < order[b]
    end)
    local ctx = { engine = engine, id = id, cluster = cluster, caps = caps, all = all,
-      done = done, pending = pending, now = now, zone = zone, failed = entry.error ~= nil }
+      done = done, pending = pending, now = now, zone = zone, failed = entry.error ~= nil,
+      policies = entry.policies, operations = entry.operations }
    for _, c in ipairs(M.CHECKS) do
       local s = settings[c]
       if s and applies(c, caps, ctx) then

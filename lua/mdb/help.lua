@@ -224,6 +224,34 @@ cli = require "mdb.cli"
 See scripts/list-backups.lua for a spec.]],
    },
    {
+      names = { "mdb.recovery", "recovery", "restore" },
+      summary = "require 'mdb.recovery'     restorable window, restore point, restore command",
+      text = [[
+recovery = require "mdb.recovery"
+  recovery.window(engine, backups, {now=, cluster=})
+      -> {pitr = "time"|"points"|nil, from, to}, caveats
+  recovery.restore_point(engine, backups, {at=, now=, cluster=, cluster_id=})
+      -> {restorable, reason, backup_id, time, window, data_loss_seconds,
+          yc, rest = {method, path, body}, supply, caveats}
+It prints what to run; it never sends a restore.  Audit checks on the
+same facts (policy settings, built-in values):
+  recoverability  window "3d", rpo "30h", status "critical": restorable
+                  to any moment of the last window (PITR engines), or a
+                  restore point at most rpo before each moment of it
+  window          late "3h", window "7d", status "warning": automated
+                  backups start within late after backupWindowStart (UTC)
+  retention_policy  grace "6h", tolerance "1d", status "warning": each
+                  day a policy's cron selects has a backup (PostgreSQL:
+                  carrying it); from scan entries with `policies`
+  failed_backups  window "2d", stuck "6h": failed backup operations are
+                  critical, long-running ones warnings; entries with
+                  `operations`
+  databases       window "7d", status "critical": SQL Server's newest
+                  backup holds every database of the window's backups
+  b = collect(client:backups { engine = "mysql", cluster = "c9q..." })
+  recovery.restore_point("mysql", b, { at = os.time() - 3600 }).yc]],
+   },
+   {
       names = { "collect" },
       summary = "collect(it [, n])          fetch the items of an iterator into an array",
       text = [[

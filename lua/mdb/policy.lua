@@ -31,6 +31,11 @@ local SCHEMA = {
    automated = { warn = "duration", crit = "duration" },
    retention_config = { warn = "count", crit = "count" },
    shards = { window = "duration", tolerance = "duration", status = "status" },
+   recoverability = { window = "duration", rpo = "duration", status = "status" },
+   window = { late = "duration", window = "duration", status = "status" },
+   retention_policy = { grace = "duration", tolerance = "duration", status = "status" },
+   failed_backups = { window = "duration", stuck = "duration" },
+   databases = { window = "duration", status = "status" },
 }
 
 --- Built-in settings (as written in policy files).
@@ -45,6 +50,11 @@ M.DEFAULTS = {
    automated = { warn = "26h", crit = "50h" },
    retention_config = { warn = 7 },
    shards = { window = "7d", tolerance = "12h", status = "critical" },
+   recoverability = { window = "3d", rpo = "30h", status = "critical" },
+   window = { late = "3h", window = "7d", status = "warning" },
+   retention_policy = { grace = "6h", tolerance = "1d", status = "warning" },
+   failed_backups = { window = "2d", stuck = "6h" },
+   databases = { window = "7d", status = "critical" },
 }
 
 

@@ -17,7 +17,8 @@ return {
 
    -- The checks to run (default: all of them).
    checks = { "freshness", "coverage", "count", "gap", "duration", "stuck", "size",
-      "automated", "retention_config", "shards" },
+      "automated", "retention_config", "shards", "recoverability", "window", "retention_policy",
+      "failed_backups", "databases" },
 
    -- Thresholds for every cluster; what is left out keeps the built-in value.
    defaults = {
@@ -31,6 +32,20 @@ return {
       automated = { warn = "26h", crit = "50h" },            -- age of the newest AUTOMATED backup
       retention_config = { warn = 14, crit = 7 },            -- backupRetainPeriodDays below this
       shards = { window = "7d", tolerance = "12h", status = "critical" },
+      -- restorable to any moment of the last 3 days (point-in-time engines),
+      -- else a restore point at most rpo before each moment of them
+      recoverability = { window = "3d", rpo = "30h", status = "critical" },
+      -- automated backups start at most `late` after backupWindowStart (UTC)
+      window = { late = "3h", window = "7d", status = "warning" },
+      -- every day a retention policy's cron selects, within its retainForDays,
+      -- has a backup (PostgreSQL: carrying the policy, retainUntil matching);
+      -- runs where the scan fetched the policies
+      retention_policy = { grace = "6h", tolerance = "1d", status = "warning" },
+      -- backup operations failed within `window` (critical) or running
+      -- longer than `stuck` (warning); runs where the scan fetched operations
+      failed_backups = { window = "2d", stuck = "6h" },
+      -- SQL Server: the newest backup holds every database of the window's
+      databases = { window = "7d", status = "critical" },
    },
 
    -- Per engine: settings merged over the defaults; false turns a check off.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "records.h"
 #include "sources.h"
 
 static char *skip_blanks(char *p)
@@ -39,9 +40,10 @@ static bool load_line(struct dataset *ds, const char *path, unsigned long lineno
         return true;
 
     bool is_cluster = strcmp(kind, "cluster") == 0;
-    if (!is_cluster && strcmp(kind, "backup") != 0) {
-        fprintf(stderr, "fakeapi: %s:%lu: unknown record type '%s' (want 'cluster' or 'backup')\n",
-                path, lineno, kind);
+    bool is_policy = strcmp(kind, "policy") == 0, is_operation = strcmp(kind, "operation") == 0;
+    if (!is_cluster && !is_policy && !is_operation && strcmp(kind, "backup") != 0) {
+        fprintf(stderr, "fakeapi: %s:%lu: unknown record type '%s' "
+                "(want 'cluster', 'backup', 'policy' or 'operation')\n", path, lineno, kind);
         return false;
     }
     char *engine_word = next_word(&p);
@@ -69,6 +71,14 @@ static bool load_line(struct dataset *ds, const char *path, unsigned long lineno
         if (!dataset_add_cluster(ds, e, folder, cluster, name, json, len)) {
             fprintf(stderr, "fakeapi: %s:%lu: duplicate %s cluster '%s'\n", path, lineno,
                     engine_word, cluster);
+            return false;
+        }
+    } else if (is_policy || is_operation) {
+        struct record_set *rs = dataset_records(ds);
+        bool ok = is_policy ? record_set_add_policy(rs, e, folder, cluster, json, len)
+                            : record_set_add(rs, RECORD_OPERATIONS, e, cluster, json, len);
+        if (!ok) {
+            fprintf(stderr, "fakeapi: %s:%lu: too many records\n", path, lineno);
             return false;
         }
     } else if (!dataset_add_backup(ds, e, folder, cluster, json, len)) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "records.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -38,6 +39,8 @@ struct dataset {
 
     struct engine_maps maps[ENGINE_COUNT];
 
+    struct record_set *records;
+
     /* Generated data adds long runs of backups to the same cluster and
      * folder; remembering the last lists saves two hash lookups each. */
     int memo_engine;
@@ -58,6 +61,7 @@ struct dataset *dataset_new(void)
         ds->maps[e].clusters_by_folder = strmap_new();
     }
     ds->memo_engine = -1;
+    ds->records = record_set_new();
     return ds;
 }
 
@@ -80,6 +84,7 @@ void dataset_free(struct dataset *ds)
     free(ds->memo_cluster);
     free(ds->memo_folder);
     arena_free(ds->arena);
+    record_set_free(ds->records);
     free(ds);
 }
 
@@ -236,4 +241,9 @@ bool dataset_get_cluster(const struct dataset *ds, enum engine e,
 const char *dataset_cluster_name(const struct dataset *ds, uint32_t idx)
 {
     return ds->cluster_names[idx];
+}
+
+struct record_set *dataset_records(const struct dataset *ds)
+{
+    return ds->records;
 }

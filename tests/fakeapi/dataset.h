@@ -55,4 +55,7 @@ bool dataset_get_cluster(const struct dataset *ds, enum engine e,
 /* Name of the cluster at position idx of a dataset_folder_clusters list. */
 const char *dataset_cluster_name(const struct dataset *ds, uint32_t idx);
 
+/* Retention policies and operations (records.h), loaded with the rest. */
+struct record_set *dataset_records(const struct dataset *ds);
+
 #endif

@@ -30,7 +30,8 @@ struct demo_cluster {
 /* Deliberately unhealthy: billing-prod (newest backup still CREATING after
  * 9 h), events-archive (stale: newest backup 3 days old), inventory-prod
  * (no backup 2 and 4 days ago), payments-prod (newest backup a tenth of
- * the usual size), metrics-staging (retention of only 3 days). */
+ * the usual size), metrics-staging (retention of only 3 days, so it cannot
+ * be restored to three days ago). */
 static const struct demo_cluster fleet[] = {
     /* name             engine              id                       GiB keep days age missing        manual  creating tenth */
     {"orders-prod",     ENGINE_POSTGRESQL, "c9qordersprod0000001",   48, 14, 14,  3, 0,             DAY(5), false, false},
@@ -40,7 +41,7 @@ static const struct demo_cluster fleet[] = {
     {"inventory-prod",  ENGINE_MYSQL,      "c9qinventoryprod0005",   15, 14, 14,  4, DAY(2)|DAY(4), 0,      false, false},
     {"payments-prod",   ENGINE_MYSQL,      "c9qpaymentsprod00006",   36, 14, 14,  3, 0,             DAY(2), false, true},
     {"analytics",       ENGINE_CLICKHOUSE, "c9qanalytics00000007",  850, 14, 14,  5, 0,             DAY(1), false, false},
-    {"metrics-staging", ENGINE_CLICKHOUSE, "c9qmetricsstaging008",   64,  3,  4,  6, 0,             0,      false, false},
+    {"metrics-staging", ENGINE_CLICKHOUSE, "c9qmetricsstaging008",   64,  3,  3,  6, 0,             0,      false, false},
     {"reporting",       ENGINE_SQLSERVER,  "c9qreporting00000009",   72, 14, 14,  4, 0,             0,      false, false},
     {"sessions-cache",  ENGINE_REDIS,      "c9qsessionscache0010",    2, 14, 14,  1, 0,             DAY(3), false, false},
 };
@@ -142,6 +143,8 @@ bool demo_fleet_load(struct dataset *ds, int64_t now)
     bool ok = true;
     for (size_t i = 0; ok && i < sizeof fleet / sizeof fleet[0]; i++)
         ok = add_cluster(ds, &fleet[i], now, &id, &out);
+    if (ok)
+        demo_recovery_load(ds, now);
     buf_free(&id);
     buf_free(&out);
     return ok;

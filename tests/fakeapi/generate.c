@@ -184,7 +184,9 @@ static bool generate_cluster(struct dataset *ds, const struct gen_spec *g, uint6
         .name = name.data,
         .created_at = g->start - (int64_t)(g->backups * g->interval),
         .retain_days = 7,
-        .window_hour = 22,
+        /* backups start at :45 of the hour before `start`: the window
+         * opens on that hour, as the service starts them inside it */
+        .window_hour = (int)((((g->start - 3600) % 86400) + 86400) % 86400 / 3600),
     };
     buf_reset(out);
     render_cluster(out, &cs);

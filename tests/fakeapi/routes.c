@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "numparse.h"
+#include "records.h"
 #include "target.h"
 #include "tokens.h"
 #include "xalloc.h"
@@ -22,6 +23,9 @@ enum endpoint {
     EP_FOLDER_BACKUPS,  /* Backup.List */
     EP_CLUSTERS,        /* Cluster.List */
     EP_CLUSTER,         /* Cluster.Get */
+    EP_CLUSTER_POLICIES,   /* BackupRetentionPolicy.List */
+    EP_FOLDER_POLICIES,    /* BackupRetentionPolicy.ListByFolder (not PostgreSQL) */
+    EP_CLUSTER_OPERATIONS, /* Cluster.ListOperations */
 };
 
 static void fail(struct route_result *r, int status, const char *fmt, ...)
@@ -49,6 +53,12 @@ static enum endpoint match_endpoint(const struct target *t, enum engine *e, cons
     int n = t->nsegments - used;
     if (n == 1 && strcmp(rest[0], "backups") == 0)
         return EP_FOLDER_BACKUPS;
+    if (n == 3 && strcmp(rest[0], "folders") == 0 && rest[1][0] &&
+        strcmp(rest[2], "retention_policies") == 0 && engine_has_retention_policies(*e) &&
+        *e != ENGINE_POSTGRESQL) {
+        *id = rest[1];
+        return EP_FOLDER_POLICIES;
+    }
     if (n < 1 || strcmp(rest[0], "clusters") != 0)
         return EP_NONE;
     if (n == 1)
@@ -60,6 +70,10 @@ static enum endpoint match_endpoint(const struct target *t, enum engine *e, cons
         return EP_CLUSTER;
     if (n == 3 && strcmp(rest[2], "backups") == 0)
         return EP_CLUSTER_BACKUPS;
+    if (n == 3 && strcmp(rest[2], "operations") == 0)
+        return EP_CLUSTER_OPERATIONS;
+    if (n == 3 && strcmp(rest[2], "retention_policies") == 0 && engine_has_retention_policies(*e))
+        return EP_CLUSTER_POLICIES;
     return EP_NONE;
 }
 
@@ -221,6 +235,33 @@ static void route_endpoint(const struct dataset *ds, const struct target *t, enu
         start_listing(r, token);
         return;
     }
+    case EP_CLUSTER_POLICIES:
+    case EP_CLUSTER_OPERATIONS: {
+        if (!check_id(r, "cluster_id", cluster_id) || !check_paging(t, r, &token))
+            return;
+        struct item_list unused;
+        if (!dataset_cluster_backups(ds, e, cluster_id, &unused)) {
+            fail(r, 404, "Cluster \"%s\" not found", cluster_id);
+            return;
+        }
+        bool ops = ep == EP_CLUSTER_OPERATIONS;
+        record_set_list(dataset_records(ds), ops ? RECORD_OPERATIONS : RECORD_CLUSTER_POLICIES, e,
+                        cluster_id, &r->items);
+        r->list_key = ops ? "operations" : "policies";
+        r->listing = listing_identity(ops ? "cluster-operations" : "cluster-policies", e,
+                                      cluster_id, NULL);
+        start_listing(r, token);
+        return;
+    }
+    case EP_FOLDER_POLICIES:
+        /* the folder is a path segment here, not a query parameter */
+        if (!check_id(r, "folder_id", cluster_id) || !check_paging(t, r, &token))
+            return;
+        record_set_list(dataset_records(ds), RECORD_FOLDER_POLICIES, e, cluster_id, &r->items);
+        r->list_key = "policies";
+        r->listing = listing_identity("folder-policies", e, cluster_id, NULL);
+        start_listing(r, token);
+        return;
     case EP_NONE:
         break;
     }

@@ -54,19 +54,22 @@ H.test("the fake renders each engine's cluster config as its proto has it", func
    end
    local s = H.start_fake(args)
    local c = H.client(s)
+   -- the generated window opens on the hour its backups start in
+   local b1 = first(c:backups { engine = "mysql", cluster = "cmysql-0000" })
+   local hour = math.tointeger(math.floor(b1.started) // 3600 % 24)
    for _, e in ipairs(mdb.engines) do
       local cl = first(c:clusters { engine = e, folder = FOLDER })
       local cfg = cl.config
       if e == "opensearch" then
          H.eq(cfg, { snapshotManagement = {
-            snapshotSchedule = { dailySnapshotSchedule = { hour = "22", minute = "0" } },
+            snapshotSchedule = { dailySnapshotSchedule = { hour = tostring(hour), minute = "0" } },
             snapshotMaxAgeDays = "7" } }, e)
       elseif e == "elasticsearch" then
          H.eq(next(cfg), nil, e .. ": no backup window, no retention")
       elseif e == "sqlserver" then
-         H.eq(cfg, { backupWindowStart = { hours = 22, minutes = 0, seconds = 0, nanos = 0 } }, e)
+         H.eq(cfg, { backupWindowStart = { hours = hour, minutes = 0, seconds = 0, nanos = 0 } }, e)
       else
-         H.eq(cfg, { backupWindowStart = { hours = 22, minutes = 0, seconds = 0, nanos = 0 },
+         H.eq(cfg, { backupWindowStart = { hours = hour, minutes = 0, seconds = 0, nanos = 0 },
             backupRetainPeriodDays = "7" }, e)
       end
    end

@@ -348,13 +348,25 @@ H.test("checks that do not apply to an engine produce no finding", function()
    end
    local plain = daily("c1", 10, 3)
    for _, b in ipairs(plain) do b.size, b.type = nil, nil end
-   H.eq(checks_for("sqlserver", plain), { "freshness", "coverage", "count", "gap", "duration" })
+   H.eq(checks_for("sqlserver", plain), { "freshness", "coverage", "count", "gap", "duration", "recoverability" })
    H.eq(checks_for("postgresql", daily("c1", 10, 3, { status = "DONE" })),
-      { "freshness", "coverage", "count", "gap", "duration", "stuck", "size", "automated", "retention_config" })
+      { "freshness", "coverage", "count", "gap", "duration", "stuck", "size", "automated", "retention_config",
+        "recoverability" })
    H.eq(checks_for("redis", daily("c1", 10, 3, { size = false, sourceShardNames = { "shard1" } })),
-      { "freshness", "coverage", "count", "gap", "duration", "automated", "retention_config", "shards" })
+      { "freshness", "coverage", "count", "gap", "duration", "automated", "retention_config", "shards",
+        "recoverability" })
    H.eq(checks_for("elasticsearch", daily("c1", 10, 3, { size = false, type = false, sizeBytes = GiB })),
-      { "freshness", "coverage", "count", "gap", "duration", "size" })
+      { "freshness", "coverage", "count", "gap", "duration", "size", "recoverability" })
+   -- window: only for a cluster with a backupWindowStart and typed backups
+   local f = audit.run({ entry("mysql", "c1", "x", daily("c1", 10, 3),
+      { config = { backupWindowStart = { hours = 3 } } }) }, nil, { now = NOW })
+   H.eq(f[#f].check, "window")
+   -- nor for an engine the tool does not know (no restore facts)
+   local names = {}
+   for i, x in ipairs(audit.run({ entry("newdb", "c1", "x", daily("c1", 10, 3)) }, nil, { now = NOW })) do
+      names[i] = x.check
+   end
+   H.eq(names, { "freshness", "coverage", "count", "gap", "duration", "size", "automated" })
 end)
 
 ---------------------------------------------------------------------------
@@ -386,7 +398,8 @@ local function write_policy(text)
    return H.write_file(H.tmpname(".lua"), text)
 end
 
-local ALL_CHECKS = "automated, count, coverage, duration, freshness, gap, retention_config, shards, size, stuck"
+local ALL_CHECKS = "automated, count, coverage, databases, duration, failed_backups, freshness, gap, recoverability, "
+   .. "retention_config, retention_policy, shards, size, stuck, window"
 
 H.test("policy files: every bad key or value is an error naming the file and the key", function()
    local cases = {
@@ -416,7 +429,7 @@ H.test("policy files: every bad key or value is an error naming the file and the
         "defaults.count: warn (1) is less than crit (5); set both, or unset one with false" },
       { "return { checks = { 'freshness', 'sizes' } }",
         'checks[2]: unknown check "sizes" (known: freshness, coverage, count, gap, duration, stuck, size, '
-           .. 'automated, retention_config, shards)' },
+           .. 'automated, retention_config, shards, recoverability, window, retention_policy, failed_backups, databases)' },
       { "return { checks = 'freshness' }", "checks: expected a list of check names" },
       { "return { engines = { 'postgres' } }",
         "engines[1]: unknown engine 'postgres' (known: mongodb, sqlserver, postgresql, mysql, clickhouse, "
@@ -427,8 +440,9 @@ H.test("policy files: every bad key or value is an error naming the file and the
       { "return { per_cluster = { { freshness = false } } }",
         "per_cluster[1]: needs at least one of id, name or labels to select clusters" },
       { "return { per_cluster = { { nmae = 'x' } } }",
-        "per_cluster[1]: unknown key 'nmae' (known: automated, count, coverage, duration, freshness, gap, id, "
-           .. "labels, name, retention_config, shards, size, skip, stuck)" },
+        "per_cluster[1]: unknown key 'nmae' (known: automated, count, coverage, databases, duration, failed_backups, "
+           .. "freshness, gap, id, labels, name, recoverability, retention_config, retention_policy, shards, size, "
+           .. "skip, stuck, window)" },
       { "return { per_cluster = { { id = 'c1', skip = 'yes' } } }", "per_cluster[1].skip: expected true or false, got string" },
       { "return { per_cluster = { { labels = { env = 1 } } } }",
         "per_cluster[1].labels: expected string keys and string value patterns" },

@@ -189,20 +189,26 @@ H.test("the installed mdblua runs its scripts by name, lists them, and names the
    local bin = p .. "/bin/mdblua"
    local dir = io.popen("readlink -f " .. H.sh_quote(p .. "/share/mdblua/scripts")):read("l")
    local _, names = sh("cd " .. H.sh_quote(dir) .. " && ls *.lua | sed 's/\\.lua$//'")
-   local list = {}
-   for n in names:gmatch("%S+") do list[#list + 1] = n end
-   H.ok(#list >= 5, "the installed scripts: " .. names)
+   local want = {}
+   for n in names:gmatch("%S+") do want[#want + 1] = n end
+   H.ok(#want >= 5, "the installed scripts: " .. names)
    local r = H.run({ "--help" }, { program = bin, cwd = "/" })
    H.eq(r.code, 0, r.stderr)
-   local head = "Bundled scripts, each with --help (in " .. dir .. "):\n"
-   local at = r.stdout:find(head, 1, true)
-   H.ok(at, r.stdout)
-   local shown = {}
-   for line in r.stdout:sub(at + #head):gmatch("[^\n]*") do
-      if not line:match("^  %S") then break end
-      for w in line:gmatch("%S+") do shown[#shown + 1] = w end
+   -- the names after `head`, filled into indented lines of at most 72
+   -- columns; and what follows them
+   local function listed(text, head)
+      local at = text:find(head, 1, true)
+      H.ok(at, text)
+      local got, pos = {}, at + #head
+      for line in text:sub(pos):gmatch("([^\n]*)\n") do
+         if not line:match("^  %S") then break end
+         H.ok(#line <= 72, line)
+         for n in line:gmatch("%S+") do got[#got + 1] = n end
+         pos = pos + #line + 1
+      end
+      return got, text:sub(pos)
    end
-   H.eq(shown, list, "every installed script, in order")
+   H.eq((listed(r.stdout, "Bundled scripts, each with --help (in " .. dir .. "):\n")), want)
    for name in names:gmatch("%S+") do
       local s = H.run({ name, "--help" }, { program = bin, cwd = "/" })
       H.eq(s.code, 0, name .. ": " .. s.stderr)
@@ -216,12 +222,10 @@ H.test("the installed mdblua runs its scripts by name, lists them, and names the
    H.eq(s.stdout, "site check\ta\n")
    local bad = H.run({ "inventroy" }, { program = bin, cwd = "/" })
    H.eq(bad.code, 2)
-   local bhead = "mdblua: cannot open inventroy: no such file, and no bundled script of that name; "
+   local head = "mdblua: cannot open inventroy: no such file, and no bundled script of that name; "
       .. "the scripts in " .. dir .. ":\n"
-   H.eq(bad.stderr:sub(1, #bhead), bhead)
-   local named = {}
-   for w in bad.stderr:sub(#bhead + 1):gmatch("%S+") do named[#named + 1] = w end
-   H.eq(named, list, "the error names every installed script")
+   H.eq(bad.stderr:sub(1, #head), head)
+   H.eq({ listed(bad.stderr, head) }, { want, "" })
 end)
 
 H.test("bash completion: mdblua's options, the bundled scripts, a script's options and engines", function()

@@ -127,15 +127,19 @@ H.test("audit.lua on the demo fleet with the example policy: the broken clusters
       "CRITICAL mongodb events-archive freshness",
       "CRITICAL mongodb events-archive automated",
       "CRITICAL clickhouse metrics-staging retention_config",
+      "CRITICAL clickhouse metrics-staging recoverability",
       "WARNING postgresql billing-prod freshness",
       "WARNING postgresql billing-prod automated",
       "WARNING mysql inventory-prod coverage",
       "WARNING mysql inventory-prod gap",
       "WARNING mongodb events-archive coverage",
+      "WARNING clickhouse metrics-staging coverage",
    })
+   -- 3 days kept: the oldest is not old enough to restore to 3 days ago
+   H.contains(r.stdout, "no restore point at or before 2026-11-20 18:00:00Z: the oldest is 2026-11-21 ")
    H.contains(r.stdout, "has been in progress for 9h 7m (warn 4h, crit 8h)")
    H.contains(r.stdout, "2 of the last 7 days (UTC) have no backup: 2026-11-19, 2026-11-21")
-   H.eq(ls[#ls], "10 clusters, 84 checks: 74 ok, 5 warning, 5 critical, 0 error")
+   H.eq(ls[#ls], "10 clusters, 104 checks: 92 ok, 6 warning, 6 critical, 0 error")
 end)
 
 H.test("audit.lua --format json/jsonl/csv/junit: machine output only on stdout", function()
@@ -145,7 +149,23 @@ H.test("audit.lua --format json/jsonl/csv/junit: machine output only on stdout",
    H.eq(j.code, 1)
    H.eq(j.stderr, "")
    local doc = cjson.decode(j.stdout)
-   H.eq(doc.summary, { clusters = 10, checks = 84, ok = 74, warning = 5, critical = 5, error = 0 })
+   H.eq(doc.summary, { clusters = 10, checks = 104, ok = 92, warning = 6, critical = 6, error = 0 })
+   -- the policy's recovery checks: every cluster but metrics-staging is
+   -- restorable over the last 3 days; every one with a backup window (all
+   -- but SQL Server) keeps it
+   local recov = {}
+   for _, f in ipairs(doc.findings) do
+      if f.check == "recoverability" or f.check == "window" then
+         recov[f.check] = (recov[f.check] or 0) + (f.status == "ok" and 1 or 0)
+      end
+   end
+   H.eq(recov, { recoverability = 9, window = 9 })
+   -- reporting's newest backup holds its database
+   local dbs
+   for _, f in ipairs(doc.findings) do
+      if f.check == "databases" then dbs = f end
+   end
+   H.eq({ dbs.cluster_name, dbs.status, dbs.details.databases }, { "reporting", "ok", { "db1" } })
    H.eq(doc.generated_at, NOW)
    local stuck
    for _, f in ipairs(doc.findings) do
@@ -154,15 +174,15 @@ H.test("audit.lua --format json/jsonl/csv/junit: machine output only on stdout",
    H.eq({ stuck.status, stuck.cluster, stuck.observed, stuck.expected, stuck.unit },
       { "critical", "c9qbillingprod000002", 32820, 28800, "seconds" })
    local jl = run(s, "audit.lua", with(base, "jsonl"))
-   H.eq(#lines(jl.stdout), 84)
+   H.eq(#lines(jl.stdout), 104)
    for _, l in ipairs(lines(jl.stdout)) do cjson.decode(l) end
    local c = run(s, "audit.lua", with(base, "csv"))
    H.eq(c.code, 1)
    local rows = parse_csv(c.stdout)
-   H.eq(#rows, 85)
+   H.eq(#rows, 105)
    H.eq(rows[1][1], "check")
    local junit = run(s, "audit.lua", with(base, "junit"))
-   H.contains(junit.stdout, '<testsuites name="mdb backup audit" tests="84" failures="10" errors="0" time="0">')
+   H.contains(junit.stdout, '<testsuites name="mdb backup audit" tests="104" failures="12" errors="0" time="0">')
    H.eq(junit.stderr, "")
 end)
 
@@ -194,8 +214,8 @@ H.test("audit.lua --format nagios: one line and Nagios exit codes", function()
    local r = run(s, "audit.lua", { "--policy", POLICY, "--now", NOW, "--format", "nagios" })
    H.eq(r.code, 2, "CRITICAL")
    H.eq(#lines(r.stdout), 1)
-   H.ok(r.stdout:match("^MDB BACKUP AUDIT CRITICAL %- 5 critical, 5 warning: billing%-prod stuck critical, "), r.stdout)
-   H.contains(r.stdout, "| ok=74 warning=5 critical=5 error=0\n")
+   H.ok(r.stdout:match("^MDB BACKUP AUDIT CRITICAL %- 6 critical, 6 warning: billing%-prod stuck critical, "), r.stdout)
+   H.contains(r.stdout, "| ok=92 warning=6 critical=6 error=0\n")
    local w = run(s, "audit.lua", { "--engine", "mysql", "--check", "coverage", "--now", NOW, "--format", "nagios" })
    H.eq(w.code, 1, "WARNING")
    local u = run(s, "audit.lua", { "--format", "nagios", "--bogus" })
@@ -207,7 +227,7 @@ H.test("audit.lua with flags only: --max-age, --coverage-days, --check; exit 0 w
    local s = fleet()
    local r = run(s, "audit.lua", FLEET)
    H.eq(r.code, 0, r.stdout .. r.stderr)
-   H.eq(r.stdout, "2 clusters, 18 checks: 18 ok, 0 warning, 0 critical, 0 error\n")
+   H.eq(r.stdout, "2 clusters, 20 checks: 20 ok, 0 warning, 0 critical, 0 error\n")
    local all = run(s, "audit.lua", with(FLEET, "--all", "--check", "freshness", "--check", "retention_config"))
    H.eq(all.code, 0)
    H.eq(lines(all.stdout), {
@@ -229,7 +249,7 @@ H.test("audit.lua with flags only: --max-age, --coverage-days, --check; exit 0 w
    local f = cjson.decode(lines(cov.stdout)[1])
    H.eq(f.details.missing, { "2026-11-11", "2026-11-12", "2026-11-13" })
    local ok = run(s, "audit.lua", with(FLEET, "--format", "nagios"))
-   H.eq({ ok.code, ok.stdout }, { 0, "MDB BACKUP AUDIT OK - 18 checks ok on 2 clusters | ok=18 warning=0 critical=0 error=0\n" })
+   H.eq({ ok.code, ok.stdout }, { 0, "MDB BACKUP AUDIT OK - 20 checks ok on 2 clusters | ok=20 warning=0 critical=0 error=0\n" })
 end)
 
 H.test("audit.lua: a cluster that cannot be listed is an error finding, the rest is audited, exit 2", function()
@@ -556,7 +576,7 @@ H.test("tools/demo.sh: audits the demo fleet with the example policy and explain
    H.ok(r.stdout:match("\nCRITICAL%s+mongodb%s+events%-archive%s+freshness%s"), r.stdout)
    H.ok(r.stdout:match("\nCRITICAL%s+mysql%s+payments%-prod%s+size%s"), r.stdout)
    H.ok(r.stdout:match("\nCRITICAL%s+clickhouse%s+metrics%-staging%s+retention_config%s"), r.stdout)
-   H.ok(r.stdout:match("\n10 clusters, 84 checks: %d+ ok, %d+ warning, %d+ critical, 0 error\n"), r.stdout)
+   H.ok(r.stdout:match("\n10 clusters, 104 checks: %d+ ok, %d+ warning, %d+ critical, 0 error\n"), r.stdout)
    H.contains(r.stdout, "audit.lua exited with status 1: at least one cluster has a warning or critical finding")
 end)
 

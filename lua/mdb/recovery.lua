@@ -1,0 +1,281 @@
+--- mdb.recovery: to which moments can a cluster be restored, from which
+-- backup, and with what command.  Pure Lua over the backups a listing
+-- returns (and, when known, the Cluster object); it never calls the API
+-- and never sends a restore.
+--
+--   local recovery = require "mdb.recovery"
+--   local p = recovery.restore_point("postgresql", backups, { at = t, now = os.time(),
+--      cluster_id = "c9q..." })
+--   print(p.restorable, p.reason, p.backup_id, p.yc)
+--
+-- The facts (restorable windows, restore fields, `yc` flags) are those of
+-- ../shared/api-recovery.md §1-§2, each engine's row below.  What the
+-- API does not show — how far the WAL/binlog/oplog archive lags the live
+-- cluster — is said in `caveats`, never guessed into a "yes".
+local M = {}
+
+local format, floor = string.format, math.floor
+
+-- pitr: "time" restores to any second of the window; "points" (Greenplum)
+-- to the hourly recovery point at or before the time; nil: backup states
+-- only.  log: what is replayed, and how often it is archived when the
+-- docs say so (the window's upper end lags now by about that much).
+-- manual_pitr = false: manual backups restore only to their own state.
+-- selector: how the restore request names the time.
+local ENGINES = {
+   postgresql = { pitr = "time", log = "WAL", lag = nil, manual_pitr = false, yc = "managed-postgresql",
+      time_field = "time", inclusive = true,
+      supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
+   mysql = { pitr = "time", log = "binary log", yc = "managed-mysql", time_field = "time",
+      supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
+   mongodb = { pitr = "time", log = "oplog", yc = "managed-mongodb", time_field = "timestamp",
+      supply = { "name", "environment", "configSpec", "hostSpecs" } },
+   sqlserver = { pitr = "time", log = "transaction log", lag = 20 * 60, yc = "managed-sqlserver",
+      time_field = "time", supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
+   spqr = { pitr = "time", log = "metadata archive", lag = 5 * 60, yc = "managed-sharded-postgresql",
+      time_field = "time", inclusive = true,
+      supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
+   greenplum = { pitr = "points", log = "recovery points (hourly)", lag = 3600, yc = "managed-greenplum",
+      time_field = "time", supply = { "folderId", "name", "environment", "networkId", "configSpec" } },
+   clickhouse = { yc = "managed-clickhouse", shards = true,
+      supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
+   redis = { yc = "managed-redis", supply = { "name", "environment", "configSpec", "hostSpecs" } },
+   opensearch = { yc = "managed-opensearch", supply = { "name", "configSpec", "networkId", "folderId" } },
+   elasticsearch = { yc = "managed-elasticsearch",
+      supply = { "name", "configSpec", "networkId", "folderId", "hostSpecs" } },
+}
+M.ENGINES = ENGINES
+
+-- REST prefixes (api.md §2): SQL Server's differs from the others'.
+local function rest_prefix(engine)
+   if engine == "sqlserver" then return "/mdb/sqlserver/v1" end
+   return "/managed-" .. engine .. "/v1"
+end
+
+local function rfc3339(t)
+   return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
+end
+M.rfc3339 = rfc3339
+
+-- A backup that can serve a restore: completed (no status, or DONE).
+local function completed(b)
+   return type(b.created) == "number" and (b.status == nil or b.status == "DONE")
+end
+
+-- Can this backup be the base of a point-in-time restore?
+local function pitr_base(e, b)
+   if not completed(b) then return false end
+   if e.manual_pitr == false and b.type == "MANUAL" then return false end
+   return true
+end
+
+local function sorted_completed(backups, pred)
+   local out = {}
+   for _, b in ipairs(backups) do
+      if pred(b) then out[#out + 1] = b end
+   end
+   table.sort(out, function(a, b)
+      if a.created ~= b.created then return a.created < b.created end
+      return tostring(a.id) < tostring(b.id)
+   end)
+   return out
+end
+
+-- Does this cluster get point-in-time recovery?  MongoDB: not when
+-- sharded (api-recovery.md §2); whether it is, only the Cluster object says.
+local function pitr_mode(engine, cluster, caveats)
+   local e = ENGINES[engine]
+   if not e or not e.pitr then return nil end
+   if engine == "mongodb" then
+      if cluster == nil then
+         caveats[#caveats + 1] = "whether the cluster is sharded is unknown (no Cluster object): "
+            .. "a sharded MongoDB cluster gets no point-in-time recovery"
+      elseif cluster.sharded then
+         return nil
+      end
+   end
+   return e.pitr
+end
+
+--- The restorable window of a cluster.
+-- @param engine engine name
+-- @param backups its backups (normalised: `created` in Unix seconds)
+-- @param opts `{now = seconds, cluster = Cluster object or nil}`
+-- @return `{pitr = "time"|"points"|nil, from = s, to = s}` (from/to nil when
+--   nothing can be restored), and a list of caveats
+function M.window(engine, backups, opts)
+   opts = opts or {}
+   local now = opts.now or os.time()
+   local caveats = {}
+   local e = ENGINES[engine]
+   if not e then error(format("mdb.recovery: unknown engine '%s'", tostring(engine)), 2) end
+   local mode = pitr_mode(engine, opts.cluster, caveats)
+   if mode then
+      local bases = sorted_completed(backups, function(b) return pitr_base(e, b) and b.created <= now end)
+      if #bases == 0 then return { pitr = mode }, caveats end
+      -- The docs' example: a backup done at 12:00:00 restores from 12:00:01.
+      local from = bases[1].created + 1
+      -- The archive lags the cluster by up to `lag` (when documented); the
+      -- window ends where it is sure to have arrived.  Greenplum: the newest
+      -- hourly recovery point at least an hour old (the docs' example: at
+      -- 19:00 the newest point is 18:00).
+      local to = now - (e.lag or 0)
+      if mode == "points" then to = floor(to / 3600) * 3600 end
+      caveats[#caveats + 1] = format("the window ends at the last archived %s, which the API does not show; "
+         .. "%s", e.log, e.lag and format("assumed at least %d min behind now", e.lag // 60)
+            or "the newest minutes may not be archived yet")
+      if to < from then return { pitr = mode }, caveats end
+      return { pitr = mode, from = from, to = to }, caveats
+   end
+   local states = sorted_completed(backups, function(b) return completed(b) and b.created <= now end)
+   if #states == 0 then return {}, caveats end
+   return { from = states[1].created, to = states[#states].created }, caveats
+end
+
+-- ClickHouse: one backup per shard, the newest of each at or before `at`.
+local function shard_backups(list)
+   local by_shard, order = {}, {}
+   for i = #list, 1, -1 do
+      local b = list[i]
+      local names = b.sourceShardNames
+      if type(names) ~= "table" or #names == 0 then names = { "" } end
+      for _, s in ipairs(names) do
+         if not by_shard[s] then
+            by_shard[s] = b
+            order[#order + 1] = s
+         end
+      end
+   end
+   table.sort(order)
+   local ids, seen = {}, {}
+   for _, s in ipairs(order) do
+      local id = by_shard[s].id
+      if not seen[id] then
+         seen[id] = true
+         ids[#ids + 1] = id
+      end
+   end
+   return ids
+end
+
+local function shell_word(s)
+   s = tostring(s)
+   if s:match("^[%w%-_:.,/=+@]+$") then return s end
+   return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- The `yc` command and the REST request for a restore point.
+local function commands(engine, p)
+   local e = ENGINES[engine]
+   local words = { "yc", e.yc, "cluster", "restore" }
+   local body = {}
+   local ids = p.backup_ids or { p.backup_id }
+   words[#words + 1] = "--backup-id"
+   words[#words + 1] = shell_word(table.concat(ids, ","))
+   body.backupId = ids[1]
+   if #ids > 1 then body.additionalBackupIds = { table.unpack(ids, 2) } end
+   if p.time then
+      if e.time_field == "timestamp" then
+         words[#words + 1] = "--recovery-target-timestamp"
+         words[#words + 1] = tostring(floor(p.time))
+         body.recoveryTargetSpec = { timestamp = tostring(floor(p.time)) }
+      else
+         words[#words + 1] = "--time"
+         words[#words + 1] = rfc3339(p.time)
+         body.time = rfc3339(p.time)
+         -- timeInclusive=true restores to the state just after `time`, so a
+         -- transaction committed at that second is included.
+         if e.inclusive then body.timeInclusive = true end
+      end
+   end
+   words[#words + 1] = "--name"
+   words[#words + 1] = "<NEW_CLUSTER_NAME>"
+   for _, f in ipairs(e.supply) do
+      if body[f] == nil then body[f] = "<" .. f .. ">" end
+   end
+   return table.concat(words, " "),
+      { method = "POST", path = rest_prefix(engine) .. "/clusters:restore", body = body }
+end
+
+--- Where can this cluster be restored to at `opts.at`?
+-- @param engine engine name
+-- @param backups its backups (normalised)
+-- @param opts `{at = seconds (default now), now = seconds, cluster = Cluster
+--   object or nil, cluster_id = id}`
+-- @return a table: `restorable` (boolean), `reason`, `backup_id` (and
+--   `backup_ids` for ClickHouse shards), `time` (what the restore request
+--   names, PITR only), `window = {from, to}`, `data_loss_seconds` (how much
+--   before `at` the restored state ends; 0 for PITR), `pitr`, `caveats`,
+--   `yc`, `rest = {method, path, body}`, `supply` (settings the user must
+--   still give)
+function M.restore_point(engine, backups, opts)
+   opts = opts or {}
+   local now = opts.now or os.time()
+   local at = opts.at or now
+   local e = ENGINES[engine]
+   if not e then error(format("mdb.recovery: unknown engine '%s'", tostring(engine)), 2) end
+   local win, caveats = M.window(engine, backups, { now = now, cluster = opts.cluster })
+   local p = { engine = engine, cluster = opts.cluster_id, at = at, window = win, pitr = win.pitr,
+      caveats = caveats, supply = e.supply, restorable = false }
+   if at > now then
+      p.reason = format("%s is in the future (now is %s)", rfc3339(at), rfc3339(now))
+      return p
+   end
+   if win.pitr then
+      if not win.from then
+         -- a backup state may still serve (PostgreSQL manual backups)
+         p.reason = engine == "postgresql"
+            and "no completed automated backup to replay WAL from (manual PostgreSQL backups restore "
+               .. "only to their own state)"
+            or "no completed backup to replay from"
+      elseif at < win.from then
+         p.reason = format("%s is before the oldest restorable moment %s", rfc3339(at), rfc3339(win.from))
+      elseif at > win.to and win.pitr == "time" then
+         p.reason = format("%s is after %s, the newest moment sure to be archived", rfc3339(at),
+            rfc3339(win.to))
+      else
+         local bases = sorted_completed(backups, function(b) return pitr_base(e, b) and b.created < at end)
+         local base = bases[#bases]
+         p.restorable, p.backup_id = true, base.id
+         if win.pitr == "points" then
+            -- the service picks the recovery point at or before the time
+            local point = math.min(floor(at / 3600) * 3600, win.to)
+            if point > base.created then p.time = point end
+         else
+            p.time = at
+         end
+         p.data_loss_seconds = at - (p.time or base.created)
+         if p.time == nil then
+            p.reason = format("restorable to the state of backup %s (%s): no recovery point after it yet",
+               base.id, rfc3339(base.created))
+         elseif win.pitr == "points" then
+            p.reason = format("restorable to the recovery point %s from backup %s", rfc3339(p.time), base.id)
+         else
+            p.reason = format("restorable to %s by replaying the %s from backup %s", rfc3339(at), e.log, base.id)
+         end
+         p.yc, p.rest = commands(engine, p)
+         return p
+      end
+   end
+   -- A backup state: the newest completed backup at or before `at`.
+   local states = sorted_completed(backups, function(b) return completed(b) and b.created <= at end)
+   if #states == 0 then
+      p.reason = p.reason or format("no completed backup at or before %s", rfc3339(at))
+      return p
+   end
+   local b = states[#states]
+   p.restorable, p.backup_id = true, b.id
+   p.data_loss_seconds = at - b.created
+   if e.shards then
+      local cut = sorted_completed(backups, function(x) return completed(x) and x.created <= at end)
+      p.backup_ids = shard_backups(cut)
+      p.backup_id = p.backup_ids[1]
+   end
+   local why = p.reason and (p.reason .. "; ") or ""
+   p.reason = format("%srestorable to the state of backup %s (%s), %s before %s", why, b.id,
+      rfc3339(b.created), require("mdb.fmt").age(p.data_loss_seconds), rfc3339(at))
+   p.yc, p.rest = commands(engine, p)
+   return p
+end
+
+return M

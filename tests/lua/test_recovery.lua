@@ -1,0 +1,284 @@
+-- mdb.recovery and scripts/restore-point.lua: restorable windows to the
+-- second (the docs' worked examples), the backup that serves a moment,
+-- the restore command per engine family, and the script end to end
+-- against the fake API.
+package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
+local H = require "harness"
+local mdb = require "mdb"
+local cjson = require "cjson"
+local recovery = require "mdb.recovery"
+
+local T = mdb.parse_time
+local function b(id, created, extra)
+   local t = { id = id, created = T(created), createdAt = created }
+   for k, v in pairs(extra or {}) do t[k] = v end
+   return t
+end
+
+H.test("PostgreSQL: the docs' worked example, edges to the second", function()
+   -- backup done 10 Aug 2020 12:00:00; now 15 Aug 19:00 (api-recovery.md §2)
+   local backups = { b("full1", "2020-08-10T12:00:00Z", { type = "AUTOMATED", status = "DONE" }) }
+   local now = T "2020-08-15T19:00:00Z"
+   local w = recovery.window("postgresql", backups, { now = now })
+   H.eq({ w.pitr, w.from, w.to }, { "time", T "2020-08-10T12:00:01Z", now })
+   local at_backup = recovery.restore_point("postgresql", backups, { at = T "2020-08-10T12:00:00Z", now = now })
+   H.eq(at_backup.restorable, true, "the backup's own state is restorable")
+   H.eq({ at_backup.time, at_backup.data_loss_seconds }, { nil, 0 }, "as a backup state, not a point in time")
+   local before = recovery.restore_point("postgresql", backups, { at = T "2020-08-10T11:59:59Z", now = now })
+   H.eq(before.restorable, false)
+   H.contains(before.reason, "before the oldest restorable moment 2020-08-10T12:00:01Z")
+   local first = recovery.restore_point("postgresql", backups, { at = T "2020-08-10T12:00:01Z", now = now,
+      cluster_id = "cpg" })
+   H.eq({ first.restorable, first.backup_id, first.time, first.data_loss_seconds },
+      { true, "full1", T "2020-08-10T12:00:01Z", 0 })
+   H.eq(first.rest, { method = "POST", path = "/managed-postgresql/v1/clusters:restore", body = {
+      backupId = "full1", time = "2020-08-10T12:00:01Z", timeInclusive = true, name = "<name>",
+      environment = "<environment>", configSpec = "<configSpec>", networkId = "<networkId>",
+      hostSpecs = "<hostSpecs>" } })
+   H.eq(first.yc, "yc managed-postgresql cluster restore --backup-id full1 --time 2020-08-10T12:00:01Z "
+      .. "--name <NEW_CLUSTER_NAME>")
+   local last = recovery.restore_point("postgresql", backups, { at = T "2020-08-15T18:50:00Z", now = now })
+   H.eq({ last.restorable, last.backup_id }, { true, "full1" })
+   local future = recovery.restore_point("postgresql", backups, { at = now + 1, now = now })
+   H.eq(future.restorable, false)
+   H.contains(future.reason, "in the future")
+end)
+
+H.test("PostgreSQL: manual backups serve only their own state; CREATING backups serve nothing", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local backups = {
+      b("man1", "2026-12-01T10:00:00Z", { type = "MANUAL", status = "DONE" }),
+      b("auto1", "2026-12-02T22:10:00Z", { type = "AUTOMATED", status = "DONE" }),
+      b("auto2", "2026-12-03T22:10:00Z", { type = "AUTOMATED", status = "CREATING" }),
+      b("auto3", "2026-12-04T22:10:00Z", { type = "AUTOMATED", status = "DONE" }),
+   }
+   local w = recovery.window("postgresql", backups, { now = now })
+   H.eq(w.from, T "2026-12-02T22:10:01Z", "the manual backup does not open the window")
+   local p = recovery.restore_point("postgresql", backups, { at = T "2026-12-01T12:00:00Z", now = now })
+   H.eq({ p.restorable, p.backup_id, p.time, p.data_loss_seconds }, { true, "man1", nil, 2 * 3600 },
+      "before the window: the manual backup's state, 2 h lost")
+   -- between auto3 and the CREATING backup: auto1 serves (auto2 not done)
+   local q = recovery.restore_point("postgresql", backups, { at = T "2026-12-04T12:00:00Z", now = now })
+   H.eq({ q.restorable, q.backup_id, q.time }, { true, "auto1", T "2026-12-04T12:00:00Z" })
+   local none = recovery.restore_point("postgresql", { backups[1] }, { at = T "2026-12-04T00:00:00Z", now = now })
+   H.eq({ none.restorable, none.backup_id, none.time }, { true, "man1", nil })
+   H.contains(none.reason, "manual PostgreSQL backups restore only to their own state")
+end)
+
+H.test("MongoDB: Unix-seconds target; a sharded cluster gets backup states only", function()
+   local now = T "2020-08-15T19:00:00Z"
+   local backups = { b("m1", "2020-08-10T12:00:00Z", { type = "AUTOMATED" }) }
+   local p = recovery.restore_point("mongodb", backups, { at = T "2020-08-10T12:00:10Z", now = now,
+      cluster = { id = "cm", sharded = false } })
+   H.eq(p.rest.body.recoveryTargetSpec, { timestamp = "1597060810" }, "the docs' CLI example")
+   H.contains(p.yc, "--recovery-target-timestamp 1597060810")
+   local s = recovery.restore_point("mongodb", backups, { at = T "2020-08-10T12:00:10Z", now = now,
+      cluster = { id = "cm", sharded = true } })
+   H.eq({ s.restorable, s.pitr, s.data_loss_seconds, s.rest.body.recoveryTargetSpec }, { true, nil, 10, nil })
+   local unknown = recovery.restore_point("mongodb", backups, { at = T "2020-08-10T12:00:10Z", now = now })
+   H.contains(table.concat(unknown.caveats, "\n"), "sharded is unknown")
+end)
+
+H.test("SQL Server: the last 20 minutes are not assured; a backup state serves them", function()
+   local now = T "2020-08-15T19:00:00Z"
+   local backups = { b("s1", "2020-08-10T12:00:00Z"), b("s2", "2020-08-15T18:30:00Z") }
+   local w = recovery.window("sqlserver", backups, { now = now })
+   H.eq({ w.from, w.to }, { T "2020-08-10T12:00:01Z", T "2020-08-15T18:40:00Z" })
+   local inside = recovery.restore_point("sqlserver", backups, { at = T "2020-08-15T18:40:00Z", now = now })
+   H.eq({ inside.restorable, inside.backup_id, inside.rest.body.time }, { true, "s2", "2020-08-15T18:40:00Z" })
+   local late = recovery.restore_point("sqlserver", backups, { at = T "2020-08-15T18:45:00Z", now = now })
+   H.eq({ late.restorable, late.backup_id, late.time, late.data_loss_seconds }, { true, "s2", nil, 15 * 60 })
+   H.contains(late.reason, "the newest moment sure to be archived")
+end)
+
+H.test("Greenplum: hourly recovery points, the docs' example", function()
+   -- backup 10 Nov 2022 12:00; now 15 Nov 19:00; newest point 18:00; 17:30 gives 17:00
+   local backups = { b("g1", "2022-11-10T12:00:00Z", { type = "AUTOMATED" }) }
+   local now = T "2022-11-15T19:00:00Z"
+   local w = recovery.window("greenplum", backups, { now = now })
+   H.eq({ w.pitr, w.from, w.to }, { "points", T "2022-11-10T12:00:01Z", T "2022-11-15T18:00:00Z" })
+   local p = recovery.restore_point("greenplum", backups, { at = T "2022-11-15T17:30:00Z", now = now })
+   H.eq({ p.restorable, p.time, p.data_loss_seconds }, { true, T "2022-11-15T17:00:00Z", 1800 })
+   local q = recovery.restore_point("greenplum", backups, { at = T "2022-11-15T18:59:59Z", now = now })
+   H.eq(q.time, T "2022-11-15T18:00:00Z", "nothing newer than the newest point")
+   local r = recovery.restore_point("greenplum", backups, { at = T "2022-11-10T12:30:00Z", now = now })
+   H.eq({ r.restorable, r.time, r.data_loss_seconds }, { true, nil, 1800 }, "no point after the backup yet")
+end)
+
+H.test("ClickHouse, Redis, OpenSearch: the newest backup state at or before the moment", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local ch = {
+      b("ch-a1", "2026-12-03T22:05:00Z", { sourceShardNames = { "shard1" } }),
+      b("ch-b1", "2026-12-03T22:06:00Z", { sourceShardNames = { "shard2" } }),
+      b("ch-a2", "2026-12-04T22:05:00Z", { sourceShardNames = { "shard1" } }),
+      b("ch-b2", "2026-12-04T22:07:00Z", { sourceShardNames = { "shard2" } }),
+   }
+   local p = recovery.restore_point("clickhouse", ch, { at = T "2026-12-04T23:00:00Z", now = now })
+   H.eq({ p.restorable, p.backup_ids, p.rest.body.backupId, p.rest.body.additionalBackupIds },
+      { true, { "ch-a2", "ch-b2" }, "ch-a2", { "ch-b2" } })
+   H.eq(p.data_loss_seconds, 53 * 60, "from the newest of the shard backups")
+   H.contains(p.yc, "--backup-id ch-a2,ch-b2")
+   local early = recovery.restore_point("clickhouse", ch, { at = T "2026-12-04T22:06:00Z", now = now })
+   H.eq(early.backup_ids, { "ch-a2", "ch-b1" }, "each shard's newest at that moment")
+   local r = recovery.restore_point("redis", { b("r1", "2026-12-04T22:00:00Z") },
+      { at = T "2026-12-04T21:00:00Z", now = now })
+   H.eq(r.restorable, false)
+   H.contains(r.reason, "no completed backup at or before 2026-12-04T21:00:00Z")
+   local o = recovery.restore_point("opensearch", { b("o1", "2026-12-04T22:00:00Z") }, { now = now })
+   H.eq({ o.restorable, o.data_loss_seconds, o.rest.path }, { true, 7200,
+      "/managed-opensearch/v1/clusters:restore" })
+   local spqr = recovery.restore_point("spqr", { b("q1", "2026-12-04T22:00:00Z") },
+      { at = T "2026-12-04T23:00:00Z", now = now })
+   H.contains(spqr.yc, "yc managed-sharded-postgresql cluster restore")
+   H.raises(nil, recovery.window, "kafka", {}, {})
+end)
+
+H.test("restore-point.lua end to end: table, json, exit codes, bad input", function()
+   local data = H.data_file {
+      { "cluster", "postgresql", "b1gfolder", "cpg1", "orders", { id = "cpg1", name = "orders",
+         folderId = "b1gfolder", config = {} } },
+      { "backup", "postgresql", "b1gfolder", "cpg1", H.backup("cpg1:b1", "cpg1", "2026-12-01T22:10:00Z",
+         { status = "DONE" }) },
+      { "backup", "postgresql", "b1gfolder", "cpg1", H.backup("cpg1:b2", "cpg1", "2026-12-04T22:10:00Z",
+         { status = "DONE" }) },
+   }
+   local s = H.start_fake { "--data", data }
+   local env = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfolder" }
+   local script = H.source_dir .. "/scripts/restore-point.lua"
+   local r = H.run({ script, "--engine", "postgresql", "--cluster", "cpg1", "--at", "2026-12-03T06:00:00Z",
+      "--now", "2026-12-05T00:00:00Z" }, { env = env })
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "restorable  yes")
+   H.contains(r.stdout, "orders")
+   H.contains(r.stdout, "--backup-id cpg1:b1 --time 2026-12-03T06:00:00Z")
+   local j = H.run({ script, "--engine", "postgresql", "--cluster", "cpg1", "--at", "2026-11-30T00:00:00Z",
+      "--now", "2026-12-05T00:00:00Z", "--format", "json" }, { env = env })
+   H.eq(j.code, 1, "not restorable: exit 1")
+   local doc = cjson.decode(j.stdout)
+   H.eq({ doc.engine, doc.cluster, doc.at, doc.restorable, doc.backup_id, doc.window.from },
+      { "postgresql", "cpg1", "2026-11-30T00:00:00Z", false, cjson.null, "2026-12-01T22:10:01Z" })
+   H.eq(doc.rest, cjson.null)
+   -- --now before the second backup: it does not exist yet
+   local n = H.run({ script, "--engine", "postgresql", "--cluster", "cpg1", "--now", "2026-12-02T00:00:00Z",
+      "--format", "json" }, { env = env })
+   H.eq(cjson.decode(n.stdout).backup_id, "cpg1:b1")
+   local bad = H.run({ script, "--engine", "postgresql", "--cluster", "cpg1", "--at", "yesterday" }, { env = env })
+   H.eq(bad.code, 2)
+   H.contains(bad.stderr, "--at")
+   H.not_contains(bad.stderr, "traceback")
+   local denied = H.run({ script, "--engine", "postgresql", "--cluster", "cpg1" },
+      { env = { YC_IAM_TOKEN = "wrong-token", YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = false } })
+   H.eq(denied.code, 2)
+   H.not_contains(denied.stderr, "wrong-token", "no secret in the error")
+   H.not_contains(denied.stderr, "stack traceback")
+end)
+
+local checks = require "mdb.recovery_checks"
+local function ctx(engine, backups, now, cluster)
+   local done = {}
+   for _, x in ipairs(backups) do
+      if x.status == nil or x.status == "DONE" then done[#done + 1] = x end
+   end
+   table.sort(done, function(a, c) return a.created > c.created end)
+   return { engine = engine, id = "c1", cluster = cluster, all = backups, done = done, now = now,
+      caps = require("mdb.audit").ENGINE_CAPS[engine] }
+end
+local H3, D = 3 * 86400, 86400
+
+H.test("recoverability: PITR covers the window, or says from when it can restore", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local s = { window = H3, rpo = 26 * 3600, status = "critical" }
+   local old = ctx("postgresql", { b("a", "2026-12-01T22:00:00Z", { type = "AUTOMATED" }) }, now)
+   local r = checks.recoverability(old, s)
+   H.eq(r.status, "ok", r.message)
+   local young = ctx("postgresql", { b("a", "2026-12-02T00:00:00Z", { type = "AUTOMATED" }),
+      b("m", "2026-11-20T00:00:00Z", { type = "MANUAL" }) }, now)
+   local y = checks.recoverability(young, s)
+   H.eq(y.status, "critical")
+   H.contains(y.message, "restorable only from 2026-12-02 00:00:01Z")
+   -- exactly three days: from = created + 1 is one second too late
+   local edge = ctx("mysql", { b("e", "2026-12-01T23:59:59Z") }, now)
+   H.eq(checks.recoverability(edge, s).status, "ok", "from 2026-12-02T00:00:00Z covers it")
+   local edge2 = ctx("mysql", { b("e", "2026-12-02T00:00:00Z") }, now)
+   H.eq(checks.recoverability(edge2, s).status, "critical", "one second short")
+   H.eq(checks.recoverability(ctx("mysql", {}, now), s).status, "critical")
+end)
+
+H.test("recoverability: backup states at most rpo apart across the window", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local s = { window = H3, rpo = 26 * 3600, status = "critical" }
+   local daily = {}
+   for i = 0, 5 do daily[#daily + 1] = b("d" .. i, os.date("!%Y-%m-%dT22:00:00Z", now - (i + 1) * D)) end
+   H.eq(checks.recoverability(ctx("redis", daily, now), s).status, "ok")
+   -- drop the backup of 2 Dec: 2 Dec 22:00 .. 3 Dec 22:00 served by 1 Dec 22:00 (48 h)
+   local gap = {}
+   for _, x in ipairs(daily) do if x.id ~= "d2" then gap[#gap + 1] = x end end
+   local r = checks.recoverability(ctx("redis", gap, now), s)
+   H.eq({ r.status, r.observed, r.backup_id }, { "critical", 2 * D, "d1" })
+   H.contains(r.message, "up to 2d 0h apart in the last 3d, before backup d1 at 2026-12-03 22:00:00Z")
+end)
+
+H.test("recoverability: a cluster younger than the window is judged from its creation plus rpo", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local s = { window = H3, rpo = 30 * 3600, status = "critical" }
+   -- created 2 Dec 12:00: its first backup is due by 3 Dec 18:00
+   local cluster = { created = T "2026-12-02T12:00:00Z" }
+   local function at(x) return { b("f", x, { type = "AUTOMATED" }) } end
+   -- PITR restores from just after the full backup completed
+   H.eq(checks.recoverability(ctx("postgresql", at "2026-12-03T17:59:59Z", now, cluster), s).status, "ok")
+   local r = checks.recoverability(ctx("postgresql", at "2026-12-03T18:00:00Z", now, cluster), s)
+   H.eq(r.status, "critical", "restorable from one second after creation + rpo")
+   H.contains(r.message, "not to 2026-12-03 18:00:00Z")
+   local first, late = at "2026-12-03T18:00:00Z", at "2026-12-03T18:00:01Z"
+   H.eq(checks.recoverability(ctx("redis", first, now, cluster), s).status, "ok", "backup states")
+   H.eq(checks.recoverability(ctx("redis", late, now, cluster), s).status, "critical")
+   -- younger than rpo with no backup yet: nothing to judge
+   local baby = checks.recoverability(ctx("redis", {}, now, { created = now - 3600 }), s)
+   H.eq(baby.status, "ok")
+   H.contains(baby.message, "nothing to judge yet")
+   -- without the clamp (no creation time) the same backups are not enough
+   H.eq(checks.recoverability(ctx("redis", first, now), s).status, "critical")
+end)
+
+H.test("window: automated backups start within `late` of backupWindowStart", function()
+   local now = T "2026-12-05T12:00:00Z"
+   local s = { late = 3 * 3600, window = 7 * D, status = "warning" }
+   local cluster = { config = { backupWindowStart = { hours = 22 } } }
+   local function at(id, started, typ)
+      return b(id, started, { started = T(started), type = typ or "AUTOMATED" })
+   end
+   local ok = ctx("postgresql", { at("a", "2026-12-04T22:10:00Z"), at("b", "2026-12-03T23:59:00Z"),
+      at("m", "2026-12-02T09:00:00Z", "MANUAL") }, now, cluster)
+   H.ok(checks.window_applies(ok))
+   H.eq(checks.window(ok, s).status, "ok", "a manual backup at 09:00 is not judged")
+   local late = ctx("postgresql", { at("a", "2026-12-04T22:10:00Z"), at("b", "2026-12-04T03:30:00Z") }, now, cluster)
+   local r = checks.window(late, s)
+   H.eq({ r.status, r.backup_id, r.observed }, { "warning", "b", 5 * 3600 + 1800 })
+   local early = ctx("postgresql", { at("e", "2026-12-04T21:30:00Z") }, now, cluster)
+   H.eq(checks.window(early, s).status, "warning", "30 min before the window")
+   H.eq(checks.window_applies(ctx("postgresql", {}, now, { config = {} })), false, "no window: does not apply")
+   H.eq(checks.window_applies(ctx("sqlserver", {}, now, cluster)), false, "no backup type: does not apply")
+end)
+
+H.test("help 'recovery' names the library's functions and its audit checks with their settings", function()
+   local help = require "mdb.help"
+   local t = help.text(true, "recovery")
+   for _, want in ipairs { "restore_point", "recovery.window", "recoverability", "rpo \"30h\"",
+      "late \"3h\"" } do
+      H.contains(t, want)
+   end
+   H.contains(help.text(false), "require 'mdb.recovery'")
+   -- the text states the built-in values the policy really has
+   local d = require("mdb.policy").DEFAULTS
+   H.contains(t, string.format('window "%s", rpo "%s", status "%s"', d.recoverability.window,
+      d.recoverability.rpo, d.recoverability.status))
+   H.contains(t, string.format('late "%s", window "%s", status "%s"', d.window.late, d.window.window,
+      d.window.status))
+   H.contains(t, string.format('retention_policy  grace "%s", tolerance "%s", status "%s"',
+      d.retention_policy.grace, d.retention_policy.tolerance, d.retention_policy.status))
+   H.contains(t, string.format('failed_backups  window "%s", stuck "%s"', d.failed_backups.window,
+      d.failed_backups.stuck))
+   H.contains(t, string.format('databases       window "%s", status "%s"', d.databases.window, d.databases.status))
+end)
+
+H.run_all()
