@@ -1,18 +1,26 @@
 /*
 ** client:scan{...}: the backups of many clusters at once.  One fetch
 ** engine (core/fetch_engine.h) keeps up to `concurrency` requests in
-** flight over reused connections; this file turns its pages into Lua
-** tables and gathers one result per cluster, in a deterministic order:
-** engines as given, clusters as Cluster.List returned them (or as given).
-** A failure of one cluster is recorded in its result and the scan goes
-** on; only misuse, Ctrl-C or an error raised by the progress callback
-** ends the whole scan.
+** flight over reused connections; each listing's pages go through the
+** page consumer the iterator uses (mdb_listing.c), and each cluster's
+** result becomes an entry.  A finished entry is either handed to `each`
+** at once and let go (a streaming scan, in completion order) or kept for
+** the result array, in a deterministic order: engines as given, clusters
+** as Cluster.List returned them (or as given).  A failure of one cluster
+** is recorded in its entry and the scan goes on; only misuse, Ctrl-C or
+** an error raised by `each` or `progress` ends the whole scan.
+**
+** Backups jobs are started as a window of 2 x concurrency listings, the
+** rest of the clusters waiting in a queue, so a fleet of thousands of
+** clusters holds only a window's connections and buffers at a time.
 **
 ** Stack layout while scanning (absolute indices):
-**   1 client, 2 options, 3 the to-be-closed scan state, 4 entries (every
-**   result in creation order), 5 per-engine arrays of entry indices,
-**   6 the progress function or nil, 7 per entry index the repeat guard's
-**   {ids of the last page (repeats included), repeats skipped}
+**   1 client, 2 options, 3 the to-be-closed scan state, 4 entries by
+**   index (in a streaming scan, only those not finished yet), 5 per
+**   engine slot the entry indices in result order (kept only when not
+**   streaming), 6 progress or nil, 7 each or nil, 8 the listing
+**   (mdb_listing.c) of every job by its tag, 9 the queue of entry
+**   indices waiting for a job
 */
 #include "mdb_binding.h"
 
@@ -28,7 +36,7 @@
 #define SCAN_MAX_ENGINES 32
 
 enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS,
-       S_SEEN };
+       S_EACH, S_LISTINGS, S_QUEUE };
 
 typedef struct scan_state {
   fetch_engine *fe;
@@ -46,12 +54,21 @@ typedef struct scan {
   lua_State *L;
   mdb_client *client;
   fetch_engine *fe;
+  const engine_info *const *engines;   /* by slot - 1 (folder scans) */
   long page_size, limit;
+  int streaming;                /* each= given: entries are not kept */
+  int window;                   /* backups listings running at most */
+  int running;                  /* backups listings running now */
+  lua_Integer queue_head, queue_tail;   /* S_QUEUE[head..tail] waiting */
+  lua_Integer last_entry;       /* entry indices given out */
   lua_Integer done, total;
 } scan;
 
-/* A job's user data: its entry's index in S_ENTRIES, negated for a
-** Cluster.List job (whose "entry" is the engine's position). */
+/*
+** A job's tag (its user data, and its key in S_LISTINGS): the index of its
+** entry, or minus the engine slot for a Cluster.List job (whose entry
+** exists only if it fails).
+*/
 static void *tag(lua_Integer i)
 {
   return (void *)(intptr_t)i;
@@ -62,15 +79,87 @@ static lua_Integer untag(void *p)
   return (lua_Integer)(intptr_t)p;
 }
 
+/*
+** The one way an entry is made: push {engine, id, cluster, backups = {}}
+** (id and cluster when given), register it under a new index in
+** S_ENTRIES and, when results are kept, at the end of its slot's order.
+** Returns the index; the entry stays on the stack.
+*/
+static lua_Integer new_entry(scan *s, int slot, const engine_info *e,
+                             const char *id, int cluster_idx)
+{
+  lua_State *L = s->L;
+  lua_createtable(L, 0, 6);
+  int entry = lua_gettop(L);
+  lua_pushstring(L, e->name);
+  lua_setfield(L, entry, "engine");
+  if (id) {
+    lua_pushstring(L, id);
+    lua_setfield(L, entry, "id");
+  }
+  if (cluster_idx) {
+    lua_pushvalue(L, cluster_idx);
+    lua_setfield(L, entry, "cluster");
+  }
+  lua_newtable(L);
+  lua_setfield(L, entry, "backups");
+  lua_Integer idx = ++s->last_entry;
+  lua_pushvalue(L, entry);
+  lua_rawseti(L, S_ENTRIES, idx);
+  if (!s->streaming) {
+    lua_rawgeti(L, S_ORDER, slot);
+    lua_pushinteger(L, idx);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+  }
+  s->total++;
+  return idx;
+}
+
+/* Start the backups listings of queued entries while the window allows. */
+static void start_queued(scan *s)
+{
+  lua_State *L = s->L;
+  while (s->running < s->window && s->queue_head <= s->queue_tail) {
+    lua_rawgeti(L, S_QUEUE, s->queue_head);
+    lua_Integer idx = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, S_QUEUE, s->queue_head++);
+    lua_rawgeti(L, S_ENTRIES, idx);
+    lua_getfield(L, -1, "engine");
+    const engine_info *e = engines_find(lua_tostring(L, -1));
+    lua_getfield(L, -2, "id");
+    list_target t = {s->client->endpoint, e, LIST_CLUSTER_BACKUPS,
+                     lua_tostring(L, -1), NULL};
+    fetch_job *j = fetch_job_new(s->fe, &t, s->page_size, s->limit, NULL,
+                                 tag(idx));
+    lua_pop(L, 3);
+    if (j == NULL || fetch_job_request(j) != 0)
+      luaL_error(L, "out of memory starting a scan");
+    mdb_listing_new(L, LIST_CLUSTER_BACKUPS, e, j);
+    lua_rawseti(L, S_LISTINGS, idx);
+    s->running++;
+  }
+}
+
+/* Queue the backups listing of entry `idx`. */
+static void enqueue(scan *s, lua_Integer idx)
+{
+  lua_pushinteger(s->L, idx);
+  lua_rawseti(s->L, S_QUEUE, ++s->queue_tail);
+  start_queued(s);
+}
+
 static void set_stats(lua_State *L, int entry, const fetch_stats *st,
-                      lua_Integer items, lua_Integer duplicates)
+                      const mdb_listing *ls)
 {
   lua_createtable(L, 0, 6);
-  lua_pushinteger(L, duplicates);
+  lua_pushinteger(L, ls->duplicates);
   lua_setfield(L, -2, "duplicates");
   lua_pushinteger(L, st->pages);
   lua_setfield(L, -2, "pages");
-  lua_pushinteger(L, items);
+  lua_pushinteger(L, ls->kind == LIST_CLUSTERS ? 0 : ls->items);
   lua_setfield(L, -2, "items");
   lua_pushinteger(L, st->retries);
   lua_setfield(L, -2, "retries");
@@ -104,232 +193,114 @@ static void report_progress(scan *s, int entry)
   lua_call(L, 1, 0);   /* its errors end the scan; __close frees the engine */
 }
 
-/* Create entry {engine, id, cluster, backups = {}} and its backups job. */
-static void add_cluster(scan *s, const engine_info *e, int order_slot,
-                        const char *id, int cluster_idx)
+/*
+** The job of the listing at `ls` (tag `t`) is over; the error that ended
+** it, if any, is on the stack top (popped).  Its entry gets the error and
+** the stats; a failed Cluster.List gets an entry of its own now.  Then the
+** entry is handed to `each` and let go, or kept; progress is told.
+*/
+static void finish(scan *s, int ls, lua_Integer t, int has_error)
 {
   lua_State *L = s->L;
-  lua_createtable(L, 0, 6);
+  int err = has_error ? lua_gettop(L) : 0;
+  mdb_listing *l = lua_touserdata(L, ls);
+  fetch_job *j = l->job;
+  lua_Integer idx = t;
+  if (t < 0)   /* only a failed Cluster.List ends here */
+    idx = new_entry(s, (int)-t, l->engine, NULL, 0);
+  else
+    lua_rawgeti(L, S_ENTRIES, idx);
   int entry = lua_gettop(L);
-  lua_pushstring(L, e->name);
-  lua_setfield(L, entry, "engine");
-  lua_pushstring(L, id);
-  lua_setfield(L, entry, "id");
-  if (cluster_idx) {
-    lua_pushvalue(L, cluster_idx);
-    lua_setfield(L, entry, "cluster");
-  }
-  lua_newtable(L);
-  lua_setfield(L, entry, "backups");
-  lua_Integer n = (lua_Integer)lua_rawlen(L, S_ENTRIES) + 1;
-  lua_rawseti(L, S_ENTRIES, n);
-  lua_rawgeti(L, S_ORDER, order_slot);
-  lua_pushinteger(L, n);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-  lua_pop(L, 1);
-  s->total++;
-
-  list_target t = {s->client->endpoint, e, LIST_CLUSTER_BACKUPS, id, NULL};
-  fetch_job *j = fetch_job_new(s->fe, &t, s->page_size, s->limit, NULL,
-                               tag(n));
-  if (j == NULL || fetch_job_request(j) != 0)
-    luaL_error(L, "out of memory starting a scan");
-}
-
-/* Record the error on the stack top in entry `entry`, finish the job. */
-static void finish(scan *s, fetch_job *j, int entry, int has_error)
-{
-  lua_State *L = s->L;
-  if (has_error)
+  if (err) {
+    lua_pushvalue(L, err);
     lua_setfield(L, entry, "error");
-  lua_getfield(L, entry, "backups");
-  lua_Integer items = (lua_Integer)lua_rawlen(L, -1);
-  lua_pop(L, 1);
-  lua_Integer idx = untag(fetch_job_ud(j)), dups = 0;
-  if (idx > 0) {   /* a Cluster.List job has no repeat guard */
-    if (lua_rawgeti(L, S_SEEN, idx) == LUA_TTABLE) {
-      lua_rawgeti(L, -1, 2);
-      dups = lua_tointeger(L, -1);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    lua_pushnil(L);
-    lua_rawseti(L, S_SEEN, idx);
   }
-  set_stats(L, entry, fetch_job_stats(j), items, dups);
+  set_stats(L, entry, fetch_job_stats(j), l);
   fetch_job_free(j);
+  l->job = NULL;
+  lua_pushnil(L);
+  lua_rawseti(L, S_LISTINGS, t);
+  if (t > 0)
+    s->running--;
   s->done++;
+  if (s->streaming) {
+    lua_pushnil(L);
+    lua_rawseti(L, S_ENTRIES, idx);   /* the callback's to keep or drop */
+    lua_pushvalue(L, S_EACH);
+    lua_pushvalue(L, entry);
+    lua_call(L, 1, 0);   /* its errors end the scan, as progress's do */
+  }
   report_progress(s, entry);
+  lua_settop(L, err ? err - 1 : entry - 1);
+  start_queued(s);
 }
 
-/* A page of Cluster.List for the engine at order slot `slot` arrived. */
-static void on_clusters_page(scan *s, fetch_job *j, int slot,
-                             const engine_info *e)
+/* An item of a Cluster.List page (on the stack top): its entry, queued. */
+static int on_cluster(scan *s, int slot, const engine_info *e)
 {
   lua_State *L = s->L;
-  char err[320];
-  const char *tok;
-  size_t toklen;
-  int failed_entry = 0;
-  if (mdb_page_decode(L, LIST_CLUSTERS, fetch_job_page(j), &tok, &toklen,
-                      err, sizeof err) != 0) {
-    mdb_push_job_error(L, j, MDB_ERR_JSON, err);
-    failed_entry = 1;
-  } else {
-    int items = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-    for (lua_Integer i = 1; i <= n && !failed_entry; i++) {
-      lua_rawgeti(L, items, i);
-      int cl = lua_gettop(L);
-      const char *id = NULL;
-      if (lua_istable(L, cl) && lua_getfield(L, cl, "id") == LUA_TSTRING)
-        id = lua_tostring(L, -1);
-      lua_pop(L, lua_istable(L, cl) ? 1 : 0);
-      const char *nerr = NULL;
-      if (id == NULL || *id == '\0' || strlen(id) > MDB_MAX_ID_LEN)
-        nerr = "clusters[] item has no usable id";
-      else
-        nerr = mdb_normalize_cluster(L, e, err, sizeof err);
-      if (nerr) {
-        lua_pop(L, 1);
-        mdb_push_job_error(L, j, MDB_ERR_JSON, nerr);
-        failed_entry = 1;
-        break;
-      }
-      lua_getfield(L, cl, "id");
-      add_cluster(s, e, slot, lua_tostring(L, -1), cl);
-      lua_pop(L, 2);
-    }
-    if (!failed_entry) {
-      int r = fetch_job_accept(j, (size_t)n, tok, toklen);
-      if (r != 0) {
-        mdb_push_job_error(L, j, r == -1 ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
-                           r == -1 ? "the server repeated a page token of "
-                           "Cluster.List: the listing would loop"
-                           : "out of memory");
-        failed_entry = 1;
-      }
-    }
-    lua_remove(L, items);
+  int cl = lua_gettop(L);
+  lua_getfield(L, cl, "id");
+  size_t len = 0;
+  const char *id = lua_tolstring(L, -1, &len);
+  if (lua_type(L, -1) != LUA_TSTRING || len == 0 || len > MDB_MAX_ID_LEN ||
+      strlen(id) != len) {
+    lua_pop(L, 1);
+    return -1;
   }
-  if (failed_entry) {
-    /* The engine's listing failed: an entry with no id carries the error. */
-    lua_createtable(L, 0, 3);
-    lua_pushstring(L, e->name);
-    lua_setfield(L, -2, "engine");
-    lua_insert(L, -2);
-    lua_setfield(L, -2, "error");
-    lua_Integer n = (lua_Integer)lua_rawlen(L, S_ENTRIES) + 1;
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, S_ENTRIES, n);
-    lua_rawgeti(L, S_ORDER, slot);
-    lua_pushinteger(L, n);
-    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-    lua_pop(L, 1);
-    int entry = lua_gettop(L);
-    s->total++;
-    lua_newtable(L);
-    lua_setfield(L, entry, "backups");
-    finish(s, j, entry, 0);
-    lua_pop(L, 1);
+  lua_Integer idx = new_entry(s, slot, e, id, cl);
+  lua_pop(L, 3);
+  enqueue(s, idx);
+  return 0;
+}
+
+/* The job tagged `t` has a page ready: consume all of it. */
+static void on_page(scan *s, fetch_job *j, lua_Integer t)
+{
+  lua_State *L = s->L;
+  lua_rawgeti(L, S_LISTINGS, t);
+  int ls = lua_gettop(L);
+  mdb_listing *l = lua_touserdata(L, ls);
+  if (mdb_listing_take_page(L, ls) != 0) {
+    finish(s, ls, t, 1);
+    lua_settop(L, ls - 1);
     return;
   }
-  if (fetch_job_done(j))
+  int out = 0;
+  if (t > 0) {
+    lua_rawgeti(L, S_ENTRIES, t);
+    lua_getfield(L, -1, "backups");
+    lua_remove(L, -2);
+    out = lua_gettop(L);
+  }
+  lua_Integer have = out ? (lua_Integer)lua_rawlen(L, out) : 0;
+  int r;
+  while ((r = mdb_listing_next_item(L, ls)) == 1) {
+    if (out) {
+      lua_rawseti(L, out, ++have);
+    } else if (on_cluster(s, (int)-t, l->engine) != 0) {
+      mdb_push_job_error(L, j, MDB_ERR_JSON,
+                         "clusters[] item has no usable id");
+      r = -1;
+      break;
+    }
+  }
+  if (r == -1)
+    finish(s, ls, t, 1);
+  else if (fetch_job_done(j) && t > 0)
+    finish(s, ls, t, 0);
+  else if (fetch_job_done(j)) {   /* a complete Cluster.List: no entry */
     fetch_job_free(j);
-  else if (fetch_job_request(j) != 0)
-    luaL_error(L, "out of memory");
-}
-
-/* A page of backups of the cluster of entry `idx` arrived. */
-static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
-{
-  lua_State *L = s->L;
-  lua_rawgeti(L, S_ENTRIES, idx);
-  int entry = lua_gettop(L);
-  lua_getfield(L, entry, "engine");
-  const engine_info *e = engines_find(lua_tostring(L, -1));
-  lua_pop(L, 1);
-  char err[320];
-  const char *tok;
-  size_t toklen;
-  if (mdb_page_decode(L, LIST_CLUSTER_BACKUPS, fetch_job_page(j), &tok,
-                      &toklen, err, sizeof err) != 0) {
-    mdb_push_job_error(L, j, MDB_ERR_JSON, err);
-    finish(s, j, entry, 1);
-    lua_settop(L, entry - 1);
-    return;
+    l->job = NULL;
+    lua_pushnil(L);
+    lua_rawseti(L, S_LISTINGS, t);
   }
-  int items = lua_gettop(L);
-  lua_getfield(L, entry, "backups");
-  int out = lua_gettop(L);
-  lua_Integer have = (lua_Integer)lua_rawlen(L, out);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-  long remaining = page_cursor_remaining(fetch_job_cursor(j));
-  if (n > remaining)
-    n = remaining;
-  /* the repeat guard: this page's ids become the previous page's */
-  if (lua_rawgeti(L, S_SEEN, idx) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 2, 0);
-    lua_pushinteger(L, 0);
-    lua_rawseti(L, -2, 2);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, S_SEEN, idx);
-  }
-  int guard = lua_gettop(L);
-  lua_rawgeti(L, guard, 1);               /* guard + 1: previous ids */
-  mdb_page_ids(L, items, n);
-  lua_rawseti(L, guard, 1);               /* this page's, for the next */
-  lua_Integer dups = 0;
-  int in_prefix = 1;
-  for (lua_Integer i = 1; i <= n; i++) {
-    const char *nerr = NULL;
-    if (in_prefix) {
-      int dup = lua_rawgeti(L, items, i) == LUA_TTABLE &&
-                mdb_page_seen(L, lua_gettop(L), guard + 1, &in_prefix);
-      lua_pop(L, 1);
-      if (dup) {
-        dups++;
-        continue;
-      }
-    }
-    if (lua_rawgeti(L, items, i) != LUA_TTABLE) {
-      snprintf(err, sizeof err, "backups[%lld] in the response is not an "
-               "object", (long long)i);
-      nerr = err;
-    } else {
-      nerr = mdb_normalize_backup(L, e, err, sizeof err);
-    }
-    if (nerr) {
-      lua_pop(L, 1);
-      mdb_push_job_error(L, j, MDB_ERR_JSON, nerr);
-      finish(s, j, entry, 1);
-      lua_settop(L, entry - 1);
-      return;
-    }
-    lua_rawseti(L, out, ++have);
-  }
-  lua_rawgeti(L, guard, 2);
-  lua_pushinteger(L, lua_tointeger(L, -1) + dups);
-  lua_rawseti(L, guard, 2);
-  lua_pop(L, 1);
-  int r = fetch_job_accept(j, (size_t)n, tok, toklen);
-  if (r != 0) {
-    mdb_push_job_error(L, j, r == -1 ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
-                       r == -1 ? "the server repeated a page token: the "
-                       "listing would loop" : "out of memory");
-    finish(s, j, entry, 1);
-  } else if (fetch_job_done(j)) {
-    finish(s, j, entry, 0);
-  } else if (fetch_job_request(j) != 0) {
-    luaL_error(L, "out of memory");
-  }
-  lua_settop(L, entry - 1);
+  lua_settop(L, ls - 1);
 }
 
 static const char *const scan_options[] = {
-  "clusters", "concurrency", "engine", "engines", "folder", "limit",
-  "page_size", "progress", "rate", NULL};
+  "clusters", "concurrency", "each", "engine", "engines", "folder",
+  "limit", "page_size", "progress", "rate", NULL};
 
 /* The engines to scan, from engine= or engines=; returns how many. */
 static int scan_engines(lua_State *L, const engine_info **out)
@@ -427,17 +398,33 @@ int mdb_client_scan(lua_State *L)
   if (mdb_opt_integer(L, S_OPTS, "concurrency", 1, 256, &v))
     concurrency = (int)v;
   double rate = 0;
+  int t = lua_getfield(L, S_OPTS, "rate");
+  lua_pop(L, 1);
+  if (t != LUA_TNIL && t != LUA_TNUMBER)
+    return mdb_error_argument(L, "rate", "expected a number of requests "
+                              "per second (0 = no pacing), got %s",
+                              lua_typename(L, t));
   mdb_opt_number(L, S_OPTS, "rate", 0, 100000, &rate);
-  scan s = {L, c, NULL, c->page_size, -1, 0, 0};
+  scan s = {0};
+  s.L = L;
+  s.client = c;
+  s.engines = engines;
+  s.page_size = c->page_size;
+  s.limit = -1;
+  s.window = 2 * concurrency;
+  s.queue_head = 1;
   if (mdb_opt_integer(L, S_OPTS, "page_size", 0, MDB_MAX_PAGE_SIZE, &v))
     s.page_size = (long)v;
   if (mdb_opt_integer(L, S_OPTS, "limit", 0, 0x7fffffffL, &v))
     s.limit = (long)v;
-  int t = lua_getfield(L, S_OPTS, "progress");
-  if (t != LUA_TNIL && t != LUA_TFUNCTION)
-    return mdb_error_argument(L, "progress", "expected a function, got %s",
-                              luaL_typename(L, -1));
-  lua_pop(L, 1);
+  static const char *const callbacks[] = {"progress", "each"};
+  for (int k = 0; k < 2; k++) {
+    t = lua_getfield(L, S_OPTS, callbacks[k]);
+    if (t != LUA_TNIL && t != LUA_TFUNCTION)
+      return mdb_error_argument(L, callbacks[k], "expected a function, "
+                                "got %s", luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
   int has_clusters = lua_getfield(L, S_OPTS, "clusters") != LUA_TNIL;
   int has_folder = lua_getfield(L, S_OPTS, "folder") != LUA_TNIL;
   lua_pop(L, 2);
@@ -469,12 +456,13 @@ int mdb_client_scan(lua_State *L)
   lua_newtable(L);                                  /* S_ENTRIES */
   lua_newtable(L);                                  /* S_ORDER */
   lua_getfield(L, S_OPTS, "progress");              /* S_PROGRESS */
-  lua_newtable(L);                                  /* S_SEEN */
-  int npairs = 0;
+  lua_getfield(L, S_OPTS, "each");                  /* S_EACH */
+  s.streaming = !lua_isnil(L, S_EACH);
+  lua_newtable(L);                                  /* S_LISTINGS */
+  lua_newtable(L);                                  /* S_QUEUE */
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");
-    scan_cluster_list(L, engines, nengines);        /* S_SEEN + 1 */
-    npairs = (int)lua_rawlen(L, -1);
+    scan_cluster_list(L, engines, nengines);        /* S_QUEUE + 1 */
   }
 
   st->fe = s.fe = mdb_client_engine(c, concurrency, rate);
@@ -486,16 +474,18 @@ int mdb_client_scan(lua_State *L)
     lua_rawseti(L, S_ORDER, k);
   }
   if (has_clusters) {
-    int pairs = S_SEEN + 1;
-    for (int i = 1; i <= npairs; i++) {
+    int pairs = S_QUEUE + 1;
+    lua_Integer npairs = (lua_Integer)lua_rawlen(L, pairs);
+    for (lua_Integer i = 1; i <= npairs; i++) {
       lua_rawgeti(L, pairs, i);
       lua_rawgeti(L, -1, 1);
       const engine_info *e = lua_touserdata(L, -1);
       lua_rawgeti(L, -2, 2);
-      add_cluster(&s, e, 1, lua_tostring(L, -1), 0);
-      lua_pop(L, 3);
+      lua_Integer idx = new_entry(&s, 1, e, lua_tostring(L, -1), 0);
+      lua_pop(L, 4);
+      enqueue(&s, idx);
     }
-    lua_settop(L, S_SEEN);
+    lua_settop(L, S_QUEUE);
   } else {
     for (int k = 0; k < nengines; k++) {
       list_target lt = {c->endpoint, engines[k], LIST_CLUSTERS, folder, NULL};
@@ -503,6 +493,8 @@ int mdb_client_scan(lua_State *L)
                                    tag(-(k + 1)));
       if (j == NULL || fetch_job_request(j) != 0)
         return luaL_error(L, "out of memory starting a scan");
+      mdb_listing_new(L, LIST_CLUSTERS, engines[k], j);
+      lua_rawseti(L, S_LISTINGS, -(k + 1));
     }
   }
 
@@ -517,42 +509,21 @@ int mdb_client_scan(lua_State *L)
     }
     if (j == NULL)
       break;
-    lua_Integer idx = untag(fetch_job_ud(j));
+    lua_Integer tg = untag(fetch_job_ud(j));
     if (failed) {
+      lua_rawgeti(L, S_LISTINGS, tg);
       mdb_push_fetch_error(L, c, j);
-      if (idx > 0) {
-        lua_rawgeti(L, S_ENTRIES, idx);
-        lua_insert(L, -2);
-        finish(&s, j, lua_gettop(L) - 1, 1);
-        lua_pop(L, 1);
-      } else {
-        /* reuse the Cluster.List failure path with a decoded-nothing page */
-        const engine_info *e = engines[-idx - 1];
-        lua_createtable(L, 0, 3);
-        lua_pushstring(L, e->name);
-        lua_setfield(L, -2, "engine");
-        lua_insert(L, -2);
-        lua_setfield(L, -2, "error");
-        lua_newtable(L);
-        lua_setfield(L, -2, "backups");
-        lua_Integer n = (lua_Integer)lua_rawlen(L, S_ENTRIES) + 1;
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, S_ENTRIES, n);
-        lua_rawgeti(L, S_ORDER, -idx);
-        lua_pushinteger(L, n);
-        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-        lua_pop(L, 1);
-        s.total++;
-        finish(&s, j, lua_gettop(L), 0);
-        lua_pop(L, 1);
-      }
-    } else if (idx > 0) {
-      on_backups_page(&s, j, idx);
+      finish(&s, lua_gettop(L) - 1, tg, 1);
+      lua_pop(L, 1);
     } else {
-      on_clusters_page(&s, j, (int)-idx, engines[-idx - 1]);
+      on_page(&s, j, tg);
     }
   }
 
+  if (s.streaming) {
+    lua_closeslot(L, S_STATE);
+    return 0;
+  }
   /* The results, in the order promised. */
   lua_createtable(L, (int)lua_rawlen(L, S_ENTRIES), 0);
   lua_Integer out = 0;

@@ -149,6 +149,7 @@ H.test("bad scan arguments raise before any request", function()
       { { engine = "mysql", clusters = { string.rep("x", 51) } }, "clusters", "1 to 50" },
       { { engine = "mysql", folder = FOLDER, concurrency = 0 }, "concurrency", "between 1 and 256" },
       { { engine = "mysql", folder = FOLDER, rate = -1 }, "rate", "between" },
+      { { engine = "mysql", folder = FOLDER, rate = "fast" }, "rate", "a number of requests per second" },
       { { engine = "mysql", folder = FOLDER, progress = 5 }, "progress", "function" },
       { { engine = "mysql", folder = FOLDER, colour = 1 }, "colour", "unknown option" },
    }
