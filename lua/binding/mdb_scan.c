@@ -10,9 +10,10 @@
 ** is recorded in its entry and the scan goes on; only misuse, Ctrl-C or
 ** an error raised by `each` or `progress` ends the whole scan.
 **
-** Backups jobs are started as a window of 2 x concurrency listings, the
-** rest of the clusters waiting in a queue, so a fleet of thousands of
-** clusters holds only a window's connections and buffers at a time.
+** Backups listings run `concurrency` at a time (each has at most one
+** request in flight), the other clusters waiting in a queue: a fleet of
+** thousands of clusters holds only that many handles and buffers, and in a
+** streaming scan only that many clusters' backups.
 **
 ** Stack layout while scanning (absolute indices):
 **   1 client, 2 options, 3 the to-be-closed scan state, 4 entries by
@@ -411,7 +412,7 @@ int mdb_client_scan(lua_State *L)
   s.engines = engines;
   s.page_size = c->page_size;
   s.limit = -1;
-  s.window = 2 * concurrency;
+  s.window = concurrency;
   s.queue_head = 1;
   if (mdb_opt_integer(L, S_OPTS, "page_size", 0, MDB_MAX_PAGE_SIZE, &v))
     s.page_size = (long)v;
