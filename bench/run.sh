@@ -1,7 +1,8 @@
 #!/bin/sh
 # The benchmark, on demand (not part of CI): a release build in
 # build-bench/, then bench/run.lua.  Needs python3 and lua5.4 for the
-# baselines.   Usage: sh bench/run.sh [RUNS] (default 5)
+# baselines.   Usage: sh bench/run.sh [RUNS [SCENARIOS]] (default 5, all;
+# SCENARIOS e.g. stream,stream10k)
 set -eu
 cd "$(dirname "$0")/.."
 for p in python3 lua5.4; do
@@ -9,4 +10,4 @@ for p in python3 lua5.4; do
 done
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DMDB_BENCH=ON >/dev/null
 cmake --build build-bench -j"$(nproc)" --target mdblua fakeapi bench_measure bench_c_client >/dev/null
-build-bench/mdblua bench/run.lua build-bench "${1:-5}"
+build-bench/mdblua bench/run.lua build-bench "${1:-5}" "${2:-}"
