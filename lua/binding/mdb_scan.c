@@ -241,11 +241,10 @@ static int on_cluster(scan *s, int slot, const engine_info *e)
 {
   lua_State *L = s->L;
   int cl = lua_gettop(L);
-  lua_getfield(L, cl, "id");
   size_t len = 0;
-  const char *id = lua_tolstring(L, -1, &len);
-  if (lua_type(L, -1) != LUA_TSTRING || len == 0 || len > MDB_MAX_ID_LEN ||
-      strlen(id) != len) {
+  const char *id = lua_getfield(L, cl, "id") == LUA_TSTRING
+                 ? lua_tolstring(L, -1, &len) : NULL;
+  if (id == NULL || len == 0 || len > MDB_MAX_ID_LEN || strlen(id) != len) {
     lua_pop(L, 1);
     return -1;
   }
@@ -450,6 +449,7 @@ int mdb_client_scan(lua_State *L)
 
   /* Fixed slots (see the top of the file); the state closes the engine
   ** whatever way this function is left. */
+  luaL_checkstack(L, 40, "scanning");
   scan_state *st = lua_newuserdatauv(L, sizeof *st, 0);
   st->fe = NULL;
   luaL_setmetatable(L, MDB_SCAN_MT);

@@ -153,6 +153,24 @@ H.test("a fleet of 10,000 clusters streams in bounded memory: clusters wait thei
    H.ok(tonumber(peak) < 64 * 1024, "peak RSS " .. peak .. " KiB < 64 MiB")
 end)
 
+H.test("a Cluster.List item without a usable id fails that engine's listing, in both modes", function()
+   for _, bad in ipairs { '{"id":12345,"name":"n"}', '{"name":"no id"}', '{"id":""}' } do
+      local data = H.data_file {
+         { "cluster", "mysql", FOLDER, "c1", "one", { id = "c1", name = "one" } },
+         { "cluster", "mysql", FOLDER, "c2", "two", bad },
+         { "backup", "mysql", FOLDER, "c1", H.backup("b1", "c1", "2026-01-01T00:00:00Z") },
+      }
+      local s = H.start_fake { "--data", data }
+      local c = H.client(s)
+      local plain = c:scan { engine = "mysql", folder = FOLDER }
+      H.eq(sorted(streamed(c, { engine = "mysql", folder = FOLDER })), sorted(plain), bad)
+      H.eq(#plain, 2, "c1, then the error entry: " .. bad)
+      H.eq({ plain[1].id, #plain[1].backups }, { "c1", 1 })
+      H.eq({ plain[2].id, plain[2].error.kind }, { nil, "json" })
+      H.contains(plain[2].error.message, "id")
+   end
+end)
+
 H.test("each must be a function", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=1" }
    local c = H.client(s)
