@@ -5,8 +5,8 @@
 ** page consumer the iterator uses (mdb_listing.c), and each cluster's
 ** result becomes an entry.  A finished entry is either handed to `each`
 ** at once and let go (a streaming scan, in completion order) or kept for
-** the result array, in a deterministic order: engines as given, clusters
-** as Cluster.List returned them (or as given).  A failure of one cluster
+** the result array, in a deterministic order: folders as given, engines
+** as given, clusters as Cluster.List returned them (or as given).  A failure of one cluster
 ** is recorded in its entry and the scan goes on; only misuse, Ctrl-C or
 ** an error raised by `each` or `progress` ends the whole scan.
 **
@@ -21,7 +21,9 @@
 **   engine slot the entry indices in result order (kept only when not
 **   streaming), 6 progress or nil, 7 each or nil, 8 the listing
 **   (mdb_listing.c) of every job by its tag, 9 the queue of entry
-**   indices waiting for a job
+**   indices waiting for a job, 10 the folders (folder scans)
+** A folder scan has a slot per (folder, engine) pair, folder-major; its
+** Cluster.List listings, too, run `concurrency` at a time.
 */
 #include "mdb_binding.h"
 
@@ -35,9 +37,10 @@
 
 #define MDB_SCAN_MT "mdb.scan"
 #define SCAN_MAX_ENGINES 32
+#define SCAN_MAX_FOLDERS 1000
 
 enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS,
-       S_EACH, S_LISTINGS, S_QUEUE };
+       S_EACH, S_LISTINGS, S_QUEUE, S_FOLDERS };
 
 typedef struct scan_state {
   fetch_engine *fe;
@@ -55,7 +58,10 @@ typedef struct scan {
   lua_State *L;
   mdb_client *client;
   fetch_engine *fe;
-  const engine_info *const *engines;   /* by slot - 1 (folder scans) */
+  const engine_info *const *engines;
+  int nengines;
+  int lists_left, next_slot;    /* Cluster.List slots not started yet */
+  int lists_running;
   long page_size, limit;
   int streaming;                /* each= given: entries are not kept */
   int window;                   /* backups listings running at most */
@@ -102,6 +108,10 @@ static lua_Integer new_entry(scan *s, int slot, const engine_info *e,
     lua_pushvalue(L, cluster_idx);
     lua_setfield(L, entry, "cluster");
   }
+  if (lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1) != LUA_TNIL)
+    lua_setfield(L, entry, "folder");
+  else
+    lua_pop(L, 1);
   lua_newtable(L);
   lua_setfield(L, entry, "backups");
   lua_Integer idx = ++s->last_entry;
@@ -141,6 +151,29 @@ static void start_queued(scan *s)
     mdb_listing_new(L, LIST_CLUSTER_BACKUPS, e, j);
     lua_rawseti(L, S_LISTINGS, idx);
     s->running++;
+  }
+}
+
+/* Start Cluster.List listings of the slots not started, as many as the
+** window allows. */
+static void start_lists(scan *s)
+{
+  lua_State *L = s->L;
+  while (s->lists_running < s->window && s->lists_left > 0) {
+    int slot = s->next_slot++;
+    s->lists_left--;
+    const engine_info *e = s->engines[(slot - 1) % s->nengines];
+    lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1);
+    list_target lt = {s->client->endpoint, e, LIST_CLUSTERS,
+                      lua_tostring(L, -1), NULL};
+    fetch_job *j = fetch_job_new(s->fe, &lt, MDB_MAX_PAGE_SIZE, -1, NULL,
+                                 tag(-slot));
+    lua_pop(L, 1);
+    if (j == NULL || fetch_job_request(j) != 0)
+      luaL_error(L, "out of memory starting a scan");
+    mdb_listing_new(L, LIST_CLUSTERS, e, j);
+    lua_rawseti(L, S_LISTINGS, -slot);
+    s->lists_running++;
   }
 }
 
@@ -223,6 +256,8 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   lua_rawseti(L, S_LISTINGS, t);
   if (t > 0)
     s->running--;
+  else
+    s->lists_running--;
   s->done++;
   if (s->streaming) {
     lua_pushnil(L);
@@ -234,6 +269,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   report_progress(s, entry);
   lua_settop(L, err ? err - 1 : entry - 1);
   start_queued(s);
+  start_lists(s);
 }
 
 /* An item of a Cluster.List page (on the stack top): its entry, queued. */
@@ -294,13 +330,15 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
     l->job = NULL;
     lua_pushnil(L);
     lua_rawseti(L, S_LISTINGS, t);
+    s->lists_running--;
+    start_lists(s);
   }
   lua_settop(L, ls - 1);
 }
 
 static const char *const scan_options[] = {
   "clusters", "concurrency", "each", "engine", "engines", "folder",
-  "limit", "page_size", "progress", "rate", NULL};
+  "folders", "limit", "page_size", "progress", "rate", NULL};
 
 /* The engines to scan, from engine= or engines=; returns how many. */
 static int scan_engines(lua_State *L, const engine_info **out)
@@ -384,6 +422,54 @@ static void scan_cluster_list(lua_State *L, const engine_info *const *engines,
   lua_remove(L, arr);
 }
 
+/*
+** Push the array of folders to list: folders=, folder=, or YC_FOLDER_ID;
+** raises before any request.
+*/
+static void scan_folders(lua_State *L)
+{
+  const char *folder = NULL;
+  if (lua_getfield(L, S_OPTS, "folders") == LUA_TNIL) {
+    lua_pop(L, 1);
+    if (!mdb_opt_string(L, S_OPTS, "folder", MDB_MAX_ID_LEN, &folder)) {
+      folder = getenv("YC_FOLDER_ID");
+      if (folder == NULL || *folder == '\0')
+        mdb_error_argument(L, "folder", "missing: give folder=, folders=, "
+                           "clusters=, or set YC_FOLDER_ID");
+      if (strlen(folder) > MDB_MAX_ID_LEN)
+        mdb_error_argument(L, "folder", "YC_FOLDER_ID is longer than %d "
+                           "characters", MDB_MAX_ID_LEN);
+    }
+    lua_createtable(L, 1, 0);
+    lua_pushstring(L, folder);
+    lua_rawseti(L, -2, 1);
+    return;
+  }
+  int arr = lua_gettop(L);
+  lua_Integer len = lua_istable(L, arr) ? (lua_Integer)lua_rawlen(L, arr) : 0;
+  if (len < 1 || len > SCAN_MAX_FOLDERS)
+    mdb_error_argument(L, "folders", "expected an array of 1 to %d folder "
+                       "ids", SCAN_MAX_FOLDERS);
+  lua_createtable(L, (int)len, 0);
+  lua_createtable(L, 0, (int)len);   /* seen */
+  for (lua_Integer i = 1; i <= len; i++) {
+    size_t n = 0;
+    const char *id = lua_rawgeti(L, arr, i) == LUA_TSTRING
+                   ? lua_tolstring(L, -1, &n) : NULL;
+    if (id == NULL || n == 0 || n > MDB_MAX_ID_LEN || strlen(id) != n)
+      mdb_error_argument(L, "folders", "folders[%lld] needs an id of 1 to "
+                         "%d characters", (long long)i, MDB_MAX_ID_LEN);
+    if (lua_getfield(L, -2, id) != LUA_TNIL)
+      mdb_error_argument(L, "folders", "\"%s\" is listed twice", id);
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -3, id);
+    lua_rawseti(L, -3, i);
+  }
+  lua_pop(L, 1);
+  lua_remove(L, arr);
+}
+
 int mdb_client_scan(lua_State *L)
 {
   mdb_client *c = mdb_client_check(L, 1);
@@ -409,6 +495,7 @@ int mdb_client_scan(lua_State *L)
   s.L = L;
   s.client = c;
   s.engines = engines;
+  s.nengines = nengines > 0 ? nengines : 1;
   s.page_size = c->page_size;
   s.limit = -1;
   s.window = concurrency;
@@ -427,25 +514,17 @@ int mdb_client_scan(lua_State *L)
   }
   int has_clusters = lua_getfield(L, S_OPTS, "clusters") != LUA_TNIL;
   int has_folder = lua_getfield(L, S_OPTS, "folder") != LUA_TNIL;
-  lua_pop(L, 2);
-  const char *folder = NULL;
-  if (has_clusters && has_folder)
-    return mdb_error_argument(L, "clusters", "give clusters= or folder=, "
+  int has_folders = lua_getfield(L, S_OPTS, "folders") != LUA_TNIL;
+  lua_pop(L, 3);
+  if (has_clusters && (has_folder || has_folders))
+    return mdb_error_argument(L, "clusters", "give clusters= or %s, not "
+                              "both", has_folder ? "folder=" : "folders=");
+  if (has_folder && has_folders)
+    return mdb_error_argument(L, "folders", "give folder= or folders=, "
                               "not both");
-  if (!has_clusters) {
-    if (nengines == 0)
-      return mdb_error_argument(L, "engines", "missing: give engine= or "
-                                "engines= (names from mdb.engines)");
-    if (!mdb_opt_string(L, S_OPTS, "folder", MDB_MAX_ID_LEN, &folder)) {
-      folder = getenv("YC_FOLDER_ID");
-      if (folder == NULL || *folder == '\0')
-        return mdb_error_argument(L, "folder", "missing: give folder=, "
-                                  "clusters=, or set YC_FOLDER_ID");
-      if (strlen(folder) > MDB_MAX_ID_LEN)
-        return mdb_error_argument(L, "folder", "YC_FOLDER_ID is longer "
-                                  "than %d characters", MDB_MAX_ID_LEN);
-    }
-  }
+  if (!has_clusters && nengines == 0)
+    return mdb_error_argument(L, "engines", "missing: give engine= or "
+                              "engines= (names from mdb.engines)");
 
   /* Fixed slots (see the top of the file); the state closes the engine
   ** whatever way this function is left. */
@@ -461,21 +540,26 @@ int mdb_client_scan(lua_State *L)
   s.streaming = !lua_isnil(L, S_EACH);
   lua_newtable(L);                                  /* S_LISTINGS */
   lua_newtable(L);                                  /* S_QUEUE */
+  if (has_clusters)
+    lua_newtable(L);                                /* S_FOLDERS */
+  else
+    scan_folders(L);
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");
-    scan_cluster_list(L, engines, nengines);        /* S_QUEUE + 1 */
+    scan_cluster_list(L, engines, nengines);        /* S_FOLDERS + 1 */
   }
 
   st->fe = s.fe = mdb_client_engine(c, concurrency, rate);
   if (s.fe == NULL)
     return luaL_error(L, "out of memory starting a scan");
-  int nslots = has_clusters ? 1 : nengines;
+  int nslots = has_clusters ? 1
+             : (int)lua_rawlen(L, S_FOLDERS) * nengines;
   for (int k = 1; k <= nslots; k++) {
     lua_newtable(L);
     lua_rawseti(L, S_ORDER, k);
   }
   if (has_clusters) {
-    int pairs = S_QUEUE + 1;
+    int pairs = S_FOLDERS + 1;
     lua_Integer npairs = (lua_Integer)lua_rawlen(L, pairs);
     for (lua_Integer i = 1; i <= npairs; i++) {
       lua_rawgeti(L, pairs, i);
@@ -486,17 +570,11 @@ int mdb_client_scan(lua_State *L)
       lua_pop(L, 4);
       enqueue(&s, idx);
     }
-    lua_settop(L, S_QUEUE);
+    lua_settop(L, S_FOLDERS);
   } else {
-    for (int k = 0; k < nengines; k++) {
-      list_target lt = {c->endpoint, engines[k], LIST_CLUSTERS, folder, NULL};
-      fetch_job *j = fetch_job_new(s.fe, &lt, MDB_MAX_PAGE_SIZE, -1, NULL,
-                                   tag(-(k + 1)));
-      if (j == NULL || fetch_job_request(j) != 0)
-        return luaL_error(L, "out of memory starting a scan");
-      mdb_listing_new(L, LIST_CLUSTERS, engines[k], j);
-      lua_rawseti(L, S_LISTINGS, -(k + 1));
-    }
+    s.next_slot = 1;
+    s.lists_left = nslots;
+    start_lists(&s);
   }
 
   for (;;) {

@@ -135,6 +135,39 @@ H.test("progress is called once per cluster on the main thread; its errors end t
    H.contains(tostring(err), "stop here")
 end)
 
+H.test("folders= scans each folder's clusters, folders then engines in order; entries carry the folder", function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfolderA,clusters=2,backups=3,prefix=amysql",
+      "--generate", "engine=mysql,folder=b1gfolderB,clusters=3,backups=4,prefix=bmysql",
+      "--generate", "engine=redis,folder=b1gfolderB,clusters=1,backups=2,prefix=bredis",
+      "--fault", "path=folderId=b1gfolderBAD;status=403;times=0" }
+   local c = H.client(s, { page_size = 2 })
+   local opts = { engines = { "mysql", "redis" }, folders = { "b1gfolderA", "b1gfolderBAD", "b1gfolderB" },
+      concurrency = 2 }
+   local res = c:scan(opts)
+   local got = {}
+   for _, r in ipairs(res) do
+      got[#got + 1] = { r.folder, r.engine, r.id or "-", r.error and r.error.status or #r.backups }
+   end
+   H.eq(got, {
+      { "b1gfolderA", "mysql", "amysql-0000", 3 }, { "b1gfolderA", "mysql", "amysql-0001", 3 },
+      { "b1gfolderBAD", "mysql", "-", 403 }, { "b1gfolderBAD", "redis", "-", 403 },
+      { "b1gfolderB", "mysql", "bmysql-0000", 4 }, { "b1gfolderB", "mysql", "bmysql-0001", 4 },
+      { "b1gfolderB", "mysql", "bmysql-0002", 4 }, { "b1gfolderB", "redis", "bredis-0000", 2 },
+   }, "a failing folder is an error entry per engine and stops nothing")
+   -- streaming gives the same entries
+   local stream = {}
+   opts.each = function(r)
+      stream[#stream + 1] = { r.folder, r.engine, r.id or "-", r.error and r.error.status or #r.backups }
+   end
+   c:scan(opts)
+   table.sort(stream, function(a, b) return table.concat(a, " ", 1, 3) < table.concat(b, " ", 1, 3) end)
+   table.sort(got, function(a, b) return table.concat(a, " ", 1, 3) < table.concat(b, " ", 1, 3) end)
+   H.eq(stream, got)
+   -- folder= entries carry their folder too; clusters= entries have none
+   H.eq(c:scan { engine = "redis", folder = "b1gfolderB" }[1].folder, "b1gfolderB")
+   H.eq(c:scan { engine = "redis", clusters = { "bredis-0000" } }[1].folder, nil)
+end)
+
 H.test("bad scan arguments raise before any request", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=1" }
    local c = H.client(s)
@@ -152,6 +185,12 @@ H.test("bad scan arguments raise before any request", function()
       { { engine = "mysql", folder = FOLDER, rate = "fast" }, "rate", "a number of requests per second" },
       { { engine = "mysql", folder = FOLDER, progress = 5 }, "progress", "function" },
       { { engine = "mysql", folder = FOLDER, colour = 1 }, "colour", "unknown option" },
+      { { engine = "mysql", folders = {} }, "folders", "1 to 1000 folder ids" },
+      { { engine = "mysql", folders = "b1g" }, "folders", "an array" },
+      { { engine = "mysql", folders = { "a", "b", "a" } }, "folders", "\"a\" is listed twice" },
+      { { engine = "mysql", folders = { "a", 5 } }, "folders", "folders[2]" },
+      { { engine = "mysql", folders = { "a" }, folder = "b" }, "folders", "not both" },
+      { { engine = "mysql", folders = { "a" }, clusters = { "c" } }, "clusters", "not both" },
    }
    for _, case in ipairs(cases) do
       local err = H.raises("argument", c.scan, c, case[1])
