@@ -180,4 +180,11 @@ H.test("each must be a function", function()
    H.eq(#H.requests(s), 0, "no request was made")
 end)
 
+H.test("help(client.scan) tells of each and folders", function()
+   local c = require "mdb".client { endpoint = "http://127.0.0.1:1", token = "x" }
+   local text = require "mdb.help".text(true, c.scan)
+   H.contains(text, "each              function(entry)")
+   H.contains(text, "folders           instead of folder")
+end)
+
 H.run_all()
