@@ -126,6 +126,8 @@ int mdb_listing_next_item(lua_State *L, int idx)
   char err[256];
   const char *e = ls->kind == LIST_CLUSTERS
                 ? mdb_normalize_cluster(L, ls->engine, err, sizeof err)
+                : ls->engine == NULL   /* Resource Manager: kept as sent */
+                ? NULL
                 : mdb_normalize_backup(L, ls->engine, err, sizeof err);
   if (e != NULL) {   /* not consumed: a resume starts at this page again */
     lua_settop(L, top);

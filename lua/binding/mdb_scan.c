@@ -21,13 +21,21 @@
 **   engine slot the entry indices in result order (kept only when not
 **   streaming), 6 progress or nil, 7 each or nil, 8 the listing
 **   (mdb_listing.c) of every job by its tag, 9 the queue of entry
-**   indices waiting for a job, 10 the folders (folder scans)
+**   indices waiting for a job, 10 the folders (folder scans), 11 the
+**   clouds (cloud scans)
 ** A folder scan has a slot per (folder, engine) pair, folder-major; its
-** Cluster.List listings, too, run `concurrency` at a time.
+** Cluster.List listings, too, run `concurrency` at a time.  A folder is a
+** record {id, cloud, ci, fi}: a cloud scan learns its folders from
+** Resource Manager (Cloud.List, then Folder.List of each cloud) as the
+** pages come, and the result order is then by (ci, fi) = (the cloud's
+** place in Cloud.List, the folder's in Folder.List).  A failed Resource
+** Manager listing gets a record with no id, so its error entries have a
+** place in that order too.
 */
 #include "mdb_binding.h"
 
 #include "cancel.h"
+#include "endpoint_url.h"
 #include "mdb_defaults.h"
 
 #include <stdint.h>
@@ -38,9 +46,12 @@
 #define MDB_SCAN_MT "mdb.scan"
 #define SCAN_MAX_ENGINES 32
 #define SCAN_MAX_FOLDERS 1000
+#define RM_TAG (-(1L << 30))   /* Cloud.List; Folder.List of cloud n: RM_TAG - n */
+#define LAST_KEY 1000000000    /* orders a listing's error after its items */
+#define DEFAULT_RM_ENDPOINT "https://resource-manager.api.cloud.yandex.net"
 
 enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS,
-       S_EACH, S_LISTINGS, S_QUEUE, S_FOLDERS };
+       S_EACH, S_LISTINGS, S_QUEUE, S_FOLDERS, S_CLOUDS };
 
 typedef struct scan_state {
   fetch_engine *fe;
@@ -60,8 +71,10 @@ typedef struct scan {
   fetch_engine *fe;
   const engine_info *const *engines;
   int nengines;
-  int lists_left, next_slot;    /* Cluster.List slots not started yet */
+  int slots, next_slot;         /* slots so far; next to start */
   int lists_running;
+  const char *rm_endpoint;      /* anchored in S_CLOUDS */
+  lua_Integer nclouds;
   long page_size, limit;
   int streaming;                /* each= given: entries are not kept */
   int window;                   /* backups listings running at most */
@@ -108,10 +121,13 @@ static lua_Integer new_entry(scan *s, int slot, const engine_info *e,
     lua_pushvalue(L, cluster_idx);
     lua_setfield(L, entry, "cluster");
   }
-  if (lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1) != LUA_TNIL)
+  if (lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1) == LUA_TTABLE) {
+    lua_getfield(L, -1, "id");
     lua_setfield(L, entry, "folder");
-  else
-    lua_pop(L, 1);
+    lua_getfield(L, -1, "cloud");
+    lua_setfield(L, entry, "cloud");
+  }
+  lua_pop(L, 1);
   lua_newtable(L);
   lua_setfield(L, entry, "backups");
   lua_Integer idx = ++s->last_entry;
@@ -159,22 +175,54 @@ static void start_queued(scan *s)
 static void start_lists(scan *s)
 {
   lua_State *L = s->L;
-  while (s->lists_running < s->window && s->lists_left > 0) {
+  while (s->lists_running < s->window && s->next_slot <= s->slots) {
     int slot = s->next_slot++;
-    s->lists_left--;
     const engine_info *e = s->engines[(slot - 1) % s->nengines];
     lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1);
+    if (lua_getfield(L, -1, "id") != LUA_TSTRING) {   /* an error's place */
+      lua_pop(L, 2);
+      continue;
+    }
     list_target lt = {s->client->endpoint, e, LIST_CLUSTERS,
                       lua_tostring(L, -1), NULL};
     fetch_job *j = fetch_job_new(s->fe, &lt, MDB_MAX_PAGE_SIZE, -1, NULL,
                                  tag(-slot));
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     if (j == NULL || fetch_job_request(j) != 0)
       luaL_error(L, "out of memory starting a scan");
     mdb_listing_new(L, LIST_CLUSTERS, e, j);
     lua_rawseti(L, S_LISTINGS, -slot);
     s->lists_running++;
   }
+}
+
+/*
+** Add a folder record {id, cloud, ci, fi} (id or cloud may be NULL) with a
+** slot per engine; returns its index.  Its Cluster.List listings start as
+** the window allows.
+*/
+static lua_Integer add_folder(scan *s, const char *id, const char *cloud,
+                              lua_Integer ci, lua_Integer fi)
+{
+  lua_State *L = s->L;
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, cloud);
+  lua_setfield(L, -2, "cloud");
+  lua_pushinteger(L, ci);
+  lua_setfield(L, -2, "ci");
+  lua_pushinteger(L, fi);
+  lua_setfield(L, -2, "fi");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, S_FOLDERS) + 1;
+  lua_rawseti(L, S_FOLDERS, n);
+  for (int k = 1; k <= s->nengines; k++) {
+    lua_newtable(L);
+    lua_rawseti(L, S_ORDER, (n - 1) * s->nengines + k);
+  }
+  s->slots = (int)n * s->nengines;
+  start_lists(s);
+  return n;
 }
 
 /* Queue the backups listing of entry `idx`. */
@@ -193,7 +241,7 @@ static void set_stats(lua_State *L, int entry, const fetch_stats *st,
   lua_setfield(L, -2, "duplicates");
   lua_pushinteger(L, st->pages);
   lua_setfield(L, -2, "pages");
-  lua_pushinteger(L, ls->kind == LIST_CLUSTERS ? 0 : ls->items);
+  lua_pushinteger(L, ls->kind == LIST_CLUSTER_BACKUPS ? ls->items : 0);
   lua_setfield(L, -2, "items");
   lua_pushinteger(L, st->retries);
   lua_setfield(L, -2, "retries");
@@ -227,6 +275,22 @@ static void report_progress(scan *s, int entry)
   lua_call(L, 1, 0);   /* its errors end the scan; __close frees the engine */
 }
 
+/* The entry at `entry` (index `idx`) is complete: hand it to `each` and
+** let go of it, or keep it; tell progress. */
+static void deliver(scan *s, int entry, lua_Integer idx)
+{
+  lua_State *L = s->L;
+  s->done++;
+  if (s->streaming) {
+    lua_pushnil(L);
+    lua_rawseti(L, S_ENTRIES, idx);   /* the callback's to keep or drop */
+    lua_pushvalue(L, S_EACH);
+    lua_pushvalue(L, entry);
+    lua_call(L, 1, 0);   /* its errors end the scan, as progress's do */
+  }
+  report_progress(s, entry);
+}
+
 /*
 ** The job of the listing at `ls` (tag `t`) is over; the error that ended
 ** it, if any, is on the stack top (popped).  Its entry gets the error and
@@ -258,15 +322,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
     s->running--;
   else
     s->lists_running--;
-  s->done++;
-  if (s->streaming) {
-    lua_pushnil(L);
-    lua_rawseti(L, S_ENTRIES, idx);   /* the callback's to keep or drop */
-    lua_pushvalue(L, S_EACH);
-    lua_pushvalue(L, entry);
-    lua_call(L, 1, 0);   /* its errors end the scan, as progress's do */
-  }
-  report_progress(s, entry);
+  deliver(s, entry, idx);
   lua_settop(L, err ? err - 1 : entry - 1);
   start_queued(s);
   start_lists(s);
@@ -336,9 +392,137 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
   lua_settop(L, ls - 1);
 }
 
+/* Start Folder.List of cloud `ci` (its record in S_CLOUDS). */
+static void start_folder_list(scan *s, lua_Integer ci)
+{
+  lua_State *L = s->L;
+  lua_rawgeti(L, S_CLOUDS, ci);
+  lua_getfield(L, -1, "id");
+  list_target lt = {s->rm_endpoint, NULL, LIST_CLOUD_FOLDERS,
+                    lua_tostring(L, -1), NULL};
+  fetch_job *j = fetch_job_new(s->fe, &lt, s->page_size, -1, NULL,
+                               tag(RM_TAG - ci));
+  lua_pop(L, 2);
+  if (j == NULL || fetch_job_request(j) != 0)
+    luaL_error(L, "out of memory starting a scan");
+  mdb_listing_new(L, LIST_CLOUD_FOLDERS, NULL, j);
+  lua_rawseti(L, S_LISTINGS, RM_TAG - ci);
+}
+
+/* A cloud from Cloud.List, or given: its record, its folders listed. */
+static void add_cloud(scan *s, const char *id)
+{
+  lua_State *L = s->L;
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, id);
+  lua_setfield(L, -2, "id");
+  lua_pushinteger(L, 0);
+  lua_setfield(L, -2, "folders");
+  lua_rawseti(L, S_CLOUDS, ++s->nclouds);
+  start_folder_list(s, s->nclouds);
+}
+
+/*
+** A Resource Manager listing (tag `t`, the listing at `ls`) failed, its
+** error on the stack top (popped): an error entry per engine, in a record
+** of its own (after the cloud's folders, or after every cloud).
+*/
+static void fail_rm(scan *s, int ls, lua_Integer t)
+{
+  lua_State *L = s->L;
+  int err = lua_gettop(L);
+  mdb_listing *l = lua_touserdata(L, ls);
+  lua_Integer ci = RM_TAG - t;
+  const char *cloud = NULL;
+  if (ci > 0) {
+    lua_rawgeti(L, S_CLOUDS, ci);
+    lua_getfield(L, -1, "id");
+    cloud = lua_tostring(L, -1);   /* anchored by S_CLOUDS */
+    lua_pop(L, 2);
+  }
+  lua_Integer rec = add_folder(s, NULL, cloud, ci > 0 ? ci : LAST_KEY,
+                               LAST_KEY);   /* its slots start nothing */
+  for (int k = 1; k <= s->nengines; k++) {
+    lua_Integer idx = new_entry(s, (int)((rec - 1) * s->nengines + k),
+                                s->engines[k - 1], NULL, 0);
+    int entry = lua_gettop(L);
+    lua_pushvalue(L, err);
+    lua_setfield(L, entry, "error");
+    set_stats(L, entry, fetch_job_stats(l->job), l);
+    deliver(s, entry, idx);
+    lua_settop(L, err);
+  }
+  fetch_job_free(l->job);
+  l->job = NULL;
+  lua_pushnil(L);
+  lua_rawseti(L, S_LISTINGS, t);
+  lua_settop(L, err - 1);
+}
+
+/* A page of Cloud.List or Folder.List (tag `t`) arrived. */
+static void on_rm_page(scan *s, fetch_job *j, lua_Integer t)
+{
+  lua_State *L = s->L;
+  lua_rawgeti(L, S_LISTINGS, t);
+  int ls = lua_gettop(L);
+  lua_Integer ci = RM_TAG - t;
+  int r = mdb_listing_take_page(L, ls);
+  while (r != -1 && (r = mdb_listing_next_item(L, ls)) == 1) {
+    size_t len = 0;
+    const char *id = lua_getfield(L, -1, "id") == LUA_TSTRING
+                   ? lua_tolstring(L, -1, &len) : NULL;
+    if (id == NULL || len == 0 || len > MDB_MAX_ID_LEN || strlen(id) != len) {
+      lua_pop(L, 2);
+      mdb_push_job_error(L, j, MDB_ERR_JSON, ci > 0
+                         ? "folders[] item has no usable id"
+                         : "clouds[] item has no usable id");
+      r = -1;
+      break;
+    }
+    if (ci == 0) {
+      add_cloud(s, id);
+    } else {
+      lua_rawgeti(L, S_CLOUDS, ci);
+      lua_getfield(L, -1, "folders");
+      lua_Integer fi = lua_tointeger(L, -1) + 1;
+      lua_pushinteger(L, fi);
+      lua_setfield(L, -3, "folders");
+      lua_getfield(L, -2, "id");
+      add_folder(s, id, lua_tostring(L, -1), ci, fi);
+      lua_pop(L, 3);
+    }
+    lua_pop(L, 2);
+  }
+  if (r == -1)
+    fail_rm(s, ls, t);
+  else if (fetch_job_done(j)) {
+    fetch_job_free(j);
+    ((mdb_listing *)lua_touserdata(L, ls))->job = NULL;
+    lua_pushnil(L);
+    lua_rawseti(L, S_LISTINGS, t);
+  }
+  lua_settop(L, ls - 1);
+}
+
+typedef struct folder_key {
+  lua_Integer ci, fi;
+  int rec;
+} folder_key;
+
+static int by_key(const void *a, const void *b)
+{
+  const folder_key *x = a, *y = b;
+  if (x->ci != y->ci)
+    return x->ci < y->ci ? -1 : 1;
+  if (x->fi != y->fi)
+    return x->fi < y->fi ? -1 : 1;
+  return x->rec - y->rec;
+}
+
 static const char *const scan_options[] = {
-  "clusters", "concurrency", "each", "engine", "engines", "folder",
-  "folders", "limit", "page_size", "progress", "rate", NULL};
+  "all_clouds", "cloud", "clusters", "concurrency", "each", "engine",
+  "engines", "folder", "folders", "limit", "page_size", "progress", "rate",
+  "resource_manager_endpoint", NULL};
 
 /* The engines to scan, from engine= or engines=; returns how many. */
 static int scan_engines(lua_State *L, const engine_info **out)
@@ -512,19 +696,49 @@ int mdb_client_scan(lua_State *L)
                                 "got %s", luaL_typename(L, -1));
     lua_pop(L, 1);
   }
-  int has_clusters = lua_getfield(L, S_OPTS, "clusters") != LUA_TNIL;
-  int has_folder = lua_getfield(L, S_OPTS, "folder") != LUA_TNIL;
-  int has_folders = lua_getfield(L, S_OPTS, "folders") != LUA_TNIL;
-  lua_pop(L, 3);
-  if (has_clusters && (has_folder || has_folders))
-    return mdb_error_argument(L, "clusters", "give clusters= or %s, not "
-                              "both", has_folder ? "folder=" : "folders=");
-  if (has_folder && has_folders)
-    return mdb_error_argument(L, "folders", "give folder= or folders=, "
-                              "not both");
+  /* Where the clusters come from: exactly one of these, or none (then
+  ** folder= from YC_FOLDER_ID). */
+  static const char *const sources[] = {"clusters", "folder", "folders",
+                                        "cloud", "all_clouds"};
+  int given[5];
+  for (int k = 0; k < 5; k++) {
+    given[k] = lua_getfield(L, S_OPTS, sources[k]) != LUA_TNIL;
+    lua_pop(L, 1);
+    for (int m = 0; m < k && given[k]; m++)
+      if (given[m])
+        return mdb_error_argument(L, sources[m], "give %s= or %s=, not "
+                                  "both", sources[m], sources[k]);
+  }
+  int has_clusters = given[0], by_cloud = given[3] || given[4];
   if (!has_clusters && nengines == 0)
     return mdb_error_argument(L, "engines", "missing: give engine= or "
                               "engines= (names from mdb.engines)");
+  const char *cloud = NULL;
+  if (given[3])
+    mdb_opt_string(L, S_OPTS, "cloud", MDB_MAX_ID_LEN, &cloud);
+  if (given[4]) {
+    lua_getfield(L, S_OPTS, "all_clouds");
+    if (!lua_toboolean(L, -1) || !lua_isboolean(L, -1))
+      return mdb_error_argument(L, "all_clouds", "expected true (every "
+                                "cloud the credentials can see)");
+    lua_pop(L, 1);
+  }
+  const char *rm = NULL;
+  if (!mdb_opt_string(L, S_OPTS, "resource_manager_endpoint", 0, &rm)) {
+    rm = getenv("YC_RESOURCE_MANAGER_ENDPOINT");
+    if (rm == NULL || *rm == '\0')
+      rm = DEFAULT_RM_ENDPOINT;
+  }
+  if (by_cloud) {
+    char err[256];
+    char *norm = endpoint_normalize(rm, err, sizeof err);
+    if (norm == NULL)
+      return mdb_error_argument(L, "resource_manager_endpoint", "%s", err);
+    lua_pushstring(L, norm);
+    free(norm);
+    s.rm_endpoint = lua_tostring(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "mdb.scan_rm_endpoint");
+  }
 
   /* Fixed slots (see the top of the file); the state closes the engine
   ** whatever way this function is left. */
@@ -540,26 +754,30 @@ int mdb_client_scan(lua_State *L)
   s.streaming = !lua_isnil(L, S_EACH);
   lua_newtable(L);                                  /* S_LISTINGS */
   lua_newtable(L);                                  /* S_QUEUE */
-  if (has_clusters)
-    lua_newtable(L);                                /* S_FOLDERS */
-  else
-    scan_folders(L);
+  lua_newtable(L);                                  /* S_FOLDERS */
+  lua_newtable(L);                                  /* S_CLOUDS */
+  if (s.rm_endpoint) {   /* anchor it here rather than in the registry */
+    lua_getfield(L, LUA_REGISTRYINDEX, "mdb.scan_rm_endpoint");
+    s.rm_endpoint = lua_tostring(L, -1);
+    lua_setfield(L, S_CLOUDS, "endpoint");
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "mdb.scan_rm_endpoint");
+  }
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");
-    scan_cluster_list(L, engines, nengines);        /* S_FOLDERS + 1 */
+    scan_cluster_list(L, engines, nengines);        /* S_CLOUDS + 1 */
+  } else if (!by_cloud) {
+    scan_folders(L);                                /* S_CLOUDS + 1 */
   }
 
   st->fe = s.fe = mdb_client_engine(c, concurrency, rate);
   if (s.fe == NULL)
     return luaL_error(L, "out of memory starting a scan");
-  int nslots = has_clusters ? 1
-             : (int)lua_rawlen(L, S_FOLDERS) * nengines;
-  for (int k = 1; k <= nslots; k++) {
-    lua_newtable(L);
-    lua_rawseti(L, S_ORDER, k);
-  }
+  s.next_slot = 1;
   if (has_clusters) {
-    int pairs = S_FOLDERS + 1;
+    lua_newtable(L);
+    lua_rawseti(L, S_ORDER, 1);
+    int pairs = S_CLOUDS + 1;
     lua_Integer npairs = (lua_Integer)lua_rawlen(L, pairs);
     for (lua_Integer i = 1; i <= npairs; i++) {
       lua_rawgeti(L, pairs, i);
@@ -570,11 +788,26 @@ int mdb_client_scan(lua_State *L)
       lua_pop(L, 4);
       enqueue(&s, idx);
     }
-    lua_settop(L, S_FOLDERS);
+    lua_settop(L, S_CLOUDS);
+  } else if (cloud) {
+    add_cloud(&s, cloud);
+  } else if (by_cloud) {
+    list_target lt = {s.rm_endpoint, NULL, LIST_CLOUDS, "", NULL};
+    fetch_job *j = fetch_job_new(s.fe, &lt, s.page_size, -1, NULL,
+                                 tag(RM_TAG));
+    if (j == NULL || fetch_job_request(j) != 0)
+      return luaL_error(L, "out of memory starting a scan");
+    mdb_listing_new(L, LIST_CLOUDS, NULL, j);
+    lua_rawseti(L, S_LISTINGS, RM_TAG);
   } else {
-    s.next_slot = 1;
-    s.lists_left = nslots;
-    start_lists(&s);
+    int ids = S_CLOUDS + 1;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, ids);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, ids, i);
+      add_folder(&s, lua_tostring(L, -1), NULL, 0, i);
+      lua_pop(L, 1);
+    }
+    lua_settop(L, S_CLOUDS);
   }
 
   for (;;) {
@@ -592,8 +825,13 @@ int mdb_client_scan(lua_State *L)
     if (failed) {
       lua_rawgeti(L, S_LISTINGS, tg);
       mdb_push_fetch_error(L, c, j);
-      finish(&s, lua_gettop(L) - 1, tg, 1);
+      if (tg <= RM_TAG)
+        fail_rm(&s, lua_gettop(L) - 1, tg);
+      else
+        finish(&s, lua_gettop(L) - 1, tg, 1);
       lua_pop(L, 1);
+    } else if (tg <= RM_TAG) {
+      on_rm_page(&s, j, tg);
     } else {
       on_page(&s, j, tg);
     }
@@ -603,11 +841,31 @@ int mdb_client_scan(lua_State *L)
     lua_closeslot(L, S_STATE);
     return 0;
   }
-  /* The results, in the order promised. */
+  /* The results, in the order promised: folders by (ci, fi), then the
+  ** engines of each. */
+  int nrec = has_clusters ? 1 : (int)lua_rawlen(L, S_FOLDERS);
+  folder_key *keys = lua_newuserdatauv(L, sizeof *keys * (size_t)(nrec + 1),
+                                       0);
+  for (int r = 1; r <= nrec; r++) {
+    keys[r - 1].rec = r;
+    keys[r - 1].ci = keys[r - 1].fi = 0;
+    if (!has_clusters && lua_rawgeti(L, S_FOLDERS, r) == LUA_TTABLE) {
+      lua_getfield(L, -1, "ci");
+      lua_getfield(L, -2, "fi");
+      keys[r - 1].ci = lua_tointeger(L, -2);
+      keys[r - 1].fi = lua_tointeger(L, -1);
+      lua_pop(L, 2);
+    }
+    if (!has_clusters)
+      lua_pop(L, 1);
+  }
+  qsort(keys, (size_t)nrec, sizeof *keys, by_key);
+  int per = has_clusters ? 1 : s.nengines;
   lua_createtable(L, (int)lua_rawlen(L, S_ENTRIES), 0);
   lua_Integer out = 0;
-  for (int k = 1; k <= nslots; k++) {
-    lua_rawgeti(L, S_ORDER, k);
+  for (int q = 0; q < nrec * per; q++) {
+    lua_rawgeti(L, S_ORDER, (lua_Integer)(keys[q / per].rec - 1) * per +
+                            q % per + 1);
     lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_rawgeti(L, -1, i);

@@ -75,12 +75,13 @@ API's, e.g. 'name="orders-prod"'), page_size, limit, page_token.
       summary = "client:scan{...}           backups of many clusters at once (fan-out)",
       text = [[
 client:scan{...} -> an array with one entry per cluster:
-                    {engine, id, folder, cluster, backups, error, stats}
+                    {engine, id, folder, cloud, cluster, backups, error, stats}
 
 Options:
   engine, engines   one engine, or an array of them
   folder            every cluster of the engines in a folder (default $YC_FOLDER_ID)
   folders           instead of folder: an array of folder ids
+  cloud, all_clouds every folder of a cloud, or of every cloud (all_clouds = true)
   clusters          instead of folder: ids (with engine=) or {engine=, id=} tables
   concurrency       requests in flight at most (default 16)
   rate              request starts per second at most (0: no pacing)

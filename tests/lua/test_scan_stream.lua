@@ -185,6 +185,7 @@ H.test("help(client.scan) tells of each and folders", function()
    local text = require "mdb.help".text(true, c.scan)
    H.contains(text, "each              function(entry)")
    H.contains(text, "folders           instead of folder")
+   H.contains(text, "cloud, all_clouds")
 end)
 
 H.run_all()
