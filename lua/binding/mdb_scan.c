@@ -6,9 +6,10 @@
 ** result becomes an entry.  A finished entry is either handed to `each`
 ** at once and let go (a streaming scan, in completion order) or kept for
 ** the result array, in a deterministic order: folders as given, engines
-** as given, clusters as Cluster.List returned them (or as given).  A failure of one cluster
-** is recorded in its entry and the scan goes on; only misuse, Ctrl-C or
-** an error raised by `each` or `progress` ends the whole scan.
+** as given, clusters as Cluster.List returned them (or as given).  A
+** failure of one cluster is recorded in its entry and the scan goes on;
+** only misuse, Ctrl-C or an error raised by `each` or `progress` ends the
+** whole scan.
 **
 ** Backups listings run `concurrency` at a time (each has at most one
 ** request in flight), the other clusters waiting in a queue: a fleet of
@@ -18,7 +19,7 @@
 ** Stack layout while scanning (absolute indices):
 **   1 client, 2 options, 3 the to-be-closed scan state, 4 entries by
 **   index (in a streaming scan, only those not finished yet), 5 per
-**   engine slot the entry indices in result order (kept only when not
+**   slot the entry indices in result order (kept only when not
 **   streaming), 6 progress or nil, 7 each or nil, 8 the listing
 **   (mdb_listing.c) of every job by its tag, 9 the queue of entry
 **   indices waiting for a job, 10 the folders (folder scans), 11 the
@@ -729,16 +730,6 @@ int mdb_client_scan(lua_State *L)
     if (rm == NULL || *rm == '\0')
       rm = DEFAULT_RM_ENDPOINT;
   }
-  if (by_cloud) {
-    char err[256];
-    char *norm = endpoint_normalize(rm, err, sizeof err);
-    if (norm == NULL)
-      return mdb_error_argument(L, "resource_manager_endpoint", "%s", err);
-    lua_pushstring(L, norm);
-    free(norm);
-    s.rm_endpoint = lua_tostring(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "mdb.scan_rm_endpoint");
-  }
 
   /* Fixed slots (see the top of the file); the state closes the engine
   ** whatever way this function is left. */
@@ -756,12 +747,15 @@ int mdb_client_scan(lua_State *L)
   lua_newtable(L);                                  /* S_QUEUE */
   lua_newtable(L);                                  /* S_FOLDERS */
   lua_newtable(L);                                  /* S_CLOUDS */
-  if (s.rm_endpoint) {   /* anchor it here rather than in the registry */
-    lua_getfield(L, LUA_REGISTRYINDEX, "mdb.scan_rm_endpoint");
+  if (by_cloud) {   /* checked before any request, kept in S_CLOUDS */
+    char err[256];
+    char *norm = endpoint_normalize(rm, err, sizeof err);
+    if (norm == NULL)
+      return mdb_error_argument(L, "resource_manager_endpoint", "%s", err);
+    lua_pushstring(L, norm);
+    free(norm);
     s.rm_endpoint = lua_tostring(L, -1);
     lua_setfield(L, S_CLOUDS, "endpoint");
-    lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "mdb.scan_rm_endpoint");
   }
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");
