@@ -33,26 +33,17 @@
 ** Manager listing gets a record with no id, so its error entries have a
 ** place in that order too.
 */
-#include "mdb_binding.h"
+#include "mdb_scan.h"
 
 #include "cancel.h"
 #include "endpoint_url.h"
 #include "mdb_defaults.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MDB_SCAN_MT "mdb.scan"
-#define SCAN_MAX_ENGINES 32
-#define SCAN_MAX_FOLDERS 1000
-#define RM_TAG (-(1L << 30))   /* Cloud.List; Folder.List of cloud n: RM_TAG - n */
-#define LAST_KEY 1000000000    /* orders a listing's error after its items */
-#define DEFAULT_RM_ENDPOINT "https://resource-manager.api.cloud.yandex.net"
-
-enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS,
-       S_EACH, S_LISTINGS, S_QUEUE, S_FOLDERS, S_CLOUDS };
 
 typedef struct scan_state {
   fetch_engine *fe;
@@ -66,48 +57,14 @@ static int scan_close(lua_State *L)
   return 0;
 }
 
-typedef struct scan {
-  lua_State *L;
-  mdb_client *client;
-  fetch_engine *fe;
-  const engine_info *const *engines;
-  int nengines;
-  int slots, next_slot;         /* slots so far; next to start */
-  int lists_running;
-  const char *rm_endpoint;      /* anchored in S_CLOUDS */
-  lua_Integer nclouds;
-  long page_size, limit;
-  int streaming;                /* each= given: entries are not kept */
-  int window;                   /* backups listings running at most */
-  int running;                  /* backups listings running now */
-  lua_Integer queue_head, queue_tail;   /* S_QUEUE[head..tail] waiting */
-  lua_Integer last_entry;       /* entry indices given out */
-  lua_Integer done, total;
-} scan;
-
-/*
-** A job's tag (its user data, and its key in S_LISTINGS): the index of its
-** entry, or minus the engine slot for a Cluster.List job (whose entry
-** exists only if it fails).
-*/
-static void *tag(lua_Integer i)
-{
-  return (void *)(intptr_t)i;
-}
-
-static lua_Integer untag(void *p)
-{
-  return (lua_Integer)(intptr_t)p;
-}
-
 /*
 ** The one way an entry is made: push {engine, id, cluster, backups = {}}
 ** (id and cluster when given), register it under a new index in
 ** S_ENTRIES and, when results are kept, at the end of its slot's order.
 ** Returns the index; the entry stays on the stack.
 */
-static lua_Integer new_entry(scan *s, int slot, const engine_info *e,
-                             const char *id, int cluster_idx)
+lua_Integer scan_new_entry(scan *s, int slot, const engine_info *e,
+                           const char *id, int cluster_idx)
 {
   lua_State *L = s->L;
   lua_createtable(L, 0, 6);
@@ -161,7 +118,7 @@ static void start_queued(scan *s)
     list_target t = {s->client->endpoint, e, LIST_CLUSTER_BACKUPS,
                      lua_tostring(L, -1), NULL};
     fetch_job *j = fetch_job_new(s->fe, &t, s->page_size, s->limit, NULL,
-                                 tag(idx));
+                                 scan_tag(idx));
     lua_pop(L, 3);
     if (j == NULL || fetch_job_request(j) != 0)
       luaL_error(L, "out of memory starting a scan");
@@ -187,7 +144,7 @@ static void start_lists(scan *s)
     list_target lt = {s->client->endpoint, e, LIST_CLUSTERS,
                       lua_tostring(L, -1), NULL};
     fetch_job *j = fetch_job_new(s->fe, &lt, MDB_MAX_PAGE_SIZE, -1, NULL,
-                                 tag(-slot));
+                                 scan_tag(-slot));
     lua_pop(L, 2);
     if (j == NULL || fetch_job_request(j) != 0)
       luaL_error(L, "out of memory starting a scan");
@@ -202,8 +159,8 @@ static void start_lists(scan *s)
 ** slot per engine; returns its index.  Its Cluster.List listings start as
 ** the window allows.
 */
-static lua_Integer add_folder(scan *s, const char *id, const char *cloud,
-                              lua_Integer ci, lua_Integer fi)
+lua_Integer scan_add_folder(scan *s, const char *id, const char *cloud,
+                            lua_Integer ci, lua_Integer fi)
 {
   lua_State *L = s->L;
   lua_createtable(L, 0, 4);
@@ -234,8 +191,8 @@ static void enqueue(scan *s, lua_Integer idx)
   start_queued(s);
 }
 
-static void set_stats(lua_State *L, int entry, const fetch_stats *st,
-                      const mdb_listing *ls)
+void scan_set_stats(lua_State *L, int entry, const fetch_stats *st,
+                    const mdb_listing *ls)
 {
   lua_createtable(L, 0, 6);
   lua_pushinteger(L, ls->duplicates);
@@ -278,7 +235,7 @@ static void report_progress(scan *s, int entry)
 
 /* The entry at `entry` (index `idx`) is complete: hand it to `each` and
 ** let go of it, or keep it; tell progress. */
-static void deliver(scan *s, int entry, lua_Integer idx)
+void scan_deliver(scan *s, int entry, lua_Integer idx)
 {
   lua_State *L = s->L;
   s->done++;
@@ -306,7 +263,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   fetch_job *j = l->job;
   lua_Integer idx = t;
   if (t < 0)   /* only a failed Cluster.List ends here */
-    idx = new_entry(s, (int)-t, l->engine, NULL, 0);
+    idx = scan_new_entry(s, (int)-t, l->engine, NULL, 0);
   else
     lua_rawgeti(L, S_ENTRIES, idx);
   int entry = lua_gettop(L);
@@ -314,7 +271,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
     lua_pushvalue(L, err);
     lua_setfield(L, entry, "error");
   }
-  set_stats(L, entry, fetch_job_stats(j), l);
+  scan_set_stats(L, entry, fetch_job_stats(j), l);
   fetch_job_free(j);
   l->job = NULL;
   lua_pushnil(L);
@@ -323,7 +280,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
     s->running--;
   else
     s->lists_running--;
-  deliver(s, entry, idx);
+  scan_deliver(s, entry, idx);
   lua_settop(L, err ? err - 1 : entry - 1);
   start_queued(s);
   start_lists(s);
@@ -341,7 +298,7 @@ static int on_cluster(scan *s, int slot, const engine_info *e)
     lua_pop(L, 1);
     return -1;
   }
-  lua_Integer idx = new_entry(s, slot, e, id, cl);
+  lua_Integer idx = scan_new_entry(s, slot, e, id, cl);
   lua_pop(L, 3);
   enqueue(s, idx);
   return 0;
@@ -393,118 +350,6 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
   lua_settop(L, ls - 1);
 }
 
-/* Start Folder.List of cloud `ci` (its record in S_CLOUDS). */
-static void start_folder_list(scan *s, lua_Integer ci)
-{
-  lua_State *L = s->L;
-  lua_rawgeti(L, S_CLOUDS, ci);
-  lua_getfield(L, -1, "id");
-  list_target lt = {s->rm_endpoint, NULL, LIST_CLOUD_FOLDERS,
-                    lua_tostring(L, -1), NULL};
-  fetch_job *j = fetch_job_new(s->fe, &lt, s->page_size, -1, NULL,
-                               tag(RM_TAG - ci));
-  lua_pop(L, 2);
-  if (j == NULL || fetch_job_request(j) != 0)
-    luaL_error(L, "out of memory starting a scan");
-  mdb_listing_new(L, LIST_CLOUD_FOLDERS, NULL, j);
-  lua_rawseti(L, S_LISTINGS, RM_TAG - ci);
-}
-
-/* A cloud from Cloud.List, or given: its record, its folders listed. */
-static void add_cloud(scan *s, const char *id)
-{
-  lua_State *L = s->L;
-  lua_createtable(L, 0, 2);
-  lua_pushstring(L, id);
-  lua_setfield(L, -2, "id");
-  lua_pushinteger(L, 0);
-  lua_setfield(L, -2, "folders");
-  lua_rawseti(L, S_CLOUDS, ++s->nclouds);
-  start_folder_list(s, s->nclouds);
-}
-
-/*
-** A Resource Manager listing (tag `t`, the listing at `ls`) failed, its
-** error on the stack top (popped): an error entry per engine, in a record
-** of its own (after the cloud's folders, or after every cloud).
-*/
-static void fail_rm(scan *s, int ls, lua_Integer t)
-{
-  lua_State *L = s->L;
-  int err = lua_gettop(L);
-  mdb_listing *l = lua_touserdata(L, ls);
-  lua_Integer ci = RM_TAG - t;
-  const char *cloud = NULL;
-  if (ci > 0) {
-    lua_rawgeti(L, S_CLOUDS, ci);
-    lua_getfield(L, -1, "id");
-    cloud = lua_tostring(L, -1);   /* anchored by S_CLOUDS */
-    lua_pop(L, 2);
-  }
-  lua_Integer rec = add_folder(s, NULL, cloud, ci > 0 ? ci : LAST_KEY,
-                               LAST_KEY);   /* its slots start nothing */
-  for (int k = 1; k <= s->nengines; k++) {
-    lua_Integer idx = new_entry(s, (int)((rec - 1) * s->nengines + k),
-                                s->engines[k - 1], NULL, 0);
-    int entry = lua_gettop(L);
-    lua_pushvalue(L, err);
-    lua_setfield(L, entry, "error");
-    set_stats(L, entry, fetch_job_stats(l->job), l);
-    deliver(s, entry, idx);
-    lua_settop(L, err);
-  }
-  fetch_job_free(l->job);
-  l->job = NULL;
-  lua_pushnil(L);
-  lua_rawseti(L, S_LISTINGS, t);
-  lua_settop(L, err - 1);
-}
-
-/* A page of Cloud.List or Folder.List (tag `t`) arrived. */
-static void on_rm_page(scan *s, fetch_job *j, lua_Integer t)
-{
-  lua_State *L = s->L;
-  lua_rawgeti(L, S_LISTINGS, t);
-  int ls = lua_gettop(L);
-  lua_Integer ci = RM_TAG - t;
-  int r = mdb_listing_take_page(L, ls);
-  while (r != -1 && (r = mdb_listing_next_item(L, ls)) == 1) {
-    size_t len = 0;
-    const char *id = lua_getfield(L, -1, "id") == LUA_TSTRING
-                   ? lua_tolstring(L, -1, &len) : NULL;
-    if (id == NULL || len == 0 || len > MDB_MAX_ID_LEN || strlen(id) != len) {
-      lua_pop(L, 2);
-      mdb_push_job_error(L, j, MDB_ERR_JSON, ci > 0
-                         ? "folders[] item has no usable id"
-                         : "clouds[] item has no usable id");
-      r = -1;
-      break;
-    }
-    if (ci == 0) {
-      add_cloud(s, id);
-    } else {
-      lua_rawgeti(L, S_CLOUDS, ci);
-      lua_getfield(L, -1, "folders");
-      lua_Integer fi = lua_tointeger(L, -1) + 1;
-      lua_pushinteger(L, fi);
-      lua_setfield(L, -3, "folders");
-      lua_getfield(L, -2, "id");
-      add_folder(s, id, lua_tostring(L, -1), ci, fi);
-      lua_pop(L, 3);
-    }
-    lua_pop(L, 2);
-  }
-  if (r == -1)
-    fail_rm(s, ls, t);
-  else if (fetch_job_done(j)) {
-    fetch_job_free(j);
-    ((mdb_listing *)lua_touserdata(L, ls))->job = NULL;
-    lua_pushnil(L);
-    lua_rawseti(L, S_LISTINGS, t);
-  }
-  lua_settop(L, ls - 1);
-}
-
 typedef struct folder_key {
   lua_Integer ci, fi;
   int rec;
@@ -524,136 +369,6 @@ static const char *const scan_options[] = {
   "all_clouds", "cloud", "clusters", "concurrency", "each", "engine",
   "engines", "folder", "folders", "limit", "page_size", "progress", "rate",
   "resource_manager_endpoint", NULL};
-
-/* The engines to scan, from engine= or engines=; returns how many. */
-static int scan_engines(lua_State *L, const engine_info **out)
-{
-  int has_one = lua_getfield(L, S_OPTS, "engine") != LUA_TNIL;
-  int has_many = lua_getfield(L, S_OPTS, "engines") != LUA_TNIL;
-  lua_pop(L, 2);
-  if (has_one && has_many)
-    mdb_error_argument(L, "engines", "give engine= or engines=, not both");
-  if (has_one) {
-    out[0] = mdb_check_engine(L, S_OPTS, "engine");
-    return 1;
-  }
-  if (!has_many)
-    return 0;
-  if (lua_getfield(L, S_OPTS, "engines") != LUA_TTABLE)
-    mdb_error_argument(L, "engines", "expected an array of engine names");
-  int n = 0;
-  lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-  if (len == 0 || len > SCAN_MAX_ENGINES)
-    mdb_error_argument(L, "engines", "expected 1 to %d engine names",
-                       SCAN_MAX_ENGINES);
-  for (lua_Integer i = 1; i <= len; i++) {
-    lua_createtable(L, 0, 1);
-    lua_rawgeti(L, -2, i);
-    lua_setfield(L, -2, "engines");
-    const engine_info *e = mdb_check_engine(L, lua_gettop(L), "engines");
-    lua_pop(L, 1);
-    for (int k = 0; k < n; k++)
-      if (out[k] == e)
-        mdb_error_argument(L, "engines", "\"%s\" is listed twice", e->name);
-    out[n++] = e;
-  }
-  lua_pop(L, 1);
-  return n;
-}
-
-/*
-** Check clusters= (at the top of the stack) and push a table of
-** {engine_info lightuserdata, id} pairs, before any request.
-*/
-static void scan_cluster_list(lua_State *L, const engine_info *const *engines,
-                              int nengines)
-{
-  if (!lua_istable(L, -1))
-    mdb_error_argument(L, "clusters", "expected an array of cluster ids or "
-                       "{engine=, id=} tables");
-  int arr = lua_gettop(L);
-  lua_newtable(L);
-  int pairs = lua_gettop(L);
-  lua_Integer len = (lua_Integer)lua_rawlen(L, arr);
-  for (lua_Integer i = 1; i <= len; i++) {
-    lua_rawgeti(L, arr, i);
-    const engine_info *e = NULL;
-    const char *id = NULL;
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      if (nengines != 1)
-        mdb_error_argument(L, "clusters", "clusters[%lld] is a bare id: "
-                           "give engine= too, or {engine=, id=}",
-                           (long long)i);
-      e = engines[0];
-      id = lua_tostring(L, -1);
-    } else if (lua_istable(L, -1)) {
-      int item = lua_gettop(L);
-      e = mdb_check_engine(L, item, "engine");
-      if (lua_getfield(L, item, "id") == LUA_TSTRING)
-        id = lua_tostring(L, -1);
-      lua_pop(L, 1);   /* still anchored by the item */
-    }
-    if (id == NULL || *id == '\0' || strlen(id) > MDB_MAX_ID_LEN)
-      mdb_error_argument(L, "clusters", "clusters[%lld] needs an id of 1 "
-                         "to %d characters", (long long)i, MDB_MAX_ID_LEN);
-    lua_createtable(L, 2, 0);
-    lua_pushlightuserdata(L, (void *)e);
-    lua_rawseti(L, -2, 1);
-    lua_pushstring(L, id);
-    lua_rawseti(L, -2, 2);
-    lua_rawseti(L, pairs, i);
-    lua_pop(L, 1);
-  }
-  lua_remove(L, arr);
-}
-
-/*
-** Push the array of folders to list: folders=, folder=, or YC_FOLDER_ID;
-** raises before any request.
-*/
-static void scan_folders(lua_State *L)
-{
-  const char *folder = NULL;
-  if (lua_getfield(L, S_OPTS, "folders") == LUA_TNIL) {
-    lua_pop(L, 1);
-    if (!mdb_opt_string(L, S_OPTS, "folder", MDB_MAX_ID_LEN, &folder)) {
-      folder = getenv("YC_FOLDER_ID");
-      if (folder == NULL || *folder == '\0')
-        mdb_error_argument(L, "folder", "missing: give folder=, folders=, "
-                           "clusters=, or set YC_FOLDER_ID");
-      if (strlen(folder) > MDB_MAX_ID_LEN)
-        mdb_error_argument(L, "folder", "YC_FOLDER_ID is longer than %d "
-                           "characters", MDB_MAX_ID_LEN);
-    }
-    lua_createtable(L, 1, 0);
-    lua_pushstring(L, folder);
-    lua_rawseti(L, -2, 1);
-    return;
-  }
-  int arr = lua_gettop(L);
-  lua_Integer len = lua_istable(L, arr) ? (lua_Integer)lua_rawlen(L, arr) : 0;
-  if (len < 1 || len > SCAN_MAX_FOLDERS)
-    mdb_error_argument(L, "folders", "expected an array of 1 to %d folder "
-                       "ids", SCAN_MAX_FOLDERS);
-  lua_createtable(L, (int)len, 0);
-  lua_createtable(L, 0, (int)len);   /* seen */
-  for (lua_Integer i = 1; i <= len; i++) {
-    size_t n = 0;
-    const char *id = lua_rawgeti(L, arr, i) == LUA_TSTRING
-                   ? lua_tolstring(L, -1, &n) : NULL;
-    if (id == NULL || n == 0 || n > MDB_MAX_ID_LEN || strlen(id) != n)
-      mdb_error_argument(L, "folders", "folders[%lld] needs an id of 1 to "
-                         "%d characters", (long long)i, MDB_MAX_ID_LEN);
-    if (lua_getfield(L, -2, id) != LUA_TNIL)
-      mdb_error_argument(L, "folders", "\"%s\" is listed twice", id);
-    lua_pop(L, 1);
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -3, id);
-    lua_rawseti(L, -3, i);
-  }
-  lua_pop(L, 1);
-  lua_remove(L, arr);
-}
 
 int mdb_client_scan(lua_State *L)
 {
@@ -778,17 +493,17 @@ int mdb_client_scan(lua_State *L)
       lua_rawgeti(L, -1, 1);
       const engine_info *e = lua_touserdata(L, -1);
       lua_rawgeti(L, -2, 2);
-      lua_Integer idx = new_entry(&s, 1, e, lua_tostring(L, -1), 0);
+      lua_Integer idx = scan_new_entry(&s, 1, e, lua_tostring(L, -1), 0);
       lua_pop(L, 4);
       enqueue(&s, idx);
     }
     lua_settop(L, S_CLOUDS);
   } else if (cloud) {
-    add_cloud(&s, cloud);
+    scan_add_cloud(&s, cloud);
   } else if (by_cloud) {
     list_target lt = {s.rm_endpoint, NULL, LIST_CLOUDS, "", NULL};
     fetch_job *j = fetch_job_new(s.fe, &lt, s.page_size, -1, NULL,
-                                 tag(RM_TAG));
+                                 scan_tag(RM_TAG));
     if (j == NULL || fetch_job_request(j) != 0)
       return luaL_error(L, "out of memory starting a scan");
     mdb_listing_new(L, LIST_CLOUDS, NULL, j);
@@ -798,7 +513,7 @@ int mdb_client_scan(lua_State *L)
     lua_Integer n = (lua_Integer)lua_rawlen(L, ids);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_rawgeti(L, ids, i);
-      add_folder(&s, lua_tostring(L, -1), NULL, 0, i);
+      scan_add_folder(&s, lua_tostring(L, -1), NULL, 0, i);
       lua_pop(L, 1);
     }
     lua_settop(L, S_CLOUDS);
@@ -815,17 +530,17 @@ int mdb_client_scan(lua_State *L)
     }
     if (j == NULL)
       break;
-    lua_Integer tg = untag(fetch_job_ud(j));
+    lua_Integer tg = scan_untag(fetch_job_ud(j));
     if (failed) {
       lua_rawgeti(L, S_LISTINGS, tg);
       mdb_push_fetch_error(L, c, j);
       if (tg <= RM_TAG)
-        fail_rm(&s, lua_gettop(L) - 1, tg);
+        scan_fail_rm(&s, lua_gettop(L) - 1, tg);
       else
         finish(&s, lua_gettop(L) - 1, tg, 1);
       lua_pop(L, 1);
     } else if (tg <= RM_TAG) {
-      on_rm_page(&s, j, tg);
+      scan_on_rm_page(&s, j, tg);
     } else {
       on_page(&s, j, tg);
     }
