@@ -8,8 +8,9 @@
 **   c_client bare BASE TOKEN PATH PAGE_SIZE N
 **       the median time of N requests for the first page, not decoded.
 **   c_client fleet BASE TOKEN PREFIX FOLDER PAGE_SIZE CONCURRENCY
-**       Cluster.List of FOLDER, then every cluster's backups with up to
-**       CONCURRENCY transfers on one multi handle; prints the item count.
+**       Cluster.List of FOLDER (every page), then every cluster's backups
+**       with up to CONCURRENCY transfers on one multi handle; prints the
+**       item count.
 */
 #include <curl/curl.h>
 #include <lauxlib.h>
@@ -112,30 +113,42 @@ static int fleet(const char *base, const char *token, const char *prefix,
 {
   char path[512], tok[256] = "", url[1024];
   struct curl_slist *h = auth_header(token);
-  /* Cluster.List, one page of up to 1000 clusters is enough here */
+  /* Cluster.List, page after page */
   snprintf(path, sizeof path, "%s/clusters?folderId=%s", prefix, folder);
   CURL *c = curl_easy_init();
   buf b = {0};
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  page_url(url, sizeof url, base, path, 1000, tok);
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  if (curl_easy_perform(c) != CURLE_OK)
-    return fprintf(stderr, "cluster list failed\n"), 1;
-  lua_getglobal(L, "decode");
-  lua_pushlstring(L, b.p, b.len);
-  lua_call(L, 1, 1);
-  lua_getfield(L, -1, "clusters");
-  long nclusters = (long)lua_rawlen(L, -1);
-  char **ids = calloc((size_t)nclusters, sizeof *ids);
-  for (long i = 0; i < nclusters; i++) {
-    lua_rawgeti(L, -1, i + 1);
-    lua_getfield(L, -1, "id");
-    ids[i] = strdup(lua_tostring(L, -1));
+  long nclusters = 0, cap = 0;
+  char **ids = NULL;
+  do {
+    page_url(url, sizeof url, base, path, 1000, tok);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    b.len = 0;
+    if (curl_easy_perform(c) != CURLE_OK)
+      return fprintf(stderr, "cluster list failed\n"), 1;
+    lua_getglobal(L, "decode");
+    lua_pushlstring(L, b.p, b.len);
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "clusters");
+    long n = lua_istable(L, -1) ? (long)lua_rawlen(L, -1) : 0;
+    if (nclusters + n > cap) {
+      cap = (nclusters + n) * 2;
+      ids = realloc(ids, (size_t)cap * sizeof *ids);
+    }
+    for (long i = 0; i < n; i++) {
+      lua_rawgeti(L, -1, i + 1);
+      lua_getfield(L, -1, "id");
+      ids[nclusters++] = strdup(lua_tostring(L, -1));
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "nextPageToken");
+    snprintf(tok, sizeof tok, "%s",
+             lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
     lua_pop(L, 2);
-  }
-  lua_pop(L, 2);
+  } while (*tok);
   curl_easy_cleanup(c);
   free(b.p);
 

@@ -1,7 +1,7 @@
 /*
-** measure: run a command and print "WALL_SECONDS MAX_RSS_KIB" on stderr's
-** last line, so the benchmark reads peak memory and time of any program
-** the same way.  Usage: measure CMD [ARGS...]  (stdout passes through).
+** measure: run a command and print "WALL_SECONDS MAX_RSS_KIB CPU_SECONDS"
+** (CPU = user + system) on stderr's last line, so the benchmark reads
+** time, peak memory and CPU of any program the same way.  Usage: measure CMD [ARGS...]  (stdout passes through).
 */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -38,6 +38,8 @@ int main(int argc, char **argv)
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double wall = (double)(t1.tv_sec - t0.tv_sec) +
                 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-  fprintf(stderr, "measure: %.6f %ld\n", wall, ru.ru_maxrss);
+  double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  fprintf(stderr, "measure: %.6f %ld %.6f\n", wall, ru.ru_maxrss, cpu);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -2,9 +2,13 @@
 -- API on loopback with server-side delays, runs mdblua and the baselines
 -- (Python standard library, plain C with libcurl + lua-cjson, stock lua5.4),
 -- and prints every figure and the ratios against the issue's targets.
--- args: BUILD_DIR [RUNS]
-local build = assert(arg[1], "usage: mdblua bench/run.lua BUILD_DIR [RUNS]")
+-- args: BUILD_DIR [RUNS] [SCENARIOS]  (SCENARIOS: comma-separated names of
+-- fleet, deep, cpu, startup, stream, stream10k; default all)
+local build = assert(arg[1], "usage: mdblua bench/run.lua BUILD_DIR [RUNS] [SCENARIOS]")
 local runs = tonumber(arg[2]) or 5
+local only = arg[3] and arg[3] ~= "" and {} or nil
+for name in (arg[3] or ""):gmatch("[^,]+") do only[name] = true end
+local function want(name) return not only or only[name] end
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 local MDBLUA = build .. "/mdblua"
 local FAKE = build .. "/tests/fakeapi/fakeapi"
@@ -22,7 +26,8 @@ local function start_fake(args)
    return { url = url, stop = function() os.execute("kill " .. pid); p:close() end }
 end
 
--- Run a command under `measure`: returns seconds, peak RSS in MiB, stdout.
+-- Run a command under `measure`: returns seconds, peak RSS in MiB, stdout,
+-- CPU seconds (user + system).
 local function measure(cmd, env)
    local err = os.tmpname()
    local p = assert(io.popen((env or "") .. " " .. q(MEASURE) .. " " .. cmd .. " 2>" .. err))
@@ -32,9 +37,9 @@ local function measure(cmd, env)
    local text = f:read("a")
    f:close()
    os.remove(err)
-   local wall, rss = text:match("measure: ([%d.]+) (%d+)")
+   local wall, rss, cpu = text:match("measure: ([%d.]+) (%d+) ([%d.]+)")
    if not ok or not wall then error("failed: " .. cmd .. "\n" .. text) end
-   return tonumber(wall), tonumber(rss) / 1024, out
+   return tonumber(wall), tonumber(rss) / 1024, out, tonumber(cpu)
 end
 
 local function median(xs)
@@ -47,20 +52,20 @@ end
 -- turns (a b c a b c ...), so a machine that slows down or speeds up
 -- during the run weighs on all of them alike and the ratios stay fair.
 local function bench_each(n, cmds)
-   local ts, rss = {}, {}
-   for k = 1, #cmds do ts[k], rss[k] = {}, 0 end
+   local ts, rss, cpus = {}, {}, {}
+   for k = 1, #cmds do ts[k], rss[k], cpus[k] = {}, 0, {} end
    for i = 1, n do
       for k, c in ipairs(cmds) do
-         local t, r, out = measure(c[1], c[2])
+         local t, r, out, cpu = measure(c[1], c[2])
          if c[3] and not out:find(c[3], 1, true) then
             error(string.format("unexpected output of %s: %q (wanted %s)", c[1], out, c[3]))
          end
-         ts[k][i] = t
+         ts[k][i], cpus[k][i] = t, cpu
          if r > rss[k] then rss[k] = r end
       end
    end
    local res = {}
-   for k = 1, #cmds do res[k] = { median(ts[k]), rss[k] } end
+   for k = 1, #cmds do res[k] = { median(ts[k]), rss[k], median(cpus[k]) } end
    return res
 end
 
@@ -78,6 +83,7 @@ end
 local env = "YC_IAM_TOKEN=" .. TOKEN .. " YC_MDB_ENDPOINT="
 
 -- 1. fleet -----------------------------------------------------------------
+if want("fleet") then
 io.stderr:write("1. fleet: 200 clusters x 300 backups, pageSize 100, 20 ms per request\n")
 local s = start_fake("--generate engine=mongodb,clusters=200,backups=300 --fault 'delay_ms=20;times=0'")
 local e = env .. s.url
@@ -94,12 +100,14 @@ row("fleet", "mdblua client:scan, concurrency 16", mdb1, "s", mdb1 / floor1, "<=
 row("fleet", "plain C, libcurl multi, 16 transfers", c1, "s", mdb1 / c1, "mdblua <= 1.00 x C")
 row("fleet", "Python stdlib, 16 threads", py16, "s", mdb1 / py16, "mdblua <= 0.85 x Python")
 row("fleet", "Python stdlib, sequential", pyseq, "s", mdb1 / pyseq)
+end
 
 -- 2. deep listing ---------------------------------------------------------
-io.stderr:write("2. deep: 200,000 backups, pageSize 1000, 10 ms per request\n")
-s = start_fake("--generate engine=mongodb,clusters=1,backups=200000 --fault 'delay_ms=10;times=0'")
-e = env .. s.url
 local path = PREFIX .. "/clusters/cmongodb-0000/backups"
+if want("deep") then
+io.stderr:write("2. deep: 200,000 backups, pageSize 1000, 10 ms per request\n")
+local s = start_fake("--generate engine=mongodb,clusters=1,backups=200000 --fault 'delay_ms=10;times=0'")
+local e = env .. s.url
 local _, _, bare_out = measure(q(CCLIENT) .. " bare " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000 21")
 local floor2 = 200 * tonumber(bare_out)
 local r2 = bench_each(runs, {
@@ -110,11 +118,13 @@ s.stop()
 row("deep", "floor (200 x bare request " .. string.format("%.2f ms", floor2 / 200 * 1000) .. ")", floor2, "s")
 row("deep", "mdblua iterator", mdb2, "s", mdb2 / floor2, "<= 1.05 x floor")
 row("deep", "Python stdlib", py2, "s", mdb2 / py2)
+end
 
 -- 3. CPU --------------------------------------------------------------------
+if want("cpu") then
 io.stderr:write("3. cpu: 1,000,000 backups, pageSize 1000, no delay\n")
-s = start_fake("--generate engine=mongodb,clusters=1,backups=1000000")
-e = env .. s.url
+local s = start_fake("--generate engine=mongodb,clusters=1,backups=1000000")
+local e = env .. s.url
 local r3 = bench_each(runs, {
    { q(MDBLUA) .. " " .. q(here .. "/mdb_single.lua") .. " mongodb cmongodb-0000 1000", e, "1000000" },
    { q(CCLIENT) .. " single " .. s.url .. " " .. TOKEN .. " " .. path .. " 1000", nil, "1000000" } })
@@ -127,13 +137,66 @@ row("cpu", "Python stdlib: count and sum sizes", py3, "s", mdb3 / py3)
 row("cpu", "mdblua peak RSS", mdb3rss, "MiB", nil, "<= 16 MiB")
 row("cpu", "plain C peak RSS", c3rss, "MiB")
 row("cpu", "Python peak RSS", py3rss, "MiB")
+end
 
 -- 4. start-up ---------------------------------------------------------------
+if want("startup") then
 io.stderr:write("4. start-up\n")
 local r4 = bench_each(51, { { q(MDBLUA) .. " -e ''" }, { "lua5.4 -e ''" } })
 local m4, l4 = r4[1][1], r4[2][1]
 row("start-up", "mdblua -e ''", m4 * 1000, "ms", m4 / l4, "<= 2 x lua5.4")
 row("start-up", "lua5.4 -e ''", l4 * 1000, "ms")
+end
+
+-- 5. streaming scan: 200 clusters x 3,000 backups ------------------------------
+-- A streaming scan that counts backups against the plain C client and
+-- against today's client:scan (every backup kept), and its CPU per backup
+-- against a deep listing's (600,000 backups from a server with no delay).
+local function fleet_cmds(url, e, page_size, want_out)
+   local args = " mongodb " .. FOLDER .. " " .. page_size .. " 16"
+   return {
+      { q(MDBLUA) .. " " .. q(here .. "/mdb_stream.lua") .. args, e, want_out },
+      { q(MDBLUA) .. " " .. q(here .. "/mdb_fleet.lua") .. args, e, want_out },
+      { q(CCLIENT) .. " fleet " .. url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " " .. page_size .. " 16", nil, want_out } }
+end
+
+if want("stream") then
+io.stderr:write("5. stream: 200 clusters x 3,000 backups, pageSize 1000, 20 ms per request, concurrency 16\n")
+local s = start_fake("--generate engine=mongodb,clusters=200,backups=3000 --fault 'delay_ms=20;times=0'")
+local r5 = bench_each(runs, fleet_cmds(s.url, env .. s.url, 1000, "600000"))
+s.stop()
+s = start_fake("--generate engine=mongodb,clusters=1,backups=600000")
+local deep = bench_each(runs, { { q(MDBLUA) .. " " .. q(here .. "/mdb_single.lua") .. " mongodb cmongodb-0000 1000",
+   env .. s.url, "600000" } })[1]
+s.stop()
+local st, pl, c5 = r5[1], r5[2], r5[3]
+local us = function(cpu) return cpu / 600000 * 1e6 end
+row("stream", "mdblua streaming scan (each=), count", st[1], "s", st[1] / c5[1], "<= 1.15 x C")
+row("stream", "mdblua client:scan, every backup kept", pl[1], "s", pl[1] / c5[1])
+row("stream", "plain C, libcurl multi, 16 transfers", c5[1], "s")
+row("stream", "CPU per backup: streaming scan", us(st[3]), "us", st[3] / deep[3], "<= 1.5 x deep")
+row("stream", "CPU per backup: client:scan", us(pl[3]), "us", pl[3] / deep[3])
+row("stream", "CPU per backup: plain C", us(c5[3]), "us")
+row("stream", "CPU per backup: deep listing, 600,000", us(deep[3]), "us")
+row("stream", "peak RSS: streaming scan", st[2], "MiB")
+row("stream", "peak RSS: client:scan", pl[2], "MiB")
+row("stream", "peak RSS: plain C", c5[2], "MiB")
+end
+
+-- 6. streaming scan: 10,000 clusters x 100 backups -----------------------------
+if want("stream10k") then
+io.stderr:write("6. stream10k: 10,000 clusters x 100 backups, 20 ms per request, concurrency 16\n")
+local s = start_fake("--generate engine=mongodb,clusters=10000,backups=100 --fault 'delay_ms=20;times=0'")
+local r6 = bench_each(runs, fleet_cmds(s.url, env .. s.url, 1000, "1000000"))
+s.stop()
+local st, pl, c6 = r6[1], r6[2], r6[3]
+row("stream10k", "mdblua streaming scan (each=), count", st[1], "s", st[1] / c6[1])
+row("stream10k", "mdblua client:scan, every backup kept", pl[1], "s", pl[1] / c6[1])
+row("stream10k", "plain C, libcurl multi, 16 transfers", c6[1], "s")
+row("stream10k", "peak RSS: streaming scan", st[2], "MiB", nil, "<= 64 MiB")
+row("stream10k", "peak RSS: client:scan", pl[2], "MiB")
+row("stream10k", "peak RSS: plain C", c6[2], "MiB")
+end
 
 -- The table -----------------------------------------------------------------
 local cpu = io.open("/proc/cpuinfo") and io.open("/proc/cpuinfo"):read("a"):match("model name%s*:%s*([^\n]+)") or "?"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The benchmark, on demand (not part of CI): a release build in
 # build-bench/, then bench/run.lua.  Needs python3 and lua5.4 for the
-# baselines.   Usage: sh bench/run.sh [RUNS] (default 5)
+# baselines.   Usage: sh bench/run.sh [RUNS [SCENARIOS]] (default 5, all;
+# SCENARIOS e.g. stream,stream10k)
 set -eu
 cd "$(dirname "$0")/.."
 for p in python3 lua5.4; do
@@ -12,4 +13,4 @@ cmake --build build-bench -j"$(nproc)" --target mdblua fakeapi bench_measure ben
 if [ "${1:-}" = history ]; then   # the history benchmark: sh bench/run.sh history [RUNS]
   build-bench/mdblua bench/history.lua build-bench "${2:-3}"; exit
 fi
-build-bench/mdblua bench/run.lua build-bench "${1:-5}"
+build-bench/mdblua bench/run.lua build-bench "${1:-5}" "${2:-}"

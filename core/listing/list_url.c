@@ -9,7 +9,9 @@
 
 const char *list_items_field(list_kind kind)
 {
-  return kind == LIST_CLUSTERS ? "clusters" : "backups";
+  return kind == LIST_CLUSTERS ? "clusters"
+       : kind == LIST_CLOUDS ? "clouds"
+       : kind == LIST_CLOUD_FOLDERS ? "folders" : "backups";
 }
 
 /* curl_easy_escape with an empty string for NULL; caller curl_free()s. */
@@ -34,7 +36,8 @@ char *list_url_build(const list_target *t, long page_size,
       (t->kind == LIST_CLUSTERS && t->filter && *t->filter && filter == NULL))
     goto done;
 
-  size_t need = strlen(t->endpoint) + strlen(t->engine->prefix) +
+  const char *prefix = t->engine ? t->engine->prefix : "";
+  size_t need = strlen(t->endpoint) + strlen(prefix) +
                 strlen(id) + (tok ? strlen(tok) : 0) +
                 (filter ? strlen(filter) : 0) + 96;
   url = malloc(need);
@@ -44,15 +47,23 @@ char *list_url_build(const list_target *t, long page_size,
   switch (t->kind) {
   case LIST_CLUSTER_BACKUPS:
     n = snprintf(url, need, "%s%s/clusters/%s/backups?pageSize=%ld",
-                 t->endpoint, t->engine->prefix, id, page_size);
+                 t->endpoint, prefix, id, page_size);
     break;
   case LIST_FOLDER_BACKUPS:
     n = snprintf(url, need, "%s%s/backups?folderId=%s&pageSize=%ld",
-                 t->endpoint, t->engine->prefix, id, page_size);
+                 t->endpoint, prefix, id, page_size);
+    break;
+  case LIST_CLOUDS:
+    n = snprintf(url, need, "%s/resource-manager/v1/clouds?pageSize=%ld",
+                 t->endpoint, page_size);
+    break;
+  case LIST_CLOUD_FOLDERS:
+    n = snprintf(url, need, "%s/resource-manager/v1/folders?cloudId=%s"
+                 "&pageSize=%ld", t->endpoint, id, page_size);
     break;
   default:
     n = snprintf(url, need, "%s%s/clusters?folderId=%s&pageSize=%ld",
-                 t->endpoint, t->engine->prefix, id, page_size);
+                 t->endpoint, prefix, id, page_size);
     break;
   }
   if (tok)

@@ -11,7 +11,10 @@
 typedef enum list_kind {
   LIST_CLUSTER_BACKUPS,   /* GET {prefix}/clusters/{id}/backups */
   LIST_FOLDER_BACKUPS,    /* GET {prefix}/backups?folderId={id} */
-  LIST_CLUSTERS           /* GET {prefix}/clusters?folderId={id} */
+  LIST_CLUSTERS,          /* GET {prefix}/clusters?folderId={id} */
+  /* Resource Manager (endpoint: its own host; engine NULL, id as noted) */
+  LIST_CLOUDS,            /* GET /resource-manager/v1/clouds (id unused) */
+  LIST_CLOUD_FOLDERS      /* GET /resource-manager/v1/folders?cloudId={id} */
 } list_kind;
 
 typedef struct list_target {

@@ -121,6 +121,43 @@ void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
 void mdb_push_job_error(lua_State *L, const fetch_job *j,
                         mdb_error_kind kind, const char *message);
 
+/* ---- one listing consumed item by item (mdb_listing.c) ---- */
+
+/*
+** The page consumer the iterator and the scan share.  A listing is a
+** userdata (its Lua side in its user values) over a fetch job owned by a
+** fetch engine; `job` is cleared by whoever frees the job.
+*/
+typedef struct mdb_listing {
+  list_kind kind;
+  const engine_info *engine;
+  fetch_job *job;
+  lua_Integer pos, count;     /* next index and size of the current page */
+  long items;                 /* handed out so far */
+  long duplicates;            /* skipped: id already handed out */
+  int in_prefix;              /* still checking this page for repeats */
+  int cut_short;              /* the page held more than the limit wanted */
+} mdb_listing;
+
+/* Push a new listing of `job`. */
+mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
+                             const engine_info *engine, fetch_job *job);
+/*
+** Take the job's ready page (fetch_job_page non-NULL) for the listing at
+** `idx`: decode it, cut it to the limit, accept it and request the next
+** page.  0, or -1 with an mdb.error pushed (the job's URL in it).
+*/
+int mdb_listing_take_page(lua_State *L, int idx);
+/*
+** Push the next item of the current page, repeats skipped, normalised:
+** returns 1; 0 when the page is used up (nothing pushed); -1 with an
+** mdb.error pushed (the item is not consumed).
+*/
+int mdb_listing_next_item(lua_State *L, int idx);
+/* Let go of the current page (counters kept). */
+void mdb_listing_drop_page(lua_State *L, int idx);
+void mdb_listing_register(lua_State *L);
+
 /* ---- iterators (mdb_iter.c) ---- */
 
 void mdb_iter_register(lua_State *L);

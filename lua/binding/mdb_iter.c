@@ -5,9 +5,8 @@
 ** value of a generic `for` (io.lines' shape), so `break` closes it.  Its
 ** user values keep what it depends on alive:
 **   1  the client (endpoint, token, settings)
-**   2  the items table of the current page
+**   2  the listing (mdb_listing.c: the page, the repeat guard, counters)
 **   3  the error that ended it, re-raised by every later call
-**   4, 5  ids of the previous and the current page (repeats included)
 ** Pages come from a fetch engine (core/fetch_engine.h) that requests the
 ** next page while this one is decoded and consumed, and retries with the
 ** same token, so an item is never yielded twice; a token seen before in
@@ -24,8 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { UV_CLIENT = 1, UV_PAGE = 2, UV_ERROR = 3, UV_SEEN_PREV = 4,
-       UV_SEEN_CUR = 5 };
+enum { UV_CLIENT = 1, UV_LISTING = 2, UV_ERROR = 3 };
 enum iter_state { ITER_ACTIVE, ITER_DONE, ITER_FAILED, ITER_CLOSED };
 
 typedef struct mdb_iter {
@@ -35,13 +33,9 @@ typedef struct mdb_iter {
   char *id;                   /* for __tostring */
   fetch_engine *fe;           /* NULL once released */
   fetch_job *job;
+  mdb_listing *ls;            /* user value 2 */
   fetch_stats stats;          /* copied when released */
   char *resume;               /* token() after release; NULL = nil */
-  lua_Integer pos, count;     /* next index and size of the current page */
-  long items;                 /* yielded so far */
-  long duplicates;            /* skipped: id already yielded */
-  int in_prefix;              /* still checking this page for repeats */
-  int cut_short;              /* the page held more than the limit wanted */
 } mdb_iter;
 
 static mdb_iter *check_iter(lua_State *L, int idx)
@@ -58,7 +52,7 @@ static mdb_iter *check_iter(lua_State *L, int idx)
 static const char *resume_token(const mdb_iter *it)
 {
   const page_cursor *c = fetch_job_cursor(it->job);
-  if (it->pos <= it->count || it->cut_short)
+  if (it->ls->pos <= it->ls->count || it->ls->cut_short)
     return page_cursor_current_token(c);
   const char *next = page_cursor_next_token(c);
   if (page_cursor_done(c) && *next == '\0' &&
@@ -78,16 +72,24 @@ static void iter_release(mdb_iter *it)
   fetch_engine_free(it->fe);   /* frees the job too */
   it->fe = NULL;
   it->job = NULL;
+  it->ls->job = NULL;
+}
+
+/* Release, and let go of the page too. */
+static void iter_end(lua_State *L, mdb_iter *it)
+{
+  iter_release(it);
+  lua_getiuservalue(L, 1, UV_LISTING);
+  mdb_listing_drop_page(L, lua_gettop(L));
+  lua_pop(L, 1);
 }
 
 static int iter_close(lua_State *L)
 {
   mdb_iter *it = check_iter(L, 1);
-  iter_release(it);
+  iter_end(L, it);
   if (it->state == ITER_ACTIVE)
     it->state = ITER_CLOSED;
-  lua_pushnil(L);
-  lua_setiuservalue(L, 1, UV_PAGE);
   return 0;
 }
 
@@ -108,7 +110,7 @@ static int iter_gc(lua_State *L)
 static int iter_fail(lua_State *L, mdb_iter *it)
 {
   it->state = ITER_FAILED;
-  iter_release(it);
+  iter_end(L, it);
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, 1, UV_ERROR);
   return lua_error(L);
@@ -122,18 +124,15 @@ static int iter_fail_with(lua_State *L, mdb_iter *it, mdb_error_kind kind,
 }
 
 /*
-** Wait for the next page and decode it into user value 2; pos/count then
-** describe it.  Raises on any failure.
+** Wait for the listing's next page (at `ls` on the stack) and take it.
+** Raises on any failure.
 */
-static void iter_fetch_page(lua_State *L, mdb_iter *it)
+static void iter_fetch_page(lua_State *L, mdb_iter *it, int ls)
 {
   lua_getiuservalue(L, 1, UV_CLIENT);
   mdb_client *c = luaL_checkudata(L, -1, MDB_CLIENT_MT);
   lua_pop(L, 1);   /* anchored by user value 1 */
-  /* The consumed page is garbage now: let the collector reclaim it while
-  ** the next one is decoded, so only one page is live at a time. */
-  lua_pushnil(L);
-  lua_setiuservalue(L, 1, UV_PAGE);
+  mdb_listing_drop_page(L, ls);   /* garbage while the next one comes */
 
   if (fetch_job_page(it->job) == NULL) {
     if (fetch_job_request(it->job) != 0)
@@ -144,46 +143,24 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it)
       cancel_clear();
       iter_fail_with(L, it, MDB_ERR_INTERRUPTED, "interrupted");
     }
-    if (j == NULL)
-      iter_fail_with(L, it, MDB_ERR_MEMORY, "BUG: no page and none pending");
+    if (j == NULL) {
+      /* fetch_job_request() queued the page, so the engine has it: this
+      ** is a defect of mdblua, not of the network or the memory. */
+      it->state = ITER_FAILED;
+      iter_end(L, it);
+      lua_pushliteral(L, "mdblua internal error: a listing's next page "
+                      "was neither pending nor ready (please report it)");
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 1, UV_ERROR);
+      lua_error(L);
+    }
     if (failed) {
       mdb_push_fetch_error(L, c, j);
       iter_fail(L, it);
     }
   }
-
-  char err[320];
-  const char *tok;
-  size_t toklen;
-  if (mdb_page_decode(L, it->kind, fetch_job_page(it->job), &tok, &toklen,
-                      err, sizeof err) != 0)
-    iter_fail_with(L, it, MDB_ERR_JSON, err);
-  lua_Integer count = (lua_Integer)lua_rawlen(L, -1);
-  long remaining = page_cursor_remaining(fetch_job_cursor(it->job));
-  it->cut_short = count > remaining;
-  if (it->cut_short)
-    count = remaining;
-  int r = fetch_job_accept(it->job, (size_t)count, tok, toklen);
-  if (r == PAGE_CURSOR_CYCLE) {
-    char msg[200];
-    snprintf(msg, sizeof msg, "the server repeated page token \"%.100s\" "
-             "after %ld pages: the listing would loop", tok,
-             fetch_job_stats(it->job)->pages);
-    iter_fail_with(L, it, MDB_ERR_CYCLE, msg);
-  } else if (r != PAGE_CURSOR_OK) {
-    iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
-  }
-  lua_getiuservalue(L, 1, UV_SEEN_CUR);
-  lua_setiuservalue(L, 1, UV_SEEN_PREV);
-  mdb_page_ids(L, lua_gettop(L), count);
-  lua_setiuservalue(L, 1, UV_SEEN_CUR);
-  lua_setiuservalue(L, 1, UV_PAGE);
-  it->in_prefix = 1;
-  it->pos = 1;
-  it->count = count;
-  /* ask for the next page now, unless speculation already did */
-  if (fetch_job_request(it->job) != 0)
-    iter_fail_with(L, it, MDB_ERR_MEMORY, "out of memory");
+  if (mdb_listing_take_page(L, ls) != 0)
+    iter_fail(L, it);
 }
 
 /* __call: the next item, or nil when the listing is over. */
@@ -202,47 +179,20 @@ static int iter_call(lua_State *L)
   default:
     break;
   }
+  lua_getiuservalue(L, 1, UV_LISTING);
   for (;;) {
-    while (it->pos > it->count) {
-      if (page_cursor_done(fetch_job_cursor(it->job))) {
-        it->state = ITER_DONE;
-        iter_release(it);
-        lua_pushnil(L);
-        lua_setiuservalue(L, 1, UV_PAGE);
-        return 0;
-      }
-      iter_fetch_page(L, it);
+    int r = mdb_listing_next_item(L, 2);
+    if (r == 1)
+      return 1;
+    if (r == -1)
+      iter_fail(L, it);
+    if (page_cursor_done(fetch_job_cursor(it->job))) {
+      it->state = ITER_DONE;
+      iter_end(L, it);
+      return 0;
     }
-    lua_getiuservalue(L, 1, UV_PAGE);
-    if (lua_rawgeti(L, -1, it->pos) != LUA_TTABLE) {
-      char msg[96];
-      snprintf(msg, sizeof msg, "%s[%lld] in the response is not an object",
-               list_items_field(it->kind), (long long)it->pos);
-      iter_fail_with(L, it, MDB_ERR_JSON, msg);
-    }
-    int item = lua_gettop(L);
-    int dup = 0;
-    if (it->in_prefix) {
-      lua_getiuservalue(L, 1, UV_SEEN_PREV);
-      dup = mdb_page_seen(L, item, item + 1, &it->in_prefix);
-      lua_settop(L, item);
-    }
-    it->pos++;
-    if (!dup)
-      break;
-    it->duplicates++;
-    lua_settop(L, 1);
+    iter_fetch_page(L, it, 2);
   }
-  char err[256];
-  const char *e = it->kind == LIST_CLUSTERS
-                ? mdb_normalize_cluster(L, it->engine, err, sizeof err)
-                : mdb_normalize_backup(L, it->engine, err, sizeof err);
-  if (e != NULL) {
-    it->pos--;   /* not consumed: a resume starts at this page again */
-    iter_fail_with(L, it, MDB_ERR_JSON, e);
-  }
-  it->items++;
-  return 1;
 }
 
 static int iter_token(lua_State *L)
@@ -263,7 +213,7 @@ static int iter_stats(lua_State *L)
   lua_createtable(L, 0, 5);
   lua_pushinteger(L, st.pages);
   lua_setfield(L, -2, "pages");
-  lua_pushinteger(L, it->items);
+  lua_pushinteger(L, it->ls->items);
   lua_setfield(L, -2, "items");
   lua_pushinteger(L, st.retries);
   lua_setfield(L, -2, "retries");
@@ -271,7 +221,7 @@ static int iter_stats(lua_State *L)
   lua_setfield(L, -2, "requests");
   lua_pushinteger(L, (lua_Integer)st.bytes);
   lua_setfield(L, -2, "bytes");
-  lua_pushinteger(L, it->duplicates);
+  lua_pushinteger(L, it->ls->duplicates);
   lua_setfield(L, -2, "duplicates");
   return 1;
 }
@@ -285,7 +235,7 @@ static int iter_tostring(lua_State *L)
                   it->kind == LIST_CLUSTERS ? "clusters of folder"
                   : it->kind == LIST_FOLDER_BACKUPS ? "backups of folder"
                                                     : "backups of cluster",
-                  it->id ? it->id : "?", (lua_Integer)it->items,
+                  it->id ? it->id : "?", (lua_Integer)it->ls->items,
                   states[it->state]);
   return 1;
 }
@@ -321,12 +271,14 @@ static int new_iter(lua_State *L, list_kind kind, const char *id,
                     long page_size, long limit, const char *start_token)
 {
   mdb_client *c = mdb_client_check(L, 1);
-  mdb_iter *it = lua_newuserdatauv(L, sizeof *it, 5);
+  mdb_iter *it = lua_newuserdatauv(L, sizeof *it, 3);
   memset(it, 0, sizeof *it);
   it->state = ITER_CLOSED;   /* safe for __gc until fully built */
   luaL_setmetatable(L, MDB_ITER_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, UV_CLIENT);
+  it->ls = mdb_listing_new(L, kind, engine, NULL);   /* nothing buffered */
+  lua_setiuservalue(L, -2, UV_LISTING);
 
   it->kind = kind;
   it->engine = engine;
@@ -341,7 +293,7 @@ static int new_iter(lua_State *L, list_kind kind, const char *id,
     it->fe = NULL;
     return luaL_error(L, "out of memory creating an iterator");
   }
-  it->pos = 1;   /* nothing buffered: the first call fetches */
+  it->ls->job = it->job;
   it->state = ITER_ACTIVE;
   lua_pushnil(L);
   lua_pushnil(L);
@@ -463,6 +415,7 @@ static const luaL_Reg iter_metamethods[] = {
 
 void mdb_iter_register(lua_State *L)
 {
+  mdb_listing_register(L);
   luaL_newmetatable(L, MDB_ITER_MT);
   luaL_setfuncs(L, iter_metamethods, 0);
   luaL_newlib(L, iter_methods);

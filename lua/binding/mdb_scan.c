@@ -1,34 +1,49 @@
 /*
 ** client:scan{...}: the backups of many clusters at once.  One fetch
 ** engine (core/fetch_engine.h) keeps up to `concurrency` requests in
-** flight over reused connections; this file turns its pages into Lua
-** tables and gathers one result per cluster, in a deterministic order:
-** engines as given, clusters as Cluster.List returned them (or as given).
-** A failure of one cluster is recorded in its result and the scan goes
-** on; only misuse, Ctrl-C or an error raised by the progress callback
-** ends the whole scan.
+** flight over reused connections; each listing's pages go through the
+** page consumer the iterator uses (mdb_listing.c), and each cluster's
+** result becomes an entry.  A finished entry is either handed to `each`
+** at once and let go (a streaming scan, in completion order) or kept for
+** the result array, in a deterministic order: folders as given, engines
+** as given, clusters as Cluster.List returned them (or as given).  A
+** failure of one cluster is recorded in its entry and the scan goes on;
+** only misuse, Ctrl-C or an error raised by `each` or `progress` ends the
+** whole scan.
+**
+** Backups listings run `concurrency` at a time (each has at most one
+** request in flight), the other clusters waiting in a queue: a fleet of
+** thousands of clusters holds only that many handles and buffers, and in a
+** streaming scan only that many clusters' backups.
 **
 ** Stack layout while scanning (absolute indices):
-**   1 client, 2 options, 3 the to-be-closed scan state, 4 entries (every
-**   result in creation order), 5 per-engine arrays of entry indices,
-**   6 the progress function or nil, 7 per entry index the repeat guard's
-**   {ids of the last page (repeats included), repeats skipped}
+**   1 client, 2 options, 3 the to-be-closed scan state, 4 entries by
+**   index (in a streaming scan, only those not finished yet), 5 per
+**   slot the entry indices in result order (kept only when not
+**   streaming), 6 progress or nil, 7 each or nil, 8 the listing
+**   (mdb_listing.c) of every job by its tag, 9 the queue of entry
+**   indices waiting for a job, 10 the folders (folder scans), 11 the
+**   clouds (cloud scans)
+** A folder scan has a slot per (folder, engine) pair, folder-major; its
+** Cluster.List listings, too, run `concurrency` at a time.  A folder is a
+** record {id, cloud, ci, fi}: a cloud scan learns its folders from
+** Resource Manager (Cloud.List, then Folder.List of each cloud) as the
+** pages come, and the result order is then by (ci, fi) = (the cloud's
+** place in Cloud.List, the folder's in Folder.List).  A failed Resource
+** Manager listing gets a record with no id, so its error entries have a
+** place in that order too.
 */
-#include "mdb_binding.h"
+#include "mdb_scan.h"
 
 #include "http/cancel.h"
+#include "http/endpoint_url.h"
 #include "mdb_defaults.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MDB_SCAN_MT "mdb.scan"
-#define SCAN_MAX_ENGINES 32
-
-enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS,
-       S_SEEN };
 
 typedef struct scan_state {
   fetch_engine *fe;
@@ -42,35 +57,149 @@ static int scan_close(lua_State *L)
   return 0;
 }
 
-typedef struct scan {
-  lua_State *L;
-  mdb_client *client;
-  fetch_engine *fe;
-  long page_size, limit;
-  lua_Integer done, total;
-} scan;
-
-/* A job's user data: its entry's index in S_ENTRIES, negated for a
-** Cluster.List job (whose "entry" is the engine's position). */
-static void *tag(lua_Integer i)
+/*
+** The one way an entry is made: push {engine, id, cluster, backups = {}}
+** (id and cluster when given), register it under a new index in
+** S_ENTRIES and, when results are kept, at the end of its slot's order.
+** Returns the index; the entry stays on the stack.
+*/
+lua_Integer scan_new_entry(scan *s, int slot, const engine_info *e,
+                           const char *id, int cluster_idx)
 {
-  return (void *)(intptr_t)i;
+  lua_State *L = s->L;
+  lua_createtable(L, 0, 6);
+  int entry = lua_gettop(L);
+  lua_pushstring(L, e->name);
+  lua_setfield(L, entry, "engine");
+  if (id) {
+    lua_pushstring(L, id);
+    lua_setfield(L, entry, "id");
+  }
+  if (cluster_idx) {
+    lua_pushvalue(L, cluster_idx);
+    lua_setfield(L, entry, "cluster");
+  }
+  if (lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1) == LUA_TTABLE) {
+    lua_getfield(L, -1, "id");
+    lua_setfield(L, entry, "folder");
+    lua_getfield(L, -1, "cloud");
+    lua_setfield(L, entry, "cloud");
+  }
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_setfield(L, entry, "backups");
+  lua_Integer idx = ++s->last_entry;
+  lua_pushvalue(L, entry);
+  lua_rawseti(L, S_ENTRIES, idx);
+  if (!s->streaming) {
+    lua_rawgeti(L, S_ORDER, slot);
+    lua_pushinteger(L, idx);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+  }
+  s->total++;
+  return idx;
 }
 
-static lua_Integer untag(void *p)
+/* Start the backups listings of queued entries while the window allows. */
+static void start_queued(scan *s)
 {
-  return (lua_Integer)(intptr_t)p;
+  lua_State *L = s->L;
+  while (s->running < s->window && s->queue_head <= s->queue_tail) {
+    lua_rawgeti(L, S_QUEUE, s->queue_head);
+    lua_Integer idx = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, S_QUEUE, s->queue_head++);
+    lua_rawgeti(L, S_ENTRIES, idx);
+    lua_getfield(L, -1, "engine");
+    const engine_info *e = engines_find(lua_tostring(L, -1));
+    lua_getfield(L, -2, "id");
+    list_target t = {s->client->endpoint, e, LIST_CLUSTER_BACKUPS,
+                     lua_tostring(L, -1), NULL};
+    fetch_job *j = fetch_job_new(s->fe, &t, s->page_size, s->limit, NULL,
+                                 scan_tag(idx));
+    lua_pop(L, 3);
+    if (j == NULL || fetch_job_request(j) != 0)
+      luaL_error(L, "out of memory starting a scan");
+    mdb_listing_new(L, LIST_CLUSTER_BACKUPS, e, j);
+    lua_rawseti(L, S_LISTINGS, idx);
+    s->running++;
+  }
 }
 
-static void set_stats(lua_State *L, int entry, const fetch_stats *st,
-                      lua_Integer items, lua_Integer duplicates)
+/* Start Cluster.List listings of the slots not started, as many as the
+** window allows. */
+static void start_lists(scan *s)
+{
+  lua_State *L = s->L;
+  while (s->lists_running < s->window && s->next_slot <= s->slots) {
+    int slot = s->next_slot++;
+    const engine_info *e = s->engines[(slot - 1) % s->nengines];
+    lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1);
+    if (lua_getfield(L, -1, "id") != LUA_TSTRING) {   /* an error's place */
+      lua_pop(L, 2);
+      continue;
+    }
+    list_target lt = {s->client->endpoint, e, LIST_CLUSTERS,
+                      lua_tostring(L, -1), NULL};
+    fetch_job *j = fetch_job_new(s->fe, &lt, MDB_MAX_PAGE_SIZE, -1, NULL,
+                                 scan_tag(-slot));
+    lua_pop(L, 2);
+    if (j == NULL || fetch_job_request(j) != 0)
+      luaL_error(L, "out of memory starting a scan");
+    mdb_listing_new(L, LIST_CLUSTERS, e, j);
+    lua_rawseti(L, S_LISTINGS, -slot);
+    s->lists_running++;
+  }
+}
+
+/*
+** Add a folder record {id, cloud, ci, fi} (id or cloud may be NULL) with a
+** slot per engine; returns its index.  Its Cluster.List listings start as
+** the window allows.
+*/
+lua_Integer scan_add_folder(scan *s, const char *id, const char *cloud,
+                            lua_Integer ci, lua_Integer fi)
+{
+  lua_State *L = s->L;
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, cloud);
+  lua_setfield(L, -2, "cloud");
+  lua_pushinteger(L, ci);
+  lua_setfield(L, -2, "ci");
+  lua_pushinteger(L, fi);
+  lua_setfield(L, -2, "fi");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, S_FOLDERS) + 1;
+  lua_rawseti(L, S_FOLDERS, n);
+  for (int k = 1; k <= s->nengines; k++) {
+    lua_newtable(L);
+    lua_rawseti(L, S_ORDER, (n - 1) * s->nengines + k);
+  }
+  s->slots = (int)n * s->nengines;
+  start_lists(s);
+  return n;
+}
+
+/* Queue the backups listing of entry `idx`. */
+static void enqueue(scan *s, lua_Integer idx)
+{
+  lua_pushinteger(s->L, idx);
+  lua_rawseti(s->L, S_QUEUE, ++s->queue_tail);
+  start_queued(s);
+}
+
+void scan_set_stats(lua_State *L, int entry, const fetch_stats *st,
+                    const mdb_listing *ls)
 {
   lua_createtable(L, 0, 6);
-  lua_pushinteger(L, duplicates);
+  lua_pushinteger(L, ls->duplicates);
   lua_setfield(L, -2, "duplicates");
   lua_pushinteger(L, st->pages);
   lua_setfield(L, -2, "pages");
-  lua_pushinteger(L, items);
+  lua_pushinteger(L, ls->kind == LIST_CLUSTER_BACKUPS ? ls->items : 0);
   lua_setfield(L, -2, "items");
   lua_pushinteger(L, st->retries);
   lua_setfield(L, -2, "retries");
@@ -104,316 +233,142 @@ static void report_progress(scan *s, int entry)
   lua_call(L, 1, 0);   /* its errors end the scan; __close frees the engine */
 }
 
-/* Create entry {engine, id, cluster, backups = {}} and its backups job. */
-static void add_cluster(scan *s, const engine_info *e, int order_slot,
-                        const char *id, int cluster_idx)
+/* The entry at `entry` (index `idx`) is complete: hand it to `each` and
+** let go of it, or keep it; tell progress. */
+void scan_deliver(scan *s, int entry, lua_Integer idx)
 {
   lua_State *L = s->L;
-  lua_createtable(L, 0, 6);
-  int entry = lua_gettop(L);
-  lua_pushstring(L, e->name);
-  lua_setfield(L, entry, "engine");
-  lua_pushstring(L, id);
-  lua_setfield(L, entry, "id");
-  if (cluster_idx) {
-    lua_pushvalue(L, cluster_idx);
-    lua_setfield(L, entry, "cluster");
-  }
-  lua_newtable(L);
-  lua_setfield(L, entry, "backups");
-  lua_Integer n = (lua_Integer)lua_rawlen(L, S_ENTRIES) + 1;
-  lua_rawseti(L, S_ENTRIES, n);
-  lua_rawgeti(L, S_ORDER, order_slot);
-  lua_pushinteger(L, n);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-  lua_pop(L, 1);
-  s->total++;
-
-  list_target t = {s->client->endpoint, e, LIST_CLUSTER_BACKUPS, id, NULL};
-  fetch_job *j = fetch_job_new(s->fe, &t, s->page_size, s->limit, NULL,
-                               tag(n));
-  if (j == NULL || fetch_job_request(j) != 0)
-    luaL_error(L, "out of memory starting a scan");
-}
-
-/* Record the error on the stack top in entry `entry`, finish the job. */
-static void finish(scan *s, fetch_job *j, int entry, int has_error)
-{
-  lua_State *L = s->L;
-  if (has_error)
-    lua_setfield(L, entry, "error");
-  lua_getfield(L, entry, "backups");
-  lua_Integer items = (lua_Integer)lua_rawlen(L, -1);
-  lua_pop(L, 1);
-  lua_Integer idx = untag(fetch_job_ud(j)), dups = 0;
-  if (idx > 0) {   /* a Cluster.List job has no repeat guard */
-    if (lua_rawgeti(L, S_SEEN, idx) == LUA_TTABLE) {
-      lua_rawgeti(L, -1, 2);
-      dups = lua_tointeger(L, -1);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    lua_pushnil(L);
-    lua_rawseti(L, S_SEEN, idx);
-  }
-  set_stats(L, entry, fetch_job_stats(j), items, dups);
-  fetch_job_free(j);
   s->done++;
+  if (s->streaming) {
+    lua_pushnil(L);
+    lua_rawseti(L, S_ENTRIES, idx);   /* the callback's to keep or drop */
+    lua_pushvalue(L, S_EACH);
+    lua_pushvalue(L, entry);
+    lua_call(L, 1, 0);   /* its errors end the scan, as progress's do */
+  }
   report_progress(s, entry);
 }
 
-/* A page of Cluster.List for the engine at order slot `slot` arrived. */
-static void on_clusters_page(scan *s, fetch_job *j, int slot,
-                             const engine_info *e)
+/*
+** The job of the listing at `ls` (tag `t`) is over; the error that ended
+** it, if any, is on the stack top (popped).  Its entry gets the error and
+** the stats; a failed Cluster.List gets an entry of its own now.  Then the
+** entry is handed to `each` and let go, or kept; progress is told.
+*/
+static void finish(scan *s, int ls, lua_Integer t, int has_error)
 {
   lua_State *L = s->L;
-  char err[320];
-  const char *tok;
-  size_t toklen;
-  int failed_entry = 0;
-  if (mdb_page_decode(L, LIST_CLUSTERS, fetch_job_page(j), &tok, &toklen,
-                      err, sizeof err) != 0) {
-    mdb_push_job_error(L, j, MDB_ERR_JSON, err);
-    failed_entry = 1;
-  } else {
-    int items = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-    for (lua_Integer i = 1; i <= n && !failed_entry; i++) {
-      lua_rawgeti(L, items, i);
-      int cl = lua_gettop(L);
-      const char *id = NULL;
-      if (lua_istable(L, cl) && lua_getfield(L, cl, "id") == LUA_TSTRING)
-        id = lua_tostring(L, -1);
-      lua_pop(L, lua_istable(L, cl) ? 1 : 0);
-      const char *nerr = NULL;
-      if (id == NULL || *id == '\0' || strlen(id) > MDB_MAX_ID_LEN)
-        nerr = "clusters[] item has no usable id";
-      else
-        nerr = mdb_normalize_cluster(L, e, err, sizeof err);
-      if (nerr) {
-        lua_pop(L, 1);
-        mdb_push_job_error(L, j, MDB_ERR_JSON, nerr);
-        failed_entry = 1;
-        break;
-      }
-      lua_getfield(L, cl, "id");
-      add_cluster(s, e, slot, lua_tostring(L, -1), cl);
-      lua_pop(L, 2);
-    }
-    if (!failed_entry) {
-      int r = fetch_job_accept(j, (size_t)n, tok, toklen);
-      if (r != PAGE_CURSOR_OK) {
-        int cycle = r == PAGE_CURSOR_CYCLE;
-        mdb_push_job_error(L, j, cycle ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
-                           cycle ? "the server repeated a page token of "
-                           "Cluster.List: the listing would loop"
-                           : "out of memory");
-        failed_entry = 1;
-      }
-    }
-    lua_remove(L, items);
+  int err = has_error ? lua_gettop(L) : 0;
+  mdb_listing *l = lua_touserdata(L, ls);
+  fetch_job *j = l->job;
+  lua_Integer idx = t;
+  if (t < 0)   /* only a failed Cluster.List ends here */
+    idx = scan_new_entry(s, (int)-t, l->engine, NULL, 0);
+  else
+    lua_rawgeti(L, S_ENTRIES, idx);
+  int entry = lua_gettop(L);
+  if (err) {
+    lua_pushvalue(L, err);
+    lua_setfield(L, entry, "error");
   }
-  if (failed_entry) {
-    /* The engine's listing failed: an entry with no id carries the error. */
-    lua_createtable(L, 0, 3);
-    lua_pushstring(L, e->name);
-    lua_setfield(L, -2, "engine");
-    lua_insert(L, -2);
-    lua_setfield(L, -2, "error");
-    lua_Integer n = (lua_Integer)lua_rawlen(L, S_ENTRIES) + 1;
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, S_ENTRIES, n);
-    lua_rawgeti(L, S_ORDER, slot);
-    lua_pushinteger(L, n);
-    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-    lua_pop(L, 1);
-    int entry = lua_gettop(L);
-    s->total++;
-    lua_newtable(L);
-    lua_setfield(L, entry, "backups");
-    finish(s, j, entry, 0);
-    lua_pop(L, 1);
-    return;
-  }
-  if (fetch_job_done(j))
-    fetch_job_free(j);
-  else if (fetch_job_request(j) != 0)
-    luaL_error(L, "out of memory");
+  scan_set_stats(L, entry, fetch_job_stats(j), l);
+  fetch_job_free(j);
+  l->job = NULL;
+  lua_pushnil(L);
+  lua_rawseti(L, S_LISTINGS, t);
+  if (t > 0)
+    s->running--;
+  else
+    s->lists_running--;
+  scan_deliver(s, entry, idx);
+  lua_settop(L, err ? err - 1 : entry - 1);
+  start_queued(s);
+  start_lists(s);
 }
 
-/* A page of backups of the cluster of entry `idx` arrived. */
-static void on_backups_page(scan *s, fetch_job *j, lua_Integer idx)
+/* An item of a Cluster.List page (on the stack top): its entry, queued. */
+static int on_cluster(scan *s, int slot, const engine_info *e)
 {
   lua_State *L = s->L;
-  lua_rawgeti(L, S_ENTRIES, idx);
-  int entry = lua_gettop(L);
-  lua_getfield(L, entry, "engine");
-  const engine_info *e = engines_find(lua_tostring(L, -1));
-  lua_pop(L, 1);
-  char err[320];
-  const char *tok;
-  size_t toklen;
-  if (mdb_page_decode(L, LIST_CLUSTER_BACKUPS, fetch_job_page(j), &tok,
-                      &toklen, err, sizeof err) != 0) {
-    mdb_push_job_error(L, j, MDB_ERR_JSON, err);
-    finish(s, j, entry, 1);
-    lua_settop(L, entry - 1);
+  int cl = lua_gettop(L);
+  size_t len = 0;
+  const char *id = lua_getfield(L, cl, "id") == LUA_TSTRING
+                 ? lua_tolstring(L, -1, &len) : NULL;
+  if (id == NULL || len == 0 || len > MDB_MAX_ID_LEN || strlen(id) != len) {
+    lua_pop(L, 1);
+    return -1;
+  }
+  lua_Integer idx = scan_new_entry(s, slot, e, id, cl);
+  lua_pop(L, 3);
+  enqueue(s, idx);
+  return 0;
+}
+
+/* The job tagged `t` has a page ready: consume all of it. */
+static void on_page(scan *s, fetch_job *j, lua_Integer t)
+{
+  lua_State *L = s->L;
+  lua_rawgeti(L, S_LISTINGS, t);
+  int ls = lua_gettop(L);
+  mdb_listing *l = lua_touserdata(L, ls);
+  if (mdb_listing_take_page(L, ls) != 0) {
+    finish(s, ls, t, 1);
+    lua_settop(L, ls - 1);
     return;
   }
-  int items = lua_gettop(L);
-  lua_getfield(L, entry, "backups");
-  int out = lua_gettop(L);
-  lua_Integer have = (lua_Integer)lua_rawlen(L, out);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-  long remaining = page_cursor_remaining(fetch_job_cursor(j));
-  if (n > remaining)
-    n = remaining;
-  /* the repeat guard: this page's ids become the previous page's */
-  if (lua_rawgeti(L, S_SEEN, idx) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 2, 0);
-    lua_pushinteger(L, 0);
-    lua_rawseti(L, -2, 2);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, S_SEEN, idx);
+  int out = 0;
+  if (t > 0) {
+    lua_rawgeti(L, S_ENTRIES, t);
+    lua_getfield(L, -1, "backups");
+    lua_remove(L, -2);
+    out = lua_gettop(L);
   }
-  int guard = lua_gettop(L);
-  lua_rawgeti(L, guard, 1);               /* guard + 1: previous ids */
-  mdb_page_ids(L, items, n);
-  lua_rawseti(L, guard, 1);               /* this page's, for the next */
-  lua_Integer dups = 0;
-  int in_prefix = 1;
-  for (lua_Integer i = 1; i <= n; i++) {
-    const char *nerr = NULL;
-    if (in_prefix) {
-      int dup = lua_rawgeti(L, items, i) == LUA_TTABLE &&
-                mdb_page_seen(L, lua_gettop(L), guard + 1, &in_prefix);
-      lua_pop(L, 1);
-      if (dup) {
-        dups++;
-        continue;
-      }
+  lua_Integer have = out ? (lua_Integer)lua_rawlen(L, out) : 0;
+  int r;
+  while ((r = mdb_listing_next_item(L, ls)) == 1) {
+    if (out) {
+      lua_rawseti(L, out, ++have);
+    } else if (on_cluster(s, (int)-t, l->engine) != 0) {
+      mdb_push_job_error(L, j, MDB_ERR_JSON,
+                         "clusters[] item has no usable id");
+      r = -1;
+      break;
     }
-    if (lua_rawgeti(L, items, i) != LUA_TTABLE) {
-      snprintf(err, sizeof err, "backups[%lld] in the response is not an "
-               "object", (long long)i);
-      nerr = err;
-    } else {
-      nerr = mdb_normalize_backup(L, e, err, sizeof err);
-    }
-    if (nerr) {
-      lua_pop(L, 1);
-      mdb_push_job_error(L, j, MDB_ERR_JSON, nerr);
-      finish(s, j, entry, 1);
-      lua_settop(L, entry - 1);
-      return;
-    }
-    lua_rawseti(L, out, ++have);
   }
-  lua_rawgeti(L, guard, 2);
-  lua_pushinteger(L, lua_tointeger(L, -1) + dups);
-  lua_rawseti(L, guard, 2);
-  lua_pop(L, 1);
-  int r = fetch_job_accept(j, (size_t)n, tok, toklen);
-  if (r != PAGE_CURSOR_OK) {
-    int cycle = r == PAGE_CURSOR_CYCLE;
-    mdb_push_job_error(L, j, cycle ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
-                       cycle ? "the server repeated a page token: the "
-                       "listing would loop" : "out of memory");
-    finish(s, j, entry, 1);
-  } else if (fetch_job_done(j)) {
-    finish(s, j, entry, 0);
-  } else if (fetch_job_request(j) != 0) {
-    luaL_error(L, "out of memory");
+  if (r == -1)
+    finish(s, ls, t, 1);
+  else if (fetch_job_done(j) && t > 0)
+    finish(s, ls, t, 0);
+  else if (fetch_job_done(j)) {   /* a complete Cluster.List: no entry */
+    fetch_job_free(j);
+    l->job = NULL;
+    lua_pushnil(L);
+    lua_rawseti(L, S_LISTINGS, t);
+    s->lists_running--;
+    start_lists(s);
   }
-  lua_settop(L, entry - 1);
+  lua_settop(L, ls - 1);
+}
+
+typedef struct folder_key {
+  lua_Integer ci, fi;
+  int rec;
+} folder_key;
+
+static int by_key(const void *a, const void *b)
+{
+  const folder_key *x = a, *y = b;
+  if (x->ci != y->ci)
+    return x->ci < y->ci ? -1 : 1;
+  if (x->fi != y->fi)
+    return x->fi < y->fi ? -1 : 1;
+  return x->rec - y->rec;
 }
 
 static const char *const scan_options[] = {
-  "clusters", "concurrency", "engine", "engines", "folder", "limit",
-  "page_size", "progress", "rate", NULL};
-
-/* The engines to scan, from engine= or engines=; returns how many. */
-static int scan_engines(lua_State *L, const engine_info **out)
-{
-  int has_one = lua_getfield(L, S_OPTS, "engine") != LUA_TNIL;
-  int has_many = lua_getfield(L, S_OPTS, "engines") != LUA_TNIL;
-  lua_pop(L, 2);
-  if (has_one && has_many)
-    mdb_error_argument(L, "engines", "give engine= or engines=, not both");
-  if (has_one) {
-    out[0] = mdb_check_engine(L, S_OPTS, "engine");
-    return 1;
-  }
-  if (!has_many)
-    return 0;
-  if (lua_getfield(L, S_OPTS, "engines") != LUA_TTABLE)
-    mdb_error_argument(L, "engines", "expected an array of engine names");
-  int n = 0;
-  lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-  if (len == 0 || len > SCAN_MAX_ENGINES)
-    mdb_error_argument(L, "engines", "expected 1 to %d engine names",
-                       SCAN_MAX_ENGINES);
-  for (lua_Integer i = 1; i <= len; i++) {
-    lua_createtable(L, 0, 1);
-    lua_rawgeti(L, -2, i);
-    lua_setfield(L, -2, "engines");
-    const engine_info *e = mdb_check_engine(L, lua_gettop(L), "engines");
-    lua_pop(L, 1);
-    for (int k = 0; k < n; k++)
-      if (out[k] == e)
-        mdb_error_argument(L, "engines", "\"%s\" is listed twice", e->name);
-    out[n++] = e;
-  }
-  lua_pop(L, 1);
-  return n;
-}
-
-/*
-** Check clusters= (at the top of the stack) and push a table of
-** {engine_info lightuserdata, id} pairs, before any request.
-*/
-static void scan_cluster_list(lua_State *L, const engine_info *const *engines,
-                              int nengines)
-{
-  if (!lua_istable(L, -1))
-    mdb_error_argument(L, "clusters", "expected an array of cluster ids or "
-                       "{engine=, id=} tables");
-  int arr = lua_gettop(L);
-  lua_newtable(L);
-  int pairs = lua_gettop(L);
-  lua_Integer len = (lua_Integer)lua_rawlen(L, arr);
-  for (lua_Integer i = 1; i <= len; i++) {
-    lua_rawgeti(L, arr, i);
-    const engine_info *e = NULL;
-    const char *id = NULL;
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      if (nengines != 1)
-        mdb_error_argument(L, "clusters", "clusters[%lld] is a bare id: "
-                           "give engine= too, or {engine=, id=}",
-                           (long long)i);
-      e = engines[0];
-      id = lua_tostring(L, -1);
-    } else if (lua_istable(L, -1)) {
-      int item = lua_gettop(L);
-      e = mdb_check_engine(L, item, "engine");
-      if (lua_getfield(L, item, "id") == LUA_TSTRING)
-        id = lua_tostring(L, -1);
-      lua_pop(L, 1);   /* still anchored by the item */
-    }
-    if (id == NULL || *id == '\0' || strlen(id) > MDB_MAX_ID_LEN)
-      mdb_error_argument(L, "clusters", "clusters[%lld] needs an id of 1 "
-                         "to %d characters", (long long)i, MDB_MAX_ID_LEN);
-    lua_createtable(L, 2, 0);
-    lua_pushlightuserdata(L, (void *)e);
-    lua_rawseti(L, -2, 1);
-    lua_pushstring(L, id);
-    lua_rawseti(L, -2, 2);
-    lua_rawseti(L, pairs, i);
-    lua_pop(L, 1);
-  }
-  lua_remove(L, arr);
-}
+  "all_clouds", "cloud", "clusters", "concurrency", "each", "engine",
+  "engines", "folder", "folders", "limit", "page_size", "progress", "rate",
+  "resource_manager_endpoint", NULL};
 
 int mdb_client_scan(lua_State *L)
 {
@@ -429,41 +384,71 @@ int mdb_client_scan(lua_State *L)
   if (mdb_opt_integer(L, S_OPTS, "concurrency", 1, MDB_MAX_CONCURRENCY, &v))
     concurrency = (int)v;
   double rate = 0;
+  int t = lua_getfield(L, S_OPTS, "rate");
+  lua_pop(L, 1);
+  if (t != LUA_TNIL && t != LUA_TNUMBER)
+    return mdb_error_argument(L, "rate", "expected a number of requests "
+                              "per second (0 = no pacing), got %s",
+                              lua_typename(L, t));
   mdb_opt_number(L, S_OPTS, "rate", 0, 100000, &rate);
-  scan s = {L, c, NULL, c->page_size, -1, 0, 0};
+  scan s = {0};
+  s.L = L;
+  s.client = c;
+  s.engines = engines;
+  s.nengines = nengines > 0 ? nengines : 1;
+  s.page_size = c->page_size;
+  s.limit = -1;
+  s.window = concurrency;
+  s.queue_head = 1;
   if (mdb_opt_integer(L, S_OPTS, "page_size", 0, MDB_MAX_PAGE_SIZE, &v))
     s.page_size = (long)v;
   if (mdb_opt_integer(L, S_OPTS, "limit", 0, 0x7fffffffL, &v))
     s.limit = (long)v;
-  int t = lua_getfield(L, S_OPTS, "progress");
-  if (t != LUA_TNIL && t != LUA_TFUNCTION)
-    return mdb_error_argument(L, "progress", "expected a function, got %s",
-                              luaL_typename(L, -1));
-  lua_pop(L, 1);
-  int has_clusters = lua_getfield(L, S_OPTS, "clusters") != LUA_TNIL;
-  int has_folder = lua_getfield(L, S_OPTS, "folder") != LUA_TNIL;
-  lua_pop(L, 2);
-  const char *folder = NULL;
-  if (has_clusters && has_folder)
-    return mdb_error_argument(L, "clusters", "give clusters= or folder=, "
-                              "not both");
-  if (!has_clusters) {
-    if (nengines == 0)
-      return mdb_error_argument(L, "engines", "missing: give engine= or "
-                                "engines= (names from mdb.engines)");
-    if (!mdb_opt_string(L, S_OPTS, "folder", MDB_MAX_ID_LEN, &folder)) {
-      folder = getenv("YC_FOLDER_ID");
-      if (folder == NULL || *folder == '\0')
-        return mdb_error_argument(L, "folder", "missing: give folder=, "
-                                  "clusters=, or set YC_FOLDER_ID");
-      if (strlen(folder) > MDB_MAX_ID_LEN)
-        return mdb_error_argument(L, "folder", "YC_FOLDER_ID is longer "
-                                  "than %d characters", MDB_MAX_ID_LEN);
-    }
+  static const char *const callbacks[] = {"progress", "each"};
+  for (int k = 0; k < 2; k++) {
+    t = lua_getfield(L, S_OPTS, callbacks[k]);
+    if (t != LUA_TNIL && t != LUA_TFUNCTION)
+      return mdb_error_argument(L, callbacks[k], "expected a function, "
+                                "got %s", luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  /* Where the clusters come from: exactly one of these, or none (then
+  ** folder= from YC_FOLDER_ID). */
+  static const char *const sources[] = {"clusters", "folder", "folders",
+                                        "cloud", "all_clouds"};
+  int given[5];
+  for (int k = 0; k < 5; k++) {
+    given[k] = lua_getfield(L, S_OPTS, sources[k]) != LUA_TNIL;
+    lua_pop(L, 1);
+    for (int m = 0; m < k && given[k]; m++)
+      if (given[m])
+        return mdb_error_argument(L, sources[m], "give %s= or %s=, not "
+                                  "both", sources[m], sources[k]);
+  }
+  int has_clusters = given[0], by_cloud = given[3] || given[4];
+  if (!has_clusters && nengines == 0)
+    return mdb_error_argument(L, "engines", "missing: give engine= or "
+                              "engines= (names from mdb.engines)");
+  const char *cloud = NULL;
+  if (given[3])
+    mdb_opt_string(L, S_OPTS, "cloud", MDB_MAX_ID_LEN, &cloud);
+  if (given[4]) {
+    lua_getfield(L, S_OPTS, "all_clouds");
+    if (!lua_toboolean(L, -1) || !lua_isboolean(L, -1))
+      return mdb_error_argument(L, "all_clouds", "expected true (every "
+                                "cloud the credentials can see)");
+    lua_pop(L, 1);
+  }
+  const char *rm = NULL;
+  if (!mdb_opt_string(L, S_OPTS, "resource_manager_endpoint", 0, &rm)) {
+    rm = getenv("YC_RESOURCE_MANAGER_ENDPOINT");
+    if (rm == NULL || *rm == '\0')
+      rm = DEFAULT_RM_ENDPOINT;
   }
 
   /* Fixed slots (see the top of the file); the state closes the engine
   ** whatever way this function is left. */
+  luaL_checkstack(L, 40, "scanning");
   scan_state *st = lua_newuserdatauv(L, sizeof *st, 0);
   st->fe = NULL;
   luaL_setmetatable(L, MDB_SCAN_MT);
@@ -471,41 +456,67 @@ int mdb_client_scan(lua_State *L)
   lua_newtable(L);                                  /* S_ENTRIES */
   lua_newtable(L);                                  /* S_ORDER */
   lua_getfield(L, S_OPTS, "progress");              /* S_PROGRESS */
-  lua_newtable(L);                                  /* S_SEEN */
-  int npairs = 0;
+  lua_getfield(L, S_OPTS, "each");                  /* S_EACH */
+  s.streaming = !lua_isnil(L, S_EACH);
+  lua_newtable(L);                                  /* S_LISTINGS */
+  lua_newtable(L);                                  /* S_QUEUE */
+  lua_newtable(L);                                  /* S_FOLDERS */
+  lua_newtable(L);                                  /* S_CLOUDS */
+  if (by_cloud) {   /* checked before any request, kept in S_CLOUDS */
+    char err[256];
+    char *norm = endpoint_normalize(rm, err, sizeof err);
+    if (norm == NULL)
+      return mdb_error_argument(L, "resource_manager_endpoint", "%s", err);
+    lua_pushstring(L, norm);
+    free(norm);
+    s.rm_endpoint = lua_tostring(L, -1);
+    lua_setfield(L, S_CLOUDS, "endpoint");
+  }
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");
-    scan_cluster_list(L, engines, nengines);        /* S_SEEN + 1 */
-    npairs = (int)lua_rawlen(L, -1);
+    scan_cluster_list(L, engines, nengines);        /* S_CLOUDS + 1 */
+  } else if (!by_cloud) {
+    scan_folders(L);                                /* S_CLOUDS + 1 */
   }
 
   st->fe = s.fe = mdb_client_engine(c, concurrency, rate);
   if (s.fe == NULL)
     return luaL_error(L, "out of memory starting a scan");
-  int nslots = has_clusters ? 1 : nengines;
-  for (int k = 1; k <= nslots; k++) {
-    lua_newtable(L);
-    lua_rawseti(L, S_ORDER, k);
-  }
+  s.next_slot = 1;
   if (has_clusters) {
-    int pairs = S_SEEN + 1;
-    for (int i = 1; i <= npairs; i++) {
+    lua_newtable(L);
+    lua_rawseti(L, S_ORDER, 1);
+    int pairs = S_CLOUDS + 1;
+    lua_Integer npairs = (lua_Integer)lua_rawlen(L, pairs);
+    for (lua_Integer i = 1; i <= npairs; i++) {
       lua_rawgeti(L, pairs, i);
       lua_rawgeti(L, -1, 1);
       const engine_info *e = lua_touserdata(L, -1);
       lua_rawgeti(L, -2, 2);
-      add_cluster(&s, e, 1, lua_tostring(L, -1), 0);
-      lua_pop(L, 3);
+      lua_Integer idx = scan_new_entry(&s, 1, e, lua_tostring(L, -1), 0);
+      lua_pop(L, 4);
+      enqueue(&s, idx);
     }
-    lua_settop(L, S_SEEN);
+    lua_settop(L, S_CLOUDS);
+  } else if (cloud) {
+    scan_add_cloud(&s, cloud);
+  } else if (by_cloud) {
+    list_target lt = {s.rm_endpoint, NULL, LIST_CLOUDS, "", NULL};
+    fetch_job *j = fetch_job_new(s.fe, &lt, s.page_size, -1, NULL,
+                                 scan_tag(RM_TAG));
+    if (j == NULL || fetch_job_request(j) != 0)
+      return luaL_error(L, "out of memory starting a scan");
+    mdb_listing_new(L, LIST_CLOUDS, NULL, j);
+    lua_rawseti(L, S_LISTINGS, RM_TAG);
   } else {
-    for (int k = 0; k < nengines; k++) {
-      list_target lt = {c->endpoint, engines[k], LIST_CLUSTERS, folder, NULL};
-      fetch_job *j = fetch_job_new(s.fe, &lt, MDB_MAX_PAGE_SIZE, -1, NULL,
-                                   tag(-(k + 1)));
-      if (j == NULL || fetch_job_request(j) != 0)
-        return luaL_error(L, "out of memory starting a scan");
+    int ids = S_CLOUDS + 1;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, ids);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, ids, i);
+      scan_add_folder(&s, lua_tostring(L, -1), NULL, 0, i);
+      lua_pop(L, 1);
     }
+    lua_settop(L, S_CLOUDS);
   }
 
   for (;;) {
@@ -519,47 +530,51 @@ int mdb_client_scan(lua_State *L)
     }
     if (j == NULL)
       break;
-    lua_Integer idx = untag(fetch_job_ud(j));
+    lua_Integer tg = scan_untag(fetch_job_ud(j));
     if (failed) {
+      lua_rawgeti(L, S_LISTINGS, tg);
       mdb_push_fetch_error(L, c, j);
-      if (idx > 0) {
-        lua_rawgeti(L, S_ENTRIES, idx);
-        lua_insert(L, -2);
-        finish(&s, j, lua_gettop(L) - 1, 1);
-        lua_pop(L, 1);
-      } else {
-        /* reuse the Cluster.List failure path with a decoded-nothing page */
-        const engine_info *e = engines[-idx - 1];
-        lua_createtable(L, 0, 3);
-        lua_pushstring(L, e->name);
-        lua_setfield(L, -2, "engine");
-        lua_insert(L, -2);
-        lua_setfield(L, -2, "error");
-        lua_newtable(L);
-        lua_setfield(L, -2, "backups");
-        lua_Integer n = (lua_Integer)lua_rawlen(L, S_ENTRIES) + 1;
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, S_ENTRIES, n);
-        lua_rawgeti(L, S_ORDER, -idx);
-        lua_pushinteger(L, n);
-        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-        lua_pop(L, 1);
-        s.total++;
-        finish(&s, j, lua_gettop(L), 0);
-        lua_pop(L, 1);
-      }
-    } else if (idx > 0) {
-      on_backups_page(&s, j, idx);
+      if (tg <= RM_TAG)
+        scan_fail_rm(&s, lua_gettop(L) - 1, tg);
+      else
+        finish(&s, lua_gettop(L) - 1, tg, 1);
+      lua_pop(L, 1);
+    } else if (tg <= RM_TAG) {
+      scan_on_rm_page(&s, j, tg);
     } else {
-      on_clusters_page(&s, j, (int)-idx, engines[-idx - 1]);
+      on_page(&s, j, tg);
     }
   }
 
-  /* The results, in the order promised. */
+  if (s.streaming) {
+    lua_closeslot(L, S_STATE);
+    return 0;
+  }
+  /* The results, in the order promised: folders by (ci, fi), then the
+  ** engines of each. */
+  int nrec = has_clusters ? 1 : (int)lua_rawlen(L, S_FOLDERS);
+  folder_key *keys = lua_newuserdatauv(L, sizeof *keys * (size_t)(nrec + 1),
+                                       0);
+  for (int r = 1; r <= nrec; r++) {
+    keys[r - 1].rec = r;
+    keys[r - 1].ci = keys[r - 1].fi = 0;
+    if (!has_clusters && lua_rawgeti(L, S_FOLDERS, r) == LUA_TTABLE) {
+      lua_getfield(L, -1, "ci");
+      lua_getfield(L, -2, "fi");
+      keys[r - 1].ci = lua_tointeger(L, -2);
+      keys[r - 1].fi = lua_tointeger(L, -1);
+      lua_pop(L, 2);
+    }
+    if (!has_clusters)
+      lua_pop(L, 1);
+  }
+  qsort(keys, (size_t)nrec, sizeof *keys, by_key);
+  int per = has_clusters ? 1 : s.nengines;
   lua_createtable(L, (int)lua_rawlen(L, S_ENTRIES), 0);
   lua_Integer out = 0;
-  for (int k = 1; k <= nslots; k++) {
-    lua_rawgeti(L, S_ORDER, k);
+  for (int q = 0; q < nrec * per; q++) {
+    lua_rawgeti(L, S_ORDER, (lua_Integer)(keys[q / per].rec - 1) * per +
+                            q % per + 1);
     lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_rawgeti(L, -1, i);

@@ -76,16 +76,20 @@ API's, e.g. 'name="orders-prod"'), page_size, limit, page_token.
       summary = "client:scan{...}           backups of many clusters at once (fan-out)",
       text = [[
 client:scan{...} -> an array with one entry per cluster:
-                    {engine, id, cluster, backups, error, stats}
+                    {engine, id, folder, cloud, cluster, backups, error, stats}
 
 Options:
   engine, engines   one engine, or an array of them
   folder            every cluster of the engines in a folder (default $YC_FOLDER_ID)
+  folders           instead of folder: an array of folder ids
+  cloud, all_clouds every folder of a cloud, or of every cloud (all_clouds = true)
   clusters          instead of folder: ids (with engine=) or {engine=, id=} tables
   concurrency       requests in flight at most (default 16)
   rate              request starts per second at most (0: no pacing)
   page_size, limit  per cluster, as for client:backups
   progress          function({done, total, engine, id, failed}) after each cluster
+  each              function(entry): stream the entries in completion order,
+                    each let go after the call; scan then returns nothing
 
 A cluster whose listing fails keeps the error in its entry; the others go
 on.  Ctrl-C stops the whole scan.  At the prompt the result shows as a

@@ -58,7 +58,8 @@ function M.is_cluster(v)
       and rawget(v, "startedAt") == nil and rawget(v, "name") ~= nil
 end
 
-local SCAN_KEYS = { engine = true, id = true, cluster = true, backups = true, error = true, stats = true }
+local SCAN_KEYS = { engine = true, id = true, folder = true, cloud = true, cluster = true, backups = true,
+   error = true, stats = true }
 
 --- Is `v` one entry of what `client:scan` returns?
 function M.is_scan_entry(v)

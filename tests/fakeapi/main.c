@@ -14,6 +14,7 @@
 #include "faults.h"
 #include "numparse.h"
 #include "reqlog.h"
+#include "rm.h"
 #include "server.h"
 #include "sources.h"
 #include "steps.h"
@@ -29,7 +30,7 @@ static const char usage[] =
     "               [--step[=SECONDS] [--without GLOB]... SOURCES...]...\n"
     "               [--iam-sa-key FILE] [--oauth-token T] [--metadata]\n"
     "               [--iam-token-ttl SECONDS] [--iam-token-revoke-after SECONDS]\n"
-    "               [--tls-cert FILE --tls-key FILE]\n"
+    "               [--tls-cert FILE --tls-key FILE] [--cloud CLOUD=FOLDER,...]...\n"
     "\n"
     "Serves a fake Yandex Cloud MDB REST API (and a fake IAM token exchange and\n"
     "metadata service) on 127.0.0.1 and prints one line, \"http://127.0.0.1:PORT PID\"\n"
@@ -150,6 +151,11 @@ static void parse_options(int argc, char **argv, struct options *o, struct fault
             o->without = xrealloc(o->without, (size_t)(o->nwithout + 1) * sizeof *o->without);
             o->without[o->nwithout++] =
                 (struct without){o->nsteps, option_value(argc, argv, &i, "--without", o, faults)};
+        } else if (is_option(a, "--cloud")) {
+            v = option_value(argc, argv, &i, "--cloud", o, faults);
+            if (!rm_add_cloud(v))
+                usage_error(o, faults, "--cloud: expected CLOUD=FOLDER,... (ids of "
+                            "[a-z0-9-], 1..50 characters, each cloud once), got '%s'", v);
         } else if (is_option(a, "--fault")) {
             v = option_value(argc, argv, &i, "--fault", o, faults);
             if (!faults_add(faults, v))
@@ -341,6 +347,7 @@ out:
     free(tls_key);
     reqlog_close(log);
     steps_free(steps);
+    rm_free();
     faults_free(faults);
     free(o.sources);
     free(o.without);

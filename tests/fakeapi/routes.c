@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "numparse.h"
 #include "records.h"
+#include "rm.h"
 #include "target.h"
 #include "tokens.h"
 #include "xalloc.h"
@@ -280,8 +281,12 @@ void route_request(const struct dataset *ds, bool authorized, const char *method
     target_parse(raw_target, &t);
     enum engine e = ENGINE_MONGODB;
     const char *cluster_id = NULL;
-    enum endpoint ep = match_endpoint(&t, &e, &cluster_id);
-    if (ep == EP_NONE)
+    enum endpoint ep = rm_path(&t) ? EP_NONE : match_endpoint(&t, &e, &cluster_id);
+    if (rm_path(&t) && !authorized)
+        fail(out, 401, "Token is invalid or has expired.");
+    else if (rm_path(&t))
+        rm_route(&t, out);
+    else if (ep == EP_NONE)
         fail(out, 404, "Not Found: no method at path %.*s", (int)strcspn(raw_target, "?"),
              raw_target);
     else if (!authorized)

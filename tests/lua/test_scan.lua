@@ -135,6 +135,112 @@ H.test("progress is called once per cluster on the main thread; its errors end t
    H.contains(tostring(err), "stop here")
 end)
 
+H.test("folders= scans each folder's clusters, folders then engines in order; entries carry the folder", function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfolderA,clusters=2,backups=3,prefix=amysql",
+      "--generate", "engine=mysql,folder=b1gfolderB,clusters=3,backups=4,prefix=bmysql",
+      "--generate", "engine=redis,folder=b1gfolderB,clusters=1,backups=2,prefix=bredis",
+      "--fault", "path=folderId=b1gfolderBAD;status=403;times=0" }
+   local c = H.client(s, { page_size = 2 })
+   local opts = { engines = { "mysql", "redis" }, folders = { "b1gfolderA", "b1gfolderBAD", "b1gfolderB" },
+      concurrency = 2 }
+   local res = c:scan(opts)
+   local got = {}
+   for _, r in ipairs(res) do
+      got[#got + 1] = { r.folder, r.engine, r.id or "-", r.error and r.error.status or #r.backups }
+   end
+   H.eq(got, {
+      { "b1gfolderA", "mysql", "amysql-0000", 3 }, { "b1gfolderA", "mysql", "amysql-0001", 3 },
+      { "b1gfolderBAD", "mysql", "-", 403 }, { "b1gfolderBAD", "redis", "-", 403 },
+      { "b1gfolderB", "mysql", "bmysql-0000", 4 }, { "b1gfolderB", "mysql", "bmysql-0001", 4 },
+      { "b1gfolderB", "mysql", "bmysql-0002", 4 }, { "b1gfolderB", "redis", "bredis-0000", 2 },
+   }, "a failing folder is an error entry per engine and stops nothing")
+   -- streaming gives the same entries
+   local stream = {}
+   opts.each = function(r)
+      stream[#stream + 1] = { r.folder, r.engine, r.id or "-", r.error and r.error.status or #r.backups }
+   end
+   c:scan(opts)
+   table.sort(stream, function(a, b) return table.concat(a, " ", 1, 3) < table.concat(b, " ", 1, 3) end)
+   table.sort(got, function(a, b) return table.concat(a, " ", 1, 3) < table.concat(b, " ", 1, 3) end)
+   H.eq(stream, got)
+   -- folder= entries carry their folder too; clusters= entries have none
+   H.eq(c:scan { engine = "redis", folder = "b1gfolderB" }[1].folder, "b1gfolderB")
+   H.eq(c:scan { engine = "redis", clusters = { "bredis-0000" } }[1].folder, nil)
+end)
+
+H.test("cloud= and all_clouds= learn the folders from Resource Manager, across pages", function()
+   local s = H.start_fake { "--cloud", "b1gcloud1=b1gfa,b1gfb,b1gfc", "--cloud", "b1gcloud2=b1gfd",
+      "--cloud", "b1gcloud3=",
+      "--generate", "engine=mysql,folder=b1gfa,clusters=2,backups=2,prefix=amysql",
+      "--generate", "engine=mysql,folder=b1gfc,clusters=1,backups=3,prefix=cmysql",
+      "--generate", "engine=redis,folder=b1gfc,clusters=1,backups=1,prefix=credis",
+      "--generate", "engine=mysql,folder=b1gfd,clusters=1,backups=1,prefix=dmysql" }
+   local c = H.client(s, { page_size = 1 })
+   local function rows(res)
+      local out = {}
+      for _, r in ipairs(res) do
+         out[#out + 1] = table.concat({ r.cloud or "-", r.folder or "-", r.engine, r.id or "-",
+            r.error and r.error.kind or #r.backups }, " ")
+      end
+      return out
+   end
+   local one = c:scan { engines = { "mysql", "redis" }, cloud = "b1gcloud1", resource_manager_endpoint = s.url }
+   H.eq(rows(one), { "b1gcloud1 b1gfa mysql amysql-0000 2", "b1gcloud1 b1gfa mysql amysql-0001 2",
+      "b1gcloud1 b1gfc mysql cmysql-0000 3", "b1gcloud1 b1gfc redis credis-0000 1" })
+   local pages = 0
+   for _, q in ipairs(H.requests(s)) do
+      if q.target:find("/resource-manager/v1/folders?cloudId=b1gcloud1", 1, true) then pages = pages + 1 end
+   end
+   H.eq(pages, 3, "Folder.List followed page after page")
+   local all = { engines = { "mysql", "redis" }, all_clouds = true, resource_manager_endpoint = s.url }
+   H.eq(rows(c:scan(all)), { "b1gcloud1 b1gfa mysql amysql-0000 2", "b1gcloud1 b1gfa mysql amysql-0001 2",
+      "b1gcloud1 b1gfc mysql cmysql-0000 3", "b1gcloud1 b1gfc redis credis-0000 1",
+      "b1gcloud2 b1gfd mysql dmysql-0000 1" }, "every cloud, in Cloud.List order")
+   local got = {}
+   all.each = function(r) got[#got + 1] = r end
+   c:scan(all)
+   local a, b = rows(got), rows(c:scan { engines = { "mysql", "redis" }, all_clouds = true,
+      resource_manager_endpoint = s.url })
+   table.sort(a)
+   table.sort(b)
+   H.eq(a, b, "streaming gives the same entries")
+   -- the endpoint from the environment
+   local r = H.run({ "-e", [[
+      local c = require "mdb".client { endpoint = os.getenv("EP"), token = os.getenv("TK") }
+      print(#c:scan { engine = "mysql", all_clouds = true })
+   ]] }, { env = { EP = s.url, TK = H.token, YC_RESOURCE_MANAGER_ENDPOINT = s.url } })
+   H.eq({ r.code, r.stdout }, { 0, "4\n" }, r.stderr)
+end)
+
+H.test("a failing cloud or Cloud.List is an error entry per engine and never stops the rest", function()
+   local s = H.start_fake { "--cloud", "b1gcloud1=b1gfa", "--cloud", "b1gcloud2=b1gfd",
+      "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=2,prefix=amysql",
+      "--generate", "engine=mysql,folder=b1gfd,clusters=1,backups=1,prefix=dmysql",
+      "--fault", "path=cloudId=b1gcloud1;status=403;times=0" }
+   local c = H.client(s, { retries = 0 })
+   for _, each in ipairs { false, true } do
+      local got = {}
+      local res = c:scan { engines = { "mysql", "redis" }, all_clouds = true, resource_manager_endpoint = s.url,
+         each = each and function(r) got[#got + 1] = r end or nil }
+      if each then res = got end
+      local errs, ok = {}, {}
+      for _, r in ipairs(res) do
+         if r.error then errs[#errs + 1] = { r.cloud, r.engine, r.id, r.error.status, #r.backups }
+         else ok[#ok + 1] = r.id end
+      end
+      table.sort(errs, function(x, y) return x[2] < y[2] end)
+      H.eq(errs, { { "b1gcloud1", "mysql", nil, 403, 0 }, { "b1gcloud1", "redis", nil, 403, 0 } })
+      H.eq(ok, { "dmysql-0000" })
+      if not each then H.eq(res[1].engine, "mysql", "the failed cloud keeps its place, first") end
+   end
+   local down = H.start_fake { "--fault", "path=/resource-manager/v1/clouds;status=500;times=0" }
+   local res = c:scan { engines = { "mysql", "redis" }, all_clouds = true, resource_manager_endpoint = down.url }
+   H.eq(#res, 2, "one error entry per engine")
+   for _, r in ipairs(res) do
+      H.eq({ r.cloud, r.id, r.error.kind, r.error.status }, { nil, nil, "http", 500 }, r.engine)
+   end
+end)
+
 H.test("bad scan arguments raise before any request", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=1" }
    local c = H.client(s)
@@ -149,8 +255,21 @@ H.test("bad scan arguments raise before any request", function()
       { { engine = "mysql", clusters = { string.rep("x", 51) } }, "clusters", "1 to 50" },
       { { engine = "mysql", folder = FOLDER, concurrency = 0 }, "concurrency", "between 1 and 256" },
       { { engine = "mysql", folder = FOLDER, rate = -1 }, "rate", "between" },
+      { { engine = "mysql", folder = FOLDER, rate = "fast" }, "rate", "a number of requests per second" },
       { { engine = "mysql", folder = FOLDER, progress = 5 }, "progress", "function" },
       { { engine = "mysql", folder = FOLDER, colour = 1 }, "colour", "unknown option" },
+      { { engine = "mysql", folders = {} }, "folders", "1 to 1000 folder ids" },
+      { { engine = "mysql", folders = "b1g" }, "folders", "an array" },
+      { { engine = "mysql", folders = { "a", "b", "a" } }, "folders", "\"a\" is listed twice" },
+      { { engine = "mysql", folders = { "a", 5 } }, "folders", "folders[2]" },
+      { { engine = "mysql", folders = { "a" }, folder = "b" }, "folder", "give folder= or folders=, not both" },
+      { { engine = "mysql", cloud = "b1gc", folder = "b" }, "folder", "give folder= or cloud=, not both" },
+      { { engine = "mysql", cloud = "b1gc", all_clouds = true }, "cloud", "not both" },
+      { { engine = "mysql", all_clouds = 1 }, "all_clouds", "expected true" },
+      { { engine = "mysql", cloud = 5 }, "cloud", "expected a string" },
+      { { engine = "mysql", cloud = "b1gc", resource_manager_endpoint = "http://example.com" },
+         "resource_manager_endpoint", "" },
+      { { engine = "mysql", folders = { "a" }, clusters = { "c" } }, "clusters", "not both" },
    }
    for _, case in ipairs(cases) do
       local err = H.raises("argument", c.scan, c, case[1])

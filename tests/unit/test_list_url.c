@@ -81,6 +81,23 @@ static void test_items_field(void)
   CHECK_EQ_STR(list_items_field(LIST_CLUSTER_BACKUPS), "backups");
   CHECK_EQ_STR(list_items_field(LIST_FOLDER_BACKUPS), "backups");
   CHECK_EQ_STR(list_items_field(LIST_CLUSTERS), "clusters");
+  CHECK_EQ_STR(list_items_field(LIST_CLOUDS), "clouds");
+  CHECK_EQ_STR(list_items_field(LIST_CLOUD_FOLDERS), "folders");
+}
+
+/* Resource Manager: its own host, no engine prefix. */
+static void test_resource_manager(void)
+{
+#define RM "https://resource-manager.api.cloud.yandex.net"
+  list_target t = {RM, NULL, LIST_CLOUDS, "", NULL};
+  URL_IS(&t, 100, NULL, RM "/resource-manager/v1/clouds?pageSize=100");
+  URL_IS(&t, 100, "a b", RM "/resource-manager/v1/clouds?pageSize=100"
+                         "&pageToken=a%20b");
+  t.kind = LIST_CLOUD_FOLDERS;
+  t.id = "b1g/cloud";
+  URL_IS(&t, 1000, NULL, RM "/resource-manager/v1/folders?cloudId=b1g%2Fcloud"
+                         "&pageSize=1000");
+#undef RM
 }
 
 static void test_page_size_clamp(void)
@@ -254,6 +271,7 @@ int main(void)
 {
   test_kinds();
   test_items_field();
+  test_resource_manager();
   test_page_size_clamp();
   test_encoding();
   test_sqlserver_and_base_path();
