@@ -35,7 +35,7 @@ void auth_http_defaults(auth_http *a, const char *ca_file,
 static void scrubbed(char *err, size_t errlen, const char *const *secrets,
                      const char *text)
 {
-  char *clean = credentials_scrub(text, secrets);
+  char *clean = secret_scrub(text, secrets);
   snprintf(err, errlen, "%s", clean ? clean : "(message dropped)");
   free(clean);
 }
@@ -73,7 +73,7 @@ static void describe(const http_response *r, const char *what,
   else
     snprintf(text, sizeof text, "%s (%s) answered HTTP %ld%s", what, url,
              r->status, rid);
-  credentials_free(msg);
+  secret_free(msg);
   scrubbed(err, errlen, secrets, text);
 }
 
@@ -132,6 +132,6 @@ int auth_http_run(const auth_http *a, const char *what,
 void auth_http_response_free(http_response *resp)
 {
   if (resp->body)
-    credentials_wipe(resp->body, resp->cap);
+    secret_wipe(resp->body, resp->cap);
   http_response_free(resp);
 }

@@ -70,7 +70,7 @@ static cred_provider *fixed(const char *token, const char *source,
                             const cred_net *net, cred_outcome *out,
                             char *err, size_t errlen)
 {
-  if (!credentials_token_is_valid(token)) {
+  if (!secret_token_is_valid(token)) {
     out->argument = "token";
     snprintf(err, errlen, "the IAM token from %s contains spaces or "
              "control characters",
@@ -85,9 +85,9 @@ static cred_provider *from_yc_token(const char *tok, const cred_net *net,
                                     cred_outcome *out, char *err,
                                     size_t errlen)
 {
-  if (credentials_is_iam_token(tok))
+  if (secret_is_iam_token(tok))
     return fixed(tok, "YC_TOKEN", net, out, err, errlen);
-  if (!credentials_token_is_valid(tok)) {
+  if (!secret_token_is_valid(tok)) {
     out->argument = "token";
     snprintf(err, errlen, "the OAuth token in YC_TOKEN contains spaces or "
              "control characters");

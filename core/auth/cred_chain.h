@@ -6,7 +6,7 @@
 **   1. token=                        a fixed IAM token
 **   2. YC_IAM_TOKEN                  a fixed IAM token
 **   3. YC_TOKEN                      an IAM token when it has the IAM shape
-**                                    (credentials_is_iam_token), else an
+**                                    (secret_is_iam_token), else an
 **                                    OAuth token exchanged at the IAM endpoint
 **   4. sa_key_file= / YC_SERVICE_ACCOUNT_KEY_FILE
 **                                    a service-account key (path or JSON):

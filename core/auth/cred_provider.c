@@ -170,8 +170,8 @@ void cred_provider_free(cred_provider *p)
 {
   if (p == NULL)
     return;
-  credentials_free(p->token);
-  credentials_free(p->oauth);
+  secret_free(p->token);
+  secret_free(p->oauth);
   sa_key_free(p->key);
   if (p->argv) {
     for (char **a = p->argv; *a; a++)
@@ -205,7 +205,7 @@ static int fetch(cred_provider *p, cred_token *t, char *err, size_t errlen)
       return AUTH_HTTP_FAILED;
     int rc = iam_exchange(&a, p->iam_token_url, IAM_GRANT_JWT, jwt, t, err,
                           errlen);
-    credentials_free(jwt);
+    secret_free(jwt);
     return rc;
   }
   case SRC_COMMAND: {
@@ -248,14 +248,14 @@ static int refresh(cred_provider *p, char *err, size_t errlen)
   long long t0 = monotonic_ms();
   int rc = fetch(p, &t, why, sizeof why);
   if (rc != AUTH_HTTP_OK) {
-    credentials_free(t.value);
+    secret_free(t.value);
     if (rc == AUTH_HTTP_INTERRUPTED)
       snprintf(err, errlen, "interrupted");
     else
       snprintf(err, errlen, "no IAM token from %s: %s", p->source, why);
     return rc;
   }
-  credentials_free(p->token);
+  secret_free(p->token);
   p->token = t.value;
   p->gen++;
   p->stale = 0;

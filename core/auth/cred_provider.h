@@ -64,7 +64,7 @@ int cred_provider_prime(cred_provider *p, char *err, size_t errlen);
 /*
 ** A malloc'd copy of the token to send now, refreshed first when due, or
 ** NULL with a sentence in `err` (naming the source, never a secret).  Free
-** it with credentials_free() (it wipes the bytes).  *gen (may be NULL)
+** it with secret_free() (it wipes the bytes).  *gen (may be NULL)
 ** receives the token's generation, to pass to cred_provider_invalidate.
 */
 char *cred_provider_token(cred_provider *p, unsigned *gen, char *err,

@@ -17,13 +17,13 @@ int iam_parse_token_response(const char *body, size_t len, cred_token *out,
   out->lifetime_ms = -1;
   if (json_member_string(body, len, "iamToken", &tok) != 1 || !*tok) {
     snprintf(err, errlen, "the answer has no \"iamToken\"");
-    credentials_free(tok);
+    secret_free(tok);
     return -1;
   }
-  if (!credentials_token_is_valid(tok)) {
+  if (!secret_token_is_valid(tok)) {
     snprintf(err, errlen, "the IAM token in the answer contains spaces or "
              "control characters");
-    credentials_free(tok);
+    secret_free(tok);
     return -1;
   }
   rfc3339_time t;
@@ -50,7 +50,7 @@ int iam_exchange(const auth_http *a, const char *token_url, iam_grant grant,
   const char *field = grant == IAM_GRANT_JWT ? "jwt"
                                              : "yandexPassportOauthToken";
   /* The secret is base64url or an OAuth token: no JSON escaping needed,
-  ** and credentials_token_is_valid() already refused quotes' neighbours
+  ** and secret_token_is_valid() already refused quotes' neighbours
   ** (control bytes); a quote or backslash is refused here. */
   if (strpbrk(secret, "\"\\") != NULL) {
     snprintf(err, errlen, "the %s contains a quote or a backslash",
@@ -69,7 +69,7 @@ int iam_exchange(const auth_http *a, const char *token_url, iam_grant grant,
   const char *secrets[] = {secret, NULL};
   int rc = auth_http_run(a, "the IAM token endpoint", &call, &resp, secrets,
                          err, errlen);
-  credentials_wipe(body, cap);
+  secret_wipe(body, cap);
   free(body);
   if (rc == AUTH_HTTP_OK) {
     char why[160];

@@ -134,7 +134,7 @@ done:
   EVP_MD_CTX_free(md);
   free(sig);
   if (jwt)
-    credentials_wipe(jwt, cap);
+    secret_wipe(jwt, cap);
   free(jwt);
   return result;
 }

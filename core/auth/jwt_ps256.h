@@ -16,7 +16,7 @@
 #define JWT_AUDIENCE "https://iam.api.cloud.yandex.net/iam/v1/tokens"
 
 /*
-** A malloc'd signed JWT (wipe it with credentials_free), or NULL with a
+** A malloc'd signed JWT (wipe it with secret_free), or NULL with a
 ** sentence in `err`.  `lifetime_s` is clamped to 1..JWT_MAX_LIFETIME_S.
 */
 char *jwt_ps256_sign(EVP_PKEY *key, const char *kid, const char *iss,

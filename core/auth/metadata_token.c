@@ -77,10 +77,10 @@ int metadata_token_fetch(const auth_http *a, const char *url,
     char *tok = NULL;
     double expires_in = -1;
     if (json_member_string(resp.body, resp.len, "access_token", &tok) != 1
-        || !*tok || !credentials_token_is_valid(tok)) {
+        || !*tok || !secret_token_is_valid(tok)) {
       snprintf(err, errlen, "the metadata service (%s) answered without a "
                "usable \"access_token\"", url);
-      credentials_free(tok);
+      secret_free(tok);
       rc = AUTH_HTTP_FAILED;
     } else {
       if (json_member_number(resp.body, resp.len, "expires_in",

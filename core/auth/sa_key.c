@@ -130,11 +130,11 @@ static sa_key *parse_key(const char *text, size_t len, const char *what,
              "needs RSA_2048 or RSA_4096)", what);
     goto fail;
   }
-  credentials_free(pem);
+  secret_free(pem);
   free(user);
   return k;
 fail:
-  credentials_free(pem);
+  secret_free(pem);
   free(user);
   sa_key_free(k);
   return NULL;
@@ -165,7 +165,7 @@ sa_key *sa_key_load(const char *spec, const char *origin, char *warn,
   char what[600];
   snprintf(what, sizeof what, "%s: key file '%s'", origin, spec);
   sa_key *k = parse_key(text, len, what, err, errlen);
-  credentials_wipe(text, len);
+  secret_wipe(text, len);
   free(text);
   return k;
 }

@@ -48,7 +48,7 @@ static int drain(capture *c)
   memcpy(c->buf + c->len, tmp, take);
   c->len += take;
   c->buf[c->len] = '\0';
-  credentials_wipe(tmp, sizeof tmp);
+  secret_wipe(tmp, sizeof tmp);
   return 1;
 }
 
@@ -87,14 +87,14 @@ static int parse_output(char *s, size_t len, cred_token *out, char *err,
     char *tok = NULL;
     double expires_in = -1;
     if (json_member_string(p, len, "access_token", &tok) == 1 && *tok &&
-        credentials_token_is_valid(tok)) {
+        secret_token_is_valid(tok)) {
       if (json_member_number(p, len, "expires_in", &expires_in) == 1 &&
           expires_in >= 0 && expires_in < 86400.0 * 7)
         out->lifetime_ms = (long long)(expires_in * 1000.0);
       out->value = tok;
       return 0;
     }
-    credentials_free(tok);
+    secret_free(tok);
     snprintf(err, errlen, "printed JSON without a usable \"iamToken\" or "
              "\"access_token\"");
     return -1;
@@ -103,7 +103,7 @@ static int parse_output(char *s, size_t len, cred_token *out, char *err,
     snprintf(err, errlen, "printed nothing");
     return -1;
   }
-  if (!credentials_token_is_valid(p)) {
+  if (!secret_token_is_valid(p)) {
     snprintf(err, errlen, "printed more than one token (expected a single "
              "line, like 'yc iam create-token' prints)");
     return -1;
@@ -258,7 +258,7 @@ done:
   if (rc != AUTH_HTTP_OK && err[0]) {
     /* the stderr line may quote a token: scrub the whole message */
     const char *secrets[] = {co.len ? co.buf : NULL, NULL};
-    char *clean = credentials_scrub(err, secrets);
+    char *clean = secret_scrub(err, secrets);
     if (clean) {
       snprintf(err, errlen, "%s", clean);
       free(clean);
@@ -271,11 +271,11 @@ done:
       close(errp[i]);
   }
   if (co.buf) {
-    credentials_wipe(co.buf, co.limit + 1);
+    secret_wipe(co.buf, co.limit + 1);
     free(co.buf);
   }
   if (ce.buf) {
-    credentials_wipe(ce.buf, ce.limit + 1);
+    secret_wipe(ce.buf, ce.limit + 1);
     free(ce.buf);
   }
   return rc;

@@ -89,7 +89,7 @@ int http_request_init(http_request *r, const http_config *cfg,
 /* Overwrite a secret so it does not linger in freed heap memory. */
 static void wipe(char *s, size_t n)
 {
-  credentials_wipe(s, n);
+  secret_wipe(s, n);
 }
 
 static void free_headers(http_request *r)

@@ -20,7 +20,7 @@ int trace_on(const mdb_trace *t)
 /* One write per line, so lines of concurrent processes do not interleave. */
 static void emit(const mdb_trace *t, const char *line)
 {
-  char *clean = credentials_scrub(line, NULL);
+  char *clean = secret_scrub(line, NULL);
   const char *s = clean ? clean : "(trace line dropped: out of memory)";
   size_t n = strlen(s);
   char *buf = malloc(n + 7);

@@ -3,7 +3,7 @@
 ** HTTP request on stderr (method, URL, status, bytes, time, request id),
 ** one per retry (reason and delay) and one per token event (which source,
 ** how long the token lives).  Every line passes through
-** credentials_scrub() on its way out, and no caller hands it a header or
+** secret_scrub() on its way out, and no caller hands it a header or
 ** a body, so no token, JWT or key can reach the log.
 */
 #ifndef TRACE_H

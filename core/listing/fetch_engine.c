@@ -484,7 +484,7 @@ static void start_due(fetch_engine *e, long long now)
                                   &j->resp[j->xfer_buf]) == 0 &&
              curl_multi_add_handle(e->multi, j->req.curl) == CURLM_OK;
     int got_token = bearer != NULL;
-    credentials_free(bearer);
+    secret_free(bearer);
     if (!ok) {
       mdb_error_kind kind = cancel_requested() ? MDB_ERR_INTERRUPTED
                             : msg[0] ? MDB_ERR_AUTH : MDB_ERR_MEMORY;

@@ -12,7 +12,7 @@ static const char *skip_ws(const char *p, const char *end)
   return p;
 }
 
-/* Overwrite n bytes before they are freed.  Not credentials_wipe: the
+/* Overwrite n bytes before they are freed.  Not secret_wipe: the
 ** fake API links this file alone. */
 static void wipe(char *p, size_t n)
 {

@@ -13,7 +13,7 @@
 /*
 ** Member `key` of the object in s[0..len) as a string.  Returns 1 and a
 ** malloc'd, NUL-terminated, unescaped copy in *out (wipe secrets with
-** credentials_free); 0 when the member is absent or not a string; -1 when
+** secret_free); 0 when the member is absent or not a string; -1 when
 ** the text is not one well-formed JSON object, the string holds \u0000,
 ** or memory ran out.  The first occurrence of a repeated key wins.
 */

@@ -8,7 +8,7 @@
 #define REDACTED "[REDACTED]"
 #define MIN_SECRET_LEN 6   /* shorter "secrets" would mangle ordinary words */
 
-int credentials_token_is_valid(const char *token)
+int secret_token_is_valid(const char *token)
 {
   if (token == NULL)
     return 0;
@@ -18,7 +18,7 @@ int credentials_token_is_valid(const char *token)
   return 1;
 }
 
-int credentials_is_iam_token(const char *token)
+int secret_is_iam_token(const char *token)
 {
   if (token == NULL || strncmp(token, "t1.", 3) != 0)
     return 0;
@@ -28,18 +28,18 @@ int credentials_is_iam_token(const char *token)
   return dots == 2;
 }
 
-void credentials_wipe(void *p, size_t n)
+void secret_wipe(void *p, size_t n)
 {
   volatile unsigned char *q = p;
   while (n--)
     *q++ = 0;
 }
 
-void credentials_free(char *token)
+void secret_free(char *token)
 {
   if (token == NULL)
     return;
-  credentials_wipe(token, strlen(token));
+  secret_wipe(token, strlen(token));
   free(token);
 }
 
@@ -98,18 +98,18 @@ static size_t secret_at(const char *p, const char *const *secrets,
   return 0;
 }
 
-char *credentials_scrub(const char *text, const char *const *secrets)
+char *secret_scrub(const char *text, const char *const *secrets)
 {
   if (text == NULL)
     text = "";
   char *out = malloc(CREDENTIALS_SCRUB_SIZE(strlen(text)));
   if (out != NULL)
-    credentials_scrub_into(text, secrets, out);
+    secret_scrub_into(text, secrets, out);
   return out;
 }
 
 /* The worst growth is "Bearer x" (8 bytes) becoming 17: under 3x. */
-size_t credentials_scrub_into(const char *text, const char *const *secrets,
+size_t secret_scrub_into(const char *text, const char *const *secrets,
                               char *out)
 {
   if (text == NULL)

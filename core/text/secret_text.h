@@ -9,20 +9,20 @@
 #include <stddef.h>
 
 /* Overwrite and free a NUL-terminated secret (NULL is fine). */
-void credentials_free(char *token);
+void secret_free(char *token);
 
 /* Overwrite n bytes so a secret does not linger in freed memory. */
-void credentials_wipe(void *p, size_t n);
+void secret_wipe(void *p, size_t n);
 
 /* 1 when `token` contains no byte that would break an HTTP header. */
-int credentials_token_is_valid(const char *token);
+int secret_token_is_valid(const char *token);
 
 /*
 ** 1 when `token` has the shape of an IAM token rather than an OAuth token:
 ** it starts with "t1." and has exactly two dots (the rule the Terraform
 ** provider uses; the documented regex pins lengths that may change).
 */
-int credentials_is_iam_token(const char *token);
+int secret_is_iam_token(const char *token);
 
 /*
 ** A malloc'd copy of `text` fit to print: each of `secrets` (a
@@ -30,9 +30,9 @@ int credentials_is_iam_token(const char *token);
 ** skipped) and anything shaped like a bearer header, an IAM token, a JWT
 ** or a PEM block is replaced by "[REDACTED]".  NULL when out of memory.
 */
-char *credentials_scrub(const char *text, const char *const *secrets);
+char *secret_scrub(const char *text, const char *const *secrets);
 
-/* The room credentials_scrub_into needs for a text of `len` bytes. */
+/* The room secret_scrub_into needs for a text of `len` bytes. */
 #define CREDENTIALS_SCRUB_SIZE(len) (3 * (len) + sizeof "[REDACTED]" + 1)
 
 /*
@@ -41,7 +41,7 @@ char *credentials_scrub(const char *text, const char *const *secrets);
 ** binding builds error messages in a luaL_Buffer).  Returns the length
 ** written, NUL not counted.
 */
-size_t credentials_scrub_into(const char *text, const char *const *secrets,
+size_t secret_scrub_into(const char *text, const char *const *secrets,
                               char *out);
 
 #endif /* CREDENTIALS_H */

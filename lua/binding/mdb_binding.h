@@ -34,7 +34,7 @@ typedef struct mdb_error_fields {
   int attempts;             /* 0 = not a request */
   const char *redact;       /* the current token, scrubbed from message and
                             ** request_id besides every secret-shaped
-                            ** run (credentials_scrub), or NULL */
+                            ** run (secret_scrub), or NULL */
 } mdb_error_fields;
 
 void mdb_error_push(lua_State *L, const mdb_error_fields *f);

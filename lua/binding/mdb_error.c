@@ -37,7 +37,7 @@ static void push_clean(lua_State *L, const char *msg, const char *secret,
   size_t len = strlen(msg);
   luaL_Buffer b;
   char *p = luaL_buffinitsize(L, &b, CREDENTIALS_SCRUB_SIZE(len));
-  size_t n = credentials_scrub_into(msg, secrets, p);
+  size_t n = secret_scrub_into(msg, secrets, p);
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)p[i];
     if (c < 0x20 || c == 0x7f)

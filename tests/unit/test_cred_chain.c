@@ -1,7 +1,7 @@
 /*
 ** cred_chain_resolve without a network: which source each combination of
 ** options and environment selects, the errors, and the metadata address
-** rules; credentials_scrub and credentials_is_iam_token; the trace format.
+** rules; secret_scrub and secret_is_iam_token; the trace format.
 */
 #define _GNU_SOURCE
 #include "check.h"
@@ -129,21 +129,21 @@ static void test_metadata_url(void)
 static void test_scrub(void)
 {
   const char *secrets[] = {"y0_oauth_secret", "abc", NULL};
-  char *s = credentials_scrub("a y0_oauth_secret b abc Bearer xyz "
+  char *s = secret_scrub("a y0_oauth_secret b abc Bearer xyz "
                               "t1.9euelZqJabcdef.zz eyJhbGciOiJQUzI1NiJ9.e30 "
                               "-----BEGIN PRIVATE KEY-----\nMIIE\n"
                               "-----END PRIVATE KEY----- end", secrets);
   CHECK_EQ_STR(s, "a [REDACTED] b abc Bearer [REDACTED] [REDACTED] "
                "[REDACTED] [REDACTED] end");
   free(s);
-  s = credentials_scrub("no secrets t1.short here", NULL);
+  s = secret_scrub("no secrets t1.short here", NULL);
   CHECK_EQ_STR(s, "no secrets t1.short here");
   free(s);
-  CHECK_EQ_INT(credentials_is_iam_token("t1.abc.def"), 1);
-  CHECK_EQ_INT(credentials_is_iam_token("t1.abc"), 0);
-  CHECK_EQ_INT(credentials_is_iam_token("t1.a.b.c"), 0);
-  CHECK_EQ_INT(credentials_is_iam_token("y0_AgAAAA"), 0);
-  CHECK_EQ_INT(credentials_is_iam_token(NULL), 0);
+  CHECK_EQ_INT(secret_is_iam_token("t1.abc.def"), 1);
+  CHECK_EQ_INT(secret_is_iam_token("t1.abc"), 0);
+  CHECK_EQ_INT(secret_is_iam_token("t1.a.b.c"), 0);
+  CHECK_EQ_INT(secret_is_iam_token("y0_AgAAAA"), 0);
+  CHECK_EQ_INT(secret_is_iam_token(NULL), 0);
 }
 
 static void test_trace(void)
@@ -196,7 +196,7 @@ static void test_invalid_tokens(void)
                     .command_timeout_ms = 1000};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     CHECK_CONTEXT("bad token %zu", i);
-    CHECK_EQ_INT(credentials_token_is_valid(bad[i]), 0);
+    CHECK_EQ_INT(secret_token_is_valid(bad[i]), 0);
     for (int from_env = 0; from_env < 2; from_env++) {
       clear_env();
       /* An invalid option is refused even with a valid YC_IAM_TOKEN. */

@@ -117,8 +117,8 @@ static void test_sign(EVP_PKEY *key)
                               1700000000LL, 7200, err, sizeof err);
   CHECK(jwt2 && strcmp(jwt, jwt2) != 0);
   CHECK_EQ_INT(verify(key, jwt2, 32), 1);
-  credentials_free(jwt);
-  credentials_free(jwt2);
+  secret_free(jwt);
+  secret_free(jwt2);
 }
 
 static void test_not_rsa(void)

@@ -34,7 +34,7 @@ static void run(char *const argv[], long timeout_ms, const char *token,
       CHECK(t.lifetime_ms > lifetime_ms - 5000 && t.lifetime_ms <= lifetime_ms);
     else
       CHECK_EQ_INT(t.lifetime_ms, -1);
-    credentials_free(t.value);
+    secret_free(t.value);
   } else {
     CHECK_EQ_INT(rc, -1);
     CHECK_NULL(t.value);
