@@ -75,7 +75,7 @@ end
 
 -- Identify the file before writing anything to it: an SQLite file that is
 -- someone else's, or from a newer mdblua, is refused and left untouched.
-local function identify(db, path)
+local function identify(db, path, write)
    local ok, app, ver, tables = pcall(function()
       local a = one_off(db, "PRAGMA application_id")
       local v = one_off(db, "PRAGMA user_version")
@@ -83,7 +83,12 @@ local function identify(db, path)
       return a, v, t
    end)
    if not ok then
-      return nil, format("%s is not an mdblua history (%s)", path, tostring(app):gsub("^sqlite: ", ""))
+      local why = tostring(app):gsub("^sqlite: ", "")
+      if why:find("unable to open", 1, true) or why:find("readonly", 1, true) then
+         -- Access, not format: the file may well be a history.
+         return nil, format("%s: cannot open it%s (%s)", path, write and " for recording" or "", why)
+      end
+      return nil, format("%s is not an mdblua history (%s)", path, why)
    end
    if app == 0 and ver == 0 and tables == 0 then return "empty" end
    if app ~= schema.APPLICATION_ID then
@@ -132,7 +137,7 @@ function M.open(path, opts)
    local busy = math.floor((opts.busy_timeout or 60) * 1000)
    local ok, db = pcall(s.open, path, write and "rwc" or "ro", busy)
    if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
-   local ver, err = identify(db, path)
+   local ver, err = identify(db, path, write)
    if not ver and not write and (err:find("unable to open", 1, true) or err:find("readonly", 1, true)) then
       -- A WAL file in a directory we cannot write: read it as immutable,
       -- unless a log of committed scans is still beside it (immutable
