@@ -45,17 +45,50 @@ local function exists(path)
    return false
 end
 
+-- The value of a one-off statement, finalized at once, error or not: a
+-- statement left to the garbage collector keeps its connection alive after
+-- close() (sqlite3_close_v2), holding the files and the WAL-index lock and
+-- checkpointing the WAL into the file whenever it happens to be collected.
+local function one_off(db, sql)
+   local st = db:prepare(sql)
+   local ok, v = pcall(st.one, st)
+   st:finalize()
+   if not ok then error(v, 0) end
+   return v
+end
+
+local ENOENT = 2
+
+-- Bytes in the write-ahead log beside `path`, 0 when there is none; nil and
+-- the reason when one is there that we cannot read: it may hold scans.
+local function wal_bytes(path)
+   local f, msg, code = io.open(path .. "-wal", "rb")
+   if not f then
+      if code == ENOENT then return 0 end
+      local named = path .. "-wal: "   -- io.open's message starts with the name
+      return nil, msg:sub(1, #named) == named and msg:sub(#named + 1) or msg
+   end
+   local n = f:seek("end")
+   f:close()
+   return n
+end
+
 -- Identify the file before writing anything to it: an SQLite file that is
 -- someone else's, or from a newer mdblua, is refused and left untouched.
-local function identify(db, path)
+local function identify(db, path, write)
    local ok, app, ver, tables = pcall(function()
-      local a = db:prepare("PRAGMA application_id"):one()
-      local v = db:prepare("PRAGMA user_version"):one()
-      local t = db:prepare("SELECT count(*) FROM sqlite_schema"):one()
+      local a = one_off(db, "PRAGMA application_id")
+      local v = one_off(db, "PRAGMA user_version")
+      local t = one_off(db, "SELECT count(*) FROM sqlite_schema")
       return a, v, t
    end)
    if not ok then
-      return nil, format("%s is not an mdblua history (%s)", path, tostring(app):gsub("^sqlite: ", ""))
+      local why = tostring(app):gsub("^sqlite: ", "")
+      if why:find("unable to open", 1, true) or why:find("readonly", 1, true) then
+         -- Access, not format: the file may well be a history.
+         return nil, format("%s: cannot open it%s (%s)", path, write and " for recording" or "", why)
+      end
+      return nil, format("%s is not an mdblua history (%s)", path, why)
    end
    if app == 0 and ver == 0 and tables == 0 then return "empty" end
    if app ~= schema.APPLICATION_ID then
@@ -74,7 +107,7 @@ local function migrate(db, upto)
       -- processes opening a new file at once migrate it once.
       db:exec("BEGIN IMMEDIATE")
       local ok, err = pcall(function()
-         local cur = db:prepare("PRAGMA user_version"):one()
+         local cur = one_off(db, "PRAGMA user_version")
          if cur < v then
             db:exec(schema.MIGRATIONS[v])
             db:exec(format("PRAGMA application_id = %d; PRAGMA user_version = %d", schema.APPLICATION_ID, v))
@@ -104,15 +137,17 @@ function M.open(path, opts)
    local busy = math.floor((opts.busy_timeout or 60) * 1000)
    local ok, db = pcall(s.open, path, write and "rwc" or "ro", busy)
    if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
-   local ver, err = identify(db, path)
+   local ver, err = identify(db, path, write)
    if not ver and not write and (err:find("unable to open", 1, true) or err:find("readonly", 1, true)) then
       -- A WAL file in a directory we cannot write: read it as immutable,
       -- unless a log of committed scans is still beside it (immutable
       -- reading would not see them).
       db:close()
-      local wal = io.open(path .. "-wal", "rb")
-      local pending = wal and wal:seek("end") or 0
-      if wal then wal:close() end
+      local pending, why = wal_bytes(path)
+      if not pending then
+         return nil, format("%s: cannot read it here: its write-ahead log %s-wal may hold scans not yet "
+            .. "in the file, and it cannot be read (%s)", path, path, why)
+      end
       if pending > 0 then
          return nil, format("%s: cannot read it here: its write-ahead log %s-wal holds scans not yet "
             .. "in the file, and SQLite needs write access to the directory to read them "
