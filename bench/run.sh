@@ -2,6 +2,7 @@
 # The benchmark, on demand (not part of CI): a release build in
 # build-bench/, then bench/run.lua.  Needs python3 and lua5.4 for the
 # baselines.   Usage: sh bench/run.sh [RUNS] (default 5)
+#               sh bench/run.sh quota [RUNS] (default 1): the quota scenario only
 set -eu
 cd "$(dirname "$0")/.."
 for p in python3 lua5.4; do
@@ -9,4 +10,7 @@ for p in python3 lua5.4; do
 done
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DMDB_BENCH=ON >/dev/null
 cmake --build build-bench -j"$(nproc)" --target mdblua fakeapi bench_measure bench_c_client >/dev/null
+if [ "${1:-}" = quota ]; then
+  exec build-bench/mdblua bench/quota.lua build-bench "${2:-1}"
+fi
 build-bench/mdblua bench/run.lua build-bench "${1:-5}"

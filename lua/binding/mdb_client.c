@@ -24,7 +24,7 @@
 static const char *const client_options[] = {
   "backoff_base", "backoff_max", "ca_file", "connect_timeout",
   "credentials", "endpoint", "iam_endpoint", "max_response_bytes",
-  "page_size", "retries", "sa_key_file", "timeout", "token",
+  "pacing", "page_size", "retries", "sa_key_file", "timeout", "token",
   "token_command", "token_command_timeout", "trace", NULL};
 
 mdb_client *mdb_client_check(lua_State *L, int idx)
@@ -193,6 +193,14 @@ int mdb_client_new(lua_State *L)
   if (mdb_opt_number(L, 1, "backoff_max", 0, 3600, &d))
     c->backoff_max_ms = seconds_to_ms(d);
 
+  c->pacing = 1;
+  int pt = lua_getfield(L, 1, "pacing");
+  if (pt != LUA_TNIL && pt != LUA_TBOOLEAN)
+    return mdb_error_argument(L, "pacing", "expected a boolean, got %s",
+                              luaL_typename(L, -1));
+  c->pacing = pt == LUA_TNIL || lua_toboolean(L, -1);
+  lua_pop(L, 1);
+
   /* Credentials last: every other argument is checked before the chain
   ** may probe the metadata service. */
   cred_options co = {.api_endpoint = c->endpoint,
@@ -268,6 +276,7 @@ fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
     .policy = {c->retries, {c->backoff_base_ms, c->backoff_max_ms}},
     .concurrency = concurrency,
     .rate = rate,
+    .adaptive_pacing = c->pacing,
     .creds = c->creds,
     .on_retry = trace_on(trace) ? trace_retry_hook : NULL,
     .hook_ud = (void *)trace,

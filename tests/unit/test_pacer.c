@@ -34,7 +34,7 @@ static void test_dormant_costs_nothing(void)
     if (!CHECK_EQ_INT(pacer_next_start(&p, t), t))
       break;
     pacer_on_send(&p, t);
-    pacer_on_response(&p, t, t, 0, 0);
+    pacer_on_response(&p, t, t, 0, 0, 0);
     t += 100000;   /* 10,000 requests a second */
   }
   CHECK_EQ_INT(p.engaged, 0);
@@ -75,7 +75,7 @@ static void test_first_429_engages(void)
   for (int i = 0; i < 60; i++, t += 2 * MS)
     pacer_on_send(&p, t);          /* 60 in 120 ms: 500/s for a moment */
   CHECK(near(pacer_sends_last_second(&p, t), 60, 0.01));
-  CHECK_EQ_INT(pacer_on_response(&p, t, t0, 1, 0), 1);
+  CHECK_EQ_INT(pacer_on_response(&p, t, t0, 1, 0, 0), 1);
   CHECK_EQ_INT(p.engaged, 1);
   CHECK(near(pacer_rate(&p, t), 0.7 * 60, 0.01));
   CHECK(pacer_next_start(&p, t) > t);    /* spaced from now on */
@@ -93,20 +93,84 @@ static void test_one_cut_per_round(void)
     pacer_on_send(&p, t + i * MS);
   t += 100 * MS;
   long long cut = t;
-  pacer_on_response(&p, cut, cut - 50 * MS, 1, 0);
+  pacer_on_response(&p, cut, cut - 50 * MS, 1, 0, 0);
   double r1 = pacer_rate(&p, cut);
   CHECK(near(r1, 70, 0.01));
   for (int i = 1; i <= 15; i++)    /* the rest of the requests in flight */
-    CHECK_EQ_INT(pacer_on_response(&p, cut + i * MS, cut - i * MS, 1, 0), 0);
+    CHECK_EQ_INT(pacer_on_response(&p, cut + i * MS, cut - i * MS, 1, 0, 0), 0);
   CHECK_EQ_INT(p.decreases, 1);
   CHECK_EQ_INT(p.throttled, 16);
-  /* Sent after the cut and throttled: cut again.  The sends of the last
-  ** second (100) are more than the rate (about 70), so the rate counts. */
-  long long t2 = cut + 200 * MS;
-  double before = pacer_rate(&p, t2);
-  CHECK_EQ_INT(pacer_on_response(&p, t2, cut + 10 * MS, 1, 0), 1);
-  CHECK(near(pacer_rate(&p, t2), 0.7 * before, 0.01));
+  /* Sent after the cut, but within a second of it: the same burst. */
+  CHECK_EQ_INT(pacer_on_response(&p, cut + 200 * MS, cut + 10 * MS, 1, 0, 0), 0);
+  CHECK_EQ_INT(p.decreases, 1);
+  /* A second later: cut again, from the lower of the rate (about 91,
+  ** regrowing) and the sends of the last second (80, interpolated). */
+  long long t2 = cut + 1100 * MS;
+  CHECK(near(pacer_rate(&p, t2), 90.9, 0.1));
+  CHECK(near(pacer_sends_last_second(&p, t2), 80, 0.01));
+  CHECK_EQ_INT(pacer_on_response(&p, t2, cut + 10 * MS, 1, 0, 0), 1);
+  CHECK(near(pacer_rate(&p, t2), 0.7 * 80, 0.01));
   CHECK_EQ_INT(p.decreases, 2);
+  CHECK_EQ_INT(p.throttled, 18);
+}
+
+/* Stray 429s among many accepted requests are not a quota: they never
+** engage the pacer.  A share of 5% does, and the cut never goes below what
+** the server accepted in the last second: it has shown it takes that many. */
+static void test_strays_and_accepted_floor(void)
+{
+  pacer p = make(0, 1);
+  long long t = 1 * S;
+  for (int k = 0; k < 10; k++) {           /* 1 in 150, ten seconds */
+    for (int i = 0; i < 150; i++) {
+      long long at = t + i * (S / 150);
+      pacer_on_send(&p, at);
+      pacer_on_response(&p, at + MS, at, i == 75, 0, 0);
+    }
+    t += S;
+  }
+  CHECK_EQ_INT(p.engaged, 0);
+  CHECK_EQ_INT(p.throttled, 10);
+  CHECK_EQ_INT(pacer_next_start(&p, t), t);
+  /* Now 200 accepted and then 12 refused within a second (5.7%). */
+  for (int i = 0; i < 200; i++) {
+    long long at = t + i * 4 * MS;
+    pacer_on_send(&p, at);
+    pacer_on_response(&p, at + MS, at, 0, 0, 0);
+  }
+  t += 900 * MS;
+  int cut = 0;
+  for (int i = 0; i < 12; i++)
+    cut += pacer_on_response(&p, t + i * MS, t - 50 * MS, 1, 0, 0);
+  CHECK_EQ_INT(cut, 1);
+  CHECK_EQ_INT(p.engaged, 1);
+  CHECK(pacer_ok_last_second(&p, t) >= 199);
+  CHECK(pacer_rate(&p, t + 11 * MS) >= 0.7 * 199);
+}
+
+/* The 429 of a retry that went out on its own backoff is the same
+** throttling seen again: it never cuts, so a page refused many times in a
+** row leaves the rate where the first cut put it. */
+static void test_retries_do_not_cut(void)
+{
+  pacer p = make(0, 1);
+  long long t = 1 * S;
+  for (int i = 0; i < 40; i++)
+    pacer_on_send(&p, t + i * 10 * MS);
+  t += 400 * MS;
+  CHECK_EQ_INT(pacer_on_response(&p, t, t, 1, 0, 0), 1);
+  double r = pacer_rate(&p, t);
+  for (int k = 1; k <= 20; k++) {
+    long long sent = t + k * 100 * MS;
+    pacer_on_send(&p, sent);
+    CHECK_EQ_INT(pacer_on_response(&p, sent + 10 * MS, sent, 1, 0, 1), 0);
+  }
+  CHECK_EQ_INT(p.decreases, 1);
+  CHECK_EQ_INT(p.throttled, 21);
+  CHECK(pacer_rate(&p, t + 3 * S) >= r);
+  /* A first attempt sent after the cut does cut. */
+  long long later = t + 3 * S;
+  CHECK_EQ_INT(pacer_on_response(&p, later, later - MS, 1, 0, 0), 1);
 }
 
 /* After a cut the rate grows back along the cubic: back to where it was
@@ -118,7 +182,7 @@ static void test_cubic_regrowth(void)
   for (int i = 0; i < 50; i++)
     pacer_on_send(&p, t + i * 10 * MS);
   t += 500 * MS;
-  pacer_on_response(&p, t, t, 1, 0);
+  pacer_on_response(&p, t, t, 1, 0, 0);
   double wmax = p.w_max;
   CHECK(near(wmax, 50, 0.01));
   double k = cbrt((1 - PACER_BETA) / PACER_CUBIC_C);
@@ -142,11 +206,11 @@ static void test_retry_after_pauses_all(void)
   pacer p = make(0, 1);
   long long t = 10 * S;
   pacer_on_send(&p, t);
-  pacer_on_response(&p, t + 20 * MS, t, 1, 2);
+  pacer_on_response(&p, t + 20 * MS, t, 1, 2, 0);
   long long now = t + 30 * MS;
   CHECK_EQ_INT(pacer_next_start(&p, now), t + 20 * MS + 2 * S);
   /* A 429 without Retry-After or one from before doesn't shorten it. */
-  pacer_on_response(&p, now, t, 1, 1);
+  pacer_on_response(&p, now, t, 1, 1, 0);
   CHECK_EQ_INT(pacer_next_start(&p, now), t + 20 * MS + 2 * S);
   long long after = t + 3 * S;
   CHECK(pacer_next_start(&p, after) <= after + S);   /* only the rate left */
@@ -155,7 +219,7 @@ static void test_retry_after_pauses_all(void)
   pacer_config cfg = {0, 1, 5000};
   pacer_init(&q, &cfg);
   pacer_on_send(&q, t);
-  pacer_on_response(&q, t, t, 1, 3600);
+  pacer_on_response(&q, t, t, 1, 3600, 0);
   CHECK_EQ_INT(pacer_next_start(&q, t), t + 5 * S);
 }
 
@@ -167,7 +231,7 @@ static void test_cap_wins(void)
   for (int i = 0; i < 40; i++)
     pacer_on_send(&p, t + i * 25 * MS);
   t += 1 * S;
-  pacer_on_response(&p, t, t, 1, 0);
+  pacer_on_response(&p, t, t, 1, 0, 0);
   CHECK(p.w_max <= 20);
   int capped = 1;
   for (long long dt = 0; dt < 600 * S; dt += S / 2)
@@ -182,7 +246,7 @@ static void test_off(void)
   pacer p = make(0, 0);
   long long t = 1 * S;
   pacer_on_send(&p, t);
-  CHECK_EQ_INT(pacer_on_response(&p, t, t, 1, 5), 0);
+  CHECK_EQ_INT(pacer_on_response(&p, t, t, 1, 5, 0), 0);
   CHECK_EQ_INT(pacer_next_start(&p, t), t);
   CHECK(pacer_rate(&p, t) == 0);
   CHECK_EQ_INT(p.engaged, 0);
@@ -202,7 +266,7 @@ static sim_result simulate(pacer *p, double quota, int conc, long rtt_ms,
 {
   enum { MAXC = 64 };
   long long done_at[MAXC], sent_at[MAXC];
-  int was_429[MAXC];
+  int was_429[MAXC], was_retry[MAXC];
   long long retry_due[MAXC];   /* a throttled request waiting its turn */
   int nretry = 0;
   int busy = 0;
@@ -220,7 +284,7 @@ static sim_result simulate(pacer *p, double quota, int conc, long rtt_ms,
         continue;
       done_at[i] = -1;
       busy--;
-      pacer_on_response(p, now, sent_at[i], was_429[i], 0);
+      pacer_on_response(p, now, sent_at[i], was_429[i], 0, was_retry[i]);
       if (was_429[i]) {
         res.throttled++;
         if (nretry < MAXC)
@@ -233,8 +297,10 @@ static sim_result simulate(pacer *p, double quota, int conc, long rtt_ms,
       if (done_at[i] != -1 || pacer_next_start(p, now) > now)
         continue;
       /* A retry that is due goes first; else new work (always some). */
+      was_retry[i] = 0;
       for (int k = 0; k < nretry; k++)
         if (retry_due[k] <= now) {
+          was_retry[i] = retry_due[k] == now;   /* not held by the pacer */
           retry_due[k] = retry_due[--nretry];
           break;
         }
@@ -281,6 +347,8 @@ int main(void)
   test_cap_spaces_starts();
   test_first_429_engages();
   test_one_cut_per_round();
+  test_retries_do_not_cut();
+  test_strays_and_accepted_floor();
   test_cubic_regrowth();
   test_retry_after_pauses_all();
   test_cap_wins();
