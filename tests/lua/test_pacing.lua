@@ -139,6 +139,18 @@ H.test("the fixed rate still caps: below the quota no 429, above it the adaptive
    end
 end)
 
+H.test("the trace says when and to what the rate is cut, and never the token", function()
+   local s = fleet(60, 1, { "--quota", "rate=20" })
+   local code = string.format([[
+      local c = require("mdb").client { endpoint = %q, token = %q, backoff_base = 0.05, trace = true }
+      for _, r in ipairs(c:scan { engine = "mongodb", folder = %q }) do assert(not r.error, r.error) end]],
+      s.url, H.token, FOLDER)
+   local r = H.run({ "-e", code })
+   H.eq(r.code, 0, r.stderr)
+   H.ok(r.stderr:match("HTTP 429: pacing every request to %d+%.%d/s from now on") ~= nil, r.stderr)
+   H.not_contains(r.stderr, H.token)
+end)
+
 H.test("pacing= must be a boolean", function()
    local s = fleet(1, 1)
    local err = H.raises("argument", function() H.client(s, { pacing = "off" }) end)
