@@ -49,7 +49,9 @@ struct fetch_job {
   char *redirect_url;              /* where the next attempt goes, or NULL */
   int refreshed;                   /* token refreshed once after a 401 */
   unsigned token_gen;              /* generation of the token sent */
-  long long started_ns;            /* when the transfer started (trace) */
+  long long started_ns;            /* when the transfer started */
+  int paced;                       /* this request waits for the pacer */
+  int sent_paced;                  /* the one in flight had waited */
 
   int ready;                       /* a page waits for the caller */
   int ready_buf;
@@ -67,7 +69,7 @@ struct fetch_engine {
   fetch_job *jobs;
   fetch_job *qhead, *qtail;
   int active;
-  long long next_start_ns;         /* rate limit */
+  pacer pace;                      /* when the next request may start */
   uint32_t rng;
 };
 
@@ -98,6 +100,9 @@ fetch_engine *fetch_engine_new(const fetch_engine_config *cfg)
                     (long)e->cfg.concurrency);
   e->rng = (uint32_t)monotonic_ns() ^ (uint32_t)getpid() ^
            (uint32_t)(uintptr_t)e;
+  pacer_config pc = {e->cfg.rate, e->cfg.adaptive_pacing,
+                     e->cfg.policy.backoff.max_ms};
+  pacer_init(&e->pace, &pc);
   return e;
 }
 
@@ -193,6 +198,7 @@ static void xfer_abort(fetch_job *j)
   }
   j->xfer = X_NONE;
   j->xfer_spec = 0;
+  j->paced = 0;
   free(j->xfer_token);
   j->xfer_token = NULL;
   free(j->redirect_url);
@@ -367,6 +373,15 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
   http_response *r = &j->resp[j->xfer_buf];
   j->attempts++;
   j->stats.requests++;
+  long long now = monotonic_ns();
+  int throttled = rc == CURLE_OK && r->status == 429;
+  j->stats.throttled += throttled;
+  if (pacer_on_response(&e->pace, now, j->started_ns, throttled,
+                        r->retry_after_s, j->attempts > 1 && !j->sent_paced))
+    trace_printf(e->cfg.http.trace, "HTTP 429: pacing every request to "
+                 "%.1f/s from now on", pacer_rate(&e->pace, now));
+  if (e->pace.engaged)
+    j->stats.rate = pacer_rate(&e->pace, now);
   trace_http(e->cfg.http.trace, "GET", j->url, r,
              monotonic_ns() - j->started_ns,
              j->xfer_spec ? "prefetch" : NULL);
@@ -458,13 +473,14 @@ static void start_due(fetch_engine *e, long long now)
       j = nxt;
       continue;
     }
-    if (e->cfg.rate > 0) {
-      if (now < e->next_start_ns)
-        return;
-      long long gap = (long long)(1e9 / e->cfg.rate);
-      e->next_start_ns = (e->next_start_ns > now - gap ? e->next_start_ns
-                                                        : now) + gap;
+    if (pacer_next_start(&e->pace, now) > now) {
+      j->paced = 1;          /* the queue keeps its order meanwhile */
+      return;
     }
+    pacer_on_send(&e->pace, now);
+    j->stats.paced += j->paced;
+    j->sent_paced = j->paced;
+    j->paced = 0;
     queue_remove(j);
     fetch_error err;
     char msg[320] = "";
@@ -513,10 +529,11 @@ static long next_wait_ms(fetch_engine *e, long long now)
 {
   long long wait = (long long)POLL_SLICE_MS * 1000000LL;
   if (e->active < e->cfg.concurrency) {
+    long long paced = pacer_next_start(&e->pace, now) - now;
     for (fetch_job *j = e->qhead; j; j = j->qnext) {
       long long d = j->due_ns - now;
-      if (e->cfg.rate > 0 && e->next_start_ns - now > d)
-        d = e->next_start_ns - now;
+      if (paced > d)
+        d = paced;
       if (d < wait)
         wait = d;
     }

@@ -11,7 +11,9 @@
 **     a mismatch only cancels and re-requests;
 **   - 429/5xx/connection failures/timeouts are retried with the same URL
 **     after a backoff (retry_policy.h), other jobs going on meanwhile;
-**   - an optional rate limit spaces out request starts.
+**   - one pacer (http/pacer.h) decides when each request may start: the
+**     fixed rate limit if any, and once the API answers 429 an adaptive
+**     rate for all the engine's jobs, and Retry-After pauses for all.
 ** Every wait is bounded: transfers by their timeouts, backoffs by
 ** backoff_max, and each poll by 100 ms so Ctrl-C (cancel.h) is seen.
 */
@@ -23,6 +25,7 @@
 #include "listing/list_url.h"
 #include "mdb_errors.h"
 #include "listing/page_cursor.h"
+#include "http/pacer.h"
 #include "http/retry_policy.h"
 
 typedef struct fetch_policy {
@@ -35,6 +38,11 @@ typedef struct fetch_stats {
   long requests;            /* HTTP requests made, retries included */
   long retries;
   long long bytes;          /* body bytes of successful responses */
+  long throttled;           /* requests answered 429 */
+  long paced;               /* requests that waited for the pacer */
+  double rate;              /* the engine's adaptive rate (requests/s)
+                            ** after this job's latest response; 0 while
+                            ** no 429 has engaged it */
 } fetch_stats;
 
 typedef struct fetch_error {
@@ -54,7 +62,9 @@ typedef struct fetch_engine_config {
   http_config http;
   fetch_policy policy;
   int concurrency;          /* transfers in flight at most, >= 1 */
-  double rate;              /* request starts per second, 0 = no limit */
+  double rate;              /* request starts per second, 0 = no limit;
+                            ** a cap on the adaptive rate too */
+  int adaptive_pacing;      /* slow all jobs down on 429 (http/pacer.h) */
   cred_provider *creds;     /* borrowed; must outlive the engine */
   fetch_retry_hook on_retry;
   void *hook_ud;

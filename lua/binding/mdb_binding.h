@@ -76,6 +76,7 @@ typedef struct mdb_client {
   long timeout_ms, connect_timeout_ms;
   size_t max_body;
   long backoff_base_ms, backoff_max_ms;
+  int pacing;               /* adaptive pacing on 429 (core/http/pacer.h) */
 } mdb_client;
 
 void mdb_client_register(lua_State *L);

@@ -54,6 +54,7 @@ static const client_option client_options[] = {
   {"iam_endpoint", BY_CODE, 0, 0, 0, 0},
   {"max_response_bytes", BYTES, 1024, (double)((lua_Integer)1 << 40),
    MDB_DEFAULT_MAX_BODY, offsetof(mdb_client, max_body)},
+  {"pacing", BY_CODE, 0, 0, 0, 0},
   {"page_size", COUNT_LONG, 0, MDB_MAX_PAGE_SIZE, MDB_DEFAULT_PAGE_SIZE,
    offsetof(mdb_client, page_size)},
   {"retries", COUNT_INT, 0, MDB_MAX_RETRIES, MDB_DEFAULT_RETRIES,
@@ -249,6 +250,14 @@ int mdb_client_new(lua_State *L)
 
   read_numbers(L, 1, c);
 
+  c->pacing = 1;
+  int pt = lua_getfield(L, 1, "pacing");
+  if (pt != LUA_TNIL && pt != LUA_TBOOLEAN)
+    return mdb_error_argument(L, "pacing", "expected a boolean, got %s",
+                              luaL_typename(L, -1));
+  c->pacing = pt == LUA_TNIL || lua_toboolean(L, -1);
+  lua_pop(L, 1);
+
   /* Credentials last: every other argument is checked before the chain
   ** may probe the metadata service. */
   cred_options co = {.api_endpoint = c->endpoint,
@@ -325,6 +334,7 @@ fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
     .policy = {c->retries, {c->backoff_base_ms, c->backoff_max_ms}},
     .concurrency = concurrency,
     .rate = rate,
+    .adaptive_pacing = c->pacing,
     .creds = c->creds,
     .on_retry = trace_on(trace) ? trace_retry_hook : NULL,
     .hook_ud = (void *)trace,

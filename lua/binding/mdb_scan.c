@@ -207,6 +207,14 @@ void scan_set_stats(lua_State *L, int entry, const fetch_stats *st,
   lua_setfield(L, -2, "requests");
   lua_pushinteger(L, (lua_Integer)st->bytes);
   lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, st->throttled);
+  lua_setfield(L, -2, "throttled");
+  lua_pushinteger(L, st->paced);
+  lua_setfield(L, -2, "paced");
+  if (st->rate > 0) {   /* only once a 429 engaged adaptive pacing */
+    lua_pushnumber(L, st->rate);
+    lua_setfield(L, -2, "rate");
+  }
   lua_setfield(L, entry, "stats");
 }
 

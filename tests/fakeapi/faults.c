@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "encode.h"
 #include "numparse.h"
@@ -28,10 +29,23 @@ struct fault_rule {
     uint64_t fired;
 };
 
+#define QUOTA_MAX_RETRY_AFTER 60
+
+/* --quota: a token bucket shared by every connection thread. */
+struct quota {
+    bool on;
+    double rate, burst, tokens;
+    double last;                 /* seconds, CLOCK_MONOTONIC */
+    uint64_t retry_after;        /* 0 = no Retry-After, no penalty */
+    double blocked_until;        /* the Retry-After announced runs out */
+    char seconds[QUOTA_MAX_RETRY_AFTER + 1][3]; /* "0".."60", header values */
+};
+
 struct fault_set {
     pthread_mutex_t mu;
     struct fault_rule *rules;
     int count;
+    struct quota quota;
 };
 
 struct fault_set *faults_new(void)
@@ -274,11 +288,100 @@ bool faults_add(struct fault_set *fs, const char *rule)
     return true;
 }
 
+bool faults_set_quota(struct fault_set *fs, const char *spec)
+{
+    struct quota *q = &fs->quota;
+    uint64_t rate = 0, burst = 0, ra = 0;
+    char *copy = xstrdup(spec);
+    bool ok = true;
+    for (char *save = NULL, *pair = strtok_r(copy, ",", &save); ok && pair;
+         pair = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(pair, '=');
+        if (eq)
+            *eq = '\0';
+        if (!eq) {
+            fprintf(stderr, "fakeapi: --quota: '%s' is not key=value\n", pair);
+            ok = false;
+        } else if (strcmp(pair, "rate") == 0) {
+            ok = parse_u64(eq + 1, 100000, &rate) && rate > 0;
+            if (!ok)
+                fprintf(stderr, "fakeapi: --quota: rate must be 1..100000, got '%s'\n", eq + 1);
+        } else if (strcmp(pair, "burst") == 0) {
+            ok = parse_u64(eq + 1, 1000000, &burst) && burst > 0;
+            if (!ok)
+                fprintf(stderr, "fakeapi: --quota: burst must be 1..1000000, got '%s'\n", eq + 1);
+        } else if (strcmp(pair, "retry_after") == 0) {
+            ok = parse_u64(eq + 1, QUOTA_MAX_RETRY_AFTER, &ra) && ra > 0;
+            if (!ok)
+                fprintf(stderr, "fakeapi: --quota: retry_after must be 1..%d, got '%s'\n",
+                        QUOTA_MAX_RETRY_AFTER, eq + 1);
+        } else {
+            fprintf(stderr, "fakeapi: --quota: unknown key '%s' (rate burst retry_after)\n",
+                    pair);
+            ok = false;
+        }
+    }
+    free(copy);
+    if (ok && rate == 0) {
+        fprintf(stderr, "fakeapi: --quota: rate= is required\n");
+        ok = false;
+    }
+    if (!ok)
+        return false;
+    q->on = true;
+    q->rate = (double)rate;
+    q->burst = q->tokens = (double)(burst ? burst : rate);
+    q->retry_after = ra;
+    for (int i = 0; i <= QUOTA_MAX_RETRY_AFTER; i++)
+        snprintf(q->seconds[i], sizeof q->seconds[i], "%d", i);
+    return true;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Take a token, or say 429 (with the mutex held). */
+static bool quota_refuses(struct quota *q, struct fault_action *out)
+{
+    if (!q->on)
+        return false;
+    double now = now_seconds();
+    if (q->last > 0) {
+        q->tokens += (now - q->last) * q->rate;
+        if (q->tokens > q->burst)
+            q->tokens = q->burst;
+    }
+    q->last = now;
+    if (now >= q->blocked_until && q->tokens >= 1) {
+        q->tokens -= 1;
+        return false;
+    }
+    out->fired = true;
+    out->status = 429;
+    if (q->retry_after) {
+        if (now >= q->blocked_until)
+            q->blocked_until = now + (double)q->retry_after;
+        /* What is left of the wait, rounded up: never early. */
+        double left = q->blocked_until - now;
+        uint64_t s = (uint64_t)left + ((double)(uint64_t)left < left);
+        out->retry_after = q->seconds[s > q->retry_after ? q->retry_after : s];
+    }
+    return true;
+}
+
 void faults_match(struct fault_set *fs, const char *raw_target, int64_t listing_offset,
                   struct fault_action *out)
 {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&fs->mu);
+    if (quota_refuses(&fs->quota, out)) {
+        pthread_mutex_unlock(&fs->mu);
+        return;
+    }
     for (int i = 0; i < fs->count; i++) {
         struct fault_rule *r = &fs->rules[i];
         bool needs_listing = r->has_offset || r->action.cycle || r->action.empty;

@@ -49,6 +49,13 @@ struct fault_set *faults_new(void);
 void faults_free(struct fault_set *fs);
 /* Prints what is wrong with the rule on stderr and returns false. */
 bool faults_add(struct fault_set *fs, const char *rule);
+/* --quota SPEC (rate=R[,burst=B][,retry_after=S]): at most R requests a
+ * second across all connections, a token bucket holding B (default R);
+ * a request finding it empty gets 429 RESOURCE_EXHAUSTED, and with
+ * retry_after=S, Retry-After: S and 429 for everything for S seconds.
+ * Checked before the rules.  Prints what is wrong and returns false. */
+bool faults_set_quota(struct fault_set *fs, const char *spec);
+
 /* listing_offset: where the requested page starts, or -1 when the request
  * is not a listing that would succeed (rules with offset=, cycle_to= or
  * empty= never match those). */

@@ -25,7 +25,7 @@
 
 static const char usage[] =
     "usage: fakeapi [--port N] [--token T] [--data FILE]... [--generate SPEC]... [--demo]\n"
-    "               [--fault RULE]... [--log FILE] [--log-detail] [--lifetime SECONDS]\n"
+    "               [--fault RULE]... [--quota SPEC] [--log FILE] [--log-detail] [--lifetime SECONDS]\n"
     "               [--empty-last-token] [--now RFC3339]\n"
     "               [--step[=SECONDS] [--without GLOB]... SOURCES...]...\n"
     "               [--iam-sa-key FILE] [--oauth-token T] [--metadata]\n"
@@ -160,6 +160,10 @@ static void parse_options(int argc, char **argv, struct options *o, struct fault
             v = option_value(argc, argv, &i, "--fault", o, faults);
             if (!faults_add(faults, v))
                 usage_error(o, faults, "--fault: bad rule '%s'", v);
+        } else if (is_option(a, "--quota")) {
+            v = option_value(argc, argv, &i, "--quota", o, faults);
+            if (!faults_set_quota(faults, v))
+                usage_error(o, faults, "--quota: bad spec '%s'", v);
         } else if (is_option(a, "--log")) {
             o->log_path = option_value(argc, argv, &i, "--log", o, faults);
         } else if (strcmp(a, "--log-detail") == 0) {
