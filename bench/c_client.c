@@ -71,8 +71,7 @@ static void page_url(char *url, size_t n, const char *base, const char *path,
                      long size, const char *tok)
 {
   snprintf(url, n, "%s%s%spageSize=%ld%s%s", base, path,
-           strchr(path, '?') ? "&" : "?", size, *tok ? "&pageToken=" : "",
-           tok);
+           strchr(path, '?') ? "&" : "?", size, *tok ? "&pageToken=" : "", tok);
 }
 
 static int single(const char *base, const char *token, const char *path,
@@ -216,7 +215,7 @@ static int bare(const char *base, const char *token, const char *path,
       return fprintf(stderr, "request failed\n"), 1;
     curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &t[i]);
   }
-  for (int i = 1; i < n; i++)          /* insertion sort: n is small */
+  for (int i = 1; i < n; i++) /* insertion sort: n is small */
     for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
       double x = t[j];
       t[j] = t[j - 1];

@@ -11,14 +11,14 @@
 #include <stddef.h>
 
 typedef struct engine_info {
-  const char *name;               /* "mongodb" */
-  const char *prefix;             /* "/managed-mongodb/v1" */
+  const char *name;                /* "mongodb" */
+  const char *prefix;              /* "/managed-mongodb/v1" */
   const char *const *int64_fields; /* NULL-terminated Backup int64 fields */
-  const char *size_field;         /* the Backup's size, NULL when none */
-  unsigned char has_type;         /* Backup.type: AUTOMATED or MANUAL */
-  unsigned char has_status;       /* Backup.status: DONE or CREATING */
-  unsigned char has_shards;       /* Backup.sourceShardNames */
-  const char *const *retention;   /* path of the retention setting in
+  const char *size_field;          /* the Backup's size, NULL when none */
+  unsigned char has_type;          /* Backup.type: AUTOMATED or MANUAL */
+  unsigned char has_status;        /* Backup.status: DONE or CREATING */
+  unsigned char has_shards;        /* Backup.sourceShardNames */
+  const char *const *retention;    /* path of the retention setting in
                                   ** Cluster.config (NULL-terminated), or
                                   ** NULL when the engine has none */
 } engine_info;

@@ -7,15 +7,15 @@
 
 typedef enum mdb_error_kind {
   MDB_ERR_NONE = 0,
-  MDB_ERR_HTTP,          /* the server answered with a non-2xx status */
-  MDB_ERR_TIMEOUT,       /* a request or a connect timed out */
-  MDB_ERR_NETWORK,       /* refused, reset, DNS, TLS, ... */
-  MDB_ERR_JSON,          /* a body that is not the JSON the API promises */
-  MDB_ERR_CYCLE,         /* a page token repeated within one listing */
-  MDB_ERR_LIMIT,         /* a response over the size cap */
-  MDB_ERR_ARGUMENT,      /* bad arguments, caught before any request */
-  MDB_ERR_INTERRUPTED,   /* cancelled by the user (Ctrl-C) */
-  MDB_ERR_AUTH,          /* no token could be obtained */
+  MDB_ERR_HTTP,        /* the server answered with a non-2xx status */
+  MDB_ERR_TIMEOUT,     /* a request or a connect timed out */
+  MDB_ERR_NETWORK,     /* refused, reset, DNS, TLS, ... */
+  MDB_ERR_JSON,        /* a body that is not the JSON the API promises */
+  MDB_ERR_CYCLE,       /* a page token repeated within one listing */
+  MDB_ERR_LIMIT,       /* a response over the size cap */
+  MDB_ERR_ARGUMENT,    /* bad arguments, caught before any request */
+  MDB_ERR_INTERRUPTED, /* cancelled by the user (Ctrl-C) */
+  MDB_ERR_AUTH,        /* no token could be obtained */
   MDB_ERR_MEMORY
 } mdb_error_kind;
 

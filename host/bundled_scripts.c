@@ -109,7 +109,7 @@ void bundled_scripts_list(FILE *f, const char *indent)
       size_t ncap = cap ? cap * 2 : 16;
       char **p = realloc(names, ncap * sizeof *names);
       if (p == NULL)
-        break;   /* list what fits: this is help text */
+        break; /* list what fits: this is help text */
       names = p;
       cap = ncap;
     }

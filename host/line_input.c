@@ -33,7 +33,7 @@ static volatile sig_atomic_t line_sigint = 0;
 static volatile sig_atomic_t line_sigwinch = 0;
 
 static int line_editing = 0;
-static int line_utf8 = 0;       /* the locale's characters are UTF-8 */
+static int line_utf8 = 0; /* the locale's characters are UTF-8 */
 static char *line_history_path = NULL;
 static line_completer line_complete_fn = NULL;
 static void *line_complete_ud = NULL;
@@ -77,9 +77,9 @@ static int line_getc(FILE *f)
         else if (b[0] >= 0xF0 && b[0] <= 0xF4)
           need = 4;
         else
-          return 0xFFFD;   /* not a lead byte: a replacement character */
+          return 0xFFFD; /* not a lead byte: a replacement character */
       } else if ((b[have] & 0xC0) != 0x80) {
-        return 0xFFFD;     /* a broken sequence */
+        return 0xFFFD; /* a broken sequence */
       }
       have++;
       continue;
@@ -125,7 +125,7 @@ static char *next_candidate(const char *text, int state)
 static char **attempt_completion(const char *text, int start, int end)
 {
   (void)end;
-  rl_attempted_completion_over = 1;   /* never fall back to file names */
+  rl_attempted_completion_over = 1; /* never fall back to file names */
   free_candidates();
   size_t blen = 0;
   if (rl_line_buffer != NULL && start > 0)
@@ -175,7 +175,7 @@ void line_input_open(const char *history_file, line_completer complete,
   line_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
   line_complete_fn = complete;
   line_complete_ud = ud;
-  rl_readline_name = "mdblua";   /* for "mdblua:" lines in ~/.editrc */
+  rl_readline_name = "mdblua"; /* for "mdblua:" lines in ~/.editrc */
   rl_catch_signals = 0;
   rl_getc_function = line_getc;
   rl_attempted_completion_function = attempt_completion;
@@ -217,7 +217,7 @@ line_status line_input_read(const char *prompt, char **line)
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_prompt_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;   /* no SA_RESTART: a Ctrl-C must end the read */
+  sa.sa_flags = 0; /* no SA_RESTART: a Ctrl-C must end the read */
   line_sigint = 0;
   line_sigwinch = 0;
   sigaction(SIGINT, &sa, &old_int);
@@ -229,7 +229,7 @@ line_status line_input_read(const char *prompt, char **line)
     *line = readline(prompt);
     st = *line ? LINE_OK : line_sigint ? LINE_INTERRUPTED : LINE_EOF;
     if (st == LINE_INTERRUPTED) {
-      fputs("^C\n", stdout);   /* the terminal is raw here: no echo */
+      fputs("^C\n", stdout); /* the terminal is raw here: no echo */
       fflush(stdout);
     }
   } else {
@@ -250,7 +250,7 @@ void line_input_remember(const char *entry)
     return;
   HIST_ENTRY *last = history_get(history_base + history_length - 1);
   if (last != NULL && last->line != NULL && strcmp(last->line, entry) == 0)
-    return;   /* no runs of the same entry */
+    return; /* no runs of the same entry */
   add_history(entry);
   save_history();
 }

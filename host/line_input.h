@@ -10,9 +10,9 @@
 #define LINE_INPUT_H
 
 typedef enum line_status {
-  LINE_OK,            /* *line holds the text, without the newline */
-  LINE_EOF,           /* Ctrl-D on an empty line, or end of input */
-  LINE_INTERRUPTED    /* Ctrl-C: the line is abandoned */
+  LINE_OK,         /* *line holds the text, without the newline */
+  LINE_EOF,        /* Ctrl-D on an empty line, or end of input */
+  LINE_INTERRUPTED /* Ctrl-C: the line is abandoned */
 } line_status;
 
 /*

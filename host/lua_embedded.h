@@ -8,12 +8,12 @@
 #include <stddef.h>
 
 typedef struct lua_embedded_module {
-  const char *name;        /* module name for require, "mdb.fmt" */
-  const char *chunkname;   /* "@lua/mdb/fmt.lua", for tracebacks */
+  const char *name;      /* module name for require, "mdb.fmt" */
+  const char *chunkname; /* "@lua/mdb/fmt.lua", for tracebacks */
   const char *source;
   size_t len;
 } lua_embedded_module;
 
-extern const lua_embedded_module lua_embedded_modules[];  /* NULL-ended */
+extern const lua_embedded_module lua_embedded_modules[]; /* NULL-ended */
 
 #endif /* LUA_EMBEDDED_H */

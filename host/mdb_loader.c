@@ -85,17 +85,19 @@ int mdb_loader_open(lua_State *L)
       continue;
     }
     void *h = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
-    const mdb_host_api *a =
-      h ? (const mdb_host_api *)dlsym(h, MDB_HOST_API_SYMBOL) : NULL;
+    const mdb_host_api *a = h ? (const mdb_host_api *)dlsym(h,
+                                                            MDB_HOST_API_SYMBOL)
+                              : NULL;
     if (a == NULL) {
       luaL_addstring(&tried, "\n\t");
       luaL_addstring(&tried, dlerror());
       continue;
     }
     if (a->version != MDB_HOST_API_VERSION) {
-      lua_pushfstring(L, "\n\t%s: host table version %d, this mdblua needs "
-                      "%d (a module from another release?)", candidates[i],
-                      a->version, MDB_HOST_API_VERSION);
+      lua_pushfstring(L,
+                      "\n\t%s: host table version %d, this mdblua needs "
+                      "%d (a module from another release?)",
+                      candidates[i], a->version, MDB_HOST_API_VERSION);
       luaL_addvalue(&tried);
       dlclose(h);
       continue;
@@ -107,6 +109,8 @@ int mdb_loader_open(lua_State *L)
     return 1;
   }
   luaL_pushresult(&tried);
-  return luaL_error(L, "cannot load the mdb module (mdb.so; is mdblua "
-                    "installed completely?):%s", lua_tostring(L, -1));
+  return luaL_error(L,
+                    "cannot load the mdb module (mdb.so; is mdblua "
+                    "installed completely?):%s",
+                    lua_tostring(L, -1));
 }

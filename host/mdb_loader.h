@@ -20,7 +20,7 @@ int mdb_loader_open(lua_State *L);
 ** The module's cancel.h functions (before it is loaded, a flag of the
 ** host's own stands in, so "was the interruption consumed?" still works).
 */
-void mdb_loader_cancel_raise(void);       /* async-signal-safe */
+void mdb_loader_cancel_raise(void); /* async-signal-safe */
 int mdb_loader_cancel_requested(void);
 void mdb_loader_cancel_clear(void);
 

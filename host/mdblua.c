@@ -33,31 +33,32 @@ static volatile sig_atomic_t got_sigint = 0;
 
 static void print_usage(FILE *f)
 {
-  fprintf(f,
-    "usage: %s [options] [script [args...]]\n"
-    "Runs a Lua 5.4 script with the mdb module (backups of managed\n"
-    "database clusters) built in; with no script and a terminal on\n"
-    "stdin, starts an interactive prompt.  The script gets its arguments\n"
-    "in `arg` and as `...`, as with lua.  A script that is no file but\n"
-    "names a bundled script (below) runs that: `%s audit --help`.\n"
-    "\n"
-    "Options:\n"
-    "  -e CODE        run CODE (may be repeated; runs before the script)\n"
-    "  -i             enter the interactive prompt after running the script\n"
-    "  -              read the script from standard input\n"
-    "  --             stop handling options\n"
-    "  --trace        log each request to stderr, tokens redacted\n"
-    "                 (the same as MDB_TRACE=1)\n"
-    "  -v, --version  print the version of mdblua and Lua and exit\n"
-    "  -h, --help     print this help and exit\n"
-    "\n"
-    "The prompt: expressions are printed (no `return` needed), unfinished\n"
-    "lines continue, help() lists the API, Tab completes names, fields and\n"
-    "methods, Up/Down recall history (~/.mdblua_history), Ctrl-C stops what\n"
-    "is running and returns to the prompt, Ctrl-D exits.  A `client` is\n"
-    "ready when credentials are in the environment.\n"
-    "\n",
-    progname, progname);
+  fprintf(
+      f,
+      "usage: %s [options] [script [args...]]\n"
+      "Runs a Lua 5.4 script with the mdb module (backups of managed\n"
+      "database clusters) built in; with no script and a terminal on\n"
+      "stdin, starts an interactive prompt.  The script gets its arguments\n"
+      "in `arg` and as `...`, as with lua.  A script that is no file but\n"
+      "names a bundled script (below) runs that: `%s audit --help`.\n"
+      "\n"
+      "Options:\n"
+      "  -e CODE        run CODE (may be repeated; runs before the script)\n"
+      "  -i             enter the interactive prompt after running the script\n"
+      "  -              read the script from standard input\n"
+      "  --             stop handling options\n"
+      "  --trace        log each request to stderr, tokens redacted\n"
+      "                 (the same as MDB_TRACE=1)\n"
+      "  -v, --version  print the version of mdblua and Lua and exit\n"
+      "  -h, --help     print this help and exit\n"
+      "\n"
+      "The prompt: expressions are printed (no `return` needed), unfinished\n"
+      "lines continue, help() lists the API, Tab completes names, fields and\n"
+      "methods, Up/Down recall history (~/.mdblua_history), Ctrl-C stops what\n"
+      "is running and returns to the prompt, Ctrl-D exits.  A `client` is\n"
+      "ready when credentials are in the environment.\n"
+      "\n",
+      progname, progname);
   char dir[PATH_MAX];
   if (bundled_scripts_dir(dir, sizeof dir) == 0) {
     fprintf(f, "Bundled scripts, each with --help (in %s):\n", dir);
@@ -66,27 +67,29 @@ static void print_usage(FILE *f)
     fprintf(f, "Bundled scripts: none found (is %s installed completely?)\n",
             progname);
   }
-  fprintf(f,
-    "\n"
-    "Exit status: the script's os.exit(n); 0 when it ends normally;\n"
-    "2 on an uncaught error or a usage error; 130 when interrupted.\n"
-    "\n"
-    "Environment:\n"
-    "  YC_IAM_TOKEN     an IAM token; or YC_TOKEN, YC_SERVICE_ACCOUNT_KEY_FILE,\n"
-    "                   a token command or the VM metadata service (README)\n"
-    "  YC_MDB_ENDPOINT  the API endpoint (default\n"
-    "                   https://mdb.api.cloud.yandex.net)\n"
-    "  YC_FOLDER_ID     the folder when none is given\n"
-    "  MDBLUA_HISTORY   the prompt's history file (\"\" for none)\n"
-    "  MDB_TRACE        1: log each request to stderr, as --trace\n"
-    "  TERM             line editing needs a terminal that is not \"dumb\"\n"
-    "\n"
-    "See mdblua(1) and README.md.\n");
+  fprintf(
+      f,
+      "\n"
+      "Exit status: the script's os.exit(n); 0 when it ends normally;\n"
+      "2 on an uncaught error or a usage error; 130 when interrupted.\n"
+      "\n"
+      "Environment:\n"
+      "  YC_IAM_TOKEN     an IAM token; or YC_TOKEN, "
+      "YC_SERVICE_ACCOUNT_KEY_FILE,\n"
+      "                   a token command or the VM metadata service (README)\n"
+      "  YC_MDB_ENDPOINT  the API endpoint (default\n"
+      "                   https://mdb.api.cloud.yandex.net)\n"
+      "  YC_FOLDER_ID     the folder when none is given\n"
+      "  MDBLUA_HISTORY   the prompt's history file (\"\" for none)\n"
+      "  MDB_TRACE        1: log each request to stderr, as --trace\n"
+      "  TERM             line editing needs a terminal that is not \"dumb\"\n"
+      "\n"
+      "See mdblua(1) and README.md.\n");
 }
 
 /* A usage error: the message, and where the whole help is. */
 static void usage_error(const char *fmt, ...)
-  __attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 static void usage_error(const char *fmt, ...)
 {
   va_list ap;
@@ -156,7 +159,7 @@ static int docall(lua_State *L, int nargs, int nres)
   signal(SIGINT, on_sigint);
   int status = lua_pcall(L, nargs, nres, base);
   signal(SIGINT, SIG_DFL);
-  lua_sethook(L, NULL, 0, 0);   /* a pending interruption is spent */
+  lua_sethook(L, NULL, 0, 0); /* a pending interruption is spent */
   mdb_loader_cancel_clear();
   lua_remove(L, base);
   return status;
@@ -193,11 +196,11 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script)
 }
 
 typedef struct options {
-  int interactive;     /* -i */
+  int interactive; /* -i */
   int version;
   int help;
-  int trace;           /* --trace */
-  int script;          /* argv index of the script, 0 = none */
+  int trace;  /* --trace */
+  int script; /* argv index of the script, 0 = none */
 } options;
 
 /*
@@ -260,7 +263,7 @@ static int run_script(lua_State *L, char **argv, int argc, int script)
 {
   const char *fname = argv[script];
   if (strcmp(fname, "-") == 0)
-    fname = NULL;   /* stdin */
+    fname = NULL; /* stdin */
   int status = luaL_loadfile(L, fname);
   if (status == LUA_OK) {
     int n = argc - script - 1;
@@ -284,20 +287,23 @@ static int resolve_script(char **argv, int script, char *found, size_t n)
   struct stat st;
   if (strcmp(name, "-") == 0 || strchr(name, '/') != NULL ||
       stat(name, &st) == 0)
-    return 0;   /* stdin, a path or a file: lua_load says what is wrong */
+    return 0; /* stdin, a path or a file: lua_load says what is wrong */
   if (bundled_script_path(name, found, n) == 0) {
     argv[script] = found;
     return 0;
   }
   char dir[PATH_MAX];
   if (bundled_scripts_dir(dir, sizeof dir) != 0) {
-    fprintf(stderr, "%s: cannot open %s: no such file, and no bundled "
+    fprintf(stderr,
+            "%s: cannot open %s: no such file, and no bundled "
             "scripts found (is %s installed completely?)\n",
             progname, name, progname);
     return -1;
   }
-  fprintf(stderr, "%s: cannot open %s: no such file, and no bundled "
-          "script of that name; the scripts in %s:\n", progname, name, dir);
+  fprintf(stderr,
+          "%s: cannot open %s: no such file, and no bundled "
+          "script of that name; the scripts in %s:\n",
+          progname, name, dir);
   bundled_scripts_list(stderr, "  ");
   return -1;
 }
@@ -326,7 +332,7 @@ static int pmain(lua_State *L)
     lua_pushinteger(L, EXIT_ERROR);
     return 1;
   }
-  if (o.trace)   /* every client reads it (core/trace.h) */
+  if (o.trace) /* every client reads it (core/trace.h) */
     setenv("MDB_TRACE", "1", 1);
   luaL_checkversion(L);
   luaL_openlibs(L);
@@ -349,7 +355,8 @@ static int pmain(lua_State *L)
   if (status == LUA_OK && (o.interactive || (!o.script && !has_e))) {
     if (o.interactive || isatty(STDIN_FILENO)) {
       printf("mdblua %s (%s) - backups of managed databases; "
-             "help() for help, Ctrl-D to exit\n", MDB_VERSION, LUA_RELEASE);
+             "help() for help, Ctrl-D to exit\n",
+             MDB_VERSION, LUA_RELEASE);
       repl_run(L, docall, progname);
     } else {
       status = luaL_loadfile(L, NULL);
@@ -372,7 +379,7 @@ int main(int argc, char **argv)
     report("cannot create state: not enough memory");
     return EXIT_ERROR;
   }
-  lua_gc(L, LUA_GCSTOP);   /* no collection while building the state */
+  lua_gc(L, LUA_GCSTOP); /* no collection while building the state */
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);

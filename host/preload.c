@@ -7,7 +7,8 @@
 #include <lua-cjson.h>
 #include <lualib.h>
 
-int luaopen_cjson_safe(lua_State *L);   /* exported by lua5.4-cjson, not in its header */
+int luaopen_cjson_safe(
+    lua_State *L); /* exported by lua5.4-cjson, not in its header */
 
 /* package.preload loader of one embedded module (upvalue: its entry). */
 static int load_embedded(lua_State *L)

@@ -22,16 +22,16 @@
 #include <string.h>
 
 #define REPL_MODULE     "mdb.repl"
-#define REPL_MODULE_KEY "mdblua.repl"   /* registry: the mdb.repl table */
+#define REPL_MODULE_KEY "mdblua.repl" /* registry: the mdb.repl table */
 #define REPL_HISTORY    ".mdblua_history"
 #define REPL_CHUNKNAME  "=stdin"
 
 /* What reading and compiling a chunk came to. */
 typedef enum repl_read {
-  REPL_READ_OK,          /* the function is on the top, its source below */
-  REPL_READ_ERROR,       /* the message is on the top, the source below */
-  REPL_READ_CANCELLED,   /* Ctrl-C: nothing to run, the stack is empty */
-  REPL_READ_EOF          /* end of input: the stack is empty */
+  REPL_READ_OK,        /* the function is on the top, its source below */
+  REPL_READ_ERROR,     /* the message is on the top, the source below */
+  REPL_READ_CANCELLED, /* Ctrl-C: nothing to run, the stack is empty */
+  REPL_READ_EOF        /* end of input: the stack is empty */
 } repl_read;
 
 /* The prompt: _PROMPT / _PROMPT2 when they are strings, as in lua.c.  The
@@ -42,8 +42,9 @@ static const char *get_prompt(lua_State *L, int first)
   lua_pushstring(L, first ? "_PROMPT" : "_PROMPT2");
   lua_rawget(L, -2);
   const char *p = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                : first ? "> " : ">> ";
-  lua_pop(L, 2);   /* a string global stays anchored by _G */
+                  : first                        ? "> "
+                                                 : ">> ";
+  lua_pop(L, 2); /* a string global stays anchored by _G */
   return p;
 }
 
@@ -92,7 +93,7 @@ static repl_read read_chunk(lua_State *L)
     const char *expr = lua_pushfstring(L, "return %s", src);
     int estatus = luaL_loadbuffer(L, expr, strlen(expr), REPL_CHUNKNAME);
     if (estatus == LUA_OK) {
-      lua_remove(L, -2);   /* the "return" text */
+      lua_remove(L, -2); /* the "return" text */
       return REPL_READ_OK;
     }
     int eopen = is_incomplete(L, estatus);
@@ -102,7 +103,7 @@ static repl_read read_chunk(lua_State *L)
       return REPL_READ_OK;
     if (!eopen && !is_incomplete(L, status))
       return REPL_READ_ERROR;
-    lua_pop(L, 1);   /* unfinished: read on */
+    lua_pop(L, 1); /* unfinished: read on */
     st = push_line(L, 0);
     if (st == LINE_EOF) {
       lua_pushliteral(L, "unfinished chunk at end of input");
@@ -150,7 +151,8 @@ static int repl_msghandler(lua_State *L)
   }
   size_t len = strlen(msg);
   static const char stop[] = "interrupted!";
-  if (len >= sizeof stop - 1 && strcmp(msg + len - (sizeof stop - 1), stop) == 0) {
+  if (len >= sizeof stop - 1 &&
+      strcmp(msg + len - (sizeof stop - 1), stop) == 0) {
     lua_pushstring(L, msg);
     return 1;
   }

@@ -11,12 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#define AUTH_TIMEOUT_MS         15000L
-#define AUTH_CONNECT_MS         5000L
-#define AUTH_MAX_BODY           (64L * 1024)
-#define AUTH_RETRIES            2
-#define AUTH_BACKOFF_MS         250L
-#define AUTH_BACKOFF_MAX_MS     2000L
+#define AUTH_TIMEOUT_MS     15000L
+#define AUTH_CONNECT_MS     5000L
+#define AUTH_MAX_BODY       (64L * 1024)
+#define AUTH_RETRIES        2
+#define AUTH_BACKOFF_MS     250L
+#define AUTH_BACKOFF_MAX_MS 2000L
 
 void auth_http_defaults(auth_http *a, const char *ca_file,
                         const struct mdb_trace *trace)
@@ -42,9 +42,8 @@ static void scrubbed(char *err, size_t errlen, const char *const *secrets,
 
 /* What a failed answer says: the google.rpc.Status message when there is
 ** one, else the start of the body when it is short text. */
-static void describe(const http_response *r, const char *what,
-                     const char *url, const char *const *secrets, char *err,
-                     size_t errlen)
+static void describe(const http_response *r, const char *what, const char *url,
+                     const char *const *secrets, char *err, size_t errlen)
 {
   char text[600];
   if (r->cancelled) {
@@ -52,8 +51,8 @@ static void describe(const http_response *r, const char *what,
     return;
   }
   if (r->curl_code != 0 && r->status == 0) {
-    snprintf(text, sizeof text, "%s (%s) could not be reached: %s", what,
-             url, r->error);
+    snprintf(text, sizeof text, "%s (%s) could not be reached: %s", what, url,
+             r->error);
     scrubbed(err, errlen, secrets, text);
     return;
   }
@@ -68,8 +67,8 @@ static void describe(const http_response *r, const char *what,
   if (r->curl_code != 0)
     snprintf(text, sizeof text, "%s (%s) failed: %s", what, url, r->error);
   else if (msg && *msg)
-    snprintf(text, sizeof text, "%s (%s) answered HTTP %ld: %.200s%s",
-             what, url, r->status, msg, rid);
+    snprintf(text, sizeof text, "%s (%s) answered HTTP %ld: %.200s%s", what,
+             url, r->status, msg, rid);
   else
     snprintf(text, sizeof text, "%s (%s) answered HTTP %ld%s", what, url,
              r->status, rid);
@@ -77,9 +76,9 @@ static void describe(const http_response *r, const char *what,
   scrubbed(err, errlen, secrets, text);
 }
 
-int auth_http_run(const auth_http *a, const char *what,
-                  const http_call *call, http_response *resp,
-                  const char *const *secrets, char *err, size_t errlen)
+int auth_http_run(const auth_http *a, const char *what, const http_call *call,
+                  http_response *resp, const char *const *secrets, char *err,
+                  size_t errlen)
 {
   http_request req;
   if (http_request_init(&req, &a->http, NULL) != 0) {
@@ -88,7 +87,7 @@ int auth_http_run(const auth_http *a, const char *what,
   }
   const char *method = call->body ? "POST" : "GET";
   int rc = AUTH_HTTP_FAILED;
-  for (int attempt = 0; ; attempt++) {
+  for (int attempt = 0;; attempt++) {
     if (http_request_prepare_call(&req, call, resp) != 0) {
       snprintf(err, errlen, "out of memory");
       break;
@@ -113,8 +112,9 @@ int auth_http_run(const auth_http *a, const char *what,
                              (unsigned)t0);
     if (delay < 0) {
       describe(resp, what, call->url, secrets, err, errlen);
-      rc = resp->status == 0 && resp->curl_code != 0
-           && why != RETRY_NO ? AUTH_HTTP_UNREACHABLE : AUTH_HTTP_FAILED;
+      rc = resp->status == 0 && resp->curl_code != 0 && why != RETRY_NO
+               ? AUTH_HTTP_UNREACHABLE
+               : AUTH_HTTP_FAILED;
       break;
     }
     trace_retry(a->http.trace, method, call->url, retry_reason_name(why),

@@ -14,8 +14,8 @@
 #include <stddef.h>
 
 typedef struct auth_http {
-  http_config http;         /* timeouts, ca_file, proxy use, trace */
-  int retries;              /* after the first attempt */
+  http_config http; /* timeouts, ca_file, proxy use, trace */
+  int retries;      /* after the first attempt */
   retry_backoff backoff;
 } auth_http;
 
@@ -36,9 +36,9 @@ enum {
 ** response; its body is the caller's to wipe.  Messages are scrubbed of
 ** `secrets` (NULL-terminated, may be NULL).
 */
-int auth_http_run(const auth_http *a, const char *what,
-                  const http_call *call, http_response *resp,
-                  const char *const *secrets, char *err, size_t errlen);
+int auth_http_run(const auth_http *a, const char *what, const http_call *call,
+                  http_response *resp, const char *const *secrets, char *err,
+                  size_t errlen);
 
 /* Overwrite the response body (it may hold a token) and free it. */
 void auth_http_response_free(http_response *resp);

@@ -13,8 +13,8 @@
 #include <string.h>
 
 const char *const cred_chain_names[] = {
-  "auto", "token", "YC_IAM_TOKEN", "YC_TOKEN", "sa_key_file",
-  "token_command", "metadata", NULL};
+    "auto",        "token",         "YC_IAM_TOKEN", "YC_TOKEN",
+    "sa_key_file", "token_command", "metadata",     NULL};
 
 static const char *env(const char *name)
 {
@@ -67,12 +67,13 @@ static cred_provider *oom(char *err, size_t errlen)
 }
 
 static cred_provider *fixed(const char *token, const char *source,
-                            const cred_net *net, cred_outcome *out,
-                            char *err, size_t errlen)
+                            const cred_net *net, cred_outcome *out, char *err,
+                            size_t errlen)
 {
   if (!secret_token_is_valid(token)) {
     out->argument = "token";
-    snprintf(err, errlen, "the IAM token from %s contains spaces or "
+    snprintf(err, errlen,
+             "the IAM token from %s contains spaces or "
              "control characters",
              strcmp(source, "token") == 0 ? "the token option" : source);
     return NULL;
@@ -82,14 +83,14 @@ static cred_provider *fixed(const char *token, const char *source,
 }
 
 static cred_provider *from_yc_token(const char *tok, const cred_net *net,
-                                    cred_outcome *out, char *err,
-                                    size_t errlen)
+                                    cred_outcome *out, char *err, size_t errlen)
 {
   if (secret_is_iam_token(tok))
     return fixed(tok, "YC_TOKEN", net, out, err, errlen);
   if (!secret_token_is_valid(tok)) {
     out->argument = "token";
-    snprintf(err, errlen, "the OAuth token in YC_TOKEN contains spaces or "
+    snprintf(err, errlen,
+             "the OAuth token in YC_TOKEN contains spaces or "
              "control characters");
     return NULL;
   }
@@ -101,8 +102,8 @@ static cred_provider *from_key(const char *spec, const char *origin,
                                const cred_net *net, cred_outcome *out,
                                char *err, size_t errlen)
 {
-  sa_key *k = sa_key_load(spec, origin, out->warning, sizeof out->warning,
-                          err, errlen);
+  sa_key *k = sa_key_load(spec, origin, out->warning, sizeof out->warning, err,
+                          errlen);
   if (k == NULL) {
     out->argument = "sa_key_file";
     return NULL;
@@ -122,8 +123,8 @@ static cred_provider *from_command(const cred_options *o, const cred_net *net,
 /* The metadata source; `probe`: try it now, short timeouts, and say why
 ** not in `why` when it does not answer. */
 static cred_provider *from_metadata(cred_net *net, int probe, char *why,
-                                    size_t whylen, cred_outcome *out,
-                                    char *err, size_t errlen)
+                                    size_t whylen, cred_outcome *out, char *err,
+                                    size_t errlen)
 {
   char msg[400];
   char *url = metadata_token_url(env("YC_METADATA_ADDR"), msg, sizeof msg);
@@ -162,15 +163,17 @@ static cred_provider *selected(const cred_options *o, cred_net *net,
                                cred_outcome *out, char *err, size_t errlen)
 {
   const char *s = o->select;
-  const char *opt = strcmp(s, "token") == 0 ? "token"
-                  : strcmp(s, "sa_key_file") == 0 ? "sa_key_file"
-                  : strcmp(s, "token_command") == 0 ? "token_command" : NULL;
-  const char *given = o->token ? "token" : o->sa_key ? "sa_key_file"
-                    : o->command ? "token_command" : NULL;
+  const char *opt = strcmp(s, "token") == 0           ? "token"
+                    : strcmp(s, "sa_key_file") == 0   ? "sa_key_file"
+                    : strcmp(s, "token_command") == 0 ? "token_command"
+                                                      : NULL;
+  const char *given = o->token     ? "token"
+                      : o->sa_key  ? "sa_key_file"
+                      : o->command ? "token_command"
+                                   : NULL;
   if (count_given(o) > 1 || (given && (opt == NULL || strcmp(given, opt)))) {
     out->argument = "credentials";
-    snprintf(err, errlen, "credentials = \"%s\" conflicts with %s=", s,
-             given);
+    snprintf(err, errlen, "credentials = \"%s\" conflicts with %s=", s, given);
     return NULL;
   }
   const char *v;
@@ -209,10 +212,11 @@ static cred_provider *selected(const cred_options *o, cred_net *net,
 missing:
   out->argument = "credentials";
   snprintf(err, errlen, "credentials = \"%s\", but %s is not set", s,
-           strcmp(s, "token") == 0 ? "token="
+           strcmp(s, "token") == 0           ? "token="
            : strcmp(s, "token_command") == 0 ? "token_command="
            : strcmp(s, "sa_key_file") == 0
-             ? "neither sa_key_file= nor YC_SERVICE_ACCOUNT_KEY_FILE" : s);
+               ? "neither sa_key_file= nor YC_SERVICE_ACCOUNT_KEY_FILE"
+               : s);
   return NULL;
 }
 
@@ -224,15 +228,16 @@ cred_provider *cred_chain_resolve(const cred_options *o, cred_outcome *out,
   char *token_url = NULL;
   if (iam_url(o, &token_url, out, err, errlen) != 0)
     return NULL;
-  cred_net net = {.ca_file = o->ca_file, .iam_token_url = token_url,
-                  .trace = o->trace};
+  cred_net net = {
+      .ca_file = o->ca_file, .iam_token_url = token_url, .trace = o->trace};
   cred_provider *p = NULL;
   const char *v;
   if (o->select && strcmp(o->select, "auto") != 0) {
     p = selected(o, &net, out, err, errlen);
   } else if (count_given(o) > 1) {
     out->argument = o->command ? "token_command" : "sa_key_file";
-    snprintf(err, errlen, "give only one of token=, sa_key_file= and "
+    snprintf(err, errlen,
+             "give only one of token=, sa_key_file= and "
              "token_command=");
   } else if (o->token) {
     p = fixed(o->token, "token", &net, out, err, errlen);
@@ -251,18 +256,21 @@ cred_provider *cred_chain_resolve(const cred_options *o, cred_outcome *out,
     err[0] = '\0';
     if (env("YC_METADATA_ADDR") == NULL && o->api_endpoint &&
         endpoint_is_loopback(o->api_endpoint))
-      snprintf(why, sizeof why, "skipped for a loopback endpoint; set "
+      snprintf(why, sizeof why,
+               "skipped for a loopback endpoint; set "
                "YC_METADATA_ADDR to try it");
     else
       p = from_metadata(&net, 1, why, sizeof why, out, err, errlen);
     if (p == NULL && err[0] == '\0') {
       out->argument = "token";
-      snprintf(err, errlen, "no IAM token: tried token=, YC_IAM_TOKEN, "
+      snprintf(err, errlen,
+               "no IAM token: tried token=, YC_IAM_TOKEN, "
                "YC_TOKEN, sa_key_file=, YC_SERVICE_ACCOUNT_KEY_FILE, "
                "token_command= (none set) and the metadata service (%s). "
                "Set YC_IAM_TOKEN=$(yc iam create-token) or "
                "YC_SERVICE_ACCOUNT_KEY_FILE=key.json, or pass token=, "
-               "sa_key_file= or token_command= to mdb.client", why);
+               "sa_key_file= or token_command= to mdb.client",
+               why);
     }
   }
   free(token_url);

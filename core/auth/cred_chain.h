@@ -32,22 +32,22 @@
 extern const char *const cred_chain_names[];
 
 typedef struct cred_options {
-  const char *token;          /* token= */
-  const char *sa_key;         /* sa_key_file= (path or JSON) */
-  char *const *command;       /* token_command= argv, NULL-terminated */
+  const char *token;    /* token= */
+  const char *sa_key;   /* sa_key_file= (path or JSON) */
+  char *const *command; /* token_command= argv, NULL-terminated */
   long command_timeout_ms;
-  const char *select;         /* credentials=, NULL = "auto" */
-  const char *iam_endpoint;   /* iam_endpoint=, NULL = YC_IAM_ENDPOINT or
+  const char *select;       /* credentials=, NULL = "auto" */
+  const char *iam_endpoint; /* iam_endpoint=, NULL = YC_IAM_ENDPOINT or
                               ** the default */
-  const char *api_endpoint;   /* the client's normalised endpoint */
-  const char *ca_file;        /* already resolved (ca_file= or
+  const char *api_endpoint; /* the client's normalised endpoint */
+  const char *ca_file;      /* already resolved (ca_file= or
                               ** SSL_CERT_FILE), or NULL */
   int trace;
 } cred_options;
 
 typedef struct cred_outcome {
-  const char *argument;       /* on failure: the option to blame */
-  char warning[512];          /* for stderr (a loose key file), or "" */
+  const char *argument; /* on failure: the option to blame */
+  char warning[512];    /* for stderr (a loose key file), or "" */
 } cred_outcome;
 
 /*

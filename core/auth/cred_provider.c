@@ -16,29 +16,33 @@
 #include <string.h>
 #include <time.h>
 
-#define REFRESH_MAX_MS      (3600L * 1000)   /* renew at least hourly */
-#define REFRESH_MARGIN_MS   (300L * 1000)    /* ... and 5 min before expiry */
-#define UNKNOWN_LIFETIME_S  3600L            /* a command's bare token */
-#define RETRY_REFRESH_MS    (30L * 1000)     /* after a failed early refresh */
+#define REFRESH_MAX_MS     (3600L * 1000) /* renew at least hourly */
+#define REFRESH_MARGIN_MS  (300L * 1000)  /* ... and 5 min before expiry */
+#define UNKNOWN_LIFETIME_S 3600L          /* a command's bare token */
+#define RETRY_REFRESH_MS   (30L * 1000)   /* after a failed early refresh */
 
 typedef enum source_kind {
-  SRC_FIXED, SRC_OAUTH, SRC_SA_KEY, SRC_COMMAND, SRC_METADATA
+  SRC_FIXED,
+  SRC_OAUTH,
+  SRC_SA_KEY,
+  SRC_COMMAND,
+  SRC_METADATA
 } source_kind;
 
 struct cred_provider {
   source_kind kind;
-  char *source;               /* cred_provider_source() */
+  char *source; /* cred_provider_source() */
   char describe[256];
 
-  char *token;                /* cached; wiped when replaced */
-  unsigned gen;               /* bumped with every new token */
-  int stale;                  /* rejected by the server: never reuse */
-  long long refresh_at_ms;    /* monotonic */
+  char *token;             /* cached; wiped when replaced */
+  unsigned gen;            /* bumped with every new token */
+  int stale;               /* rejected by the server: never reuse */
+  long long refresh_at_ms; /* monotonic */
   long long expires_at_ms;
 
-  char *oauth;                /* SRC_OAUTH: the OAuth token */
-  sa_key *key;                /* SRC_SA_KEY */
-  char **argv;                /* SRC_COMMAND */
+  char *oauth; /* SRC_OAUTH: the OAuth token */
+  sa_key *key; /* SRC_SA_KEY */
+  char **argv; /* SRC_COMMAND */
   long timeout_ms;
 
   char *ca_file;
@@ -107,8 +111,10 @@ cred_provider *cred_provider_new_oauth(const char *oauth, const char *source,
     cred_provider_free(p);
     return NULL;
   }
-  snprintf(p->describe, sizeof p->describe, "an OAuth token from %s, "
-           "exchanged at %s", source, p->iam_token_url);
+  snprintf(p->describe, sizeof p->describe,
+           "an OAuth token from %s, "
+           "exchanged at %s",
+           source, p->iam_token_url);
   return p;
 }
 
@@ -122,9 +128,10 @@ cred_provider *cred_provider_new_sa_key(sa_key *key, const char *source,
     return NULL;
   }
   p->key = key;
-  snprintf(p->describe, sizeof p->describe, "service account %.60s (key "
-           "%.60s) from %s, exchanged at %s", key->service_account_id,
-           key->key_id, source, p->iam_token_url);
+  snprintf(p->describe, sizeof p->describe,
+           "service account %.60s (key "
+           "%.60s) from %s, exchanged at %s",
+           key->service_account_id, key->key_id, source, p->iam_token_url);
   return p;
 }
 
@@ -149,8 +156,10 @@ cred_provider *cred_provider_new_command(char *const argv[], long timeout_ms,
     }
   }
   p->timeout_ms = timeout_ms;
-  snprintf(p->describe, sizeof p->describe, "the output of token_command "
-           "'%.100s'", argv[0]);
+  snprintf(p->describe, sizeof p->describe,
+           "the output of token_command "
+           "'%.100s'",
+           argv[0]);
   return p;
 }
 
@@ -161,8 +170,10 @@ cred_provider *cred_provider_new_metadata(const cred_net *net)
     cred_provider_free(p);
     return NULL;
   }
-  snprintf(p->describe, sizeof p->describe, "the VM metadata service at "
-           "%.200s", p->metadata_url);
+  snprintf(p->describe, sizeof p->describe,
+           "the VM metadata service at "
+           "%.200s",
+           p->metadata_url);
   return p;
 }
 
@@ -194,13 +205,12 @@ static int fetch(cred_provider *p, cred_token *t, char *err, size_t errlen)
   t->lifetime_ms = -1;
   switch (p->kind) {
   case SRC_OAUTH:
-    return iam_exchange(&a, p->iam_token_url, IAM_GRANT_OAUTH, p->oauth, t,
-                        err, errlen);
+    return iam_exchange(&a, p->iam_token_url, IAM_GRANT_OAUTH, p->oauth, t, err,
+                        errlen);
   case SRC_SA_KEY: {
-    char *jwt = jwt_ps256_sign(p->key->pkey, p->key->key_id,
-                               p->key->service_account_id, JWT_AUDIENCE,
-                               (long long)time(NULL), JWT_MAX_LIFETIME_S,
-                               err, errlen);
+    char *jwt = jwt_ps256_sign(
+        p->key->pkey, p->key->key_id, p->key->service_account_id, JWT_AUDIENCE,
+        (long long)time(NULL), JWT_MAX_LIFETIME_S, err, errlen);
     if (jwt == NULL)
       return AUTH_HTTP_FAILED;
     int rc = iam_exchange(&a, p->iam_token_url, IAM_GRANT_JWT, jwt, t, err,
@@ -209,19 +219,17 @@ static int fetch(cred_provider *p, cred_token *t, char *err, size_t errlen)
     return rc;
   }
   case SRC_COMMAND: {
-    return token_command_run(p->argv, p->timeout_ms, &p->trace, t, err,
-                             errlen);
+    return token_command_run(p->argv, p->timeout_ms, &p->trace, t, err, errlen);
   }
   case SRC_METADATA:
-    a.http.no_proxy = 1;     /* link-local: a proxy could not reach it */
+    a.http.no_proxy = 1; /* link-local: a proxy could not reach it */
     if (p->probe) {
       a.http.connect_timeout_ms = MDB_PROBE_CONNECT_MS;
       a.http.timeout_ms = MDB_PROBE_TIMEOUT_MS;
       a.retries = 0;
     }
     return metadata_token_fetch(&a, p->metadata_url, t, err, errlen);
-  case SRC_FIXED:
-    break;
+  case SRC_FIXED: break;
   }
   snprintf(err, errlen, "BUG: a fixed token cannot be fetched");
   return AUTH_HTTP_FAILED;
@@ -230,8 +238,7 @@ static int fetch(cred_provider *p, cred_token *t, char *err, size_t errlen)
 /* Refresh after min(1 h, lifetime - min(5 min, lifetime/5)). */
 static void schedule(cred_provider *p, long long lifetime_ms, long long now)
 {
-  long long life = lifetime_ms >= 0 ? lifetime_ms
-                                    : UNKNOWN_LIFETIME_S * 1000LL;
+  long long life = lifetime_ms >= 0 ? lifetime_ms : UNKNOWN_LIFETIME_S * 1000LL;
   long long margin = life / 5 < REFRESH_MARGIN_MS ? life / 5
                                                   : REFRESH_MARGIN_MS;
   long long after = life - margin;
@@ -260,11 +267,13 @@ static int refresh(cred_provider *p, char *err, size_t errlen)
   p->gen++;
   p->stale = 0;
   schedule(p, t.lifetime_ms, t0);
-  trace_printf(&p->trace, "token: a new token from %s, valid %s%.1f s, "
-               "refresh in %.1f s", p->source,
-               t.lifetime_ms < 0 ? "about " : "",
+  trace_printf(&p->trace,
+               "token: a new token from %s, valid %s%.1f s, "
+               "refresh in %.1f s",
+               p->source, t.lifetime_ms < 0 ? "about " : "",
                (double)(t.lifetime_ms < 0 ? UNKNOWN_LIFETIME_S * 1000LL
-                                          : t.lifetime_ms) / 1000.0,
+                                          : t.lifetime_ms) /
+                   1000.0,
                (double)(p->refresh_at_ms - t0) / 1000.0);
   return AUTH_HTTP_OK;
 }
@@ -275,7 +284,7 @@ int cred_provider_prime(cred_provider *p, char *err, size_t errlen)
     return AUTH_HTTP_OK;
   int rc = refresh(p, err, errlen);
   if (rc == AUTH_HTTP_OK)
-    p->probe = 0;              /* it answered: later refreshes may wait */
+    p->probe = 0; /* it answered: later refreshes may wait */
   return rc;
 }
 
@@ -292,9 +301,12 @@ char *cred_provider_token(cred_provider *p, unsigned *gen, char *err,
           !cancel_requested()) {
         long long left = p->expires_at_ms - now;
         p->refresh_at_ms = now + (left / 4 < RETRY_REFRESH_MS
-                                  ? left / 4 : RETRY_REFRESH_MS);
-        trace_printf(&p->trace, "token: refresh failed (%s); the current "
-                     "token stays valid %lld s more", why, left / 1000);
+                                      ? left / 4
+                                      : RETRY_REFRESH_MS);
+        trace_printf(&p->trace,
+                     "token: refresh failed (%s); the current "
+                     "token stays valid %lld s more",
+                     why, left / 1000);
       } else {
         snprintf(err, errlen, "%s", why);
         return NULL;
@@ -315,8 +327,10 @@ int cred_provider_invalidate(cred_provider *p, unsigned gen)
     return 0;
   if (gen == p->gen && p->token && !p->stale) {
     p->stale = 1;
-    trace_printf(&p->trace, "token: the server rejected the token from %s "
-                 "(HTTP 401); getting a new one", p->source);
+    trace_printf(&p->trace,
+                 "token: the server rejected the token from %s "
+                 "(HTTP 401); getting a new one",
+                 p->source);
   }
   return 1;
 }

@@ -25,11 +25,11 @@ typedef struct sa_key sa_key;
 
 /* What the network-facing sources share (strings are copied). */
 typedef struct cred_net {
-  const char *ca_file;        /* CA bundle for https, NULL = the system's */
-  const char *iam_token_url;  /* {iam_endpoint}/iam/v1/tokens */
-  const char *metadata_url;   /* the metadata service's token URL */
-  int trace;                  /* log requests and token events to stderr */
-  int probe;                  /* metadata: short timeouts, no retries */
+  const char *ca_file;       /* CA bundle for https, NULL = the system's */
+  const char *iam_token_url; /* {iam_endpoint}/iam/v1/tokens */
+  const char *metadata_url;  /* the metadata service's token URL */
+  int trace;                 /* log requests and token events to stderr */
+  int probe;                 /* metadata: short timeouts, no retries */
 } cred_net;
 
 /* A provider that always returns `token` (copied), named `source`.  NULL

@@ -7,8 +7,8 @@
 #define CRED_TOKEN_H
 
 typedef struct cred_token {
-  char *value;              /* malloc'd; wipe with secret_free */
-  long long lifetime_ms;     /* from now, -1 when not known */
+  char *value;           /* malloc'd; wipe with secret_free */
+  long long lifetime_ms; /* from now, -1 when not known */
 } cred_token;
 
 #endif /* CRED_TOKEN_H */

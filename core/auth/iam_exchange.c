@@ -21,7 +21,8 @@ int iam_parse_token_response(const char *body, size_t len, cred_token *out,
     return -1;
   }
   if (!secret_token_is_valid(tok)) {
-    snprintf(err, errlen, "the IAM token in the answer contains spaces or "
+    snprintf(err, errlen,
+             "the IAM token in the answer contains spaces or "
              "control characters");
     secret_free(tok);
     return -1;
@@ -44,8 +45,7 @@ int iam_parse_token_response(const char *body, size_t len, cred_token *out,
 }
 
 int iam_exchange(const auth_http *a, const char *token_url, iam_grant grant,
-                 const char *secret, cred_token *out, char *err,
-                 size_t errlen)
+                 const char *secret, cred_token *out, char *err, size_t errlen)
 {
   const char *field = grant == IAM_GRANT_JWT ? "jwt"
                                              : "yandexPassportOauthToken";
@@ -73,10 +73,12 @@ int iam_exchange(const auth_http *a, const char *token_url, iam_grant grant,
   free(body);
   if (rc == AUTH_HTTP_OK) {
     char why[160];
-    if (iam_parse_token_response(resp.body, resp.len, out, why,
-                                 sizeof why) != 0) {
-      snprintf(err, errlen, "the IAM token endpoint (%s) answered HTTP %ld "
-               "but %s", token_url, resp.status, why);
+    if (iam_parse_token_response(resp.body, resp.len, out, why, sizeof why) !=
+        0) {
+      snprintf(err, errlen,
+               "the IAM token endpoint (%s) answered HTTP %ld "
+               "but %s",
+               token_url, resp.status, why);
       rc = AUTH_HTTP_FAILED;
     }
   }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #define IAM_DEFAULT_ENDPOINT "https://iam.api.cloud.yandex.net"
-#define IAM_TOKENS_PATH "/iam/v1/tokens"
+#define IAM_TOKENS_PATH      "/iam/v1/tokens"
 
 typedef enum iam_grant { IAM_GRANT_JWT, IAM_GRANT_OAUTH } iam_grant;
 
@@ -23,8 +23,7 @@ typedef enum iam_grant { IAM_GRANT_JWT, IAM_GRANT_OAUTH } iam_grant;
 ** never holds the secret.
 */
 int iam_exchange(const auth_http *a, const char *token_url, iam_grant grant,
-                 const char *secret, cred_token *out, char *err,
-                 size_t errlen);
+                 const char *secret, cred_token *out, char *err, size_t errlen);
 
 /* Read {"iamToken", "expiresAt"} (also used for token_command output):
 ** 0, or -1 with a sentence in err. */

@@ -13,7 +13,7 @@
 size_t jwt_base64url(const unsigned char *in, size_t n, char *out)
 {
   static const char tab[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   size_t o = 0, i = 0;
   for (; i + 2 < n; i += 3) {
     unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
@@ -77,14 +77,15 @@ static void openssl_error(char *err, size_t errlen, const char *what)
 }
 
 char *jwt_ps256_sign(EVP_PKEY *key, const char *kid, const char *iss,
-                     const char *aud, long long iat, long lifetime_s,
-                     char *err, size_t errlen)
+                     const char *aud, long long iat, long lifetime_s, char *err,
+                     size_t errlen)
 {
   char qkid[256], qiss[256], qaud[512];
   if (!json_quote(kid, qkid, sizeof qkid) ||
       !json_quote(iss, qiss, sizeof qiss) ||
       !json_quote(aud, qaud, sizeof qaud)) {
-    snprintf(err, errlen, "key id, service account id or audience is too "
+    snprintf(err, errlen,
+             "key id, service account id or audience is too "
              "long");
     return NULL;
   }
@@ -116,7 +117,7 @@ char *jwt_ps256_sign(EVP_PKEY *key, const char *kid, const char *iss,
   size_t o = jwt_base64url((unsigned char *)header, (size_t)hl, jwt);
   jwt[o++] = '.';
   o += jwt_base64url((unsigned char *)payload, (size_t)pl, jwt + o);
-  EVP_PKEY_CTX *pctx = NULL;   /* owned by md */
+  EVP_PKEY_CTX *pctx = NULL; /* owned by md */
   size_t siglen = siglen_max;
   if (EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) != 1 ||
       EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||

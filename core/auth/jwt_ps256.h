@@ -12,16 +12,16 @@
 #include <openssl/evp.h>
 #include <stddef.h>
 
-#define JWT_MAX_LIFETIME_S 3600   /* the IAM service's limit on exp - iat */
-#define JWT_AUDIENCE "https://iam.api.cloud.yandex.net/iam/v1/tokens"
+#define JWT_MAX_LIFETIME_S 3600 /* the IAM service's limit on exp - iat */
+#define JWT_AUDIENCE       "https://iam.api.cloud.yandex.net/iam/v1/tokens"
 
 /*
 ** A malloc'd signed JWT (wipe it with secret_free), or NULL with a
 ** sentence in `err`.  `lifetime_s` is clamped to 1..JWT_MAX_LIFETIME_S.
 */
 char *jwt_ps256_sign(EVP_PKEY *key, const char *kid, const char *iss,
-                     const char *aud, long long iat, long lifetime_s,
-                     char *err, size_t errlen);
+                     const char *aud, long long iat, long lifetime_s, char *err,
+                     size_t errlen);
 
 /* base64url without padding of n bytes into out (4*ceil(n/3)+1 bytes). */
 size_t jwt_base64url(const unsigned char *in, size_t n, char *out);

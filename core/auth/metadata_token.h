@@ -26,7 +26,7 @@
 char *metadata_token_url(const char *addr, char *err, size_t errlen);
 
 /* Fetch a token: 0 and *out, or an AUTH_HTTP_* code with a sentence. */
-int metadata_token_fetch(const auth_http *a, const char *url,
-                         cred_token *out, char *err, size_t errlen);
+int metadata_token_fetch(const auth_http *a, const char *url, cred_token *out,
+                         char *err, size_t errlen);
 
 #endif /* METADATA_TOKEN_H */

@@ -16,14 +16,16 @@
 /* Never prompt for a passphrase: a key file for automation has none. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
-  (void)buf; (void)size; (void)rwflag; (void)u;
+  (void)buf;
+  (void)size;
+  (void)rwflag;
+  (void)u;
   return 0;
 }
 
 /* The whole file into a malloc'd buffer (wiped by the caller). */
-static char *read_key_file(const char *path, const char *origin,
-                           size_t *len, char *warn, size_t warnlen,
-                           char *err, size_t errlen)
+static char *read_key_file(const char *path, const char *origin, size_t *len,
+                           char *warn, size_t warnlen, char *err, size_t errlen)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -38,15 +40,18 @@ static char *read_key_file(const char *path, const char *origin,
     return NULL;
   }
   if (st.st_size > SA_KEY_MAX_FILE) {
-    snprintf(err, errlen, "%s: '%s' is larger than %d bytes: not an "
-             "authorized key file", origin, path, SA_KEY_MAX_FILE);
+    snprintf(err, errlen,
+             "%s: '%s' is larger than %d bytes: not an "
+             "authorized key file",
+             origin, path, SA_KEY_MAX_FILE);
     close(fd);
     return NULL;
   }
   if (st.st_mode & 077)
-    snprintf(warn, warnlen, "key file '%s' is accessible by group or "
-             "others (permissions %04o are too open; chmod 600 it)", path,
-             (unsigned)(st.st_mode & 07777));
+    snprintf(warn, warnlen,
+             "key file '%s' is accessible by group or "
+             "others (permissions %04o are too open; chmod 600 it)",
+             path, (unsigned)(st.st_mode & 07777));
   char *buf = malloc((size_t)st.st_size + 1);
   if (buf == NULL) {
     snprintf(err, errlen, "out of memory");
@@ -82,8 +87,10 @@ static sa_key *parse_key(const char *text, size_t len, const char *what,
                          char *err, size_t errlen)
 {
   if (!json_member_is_object(text, len)) {
-    snprintf(err, errlen, "%s is not JSON: expected an authorized key "
-             "file from 'yc iam key create --output key.json'", what);
+    snprintf(err, errlen,
+             "%s is not JSON: expected an authorized key "
+             "file from 'yc iam key create --output key.json'",
+             what);
     return NULL;
   }
   sa_key *k = calloc(1, sizeof *k);
@@ -98,16 +105,21 @@ static sa_key *parse_key(const char *text, size_t len, const char *what,
   get_field(text, len, "private_key", "privateKey", &pem);
   get_field(text, len, "user_account_id", "userAccountId", &user);
   if (k->service_account_id == NULL && user != NULL) {
-    snprintf(err, errlen, "%s is a user account's key: only service "
-             "account keys can sign for an IAM token", what);
+    snprintf(err, errlen,
+             "%s is a user account's key: only service "
+             "account keys can sign for an IAM token",
+             what);
     goto fail;
   }
   if (k->key_id == NULL || !*k->key_id || k->service_account_id == NULL ||
       !*k->service_account_id || pem == NULL) {
-    snprintf(err, errlen, "%s lacks %s: expected an authorized key file "
-             "from 'yc iam key create --output key.json'", what,
+    snprintf(err, errlen,
+             "%s lacks %s: expected an authorized key file "
+             "from 'yc iam key create --output key.json'",
+             what,
              k->key_id == NULL || !*k->key_id ? "\"id\""
-             : pem == NULL ? "\"private_key\"" : "\"service_account_id\"");
+             : pem == NULL                    ? "\"private_key\""
+                                              : "\"service_account_id\"");
     goto fail;
   }
   BIO *bio = BIO_new_mem_buf(pem, -1);
@@ -119,15 +131,19 @@ static sa_key *parse_key(const char *text, size_t len, const char *what,
   ** REMOVE THIS LINE!" line that yc puts first. */
   k->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
   BIO_free(bio);
-  ERR_clear_error();   /* OpenSSL's queue may name the key's bytes */
+  ERR_clear_error(); /* OpenSSL's queue may name the key's bytes */
   if (k->pkey == NULL) {
-    snprintf(err, errlen, "%s: \"private_key\" is not a PEM private key "
-             "without a passphrase", what);
+    snprintf(err, errlen,
+             "%s: \"private_key\" is not a PEM private key "
+             "without a passphrase",
+             what);
     goto fail;
   }
   if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_RSA) {
-    snprintf(err, errlen, "%s: the private key is not an RSA key (PS256 "
-             "needs RSA_2048 or RSA_4096)", what);
+    snprintf(err, errlen,
+             "%s: the private key is not an RSA key (PS256 "
+             "needs RSA_2048 or RSA_4096)",
+             what);
     goto fail;
   }
   secret_free(pem);
@@ -154,8 +170,10 @@ sa_key *sa_key_load(const char *spec, const char *origin, char *warn,
     return parse_key(p, strlen(p), what, err, errlen);
   }
   if (*p == '\0') {
-    snprintf(err, errlen, "%s is empty: give the path of an authorized key "
-             "file (or its JSON)", origin);
+    snprintf(err, errlen,
+             "%s is empty: give the path of an authorized key "
+             "file (or its JSON)",
+             origin);
     return NULL;
   }
   size_t len = 0;

@@ -1,4 +1,4 @@
-#define _GNU_SOURCE   /* pipe2 */
+#define _GNU_SOURCE /* pipe2 */
 #include "auth/token_command.h"
 
 #include "http/cancel.h"
@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STDERR_KEEP 2048
-#define POLL_SLICE_MS 100   /* how long Ctrl-C may go unnoticed */
+#define STDERR_KEEP   2048
+#define POLL_SLICE_MS 100 /* how long Ctrl-C may go unnoticed */
 
 extern char **environ;
 
@@ -28,7 +28,7 @@ typedef struct capture {
   int fd;
   char *buf;
   size_t len, cap, limit;
-  int overflow;             /* more than `limit` bytes arrived */
+  int overflow; /* more than `limit` bytes arrived */
 } capture;
 
 /* Read what is there; returns 0 at EOF, 1 while open. */
@@ -95,7 +95,8 @@ static int parse_output(char *s, size_t len, cred_token *out, char *err,
       return 0;
     }
     secret_free(tok);
-    snprintf(err, errlen, "printed JSON without a usable \"iamToken\" or "
+    snprintf(err, errlen,
+             "printed JSON without a usable \"iamToken\" or "
              "\"access_token\"");
     return -1;
   }
@@ -104,7 +105,8 @@ static int parse_output(char *s, size_t len, cred_token *out, char *err,
     return -1;
   }
   if (!secret_token_is_valid(p)) {
-    snprintf(err, errlen, "printed more than one token (expected a single "
+    snprintf(err, errlen,
+             "printed more than one token (expected a single "
              "line, like 'yc iam create-token' prints)");
     return -1;
   }
@@ -160,9 +162,9 @@ int token_command_run(char *const argv[], long timeout_ms,
   sigaddset(&dflt, SIGQUIT);
   posix_spawnattr_setsigmask(&at, &none);
   posix_spawnattr_setsigdefault(&at, &dflt);
-  posix_spawnattr_setpgroup(&at, 0);   /* Ctrl-C at the terminal is ours */
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&at, 0); /* Ctrl-C at the terminal is ours */
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                    POSIX_SPAWN_SETPGROUP);
   long long t0 = monotonic_ms();
   int se = posix_spawnp(&pid, prog, &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -191,8 +193,10 @@ int token_command_run(char *const argv[], long timeout_ms,
     }
     long long left = deadline - monotonic_ms();
     if (left <= 0) {
-      snprintf(why, sizeof why, "did not finish within %.1f s (the "
-               "token_command_timeout)", (double)timeout_ms / 1000.0);
+      snprintf(why, sizeof why,
+               "did not finish within %.1f s (the "
+               "token_command_timeout)",
+               (double)timeout_ms / 1000.0);
       break;
     }
     if (!open_out && !open_err) {
@@ -223,7 +227,7 @@ int token_command_run(char *const argv[], long timeout_ms,
   }
   if (!exited) {
     kill_group(pid);
-    waitpid(pid, &status, 0);   /* prompt after SIGKILL */
+    waitpid(pid, &status, 0); /* prompt after SIGKILL */
   }
   double secs = (double)(monotonic_ms() - t0) / 1000.0;
   first_line(ce.buf, stderr_line, sizeof stderr_line);
@@ -234,19 +238,22 @@ int token_command_run(char *const argv[], long timeout_ms,
     goto done;
   }
   if (WIFSIGNALED(status)) {
-    trace_printf(trace, "token_command '%s': killed by signal %d after "
-                 "%.3f s", prog, WTERMSIG(status), secs);
+    trace_printf(trace,
+                 "token_command '%s': killed by signal %d after "
+                 "%.3f s",
+                 prog, WTERMSIG(status), secs);
     snprintf(err, errlen, "token_command '%s' was killed by signal %d%s%s",
-             prog, WTERMSIG(status), stderr_line[0] ? ": " : "",
-             stderr_line);
+             prog, WTERMSIG(status), stderr_line[0] ? ": " : "", stderr_line);
     goto done;
   }
   int code = WEXITSTATUS(status);
-  trace_printf(trace, "token_command '%s': exit status %d, %zu bytes of "
-               "output, %.3f s", prog, code, co.len, secs);
+  trace_printf(trace,
+               "token_command '%s': exit status %d, %zu bytes of "
+               "output, %.3f s",
+               prog, code, co.len, secs);
   if (code != 0) {
-    snprintf(err, errlen, "token_command '%s' exited with status %d%s%s",
-             prog, code, stderr_line[0] ? ": " : "", stderr_line);
+    snprintf(err, errlen, "token_command '%s' exited with status %d%s%s", prog,
+             code, stderr_line[0] ? ": " : "", stderr_line);
     goto done;
   }
   if (parse_output(co.buf, co.len, out, why, sizeof why) != 0) {

@@ -7,7 +7,7 @@
 #ifndef CANCEL_H
 #define CANCEL_H
 
-void cancel_raise(void);        /* async-signal-safe */
+void cancel_raise(void); /* async-signal-safe */
 int cancel_requested(void);
 void cancel_clear(void);
 

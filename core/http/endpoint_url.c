@@ -34,7 +34,8 @@ char *endpoint_normalize(const char *url, char *err, size_t errlen)
     goto done;
   }
   if (rc != URL_PARTS_OK) {
-    snprintf(err, errlen, "endpoint is not a URL with a scheme and a host "
+    snprintf(err, errlen,
+             "endpoint is not a URL with a scheme and a host "
              "(e.g. https://mdb.api.cloud.yandex.net)");
     goto done;
   }
@@ -57,8 +58,10 @@ char *endpoint_normalize(const char *url, char *err, size_t errlen)
       goto done;
     }
     if (!endpoint_host_is_loopback(u.host)) {
-      snprintf(err, errlen, "endpoint uses plain http to '%s': only https "
-               "is allowed, except to a loopback host", u.host);
+      snprintf(err, errlen,
+               "endpoint uses plain http to '%s': only https "
+               "is allowed, except to a loopback host",
+               u.host);
       goto done;
     }
   }

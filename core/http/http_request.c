@@ -20,9 +20,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
   size_t add = size * n;
   if (add > req->cfg.max_body - r->len) {
     r->over_limit = 1;
-    return 0;                        /* makes libcurl abort: CURLE_WRITE_ERROR */
+    return 0; /* makes libcurl abort: CURLE_WRITE_ERROR */
   }
-  size_t want = r->len + add + 1;    /* at most max_body + 1 */
+  size_t want = r->len + add + 1; /* at most max_body + 1 */
   if (want > r->cap) {
     size_t cap = r->cap ? r->cap : 16384;
     while (cap < want)
@@ -31,7 +31,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
       cap = req->cfg.max_body + 1;
     char *b = realloc(r->body, cap);
     if (b == NULL) {
-      req->body_oom = 1;             /* reported as CURLE_OUT_OF_MEMORY */
+      req->body_oom = 1; /* reported as CURLE_OUT_OF_MEMORY */
       return 0;
     }
     r->body = b;
@@ -46,12 +46,15 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
                        curl_off_t ultotal, curl_off_t ulnow)
 {
-  (void)ud; (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+  (void)ud;
+  (void)dltotal;
+  (void)dlnow;
+  (void)ultotal;
+  (void)ulnow;
   return cancel_requested();
 }
 
-int http_request_init(http_request *r, const http_config *cfg,
-                      void *private)
+int http_request_init(http_request *r, const http_config *cfg, void *private)
 {
   memset(r, 0, sizeof *r);
   r->cfg = *cfg;
@@ -60,7 +63,7 @@ int http_request_init(http_request *r, const http_config *cfg,
     return -1;
   CURL *c = r->curl;
   curl_easy_setopt(c, CURLOPT_PRIVATE, private);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);   /* no SIGALRM in a library */
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in a library */
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->errbuf);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
@@ -80,7 +83,7 @@ int http_request_init(http_request *r, const http_config *cfg,
   if (cfg->ca_file)
     curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
   if (cfg->no_proxy)
-    curl_easy_setopt(c, CURLOPT_PROXY, "");   /* "" = never a proxy */
+    curl_easy_setopt(c, CURLOPT_PROXY, ""); /* "" = never a proxy */
   if (cfg->share)
     curl_easy_setopt(c, CURLOPT_SHARE, cfg->share);
   return 0;
@@ -108,8 +111,8 @@ void http_request_cleanup(http_request *r)
   r->curl = NULL;
 }
 
-int http_request_prepare(http_request *r, const char *url,
-                         const char *bearer, http_response *resp)
+int http_request_prepare(http_request *r, const char *url, const char *bearer,
+                         http_response *resp)
 {
   http_call call = {.url = url, .bearer = bearer};
   return http_request_prepare_call(r, &call, resp);
@@ -195,13 +198,13 @@ void http_request_complete(http_request *r, CURLcode rc)
   /* libcurl saw only a write callback refusing the data. */
   if (rc == CURLE_WRITE_ERROR && r->body_oom)
     rc = CURLE_OUT_OF_MEMORY;
-  free_headers(r);   /* the token is not needed past the transfer */
+  free_headers(r); /* the token is not needed past the transfer */
   curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, NULL);
   resp->curl_code = rc;
   curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &resp->status);
   struct curl_header *h;
-  if (curl_easy_header(r->curl, "x-request-id", 0, CURLH_HEADER, -1, &h)
-      == CURLHE_OK)
+  if (curl_easy_header(r->curl, "x-request-id", 0, CURLH_HEADER, -1, &h) ==
+      CURLHE_OK)
     snprintf(resp->request_id, sizeof resp->request_id, "%s", h->value);
   curl_off_t ra = 0;
   if (curl_easy_getinfo(r->curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
@@ -218,19 +221,24 @@ void http_request_complete(http_request *r, CURLcode rc)
   }
   const char *what = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
   if (resp->over_limit)
-    snprintf(resp->error, sizeof resp->error, "response body larger than "
-             "the size cap of %zu bytes%s%s", r->cfg.max_body,
-             r->cfg.max_body_option ? "; raise it with " : "",
+    snprintf(resp->error, sizeof resp->error,
+             "response body larger than "
+             "the size cap of %zu bytes%s%s",
+             r->cfg.max_body, r->cfg.max_body_option ? "; raise it with " : "",
              r->cfg.max_body_option ? r->cfg.max_body_option : "");
   else if (rc == CURLE_OUT_OF_MEMORY)
     snprintf(resp->error, sizeof resp->error, "out of memory");
   else if (rc == CURLE_SSL_CACERT_BADFILE)
-    snprintf(resp->error, sizeof resp->error, "TLS: cannot use the CA "
-             "file: %.150s (check ca_file= or SSL_CERT_FILE)", what);
+    snprintf(resp->error, sizeof resp->error,
+             "TLS: cannot use the CA "
+             "file: %.150s (check ca_file= or SSL_CERT_FILE)",
+             what);
   else if (is_tls_verify_error(rc))
-    snprintf(resp->error, sizeof resp->error, "TLS certificate check "
+    snprintf(resp->error, sizeof resp->error,
+             "TLS certificate check "
              "failed: %.120s (is the host name right? is ca_file= or "
-             "SSL_CERT_FILE the CA that signed it?)", what);
+             "SSL_CERT_FILE the CA that signed it?)",
+             what);
   else if (rc != CURLE_OK)
     snprintf(resp->error, sizeof resp->error, "%s", what);
   /* A POST body (JWT, OAuth token) is the caller's to wipe; forget it. */

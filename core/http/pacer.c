@@ -22,9 +22,9 @@ typedef struct windows {
 static windows windows_at(const pacer *p, long long now)
 {
   windows w = {p->win_start_ns, p->win_sends, p->prev_sends, p->win_ok,
-               p->prev_ok, p->win_thr, p->prev_thr};
+               p->prev_ok,      p->win_thr,   p->prev_thr};
   if (w.start == 0)
-    w.start = now;          /* the first event opens the first window */
+    w.start = now; /* the first event opens the first window */
   if (now - w.start >= NS_PER_S) {
     long long n = (now - w.start) / NS_PER_S;
     w.prev_sends = n == 1 ? w.sends : 0;
@@ -49,8 +49,7 @@ static void windows_store(pacer *p, const windows *w)
 
 /* The count of the last second: this window's plus the part of the
 ** previous one still inside the last second. */
-static double last_second(const windows *w, long cur, long prev,
-                          long long now)
+static double last_second(const windows *w, long cur, long prev, long long now)
 {
   double left = 1.0 - (double)(now - w->start) / (double)NS_PER_S;
   return (double)cur + (double)prev * (left > 0 ? left : 0);
@@ -111,8 +110,8 @@ void pacer_on_send(pacer *p, long long now)
   }
 }
 
-int pacer_on_response(pacer *p, long long now, long long sent_ns,
-                      int throttled, long retry_after_s, int retry)
+int pacer_on_response(pacer *p, long long now, long long sent_ns, int throttled,
+                      long retry_after_s, int retry)
 {
   if (!p->cfg.adaptive)
     return 0;

@@ -43,31 +43,32 @@
 #define PACER_H
 
 typedef struct pacer_config {
-  double cap;             /* fixed limit in requests/s, 0 = none */
-  int adaptive;           /* slow down on 429 (0: the cap alone) */
-  long max_pause_ms;      /* longest Retry-After pause applied to all */
+  double cap;        /* fixed limit in requests/s, 0 = none */
+  int adaptive;      /* slow down on 429 (0: the cap alone) */
+  long max_pause_ms; /* longest Retry-After pause applied to all */
 } pacer_config;
 
 typedef struct pacer {
   pacer_config cfg;
-  int engaged;                 /* a 429 was seen: the adaptive rate rules */
-  double w_max;                /* the rate the last decrease started from */
-  long long decreased_ns;      /* when the last decrease happened */
-  long long next_ns;           /* earliest next start by the rate */
-  long long pause_until_ns;    /* earliest next start by Retry-After */
-  long long win_start_ns;      /* the current one-second window */
-  long win_sends, prev_sends;  /* requests sent in it and the one before */
-  long win_ok, prev_ok;        /* responses not throttled, likewise */
-  long win_thr, prev_thr;      /* 429s, likewise */
-  long throttled;              /* 429s seen */
-  long decreases;              /* times the rate was cut */
+  int engaged;                /* a 429 was seen: the adaptive rate rules */
+  double w_max;               /* the rate the last decrease started from */
+  long long decreased_ns;     /* when the last decrease happened */
+  long long next_ns;          /* earliest next start by the rate */
+  long long pause_until_ns;   /* earliest next start by Retry-After */
+  long long win_start_ns;     /* the current one-second window */
+  long win_sends, prev_sends; /* requests sent in it and the one before */
+  long win_ok, prev_ok;       /* responses not throttled, likewise */
+  long win_thr, prev_thr;     /* 429s, likewise */
+  long throttled;             /* 429s seen */
+  long decreases;             /* times the rate was cut */
 } pacer;
 
-#define PACER_BETA 0.7         /* multiplicative decrease */
-#define PACER_CUBIC_C 0.008   /* regrowth, relative: back to w_max in 3.3 s */
-#define PACER_MIN_RATE 0.5     /* requests/s: never slower */
-#define PACER_CUT_INTERVAL_NS 1000000000LL   /* at most one cut a second */
-#define PACER_CUT_SHARE 0.05   /* of the last second's responses: 429s
+#define PACER_BETA            0.7 /* multiplicative decrease */
+#define PACER_CUBIC_C         0.008 /* regrowth, relative: back to w_max in 3.3 s */
+#define PACER_MIN_RATE        0.5          /* requests/s: never slower */
+#define PACER_CUT_INTERVAL_NS 1000000000LL /* at most one cut a second */
+#define PACER_CUT_SHARE \
+  0.05 /* of the last second's responses: 429s
                                ** rarer than this are strays, not a quota */
 
 void pacer_init(pacer *p, const pacer_config *cfg);
@@ -84,8 +85,8 @@ void pacer_on_send(pacer *p, long long now);
 ** `retry` when it was a retry that the pacer did not hold back.  Returns
 ** 1 when the rate was cut (for tracing), else 0.
 */
-int pacer_on_response(pacer *p, long long now, long long sent_ns,
-                      int throttled, long retry_after_s, int retry);
+int pacer_on_response(pacer *p, long long now, long long sent_ns, int throttled,
+                      long retry_after_s, int retry);
 
 /* The rate in force at `now` in requests/s; 0 when nothing limits it. */
 double pacer_rate(const pacer *p, long long now);

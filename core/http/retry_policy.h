@@ -9,16 +9,16 @@
 #include <stdint.h>
 
 typedef enum retry_reason {
-  RETRY_NO = 0,         /* success, or a failure that retrying can't fix */
-  RETRY_THROTTLED,      /* HTTP 429 */
-  RETRY_SERVER,         /* HTTP 500, 502, 503, 504 */
-  RETRY_TIMEOUT,        /* the request or the connect timed out */
-  RETRY_CONNECTION      /* refused, reset, cut short, DNS, TLS handshake */
+  RETRY_NO = 0,    /* success, or a failure that retrying can't fix */
+  RETRY_THROTTLED, /* HTTP 429 */
+  RETRY_SERVER,    /* HTTP 500, 502, 503, 504 */
+  RETRY_TIMEOUT,   /* the request or the connect timed out */
+  RETRY_CONNECTION /* refused, reset, cut short, DNS, TLS handshake */
 } retry_reason;
 
 typedef struct retry_backoff {
-  long base_ms;   /* first delay before jitter */
-  long max_ms;    /* cap on any single wait, Retry-After included */
+  long base_ms; /* first delay before jitter */
+  long max_ms;  /* cap on any single wait, Retry-After included */
 } retry_backoff;
 
 /*

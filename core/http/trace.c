@@ -44,15 +44,14 @@ void trace_printf(const mdb_trace *t, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  for (char *p = line; *p; p++)      /* a server's text stays on one line */
+  for (char *p = line; *p; p++) /* a server's text stays on one line */
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
       *p = ' ';
   emit(t, line);
 }
 
 void trace_http(const mdb_trace *t, const char *method, const char *url,
-                const http_response *r, long long elapsed_ns,
-                const char *what)
+                const http_response *r, long long elapsed_ns, const char *what)
 {
   if (!trace_on(t))
     return;
@@ -66,15 +65,14 @@ void trace_http(const mdb_trace *t, const char *method, const char *url,
              r->error);
   else
     snprintf(result, sizeof result, "%ld, %zu bytes", r->status, r->len);
-  trace_printf(t, "%s %s -> %s, %.3f s%s%s%s%s%s", method,
-               url ? url : "?", result, (double)elapsed_ns / 1e9,
+  trace_printf(t, "%s %s -> %s, %.3f s%s%s%s%s%s", method, url ? url : "?",
+               result, (double)elapsed_ns / 1e9,
                r->request_id[0] ? ", request id " : "", r->request_id,
                what ? " (" : "", what ? what : "", what ? ")" : "");
 }
 
 void trace_retry(const mdb_trace *t, const char *method, const char *url,
-                 const char *why, long status, long delay_ms,
-                 int retries_left)
+                 const char *why, long status, long delay_ms, int retries_left)
 {
   char st[32] = "";
   if (status > 0)

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 typedef struct mdb_trace {
-  FILE *out;                /* NULL: tracing off */
+  FILE *out; /* NULL: tracing off */
 } mdb_trace;
 
 /* 1 when the environment asks for tracing (MDB_TRACE set, not "" or "0"). */
@@ -25,7 +25,7 @@ int trace_on(const mdb_trace *t);
 
 /* A free-form line ("mdb: " is prepended, a newline appended). */
 void trace_printf(const mdb_trace *t, const char *fmt, ...)
-  __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /*
 ** A finished request: "mdb: GET URL -> 200, 5120 bytes, 0.031 s, request
@@ -33,13 +33,11 @@ void trace_printf(const mdb_trace *t, const char *fmt, ...)
 ** (e.g. "prefetch"), or NULL.
 */
 void trace_http(const mdb_trace *t, const char *method, const char *url,
-                const http_response *r, long long elapsed_ns,
-                const char *what);
+                const http_response *r, long long elapsed_ns, const char *what);
 
 /* A retry about to wait: "mdb: retry in 0.20 s (server error, HTTP 503),
 ** 4 retries left: GET URL". */
 void trace_retry(const mdb_trace *t, const char *method, const char *url,
-                 const char *why, long status, long delay_ms,
-                 int retries_left);
+                 const char *why, long status, long delay_ms, int retries_left);
 
 #endif /* TRACE_H */

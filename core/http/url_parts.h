@@ -9,12 +9,12 @@
 /* Each part is NULL when the URL has none. */
 typedef struct url_parts {
   char *scheme, *host, *port, *path, *user, *query, *fragment;
-  char *origin_port;        /* port, or the scheme's default when absent */
+  char *origin_port; /* port, or the scheme's default when absent */
 } url_parts;
 
 enum {
   URL_PARTS_OK = 0,
-  URL_PARTS_INVALID = -1,   /* not a URL with a scheme (none is guessed) */
+  URL_PARTS_INVALID = -1, /* not a URL with a scheme (none is guessed) */
   URL_PARTS_NO_MEMORY = -2
 };
 

@@ -16,48 +16,48 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_SLICE_MS 100   /* how long Ctrl-C may go unnoticed */
+#define POLL_SLICE_MS 100 /* how long Ctrl-C may go unnoticed */
 
 enum xfer_state {
-  X_NONE,      /* no request for this job */
-  X_QUEUED,    /* waiting for its due time, a free slot or the rate limit */
-  X_ACTIVE,    /* on the multi handle */
-  X_DONE,      /* a speculative page arrived before its token was confirmed */
-  X_FAILED     /* a speculative request failed for good, unconfirmed */
+  X_NONE,   /* no request for this job */
+  X_QUEUED, /* waiting for its due time, a free slot or the rate limit */
+  X_ACTIVE, /* on the multi handle */
+  X_DONE,   /* a speculative page arrived before its token was confirmed */
+  X_FAILED  /* a speculative request failed for good, unconfirmed */
 };
 
 struct fetch_job {
   fetch_engine *engine;
-  fetch_job *prev, *next;          /* all jobs of the engine */
-  fetch_job *qprev, *qnext;        /* the start queue */
-  list_target target;              /* strings owned */
+  fetch_job *prev, *next;   /* all jobs of the engine */
+  fetch_job *qprev, *qnext; /* the start queue */
+  list_target target;       /* strings owned */
   page_cursor *cursor;
   http_request req;
   http_response resp[2];
-  char *url;                       /* of the latest request */
-  char *ready_url;                 /* of the request the ready page answered */
+  char *url;       /* of the latest request */
+  char *ready_url; /* of the request the ready page answered */
   void *ud;
 
   enum xfer_state xfer;
-  int xfer_buf;                    /* response buffer of the transfer */
+  int xfer_buf; /* response buffer of the transfer */
   char *xfer_token;
   long xfer_size;
-  int xfer_spec;                   /* speculative, token not confirmed */
-  long long due_ns;                /* earliest start of a queued request */
-  int attempts;                    /* of the current request */
-  int redirects;                   /* followed for the current page */
-  char *redirect_url;              /* where the next attempt goes, or NULL */
-  int refreshed;                   /* token refreshed once after a 401 */
-  unsigned token_gen;              /* generation of the token sent */
-  long long started_ns;            /* when the transfer started */
-  int paced;                       /* this request waits for the pacer */
-  int sent_paced;                  /* the one in flight had waited */
+  int xfer_spec;        /* speculative, token not confirmed */
+  long long due_ns;     /* earliest start of a queued request */
+  int attempts;         /* of the current request */
+  int redirects;        /* followed for the current page */
+  char *redirect_url;   /* where the next attempt goes, or NULL */
+  int refreshed;        /* token refreshed once after a 401 */
+  unsigned token_gen;   /* generation of the token sent */
+  long long started_ns; /* when the transfer started */
+  int paced;            /* this request waits for the pacer */
+  int sent_paced;       /* the one in flight had waited */
 
-  int ready;                       /* a page waits for the caller */
+  int ready; /* a page waits for the caller */
   int ready_buf;
-  long ready_size;                 /* pageSize it was requested with */
+  long ready_size; /* pageSize it was requested with */
   int failed;
-  int event;                       /* news not yet returned by next() */
+  int event; /* news not yet returned by next() */
   fetch_error err;
   fetch_error spec_err;
   fetch_stats stats;
@@ -69,7 +69,7 @@ struct fetch_engine {
   fetch_job *jobs;
   fetch_job *qhead, *qtail;
   int active;
-  pacer pace;                      /* when the next request may start */
+  pacer pace; /* when the next request may start */
   uint32_t rng;
 };
 
@@ -121,9 +121,8 @@ static char *dup_or_null(const char *s)
   return s ? strdup(s) : NULL;
 }
 
-fetch_job *fetch_job_new(fetch_engine *e, const list_target *t,
-                         long page_size, long limit, const char *start_token,
-                         void *ud)
+fetch_job *fetch_job_new(fetch_engine *e, const list_target *t, long page_size,
+                         long limit, const char *start_token, void *ud)
 {
   fetch_job *j = calloc(1, sizeof *j);
   if (j == NULL)
@@ -254,8 +253,7 @@ static int request(fetch_job *j, const char *token, long size, int spec,
 
 int fetch_job_request(fetch_job *j)
 {
-  if (j->failed || j->ready || j->xfer != X_NONE ||
-      page_cursor_done(j->cursor))
+  if (j->failed || j->ready || j->xfer != X_NONE || page_cursor_done(j->cursor))
     return 0;
   if (request(j, page_cursor_next_token(j->cursor),
               page_cursor_request_size(j->cursor), 0, 0) != 0)
@@ -335,12 +333,14 @@ static int follow_redirect(fetch_engine *e, fetch_job *j, long status,
   char *url = strdup(location);
   if (url == NULL)
     return -1;
-  trace_printf(e->cfg.http.trace, "HTTP %ld: following the redirect to "
-               "the same host: GET %s", status, url);
+  trace_printf(e->cfg.http.trace,
+               "HTTP %ld: following the redirect to "
+               "the same host: GET %s",
+               status, url);
   free(j->redirect_url);
   j->redirect_url = url;
   j->redirects++;
-  j->attempts--;              /* a redirect is not a failed attempt */
+  j->attempts--; /* a redirect is not a failed attempt */
   queue_add(j, 1, monotonic_ns());
   return 0;
 }
@@ -378,25 +378,31 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
   j->stats.throttled += throttled;
   if (pacer_on_response(&e->pace, now, j->started_ns, throttled,
                         r->retry_after_s, j->attempts > 1 && !j->sent_paced))
-    trace_printf(e->cfg.http.trace, "HTTP 429: pacing every request to "
-                 "%.1f/s from now on", pacer_rate(&e->pace, now));
+    trace_printf(e->cfg.http.trace,
+                 "HTTP 429: pacing every request to "
+                 "%.1f/s from now on",
+                 pacer_rate(&e->pace, now));
   if (e->pace.engaged)
     j->stats.rate = pacer_rate(&e->pace, now);
   trace_http(e->cfg.http.trace, "GET", j->url, r,
-             monotonic_ns() - j->started_ns,
-             j->xfer_spec ? "prefetch" : NULL);
+             monotonic_ns() - j->started_ns, j->xfer_spec ? "prefetch" : NULL);
 
-  fetch_attempt a = {
-    .curl_code = (int)rc, .status = r->status, .cancelled = r->cancelled,
-    .speculative = j->xfer_spec, .attempts = j->attempts,
-    .retries = e->cfg.policy.retries, .redirects = j->redirects,
-    .refreshed = j->refreshed, .backoff = e->cfg.policy.backoff,
-    .retry_after_s = r->retry_after_s, .random = next_random(e)};
+  fetch_attempt a = {.curl_code = (int)rc,
+                     .status = r->status,
+                     .cancelled = r->cancelled,
+                     .speculative = j->xfer_spec,
+                     .attempts = j->attempts,
+                     .retries = e->cfg.policy.retries,
+                     .redirects = j->redirects,
+                     .refreshed = j->refreshed,
+                     .backoff = e->cfg.policy.backoff,
+                     .retry_after_s = r->retry_after_s,
+                     .random = next_random(e)};
   char *location = NULL;
   char origin[160] = "";
   if (rc == CURLE_OK && redirect_status(r->status) &&
-      curl_easy_getinfo(j->req.curl, CURLINFO_REDIRECT_URL, &location)
-        == CURLE_OK)
+      curl_easy_getinfo(j->req.curl, CURLINFO_REDIRECT_URL, &location) ==
+          CURLE_OK)
     a.location = redirect_classify(j->url, location, origin, sizeof origin);
   /* Asking marks the rejected token stale: only when a 401 may use a new
   ** one (once per request). */
@@ -410,7 +416,7 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
   case FETCH_HOLD_PAGE:
     j->stats.bytes += (long long)r->len;
     if (step.kind == FETCH_HOLD_PAGE) {
-      j->xfer = X_DONE;   /* surfaces once the caller confirms the token */
+      j->xfer = X_DONE; /* surfaces once the caller confirms the token */
       return;
     }
     j->xfer = X_NONE;
@@ -421,15 +427,16 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
   case FETCH_REDIRECT:
     if (follow_redirect(e, j, r->status, location) == 0)
       return;
-    set_error(&err, MDB_ERR_MEMORY, r->status, j->attempts,
-              "out of memory");
+    set_error(&err, MDB_ERR_MEMORY, r->status, j->attempts, "out of memory");
     drop_body(r);
     step.kind = j->xfer_spec ? FETCH_HOLD_FAILURE : FETCH_FAIL;
     break;
   case FETCH_NEW_TOKEN:
     j->refreshed = 1;
-    trace_printf(e->cfg.http.trace, "HTTP 401: retrying the same page "
-                 "with a new token: GET %s", j->url);
+    trace_printf(e->cfg.http.trace,
+                 "HTTP 401: retrying the same page "
+                 "with a new token: GET %s",
+                 j->url);
     queue_add(j, 1, monotonic_ns());
     return;
   case FETCH_RETRY:
@@ -449,13 +456,14 @@ static void on_done(fetch_engine *e, fetch_job *j, CURLcode rc)
       drop_body(r);
     }
     if (step.retry_after_too_long)
-      snprintf(err.note, sizeof err.note, "the server asked to retry "
+      snprintf(err.note, sizeof err.note,
+               "the server asked to retry "
                "after %ld s, longer than backoff_max (%ld s)",
                r->retry_after_s, e->cfg.policy.backoff.max_ms / 1000);
     break;
   }
   if (step.kind == FETCH_HOLD_FAILURE) {
-    j->xfer = X_FAILED;       /* matters only if the token is confirmed */
+    j->xfer = X_FAILED; /* matters only if the token is confirmed */
     j->spec_err = err;
     return;
   }
@@ -474,7 +482,7 @@ static void start_due(fetch_engine *e, long long now)
       continue;
     }
     if (pacer_next_start(&e->pace, now) > now) {
-      j->paced = 1;          /* the queue keeps its order meanwhile */
+      j->paced = 1; /* the queue keeps its order meanwhile */
       return;
     }
     pacer_on_send(&e->pace, now);
@@ -486,13 +494,15 @@ static void start_due(fetch_engine *e, long long now)
     char msg[320] = "";
     /* A followed redirect is requested once; retries go back to the
     ** page's own URL. */
-    char *url = j->redirect_url ? j->redirect_url
-                : list_url_build(&j->target, j->xfer_size, j->xfer_token);
+    char *url = j->redirect_url
+                    ? j->redirect_url
+                    : list_url_build(&j->target, j->xfer_size, j->xfer_token);
     j->redirect_url = NULL;
     /* May block to refresh the token (bounded: auth_http.h). */
-    char *bearer = e->cfg.creds ? cred_provider_token(e->cfg.creds,
-                                                      &j->token_gen, msg,
-                                                      sizeof msg) : NULL;
+    char *bearer = e->cfg.creds
+                       ? cred_provider_token(e->cfg.creds, &j->token_gen, msg,
+                                             sizeof msg)
+                       : NULL;
     free(j->url);
     j->url = url;
     int ok = url && (bearer || !e->cfg.creds) &&
@@ -503,11 +513,13 @@ static void start_due(fetch_engine *e, long long now)
     secret_free(bearer);
     if (!ok) {
       mdb_error_kind kind = cancel_requested() ? MDB_ERR_INTERRUPTED
-                            : msg[0] ? MDB_ERR_AUTH : MDB_ERR_MEMORY;
+                            : msg[0]           ? MDB_ERR_AUTH
+                                               : MDB_ERR_MEMORY;
       set_error(&err, kind, 0, j->attempts,
                 kind == MDB_ERR_INTERRUPTED ? "interrupted"
-                : msg[0] ? msg : "out of memory");
-      if (!got_token) {       /* no request went out: no stale response */
+                : msg[0]                    ? msg
+                                            : "out of memory");
+      if (!got_token) { /* no request went out: no stale response */
         http_response *r = &j->resp[j->xfer_buf];
         r->status = 0;
         r->len = 0;
@@ -630,8 +642,7 @@ const http_response *fetch_job_page(const fetch_job *j)
   return j->ready ? &j->resp[j->ready_buf] : NULL;
 }
 
-int fetch_job_accept(fetch_job *j, size_t items, const char *next,
-                     size_t len)
+int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len)
 {
   j->ready = 0;
   j->stats.pages++;
@@ -642,7 +653,7 @@ int fetch_job_accept(fetch_job *j, size_t items, const char *next,
                   j->xfer_token && strlen(j->xfer_token) == len &&
                   memcmp(j->xfer_token, next, len) == 0;
   if (!confirmed) {
-    xfer_abort(j);             /* a wrong guess costs only this request */
+    xfer_abort(j); /* a wrong guess costs only this request */
     return r;
   }
   j->xfer_spec = 0;

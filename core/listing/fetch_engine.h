@@ -29,43 +29,42 @@
 #include "http/retry_policy.h"
 
 typedef struct fetch_policy {
-  int retries;              /* retries after the first attempt */
+  int retries; /* retries after the first attempt */
   retry_backoff backoff;
 } fetch_policy;
 
 typedef struct fetch_stats {
-  long pages;               /* pages accepted */
-  long requests;            /* HTTP requests made, retries included */
+  long pages;    /* pages accepted */
+  long requests; /* HTTP requests made, retries included */
   long retries;
-  long long bytes;          /* body bytes of successful responses */
-  long throttled;           /* requests answered 429 */
-  long paced;               /* requests that waited for the pacer */
-  double rate;              /* the engine's adaptive rate (requests/s)
+  long long bytes; /* body bytes of successful responses */
+  long throttled;  /* requests answered 429 */
+  long paced;      /* requests that waited for the pacer */
+  double rate;     /* the engine's adaptive rate (requests/s)
                             ** after this job's latest response; 0 while
                             ** no 429 has engaged it */
 } fetch_stats;
 
 typedef struct fetch_error {
   mdb_error_kind kind;
-  long status;              /* last HTTP status, 0 when none */
+  long status; /* last HTTP status, 0 when none */
   int attempts;
   char message[320];
-  char note[160];           /* why retrying stopped early, "" if it didn't */
+  char note[160]; /* why retrying stopped early, "" if it didn't */
 } fetch_error;
 
 /* Called before each retry wait (for tracing); may be NULL. */
-typedef void (*fetch_retry_hook)(void *ud, const char *url,
-                                 retry_reason why, long status,
-                                 long delay_ms, int retries_left);
+typedef void (*fetch_retry_hook)(void *ud, const char *url, retry_reason why,
+                                 long status, long delay_ms, int retries_left);
 
 typedef struct fetch_engine_config {
   http_config http;
   fetch_policy policy;
-  int concurrency;          /* transfers in flight at most, >= 1 */
-  double rate;              /* request starts per second, 0 = no limit;
+  int concurrency;      /* transfers in flight at most, >= 1 */
+  double rate;          /* request starts per second, 0 = no limit;
                             ** a cap on the adaptive rate too */
-  int adaptive_pacing;      /* slow all jobs down on 429 (http/pacer.h) */
-  cred_provider *creds;     /* borrowed; must outlive the engine */
+  int adaptive_pacing;  /* slow all jobs down on 429 (http/pacer.h) */
+  cred_provider *creds; /* borrowed; must outlive the engine */
   fetch_retry_hook on_retry;
   void *hook_ud;
 } fetch_engine_config;
@@ -81,9 +80,8 @@ void fetch_engine_free(fetch_engine *e);
 ** A new listing of `t` (strings copied).  Nothing is requested until
 ** fetch_job_request().  NULL when out of memory.
 */
-fetch_job *fetch_job_new(fetch_engine *e, const list_target *t,
-                         long page_size, long limit, const char *start_token,
-                         void *ud);
+fetch_job *fetch_job_new(fetch_engine *e, const list_target *t, long page_size,
+                         long limit, const char *start_token, void *ud);
 /* Detach and free a job, aborting its transfer if one is in flight. */
 void fetch_job_free(fetch_job *j);
 
@@ -113,15 +111,14 @@ const http_response *fetch_job_page(const fetch_job *j);
 ** the job is done) or PAGE_CURSOR_NO_MEMORY.  Does
 ** not request the next page: call fetch_job_request() when it is wanted.
 */
-int fetch_job_accept(fetch_job *j, size_t items, const char *next,
-                     size_t len);
+int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len);
 
 const fetch_error *fetch_job_error(const fetch_job *j);
 /* The response of the latest request (an error body after a failure). */
 const http_response *fetch_job_last_response(const fetch_job *j);
 const fetch_stats *fetch_job_stats(const fetch_job *j);
 const page_cursor *fetch_job_cursor(const fetch_job *j);
-const char *fetch_job_url(const fetch_job *j);   /* latest request */
+const char *fetch_job_url(const fetch_job *j); /* latest request */
 /* The request the latest page came from (not a prefetch made since). */
 const char *fetch_job_page_url(const fetch_job *j);
 void *fetch_job_ud(const fetch_job *j);

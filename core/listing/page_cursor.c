@@ -9,18 +9,18 @@
 
 struct page_cursor {
   long page_size;
-  long limit;            /* negative = none */
-  long received;         /* items counted toward the limit */
+  long limit;    /* negative = none */
+  long received; /* items counted toward the limit */
   int done;
-  char *current;         /* token the latest page was fetched with */
-  char *next;            /* token for the next request */
-  char **seen;           /* open-addressing set of every token sent */
+  char *current; /* token the latest page was fetched with */
+  char *next;    /* token for the next request */
+  char **seen;   /* open-addressing set of every token sent */
   size_t seen_cap, seen_len;
 };
 
 static uint64_t hash(const char *s, size_t len)
 {
-  uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
   for (size_t i = 0; i < len; i++)
     h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
   return h;

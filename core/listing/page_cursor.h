@@ -43,7 +43,7 @@ long page_cursor_remaining(const page_cursor *c);
 
 enum {
   PAGE_CURSOR_OK = 0,
-  PAGE_CURSOR_CYCLE = -1,       /* the token repeats one of this listing */
+  PAGE_CURSOR_CYCLE = -1, /* the token repeats one of this listing */
   PAGE_CURSOR_NO_MEMORY = -2
 };
 

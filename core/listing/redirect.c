@@ -17,7 +17,7 @@ redirect_verdict redirect_classify(const char *request_url,
   if (originlen > 0)
     origin[0] = '\0';
   if (location == NULL)
-    return REDIRECT_NONE;     /* no usable Location: a plain HTTP error */
+    return REDIRECT_NONE; /* no usable Location: a plain HTTP error */
   url_parts to, from = {0};
   redirect_verdict v;
   if (url_parts_parse(location, &to) != URL_PARTS_OK || !to.scheme ||
@@ -36,16 +36,20 @@ redirect_verdict redirect_classify(const char *request_url,
   return v;
 }
 
-void redirect_refusal(redirect_verdict verdict, long status,
-                      const char *origin, char *msg, size_t msglen)
+void redirect_refusal(redirect_verdict verdict, long status, const char *origin,
+                      char *msg, size_t msglen)
 {
   if (verdict == REDIRECT_INVALID)
-    snprintf(msg, msglen, "HTTP %ld: refused to follow a redirect to a "
-             "location that is not a valid URL", status);
+    snprintf(msg, msglen,
+             "HTTP %ld: refused to follow a redirect to a "
+             "location that is not a valid URL",
+             status);
   else if (verdict == REDIRECT_OTHER_ORIGIN)
-    snprintf(msg, msglen, "HTTP %ld: refused to follow a redirect to "
+    snprintf(msg, msglen,
+             "HTTP %ld: refused to follow a redirect to "
              "another host, %s (only the same scheme, host and port are "
-             "followed: the request carries the token)", status, origin);
+             "followed: the request carries the token)",
+             status, origin);
   else
     snprintf(msg, msglen, "HTTP %ld: more than %d redirects", status,
              REDIRECT_MAX);

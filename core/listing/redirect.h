@@ -14,11 +14,11 @@
 #define REDIRECT_MAX 5
 
 typedef enum redirect_verdict {
-  REDIRECT_NONE = 0,        /* not a redirect, or no usable Location */
-  REDIRECT_SAME_ORIGIN,     /* may be followed with the token */
-  REDIRECT_OTHER_ORIGIN,    /* refused: the token would go elsewhere */
-  REDIRECT_INVALID,         /* refused: Location is not a URL */
-  REDIRECT_TOO_MANY         /* refused: over REDIRECT_MAX for one page */
+  REDIRECT_NONE = 0,     /* not a redirect, or no usable Location */
+  REDIRECT_SAME_ORIGIN,  /* may be followed with the token */
+  REDIRECT_OTHER_ORIGIN, /* refused: the token would go elsewhere */
+  REDIRECT_INVALID,      /* refused: Location is not a URL */
+  REDIRECT_TOO_MANY      /* refused: over REDIRECT_MAX for one page */
 } redirect_verdict;
 
 /* 1 for the statuses that redirect (with a Location). */
@@ -35,7 +35,7 @@ redirect_verdict redirect_classify(const char *request_url,
 
 /* The error message of a refused redirect (`verdict` OTHER_ORIGIN,
 ** INVALID or TOO_MANY) answered with HTTP `status`. */
-void redirect_refusal(redirect_verdict verdict, long status,
-                      const char *origin, char *msg, size_t msglen);
+void redirect_refusal(redirect_verdict verdict, long status, const char *origin,
+                      char *msg, size_t msglen);
 
 #endif /* REDIRECT_H */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 32   /* nested values are skipped, not recursed into deeply */
+#define MAX_DEPTH 32 /* nested values are skipped, not recursed into deeply */
 
 static const char *skip_ws(const char *p, const char *end)
 {
@@ -23,9 +23,12 @@ static void wipe(char *p, size_t n)
 
 static int hexval(char c)
 {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -53,23 +56,26 @@ static const char *scan_string(const char *p, const char *end)
     if (c == '"')
       return p + 1;
     if (c < 0x20)
-      return NULL;                 /* raw control characters are invalid */
+      return NULL; /* raw control characters are invalid */
     if (c == '\\') {
       if (++p >= end)
         return NULL;
       unsigned u;
       switch (*p) {
-      case '"': case '\\': case '/': case 'b': case 'f': case 'n':
-      case 'r': case 't':
-        p++;
-        break;
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't': p++; break;
       case 'u':
         if (!hex4(p + 1, end, &u))
           return NULL;
         p += 5;
         break;
-      default:
-        return NULL;
+      default: return NULL;
       }
       continue;
     }
@@ -155,7 +161,7 @@ static const char *skip_value(const char *p, const char *end, int depth)
   case 't': return end - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
   case 'f': return end - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
   case 'n': return end - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
-  default:  return scan_number(p, end);
+  default: return scan_number(p, end);
   }
 }
 
@@ -192,7 +198,7 @@ static char *decode_string(const char *p, const char *q)
     return NULL;
   char *o = out;
   const char *end = q - 1;
-  for (p++; p < end; ) {
+  for (p++; p < end;) {
     if (*p != '\\') {
       *o++ = *p++;
       continue;
@@ -224,10 +230,10 @@ static char *decode_string(const char *p, const char *q)
         return NULL;
       }
       if (cp >= 0xd800 && cp < 0xe000)
-        cp = 0xfffd;                  /* a lone surrogate */
+        cp = 0xfffd; /* a lone surrogate */
       put_utf8(&o, cp);
       break;
-    default: *o++ = c; break;          /* " \ / */
+    default: *o++ = c; break; /* " \ / */
     }
   }
   *o = '\0';
@@ -286,12 +292,11 @@ static int find_member(const char *s, size_t len, const char *key,
     }
   }
   if (skip_ws(p, end) != end)
-    return -1;                        /* trailing garbage */
+    return -1; /* trailing garbage */
   return found;
 }
 
-int json_member_string(const char *s, size_t len, const char *key,
-                       char **out)
+int json_member_string(const char *s, size_t len, const char *key, char **out)
 {
   const char *vb, *ve;
   *out = NULL;
@@ -304,8 +309,7 @@ int json_member_string(const char *s, size_t len, const char *key,
   return *out ? 1 : -1;
 }
 
-int json_member_number(const char *s, size_t len, const char *key,
-                       double *out)
+int json_member_number(const char *s, size_t len, const char *key, double *out)
 {
   const char *vb, *ve;
   int r = find_member(s, len, key, &vb, &ve);

@@ -17,13 +17,11 @@
 ** the text is not one well-formed JSON object, the string holds \u0000,
 ** or memory ran out.  The first occurrence of a repeated key wins.
 */
-int json_member_string(const char *s, size_t len, const char *key,
-                       char **out);
+int json_member_string(const char *s, size_t len, const char *key, char **out);
 
 /* The same for a number member: 1 and *out, 0 absent or not a number,
 ** -1 malformed. */
-int json_member_number(const char *s, size_t len, const char *key,
-                       double *out);
+int json_member_number(const char *s, size_t len, const char *key, double *out);
 
 /* 1 when s[0..len) is one well-formed JSON object (blanks around it). */
 int json_member_is_object(const char *s, size_t len);

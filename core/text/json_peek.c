@@ -4,8 +4,8 @@
 
 static size_t skip_ws(const char *s, size_t len, size_t i)
 {
-  while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-                     s[i] == '\r'))
+  while (i < len &&
+         (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
     i++;
   return i;
 }
@@ -13,8 +13,8 @@ static size_t skip_ws(const char *s, size_t len, size_t i)
 /* Index just past the whitespace that ends at s[i - 1], going back. */
 static size_t skip_back_ws(const char *s, size_t i)
 {
-  while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t' ||
-                   s[i - 1] == '\n' || s[i - 1] == '\r'))
+  while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t' || s[i - 1] == '\n' ||
+                   s[i - 1] == '\r'))
     i--;
   return i;
 }
@@ -60,8 +60,8 @@ static size_t skip_value(const char *s, size_t len, size_t i)
     }
     return len;
   }
-  while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
-         s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+  while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
+         s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
     i++;
   return i;
 }
@@ -72,8 +72,8 @@ static size_t skip_value(const char *s, size_t len, size_t i)
 ** end the text the same way only if the outer object closed right after
 ** it, which a trailing `}}` would show; a wrong guess is still only a guess.
 */
-static int peek_tail(const char *s, size_t len, const char *key,
-                     size_t klen, const char **val, size_t *vlen)
+static int peek_tail(const char *s, size_t len, const char *key, size_t klen,
+                     const char **val, size_t *vlen)
 {
   size_t end = len;
   while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\n' ||
@@ -84,12 +84,12 @@ static int peek_tail(const char *s, size_t len, const char *key,
   size_t i = skip_back_ws(s, end - 1);
   if (i == 0 || s[i - 1] != '"')
     return 0;
-  size_t vend = i - 1;                 /* the closing quote */
+  size_t vend = i - 1; /* the closing quote */
   size_t v = vend;
   while (v > 0 && s[v - 1] != '"' && s[v - 1] != '\\' && vend - v < 4096)
     v--;
   if (v == 0 || s[v - 1] != '"')
-    return 0;                          /* escapes or too long: no guess */
+    return 0; /* escapes or too long: no guess */
   size_t open = v - 1;
   i = skip_back_ws(s, open);
   if (i == 0 || s[i - 1] != ':')
@@ -132,7 +132,7 @@ int json_peek_string(const char *s, size_t len, const char *key,
       if (i >= len || s[i] != '"')
         return 0;
       size_t vend = skip_string(s, len, i, &esc);
-      if (vend >= len || esc)   /* a value can't end the document */
+      if (vend >= len || esc) /* a value can't end the document */
         return 0;
       *val = s + i + 1;
       *vlen = vend - i - 2;

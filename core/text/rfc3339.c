@@ -43,10 +43,11 @@ int rfc3339_parse(const char *s, size_t len, rfc3339_time *out)
       s[13] != ':' || s[16] != ':')
     return -1;
   int year = digits(s, 4), mon = digits(s + 5, 2), day = digits(s + 8, 2);
-  int hour = digits(s + 11, 2), min = digits(s + 14, 2), sec = digits(s + 17, 2);
+  int hour = digits(s + 11, 2), min = digits(s + 14, 2),
+      sec = digits(s + 17, 2);
   if (year < 0 || mon < 1 || mon > 12 || day < 1 ||
-      day > days_in_month(year, mon) || hour < 0 || hour > 23 ||
-      min < 0 || min > 59 || sec < 0 || sec > 60)
+      day > days_in_month(year, mon) || hour < 0 || hour > 23 || min < 0 ||
+      min > 59 || sec < 0 || sec > 60)
     return -1;
 
   size_t i = 19;
@@ -66,7 +67,7 @@ int rfc3339_parse(const char *s, size_t len, rfc3339_time *out)
       nsec *= 10;
   }
 
-  int offset = 0;   /* seconds east of UTC */
+  int offset = 0; /* seconds east of UTC */
   if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
     i++;
   } else if (i < len && (s[i] == '+' || s[i] == '-')) {

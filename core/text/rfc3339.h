@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 typedef struct rfc3339_time {
-  int64_t sec;    /* seconds since 1970-01-01T00:00:00Z (may be negative) */
-  int32_t nsec;   /* 0 .. 999999999 */
+  int64_t sec;  /* seconds since 1970-01-01T00:00:00Z (may be negative) */
+  int32_t nsec; /* 0 .. 999999999 */
 } rfc3339_time;
 
 /*

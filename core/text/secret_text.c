@@ -5,15 +5,15 @@
 #include <string.h>
 #include <strings.h>
 
-#define REDACTED "[REDACTED]"
-#define MIN_SECRET_LEN 6   /* shorter "secrets" would mangle ordinary words */
+#define REDACTED       "[REDACTED]"
+#define MIN_SECRET_LEN 6 /* shorter "secrets" would mangle ordinary words */
 
 int secret_token_is_valid(const char *token)
 {
   if (token == NULL)
     return 0;
   for (const unsigned char *p = (const unsigned char *)token; *p; p++)
-    if (*p < 0x21 || *p == 0x7f)   /* CR/LF would inject headers */
+    if (*p < 0x21 || *p == 0x7f) /* CR/LF would inject headers */
       return 0;
   return 1;
 }
@@ -60,8 +60,7 @@ static size_t run_len(const char *p, size_t min)
 }
 
 /* How many bytes at p to replace, 0 when nothing secret starts there. */
-static size_t secret_at(const char *p, const char *const *secrets,
-                        size_t *keep)
+static size_t secret_at(const char *p, const char *const *secrets, size_t *keep)
 {
   *keep = 0;
   for (const char *const *s = secrets; s && *s; s++) {
@@ -72,7 +71,7 @@ static size_t secret_at(const char *p, const char *const *secrets,
   if (strncasecmp(p, "Bearer ", 7) == 0) {
     size_t n = run_len(p + 7, 1);
     if (n) {
-      *keep = 7;                     /* "Bearer [REDACTED]" */
+      *keep = 7; /* "Bearer [REDACTED]" */
       return 7 + n;
     }
   }
@@ -81,7 +80,7 @@ static size_t secret_at(const char *p, const char *const *secrets,
     if (n)
       return 3 + n;
   }
-  if (strncmp(p, "eyJ", 3) == 0) {  /* base64url of '{"': a JWT part */
+  if (strncmp(p, "eyJ", 3) == 0) { /* base64url of '{"': a JWT part */
     size_t n = run_len(p + 3, 10);
     if (n)
       return 3 + n;
@@ -93,7 +92,7 @@ static size_t secret_at(const char *p, const char *const *secrets,
       if (close != NULL)
         return (size_t)(close + 5 - p);
     }
-    return strlen(p);                /* a cut-off key: drop the rest */
+    return strlen(p); /* a cut-off key: drop the rest */
   }
   return 0;
 }
@@ -110,12 +109,12 @@ char *secret_scrub(const char *text, const char *const *secrets)
 
 /* The worst growth is "Bearer x" (8 bytes) becoming 17: under 3x. */
 size_t secret_scrub_into(const char *text, const char *const *secrets,
-                              char *out)
+                         char *out)
 {
   if (text == NULL)
     text = "";
   size_t o = 0;
-  for (const char *p = text; *p; ) {
+  for (const char *p = text; *p;) {
     size_t keep;
     size_t n = secret_at(p, secrets, &keep);
     if (n) {

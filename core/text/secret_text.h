@@ -42,6 +42,6 @@ char *secret_scrub(const char *text, const char *const *secrets);
 ** written, NUL not counted.
 */
 size_t secret_scrub_into(const char *text, const char *const *secrets,
-                              char *out);
+                         char *out);
 
 #endif /* CREDENTIALS_H */

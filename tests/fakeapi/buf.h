@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 struct buf {
-    char *data;
-    size_t len;
-    size_t cap;
+  char *data;
+  size_t len;
+  size_t cap;
 };
 
 void buf_init(struct buf *b);
@@ -23,10 +23,10 @@ void buf_puts(struct buf *b, const char *s);
 void buf_put_u64(struct buf *b, uint64_t v);
 static inline void buf_putc(struct buf *b, char c)
 {
-    if (b->len + 2 > b->cap)
-        buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
+  if (b->len + 2 > b->cap)
+    buf_reserve(b, 1);
+  b->data[b->len++] = c;
+  b->data[b->len] = '\0';
 }
 
 /* Zero-padded to at least `width` digits. */

@@ -12,15 +12,15 @@
 
 /* A pre-rendered JSON object, served verbatim. */
 struct json_item {
-    const char *json;
-    size_t len;
+  const char *json;
+  size_t len;
 };
 
 /* What a listing serves, in order: items[idx[0]], items[idx[1]], ... */
 struct item_list {
-    const struct json_item *items;
-    const uint32_t *idx;
-    size_t n;
+  const struct json_item *items;
+  const uint32_t *idx;
+  size_t n;
 };
 
 struct dataset;
@@ -29,12 +29,13 @@ struct dataset *dataset_new(void);
 void dataset_free(struct dataset *ds);
 
 /* Returns false (adding nothing) if this engine already has that cluster id. */
-bool dataset_add_cluster(struct dataset *ds, enum engine e, const char *folder_id,
-                         const char *cluster_id, const char *name,
-                         const char *json, size_t len);
+bool dataset_add_cluster(struct dataset *ds, enum engine e,
+                         const char *folder_id, const char *cluster_id,
+                         const char *name, const char *json, size_t len);
 /* Returns false once the dataset is full (2^32-1 backups). */
-bool dataset_add_backup(struct dataset *ds, enum engine e, const char *folder_id,
-                        const char *cluster_id, const char *json, size_t len);
+bool dataset_add_backup(struct dataset *ds, enum engine e,
+                        const char *folder_id, const char *cluster_id,
+                        const char *json, size_t len);
 
 /* Makes room for n more backups up front, to skip regrowing a big array. */
 void dataset_reserve_backups(struct dataset *ds, size_t n);

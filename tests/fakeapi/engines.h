@@ -5,17 +5,17 @@
 #include <stdbool.h>
 
 enum engine {
-    ENGINE_MONGODB,
-    ENGINE_SQLSERVER,
-    ENGINE_POSTGRESQL,
-    ENGINE_MYSQL,
-    ENGINE_CLICKHOUSE,
-    ENGINE_REDIS,
-    ENGINE_GREENPLUM,
-    ENGINE_OPENSEARCH,
-    ENGINE_ELASTICSEARCH,
-    ENGINE_SPQR,
-    ENGINE_COUNT
+  ENGINE_MONGODB,
+  ENGINE_SQLSERVER,
+  ENGINE_POSTGRESQL,
+  ENGINE_MYSQL,
+  ENGINE_CLICKHOUSE,
+  ENGINE_REDIS,
+  ENGINE_GREENPLUM,
+  ENGINE_OPENSEARCH,
+  ENGINE_ELASTICSEARCH,
+  ENGINE_SPQR,
+  ENGINE_COUNT
 };
 
 const char *engine_name(enum engine e);
@@ -24,6 +24,7 @@ bool engine_from_name(const char *name, enum engine *out);
 /* Matches the leading decoded path segments against every engine's prefix
  * ("/managed-ENGINE/v1", or "/mdb/sqlserver/v1").  On success stores the
  * engine and how many segments the prefix used. */
-bool engine_from_path(char *const *segments, int count, enum engine *out, int *used);
+bool engine_from_path(char *const *segments, int count, enum engine *out,
+                      int *used);
 
 #endif

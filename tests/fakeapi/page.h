@@ -9,7 +9,8 @@
 
 /* {"KEY":[items offset..offset+count-1],"nextPageToken":"TOKEN"}; the token
  * member is left out when next_token is NULL.  malloc'ed. */
-char *page_render(const char *list_key, const struct item_list *items, size_t offset,
-                  size_t count, const char *next_token, size_t *len);
+char *page_render(const char *list_key, const struct item_list *items,
+                  size_t offset, size_t count, const char *next_token,
+                  size_t *len);
 
 #endif

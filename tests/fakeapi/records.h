@@ -12,9 +12,9 @@
 #include "engines.h"
 
 enum record_kind {
-    RECORD_CLUSTER_POLICIES, /* BackupRetentionPolicyService.List */
-    RECORD_FOLDER_POLICIES,  /* BackupRetentionPolicyService.ListByFolder */
-    RECORD_OPERATIONS,       /* Cluster.ListOperations */
+  RECORD_CLUSTER_POLICIES, /* BackupRetentionPolicyService.List */
+  RECORD_FOLDER_POLICIES,  /* BackupRetentionPolicyService.ListByFolder */
+  RECORD_OPERATIONS,       /* Cluster.ListOperations */
 };
 
 struct record_set;
@@ -26,11 +26,12 @@ void record_set_free(struct record_set *rs);
 bool record_set_add(struct record_set *rs, enum record_kind kind, enum engine e,
                     const char *key, const char *json, size_t len);
 /* A policy of a cluster in a folder: in both of its listings. */
-bool record_set_add_policy(struct record_set *rs, enum engine e, const char *folder_id,
-                           const char *cluster_id, const char *json, size_t len);
+bool record_set_add_policy(struct record_set *rs, enum engine e,
+                           const char *folder_id, const char *cluster_id,
+                           const char *json, size_t len);
 /* Empty (and false) for a list nothing was added to. */
-bool record_set_list(const struct record_set *rs, enum record_kind kind, enum engine e,
-                     const char *key, struct item_list *out);
+bool record_set_list(const struct record_set *rs, enum record_kind kind,
+                     enum engine e, const char *key, struct item_list *out);
 
 /* Engines with BackupRetentionPolicyService (api-recovery.md §4). */
 bool engine_has_retention_policies(enum engine e);

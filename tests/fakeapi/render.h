@@ -13,31 +13,31 @@
 #include "engines.h"
 
 struct backup_spec {
-    enum engine engine;
-    const char *id;
-    const char *folder_id;
-    const char *cluster_id;
-    int64_t created_at; /* seconds since the epoch */
-    int64_t started_at;
-    int micros;         /* fraction for both timestamps; -1 = none */
-    uint64_t size;      /* bytes; other size fields are derived from it */
-    bool manual;        /* type MANUAL instead of AUTOMATED */
-    bool creating;      /* status CREATING instead of DONE */
-    int policy_days;    /* PostgreSQL: >0 = kept by a retention policy for
+  enum engine engine;
+  const char *id;
+  const char *folder_id;
+  const char *cluster_id;
+  int64_t created_at; /* seconds since the epoch */
+  int64_t started_at;
+  int micros;      /* fraction for both timestamps; -1 = none */
+  uint64_t size;   /* bytes; other size fields are derived from it */
+  bool manual;     /* type MANUAL instead of AUTOMATED */
+  bool creating;   /* status CREATING instead of DONE */
+  int policy_days; /* PostgreSQL: >0 = kept by a retention policy for
                          * that many days (retentionPolicyId, retentionPolicyName,
                          * retainUntil = createdAt + days) */
 };
 
 struct cluster_spec {
-    enum engine engine;
-    const char *id;
-    const char *folder_id;
-    const char *name;
-    int64_t created_at;
-    int retain_days;    /* backupRetainPeriodDays, or OpenSearch's
+  enum engine engine;
+  const char *id;
+  const char *folder_id;
+  const char *name;
+  int64_t created_at;
+  int retain_days; /* backupRetainPeriodDays, or OpenSearch's
                          * snapshotMaxAgeDays; unused for sqlserver and
                          * elasticsearch */
-    int window_hour;    /* backupWindowStart.hours, or the hour of
+  int window_hour; /* backupWindowStart.hours, or the hour of
                          * OpenSearch's daily snapshot; not elasticsearch */
 };
 

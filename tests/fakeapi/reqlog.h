@@ -18,7 +18,7 @@ struct reqlog *reqlog_open(const char *path, bool detail);
 void reqlog_close(struct reqlog *log);
 /* auth: the request had an Authorization header; encoding: the response's
  * Content-Encoding, NULL for none.  Both are written only with detail. */
-void reqlog_write(struct reqlog *log, const char *method, const char *target, int status,
-                  bool auth, const char *encoding);
+void reqlog_write(struct reqlog *log, const char *method, const char *target,
+                  int status, bool auth, const char *encoding);
 
 #endif

@@ -13,14 +13,15 @@
 #include "steps.h"
 
 struct server_config {
-    struct fleet_steps *steps; /* the fleet, one dataset per --step */
-    const char *token;       /* required bearer token */
-    struct iam *iam;         /* token exchange and metadata routes, or NULL */
-    const char *tls_cert;    /* PEM text: serve HTTPS when both are set */
-    const char *tls_key;
-    struct fault_set *faults;
-    struct reqlog *log;
-    bool empty_last_token;   /* last page says "nextPageToken":"" instead of omitting it */
+  struct fleet_steps *steps; /* the fleet, one dataset per --step */
+  const char *token;         /* required bearer token */
+  struct iam *iam;           /* token exchange and metadata routes, or NULL */
+  const char *tls_cert;      /* PEM text: serve HTTPS when both are set */
+  const char *tls_key;
+  struct fault_set *faults;
+  struct reqlog *log;
+  bool
+      empty_last_token; /* last page says "nextPageToken":"" instead of omitting it */
 };
 
 struct server;

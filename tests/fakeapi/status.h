@@ -10,6 +10,7 @@ int status_grpc_code(int http_status);
 /* A message like the real API's for a bare status (used by faults). */
 const char *status_default_message(int http_status);
 /* malloc'ed body; *len receives its length. */
-char *status_body(int http_status, const char *message, const char *request_id, size_t *len);
+char *status_body(int http_status, const char *message, const char *request_id,
+                  size_t *len);
 
 #endif

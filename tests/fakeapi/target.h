@@ -9,16 +9,16 @@
 #include <stddef.h>
 
 struct query_param {
-    char *key;
-    char *value;
+  char *key;
+  char *value;
 };
 
 struct target {
-    char **segments;  /* path split at '/', each percent-decoded */
-    int nsegments;
-    struct query_param *params;
-    int nparams;
-    bool has_nul;     /* some part decoded to a NUL byte: unusable */
+  char **segments; /* path split at '/', each percent-decoded */
+  int nsegments;
+  struct query_param *params;
+  int nparams;
+  bool has_nul; /* some part decoded to a NUL byte: unusable */
 };
 
 void target_parse(const char *raw, struct target *t);

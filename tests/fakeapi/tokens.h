@@ -12,8 +12,8 @@
 
 #define TOKEN_MAX_LEN 100
 
-void token_make(char out[TOKEN_MAX_LEN + 1], const char *listing, uint32_t offset,
-                uint32_t nonce);
+void token_make(char out[TOKEN_MAX_LEN + 1], const char *listing,
+                uint32_t offset, uint32_t nonce);
 bool token_parse(const char *token, const char *listing, uint32_t *offset);
 
 #endif

@@ -6,43 +6,43 @@
 
 static void out_of_memory(size_t n)
 {
-    fprintf(stderr, "fakeapi: out of memory (%zu bytes)\n", n);
-    abort();
+  fprintf(stderr, "fakeapi: out of memory (%zu bytes)\n", n);
+  abort();
 }
 
 void *xmalloc(size_t n)
 {
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        out_of_memory(n);
-    return p;
+  void *p = malloc(n ? n : 1);
+  if (!p)
+    out_of_memory(n);
+  return p;
 }
 
 void *xcalloc(size_t count, size_t size)
 {
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p)
-        out_of_memory(count * size);
-    return p;
+  void *p = calloc(count ? count : 1, size ? size : 1);
+  if (!p)
+    out_of_memory(count * size);
+  return p;
 }
 
 void *xrealloc(void *p, size_t n)
 {
-    void *q = realloc(p, n ? n : 1);
-    if (!q)
-        out_of_memory(n);
-    return q;
+  void *q = realloc(p, n ? n : 1);
+  if (!q)
+    out_of_memory(n);
+  return q;
 }
 
 char *xstrndup(const char *s, size_t n)
 {
-    char *p = xmalloc(n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
+  char *p = xmalloc(n + 1);
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
 }
 
 char *xstrdup(const char *s)
 {
-    return xstrndup(s, strlen(s));
+  return xstrndup(s, strlen(s));
 }

@@ -18,20 +18,25 @@
 static lua_State *L;
 
 static const char driver[] =
-  "local which, text = ...\n"
-  "local duration, tz = require 'mdb.duration', require 'mdb.tz'\n"
-  "local f = ({duration.parse, duration.parse_calendar, tz.zone})[which % 3 + 1]\n"
-  "local ok, v, msg = pcall(f, text)\n"
-  "if not ok then error('raised instead of returning nil, message: ' .. tostring(v), 0) end\n"
-  "if v == nil then\n"
-  "  if type(msg) ~= 'string' or msg == '' then error('nil without a message', 0) end\n"
-  "elseif f == tz.zone then\n"
-  "  if math.type(v:offset(0)) == nil then error('a zone without an offset', 0) end\n"
-  "  if type(v:civil(1.7e9).days) ~= 'number' then error('a zone without civil time', 0) end\n"
-  "  if type(v.name) ~= 'string' then error('a zone without a name', 0) end\n"
-  "elseif math.type(v) == nil and type(v) ~= 'table' then\n"
-  "  error('a duration that is neither seconds nor a calendar table', 0)\n"
-  "end\n";
+    "local which, text = ...\n"
+    "local duration, tz = require 'mdb.duration', require 'mdb.tz'\n"
+    "local f = ({duration.parse, duration.parse_calendar, tz.zone})[which % 3 "
+    "+ 1]\n"
+    "local ok, v, msg = pcall(f, text)\n"
+    "if not ok then error('raised instead of returning nil, message: ' .. "
+    "tostring(v), 0) end\n"
+    "if v == nil then\n"
+    "  if type(msg) ~= 'string' or msg == '' then error('nil without a "
+    "message', 0) end\n"
+    "elseif f == tz.zone then\n"
+    "  if math.type(v:offset(0)) == nil then error('a zone without an offset', "
+    "0) end\n"
+    "  if type(v:civil(1.7e9).days) ~= 'number' then error('a zone without "
+    "civil time', 0) end\n"
+    "  if type(v.name) ~= 'string' then error('a zone without a name', 0) end\n"
+    "elseif math.type(v) == nil and type(v) ~= 'table' then\n"
+    "  error('a duration that is neither seconds nor a calendar table', 0)\n"
+    "end\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

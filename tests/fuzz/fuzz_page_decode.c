@@ -33,7 +33,7 @@ static int decode_one(lua_State *S)
     return 0;
   int items = lua_gettop(S);
   lua_Integer n = (lua_Integer)lua_rawlen(S, items);
-  mdb_page_ids(S, items, n);   /* the repeat guard, against its own page */
+  mdb_page_ids(S, items, n); /* the repeat guard, against its own page */
   int ids = lua_gettop(S);
   int in_prefix = 1;
   for (lua_Integer i = 1; i <= n; i++) {
@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   lua_pushcfunction(L, decode_one);
   lua_pushlightuserdata(L, &in);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK)
-    lua_pop(L, 1);   /* only out-of-memory can get here */
+    lua_pop(L, 1); /* only out-of-memory can get here */
   lua_gc(L, LUA_GCCOLLECT);
   return 0;
 }

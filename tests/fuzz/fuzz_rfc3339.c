@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       abort();
     /* the same text parses the same way again */
     rfc3339_time u;
-    if (rfc3339_parse((const char *)data, size, &u) != 0 ||
-        u.sec != t.sec || u.nsec != t.nsec)
+    if (rfc3339_parse((const char *)data, size, &u) != 0 || u.sec != t.sec ||
+        u.nsec != t.nsec)
       abort();
     (void)rfc3339_to_double(t);
   }

@@ -11,7 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char *spec = malloc(size + 2);
-  spec[0] = '{';                 /* always the JSON form: no file access */
+  spec[0] = '{'; /* always the JSON form: no file access */
   memcpy(spec + 1, data, size);
   spec[size + 1] = '\0';
   char warn[256], err[512];

@@ -61,7 +61,7 @@ static int read_head(int fd, char *buf, size_t cap)
     struct pollfd p = {fd, POLLIN, 0};
     if (poll(&p, 1, IDLE_MS) <= 0)
       return -1;
-    ssize_t r = recv(fd, buf + len, 1, 0);   /* byte by byte: no over-read */
+    ssize_t r = recv(fd, buf + len, 1, 0); /* byte by byte: no over-read */
     if (r <= 0)
       return -1;
     len++;
@@ -140,15 +140,14 @@ int main(int argc, char **argv)
     return 2;
   }
   log_path = argv[1];
-  alarm(argc == 3 ? (unsigned)atoi(argv[2]) : 300);   /* never outlive */
+  alarm(argc == 3 ? (unsigned)atoi(argv[2]) : 300); /* never outlive */
   int s = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t alen = sizeof a;
   if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
-      listen(s, 64) != 0 ||
-      getsockname(s, (struct sockaddr *)&a, &alen) != 0) {
+      listen(s, 64) != 0 || getsockname(s, (struct sockaddr *)&a, &alen) != 0) {
     perror("connect_proxy");
     return 1;
   }

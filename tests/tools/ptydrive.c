@@ -21,7 +21,7 @@
 ** signal N), 3 when an expect timed out, 4 when the command did not exit
 ** in time after the script ended (it is then killed), 2 on a usage error.
 */
-#define _GNU_SOURCE   /* memmem */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <poll.h>
 #include <pty.h>
@@ -40,12 +40,12 @@
 typedef struct ptydrive {
   int master;
   pid_t pid;
-  int exited;          /* waitpid collected the child */
-  int status;          /* its wait status */
-  int eof;             /* the slave side is closed */
-  char *out;           /* everything read so far */
+  int exited; /* waitpid collected the child */
+  int status; /* its wait status */
+  int eof;    /* the slave side is closed */
+  char *out;  /* everything read so far */
   size_t len, cap;
-  size_t mark;         /* expect searches from here */
+  size_t mark; /* expect searches from here */
   long timeout_ms;
 } ptydrive;
 
@@ -112,10 +112,10 @@ static void pump(ptydrive *d, long ms)
       ssize_t n = read(d->master, buf, sizeof buf);
       if (n > 0) {
         append(d, buf, (size_t)n);
-        continue;   /* drain before checking the clock */
+        continue; /* drain before checking the clock */
       }
       if (n == 0 || errno == EIO)
-        d->eof = 1;   /* Linux reports a closed slave as EIO */
+        d->eof = 1; /* Linux reports a closed slave as EIO */
       else if (errno != EINTR && errno != EAGAIN)
         die("read");
     }
@@ -246,7 +246,8 @@ static int run_script(ptydrive *d, FILE *script)
 static void usage(void)
 {
   fputs("usage: ptydrive [-t SECONDS] [-o TRANSCRIPT] [-s SCRIPT] [-c COLS] "
-        "-- CMD [ARG...]\n", stderr);
+        "-- CMD [ARG...]\n",
+        stderr);
   exit(PTYDRIVE_EXIT_USAGE);
 }
 

@@ -38,7 +38,7 @@ static inline void check_context_set_(const char *fmt, ...)
   va_end(ap);
 }
 
-#define CHECK_CONTEXT(...) check_context_set_(__VA_ARGS__)
+#define CHECK_CONTEXT(...)    check_context_set_(__VA_ARGS__)
 #define CHECK_CONTEXT_CLEAR() (check_context_[0] = '\0')
 
 /* Prints `s` quoted, with non-printable bytes as \xNN; NULL as (null). */
@@ -149,8 +149,8 @@ static inline int check_contains_(const char *s, const char *sub, int want,
 #define CHECK_EQ_INT(a, b) \
   check_int_((long long)(a), (long long)(b), #a, #b, __FILE__, __LINE__)
 #define CHECK_EQ_STR(a, b) check_str_((a), (b), #a, #b, __FILE__, __LINE__)
-#define CHECK_NULL(p) check_null_((p), 1, #p, __FILE__, __LINE__)
-#define CHECK_NOT_NULL(p) check_null_((p), 0, #p, __FILE__, __LINE__)
+#define CHECK_NULL(p)      check_null_((p), 1, #p, __FILE__, __LINE__)
+#define CHECK_NOT_NULL(p)  check_null_((p), 0, #p, __FILE__, __LINE__)
 #define CHECK_CONTAINS(s, sub) \
   check_contains_((s), (sub), 1, #s, __FILE__, __LINE__)
 #define CHECK_NOT_CONTAINS(s, sub) \

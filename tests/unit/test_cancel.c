@@ -40,7 +40,7 @@ static void set_alarm_handler(void (*fn)(int))
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = fn;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;   /* no SA_RESTART: nanosleep sees EINTR either way */
+  sa.sa_flags = 0; /* no SA_RESTART: nanosleep sees EINTR either way */
   sigaction(SIGALRM, &sa, NULL);
 }
 
@@ -105,14 +105,14 @@ static void test_raised_by_signal(void)
 {
   cancel_clear();
   set_alarm_handler(on_alarm_cancel);
-  set_timer(200000, 0);   /* SIGALRM after 200 ms */
+  set_timer(200000, 0); /* SIGALRM after 200 ms */
   double t0 = now_s();
   int r = cancel_sleep_ms(5000);
   double dt = now_s() - t0;
   set_timer(0, 0);
   CHECK_EQ_INT(r, -1);
   CHECK(dt < 2.0);
-  CHECK(dt >= 0.15);     /* it did sleep until the signal */
+  CHECK(dt >= 0.15); /* it did sleep until the signal */
   CHECK_EQ_INT(cancel_requested(), 1);
   cancel_clear();
   signal(SIGALRM, SIG_DFL);
@@ -153,7 +153,7 @@ static void test_other_signal_does_not_shorten(void)
   cancel_clear();
   alarms = 0;
   set_alarm_handler(on_alarm_count);
-  set_timer(2000, 2000);   /* SIGALRM every 2 ms */
+  set_timer(2000, 2000); /* SIGALRM every 2 ms */
   double t0 = now_s();
   int r = cancel_sleep_ms(300);
   double dt = now_s() - t0;
@@ -162,8 +162,10 @@ static void test_other_signal_does_not_shorten(void)
   CHECK_EQ_INT(r, 0);
   CHECK(alarms > 0);
   if (!CHECK(dt >= 0.300))
-    fprintf(stderr, "    cancel_sleep_ms(300) returned 0 after %.0f ms "
-            "(%d signals handled)\n", dt * 1000, (int)alarms);
+    fprintf(stderr,
+            "    cancel_sleep_ms(300) returned 0 after %.0f ms "
+            "(%d signals handled)\n",
+            dt * 1000, (int)alarms);
 }
 
 int main(void)

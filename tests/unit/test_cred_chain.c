@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const VARS[] = {"YC_IAM_TOKEN", "YC_TOKEN",
-  "YC_SERVICE_ACCOUNT_KEY_FILE", "YC_IAM_ENDPOINT", "YC_METADATA_ADDR",
-  NULL};
+static const char *const VARS[] = {
+    "YC_IAM_TOKEN",    "YC_TOKEN",         "YC_SERVICE_ACCOUNT_KEY_FILE",
+    "YC_IAM_ENDPOINT", "YC_METADATA_ADDR", NULL};
 
 static void clear_env(void)
 {
@@ -93,7 +93,7 @@ static void test_none_message_fits(void)
   ** one, after "bad argument 'token': ", must fit */
   cred_options o = {.api_endpoint = "https://mdb.example"};
   clear_env();
-  setenv("YC_METADATA_ADDR", "127.0.0.1:9", 1);   /* refused at once */
+  setenv("YC_METADATA_ADDR", "127.0.0.1:9", 1); /* refused at once */
   cred_outcome out;
   char err[700];
   CHECK_NULL(cred_chain_resolve(&o, &out, err, sizeof err));
@@ -107,17 +107,18 @@ static void test_metadata_url(void)
   char err[256];
   char *u = metadata_token_url(NULL, err, sizeof err);
   CHECK_EQ_STR(u, "http://169.254.169.254/computeMetadata/v1/instance/"
-               "service-accounts/default/token");
+                  "service-accounts/default/token");
   free(u);
   u = metadata_token_url("127.0.0.1:8080", err, sizeof err);
   CHECK_EQ_STR(u, "http://127.0.0.1:8080/computeMetadata/v1/instance/"
-               "service-accounts/default/token");
+                  "service-accounts/default/token");
   free(u);
   u = metadata_token_url("https://meta.example", err, sizeof err);
   CHECK_NOT_NULL(u);
   free(u);
-  static const char *const bad[] = {"10.0.0.1", "http://meta.example",
-    "ftp://127.0.0.1", "127.0.0.1/x", "http://u:p@127.0.0.1", NULL};
+  static const char *const bad[] = {
+      "10.0.0.1",    "http://meta.example",  "ftp://127.0.0.1",
+      "127.0.0.1/x", "http://u:p@127.0.0.1", NULL};
   for (const char *const *b = bad; *b; b++) {
     CHECK_CONTEXT("%s", *b);
     CHECK_NULL(metadata_token_url(*b, err, sizeof err));
@@ -130,11 +131,12 @@ static void test_scrub(void)
 {
   const char *secrets[] = {"y0_oauth_secret", "abc", NULL};
   char *s = secret_scrub("a y0_oauth_secret b abc Bearer xyz "
-                              "t1.9euelZqJabcdef.zz eyJhbGciOiJQUzI1NiJ9.e30 "
-                              "-----BEGIN PRIVATE KEY-----\nMIIE\n"
-                              "-----END PRIVATE KEY----- end", secrets);
+                         "t1.9euelZqJabcdef.zz eyJhbGciOiJQUzI1NiJ9.e30 "
+                         "-----BEGIN PRIVATE KEY-----\nMIIE\n"
+                         "-----END PRIVATE KEY----- end",
+                         secrets);
   CHECK_EQ_STR(s, "a [REDACTED] b abc Bearer [REDACTED] [REDACTED] "
-               "[REDACTED] [REDACTED] end");
+                  "[REDACTED] [REDACTED] end");
   free(s);
   s = secret_scrub("no secrets t1.short here", NULL);
   CHECK_EQ_STR(s, "no secrets t1.short here");
@@ -167,13 +169,14 @@ static void test_trace(void)
   mdb_trace off = {NULL};
   trace_printf(&off, "never printed");
   fclose(f);
-  CHECK_EQ_STR(buf,
-    "mdb: GET https://h/x?pageToken=p -> 200, 42 bytes, 0.002 s, "
-    "request id rid-1\n"
-    "mdb: POST https://h/iam -> failed: Connection refused, 0.002 s (iam)\n"
-    "mdb: retry in 1.50 s (throttled, HTTP 429), 1 retry left: GET "
-    "https://h/x\n"
-    "mdb: token [REDACTED] and Bearer [REDACTED] next\n");
+  CHECK_EQ_STR(
+      buf,
+      "mdb: GET https://h/x?pageToken=p -> 200, 42 bytes, 0.002 s, "
+      "request id rid-1\n"
+      "mdb: POST https://h/iam -> failed: Connection refused, 0.002 s (iam)\n"
+      "mdb: retry in 1.50 s (throttled, HTTP 429), 1 retry left: GET "
+      "https://h/x\n"
+      "mdb: token [REDACTED] and Bearer [REDACTED] next\n");
   free(buf);
   setenv("MDB_TRACE", "0", 1);
   CHECK_EQ_INT(trace_env_enabled(), 0);
@@ -188,9 +191,11 @@ static void test_trace(void)
 static void test_invalid_tokens(void)
 {
   static const char *const bad[] = {
-    "secret token", "secrettoken\r", "secrettoken\n",
-    "secret\r\nX-Injected: 1", "secret\ttoken", "secret\x7ftoken",
-    "secret\x01token", " secrettoken", "secrettoken ",
+      "secret token",    "secrettoken\r",
+      "secrettoken\n",   "secret\r\nX-Injected: 1",
+      "secret\ttoken",   "secret\x7ftoken",
+      "secret\x01token", " secrettoken",
+      "secrettoken ",
   };
   cred_options o = {.api_endpoint = "http://127.0.0.1:1",
                     .command_timeout_ms = 1000};

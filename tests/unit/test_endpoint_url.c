@@ -9,29 +9,31 @@
 
 #define ERR_SENTINEL "<untouched>"
 
-#define NORM_OK(url, want) do {                                         \
-    char err_[256] = ERR_SENTINEL;                                      \
-    CHECK_CONTEXT("%s", (url));                                         \
-    char *o_ = endpoint_normalize((url), err_, sizeof err_);            \
-    if (!CHECK_EQ_STR(o_, (want)))                                      \
-      fprintf(stderr, "    error: %s\n", err_);                         \
-    free(o_);                                                           \
-    CHECK_CONTEXT_CLEAR();                                              \
+#define NORM_OK(url, want)                                   \
+  do {                                                       \
+    char err_[256] = ERR_SENTINEL;                           \
+    CHECK_CONTEXT("%s", (url));                              \
+    char *o_ = endpoint_normalize((url), err_, sizeof err_); \
+    if (!CHECK_EQ_STR(o_, (want)))                           \
+      fprintf(stderr, "    error: %s\n", err_);              \
+    free(o_);                                                \
+    CHECK_CONTEXT_CLEAR();                                   \
   } while (0)
 
 /* Rejected with a message containing `part` (and never `secret`). */
-#define NORM_BAD(url, part, secret) do {                                \
-    char err_[256] = ERR_SENTINEL;                                      \
-    CHECK_CONTEXT("%s", (url) ? (url) : "(null)");                      \
-    char *o_ = endpoint_normalize((url), err_, sizeof err_);            \
-    CHECK_NULL(o_);                                                     \
-    free(o_);                                                           \
-    CHECK_NOT_CONTAINS(err_, ERR_SENTINEL);                             \
-    CHECK(err_[0] != '\0');                                             \
-    CHECK_CONTAINS(err_, (part));                                       \
-    if ((secret) != NULL)                                               \
-      CHECK_NOT_CONTAINS(err_, (const char *)(secret));                 \
-    CHECK_CONTEXT_CLEAR();                                              \
+#define NORM_BAD(url, part, secret)                          \
+  do {                                                       \
+    char err_[256] = ERR_SENTINEL;                           \
+    CHECK_CONTEXT("%s", (url) ? (url) : "(null)");           \
+    char *o_ = endpoint_normalize((url), err_, sizeof err_); \
+    CHECK_NULL(o_);                                          \
+    free(o_);                                                \
+    CHECK_NOT_CONTAINS(err_, ERR_SENTINEL);                  \
+    CHECK(err_[0] != '\0');                                  \
+    CHECK_CONTAINS(err_, (part));                            \
+    if ((secret) != NULL)                                    \
+      CHECK_NOT_CONTAINS(err_, (const char *)(secret));      \
+    CHECK_CONTEXT_CLEAR();                                   \
   } while (0)
 
 static void test_https(void)
@@ -78,8 +80,7 @@ static void test_rejections(void)
 {
   /* Plain http off loopback. */
   NORM_BAD("http://mdb.api.cloud.yandex.net", "http", NULL);
-  NORM_BAD("http://mdb.api.cloud.yandex.net", "mdb.api.cloud.yandex.net",
-           NULL);
+  NORM_BAD("http://mdb.api.cloud.yandex.net", "mdb.api.cloud.yandex.net", NULL);
   NORM_BAD("http://example.com:8080/", "only https", NULL);
   NORM_BAD("http://10.0.0.1", "only https", NULL);
   NORM_BAD("http://128.0.0.1", "only https", NULL);

@@ -9,21 +9,23 @@
 
 static const struct {
   const char *name, *prefix;
-  const char *int64[6];   /* NULL-terminated */
+  const char *int64[6]; /* NULL-terminated */
 } want[] = {
-  {"mongodb", "/managed-mongodb/v1", {"size", "journalSize", NULL}},
-  {"sqlserver", "/mdb/sqlserver/v1", {NULL}},
-  {"postgresql", "/managed-postgresql/v1", {"size", "journalSize", NULL}},
-  {"mysql", "/managed-mysql/v1", {"size", "journalSize", NULL}},
-  {"clickhouse", "/managed-clickhouse/v1", {"size", NULL}},
-  {"redis", "/managed-redis/v1", {NULL}},
-  {"greenplum", "/managed-greenplum/v1", {"size", "journalSize", NULL}},
-  {"opensearch", "/managed-opensearch/v1",
-   {"sizeBytes", "indicesTotal", "incrementalSizeBytes", "totalSizeBytes",
-    "freeSpaceRequiredBytes", NULL}},
-  {"elasticsearch", "/managed-elasticsearch/v1",
-   {"sizeBytes", "indicesTotal", NULL}},
-  {"spqr", "/managed-spqr/v1", {"size", NULL}},
+    {"mongodb", "/managed-mongodb/v1", {"size", "journalSize", NULL}},
+    {"sqlserver", "/mdb/sqlserver/v1", {NULL}},
+    {"postgresql", "/managed-postgresql/v1", {"size", "journalSize", NULL}},
+    {"mysql", "/managed-mysql/v1", {"size", "journalSize", NULL}},
+    {"clickhouse", "/managed-clickhouse/v1", {"size", NULL}},
+    {"redis", "/managed-redis/v1", {NULL}},
+    {"greenplum", "/managed-greenplum/v1", {"size", "journalSize", NULL}},
+    {"opensearch",
+     "/managed-opensearch/v1",
+     {"sizeBytes", "indicesTotal", "incrementalSizeBytes", "totalSizeBytes",
+      "freeSpaceRequiredBytes", NULL}},
+    {"elasticsearch",
+     "/managed-elasticsearch/v1",
+     {"sizeBytes", "indicesTotal", NULL}},
+    {"spqr", "/managed-spqr/v1", {"size", NULL}},
 };
 
 #define NWANT (sizeof want / sizeof want[0])
@@ -79,7 +81,7 @@ static void test_find(void)
 
   CHECK_NULL(engines_find(NULL));
   CHECK_NULL(engines_find(""));
-  CHECK_NULL(engines_find("kafka"));        /* no backups */
+  CHECK_NULL(engines_find("kafka")); /* no backups */
   CHECK_NULL(engines_find("mongo"));
   CHECK_NULL(engines_find("mongodb "));
   CHECK_NULL(engines_find(" mongodb"));

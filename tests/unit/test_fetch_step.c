@@ -10,19 +10,23 @@
 
 static fetch_attempt attempt(long status)
 {
-  fetch_attempt a = {
-    .curl_code = CURLE_OK, .status = status, .attempts = 1, .retries = 5,
-    .backoff = {.base_ms = 200, .max_ms = 30000}, .random = 12345};
+  fetch_attempt a = {.curl_code = CURLE_OK,
+                     .status = status,
+                     .attempts = 1,
+                     .retries = 5,
+                     .backoff = {.base_ms = 200, .max_ms = 30000},
+                     .random = 12345};
   return a;
 }
 
-#define STEP(a, want) do {                                              \
-    fetch_attempt a_ = (a);                                             \
-    CHECK_CONTEXT("curl %d, HTTP %ld, attempt %d of 1+%d, spec %d",     \
-                  a_.curl_code, a_.status, a_.attempts, a_.retries,     \
-                  a_.speculative);                                      \
-    CHECK_EQ_INT(fetch_next_step(&a_).kind, (want));                    \
-    CHECK_CONTEXT_CLEAR();                                              \
+#define STEP(a, want)                                               \
+  do {                                                              \
+    fetch_attempt a_ = (a);                                         \
+    CHECK_CONTEXT("curl %d, HTTP %ld, attempt %d of 1+%d, spec %d", \
+                  a_.curl_code, a_.status, a_.attempts, a_.retries, \
+                  a_.speculative);                                  \
+    CHECK_EQ_INT(fetch_next_step(&a_).kind, (want));                \
+    CHECK_CONTEXT_CLEAR();                                          \
   } while (0)
 
 static void test_pages(void)
@@ -30,9 +34,9 @@ static void test_pages(void)
   STEP(attempt(200), FETCH_PAGE);
   STEP(attempt(204), FETCH_PAGE);
   fetch_attempt a = attempt(200);
-  a.speculative = 1;          /* a prefetch waits for its token's check */
+  a.speculative = 1; /* a prefetch waits for its token's check */
   STEP(a, FETCH_HOLD_PAGE);
-  a.attempts = 4;             /* however many tries it took */
+  a.attempts = 4; /* however many tries it took */
   STEP(a, FETCH_HOLD_PAGE);
 }
 
@@ -83,15 +87,15 @@ static void test_token_refresh(void)
   fetch_attempt a = attempt(401);
   a.renewable = 1;
   STEP(a, FETCH_NEW_TOKEN);
-  a.attempts = 3;             /* after retries too: the token was stale */
+  a.attempts = 3; /* after retries too: the token was stale */
   STEP(a, FETCH_NEW_TOKEN);
-  a.refreshed = 1;            /* once per request: a new token was refused */
+  a.refreshed = 1; /* once per request: a new token was refused */
   STEP(a, FETCH_FAIL);
-  a = attempt(401);           /* a fixed token cannot be renewed */
+  a = attempt(401); /* a fixed token cannot be renewed */
   STEP(a, FETCH_FAIL);
   a.speculative = 1;
   STEP(a, FETCH_HOLD_FAILURE);
-  a = attempt(403);           /* only 401 says the token is wrong */
+  a = attempt(403); /* only 401 says the token is wrong */
   a.renewable = 1;
   STEP(a, FETCH_FAIL);
 }
@@ -103,7 +107,7 @@ static void test_retries(void)
   CHECK_EQ_INT(s.kind, FETCH_RETRY);
   CHECK_EQ_INT(s.why, RETRY_SERVER);
   CHECK_EQ_INT(s.delay_ms, retry_delay_ms(&a.backoff, 0, 0, a.random));
-  a.attempts = 5;             /* the fifth retry is the last */
+  a.attempts = 5; /* the fifth retry is the last */
   a.random = 99;
   s = fetch_next_step(&a);
   CHECK_EQ_INT(s.kind, FETCH_RETRY);
@@ -140,10 +144,10 @@ static void test_retries(void)
   s = fetch_next_step(&a);
   CHECK_EQ_INT(s.kind, FETCH_RETRY);
   CHECK_EQ_INT(s.why, RETRY_CONNECTION);
-  a.curl_code = CURLE_ABORTED_BY_CALLBACK;  /* Ctrl-C is never retried */
+  a.curl_code = CURLE_ABORTED_BY_CALLBACK; /* Ctrl-C is never retried */
   a.cancelled = 1;
   STEP(a, FETCH_FAIL);
-  a.curl_code = CURLE_FILESIZE_EXCEEDED;    /* over the size cap */
+  a.curl_code = CURLE_FILESIZE_EXCEEDED; /* over the size cap */
   a.cancelled = 0;
   STEP(a, FETCH_FAIL);
   /* A 200 that did not complete is no page. */
@@ -167,9 +171,9 @@ static void test_redirect_classify(void)
                                  origin, sizeof origin),
                REDIRECT_OTHER_ORIGIN);
   CHECK_EQ_STR(origin, "https://evil.example:443");
-  CHECK_EQ_INT(redirect_classify(from, "http://mdb.example/p", origin,
-                                 sizeof origin),
-               REDIRECT_OTHER_ORIGIN);
+  CHECK_EQ_INT(
+      redirect_classify(from, "http://mdb.example/p", origin, sizeof origin),
+      REDIRECT_OTHER_ORIGIN);
   CHECK_EQ_STR(origin, "http://mdb.example:80");
   CHECK_EQ_INT(redirect_classify(from, "https://mdb.example:8443/p", origin,
                                  sizeof origin),
@@ -178,8 +182,8 @@ static void test_redirect_classify(void)
                REDIRECT_INVALID);
 
   char msg[320];
-  redirect_refusal(REDIRECT_OTHER_ORIGIN, 302, "https://evil.example:443",
-                   msg, sizeof msg);
+  redirect_refusal(REDIRECT_OTHER_ORIGIN, 302, "https://evil.example:443", msg,
+                   sizeof msg);
   CHECK_CONTAINS(msg, "HTTP 302: refused to follow a redirect to another "
                       "host, https://evil.example:443");
   redirect_refusal(REDIRECT_INVALID, 301, "", msg, sizeof msg);

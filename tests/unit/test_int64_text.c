@@ -24,14 +24,14 @@ int main(void)
   CHECK(ok("7", 7));
   CHECK(ok("0010", 10));
   CHECK(ok("10737418240", 10737418240LL));
-  CHECK(ok("9007199254740993", 9007199254740993LL));   /* beyond 2^53 */
+  CHECK(ok("9007199254740993", 9007199254740993LL)); /* beyond 2^53 */
   CHECK(ok("9223372036854775807", INT64_MAX));
   CHECK(ok("-9223372036854775808", INT64_MIN));
   CHECK(ok("-42", -42));
   CHECK(bad("9223372036854775808"));
   CHECK(bad("-9223372036854775809"));
   CHECK(bad("99999999999999999999"));
-  CHECK(bad("00000000000000000001"));   /* 20 digits */
+  CHECK(bad("00000000000000000001")); /* 20 digits */
   CHECK(bad(""));
   CHECK(bad("-"));
   CHECK(bad("+5"));
@@ -44,7 +44,7 @@ int main(void)
   CHECK(bad("--1"));
   int64_t v;
   CHECK_EQ_INT(int64_text_parse(NULL, 0, &v), -1);
-  CHECK_EQ_INT(int64_text_parse("123", 2, &v), 0);     /* length honoured */
+  CHECK_EQ_INT(int64_text_parse("123", 2, &v), 0); /* length honoured */
   CHECK_EQ_INT(v, 12);
   return check_summary();
 }

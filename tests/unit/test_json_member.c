@@ -32,10 +32,11 @@ static void test_strings(void)
              "-----BEGIN\nX/Y\"\\\t");
   expect_str("{\"k\":\"\\u00e9\\ud83d\\ude00\"}", "k", 1,
              "\xc3\xa9\xf0\x9f\x98\x80");
-  expect_str("{\"k\":\"a\\u0000b\"}", "k", -1, NULL);  /* NUL: refused */
+  expect_str("{\"k\":\"a\\u0000b\"}", "k", -1, NULL); /* NUL: refused */
   /* nested values are skipped; the first of repeated keys wins */
-  expect_str("{\"n\":{\"k\":\"inner\"},\"l\":[1,{\"k\":2},\"x\"],\"k\":\"outer\"}",
-             "k", 1, "outer");
+  expect_str(
+      "{\"n\":{\"k\":\"inner\"},\"l\":[1,{\"k\":2},\"x\"],\"k\":\"outer\"}",
+      "k", 1, "outer");
   expect_str("{\"k\":\"1\",\"k\":\"2\"}", "k", 1, "1");
   /* an escaped key matches its decoded form */
   expect_str("{\"\\u0069d\":\"x\"}", "id", 1, "x");
@@ -70,10 +71,23 @@ static void test_refused_secret_is_wiped(void)
 static void test_malformed(void)
 {
   static const char *const bad[] = {
-    "", "[]", "\"s\"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":\"x\",}",
-    "{\"a\":\"x\"} extra", "{\"a\":\"x\" \"b\":1}", "{'a':'x'}",
-    "{\"a\":\"raw\nnewline\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
-    "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{\"a\":[1,2}",
+      "",
+      "[]",
+      "\"s\"",
+      "{",
+      "{\"a\"}",
+      "{\"a\":}",
+      "{\"a\":\"x\",}",
+      "{\"a\":\"x\"} extra",
+      "{\"a\":\"x\" \"b\":1}",
+      "{'a':'x'}",
+      "{\"a\":\"raw\nnewline\"}",
+      "{\"a\":\"\\x\"}",
+      "{\"a\":\"\\u12\"}",
+      "{\"a\":01}",
+      "{\"a\":1.}",
+      "{\"a\":tru}",
+      "{\"a\":[1,2}",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char *v = NULL;

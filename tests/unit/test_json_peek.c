@@ -27,17 +27,25 @@ static const char *peek(const char *s)
 int main(void)
 {
   /* the usual layout: the token last */
-  CHECK_EQ_STR(peek("{\"backups\":[{\"id\":\"a\"}],\"nextPageToken\":\"t1\"}"), "t1");
+  CHECK_EQ_STR(peek("{\"backups\":[{\"id\":\"a\"}],\"nextPageToken\":\"t1\"}"),
+               "t1");
   CHECK_EQ_STR(peek("{\"backups\":[] , \"nextPageToken\" : \"t2\" }\n"), "t2");
   /* strings with braces, brackets and quotes inside values */
-  CHECK_EQ_STR(peek("{\"backups\":[{\"a\":\"}]\\\"{[\"}],\"nextPageToken\":\"t3\"}"), "t3");
+  CHECK_EQ_STR(
+      peek("{\"backups\":[{\"a\":\"}]\\\"{[\"}],\"nextPageToken\":\"t3\"}"),
+      "t3");
   /* the token first, or in the middle */
-  CHECK_EQ_STR(peek("{\"nextPageToken\":\"t4\",\"backups\":[{\"x\":1}]}"), "t4");
-  CHECK_EQ_STR(peek("{\"a\":[1,{\"b\":null}],\"nextPageToken\":\"t5\",\"c\":true}"), "t5");
+  CHECK_EQ_STR(peek("{\"nextPageToken\":\"t4\",\"backups\":[{\"x\":1}]}"),
+               "t4");
+  CHECK_EQ_STR(
+      peek("{\"a\":[1,{\"b\":null}],\"nextPageToken\":\"t5\",\"c\":true}"),
+      "t5");
   /* only top-level members count */
   CHECK_EQ_STR(peek("{\"backups\":[{\"nextPageToken\":\"inner\"}]}"), "(none)");
   CHECK_EQ_STR(peek("{\"x\":{\"nextPageToken\":\"inner\"}}"), "(none)");
-  CHECK_EQ_STR(peek("{\"x\":{\"nextPageToken\":\"inner\"},\"nextPageToken\":\"outer\"}"), "outer");
+  CHECK_EQ_STR(
+      peek("{\"x\":{\"nextPageToken\":\"inner\"},\"nextPageToken\":\"outer\"}"),
+      "outer");
   /* not a plain string: no guess */
   CHECK_EQ_STR(peek("{\"backups\":[],\"nextPageToken\":\"a\\\"b\"}"), "(none)");
   CHECK_EQ_STR(peek("{\"backups\":[],\"nextPageToken\":5}"), "(none)");
@@ -45,22 +53,25 @@ int main(void)
   CHECK_EQ_STR(peek("{\"backups\":[],\"nextPageToken\":\"\"}"), "");
   CHECK_EQ_STR(peek("{\"backups\":[]}"), "(none)");
   CHECK_EQ_STR(peek("{\"backups\":[],\"nextPageTokenX\":\"no\"}"), "(none)");
-  CHECK_EQ_STR(peek("{\"backups\":[],\"next\\u0050ageToken\":\"no\"}"), "(none)");
+  CHECK_EQ_STR(peek("{\"backups\":[],\"next\\u0050ageToken\":\"no\"}"),
+               "(none)");
   /* not one JSON object, or cut short */
   CHECK_EQ_STR(peek("[\"nextPageToken\",\"x\"]"), "(none)");
   CHECK_EQ_STR(peek("\"nextPageToken\":\"x\"}"), "(none)");
   CHECK_EQ_STR(peek(""), "(none)");
   CHECK_EQ_STR(peek("{\"nextPageToken\":\"unterminated"), "(none)");
-  CHECK_EQ_STR(peek("{\"backups\":[{\"a\":\"b\"},\"nextPageToken\":\"t\""), "(none)");
+  CHECK_EQ_STR(peek("{\"backups\":[{\"a\":\"b\"},\"nextPageToken\":\"t\""),
+               "(none)");
   /* a length shorter than the text is honoured */
   const char *s = "{\"nextPageToken\":\"abc\"}";
   const char *v;
   size_t n;
   CHECK_EQ_INT(json_peek_string(s, strlen(s) - 1, KEY, &v, &n), 0);
   /* every prefix of a valid page is handled without reading past it */
-  const char *page = "{\"backups\":[{\"id\":\"x\",\"s\":\"}\"}],\"nextPageToken\":\"zz\"}";
+  const char *page =
+      "{\"backups\":[{\"id\":\"x\",\"s\":\"}\"}],\"nextPageToken\":\"zz\"}";
   for (size_t len = 0; len < strlen(page); len++) {
-    char *buf = malloc(len ? len : 1);  /* exact size: ASan sees overreads */
+    char *buf = malloc(len ? len : 1); /* exact size: ASan sees overreads */
     memcpy(buf, page, len);
     int r = json_peek_string(buf, len, KEY, &v, &n);
     CHECK(r == 0 || (v >= buf && v + n <= buf + len));

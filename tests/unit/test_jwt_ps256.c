@@ -15,11 +15,16 @@
 
 static int b64val(char c)
 {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '-')
+    return 62;
+  if (c == '_')
+    return 63;
   return -1;
 }
 
@@ -71,7 +76,7 @@ static void test_base64url(void)
   jwt_base64url((const unsigned char *)"foo", 3, out);
   CHECK_EQ_STR(out, "Zm9v");
   jwt_base64url((const unsigned char *)"\xfb\xff\xbf", 3, out);
-  CHECK_EQ_STR(out, "-_-_");   /* url-safe alphabet */
+  CHECK_EQ_STR(out, "-_-_"); /* url-safe alphabet */
 }
 
 static void test_sign(EVP_PKEY *key)
@@ -98,7 +103,7 @@ static void test_sign(EVP_PKEY *key)
   CHECK_EQ_STR(v, "JWT");
   free(v);
   CHECK_EQ_INT(json_member_string((char *)hdr, hl, "kid", &v), 1);
-  CHECK_EQ_STR(v, "ajekey\"1");   /* escaped in, decoded out */
+  CHECK_EQ_STR(v, "ajekey\"1"); /* escaped in, decoded out */
   free(v);
   CHECK_EQ_INT(json_member_string((char *)pl, pll, "iss", &v), 1);
   CHECK_EQ_STR(v, "ajesa1");
@@ -109,9 +114,9 @@ static void test_sign(EVP_PKEY *key)
   CHECK_EQ_INT(json_member_number((char *)pl, pll, "iat", &n), 1);
   CHECK(n == 1700000000.0);
   CHECK_EQ_INT(json_member_number((char *)pl, pll, "exp", &n), 1);
-  CHECK(n == 1700000000.0 + 3600);   /* 7200 clamped to the 1 h limit */
+  CHECK(n == 1700000000.0 + 3600); /* 7200 clamped to the 1 h limit */
   CHECK_EQ_INT(verify(key, jwt, 32), 1);
-  CHECK_EQ_INT(verify(key, jwt, 20), 0);   /* exactly 32, not "any" */
+  CHECK_EQ_INT(verify(key, jwt, 20), 0); /* exactly 32, not "any" */
   /* PSS is randomised: two signatures differ, both verify */
   char *jwt2 = jwt_ps256_sign(key, "ajekey\"1", "ajesa1", JWT_AUDIENCE,
                               1700000000LL, 7200, err, sizeof err);
@@ -125,8 +130,8 @@ static void test_not_rsa(void)
 {
   EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
   char err[256] = "";
-  CHECK_NULL(jwt_ps256_sign(ec, "k", "s", JWT_AUDIENCE, 1, 60, err,
-                            sizeof err));
+  CHECK_NULL(
+      jwt_ps256_sign(ec, "k", "s", JWT_AUDIENCE, 1, 60, err, sizeof err));
   CHECK_CONTAINS(err, "not an RSA key");
   EVP_PKEY_free(ec);
 }

@@ -35,7 +35,7 @@ static void test_dormant_costs_nothing(void)
       break;
     pacer_on_send(&p, t);
     pacer_on_response(&p, t, t, 0, 0, 0);
-    t += 100000;   /* 10,000 requests a second */
+    t += 100000; /* 10,000 requests a second */
   }
   CHECK_EQ_INT(p.engaged, 0);
   CHECK(pacer_rate(&p, t) == 0);
@@ -73,12 +73,12 @@ static void test_first_429_engages(void)
   pacer p = make(0, 1);
   long long t0 = 3 * S, t = t0;
   for (int i = 0; i < 60; i++, t += 2 * MS)
-    pacer_on_send(&p, t);          /* 60 in 120 ms: 500/s for a moment */
+    pacer_on_send(&p, t); /* 60 in 120 ms: 500/s for a moment */
   CHECK(near(pacer_sends_last_second(&p, t), 60, 0.01));
   CHECK_EQ_INT(pacer_on_response(&p, t, t0, 1, 0, 0), 1);
   CHECK_EQ_INT(p.engaged, 1);
   CHECK(near(pacer_rate(&p, t), 0.7 * 60, 0.01));
-  CHECK(pacer_next_start(&p, t) > t);    /* spaced from now on */
+  CHECK(pacer_next_start(&p, t) > t); /* spaced from now on */
   CHECK_EQ_INT(p.throttled, 1);
   CHECK_EQ_INT(p.decreases, 1);
 }
@@ -96,12 +96,13 @@ static void test_one_cut_per_round(void)
   pacer_on_response(&p, cut, cut - 50 * MS, 1, 0, 0);
   double r1 = pacer_rate(&p, cut);
   CHECK(near(r1, 70, 0.01));
-  for (int i = 1; i <= 15; i++)    /* the rest of the requests in flight */
+  for (int i = 1; i <= 15; i++) /* the rest of the requests in flight */
     CHECK_EQ_INT(pacer_on_response(&p, cut + i * MS, cut - i * MS, 1, 0, 0), 0);
   CHECK_EQ_INT(p.decreases, 1);
   CHECK_EQ_INT(p.throttled, 16);
   /* Sent after the cut, but within a second of it: the same burst. */
-  CHECK_EQ_INT(pacer_on_response(&p, cut + 200 * MS, cut + 10 * MS, 1, 0, 0), 0);
+  CHECK_EQ_INT(pacer_on_response(&p, cut + 200 * MS, cut + 10 * MS, 1, 0, 0),
+               0);
   CHECK_EQ_INT(p.decreases, 1);
   /* A second later: cut again, from the lower of the rate (about 91,
   ** regrowing) and the sends of the last second (80, interpolated). */
@@ -121,7 +122,7 @@ static void test_strays_and_accepted_floor(void)
 {
   pacer p = make(0, 1);
   long long t = 1 * S;
-  for (int k = 0; k < 10; k++) {           /* 1 in 150, ten seconds */
+  for (int k = 0; k < 10; k++) { /* 1 in 150, ten seconds */
     for (int i = 0; i < 150; i++) {
       long long at = t + i * (S / 150);
       pacer_on_send(&p, at);
@@ -213,7 +214,7 @@ static void test_retry_after_pauses_all(void)
   pacer_on_response(&p, now, t, 1, 1, 0);
   CHECK_EQ_INT(pacer_next_start(&p, now), t + 20 * MS + 2 * S);
   long long after = t + 3 * S;
-  CHECK(pacer_next_start(&p, after) <= after + S);   /* only the rate left */
+  CHECK(pacer_next_start(&p, after) <= after + S); /* only the rate left */
 
   pacer q;
   pacer_config cfg = {0, 1, 5000};
@@ -267,7 +268,7 @@ static sim_result simulate(pacer *p, double quota, int conc, long rtt_ms,
   enum { MAXC = 64 };
   long long done_at[MAXC], sent_at[MAXC];
   int was_429[MAXC], was_retry[MAXC];
-  long long retry_due[MAXC];   /* a throttled request waiting its turn */
+  long long retry_due[MAXC]; /* a throttled request waiting its turn */
   int nretry = 0;
   int busy = 0;
   double tokens = quota;
@@ -300,7 +301,7 @@ static sim_result simulate(pacer *p, double quota, int conc, long rtt_ms,
       was_retry[i] = 0;
       for (int k = 0; k < nretry; k++)
         if (retry_due[k] <= now) {
-          was_retry[i] = retry_due[k] == now;   /* not held by the pacer */
+          was_retry[i] = retry_due[k] == now; /* not held by the pacer */
           retry_due[k] = retry_due[--nretry];
           break;
         }
@@ -324,7 +325,7 @@ static void test_converges_on_quota(void)
   sim_result on = simulate(&p, 50, 16, 20, 200, 120);
   CHECK_CONTEXT("on: %ld ok, %ld throttled", on.ok, on.throttled);
   CHECK(on.ok >= 0.93 * 50 * 120);
-  CHECK(on.throttled * 20 < on.ok + on.throttled);   /* under 5% */
+  CHECK(on.throttled * 20 < on.ok + on.throttled); /* under 5% */
   CHECK_CONTEXT_CLEAR();
 
   pacer off = make(0, 0);
@@ -337,7 +338,7 @@ static void test_converges_on_quota(void)
   pacer idle = make(0, 1);
   sim_result i = simulate(&idle, 2000, 16, 20, 200, 20);
   CHECK_EQ_INT(i.throttled, 0);
-  CHECK_EQ_INT(i.ok, 16 * 999);   /* every slot busy all along */
+  CHECK_EQ_INT(i.ok, 16 * 999); /* every slot busy all along */
   CHECK_EQ_INT(idle.engaged, 0);
 }
 

@@ -8,11 +8,12 @@
 #include <limits.h>
 #include <stdint.h>
 
-#define CLASSIFY(code, status, want) do {                               \
-    CHECK_CONTEXT("curl %d (%s), HTTP %ld", (int)(code), #code,         \
-                  (long)(status));                                      \
-    CHECK_EQ_INT(retry_classify((int)(code), (long)(status)), (want));  \
-    CHECK_CONTEXT_CLEAR();                                              \
+#define CLASSIFY(code, status, want)                                   \
+  do {                                                                 \
+    CHECK_CONTEXT("curl %d (%s), HTTP %ld", (int)(code), #code,        \
+                  (long)(status));                                     \
+    CHECK_EQ_INT(retry_classify((int)(code), (long)(status)), (want)); \
+    CHECK_CONTEXT_CLEAR();                                             \
   } while (0)
 
 static void test_classify_http(void)
@@ -115,8 +116,8 @@ static uint32_t rng(void)
 static void test_exponential_and_cap(void)
 {
   retry_backoff b = {200, 30000};
-  static const long want[] = {200, 400, 800, 1600, 3200, 6400, 12800,
-                              25600, 30000, 30000, 30000};
+  static const long want[] = {200,   400,   800,   1600,  3200, 6400,
+                              12800, 25600, 30000, 30000, 30000};
   for (int r = 0; r < (int)(sizeof want / sizeof want[0]); r++) {
     long d = want[r], half = d / 2;
     CHECK_CONTEXT("retry %d", r);
@@ -125,8 +126,7 @@ static void test_exponential_and_cap(void)
     CHECK_EQ_INT(retry_delay_ms(&b, r, 0, (uint32_t)half), d);
     /* The draw wraps modulo half + 1. */
     CHECK_EQ_INT(retry_delay_ms(&b, r, 0, (uint32_t)half + 1), d - half);
-    CHECK_EQ_INT(retry_delay_ms(&b, r, 0, (uint32_t)half + 2),
-                 d - half + 1);
+    CHECK_EQ_INT(retry_delay_ms(&b, r, 0, (uint32_t)half + 2), d - half + 1);
   }
   CHECK_CONTEXT_CLEAR();
   /* Far past the cap, including absurd retry numbers. */
@@ -167,7 +167,7 @@ static void test_exponential_and_cap(void)
 static void test_jitter_bounds(void)
 {
   static const retry_backoff cfg[] = {
-    {200, 30000}, {201, 30000}, {1000, 5000}, {3, 100}, {100, 100}};
+      {200, 30000}, {201, 30000}, {1000, 5000}, {3, 100}, {100, 100}};
   for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
     for (int r = 0; r < 12; r++) {
       long d = cfg[k].base_ms;
@@ -180,23 +180,25 @@ static void test_jitter_bounds(void)
       /* Every draw 0..d+1, both extremes, then pseudo-random ones. */
       long n = d + 2 + 2 + 20000;
       for (long i = 0; i < n; i++) {
-        uint32_t x = i <= d + 1 ? (uint32_t)i
-                   : i == d + 2 ? UINT32_MAX
-                   : i == d + 3 ? UINT32_MAX - 1 : rng();
+        uint32_t x = i <= d + 1   ? (uint32_t)i
+                     : i == d + 2 ? UINT32_MAX
+                     : i == d + 3 ? UINT32_MAX - 1
+                                  : rng();
         long v = retry_delay_ms(&cfg[k], r, 0, x);
         if (2 * v < d || v > d) {
           if (out_of_range++ < 3)
-            fprintf(stderr, "base %ld max %ld retry %d random %u: %ld "
-                    "outside [%ld/2, %ld]\n", cfg[k].base_ms,
-                    cfg[k].max_ms, r, x, v, d, d);
+            fprintf(stderr,
+                    "base %ld max %ld retry %d random %u: %ld "
+                    "outside [%ld/2, %ld]\n",
+                    cfg[k].base_ms, cfg[k].max_ms, r, x, v, d, d);
         }
         if (v < lo)
           lo = v;
         if (v > hi)
           hi = v;
       }
-      CHECK_CONTEXT("base %ld max %ld retry %d", cfg[k].base_ms,
-                    cfg[k].max_ms, r);
+      CHECK_CONTEXT("base %ld max %ld retry %d", cfg[k].base_ms, cfg[k].max_ms,
+                    r);
       CHECK_EQ_INT(out_of_range, 0);
       /* Both ends are reached. */
       CHECK_EQ_INT(lo, d - d / 2);
@@ -215,7 +217,7 @@ static void test_retry_after(void)
   CHECK_EQ_INT(retry_delay_ms(&b, 7, 1, 12345), 1000);
   CHECK_EQ_INT(retry_delay_ms(&b, 0, 7, 99), 7000);
   CHECK_EQ_INT(retry_delay_ms(&b, 0, 29, 0), 29000);
-  CHECK_EQ_INT(retry_delay_ms(&b, 0, 30, 0), 30000);      /* == cap */
+  CHECK_EQ_INT(retry_delay_ms(&b, 0, 30, 0), 30000); /* == cap */
   /* Over the cap: give up. */
   CHECK_EQ_INT(retry_delay_ms(&b, 0, 31, 0), -1);
   CHECK_EQ_INT(retry_delay_ms(&b, 3, 3600, 0), -1);

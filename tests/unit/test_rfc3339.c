@@ -29,23 +29,25 @@ static int parse_n(const char *s, size_t len, rfc3339_time *out)
   return r;
 }
 
-#define PARSE_OK(s, esec, ensec) do {                                   \
-    const char *s_ = (s);                                               \
-    rfc3339_time t_ = {-12345, -1};                                     \
-    CHECK_CONTEXT("%s", s_);                                            \
-    if (CHECK_EQ_INT(parse_n(s_, strlen(s_), &t_), 0)) {                \
-      CHECK_EQ_INT(t_.sec, (esec));                                     \
-      CHECK_EQ_INT(t_.nsec, (ensec));                                   \
-    }                                                                   \
-    CHECK_CONTEXT_CLEAR();                                              \
+#define PARSE_OK(s, esec, ensec)                         \
+  do {                                                   \
+    const char *s_ = (s);                                \
+    rfc3339_time t_ = {-12345, -1};                      \
+    CHECK_CONTEXT("%s", s_);                             \
+    if (CHECK_EQ_INT(parse_n(s_, strlen(s_), &t_), 0)) { \
+      CHECK_EQ_INT(t_.sec, (esec));                      \
+      CHECK_EQ_INT(t_.nsec, (ensec));                    \
+    }                                                    \
+    CHECK_CONTEXT_CLEAR();                               \
   } while (0)
 
-#define PARSE_BAD(s) do {                                               \
-    const char *s_ = (s);                                               \
-    rfc3339_time t_;                                                    \
-    CHECK_CONTEXT("%s", s_);                                            \
-    CHECK_EQ_INT(parse_n(s_, strlen(s_), &t_), -1);                     \
-    CHECK_CONTEXT_CLEAR();                                              \
+#define PARSE_BAD(s)                                \
+  do {                                              \
+    const char *s_ = (s);                           \
+    rfc3339_time t_;                                \
+    CHECK_CONTEXT("%s", s_);                        \
+    CHECK_EQ_INT(parse_n(s_, strlen(s_), &t_), -1); \
+    CHECK_CONTEXT_CLEAR();                          \
   } while (0)
 
 static void test_basic_utc(void)
@@ -54,7 +56,7 @@ static void test_basic_utc(void)
   PARSE_OK("2024-01-01T00:00:00Z", 1704067200, 0);
   PARSE_OK("2000-02-29T12:34:56Z", 951827696, 0);
   PARSE_OK("2016-12-31T23:59:59Z", 1483228799, 0);
-  PARSE_OK("2038-01-19T03:14:08Z", INT64_C(2147483648), 0);  /* past int32 */
+  PARSE_OK("2038-01-19T03:14:08Z", INT64_C(2147483648), 0); /* past int32 */
   PARSE_OK("2024-03-01T00:00:00Z", 1709251200, 0);
 }
 
@@ -71,9 +73,9 @@ static void test_offsets(void)
   PARSE_OK("1970-01-01T00:00:00+23:59", -86340, 0);
   PARSE_OK("1970-01-01T00:00:00-23:59", 86340, 0);
   /* Offsets that move the instant across midnight and the year. */
-  PARSE_OK("2023-12-31T23:30:00-01:00", 1704069000, 0);  /* 2024-01-01T00:30Z */
-  PARSE_OK("2024-01-01T00:30:00+01:00", 1704065400, 0);  /* 2023-12-31T23:30Z */
-  PARSE_OK("2024-03-01T00:30:00+01:00", 1709249400, 0);  /* 2024-02-29T23:30Z */
+  PARSE_OK("2023-12-31T23:30:00-01:00", 1704069000, 0); /* 2024-01-01T00:30Z */
+  PARSE_OK("2024-01-01T00:30:00+01:00", 1704065400, 0); /* 2023-12-31T23:30Z */
+  PARSE_OK("2024-03-01T00:30:00+01:00", 1709249400, 0); /* 2024-02-29T23:30Z */
   /* Fraction and offset together. */
   PARSE_OK("2021-06-15T10:20:30.5+03:00", 1623741630, 500000000);
   PARSE_OK("2021-06-15T10:20:30.000000001-00:00", 1623752430, 1);
@@ -97,9 +99,9 @@ static void test_offsets(void)
 static void test_fractions(void)
 {
   static const char digits[] = "123456789";
-  static const int32_t want[10] = {
-    0, 100000000, 120000000, 123000000, 123400000, 123450000,
-    123456000, 123456700, 123456780, 123456789};
+  static const int32_t want[10] = {0,         100000000, 120000000, 123000000,
+                                   123400000, 123450000, 123456000, 123456700,
+                                   123456780, 123456789};
   char buf[64];
   for (int n = 1; n <= 9; n++) {
     snprintf(buf, sizeof buf, "2024-01-01T00:00:00.%.*sZ", n, digits);
@@ -112,9 +114,9 @@ static void test_fractions(void)
   PARSE_OK("2024-01-01T00:00:00.05Z", 1704067200, 50000000);
   PARSE_OK("2024-01-01T00:00:00.000001Z", 1704067200, 1000);
 
-  PARSE_BAD("2024-01-01T00:00:00.1234567890Z");   /* 10 digits */
+  PARSE_BAD("2024-01-01T00:00:00.1234567890Z"); /* 10 digits */
   PARSE_BAD("2024-01-01T00:00:00.0000000000Z");
-  PARSE_BAD("2024-01-01T00:00:00.Z");             /* bare '.' */
+  PARSE_BAD("2024-01-01T00:00:00.Z"); /* bare '.' */
   PARSE_BAD("2024-01-01T00:00:00.+01:00");
   PARSE_BAD("2024-01-01T00:00:00.");
   PARSE_BAD("2024-01-01T00:00:00..5Z");
@@ -188,8 +190,7 @@ static void test_leap_second(void)
 static void test_extremes(void)
 {
   PARSE_OK("0001-01-01T00:00:00Z", INT64_C(-62135596800), 0);
-  PARSE_OK("9999-12-31T23:59:59.999999999Z", INT64_C(253402300799),
-           999999999);
+  PARSE_OK("9999-12-31T23:59:59.999999999Z", INT64_C(253402300799), 999999999);
   PARSE_OK("9999-12-31T23:59:59Z", INT64_C(253402300799), 0);
   /* Before 1970: negative seconds, nsec still 0..999999999. */
   PARSE_OK("1969-12-31T23:59:59Z", -1, 0);
@@ -203,8 +204,8 @@ static void test_shape(void)
   PARSE_BAD("");
   PARSE_BAD("Z");
   PARSE_BAD("2024-01-01");
-  PARSE_BAD("2024-01-01T00:00:00");          /* no zone */
-  PARSE_BAD("2024-01-01T00:00Z");            /* no seconds */
+  PARSE_BAD("2024-01-01T00:00:00"); /* no zone */
+  PARSE_BAD("2024-01-01T00:00Z");   /* no seconds */
   PARSE_BAD(" 2024-01-01T00:00:00Z");
   PARSE_BAD("2024/01/01T00:00:00Z");
   PARSE_BAD("2024-01-01T00.00.00Z");
@@ -238,10 +239,10 @@ static void test_shape(void)
 static void test_truncated(void)
 {
   static const char *const full[] = {
-    "2024-01-01T00:00:00Z",
-    "2024-01-01T00:00:00.123456789Z",
-    "2021-06-15T10:20:30+03:00",
-    "2021-06-15T10:20:30.5-03:00",
+      "2024-01-01T00:00:00Z",
+      "2024-01-01T00:00:00.123456789Z",
+      "2021-06-15T10:20:30+03:00",
+      "2021-06-15T10:20:30.5-03:00",
   };
   for (size_t k = 0; k < sizeof full / sizeof full[0]; k++) {
     size_t n = strlen(full[k]);

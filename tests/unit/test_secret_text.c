@@ -15,7 +15,7 @@ static void test_token_is_valid(void)
   CHECK_EQ_INT(secret_token_is_valid("a"), 1);
   CHECK_EQ_INT(secret_token_is_valid("!#$%&'*+-.^_`|~"), 1);
   CHECK_EQ_INT(secret_token_is_valid("a/b=c+d"), 1);
-  CHECK_EQ_INT(secret_token_is_valid(""), 1);   /* nothing bad in it */
+  CHECK_EQ_INT(secret_token_is_valid(""), 1); /* nothing bad in it */
   CHECK_EQ_INT(secret_token_is_valid("a b"), 0);
   CHECK_EQ_INT(secret_token_is_valid("a\rb"), 0);
   CHECK_EQ_INT(secret_token_is_valid("a\nb"), 0);
@@ -38,7 +38,7 @@ static void test_token_is_valid(void)
 
 static void test_free(void)
 {
-  secret_free(NULL);   /* no-op */
+  secret_free(NULL); /* no-op */
   /* A token is wiped and freed (a leak or double free shows up under
   ** ASan). */
   char *t = strdup("t1.to-wipe");

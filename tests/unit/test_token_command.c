@@ -47,8 +47,10 @@ static void test_outputs(void)
 {
   char *plain[] = {"printf", "  t1.abc.def\n\n", NULL};
   run(plain, 5000, "t1.abc.def", -1, NULL);
-  char *iam[] = {"printf", "{\"iamToken\":\"t1.x.y\",\"expiresAt\":"
-                 "\"2999-01-01T00:00:00Z\"}", NULL};
+  char *iam[] = {"printf",
+                 "{\"iamToken\":\"t1.x.y\",\"expiresAt\":"
+                 "\"2999-01-01T00:00:00Z\"}",
+                 NULL};
   run(iam, 5000, "t1.x.y", 7LL * 86400 * 1000, NULL);
   char *meta[] = {"printf", "{\"access_token\":\"tok\",\"expires_in\":600}",
                   NULL};
@@ -62,8 +64,10 @@ static void test_failures(void)
 {
   char *missing[] = {"/nonexistent/mdb-cmd", NULL};
   run(missing, 5000, NULL, 0, "cannot run '/nonexistent/mdb-cmd'");
-  char *status[] = {"sh", "-c", "echo 'first line' >&2; echo more >&2; "
-                    "exit 4", NULL};
+  char *status[] = {"sh", "-c",
+                    "echo 'first line' >&2; echo more >&2; "
+                    "exit 4",
+                    NULL};
   run(status, 5000, NULL, 0, "exited with status 4: first line");
   char *empty[] = {"true", NULL};
   run(empty, 5000, NULL, 0, "printed nothing");
