@@ -1,4 +1,5 @@
 #include "bundled_scripts.h"
+#include "exe_dir.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -27,20 +28,6 @@ static int is_file(const char *path)
 {
   struct stat st;
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The directory of the running executable, with a trailing '/'. */
-static int exe_dir(char *out, size_t n)
-{
-  ssize_t len = readlink("/proc/self/exe", out, n - 1);
-  if (len <= 0)
-    return -1;
-  out[len] = '\0';
-  char *slash = strrchr(out, '/');
-  if (slash == NULL)
-    return -1;
-  slash[1] = '\0';
-  return 0;
 }
 
 /* `path` when it is a directory, canonical (no "bin/.."), in out. */

@@ -1,4 +1,5 @@
 #include "mdb_loader.h"
+#include "exe_dir.h"
 
 #include "mdb.h"
 
@@ -43,20 +44,6 @@ void mdb_loader_cancel_clear(void)
   const mdb_host_api *a = api;
   if (a)
     a->cancel_clear();
-}
-
-/* The directory of the running executable, with a trailing '/'. */
-static int exe_dir(char *out, size_t n)
-{
-  ssize_t len = readlink("/proc/self/exe", out, n - 1);
-  if (len <= 0)
-    return -1;
-  out[len] = '\0';
-  char *slash = strrchr(out, '/');
-  if (slash == NULL)
-    return -1;
-  slash[1] = '\0';
-  return 0;
 }
 
 int mdb_loader_open(lua_State *L)

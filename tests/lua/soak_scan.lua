@@ -64,12 +64,12 @@ H.test(string.format("%d rounds x %d clusters with injected faults: exact or rep
       end
       -- and a lazy iterator over a faulty cluster, with early exits
       local n = 0
-      for b in c:backups { engine = "mongodb", cluster = "cmongodb-0001" } do
+      for _ in c:backups { engine = "mongodb", cluster = "cmongodb-0001" } do
          n = n + 1
          if round % 2 == 0 and n == 25 then break end
       end
       H.ok(n == (round % 2 == 0 and 25 or BACKUPS), "iterator round " .. round)
-      res, c = nil, nil
+      res, c = nil, nil -- luacheck: ignore (let the collector take them now)
       s.stop()
       collectgarbage("collect")
       if round == math.min(5, ROUNDS) then
