@@ -1,0 +1,221 @@
+-- client:retention_policies{} and client:operations{}: the paging, limit,
+-- retries, errors, repeat guard and normalisation of client:backups, for
+-- BackupRetentionPolicy.List / ListByFolder and Cluster.ListOperations
+-- (api-recovery.md §4, §5), against the fake API.
+local H = dofile(os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/harness.lua")
+
+local function policy(id, cluster, extra)
+   local p = { policyId = id, clusterId = cluster, policyName = "p-" .. id, createdAt = "2026-01-02T03:04:05Z",
+      cron = { dayOfMonth = "1", month = "*", dayOfWeek = "*" }, retainForDays = "365" }
+   for k, v in pairs(extra or {}) do p[k] = v end
+   return p
+end
+
+local function operation(id, cluster, extra)
+   local o = { id = id, description = "Backup cluster", createdAt = "2026-01-02T03:04:05Z",
+      modifiedAt = "2026-01-02T03:10:05Z", done = true, createdBy = "sa1",
+      metadata = { ["@type"] = "type.googleapis.com/yandex.cloud.mdb.mysql.v1.BackupClusterMetadata",
+         clusterId = cluster } }
+   for k, v in pairs(extra or {}) do o[k] = v end
+   return o
+end
+
+-- The cluster records a listing needs (the fake answers 404 otherwise).
+local function with_clusters(recs)
+   local seen = {}
+   for i = 1, #recs do
+      local r = recs[i]
+      local key = r[2] .. " " .. r[4]
+      if not seen[key] then
+         seen[key] = true
+         recs[#recs + 1] = { "cluster", r[2], r[3], r[4], "n-" .. r[4],
+            { id = r[4], folderId = r[3], name = "n-" .. r[4], createdAt = "2025-01-01T00:00:00Z" } }
+      end
+   end
+   return recs
+end
+
+-- A fake with n policies and n operations of mysql cluster c1 (folder f1),
+-- ids p01.. and o01..
+local function fleet(n, args, engine)
+   engine = engine or "mysql"
+   local recs = {}
+   for i = 1, n do
+      recs[#recs + 1] = { "policy", engine, "f1", "c1", policy(string.format("p%02d", i), "c1") }
+      recs[#recs + 1] = { "operation", engine, "f1", "c1", operation(string.format("o%02d", i), "c1") }
+   end
+   local words = { "--data", H.data_file(with_clusters(recs)) }
+   for _, a in ipairs(args or {}) do words[#words + 1] = a end
+   return H.start_fake(words)
+end
+
+local function policy_ids(list)
+   local out = {}
+   for i, p in ipairs(list) do out[i] = p.policyId end
+   return out
+end
+
+local function seq(prefix, a, b)
+   local out = {}
+   for i = a, b do out[#out + 1] = string.format("%s%02d", prefix, i) end
+   return out
+end
+
+H.test("retention_policies: paged across pages, normalised", function()
+   local s = fleet(12)
+   local c = H.client(s, { page_size = 5 })
+   local it = c:retention_policies { engine = "mysql", cluster = "c1" }
+   local got = H.collect(it)
+   H.eq(policy_ids(got), seq("p", 1, 12))
+   H.eq({ it:stats().pages, it:stats().items }, { 3, 12 })
+   local p = got[1]
+   H.eq(math.type(p.retainForDays), "integer", "retainForDays (an int64 string) becomes an integer")
+   H.eq(p.retainForDays, 365)
+   H.eq(p.created, 1767323045.0, "createdAt's seconds twin")
+   H.eq(p.createdAt, "2026-01-02T03:04:05Z", "the original kept")
+   H.eq(p.engine, "mysql")
+   H.eq(p.cron.dayOfMonth, "1", "other fields pass through")
+   local paths = {}
+   for _, r in ipairs(H.requests(s)) do paths[#paths + 1] = r.target:match("^[^?]*") end
+   H.eq(paths[1], "/managed-mysql/v1/clusters/c1/retention_policies")
+end)
+
+H.test("retention_policies by folder (ListByFolder), and limit", function()
+   local s = fleet(12)
+   local c = H.client(s, { page_size = 5 })
+   local got = H.collect(c:retention_policies { engine = "mysql", folder = "f1", limit = 7 })
+   H.eq(policy_ids(got), seq("p", 1, 7))
+   local reqs = H.requests(s)
+   H.eq(#reqs, 2, "a limit of 7 in pages of 5: two requests")
+   H.ok(reqs[1].target:find("/managed-mysql/v1/folders/f1/retention_policies?", 1, true), reqs[1].target)
+end)
+
+H.test("operations: paged, limit, normalised", function()
+   local s = fleet(12)
+   local c = H.client(s, { page_size = 5 })
+   local it = c:operations { engine = "mysql", cluster = "c1" }
+   local got = H.collect(it)
+   H.eq(H.ids(got), seq("o", 1, 12))
+   H.eq(it:stats().pages, 3)
+   local o = got[1]
+   H.eq({ o.created, o.modified, o.engine }, { 1767323045.0, 1767323405.0, "mysql" })
+   H.eq(o.metadata.clusterId, "c1")
+   H.eq(H.ids(H.collect(c:operations { engine = "mysql", cluster = "c1", limit = 3 })), seq("o", 1, 3))
+   -- page_token resumes where a token says
+   local it2 = c:operations { engine = "mysql", cluster = "c1", limit = 5 }
+   H.collect(it2)
+   H.eq(H.ids(H.collect(c:operations { engine = "mysql", cluster = "c1", page_token = it2:token() })),
+      seq("o", 6, 12))
+end)
+
+H.test("operations of SQL Server use its prefix /mdb/sqlserver/v1", function()
+   local s = H.start_fake { "--data", H.data_file(with_clusters { { "operation", "sqlserver", "f1", "c1",
+      operation("o1", "c1") } }) }
+   local c = H.client(s)
+   H.eq(H.ids(H.collect(c:operations { engine = "sqlserver", cluster = "c1" })), { "o1" })
+   H.ok(H.requests(s)[1].target:find("^/mdb/sqlserver/v1/clusters/c1/operations%?"), H.requests(s)[1].target)
+end)
+
+H.test("a 500 is retried with the same page token", function()
+   local s = fleet(12, { "--fault", "path=retention_policies;offset=5;status=500",
+      "--fault", "path=operations;offset=5;status=500" })
+   local c = H.client(s, { page_size = 5 })
+   local it = c:retention_policies { engine = "mysql", cluster = "c1" }
+   H.eq(policy_ids(H.collect(it)), seq("p", 1, 12))
+   H.eq(it:stats().retries, 1)
+   local ot = c:operations { engine = "mysql", cluster = "c1" }
+   H.eq(H.ids(H.collect(ot)), seq("o", 1, 12))
+   H.eq(ot:stats().retries, 1)
+end)
+
+H.test("a 403 is raised with the API's message, not retried", function()
+   local body = '{"code":7,"message":"Permission denied to cluster c1"}'
+   local s = fleet(3, { "--fault", "path=retention_policies;status=403;body=" .. body,
+      "--fault", "path=operations;status=403;body=" .. body })
+   local c = H.client(s)
+   for _, list in ipairs { "retention_policies", "operations" } do
+      local it = c[list](c, { engine = "mysql", cluster = "c1" })
+      local err = H.raises("http", H.collect, it)
+      H.eq(err.status, 403, list)
+      H.eq(err.code, 7, list)
+      H.contains(err.message, "Permission denied to cluster c1")
+      H.contains(err.url, list == "operations" and "/clusters/c1/operations" or "/clusters/c1/retention_policies")
+      H.eq(err.attempts, 1, "a 403 is final")
+      -- the failed iterator keeps raising the same error
+      H.eq(H.raises("http", it).message, err.message)
+   end
+end)
+
+H.test("argument errors before any request", function()
+   local s = fleet(1)
+   local c = H.client(s)
+   local function arg_error(name, fn)
+      local err = H.raises("argument", fn)
+      H.eq(err.argument, name, err.message)
+      return err
+   end
+   local e = arg_error("folder", function() c:retention_policies { engine = "postgresql", folder = "f1" } end)
+   H.contains(e.message, "ListByFolder")
+   e = arg_error("engine", function() c:retention_policies { engine = "clickhouse", cluster = "c1" } end)
+   H.contains(e.message, "postgresql, mysql, mongodb and redis")
+   arg_error("engine", function() c:retention_policies { engine = "nosuch", cluster = "c1" } end)
+   arg_error("cluster", function() c:retention_policies { engine = "mysql", cluster = "c1", folder = "f1" } end)
+   arg_error("cluster", function() c:operations { engine = "mysql" } end)
+   arg_error("folder", function() c:operations { engine = "mysql", folder = "f1" } end)
+   arg_error("page_size", function() c:operations { engine = "mysql", cluster = "c1", page_size = 1001 } end)
+   arg_error("limit", function() c:retention_policies { engine = "redis", cluster = "c1", limit = -1 } end)
+   arg_error("page_token", function() c:operations { engine = "mysql", cluster = "c1", page_token = 5 } end)
+   H.eq(#H.requests(s), 0, "no request was sent")
+end)
+
+H.test("repeat guard: items repeated at the head of the next page are yielded once", function()
+   -- [a b] [b c] [c d]: a listing that shifted while paged
+   local recs = {}
+   for _, id in ipairs { "a", "b", "b", "c", "c", "d" } do
+      recs[#recs + 1] = { "policy", "redis", "f1", "c1", policy(id, "c1") }
+      recs[#recs + 1] = { "operation", "redis", "f1", "c1", operation(id, "c1") }
+   end
+   local s = H.start_fake { "--data", H.data_file(with_clusters(recs)) }
+   local c = H.client(s, { page_size = 2 })
+   local it = c:retention_policies { engine = "redis", cluster = "c1" }
+   H.eq(policy_ids(H.collect(it)), { "a", "b", "c", "d" }, "policies compared by policyId")
+   H.eq(it:stats().duplicates, 2)
+   local ot = c:operations { engine = "redis", cluster = "c1" }
+   H.eq(H.ids(H.collect(ot)), { "a", "b", "c", "d" })
+   H.eq(ot:stats().duplicates, 2)
+end)
+
+H.test("a repeated page token raises kind 'cycle'", function()
+   local s = fleet(12, { "--fault", "path=operations;offset=10;cycle_to=5" })
+   local c = H.client(s, { page_size = 5 })
+   local n = 0
+   local err = H.raises("cycle", function()
+      for _ in c:operations { engine = "mysql", cluster = "c1" } do n = n + 1 end
+   end)
+   H.contains(err.message, "repeated page token")
+   H.eq(n, 10)
+end)
+
+H.test("a malformed item is an error naming the field, never a silent value", function()
+   local s = H.start_fake { "--data", H.data_file(with_clusters {
+      { "policy", "mongodb", "f1", "c1", policy("p1", "c1", { retainForDays = "many" }) },
+      { "policy", "mongodb", "f1", "c2", '{"policyName":"no id"}' },
+      { "operation", "mongodb", "f1", "c1", operation("o1", "c1", { modifiedAt = "yesterday" }) } }) }
+   local c = H.client(s)
+   local err = H.raises("json", H.collect, c:retention_policies { engine = "mongodb", cluster = "c1" })
+   H.contains(err.message, "p1: field 'retainForDays' is not an int64 string")
+   err = H.raises("json", H.collect, c:retention_policies { engine = "mongodb", cluster = "c2" })
+   H.contains(err.message, "field 'policyId'")
+   err = H.raises("json", H.collect, c:operations { engine = "mongodb", cluster = "c1" })
+   H.contains(err.message, "o1: field 'modifiedAt' is not an RFC 3339 timestamp")
+end)
+
+H.test("tostring names the listing", function()
+   local s = fleet(1)
+   local c = H.client(s)
+   H.contains(tostring(c:retention_policies { engine = "mysql", folder = "f1" }),
+      "mysql retention policies of folder f1")
+   H.contains(tostring(c:operations { engine = "mysql", cluster = "c1" }), "mysql operations of cluster c1")
+end)
+
+H.run_all()
