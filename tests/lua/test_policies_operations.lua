@@ -3,6 +3,7 @@
 -- BackupRetentionPolicy.List / ListByFolder and Cluster.ListOperations
 -- (api-recovery.md §4, §5), against the fake API.
 local H = dofile(os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/harness.lua")
+local mdb_is_error = require("mdb").is_error
 
 local function policy(id, cluster, extra)
    local p = { policyId = id, clusterId = cluster, policyName = "p-" .. id, createdAt = "2026-01-02T03:04:05Z",
@@ -216,6 +217,126 @@ H.test("tostring names the listing", function()
    H.contains(tostring(c:retention_policies { engine = "mysql", folder = "f1" }),
       "mysql retention policies of folder f1")
    H.contains(tostring(c:operations { engine = "mysql", cluster = "c1" }), "mysql operations of cluster c1")
+end)
+
+---------------------------------------------------------------------------
+-- client:scan{with = {...}}
+
+-- Two mysql clusters (c1: 7 policies, 7 operations; c2: 1 and 1), a
+-- clickhouse cluster (no policies in the API; 2 operations), 3 backups each.
+local function scan_fleet(args)
+   local recs = {}
+   local function add(engine, cluster, np, no)
+      for i = 1, 3 do
+         recs[#recs + 1] = { "backup", engine, "f1", cluster,
+            H.backup(cluster .. "-b" .. i, cluster, "2026-01-0" .. i .. "T00:00:00Z") }
+      end
+      for i = 1, np do recs[#recs + 1] = { "policy", engine, "f1", cluster, policy(cluster .. "-p" .. i, cluster) } end
+      for i = 1, no do recs[#recs + 1] = { "operation", engine, "f1", cluster, operation(cluster .. "-o" .. i, cluster) } end
+   end
+   add("mysql", "c1", 7, 7)
+   add("mysql", "c2", 1, 1)
+   add("clickhouse", "k1", 0, 2)
+   local words = { "--data", H.data_file(with_clusters(recs)) }
+   for _, a in ipairs(args or {}) do words[#words + 1] = a end
+   return H.start_fake(words)
+end
+
+local function by_id(results)
+   local out = {}
+   for _, e in ipairs(results) do out[e.id] = e end
+   return out
+end
+
+H.test("scan with= puts complete policies and operations on each entry", function()
+   local s = scan_fleet()
+   local c = H.client(s, { page_size = 3 })
+   local rs = by_id(c:scan { engines = { "mysql", "clickhouse" }, folder = "f1",
+      with = { "retention_policies", "operations" } })
+   H.eq(policy_ids(rs.c1.policies), { "c1-p1", "c1-p2", "c1-p3", "c1-p4", "c1-p5", "c1-p6", "c1-p7" })
+   H.eq(H.ids(rs.c1.operations), { "c1-o1", "c1-o2", "c1-o3", "c1-o4", "c1-o5", "c1-o6", "c1-o7" })
+   H.eq(rs.c1.policies[1].retainForDays, 365, "normalised as the iterator does")
+   H.eq(rs.c1.operations[1].modified, 1767323405.0)
+   H.eq(#rs.c1.backups, 3)
+   H.eq(rs.c1.stats.items, 3, "stats are the backups'")
+   H.eq({ #rs.c2.policies, #rs.c2.operations }, { 1, 1 })
+   H.eq(rs.k1.policies, nil, "clickhouse has no retention policies: not asked for")
+   H.eq(rs.k1.policies_error, nil)
+   H.eq(H.ids(rs.k1.operations), { "k1-o1", "k1-o2" })
+   for _, r in ipairs(H.requests(s)) do
+      H.ok(not r.target:find("clickhouse/v1/clusters/k1/retention_policies", 1, true), r.target)
+   end
+end)
+
+H.test("scan without with= lists no policies or operations; with= asks only for what it names", function()
+   local s = scan_fleet()
+   local c = H.client(s)
+   local rs = by_id(c:scan { engine = "mysql", folder = "f1" })
+   H.eq({ rs.c1.policies, rs.c1.operations }, {})
+   for _, r in ipairs(H.requests(s)) do
+      H.ok(not r.target:find("retention_policies", 1, true) and not r.target:find("operations", 1, true), r.target)
+   end
+   rs = by_id(c:scan { engine = "mysql", clusters = { "c1" }, with = { "operations" } })
+   H.eq({ rs.c1.policies, #rs.c1.operations }, { nil, 7 })
+end)
+
+H.test("scan: a failed policies listing leaves policies nil with policies_error, never a partial list", function()
+   -- c1's policies fail on their second page (after 3 were read), 403: final
+   local s = scan_fleet { "--fault", "path=clusters/c1/retention_policies;offset=3;status=403" ,
+      "--fault", "path=clusters/c2/operations;status=500;times=0" }
+   local c = H.client(s, { page_size = 3, retries = 1 })
+   local rs = by_id(c:scan { engine = "mysql", folder = "f1", with = { "retention_policies", "operations" } })
+   H.eq(rs.c1.policies, nil, "no partial list")
+   H.ok(mdb_is_error(rs.c1.policies_error), "the error is kept")
+   H.eq(rs.c1.policies_error.status, 403)
+   H.contains(rs.c1.policies_error.url, "/clusters/c1/retention_policies")
+   H.eq(#rs.c1.operations, 7, "the operations are still listed")
+   H.eq({ rs.c1.error, #rs.c1.backups }, { nil, 3 }, "the backups are not affected")
+   H.eq(rs.c2.operations, nil)
+   H.eq(rs.c2.operations_error.status, 500)
+   H.eq(rs.c2.operations_error.attempts, 2, "retried as a backups page is")
+   H.eq(#rs.c2.policies, 1)
+end)
+
+H.test("scan: a failed backups listing ends that cluster's listings", function()
+   local s = scan_fleet { "--fault", "path=clusters/c1/backups;status=403" }
+   local c = H.client(s)
+   local rs = by_id(c:scan { engine = "mysql", folder = "f1", with = { "retention_policies", "operations" } })
+   H.eq(rs.c1.error.status, 403)
+   H.eq({ rs.c1.policies, rs.c1.operations }, {})
+   for _, r in ipairs(H.requests(s)) do H.ok(not r.target:find("clusters/c1/[ro]"), r.target) end
+   H.eq(#rs.c2.policies, 1)
+end)
+
+H.test("scan with= streams (each=) complete entries, and shares the concurrency window", function()
+   local s = scan_fleet()
+   local c = H.client(s, { page_size = 3 })
+   local seen = {}
+   local r = c:scan { engine = "mysql", folder = "f1", concurrency = 1, with = { "retention_policies", "operations" },
+      each = function(e) seen[#seen + 1] = { e.id, #e.backups, #e.policies, #e.operations } end }
+   H.eq(r, nil)
+   table.sort(seen, function(a, b) return a[1] < b[1] end)
+   H.eq(seen, { { "c1", 3, 7, 7 }, { "c2", 3, 1, 1 } })
+   -- concurrency 1: one listing at a time, each cluster's three in turn
+   local order = {}
+   for _, q in ipairs(H.requests(s)) do
+      local cl, what = q.target:match("/clusters/(c%d)/(%a+)")
+      if cl and order[#order] ~= cl .. " " .. what then order[#order + 1] = cl .. " " .. what end
+   end
+   H.eq(#order, 6, table.concat(order, ", "))
+   H.eq({ order[1]:match("%a+$"), order[2]:match("%a+$"), order[3]:match("%a+$") },
+      { "backups", "retention", "operations" })
+   H.eq(order[1]:sub(1, 2), order[3]:sub(1, 2), "the same cluster's")
+end)
+
+H.test("scan with= is checked before any request", function()
+   local s = scan_fleet()
+   local c = H.client(s)
+   for _, bad in ipairs { "operations", { "operation" }, { 5 }, { operations = true } } do
+      local err = H.raises("argument", c.scan, c, { engine = "mysql", folder = "f1", with = bad })
+      H.eq(err.argument, "with", err.message)
+   end
+   H.eq(#H.requests(s), 0)
 end)
 
 H.run_all()
