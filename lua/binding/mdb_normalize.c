@@ -173,6 +173,18 @@ const char *mdb_normalize_operation(lua_State *L, const engine_info *engine,
     e = time_field(L, obj, "modifiedAt", "modified", err, errlen);
   if (e != NULL)
     return e;
+  /* error.code is a google.rpc code (int32): 13, not lua-cjson's 13.0 */
+  if (lua_getfield(L, obj, "error") == LUA_TTABLE) {
+    lua_getfield(L, -1, "code");
+    lua_Integer code;
+    if (lua_type(L, -1) == LUA_TNUMBER && lua_numbertointeger(
+            lua_tonumber(L, -1), &code)) {
+      lua_pushinteger(L, code);
+      lua_setfield(L, -3, "code");
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
   lua_pushstring(L, engine->name);
   lua_setfield(L, obj, "engine");
   return NULL;

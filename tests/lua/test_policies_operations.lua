@@ -339,4 +339,71 @@ H.test("scan with= is checked before any request", function()
    H.eq(#H.requests(s), 0)
 end)
 
+---------------------------------------------------------------------------
+-- scripts/audit.lua asks for them when its checks need them
+
+local cjson = require "cjson"
+local DEMO_NOW = "2026-11-23T18:38:38Z"
+local POLICY = H.source_dir .. "/scripts/policies/production.lua"
+
+local function audit(server, args)
+   local a = { H.source_dir .. "/scripts/audit.lua", "--now", DEMO_NOW, "--format", "json" }
+   for _, x in ipairs(args) do a[#a + 1] = x end
+   local r = H.run(a, { env = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = server.url,
+      YC_FOLDER_ID = "b1gdemofolder0000001", NO_COLOR = false } })
+   H.not_contains(r.stdout .. r.stderr, H.token, "output")
+   local ok, doc = pcall(cjson.decode, r.stdout)
+   H.ok(ok, r.stdout .. r.stderr)
+   local by = {}
+   for _, f in ipairs(doc.findings) do by[f.cluster_name .. " " .. f.check] = f end
+   return r, by
+end
+
+H.test("audit.lua on fakeapi --demo: the failed backup attempt and the unhonoured policy are findings", function()
+   local s = H.start_fake { "--demo", "--now", DEMO_NOW }
+   local r, by = audit(s, { "--policy", POLICY })
+   H.eq(r.code, 1, r.stderr)
+   local f = by["users-prod failed_backups"]
+   H.eq(f.status, "critical")
+   H.contains(f.message, "operation mdbdemoop00000000004")
+   H.contains(f.message, "Backup upload to object storage failed: connection reset by peer (code 13)")
+   f = by["orders-prod retention_policy"]
+   H.eq(f.status, "warning")
+   H.contains(f.message, "policy daily-14d (fakepolicy0000000002")
+   H.eq(by["sessions-cache retention_policy"].status, "ok", "the honoured policy")
+   H.eq(by["billing-prod failed_backups"].status, "warning", "the backup operation running too long")
+   H.eq(by["analytics retention_policy"], nil, "clickhouse has no retention policies")
+end)
+
+H.test("audit.lua: a failed policies or operations listing is an error finding of that check", function()
+   local s = H.start_fake { "--demo", "--now", DEMO_NOW,
+      "--fault", "path=c9qordersprod0000001/retention_policies;status=403;times=0",
+      "--fault", "path=c9qusersprod00000003/operations;status=503;times=0" }
+   local r, by = audit(s, { "--policy", POLICY, "--check", "retention_policy", "--check", "failed_backups" })
+   H.eq(r.code, 2, "an error finding: exit 2")
+   local f = by["orders-prod retention_policy"]
+   H.eq(f.status, "error")
+   H.contains(f.message, "listing retention policies failed: ")
+   H.contains(f.message, "HTTP 403")
+   f = by["users-prod failed_backups"]
+   H.eq(f.status, "error")
+   H.contains(f.message, "listing operations failed: ")
+   H.eq(by["orders-prod failed_backups"].status, "ok", "the same cluster's operations were listed")
+   H.eq(by["users-prod retention_policy"].status, "ok", "and the other cluster's policies")
+end)
+
+H.test("audit.lua lists policies and operations only when a check needs them", function()
+   local s = H.start_fake { "--demo", "--now", DEMO_NOW }
+   local r = audit(s, { "--policy", POLICY, "--check", "freshness" })
+   H.eq(r.code, 1, r.stderr)
+   for _, q in ipairs(H.requests(s)) do
+      H.ok(not q.target:find("/retention_policies", 1, true) and not q.target:find("/operations", 1, true), q.target)
+   end
+   local _, by = audit(s, { "--policy", POLICY, "--check", "failed_backups" })
+   H.eq(by["users-prod failed_backups"].status, "critical")
+   local pol = 0
+   for _, q in ipairs(H.requests(s)) do if q.target:find("/retention_policies", 1, true) then pol = pol + 1 end end
+   H.eq(pol, 0, "failed_backups alone needs no policies")
+end)
+
 H.run_all()
