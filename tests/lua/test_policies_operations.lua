@@ -4,6 +4,7 @@
 -- (api-recovery.md §4, §5), against the fake API.
 local H = dofile(os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/harness.lua")
 local mdb_is_error = require("mdb").is_error
+local cjson = require "cjson"
 
 local function policy(id, cluster, extra)
    local p = { policyId = id, clusterId = cluster, policyName = "p-" .. id, createdAt = "2026-01-02T03:04:05Z",
@@ -340,9 +341,57 @@ H.test("scan with= is checked before any request", function()
 end)
 
 ---------------------------------------------------------------------------
+-- the prompt: completion and printing
+
+H.test("REPL: Tab completes the new methods; policies and operations print as tables and lines", function()
+   local repl = require "mdb.repl"
+   local s = scan_fleet { "--fault", "path=clusters/c2/retention_policies;status=403" }
+   local c = H.client(s)
+   _G.client = c
+   local ok, got = pcall(repl.complete, "client:", "")
+   _G.client = nil
+   H.ok(ok, got)
+   local names = {}
+   for _, n in ipairs(got) do names[n] = true end
+   H.ok(names["client:retention_policies"] and names["client:operations"], table.concat(got, " "))
+
+   local ps = repl.collect(c:retention_policies { engine = "mysql", cluster = "c1" })
+   local t = repl.show(1, ps)
+   H.contains(t, "POLICY")
+   H.contains(t, "CRON")
+   H.ok(t:find("\n7%s+c1%-p7%s+p%-c1%-p7%s+c1%s+mysql%s+1 %* %*%s+365%s"), t)
+   H.contains(t, "\n7 retention policies")
+   H.eq(repl.pretty(ps[1], { compact = true }), "<policy c1-p1  p-c1-p1  mysql  cron 1 * *  keep 365 days>")
+
+   local failed = operation("f1", "k1", { error = { code = 13, message = "upload failed" } })
+   local running = operation("r1", "k1", { done = cjson.null })
+   running.done = nil
+   local os_ = repl.collect(c:operations { engine = "mysql", cluster = "c1" })
+   t = repl.show(1, os_)
+   H.contains(t, "DESCRIPTION")
+   H.contains(t, "\n7 operations, 0 failed")
+   H.ok(t:find("\n1%s+c1%-o1%s+mysql%s+Backup cluster%s+2026%-01%-02 03:04:05Z%s+%S+%s+%S*%s*done"), t)
+   failed.engine, running.engine = "clickhouse", "clickhouse"
+   t = repl.show(1, { failed, running })
+   H.contains(t, "failed: upload failed")
+   H.contains(t, "running")
+   H.contains(t, "2 operations, 1 failed")
+   H.contains(repl.pretty({ x = os_[1] }), "<operation c1-o1  mysql  Backup cluster  2026-01-02 03:04:05Z (")
+
+   local rs = c:scan { engine = "mysql", folder = "f1", with = { "retention_policies", "operations" } }
+   t = repl.show(1, rs)
+   H.contains(t, "POLICIES")
+   H.contains(t, "OPERATIONS")
+   H.ok(t:find("c1%s+n%-c1%s+3%s+.-%s7%s+7"), t)
+   H.ok(t:find("c2%s+n%-c2%s+3%s+.-%serror%s+1%s+http: "), t)
+   H.contains(t, "2 clusters, 6 backups, 1 failed")
+   t = repl.show(1, c:scan { engine = "mysql", folder = "f1" })
+   H.not_contains(t, "POLICIES", "no columns when with= was not given")
+end)
+
+---------------------------------------------------------------------------
 -- scripts/audit.lua asks for them when its checks need them
 
-local cjson = require "cjson"
 local DEMO_NOW = "2026-11-23T18:38:38Z"
 local POLICY = H.source_dir .. "/scripts/policies/production.lua"
 
