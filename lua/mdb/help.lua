@@ -131,6 +131,11 @@ Options:
   progress          function({done, total, engine, id, failed}) after each cluster
   each              function(entry): stream the entries in completion order,
                     each let go after the call; scan then returns nothing
+  with              { "retention_policies", "operations" }: per cluster, also
+                    list these (policies only where the engine has them) into
+                    entry.policies / entry.operations, always complete; a
+                    failed one leaves the field nil and sets
+                    entry.policies_error / entry.operations_error
 
 A cluster whose listing fails keeps the error in its entry; the others go
 on.  Ctrl-C stops the whole scan.  At the prompt the result shows as a
