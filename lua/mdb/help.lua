@@ -421,6 +421,8 @@ local function topic_of(x)
       local repl = package.loaded["mdb.repl"]
       if repl and repl.is_backup(x) then return by_name.backup end
       if repl and repl.is_cluster(x) then return by_name.cluster end
+      if repl and repl.is_policy(x) then return by_name["client:retention_policies"] end
+      if repl and repl.is_operation(x) then return by_name["client:operations"] end
    end
    return nil
 end

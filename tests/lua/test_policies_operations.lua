@@ -387,6 +387,10 @@ H.test("REPL: Tab completes the new methods; policies and operations print as ta
    H.contains(t, "2 clusters, 6 backups, 1 failed")
    t = repl.show(1, c:scan { engine = "mysql", folder = "f1" })
    H.not_contains(t, "POLICIES", "no columns when with= was not given")
+   -- help(x) of a policy or an operation explains its fields
+   local help = require "mdb.help"
+   H.contains(help.text(true, ps[1]), "retainForDays (an integer)")
+   H.contains(help.text(true, os_[1]), "BackupClusterMetadata")
 end)
 
 ---------------------------------------------------------------------------
