@@ -106,8 +106,20 @@ if opts.from then
    results, recorded = history_cli.load(opts, engines, die)
    folder, now = recorded.folder or folder, history_cli.now(opts, now, recorded)
 else
+   -- retention_policy and failed_backups judge each cluster's retention
+   -- policies and operations: list them only when a check may run.
+   local function may_run(c)
+      if policy.enabled[c] then return true end
+      if policy.only and not policy.only[c] then return false end
+      for _, m in pairs(policy.per_engine) do if m[c] then return true end end
+      for _, o in ipairs(policy.per_cluster) do if o.checks[c] then return true end end
+      return false
+   end
+   local with = {}
+   if may_run("retention_policy") then with[#with + 1] = "retention_policies" end
+   if may_run("failed_backups") then with[#with + 1] = "operations" end
    results = cli.scan(NAME, { page_size = opts.page_size },
-      { engines = engines, folder = folder, concurrency = opts.concurrency }, nagios and 3 or 2)
+      { engines = engines, folder = folder, concurrency = opts.concurrency, with = with }, nagios and 3 or 2)
 end
 history_cli.record(opts, results, { folder = folder, engines = engines, time = now, tool = NAME }, die)
 results = cli.as_of(results, now)

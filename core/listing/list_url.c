@@ -9,9 +9,39 @@
 
 const char *list_items_field(list_kind kind)
 {
-  return kind == LIST_CLUSTERS ? "clusters"
-       : kind == LIST_CLOUDS ? "clouds"
-       : kind == LIST_CLOUD_FOLDERS ? "folders" : "backups";
+  switch (kind) {
+  case LIST_CLUSTERS:
+    return "clusters";
+  case LIST_CLUSTER_POLICIES:
+  case LIST_FOLDER_POLICIES:
+    return "policies";
+  case LIST_OPERATIONS:
+    return "operations";
+  case LIST_CLOUDS:
+    return "clouds";
+  case LIST_CLOUD_FOLDERS:
+    return "folders";
+  default:
+    return "backups";
+  }
+}
+
+const char *list_id_field(list_kind kind)
+{
+  return kind == LIST_CLUSTER_POLICIES || kind == LIST_FOLDER_POLICIES
+       ? "policyId" : "id";
+}
+
+int list_kind_supported(list_kind kind, const engine_info *engine)
+{
+  if (kind != LIST_CLUSTER_POLICIES && kind != LIST_FOLDER_POLICIES)
+    return 1;
+  static const char *const with_policies[] = {"postgresql", "mysql",
+                                              "mongodb", "redis"};
+  for (size_t i = 0; i < sizeof with_policies / sizeof *with_policies; i++)
+    if (strcmp(engine->name, with_policies[i]) == 0)
+      return kind == LIST_CLUSTER_POLICIES || i > 0;
+  return 0;
 }
 
 /* curl_easy_escape with an empty string for NULL; caller curl_free()s. */
@@ -51,6 +81,18 @@ char *list_url_build(const list_target *t, long page_size,
     break;
   case LIST_FOLDER_BACKUPS:
     n = snprintf(url, need, "%s%s/backups?folderId=%s&pageSize=%ld",
+                 t->endpoint, prefix, id, page_size);
+    break;
+  case LIST_CLUSTER_POLICIES:
+    n = snprintf(url, need, "%s%s/clusters/%s/retention_policies?pageSize=%ld",
+                 t->endpoint, prefix, id, page_size);
+    break;
+  case LIST_FOLDER_POLICIES:
+    n = snprintf(url, need, "%s%s/folders/%s/retention_policies?pageSize=%ld",
+                 t->endpoint, prefix, id, page_size);
+    break;
+  case LIST_OPERATIONS:
+    n = snprintf(url, need, "%s%s/clusters/%s/operations?pageSize=%ld",
                  t->endpoint, prefix, id, page_size);
     break;
   case LIST_CLOUDS:

@@ -104,15 +104,18 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
 ** The repeat guard.  A listing that shifts while it is paged (a backup
 ** created meanwhile pushes the last item of one page onto the next) shows
 ** the repeats as the first items of the next page.  mdb_page_ids pushes
-** the ids of items 1..n of the array at `items`, collected once a page
+** the ids (the string `field` of each, list_id_field: "id", or a
+** policy's "policyId") of items 1..n of the array at `items`, collected
+** once a page
 ** while it is fresh in the cache.  While *in_prefix is set, mdb_page_seen
 ** returns 1 for an item (a table at `item`) whose id is in the array at
 ** `prev` (the previous page's ids; may be nil); the first item that is
 ** not clears *in_prefix, and later items need no check.  Memory: the ids
 ** of two pages.
 */
-void mdb_page_ids(lua_State *L, int items, lua_Integer n);
-int mdb_page_seen(lua_State *L, int item, int prev, int *in_prefix);
+void mdb_page_ids(lua_State *L, int items, lua_Integer n, const char *field);
+int mdb_page_seen(lua_State *L, int item, int prev, const char *field,
+                  int *in_prefix);
 
 /* Push the mdb.error describing a failed job (error body decoded). */
 void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
@@ -164,6 +167,8 @@ void mdb_listing_register(lua_State *L);
 void mdb_iter_register(lua_State *L);
 int mdb_client_backups(lua_State *L);
 int mdb_client_clusters(lua_State *L);
+int mdb_client_retention_policies(lua_State *L);
+int mdb_client_operations(lua_State *L);
 const engine_info *mdb_check_engine(lua_State *L, int opts, const char *field);
 
 /* ---- fan-out (mdb_scan.c) ---- */
@@ -185,5 +190,18 @@ const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
                                  char *err, size_t errlen);
 const char *mdb_normalize_cluster(lua_State *L, const engine_info *engine,
                                   char *err, size_t errlen);
+/* A retention policy: policyId required, retainForDays to an integer,
+** createdAt to `created`, and `engine`. */
+const char *mdb_normalize_policy(lua_State *L, const engine_info *engine,
+                                 char *err, size_t errlen);
+/* An operation: id required, createdAt/modifiedAt to `created`/`modified`,
+** and `engine`. */
+const char *mdb_normalize_operation(lua_State *L, const engine_info *engine,
+                                    char *err, size_t errlen);
+/* The normaliser for the items of `kind`; NULL for Resource Manager's
+** (kept as sent). */
+typedef const char *(*mdb_normalizer)(lua_State *L, const engine_info *engine,
+                                      char *err, size_t errlen);
+mdb_normalizer mdb_normalizer_for(list_kind kind);
 
 #endif /* MDB_BINDING_H */

@@ -383,6 +383,8 @@ static const luaL_Reg client_methods[] = {
   {"clusters", mdb_client_clusters},
   {"credentials", client_credentials},
   {"endpoint", client_endpoint},
+  {"operations", mdb_client_operations},
+  {"retention_policies", mdb_client_retention_policies},
   {"scan", mdb_client_scan},
   {NULL, NULL}
 };

@@ -1,5 +1,6 @@
 /*
-** Lazy listing iterators: `client:backups{...}` and `client:clusters{...}`.
+** Lazy listing iterators: `client:backups{...}`, `client:clusters{...}`,
+** `client:retention_policies{...}` and `client:operations{...}`.
 **
 ** An iterator is a callable userdata, returned as the first and the fourth
 ** value of a generic `for` (io.lines' shape), so `break` closes it.  Its
@@ -230,11 +231,16 @@ static int iter_tostring(lua_State *L)
 {
   mdb_iter *it = check_iter(L, 1);
   static const char *const states[] = {"active", "done", "failed", "closed"};
+  static const char *const what[] = {
+    [LIST_CLUSTER_BACKUPS] = "backups of cluster",
+    [LIST_FOLDER_BACKUPS] = "backups of folder",
+    [LIST_CLUSTERS] = "clusters of folder",
+    [LIST_CLUSTER_POLICIES] = "retention policies of cluster",
+    [LIST_FOLDER_POLICIES] = "retention policies of folder",
+    [LIST_OPERATIONS] = "operations of cluster",
+    [LIST_CLOUDS] = "clouds", [LIST_CLOUD_FOLDERS] = "folders of cloud"};
   lua_pushfstring(L, "mdb.iterator (%s %s %s, %I items, %s)",
-                  it->engine->name,
-                  it->kind == LIST_CLUSTERS ? "clusters of folder"
-                  : it->kind == LIST_FOLDER_BACKUPS ? "backups of folder"
-                                                    : "backups of cluster",
+                  it->engine->name, what[it->kind],
                   it->id ? it->id : "?", (lua_Integer)it->ls->items,
                   states[it->state]);
   return 1;
@@ -305,6 +311,8 @@ static const char *const backups_options[] = {
   "cluster", "engine", "folder", "limit", "page_size", "page_token", NULL};
 static const char *const clusters_options[] = {
   "engine", "filter", "folder", "limit", "page_size", "page_token", NULL};
+static const char *const operations_options[] = {
+  "cluster", "engine", "limit", "page_size", "page_token", NULL};
 
 /* Options common to both listings; raises before any request. */
 static void paging_options(lua_State *L, const mdb_client *c, long *page_size,
@@ -394,6 +402,71 @@ int mdb_client_clusters(lua_State *L)
   const char *token;
   paging_options(L, c, &page_size, &limit, &token);
   return new_iter(L, LIST_CLUSTERS, folder, filter, engine, page_size,
+                  limit, token);
+}
+
+/*
+** client:retention_policies{engine=, cluster= | folder=}: the options and
+** rules of client:backups, for the engines that have policies; by folder
+** only where the API has ListByFolder (not PostgreSQL).
+*/
+int mdb_client_retention_policies(lua_State *L)
+{
+  mdb_client *c = mdb_client_check(L, 1);
+  mdb_opt_table(L, 2);
+  lua_settop(L, 2);
+  mdb_opt_check_keys(L, 2, backups_options);
+  const engine_info *engine = mdb_check_engine(L, 2, "engine");
+  if (!list_kind_supported(LIST_CLUSTER_POLICIES, engine))
+    return mdb_error_argument(L, "engine", "%s has no retention policies "
+                              "(the API has them for postgresql, mysql, "
+                              "mongodb and redis)", engine->name);
+  const char *cluster = NULL, *folder = NULL;
+  int has_cluster = mdb_opt_string(L, 2, "cluster", MDB_MAX_ID_LEN, &cluster);
+  lua_getfield(L, 2, "folder");
+  int has_folder = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  if (has_cluster && has_folder)
+    return mdb_error_argument(L, "cluster", "give either cluster= or "
+                              "folder=, not both");
+  if (!has_cluster)
+    folder = folder_option(L, 0);
+  if (!has_cluster && folder == NULL)
+    return mdb_error_argument(L, "cluster", "missing: give cluster= (one "
+                              "cluster) or folder= (a folder; YC_FOLDER_ID "
+                              "is used when set)");
+  if (!has_cluster && !list_kind_supported(LIST_FOLDER_POLICIES, engine))
+    return mdb_error_argument(L, "folder", "%s retention policies can only "
+                              "be listed by cluster (the API has no "
+                              "ListByFolder for it): give cluster=",
+                              engine->name);
+  long page_size, limit;
+  const char *token;
+  paging_options(L, c, &page_size, &limit, &token);
+  return has_cluster
+       ? new_iter(L, LIST_CLUSTER_POLICIES, cluster, NULL, engine,
+                  page_size, limit, token)
+       : new_iter(L, LIST_FOLDER_POLICIES, folder, NULL, engine, page_size,
+                  limit, token);
+}
+
+/* client:operations{engine=, cluster=}: Cluster.ListOperations (every
+** engine has it; there is no folder-wide listing). */
+int mdb_client_operations(lua_State *L)
+{
+  mdb_client *c = mdb_client_check(L, 1);
+  mdb_opt_table(L, 2);
+  lua_settop(L, 2);
+  mdb_opt_check_keys(L, 2, operations_options);
+  const engine_info *engine = mdb_check_engine(L, 2, "engine");
+  const char *cluster = NULL;
+  if (!mdb_opt_string(L, 2, "cluster", MDB_MAX_ID_LEN, &cluster))
+    return mdb_error_argument(L, "cluster", "missing: give cluster= (the "
+                              "API lists operations per cluster)");
+  long page_size, limit;
+  const char *token;
+  paging_options(L, c, &page_size, &limit, &token);
+  return new_iter(L, LIST_OPERATIONS, cluster, NULL, engine, page_size,
                   limit, token);
 }
 

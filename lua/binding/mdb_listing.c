@@ -13,6 +13,8 @@
 */
 #include "mdb_binding.h"
 
+#include "listing/list_url.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -79,7 +81,7 @@ int mdb_listing_take_page(lua_State *L, int idx)
   }
   lua_getiuservalue(L, idx, LV_CUR_IDS);
   lua_setiuservalue(L, idx, LV_PREV_IDS);
-  mdb_page_ids(L, items, count);
+  mdb_page_ids(L, items, count, list_id_field(ls->kind));
   lua_setiuservalue(L, idx, LV_CUR_IDS);
   lua_setiuservalue(L, idx, LV_PAGE);
   ls->cut_short = cut_short;
@@ -116,7 +118,8 @@ int mdb_listing_next_item(lua_State *L, int idx)
     if (!ls->in_prefix)
       break;
     lua_getiuservalue(L, idx, LV_PREV_IDS);
-    int dup = mdb_page_seen(L, page + 1, page + 2, &ls->in_prefix);
+    int dup = mdb_page_seen(L, page + 1, page + 2, list_id_field(ls->kind),
+                            &ls->in_prefix);
     lua_pop(L, 1);
     if (!dup)
       break;
@@ -125,11 +128,8 @@ int mdb_listing_next_item(lua_State *L, int idx)
     lua_pop(L, 1);
   }
   char err[256];
-  const char *e = ls->kind == LIST_CLUSTERS
-                ? mdb_normalize_cluster(L, ls->engine, err, sizeof err)
-                : ls->engine == NULL   /* Resource Manager: kept as sent */
-                ? NULL
-                : mdb_normalize_backup(L, ls->engine, err, sizeof err);
+  mdb_normalizer norm = mdb_normalizer_for(ls->kind);
+  const char *e = norm ? norm(L, ls->engine, err, sizeof err) : NULL;
   if (e != NULL) {   /* not consumed: a resume starts at this page again */
     lua_settop(L, top);
     mdb_push_job_error(L, ls->job, MDB_ERR_JSON, e);

@@ -1,12 +1,14 @@
 /*
 ** Turning a decoded API object into what scripts get: int64 fields sent
 ** as JSON strings become Lua integers, RFC 3339 timestamps gain a
-** Unix-seconds twin (createdAt, startedAt, retainUntil), and the engine is
-** recorded.  Every other field passes
+** Unix-seconds twin (createdAt, startedAt, retainUntil, modifiedAt), and
+** the engine is recorded.  Every other field passes
 ** through untouched.  A value that does not fit is an error naming the
 ** field, never a silent 0 or nil.
 */
 #include "mdb_binding.h"
+
+#include "listing/list_url.h"
 
 #include "text/int64_text.h"
 #include "text/rfc3339.h"
@@ -15,10 +17,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The id of the object at `obj`, for messages ("?" when it has none). */
+/* The id of the object at `obj` (a policy's policyId), for messages ("?"
+** when it has none). */
 static const char *object_id(lua_State *L, int obj)
 {
-  lua_getfield(L, obj, "id");
+  if (lua_getfield(L, obj, "id") != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_getfield(L, obj, "policyId");
+  }
   const char *id = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
   lua_pop(L, 1);   /* still anchored by the object */
   return id;
@@ -87,17 +93,19 @@ static const char *time_field(lua_State *L, int obj, const char *field,
   return NULL;
 }
 
-/* Every API object has a string id; without one it is not what it says. */
-static const char *require_id(lua_State *L, int obj, char *err, size_t errlen)
+/* Every API object has a string id (`field`: "id", a policy's
+** "policyId"); without one it is not what it says. */
+static const char *require_id(lua_State *L, int obj, const char *field,
+                              char *err, size_t errlen)
 {
-  int t = lua_getfield(L, obj, "id");
+  int t = lua_getfield(L, obj, field);
   size_t len = 0;
   if (t == LUA_TSTRING)
     lua_tolstring(L, -1, &len);
   lua_pop(L, 1);
   if (t == LUA_TSTRING && len > 0)
     return NULL;
-  snprintf(err, errlen, "an item has no id (field 'id' is %s)",
+  snprintf(err, errlen, "an item has no id (field '%s' is %s)", field,
            t == LUA_TSTRING ? "empty" : lua_typename(L, t));
   return err;
 }
@@ -106,7 +114,7 @@ const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
                                  char *err, size_t errlen)
 {
   int obj = lua_gettop(L);
-  const char *e = require_id(L, obj, err, errlen);
+  const char *e = require_id(L, obj, "id", err, errlen);
   if (e != NULL)
     return e;
   for (const char *const *f = engine->int64_fields; *f; f++)
@@ -127,7 +135,7 @@ const char *mdb_normalize_cluster(lua_State *L, const engine_info *engine,
                                   char *err, size_t errlen)
 {
   int obj = lua_gettop(L);
-  const char *e = require_id(L, obj, err, errlen);
+  const char *e = require_id(L, obj, "id", err, errlen);
   if (e == NULL)
     e = time_field(L, obj, "createdAt", "created", err, errlen);
   if (e != NULL)
@@ -135,4 +143,67 @@ const char *mdb_normalize_cluster(lua_State *L, const engine_info *engine,
   lua_pushstring(L, engine->name);
   lua_setfield(L, obj, "engine");
   return NULL;
+}
+
+const char *mdb_normalize_policy(lua_State *L, const engine_info *engine,
+                                 char *err, size_t errlen)
+{
+  int obj = lua_gettop(L);
+  const char *e = require_id(L, obj, "policyId", err, errlen);
+  if (e != NULL)
+    return e;
+  e = int64_field(L, obj, "retainForDays", err, errlen);
+  if (e == NULL)
+    e = time_field(L, obj, "createdAt", "created", err, errlen);
+  if (e != NULL)
+    return e;
+  lua_pushstring(L, engine->name);
+  lua_setfield(L, obj, "engine");
+  return NULL;
+}
+
+const char *mdb_normalize_operation(lua_State *L, const engine_info *engine,
+                                    char *err, size_t errlen)
+{
+  int obj = lua_gettop(L);
+  const char *e = require_id(L, obj, "id", err, errlen);
+  if (e == NULL)
+    e = time_field(L, obj, "createdAt", "created", err, errlen);
+  if (e == NULL)
+    e = time_field(L, obj, "modifiedAt", "modified", err, errlen);
+  if (e != NULL)
+    return e;
+  /* error.code is a google.rpc code (int32): 13, not lua-cjson's 13.0 */
+  if (lua_getfield(L, obj, "error") == LUA_TTABLE) {
+    lua_getfield(L, -1, "code");
+    lua_Integer code;
+    if (lua_type(L, -1) == LUA_TNUMBER && lua_numbertointeger(
+            lua_tonumber(L, -1), &code)) {
+      lua_pushinteger(L, code);
+      lua_setfield(L, -3, "code");
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_pushstring(L, engine->name);
+  lua_setfield(L, obj, "engine");
+  return NULL;
+}
+
+mdb_normalizer mdb_normalizer_for(list_kind kind)
+{
+  switch (kind) {
+  case LIST_CLUSTER_BACKUPS:
+  case LIST_FOLDER_BACKUPS:
+    return mdb_normalize_backup;
+  case LIST_CLUSTERS:
+    return mdb_normalize_cluster;
+  case LIST_CLUSTER_POLICIES:
+  case LIST_FOLDER_POLICIES:
+    return mdb_normalize_policy;
+  case LIST_OPERATIONS:
+    return mdb_normalize_operation;
+  default:   /* Resource Manager: kept as sent */
+    return NULL;
+  }
 }

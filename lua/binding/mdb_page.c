@@ -69,14 +69,14 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
   return 0;
 }
 
-void mdb_page_ids(lua_State *L, int items, lua_Integer n)
+void mdb_page_ids(lua_State *L, int items, lua_Integer n, const char *field)
 {
   lua_createtable(L, (int)n, 0);
   int ids = lua_gettop(L);
   lua_Integer k = 0;
   for (lua_Integer i = 1; i <= n; i++) {
     if (lua_rawgeti(L, items, i) == LUA_TTABLE) {
-      if (lua_getfield(L, -1, "id") == LUA_TSTRING)
+      if (lua_getfield(L, -1, field) == LUA_TSTRING)
         lua_rawseti(L, ids, ++k);   /* pops the id */
       else
         lua_pop(L, 1);
@@ -85,12 +85,13 @@ void mdb_page_ids(lua_State *L, int items, lua_Integer n)
   }
 }
 
-int mdb_page_seen(lua_State *L, int item, int prev, int *in_prefix)
+int mdb_page_seen(lua_State *L, int item, int prev, const char *field,
+                  int *in_prefix)
 {
   *in_prefix = 0;
   if (!lua_istable(L, prev))
     return 0;
-  if (lua_getfield(L, item, "id") != LUA_TSTRING) {
+  if (lua_getfield(L, item, field) != LUA_TSTRING) {
     lua_pop(L, 1);
     return 0;   /* no id to compare: never treated as a repeat */
   }

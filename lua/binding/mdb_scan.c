@@ -37,6 +37,7 @@
 
 #include "http/cancel.h"
 #include "http/endpoint_url.h"
+#include "listing/list_url.h"
 #include "mdb_defaults.h"
 
 #include <stdio.h>
@@ -88,6 +89,9 @@ lua_Integer scan_new_entry(scan *s, int slot, const engine_info *e,
   lua_pop(L, 1);
   lua_newtable(L);
   lua_setfield(L, entry, "backups");
+  if (s->last_entry + 1 >= PART_STRIDE)
+    luaL_error(L, "a scan of more than %d clusters: split it",
+               (int)(PART_STRIDE - 1));
   lua_Integer idx = ++s->last_entry;
   lua_pushvalue(L, entry);
   lua_rawseti(L, S_ENTRIES, idx);
@@ -101,7 +105,61 @@ lua_Integer scan_new_entry(scan *s, int slot, const engine_info *e,
   return idx;
 }
 
-/* Start the backups listings of queued entries while the window allows. */
+/* The entry field holding part `part`'s items. */
+static const char *part_field(int part)
+{
+  return part == PART_POLICIES ? "policies"
+       : part == PART_OPERATIONS ? "operations" : "backups";
+}
+
+/*
+** Start part `part` of entry `idx`'s listings: its job, its listing in
+** S_LISTINGS and a fresh table for its items in the entry (backups were
+** made with the entry).  Policies and operations are listed in full: the
+** scan's limit is about backups.
+*/
+static void start_part(scan *s, lua_Integer idx, int part)
+{
+  static const list_kind kinds[PART_COUNT] = {
+    LIST_CLUSTER_BACKUPS, LIST_CLUSTER_POLICIES, LIST_OPERATIONS};
+  lua_State *L = s->L;
+  lua_rawgeti(L, S_ENTRIES, idx);
+  lua_getfield(L, -1, "engine");
+  const engine_info *e = engines_find(lua_tostring(L, -1));
+  lua_getfield(L, -2, "id");
+  list_target t = {s->client->endpoint, e, kinds[part], lua_tostring(L, -1),
+                   NULL};
+  lua_Integer tag = idx + part * PART_STRIDE;
+  fetch_job *j = fetch_job_new(s->fe, &t, s->page_size,
+                               part == PART_BACKUPS ? s->limit : -1, NULL,
+                               scan_tag(tag));
+  lua_pop(L, 2);
+  if (j == NULL || fetch_job_request(j) != 0)
+    luaL_error(L, "out of memory starting a scan");
+  if (part != PART_BACKUPS) {
+    lua_newtable(L);
+    lua_setfield(L, -2, part_field(part));
+  }
+  lua_pop(L, 1);
+  mdb_listing_new(L, kinds[part], e, j);
+  lua_rawseti(L, S_LISTINGS, tag);
+}
+
+/* The part to list after `part` for the entry at `entry`, or 0: only what
+** with= asks for and the engine has. */
+static int next_part(scan *s, int entry, int part)
+{
+  lua_getfield(s->L, entry, "engine");
+  const engine_info *e = engines_find(lua_tostring(s->L, -1));
+  lua_pop(s->L, 1);
+  for (int p = part + 1; p < PART_COUNT; p++)
+    if (s->with[p] && (p != PART_POLICIES ||
+                       list_kind_supported(LIST_CLUSTER_POLICIES, e)))
+      return p;
+  return 0;
+}
+
+/* Start the listings of queued entries while the window allows. */
 static void start_queued(scan *s)
 {
   lua_State *L = s->L;
@@ -111,19 +169,7 @@ static void start_queued(scan *s)
     lua_pop(L, 1);
     lua_pushnil(L);
     lua_rawseti(L, S_QUEUE, s->queue_head++);
-    lua_rawgeti(L, S_ENTRIES, idx);
-    lua_getfield(L, -1, "engine");
-    const engine_info *e = engines_find(lua_tostring(L, -1));
-    lua_getfield(L, -2, "id");
-    list_target t = {s->client->endpoint, e, LIST_CLUSTER_BACKUPS,
-                     lua_tostring(L, -1), NULL};
-    fetch_job *j = fetch_job_new(s->fe, &t, s->page_size, s->limit, NULL,
-                                 scan_tag(idx));
-    lua_pop(L, 3);
-    if (j == NULL || fetch_job_request(j) != 0)
-      luaL_error(L, "out of memory starting a scan");
-    mdb_listing_new(L, LIST_CLUSTER_BACKUPS, e, j);
-    lua_rawseti(L, S_LISTINGS, idx);
+    start_part(s, idx, PART_BACKUPS);
     s->running++;
   }
 }
@@ -259,9 +305,14 @@ void scan_deliver(scan *s, int entry, lua_Integer idx)
 
 /*
 ** The job of the listing at `ls` (tag `t`) is over; the error that ended
-** it, if any, is on the stack top (popped).  Its entry gets the error and
-** the stats; a failed Cluster.List gets an entry of its own now.  Then the
-** entry is handed to `each` and let go, or kept; progress is told.
+** it, if any, is on the stack top (popped).  A failed backups listing
+** sets the entry's error (and nothing more is listed for it); a failed
+** policies or operations listing leaves that field nil and sets
+** policies_error or operations_error, so a list on an entry is always
+** complete.  The entry's next part starts in the same place of the
+** window; after its last one the entry (stats: of its backups) is handed
+** to `each` and let go, or kept, and progress is told.  A failed
+** Cluster.List gets an entry of its own now.
 */
 static void finish(scan *s, int ls, lua_Integer t, int has_error)
 {
@@ -269,26 +320,40 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   int err = has_error ? lua_gettop(L) : 0;
   mdb_listing *l = lua_touserdata(L, ls);
   fetch_job *j = l->job;
-  lua_Integer idx = t;
+  lua_Integer idx = t > 0 ? t % PART_STRIDE : t;
+  int part = t > 0 ? (int)(t / PART_STRIDE) : PART_BACKUPS;
   if (t < 0)   /* only a failed Cluster.List ends here */
     idx = scan_new_entry(s, (int)-t, l->engine, NULL, 0);
   else
     lua_rawgeti(L, S_ENTRIES, idx);
   int entry = lua_gettop(L);
-  if (err) {
+  if (err && part == PART_BACKUPS) {
     lua_pushvalue(L, err);
     lua_setfield(L, entry, "error");
+  } else if (err) {
+    lua_pushnil(L);
+    lua_setfield(L, entry, part_field(part));
+    lua_pushvalue(L, err);
+    lua_setfield(L, entry, part == PART_POLICIES ? "policies_error"
+                                                 : "operations_error");
   }
-  scan_set_stats(L, entry, fetch_job_stats(j), l);
+  if (part == PART_BACKUPS)
+    scan_set_stats(L, entry, fetch_job_stats(j), l);
   fetch_job_free(j);
   l->job = NULL;
   lua_pushnil(L);
   lua_rawseti(L, S_LISTINGS, t);
-  if (t > 0)
-    s->running--;
-  else
-    s->lists_running--;
-  scan_deliver(s, entry, idx);
+  int next = t > 0 && !(err && part == PART_BACKUPS)
+           ? next_part(s, entry, part) : 0;
+  if (next) {
+    start_part(s, idx, next);
+  } else {
+    if (t > 0)
+      s->running--;
+    else
+      s->lists_running--;
+    scan_deliver(s, entry, idx);
+  }
   lua_settop(L, err ? err - 1 : entry - 1);
   start_queued(s);
   start_lists(s);
@@ -326,8 +391,8 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
   }
   int out = 0;
   if (t > 0) {
-    lua_rawgeti(L, S_ENTRIES, t);
-    lua_getfield(L, -1, "backups");
+    lua_rawgeti(L, S_ENTRIES, t % PART_STRIDE);
+    lua_getfield(L, -1, part_field((int)(t / PART_STRIDE)));
     lua_remove(L, -2);
     out = lua_gettop(L);
   }
@@ -376,7 +441,7 @@ static int by_key(const void *a, const void *b)
 static const char *const scan_options[] = {
   "all_clouds", "cloud", "clusters", "concurrency", "each", "engine",
   "engines", "folder", "folders", "limit", "page_size", "progress", "rate",
-  "resource_manager_endpoint", NULL};
+  "resource_manager_endpoint", "with", NULL};
 
 int mdb_client_scan(lua_State *L)
 {
@@ -412,6 +477,7 @@ int mdb_client_scan(lua_State *L)
     s.page_size = (long)v;
   if (mdb_opt_integer(L, S_OPTS, "limit", 0, 0x7fffffffL, &v))
     s.limit = (long)v;
+  scan_with(L, s.with);
   static const char *const callbacks[] = {"progress", "each"};
   for (int k = 0; k < 2; k++) {
     t = lua_getfield(L, S_OPTS, callbacks[k]);

@@ -17,6 +17,14 @@
 #define RM_TAG (-(1L << 30))
 #define LAST_KEY 1000000000    /* orders a listing's error after its items */
 #define DEFAULT_RM_ENDPOINT "https://resource-manager.api.cloud.yandex.net"
+/*
+** A cluster's listings run one after another in its place in the window:
+** its backups (part 0), then, when with= asks, its retention policies
+** (part 1) and its operations (part 2).  Part p of entry i is tagged
+** i + p * PART_STRIDE, so a scan has fewer than PART_STRIDE entries.
+*/
+#define PART_STRIDE ((lua_Integer)1 << 29)
+enum { PART_BACKUPS, PART_POLICIES, PART_OPERATIONS, PART_COUNT };
 
 /* Fixed stack slots while scanning (see mdb_scan.c). */
 enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS,
@@ -34,6 +42,7 @@ typedef struct scan {
   lua_Integer nclouds;
   long page_size, limit;
   int streaming;                /* each= given: entries are not kept */
+  int with[PART_COUNT];         /* parts with= asked for (backups: 1) */
   int window;                   /* backups listings running at most */
   int running;                  /* backups listings running now */
   lua_Integer queue_head, queue_tail;   /* S_QUEUE[head..tail] waiting */
@@ -77,5 +86,7 @@ int scan_engines(lua_State *L, const engine_info **out);
 void scan_cluster_list(lua_State *L, const engine_info *const *engines,
                        int nengines);
 void scan_folders(lua_State *L);
+/* with= (an array of "retention_policies", "operations"): sets with[]. */
+void scan_with(lua_State *L, int with[PART_COUNT]);
 
 #endif /* MDB_SCAN_H */

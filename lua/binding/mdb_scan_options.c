@@ -139,3 +139,45 @@ void scan_folders(lua_State *L)
   lua_pop(L, 1);
   lua_remove(L, arr);
 }
+
+void scan_with(lua_State *L, int with[PART_COUNT])
+{
+  static const char *const names[PART_COUNT] = {
+    [PART_POLICIES] = "retention_policies", [PART_OPERATIONS] = "operations"};
+  with[PART_BACKUPS] = 1;
+  with[PART_POLICIES] = with[PART_OPERATIONS] = 0;
+  int t = lua_getfield(L, S_OPTS, "with");
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (t != LUA_TTABLE)
+    mdb_error_argument(L, "with", "expected an array of \"retention_policies\""
+                       " and/or \"operations\", got %s", luaL_typename(L, -1));
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {   /* {operations = true} is not a list */
+    lua_pop(L, 1);
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+        lua_tointeger(L, -1) > n)
+      mdb_error_argument(L, "with", "expected an array of names, e.g. "
+                         "{ \"retention_policies\", \"operations\" }");
+  }
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                      : NULL;
+    int part = 0;
+    for (int k = PART_POLICIES; k < PART_COUNT && name; k++)
+      if (strcmp(name, names[k]) == 0)
+        part = k;
+    if (part == 0)
+      mdb_error_argument(L, "with", "item %d is %s%s%s: expected "
+                         "\"retention_policies\" or \"operations\"", (int)i,
+                         name ? "\"" : "a ", name ? name : luaL_typename(L, -1),
+                         name ? "\"" : "");
+    with[part] = 1;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}

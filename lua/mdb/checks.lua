@@ -428,7 +428,8 @@ function M.cluster(entry, id, settings, now, zone)
    end)
    local ctx = { engine = engine, id = id, cluster = cluster, caps = caps, all = all,
       done = done, pending = pending, now = now, zone = zone, failed = entry.error ~= nil,
-      policies = entry.policies, operations = entry.operations }
+      policies = entry.policies, operations = entry.operations,
+      policies_error = entry.policies_error, operations_error = entry.operations_error }
    for _, c in ipairs(M.CHECKS) do
       local s = settings[c]
       if s and applies(c, caps, ctx) then

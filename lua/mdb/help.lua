@@ -33,7 +33,8 @@ Options (an unknown one is an error):
   backoff_max         cap on any wait, Retry-After included (default 30)
   max_response_bytes  larger responses fail with kind "limit" (default 64 MiB)
 
-Methods: client:backups{...}, client:clusters{...}, client:scan{...},
+Methods: client:backups{...}, client:clusters{...},
+client:retention_policies{...}, client:operations{...}, client:scan{...},
 client:credentials(), client:endpoint().
 tostring(client) shows the endpoint, never the token.
 
@@ -72,6 +73,46 @@ API's, e.g. 'name="orders-prod"'), page_size, limit, page_token.
   cs = collect(client:clusters { engine = "redis" })]],
    },
    {
+      names = { "client:retention_policies", "retention_policies", "client.retention_policies", "policies" },
+      summary = "client:retention_policies{} lazy iterator over backup retention policies",
+      text = [[
+client:retention_policies{...} -> it, nil, nil, it
+
+BackupRetentionPolicy.List: long-term retention rules on top of the
+automated backups' retention days.  Only postgresql, mysql, mongodb and
+redis have them.
+Options:
+  engine      required: postgresql, mysql, mongodb or redis
+  cluster     one cluster's policies, or
+  folder      every policy of the engine in a folder (ListByFolder; not
+              postgresql); default $YC_FOLDER_ID when neither is given
+  page_size, limit, page_token   as for client:backups
+A policy: policyId, clusterId, policyName, cron {dayOfMonth, month,
+dayOfWeek}, retainForDays (an integer), description, createdAt, plus
+created (Unix seconds) and engine.
+
+  ps = collect(client:retention_policies { engine = "mysql", cluster = "c9q..." })]],
+   },
+   {
+      names = { "client:operations", "operations", "client.operations" },
+      summary = "client:operations{...}     lazy iterator over a cluster's operations",
+      text = [[
+client:operations{...} -> it, nil, nil, it
+
+Cluster.ListOperations of one cluster (every engine; no folder listing,
+no filter).
+Options: engine (required), cluster (required), page_size, limit,
+page_token, as for client:backups.
+An operation: id, description, createdAt, createdBy, modifiedAt, done,
+metadata {["@type"], clusterId, ...}, error {code, message} or response,
+plus created and modified (Unix seconds) and engine.  A backup attempt's
+metadata["@type"] ends in BackupClusterMetadata.
+
+  for op in client:operations { engine = "postgresql", cluster = "c9q..." } do
+    if op.error then print(op.id, op.error.message) end
+  end]],
+   },
+   {
       names = { "client:scan", "scan", "client.scan" },
       summary = "client:scan{...}           backups of many clusters at once (fan-out)",
       text = [[
@@ -90,6 +131,11 @@ Options:
   progress          function({done, total, engine, id, failed}) after each cluster
   each              function(entry): stream the entries in completion order,
                     each let go after the call; scan then returns nothing
+  with              { "retention_policies", "operations" }: per cluster, also
+                    list these (policies only where the engine has them) into
+                    entry.policies / entry.operations, always complete; a
+                    failed one leaves the field nil and sets
+                    entry.policies_error / entry.operations_error
 
 A cluster whose listing fails keeps the error in its entry; the others go
 on.  Ctrl-C stops the whole scan.  At the prompt the result shows as a
@@ -116,7 +162,8 @@ client:credentials() -> name, description
       names = { "iterator", "it", "mdb.iterator" },
       summary = "it()  it:token()  it:stats()  it:close()   what a listing gives",
       text = [[
-An iterator from client:backups{} or client:clusters{}:
+An iterator from client:backups{}, client:clusters{},
+client:retention_policies{} or client:operations{}:
   it()          the next item; nil at the end (and again after that)
   it:token()    where to resume: "" before the start, a page token in the
                 middle, nil once the listing is complete
@@ -374,6 +421,8 @@ local function topic_of(x)
       local repl = package.loaded["mdb.repl"]
       if repl and repl.is_backup(x) then return by_name.backup end
       if repl and repl.is_cluster(x) then return by_name.cluster end
+      if repl and repl.is_policy(x) then return by_name["client:retention_policies"] end
+      if repl and repl.is_operation(x) then return by_name["client:operations"] end
    end
    return nil
 end

@@ -1,7 +1,8 @@
 --- Audit checks over what a cluster's backups alone cannot show: its
 -- retention policies and its operations (fetched with the backups, as
 -- `ctx.policies` and `ctx.operations`; nil when they were not fetched, and
--- then these checks do not apply).  Same signature as every audit check:
+-- then these checks do not apply, or when fetching them failed, and then
+-- `ctx.policies_error` / `ctx.operations_error` make an "error" finding).  Same signature as every audit check:
 -- `check(ctx, settings)` returns `{status, message, observed, expected,
 -- unit, backup_id, details}`.
 --
@@ -95,9 +96,11 @@ end
 
 local function day_string(days) return tz.date_string(tz.civil_from_days(days)) end
 
---- Does retention_policy apply: an engine with policies, and they were fetched.
+--- Does retention_policy apply: an engine with policies, and they were
+-- fetched (or fetching them failed: ctx.policies_error, an error finding).
 function M.retention_policy_applies(ctx)
-   return M.POLICY_ENGINES[ctx.engine] and type(ctx.policies) == "table" and not ctx.failed or false
+   return M.POLICY_ENGINES[ctx.engine] and not ctx.failed
+      and (type(ctx.policies) == "table" or ctx.policies_error ~= nil) or false
 end
 
 -- One policy: the selected days without a (matching) backup, and
@@ -150,6 +153,9 @@ local CAVEAT = "how a schedule selects backups is not documented: assumed, one b
 
 function M.retention_policy(ctx, s)
    local policies = ctx.policies
+   if type(policies) ~= "table" then
+      return { status = "error", message = "listing retention policies failed: " .. tostring(ctx.policies_error) }
+   end
    if #policies == 0 then
       return { status = "ok", unit = "days", observed = 0, expected = 0,
          message = "no retention policy", details = { policies = {} } }
@@ -207,10 +213,13 @@ function M.is_backup_operation(op)
 end
 
 function M.failed_backups_applies(ctx)
-   return type(ctx.operations) == "table" and not ctx.failed or false
+   return (type(ctx.operations) == "table" or ctx.operations_error ~= nil) and not ctx.failed or false
 end
 
 function M.failed_backups(ctx, s)
+   if type(ctx.operations) ~= "table" then
+      return { status = "error", message = "listing operations failed: " .. tostring(ctx.operations_error) }
+   end
    local now, since = ctx.now, ctx.now - s.window
    local failed, running, n = {}, {}, 0
    for _, op in ipairs(ctx.operations) do

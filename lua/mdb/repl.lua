@@ -58,8 +58,24 @@ function M.is_cluster(v)
       and rawget(v, "startedAt") == nil and rawget(v, "name") ~= nil
 end
 
+--- Is `v` a retention policy as `client:retention_policies` yields it?
+function M.is_policy(v)
+   return type(v) == "table" and type(rawget(v, "policyId")) == "string"
+      and is_engine[rawget(v, "engine")] == true and rawget(v, "id") == nil
+end
+
+--- Is `v` an operation as `client:operations` yields it?  (proto3 JSON
+-- leaves out `done` while it is false, so any of three fields will do.)
+function M.is_operation(v)
+   return type(v) == "table" and type(rawget(v, "id")) == "string"
+      and is_engine[rawget(v, "engine")] == true and rawget(v, "name") == nil
+      and rawget(v, "sourceClusterId") == nil and rawget(v, "startedAt") == nil
+      and (rawget(v, "metadata") ~= nil or rawget(v, "modifiedAt") ~= nil or rawget(v, "done") ~= nil)
+end
+
 local SCAN_KEYS = { engine = true, id = true, folder = true, cloud = true, cluster = true, backups = true,
-   error = true, stats = true }
+   error = true, stats = true, policies = true, operations = true, policies_error = true,
+   operations_error = true }
 
 --- Is `v` one entry of what `client:scan` returns?
 function M.is_scan_entry(v)
@@ -200,6 +216,30 @@ function M.scan_line(r, now)
    return "<scan " .. concat(parts, "  ") .. ">"
 end
 
+local function cron_text(c)
+   c = type(c) == "table" and c or {}
+   return format("%s %s %s", tostring(c.dayOfMonth or "*"), tostring(c.month or "*"), tostring(c.dayOfWeek or "*"))
+end
+
+--- A retention policy as one line: id, name, engine, cron, days kept.
+function M.policy_line(p)
+   return format("<policy %s  %s  %s  cron %s  keep %s days>", tostring(p.policyId), tostring(p.policyName or "-"),
+      tostring(p.engine), cron_text(p.cron), tostring(p.retainForDays or "?"))
+end
+
+-- An operation's state: failed (with the message), done or running.
+local function operation_state(o)
+   if type(o.error) == "table" then return "failed: " .. tostring(o.error.message or o.error.code or "?") end
+   return o.done and "done" or "running"
+end
+
+--- An operation as one line: id, engine, description, created, state.
+function M.operation_line(o, now)
+   now = now or os.time()
+   return format("<operation %s  %s  %s  %s (%s)  %s>", tostring(o.id), tostring(o.engine),
+      tostring(o.description or "-"), fmt.time(o.created), age_of(o.created, now), operation_state(o))
+end
+
 -- ---------------------------------------------------------------------
 -- Tables
 
@@ -294,6 +334,8 @@ function render(v, st, depth, indent)
       if M.is_backup(v) then return M.backup_line(v, st.now) end
       if M.is_cluster(v) then return M.cluster_line(v) end
       if M.is_scan_entry(v) then return M.scan_line(v, st.now) end
+      if M.is_policy(v) then return M.policy_line(v) end
+      if M.is_operation(v) then return M.operation_line(v, st.now) end
    end
    local mt = getmetatable(v)
    if type(mt) == "table" and rawget(mt, "__tostring") and not st.raw then
@@ -442,24 +484,77 @@ function M.cluster_table(list, opts)
    return align(rows, #list, math.min(#list, limit)) .. "\n" .. fmt.plural(#list, "cluster")
 end
 
+--- An array of retention policies as an aligned table.
+function M.policy_table(list, opts)
+   local limit = (opts or {}).rows or M.settings.rows
+   local rows = { { "#", "POLICY", "NAME", "CLUSTER", "ENGINE", "CRON", "DAYS", "CREATED" } }
+   for i, p in ipairs(list) do
+      if i > limit then break end
+      rows[#rows + 1] = { tostring(i), tostring(p.policyId), tostring(p.policyName or "-"),
+         tostring(p.clusterId or "-"), tostring(p.engine), cron_text(p.cron), tostring(p.retainForDays or "-"),
+         fmt.time(p.created) }
+   end
+   return align(rows, #list, math.min(#list, limit), { [7] = true }) .. "\n"
+      .. fmt.plural(#list, "retention policy", "retention policies")
+end
+
+--- An array of operations as an aligned table.
+function M.operation_table(list, opts)
+   local now = os.time()
+   local limit = (opts or {}).rows or M.settings.rows
+   local rows = { { "#", "ID", "ENGINE", "DESCRIPTION", "CREATED", "AGE", "STATE" } }
+   local failed = 0
+   for i, o in ipairs(list) do
+      if type(o.error) == "table" then failed = failed + 1 end
+      if i <= limit then
+         rows[#rows + 1] = { tostring(i), tostring(o.id), tostring(o.engine), tostring(o.description or "-"),
+            fmt.time(o.created), o.created and fmt.age(now - o.created) or "-", operation_state(o) }
+      end
+   end
+   return align(rows, #list, math.min(#list, limit)) .. format("\n%s, %d failed", fmt.plural(#list, "operation"),
+      failed)
+end
+
 --- What `client:scan` returned as an aligned table: a row per cluster
--- with its backup count, newest backup and the error, if any.
+-- with its backup count, newest backup and the error, if any; with the
+-- counts of policies and operations when the scan fetched them (with=).
 function M.scan_table(list, opts)
    opts = opts or {}
    local now = os.time()
    local limit = opts.rows or M.settings.rows
-   local rows = { { "#", "ENGINE", "CLUSTER", "NAME", "BACKUPS", "NEWEST", "AGE", "SIZE", "ERROR" } }
+   local extra = false
+   for _, r in ipairs(list) do
+      if r.policies or r.operations or r.policies_error or r.operations_error then extra = true end
+   end
+   local function count(t, err)
+      return err and "error" or t and tostring(#t) or "-"
+   end
+   local header = { "#", "ENGINE", "CLUSTER", "NAME", "BACKUPS", "NEWEST", "AGE", "SIZE" }
    local right = { [5] = true, [8] = true }
+   if extra then
+      header[#header + 1] = "POLICIES"
+      header[#header + 1] = "OPERATIONS"
+      right[9], right[10] = true, true
+   end
+   header[#header + 1] = "ERROR"
+   local rows = { header }
    local total, failed = 0, 0
    for i, r in ipairs(list) do
       total = total + #r.backups
-      if r.error then failed = failed + 1 end
+      if r.error or r.policies_error or r.operations_error then failed = failed + 1 end
       if i <= limit then
          local newest = newest_of(r.backups)
-         rows[#rows + 1] = { tostring(i), tostring(r.engine), tostring(r.id or "-"),
+         local row = { tostring(i), tostring(r.engine), tostring(r.id or "-"),
             tostring(type(r.cluster) == "table" and r.cluster.name or "-"), tostring(#r.backups),
             newest and fmt.time(newest.created) or "-", newest and fmt.age(now - newest.created) or "-",
-            newest and fmt.size(size_of(newest)) or "-", r.error and error_text(r.error) or "" }
+            newest and fmt.size(size_of(newest)) or "-" }
+         if extra then
+            row[#row + 1] = count(r.policies, r.policies_error)
+            row[#row + 1] = count(r.operations, r.operations_error)
+         end
+         local err = r.error or r.policies_error or r.operations_error
+         row[#row + 1] = err and error_text(err) or ""
+         rows[#rows + 1] = row
       end
    end
    return align(rows, #list, math.min(#list, limit), right)
@@ -490,6 +585,10 @@ function M.show(n, ...)
          s = M.backup_table(v)
       elseif type(v) == "table" and all(v, M.is_cluster) then
          s = M.cluster_table(v)
+      elseif type(v) == "table" and all(v, M.is_policy) then
+         s = M.policy_table(v)
+      elseif type(v) == "table" and all(v, M.is_operation) then
+         s = M.operation_table(v)
       else
          s = M.pretty(v)
       end

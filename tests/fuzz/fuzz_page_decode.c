@@ -33,13 +33,13 @@ static int decode_one(lua_State *S)
     return 0;
   int items = lua_gettop(S);
   lua_Integer n = (lua_Integer)lua_rawlen(S, items);
-  mdb_page_ids(S, items, n); /* the repeat guard, against its own page */
+  mdb_page_ids(S, items, n, "id"); /* the repeat guard, on its own page */
   int ids = lua_gettop(S);
   int in_prefix = 1;
   for (lua_Integer i = 1; i <= n; i++) {
     if (lua_rawgeti(S, items, i) == LUA_TTABLE) {
       if (in_prefix)
-        mdb_page_seen(S, lua_gettop(S), ids, &in_prefix);
+        mdb_page_seen(S, lua_gettop(S), ids, "id", &in_prefix);
       if (kind == LIST_CLUSTERS)
         mdb_normalize_cluster(S, e, err, sizeof err);
       else

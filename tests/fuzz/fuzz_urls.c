@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (ep == NULL)
     ep = strdup("https://mdb.api.cloud.yandex.net");
   list_target t = {ep, engines_at(data[0] % engines_count()),
-                   (list_kind)(data[0] / 16 % 3), parts[1], parts[3]};
+                   (list_kind)(data[0] / 16 % 6), parts[1], parts[3]};
   char *url = list_url_build(&t, (long)(data[0]) * 7 - 100, parts[2]);
   if (url) {
     size_t base = strlen(ep);

@@ -124,12 +124,15 @@ H.test("audit.lua on the demo fleet with the example policy: the broken clusters
    H.eq(rows, {
       "CRITICAL postgresql billing-prod stuck",
       "CRITICAL mysql payments-prod size",
+      "CRITICAL mongodb users-prod failed_backups",
       "CRITICAL mongodb events-archive freshness",
       "CRITICAL mongodb events-archive automated",
       "CRITICAL clickhouse metrics-staging retention_config",
       "CRITICAL clickhouse metrics-staging recoverability",
+      "WARNING postgresql orders-prod retention_policy",
       "WARNING postgresql billing-prod freshness",
       "WARNING postgresql billing-prod automated",
+      "WARNING postgresql billing-prod failed_backups",
       "WARNING mysql inventory-prod coverage",
       "WARNING mysql inventory-prod gap",
       "WARNING mongodb events-archive coverage",
@@ -139,7 +142,11 @@ H.test("audit.lua on the demo fleet with the example policy: the broken clusters
    H.contains(r.stdout, "no restore point at or before 2026-11-20 18:00:00Z: the oldest is 2026-11-21 ")
    H.contains(r.stdout, "has been in progress for 9h 7m (warn 4h, crit 8h)")
    H.contains(r.stdout, "2 of the last 7 days (UTC) have no backup: 2026-11-19, 2026-11-21")
-   H.eq(ls[#ls], "10 clusters, 104 checks: 92 ok, 6 warning, 6 critical, 0 error")
+   -- the demo's failed backup attempt and unhonoured retention policy
+   H.contains(r.stdout, "1 backup attempt failed in the last 2d: operation mdbdemoop00000000004 at ")
+   H.contains(r.stdout, "Backup upload to object storage failed: connection reset by peer (code 13)")
+   H.contains(r.stdout, "policy daily-14d (fakepolicy0000000002, cron * * *, 14 days): 13 of 13 selected days")
+   H.eq(ls[#ls], "10 clusters, 121 checks: 106 ok, 8 warning, 7 critical, 0 error")
 end)
 
 H.test("audit.lua --format json/jsonl/csv/junit: machine output only on stdout", function()
@@ -149,7 +156,7 @@ H.test("audit.lua --format json/jsonl/csv/junit: machine output only on stdout",
    H.eq(j.code, 1)
    H.eq(j.stderr, "")
    local doc = cjson.decode(j.stdout)
-   H.eq(doc.summary, { clusters = 10, checks = 104, ok = 92, warning = 6, critical = 6, error = 0 })
+   H.eq(doc.summary, { clusters = 10, checks = 121, ok = 106, warning = 8, critical = 7, error = 0 })
    -- the policy's recovery checks: every cluster but metrics-staging is
    -- restorable over the last 3 days; every one with a backup window (all
    -- but SQL Server) keeps it
@@ -174,15 +181,15 @@ H.test("audit.lua --format json/jsonl/csv/junit: machine output only on stdout",
    H.eq({ stuck.status, stuck.cluster, stuck.observed, stuck.expected, stuck.unit },
       { "critical", "c9qbillingprod000002", 32820, 28800, "seconds" })
    local jl = run(s, "audit.lua", with(base, "jsonl"))
-   H.eq(#lines(jl.stdout), 104)
+   H.eq(#lines(jl.stdout), 121)
    for _, l in ipairs(lines(jl.stdout)) do cjson.decode(l) end
    local c = run(s, "audit.lua", with(base, "csv"))
    H.eq(c.code, 1)
    local rows = parse_csv(c.stdout)
-   H.eq(#rows, 105)
+   H.eq(#rows, 122)
    H.eq(rows[1][1], "check")
    local junit = run(s, "audit.lua", with(base, "junit"))
-   H.contains(junit.stdout, '<testsuites name="mdb backup audit" tests="104" failures="12" errors="0" time="0">')
+   H.contains(junit.stdout, '<testsuites name="mdb backup audit" tests="121" failures="15" errors="0" time="0">')
    H.eq(junit.stderr, "")
 end)
 
@@ -214,8 +221,8 @@ H.test("audit.lua --format nagios: one line and Nagios exit codes", function()
    local r = run(s, "audit.lua", { "--policy", POLICY, "--now", NOW, "--format", "nagios" })
    H.eq(r.code, 2, "CRITICAL")
    H.eq(#lines(r.stdout), 1)
-   H.ok(r.stdout:match("^MDB BACKUP AUDIT CRITICAL %- 6 critical, 6 warning: billing%-prod stuck critical, "), r.stdout)
-   H.contains(r.stdout, "| ok=92 warning=6 critical=6 error=0\n")
+   H.ok(r.stdout:match("^MDB BACKUP AUDIT CRITICAL %- 7 critical, 8 warning: billing%-prod stuck critical, "), r.stdout)
+   H.contains(r.stdout, "| ok=106 warning=8 critical=7 error=0\n")
    local w = run(s, "audit.lua", { "--engine", "mysql", "--check", "coverage", "--now", NOW, "--format", "nagios" })
    H.eq(w.code, 1, "WARNING")
    local u = run(s, "audit.lua", { "--format", "nagios", "--bogus" })
@@ -227,7 +234,7 @@ H.test("audit.lua with flags only: --max-age, --coverage-days, --check; exit 0 w
    local s = fleet()
    local r = run(s, "audit.lua", FLEET)
    H.eq(r.code, 0, r.stdout .. r.stderr)
-   H.eq(r.stdout, "2 clusters, 20 checks: 20 ok, 0 warning, 0 critical, 0 error\n")
+   H.eq(r.stdout, "2 clusters, 24 checks: 24 ok, 0 warning, 0 critical, 0 error\n")
    local all = run(s, "audit.lua", with(FLEET, "--all", "--check", "freshness", "--check", "retention_config"))
    H.eq(all.code, 0)
    H.eq(lines(all.stdout), {
@@ -249,7 +256,7 @@ H.test("audit.lua with flags only: --max-age, --coverage-days, --check; exit 0 w
    local f = cjson.decode(lines(cov.stdout)[1])
    H.eq(f.details.missing, { "2026-11-11", "2026-11-12", "2026-11-13" })
    local ok = run(s, "audit.lua", with(FLEET, "--format", "nagios"))
-   H.eq({ ok.code, ok.stdout }, { 0, "MDB BACKUP AUDIT OK - 20 checks ok on 2 clusters | ok=20 warning=0 critical=0 error=0\n" })
+   H.eq({ ok.code, ok.stdout }, { 0, "MDB BACKUP AUDIT OK - 24 checks ok on 2 clusters | ok=24 warning=0 critical=0 error=0\n" })
 end)
 
 H.test("audit.lua: a cluster that cannot be listed is an error finding, the rest is audited, exit 2", function()
@@ -576,7 +583,9 @@ H.test("tools/demo.sh: audits the demo fleet with the example policy and explain
    H.ok(r.stdout:match("\nCRITICAL%s+mongodb%s+events%-archive%s+freshness%s"), r.stdout)
    H.ok(r.stdout:match("\nCRITICAL%s+mysql%s+payments%-prod%s+size%s"), r.stdout)
    H.ok(r.stdout:match("\nCRITICAL%s+clickhouse%s+metrics%-staging%s+retention_config%s"), r.stdout)
-   H.ok(r.stdout:match("\n10 clusters, 104 checks: %d+ ok, %d+ warning, %d+ critical, 0 error\n"), r.stdout)
+   H.ok(r.stdout:match("\nCRITICAL%s+mongodb%s+users%-prod%s+failed_backups%s"), r.stdout)
+   H.ok(r.stdout:match("\nWARNING%s+postgresql%s+orders%-prod%s+retention_policy%s"), r.stdout)
+   H.ok(r.stdout:match("\n10 clusters, 121 checks: %d+ ok, %d+ warning, %d+ critical, 0 error\n"), r.stdout)
    H.contains(r.stdout, "audit.lua exited with status 1: at least one cluster has a warning or critical finding")
 end)
 

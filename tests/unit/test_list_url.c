@@ -83,6 +83,54 @@ static void test_items_field(void)
   CHECK_EQ_STR(list_items_field(LIST_CLUSTERS), "clusters");
   CHECK_EQ_STR(list_items_field(LIST_CLOUDS), "clouds");
   CHECK_EQ_STR(list_items_field(LIST_CLOUD_FOLDERS), "folders");
+  CHECK_EQ_STR(list_items_field(LIST_CLUSTER_POLICIES), "policies");
+  CHECK_EQ_STR(list_items_field(LIST_FOLDER_POLICIES), "policies");
+  CHECK_EQ_STR(list_items_field(LIST_OPERATIONS), "operations");
+  CHECK_EQ_STR(list_id_field(LIST_CLUSTER_POLICIES), "policyId");
+  CHECK_EQ_STR(list_id_field(LIST_FOLDER_POLICIES), "policyId");
+  CHECK_EQ_STR(list_id_field(LIST_OPERATIONS), "id");
+  CHECK_EQ_STR(list_id_field(LIST_CLUSTER_BACKUPS), "id");
+}
+
+/* Retention policies (cluster and folder) and operations, paged like the
+** backups; SQL Server's operations under its own prefix. */
+static void test_policies_and_operations(void)
+{
+  list_target t = {API, engine("mysql"), LIST_CLUSTER_POLICIES, "c/1", NULL};
+  URL_IS(&t, 100, NULL,
+         API "/managed-mysql/v1/clusters/c%2F1/retention_policies?pageSize=100");
+  URL_IS(&t, 100, "p 2",
+         API "/managed-mysql/v1/clusters/c%2F1/retention_policies?pageSize=100"
+         "&pageToken=p%202");
+  t.kind = LIST_FOLDER_POLICIES;
+  t.id = "b1gf";
+  URL_IS(&t, 5000, NULL,
+         API "/managed-mysql/v1/folders/b1gf/retention_policies?pageSize=1000");
+  t.kind = LIST_OPERATIONS;
+  t.id = "c1";
+  t.filter = "ignored";
+  URL_IS(&t, 7, "t",
+         API "/managed-mysql/v1/clusters/c1/operations?pageSize=7&pageToken=t");
+  t.engine = engine("sqlserver");
+  URL_IS(&t, 7, NULL, API "/mdb/sqlserver/v1/clusters/c1/operations?pageSize=7");
+
+  /* Which engines have which call (api-recovery.md §4, §5). */
+  static const struct { const char *e; int cluster, folder; } pol[] = {
+    {"postgresql", 1, 0}, {"mysql", 1, 1}, {"mongodb", 1, 1}, {"redis", 1, 1},
+    {"clickhouse", 0, 0}, {"sqlserver", 0, 0}, {"greenplum", 0, 0},
+    {"opensearch", 0, 0}, {"spqr", 0, 0}, {"elasticsearch", 0, 0}};
+  for (size_t i = 0; i < sizeof pol / sizeof *pol; i++) {
+    CHECK_CONTEXT("%s", pol[i].e);
+    CHECK_EQ_INT(list_kind_supported(LIST_CLUSTER_POLICIES, engine(pol[i].e)),
+                 pol[i].cluster);
+    CHECK_EQ_INT(list_kind_supported(LIST_FOLDER_POLICIES, engine(pol[i].e)),
+                 pol[i].folder);
+  }
+  CHECK_CONTEXT_CLEAR();
+  for (size_t i = 0; i < engines_count(); i++) {
+    CHECK_EQ_INT(list_kind_supported(LIST_OPERATIONS, engines_at(i)), 1);
+    CHECK_EQ_INT(list_kind_supported(LIST_CLUSTER_BACKUPS, engines_at(i)), 1);
+  }
 }
 
 /* Resource Manager: its own host, no engine prefix. */
@@ -270,6 +318,7 @@ static void test_long_values(void)
 int main(void)
 {
   test_kinds();
+  test_policies_and_operations();
   test_items_field();
   test_resource_manager();
   test_page_size_clamp();
