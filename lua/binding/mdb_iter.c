@@ -357,6 +357,27 @@ static const char *folder_option(lua_State *L, int required)
   return folder;
 }
 
+/* cluster= or folder= (YC_FOLDER_ID when neither): one of them, raising
+** otherwise.  Returns 1 for a cluster, 0 for a folder. */
+static int cluster_or_folder(lua_State *L, const char **cluster,
+                             const char **folder)
+{
+  int has_cluster = mdb_opt_string(L, 2, "cluster", MDB_MAX_ID_LEN, cluster);
+  lua_getfield(L, 2, "folder");
+  int has_folder = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  if (has_cluster && has_folder)
+    mdb_error_argument(L, "cluster", "give either cluster= or "
+                       "folder=, not both");
+  if (!has_cluster)
+    *folder = folder_option(L, 0);
+  if (!has_cluster && *folder == NULL)
+    mdb_error_argument(L, "cluster", "missing: give cluster= (one "
+                       "cluster) or folder= (a folder; YC_FOLDER_ID "
+                       "is used when set)");
+  return has_cluster;
+}
+
 int mdb_client_backups(lua_State *L)
 {
   mdb_client *c = mdb_client_check(L, 1);
@@ -365,19 +386,7 @@ int mdb_client_backups(lua_State *L)
   mdb_opt_check_keys(L, 2, backups_options);
   const engine_info *engine = mdb_check_engine(L, 2, "engine");
   const char *cluster = NULL, *folder = NULL;
-  int has_cluster = mdb_opt_string(L, 2, "cluster", MDB_MAX_ID_LEN, &cluster);
-  lua_getfield(L, 2, "folder");
-  int has_folder = !lua_isnil(L, -1);
-  lua_pop(L, 1);
-  if (has_cluster && has_folder)
-    return mdb_error_argument(L, "cluster", "give either cluster= or "
-                              "folder=, not both");
-  if (!has_cluster)
-    folder = folder_option(L, 0);
-  if (!has_cluster && folder == NULL)
-    return mdb_error_argument(L, "cluster", "missing: give cluster= (one "
-                              "cluster) or folder= (a folder; YC_FOLDER_ID "
-                              "is used when set)");
+  int has_cluster = cluster_or_folder(L, &cluster, &folder);
   long page_size, limit;
   const char *token;
   paging_options(L, c, &page_size, &limit, &token);
@@ -422,19 +431,7 @@ int mdb_client_retention_policies(lua_State *L)
                               "(the API has them for postgresql, mysql, "
                               "mongodb and redis)", engine->name);
   const char *cluster = NULL, *folder = NULL;
-  int has_cluster = mdb_opt_string(L, 2, "cluster", MDB_MAX_ID_LEN, &cluster);
-  lua_getfield(L, 2, "folder");
-  int has_folder = !lua_isnil(L, -1);
-  lua_pop(L, 1);
-  if (has_cluster && has_folder)
-    return mdb_error_argument(L, "cluster", "give either cluster= or "
-                              "folder=, not both");
-  if (!has_cluster)
-    folder = folder_option(L, 0);
-  if (!has_cluster && folder == NULL)
-    return mdb_error_argument(L, "cluster", "missing: give cluster= (one "
-                              "cluster) or folder= (a folder; YC_FOLDER_ID "
-                              "is used when set)");
+  int has_cluster = cluster_or_folder(L, &cluster, &folder);
   if (!has_cluster && !list_kind_supported(LIST_FOLDER_POLICIES, engine))
     return mdb_error_argument(L, "folder", "%s retention policies can only "
                               "be listed by cluster (the API has no "

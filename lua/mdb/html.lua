@@ -39,7 +39,8 @@ local format, concat, ipairs, pairs, type, tostring = string.format, table.conca
 local sort, mtype = table.sort, math.type
 local text, attr = E.text, E.attr
 
-local RANK = { ok = 0, warning = 1, critical = 2, error = 3 }
+local statuses = require "mdb.status"
+local RANK = statuses.RANK
 local STATUSES = { "error", "critical", "warning", "ok" }
 
 local CSP
@@ -119,21 +120,7 @@ local function status_chip(s)
    return format('<span class="st %s">%s</span>', s, s)
 end
 
--- Findings worst first, stable.
-local function worst_first(findings, all)
-   local list = {}
-   for i, f in ipairs(findings) do
-      if all or f.status ~= "ok" then list[#list + 1] = { f = f, i = i } end
-   end
-   sort(list, function(a, b)
-      local ra, rb = RANK[a.f.status] or 3, RANK[b.f.status] or 3
-      if ra ~= rb then return ra > rb end
-      return a.i < b.i
-   end)
-   local out = {}
-   for i, e in ipairs(list) do out[i] = e.f end
-   return out
-end
+local worst_first = statuses.worst_first
 
 local function legend()
    local function sample(body)

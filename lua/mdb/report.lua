@@ -197,21 +197,7 @@ function M.table(header, rows, opts)
    return text_table(header, rows, opts.right, paint)
 end
 
--- Findings worst first (stable): error, critical, warning, ok.
-local function by_severity(findings, all)
-   local list = {}
-   for i, f in ipairs(findings) do
-      if all or f.status ~= "ok" then list[#list + 1] = { f = f, i = i } end
-   end
-   sort(list, function(a, b)
-      local ra, rb = RANK[a.f.status] or 3, RANK[b.f.status] or 3
-      if ra ~= rb then return ra > rb end
-      return a.i < b.i
-   end)
-   local out = {}
-   for i, e in ipairs(list) do out[i] = e.f end
-   return out
-end
+local by_severity = status.worst_first
 
 local function details_json(d)
    if d == nil then return nil end

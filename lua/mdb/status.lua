@@ -25,4 +25,22 @@ function M.summary(findings)
    return s
 end
 
+--- The findings that are not ok (all of them with `all`), worst first:
+-- error, critical, warning, ok; in their given order within a status.
+function M.worst_first(findings, all)
+   local RANK = M.RANK
+   local list = {}
+   for i, f in ipairs(findings) do
+      if all or f.status ~= "ok" then list[#list + 1] = { f = f, i = i } end
+   end
+   table.sort(list, function(a, b)
+      local ra, rb = RANK[a.f.status] or 3, RANK[b.f.status] or 3
+      if ra ~= rb then return ra > rb end
+      return a.i < b.i
+   end)
+   local out = {}
+   for i, e in ipairs(list) do out[i] = e.f end
+   return out
+end
+
 return M
