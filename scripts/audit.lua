@@ -12,6 +12,7 @@ local report = require "mdb.report"
 local FORMATS = require("mdb.html").with_html(report.FORMATS.findings)
 local duration = require "mdb.duration"
 local history_cli = require "mdb.history_cli"
+local fleet = require "mdb.fleet"
 
 local NAME = "audit.lua"
 local spec = {
@@ -23,7 +24,6 @@ local spec = {
       { "policy", "FILE", "policy file (a Lua file returning a table; see scripts/policies/)" },
       { "engine", "ENGINE", "engine to audit (default: the policy's engines, else all)", many = true,
         check = cli.choice(mdb.engines) },
-      { "folder", "ID", "folder id (default: the policy's folder, else $YC_FOLDER_ID)" },
       { "max-age", "DURATION", "freshness: critical when the newest backup is older (e.g. 26h)",
         check = cli.duration() },
       { "warn-age", "DURATION", "freshness: warning when the newest backup is older", check = cli.duration() },
@@ -45,6 +45,9 @@ local spec = {
       .. "With --format nagios the Nagios codes are used instead: 0 OK, 1 WARNING,\n"
       .. "2 CRITICAL, 3 UNKNOWN.",
 }
+for i, o in ipairs(cli.scope_options("folder id (default: the policy's folder, else $YC_FOLDER_ID)")) do
+   table.insert(spec.options, 2 + i, o)
+end
 history_cli.add_options(spec, { audit = true })
 -- With --format nagios even a usage error must exit 3 (UNKNOWN), not 2.
 local nagios = false
@@ -96,48 +99,76 @@ end
 local now = cli.now(spec, opts.now, nagios and 3 or 2)
 
 local engines = #opts.engine > 0 and opts.engine or policy.engines or mdb.engines
-local folder = opts.folder or policy.folder or os.getenv("YC_FOLDER_ID")
-if (not folder or folder == "") and not opts.from then
-   die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID")
+local scope, serr = cli.scope(opts, policy.folder or os.getenv("YC_FOLDER_ID"))
+if not scope and not opts.from then
+   if not serr:find("^no folder") then usage(serr) end
+   die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID (or give --cloud ID or --all-clouds)")
 end
+scope = scope or {}
+local folder = scope.folder
+
+-- The scan: what a cluster's checks read.
+local scan = { engines = engines, concurrency = opts.concurrency, folder = scope.folder, folders = scope.folders,
+   cloud = scope.cloud, all_clouds = scope.all_clouds }
 
 local results, recorded
 if opts.from then
    results, recorded = history_cli.load(opts, engines, die)
    folder, now = recorded.folder or folder, history_cli.now(opts, now, recorded)
-else
-   results = cli.scan(NAME, { page_size = opts.page_size },
-      { engines = engines, folder = folder, concurrency = opts.concurrency }, nagios and 3 or 2)
+   scope = { folder = folder }
 end
-history_cli.record(opts, results, { folder = folder, engines = engines, time = now, tool = NAME }, die)
-results = cli.as_of(results, now)
 
-local clusters = 0
-for _, e in ipairs(results) do
-   if e.error ~= nil then
-      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
+-- Per cluster, only what the report needs: its findings, and for
+-- prometheus its inventory row, for html its timeline's backups; sorted
+-- into scan order at the end.
+local key = fleet.order(scan)
+local html_start = opts.format == "html"
+   and require("mdb.timeline").window(now, opts.days or 30, policy.zone).start
+local kept, clusters, failed, folders = {}, 0, false, {}
+fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
+   code = nagios and 3 or 2, results = results,
+   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e)
+   local item = { key = key(e), findings = audit.entry(e, policy, { now = now }) }
+   if e.error ~= nil then item.error = tostring(e.error) end
+   if e.id then clusters = clusters + 1 elseif e.error ~= nil then failed = true end
+   if e.folder then folders[e.folder] = true end
+   if opts.format == "prometheus" then item.row = report.inventory_rows({ e })[1] end
+   if html_start then item.entry = fleet.window_entry(e, html_start) end
+   item.engine, item.id = e.engine, e.id
+   kept[#kept + 1] = item
+end)
+results = nil
+fleet.sort(kept)
+
+local findings, rows, entries = {}, {}, {}
+for _, item in ipairs(kept) do
+   if item.error then
+      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.id or "clusters", ": ", item.error, "\n")
    end
-   if e.id then clusters = clusters + 1 end
+   for _, f in ipairs(item.findings) do findings[#findings + 1] = f end
+   rows[#rows + 1] = item.row
+   entries[#entries + 1] = item.entry
 end
+kept = nil
+local many_folders = next(folders) ~= nil and next(folders, next(folders)) ~= nil
 
-local failed = false
-for _, e in ipairs(results) do if e.error ~= nil and e.id == nil then failed = true end end
 -- An empty folder (a wrong id, a typo) must not pass as "all ok".
 local empty = clusters == 0 and not failed
-local empty_note = string.format("no clusters of %s in folder %s", table.concat(engines, ", "), folder)
+local empty_note = string.format("no clusters of %s in %s", table.concat(engines, ", "), cli.scope_text(scope))
 
-local findings = history_cli.vanished(opts, audit.run(results, policy, { now = now }))
+findings = history_cli.vanished(opts, findings)
 local text
 if empty and nagios then
    text = "MDB BACKUP AUDIT UNKNOWN - " .. empty_note .. "\n"
 elseif opts.format == "html" then
-   text = require("mdb.html").audit(findings, results, { now = now, days = opts.days, zone = policy.zone,
-      all = opts.all, scope = { folder = folder, engines = engines, policy = policy.source } })
+   text = require("mdb.html").audit(findings, entries, { now = now, days = opts.days, zone = policy.zone,
+      all = opts.all, scope = { folder = folder or cli.scope_text(scope), engines = engines,
+         policy = policy.source } })
 else
    text = report.findings(findings, opts.format, {
       color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil
          and os.getenv("TERM") ~= "dumb" and cli.isatty(1),
-      all = opts.all, now = now, results = results,
+      all = opts.all, now = now, rows = rows, folders = many_folders,
    })
 end
 local written, werr = report.write(text, opts.output)

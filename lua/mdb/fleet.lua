@@ -1,0 +1,115 @@
+--- One pass over a fleet for the bundled scripts, cluster by cluster: a
+-- streaming `client:scan{each=}` (or the scan a history file recorded,
+-- with --from), recorded as it goes (--record, --db), each entry trimmed
+-- to --now before the script sees it.  The script keeps what its output
+-- needs (findings, rows, plans) and sorts those by `order`, so its output
+-- has the plain scan's order while memory holds a few clusters, not the
+-- fleet.
+--
+--   local key = fleet.order(scan_opts)
+--   fleet.run(NAME, { opts = opts, scan = scan_opts, now = now, die = die,
+--      scope = {folder=, engines=, time=, tool=} }, function(entry)
+--      rows[#rows + 1] = { key = key(entry), ... }
+--   end)
+-- @module mdb.fleet
+local M = {}
+
+local cli = require "mdb.cli"
+local history_cli = require "mdb.history_cli"
+
+local format, type, ipairs, mtype = string.format, type, ipairs, math.type
+
+local function ranks(list)
+   local r = {}
+   for i, v in ipairs(list or {}) do
+      if r[v] == nil then r[v] = i end
+   end
+   return r
+end
+
+--- A function giving each entry of a scan with options `scan` a text key
+-- that sorts as a plain scan orders its entries: folders as given (cloud
+-- scans: by cloud and folder id), engines as given, then clusters (by id:
+-- the order `Cluster.List` returns them in is not known to a stream), a
+-- failed `Cluster.List` after its clusters; `clusters` scans as given.
+function M.order(scan)
+   if scan.clusters then
+      local ids = {}
+      for i, c in ipairs(scan.clusters) do
+         local id = type(c) == "table" and c.id or c
+         if ids[id] == nil then ids[id] = i end
+      end
+      return function(e)
+         local i = e.id and ids[e.id]
+         return i and format("%08d", i) or ("~" .. tostring(e.engine) .. "\0" .. tostring(e.id or ""))
+      end
+   end
+   local folders = ranks(scan.folders or { scan.folder })
+   local engines = ranks(scan.engines or { scan.engine })
+   return function(e)
+      local f = e.folder and folders[e.folder]
+      return format("%s\0%06d\0%s\0%06d\0%s", tostring(e.cloud or ""), f or 0, f and "" or tostring(e.folder or ""),
+         engines[e.engine] or 999999, e.id and ("0" .. e.id) or "1")
+   end
+end
+
+--- Sort `list` (summaries with a `key` field from `M.order`) in place.
+function M.sort(list)
+   table.sort(list, function(a, b) return a.key < b.key end)
+   return list
+end
+
+--- Scan (or replay --from) and call `each(entry)` once per cluster; the
+-- entry is released when `each` returns.
+-- @param o `{opts = the script's options (record, db, from), scan = scan
+--   options, client = client options, now = Unix seconds, die = function,
+--   code = exit status for errors, scope = {folder=, engines=, time=, tool=}
+--   (recording: nil when the script records nothing), results = the array
+--   `history_cli.load` gave (--from)}`
+function M.run(name, o, each)
+   local now = o.now
+   if o.results then
+      local results = o.results
+      for i, e in ipairs(results) do
+         results[i] = false   -- let it go once used
+         each(cli.entry_as_of(e, now))
+      end
+      return
+   end
+   local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
+   cli.stream(name, o.client, o.scan, o.code, function(e)
+      if rec then rec.add(e) end
+      each(cli.entry_as_of(e, now))
+   end)
+   if rec then rec.finish() end
+end
+
+--- A copy of `entry` with only the backups a timeline of the window
+-- starting at `start` draws (mdb.timeline): those from `start` on, the
+-- newest completed one and the oldest one.  What the HTML report and
+-- the terminal strips keep per cluster, instead of every backup.
+function M.window_entry(entry, start)
+   local copy = {}
+   for k, v in pairs(entry) do copy[k] = v end
+   local kept, newest, oldest, oldest_t = {}, nil, nil, nil
+   local state_of = require("mdb.timeline").state_of
+   for _, b in ipairs(entry.backups or {}) do
+      if type(b) == "table" then
+         local t = mtype(b.created) and b.created or mtype(b.started) and b.started or nil
+         if t and t >= start then
+            kept[#kept + 1] = b
+         else
+            if t and (not oldest_t or t < oldest_t) then oldest, oldest_t = b, t end
+            if state_of(b) == "done" and mtype(b.created) and (not newest or b.created > newest.created) then
+               newest = b
+            end
+         end
+      end
+   end
+   if newest then kept[#kept + 1] = newest end
+   if oldest and oldest ~= newest then kept[#kept + 1] = oldest end
+   copy.backups = kept
+   return copy
+end
+
+return M
