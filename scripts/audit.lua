@@ -102,7 +102,8 @@ local engines = #opts.engine > 0 and opts.engine or policy.engines or mdb.engine
 local scope, serr = cli.scope(opts, policy.folder or os.getenv("YC_FOLDER_ID"))
 if not scope and not opts.from then
    if not serr:find("^no folder") then usage(serr) end
-   die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID (or give --cloud ID or --all-clouds)")
+   die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID"
+      .. " (or give --cloud ID or --all-clouds)")
 end
 scope = scope or {}
 local folder = scope.folder
@@ -127,8 +128,8 @@ local html_start = opts.format == "html"
 local kept, clusters, failed, folders = {}, 0, false, {}
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = nagios and 3 or 2, results = results,
-   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e)
-   local item = { key = key(e), findings = audit.entry(e, policy, { now = now }) }
+   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
+   local item = { key = key(e, n), findings = audit.entry(e, policy, { now = now }) }
    if e.error ~= nil then item.error = tostring(e.error) end
    if e.id then clusters = clusters + 1 elseif e.error ~= nil then failed = true end
    if e.folder then folders[e.folder] = true end
@@ -137,7 +138,6 @@ fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_siz
    item.engine, item.id = e.engine, e.id
    kept[#kept + 1] = item
 end)
-results = nil
 fleet.sort(kept)
 
 local findings, rows, entries = {}, {}, {}

@@ -71,15 +71,14 @@ local key = fleet.order(scan)
 local kept, folders = {}, {}
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = 2, results = results,
-   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e)
-   local item = { key = key(e), engine = e.engine, id = e.id }
+   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
+   local item = { key = key(e, n), engine = e.engine, id = e.id }
    if e.error ~= nil then item.error = tostring(e.error) end
    if e.folder then folders[e.folder] = true end
    if window_start then item.entry = fleet.window_entry(e, window_start)
    else item.row = report.inventory_rows({ e })[1] end
    kept[#kept + 1] = item
 end)
-results = nil
 fleet.sort(kept)
 local many_folders = next(folders) ~= nil and next(folders, next(folders)) ~= nil
 

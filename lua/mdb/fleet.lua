@@ -8,8 +8,8 @@
 --
 --   local key = fleet.order(scan_opts)
 --   fleet.run(NAME, { opts = opts, scan = scan_opts, now = now, die = die,
---      scope = {folder=, engines=, time=, tool=} }, function(entry)
---      rows[#rows + 1] = { key = key(entry), ... }
+--      scope = {folder=, engines=, time=, tool=} }, function(entry, n)
+--      rows[#rows + 1] = { key = key(entry, n), ... }
 --   end)
 -- @module mdb.fleet
 local M = {}
@@ -27,29 +27,20 @@ local function ranks(list)
    return r
 end
 
---- A function giving each entry of a scan with options `scan` a text key
--- that sorts as a plain scan orders its entries: folders as given (cloud
--- scans: by cloud and folder id), engines as given, then clusters (by id:
--- the order `Cluster.List` returns them in is not known to a stream), a
--- failed `Cluster.List` after its clusters; `clusters` scans as given.
+--- A function `key(entry, n)` giving each entry of a scan with options
+-- `scan` a text key that sorts as the plain scan orders its results:
+-- folders as given, engines as given, then `n` — the number a streaming
+-- scan's `each` gets with the entry, which follows `Cluster.List` (or
+-- `clusters`) order and puts a failed `Cluster.List` after its clusters.
+-- Cloud scans order folders by cloud and folder id (`Cloud.List` and
+-- `Folder.List` order is not known to a stream).
 function M.order(scan)
-   if scan.clusters then
-      local ids = {}
-      for i, c in ipairs(scan.clusters) do
-         local id = type(c) == "table" and c.id or c
-         if ids[id] == nil then ids[id] = i end
-      end
-      return function(e)
-         local i = e.id and ids[e.id]
-         return i and format("%08d", i) or ("~" .. tostring(e.engine) .. "\0" .. tostring(e.id or ""))
-      end
-   end
    local folders = ranks(scan.folders or { scan.folder })
    local engines = ranks(scan.engines or { scan.engine })
-   return function(e)
+   return function(e, n)
       local f = e.folder and folders[e.folder]
-      return format("%s\0%06d\0%s\0%06d\0%s", tostring(e.cloud or ""), f or 0, f and "" or tostring(e.folder or ""),
-         engines[e.engine] or 999999, e.id and ("0" .. e.id) or "1")
+      return format("%s\0%06d\0%s\0%06d\0%012d", tostring(e.cloud or ""), f or 0,
+         f and "" or tostring(e.folder or ""), engines[e.engine] or 999999, n or 0)
    end
 end
 
@@ -59,8 +50,8 @@ function M.sort(list)
    return list
 end
 
---- Scan (or replay --from) and call `each(entry)` once per cluster; the
--- entry is released when `each` returns.
+--- Scan (or replay --from) and call `each(entry, n)` once per cluster
+-- (`n` for `M.order`); the entry is released when `each` returns.
 -- @param o `{opts = the script's options (record, db, from), scan = scan
 --   options, client = client options, now = Unix seconds, die = function,
 --   code = exit status for errors, scope = {folder=, engines=, time=, tool=}
@@ -72,14 +63,14 @@ function M.run(name, o, each)
       local results = o.results
       for i, e in ipairs(results) do
          results[i] = false   -- let it go once used
-         each(cli.entry_as_of(e, now))
+         each(cli.entry_as_of(e, now), i)
       end
       return
    end
    local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
-   cli.stream(name, o.client, o.scan, o.code, function(e)
-      if rec then rec.add(e) end
-      each(cli.entry_as_of(e, now))
+   cli.stream(name, o.client, o.scan, o.code, function(e, n)
+      if rec then rec.add(e, n) end
+      each(cli.entry_as_of(e, now), n)
    end)
    if rec then rec.finish() end
 end

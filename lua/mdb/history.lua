@@ -361,12 +361,14 @@ local function rollback_on_error(r, ok, err)
    error(err, 0)
 end
 
---- Record one scan entry.
-function Recorder:add(e)
+--- Record one scan entry; `pos` (default: one more than the last) is its
+-- place in the scan's results, which `h:results` gives them back in (a
+-- streaming scan's `each` gets it as its second argument).
+function Recorder:add(e, pos)
    rollback_on_error(self, pcall(function()
       local h, scan = self.h, self.scan
-      self.pos = self.pos + 1
-      local pos = self.pos
+      self.pos = math.max(self.pos + 1, pos or 0)
+      pos = pos or self.pos
       local engine = e.engine
       local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
       local kind, text = error_text(e.error)

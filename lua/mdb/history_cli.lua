@@ -74,7 +74,7 @@ end
 local recorded
 
 --- A recorder for a streaming scan when --record (or, rolled back, --db)
--- is given, else nil: `r.add(entry)` for each entry as it arrives (with
+-- is given, else nil: `r.add(entry, pos)` for each entry as it arrives (with
 -- every backup, before --now trims them), `r.finish()` after the scan
 -- (commits, and keeps what the vanished check needs).  `scope` is
 -- `{folder=, engines=, time=, tool=}`.  Ends the script through `die`
@@ -98,8 +98,8 @@ function M.recorder(opts, scope, die)
    if not ok then fail(rec) end
    local vanished = require "mdb.history_changes"
    return {
-      add = function(entry)
-         local ok2, e = pcall(rec.add, rec, entry)
+      add = function(entry, pos)
+         local ok2, e = pcall(rec.add, rec, entry, pos)
          if not ok2 then fail(e) end
       end,
       finish = function()
