@@ -2,7 +2,7 @@
 # The benchmark, on demand (not part of CI): a release build in
 # build-bench/, then bench/run.lua.  Needs python3 and lua5.4 for the
 # baselines.   Usage: sh bench/run.sh [RUNS [SCENARIOS]] (default 5, all;
-# SCENARIOS e.g. stream,stream10k)
+# SCENARIOS e.g. stream,stream10k,scripts)
 set -eu
 cd "$(dirname "$0")/.."
 for p in python3 lua5.4; do
