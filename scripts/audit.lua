@@ -119,20 +119,27 @@ if opts.from then
    scope = { folder = folder }
 end
 
--- Per cluster, only what the report needs: its findings, and for
+-- Per cluster, only what the report needs: its findings (for json, jsonl
+-- and csv already rendered, with just what the summary counts), and for
 -- prometheus its inventory row, for html its timeline's backups; sorted
 -- into scan order at the end.
 local key = fleet.order(scan)
+local many_folders = cli.many_folders(scope)
+local records = ({ json = true, jsonl = true, csv = true })[opts.format]
 local html_start = opts.format == "html"
    and require("mdb.timeline").window(now, opts.days or 30, policy.zone).start
-local kept, clusters, failed, folders = {}, 0, false, {}
+local kept, clusters, failed, counts = {}, 0, false, nil
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = nagios and 3 or 2, results = results,
    scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
    local item = { key = key(e, n), findings = audit.entry(e, policy, { now = now }) }
+   if records then
+      item.part = report.findings_part(item.findings, opts.format, { folders = many_folders })
+      counts = report.summary_add(counts, item.findings)
+      item.findings = nil
+   end
    if e.error ~= nil then item.error = tostring(e.error) end
    if e.id then clusters = clusters + 1 elseif e.error ~= nil then failed = true end
-   if e.folder then folders[e.folder] = true end
    if opts.format == "prometheus" then item.row = report.inventory_rows({ e })[1] end
    if html_start then item.entry = fleet.window_entry(e, html_start) end
    item.engine, item.id = e.engine, e.id
@@ -140,23 +147,29 @@ fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_siz
 end)
 fleet.sort(kept)
 
-local findings, rows, entries = {}, {}, {}
+local findings, rows, entries, parts = {}, {}, {}, {}
 for _, item in ipairs(kept) do
    if item.error then
       io.stderr:write(NAME, ": ", item.engine or "?", " ", item.id or "clusters", ": ", item.error, "\n")
    end
-   for _, f in ipairs(item.findings) do findings[#findings + 1] = f end
+   for _, f in ipairs(item.findings or {}) do findings[#findings + 1] = f end
    rows[#rows + 1] = item.row
    entries[#entries + 1] = item.entry
+   parts[#parts + 1] = item.part
 end
 kept = nil
-local many_folders = next(folders) ~= nil and next(folders, next(folders)) ~= nil
 
 -- An empty folder (a wrong id, a typo) must not pass as "all ok".
 local empty = clusters == 0 and not failed
 local empty_note = string.format("no clusters of %s in %s", table.concat(engines, ", "), cli.scope_text(scope))
 
-findings = history_cli.vanished(opts, findings)
+-- The vanished check's findings (history), after the scan's.
+local vanished = history_cli.vanished(opts, {})
+for _, f in ipairs(vanished) do findings[#findings + 1] = f end
+if records then
+   parts[#parts + 1] = report.findings_part(vanished, opts.format, { folders = many_folders })
+   counts = report.summary_add(counts, vanished)
+end
 local text
 if empty and nagios then
    text = "MDB BACKUP AUDIT UNKNOWN - " .. empty_note .. "\n"
@@ -164,6 +177,10 @@ elseif opts.format == "html" then
    text = require("mdb.html").audit(findings, entries, { now = now, days = opts.days, zone = policy.zone,
       all = opts.all, scope = { folder = folder or cli.scope_text(scope), engines = engines,
          policy = policy.source } })
+elseif records then
+   counts = counts or report.summary_add(nil, {})
+   text = report.findings_parts(parts, counts, opts.format,
+      { now = now, folders = many_folders })
 else
    text = report.findings(findings, opts.format, {
       color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil
@@ -179,4 +196,4 @@ if empty then
    os.exit(nagios and 3 or 1)
 end
 if nagios then os.exit((report.nagios_state(findings))) end
-os.exit(audit.exit_status(findings))
+os.exit(audit.exit_status(records and counts or findings))

@@ -74,12 +74,11 @@ local warn_s, crit_s = duration.parse(opts.warn), duration.parse(opts.crit)
 -- Per cluster only its finding, the time of the backup it names (for the
 -- table) and, for prometheus, its inventory row; sorted into scan order.
 local key = fleet.order(scan)
-local kept, folders = {}, {}
+local kept = {}
 fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 3 }, function(e, n)
    local item = { key = key(e, n), engine = e.engine, id = e.id, findings = audit.entry(e, policy, { now = now }),
       newest = {} }
    if e.error ~= nil then item.error = tostring(e.error) end
-   if e.folder then folders[e.folder] = true end
    local wanted = {}
    for _, f in ipairs(item.findings) do
       if f.backup_id ~= nil then wanted[f.backup_id] = true end
@@ -91,7 +90,7 @@ fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 3 }, fu
    kept[#kept + 1] = item
 end)
 fleet.sort(kept)
-local many_folders = next(folders) ~= nil and next(folders, next(folders)) ~= nil
+local many_folders = cli.many_folders(scan)
 
 -- newest completed backup per finding, for the table and perfdata
 local findings, newest, inventory_rows = {}, {}, {}

@@ -68,19 +68,18 @@ local days = opts.days or (opts.timeline and 14 or 30)
 local window_start = (opts.timeline or opts.format == "html")
    and require("mdb.timeline").window(now, days).start
 local key = fleet.order(scan)
-local kept, folders = {}, {}
+local kept = {}
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = 2, results = results,
    scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
    local item = { key = key(e, n), engine = e.engine, id = e.id }
    if e.error ~= nil then item.error = tostring(e.error) end
-   if e.folder then folders[e.folder] = true end
    if window_start then item.entry = fleet.window_entry(e, window_start)
    else item.row = report.inventory_rows({ e })[1] end
    kept[#kept + 1] = item
 end)
 fleet.sort(kept)
-local many_folders = next(folders) ~= nil and next(folders, next(folders)) ~= nil
+local many_folders = cli.many_folders(scope)
 
 local failed = false
 local rows, entries = {}, {}

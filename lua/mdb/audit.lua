@@ -178,9 +178,10 @@ end
 M.RANK, M.summary = status.RANK, status.summary
 
 --- The documented exit status: 0 all ok, 1 any warning or critical, 2 any
--- error.
+-- error.  `findings` may also be their summary (`audit.summary`, or
+-- `report.summary_add` over a streamed audit).
 function M.exit_status(findings)
-   local s = M.summary(findings)
+   local s = findings.total ~= nil and findings or M.summary(findings)
    if s.error > 0 then return 2 end
    if s.warning + s.critical > 0 then return 1 end
    return 0

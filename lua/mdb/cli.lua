@@ -238,6 +238,12 @@ function M.scope_options(folder_help)
    }
 end
 
+--- True when reports of a scan with `scope` (from `M.scope`) name each
+-- cluster's folder: several folders, or a cloud's.
+function M.many_folders(scope)
+   return scope ~= nil and (scope.folders ~= nil or scope.cloud ~= nil or scope.all_clouds == true)
+end
+
 --- A text naming a scope for messages and reports: the folder, "N
 -- folders", "cloud ID" or "all clouds".
 function M.scope_text(scope)

@@ -491,6 +491,8 @@ function M.prometheus(opts)
    return concat(out, "\n") .. (#out > 0 and "\n" or "")
 end
 
+local findings_table
+
 --- Render audit findings.
 -- @param findings array from `audit.run`
 -- @param fmt_name one of `M.FORMATS.findings`
@@ -504,15 +506,7 @@ function M.findings(findings, fmt_name, opts)
    opts = check_opts(opts, 3, "findings", FINDINGS_OPTS)
    local s = summarize(findings)
    if fmt_name == "json" then
-      local list = array()
-      for i, f in ipairs(findings) do list[i] = finding_object(f, opts.folders) end
-      return M.json(M.object({
-         generated_at = fmt.rfc3339(opts.now or os.time()),
-         summary = M.object({ clusters = s.clusters, checks = s.total, ok = s.ok, warning = s.warning,
-            critical = s.critical, error = s.error },
-            { "clusters", "checks", "ok", "warning", "critical", "error" }),
-         findings = list,
-      }, { "generated_at", "summary", "findings" })) .. "\n"
+      return concat(M.findings_parts({ M.findings_part(findings, "json", opts) }, summarize(findings), "json", opts))
    elseif fmt_name == "jsonl" or fmt_name == "csv" then
       return records(fmt_name, findings, opts.folders and FINDING_KEYS_F or FINDING_KEYS,
          function(f) return finding_object(f, opts.folders) end)
@@ -524,6 +518,84 @@ function M.findings(findings, fmt_name, opts)
       return M.prometheus({ findings = findings, results = opts.results, rows = opts.rows, now = opts.now,
          folders = opts.folders })
    end
+   return findings_table(findings, fmt_name, opts, s)
+end
+
+--- Findings rendered ahead for json, jsonl or csv, a cluster at a time,
+-- so that a fleet's audit keeps text, not finding tables: the part of
+-- `M.findings(findings, fmt_name, opts)` that `findings` make (opts:
+-- `folders`).  Join parts with `M.findings_parts`.
+function M.findings_part(findings, fmt_name, opts)
+   local folders = opts and opts.folders
+   local keys = folders and FINDING_KEYS_F or FINDING_KEYS
+   local out = {}
+   for i, f in ipairs(findings) do
+      local o = finding_object(f, folders)
+      if fmt_name == "csv" then
+         local line = { n = #keys }
+         for j, k in ipairs(keys) do line[j] = o[k] end
+         out[i] = line
+      else
+         out[i] = M.json(o)
+      end
+   end
+   if fmt_name == "csv" then return M.csv(out) end
+   if fmt_name == "jsonl" then return concat(out, "\n") .. (#out > 0 and "\n" or "") end
+   return concat(out, ",")
+end
+
+--- The counts `M.findings` reports, kept as findings come a cluster at a
+-- time: `acc = report.summary_add(acc, findings)` (acc nil at first) is
+-- `audit.summary` of every findings array given so far.
+function M.summary_add(acc, findings)
+   acc = acc or { ok = 0, warning = 0, critical = 0, error = 0, total = 0, clusters = 0, worst = "ok", seen = {} }
+   local s = summarize(findings)
+   for _, k in ipairs({ "ok", "warning", "critical", "error", "total" }) do acc[k] = acc[k] + s[k] end
+   for k, v in pairs(s) do
+      if RANK[k] == nil and k ~= "total" and k ~= "clusters" and k ~= "worst" then acc[k] = (acc[k] or 0) + v end
+   end
+   if (RANK[s.worst] or 3) > (RANK[acc.worst] or 3) then acc.worst = s.worst end
+   for _, f in ipairs(findings) do
+      local key = tostring(f.engine) .. "/" .. tostring(f.cluster)
+      if f.cluster and not acc.seen[key] then acc.seen[key] = true; acc.clusters = acc.clusters + 1 end
+   end
+   return acc
+end
+
+--- The report `M.findings` gives, as an array of texts to write in
+-- order (`M.write` takes it as is), from parts (`M.findings_part`, in
+-- order) and the summary of their findings (`M.summary_add`).
+function M.findings_parts(parts, s, fmt_name, opts)
+   opts = opts or {}
+   if fmt_name == "csv" then
+      local out = { M.csv({ opts.folders and FINDING_KEYS_F or FINDING_KEYS }) }
+      for _, p in ipairs(parts) do out[#out + 1] = p end
+      return out
+   elseif fmt_name == "jsonl" then
+      return parts
+   end
+   local out = { false }
+   for _, p in ipairs(parts) do
+      if p ~= "" then
+         if #out > 1 then out[#out + 1] = "," end
+         out[#out + 1] = p
+      end
+   end
+   local head = M.json(M.object({
+         generated_at = fmt.rfc3339(opts.now or os.time()),
+         summary = M.object({ clusters = s.clusters, checks = s.total, ok = s.ok, warning = s.warning,
+            critical = s.critical, error = s.error },
+            { "clusters", "checks", "ok", "warning", "critical", "error" }),
+         findings = array(),
+      }, { "generated_at", "summary", "findings" }))
+   -- head ends in `"findings":[]}`: the parts go between the brackets.
+   out[1] = head:sub(1, -3)
+   out[#out + 1] = "]}\n"
+   return out
+end
+
+-- table and markdown (forward-declared above M.findings)
+function findings_table(findings, fmt_name, opts, s)
    local list = by_severity(findings, opts.all)
    local line = summary_line(s)
    if fmt_name == "markdown" then
@@ -758,20 +830,37 @@ end
 ---------------------------------------------------------------------------
 -- Output
 
---- Write report text to stdout (path nil or "-") or to a file, atomically:
+--- Write report text (a string, or an array of strings written in turn)
+-- to stdout (path nil or "-") or to a file, atomically:
 -- into a temporary file in the same directory, then renamed over `path`.
 -- @return true, or nil and a message naming the file
 -- @raise when `text` is not a string
 function M.write(text, path)
-   if type(text) ~= "string" then
+   if type(text) == "table" then
+      for i, t in ipairs(text) do
+         if type(t) ~= "string" then
+            error(format("bad argument #1 to 'write' (piece %d is a %s, not a string)", i, type(t)), 2)
+         end
+      end
+   elseif type(text) ~= "string" then
       error(format("bad argument #1 to 'write' (string expected, got %s)", type(text)), 2)
+   end
+   -- An array of texts is written piece by piece (a fleet's report need
+   -- not be one string).
+   local function put(f)
+      if type(text) == "string" then return f:write(text) end
+      for _, t in ipairs(text) do
+         local ok, err = f:write(t)
+         if not ok then return nil, err end
+      end
+      return true
    end
    if path ~= nil and type(path) ~= "string" then
       error(format("bad argument #2 to 'write' (string expected, got %s)", type(path)), 2)
    end
    if path == nil or path == "-" then
       -- The error of a full disk or a closed pipe often shows only on flush.
-      local ok, err = io.stdout:write(text)
+      local ok, err = put(io.stdout)
       if ok then ok, err = io.stdout:flush() end
       if not ok then return nil, "cannot write to stdout: " .. tostring(err) end
       return true
@@ -785,7 +874,7 @@ function M.write(text, path)
    local tmp = format("%s.%s.tmp-%d-%d", dir, base, os.time(), math.random(1, 1e9))
    local f, err = io.open(tmp, "wb")
    if not f then return nil, format("cannot write %s: %s", path, err) end
-   local ok, werr = f:write(text)
+   local ok, werr = put(f)
    if ok then ok, werr = f:flush() end
    local closed, cerr = f:close()
    if not ok or not closed then
