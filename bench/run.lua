@@ -3,7 +3,10 @@
 -- (Python standard library, plain C with libcurl + lua-cjson, stock lua5.4),
 -- and prints every figure and the ratios against the issue's targets.
 -- args: BUILD_DIR [RUNS] [SCENARIOS]  (SCENARIOS: comma-separated names of
--- fleet, deep, cpu, startup, stream, stream10k; default all)
+-- fleet, deep, cpu, startup, stream, stream10k, scripts; default all).
+-- MDB_BENCH_SCRIPTS=DIR runs the scripts scenario on the scripts in DIR
+-- instead of scripts/; MDB_BENCH_SCRIPTS_BEFORE=DIR also runs DIR's (an
+-- older version's), taking turns with the others, for comparison.
 local build = assert(arg[1], "usage: mdblua bench/run.lua BUILD_DIR [RUNS] [SCENARIOS]")
 local runs = tonumber(arg[2]) or 5
 local only = arg[3] and arg[3] ~= "" and {} or nil
@@ -196,6 +199,47 @@ row("stream10k", "plain C, libcurl multi, 16 transfers", c6[1], "s")
 row("stream10k", "peak RSS: streaming scan", st[2], "MiB", nil, "<= 64 MiB")
 row("stream10k", "peak RSS: client:scan", pl[2], "MiB")
 row("stream10k", "peak RSS: plain C", c6[2], "MiB")
+end
+
+-- 7. the fleet scripts: 10,000 clusters x 100 backups ---------------------------
+-- audit.lua --format json and inventory.lua over the whole fleet (they
+-- consume the scan cluster by cluster), against the plain C client's
+-- listing of the same fleet.
+if want("scripts") then
+io.stderr:write("7. scripts: 10,000 clusters x 100 backups, 20 ms per request, concurrency 16\n")
+local dir = os.getenv("MDB_BENCH_SCRIPTS") or (here .. "/../scripts")
+local s = start_fake("--generate engine=mongodb,clusters=10000,backups=100 --fault 'delay_ms=20;times=0'")
+local e = env .. s.url
+local scope = " --engine mongodb --folder " .. FOLDER .. " --concurrency 16 --page-size 1000"
+local cmds = {
+   { q(MDBLUA) .. " " .. q(dir .. "/audit.lua") .. " --format json" .. scope, e, '"clusters":10000,' },
+   { q(MDBLUA) .. " " .. q(dir .. "/inventory.lua") .. scope, e, "10000 clusters, 1000000 backups" },
+   { q(CCLIENT) .. " fleet " .. s.url .. " " .. TOKEN .. " " .. PREFIX .. " " .. FOLDER .. " 1000 16", nil, "1000000" } }
+local before = os.getenv("MDB_BENCH_SCRIPTS_BEFORE")
+if before then
+   cmds[4] = { q(MDBLUA) .. " " .. q(before .. "/audit.lua") .. " --format json" .. scope, e, '"clusters":10000,' }
+   cmds[5] = { q(MDBLUA) .. " " .. q(before .. "/inventory.lua") .. scope, e, "10000 clusters, 1000000 backups" }
+end
+local r7 = bench_each(runs, cmds)
+s.stop()
+local au, inv, c7 = r7[1], r7[2], r7[3]
+row("scripts", "audit.lua --format json", au[1], "s", au[1] / c7[1], "<= 1.15 x C")
+row("scripts", "inventory.lua", inv[1], "s", inv[1] / c7[1])
+row("scripts", "plain C, libcurl multi, 16 transfers", c7[1], "s")
+row("scripts", "peak RSS: audit.lua --format json", au[2], "MiB", nil, "<= 128 MiB")
+row("scripts", "peak RSS: inventory.lua", inv[2], "MiB", nil, "<= 64 MiB")
+row("scripts", "peak RSS: plain C", c7[2], "MiB")
+row("scripts", "CPU: audit.lua (ratio: against plain C)", au[3], "s", au[3] / c7[3])
+row("scripts", "CPU: inventory.lua", inv[3], "s", inv[3] / c7[3])
+if before then
+   local ba, bi = r7[4], r7[5]
+   row("scripts", "before: audit.lua --format json", ba[1], "s", ba[1] / c7[1])
+   row("scripts", "before: inventory.lua", bi[1], "s", bi[1] / c7[1])
+   row("scripts", "before: peak RSS audit.lua --format json", ba[2], "MiB")
+   row("scripts", "before: peak RSS inventory.lua", bi[2], "MiB")
+   row("scripts", "before: CPU audit.lua", ba[3], "s", ba[3] / c7[3])
+   row("scripts", "before: CPU inventory.lua", bi[3], "s", bi[3] / c7[3])
+end
 end
 
 -- The table -----------------------------------------------------------------

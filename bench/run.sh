@@ -2,7 +2,7 @@
 # The benchmark, on demand (not part of CI): a release build in
 # build-bench/, then bench/run.lua.  Needs python3 and lua5.4 for the
 # baselines.   Usage: sh bench/run.sh [RUNS [SCENARIOS]] (default 5, all;
-# SCENARIOS e.g. stream,stream10k)
+# SCENARIOS e.g. stream,stream10k,scripts)
 #               sh bench/run.sh quota [RUNS] (default 1): the quota scenario only
 #               sh bench/run.sh history [RUNS] (default 3): the history benchmark
 set -eu

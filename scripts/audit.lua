@@ -12,6 +12,7 @@ local report = require "mdb.report"
 local FORMATS = require("mdb.html").with_html(report.FORMATS.findings)
 local duration = require "mdb.duration"
 local history_cli = require "mdb.history_cli"
+local fleet = require "mdb.fleet"
 
 local NAME = "audit.lua"
 local spec = {
@@ -23,7 +24,6 @@ local spec = {
       { "policy", "FILE", "policy file (a Lua file returning a table; see scripts/policies/)" },
       { "engine", "ENGINE", "engine to audit (default: the policy's engines, else all)", many = true,
         check = cli.choice(mdb.engines) },
-      { "folder", "ID", "folder id (default: the policy's folder, else $YC_FOLDER_ID)" },
       { "max-age", "DURATION", "freshness: critical when the newest backup is older (e.g. 26h)",
         check = cli.duration() },
       { "warn-age", "DURATION", "freshness: warning when the newest backup is older", check = cli.duration() },
@@ -45,6 +45,9 @@ local spec = {
       .. "With --format nagios the Nagios codes are used instead: 0 OK, 1 WARNING,\n"
       .. "2 CRITICAL, 3 UNKNOWN.",
 }
+for i, o in ipairs(cli.scope_options("folder id (default: the policy's folder, else $YC_FOLDER_ID)")) do
+   table.insert(spec.options, 2 + i, o)
+end
 history_cli.add_options(spec, { audit = true })
 -- With --format nagios even a usage error must exit 3 (UNKNOWN), not 2.
 local nagios = false
@@ -96,60 +99,106 @@ end
 local now = cli.now(spec, opts.now, nagios and 3 or 2)
 
 local engines = #opts.engine > 0 and opts.engine or policy.engines or mdb.engines
-local folder = opts.folder or policy.folder or os.getenv("YC_FOLDER_ID")
-if (not folder or folder == "") and not opts.from then
-   die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID")
+local scope, serr = cli.scope(opts, policy.folder or os.getenv("YC_FOLDER_ID"))
+if not scope and not opts.from then
+   if not serr:find("^no folder") then usage(serr) end
+   die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID"
+      .. " (or give --cloud ID or --all-clouds)")
 end
+scope = scope or {}
+local folder = scope.folder
+
+-- retention_policy and failed_backups judge each cluster's retention
+-- policies and operations: list them only when a check may run.
+local function may_run(c)
+   if policy.enabled[c] then return true end
+   if policy.only and not policy.only[c] then return false end
+   for _, m in pairs(policy.per_engine) do if m[c] then return true end end
+   for _, o in ipairs(policy.per_cluster) do if o.checks[c] then return true end end
+   return false
+end
+local with = {}
+if may_run("retention_policy") then with[#with + 1] = "retention_policies" end
+if may_run("failed_backups") then with[#with + 1] = "operations" end
+
+-- The scan: what a cluster's checks read.
+local scan = { engines = engines, concurrency = opts.concurrency, folder = scope.folder, folders = scope.folders,
+   cloud = scope.cloud, all_clouds = scope.all_clouds, with = with }
 
 local results, recorded
 if opts.from then
    results, recorded = history_cli.load(opts, engines, die)
    folder, now = recorded.folder or folder, history_cli.now(opts, now, recorded)
-else
-   -- retention_policy and failed_backups judge each cluster's retention
-   -- policies and operations: list them only when a check may run.
-   local function may_run(c)
-      if policy.enabled[c] then return true end
-      if policy.only and not policy.only[c] then return false end
-      for _, m in pairs(policy.per_engine) do if m[c] then return true end end
-      for _, o in ipairs(policy.per_cluster) do if o.checks[c] then return true end end
-      return false
-   end
-   local with = {}
-   if may_run("retention_policy") then with[#with + 1] = "retention_policies" end
-   if may_run("failed_backups") then with[#with + 1] = "operations" end
-   results = cli.scan(NAME, { page_size = opts.page_size },
-      { engines = engines, folder = folder, concurrency = opts.concurrency, with = with }, nagios and 3 or 2)
-end
-history_cli.record(opts, results, { folder = folder, engines = engines, time = now, tool = NAME }, die)
-results = cli.as_of(results, now)
-
-local clusters = 0
-for _, e in ipairs(results) do
-   if e.error ~= nil then
-      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
-   end
-   if e.id then clusters = clusters + 1 end
+   scope = { folder = folder }
 end
 
-local failed = false
-for _, e in ipairs(results) do if e.error ~= nil and e.id == nil then failed = true end end
+-- Per cluster, only what the report needs: its findings (for json, jsonl
+-- and csv already rendered, with just what the summary counts), and for
+-- prometheus its inventory row, for html its timeline's backups; sorted
+-- into scan order at the end.
+local key = fleet.order(scan)
+local many_folders = cli.many_folders(scope)
+local records = ({ json = true, jsonl = true, csv = true })[opts.format]
+local html_start = opts.format == "html"
+   and require("mdb.timeline").window(now, opts.days or 30, policy.zone).start
+local kept, clusters, failed, counts = {}, 0, false, nil
+fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
+   code = nagios and 3 or 2, results = results,
+   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
+   local item = { key = key(e, n), findings = audit.entry(e, policy, { now = now }) }
+   if records then
+      item.part = report.findings_part(item.findings, opts.format, { folders = many_folders })
+      counts = report.summary_add(counts, item.findings)
+      item.findings = nil
+   end
+   if e.error ~= nil then item.error = tostring(e.error) end
+   if e.id then clusters = clusters + 1 elseif e.error ~= nil then failed = true end
+   if opts.format == "prometheus" then item.row = report.inventory_rows({ e })[1] end
+   if html_start then item.entry = fleet.window_entry(e, html_start) end
+   item.engine, item.id = e.engine, e.id
+   kept[#kept + 1] = item
+end)
+fleet.sort(kept)
+
+local findings, rows, entries, parts = {}, {}, {}, {}
+for _, item in ipairs(kept) do
+   if item.error then
+      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.id or "clusters", ": ", item.error, "\n")
+   end
+   for _, f in ipairs(item.findings or {}) do findings[#findings + 1] = f end
+   rows[#rows + 1] = item.row
+   entries[#entries + 1] = item.entry
+   parts[#parts + 1] = item.part
+end
+kept = nil
+
 -- An empty folder (a wrong id, a typo) must not pass as "all ok".
 local empty = clusters == 0 and not failed
-local empty_note = string.format("no clusters of %s in folder %s", table.concat(engines, ", "), folder)
+local empty_note = string.format("no clusters of %s in %s", table.concat(engines, ", "), cli.scope_text(scope))
 
-local findings = history_cli.vanished(opts, audit.run(results, policy, { now = now }))
+-- The vanished check's findings (history), after the scan's.
+local vanished = history_cli.vanished(opts, {})
+for _, f in ipairs(vanished) do findings[#findings + 1] = f end
+if records then
+   parts[#parts + 1] = report.findings_part(vanished, opts.format, { folders = many_folders })
+   counts = report.summary_add(counts, vanished)
+end
 local text
 if empty and nagios then
    text = "MDB BACKUP AUDIT UNKNOWN - " .. empty_note .. "\n"
 elseif opts.format == "html" then
-   text = require("mdb.html").audit(findings, results, { now = now, days = opts.days, zone = policy.zone,
-      all = opts.all, scope = { folder = folder, engines = engines, policy = policy.source } })
+   text = require("mdb.html").audit(findings, entries, { now = now, days = opts.days, zone = policy.zone,
+      all = opts.all, scope = { folder = folder or cli.scope_text(scope), engines = engines,
+         policy = policy.source } })
+elseif records then
+   counts = counts or report.summary_add(nil, {})
+   text = report.findings_parts(parts, counts, opts.format,
+      { now = now, folders = many_folders })
 else
    text = report.findings(findings, opts.format, {
       color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil
          and os.getenv("TERM") ~= "dumb" and cli.isatty(1),
-      all = opts.all, now = now, results = results,
+      all = opts.all, now = now, rows = rows, folders = many_folders,
    })
 end
 local written, werr = report.write(text, opts.output)
@@ -160,4 +209,4 @@ if empty then
    os.exit(nagios and 3 or 1)
 end
 if nagios then os.exit((report.nagios_state(findings))) end
-os.exit(audit.exit_status(findings))
+os.exit(audit.exit_status(records and counts or findings))

@@ -12,6 +12,7 @@ local audit = require "mdb.audit"
 local report = require "mdb.report"
 local fmt = require "mdb.fmt"
 local duration = require "mdb.duration"
+local fleet = require "mdb.fleet"
 
 local NAME = "freshness.lua"
 local FORMATS = { "table", "json", "jsonl", "csv", "markdown", "prometheus", "nagios" }
@@ -21,7 +22,6 @@ local spec = {
       .. "clusters given), against warning and critical limits.",
    options = {
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
-      { "folder", "ID", "folder id (default $YC_FOLDER_ID)" },
       { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true },
       { "warn", "DURATION", "warning when the newest backup is older", default = "26h", check = cli.duration() },
       { "crit", "DURATION", "critical when the newest backup is older", default = "50h", check = cli.duration() },
@@ -35,6 +35,8 @@ local spec = {
       .. "a limit, or without any completed backup), 3 UNKNOWN (usage or API error, a failed\n"
       .. "listing, no cluster found).",
 }
+
+for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 1 + i, o) end
 
 -- Nagios needs 3 (UNKNOWN) for usage errors too.
 local opts = cli.run(arg, spec, 3)
@@ -57,29 +59,50 @@ if #opts.cluster > 0 then
    scan.engine, scan.clusters = opts.engine[1], opts.cluster
 else
    scan.engines = engines
-   scan.folder = opts.folder or os.getenv("YC_FOLDER_ID")
-   if not scan.folder or scan.folder == "" then usage("no folder: give --folder ID or set YC_FOLDER_ID") end
-end
-
-local results = cli.as_of(cli.scan(NAME, nil, scan, 3), now)
-for _, e in ipairs(results) do
-   if e.error ~= nil then
-      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
+   local scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
+   if not scope then
+      if not serr:find("^no folder") then usage(serr) end
+      usage("no folder: give --folder ID or set YC_FOLDER_ID (or give --cloud ID or --all-clouds)")
    end
+   for k, v in pairs(scope) do scan[k] = v end
 end
 
 local policy = audit.policy({ checks = { "freshness" },
    defaults = { freshness = { warn = opts.warn, crit = opts.crit } } }, "options")
-local findings = audit.run(results, policy, { now = now })
 local warn_s, crit_s = duration.parse(opts.warn), duration.parse(opts.crit)
 
--- newest completed backup per finding, for the table and perfdata
-local newest = {}
-for _, e in ipairs(results) do
-   for _, b in ipairs(e.backups or {}) do
-      if b.id ~= nil then newest[b.id] = b.created end
+-- Per cluster only its finding, the time of the backup it names (for the
+-- table) and, for prometheus, its inventory row; sorted into scan order.
+local key = fleet.order(scan)
+local kept = {}
+fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 3 }, function(e, n)
+   local item = { key = key(e, n), engine = e.engine, id = e.id, findings = audit.entry(e, policy, { now = now }),
+      newest = {} }
+   if e.error ~= nil then item.error = tostring(e.error) end
+   local wanted = {}
+   for _, f in ipairs(item.findings) do
+      if f.backup_id ~= nil then wanted[f.backup_id] = true end
    end
+   for _, b in ipairs(e.backups or {}) do
+      if b.id ~= nil and wanted[b.id] then item.newest[b.id] = b.created end
+   end
+   if opts.format == "prometheus" then item.row = report.inventory_rows({ e })[1] end
+   kept[#kept + 1] = item
+end)
+fleet.sort(kept)
+local many_folders = cli.many_folders(scan)
+
+-- newest completed backup per finding, for the table and perfdata
+local findings, newest, inventory_rows = {}, {}, {}
+for _, item in ipairs(kept) do
+   if item.error then
+      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.id or "clusters", ": ", item.error, "\n")
+   end
+   for _, f in ipairs(item.findings) do findings[#findings + 1] = f end
+   for id, t in pairs(item.newest) do newest[id] = t end
+   inventory_rows[#inventory_rows + 1] = item.row
 end
+kept = nil
 
 local text
 if opts.format == "table" or opts.format == "nagios" then
@@ -125,7 +148,7 @@ if opts.format == "table" or opts.format == "nagios" then
          #perf > 0 and (" | " .. table.concat(perf, " ")) or "")
    end
 else
-   text = report.findings(findings, opts.format, { now = now, results = results })
+   text = report.findings(findings, opts.format, { now = now, rows = inventory_rows, folders = many_folders })
 end
 local written, werr = report.write(text, opts.output)
 if not written then die(werr) end

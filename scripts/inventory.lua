@@ -9,6 +9,7 @@ local cli = require "mdb.cli"
 local report = require "mdb.report"
 local FORMATS = require("mdb.html").with_html(report.FORMATS.inventory)
 local history_cli = require "mdb.history_cli"
+local fleet = require "mdb.fleet"
 
 local NAME = "inventory.lua"
 local spec = {
@@ -17,7 +18,6 @@ local spec = {
       .. "newest and oldest backup.",
    options = {
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
-      { "folder", "ID", "folder id (default $YC_FOLDER_ID)" },
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "timeline", nil, "one row per cluster with a strip of the last --days days" },
       { "days", "N", "days of --timeline (default 14) and of --format html (default 30)",
@@ -31,6 +31,7 @@ local spec = {
       .. "Exit status: 0 listed; 2 usage or API error, or a listing failed (the other\n"
       .. "clusters are still reported).",
 }
+for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 1 + i, o) end
 history_cli.add_options(spec)
 local opts = cli.run(arg, spec)
 opts.engine = cli.unique(opts.engine)
@@ -39,38 +40,68 @@ local function die(msg)
    cli.fail(NAME, msg, 2)
 end
 
+local function usage(msg)
+   cli.usage_error(spec, msg, 2)
+end
+
 local now = cli.now(spec, opts.now)
-local folder = opts.folder or os.getenv("YC_FOLDER_ID")
-if (not folder or folder == "") and not opts.from then die("no folder: give --folder ID or set YC_FOLDER_ID") end
+local scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
+if not scope and not opts.from then
+   if not serr:find("^no folder") then usage(serr) end
+   die("no folder: give --folder ID or set YC_FOLDER_ID (or give --cloud ID or --all-clouds)")
+end
+scope = scope or {}
+local folder = scope.folder
 
 local engines = #opts.engine > 0 and opts.engine or mdb.engines
+local scan = { engines = engines, concurrency = opts.concurrency, folder = scope.folder, folders = scope.folders,
+   cloud = scope.cloud, all_clouds = scope.all_clouds }
 local results, recorded
 if opts.from then
    results, recorded = history_cli.load(opts, engines, die)
    now = history_cli.now(opts, now, recorded)
-else
-   results = cli.scan(NAME, { page_size = opts.page_size },
-      { engines = engines, folder = folder, concurrency = opts.concurrency })
 end
-history_cli.record(opts, results, { folder = folder, engines = engines, time = now, tool = NAME }, die)
-results = cli.as_of(results, now)
+
+-- Per cluster only its row (and, for the strips and the page, the
+-- backups their window shows), sorted into scan order at the end.
+local days = opts.days or (opts.timeline and 14 or 30)
+local window_start = (opts.timeline or opts.format == "html")
+   and require("mdb.timeline").window(now, days).start
+local key = fleet.order(scan)
+local kept = {}
+fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
+   code = 2, results = results,
+   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
+   local item = { key = key(e, n), engine = e.engine, id = e.id }
+   if e.error ~= nil then item.error = tostring(e.error) end
+   if window_start then item.entry = fleet.window_entry(e, window_start)
+   else item.row = report.inventory_rows({ e })[1] end
+   kept[#kept + 1] = item
+end)
+fleet.sort(kept)
+local many_folders = cli.many_folders(scope)
 
 local failed = false
-for _, e in ipairs(results) do
-   if e.error ~= nil then
+local rows, entries = {}, {}
+for _, item in ipairs(kept) do
+   if item.error then
       failed = true
-      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
+      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.id or "clusters", ": ", item.error, "\n")
    end
+   rows[#rows + 1] = item.row
+   entries[#entries + 1] = item.entry
 end
+kept = nil
 
 local text
 if opts.timeline then
-   text = require("mdb.strip").rows(results, { now = now, days = opts.days or 14,
+   text = require("mdb.strip").rows(entries, { now = now, days = days,
       color = require("mdb.strip").color_wanted(opts.output) })
 elseif opts.format == "html" then
-   text = require("mdb.html").inventory(results, { now = now, days = opts.days, scope = { folder = folder } })
+   text = require("mdb.html").inventory(entries, { now = now, days = opts.days,
+      scope = { folder = folder or cli.scope_text(scope) } })
 else
-   text = report.inventory(report.inventory_rows(results), opts.format, { now = now })
+   text = report.inventory(rows, opts.format, { now = now, folders = many_folders })
 end
 local written, werr = report.write(text, opts.output)
 if not written then die(werr) end

@@ -8,6 +8,7 @@ local mdb = require "mdb"
 local cli = require "mdb.cli"
 local audit = require "mdb.audit"
 local retention = require "mdb.retention"
+local fleet = require "mdb.fleet"
 local report = require "mdb.report"
 
 local NAME = "retention-plan.lua"
@@ -40,10 +41,12 @@ local RULES = {
 local options = {
    { "engine", "ENGINE", "engine (default: the policy's engines, else all)", many = true,
      check = cli.choice(mdb.engines) },
-   { "folder", "ID", "folder id (default: the policy's folder, else $YC_FOLDER_ID)" },
    { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true },
    { "policy", "FILE", "take the rules (its retention table), engines, folder and tz from a policy file" },
 }
+for _, o in ipairs(cli.scope_options("folder id (default: the policy's folder, else $YC_FOLDER_ID)")) do
+   options[#options + 1] = o
+end
 for _, r in ipairs(RULES) do
    options[#options + 1] = { r[1], r[3], r[4], check = r[3] == "N" and count_or_unlimited or calendar }
 end
@@ -114,29 +117,53 @@ if #opts.cluster > 0 then
    scan.engine, scan.clusters = opts.engine[1], opts.cluster
 else
    scan.engines = #opts.engine > 0 and opts.engine or (policy and policy.engines) or mdb.engines
-   scan.folder = opts.folder or (policy and policy.folder) or os.getenv("YC_FOLDER_ID")
-   if not scan.folder or scan.folder == "" then
-      die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID")
+   local scope, serr = cli.scope(opts, (policy and policy.folder) or os.getenv("YC_FOLDER_ID"))
+   if not scope then
+      if not serr:find("^no folder") then usage(serr) end
+      die("no folder: give --folder ID, set folder in the policy, or set YC_FOLDER_ID"
+         .. " (or give --cloud ID or --all-clouds)")
    end
+   for k, v in pairs(scope) do scan[k] = v end
 end
 
-local results = cli.as_of(cli.scan(NAME, nil, scan), now)
+-- Per cluster only its plan (the backups it keeps and expires are the
+-- report), planned as the cluster's listing completes; sorted into scan
+-- order at the end.
+local key = fleet.order(scan)
+local kept, backup_folders = {}, {}
+fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 2 }, function(e, n)
+   local item = { key = key(e, n), engine = e.engine, cluster = e.id, folder = e.folder,
+      cluster_name = type(e.cluster) == "table" and e.cluster.name or nil }
+   if e.error ~= nil then
+      item.error = e.error
+   else
+      local list = {}
+      for _, b in ipairs(e.backups or {}) do
+         if opts.type == nil or b.type == opts.type then list[#list + 1] = b end
+      end
+      item.plan = retention.plan(list, rules, { tz = zone, now = now })
+   end
+   if #opts.cluster > 0 then
+      for _, b in ipairs(e.backups or {}) do
+         if type(b.folderId) == "string" then backup_folders[b.folderId] = true end
+      end
+   end
+   kept[#kept + 1] = item
+end)
+fleet.sort(kept)
 
 -- A --cluster scan has no Cluster objects: look the names up (one
 -- Cluster.List per folder the backups name, else the folder given) so that
 -- the report names the clusters.  A failed look-up only leaves names out.
 local names = {}
 if #opts.cluster > 0 then
-   local folders, seen = {}, {}
-   local function add(f)
-      if type(f) == "string" and f ~= "" and not seen[f] then seen[f] = true; folders[#folders + 1] = f end
-   end
-   for _, e in ipairs(results) do
-      for _, b in ipairs(e.backups or {}) do add(b.folderId) end
-   end
-   add(opts.folder or (policy and policy.folder) or os.getenv("YC_FOLDER_ID"))
+   local list = {}
+   for f in pairs(backup_folders) do if f ~= "" then list[#list + 1] = f end end
+   table.sort(list)
+   local folder = opts.folder[1] or (policy and policy.folder) or os.getenv("YC_FOLDER_ID")
+   if type(folder) == "string" and folder ~= "" and not backup_folders[folder] then list[#list + 1] = folder end
    local okc, client = pcall(mdb.client)
-   for _, f in ipairs(okc and folders or {}) do
+   for _, f in ipairs(okc and list or {}) do
       local looked, err = pcall(function()
          for c in client:clusters { engine = scan.engine, folder = f } do names[c.id] = c.name end
       end)
@@ -146,22 +173,18 @@ end
 
 local failed = false
 local plans = {}
-for _, e in ipairs(results) do
-   local name = type(e.cluster) == "table" and e.cluster.name or names[e.id]
+for _, item in ipairs(kept) do
+   local name = item.cluster_name or names[item.cluster]
    if type(name) ~= "string" then name = nil end
-   if e.error ~= nil then
+   item.cluster_name, item.key = name, nil
+   if item.error ~= nil then
       failed = true
-      io.stderr:write(NAME, ": ", e.engine or "?", " ", e.id or "clusters", ": ", tostring(e.error), "\n")
-      plans[#plans + 1] = { engine = e.engine, cluster = e.id, cluster_name = name, error = e.error }
-   else
-      local list = {}
-      for _, b in ipairs(e.backups or {}) do
-         if opts.type == nil or b.type == opts.type then list[#list + 1] = b end
-      end
-      plans[#plans + 1] = { engine = e.engine, cluster = e.id, cluster_name = name,
-         plan = retention.plan(list, rules, { tz = zone, now = now }) }
+      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.cluster or "clusters", ": ",
+         tostring(item.error), "\n")
    end
+   plans[#plans + 1] = item
 end
+kept = nil
 
 local text = report.plans(plans, opts.format, {
    color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1),

@@ -298,7 +298,8 @@ void scan_deliver(scan *s, int entry, lua_Integer idx)
     lua_rawseti(L, S_ENTRIES, idx);   /* the callback's to keep or drop */
     lua_pushvalue(L, S_EACH);
     lua_pushvalue(L, entry);
-    lua_call(L, 1, 0);   /* its errors end the scan, as progress's do */
+    lua_pushinteger(L, idx);   /* its number: sorts a slot's entries into result order */
+    lua_call(L, 2, 0);   /* its errors end the scan, as progress's do */
   }
   report_progress(s, entry);
 }

@@ -56,6 +56,29 @@ local function show(v)
 end
 
 
+-- The findings of one entry under policy object `p`, appended to `out`.
+local function entry_findings(entry, p, now, out)
+   local engine, id, cluster = entry.engine, entry.id, entry.cluster
+   if id == nil and type(cluster) == "table" then id = cluster.id end
+   local first = #out + 1
+   if id == nil then
+      if entry.error ~= nil then
+         out[#out + 1] = checks.finding("listing", engine, nil, nil, { status = "error",
+            message = format("listing %s clusters failed: %s", tostring(engine), tostring(entry.error)) })
+      end
+   else
+      local settings = M.settings_for(p, engine, id, cluster)
+      if settings then
+         for _, f in ipairs(checks.cluster(entry, id, settings, now, p.zone)) do out[#out + 1] = f end
+      end
+   end
+   local folder = entry.folder
+   if folder ~= nil then
+      for i = first, #out do out[i].folder = folder end
+   end
+   return out
+end
+
 --- Run one check on one cluster's backups (for tests and custom tools).
 -- @param check a check name
 -- @param entry a scan result entry `{engine=, id=, cluster=, backups=, error=}`
@@ -113,21 +136,41 @@ function M.run(results, policy, opts)
       if type(entry) ~= "table" then
          error(format("bad argument #1 to 'run' (entry #%d is a %s, not a table)", i, type(entry)), 2)
       end
-      local engine, id, cluster = entry.engine, entry.id, entry.cluster
-      if id == nil and type(cluster) == "table" then id = cluster.id end
-      if id == nil then
-         if entry.error ~= nil then
-            findings[#findings + 1] = checks.finding("listing", engine, nil, nil, { status = "error",
-               message = format("listing %s clusters failed: %s", tostring(engine), tostring(entry.error)) })
-         end
-      else
-         local settings = M.settings_for(p, engine, id, cluster)
-         if settings then
-            for _, f in ipairs(checks.cluster(entry, id, settings, now, p.zone)) do findings[#findings + 1] = f end
-         end
-      end
+      entry_findings(entry, p, now, findings)
    end
    return findings
+end
+
+--- Audit one scan entry (a streaming scan's `each` calls this per
+-- cluster, so that only findings are kept, never the fleet's backups).
+-- `audit.run(results, policy, opts)` is this over every entry.
+-- @param entry a scan entry `{engine=, id=, folder=, cluster=, backups=, error=}`
+-- @param policy a policy object (from `audit.policy` / `audit.load_policy`;
+--   a table is turned into one each call, so make it once)
+-- @param opts `{ now = Unix seconds (default os.time()), into = array to
+--   append the findings to (default a new one) }`
+-- @return the array of findings (`into`), in check order; each carries
+--   the entry's `folder` when it has one
+-- @raise on bad arguments or a bad policy table
+function M.entry(entry, policy, opts)
+   if type(entry) ~= "table" then
+      error(format("bad argument #1 to 'entry' (table expected, got %s)", type(entry)), 2)
+   end
+   if opts ~= nil and type(opts) ~= "table" then
+      error(format("bad argument #3 to 'entry' (table expected, got %s)", type(opts)), 2)
+   end
+   for k in pairs(opts or {}) do
+      if k ~= "now" and k ~= "into" then
+         error(format("bad argument #3 to 'entry' (unknown option '%s')", tostring(k)), 2)
+      end
+   end
+   local ok, p = pcall(M.policy, policy)
+   if not ok then error(p, 2) end
+   local now = opts and opts.now or os.time()
+   if math.type(now) == nil then
+      error(format("bad option 'now' to 'entry' (number expected, got %s)", type(now)), 2)
+   end
+   return entry_findings(entry, p, now, opts and opts.into or {})
 end
 
 --- Rank of each status (ok 0 .. error 3), and the counts by status:
@@ -135,9 +178,10 @@ end
 M.RANK, M.summary = status.RANK, status.summary
 
 --- The documented exit status: 0 all ok, 1 any warning or critical, 2 any
--- error.
+-- error.  `findings` may also be their summary (`audit.summary`, or
+-- `report.summary_add` over a streamed audit).
 function M.exit_status(findings)
-   local s = M.summary(findings)
+   local s = findings.total ~= nil and findings or M.summary(findings)
    if s.error > 0 then return 2 end
    if s.warning + s.critical > 0 then return 1 end
    return 0

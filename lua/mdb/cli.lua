@@ -149,22 +149,28 @@ function M.now(spec, text, code)
    return t
 end
 
---- Scan results as they were at `now`: backups created after it did not
--- exist yet, so every report "as if at --now" leaves them out.  Entries
--- are copied; the results themselves are not changed.
+--- One scan entry as it was at `now`: backups created after it did not
+-- exist yet, so every report "as if at --now" leaves them out.  The entry
+-- itself gets the trimmed array (a streamed entry is the script's own).
+function M.entry_as_of(e, now)
+   if type(e.backups) == "table" then
+      local kept = {}
+      for _, b in ipairs(e.backups) do
+         if not (math.type(b.created) and b.created > now) then kept[#kept + 1] = b end
+      end
+      e.backups = kept
+   end
+   return e
+end
+
+--- Scan results as they were at `now` (`M.entry_as_of` for each entry).
+-- Entries are copied; the results themselves are not changed.
 function M.as_of(results, now)
    local out = {}
    for i, e in ipairs(results) do
       local copy = {}
       for k, v in pairs(e) do copy[k] = v end
-      if type(e.backups) == "table" then
-         local kept = {}
-         for _, b in ipairs(e.backups) do
-            if not (math.type(b.created) and b.created > now) then kept[#kept + 1] = b end
-         end
-         copy.backups = kept
-      end
-      out[i] = copy
+      out[i] = M.entry_as_of(copy, now)
    end
    return out
 end
@@ -197,6 +203,54 @@ function M.scan(name, client_opts, scan_opts, code)
    done()
    if not ok2 then M.fail(name, results, code) end
    return results
+end
+
+--- `M.scan` streaming: `client:scan(scan_opts)` with `each = each`, so
+-- each cluster's entry is handed over as its listing completes and let go
+-- when `each` returns.
+function M.stream(name, client_opts, scan_opts, code, each)
+   scan_opts.each = each
+   M.scan(name, client_opts, scan_opts, code)
+end
+
+--- The scan options for a script's `--folder` (repeatable), `--cloud ID`
+-- and `--all-clouds`; `default_folder` (the policy's, else
+-- $YC_FOLDER_ID) when none is given.  Returns nil and a message naming
+-- the flags when they conflict or no folder is known.
+function M.scope(opts, default_folder)
+   local folders = M.unique(opts.folder or {})
+   local n = (#folders > 0 and 1 or 0) + (opts.cloud and 1 or 0) + (opts.all_clouds and 1 or 0)
+   if n > 1 then return nil, "give --folder, --cloud or --all-clouds, not more than one" end
+   if opts.cloud then return { cloud = opts.cloud } end
+   if opts.all_clouds then return { all_clouds = true } end
+   if #folders == 1 then return { folder = folders[1] } end
+   if #folders > 1 then return { folders = folders } end
+   if default_folder and default_folder ~= "" then return { folder = default_folder } end
+   return nil, "no folder: give --folder ID, --cloud ID or --all-clouds, or set YC_FOLDER_ID"
+end
+
+--- The scope options every fleet script takes (see `M.scope`).
+function M.scope_options(folder_help)
+   return {
+      { "folder", "ID", folder_help or "folder id (default $YC_FOLDER_ID)", many = true },
+      { "cloud", "ID", "every folder of this cloud (Resource Manager)" },
+      { "all-clouds", nil, "every folder of every cloud the credentials can see" },
+   }
+end
+
+--- True when reports of a scan with `scope` (from `M.scope`) name each
+-- cluster's folder: several folders, or a cloud's.
+function M.many_folders(scope)
+   return scope ~= nil and (scope.folders ~= nil or scope.cloud ~= nil or scope.all_clouds == true)
+end
+
+--- A text naming a scope for messages and reports: the folder, "N
+-- folders", "cloud ID" or "all clouds".
+function M.scope_text(scope)
+   if scope.cloud then return "cloud " .. scope.cloud end
+   if scope.all_clouds then return "all clouds" end
+   if scope.folders then return format("%d folders (%s)", #scope.folders, concat(scope.folders, ", ")) end
+   return scope.folder and ("folder " .. scope.folder) or "no folder"
 end
 
 --- A `check` for options that take a whole number in min..max (either

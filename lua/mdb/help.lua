@@ -130,7 +130,9 @@ Options:
   page_size, limit  per cluster, as for client:backups
   progress          function({done, total, engine, id, failed}) after each cluster
   each              function(entry): stream the entries in completion order,
-                    each let go after the call; scan then returns nothing
+                    each let go after the call; scan then returns nothing;
+                    a 2nd argument n numbers the entries as a plain scan
+                    creates them (within a folder and engine: its order)
   with              { "retention_policies", "operations" }: per cluster, also
                     list these (policies only where the engine has them) into
                     entry.policies / entry.operations, always complete; a

@@ -30,6 +30,8 @@ end
 
 local H = {}
 H.__index = H
+local Recorder = {}   -- h:recorder(scope): a scan recorded entry by entry
+Recorder.__index = Recorder
 H.__name = "mdb.history"
 H.__close = function(h) h:close() end
 
@@ -352,7 +354,117 @@ local function record_backups(self, scan, ref, engine, backups, last)
    end
 end
 
---- Record one scan in one transaction.
+--- Record one scan in one transaction, entry by entry as a streaming
+-- scan hands them over: `local r = h:recorder(scope)` begins the
+-- transaction, `r:add(entry)` records one scan entry (in the order given:
+-- completion order is fine), `r:finish(inspect)` closes what the scan no
+-- longer saw and commits.  Nothing but cluster ids is kept between adds,
+-- so a fleet of any size records in flat memory.
+-- @param scope `{time = Unix seconds, folder = id, engines = {...}, tool = name, dry = bool}`
+-- @return the recorder
+-- @raise on a database error (the transaction is rolled back)
+function H:recorder(scope)
+   if not self.write then error("history: opened for reading only", 2) end
+   scope = scope or {}
+   local engines = scope.engines or {}
+   local time = scope.time or os.time()
+   local db = self.db
+   db:exec("BEGIN IMMEDIATE")
+   local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {} }
+   local ok, scan = pcall(self.run, self,
+      "INSERT INTO scans (time, time_text, folder, engines, tool) VALUES (?, ?, ?, ?, ?)",
+      time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
+      concat(engines, ","), scope.tool)
+   if not ok then
+      pcall(db.exec, db, "ROLLBACK")
+      error(scan, 0)
+   end
+   r.scan = scan
+   for _, engine in ipairs(engines) do r.listed[engine] = {} end
+   r.listing = self:stmt([[INSERT OR REPLACE INTO listings
+      (scan, pos, engine, cluster_id, status, items, error_kind, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)]])
+   return setmetatable(r, Recorder)
+end
+
+local function rollback_on_error(r, ok, err)
+   if ok then return end
+   local db = r.h.db
+   if not r.closed then
+      r.closed = true
+      pcall(db.exec, db, "ROLLBACK")
+   end
+   error(err, 0)
+end
+
+--- Record one scan entry; `pos` (default: one more than the last) is its
+-- place in the scan's results, which `h:results` gives them back in (a
+-- streaming scan's `each` gets it as its second argument).
+function Recorder:add(e, pos)
+   rollback_on_error(self, pcall(function()
+      local h, scan = self.h, self.scan
+      self.pos = math.max(self.pos + 1, pos or 0)
+      pos = pos or self.pos
+      local engine = e.engine
+      local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
+      local kind, text = error_text(e.error)
+      if id == nil then
+         if e.error ~= nil and engine then self.list_failed[engine] = true end
+         self.listing:run(scan, pos, engine, "", "failed", 0, kind, text)
+      else
+         self.listed[engine] = self.listed[engine] or {}
+         self.listed[engine][id] = true
+         local folder = type(e.cluster) == "table" and e.cluster.folderId or e.folder or self.scope.folder
+         local ref = cluster_ref(h, engine, id, folder)
+         local complete = e.error == nil
+         self.listing:run(scan, pos, engine, id, complete and "complete" or "failed", #(e.backups or {}), kind, text)
+         local last = prev_complete(h, engine, id, scan)
+         if type(e.cluster) == "table" then record_cluster(h, scan, ref, e.cluster, last) end
+         if complete then record_backups(h, scan, ref, engine, e.backups or {}, last) end
+      end
+   end))
+end
+
+--- Close the scan and commit (or, with `scope.dry`, roll back).
+-- @param inspect optional `function(scan)` called inside the transaction
+-- @return the scan's id, and what inspect returned
+function Recorder:finish(inspect)
+   local seen
+   rollback_on_error(self, pcall(function()
+      local h, scan = self.h, self.scan
+      -- Each engine's Cluster.List that did not fail is complete: clusters
+      -- of this folder it no longer returns are gone, and so are their
+      -- backups (their vanishing is reported with the cluster's).
+      for _, engine in ipairs(self.engines) do
+         if not self.list_failed[engine] then
+            self.listing:run(scan, 0, engine, "", "complete", 0, nil, nil)
+            if self.scope.folder then
+               for r in h:rows([[SELECT c.id, c.cluster_id FROM clusters c JOIN cluster_states s ON s.cluster = c.id
+                  WHERE c.engine = ? AND c.folder = ? AND s.until_scan IS NULL]], engine, self.scope.folder) do
+                  if not self.listed[engine][r[2]] then
+                     local last = prev_complete(h, engine, r[2], scan)
+                     for _, t in ipairs({ "cluster_states", "backup_states" }) do
+                        h:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
+                           .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
+                     end
+                  end
+               end
+            end
+         end
+      end
+      if inspect then seen = inspect(scan) end
+   end))
+   local db = self.h.db
+   self.closed = true
+   if self.scope.dry then
+      db:exec("ROLLBACK")
+   else
+      db:exec("COMMIT")
+   end
+   return self.scan, seen
+end
+
+--- Record one scan in one transaction (the whole array at once; see
+-- `h:recorder` to record a streaming scan).
 -- @param results what `client:scan` returned
 -- @param scope `{time = Unix seconds, folder = id, engines = {...}, tool = name}`
 -- @param inspect optional `function(scan)` called inside the transaction;
@@ -370,74 +482,12 @@ function H:record(results, scope, inspect)
          if e.engine and not seen[e.engine] then seen[e.engine] = true engines[#engines + 1] = e.engine end
       end
    end
-   local time = scope.time or os.time()
-   local db = self.db
-   db:exec("BEGIN IMMEDIATE")
-   local ok, res, seen = pcall(function()
-      local scan = self:run("INSERT INTO scans (time, time_text, folder, engines, tool) VALUES (?, ?, ?, ?, ?)",
-         time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
-         concat(engines, ","), scope.tool)
-      local listed = {}   -- engine -> set of cluster ids its Cluster.List returned
-      local list_failed = {}
-      for _, e in ipairs(results) do
-         if e.id == nil and e.error ~= nil and e.engine then list_failed[e.engine] = true end
-      end
-      local listing = self:stmt([[INSERT OR REPLACE INTO listings
-         (scan, pos, engine, cluster_id, status, items, error_kind, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)]])
-      for _, engine in ipairs(engines) do
-         listed[engine] = {}
-      end
-      for pos, e in ipairs(results) do
-         local engine = e.engine
-         local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
-         local kind, text = error_text(e.error)
-         if id == nil then
-            listing:run(scan, pos, engine, "", "failed", 0, kind, text)
-         else
-            listed[engine] = listed[engine] or {}
-            listed[engine][id] = true
-            local folder = type(e.cluster) == "table" and e.cluster.folderId or scope.folder
-            local ref = cluster_ref(self, engine, id, folder)
-            local complete = e.error == nil
-            listing:run(scan, pos, engine, id, complete and "complete" or "failed", #(e.backups or {}), kind, text)
-            local last = prev_complete(self, engine, id, scan)
-            if type(e.cluster) == "table" then record_cluster(self, scan, ref, e.cluster, last) end
-            if complete then record_backups(self, scan, ref, engine, e.backups or {}, last) end
-         end
-      end
-      -- Each engine's Cluster.List that did not fail is complete: clusters
-      -- of this folder it no longer returns are gone, and so are their
-      -- backups (their vanishing is reported with the cluster's).
-      for _, engine in ipairs(engines) do
-         if not list_failed[engine] then
-            listing:run(scan, 0, engine, "", "complete", 0, nil, nil)
-            if scope.folder then
-               for r in self:rows([[SELECT c.id, c.cluster_id FROM clusters c JOIN cluster_states s ON s.cluster = c.id
-                  WHERE c.engine = ? AND c.folder = ? AND s.until_scan IS NULL]], engine, scope.folder) do
-                  if not listed[engine][r[2]] then
-                     local last = prev_complete(self, engine, r[2], scan)
-                     for _, t in ipairs({ "cluster_states", "backup_states" }) do
-                        self:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
-                           .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
-                     end
-                  end
-               end
-            end
-         end
-      end
-      if inspect then return scan, inspect(scan) end
-      return scan
-   end)
-   if not ok then
-      pcall(db.exec, db, "ROLLBACK")
-      error(res, 0)
-   end
-   if scope.dry then
-      db:exec("ROLLBACK")
-   else
-      db:exec("COMMIT")
-   end
-   return res, seen
+   local o = {}
+   for k, v in pairs(scope) do o[k] = v end
+   o.engines = engines
+   local r = self:recorder(o)
+   for _, e in ipairs(results) do r:add(e) end
+   return r:finish(inspect)
 end
 
 --- Record `results` into the file at `path` in one call (opens, records,

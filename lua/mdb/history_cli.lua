@@ -73,28 +73,54 @@ end
 -- What record() saw, for the vanished check.
 local recorded
 
---- Record the scan when --record (or, rolled back, --db) is given.
--- `scope` is `{folder=, engines=, time=, tool=}`.  Ends the script through
--- `die` when the file cannot be written.
-function M.record(opts, results, scope, die)
+--- A recorder for a streaming scan when --record (or, rolled back, --db)
+-- is given, else nil: `r.add(entry, pos)` for each entry as it arrives (with
+-- every backup, before --now trims them), `r.finish()` after the scan
+-- (commits, and keeps what the vanished check needs).  `scope` is
+-- `{folder=, engines=, time=, tool=}`.  Ends the script through `die`
+-- when the file cannot be written.
+function M.recorder(opts, scope, die)
    recorded = nil
-   if opts.from then return end
+   if opts.from then return nil end
    local path = opts.record or opts.db
-   if not path then return end
+   if not path then return nil end
    if opts.record and opts.db and opts.record ~= opts.db then
       die("give --record or --db, not both (--record also serves as --db)")
    end
    local h, err = history().open(path, { write = true })
    if not h then die(err) end
-   local vanished = require "mdb.history_changes"
+   local function fail(e)
+      h:close()
+      die(format("%s: %s", path, (tostring(e):gsub("^sqlite: ", ""))))
+   end
    scope.dry = opts.record == nil
-   local ok, scan, findings = pcall(h.record, h, results, scope, function(scan)
-      return vanished.vanished_findings(h, scan)
-   end)
-   h:close()
-   if not ok then die(format("%s: %s", path, tostring(scan):gsub("^sqlite: ", ""))) end
-   recorded = { scan = not scope.dry and scan or nil, findings = findings }
-   return recorded.scan
+   local ok, rec = pcall(h.recorder, h, scope)
+   if not ok then fail(rec) end
+   local vanished = require "mdb.history_changes"
+   return {
+      add = function(entry, pos)
+         local ok2, e = pcall(rec.add, rec, entry, pos)
+         if not ok2 then fail(e) end
+      end,
+      finish = function()
+         local ok3, scan, findings = pcall(rec.finish, rec, function(s)
+            return vanished.vanished_findings(h, s)
+         end)
+         if not ok3 then fail(scan) end
+         h:close()
+         recorded = { scan = not scope.dry and scan or nil, findings = findings }
+         return recorded.scan
+      end,
+   }
+end
+
+--- Record a whole results array (what `client:scan` returned) when
+-- --record or --db is given: `M.recorder` over every entry.
+function M.record(opts, results, scope, die)
+   local r = M.recorder(opts, scope, die)
+   if not r then return nil end
+   for _, e in ipairs(results) do r.add(e) end
+   return r.finish()
 end
 
 --- `findings` with the `vanished` check's findings appended, when there

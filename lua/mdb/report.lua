@@ -63,8 +63,9 @@ local function check_opts(opts, n, fname, known)
    end
    return opts
 end
-local FINDINGS_OPTS = { color = true, all = true, now = true, results = true, title = true, max_problems = true }
-local INVENTORY_OPTS = { color = true, now = true }
+local FINDINGS_OPTS = { color = true, all = true, now = true, results = true, rows = true, folders = true,
+   title = true, max_problems = true }
+local INVENTORY_OPTS = { color = true, now = true, folders = true }
 local PLANS_OPTS = { color = true, policy_text = true }
 local BACKUPS_OPTS = { now = true }
 
@@ -208,10 +209,23 @@ local function details_json(d)
    return out
 end
 
-local function finding_object(f)
+-- With more than one folder in a report, records and labels name the
+-- folder too (first, as it scopes the rest).
+local function with_folder(keys)
+   local out = { "folder" }
+   for i, k in ipairs(keys) do out[i + 1] = k end
+   return out
+end
+local FINDING_KEYS_F, FINDING_JSON_KEYS_F = with_folder(FINDING_KEYS), with_folder(FINDING_JSON_KEYS)
+
+local function finding_object(f, folders)
    local o = {}
    for _, k in ipairs(FINDING_KEYS) do o[k] = f[k] end
    o.details = details_json(f.details)
+   if folders then
+      o.folder = f.folder
+      return M.object(o, FINDING_JSON_KEYS_F)
+   end
    return M.object(o, FINDING_JSON_KEYS)
 end
 
@@ -349,6 +363,8 @@ end
 
 local CLUSTER_LABELS = { "engine", "cluster_id", "cluster_name" }
 local CHECK_LABELS = { "engine", "cluster_id", "cluster_name", "check" }
+local CLUSTER_LABELS_F = with_folder(CLUSTER_LABELS)
+local CHECK_LABELS_F = with_folder(CHECK_LABELS)
 
 local function cluster_name_of(entry)
    local c = entry.cluster
@@ -357,7 +373,7 @@ end
 
 --- Per-cluster summary of scan results: `{engine, cluster, cluster_name,
 -- count, automated, manual, in_progress, total_size, newest, newest_id,
--- newest_size, oldest, error}` (times in Unix seconds; counts over
+-- newest_size, oldest, error, folder}` (times in Unix seconds; counts over
 -- completed backups; sizes nil for engines without sizes, automated and
 -- manual nil for engines whose backups have no type).
 function M.inventory_rows(results)
@@ -366,7 +382,7 @@ function M.inventory_rows(results)
    for _, e in ipairs(results) do
       local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
       local r = { engine = e.engine, cluster = id, cluster_name = cluster_name_of(e), count = 0,
-         automated = 0, manual = 0, in_progress = 0 }
+         automated = 0, manual = 0, in_progress = 0, folder = e.folder }
       if e.error ~= nil then
          r.error = tostring(e.error)
       else
@@ -431,15 +447,16 @@ function M.prometheus(opts)
    if opts.findings then
       for _, f in ipairs(opts.findings) do
          add("mdb_audit_status", labels({ engine = f.engine, cluster_id = f.cluster,
-            cluster_name = f.cluster_name, check = f.check }, CHECK_LABELS), RANK[f.status] or 3)
+            cluster_name = f.cluster_name, check = f.check, folder = f.folder },
+            opts.folders and CHECK_LABELS_F or CHECK_LABELS), RANK[f.status] or 3)
       end
       add("mdb_audit_last_run_timestamp_seconds", "", floor(opts.now or os.time()))
    end
    local rows = opts.rows or (opts.results and M.inventory_rows(opts.results))
    if rows then
       for _, r in ipairs(rows) do
-         local l = labels({ engine = r.engine, cluster_id = r.cluster, cluster_name = r.cluster_name },
-            CLUSTER_LABELS)
+         local l = labels({ engine = r.engine, cluster_id = r.cluster, cluster_name = r.cluster_name,
+            folder = r.folder }, opts.folders and CLUSTER_LABELS_F or CLUSTER_LABELS)
          add("mdb_backup_listing_success", l, r.error and 0 or 1)
          if not r.error and r.cluster then
             add("mdb_backups", l, r.count)
@@ -460,6 +477,8 @@ function M.prometheus(opts)
    return concat(out, "\n") .. (#out > 0 and "\n" or "")
 end
 
+local findings_table
+
 --- Render audit findings.
 -- @param findings array from `audit.run`
 -- @param fmt_name one of `M.FORMATS.findings`
@@ -473,24 +492,96 @@ function M.findings(findings, fmt_name, opts)
    opts = check_opts(opts, 3, "findings", FINDINGS_OPTS)
    local s = summarize(findings)
    if fmt_name == "json" then
-      local list = array()
-      for i, f in ipairs(findings) do list[i] = finding_object(f) end
-      return M.json(M.object({
-         generated_at = fmt.rfc3339(opts.now or os.time()),
-         summary = M.object({ clusters = s.clusters, checks = s.total, ok = s.ok, warning = s.warning,
-            critical = s.critical, error = s.error },
-            { "clusters", "checks", "ok", "warning", "critical", "error" }),
-         findings = list,
-      }, { "generated_at", "summary", "findings" })) .. "\n"
+      return concat(M.findings_parts({ M.findings_part(findings, "json", opts) }, summarize(findings), "json", opts))
    elseif fmt_name == "jsonl" or fmt_name == "csv" then
-      return records(fmt_name, findings, FINDING_KEYS, finding_object)
+      return records(fmt_name, findings, opts.folders and FINDING_KEYS_F or FINDING_KEYS,
+         function(f) return finding_object(f, opts.folders) end)
    elseif fmt_name == "junit" then
       return junit(findings, opts)
    elseif fmt_name == "nagios" then
       return nagios(findings, opts)
    elseif fmt_name == "prometheus" then
-      return M.prometheus({ findings = findings, results = opts.results, now = opts.now })
+      return M.prometheus({ findings = findings, results = opts.results, rows = opts.rows, now = opts.now,
+         folders = opts.folders })
    end
+   return findings_table(findings, fmt_name, opts, s)
+end
+
+--- Findings rendered ahead for json, jsonl or csv, a cluster at a time,
+-- so that a fleet's audit keeps text, not finding tables: the part of
+-- `M.findings(findings, fmt_name, opts)` that `findings` make (opts:
+-- `folders`).  Join parts with `M.findings_parts`.
+function M.findings_part(findings, fmt_name, opts)
+   local folders = opts and opts.folders
+   local keys = folders and FINDING_KEYS_F or FINDING_KEYS
+   local out = {}
+   for i, f in ipairs(findings) do
+      local o = finding_object(f, folders)
+      if fmt_name == "csv" then
+         local line = { n = #keys }
+         for j, k in ipairs(keys) do line[j] = o[k] end
+         out[i] = line
+      else
+         out[i] = M.json(o)
+      end
+   end
+   if fmt_name == "csv" then return M.csv(out) end
+   if fmt_name == "jsonl" then return concat(out, "\n") .. (#out > 0 and "\n" or "") end
+   return concat(out, ",")
+end
+
+--- The counts `M.findings` reports, kept as findings come a cluster at a
+-- time: `acc = report.summary_add(acc, findings)` (acc nil at first) is
+-- `audit.summary` of every findings array given so far.
+function M.summary_add(acc, findings)
+   acc = acc or { ok = 0, warning = 0, critical = 0, error = 0, total = 0, clusters = 0, worst = "ok", seen = {} }
+   local s = summarize(findings)
+   for _, k in ipairs({ "ok", "warning", "critical", "error", "total" }) do acc[k] = acc[k] + s[k] end
+   for k, v in pairs(s) do
+      if RANK[k] == nil and k ~= "total" and k ~= "clusters" and k ~= "worst" then acc[k] = (acc[k] or 0) + v end
+   end
+   if (RANK[s.worst] or 3) > (RANK[acc.worst] or 3) then acc.worst = s.worst end
+   for _, f in ipairs(findings) do
+      local key = tostring(f.engine) .. "/" .. tostring(f.cluster)
+      if f.cluster and not acc.seen[key] then acc.seen[key] = true; acc.clusters = acc.clusters + 1 end
+   end
+   return acc
+end
+
+--- The report `M.findings` gives, as an array of texts to write in
+-- order (`M.write` takes it as is), from parts (`M.findings_part`, in
+-- order) and the summary of their findings (`M.summary_add`).
+function M.findings_parts(parts, s, fmt_name, opts)
+   opts = opts or {}
+   if fmt_name == "csv" then
+      local out = { M.csv({ opts.folders and FINDING_KEYS_F or FINDING_KEYS }) }
+      for _, p in ipairs(parts) do out[#out + 1] = p end
+      return out
+   elseif fmt_name == "jsonl" then
+      return parts
+   end
+   local out = { false }
+   for _, p in ipairs(parts) do
+      if p ~= "" then
+         if #out > 1 then out[#out + 1] = "," end
+         out[#out + 1] = p
+      end
+   end
+   local head = M.json(M.object({
+         generated_at = fmt.rfc3339(opts.now or os.time()),
+         summary = M.object({ clusters = s.clusters, checks = s.total, ok = s.ok, warning = s.warning,
+            critical = s.critical, error = s.error },
+            { "clusters", "checks", "ok", "warning", "critical", "error" }),
+         findings = array(),
+      }, { "generated_at", "summary", "findings" }))
+   -- head ends in `"findings":[]}`: the parts go between the brackets.
+   out[1] = head:sub(1, -3)
+   out[#out + 1] = "]}\n"
+   return out
+end
+
+-- table and markdown (forward-declared above M.findings)
+function findings_table(findings, fmt_name, opts, s)
    local list = by_severity(findings, opts.all)
    local line = summary_line(s)
    if fmt_name == "markdown" then
@@ -509,13 +600,16 @@ function M.findings(findings, fmt_name, opts)
    local rows = {}
    for i, f in ipairs(list) do
       rows[i] = { f.status:upper(), f.engine or "-", cluster_label(f), f.check, f.message or "" }
+      if opts.folders then table.insert(rows[i], 2, f.folder or "-") end
    end
    local out = {}
    if #rows > 0 then
       local paint = opts.color and function(i, r)
          if i == 1 then return COLOR[r[1]:lower()] end
       end or nil
-      out[1] = text_table({ "STATUS", "ENGINE", "CLUSTER", "CHECK", "MESSAGE" }, rows, nil, paint) .. "\n"
+      local header = { "STATUS", "ENGINE", "CLUSTER", "CHECK", "MESSAGE" }
+      if opts.folders then table.insert(header, 2, "FOLDER") end
+      out[1] = text_table(header, rows, nil, paint) .. "\n"
    end
    out[#out + 1] = line .. "\n"
    return concat(out)
@@ -526,25 +620,28 @@ end
 
 local INVENTORY_KEYS = { "engine", "cluster", "cluster_name", "count", "automated", "manual",
    "in_progress", "total_size", "newest", "newest_id", "newest_size", "oldest", "error" }
+local INVENTORY_KEYS_F = with_folder(INVENTORY_KEYS)
 
 --- Render per-cluster inventory rows (from `M.inventory_rows`).
--- @param opts `{ color=, now= }`
+-- @param opts `{ color=, now=, folders = true: name each row's folder
+--   (a column, a record field, a label) }`
 function M.inventory(rows, fmt_name, opts)
    check_table(rows, 1, "inventory")
    check_format("inventory", fmt_name, "inventory")
    opts = check_opts(opts, 3, "inventory", INVENTORY_OPTS)
    local now = opts.now or os.time()
    if fmt_name == "prometheus" then
-      return M.prometheus({ rows = rows, now = now })
+      return M.prometheus({ rows = rows, now = now, folders = opts.folders })
    end
+   local keys = opts.folders and INVENTORY_KEYS_F or INVENTORY_KEYS
    local function obj(r)
       local o = {}
-      for _, k in ipairs(INVENTORY_KEYS) do o[k] = r[k] end
+      for _, k in ipairs(keys) do o[k] = r[k] end
       o.newest = r.newest and fmt.rfc3339(r.newest) or nil
       o.oldest = r.oldest and fmt.rfc3339(r.oldest) or nil
-      return M.object(o, INVENTORY_KEYS)
+      return M.object(o, keys)
    end
-   local text = records(fmt_name, rows, INVENTORY_KEYS, obj)
+   local text = records(fmt_name, rows, keys, obj)
    if text then return text end
    local header = { "ENGINE", "CLUSTER", "ID", "BACKUPS", "AUTO", "MANUAL", "SIZE", "NEWEST", "AGE", "OLDEST" }
    local body, total_n, total_size, clusters, errors = {}, 0, 0, 0, {}
@@ -571,6 +668,11 @@ function M.inventory(rows, fmt_name, opts)
       return out
    end
    local right = { [4] = true, [5] = true, [6] = true, [7] = true, [9] = true }
+   if opts.folders then
+      table.insert(header, 1, "FOLDER")
+      for i, r in ipairs(rows) do table.insert(body[i], 1, r.folder or "-") end
+      right = { [5] = true, [6] = true, [7] = true, [8] = true, [10] = true }
+   end
    local out = (#body > 0 and text_table(header, body, right) or "") .. line .. "\n"
    for _, e in ipairs(errors) do out = out .. "  " .. e .. "\n" end
    return out
@@ -714,20 +816,37 @@ end
 ---------------------------------------------------------------------------
 -- Output
 
---- Write report text to stdout (path nil or "-") or to a file, atomically:
+--- Write report text (a string, or an array of strings written in turn)
+-- to stdout (path nil or "-") or to a file, atomically:
 -- into a temporary file in the same directory, then renamed over `path`.
 -- @return true, or nil and a message naming the file
 -- @raise when `text` is not a string
 function M.write(text, path)
-   if type(text) ~= "string" then
+   if type(text) == "table" then
+      for i, t in ipairs(text) do
+         if type(t) ~= "string" then
+            error(format("bad argument #1 to 'write' (piece %d is a %s, not a string)", i, type(t)), 2)
+         end
+      end
+   elseif type(text) ~= "string" then
       error(format("bad argument #1 to 'write' (string expected, got %s)", type(text)), 2)
+   end
+   -- An array of texts is written piece by piece (a fleet's report need
+   -- not be one string).
+   local function put(f)
+      if type(text) == "string" then return f:write(text) end
+      for _, t in ipairs(text) do
+         local ok, err = f:write(t)
+         if not ok then return nil, err end
+      end
+      return true
    end
    if path ~= nil and type(path) ~= "string" then
       error(format("bad argument #2 to 'write' (string expected, got %s)", type(path)), 2)
    end
    if path == nil or path == "-" then
       -- The error of a full disk or a closed pipe often shows only on flush.
-      local ok, err = io.stdout:write(text)
+      local ok, err = put(io.stdout)
       if ok then ok, err = io.stdout:flush() end
       if not ok then return nil, "cannot write to stdout: " .. tostring(err) end
       return true
@@ -741,7 +860,7 @@ function M.write(text, path)
    local tmp = format("%s.%s.tmp-%d-%d", dir, base, os.time(), math.random(1, 1e9))
    local f, err = io.open(tmp, "wb")
    if not f then return nil, format("cannot write %s: %s", path, err) end
-   local ok, werr = f:write(text)
+   local ok, werr = put(f)
    if ok then ok, werr = f:flush() end
    local closed, cerr = f:close()
    if not ok or not closed then

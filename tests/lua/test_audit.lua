@@ -550,4 +550,23 @@ H.test("summary and exit status", function()
    H.eq(audit.exit_status({}), 0)
 end)
 
+H.test("audit.entry audits one scan entry as audit.run does, carrying the folder", function()
+   local results = {
+      entry("postgresql", "c1", "one", daily("a", 10, 2)),
+      entry("mysql", "c2", "two", {}),
+      { engine = "redis", error = "network error: connection refused", backups = {} },
+   }
+   results[1].folder = "b1gfa"
+   local policy = audit.policy(nil, "test")
+   local want = audit.run(results, policy, { now = NOW })
+   local got = {}
+   for _, e in ipairs(results) do audit.entry(e, policy, { now = NOW, into = got }) end
+   H.eq(got, want)
+   H.ok(#got > 3)
+   for _, f in ipairs(got) do H.eq(f.folder, f.cluster == "c1" and "b1gfa" or nil, f.check) end
+   H.eq(audit.exit_status(audit.summary(got)), audit.exit_status(got), "exit status from a summary")
+   H.contains(H.raises(nil, audit.entry, results[1], policy, { now = NOW, bogus = 1 }), "unknown option 'bogus'")
+   H.contains(H.raises(nil, audit.entry, "x", policy), "bad argument #1 to 'entry'")
+end)
+
 H.run_all()

@@ -484,4 +484,30 @@ H.test("misuse raises naming the argument and the formats", function()
    H.contains(H.raises(nil, report.inventory, {}, "table", { all = true }), "unknown option 'all'")
 end)
 
+H.test("findings rendered a cluster at a time (findings_part, summary_add, findings_parts) equal findings()", function()
+   local fs = findings()
+   for _, fmt in ipairs { "json", "jsonl", "csv" } do
+      for _, folders in ipairs { false, true } do
+         local parts, acc = {}, nil
+         for i, f in ipairs(fs) do f.folder = "b1gf" .. (i % 2) end
+         -- one part per finding, and an empty part (a cluster without findings)
+         for _, f in ipairs(fs) do
+            parts[#parts + 1] = report.findings_part({ f }, fmt, { folders = folders })
+            acc = report.summary_add(acc, { f })
+         end
+         parts[#parts + 1] = report.findings_part({}, fmt, { folders = folders })
+         local pieces = report.findings_parts(parts, acc, fmt, { now = NOW, folders = folders })
+         H.eq(table.concat(pieces), report.findings(fs, fmt, { now = NOW, folders = folders }), fmt)
+         local path = H.tmpname("." .. fmt)
+         H.eq(report.write(pieces, path), true)
+         local f = io.open(path, "rb")
+         H.eq(f:read("a"), table.concat(pieces), "written piece by piece")
+         f:close()
+      end
+   end
+   H.eq(report.findings_parts({}, report.summary_add(nil, {}), "json", { now = NOW })[1] .. "]}\n",
+      report.findings({}, "json", { now = NOW }), "no findings")
+   H.contains(H.raises(nil, report.write, { "a", 1 }), "piece 2 is a number")
+end)
+
 H.run_all()

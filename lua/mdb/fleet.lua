@@ -1,0 +1,106 @@
+--- One pass over a fleet for the bundled scripts, cluster by cluster: a
+-- streaming `client:scan{each=}` (or the scan a history file recorded,
+-- with --from), recorded as it goes (--record, --db), each entry trimmed
+-- to --now before the script sees it.  The script keeps what its output
+-- needs (findings, rows, plans) and sorts those by `order`, so its output
+-- has the plain scan's order while memory holds a few clusters, not the
+-- fleet.
+--
+--   local key = fleet.order(scan_opts)
+--   fleet.run(NAME, { opts = opts, scan = scan_opts, now = now, die = die,
+--      scope = {folder=, engines=, time=, tool=} }, function(entry, n)
+--      rows[#rows + 1] = { key = key(entry, n), ... }
+--   end)
+-- @module mdb.fleet
+local M = {}
+
+local cli = require "mdb.cli"
+local history_cli = require "mdb.history_cli"
+
+local format, type, ipairs, mtype = string.format, type, ipairs, math.type
+
+local function ranks(list)
+   local r = {}
+   for i, v in ipairs(list or {}) do
+      if r[v] == nil then r[v] = i end
+   end
+   return r
+end
+
+--- A function `key(entry, n)` giving each entry of a scan with options
+-- `scan` a text key that sorts as the plain scan orders its results:
+-- folders as given, engines as given, then `n` — the number a streaming
+-- scan's `each` gets with the entry, which follows `Cluster.List` (or
+-- `clusters`) order and puts a failed `Cluster.List` after its clusters.
+-- Cloud scans order folders by cloud and folder id (`Cloud.List` and
+-- `Folder.List` order is not known to a stream).
+function M.order(scan)
+   local folders = ranks(scan.folders or { scan.folder })
+   local engines = ranks(scan.engines or { scan.engine })
+   return function(e, n)
+      local f = e.folder and folders[e.folder]
+      return format("%s\0%06d\0%s\0%06d\0%012d", tostring(e.cloud or ""), f or 0,
+         f and "" or tostring(e.folder or ""), engines[e.engine] or 999999, n or 0)
+   end
+end
+
+--- Sort `list` (summaries with a `key` field from `M.order`) in place.
+function M.sort(list)
+   table.sort(list, function(a, b) return a.key < b.key end)
+   return list
+end
+
+--- Scan (or replay --from) and call `each(entry, n)` once per cluster
+-- (`n` for `M.order`); the entry is released when `each` returns.
+-- @param o `{opts = the script's options (record, db, from), scan = scan
+--   options, client = client options, now = Unix seconds, die = function,
+--   code = exit status for errors, scope = {folder=, engines=, time=, tool=}
+--   (recording: nil when the script records nothing), results = the array
+--   `history_cli.load` gave (--from)}`
+function M.run(name, o, each)
+   local now = o.now
+   if o.results then
+      local results = o.results
+      for i, e in ipairs(results) do
+         results[i] = false   -- let it go once used
+         each(cli.entry_as_of(e, now), i)
+      end
+      return
+   end
+   local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
+   cli.stream(name, o.client, o.scan, o.code, function(e, n)
+      if rec then rec.add(e, n) end
+      each(cli.entry_as_of(e, now), n)
+   end)
+   if rec then rec.finish() end
+end
+
+--- A copy of `entry` with only the backups a timeline of the window
+-- starting at `start` draws (mdb.timeline): those from `start` on, the
+-- newest completed one and the oldest one.  What the HTML report and
+-- the terminal strips keep per cluster, instead of every backup.
+function M.window_entry(entry, start)
+   local copy = {}
+   for k, v in pairs(entry) do copy[k] = v end
+   local kept, newest, oldest, oldest_t = {}, nil, nil, nil
+   local state_of = require("mdb.timeline").state_of
+   for _, b in ipairs(entry.backups or {}) do
+      if type(b) == "table" then
+         local t = mtype(b.created) and b.created or mtype(b.started) and b.started or nil
+         if t and t >= start then
+            kept[#kept + 1] = b
+         else
+            if t and (not oldest_t or t < oldest_t) then oldest, oldest_t = b, t end
+            if state_of(b) == "done" and mtype(b.created) and (not newest or b.created > newest.created) then
+               newest = b
+            end
+         end
+      end
+   end
+   if newest then kept[#kept + 1] = newest end
+   if oldest and oldest ~= newest then kept[#kept + 1] = oldest end
+   copy.backups = kept
+   return copy
+end
+
+return M
