@@ -17,6 +17,8 @@ PKGS="$PKGS dpkg-dev file lintian"
 # Output checked by the tools that read it: promtool (package prometheus)
 # for the Prometheus textfiles; luacheck (package lua-check) for the Lua.
 PKGS="$PKGS prometheus lua-check"
+# The C style (tests: lint.clang_format).
+PKGS="$PKGS clang-format"
 # The HTML report's browser test (tests/browser) renders it in headless chromium.
 PKGS="$PKGS chromium"
 # History (mdb.history): libsqlite3 for the binding, the sqlite3 shell for

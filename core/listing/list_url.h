@@ -10,23 +10,23 @@
 #include "engines.h"
 
 typedef enum list_kind {
-  LIST_CLUSTER_BACKUPS,   /* GET {prefix}/clusters/{id}/backups */
-  LIST_FOLDER_BACKUPS,    /* GET {prefix}/backups?folderId={id} */
-  LIST_CLUSTERS,          /* GET {prefix}/clusters?folderId={id} */
-  LIST_CLUSTER_POLICIES,  /* GET {prefix}/clusters/{id}/retention_policies */
-  LIST_FOLDER_POLICIES,   /* GET {prefix}/folders/{id}/retention_policies */
-  LIST_OPERATIONS,        /* GET {prefix}/clusters/{id}/operations */
+  LIST_CLUSTER_BACKUPS,  /* GET {prefix}/clusters/{id}/backups */
+  LIST_FOLDER_BACKUPS,   /* GET {prefix}/backups?folderId={id} */
+  LIST_CLUSTERS,         /* GET {prefix}/clusters?folderId={id} */
+  LIST_CLUSTER_POLICIES, /* GET {prefix}/clusters/{id}/retention_policies */
+  LIST_FOLDER_POLICIES,  /* GET {prefix}/folders/{id}/retention_policies */
+  LIST_OPERATIONS,       /* GET {prefix}/clusters/{id}/operations */
   /* Resource Manager (endpoint: its own host; engine NULL, id as noted) */
-  LIST_CLOUDS,            /* GET /resource-manager/v1/clouds (id unused) */
-  LIST_CLOUD_FOLDERS      /* GET /resource-manager/v1/folders?cloudId={id} */
+  LIST_CLOUDS,       /* GET /resource-manager/v1/clouds (id unused) */
+  LIST_CLOUD_FOLDERS /* GET /resource-manager/v1/folders?cloudId={id} */
 } list_kind;
 
 typedef struct list_target {
-  const char *endpoint;        /* normalised by endpoint_normalize() */
+  const char *endpoint; /* normalised by endpoint_normalize() */
   const engine_info *engine;
   list_kind kind;
-  const char *id;              /* cluster id or folder id */
-  const char *filter;          /* LIST_CLUSTERS only; NULL or "" for none */
+  const char *id;     /* cluster id or folder id */
+  const char *filter; /* LIST_CLUSTERS only; NULL or "" for none */
 } list_target;
 
 /*

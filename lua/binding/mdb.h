@@ -21,9 +21,9 @@ int luaopen_mdb(lua_State *L);
 #define MDB_HOST_API_SYMBOL  "mdb_host_exports"
 
 typedef struct mdb_host_api {
-  int version;                        /* MDB_HOST_API_VERSION */
-  lua_CFunction open;                 /* luaopen_mdb */
-  void (*cancel_raise)(void);         /* async-signal-safe */
+  int version;                /* MDB_HOST_API_VERSION */
+  lua_CFunction open;         /* luaopen_mdb */
+  void (*cancel_raise)(void); /* async-signal-safe */
   int (*cancel_requested)(void);
   void (*cancel_clear)(void);
 } mdb_host_api;

@@ -15,10 +15,10 @@
 #include <lua.h>
 #include <stddef.h>
 
-#define MDB_CLIENT_MT "mdb.client"
-#define MDB_ITER_MT   "mdb.iterator"
-#define MDB_ERROR_MT  "mdb.error"
-#define MDB_DECODE_KEY "mdb.json_decode"   /* registry: private cjson decode */
+#define MDB_CLIENT_MT  "mdb.client"
+#define MDB_ITER_MT    "mdb.iterator"
+#define MDB_ERROR_MT   "mdb.error"
+#define MDB_DECODE_KEY "mdb.json_decode" /* registry: private cjson decode */
 
 /* ---- error objects (mdb_error.c) ---- */
 
@@ -26,13 +26,13 @@
 typedef struct mdb_error_fields {
   mdb_error_kind kind;
   const char *message;
-  long status;              /* HTTP status, 0 = none */
-  long code;                /* google.rpc code, -1 = none */
-  const char *request_id;   /* NULL or "" = none */
+  long status;            /* HTTP status, 0 = none */
+  long code;              /* google.rpc code, -1 = none */
+  const char *request_id; /* NULL or "" = none */
   const char *url;
-  const char *argument;     /* the bad argument, for kind "argument" */
-  int attempts;             /* 0 = not a request */
-  const char *redact;       /* the current token, scrubbed from message and
+  const char *argument; /* the bad argument, for kind "argument" */
+  int attempts;         /* 0 = not a request */
+  const char *redact;   /* the current token, scrubbed from message and
                             ** request_id besides every secret-shaped
                             ** run (secret_scrub), or NULL */
 } mdb_error_fields;
@@ -58,25 +58,25 @@ void mdb_opt_check_names(lua_State *L, int idx, const void *specs,
                          size_t stride);
 /* Each returns 1 and sets *out when the field is present, 0 when absent
 ** (nil); raises an argument error for a wrong type or out-of-range value. */
-int mdb_opt_string(lua_State *L, int idx, const char *field,
-                   size_t maxlen, const char **out);
-int mdb_opt_integer(lua_State *L, int idx, const char *field,
-                    lua_Integer min, lua_Integer max, lua_Integer *out);
-int mdb_opt_number(lua_State *L, int idx, const char *field,
-                   double min, double max, double *out);
+int mdb_opt_string(lua_State *L, int idx, const char *field, size_t maxlen,
+                   const char **out);
+int mdb_opt_integer(lua_State *L, int idx, const char *field, lua_Integer min,
+                    lua_Integer max, lua_Integer *out);
+int mdb_opt_number(lua_State *L, int idx, const char *field, double min,
+                   double max, double *out);
 
 /* ---- client (mdb_client.c) ---- */
 
 typedef struct mdb_client {
-  char *endpoint;           /* normalised, no trailing slash */
-  cred_provider *creds;     /* holds the secret; freed (wiped) on __gc */
-  CURLSH *share;            /* connections, DNS and TLS sessions reused */
+  char *endpoint;       /* normalised, no trailing slash */
+  cred_provider *creds; /* holds the secret; freed (wiped) on __gc */
+  CURLSH *share;        /* connections, DNS and TLS sessions reused */
   long page_size;
   int retries;
   long timeout_ms, connect_timeout_ms;
   size_t max_body;
   long backoff_base_ms, backoff_max_ms;
-  int pacing;               /* adaptive pacing on 429 (core/http/pacer.h) */
+  int pacing; /* adaptive pacing on 429 (core/http/pacer.h) */
 } mdb_client;
 
 void mdb_client_register(lua_State *L);
@@ -97,8 +97,7 @@ fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
 ** on failure pushes nothing, returns -1 and writes a message to `err`.
 */
 int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
-                    const char **tok, size_t *toklen, char *err,
-                    size_t errlen);
+                    const char **tok, size_t *toklen, char *err, size_t errlen);
 
 /*
 ** The repeat guard.  A listing that shifts while it is paged (a backup
@@ -122,8 +121,8 @@ void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
                           const fetch_job *j);
 
 /* Push an mdb.error of `kind` about the job's latest page (its URL). */
-void mdb_push_job_error(lua_State *L, const fetch_job *j,
-                        mdb_error_kind kind, const char *message);
+void mdb_push_job_error(lua_State *L, const fetch_job *j, mdb_error_kind kind,
+                        const char *message);
 
 /* ---- one listing consumed item by item (mdb_listing.c) ---- */
 
@@ -136,11 +135,11 @@ typedef struct mdb_listing {
   list_kind kind;
   const engine_info *engine;
   fetch_job *job;
-  lua_Integer pos, count;     /* next index and size of the current page */
-  long items;                 /* handed out so far */
-  long duplicates;            /* skipped: id already handed out */
-  int in_prefix;              /* still checking this page for repeats */
-  int cut_short;              /* the page held more than the limit wanted */
+  lua_Integer pos, count; /* next index and size of the current page */
+  long items;             /* handed out so far */
+  long duplicates;        /* skipped: id already handed out */
+  int in_prefix;          /* still checking this page for repeats */
+  int cut_short;          /* the page held more than the limit wanted */
 } mdb_listing;
 
 /* Push a new listing of `job`. */

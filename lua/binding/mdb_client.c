@@ -20,54 +20,53 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TOKEN_COMMAND_MAX_ARGS  64
+#define TOKEN_COMMAND_MAX_ARGS 64
 
 /* How an option is read: the numbers straight into mdb_client from the
 ** table below; the others by code in mdb_client_new. */
 typedef enum {
   BY_CODE,
-  SECONDS_MS,               /* a number of seconds, kept as long ms */
-  COUNT_LONG,               /* an integer, kept as long */
-  COUNT_INT,                /* an integer, kept as int */
-  BYTES                     /* an integer, kept as size_t */
+  SECONDS_MS, /* a number of seconds, kept as long ms */
+  COUNT_LONG, /* an integer, kept as long */
+  COUNT_INT,  /* an integer, kept as int */
+  BYTES       /* an integer, kept as size_t */
 } option_kind;
 
 typedef struct client_option {
-  const char *name;         /* first: mdb_opt_check_names reads it */
+  const char *name; /* first: mdb_opt_check_names reads it */
   option_kind kind;
-  double min, max;          /* accepted range, in the Lua unit */
-  long long fallback;       /* the default, in the kept unit */
-  size_t offset;            /* where in mdb_client it is kept */
+  double min, max;    /* accepted range, in the Lua unit */
+  long long fallback; /* the default, in the kept unit */
+  size_t offset;      /* where in mdb_client it is kept */
 } client_option;
 
 /* Every option of mdb.client, in the order "known: ..." lists them. */
 static const client_option client_options[] = {
-  {"backoff_base", SECONDS_MS, 0, 3600, MDB_DEFAULT_BACKOFF_MS,
-   offsetof(mdb_client, backoff_base_ms)},
-  {"backoff_max", SECONDS_MS, 0, 3600, MDB_DEFAULT_BACKOFF_MAX_MS,
-   offsetof(mdb_client, backoff_max_ms)},
-  {"ca_file", BY_CODE, 0, 0, 0, 0},
-  {"connect_timeout", SECONDS_MS, 0.001, 3600, MDB_DEFAULT_CONNECT_MS,
-   offsetof(mdb_client, connect_timeout_ms)},
-  {"credentials", BY_CODE, 0, 0, 0, 0},
-  {"endpoint", BY_CODE, 0, 0, 0, 0},
-  {"iam_endpoint", BY_CODE, 0, 0, 0, 0},
-  {"max_response_bytes", BYTES, 1024, (double)((lua_Integer)1 << 40),
-   MDB_DEFAULT_MAX_BODY, offsetof(mdb_client, max_body)},
-  {"pacing", BY_CODE, 0, 0, 0, 0},
-  {"page_size", COUNT_LONG, 0, MDB_MAX_PAGE_SIZE, MDB_DEFAULT_PAGE_SIZE,
-   offsetof(mdb_client, page_size)},
-  {"retries", COUNT_INT, 0, MDB_MAX_RETRIES, MDB_DEFAULT_RETRIES,
-   offsetof(mdb_client, retries)},
-  {"sa_key_file", BY_CODE, 0, 0, 0, 0},
-  {"timeout", SECONDS_MS, 0.001, 86400, MDB_DEFAULT_TIMEOUT_MS,
-   offsetof(mdb_client, timeout_ms)},
-  {"token", BY_CODE, 0, 0, 0, 0},
-  {"token_command", BY_CODE, 0, 0, 0, 0},
-  {"token_command_timeout", BY_CODE, 0, 0, 0, 0},
-  {"trace", BY_CODE, 0, 0, 0, 0},
-  {NULL, BY_CODE, 0, 0, 0, 0}
-};
+    {"backoff_base", SECONDS_MS, 0, 3600, MDB_DEFAULT_BACKOFF_MS,
+     offsetof(mdb_client, backoff_base_ms)},
+    {"backoff_max", SECONDS_MS, 0, 3600, MDB_DEFAULT_BACKOFF_MAX_MS,
+     offsetof(mdb_client, backoff_max_ms)},
+    {"ca_file", BY_CODE, 0, 0, 0, 0},
+    {"connect_timeout", SECONDS_MS, 0.001, 3600, MDB_DEFAULT_CONNECT_MS,
+     offsetof(mdb_client, connect_timeout_ms)},
+    {"credentials", BY_CODE, 0, 0, 0, 0},
+    {"endpoint", BY_CODE, 0, 0, 0, 0},
+    {"iam_endpoint", BY_CODE, 0, 0, 0, 0},
+    {"max_response_bytes", BYTES, 1024, (double)((lua_Integer)1 << 40),
+     MDB_DEFAULT_MAX_BODY, offsetof(mdb_client, max_body)},
+    {"pacing", BY_CODE, 0, 0, 0, 0},
+    {"page_size", COUNT_LONG, 0, MDB_MAX_PAGE_SIZE, MDB_DEFAULT_PAGE_SIZE,
+     offsetof(mdb_client, page_size)},
+    {"retries", COUNT_INT, 0, MDB_MAX_RETRIES, MDB_DEFAULT_RETRIES,
+     offsetof(mdb_client, retries)},
+    {"sa_key_file", BY_CODE, 0, 0, 0, 0},
+    {"timeout", SECONDS_MS, 0.001, 86400, MDB_DEFAULT_TIMEOUT_MS,
+     offsetof(mdb_client, timeout_ms)},
+    {"token", BY_CODE, 0, 0, 0, 0},
+    {"token_command", BY_CODE, 0, 0, 0, 0},
+    {"token_command_timeout", BY_CODE, 0, 0, 0, 0},
+    {"trace", BY_CODE, 0, 0, 0, 0},
+    {NULL, BY_CODE, 0, 0, 0, 0}};
 
 mdb_client *mdb_client_check(lua_State *L, int idx)
 {
@@ -96,10 +95,12 @@ static char **token_command_argv(lua_State *L, int opts)
     return NULL;
   int src = lua_gettop(L);
   if (t != LUA_TSTRING && t != LUA_TTABLE)
-    mdb_error_argument(L, "token_command", "expected an array of strings "
+    mdb_error_argument(L, "token_command",
+                       "expected an array of strings "
                        "(e.g. {\"yc\", \"iam\", \"create-token\"}) or a "
-                       "string, got %s", luaL_typename(L, -1));
-  lua_newtable(L);                               /* anchor */
+                       "string, got %s",
+                       luaL_typename(L, -1));
+  lua_newtable(L); /* anchor */
   int anchor = lua_gettop(L);
   int n = 0;
   if (t == LUA_TSTRING) {
@@ -107,7 +108,7 @@ static char **token_command_argv(lua_State *L, int opts)
     const char *s = lua_tolstring(L, src, &len);
     if (strlen(s) != len)
       mdb_error_argument(L, "token_command", "must not contain NUL bytes");
-    for (const char *p = s; *p; ) {
+    for (const char *p = s; *p;) {
       p += strspn(p, " \t\n");
       size_t w = strcspn(p, " \t\n");
       if (w == 0)
@@ -127,12 +128,16 @@ static char **token_command_argv(lua_State *L, int opts)
     for (lua_Integer i = 1; i <= len; i++) {
       size_t wl;
       if (lua_geti(L, src, i) != LUA_TSTRING)
-        mdb_error_argument(L, "token_command", "element %d is %s, not a "
-                           "string", (int)i, luaL_typename(L, -1));
+        mdb_error_argument(L, "token_command",
+                           "element %d is %s, not a "
+                           "string",
+                           (int)i, luaL_typename(L, -1));
       const char *w = lua_tolstring(L, -1, &wl);
       if (strlen(w) != wl || (i == 1 && wl == 0))
-        mdb_error_argument(L, "token_command", "element %d is empty or "
-                           "holds a NUL byte", (int)i);
+        mdb_error_argument(L, "token_command",
+                           "element %d is empty or "
+                           "holds a NUL byte",
+                           (int)i);
       lua_rawseti(L, anchor, ++n);
     }
   }
@@ -141,11 +146,11 @@ static char **token_command_argv(lua_State *L, int opts)
   char **argv = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *argv, 0);
   for (int i = 1; i <= n; i++) {
     lua_rawgeti(L, anchor, i);
-    argv[i - 1] = (char *)lua_tostring(L, -1);   /* anchored by the table */
+    argv[i - 1] = (char *)lua_tostring(L, -1); /* anchored by the table */
     lua_pop(L, 1);
   }
   argv[n] = NULL;
-  lua_setfield(L, anchor, "argv");               /* keep the userdata */
+  lua_setfield(L, anchor, "argv"); /* keep the userdata */
   lua_remove(L, src);
   return argv;
 }
@@ -158,11 +163,11 @@ static void read_numbers(lua_State *L, int opts, mdb_client *c)
     lua_Integer v = (lua_Integer)o->fallback;
     double d;
     switch (o->kind) {
-    case BY_CODE:
-      break;
+    case BY_CODE: break;
     case SECONDS_MS:
       *(long *)at = mdb_opt_number(L, opts, o->name, o->min, o->max, &d)
-                      ? seconds_to_ms(d) : (long)o->fallback;
+                        ? seconds_to_ms(d)
+                        : (long)o->fallback;
       break;
     case COUNT_LONG:
     case COUNT_INT:
@@ -221,12 +226,13 @@ static const char *ca_file_option(lua_State *L, int opts)
 int mdb_client_new(lua_State *L)
 {
   if (lua_isnoneornil(L, 1)) {
-    lua_settop(L, 0);   /* mdb.client(nil) too: the table must be at 1 */
+    lua_settop(L, 0); /* mdb.client(nil) too: the table must be at 1 */
     lua_newtable(L);
-  }
-  else if (!lua_istable(L, 1))
-    return mdb_error_argument(L, "options", "expected a table of options, "
-                              "got %s", luaL_typename(L, 1));
+  } else if (!lua_istable(L, 1))
+    return mdb_error_argument(L, "options",
+                              "expected a table of options, "
+                              "got %s",
+                              luaL_typename(L, 1));
   lua_settop(L, 1);
   mdb_opt_check_names(L, 1, client_options, sizeof client_options[0]);
 
@@ -260,16 +266,16 @@ int mdb_client_new(lua_State *L)
 
   /* Credentials last: every other argument is checked before the chain
   ** may probe the metadata service. */
-  cred_options co = {.api_endpoint = c->endpoint,
-                     .command_timeout_ms =
-                       MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS};
+  cred_options co = {
+      .api_endpoint = c->endpoint,
+      .command_timeout_ms = MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS};
   int t = lua_getfield(L, 1, "token");
   if (t != LUA_TNIL && t != LUA_TSTRING)
     return mdb_error_argument(L, "token", "expected a string, got %s",
                               luaL_typename(L, -1));
-  co.token = lua_tostring(L, -1);      /* anchored by the options table */
+  co.token = lua_tostring(L, -1); /* anchored by the options table */
   if (co.token && *co.token == '\0')
-    co.token = NULL;                     /* "" counts as not given */
+    co.token = NULL; /* "" counts as not given */
   lua_pop(L, 1);
   mdb_opt_string(L, 1, "sa_key_file", 0, &co.sa_key);
   mdb_opt_string(L, 1, "iam_endpoint", 0, &co.iam_endpoint);
@@ -287,7 +293,7 @@ int mdb_client_new(lua_State *L)
     co.trace = lua_toboolean(L, -1);
   lua_pop(L, 1);
   co.ca_file = ca_file_option(L, 1);
-  co.command = token_command_argv(L, 1);   /* pushes its anchor */
+  co.command = token_command_argv(L, 1); /* pushes its anchor */
 
   cred_outcome out;
   c->creds = cred_chain_resolve(&co, &out, err, sizeof err);
@@ -297,10 +303,11 @@ int mdb_client_new(lua_State *L)
   }
   if (c->creds == NULL)
     return mdb_error_argument(L, out.argument, "%s", err);
-  lua_pop(L, 1);                           /* the argv anchor */
+  lua_pop(L, 1); /* the argv anchor */
   c->share = curl_share_init();
   if (c->share == NULL) {
-    mdb_error_fields f = {.kind = MDB_ERR_MEMORY, .code = -1,
+    mdb_error_fields f = {.kind = MDB_ERR_MEMORY,
+                          .code = -1,
                           .message = "out of memory creating a client"};
     return mdb_error_raise(L, &f);
   }
@@ -324,20 +331,20 @@ fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
 {
   const mdb_trace *trace = cred_provider_trace(c->creds);
   fetch_engine_config cfg = {
-    .http = {.timeout_ms = c->timeout_ms,
-             .connect_timeout_ms = c->connect_timeout_ms,
-             .max_body = c->max_body,
-             .max_body_option = "max_response_bytes",
-             .share = c->share,
-             .ca_file = cred_provider_ca_file(c->creds),
-             .trace = trace},
-    .policy = {c->retries, {c->backoff_base_ms, c->backoff_max_ms}},
-    .concurrency = concurrency,
-    .rate = rate,
-    .adaptive_pacing = c->pacing,
-    .creds = c->creds,
-    .on_retry = trace_on(trace) ? trace_retry_hook : NULL,
-    .hook_ud = (void *)trace,
+      .http = {.timeout_ms = c->timeout_ms,
+               .connect_timeout_ms = c->connect_timeout_ms,
+               .max_body = c->max_body,
+               .max_body_option = "max_response_bytes",
+               .share = c->share,
+               .ca_file = cred_provider_ca_file(c->creds),
+               .trace = trace},
+      .policy = {c->retries, {c->backoff_base_ms, c->backoff_max_ms}},
+      .concurrency = concurrency,
+      .rate = rate,
+      .adaptive_pacing = c->pacing,
+      .creds = c->creds,
+      .on_retry = trace_on(trace) ? trace_retry_hook : NULL,
+      .hook_ud = (void *)trace,
   };
   return fetch_engine_new(&cfg);
 }
@@ -379,22 +386,19 @@ static int client_credentials(lua_State *L)
 }
 
 static const luaL_Reg client_methods[] = {
-  {"backups", mdb_client_backups},
-  {"clusters", mdb_client_clusters},
-  {"credentials", client_credentials},
-  {"endpoint", client_endpoint},
-  {"operations", mdb_client_operations},
-  {"retention_policies", mdb_client_retention_policies},
-  {"scan", mdb_client_scan},
-  {NULL, NULL}
-};
+    {"backups", mdb_client_backups},
+    {"clusters", mdb_client_clusters},
+    {"credentials", client_credentials},
+    {"endpoint", client_endpoint},
+    {"operations", mdb_client_operations},
+    {"retention_policies", mdb_client_retention_policies},
+    {"scan", mdb_client_scan},
+    {NULL, NULL}};
 
-static const luaL_Reg client_metamethods[] = {
-  {"__gc", client_gc},
-  {"__index", NULL},
-  {"__tostring", client_tostring},
-  {NULL, NULL}
-};
+static const luaL_Reg client_metamethods[] = {{"__gc", client_gc},
+                                              {"__index", NULL},
+                                              {"__tostring", client_tostring},
+                                              {NULL, NULL}};
 
 void mdb_client_register(lua_State *L)
 {

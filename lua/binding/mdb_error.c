@@ -12,11 +12,23 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const grpc_names[] = {
-  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-  "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-  "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+static const char *const grpc_names[] = {"OK",
+                                         "CANCELLED",
+                                         "UNKNOWN",
+                                         "INVALID_ARGUMENT",
+                                         "DEADLINE_EXCEEDED",
+                                         "NOT_FOUND",
+                                         "ALREADY_EXISTS",
+                                         "PERMISSION_DENIED",
+                                         "RESOURCE_EXHAUSTED",
+                                         "FAILED_PRECONDITION",
+                                         "ABORTED",
+                                         "OUT_OF_RANGE",
+                                         "UNIMPLEMENTED",
+                                         "INTERNAL",
+                                         "UNAVAILABLE",
+                                         "DATA_LOSS",
+                                         "UNAUTHENTICATED"};
 
 /* Longest message kept from elsewhere (a server, a proxy's HTML page). */
 #define MESSAGE_MAX 400
@@ -112,7 +124,8 @@ int mdb_error_argument(lua_State *L, const char *arg, const char *fmt, ...)
   }
   luaL_pushresult(&b);
   mdb_error_fields f = {.kind = MDB_ERR_ARGUMENT,
-                        .message = lua_tostring(L, -1), .code = -1,
+                        .message = lua_tostring(L, -1),
+                        .code = -1,
                         .argument = arg};
   return mdb_error_raise(L, &f);
 }
@@ -174,8 +187,8 @@ static int error_tostring(lua_State *L)
     snprintf(part, sizeof part, "%sHTTP %lld", sep, (long long)status);
     luaL_addstring(&b, part);
     sep = ", ";
-    if (code >= 0 && code < (lua_Integer)(sizeof grpc_names /
-                                          sizeof grpc_names[0])) {
+    if (code >= 0 &&
+        code < (lua_Integer)(sizeof grpc_names / sizeof grpc_names[0])) {
       luaL_addchar(&b, ' ');
       luaL_addstring(&b, grpc_names[code]);
     }

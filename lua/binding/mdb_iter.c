@@ -31,12 +31,12 @@ typedef struct mdb_iter {
   enum iter_state state;
   list_kind kind;
   const engine_info *engine;
-  char *id;                   /* for __tostring */
-  fetch_engine *fe;           /* NULL once released */
+  char *id;         /* for __tostring */
+  fetch_engine *fe; /* NULL once released */
   fetch_job *job;
-  mdb_listing *ls;            /* user value 2 */
-  fetch_stats stats;          /* copied when released */
-  char *resume;               /* token() after release; NULL = nil */
+  mdb_listing *ls;   /* user value 2 */
+  fetch_stats stats; /* copied when released */
+  char *resume;      /* token() after release; NULL = nil */
 } mdb_iter;
 
 static mdb_iter *check_iter(lua_State *L, int idx)
@@ -70,7 +70,7 @@ static void iter_release(mdb_iter *it)
   it->stats = *fetch_job_stats(it->job);
   const char *tok = resume_token(it);
   it->resume = tok ? strdup(tok) : NULL;
-  fetch_engine_free(it->fe);   /* frees the job too */
+  fetch_engine_free(it->fe); /* frees the job too */
   it->fe = NULL;
   it->job = NULL;
   it->ls->job = NULL;
@@ -132,8 +132,8 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it, int ls)
 {
   lua_getiuservalue(L, 1, UV_CLIENT);
   mdb_client *c = luaL_checkudata(L, -1, MDB_CLIENT_MT);
-  lua_pop(L, 1);   /* anchored by user value 1 */
-  mdb_listing_drop_page(L, ls);   /* garbage while the next one comes */
+  lua_pop(L, 1);                /* anchored by user value 1 */
+  mdb_listing_drop_page(L, ls); /* garbage while the next one comes */
 
   if (fetch_job_page(it->job) == NULL) {
     if (fetch_job_request(it->job) != 0)
@@ -150,7 +150,7 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it, int ls)
       it->state = ITER_FAILED;
       iter_end(L, it);
       lua_pushliteral(L, "mdblua internal error: a listing's next page "
-                      "was neither pending nor ready (please report it)");
+                         "was neither pending nor ready (please report it)");
       lua_pushvalue(L, -1);
       lua_setiuservalue(L, 1, UV_ERROR);
       lua_error(L);
@@ -170,15 +170,10 @@ static int iter_call(lua_State *L)
   mdb_iter *it = check_iter(L, 1);
   lua_settop(L, 1);
   switch (it->state) {
-  case ITER_DONE:
-    return 0;
-  case ITER_FAILED:
-    lua_getiuservalue(L, 1, UV_ERROR);
-    return lua_error(L);
-  case ITER_CLOSED:
-    return luaL_error(L, "attempt to use a closed iterator");
-  default:
-    break;
+  case ITER_DONE: return 0;
+  case ITER_FAILED: lua_getiuservalue(L, 1, UV_ERROR); return lua_error(L);
+  case ITER_CLOSED: return luaL_error(L, "attempt to use a closed iterator");
+  default: break;
   }
   lua_getiuservalue(L, 1, UV_LISTING);
   for (;;) {
@@ -232,26 +227,26 @@ static int iter_tostring(lua_State *L)
   mdb_iter *it = check_iter(L, 1);
   static const char *const states[] = {"active", "done", "failed", "closed"};
   static const char *const what[] = {
-    [LIST_CLUSTER_BACKUPS] = "backups of cluster",
-    [LIST_FOLDER_BACKUPS] = "backups of folder",
-    [LIST_CLUSTERS] = "clusters of folder",
-    [LIST_CLUSTER_POLICIES] = "retention policies of cluster",
-    [LIST_FOLDER_POLICIES] = "retention policies of folder",
-    [LIST_OPERATIONS] = "operations of cluster",
-    [LIST_CLOUDS] = "clouds", [LIST_CLOUD_FOLDERS] = "folders of cloud"};
-  lua_pushfstring(L, "mdb.iterator (%s %s %s, %I items, %s)",
-                  it->engine->name, what[it->kind],
-                  it->id ? it->id : "?", (lua_Integer)it->ls->items,
-                  states[it->state]);
+      [LIST_CLUSTER_BACKUPS] = "backups of cluster",
+      [LIST_FOLDER_BACKUPS] = "backups of folder",
+      [LIST_CLUSTERS] = "clusters of folder",
+      [LIST_CLUSTER_POLICIES] = "retention policies of cluster",
+      [LIST_FOLDER_POLICIES] = "retention policies of folder",
+      [LIST_OPERATIONS] = "operations of cluster",
+      [LIST_CLOUDS] = "clouds",
+      [LIST_CLOUD_FOLDERS] = "folders of cloud"};
+  lua_pushfstring(L, "mdb.iterator (%s %s %s, %I items, %s)", it->engine->name,
+                  what[it->kind], it->id ? it->id : "?",
+                  (lua_Integer)it->ls->items, states[it->state]);
   return 1;
 }
 
-const engine_info *mdb_check_engine(lua_State *L, int opts,
-                                    const char *field)
+const engine_info *mdb_check_engine(lua_State *L, int opts, const char *field)
 {
   const char *name = NULL;
   if (!mdb_opt_string(L, opts, field, 0, &name))
-    mdb_error_argument(L, field, "missing (one of the names in "
+    mdb_error_argument(L, field,
+                       "missing (one of the names in "
                        "mdb.engines, e.g. \"postgresql\")");
   const engine_info *e = engines_find(name);
   if (e == NULL) {
@@ -262,8 +257,8 @@ const engine_info *mdb_check_engine(lua_State *L, int opts,
       luaL_addstring(&b, engines_at(i)->name);
     }
     luaL_pushresult(&b);
-    mdb_error_argument(L, field, "unknown engine \"%s\" (known: %s)",
-                       name, lua_tostring(L, -1));
+    mdb_error_argument(L, field, "unknown engine \"%s\" (known: %s)", name,
+                       lua_tostring(L, -1));
   }
   return e;
 }
@@ -279,11 +274,11 @@ static int new_iter(lua_State *L, list_kind kind, const char *id,
   mdb_client *c = mdb_client_check(L, 1);
   mdb_iter *it = lua_newuserdatauv(L, sizeof *it, 3);
   memset(it, 0, sizeof *it);
-  it->state = ITER_CLOSED;   /* safe for __gc until fully built */
+  it->state = ITER_CLOSED; /* safe for __gc until fully built */
   luaL_setmetatable(L, MDB_ITER_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, UV_CLIENT);
-  it->ls = mdb_listing_new(L, kind, engine, NULL);   /* nothing buffered */
+  it->ls = mdb_listing_new(L, kind, engine, NULL); /* nothing buffered */
   lua_setiuservalue(L, -2, UV_LISTING);
 
   it->kind = kind;
@@ -303,16 +298,16 @@ static int new_iter(lua_State *L, list_kind kind, const char *id,
   it->state = ITER_ACTIVE;
   lua_pushnil(L);
   lua_pushnil(L);
-  lua_pushvalue(L, -3);   /* to-be-closed: `break` releases the connection */
+  lua_pushvalue(L, -3); /* to-be-closed: `break` releases the connection */
   return 4;
 }
 
 static const char *const backups_options[] = {
-  "cluster", "engine", "folder", "limit", "page_size", "page_token", NULL};
+    "cluster", "engine", "folder", "limit", "page_size", "page_token", NULL};
 static const char *const clusters_options[] = {
-  "engine", "filter", "folder", "limit", "page_size", "page_token", NULL};
+    "engine", "filter", "folder", "limit", "page_size", "page_token", NULL};
 static const char *const operations_options[] = {
-  "cluster", "engine", "limit", "page_size", "page_token", NULL};
+    "cluster", "engine", "limit", "page_size", "page_token", NULL};
 
 /* Options common to both listings; raises before any request. */
 static void paging_options(lua_State *L, const mdb_client *c, long *page_size,
@@ -326,7 +321,7 @@ static void paging_options(lua_State *L, const mdb_client *c, long *page_size,
   if (mdb_opt_integer(L, 2, "limit", 0, LONG_MAX, &v))
     *limit = (long)v;
   *token = NULL;
-  int t = lua_getfield(L, 2, "page_token");   /* "" is allowed: first page */
+  int t = lua_getfield(L, 2, "page_token"); /* "" is allowed: first page */
   if (t != LUA_TNIL && t != LUA_TSTRING)
     mdb_error_argument(L, "page_token", "expected a string, got %s",
                        luaL_typename(L, -1));
@@ -335,9 +330,11 @@ static void paging_options(lua_State *L, const mdb_client *c, long *page_size,
   if (*token != NULL && strlen(*token) != len)
     mdb_error_argument(L, "page_token", "must not contain NUL bytes");
   if (len > MDB_MAX_TOKEN_LEN)
-    mdb_error_argument(L, "page_token", "must be at most %d characters "
-                       "(the API's limit), got %zu", MDB_MAX_TOKEN_LEN, len);
-  lua_pop(L, 1);   /* anchored by the options table */
+    mdb_error_argument(L, "page_token",
+                       "must be at most %d characters "
+                       "(the API's limit), got %zu",
+                       MDB_MAX_TOKEN_LEN, len);
+  lua_pop(L, 1); /* anchored by the options table */
 }
 
 static const char *folder_option(lua_State *L, int required)
@@ -348,10 +345,13 @@ static const char *folder_option(lua_State *L, int required)
     if (folder != NULL && *folder == '\0')
       folder = NULL;
     if (folder != NULL && strlen(folder) > MDB_MAX_ID_LEN)
-      mdb_error_argument(L, "folder", "YC_FOLDER_ID is longer than %d "
-                         "characters", MDB_MAX_ID_LEN);
+      mdb_error_argument(L, "folder",
+                         "YC_FOLDER_ID is longer than %d "
+                         "characters",
+                         MDB_MAX_ID_LEN);
     if (folder == NULL && required)
-      mdb_error_argument(L, "folder", "missing: pass folder= or set "
+      mdb_error_argument(L, "folder",
+                         "missing: pass folder= or set "
                          "YC_FOLDER_ID");
   }
   return folder;
@@ -367,12 +367,14 @@ static int cluster_or_folder(lua_State *L, const char **cluster,
   int has_folder = !lua_isnil(L, -1);
   lua_pop(L, 1);
   if (has_cluster && has_folder)
-    mdb_error_argument(L, "cluster", "give either cluster= or "
+    mdb_error_argument(L, "cluster",
+                       "give either cluster= or "
                        "folder=, not both");
   if (!has_cluster)
     *folder = folder_option(L, 0);
   if (!has_cluster && *folder == NULL)
-    mdb_error_argument(L, "cluster", "missing: give cluster= (one "
+    mdb_error_argument(L, "cluster",
+                       "missing: give cluster= (one "
                        "cluster) or folder= (a folder; YC_FOLDER_ID "
                        "is used when set)");
   return has_cluster;
@@ -390,11 +392,10 @@ int mdb_client_backups(lua_State *L)
   long page_size, limit;
   const char *token;
   paging_options(L, c, &page_size, &limit, &token);
-  return has_cluster
-       ? new_iter(L, LIST_CLUSTER_BACKUPS, cluster, NULL, engine, page_size,
-                  limit, token)
-       : new_iter(L, LIST_FOLDER_BACKUPS, folder, NULL, engine, page_size,
-                  limit, token);
+  return has_cluster ? new_iter(L, LIST_CLUSTER_BACKUPS, cluster, NULL, engine,
+                                page_size, limit, token)
+                     : new_iter(L, LIST_FOLDER_BACKUPS, folder, NULL, engine,
+                                page_size, limit, token);
 }
 
 int mdb_client_clusters(lua_State *L)
@@ -410,8 +411,8 @@ int mdb_client_clusters(lua_State *L)
   long page_size, limit;
   const char *token;
   paging_options(L, c, &page_size, &limit, &token);
-  return new_iter(L, LIST_CLUSTERS, folder, filter, engine, page_size,
-                  limit, token);
+  return new_iter(L, LIST_CLUSTERS, folder, filter, engine, page_size, limit,
+                  token);
 }
 
 /*
@@ -427,24 +428,26 @@ int mdb_client_retention_policies(lua_State *L)
   mdb_opt_check_keys(L, 2, backups_options);
   const engine_info *engine = mdb_check_engine(L, 2, "engine");
   if (!list_kind_supported(LIST_CLUSTER_POLICIES, engine))
-    return mdb_error_argument(L, "engine", "%s has no retention policies "
+    return mdb_error_argument(L, "engine",
+                              "%s has no retention policies "
                               "(the API has them for postgresql, mysql, "
-                              "mongodb and redis)", engine->name);
+                              "mongodb and redis)",
+                              engine->name);
   const char *cluster = NULL, *folder = NULL;
   int has_cluster = cluster_or_folder(L, &cluster, &folder);
   if (!has_cluster && !list_kind_supported(LIST_FOLDER_POLICIES, engine))
-    return mdb_error_argument(L, "folder", "%s retention policies can only "
+    return mdb_error_argument(L, "folder",
+                              "%s retention policies can only "
                               "be listed by cluster (the API has no "
                               "ListByFolder for it): give cluster=",
                               engine->name);
   long page_size, limit;
   const char *token;
   paging_options(L, c, &page_size, &limit, &token);
-  return has_cluster
-       ? new_iter(L, LIST_CLUSTER_POLICIES, cluster, NULL, engine,
-                  page_size, limit, token)
-       : new_iter(L, LIST_FOLDER_POLICIES, folder, NULL, engine, page_size,
-                  limit, token);
+  return has_cluster ? new_iter(L, LIST_CLUSTER_POLICIES, cluster, NULL, engine,
+                                page_size, limit, token)
+                     : new_iter(L, LIST_FOLDER_POLICIES, folder, NULL, engine,
+                                page_size, limit, token);
 }
 
 /* client:operations{engine=, cluster=}: Cluster.ListOperations (every
@@ -458,30 +461,24 @@ int mdb_client_operations(lua_State *L)
   const engine_info *engine = mdb_check_engine(L, 2, "engine");
   const char *cluster = NULL;
   if (!mdb_opt_string(L, 2, "cluster", MDB_MAX_ID_LEN, &cluster))
-    return mdb_error_argument(L, "cluster", "missing: give cluster= (the "
+    return mdb_error_argument(L, "cluster",
+                              "missing: give cluster= (the "
                               "API lists operations per cluster)");
   long page_size, limit;
   const char *token;
   paging_options(L, c, &page_size, &limit, &token);
-  return new_iter(L, LIST_OPERATIONS, cluster, NULL, engine, page_size,
-                  limit, token);
+  return new_iter(L, LIST_OPERATIONS, cluster, NULL, engine, page_size, limit,
+                  token);
 }
 
-static const luaL_Reg iter_methods[] = {
-  {"close", iter_close},
-  {"stats", iter_stats},
-  {"token", iter_token},
-  {NULL, NULL}
-};
+static const luaL_Reg iter_methods[] = {{"close", iter_close},
+                                        {"stats", iter_stats},
+                                        {"token", iter_token},
+                                        {NULL, NULL}};
 
 static const luaL_Reg iter_metamethods[] = {
-  {"__call", iter_call},
-  {"__close", iter_close},
-  {"__gc", iter_gc},
-  {"__index", NULL},
-  {"__tostring", iter_tostring},
-  {NULL, NULL}
-};
+    {"__call", iter_call}, {"__close", iter_close},       {"__gc", iter_gc},
+    {"__index", NULL},     {"__tostring", iter_tostring}, {NULL, NULL}};
 
 void mdb_iter_register(lua_State *L)
 {

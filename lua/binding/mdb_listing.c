@@ -30,7 +30,7 @@ mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
   ls->kind = kind;
   ls->engine = engine;
   ls->job = job;
-  ls->pos = 1;   /* nothing buffered */
+  ls->pos = 1; /* nothing buffered */
   luaL_setmetatable(L, MDB_LISTING_MT);
   return ls;
 }
@@ -38,7 +38,7 @@ mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
 void mdb_listing_drop_page(lua_State *L, int idx)
 {
   mdb_listing *ls = lua_touserdata(L, idx);
-  if (ls == NULL)   /* an iterator whose building failed */
+  if (ls == NULL) /* an iterator whose building failed */
     return;
   lua_pushnil(L);
   lua_setiuservalue(L, idx, LV_PAGE);
@@ -71,9 +71,10 @@ int mdb_listing_take_page(lua_State *L, int idx)
   if (r != PAGE_CURSOR_OK) {
     int cycle = r == PAGE_CURSOR_CYCLE;
     if (cycle)
-      snprintf(err, sizeof err, "the server repeated page token \"%.100s\" "
-               "after %ld pages: the listing would loop", tok,
-               fetch_job_stats(j)->pages);
+      snprintf(err, sizeof err,
+               "the server repeated page token \"%.100s\" "
+               "after %ld pages: the listing would loop",
+               tok, fetch_job_stats(j)->pages);
     lua_pop(L, 1);
     mdb_push_job_error(L, j, cycle ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
                        cycle ? err : "out of memory");
@@ -130,7 +131,7 @@ int mdb_listing_next_item(lua_State *L, int idx)
   char err[256];
   mdb_normalizer norm = mdb_normalizer_for(ls->kind);
   const char *e = norm ? norm(L, ls->engine, err, sizeof err) : NULL;
-  if (e != NULL) {   /* not consumed: a resume starts at this page again */
+  if (e != NULL) { /* not consumed: a resume starts at this page again */
     lua_settop(L, top);
     mdb_push_job_error(L, ls->job, MDB_ERR_JSON, e);
     return -1;

@@ -41,8 +41,7 @@ static int mdb_parse_time(lua_State *L)
 static int mdb_isatty(lua_State *L)
 {
   luaL_Stream *s = luaL_checkudata(L, 1, LUA_FILEHANDLE);
-  lua_pushboolean(L, s->closef != NULL && s->f != NULL &&
-                     isatty(fileno(s->f)));
+  lua_pushboolean(L, s->closef != NULL && s->f != NULL && isatty(fileno(s->f)));
   return 1;
 }
 
@@ -53,13 +52,11 @@ static int mdb_is_error(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg mdb_functions[] = {
-  {"client", mdb_client_new},
-  {"is_error", mdb_is_error},
-  {"isatty", mdb_isatty},
-  {"parse_time", mdb_parse_time},
-  {NULL, NULL}
-};
+static const luaL_Reg mdb_functions[] = {{"client", mdb_client_new},
+                                         {"is_error", mdb_is_error},
+                                         {"isatty", mdb_isatty},
+                                         {"parse_time", mdb_parse_time},
+                                         {NULL, NULL}};
 
 /*
 ** mdb.capabilities[engine]: what the engine's Backup and Cluster objects
@@ -77,9 +74,12 @@ static void push_capabilities(lua_State *L)
       lua_pushstring(L, e->size_field);
       lua_setfield(L, -2, "size");
     }
-    const struct { const char *name; int on; } flags[] = {
-      {"type", e->has_type}, {"status", e->has_status},
-      {"shards", e->has_shards}};
+    const struct {
+      const char *name;
+      int on;
+    } flags[] = {{"type", e->has_type},
+                 {"status", e->has_status},
+                 {"shards", e->has_shards}};
     for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
       if (flags[f].on) {
         lua_pushboolean(L, 1);
@@ -104,27 +104,30 @@ static void push_capabilities(lua_State *L)
 */
 static void push_defaults(lua_State *L)
 {
-  const struct { const char *name; double value; } numbers[] = {
-    {"page_size", MDB_DEFAULT_PAGE_SIZE},
-    {"max_page_size", MDB_MAX_PAGE_SIZE},
-    {"retries", MDB_DEFAULT_RETRIES},
-    {"max_retries", MDB_MAX_RETRIES},
-    {"timeout", MDB_DEFAULT_TIMEOUT_MS / 1000.0},
-    {"connect_timeout", MDB_DEFAULT_CONNECT_MS / 1000.0},
-    {"max_response_bytes", (double)MDB_DEFAULT_MAX_BODY},
-    {"backoff_base", MDB_DEFAULT_BACKOFF_MS / 1000.0},
-    {"backoff_max", MDB_DEFAULT_BACKOFF_MAX_MS / 1000.0},
-    {"token_command_timeout", MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS / 1000.0},
-    {"probe_connect_timeout", MDB_PROBE_CONNECT_MS / 1000.0},
-    {"probe_timeout", MDB_PROBE_TIMEOUT_MS / 1000.0},
-    {"concurrency", MDB_DEFAULT_CONCURRENCY},
-    {"max_concurrency", MDB_MAX_CONCURRENCY}};
+  const struct {
+    const char *name;
+    double value;
+  } numbers[] = {
+      {"page_size", MDB_DEFAULT_PAGE_SIZE},
+      {"max_page_size", MDB_MAX_PAGE_SIZE},
+      {"retries", MDB_DEFAULT_RETRIES},
+      {"max_retries", MDB_MAX_RETRIES},
+      {"timeout", MDB_DEFAULT_TIMEOUT_MS / 1000.0},
+      {"connect_timeout", MDB_DEFAULT_CONNECT_MS / 1000.0},
+      {"max_response_bytes", (double)MDB_DEFAULT_MAX_BODY},
+      {"backoff_base", MDB_DEFAULT_BACKOFF_MS / 1000.0},
+      {"backoff_max", MDB_DEFAULT_BACKOFF_MAX_MS / 1000.0},
+      {"token_command_timeout", MDB_DEFAULT_TOKEN_COMMAND_TIMEOUT_MS / 1000.0},
+      {"probe_connect_timeout", MDB_PROBE_CONNECT_MS / 1000.0},
+      {"probe_timeout", MDB_PROBE_TIMEOUT_MS / 1000.0},
+      {"concurrency", MDB_DEFAULT_CONCURRENCY},
+      {"max_concurrency", MDB_MAX_CONCURRENCY}};
   lua_createtable(L, 0, (int)(sizeof numbers / sizeof numbers[0]) + 1);
   for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
     lua_Number v = numbers[i].value;
     lua_Integer n;
     if (lua_numbertointeger(v, &n) && (lua_Number)n == v)
-      lua_pushinteger(L, n);   /* 16, not 16.0, in messages */
+      lua_pushinteger(L, n); /* 16, not 16.0, in messages */
     else
       lua_pushnumber(L, v);
     lua_setfield(L, -2, numbers[i].name);
@@ -150,7 +153,7 @@ static void register_decoder(lua_State *L)
   lua_call(L, 0, 1);
   lua_getfield(L, -1, "new");
   lua_call(L, 0, 1);
-  cjson_set(L, "decode_invalid_numbers", 0, 1);   /* strict JSON: no NaN */
+  cjson_set(L, "decode_invalid_numbers", 0, 1); /* strict JSON: no NaN */
   cjson_set(L, "decode_max_depth", 100, 0);
   lua_getfield(L, -1, "decode");
   lua_setfield(L, LUA_REGISTRYINDEX, MDB_DECODE_KEY);
@@ -189,9 +192,9 @@ int luaopen_mdb(lua_State *L)
 }
 
 const mdb_host_api mdb_host_exports = {
-  .version = MDB_HOST_API_VERSION,
-  .open = luaopen_mdb,
-  .cancel_raise = cancel_raise,
-  .cancel_requested = cancel_requested,
-  .cancel_clear = cancel_clear,
+    .version = MDB_HOST_API_VERSION,
+    .open = luaopen_mdb,
+    .cancel_raise = cancel_raise,
+    .cancel_requested = cancel_requested,
+    .cancel_clear = cancel_clear,
 };

@@ -26,7 +26,7 @@ static const char *object_id(lua_State *L, int obj)
     lua_getfield(L, obj, "policyId");
   }
   const char *id = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
-  lua_pop(L, 1);   /* still anchored by the object */
+  lua_pop(L, 1); /* still anchored by the object */
   return id;
 }
 
@@ -59,7 +59,7 @@ static const char *int64_field(lua_State *L, int obj, const char *field,
     lua_pushinteger(L, v);
     lua_setfield(L, obj, field);
   } else if (t == LUA_TNIL || t == LUA_TLIGHTUSERDATA) {
-    lua_pop(L, 1);   /* absent (proto3 omits zero) or JSON null */
+    lua_pop(L, 1); /* absent (proto3 omits zero) or JSON null */
   } else {
     snprintf(err, errlen, "%s: field '%s' is a %s, not an int64 string",
              object_id(L, obj), field, luaL_typename(L, -1));
@@ -81,9 +81,10 @@ static const char *time_field(lua_State *L, int obj, const char *field,
   const char *s = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
   rfc3339_time tm;
   if (s == NULL || rfc3339_parse(s, len, &tm) != 0) {
-    snprintf(err, errlen, "%s: field '%s' is not an RFC 3339 timestamp: "
-             "\"%.40s\"", object_id(L, obj), field,
-             s ? s : luaL_typename(L, -1));
+    snprintf(err, errlen,
+             "%s: field '%s' is not an RFC 3339 timestamp: "
+             "\"%.40s\"",
+             object_id(L, obj), field, s ? s : luaL_typename(L, -1));
     lua_pop(L, 1);
     return err;
   }
@@ -123,8 +124,8 @@ const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
   /* retainUntil: PostgreSQL backups kept by a retention policy. */
   if ((e = time_field(L, obj, "createdAt", "created", err, errlen)) != NULL ||
       (e = time_field(L, obj, "startedAt", "started", err, errlen)) != NULL ||
-      (e = time_field(L, obj, "retainUntil", "retain_until", err,
-                      errlen)) != NULL)
+      (e = time_field(L, obj, "retainUntil", "retain_until", err, errlen)) !=
+          NULL)
     return e;
   lua_pushstring(L, engine->name);
   lua_setfield(L, obj, "engine");
@@ -177,8 +178,8 @@ const char *mdb_normalize_operation(lua_State *L, const engine_info *engine,
   if (lua_getfield(L, obj, "error") == LUA_TTABLE) {
     lua_getfield(L, -1, "code");
     lua_Integer code;
-    if (lua_type(L, -1) == LUA_TNUMBER && lua_numbertointeger(
-            lua_tonumber(L, -1), &code)) {
+    if (lua_type(L, -1) == LUA_TNUMBER &&
+        lua_numbertointeger(lua_tonumber(L, -1), &code)) {
       lua_pushinteger(L, code);
       lua_setfield(L, -3, "code");
     }
@@ -194,16 +195,11 @@ mdb_normalizer mdb_normalizer_for(list_kind kind)
 {
   switch (kind) {
   case LIST_CLUSTER_BACKUPS:
-  case LIST_FOLDER_BACKUPS:
-    return mdb_normalize_backup;
-  case LIST_CLUSTERS:
-    return mdb_normalize_cluster;
+  case LIST_FOLDER_BACKUPS: return mdb_normalize_backup;
+  case LIST_CLUSTERS: return mdb_normalize_cluster;
   case LIST_CLUSTER_POLICIES:
-  case LIST_FOLDER_POLICIES:
-    return mdb_normalize_policy;
-  case LIST_OPERATIONS:
-    return mdb_normalize_operation;
-  default:   /* Resource Manager: kept as sent */
-    return NULL;
+  case LIST_FOLDER_POLICIES: return mdb_normalize_policy;
+  case LIST_OPERATIONS: return mdb_normalize_operation;
+  default: /* Resource Manager: kept as sent */ return NULL;
   }
 }

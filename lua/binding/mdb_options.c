@@ -11,7 +11,8 @@
 void mdb_opt_table(lua_State *L, int idx)
 {
   if (!lua_istable(L, idx))
-    mdb_error_argument(L, "options", "expected a table of options "
+    mdb_error_argument(L, "options",
+                       "expected a table of options "
                        "(e.g. {engine = \"mysql\", cluster = id}), got %s",
                        luaL_typename(L, idx));
 }
@@ -35,7 +36,8 @@ void mdb_opt_check_names(lua_State *L, int idx, const void *specs,
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      mdb_error_argument(L, "options", "keys must be option names "
+      mdb_error_argument(L, "options",
+                         "keys must be option names "
                          "(e.g. {engine = \"mongodb\"}), found a %s key",
                          luaL_typename(L, -1));
     const char *k = lua_tostring(L, -1);
@@ -57,8 +59,8 @@ void mdb_opt_check_names(lua_State *L, int idx, const void *specs,
   }
 }
 
-int mdb_opt_string(lua_State *L, int idx, const char *field,
-                   size_t maxlen, const char **out)
+int mdb_opt_string(lua_State *L, int idx, const char *field, size_t maxlen,
+                   const char **out)
 {
   int t = lua_getfield(L, idx, field);
   if (t == LUA_TNIL) {
@@ -73,17 +75,19 @@ int mdb_opt_string(lua_State *L, int idx, const char *field,
   if (len == 0)
     return mdb_error_argument(L, field, "must not be empty");
   if (maxlen && len > maxlen)
-    return mdb_error_argument(L, field, "must be at most %zu characters, "
-                              "got %zu", maxlen, len);
+    return mdb_error_argument(L, field,
+                              "must be at most %zu characters, "
+                              "got %zu",
+                              maxlen, len);
   if (strlen(s) != len)
     return mdb_error_argument(L, field, "must not contain NUL bytes");
-  *out = s;   /* anchored by the options table, which the caller keeps */
+  *out = s; /* anchored by the options table, which the caller keeps */
   lua_pop(L, 1);
   return 1;
 }
 
-int mdb_opt_integer(lua_State *L, int idx, const char *field,
-                    lua_Integer min, lua_Integer max, lua_Integer *out)
+int mdb_opt_integer(lua_State *L, int idx, const char *field, lua_Integer min,
+                    lua_Integer max, lua_Integer *out)
 {
   int t = lua_getfield(L, idx, field);
   if (t == LUA_TNIL) {
@@ -93,22 +97,24 @@ int mdb_opt_integer(lua_State *L, int idx, const char *field,
   int isint = 0;
   lua_Integer v = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
   if (!isint)
-    return mdb_error_argument(L, field, "expected an integer between "
-                              "%lld and %lld, got %s", (long long)min,
-                              (long long)max,
+    return mdb_error_argument(L, field,
+                              "expected an integer between "
+                              "%lld and %lld, got %s",
+                              (long long)min, (long long)max,
                               t == LUA_TNUMBER ? lua_tostring(L, -1)
                                                : luaL_typename(L, -1));
   if (v < min || v > max)
-    return mdb_error_argument(L, field, "expected an integer between "
-                              "%lld and %lld, got %lld", (long long)min,
-                              (long long)max, (long long)v);
+    return mdb_error_argument(L, field,
+                              "expected an integer between "
+                              "%lld and %lld, got %lld",
+                              (long long)min, (long long)max, (long long)v);
   *out = v;
   lua_pop(L, 1);
   return 1;
 }
 
-int mdb_opt_number(lua_State *L, int idx, const char *field,
-                   double min, double max, double *out)
+int mdb_opt_number(lua_State *L, int idx, const char *field, double min,
+                   double max, double *out)
 {
   int t = lua_getfield(L, idx, field);
   if (t == LUA_TNIL) {
@@ -116,12 +122,16 @@ int mdb_opt_number(lua_State *L, int idx, const char *field,
     return 0;
   }
   if (t != LUA_TNUMBER)
-    return mdb_error_argument(L, field, "expected a number of seconds, "
-                              "got %s", luaL_typename(L, -1));
+    return mdb_error_argument(L, field,
+                              "expected a number of seconds, "
+                              "got %s",
+                              luaL_typename(L, -1));
   double v = lua_tonumber(L, -1);
-  if (!(v >= min && v <= max))   /* also rejects NaN */
-    return mdb_error_argument(L, field, "expected a number between %g "
-                              "and %g, got %g", min, max, v);
+  if (!(v >= min && v <= max)) /* also rejects NaN */
+    return mdb_error_argument(L, field,
+                              "expected a number between %g "
+                              "and %g, got %g",
+                              min, max, v);
   *out = v;
   lua_pop(L, 1);
   return 1;

@@ -12,11 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MDB_LAST_PAGE_KEY "mdb.last_page"   /* registry: anchors the token */
+#define MDB_LAST_PAGE_KEY "mdb.last_page" /* registry: anchors the token */
 
 int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
-                    const char **tok, size_t *toklen, char *err,
-                    size_t errlen)
+                    const char **tok, size_t *toklen, char *err, size_t errlen)
 {
   int top = lua_gettop(L);
   *tok = NULL;
@@ -39,10 +38,9 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
   int t = lua_getfield(L, body, field);
   if (t == LUA_TNIL || t == LUA_TLIGHTUSERDATA) {
     lua_pop(L, 1);
-    lua_newtable(L);   /* proto3 JSON omits an empty list */
-  } else if (t != LUA_TTABLE ||
-             (lua_rawlen(L, -1) == 0 &&
-              (lua_pushnil(L), lua_next(L, -2) != 0))) {
+    lua_newtable(L); /* proto3 JSON omits an empty list */
+  } else if (t != LUA_TTABLE || (lua_rawlen(L, -1) == 0 &&
+                                 (lua_pushnil(L), lua_next(L, -2) != 0))) {
     snprintf(err, errlen, "'%s' in the response is not an array", field);
     lua_settop(L, top);
     return -1;
@@ -77,7 +75,7 @@ void mdb_page_ids(lua_State *L, int items, lua_Integer n, const char *field)
   for (lua_Integer i = 1; i <= n; i++) {
     if (lua_rawgeti(L, items, i) == LUA_TTABLE) {
       if (lua_getfield(L, -1, field) == LUA_TSTRING)
-        lua_rawseti(L, ids, ++k);   /* pops the id */
+        lua_rawseti(L, ids, ++k); /* pops the id */
       else
         lua_pop(L, 1);
     }
@@ -93,7 +91,7 @@ int mdb_page_seen(lua_State *L, int item, int prev, const char *field,
     return 0;
   if (lua_getfield(L, item, field) != LUA_TSTRING) {
     lua_pop(L, 1);
-    return 0;   /* no id to compare: never treated as a repeat */
+    return 0; /* no id to compare: never treated as a repeat */
   }
   int id = lua_gettop(L);
   /* Ids are short strings, so this compares pointers: cheap even for a
@@ -114,13 +112,12 @@ int mdb_page_seen(lua_State *L, int item, int prev, const char *field,
 
 /* What a google.rpc.Status error body says, copied out of Lua. */
 typedef struct status_body {
-  long code;                /* -1 when the body has none */
-  char message[320];        /* "" when none */
-  char request_id[128];     /* x-request-id, else details[].requestId */
+  long code;            /* -1 when the body has none */
+  char message[320];    /* "" when none */
+  char request_id[128]; /* x-request-id, else details[].requestId */
 } status_body;
 
-static void copy_field(lua_State *L, int t, const char *k, char *out,
-                       size_t n)
+static void copy_field(lua_State *L, int t, const char *k, char *out, size_t n)
 {
   if (lua_getfield(L, t, k) == LUA_TSTRING)
     snprintf(out, n, "%s", lua_tostring(L, -1));
@@ -143,7 +140,7 @@ static void read_status_body(lua_State *L, const http_response *r,
     int isint = 0;
     lua_Integer code = 0;
     if (lua_getfield(L, body, "code") == LUA_TNUMBER)
-      code = lua_tointegerx(L, -1, &isint);   /* cjson gives floats */
+      code = lua_tointegerx(L, -1, &isint); /* cjson gives floats */
     if (isint && code >= 0 && code < 1000)
       sb->code = (long)code;
     lua_pop(L, 1);
@@ -162,13 +159,12 @@ static void read_status_body(lua_State *L, const http_response *r,
   lua_settop(L, top);
 }
 
-void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
-                          const fetch_job *j)
+void mdb_push_fetch_error(lua_State *L, const mdb_client *c, const fetch_job *j)
 {
   const fetch_error *fe = fetch_job_error(j);
   const http_response *r = fetch_job_last_response(j);
   if (fe->kind == MDB_ERR_INTERRUPTED)
-    cancel_clear();   /* consumed: this error is the interruption */
+    cancel_clear(); /* consumed: this error is the interruption */
   status_body sb;
   read_status_body(L, r, &sb);
   const char *what = fe->message;
@@ -177,20 +173,26 @@ void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
   char text[800];
   snprintf(text, sizeof text, "%s%s%s%s", what,
            fe->kind == MDB_ERR_HTTP && !sb.message[0] && r->len > 0
-             ? ", with a body that is not a google.rpc.Status" : "",
+               ? ", with a body that is not a google.rpc.Status"
+               : "",
            fe->note[0] ? "; " : "", fe->note);
-  mdb_error_fields f = {.kind = fe->kind, .message = text,
-                        .status = fe->status, .code = sb.code,
+  mdb_error_fields f = {.kind = fe->kind,
+                        .message = text,
+                        .status = fe->status,
+                        .code = sb.code,
                         .request_id = sb.request_id,
-                        .url = fetch_job_url(j), .attempts = fe->attempts,
+                        .url = fetch_job_url(j),
+                        .attempts = fe->attempts,
                         .redact = cred_provider_secret(c->creds)};
   mdb_error_push(L, &f);
 }
 
-void mdb_push_job_error(lua_State *L, const fetch_job *j,
-                        mdb_error_kind kind, const char *message)
+void mdb_push_job_error(lua_State *L, const fetch_job *j, mdb_error_kind kind,
+                        const char *message)
 {
-  mdb_error_fields f = {.kind = kind, .message = message, .code = -1,
+  mdb_error_fields f = {.kind = kind,
+                        .message = message,
+                        .code = -1,
                         .url = fetch_job_page_url(j)};
   mdb_error_push(L, &f);
 }

@@ -108,8 +108,9 @@ lua_Integer scan_new_entry(scan *s, int slot, const engine_info *e,
 /* The entry field holding part `part`'s items. */
 static const char *part_field(int part)
 {
-  return part == PART_POLICIES ? "policies"
-       : part == PART_OPERATIONS ? "operations" : "backups";
+  return part == PART_POLICIES     ? "policies"
+         : part == PART_OPERATIONS ? "operations"
+                                   : "backups";
 }
 
 /*
@@ -121,7 +122,7 @@ static const char *part_field(int part)
 static void start_part(scan *s, lua_Integer idx, int part)
 {
   static const list_kind kinds[PART_COUNT] = {
-    LIST_CLUSTER_BACKUPS, LIST_CLUSTER_POLICIES, LIST_OPERATIONS};
+      LIST_CLUSTER_BACKUPS, LIST_CLUSTER_POLICIES, LIST_OPERATIONS};
   lua_State *L = s->L;
   lua_rawgeti(L, S_ENTRIES, idx);
   lua_getfield(L, -1, "engine");
@@ -153,8 +154,8 @@ static int next_part(scan *s, int entry, int part)
   const engine_info *e = engines_find(lua_tostring(s->L, -1));
   lua_pop(s->L, 1);
   for (int p = part + 1; p < PART_COUNT; p++)
-    if (s->with[p] && (p != PART_POLICIES ||
-                       list_kind_supported(LIST_CLUSTER_POLICIES, e)))
+    if (s->with[p] &&
+        (p != PART_POLICIES || list_kind_supported(LIST_CLUSTER_POLICIES, e)))
       return p;
   return 0;
 }
@@ -183,7 +184,7 @@ static void start_lists(scan *s)
     int slot = s->next_slot++;
     const engine_info *e = s->engines[(slot - 1) % s->nengines];
     lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1);
-    if (lua_getfield(L, -1, "id") != LUA_TSTRING) {   /* an error's place */
+    if (lua_getfield(L, -1, "id") != LUA_TSTRING) { /* an error's place */
       lua_pop(L, 2);
       continue;
     }
@@ -257,7 +258,7 @@ void scan_set_stats(lua_State *L, int entry, const fetch_stats *st,
   lua_setfield(L, -2, "throttled");
   lua_pushinteger(L, st->paced);
   lua_setfield(L, -2, "paced");
-  if (st->rate > 0) {   /* only once a 429 engaged adaptive pacing */
+  if (st->rate > 0) { /* only once a 429 engaged adaptive pacing */
     lua_pushnumber(L, st->rate);
     lua_setfield(L, -2, "rate");
   }
@@ -284,7 +285,7 @@ static void report_progress(scan *s, int entry)
   lua_pushboolean(L, !lua_isnil(L, -1));
   lua_setfield(L, -3, "failed");
   lua_pop(L, 1);
-  lua_call(L, 1, 0);   /* its errors end the scan; __close frees the engine */
+  lua_call(L, 1, 0); /* its errors end the scan; __close frees the engine */
 }
 
 /* The entry at `entry` (index `idx`) is complete: hand it to `each` and
@@ -295,11 +296,12 @@ void scan_deliver(scan *s, int entry, lua_Integer idx)
   s->done++;
   if (s->streaming) {
     lua_pushnil(L);
-    lua_rawseti(L, S_ENTRIES, idx);   /* the callback's to keep or drop */
+    lua_rawseti(L, S_ENTRIES, idx); /* the callback's to keep or drop */
     lua_pushvalue(L, S_EACH);
     lua_pushvalue(L, entry);
-    lua_pushinteger(L, idx);   /* its number: sorts a slot's entries into result order */
-    lua_call(L, 2, 0);   /* its errors end the scan, as progress's do */
+    lua_pushinteger(
+        L, idx); /* its number: sorts a slot's entries into result order */
+    lua_call(L, 2, 0); /* its errors end the scan, as progress's do */
   }
   report_progress(s, entry);
 }
@@ -323,7 +325,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   fetch_job *j = l->job;
   lua_Integer idx = t > 0 ? t % PART_STRIDE : t;
   int part = t > 0 ? (int)(t / PART_STRIDE) : PART_BACKUPS;
-  if (t < 0)   /* only a failed Cluster.List ends here */
+  if (t < 0) /* only a failed Cluster.List ends here */
     idx = scan_new_entry(s, (int)-t, l->engine, NULL, 0);
   else
     lua_rawgeti(L, S_ENTRIES, idx);
@@ -335,8 +337,8 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
     lua_pushnil(L);
     lua_setfield(L, entry, part_field(part));
     lua_pushvalue(L, err);
-    lua_setfield(L, entry, part == PART_POLICIES ? "policies_error"
-                                                 : "operations_error");
+    lua_setfield(L, entry,
+                 part == PART_POLICIES ? "policies_error" : "operations_error");
   }
   if (part == PART_BACKUPS)
     scan_set_stats(L, entry, fetch_job_stats(j), l);
@@ -344,8 +346,8 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   l->job = NULL;
   lua_pushnil(L);
   lua_rawseti(L, S_LISTINGS, t);
-  int next = t > 0 && !(err && part == PART_BACKUPS)
-           ? next_part(s, entry, part) : 0;
+  int next = t > 0 && !(err && part == PART_BACKUPS) ? next_part(s, entry, part)
+                                                     : 0;
   if (next) {
     start_part(s, idx, next);
   } else {
@@ -367,7 +369,8 @@ static int on_cluster(scan *s, int slot, const engine_info *e)
   int cl = lua_gettop(L);
   size_t len = 0;
   const char *id = lua_getfield(L, cl, "id") == LUA_TSTRING
-                 ? lua_tolstring(L, -1, &len) : NULL;
+                       ? lua_tolstring(L, -1, &len)
+                       : NULL;
   if (id == NULL || len == 0 || len > MDB_MAX_ID_LEN || strlen(id) != len) {
     lua_pop(L, 1);
     return -1;
@@ -413,7 +416,7 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
     finish(s, ls, t, 1);
   else if (fetch_job_done(j) && t > 0)
     finish(s, ls, t, 0);
-  else if (fetch_job_done(j)) {   /* a complete Cluster.List: no entry */
+  else if (fetch_job_done(j)) { /* a complete Cluster.List: no entry */
     fetch_job_free(j);
     l->job = NULL;
     lua_pushnil(L);
@@ -440,9 +443,14 @@ static int by_key(const void *a, const void *b)
 }
 
 static const char *const scan_options[] = {
-  "all_clouds", "cloud", "clusters", "concurrency", "each", "engine",
-  "engines", "folder", "folders", "limit", "page_size", "progress", "rate",
-  "resource_manager_endpoint", "with", NULL};
+    "all_clouds", "cloud",
+    "clusters",   "concurrency",
+    "each",       "engine",
+    "engines",    "folder",
+    "folders",    "limit",
+    "page_size",  "progress",
+    "rate",       "resource_manager_endpoint",
+    "with",       NULL};
 
 int mdb_client_scan(lua_State *L)
 {
@@ -461,7 +469,8 @@ int mdb_client_scan(lua_State *L)
   int t = lua_getfield(L, S_OPTS, "rate");
   lua_pop(L, 1);
   if (t != LUA_TNIL && t != LUA_TNUMBER)
-    return mdb_error_argument(L, "rate", "expected a number of requests "
+    return mdb_error_argument(L, "rate",
+                              "expected a number of requests "
                               "per second (0 = no pacing), got %s",
                               lua_typename(L, t));
   mdb_opt_number(L, S_OPTS, "rate", 0, 100000, &rate);
@@ -483,8 +492,10 @@ int mdb_client_scan(lua_State *L)
   for (int k = 0; k < 2; k++) {
     t = lua_getfield(L, S_OPTS, callbacks[k]);
     if (t != LUA_TNIL && t != LUA_TFUNCTION)
-      return mdb_error_argument(L, callbacks[k], "expected a function, "
-                                "got %s", luaL_typename(L, -1));
+      return mdb_error_argument(L, callbacks[k],
+                                "expected a function, "
+                                "got %s",
+                                luaL_typename(L, -1));
     lua_pop(L, 1);
   }
   /* Where the clusters come from: exactly one of these, or none (then
@@ -497,12 +508,15 @@ int mdb_client_scan(lua_State *L)
     lua_pop(L, 1);
     for (int m = 0; m < k && given[k]; m++)
       if (given[m])
-        return mdb_error_argument(L, sources[m], "give %s= or %s=, not "
-                                  "both", sources[m], sources[k]);
+        return mdb_error_argument(L, sources[m],
+                                  "give %s= or %s=, not "
+                                  "both",
+                                  sources[m], sources[k]);
   }
   int has_clusters = given[0], by_cloud = given[3] || given[4];
   if (!has_clusters && nengines == 0)
-    return mdb_error_argument(L, "engines", "missing: give engine= or "
+    return mdb_error_argument(L, "engines",
+                              "missing: give engine= or "
                               "engines= (names from mdb.engines)");
   const char *cloud = NULL;
   if (given[3])
@@ -510,7 +524,8 @@ int mdb_client_scan(lua_State *L)
   if (given[4]) {
     lua_getfield(L, S_OPTS, "all_clouds");
     if (!lua_toboolean(L, -1) || !lua_isboolean(L, -1))
-      return mdb_error_argument(L, "all_clouds", "expected true (every "
+      return mdb_error_argument(L, "all_clouds",
+                                "expected true (every "
                                 "cloud the credentials can see)");
     lua_pop(L, 1);
   }
@@ -528,16 +543,16 @@ int mdb_client_scan(lua_State *L)
   st->fe = NULL;
   luaL_setmetatable(L, MDB_SCAN_MT);
   lua_toclose(L, S_STATE);
-  lua_newtable(L);                                  /* S_ENTRIES */
-  lua_newtable(L);                                  /* S_ORDER */
-  lua_getfield(L, S_OPTS, "progress");              /* S_PROGRESS */
-  lua_getfield(L, S_OPTS, "each");                  /* S_EACH */
+  lua_newtable(L);                     /* S_ENTRIES */
+  lua_newtable(L);                     /* S_ORDER */
+  lua_getfield(L, S_OPTS, "progress"); /* S_PROGRESS */
+  lua_getfield(L, S_OPTS, "each");     /* S_EACH */
   s.streaming = !lua_isnil(L, S_EACH);
-  lua_newtable(L);                                  /* S_LISTINGS */
-  lua_newtable(L);                                  /* S_QUEUE */
-  lua_newtable(L);                                  /* S_FOLDERS */
-  lua_newtable(L);                                  /* S_CLOUDS */
-  if (by_cloud) {   /* checked before any request, kept in S_CLOUDS */
+  lua_newtable(L); /* S_LISTINGS */
+  lua_newtable(L); /* S_QUEUE */
+  lua_newtable(L); /* S_FOLDERS */
+  lua_newtable(L); /* S_CLOUDS */
+  if (by_cloud) {  /* checked before any request, kept in S_CLOUDS */
     char err[256];
     char *norm = endpoint_normalize(rm, err, sizeof err);
     if (norm == NULL)
@@ -549,9 +564,9 @@ int mdb_client_scan(lua_State *L)
   }
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");
-    scan_cluster_list(L, engines, nengines);        /* S_CLOUDS + 1 */
+    scan_cluster_list(L, engines, nengines); /* S_CLOUDS + 1 */
   } else if (!by_cloud) {
-    scan_folders(L);                                /* S_CLOUDS + 1 */
+    scan_folders(L); /* S_CLOUDS + 1 */
   }
 
   st->fe = s.fe = mdb_client_engine(c, concurrency, rate);
@@ -599,8 +614,8 @@ int mdb_client_scan(lua_State *L)
     fetch_job *j = fetch_engine_next(s.fe, NULL, &failed);
     if (j == NULL && failed == -1) {
       cancel_clear();
-      mdb_error_fields f = {.kind = MDB_ERR_INTERRUPTED,
-                            .message = "interrupted", .code = -1};
+      mdb_error_fields f = {
+          .kind = MDB_ERR_INTERRUPTED, .message = "interrupted", .code = -1};
       return mdb_error_raise(L, &f);
     }
     if (j == NULL)
@@ -628,8 +643,7 @@ int mdb_client_scan(lua_State *L)
   /* The results, in the order promised: folders by (ci, fi), then the
   ** engines of each. */
   int nrec = has_clusters ? 1 : (int)lua_rawlen(L, S_FOLDERS);
-  folder_key *keys = lua_newuserdatauv(L, sizeof *keys * (size_t)(nrec + 1),
-                                       0);
+  folder_key *keys = lua_newuserdatauv(L, sizeof *keys * (size_t)(nrec + 1), 0);
   for (int r = 1; r <= nrec; r++) {
     keys[r - 1].rec = r;
     keys[r - 1].ci = keys[r - 1].fi = 0;
@@ -648,8 +662,8 @@ int mdb_client_scan(lua_State *L)
   lua_createtable(L, (int)lua_rawlen(L, S_ENTRIES), 0);
   lua_Integer out = 0;
   for (int q = 0; q < nrec * per; q++) {
-    lua_rawgeti(L, S_ORDER, (lua_Integer)(keys[q / per].rec - 1) * per +
-                            q % per + 1);
+    lua_rawgeti(L, S_ORDER,
+                (lua_Integer)(keys[q / per].rec - 1) * per + q % per + 1);
     lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_rawgeti(L, -1, i);

@@ -14,8 +14,8 @@
 #define SCAN_MAX_FOLDERS 1000
 /* Job tags of Resource Manager listings: Cloud.List; Folder.List of cloud
 ** n is RM_TAG - n (below every Cluster.List tag, -slot). */
-#define RM_TAG (-(1L << 30))
-#define LAST_KEY 1000000000    /* orders a listing's error after its items */
+#define RM_TAG              (-(1L << 30))
+#define LAST_KEY            1000000000 /* orders a listing's error after its items */
 #define DEFAULT_RM_ENDPOINT "https://resource-manager.api.cloud.yandex.net"
 /*
 ** A cluster's listings run one after another in its place in the window:
@@ -27,8 +27,19 @@
 enum { PART_BACKUPS, PART_POLICIES, PART_OPERATIONS, PART_COUNT };
 
 /* Fixed stack slots while scanning (see mdb_scan.c). */
-enum { S_CLIENT = 1, S_OPTS, S_STATE, S_ENTRIES, S_ORDER, S_PROGRESS,
-       S_EACH, S_LISTINGS, S_QUEUE, S_FOLDERS, S_CLOUDS };
+enum {
+  S_CLIENT = 1,
+  S_OPTS,
+  S_STATE,
+  S_ENTRIES,
+  S_ORDER,
+  S_PROGRESS,
+  S_EACH,
+  S_LISTINGS,
+  S_QUEUE,
+  S_FOLDERS,
+  S_CLOUDS
+};
 
 typedef struct scan {
   lua_State *L;
@@ -36,17 +47,17 @@ typedef struct scan {
   fetch_engine *fe;
   const engine_info *const *engines;
   int nengines;
-  int slots, next_slot;         /* slots so far; next to start */
+  int slots, next_slot; /* slots so far; next to start */
   int lists_running;
-  const char *rm_endpoint;      /* anchored in S_CLOUDS */
+  const char *rm_endpoint; /* anchored in S_CLOUDS */
   lua_Integer nclouds;
   long page_size, limit;
-  int streaming;                /* each= given: entries are not kept */
-  int with[PART_COUNT];         /* parts with= asked for (backups: 1) */
-  int window;                   /* backups listings running at most */
-  int running;                  /* backups listings running now */
-  lua_Integer queue_head, queue_tail;   /* S_QUEUE[head..tail] waiting */
-  lua_Integer last_entry;       /* entry indices given out */
+  int streaming;                      /* each= given: entries are not kept */
+  int with[PART_COUNT];               /* parts with= asked for (backups: 1) */
+  int window;                         /* backups listings running at most */
+  int running;                        /* backups listings running now */
+  lua_Integer queue_head, queue_tail; /* S_QUEUE[head..tail] waiting */
+  lua_Integer last_entry;             /* entry indices given out */
   lua_Integer done, total;
 } scan;
 

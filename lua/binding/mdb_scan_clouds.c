@@ -56,7 +56,7 @@ void scan_fail_rm(scan *s, int ls, lua_Integer t)
   if (ci > 0) {
     lua_rawgeti(L, S_CLOUDS, ci);
     lua_getfield(L, -1, "id");
-    cloud = lua_tostring(L, -1);   /* anchored by S_CLOUDS */
+    cloud = lua_tostring(L, -1); /* anchored by S_CLOUDS */
     lua_pop(L, 2);
   }
   /* a record with no id: its slots start nothing */
@@ -90,12 +90,13 @@ void scan_on_rm_page(scan *s, fetch_job *j, lua_Integer t)
   while (r != -1 && (r = mdb_listing_next_item(L, ls)) == 1) {
     size_t len = 0;
     const char *id = lua_getfield(L, -1, "id") == LUA_TSTRING
-                   ? lua_tolstring(L, -1, &len) : NULL;
+                         ? lua_tolstring(L, -1, &len)
+                         : NULL;
     if (id == NULL || len == 0 || len > MDB_MAX_ID_LEN || strlen(id) != len) {
       lua_pop(L, 2);
-      mdb_push_job_error(L, j, MDB_ERR_JSON, ci > 0
-                         ? "folders[] item has no usable id"
-                         : "clouds[] item has no usable id");
+      mdb_push_job_error(L, j, MDB_ERR_JSON,
+                         ci > 0 ? "folders[] item has no usable id"
+                                : "clouds[] item has no usable id");
       r = -1;
       break;
     }

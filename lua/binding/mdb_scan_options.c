@@ -54,7 +54,8 @@ void scan_cluster_list(lua_State *L, const engine_info *const *engines,
                        int nengines)
 {
   if (!lua_istable(L, -1))
-    mdb_error_argument(L, "clusters", "expected an array of cluster ids or "
+    mdb_error_argument(L, "clusters",
+                       "expected an array of cluster ids or "
                        "{engine=, id=} tables");
   int arr = lua_gettop(L);
   lua_newtable(L);
@@ -66,7 +67,8 @@ void scan_cluster_list(lua_State *L, const engine_info *const *engines,
     const char *id = NULL;
     if (lua_type(L, -1) == LUA_TSTRING) {
       if (nengines != 1)
-        mdb_error_argument(L, "clusters", "clusters[%lld] is a bare id: "
+        mdb_error_argument(L, "clusters",
+                           "clusters[%lld] is a bare id: "
                            "give engine= too, or {engine=, id=}",
                            (long long)i);
       e = engines[0];
@@ -76,11 +78,13 @@ void scan_cluster_list(lua_State *L, const engine_info *const *engines,
       e = mdb_check_engine(L, item, "engine");
       if (lua_getfield(L, item, "id") == LUA_TSTRING)
         id = lua_tostring(L, -1);
-      lua_pop(L, 1);   /* still anchored by the item */
+      lua_pop(L, 1); /* still anchored by the item */
     }
     if (id == NULL || *id == '\0' || strlen(id) > MDB_MAX_ID_LEN)
-      mdb_error_argument(L, "clusters", "clusters[%lld] needs an id of 1 "
-                         "to %d characters", (long long)i, MDB_MAX_ID_LEN);
+      mdb_error_argument(L, "clusters",
+                         "clusters[%lld] needs an id of 1 "
+                         "to %d characters",
+                         (long long)i, MDB_MAX_ID_LEN);
     lua_createtable(L, 2, 0);
     lua_pushlightuserdata(L, (void *)e);
     lua_rawseti(L, -2, 1);
@@ -104,11 +108,14 @@ void scan_folders(lua_State *L)
     if (!mdb_opt_string(L, S_OPTS, "folder", MDB_MAX_ID_LEN, &folder)) {
       folder = getenv("YC_FOLDER_ID");
       if (folder == NULL || *folder == '\0')
-        mdb_error_argument(L, "folder", "missing: give folder=, folders=, "
+        mdb_error_argument(L, "folder",
+                           "missing: give folder=, folders=, "
                            "clusters=, or set YC_FOLDER_ID");
       if (strlen(folder) > MDB_MAX_ID_LEN)
-        mdb_error_argument(L, "folder", "YC_FOLDER_ID is longer than %d "
-                           "characters", MDB_MAX_ID_LEN);
+        mdb_error_argument(L, "folder",
+                           "YC_FOLDER_ID is longer than %d "
+                           "characters",
+                           MDB_MAX_ID_LEN);
     }
     lua_createtable(L, 1, 0);
     lua_pushstring(L, folder);
@@ -118,17 +125,22 @@ void scan_folders(lua_State *L)
   int arr = lua_gettop(L);
   lua_Integer len = lua_istable(L, arr) ? (lua_Integer)lua_rawlen(L, arr) : 0;
   if (len < 1 || len > SCAN_MAX_FOLDERS)
-    mdb_error_argument(L, "folders", "expected an array of 1 to %d folder "
-                       "ids", SCAN_MAX_FOLDERS);
+    mdb_error_argument(L, "folders",
+                       "expected an array of 1 to %d folder "
+                       "ids",
+                       SCAN_MAX_FOLDERS);
   lua_createtable(L, (int)len, 0);
-  lua_createtable(L, 0, (int)len);   /* seen */
+  lua_createtable(L, 0, (int)len); /* seen */
   for (lua_Integer i = 1; i <= len; i++) {
     size_t n = 0;
     const char *id = lua_rawgeti(L, arr, i) == LUA_TSTRING
-                   ? lua_tolstring(L, -1, &n) : NULL;
+                         ? lua_tolstring(L, -1, &n)
+                         : NULL;
     if (id == NULL || n == 0 || n > MDB_MAX_ID_LEN || strlen(id) != n)
-      mdb_error_argument(L, "folders", "folders[%lld] needs an id of 1 to "
-                         "%d characters", (long long)i, MDB_MAX_ID_LEN);
+      mdb_error_argument(L, "folders",
+                         "folders[%lld] needs an id of 1 to "
+                         "%d characters",
+                         (long long)i, MDB_MAX_ID_LEN);
     if (lua_getfield(L, -2, id) != LUA_TNIL)
       mdb_error_argument(L, "folders", "\"%s\" is listed twice", id);
     lua_pop(L, 1);
@@ -143,7 +155,7 @@ void scan_folders(lua_State *L)
 void scan_with(lua_State *L, int with[PART_COUNT])
 {
   static const char *const names[PART_COUNT] = {
-    [PART_POLICIES] = "retention_policies", [PART_OPERATIONS] = "operations"};
+      [PART_POLICIES] = "retention_policies", [PART_OPERATIONS] = "operations"};
   with[PART_BACKUPS] = 1;
   with[PART_POLICIES] = with[PART_OPERATIONS] = 0;
   int t = lua_getfield(L, S_OPTS, "with");
@@ -152,15 +164,18 @@ void scan_with(lua_State *L, int with[PART_COUNT])
     return;
   }
   if (t != LUA_TTABLE)
-    mdb_error_argument(L, "with", "expected an array of \"retention_policies\""
-                       " and/or \"operations\", got %s", luaL_typename(L, -1));
+    mdb_error_argument(L, "with",
+                       "expected an array of \"retention_policies\""
+                       " and/or \"operations\", got %s",
+                       luaL_typename(L, -1));
   lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
   lua_pushnil(L);
-  while (lua_next(L, -2) != 0) {   /* {operations = true} is not a list */
+  while (lua_next(L, -2) != 0) { /* {operations = true} is not a list */
     lua_pop(L, 1);
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
         lua_tointeger(L, -1) > n)
-      mdb_error_argument(L, "with", "expected an array of names, e.g. "
+      mdb_error_argument(L, "with",
+                         "expected an array of names, e.g. "
                          "{ \"retention_policies\", \"operations\" }");
   }
   for (lua_Integer i = 1; i <= n; i++) {
@@ -172,10 +187,11 @@ void scan_with(lua_State *L, int with[PART_COUNT])
       if (strcmp(name, names[k]) == 0)
         part = k;
     if (part == 0)
-      mdb_error_argument(L, "with", "item %d is %s%s%s: expected "
-                         "\"retention_policies\" or \"operations\"", (int)i,
-                         name ? "\"" : "a ", name ? name : luaL_typename(L, -1),
-                         name ? "\"" : "");
+      mdb_error_argument(L, "with",
+                         "item %d is %s%s%s: expected "
+                         "\"retention_policies\" or \"operations\"",
+                         (int)i, name ? "\"" : "a ",
+                         name ? name : luaL_typename(L, -1), name ? "\"" : "");
     with[part] = 1;
     lua_pop(L, 1);
   }

@@ -38,7 +38,7 @@ typedef struct sq_db {
 
 typedef struct sq_stmt {
   sqlite3_stmt *st;
-  int busy;         /* an iterator is walking it */
+  int busy; /* an iterator is walking it */
 } sq_stmt;
 
 static int sq_fail(lua_State *L, sqlite3 *db, const char *what)
@@ -96,7 +96,9 @@ static int sq_open(lua_State *L)
     return lua_error(L);
   }
   sqlite3_extended_result_codes(d->db, 1);
-  sqlite3_busy_timeout(d->db, busy < 0 ? 0 : busy > 600000 ? 600000 : (int)busy);
+  sqlite3_busy_timeout(d->db, busy < 0        ? 0
+                              : busy > 600000 ? 600000
+                                              : (int)busy);
   sqlite3_progress_handler(d->db, 10000, sq_progress, NULL);
   return 1;
 }
@@ -134,7 +136,7 @@ static int sq_prepare(lua_State *L)
   s->st = NULL;
   s->busy = 0;
   luaL_setmetatable(L, STMT_MT);
-  lua_pushvalue(L, 1);            /* the connection outlives its statements */
+  lua_pushvalue(L, 1); /* the connection outlives its statements */
   lua_setiuservalue(L, -2, 1);
   if (sqlite3_prepare_v3(d->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT,
                          &s->st, NULL) != SQLITE_OK)
@@ -163,9 +165,7 @@ static void bind_all(lua_State *L, sq_stmt *s, int from)
   for (int i = 1; i <= n; i++) {
     int idx = from + i - 1, rc;
     switch (lua_type(L, idx)) {
-    case LUA_TNIL:
-      rc = sqlite3_bind_null(st, i);
-      break;
+    case LUA_TNIL: rc = sqlite3_bind_null(st, i); break;
     case LUA_TBOOLEAN:
       rc = sqlite3_bind_int(st, i, lua_toboolean(L, idx));
       break;
@@ -197,12 +197,8 @@ static void push_column(lua_State *L, sqlite3_stmt *st, int i)
   case SQLITE_INTEGER:
     lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(st, i));
     break;
-  case SQLITE_FLOAT:
-    lua_pushnumber(L, sqlite3_column_double(st, i));
-    break;
-  case SQLITE_NULL:
-    lua_pushnil(L);
-    break;
+  case SQLITE_FLOAT: lua_pushnumber(L, sqlite3_column_double(st, i)); break;
+  case SQLITE_NULL: lua_pushnil(L); break;
   default: {
     const void *v = sqlite3_column_blob(st, i);
     lua_pushlstring(L, v ? v : "", (size_t)sqlite3_column_bytes(st, i));
@@ -338,7 +334,7 @@ static int sq_int64_fields(lua_State *L)
 ** stores), JSON null as null.
 */
 #define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+#define FNV_PRIME  0x100000001b3ULL
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -381,18 +377,18 @@ static uint64_t digest_value(lua_State *L, int idx, int depth)
     return fnv(h, s, n);
   }
   case LUA_TNUMBER: {
-    int n = lua_isinteger(L, idx)
-      ? snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx))
-      : snprintf(buf, sizeof buf, "%.14g", (double)lua_tonumber(L, idx));
+    int n = lua_isinteger(L, idx) ? snprintf(buf, sizeof buf, "%lld",
+                                             (long long)lua_tointeger(L, idx))
+                                  : snprintf(buf, sizeof buf, "%.14g",
+                                             (double)lua_tonumber(L, idx));
     return fnv(h, buf, (size_t)n);
   }
-  case LUA_TBOOLEAN:
-    return fnv(h, lua_toboolean(L, idx) ? "t" : "f", 1);
+  case LUA_TBOOLEAN: return fnv(h, lua_toboolean(L, idx) ? "t" : "f", 1);
   case LUA_TTABLE: {
     uint64_t d = digest_table(L, idx, depth);
     return fnv(h, &d, sizeof d);
   }
-  default:   /* JSON null (lightuserdata) and anything else: the type alone */
+  default: /* JSON null (lightuserdata) and anything else: the type alone */
     return h;
   }
 }
@@ -415,8 +411,8 @@ static int sq_normalize(lua_State *L)
   lua_settop(L, 3);
   char err[256];
   const char *msg = strcmp(kind, "cluster") == 0
-    ? mdb_normalize_cluster(L, e, err, sizeof err)
-    : mdb_normalize_backup(L, e, err, sizeof err);
+                        ? mdb_normalize_cluster(L, e, err, sizeof err)
+                        : mdb_normalize_backup(L, e, err, sizeof err);
   if (msg != NULL) {
     luaL_pushfail(L);
     lua_pushstring(L, msg);
@@ -426,30 +422,21 @@ static int sq_normalize(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg db_methods[] = {
-  {"exec", sq_exec},
-  {"prepare", sq_prepare},
-  {"last_rowid", sq_last_rowid},
-  {"close", sq_close},
-  {NULL, NULL}
-};
+static const luaL_Reg db_methods[] = {{"exec", sq_exec},
+                                      {"prepare", sq_prepare},
+                                      {"last_rowid", sq_last_rowid},
+                                      {"close", sq_close},
+                                      {NULL, NULL}};
 
 static const luaL_Reg stmt_methods[] = {
-  {"run", st_run},
-  {"one", st_one},
-  {"rows", st_rows},
-  {"reset", st_reset},
-  {"finalize", st_gc},
-  {NULL, NULL}
-};
+    {"run", st_run},     {"one", st_one},     {"rows", st_rows},
+    {"reset", st_reset}, {"finalize", st_gc}, {NULL, NULL}};
 
-static const luaL_Reg functions[] = {
-  {"open", sq_open},
-  {"int64_fields", sq_int64_fields},
-  {"normalize", sq_normalize},
-  {"digest", sq_digest},
-  {NULL, NULL}
-};
+static const luaL_Reg functions[] = {{"open", sq_open},
+                                     {"int64_fields", sq_int64_fields},
+                                     {"normalize", sq_normalize},
+                                     {"digest", sq_digest},
+                                     {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc, lua_CFunction close)
