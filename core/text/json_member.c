@@ -205,7 +205,7 @@ static char *decode_string(const char *p, const char *q)
     }
     p++;
     char c = *p++;
-    unsigned cp;
+    unsigned cp = 0; /* hex4 checked the digits when the string was scanned */
     switch (c) {
     case 'b': *o++ = '\b'; break;
     case 'f': *o++ = '\f'; break;
