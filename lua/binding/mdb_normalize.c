@@ -111,6 +111,14 @@ static const char *require_id(lua_State *L, int obj, const char *field,
   return err;
 }
 
+/* The last step of every normaliser: record the engine; no error. */
+static const char *set_engine(lua_State *L, int obj, const engine_info *engine)
+{
+  lua_pushstring(L, engine->name);
+  lua_setfield(L, obj, "engine");
+  return NULL;
+}
+
 const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
                                  char *err, size_t errlen)
 {
@@ -127,9 +135,7 @@ const char *mdb_normalize_backup(lua_State *L, const engine_info *engine,
       (e = time_field(L, obj, "retainUntil", "retain_until", err, errlen)) !=
           NULL)
     return e;
-  lua_pushstring(L, engine->name);
-  lua_setfield(L, obj, "engine");
-  return NULL;
+  return set_engine(L, obj, engine);
 }
 
 const char *mdb_normalize_cluster(lua_State *L, const engine_info *engine,
@@ -141,9 +147,7 @@ const char *mdb_normalize_cluster(lua_State *L, const engine_info *engine,
     e = time_field(L, obj, "createdAt", "created", err, errlen);
   if (e != NULL)
     return e;
-  lua_pushstring(L, engine->name);
-  lua_setfield(L, obj, "engine");
-  return NULL;
+  return set_engine(L, obj, engine);
 }
 
 const char *mdb_normalize_policy(lua_State *L, const engine_info *engine,
@@ -158,9 +162,7 @@ const char *mdb_normalize_policy(lua_State *L, const engine_info *engine,
     e = time_field(L, obj, "createdAt", "created", err, errlen);
   if (e != NULL)
     return e;
-  lua_pushstring(L, engine->name);
-  lua_setfield(L, obj, "engine");
-  return NULL;
+  return set_engine(L, obj, engine);
 }
 
 const char *mdb_normalize_operation(lua_State *L, const engine_info *engine,
@@ -186,9 +188,7 @@ const char *mdb_normalize_operation(lua_State *L, const engine_info *engine,
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  lua_pushstring(L, engine->name);
-  lua_setfield(L, obj, "engine");
-  return NULL;
+  return set_engine(L, obj, engine);
 }
 
 mdb_normalizer mdb_normalizer_for(list_kind kind)

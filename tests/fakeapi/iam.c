@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tokens.h"
 #include <strings.h>
 #include <time.h>
 
@@ -115,28 +117,6 @@ void iam_free(struct iam *iam)
   free(iam->sa_id);
   pthread_mutex_destroy(&iam->mu);
   free(iam);
-}
-
-static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
-{
-  static const char tab[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    if (i + 1 < n)
-      v |= (uint32_t)in[i + 1] << 8;
-    if (i + 2 < n)
-      v |= in[i + 2];
-    out[o++] = tab[v >> 18 & 63];
-    out[o++] = tab[v >> 12 & 63];
-    if (i + 1 < n)
-      out[o++] = tab[v >> 6 & 63];
-    if (i + 2 < n)
-      out[o++] = tab[v & 63];
-  }
-  out[o] = '\0';
-  return o;
 }
 
 /* Strict base64url without padding; returns false on any other byte. */

@@ -33,7 +33,7 @@ static uint64_t checksum(const char *text, size_t n)
   return fnv1a(h, text, n);
 }
 
-static size_t encode(const unsigned char *in, size_t n, char *out)
+size_t b64url_encode(const unsigned char *in, size_t n, char *out)
 {
   size_t o = 0;
   for (size_t i = 0; i < n; i += 3) {
@@ -86,7 +86,7 @@ void token_make(char out[TOKEN_MAX_LEN + 1], const char *listing,
   n += snprintf(text + n, sizeof text - (size_t)n, ".%016" PRIx64,
                 checksum(text, (size_t)n));
   /* 3+16+1+10+1+10+1+16 = 58 bytes at most -> 78 base64 characters. */
-  encode((const unsigned char *)text, (size_t)n, out);
+  b64url_encode((const unsigned char *)text, (size_t)n, out);
 }
 
 bool token_parse(const char *token, const char *listing, uint32_t *offset)

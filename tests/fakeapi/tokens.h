@@ -8,6 +8,7 @@
 #define FAKEAPI_TOKENS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TOKEN_MAX_LEN 100
@@ -15,5 +16,9 @@
 void token_make(char out[TOKEN_MAX_LEN + 1], const char *listing,
                 uint32_t offset, uint32_t nonce);
 bool token_parse(const char *token, const char *listing, uint32_t *offset);
+
+/* `n` bytes as unpadded base64url in `out` (room for 4 * (n + 2) / 3 + 1
+ * bytes, NUL-terminated); returns its length.  The IAM's tokens use it too. */
+size_t b64url_encode(const unsigned char *in, size_t n, char *out);
 
 #endif
