@@ -111,7 +111,7 @@ if not zone then usage("option '--tz': " .. zerr) end
 
 local now = cli.now(spec, opts.now)
 
-local scan = { concurrency = opts.concurrency }
+local scan, scope_of_scan = { concurrency = opts.concurrency }, nil
 if #opts.cluster > 0 then
    if #opts.engine ~= 1 then usage("--cluster needs exactly one --engine") end
    scan.engine, scan.clusters = opts.engine[1], opts.cluster
@@ -124,16 +124,28 @@ else
          .. " (or give --cloud ID or --all-clouds)")
    end
    for k, v in pairs(scope) do scan[k] = v end
+   scope_of_scan = scope
 end
 
--- Per cluster only its plan (the backups it keeps and expires are the
--- report), planned as the cluster's listing completes; sorted into scan
--- order at the end.
+-- Per cluster only its part of the report, rendered as its listing
+-- completes (not its backups, nor its plan), and the counts of the
+-- summary; sorted into scan order at the end.  A --cluster scan has no
+-- Cluster objects: its few plans wait for the names (below).
+local named_later = #opts.cluster > 0
+local part_opts = {
+   color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1),
+   folders = cli.many_folders(scope_of_scan),
+}
+local counts
+local function render(item)
+   counts = report.plans_add(counts, { item })
+   return report.plans_part({ item }, opts.format, part_opts)
+end
 local key = fleet.order(scan)
 local kept, backup_folders = {}, {}
 fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 2 }, function(e, n)
-   local item = { key = key(e, n), engine = e.engine, cluster = e.id, folder = e.folder,
-      cluster_name = type(e.cluster) == "table" and e.cluster.name or nil }
+   local item = { engine = e.engine, cluster = e.id, folder = e.folder,
+      cluster_name = type(e.cluster) == "table" and type(e.cluster.name) == "string" and e.cluster.name or nil }
    if e.error ~= nil then
       item.error = e.error
    else
@@ -143,12 +155,16 @@ fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 2 }, fu
       end
       item.plan = retention.plan(list, rules, { tz = zone, now = now })
    end
-   if #opts.cluster > 0 then
+   local k = { key = key(e, n), engine = e.engine, cluster = e.id, error = e.error }
+   if named_later then
       for _, b in ipairs(e.backups or {}) do
          if type(b.folderId) == "string" then backup_folders[b.folderId] = true end
       end
+      k.item = item
+   else
+      k.part = render(item)
    end
-   kept[#kept + 1] = item
+   kept[#kept + 1] = k
 end)
 fleet.sort(kept)
 
@@ -156,7 +172,7 @@ fleet.sort(kept)
 -- Cluster.List per folder the backups name, else the folder given) so that
 -- the report names the clusters.  A failed look-up only leaves names out.
 local names = {}
-if #opts.cluster > 0 then
+if named_later then
    local list = {}
    for f in pairs(backup_folders) do if f ~= "" then list[#list + 1] = f end end
    table.sort(list)
@@ -172,23 +188,24 @@ if #opts.cluster > 0 then
 end
 
 local failed = false
-local plans = {}
-for _, item in ipairs(kept) do
-   local name = item.cluster_name or names[item.cluster]
-   if type(name) ~= "string" then name = nil end
-   item.cluster_name, item.key = name, nil
-   if item.error ~= nil then
+local parts = {}
+for _, k in ipairs(kept) do
+   if k.error ~= nil then
       failed = true
-      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.cluster or "clusters", ": ",
-         tostring(item.error), "\n")
+      io.stderr:write(NAME, ": ", k.engine or "?", " ", k.cluster or "clusters", ": ", tostring(k.error), "\n")
    end
-   plans[#plans + 1] = item
+   if k.item then
+      local name = names[k.item.cluster]
+      k.item.cluster_name = type(name) == "string" and name or nil
+      k.part = render(k.item)
+   end
+   parts[#parts + 1] = k.part
 end
 kept = nil
 
-local text = report.plans(plans, opts.format, {
-   color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1),
+local text = report.plans_parts(parts, counts or report.plans_add(nil, {}), opts.format, {
    policy_text = retention.describe(rules) .. (zone.name ~= "UTC" and (", " .. zone.name) or ""),
+   folders = part_opts.folders,
 })
 local written, werr = report.write(text, opts.output)
 if not written then die(werr) end

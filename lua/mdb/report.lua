@@ -66,7 +66,7 @@ end
 local FINDINGS_OPTS = { color = true, all = true, now = true, results = true, rows = true, folders = true,
    title = true, max_problems = true }
 local INVENTORY_OPTS = { color = true, now = true, folders = true }
-local PLANS_OPTS = { color = true, policy_text = true }
+local PLANS_OPTS = { color = true, policy_text = true, folders = true }
 local BACKUPS_OPTS = { now = true }
 
 local array = json.array
@@ -683,104 +683,191 @@ end
 
 local PLAN_KEYS = { "engine", "cluster", "cluster_name", "backup_id", "created", "type", "size",
    "action", "reasons" }
+local PLAN_KEYS_F = with_folder(PLAN_KEYS)
+local PLAN_JSON_KEYS = { "engine", "cluster", "cluster_name", "error", "keep", "expire" }
+local PLAN_JSON_KEYS_F = with_folder(PLAN_JSON_KEYS)
+
+-- A plan's backups as rows, newest first (keep before expire at equal
+-- times).
+local function plan_rows(p)
+   local entries = {}
+   for _, e in ipairs(p.plan.keep) do entries[#entries + 1] = { e = e, action = "keep" } end
+   for _, e in ipairs(p.plan.expire) do entries[#entries + 1] = { e = e, action = "expire" } end
+   sort(entries, function(a, b)
+      local ta, tb = a.e.backup.created or math.huge, b.e.backup.created or math.huge
+      if ta ~= tb then return ta > tb end
+      return a.action < b.action
+   end)
+   local rows = {}
+   for i, x in ipairs(entries) do
+      local b = x.e.backup
+      rows[i] = { folder = p.folder, engine = p.engine, cluster = p.cluster, cluster_name = p.cluster_name,
+         backup_id = b.id, created = b.created, type = b.type, size = size_of(b),
+         action = x.action, reasons = x.e.reasons }
+   end
+   return rows
+end
+
+local function plan_record(r, keys)
+   local o = {}
+   for _, k in ipairs(keys) do o[k] = r[k] end
+   o.created = r.created and fmt.rfc3339(r.created) or nil
+   o.reasons = array({ table.unpack(r.reasons) })
+   return M.object(o, keys)
+end
+
+local function plan_json(p, folders)
+   local keep, expire = array(), array()
+   if p.plan then
+      for _, e in ipairs(p.plan.keep) do
+         keep[#keep + 1] = M.object({ backup_id = e.backup.id, created = e.backup.created
+            and fmt.rfc3339(e.backup.created), reasons = array({ table.unpack(e.reasons) }) },
+            { "backup_id", "created", "reasons" })
+      end
+      for _, e in ipairs(p.plan.expire) do
+         expire[#expire + 1] = M.object({ backup_id = e.backup.id, created = e.backup.created
+            and fmt.rfc3339(e.backup.created) }, { "backup_id", "created" })
+      end
+   end
+   return M.json(M.object({ folder = folders and p.folder or nil, engine = p.engine, cluster = p.cluster,
+      cluster_name = p.cluster_name, error = p.error and tostring(p.error) or nil, keep = keep, expire = expire },
+      folders and PLAN_JSON_KEYS_F or PLAN_JSON_KEYS))
+end
+
+-- A plan's block of the table and markdown formats: its title line
+-- (naming the folder when there are several) and its backups.
+local function plan_block(p, fmt_name, opts, out)
+   local md = fmt_name == "markdown"
+   local title = format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
+      p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
+   if opts.folders and p.folder then title = title .. " in folder " .. p.folder end
+   if p.error then
+      out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
+      out[#out + 1] = ""
+      return
+   end
+   out[#out + 1] = format("%s%s: keep %d, expire %d", md and "### " or "", title, #p.plan.keep, #p.plan.expire)
+   local rows = {}
+   for i, r in ipairs(plan_rows(p)) do
+      rows[i] = { r.action, r.backup_id or "-", fmt.time(r.created), r.type or "-",
+         fmt.size(r.size), #r.reasons > 0 and concat(r.reasons, ", ") or "-" }
+   end
+   local header = { "ACTION", "ID", "CREATED", "TYPE", "SIZE", "REASONS" }
+   if md then
+      out[#out + 1] = ""
+      if #rows > 0 then out[#out + 1] = md_table(header, rows) end
+   elseif #rows > 0 then
+      local paint = opts.color and function(i, r)
+         if i == 1 then return r[1] == "keep" and COLOR.ok or COLOR.warning end
+      end or nil
+      out[#out + 1] = text_table(header, rows, { [5] = true }, paint, "  ")
+   else
+      out[#out + 1] = ""
+   end
+end
+
+local function plans_part(plans, fmt_name, opts)
+   local out = {}
+   if fmt_name == "json" then
+      for i, p in ipairs(plans) do out[i] = plan_json(p, opts.folders) end
+      return concat(out, ",")
+   elseif fmt_name == "jsonl" or fmt_name == "csv" then
+      local keys = opts.folders and PLAN_KEYS_F or PLAN_KEYS
+      for _, p in ipairs(plans) do
+         for _, r in ipairs(p.plan and plan_rows(p) or {}) do
+            local o = plan_record(r, keys)
+            if fmt_name == "csv" then
+               local line = { n = #keys }
+               for j, k in ipairs(keys) do line[j] = o[k] end
+               out[#out + 1] = line
+            else
+               out[#out + 1] = M.json(o)
+            end
+         end
+      end
+      if fmt_name == "csv" then return M.csv(out) end
+      return concat(out, "\n") .. (#out > 0 and "\n" or "")
+   end
+   for _, p in ipairs(plans) do plan_block(p, fmt_name, opts, out) end
+   return #out > 0 and (concat(out, "\n") .. "\n") or ""
+end
+
+local function plans_add(acc, plans)
+   acc = acc or { clusters = 0, keep = 0, expire = 0, failed = 0 }
+   for _, p in ipairs(plans) do
+      if p.cluster then acc.clusters = acc.clusters + 1 end
+      if p.error then
+         acc.failed = acc.failed + 1
+      elseif p.plan then
+         acc.keep, acc.expire = acc.keep + #p.plan.keep, acc.expire + #p.plan.expire
+      end
+   end
+   return acc
+end
+
+local function plans_parts(parts, s, fmt_name, opts)
+   if fmt_name == "jsonl" then return parts end
+   local out = {}
+   if fmt_name == "csv" then
+      out[1] = M.csv({ opts.folders and PLAN_KEYS_F or PLAN_KEYS })
+      for _, p in ipairs(parts) do out[#out + 1] = p end
+      return out
+   elseif fmt_name == "json" then
+      out[1] = "["
+      for _, p in ipairs(parts) do
+         if p ~= "" then
+            if #out > 1 then out[#out + 1] = "," end
+            out[#out + 1] = p
+         end
+      end
+      out[#out + 1] = "]\n"
+      return out
+   end
+   for _, p in ipairs(parts) do out[#out + 1] = p end
+   local line = format("%s: keep %d, expire %d", plural(s.clusters, "cluster"), s.keep, s.expire)
+   if s.failed > 0 then line = line .. format(", %s failed", plural(s.failed, "listing")) end
+   if opts.policy_text then line = line .. " (" .. opts.policy_text .. ")" end
+   out[#out + 1] = fmt_name == "markdown" and ("**" .. line .. "**\n") or (line .. "\n")
+   return out
+end
 
 --- Render retention plans.
--- @param plans array of `{engine=, cluster=, cluster_name=, plan=<result
---   of retention.plan>, error=}`
--- @param opts `{ color=, policy_text= }`
+-- @param plans array of `{engine=, cluster=, cluster_name=, folder=,
+--   plan=<result of retention.plan>, error=}`
+-- @param opts `{ color=, policy_text=, folders = true: name each plan's
+--   folder (a column, a record field, in the title) }`
 function M.plans(plans, fmt_name, opts)
    check_table(plans, 1, "plans")
    check_format("plans", fmt_name, "plans")
    opts = check_opts(opts, 3, "plans", PLANS_OPTS)
-   local flat = {}
-   for _, p in ipairs(plans) do
-      if p.plan then
-         local entries = {}
-         for _, e in ipairs(p.plan.keep) do entries[#entries + 1] = { e = e, action = "keep" } end
-         for _, e in ipairs(p.plan.expire) do entries[#entries + 1] = { e = e, action = "expire" } end
-         sort(entries, function(a, b)
-            local ta, tb = a.e.backup.created or math.huge, b.e.backup.created or math.huge
-            if ta ~= tb then return ta > tb end
-            return a.action < b.action
-         end)
-         for _, x in ipairs(entries) do
-            local b = x.e.backup
-            flat[#flat + 1] = { engine = p.engine, cluster = p.cluster, cluster_name = p.cluster_name,
-               backup_id = b.id, created = b.created, type = b.type, size = size_of(b),
-               action = x.action, reasons = x.e.reasons, plan = p }
-         end
-      end
-   end
-   local function obj(r)
-      local o = {}
-      for _, k in ipairs(PLAN_KEYS) do o[k] = r[k] end
-      o.created = r.created and fmt.rfc3339(r.created) or nil
-      o.reasons = array({ table.unpack(r.reasons) })
-      return M.object(o, PLAN_KEYS)
-   end
-   if fmt_name == "json" then
-      local list = array()
-      for _, p in ipairs(plans) do
-         local keep, expire = array(), array()
-         if p.plan then
-            for _, e in ipairs(p.plan.keep) do
-               keep[#keep + 1] = M.object({ backup_id = e.backup.id, created = e.backup.created
-                  and fmt.rfc3339(e.backup.created), reasons = array({ table.unpack(e.reasons) }) },
-                  { "backup_id", "created", "reasons" })
-            end
-            for _, e in ipairs(p.plan.expire) do
-               expire[#expire + 1] = M.object({ backup_id = e.backup.id, created = e.backup.created
-                  and fmt.rfc3339(e.backup.created) }, { "backup_id", "created" })
-            end
-         end
-         list[#list + 1] = M.object({ engine = p.engine, cluster = p.cluster, cluster_name = p.cluster_name,
-            error = p.error and tostring(p.error) or nil, keep = keep, expire = expire },
-            { "engine", "cluster", "cluster_name", "error", "keep", "expire" })
-      end
-      return M.json(list) .. "\n"
-   elseif fmt_name == "jsonl" or fmt_name == "csv" then
-      return records(fmt_name, flat, PLAN_KEYS, obj)
-   end
-   local out = {}
-   local total_keep, total_expire, clusters, failed = 0, 0, 0, 0
-   for _, p in ipairs(plans) do
-      if p.cluster then clusters = clusters + 1 end
-      if p.error then failed = failed + 1 end
-      local title = format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
-         p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
-      if p.error then
-         out[#out + 1] = (fmt_name == "markdown" and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
-         out[#out + 1] = ""
-      else
-         local nk, ne = #p.plan.keep, #p.plan.expire
-         total_keep, total_expire = total_keep + nk, total_expire + ne
-         out[#out + 1] = format("%s%s: keep %d, expire %d", fmt_name == "markdown" and "### " or "", title, nk, ne)
-         local rows = {}
-         for _, r in ipairs(flat) do
-            if r.plan == p then
-               rows[#rows + 1] = { r.action, r.backup_id or "-", fmt.time(r.created), r.type or "-",
-                  fmt.size(r.size), #r.reasons > 0 and concat(r.reasons, ", ") or "-" }
-            end
-         end
-         local header = { "ACTION", "ID", "CREATED", "TYPE", "SIZE", "REASONS" }
-         if fmt_name == "markdown" then
-            out[#out + 1] = ""
-            if #rows > 0 then out[#out + 1] = md_table(header, rows) end
-         elseif #rows > 0 then
-            local paint = opts.color and function(i, r)
-               if i == 1 then return r[1] == "keep" and COLOR.ok or COLOR.warning end
-            end or nil
-            out[#out + 1] = text_table(header, rows, { [5] = true }, paint, "  ")
-         else
-            out[#out + 1] = ""
-         end
-      end
-   end
-   local line = format("%s: keep %d, expire %d", plural(clusters, "cluster"), total_keep, total_expire)
-   if failed > 0 then line = line .. format(", %s failed", plural(failed, "listing")) end
-   if opts.policy_text then line = line .. " (" .. opts.policy_text .. ")" end
-   out[#out + 1] = fmt_name == "markdown" and ("**" .. line .. "**\n") or (line .. "\n")
-   return concat(out, "\n")
+   return concat(plans_parts({ plans_part(plans, fmt_name, opts) }, plans_add(nil, plans), fmt_name, opts))
+end
+
+--- Plans rendered ahead, a cluster at a time, so that a fleet's plan
+-- keeps text, not every backup: the part of `M.plans(plans, fmt_name,
+-- opts)` that `plans` make (opts: `color`, `folders`).  Join parts with
+-- `M.plans_parts`.
+function M.plans_part(plans, fmt_name, opts)
+   check_table(plans, 1, "plans_part")
+   check_format("plans", fmt_name, "plans_part")
+   return plans_part(plans, fmt_name, check_opts(opts, 3, "plans_part", PLANS_OPTS))
+end
+
+--- The counts the plans' summary line reports, kept as plans come:
+-- `acc = report.plans_add(acc, plans)` (acc nil at first).
+function M.plans_add(acc, plans)
+   check_table(plans, 2, "plans_add")
+   return plans_add(acc, plans)
+end
+
+--- The report `M.plans` gives, as an array of texts to write in order
+-- (`M.write` takes it as is), from parts (`M.plans_part`, in order) and
+-- their counts (`M.plans_add`); opts: `policy_text`, `folders`.
+function M.plans_parts(parts, s, fmt_name, opts)
+   check_table(parts, 1, "plans_parts")
+   check_table(s, 2, "plans_parts")
+   check_format("plans", fmt_name, "plans_parts")
+   return plans_parts(parts, s, fmt_name, check_opts(opts, 4, "plans_parts", PLANS_OPTS))
 end
 
 ---------------------------------------------------------------------------
