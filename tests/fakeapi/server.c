@@ -36,8 +36,9 @@ struct server {
   pthread_mutex_t mu;  /* guards everything below */
   pthread_cond_t wake; /* signalled when stopping, to end delays early */
   bool stopping;
-  uint64_t requests; /* for x-request-id */
-  uint32_t nonce;    /* makes each empty=1 token distinct */
+  uint64_t requests;                 /* for x-request-id */
+  uint32_t nonce;                    /* makes each empty=1 token distinct */
+  unsigned in_flight, max_in_flight; /* requests being answered; the most */
 };
 
 /* Created by the URI callback, which is the only place MHD shows the
@@ -501,6 +502,17 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn,
   return ok;
 }
 
+/* Requests being answered (delays included) and the most at once, printed
+ * at shutdown so a test can hold a client to its concurrency bound. */
+static void count_in_flight(struct server *s, int delta)
+{
+  pthread_mutex_lock(&s->mu);
+  s->in_flight = (unsigned)((int)s->in_flight + delta);
+  if (s->in_flight > s->max_in_flight)
+    s->max_in_flight = s->in_flight;
+  pthread_mutex_unlock(&s->mu);
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
   (void)cls;
@@ -551,7 +563,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     *upload_data_size = 0;
     return MHD_YES;
   }
-  return respond(cls, conn, method, ctx->target, ctx);
+  count_in_flight(cls, 1);
+  enum MHD_Result ok = respond(cls, conn, method, ctx->target, ctx);
+  count_in_flight(cls, -1);
+  return ok;
 }
 
 struct server *server_start(const struct server_config *cfg, uint16_t port)
@@ -620,8 +635,11 @@ void server_stop(struct server *s)
   s->stopping = true;
   pthread_cond_broadcast(&s->wake);
   pthread_mutex_unlock(&s->mu);
-  if (s->daemon)
+  if (s->daemon) {
     MHD_stop_daemon(s->daemon);
+    fprintf(stderr, "fakeapi: at most %u requests in flight at once\n",
+            s->max_in_flight);
+  }
   pthread_cond_destroy(&s->wake);
   pthread_mutex_destroy(&s->mu);
   free(s);
