@@ -51,6 +51,8 @@ typedef struct scan {
   int lists_running;
   const char *rm_endpoint; /* anchored in S_CLOUDS */
   lua_Integer nclouds;
+  lua_Integer clouds_started; /* Folder.List started for clouds 1..this */
+  int folder_lists_running;   /* at most `window` (mdb_scan_clouds.c) */
   long page_size, limit;
   int streaming;                      /* each= given: entries are not kept */
   int with[PART_COUNT];               /* parts with= asked for (backups: 1) */

@@ -3,7 +3,9 @@
 ** Resource Manager (Cloud.List, then Folder.List of each cloud) through
 ** the shared page consumer, as the pages come.  Each folder becomes a
 ** record with a slot per engine (mdb_scan.c lists its clusters); a listing
-** that fails becomes an error entry per engine.
+** that fails becomes an error entry per engine.  Folder.List listings run
+** `concurrency` at a time, in Cloud.List order, as Cluster.List and the
+** backups listings do: a thousand clouds are not a thousand jobs at once.
 */
 #include "mdb_scan.h"
 
@@ -28,7 +30,28 @@ static void start_folder_list(scan *s, lua_Integer ci)
   lua_rawseti(L, S_LISTINGS, RM_TAG - ci);
 }
 
-/* A cloud from Cloud.List, or given: its record, its folders listed. */
+/* Start Folder.List of the clouds waiting, while the window allows. */
+static void start_folder_lists(scan *s)
+{
+  while (s->folder_lists_running < s->window &&
+         s->clouds_started < s->nclouds) {
+    start_folder_list(s, ++s->clouds_started);
+    s->folder_lists_running++;
+  }
+}
+
+/* The Resource Manager listing tagged `t` is over: a Folder.List frees
+** its place in the window. */
+static void rm_listing_over(scan *s, lua_Integer t)
+{
+  if (RM_TAG - t > 0) {
+    s->folder_lists_running--;
+    start_folder_lists(s);
+  }
+}
+
+/* A cloud from Cloud.List, or given: its record; its folders are listed
+** as the window allows. */
 void scan_add_cloud(scan *s, const char *id)
 {
   lua_State *L = s->L;
@@ -38,7 +61,7 @@ void scan_add_cloud(scan *s, const char *id)
   lua_pushinteger(L, 0);
   lua_setfield(L, -2, "folders");
   lua_rawseti(L, S_CLOUDS, ++s->nclouds);
-  start_folder_list(s, s->nclouds);
+  start_folder_lists(s);
 }
 
 /*
@@ -77,6 +100,7 @@ void scan_fail_rm(scan *s, int ls, lua_Integer t)
   lua_pushnil(L);
   lua_rawseti(L, S_LISTINGS, t);
   lua_settop(L, err - 1);
+  rm_listing_over(s, t);
 }
 
 /* A page of Cloud.List or Folder.List (tag `t`) arrived. */
@@ -121,6 +145,8 @@ void scan_on_rm_page(scan *s, fetch_job *j, lua_Integer t)
     ((mdb_listing *)lua_touserdata(L, ls))->job = NULL;
     lua_pushnil(L);
     lua_rawseti(L, S_LISTINGS, t);
+    lua_settop(L, ls - 1);
+    rm_listing_over(s, t);
   }
   lua_settop(L, ls - 1);
 }
