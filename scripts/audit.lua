@@ -155,16 +155,15 @@ fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_siz
    if e.id then clusters = clusters + 1 elseif e.error ~= nil then failed = true end
    if opts.format == "prometheus" then item.row = report.inventory_rows({ e })[1] end
    if html_start then item.entry = fleet.window_entry(e, html_start) end
-   item.engine, item.id = e.engine, e.id
+   item.engine, item.id, item.folder, item.cloud = e.engine, e.id, e.folder, e.cloud
    kept[#kept + 1] = item
 end)
 fleet.sort(kept)
 
 local findings, rows, entries, parts = {}, {}, {}, {}
+local note = fleet.failure_notes(NAME, scan)
 for _, item in ipairs(kept) do
-   if item.error then
-      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.id or "clusters", ": ", item.error, "\n")
-   end
+   note(item)
    for _, f in ipairs(item.findings or {}) do findings[#findings + 1] = f end
    rows[#rows + 1] = item.row
    entries[#entries + 1] = item.entry

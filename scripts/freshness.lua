@@ -76,8 +76,8 @@ local warn_s, crit_s = duration.parse(opts.warn), duration.parse(opts.crit)
 local key = fleet.order(scan)
 local kept = {}
 fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 3 }, function(e, n)
-   local item = { key = key(e, n), engine = e.engine, id = e.id, findings = audit.entry(e, policy, { now = now }),
-      newest = {} }
+   local item = { key = key(e, n), engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud,
+      findings = audit.entry(e, policy, { now = now }), newest = {} }
    if e.error ~= nil then item.error = tostring(e.error) end
    local wanted = {}
    for _, f in ipairs(item.findings) do
@@ -94,10 +94,9 @@ local many_folders = cli.many_folders(scan)
 
 -- newest completed backup per finding, for the table and perfdata
 local findings, newest, inventory_rows = {}, {}, {}
+local note = fleet.failure_notes(NAME, scan)
 for _, item in ipairs(kept) do
-   if item.error then
-      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.id or "clusters", ": ", item.error, "\n")
-   end
+   note(item)
    for _, f in ipairs(item.findings) do findings[#findings + 1] = f end
    for id, t in pairs(item.newest) do newest[id] = t end
    inventory_rows[#inventory_rows + 1] = item.row
@@ -114,8 +113,11 @@ if opts.format == "table" or opts.format == "nagios" then
          rows[i] = { f.status:upper(), f.engine or "-", f.cluster_name or f.cluster or "-",
             t and fmt.time(t) or "-",
             f.observed and fmt.age(f.observed) or (f.status == "error" and f.message or "never") }
+         if many_folders then table.insert(rows[i], 2, f.folder or "-") end
       end
-      text = (#rows > 0 and report.table({ "STATUS", "ENGINE", "CLUSTER", "NEWEST", "AGE" }, rows, {
+      local header = { "STATUS", "ENGINE", "CLUSTER", "NEWEST", "AGE" }
+      if many_folders then table.insert(header, 2, "FOLDER") end
+      text = (#rows > 0 and report.table(header, rows, {
          color = not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1), status_column = 1,
       }) or "") .. string.format("%s (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
          fmt.plural(counts.clusters, "cluster"), opts.warn, opts.crit, counts.ok, counts.warning, counts.critical,
@@ -126,6 +128,8 @@ if opts.format == "table" or opts.format == "nagios" then
       local problems, perf, oldest = {}, {}, nil
       for _, f in ipairs(findings) do
          local label = f.cluster and ((f.engine or "?") .. "/" .. (f.cluster_name or f.cluster)) or (f.engine or "?")
+         -- names are unique in a folder only: perfdata labels must be unique
+         if many_folders and f.folder then label = f.folder .. "/" .. label end
          if f.status ~= "ok" then
             problems[#problems + 1] = f.observed and string.format("%s %s old", label, fmt.age(f.observed))
                or string.format("%s %s", label, f.status == "error" and "listing failed" or "has no backup")

@@ -72,7 +72,7 @@ local kept = {}
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = 2, results = results,
    scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
-   local item = { key = key(e, n), engine = e.engine, id = e.id }
+   local item = { key = key(e, n), engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud }
    if e.error ~= nil then item.error = tostring(e.error) end
    if window_start then item.entry = fleet.window_entry(e, window_start)
    else item.row = report.inventory_rows({ e })[1] end
@@ -83,11 +83,10 @@ local many_folders = cli.many_folders(scope)
 
 local failed = false
 local rows, entries = {}, {}
+local note = fleet.failure_notes(NAME, scan)
 for _, item in ipairs(kept) do
-   if item.error then
-      failed = true
-      io.stderr:write(NAME, ": ", item.engine or "?", " ", item.id or "clusters", ": ", item.error, "\n")
-   end
+   if item.error then failed = true end
+   note(item)
    rows[#rows + 1] = item.row
    entries[#entries + 1] = item.entry
 end

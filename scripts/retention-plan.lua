@@ -155,7 +155,7 @@ fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 2 }, fu
       end
       item.plan = retention.plan(list, rules, { tz = zone, now = now })
    end
-   local k = { key = key(e, n), engine = e.engine, cluster = e.id, error = e.error }
+   local k = { key = key(e, n), engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud, error = e.error }
    if named_later then
       for _, b in ipairs(e.backups or {}) do
          if type(b.folderId) == "string" then backup_folders[b.folderId] = true end
@@ -189,11 +189,10 @@ end
 
 local failed = false
 local parts = {}
+local note = fleet.failure_notes(NAME, scan)
 for _, k in ipairs(kept) do
-   if k.error ~= nil then
-      failed = true
-      io.stderr:write(NAME, ": ", k.engine or "?", " ", k.cluster or "clusters", ": ", tostring(k.error), "\n")
-   end
+   if k.error ~= nil then failed = true end
+   note(k)
    if k.item then
       local name = names[k.item.cluster]
       k.item.cluster_name = type(name) == "string" and name or nil

@@ -75,6 +75,36 @@ function M.run(name, o, each)
    if rec then rec.finish() end
 end
 
+--- A function `note(item)` writing "NAME: what failed: error" on stderr
+-- for a failed entry of a scan with options `scan` (or the item a script
+-- kept of it: `engine, id, folder, cloud, error`), naming the listing
+-- that failed: "ENGINE CLUSTER" (its backups), "ENGINE clusters" (in
+-- FOLDER, with several folders), or in a cloud scan "the folders of cloud
+-- C" or "the clouds" (Resource Manager).  A Resource Manager failure is
+-- in every engine's entry; it is written once.
+function M.failure_notes(name, scan)
+   local by_cloud = scan ~= nil and (scan.cloud ~= nil or scan.all_clouds == true)
+   local folders = cli.many_folders(scan)
+   local seen = {}
+   return function(e)
+      if e.error == nil then return end
+      local what, rm
+      if e.id ~= nil then
+         what = format("%s %s", e.engine or "?", e.id)
+      elseif e.folder ~= nil or not by_cloud then
+         what = format("%s clusters%s", e.engine or "?", folders and e.folder and (" in folder " .. e.folder) or "")
+      else
+         rm = true
+         what = e.cloud and format("the folders of cloud %s (Resource Manager)", e.cloud)
+            or "the clouds (Resource Manager)"
+      end
+      local line = format("%s: %s: %s\n", name, what, tostring(e.error))
+      if rm and seen[line] then return end
+      seen[line] = true
+      io.stderr:write(line)
+   end
+end
+
 --- A copy of `entry` with only the backups a timeline of the window
 -- starting at `start` draws (mdb.timeline): those from `start` on, the
 -- newest completed one and the oldest one.  What the HTML report and

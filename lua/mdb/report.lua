@@ -590,9 +590,12 @@ function findings_table(findings, fmt_name, opts, s)
          rows[i] = { f.status == "ok" and "ok" or ("**" .. f.status .. "**"), f.engine or "",
             f.cluster and (cluster_label(f) .. (f.cluster_name and (" (`" .. f.cluster .. "`)") or "")) or "-",
             f.check, f.message }
+         if opts.folders then table.insert(rows[i], 2, f.folder or "-") end
       end
+      local header = { "Status", "Engine", "Cluster", "Check", "Message" }
+      if opts.folders then table.insert(header, 2, "Folder") end
       local out = {}
-      if #rows > 0 then out[1] = md_table({ "Status", "Engine", "Cluster", "Check", "Message" }, rows) .. "\n" end
+      if #rows > 0 then out[1] = md_table(header, rows) .. "\n" end
       out[#out + 1] = "**" .. line .. "**\n"
       return concat(out)
    end
@@ -662,16 +665,16 @@ function M.inventory(rows, fmt_name, opts)
    local line = format("%s, %s, %s in total", plural(clusters, "cluster"), plural(total_n, "backup"),
       fmt.size(total_size))
    if #errors > 0 then line = line .. format("; %s failed:", plural(#errors, "listing")) end
-   if fmt_name == "markdown" then
-      local out = md_table(header, body) .. "\n**" .. line .. "**\n"
-      for _, e in ipairs(errors) do out = out .. "- " .. md_cell(e) .. "\n" end
-      return out
-   end
    local right = { [4] = true, [5] = true, [6] = true, [7] = true, [9] = true }
    if opts.folders then
       table.insert(header, 1, "FOLDER")
       for i, r in ipairs(rows) do table.insert(body[i], 1, r.folder or "-") end
       right = { [5] = true, [6] = true, [7] = true, [8] = true, [10] = true }
+   end
+   if fmt_name == "markdown" then
+      local out = md_table(header, body) .. "\n**" .. line .. "**\n"
+      for _, e in ipairs(errors) do out = out .. "- " .. md_cell(e) .. "\n" end
+      return out
    end
    local out = (#body > 0 and text_table(header, body, right) or "") .. line .. "\n"
    for _, e in ipairs(errors) do out = out .. "  " .. e .. "\n" end

@@ -205,7 +205,7 @@ H.test("a cloud whose folders cannot be listed is an error entry; the rest is re
    local r = run(s, "inventory.lua", { "--engine", "mysql", "--all-clouds", "--now", NOW, "--format", "csv" })
    H.eq(r.code, 2, r.stderr)
    H.contains(r.stdout, "cmysql-0000")
-   H.contains(r.stderr, "mysql clusters:")
+   H.contains(r.stderr, "inventory.lua: the folders of cloud b1gcloud2 (Resource Manager): http error: ")
 end)
 
 H.run_all()

@@ -92,7 +92,12 @@ H.test("the conventions of the other scripts: flags named, one line, no tracebac
         .. "clickhouse, redis, greenplum, opensearch, elasticsearch, spqr, got 'postgres'\n" .. hint },
       { { "--engine", "mysql", "--cluster", "c1", "--folder", "f1" },
         "list-backups.lua: give --cluster or --folder, not both\n" .. hint },
-      { { "--engine", "mysql" }, "list-backups.lua: give --cluster ID or --folder ID (or set YC_FOLDER_ID)\n" .. hint },
+      { { "--engine", "mysql" }, "list-backups.lua: give --cluster ID or --folder ID (or set YC_FOLDER_ID,"
+        .. " or give --cloud ID or --all-clouds)\n" .. hint },
+      { { "--engine", "mysql", "--cluster", "c1", "--cloud", "b1gc" },
+        "list-backups.lua: give --cluster or --cloud, not both\n" .. hint },
+      { { "--engine", "mysql", "--folder", "f1", "--all-clouds" },
+        "list-backups.lua: give --folder, --cloud or --all-clouds, not more than one\n" .. hint },
       { { "--engine", "mysql", "--cluster", string.rep("x", 60) },
         "list-backups.lua: option '--cluster': must be at most 50 characters, got 60\n" .. hint },
       { { "--engine", "mysql", "--cluster", "c1", "--page-size", "5000" },
