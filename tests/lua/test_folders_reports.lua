@@ -135,6 +135,17 @@ H.test("list-backups over several folders: a failed listing is one line and exit
    H.ok(r.stderr:match("^list%-backups%.lua: mysql amysql%-0001: http error: Permission denied [^\n]*\n$"), r.stderr)
 end)
 
+H.test("a folder whose clusters cannot be listed is named in the line, with several folders", function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=3,prefix=amysql",
+      "--fault", "path=folderId=b1gfb;status=403;times=0" }
+   local r = run(s, "inventory.lua", { "--engine", "mysql", "--folder", "b1gfa", "--folder", "b1gfb" })
+   H.eq(r.code, 2)
+   H.ok(r.stderr:match("^inventory%.lua: mysql clusters in folder b1gfb: http error: Permission denied [^\n]*\n$"),
+      r.stderr)
+   local one = run(s, "inventory.lua", { "--engine", "mysql", "--folder", "b1gfb" })
+   H.ok(one.stderr:match("^inventory%.lua: mysql clusters: http error: Permission denied [^\n]*\n$"), one.stderr)
+end)
+
 -- Resource Manager failures, for every script over --all-clouds.
 local FLEET = { "audit.lua", "inventory.lua", "freshness.lua", "retention-plan.lua", "list-backups.lua" }
 local function script_args(script)
