@@ -270,6 +270,8 @@ local function junit(findings, opts)
          .. 'time="0" timestamp="%s">', xml_escape(name, true), s.tests, s.failures, s.errors, ts)
       for _, f in ipairs(s.cases) do
          local classname = f.cluster and (name .. "." .. (f.cluster_name or f.cluster)) or name
+         -- cluster names are unique in a folder only
+         if opts.folders and f.folder then classname = f.folder .. "." .. classname end
          local case = format('    <testcase classname="%s" name="%s" time="0"', xml_escape(classname, true),
             xml_escape(f.check, true))
          local body = {}

@@ -97,6 +97,17 @@ H.test("freshness --format nagios: perfdata labels name the folder, so same-name
    H.contains(one.stdout, "'mysql/mysql-0000'=172800s")
 end)
 
+H.test("audit --format junit: test case classes name the folder, so same-named clusters stay apart", function()
+   local s = folders_fake()
+   local args = { "--engine", "mysql", "--now", NOW, "--format", "junit", "--check", "count" }
+   local r = run(s, "audit.lua", with(args, "--cloud", "b1gcloud1"))
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, '<testcase classname="b1gfa.mysql.mysql-0000" name="count"')
+   H.contains(r.stdout, '<testcase classname="b1gfb.mysql.mysql-0000" name="count"')
+   local one = run(s, "audit.lua", with(args, "--folder", "b1gfb"))
+   H.contains(one.stdout, '<testcase classname="mysql.mysql-0000" name="count"')
+end)
+
 H.test("list-backups: several folders, a cloud, all clouds: every cluster's backups with a FOLDER column", function()
    local s = folders_fake()
    for _, scope in ipairs { { "--folder", "b1gfa", "--folder", "b1gfb" }, { "--cloud", "b1gcloud1" },
