@@ -162,7 +162,7 @@ local function parse(dom)
          status = a["data-status"], backups = tonumber(a["data-backups"]), marks = marks }
       pos = stop
    end
-   for attrs in dom:gmatch('<tr class="fi"( data%-status[^>]*)>') do
+   for attrs in dom:gmatch('<tr class="fi"( data%-status="[^"]*" data%-check[^>]*)>') do
       local a = {}
       for k, v in attrs:gmatch('([%w%-]+)="([^"]*)"') do a[k] = unescape(v) end
       d.findings[#d.findings + 1] = { status = a["data-status"], check = a["data-check"], cluster = a["data-cluster"] }

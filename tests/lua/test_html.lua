@@ -294,8 +294,12 @@ H.test("page: inventory statuses, failed listings and the optional history", fun
    results[#results + 1] = { engine = "redis", error = "listing clusters failed: 503" }
    local history = { ["postgresql/" .. results[2].id] = {
       sizes = { { t = NOW - 80 * DAY, bytes = 100 }, { t = NOW - 40 * DAY, bytes = 300 }, { t = NOW - DAY, bytes = 200 } },
-      vanished = { { id = "gone-1", created = NOW - 5 * DAY - 7200, gone = NOW - DAY } },
-   } }
+      vanished = { { id = "gone-1", created = NOW - 5 * DAY - 7200, gone = NOW - DAY, verdict = "unexpected",
+         message = "a manual backup vanished" },
+         { id = "old-1", created = NOW - 20 * DAY, gone = NOW - 2 * DAY, verdict = "expected",
+            message = "expired by its 7-day retention" },
+         { id = "older", created = NOW - 60 * DAY, gone = NOW - 50 * DAY, verdict = "expected" } },
+   }, ["postgresql/" .. results[1].id] = { sizes = { { t = NOW - DAY, bytes = 5 * 2 ^ 30 // 1 } }, vanished = {} } }
    local page = html.inventory(results, { now = NOW, history = history })
    H.contains(page, 'data-status="warning"')      -- a day without a backup
    H.contains(page, '<li data-clusters="warning" data-n="1">')
@@ -304,8 +308,25 @@ H.test("page: inventory statuses, failed listings and the optional history", fun
    H.contains(page, "listing clusters failed: 503")
    H.eq(count(page, '<svg class="hs"'), 1)
    H.contains(page, "Total size of backups over 90 days: 100 B on ")
-   H.eq(count(page, '<rect class="vx"'), 1)
+   H.contains(page, '<figcaption>Total size of backups over 90 days: 100 B on ')
+   -- vanished: a distinct mark per verdict at its creation (the one from
+   -- before the window only in the list), titled with when and the verdict
+   H.eq(count(page, '<rect class="vx u"'), 1 + 1)   -- + the legend's sample
+   H.eq(count(page, '<rect class="vx e"'), 1 + 1)
+   H.contains(page, "<title>vanished: gone-1, created 2026-11-30 10:00:00Z, gone by 2026-12-04 12:00:00Z; "
+      .. "unexpected: a manual backup vanished</title>")
+   H.contains(page, "; expected: expired by its 7-day retention</title>")
+   H.contains(page, "<summary>3 backups vanished in 90 days</summary>")
+   H.contains(page, '<details class="vl" open>')
    H.contains(page, "<code>gone-1</code>")
+   H.contains(page, "<code>older</code>")
+   H.contains(page, "vanished unexpectedly</li>")
+   -- one day of history: the size as text, no chart
+   H.contains(page, "Total size of backups: 5.0 GiB on 2026-12-04 (one day of history so far)")
+   -- without history: no legend entry, no chart
+   local plain = html.inventory(results, { now = NOW })
+   H.not_contains(plain, '<rect class="vx')
+   H.not_contains(plain, 'class="hs')
    H.raises(nil, html.page, { results = results, bogus = 1 })
    H.raises(nil, html.page, { now = NOW })
 end)
