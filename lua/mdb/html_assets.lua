@@ -44,6 +44,7 @@ section.cl.unexpected{border-left-color:var(--critical)}section.cl.info{border-l
 svg.tl{display:block;width:100%;height:26px;background:var(--bg);border:1px solid var(--line)}
 svg.ax{display:block;width:100%;height:14px}svg.ax text{font-size:9px;fill:var(--mute)}
 svg.hs{display:block;width:100%;height:40px;margin-top:.3em;border-bottom:1px solid var(--line)}
+svg.hs path.area{fill:color-mix(in srgb,var(--auto) 18%,transparent);stroke:none}
 svg.hs path{fill:none;stroke:var(--auto);stroke-width:1.5px;
 vector-effect:non-scaling-stroke}
 .defs{position:absolute}
@@ -77,7 +78,7 @@ background:var(--bg);border:1px solid var(--line);border-radius:.3em}#filter-slo
 @media print{body{max-width:none;padding:0;font-size:9pt}#filter-slot{display:none}th button{text-decoration:none}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 details::details-content{content-visibility:visible;display:block}
-section.cl{break-inside:avoid}.cal tr{break-inside:avoid}h2{break-after:avoid}a{text-decoration:none}}
+section.cl{break-inside:avoid}.cal tr{break-inside:avoid}h2,.legend,svg.ax{break-after:avoid}a{text-decoration:none}}
 ]]
 
 M.JS = [[

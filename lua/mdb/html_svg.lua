@@ -200,20 +200,25 @@ function M.size_line(points, now, days, id)
       if p.bytes < lo then lo = p.bytes end
       if p.bytes > hi then hi = p.bytes end
    end
-   local span, x0 = days * 86400, now - days * 86400
+   -- Across the days the history covers (a line squeezed into the right
+   -- edge of 90 days says nothing), from zero up: a fall shows its size.
+   local x0 = pts[1].t
+   local span = now > x0 and now - x0 or 1
    local width = days * 10
    local d = {}
    for i, p in ipairs(pts) do
       local x = (p.t - x0) / span * width
-      local y = hi > lo and (36 - (p.bytes - lo) / (hi - lo) * 32) or 20
+      local y = hi > 0 and (38 - p.bytes / hi * 34) or 38
       d[i] = (i == 1 and "M" or "L") .. num(x) .. " " .. num(y)
    end
+   local line = concat(d)
+   local area = line .. format("L%s 40L0 40Z", num((pts[#pts].t - x0) / span * width))
    local text = format("Total size of backups over %d days: %s on %s, %s on %s (lowest %s, highest %s)",
       days, fmt.size(pts[1].bytes), fmt.time(pts[1].t):sub(1, 10), fmt.size(pts[#pts].bytes),
       fmt.time(pts[#pts].t):sub(1, 10), fmt.size(lo), fmt.size(hi))
    return format('<svg class="hs" viewBox="0 0 %d 40" preserveAspectRatio="none" role="img" '
-      .. 'aria-labelledby="%s"><title id="%s">%s</title><path d="%s"/></svg>', width, id, id, E.text(text),
-      concat(d)), text
+      .. 'aria-labelledby="%s"><title id="%s">%s</title><path class="area" d="%s"/><path d="%s"/></svg>', width, id,
+      id, E.text(text), area, line), text
 end
 
 return M
