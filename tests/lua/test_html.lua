@@ -543,6 +543,14 @@ H.test("tools/demo.sh ends by writing the demo fleet's HTML report and saying wh
    H.ok(page and page:find("^<!DOCTYPE html>"), path)
    H.eq(count(page, '<section class="cl'), 10)
    H.contains(page, "billing-prod")
+   -- and the changes between its two scans as a page
+   local changes = r.stdout:match("\nThe same changes as a page: (/%S+%.html)\n")
+   H.ok(changes, "the changes page is named")
+   local cp = H.read_file(changes)
+   H.ok(cp and cp:find("^<!DOCTYPE html>"), changes)
+   H.contains(cp, "<h1>Backup changes</h1>")
+   H.contains(cp, 'data-kind="cluster_vanished"')
+   H.contains(cp, "a manual backup vanished")
 end)
 
 H.run_all()
