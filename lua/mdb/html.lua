@@ -21,10 +21,12 @@
 -- the page would carry more than `mark_titles` of them (default 20,000): a
 -- 10,000-cluster page stays within about 20 MB.
 --
--- History (optional, `opts.history`): keyed by "engine/cluster id", each
--- `{ sizes = { {t=, bytes=}, ... }, vanished = { {id=, created=, gone=}, ... } }`;
+-- History (optional, `opts.history`, what `mdb.history_lives.recent`
+-- reads): keyed by "engine/cluster id", each `{ sizes = { {t=, bytes=},
+-- ... }, vanished = { {id=, created=, gone=, verdict=, message=}, ... } }`;
 -- the page then draws each cluster's total size over 90 days and marks
--- backups that vanished.
+-- backups that vanished, by verdict.  changes.lua's page is
+-- `mdb.html_changes`, built from `M.head`, `M.foot` and the same assets.
 -- @module mdb.html
 local M = { _VERSION = "0.1.0" }
 

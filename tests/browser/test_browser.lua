@@ -592,6 +592,17 @@ H.test("the changes page and a --db audit page: rows, verdicts, size charts, van
       for _, x in ipairs(out.steps[i]) do H.eq(x.status, v) end
    end
    screenshot(changes_page, "changes")
+   -- a hostile cluster name and backup id: inert in the browser too
+   local hostile_db = HF.record(H, { names = { P[1], P[2] },
+      ids = function(_, id) return id:find("manual") and (id .. P[1]) or id end })
+   local hostile_changes = H.tmpname(".html")
+   r = H.run({ source .. "/scripts/changes.lua", "--db", hostile_db, "--format", "html", "--output", hostile_changes })
+   H.eq(r.code, 1, r.stderr)
+   local hb = dump(hostile_changes)
+   no_console(hb, "hostile changes page")
+   assert_inert(hb.stdout, "hostile changes page")
+   H.contains(hb.stdout, "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</code>", "the backup id as text")
+   H.contains(hb.stdout, 'data-backup="' .. HF.A .. ':manual-1&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"')
 
    local server = HF.serve(H, HF.NOW)
    local audit_page = H.tmpname(".html")
