@@ -27,7 +27,9 @@ header dt{color:var(--mute)}header dd{margin:0}
 .st{display:inline-block;min-width:4.6em;padding:0 .4em;border-radius:.25em;text-align:center;font-weight:600;
 color:#fff;background:var(--mute)}
 .st.ok{background:var(--ok)}.st.warning{background:var(--warning)}.st.critical{background:var(--critical)}
-.st.error{background:var(--error)}.st.unexpected{background:var(--critical)}.st.expected{background:var(--ok)}
+.st.error{background:var(--error)}
+.st.unexpected{background:var(--critical)}.st.expected{background:var(--ok)}.st.info{background:#59636e}
+td.nw{white-space:nowrap}
 .counts li{border:1px solid var(--line);border-radius:.3em;padding:.15em .5em .15em .15em}
 table{border-collapse:collapse}
 .findings{width:100%}.findings th,.findings td{padding:.25em .5em;border-bottom:1px solid var(--line);

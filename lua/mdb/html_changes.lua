@@ -120,7 +120,7 @@ function M.page(list, opts)
          local cl = by_key[cluster_key(c)]
          rows[#rows + 1] = format('<tr class="fi" data-status="%s" data-kind="%s" data-cluster="%s" data-backup="%s">'
             .. '<td data-sort="%d">%s</td><td>%s</td><td>%s</td><td><a href="#%s">%s</a></td><td><code>%s</code></td>'
-            .. "<td>%s</td><td>%s%s</td></tr>",
+            .. '<td class="nw">%s</td><td>%s%s</td></tr>',
             attr(c.verdict), attr(c.kind), attr(c.cluster), attr(c.backup_id), 4 - rank(c.verdict), chip(c.verdict),
             text(c.kind), text(c.engine), cl.anchor, text(c.cluster_name or c.cluster), text(c.backup_id or "—"),
             text(c.time or "—"), text(c.message), (function()

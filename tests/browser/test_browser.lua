@@ -7,7 +7,12 @@
 -- chromium built is checked (every cluster, the marks per cluster against
 -- the backups in the window, the findings and their statuses, the script
 -- allowed by its CSP hash ran, nothing injected did), and screenshots are
--- saved to the build directory (browser-screenshots/).
+-- saved to the build directory (browser-screenshots/): demo-audit-light,
+-- demo-audit-dark, demo-audit-noscript, demo-inventory, hostile-audit,
+-- changes, changes-dark, audit-history (an audit with --db), big-10000
+-- (.png), and the printed demo-audit, collapsed and collapsed-noscript
+-- (.pdf).  The page's script is driven too (filter, status, sort; see
+-- `drive`), and printing is read back with pdftotext.
 --
 -- Exits 77 (CTest: skipped) when chromium is not installed.
 local source = assert(os.getenv("MDB_SOURCE_DIR"), "MDB_SOURCE_DIR is not set")
@@ -592,6 +597,7 @@ H.test("the changes page and a --db audit page: rows, verdicts, size charts, van
       for _, x in ipairs(out.steps[i]) do H.eq(x.status, v) end
    end
    screenshot(changes_page, "changes")
+   screenshot(changes_page, "changes-dark", { "--force-dark-mode", "--blink-settings=preferredColorScheme=0" })
    -- a hostile cluster name and backup id: inert in the browser too
    local hostile_db = HF.record(H, { names = { P[1], P[2] },
       ids = function(_, id) return id:find("manual") and (id .. P[1]) or id end })
