@@ -187,8 +187,8 @@ if empty and nagios then
    text = "MDB BACKUP AUDIT UNKNOWN - " .. empty_note .. "\n"
 elseif opts.format == "html" then
    text = require("mdb.html").audit(findings, entries, { now = now, days = opts.days, zone = policy.zone,
-      all = opts.all, scope = { folder = folder or cli.scope_text(scope), engines = engines,
-         policy = policy.source } })
+      all = opts.all, history = history_cli.recent(opts), scope = { folder = folder or cli.scope_text(scope),
+         engines = engines, policy = policy.source } })
 elseif records then
    counts = counts or report.summary_add(nil, {})
    text = report.findings_parts(parts, counts, opts.format,

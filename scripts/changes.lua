@@ -6,10 +6,12 @@
 --
 --   mdblua scripts/changes.lua --db fleet.db                 (the last two scans)
 --   mdblua scripts/changes.lua --db fleet.db --since 24h --format json
+--   mdblua scripts/changes.lua --db fleet.db --format html --output changes.html
 local cli = require "mdb.cli"
 local history = require "mdb.history"
 local changes = require "mdb.history_changes"
 local report = require "mdb.report"
+local FORMATS = require("mdb.html").with_html(changes.FORMATS)
 
 local NAME = "changes.lua"
 local spec = {
@@ -22,8 +24,7 @@ local spec = {
         check = cli.duration() },
       { "from", "SCAN", "the earlier scan: its id, or an RFC 3339 time (the last scan at or before it)" },
       { "to", "SCAN", "the later scan: id or time (default: the last scan)" },
-      { "format", "FORMAT", table.concat(changes.FORMATS, "|"), default = "table",
-        check = cli.choice(changes.FORMATS) },
+      { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
    },
    footer = "Default: from the scan before --to.\n"
@@ -69,7 +70,12 @@ end
 local ok, list, cerr = pcall(changes.between, h, from.id, to.id)
 if not ok then die(list) end
 if not list then die(cerr) end
-local text = changes.render(list, opts.format, { from = from, to = to })
+local text
+if opts.format == "html" then
+   text = require("mdb.html_changes").page(list, { from = from, to = to })
+else
+   text = changes.render(list, opts.format, { from = from, to = to })
+end
 local written, werr = report.write(text, opts.output)
 if not written then die(werr) end
 h:close()

@@ -33,6 +33,8 @@ local spec = {
 }
 for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 1 + i, o) end
 history_cli.add_options(spec)
+table.insert(spec.options,
+   { "db", "FILE", "html: history file for each cluster's size and vanished backups (not written)" })
 local opts = cli.run(arg, spec)
 opts.engine = cli.unique(opts.engine)
 
@@ -44,6 +46,7 @@ local function usage(msg)
    cli.usage_error(spec, msg, 2)
 end
 
+if opts.db and opts.format ~= "html" then usage("--db is read by --format html only") end
 local now = cli.now(spec, opts.now)
 local scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
 if not scope and not opts.from then
@@ -97,7 +100,7 @@ if opts.timeline then
    text = require("mdb.strip").rows(entries, { now = now, days = days,
       color = require("mdb.strip").color_wanted(opts.output) })
 elseif opts.format == "html" then
-   text = require("mdb.html").inventory(entries, { now = now, days = opts.days,
+   text = require("mdb.html").inventory(entries, { now = now, days = opts.days, history = history_cli.recent(opts),
       scope = { folder = folder or cli.scope_text(scope) } })
 else
    text = report.inventory(rows, opts.format, { now = now, folders = many_folders })

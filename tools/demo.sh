@@ -65,5 +65,8 @@ status=0
 run scripts/changes.lua --db "$db" || status=$?
 echo
 echo "changes.lua exited with status $status (0 nothing unexpected, 1 unexpected changes, 2 errors)."
+changes="$(cd "$build" && pwd)/demo-changes.html"
+run scripts/changes.lua --db "$db" --format html --output "$changes" || true
+echo "The same changes as a page: $changes"
 
 echo "The HTML report of the demo fleet is in $report (open it in a browser; it loads nothing)."

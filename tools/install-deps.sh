@@ -19,8 +19,9 @@ PKGS="$PKGS dpkg-dev file lintian"
 PKGS="$PKGS prometheus lua-check"
 # The C style (tests: lint.clang_format).
 PKGS="$PKGS clang-format"
-# The HTML report's browser test (tests/browser) renders it in headless chromium.
-PKGS="$PKGS chromium"
+# The HTML report's browser test (tests/browser) renders it in headless chromium
+# and reads the page it prints to PDF back with pdftotext (poppler-utils).
+PKGS="$PKGS chromium poppler-utils"
 # History (mdb.history): libsqlite3 for the binding, the sqlite3 shell for
 # the tests and for reading history files by hand; curl steps the fake
 # API's fleet (POST /fake/v1/step) in the history tests.

@@ -103,12 +103,14 @@ function M.recorder(opts, scope, die)
          if not ok2 then fail(e) end
       end,
       finish = function()
-         local ok3, scan, findings = pcall(rec.finish, rec, function(s)
-            return vanished.vanished_findings(h, s)
+         local ok3, scan, seen = pcall(rec.finish, rec, function(s)
+            -- (the HTML report's history includes this scan, even rolled back)
+            return { findings = vanished.vanished_findings(h, s),
+               recent = opts.format == "html" and require("mdb.history_lives").recent(h, s) or nil }
          end)
          if not ok3 then fail(scan) end
          h:close()
-         recorded = { scan = not scope.dry and scan or nil, findings = findings }
+         recorded = { scan = not scope.dry and scan or nil, findings = seen.findings, recent = seen.recent }
          return recorded.scan
       end,
    }
@@ -121,6 +123,14 @@ function M.record(opts, results, scope, die)
    if not r then return nil end
    for _, e in ipairs(results) do r.add(e) end
    return r.finish()
+end
+
+--- For `--format html`: the history the page draws (sizes over 90 days,
+-- vanished backups; `mdb.history_lives.recent`) as of this scan, or nil
+-- without --record, --db or --from.
+function M.recent(opts)
+   if opts.from and M.loaded then return require("mdb.history_lives").recent(M.loaded.h, M.loaded.scan) end
+   return recorded and recorded.recent
 end
 
 --- `findings` with the `vanished` check's findings appended, when there

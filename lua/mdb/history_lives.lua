@@ -106,4 +106,60 @@ function M.cluster(h, cluster_id, engine)
    return out
 end
 
+--- What the HTML report draws from a history, as of scan `scan`, for every
+-- cluster that scan listed: keyed "engine/cluster id", `{sizes = {{t=,
+-- bytes=}...}, vanished = {{id=, created=, gone=, verdict=, message=}...}}`
+-- over the `days` (default 90) before the scan.  `sizes`: the total size of
+-- the backups present (in progress left out) at the last complete listing
+-- of each UTC day; `vanished`: backups that vanished in that time, `gone`
+-- the time of the first scan that missed them, with changes.lua's verdict.
+-- Times as Unix seconds.
+function M.recent(h, scan, days)
+   local s = h:scan(scan)
+   if not s then return {} end
+   local since = s.time - (days or 90) * 86400
+   local out = {}
+   for r in h:rows([[SELECT l.engine, l.cluster_id, c.id FROM listings l
+      JOIN clusters c ON c.engine = l.engine AND c.cluster_id = l.cluster_id
+      WHERE l.scan = ? AND l.cluster_id <> '' ORDER BY l.pos]], scan) do
+      local engine, cid, ref = r[1], r[2], r[3]
+      local sizes = {}
+      for p in h:rows([[SELECT s.time, (SELECT ifnull(sum(b.size), 0) FROM backup_states b WHERE b.cluster = ?
+         AND b.from_scan <= l.scan AND (b.until_scan IS NULL OR b.until_scan > l.scan)
+         AND (b.status IS NULL OR b.status <> 'CREATING'))
+         FROM listings l JOIN scans s ON s.id = l.scan WHERE l.engine = ? AND l.cluster_id = ?
+         AND l.status = 'complete' AND l.scan <= ? AND s.time >= ? ORDER BY l.scan]], ref, engine, cid, scan, since) do
+         local t, last = math.floor(p[1]), sizes[#sizes]
+         if last and last.t // 86400 == t // 86400 then
+            last.t, last.bytes = t, p[2]
+         else
+            sizes[#sizes + 1] = { t = t, bytes = p[2] }
+         end
+      end
+      -- Vanished: a state closed with no later state of the same backup.
+      local vanished, pairs_seen = {}, {}
+      for v in h:rows([[SELECT b.backup_id, b.created, b.last_scan, b.from_scan, b.until_scan, s.time
+         FROM backup_states b JOIN scans s ON s.id = b.until_scan
+         WHERE b.cluster = ? AND b.until_scan <= ? AND s.time >= ? AND NOT EXISTS (SELECT 1 FROM backup_states n
+         WHERE n.cluster = b.cluster AND n.backup_id = b.backup_id AND n.from_scan = b.until_scan)
+         ORDER BY b.created, b.backup_id]], ref, scan, since) do
+         local from, to = v[3] or v[4], v[5]
+         local key = from .. ":" .. to
+         -- changes.lua's verdicts, once per pair of scans
+         if not pairs_seen[key] then
+            local by_id = {}
+            for _, c in ipairs(changes.of_cluster(h, engine, cid, from, to)) do
+               if c.kind == "vanished" then by_id[c.backup_id] = c end
+            end
+            pairs_seen[key] = by_id
+         end
+         local c = pairs_seen[key][v[1]]
+         vanished[#vanished + 1] = { id = v[1], created = v[2] and math.floor(v[2]), gone = math.floor(v[6]),
+            verdict = c and c.verdict or "unexpected", message = c and c.message }
+      end
+      out[engine .. "/" .. cid] = { sizes = sizes, vanished = vanished }
+   end
+   return out
+end
+
 return M

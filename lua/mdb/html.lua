@@ -21,10 +21,12 @@
 -- the page would carry more than `mark_titles` of them (default 20,000): a
 -- 10,000-cluster page stays within about 20 MB.
 --
--- History (optional, `opts.history`): keyed by "engine/cluster id", each
--- `{ sizes = { {t=, bytes=}, ... }, vanished = { {id=, created=, gone=}, ... } }`;
+-- History (optional, `opts.history`, what `mdb.history_lives.recent`
+-- reads): keyed by "engine/cluster id", each `{ sizes = { {t=, bytes=},
+-- ... }, vanished = { {id=, created=, gone=, verdict=, message=}, ... } }`;
 -- the page then draws each cluster's total size over 90 days and marks
--- backups that vanished.
+-- backups that vanished, by verdict.  changes.lua's page is
+-- `mdb.html_changes`, built from `M.head`, `M.foot` and the same assets.
 -- @module mdb.html
 local M = { _VERSION = "0.1.0" }
 
@@ -53,6 +55,24 @@ function M.csp()
          sha256.csp_source(assets.CSS), sha256.csp_source(assets.JS))
    end
    return CSP
+end
+
+--- The start of every page: the head (charset, then the CSP before
+-- anything else, the style) and the opening body tag.  `title` is escaped.
+function M.head(title, now)
+   return format('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+      .. '<meta http-equiv="Content-Security-Policy" content="%s">\n'
+      .. '<meta name="referrer" content="no-referrer"><meta name="color-scheme" content="light dark">'
+      .. '<meta name="viewport" content="width=device-width,initial-scale=1">'
+      .. "<meta name=\"generator\" content=\"mdblua\">\n<title>%s — %s</title>\n<style>%s</style></head>\n<body>",
+      attr(M.csp()), text(title), fmt.time(now), assets.CSS)
+end
+
+--- The end of every page: closes <main>, a footer line (HTML, already
+-- escaped), the page's one script.
+function M.foot(note_html)
+   return format('</main>\n<footer><p class="mute">%s</p></footer>\n<script>%s</script>\n</body></html>\n',
+      note_html, assets.JS)
 end
 
 -- 12345 as "12,345": counts of big fleets read at a glance.
@@ -119,10 +139,11 @@ end
 local function status_chip(s)
    return format('<span class="st %s">%s</span>', s, s)
 end
+M.group, M.plural, M.chip = group, plural, status_chip
 
 local worst_first = statuses.worst_first
 
-local function legend()
+local function legend(history)
    local function sample(body)
       return '<svg viewBox="0 0 6 24" aria-hidden="true" preserveAspectRatio="none">' .. body .. "</svg>"
    end
@@ -136,6 +157,8 @@ local function legend()
       .. "<li>" .. sample('<rect class="d expired" x="0"/>') .. " no record: before the cluster existed "
       .. "or the oldest backup kept (beyond retention)</li>"
       .. "<li>" .. sample('<path class="age" d="M0 12H6"/>') .. " age of the newest backup</li>"
+      .. (history and ("<li>" .. sample('<rect class="vx u" x="0.5"/>') .. " vanished unexpectedly</li>"
+         .. "<li>" .. sample('<rect class="vx e" x="0.5"/>') .. " vanished as expected (retention)</li>") or "")
       .. "</ul>"
 end
 
@@ -184,17 +207,27 @@ local function cluster_section(c, w, opts, i, expanded)
    out[#out + 1] = svg.strip(t, w, { id = "s-" .. i, titles = opts.titles_all or expanded,
       vanished = hist and hist.vanished })
    if hist then
-      local line = svg.size_line(hist.sizes, w.now, 90, "h-" .. i)
-      if line then out[#out + 1] = line end
+      local line, line_text = svg.size_line(hist.sizes, w.now, 90, "h-" .. i)
+      if line then
+         out[#out + 1] = format('<figure class="hs">%s<figcaption>%s</figcaption></figure>', line, text(line_text))
+      elseif type(hist.sizes) == "table" and #hist.sizes == 1 and mtype(hist.sizes[1].bytes) then
+         local p = hist.sizes[1]
+         out[#out + 1] = format('<p class="facts hs-text">Total size of backups: %s on %s '
+            .. "(one day of history so far)</p>",
+            text(fmt.size(p.bytes)), mtype(p.t) and fmt.time(p.t):sub(1, 10) or "-")
+      end
       if type(hist.vanished) == "table" and #hist.vanished > 0 then
-         local items = {}
+         local items, open = {}, ""
          for _, v in ipairs(hist.vanished) do
-            items[#items + 1] = format("<li><code>%s</code> created %s%s</li>", text(v.id),
-               mtype(v.created) and fmt.time(v.created) or "-",
-               mtype(v.gone) and (", gone by " .. fmt.time(v.gone)) or "")
+            local verdict = v.verdict == "expected" and "expected" or "unexpected"
+            if verdict == "unexpected" then open = " open" end
+            items[#items + 1] = format('<li class="vanished" data-verdict="%s">%s <code>%s</code> created %s%s%s</li>',
+               verdict, status_chip(verdict), text(v.id), mtype(v.created) and fmt.time(v.created) or "-",
+               mtype(v.gone) and (", gone by " .. fmt.time(v.gone)) or "",
+               v.message and (": " .. text(v.message)) or "")
          end
-         out[#out + 1] = format('<p class="facts"><strong>%s vanished:</strong></p><ul class="fl">%s</ul>',
-            plural(#hist.vanished, "backup"), concat(items))
+         out[#out + 1] = format('<details class="vl"%s><summary>%s vanished in 90 days</summary><ul class="fl">%s</ul>'
+            .. "</details>", open, plural(#hist.vanished, "backup"), concat(items))
       end
    end
    local bad = {}
@@ -275,12 +308,7 @@ function M.page(opts)
 
    local title = opts.title or (findings and "Backup audit" or "Backup inventory")
    local o = {}
-   o[#o + 1] = format('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-      .. '<meta http-equiv="Content-Security-Policy" content="%s">\n'
-      .. '<meta name="referrer" content="no-referrer"><meta name="color-scheme" content="light dark">'
-      .. '<meta name="viewport" content="width=device-width,initial-scale=1">'
-      .. "<meta name=\"generator\" content=\"mdblua\">\n<title>%s — %s</title>\n<style>%s</style></head>\n<body>",
-      attr(M.csp()), text(title), fmt.time(now), assets.CSS)
+   o[#o + 1] = M.head(title, now)
 
    -- Header: time, scope, counts.
    o[#o + 1] = format('<header><h1>%s</h1><dl><dt>Generated</dt><dd><time datetime="%s">%s</time></dd>%s</dl>',
@@ -317,13 +345,14 @@ function M.page(opts)
       plural(#clusters, "cluster"), #cl > 0 and concat(cl, ", ") or "none", plural(backups_n, "backup"), w.days,
       progress_n > 0 and format(", %s in progress", group(progress_n)) or "",
       #failed_lists > 0 and format("; <strong>%s failed</strong>", plural(#failed_lists, "cluster listing")) or "")
-   o[#o + 1] = '<div id="filter-slot"></div></header>\n<main>'
+   o[#o + 1] = '<div id="filter-slot" data-statuses="error critical warning ok"></div></header>\n<main>'
 
    -- Failed cluster listings.
    if #failed_lists > 0 then
       local li = {}
       for _, e in ipairs(failed_lists) do
-         li[#li + 1] = format('<li class="fi">%s listing %s clusters failed: %s</li>', status_chip("error"),
+         li[#li + 1] = format('<li class="fi" data-status="error">%s listing %s clusters failed: %s</li>',
+            status_chip("error"),
             text(e.engine), text(e.error))
       end
       o[#o + 1] = '<h2 id="failed">Failed cluster listings</h2><ul class="fl">' .. concat(li) .. "</ul>"
@@ -354,7 +383,7 @@ function M.page(opts)
                status_chip(RANK[f.status] and f.status or "error"), text(f.engine), cluster, text(f.check),
                text(f.message))
          end
-         o[#o + 1] = '<div class="wide"><table class="findings" id="findings"><caption class="sr">Findings, '
+         o[#o + 1] = '<div class="wide"><table class="findings sortable" id="findings"><caption class="sr">Findings, '
             .. 'worst first</caption><thead><tr><th scope="col">Status</th><th scope="col">Engine</th>'
             .. '<th scope="col">Cluster</th><th scope="col">Check</th><th scope="col">Message</th></tr></thead><tbody>'
             .. concat(rows, "\n") .. "</tbody></table></div>"
@@ -372,7 +401,7 @@ function M.page(opts)
       local r = {}
       for _, c in ipairs(list) do
          r[#r + 1] = svg.calendar_row(c.t, text(c.label) .. " <small>" .. text(c.entry.engine) .. "</small>",
-            anchor_of[c])
+            anchor_of[c], c.status)
       end
       return concat(r, "\n")
    end
@@ -390,7 +419,7 @@ function M.page(opts)
    end
 
    -- Per cluster.
-   o[#o + 1] = format('<h2 id="clusters-h">Clusters: the last %d days</h2>', w.days) .. legend()
+   o[#o + 1] = format('<h2 id="clusters-h">Clusters: the last %d days</h2>', w.days) .. legend(opts.history ~= nil)
       .. svg.defs(w.days) .. svg.axis(w)
    for i, c in ipairs(clusters) do
       if collapse and c.status == "ok" and (i == 1 or clusters[i - 1].status ~= "ok") then
@@ -401,8 +430,8 @@ function M.page(opts)
    end
    if collapse and #healthy > 0 then o[#o + 1] = "</details>" end
    if #clusters == 0 then o[#o + 1] = "<p>No cluster was found.</p>" end
-   o[#o + 1] = format('</main>\n<footer><p class="mute">Written by mdblua at %s. Times are UTC; days are %s days.'
-      .. "</p></footer>\n<script>%s</script>\n</body></html>\n", fmt.time(now), text(w.zone.name), assets.JS)
+   o[#o + 1] = M.foot(format("Written by mdblua at %s. Times are UTC; days are %s days.", fmt.time(now),
+      text(w.zone.name)))
    return concat(o, "\n")
 end
 

@@ -28,6 +28,8 @@ header dt{color:var(--mute)}header dd{margin:0}
 color:#fff;background:var(--mute)}
 .st.ok{background:var(--ok)}.st.warning{background:var(--warning)}.st.critical{background:var(--critical)}
 .st.error{background:var(--error)}
+.st.unexpected{background:var(--critical)}.st.expected{background:var(--ok)}.st.info{background:#59636e}
+td.nw{white-space:nowrap}
 .counts li{border:1px solid var(--line);border-radius:.3em;padding:.15em .5em .15em .15em}
 table{border-collapse:collapse}
 .findings{width:100%}.findings th,.findings td{padding:.25em .5em;border-bottom:1px solid var(--line);
@@ -39,10 +41,13 @@ section.cl{border:1px solid var(--line);border-left:4px solid var(--ok);border-r
 margin:.6em 0;background:var(--card)}
 section.cl.warning{border-left-color:var(--warning)}section.cl.critical{border-left-color:var(--critical)}
 section.cl.error{border-left-color:var(--error)}
+section.cl.unexpected{border-left-color:var(--critical)}section.cl.info{border-left-color:var(--mute)}
 .facts{margin:.2em 0}.fl{margin:.3em 0 0;padding-left:1.2em}
 svg.tl{display:block;width:100%;height:26px;background:var(--bg);border:1px solid var(--line)}
 svg.ax{display:block;width:100%;height:14px}svg.ax text{font-size:9px;fill:var(--mute)}
-svg.hs{display:block;width:100%;height:40px;margin-top:.3em}svg.hs path{fill:none;stroke:var(--auto);stroke-width:1.5px;
+svg.hs{display:block;width:100%;height:40px;margin-top:.3em;border-bottom:1px solid var(--line)}
+svg.hs path.area{fill:color-mix(in srgb,var(--auto) 18%,transparent);stroke:none}
+svg.hs path{fill:none;stroke:var(--auto);stroke-width:1.5px;
 vector-effect:non-scaling-stroke}
 .defs{position:absolute}
 .grid{stroke:var(--grid);stroke-width:1px;vector-effect:non-scaling-stroke;fill:none}
@@ -54,8 +59,9 @@ rect.mk{y:2px;width:.9px;height:20px}
 .mk.m{fill:var(--man);y:6px;width:2.2px;height:12px}
 .mk.p{fill:none;stroke:var(--prog);stroke-width:1.5px;vector-effect:non-scaling-stroke;width:2.4px;y:3px;height:18px}
 .mk.f{fill:var(--critical);width:2.4px}
-rect.vx{fill:none;stroke:var(--critical);stroke-dasharray:2 2;stroke-width:1px;vector-effect:non-scaling-stroke;
-y:4px;width:2.4px;height:16px}
+rect.vx{fill:none;stroke:var(--critical);stroke-dasharray:2 2;stroke-width:1.5px;vector-effect:non-scaling-stroke;
+y:3px;width:3px;height:18px}rect.vx.e{stroke:var(--mute)}
+figure.hs{margin:.3em 0}figure.hs figcaption{color:var(--mute);font-size:12px}
 .age{stroke:var(--mute);stroke-width:1px;vector-effect:non-scaling-stroke;stroke-dasharray:3 2;fill:none}
 .cal{font-size:11px;margin:.5em 0}.cal th,.cal td{border:1px solid var(--bg);padding:0 .15em;text-align:center}
 .cal thead th{color:var(--mute);font-weight:400}.cal tbody th{text-align:left;font-weight:400;padding-right:.6em;
@@ -67,33 +73,39 @@ white-space:nowrap;max-width:22em;overflow:hidden;text-overflow:ellipsis}
 .wide{overflow-x:auto}
 details>summary{cursor:pointer;margin:.6em 0;font-weight:600}
 .bk{font-size:12px;margin:.3em 0}.bk td,.bk th{padding:0 .6em 0 0;text-align:left}
-#filter-slot input{font:inherit;padding:.25em .5em;width:min(28rem,100%);margin:.3em 0;color:var(--fg);
-background:var(--bg);border:1px solid var(--line);border-radius:.3em}
+#filter-slot input,#filter-slot select{font:inherit;padding:.25em .5em;margin:.3em .5em .3em 0;color:var(--fg);
+background:var(--bg);border:1px solid var(--line);border-radius:.3em}#filter-slot input{width:min(28rem,100%)}
 [hidden]{display:none!important}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-@media print{body{max-width:none;padding:0;font-size:9pt}#filter-slot,th button{display:none}
+@media print{body{max-width:none;padding:0;font-size:9pt}#filter-slot{display:none}th button{text-decoration:none}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 details::details-content{content-visibility:visible;display:block}
-section.cl{break-inside:avoid}.cal tr{break-inside:avoid}h2{break-after:avoid}a{text-decoration:none}}
+section.cl{break-inside:avoid}.cal tr{break-inside:avoid}h2,.legend,svg.ax{break-after:avoid}a{text-decoration:none}}
 ]]
 
 M.JS = [[
 (function(){"use strict";var d=document,each=function(l,f){Array.prototype.forEach.call(l,f)};
 d.documentElement.classList.add("js");
-var t=d.getElementById("findings");
-if(t&&t.tHead){var hs=t.tHead.rows[0].cells;each(hs,function(h,i){var b=d.createElement("button"),asc=false;
+each(d.querySelectorAll("table.sortable"),function(t){if(!t.tHead||!t.tBodies[0])return;
+var hs=t.tHead.rows[0].cells;each(hs,function(h,i){var b=d.createElement("button"),asc=false;
 b.type="button";b.textContent=h.textContent;h.textContent="";h.appendChild(b);
 b.addEventListener("click",function(){var body=t.tBodies[0],rows=Array.prototype.slice.call(body.rows);asc=!asc;
 rows.sort(function(x,y){var p=x.cells[i].getAttribute("data-sort")||x.cells[i].textContent,
 q=y.cells[i].getAttribute("data-sort")||y.cells[i].textContent,n=p.localeCompare(q,undefined,{numeric:true});
 return asc?n:-n});rows.forEach(function(r){body.appendChild(r)});each(hs,function(o){o.removeAttribute("aria-sort")});
-h.setAttribute("aria-sort",asc?"ascending":"descending")})})}
+h.setAttribute("aria-sort",asc?"ascending":"descending")})})});
 var slot=d.getElementById("filter-slot");
-if(slot){var inp=d.createElement("input"),items=d.querySelectorAll(".fi"),texts=[];inp.type="search";
-inp.placeholder="Filter clusters and findings";inp.setAttribute("aria-label","Filter clusters and findings");
-slot.appendChild(inp);each(items,function(e,i){texts[i]=e.textContent.toLowerCase()});
-inp.addEventListener("input",function(){var q=inp.value.toLowerCase();each(items,function(e,i){
-e.hidden=q!==""&&texts[i].indexOf(q)<0});if(q!=="")each(d.querySelectorAll("details.many"),function(x){x.open=true})})}
+if(slot){var inp=d.createElement("input"),sel=d.createElement("select"),items=d.querySelectorAll(".fi"),texts=[],
+add=function(v,l){var o=d.createElement("option");o.value=v;o.textContent=l;sel.appendChild(o)};
+inp.type="search";inp.placeholder="Filter by text";inp.setAttribute("aria-label","Filter by text");
+sel.setAttribute("aria-label","Filter by status");add("","every status");
+each((slot.getAttribute("data-statuses")||"").split(" "),function(s){if(s)add(s,s)});
+slot.appendChild(inp);slot.appendChild(sel);each(items,function(e,i){texts[i]=e.textContent.toLowerCase()});
+var apply=function(){var q=inp.value.toLowerCase(),s=sel.value;each(items,function(e,i){
+var st=e.getAttribute("data-status");
+e.hidden=(q!==""&&texts[i].indexOf(q)<0)||(s!==""&&st!==null&&st!==s)});
+if(q!==""||s!=="")each(d.querySelectorAll("details.many"),function(x){x.open=true})};
+inp.addEventListener("input",apply);sel.addEventListener("change",apply)}
 window.addEventListener("beforeprint",function(){each(d.querySelectorAll("details"),function(x){x.open=true})});
 })();
 ]]

@@ -108,9 +108,8 @@ function M.strip(t, w, opts)
    for _, v in ipairs(opts.vanished or {}) do
       local x = mtype(v.created) and timeline.position(w, v.created)
       if x then
-         out[#out + 1] = format('<rect class="vx" x="%s"><title>%s</title></rect>', num(x * DAY),
-            E.text(format("vanished: %s, created %s%s", tostring(v.id), fmt.time(v.created),
-               mtype(v.gone) and (", gone by " .. fmt.time(v.gone)) or "")))
+         out[#out + 1] = format('<rect class="vx %s" x="%s"><title>%s</title></rect>',
+            v.verdict == "expected" and "e" or "u", num(x * DAY - 1.5), E.text(M.vanished_text(v)))
       end
    end
    local titles = opts.titles
@@ -125,6 +124,14 @@ function M.strip(t, w, opts)
    end
    out[#out + 1] = "</svg>"
    return concat(out)
+end
+
+--- What a vanished backup's mark says: which, made when, gone by when,
+-- and changes.lua's verdict on it.
+function M.vanished_text(v)
+   return format("vanished: %s, created %s%s; %s%s", tostring(v.id),
+      mtype(v.created) and fmt.time(v.created) or "-", mtype(v.gone) and (", gone by " .. fmt.time(v.gone)) or "",
+      tostring(v.verdict or "unexpected"), v.message and (": " .. tostring(v.message)) or "")
 end
 
 --- The axis above the strips: the first day, month starts, and today.
@@ -167,9 +174,11 @@ function M.calendar_head(w)
    return concat(out)
 end
 
---- One calendar row: the cluster (a link to its section) and a cell per day.
-function M.calendar_row(t, label_html, anchor)
-   local out = { format('<tr class="fi"><th scope="row"><a href="#%s">%s</a></th>', anchor, label_html) }
+--- One calendar row: the cluster (a link to its section) and a cell per
+-- day; `status` (the cluster's) is what the page's status filter reads.
+function M.calendar_row(t, label_html, anchor, status)
+   local out = { format('<tr class="fi"%s><th scope="row"><a href="#%s">%s</a></th>',
+      E.attribute("data-status", status), anchor, label_html) }
    for _, d in ipairs(t.days) do out[#out + 1] = CELL[d.state] end
    out[#out + 1] = "</tr>"
    return concat(out)
@@ -191,20 +200,25 @@ function M.size_line(points, now, days, id)
       if p.bytes < lo then lo = p.bytes end
       if p.bytes > hi then hi = p.bytes end
    end
-   local span, x0 = days * 86400, now - days * 86400
+   -- Across the days the history covers (a line squeezed into the right
+   -- edge of 90 days says nothing), from zero up: a fall shows its size.
+   local x0 = pts[1].t
+   local span = now > x0 and now - x0 or 1
    local width = days * 10
    local d = {}
    for i, p in ipairs(pts) do
       local x = (p.t - x0) / span * width
-      local y = hi > lo and (36 - (p.bytes - lo) / (hi - lo) * 32) or 20
+      local y = hi > 0 and (38 - p.bytes / hi * 34) or 38
       d[i] = (i == 1 and "M" or "L") .. num(x) .. " " .. num(y)
    end
+   local line = concat(d)
+   local area = line .. format("L%s 40L0 40Z", num((pts[#pts].t - x0) / span * width))
    local text = format("Total size of backups over %d days: %s on %s, %s on %s (lowest %s, highest %s)",
       days, fmt.size(pts[1].bytes), fmt.time(pts[1].t):sub(1, 10), fmt.size(pts[#pts].bytes),
       fmt.time(pts[#pts].t):sub(1, 10), fmt.size(lo), fmt.size(hi))
    return format('<svg class="hs" viewBox="0 0 %d 40" preserveAspectRatio="none" role="img" '
-      .. 'aria-labelledby="%s"><title id="%s">%s</title><path d="%s"/></svg>', width, id, id, E.text(text),
-      concat(d)), text
+      .. 'aria-labelledby="%s"><title id="%s">%s</title><path class="area" d="%s"/><path d="%s"/></svg>', width, id,
+      id, E.text(text), area, line), text
 end
 
 return M

@@ -7,7 +7,12 @@
 -- chromium built is checked (every cluster, the marks per cluster against
 -- the backups in the window, the findings and their statuses, the script
 -- allowed by its CSP hash ran, nothing injected did), and screenshots are
--- saved to the build directory (browser-screenshots/).
+-- saved to the build directory (browser-screenshots/): demo-audit-light,
+-- demo-audit-dark, demo-audit-noscript, demo-inventory, hostile-audit,
+-- changes, changes-dark, audit-history (an audit with --db), big-10000
+-- (.png), and the printed demo-audit, collapsed and collapsed-noscript
+-- (.pdf).  The page's script is driven too (filter, status, sort; see
+-- `drive`), and printing is read back with pdftotext.
 --
 -- Exits 77 (CTest: skipped) when chromium is not installed.
 local source = assert(os.getenv("MDB_SOURCE_DIR"), "MDB_SOURCE_DIR is not set")
@@ -159,10 +164,11 @@ local function parse(dom)
       local name = body:match('^<h3><span class="st [^"]*">%a+</span> (.-) <small>')
       d.names = (d.names or "") .. (name and unescape(name) or "") .. "\n"
       d.sections[#d.sections + 1] = { cluster = a["data-cluster"], engine = a["data-engine"],
+         name = name and unescape(name),
          status = a["data-status"], backups = tonumber(a["data-backups"]), marks = marks }
       pos = stop
    end
-   for attrs in dom:gmatch('<tr class="fi"( data%-status[^>]*)>') do
+   for attrs in dom:gmatch('<tr class="fi"( data%-status="[^"]*" data%-check[^>]*)>') do
       local a = {}
       for k, v in attrs:gmatch('([%w%-]+)="([^"]*)"') do a[k] = unescape(v) end
       d.findings[#d.findings + 1] = { status = a["data-status"], check = a["data-check"], cluster = a["data-cluster"] }
@@ -367,6 +373,264 @@ H.test("screenshots: light, dark, scripting off, the inventory, the hostile page
    screenshot(H.write_file(H.tmpname(".html"), noscript), "demo-audit-noscript")
    screenshot(demo_inventory, "demo-inventory")
    screenshot(hostile_audit, "hostile-audit")
+   H.eq(connections(), {}, "connections made through the proxy")
+end)
+
+-- Driving the page's progressive enhancement.  The report is copied with
+-- a driver script appended after the page's own script, and the driver's
+-- SHA-256 added to the CSP's script-src (nothing else of the policy
+-- changes, so the page's script runs under its real CSP).  The driver
+-- runs synchronously while the page is parsed — after the page's script
+-- has added its filter box and sort buttons — dispatches the events a
+-- reader's typing and clicking would, and writes what is visible after
+-- each step into a <pre>; --dump-dom then returns it.  Chosen over the
+-- DevTools protocol (--remote-debugging-pipe) because it needs no
+-- protocol client and no waiting: there is nothing asynchronous to race.
+local sha256 = require "mdb.sha256"
+
+local DRIVER = [[
+(function(){"use strict";var d=document,steps=%s,out={options:[],steps:[]};
+var inp=d.querySelector("#filter-slot input"),sel=d.querySelector("#filter-slot select");
+if(sel)Array.prototype.forEach.call(sel.options,function(o){out.options.push(o.value)});
+var vis=function(){var r=[];Array.prototype.forEach.call(d.querySelectorAll(
+"section.cl,table.sortable tbody tr"),function(e){if(e.getClientRects().length>0)r.push({
+tag:e.tagName.toLowerCase(),cluster:e.getAttribute("data-cluster"),status:e.getAttribute("data-status"),
+what:e.getAttribute("data-check")||e.getAttribute("data-kind")||"",backup:e.getAttribute("data-backup")||""})});
+return r};
+steps.forEach(function(s){
+if(s.text!==undefined){inp.value=s.text;inp.dispatchEvent(new Event("input"))}
+if(s.status!==undefined){sel.value=s.status;sel.dispatchEvent(new Event("change"))}
+if(s.sort!==undefined)d.querySelector("table.sortable thead th:nth-child("+s.sort+") button").click();
+out.steps.push(vis())});
+var pre=d.createElement("pre");pre.id="driver-result";pre.textContent=JSON.stringify(out);d.body.appendChild(pre)})();
+]]
+
+-- The page at `path` driven through `steps` (each {text=}, {status=} or
+-- {sort = column number}); returns {options = the status filter's values,
+-- steps = {visible items after each step}} and the chromium run.
+local function drive(path, steps)
+   local page = H.read_file(path)
+   local driver = DRIVER:format(cjson.encode(steps))
+   -- (the CSP is an attribute value: its quotes are &#39;)
+   local with, n = page:gsub("(script%-src &#39;sha256%-[^&]+&#39;)", function(src)
+      return src .. " &#39;" .. sha256.csp_source(driver):sub(2, -2) .. "&#39;"
+   end, 1)
+   H.eq(n, 1, "the CSP's script-src found")
+   local m
+   with, m = with:gsub("</script>\n</body>", function()
+      return "</script>\n<script>" .. driver .. "</script>\n</body>"
+   end, 1)
+   H.eq(m, 1, "driver appended")
+   local copy = H.write_file(H.tmpname(".html"), with)
+   local r = dump(copy)
+   os.remove(copy)
+   local json = r.stdout:match('<pre id="driver%-result">(.-)</pre>')
+   H.ok(json, "the driver ran (its hash allowed): " .. table.concat(r.console, "\n"))
+   return cjson.decode(unescape(json)), r
+end
+
+local function of(list, tag)
+   local out = {}
+   for _, v in ipairs(list) do if v.tag == tag then out[#out + 1] = v end end
+   return out
+end
+
+-- Case-insensitive order with "_" as a space, as localeCompare orders
+-- the check names.
+local function collate(s) return (s:lower():gsub("_", " ")) end
+
+H.test("the page's script: filter by text and by status, sort by a column", function()
+   local before = parse(H.read_file(demo_audit))
+   -- the demo cluster whose name has "billing" and the statuses it shows
+   local billing
+   for _, sec in ipairs(before.sections) do
+      if sec.name and sec.name:find("billing", 1, true) then billing = sec.cluster end
+   end
+   H.ok(billing, "the demo has a billing cluster")
+   local out, r = drive(demo_audit, { {}, { text = "BILLING" }, { text = "" }, { status = "critical" },
+      { status = "warning" }, { status = "" }, { sort = 4 }, { sort = 4 } })
+   no_console(r, "driven page")
+   H.eq(out.options, { "", "error", "critical", "warning", "ok" }, "the status filter's choices")
+   local all = out.steps[1]
+   H.eq(#of(all, "section"), 10, "every cluster visible at first")
+   H.eq(#of(all, "tr"), #before.findings, "every finding row visible at first")
+   -- text: only what mentions it, whatever the case
+   local t = out.steps[2]
+   H.eq(#of(t, "section"), 1)
+   H.eq(of(t, "section")[1].cluster, billing)
+   H.ok(#of(t, "tr") >= 1, "billing's findings")
+   for _, row in ipairs(of(t, "tr")) do H.eq(row.cluster, billing, "only billing's findings") end
+   H.eq(#out.steps[3], #all, "an empty filter shows everything again")
+   -- status: exactly the items of that status
+   for i, st in pairs { [4] = "critical", [5] = "warning" } do
+      local want_s, want_f = 0, 0
+      for _, sec in ipairs(before.sections) do if sec.status == st then want_s = want_s + 1 end end
+      for _, f in ipairs(before.findings) do if f.status == st then want_f = want_f + 1 end end
+      H.ok(want_s > 0 and want_f > 0, "the demo has " .. st .. " items")
+      H.eq(#of(out.steps[i], "section"), want_s, st .. " sections")
+      H.eq(#of(out.steps[i], "tr"), want_f, st .. " findings")
+      for _, v in ipairs(out.steps[i]) do H.eq(v.status, st, "only " .. st) end
+   end
+   H.eq(#out.steps[6], #all, "every status again")
+   -- sort by the Check column: ascending, then descending; then by Cluster
+   local function column(step, field)
+      local c = {}
+      for _, row in ipairs(of(out.steps[step], "tr")) do c[#c + 1] = collate(row[field]) end
+      return c
+   end
+   local asc, desc = column(7, "what"), column(8, "what")
+   H.eq(#asc, #before.findings)
+   for i = 2, #asc do
+      H.ok(asc[i - 1] <= asc[i], "ascending by check: " .. asc[i - 1] .. " <= " .. asc[i])
+      H.ok(desc[i - 1] >= desc[i], "descending by check: " .. desc[i - 1] .. " >= " .. desc[i])
+   end
+   H.ok(asc[1] ~= asc[#asc], "the sort moved rows")
+   H.eq(connections(), {}, "connections made through the proxy")
+end)
+
+-- Every whitespace run as one space: what pdftotext extracted, reflowed.
+local function flat(s) return (s:gsub("%s+", " ")) end
+
+local function print_pdf(path, name)
+   local pdf = SHOTS .. "/" .. name .. ".pdf"
+   os.remove(pdf)
+   local r = chromium(path, "--print-to-pdf=" .. H.sh_quote(pdf), { "--no-pdf-header-footer" })
+   H.eq(r.code, 0, "chromium --print-to-pdf exit status")
+   local txt = H.tmpname(".txt")
+   H.eq(os.execute("pdftotext -enc UTF-8 " .. H.sh_quote(pdf) .. " " .. H.sh_quote(txt)), true, "pdftotext")
+   local text = H.read_file(txt)
+   os.remove(txt)
+   return flat(text), r
+end
+
+H.test("printing: every cluster (collapsed healthy ones opened) and every finding is in the PDF", function()
+   local p = io.popen("command -v pdftotext")
+   local have = p:read("l")
+   p:close()
+   H.ok(have, "pdftotext is installed (Debian poppler-utils; tools/install-deps.sh)")
+   -- the demo audit: every cluster's name, every finding's check and status
+   local text = print_pdf(demo_audit, "demo-audit")
+   local d = parse(H.read_file(demo_audit))
+   for name in d.names:gmatch("[^\n]+") do H.contains(text, name, "printed cluster") end
+   -- the findings' column heads, which the script turned into sort buttons
+   H.contains(text, "Status Engine Cluster Check Message", "printed column heads")
+   local j = cjson.decode(run_script(H.start_fake { "--demo", "--now", NOW_TEXT }, "audit.lua",
+      { "--policy", source .. "/scripts/policies/production.lua", "--format", "json", "--now", NOW_TEXT }).stdout)
+   for _, f in ipairs(j.findings) do
+      if f.status ~= "ok" then
+         -- the message's first words (a table cell wraps the rest)
+         H.contains(text, flat(f.message):match("^%S+ %S+ %S+") or f.message, "printed finding of " .. f.cluster)
+      end
+   end
+   -- 60 clusters, 57 healthy: folded into <details> on screen, printed open
+   -- (with scripting and without: the print style opens them by itself)
+   local html = require "mdb.html"
+   local audit = require "mdb.audit"
+   local results = {}
+   for i = 1, 60 do
+      local id = string.format("c9qprint%012d", i)
+      local backups = {}
+      for dd = 0, 29 do
+         if not (i <= 3 and dd == 4) then
+            backups[#backups + 1] = { id = id .. ":" .. dd, engine = "postgresql", sourceClusterId = id,
+               created = NOW - 5400 - dd * DAY, size = 1 << 30, type = "AUTOMATED", status = "DONE" }
+         end
+      end
+      results[i] = { engine = "postgresql", id = id, backups = backups, cluster = { id = id,
+         name = string.format("printed-db-%03d", i), created = NOW - 500 * DAY,
+         config = { backupRetainPeriodDays = "30" } } }
+   end
+   local findings = audit.run(results, nil, { now = NOW })
+   local page = html.audit(findings, results, { now = NOW })
+   H.contains(page, '<details class="many"><summary>57 clusters with every finding ok</summary>')
+   local path = H.write_file(H.tmpname(".html"), page)
+   local noscript = H.write_file(H.tmpname(".html"), (page:gsub("<script>.-</script>", "")))
+   for _, c in ipairs { { path, "collapsed" }, { noscript, "collapsed-noscript" } } do
+      local printed, r = print_pdf(c[1], c[2])
+      no_console(r, c[2])
+      for i = 1, 60 do
+         local name = string.format("printed-db-%03d", i)
+         local times = select(2, printed:gsub(name:gsub("%-", "%%-"), ""))
+         H.ok(times >= 2, c[2] .. ": " .. name .. " printed (calendar and section)")
+      end
+      for _, f in ipairs(findings) do
+         if f.status ~= "ok" then H.contains(printed, f.check, c[2] .. ": printed finding") end
+      end
+      H.contains(printed, "1 day without a backup")
+   end
+   os.remove(path); os.remove(noscript)
+   H.eq(connections(), {}, "connections made through the proxy")
+end)
+
+-- The history pages: changes.lua's and an audit with --db.
+H.test("the changes page and a --db audit page: rows, verdicts, size charts, vanished marks, nothing loaded", function()
+   local HF = require "history_fleet"
+   local db = HF.record(H)
+   local changes_page = H.tmpname(".html")
+   local r = H.run({ source .. "/scripts/changes.lua", "--db", db, "--format", "html", "--output", changes_page })
+   H.eq(r.code, 1, r.stderr)
+   local want = cjson.decode(H.run({ source .. "/scripts/changes.lua", "--db", db, "--format", "json" }).stdout)
+   local b = dump(changes_page)
+   no_console(b, "changes page")
+   assert_inert(b.stdout, "changes page")
+   H.contains(b.stdout, '<html lang="en" class="js">', "the page's script ran")
+   local rows = {}
+   for attrs in b.stdout:gmatch('<tr class="fi"( data%-status="[^"]*" data%-kind[^>]*)>') do
+      local a = {}
+      for k, v in attrs:gmatch('([%w%-]+)="([^"]*)"') do a[k] = unescape(v) end
+      rows[#rows + 1] = table.concat({ a["data-status"], a["data-kind"], a["data-cluster"], a["data-backup"] }, " ")
+   end
+   local expect = {}
+   for _, c in ipairs(want.changes) do
+      expect[#expect + 1] = c.verdict .. " " .. c.kind .. " " .. c.cluster .. " "
+         .. (c.backup_id ~= cjson.null and c.backup_id or "")
+   end
+   table.sort(rows); table.sort(expect)
+   H.eq(rows, expect, "each change a row with its verdict")
+   -- the status filter over verdicts
+   local out = drive(changes_page, { { status = "unexpected" }, { status = "info" } })
+   H.eq(out.options, { "", "unexpected", "expected", "info" })
+   for i, v in ipairs { "unexpected", "info" } do
+      local n = 0
+      for _, c in ipairs(want.changes) do if c.verdict == v then n = n + 1 end end
+      H.eq(#of(out.steps[i], "tr"), n, v .. " rows")
+      for _, x in ipairs(out.steps[i]) do H.eq(x.status, v) end
+   end
+   screenshot(changes_page, "changes")
+   screenshot(changes_page, "changes-dark", { "--force-dark-mode", "--blink-settings=preferredColorScheme=0" })
+   -- a hostile cluster name and backup id: inert in the browser too
+   local hostile_db = HF.record(H, { names = { P[1], P[2] },
+      ids = function(_, id) return id:find("manual") and (id .. P[1]) or id end })
+   local hostile_changes = H.tmpname(".html")
+   r = H.run({ source .. "/scripts/changes.lua", "--db", hostile_db, "--format", "html", "--output", hostile_changes })
+   H.eq(r.code, 1, r.stderr)
+   local hb = dump(hostile_changes)
+   no_console(hb, "hostile changes page")
+   assert_inert(hb.stdout, "hostile changes page")
+   H.contains(hb.stdout, "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</code>", "the backup id as text")
+   H.contains(hb.stdout, 'data-backup="' .. HF.A .. ':manual-1&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"')
+
+   local server = HF.serve(H, HF.NOW)
+   local audit_page = H.tmpname(".html")
+   r = H.run({ source .. "/scripts/audit.lua", "--db", db, "--format", "html", "--output", audit_page, "--now",
+      HF.NOW_TEXT, "--engine", "postgresql" }, { env = HF.env(H, server) })
+   H.eq(r.code, 1, r.stderr)
+   local a = dump(audit_page)
+   no_console(a, "--db audit page")
+   assert_inert(a.stdout, "--db audit page")
+   for _, id in ipairs { HF.A, HF.B } do
+      local sec = a.stdout:match('<section class="cl fi [^"]*" id="c%-%d+" data%-cluster="' .. id .. '".-</section>')
+      H.ok(sec, "section of " .. id)
+      H.contains(sec, '<svg class="hs"', "size chart of " .. id)
+      H.contains(sec, "<figcaption>Total size of backups over 90 days:", "its text of " .. id)
+      H.ok(sec:find('<rect class="vx e"'), "expected vanishings marked on " .. id)
+      if id == HF.A then
+         local _, n = sec:gsub('<rect class="vx u"', "")
+         H.eq(n, 2, "A's two unexpected vanishings marked")
+         H.contains(sec, "unexpected: a manual backup vanished</title>")
+      end
+   end
+   screenshot(audit_page, "audit-history")
    H.eq(connections(), {}, "connections made through the proxy")
 end)
 

@@ -11,6 +11,7 @@ local strip = require "mdb.strip"
 local html = require "mdb.html"
 local assets = require "mdb.html_assets"
 local tz = require "mdb.tz"
+local cjson = require "cjson"
 
 local NOW = 1796472000            -- 2026-12-05T12:00:00Z
 local DAY = 86400
@@ -294,8 +295,12 @@ H.test("page: inventory statuses, failed listings and the optional history", fun
    results[#results + 1] = { engine = "redis", error = "listing clusters failed: 503" }
    local history = { ["postgresql/" .. results[2].id] = {
       sizes = { { t = NOW - 80 * DAY, bytes = 100 }, { t = NOW - 40 * DAY, bytes = 300 }, { t = NOW - DAY, bytes = 200 } },
-      vanished = { { id = "gone-1", created = NOW - 5 * DAY - 7200, gone = NOW - DAY } },
-   } }
+      vanished = { { id = "gone-1", created = NOW - 5 * DAY - 7200, gone = NOW - DAY, verdict = "unexpected",
+         message = "a manual backup vanished" },
+         { id = "old-1", created = NOW - 20 * DAY, gone = NOW - 2 * DAY, verdict = "expected",
+            message = "expired by its 7-day retention" },
+         { id = "older", created = NOW - 60 * DAY, gone = NOW - 50 * DAY, verdict = "expected" } },
+   }, ["postgresql/" .. results[1].id] = { sizes = { { t = NOW - DAY, bytes = 5 * 2 ^ 30 // 1 } }, vanished = {} } }
    local page = html.inventory(results, { now = NOW, history = history })
    H.contains(page, 'data-status="warning"')      -- a day without a backup
    H.contains(page, '<li data-clusters="warning" data-n="1">')
@@ -304,8 +309,25 @@ H.test("page: inventory statuses, failed listings and the optional history", fun
    H.contains(page, "listing clusters failed: 503")
    H.eq(count(page, '<svg class="hs"'), 1)
    H.contains(page, "Total size of backups over 90 days: 100 B on ")
-   H.eq(count(page, '<rect class="vx"'), 1)
+   H.contains(page, '<figcaption>Total size of backups over 90 days: 100 B on ')
+   -- vanished: a distinct mark per verdict at its creation (the one from
+   -- before the window only in the list), titled with when and the verdict
+   H.eq(count(page, '<rect class="vx u"'), 1 + 1)   -- + the legend's sample
+   H.eq(count(page, '<rect class="vx e"'), 1 + 1)
+   H.contains(page, "<title>vanished: gone-1, created 2026-11-30 10:00:00Z, gone by 2026-12-04 12:00:00Z; "
+      .. "unexpected: a manual backup vanished</title>")
+   H.contains(page, "; expected: expired by its 7-day retention</title>")
+   H.contains(page, "<summary>3 backups vanished in 90 days</summary>")
+   H.contains(page, '<details class="vl" open>')
    H.contains(page, "<code>gone-1</code>")
+   H.contains(page, "<code>older</code>")
+   H.contains(page, "vanished unexpectedly</li>")
+   -- one day of history: the size as text, no chart
+   H.contains(page, "Total size of backups: 5.0 GiB on 2026-12-04 (one day of history so far)")
+   -- without history: no legend entry, no chart
+   local plain = html.inventory(results, { now = NOW })
+   H.not_contains(plain, '<rect class="vx')
+   H.not_contains(plain, 'class="hs')
    H.raises(nil, html.page, { results = results, bogus = 1 })
    H.raises(nil, html.page, { now = NOW })
 end)
@@ -419,6 +441,68 @@ H.test("--format html: written atomically with --output, nothing on stdout; bad 
    H.contains(u.stderr, "nagios, html, got 'htm'")
 end)
 
+-- A cluster's section of a page, by cluster id.
+local function section_of(page, id)
+   return page:match('<section class="cl fi [^"]*" id="c%-%d+" data%-cluster="' .. id:gsub("%p", "%%%0")
+      .. '".-</section>')
+end
+
+H.test("audit.lua and inventory.lua --db: each cluster's size over 90 days, vanished backups on its strip", function()
+   local HF = require "history_fleet"
+   local db = HF.record(H)                        -- scans at NOW-3d, -2d, -1d
+   local server = HF.serve(H, HF.NOW)             -- the live fleet: A's backup of 12-03 is gone
+   local env = HF.env(H, server)
+   local manual = "vanished: " .. HF.A .. ":manual-1, created 2026-11-30 02:00:00Z, gone by 2026-12-04 12:00:00Z; "
+      .. "unexpected: a manual backup vanished"
+   local live = "vanished: " .. HF.A .. ":auto-2026-12-03T01:00:00Z, created 2026-12-03 01:00:00Z, "
+      .. "gone by 2026-12-05 12:00:00Z; unexpected: vanished "
+   for _, c in ipairs { { "audit.lua", 1 }, { "inventory.lua", 0 } } do
+      local out = H.tmpname(".html")
+      local r = H.run({ script(c[1]), "--db", db, "--format", "html", "--output", out, "--now", NOW_TEXT,
+         "--engine", "postgresql" }, { env = env })
+      H.eq(r.code, c[2], c[1] .. ": " .. r.stderr)
+      local page = H.read_file(out)
+      local a, b = section_of(page, HF.A), section_of(page, HF.B)
+      H.ok(a and b, c[1] .. ": both clusters")
+      for _, sec in ipairs { a, b } do
+         H.eq(count(sec, '<svg class="hs"'), 1, c[1] .. ": a size chart per cluster")
+         H.contains(sec, "<figcaption>Total size of backups over 90 days: ")
+      end
+      -- 12-02 (scan 1, 7 backups of 1.9..2.5 GB) to today (the live scan)
+      H.contains(a, "over 90 days: 27 GiB on 2026-12-02, 21 GiB on 2026-12-05")
+      -- A: the manual backup deleted after scan 2 and, in this very scan,
+      -- the automated one of 12-03 (the page reads the scan's own
+      -- rolled-back recording); three expired ones, as expected
+      H.contains(a, '<rect class="vx u" x="576.5"><title>' .. manual .. "</title>")
+      H.contains(a, '<rect class="vx u" x="647.5"><title>' .. live)
+      H.eq(count(a, '<rect class="vx e"'), 3)
+      H.contains(a, "<summary>5 backups vanished in 90 days</summary>")
+      H.eq(count(b, '<rect class="vx u"'), 0)
+      H.eq(count(b, '<rect class="vx e"'), 3)
+      H.contains(page, "vanished unexpectedly</li>")
+      -- and nothing was written to the history file
+      local j = cjson.decode(H.run({ script("changes.lua"), "--db", db, "--format", "json" }).stdout)
+      H.eq(j.to.id, 3, "still three scans")
+      -- without --db: neither chart nor vanished marks
+      local plain = H.run({ script(c[1]), "--format", "html", "--now", NOW_TEXT, "--engine", "postgresql" },
+         { env = env })
+      H.eq(plain.code, c[2])
+      H.not_contains(plain.stdout, '<svg class="hs"')
+      H.not_contains(plain.stdout, '<rect class="vx')
+   end
+   -- --from: the history as the recorded scan saw it (the live deletion unknown)
+   local r = H.run({ script("audit.lua"), "--from", db, "--format", "html", "--engine", "postgresql" })
+   H.ok(r.code == 1, r.stderr)
+   local a = section_of(r.stdout, HF.A)
+   H.contains(a, manual)
+   H.not_contains(a, live)
+   H.contains(a, "over 90 days: 27 GiB on 2026-12-02, ")
+   -- inventory's --db is for the page only
+   local u = H.run({ script("inventory.lua"), "--db", db }, { env = env })
+   H.eq(u.code, 2)
+   H.contains(u.stderr, "--db is read by --format html only")
+end)
+
 H.test("the prompt: a table of one cluster's backups ends with its strip", function()
    local server = H.start_fake { "--demo" }
    local steps = H.write_file(H.tmpname(".pty"), table.concat({
@@ -459,6 +543,14 @@ H.test("tools/demo.sh ends by writing the demo fleet's HTML report and saying wh
    H.ok(page and page:find("^<!DOCTYPE html>"), path)
    H.eq(count(page, '<section class="cl'), 10)
    H.contains(page, "billing-prod")
+   -- and the changes between its two scans as a page
+   local changes = r.stdout:match("\nThe same changes as a page: (/%S+%.html)\n")
+   H.ok(changes, "the changes page is named")
+   local cp = H.read_file(changes)
+   H.ok(cp and cp:find("^<!DOCTYPE html>"), changes)
+   H.contains(cp, "<h1>Backup changes</h1>")
+   H.contains(cp, 'data-kind="cluster_vanished"')
+   H.contains(cp, "a manual backup vanished")
 end)
 
 H.run_all()
