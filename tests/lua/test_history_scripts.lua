@@ -99,6 +99,35 @@ H.test("audit --db compares without recording", function()
    H.eq(scans(db), 1, "--db does not record")
 end)
 
+H.test("--check vanished runs only the vanished check; without history it is a usage error", function()
+   local server = start()
+   local db = H.tmpname(".db")
+   H.eq(script("snapshot.lua", { "--db", db, "--now", NOW }, server).code, 0)
+   step(server)
+   for _, how in ipairs({ "--db", "--record" }) do
+      local r = script("audit.lua", { how, db, "--check", "vanished", "--now", NOW, "--format", "json" }, server)
+      H.eq(r.code, 1, r.stderr)
+      local doc = cjson.decode(r.stdout)
+      H.eq(#doc.findings, 9, how .. ": one vanished finding per cluster still there, nothing else")
+      for _, f in ipairs(doc.findings) do H.eq(f.check, "vanished") end
+      H.eq(#vanished(doc), 9)
+   end
+   -- with another check: both, and only those
+   local r = script("audit.lua", { "--from", db, "--check", "vanished", "--check", "count", "--format", "json" })
+   H.eq(r.code, 1, r.stderr)
+   local kinds = {}
+   for _, f in ipairs(cjson.decode(r.stdout).findings) do kinds[f.check] = (kinds[f.check] or 0) + 1 end
+   H.eq(kinds, { count = 9, vanished = 9 })
+   -- a --check list without vanished leaves it out
+   r = script("audit.lua", { "--from", db, "--check", "count", "--format", "json" })
+   H.eq(#vanished(cjson.decode(r.stdout)), 0)
+   r = script("audit.lua", { "--check", "vanished", "--now", NOW }, server)
+   H.eq(r.code, 2)
+   H.contains(r.stderr, "--check vanished needs a history: give --record FILE, --db FILE or --from FILE")
+   H.not_contains(r.stderr, "traceback")
+   H.contains(script("audit.lua", { "--help" }).stdout, "databases, vanished")
+end)
+
 -- The history store keeps backups, not retention policies or operations:
 -- the checks judging those (retention_policy, failed_backups) cannot be
 -- replayed offline, so these comparisons use policies without them.
