@@ -14,6 +14,7 @@
 **   st:run(...)        -> last insert rowid, rows changed
 **   st:one(...)        -> the first row's columns, or nothing
 **   st:rows(...)       -> iterator over rows as arrays (NULL is nil)
+**   db:memory_copy()                          an in-memory copy (backup API)
 **   db:close()
 ** Plus what restoring a stored API object needs: _sqlite.int64_fields(engine)
 ** and _sqlite.normalize(kind, engine, table), the same normalisation a
@@ -100,6 +101,34 @@ static int sq_open(lua_State *L)
                               : busy > 600000 ? 600000
                                               : (int)busy);
   sqlite3_progress_handler(d->db, 10000, sq_progress, NULL);
+  return 1;
+}
+
+/*
+** db:memory_copy(): a new connection to an in-memory database holding a
+** copy of db's main database (the online backup API), so that an older
+** schema can be migrated for reading without writing the file.
+*/
+static int sq_memory_copy(lua_State *L)
+{
+  sq_db *src = check_db(L, 1);
+  sq_db *d = lua_newuserdatauv(L, sizeof *d, 0);
+  d->db = NULL;
+  luaL_setmetatable(L, DB_MT);
+  if (sqlite3_open_v2(":memory:", &d->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK)
+    return sq_fail(L, d->db, "memory copy");
+  sqlite3_extended_result_codes(d->db, 1);
+  sqlite3_progress_handler(d->db, 10000, sq_progress, NULL);
+  sqlite3_backup *b = sqlite3_backup_init(d->db, "main", src->db, "main");
+  if (b == NULL)
+    return sq_fail(L, d->db, "memory copy");
+  int rc = sqlite3_backup_step(b, -1);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE)
+    return luaL_error(L, "sqlite: memory copy: %s", sqlite3_errstr(rc));
   return 1;
 }
 
@@ -425,6 +454,7 @@ static int sq_normalize(lua_State *L)
 static const luaL_Reg db_methods[] = {{"exec", sq_exec},
                                       {"prepare", sq_prepare},
                                       {"last_rowid", sq_last_rowid},
+                                      {"memory_copy", sq_memory_copy},
                                       {"close", sq_close},
                                       {NULL, NULL}};
 

@@ -180,9 +180,24 @@ function M.open(path, opts)
       db:close()
       return nil, format("%s is empty, not an mdblua history yet (record a scan first)", path)
    elseif ver < schema.VERSION then
+      -- An older schema is read through a copy in memory migrated to the
+      -- current one, leaving the file as it is (it may be read-only, or
+      -- on read-only media).  One reader for one schema, and the very
+      -- migrations recording runs, rather than readers for every old
+      -- version; the price is memory as large as the file, once, until
+      -- the next recording migrates the file itself.
+      local cok, copy = pcall(db.memory_copy, db)
       db:close()
-      return nil, format("%s has history schema version %d; open it once for recording "
-         .. "(snapshot.lua) to migrate it to version %d", path, ver, schema.VERSION)
+      if cok then
+         h.db = copy
+         cok, copy = pcall(migrate, copy, schema.VERSION)
+      end
+      if not cok then
+         h:close()
+         return nil, format("%s: cannot read its history schema version %d as version %d: %s", path, ver,
+            schema.VERSION, tostring(copy):gsub("^sqlite: ", ""))
+      end
+      h.migrated_from = ver
    end
    return h
 end

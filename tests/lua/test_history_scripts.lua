@@ -201,6 +201,110 @@ H.test("audit --from --at picks the last scan at or before the time", function()
    H.contains(bad.stderr, "no such history file")
 end)
 
+-- A script run by a user who cannot write the history: as root, under
+-- the unprivileged uid 65534 (root ignores file modes).
+local function as_reader(name, args)
+   local p = io.popen("id -u")
+   local root = p:read("l") == "0"
+   p:close()
+   local a = { H.source_dir .. "/scripts/" .. name }
+   for _, v in ipairs(args) do a[#a + 1] = v end
+   if root then
+      for i, v in ipairs({ "--reuid=65534", "--regid=65534", "--clear-groups", H.mdblua }) do
+         table.insert(a, i, v)
+      end
+   end
+   return H.run(a, { program = root and "setpriv" or nil, env = { YC_MDB_ENDPOINT = "http://127.0.0.1:9",
+      YC_IAM_TOKEN = "none", YC_FOLDER_ID = false } })
+end
+
+local function sqlite3(path, sql)
+   local p = assert(io.popen("sqlite3 " .. H.sh_quote(path) .. " " .. H.sh_quote(sql) .. " 2>&1"))
+   local out = p:read("a")
+   p:close()
+   return (out:gsub("\n$", ""))
+end
+
+-- A version-1 file holding what `db` recorded: made by mdb.history's own
+-- version-1 migration, then filled with the recorded rows, version 1's
+-- columns only.
+local function v1_copy(db, path)
+   local h = assert(require("mdb.history").open(path, { write = true, schema_version = 1 }))
+   h:close()
+   H.eq(sqlite3(path, "PRAGMA user_version"), "1")
+   H.eq(sqlite3(path, string.format([[ATTACH %s AS cur;
+      INSERT INTO scans SELECT id, time, time_text, folder, engines, tool FROM cur.scans;
+      INSERT INTO listings SELECT scan, pos, engine, cluster_id, status, items, error_kind, error FROM cur.listings;
+      INSERT INTO clusters SELECT id, engine, cluster_id, folder FROM cur.clusters;
+      INSERT INTO cluster_states SELECT cluster, from_scan, last_scan, until_scan, name, retention_days,
+        backup_window, digest, data FROM cur.cluster_states;
+      INSERT INTO backup_states SELECT id, cluster, backup_id, from_scan, last_scan, until_scan, created, type,
+        status, size, digest, data FROM cur.backup_states;
+      PRAGMA user_version]], "'" .. db:gsub("'", "''") .. "'")), "1")
+end
+
+H.test("a read-only version-1 file works for changes, history and --from, and is not written", function()
+   local server = start()
+   local db = H.tmpname(".db")
+   local live = {}
+   for i = 1, 2 do
+      live[i] = script("audit.lua", replayable { "--record", db, "--now", NOW, "--format", "json" }, server)
+      H.eq(live[i].code, 1, live[i].stderr)
+      if i == 1 then step(server) end
+   end
+   server.stop()
+   local dir = H.tmpname(".dir")
+   os.execute("mkdir -p " .. H.sh_quote(dir))
+   local old = dir .. "/v1.db"
+   v1_copy(db, old)
+   local bytes = H.read_file(old)
+   local function same_file(what)
+      H.eq(H.read_file(old) == bytes, true, what .. ": the file's bytes are unchanged")
+      H.eq(sqlite3(old, "PRAGMA user_version"), "1", what)
+   end
+   -- the same questions asked of the current file (the reference)
+   local asks = {
+      { "changes.lua", { "--format", "json" } },
+      { "history.lua", { "backup", MANUAL, "--format", "json" } },
+      { "history.lua", { "cluster", "c9qpaymentsprod00006", "--format", "json" } },
+   }
+   local want = {}
+   for i, a in ipairs(asks) do
+      local args = { "--db", db }
+      for _, v in ipairs(a[2]) do args[#args + 1] = v end
+      want[i] = script(a[1], args)
+      H.ok(want[i].code <= 1 and #want[i].stdout > 0, a[1] .. ": " .. want[i].stderr)
+   end
+   os.execute("chmod 444 " .. H.sh_quote(old))
+   for _, mode in ipairs({ "read-only file", "read-only directory" }) do
+      if mode == "read-only directory" then os.execute("chmod 555 " .. H.sh_quote(dir)) end
+      for i, a in ipairs(asks) do
+         local args = { "--db", old }
+         for _, v in ipairs(a[2]) do args[#args + 1] = v end
+         local r = as_reader(a[1], args)
+         H.eq(r.code, want[i].code, mode .. ", " .. a[1] .. ": " .. r.stderr)
+         H.eq(r.stdout, want[i].stdout, mode .. ", " .. a[1])
+         same_file(mode .. ", " .. a[1])
+      end
+      for _, at in ipairs({ {}, { "--at", NOW } }) do
+         local r = as_reader("audit.lua", replayable { "--from", old, "--format", "json", table.unpack(at) })
+         H.eq(r.code, 1, mode .. ", audit --from: " .. r.stderr)
+         H.eq(r.stdout, live[2].stdout, mode .. ", audit --from")
+         same_file(mode .. ", audit --from")
+      end
+      local r = as_reader("inventory.lua", { "--from", old, "--now", NOW, "--format", "json" })
+      H.eq(r.code, 0, mode .. ", inventory --from: " .. r.stderr)
+      H.eq(r.stdout, script("inventory.lua", { "--from", db, "--now", NOW, "--format", "json" }).stdout)
+      same_file(mode .. ", inventory --from")
+   end
+   os.execute("chmod 755 " .. H.sh_quote(dir) .. "; chmod 644 " .. H.sh_quote(old))
+   -- Recording migrates the file itself, once.
+   H.eq(sqlite3(old, "PRAGMA integrity_check"), "ok")
+   local h = assert(require("mdb.history").open(old, { write = true }))
+   h:close()
+   H.eq(sqlite3(old, "PRAGMA user_version"), tostring(require("mdb.history").SCHEMA_VERSION))
+end)
+
 H.test("inventory --record and --from: the same report offline", function()
    local server = start()
    local db = H.tmpname(".db")

@@ -164,9 +164,15 @@ H.test("migrations from version 1 keep the data and fill the new columns", funct
       INSERT INTO backup_states (cluster, backup_id, from_scan, created, type, status, size, digest, data)
         VALUES (1, 'b1', 1, 1000, 'AUTOMATED', 'DONE', 5, 0,
         '{"id":"b1","retainUntil":"2030-01-01T00:00:00Z","createdAt":"1970-01-01T00:16:40Z"}');]])
-   local _, err = history.open(path)   -- reading an old file: a clear error, untouched
-   H.contains(err, "schema version 1")
+   -- Reading an old file reads it as the current version, untouched.
+   local before = H.read_file(path)
+   local r = assert(history.open(path))
+   H.eq(r.migrated_from, 1)
+   H.eq(r:one("SELECT retain_until FROM backup_states"), "2030-01-01T00:00:00Z")
+   H.eq(#r:results(1), 0)
+   r:close()
    H.eq(sqlite3(path, "PRAGMA user_version"), "1")
+   H.eq(H.read_file(path) == before, true, "the file's bytes are unchanged")
    h = assert(history.open(path, { write = true }))
    h:close()
    H.eq(sqlite3(path, "PRAGMA user_version"), tostring(history.SCHEMA_VERSION))
