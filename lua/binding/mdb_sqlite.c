@@ -429,19 +429,25 @@ static int sq_digest(lua_State *L)
   return 1;
 }
 
-/* normalize("backup"|"cluster", engine, t): t as a listing yields it. */
+/*
+** normalize("backup"|"cluster"|"policy"|"operation", engine, t): t as a
+** listing yields it.
+*/
 static int sq_normalize(lua_State *L)
 {
-  const char *kind = luaL_checkstring(L, 1);
+  static const char *const kinds[] = {"backup", "cluster", "policy",
+                                      "operation", NULL};
+  static const mdb_normalizer normalizers[] = {
+      mdb_normalize_backup, mdb_normalize_cluster, mdb_normalize_policy,
+      mdb_normalize_operation};
+  int kind = luaL_checkoption(L, 1, NULL, kinds);
   const engine_info *e = engines_find(luaL_checkstring(L, 2));
   if (e == NULL)
     return luaL_argerror(L, 2, "unknown engine");
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
   char err[256];
-  const char *msg = strcmp(kind, "cluster") == 0
-                        ? mdb_normalize_cluster(L, e, err, sizeof err)
-                        : mdb_normalize_backup(L, e, err, sizeof err);
+  const char *msg = normalizers[kind](L, e, err, sizeof err);
   if (msg != NULL) {
     luaL_pushfail(L);
     lua_pushstring(L, msg);
