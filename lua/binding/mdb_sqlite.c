@@ -16,9 +16,10 @@
 **   st:rows(...)       -> iterator over rows as arrays (NULL is nil)
 **   db:memory_copy()                          an in-memory copy (backup API)
 **   db:close()
-** Plus what restoring a stored API object needs: _sqlite.int64_fields(engine)
-** and _sqlite.normalize(kind, engine, table), the same normalisation a
-** listing applies.
+** Plus what storing an API object needs, _sqlite.digest(t) and
+** _sqlite.api_json(t, added, int64, encode), and what restoring it needs,
+** _sqlite.int64_fields(engine) and _sqlite.normalize(kind, engine, t), the
+** same normalisation a listing applies.
 */
 #include "mdb_binding.h"
 
@@ -373,6 +374,24 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
   return h;
 }
 
+/* "%lld" of v into buf (at least 21 bytes), without printf's cost. */
+static size_t int_text(char *buf, long long v)
+{
+  char tmp[24];
+  size_t n = 0, len = 0;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                               : (unsigned long long)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    buf[len++] = '-';
+  while (n)
+    buf[len++] = tmp[--n];
+  return len;
+}
+
 static uint64_t digest_value(lua_State *L, int idx, int depth);
 
 static uint64_t digest_table(lua_State *L, int idx, int depth)
@@ -406,11 +425,11 @@ static uint64_t digest_value(lua_State *L, int idx, int depth)
     return fnv(h, s, n);
   }
   case LUA_TNUMBER: {
-    int n = lua_isinteger(L, idx) ? snprintf(buf, sizeof buf, "%lld",
-                                             (long long)lua_tointeger(L, idx))
-                                  : snprintf(buf, sizeof buf, "%.14g",
-                                             (double)lua_tonumber(L, idx));
-    return fnv(h, buf, (size_t)n);
+    size_t n = lua_isinteger(L, idx)
+                   ? int_text(buf, (long long)lua_tointeger(L, idx))
+                   : (size_t)snprintf(buf, sizeof buf, "%.14g",
+                                      (double)lua_tonumber(L, idx));
+    return fnv(h, buf, n);
   }
   case LUA_TBOOLEAN: return fnv(h, lua_toboolean(L, idx) ? "t" : "f", 1);
   case LUA_TTABLE: {
@@ -426,6 +445,80 @@ static int sq_digest(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_pushinteger(L, (lua_Integer)digest_table(L, 1, 0));
+  return 1;
+}
+
+/*
+** api_json(obj, added, int64, encode): obj as the API sent it, as JSON:
+** the fields normalisation added (array `added`) left out, the int64
+** fields (array `int64`) that hold integers written as strings, the rest
+** as encode(obj) (lua-cjson) writes it.  The integers are appended here,
+** not turned into Lua strings for encode: interning a string per field
+** per backup costs more than the rest of the encoding.  obj is changed for
+** the moment of encoding and put back, also when encode raises.
+*/
+static int sq_api_json(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checkany(L, 4);
+  lua_settop(L, 4);
+  /* Each field taken out: three slots, its name, its value and whether
+  ** it is an int64 to append. */
+  int saved = 5;
+  for (int list = 2; list <= 3; list++) {
+    lua_Integer n = luaL_len(L, list);
+    for (lua_Integer i = 1; i <= n; i++) {
+      luaL_checkstack(L, 4, "api_json");
+      if (lua_geti(L, list, i) != LUA_TSTRING)
+        return luaL_error(L, "api_json: field names must be strings");
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, 1) == LUA_TNIL ||
+          (list == 3 && !lua_isinteger(L, -1))) {
+        lua_pop(L, 2);
+        continue;
+      }
+      lua_pushboolean(L, list == 3);
+      lua_pushvalue(L, -3);
+      lua_pushnil(L);
+      lua_rawset(L, 1);
+    }
+  }
+  int top = lua_gettop(L);
+  lua_pushvalue(L, 4);
+  lua_pushvalue(L, 1);
+  int rc = lua_pcall(L, 1, 1, 0);
+  for (int i = saved; i < top; i += 3) {
+    lua_pushvalue(L, i);
+    lua_pushvalue(L, i + 1);
+    lua_rawset(L, 1);
+  }
+  if (rc != LUA_OK)
+    return lua_error(L);
+  size_t len;
+  const char *json = lua_tolstring(L, -1, &len);
+  if (json == NULL || len < 2 || json[len - 1] != '}')
+    return luaL_error(L, "api_json: encode did not give a JSON object");
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, json, len - 1);
+  int first = len == 2; /* "{}" */
+  for (int i = saved; i < top; i += 3) {
+    if (!lua_toboolean(L, i + 2))
+      continue;
+    char num[24];
+    if (!first)
+      luaL_addchar(&b, ',');
+    first = 0;
+    luaL_addchar(&b, '"');
+    luaL_addstring(&b, lua_tostring(L, i));
+    luaL_addstring(&b, "\":\"");
+    luaL_addlstring(&b, num, int_text(num, (long long)lua_tointeger(L, i + 1)));
+    luaL_addchar(&b, '"');
+  }
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
   return 1;
 }
 
@@ -468,11 +561,10 @@ static const luaL_Reg stmt_methods[] = {
     {"run", st_run},     {"one", st_one},     {"rows", st_rows},
     {"reset", st_reset}, {"finalize", st_gc}, {NULL, NULL}};
 
-static const luaL_Reg functions[] = {{"open", sq_open},
-                                     {"int64_fields", sq_int64_fields},
-                                     {"normalize", sq_normalize},
-                                     {"digest", sq_digest},
-                                     {NULL, NULL}};
+static const luaL_Reg functions[] = {
+    {"open", sq_open},           {"int64_fields", sq_int64_fields},
+    {"normalize", sq_normalize}, {"digest", sq_digest},
+    {"api_json", sq_api_json},   {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc, lua_CFunction close)

@@ -235,40 +235,14 @@ local INT64 = setmetatable({}, { __index = function(t, engine)
    return list
 end })
 
--- The object as the API sent it, as JSON: int64 fields back to strings,
--- without the fields normalisation adds (`added`).  The object is changed
--- for the moment of encoding and put back (a copy per backup would cost
--- more).
-local BACKUP_ADDED = { "created", "started", "engine" }
-local function encode(obj, int64, added)
-   added = added or BACKUP_ADDED
-   local saved = {}
-   for i = 1, #added do
-      local k = added[i]
-      saved[i] = obj[k]
-      obj[k] = nil
-   end
-   local ints
-   for i = 1, #int64 do
-      local k = int64[i]
-      local v = obj[k]
-      if mtype(v) == "integer" then
-         ints = ints or {}
-         ints[k] = v
-         obj[k] = tostring(v)
-      end
-   end
-   local ok, text = pcall(json.encode, obj)
-   for i = 1, #added do obj[added[i]] = saved[i] end
-   if ints then for k, v in pairs(ints) do obj[k] = v end end
-   if not ok then error(text, 0) end
-   return text
-end
-
--- What normalisation adds to retention policies and operations, and their
--- int64 fields.
+-- The object as the API sent it, as JSON (mdb._sqlite.api_json): int64
+-- fields back to strings, without the fields normalisation adds.
+local BACKUP_ADDED = { "created", "started", "retain_until", "engine" }
 local POLICY_ADDED, POLICY_INT64 = { "created", "engine" }, { "retainForDays" }
 local OPERATION_ADDED = { "created", "modified", "engine" }
+local function encode(obj, int64, added)
+   return sqlite().api_json(obj, added or BACKUP_ADDED, int64, json.encode)
+end
 
 local function digest(obj)
    return sqlite().digest(obj)
