@@ -425,10 +425,18 @@ static uint64_t digest_value(lua_State *L, int idx, int depth)
     return fnv(h, s, n);
   }
   case LUA_TNUMBER: {
-    size_t n = lua_isinteger(L, idx)
-                   ? int_text(buf, (long long)lua_tointeger(L, idx))
-                   : (size_t)snprintf(buf, sizeof buf, "%.14g",
-                                      (double)lua_tonumber(L, idx));
+    size_t n;
+    if (lua_isinteger(L, idx)) {
+      n = int_text(buf, (long long)lua_tointeger(L, idx));
+    } else {
+      /* A whole number of fewer than 15 digits (times without a fraction)
+      ** is what "%.14g" writes as an integer; -0.0 is "-0" there. */
+      double d = (double)lua_tonumber(L, idx);
+      if (d > -1e14 && d < 1e14 && d != 0 && d == (double)(long long)d)
+        n = int_text(buf, (long long)d);
+      else
+        n = (size_t)snprintf(buf, sizeof buf, "%.14g", d);
+    }
     return fnv(h, buf, n);
   }
   case LUA_TBOOLEAN: return fnv(h, lua_toboolean(L, idx) ? "t" : "f", 1);

@@ -75,6 +75,8 @@ H.test("api_json: added fields left out, int64 integers as strings, the object p
    -- version that formatted integers with "%lld"): stored digests stay valid
    H.eq(s.digest({ a = math.mininteger, b = 0, c = 42, d = -7, e = 1234567890123, f = 1.5, g = { 1, 2, "x" } }),
       1449102302308797774)
+   H.eq(s.digest({ a = 1795459118.0, b = -0.0, c = 1e14, d = 99999999999999.0, e = 0.1, f = -1795459118.0,
+      g = 2 ^ 53 }), 7186821680871289014, "floats as \"%.14g\" wrote them")
 end)
 
 H.test("a recorded scan reads back exactly as recorded, int64 and times included", function()
