@@ -111,6 +111,64 @@ H.test("an unchanged fleet adds no backup rows; a changed backup adds one state"
    h:close()
 end)
 
+H.test("retention policies and operations: states per change, failed and unlisted as such", function()
+   local s = mdb._sqlite
+   local function policy(id, days)
+      return s.normalize("policy", "postgresql", { policyId = id, policyName = "p-" .. id, retainForDays = days,
+         createdAt = "2026-01-01T00:00:00Z", cron = { dayOfMonth = "*", month = "*", dayOfWeek = "*" } })
+   end
+   local function op(id, done, extra)
+      local o = { id = id, createdAt = "2026-05-01T00:00:00Z", modifiedAt = "2026-05-01T01:00:00Z", done = done,
+         metadata = { ["@type"] = "type.googleapis.com/yandex.cloud.mdb.postgresql.v1.BackupClusterMetadata" } }
+      for k, v in pairs(extra or {}) do o[k] = v end
+      return s.normalize("operation", "postgresql", o)
+   end
+   local path = H.tmpname(".db")
+   local scans = {
+      { policies = { policy("p1", "30"), policy("p2", "7") }, operations = { op("o1", false), op("o2", true) } },
+      { policies_error = "listing retention policies: HTTP 403", operations = { op("o1", true,
+         { error = { code = 13, message = "failed" } }) } },
+      {},   -- neither listed
+      { policies = { policy("p2", "7"), policy("p1", "30") }, operations = {} },
+   }
+   for i, extra in ipairs(scans) do
+      local r = fleet(1, 2)
+      for k, v in pairs(extra) do r[1][k] = v end
+      assert(history.record(path, r, scope(i)))
+   end
+   local h = assert(history.open(path))
+   local function ids(list, key)
+      if list == nil then return nil end
+      local out = {}
+      for i, x in ipairs(list) do out[i] = x[key or "id"] end
+      return out
+   end
+   local e = h:results(1)[1]
+   H.eq(ids(e.policies, "policyId"), { "p1", "p2" })
+   H.eq(e.policies[1].retainForDays, 30)
+   H.eq(e.policies[1].created, mdb.parse_time("2026-01-01T00:00:00Z"))
+   H.eq(e.policies[1].engine, "postgresql")
+   H.eq(ids(e.operations), { "o1", "o2" })
+   H.eq(e.operations[1].done, false)
+   H.eq(e.operations[1].modified, mdb.parse_time("2026-05-01T01:00:00Z"))
+   e = h:results(2)[1]
+   H.eq(e.policies, nil)
+   H.eq(tostring(e.policies_error), "listing retention policies: HTTP 403")
+   H.eq(ids(e.operations), { "o1" })
+   H.eq(e.operations[1].error.code, 13)
+   H.eq(math.type(e.operations[1].error.code), "integer")
+   e = h:results(3)[1]
+   H.eq({ e.policies, e.policies_error, e.operations, e.operations_error }, {})
+   e = h:results(4)[1]
+   H.eq(ids(e.policies, "policyId"), { "p2", "p1" }, "the listing order is kept")
+   H.eq(e.operations, {})
+   -- one state per change: the policy list at scans 1 and 4; o1 twice, o2 once
+   H.eq(h:one("SELECT count(*) FROM policy_states"), 2)
+   H.eq(h:one("SELECT count(*) FROM operation_states"), 3)
+   H.eq(h:one("SELECT until_scan FROM operation_states WHERE operation_id = 'o2'"), 2)
+   h:close()
+end)
+
 H.test("a failed listing changes nothing: not read as vanished", function()
    local path = H.tmpname(".db")
    local r = fleet(2, 4)
