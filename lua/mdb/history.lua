@@ -395,7 +395,9 @@ local function record_backups(self, scan, ref, engine, backups, last)
       open[r[1]] = r
    end
    local insert, close = self:stmt(INSERT_BACKUP), self:stmt(CLOSE_BACKUP)
-   local dig = sqlite().digest
+   local run = insert.run
+   local s = sqlite()
+   local dig, api_json, encode_json = s.digest, s.api_json, json.encode
    local seen = {}
    for _, b in ipairs(backups) do
       local id = b.id
@@ -406,8 +408,8 @@ local function record_backups(self, scan, ref, engine, backups, last)
          if not (cur and cur[3] == d) then
             if cur then close:run(scan, last, cur[2]) end
             local retain = b.retainUntil
-            insert:run(ref, id, scan, b.created, b.type, b.status, size_of(b),
-               type(retain) == "string" and retain or nil, d, encode(b, int64))
+            run(insert, ref, id, scan, b.created, b.type, b.status, size_of(b),
+               type(retain) == "string" and retain or nil, d, api_json(b, BACKUP_ADDED, int64, encode_json))
          end
       end
    end
