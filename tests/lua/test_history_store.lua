@@ -261,6 +261,8 @@ H.test("migrations from version 1 keep the data and fill the new columns", funct
    H.eq(sqlite3(path, "PRAGMA user_version"), tostring(history.SCHEMA_VERSION))
    H.eq(sqlite3(path, "SELECT retain_until FROM backup_states"), "2030-01-01T00:00:00Z")
    H.eq(sqlite3(path, "SELECT kind, backup_id FROM changes"), "appeared|b1")
+   H.eq(sqlite3(path, "SELECT count(*) FROM policy_states; SELECT count(*) FROM operation_states;"
+      .. " SELECT count(*) FROM listings WHERE policies IS NOT NULL"), "0\n0\n0", "version 3's tables, empty")
    H.eq(sqlite3(path, "PRAGMA integrity_check"), "ok")
 end)
 
