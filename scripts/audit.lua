@@ -28,8 +28,9 @@ local spec = {
         check = cli.duration() },
       { "warn-age", "DURATION", "freshness: warning when the newest backup is older", check = cli.duration() },
       { "coverage-days", "N", "coverage: each of the last N days must have a backup", check = cli.integer(1) },
-      { "check", "NAME", "run only this check (" .. table.concat(audit.CHECKS, ", ") .. ")", many = true,
-        check = cli.choice(audit.CHECKS) },
+      { "check", "NAME", "run only this check (" .. table.concat(history_cli.CHECKS, ", ")
+        .. "; vanished needs history: --record, --db or --from)", many = true,
+        check = cli.choice(history_cli.CHECKS) },
       { "tz", "ZONE", "time zone for day boundaries: UTC, +03:00, Europe/Berlin (default: the policy's, else UTC)" },
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "days", "N", "html: days each timeline shows (default 30)", check = require("mdb.timeline").days_option },
@@ -90,7 +91,7 @@ if opts.warn_age and not opts.max_age then over.freshness = { warn = opts.warn_a
 if opts.coverage_days then over.coverage = { days = opts.coverage_days } end
 local ok, oerr = pcall(audit.override, policy, over, "options")
 if not ok then die(oerr) end
-if #opts.check > 0 then audit.only(policy, opts.check) end
+if #opts.check > 0 then audit.only(policy, history_cli.scan_checks(opts, usage)) end
 if opts.tz then
    local p, zerr = audit.set_tz(policy, opts.tz)
    if not p then usage("option '--tz': " .. zerr) end

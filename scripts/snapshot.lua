@@ -44,7 +44,9 @@ if not h then die(herr) end
 h:close()
 
 local results = cli.scan(NAME, { page_size = opts.page_size },
-   { engines = engines, folder = folder, concurrency = opts.concurrency })
+   { engines = engines, folder = folder, concurrency = opts.concurrency,
+      -- what audit.lua --from needs for retention_policy and failed_backups
+      with = { "retention_policies", "operations" } })
 
 local failed, clusters, backups = 0, 0, 0
 for _, e in ipairs(results) do

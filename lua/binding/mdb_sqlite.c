@@ -14,10 +14,12 @@
 **   st:run(...)        -> last insert rowid, rows changed
 **   st:one(...)        -> the first row's columns, or nothing
 **   st:rows(...)       -> iterator over rows as arrays (NULL is nil)
+**   db:memory_copy()                          an in-memory copy (backup API)
 **   db:close()
-** Plus what restoring a stored API object needs: _sqlite.int64_fields(engine)
-** and _sqlite.normalize(kind, engine, table), the same normalisation a
-** listing applies.
+** Plus what storing an API object needs, _sqlite.digest(t) and
+** _sqlite.api_json(t, added, int64, encode), and what restoring it needs,
+** _sqlite.int64_fields(engine) and _sqlite.normalize(kind, engine, t), the
+** same normalisation a listing applies.
 */
 #include "mdb_binding.h"
 
@@ -100,6 +102,34 @@ static int sq_open(lua_State *L)
                               : busy > 600000 ? 600000
                                               : (int)busy);
   sqlite3_progress_handler(d->db, 10000, sq_progress, NULL);
+  return 1;
+}
+
+/*
+** db:memory_copy(): a new connection to an in-memory database holding a
+** copy of db's main database (the online backup API), so that an older
+** schema can be migrated for reading without writing the file.
+*/
+static int sq_memory_copy(lua_State *L)
+{
+  sq_db *src = check_db(L, 1);
+  sq_db *d = lua_newuserdatauv(L, sizeof *d, 0);
+  d->db = NULL;
+  luaL_setmetatable(L, DB_MT);
+  if (sqlite3_open_v2(":memory:", &d->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK)
+    return sq_fail(L, d->db, "memory copy");
+  sqlite3_extended_result_codes(d->db, 1);
+  sqlite3_progress_handler(d->db, 10000, sq_progress, NULL);
+  sqlite3_backup *b = sqlite3_backup_init(d->db, "main", src->db, "main");
+  if (b == NULL)
+    return sq_fail(L, d->db, "memory copy");
+  int rc = sqlite3_backup_step(b, -1);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE)
+    return luaL_error(L, "sqlite: memory copy: %s", sqlite3_errstr(rc));
   return 1;
 }
 
@@ -344,6 +374,24 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
   return h;
 }
 
+/* "%lld" of v into buf (at least 21 bytes), without printf's cost. */
+static size_t int_text(char *buf, long long v)
+{
+  char tmp[24];
+  size_t n = 0, len = 0;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                               : (unsigned long long)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    buf[len++] = '-';
+  while (n)
+    buf[len++] = tmp[--n];
+  return len;
+}
+
 static uint64_t digest_value(lua_State *L, int idx, int depth);
 
 static uint64_t digest_table(lua_State *L, int idx, int depth)
@@ -377,11 +425,19 @@ static uint64_t digest_value(lua_State *L, int idx, int depth)
     return fnv(h, s, n);
   }
   case LUA_TNUMBER: {
-    int n = lua_isinteger(L, idx) ? snprintf(buf, sizeof buf, "%lld",
-                                             (long long)lua_tointeger(L, idx))
-                                  : snprintf(buf, sizeof buf, "%.14g",
-                                             (double)lua_tonumber(L, idx));
-    return fnv(h, buf, (size_t)n);
+    size_t n;
+    if (lua_isinteger(L, idx)) {
+      n = int_text(buf, (long long)lua_tointeger(L, idx));
+    } else {
+      /* A whole number of fewer than 15 digits (times without a fraction)
+      ** is what "%.14g" writes as an integer; -0.0 is "-0" there. */
+      double d = (double)lua_tonumber(L, idx);
+      if (d > -1e14 && d < 1e14 && d != 0 && d == (double)(long long)d)
+        n = int_text(buf, (long long)d);
+      else
+        n = (size_t)snprintf(buf, sizeof buf, "%.14g", d);
+    }
+    return fnv(h, buf, n);
   }
   case LUA_TBOOLEAN: return fnv(h, lua_toboolean(L, idx) ? "t" : "f", 1);
   case LUA_TTABLE: {
@@ -400,19 +456,99 @@ static int sq_digest(lua_State *L)
   return 1;
 }
 
-/* normalize("backup"|"cluster", engine, t): t as a listing yields it. */
+/*
+** api_json(obj, added, int64, encode): obj as the API sent it, as JSON:
+** the fields normalisation added (array `added`) left out, the int64
+** fields (array `int64`) that hold integers written as strings, the rest
+** as encode(obj) (lua-cjson) writes it.  The integers are appended here,
+** not turned into Lua strings for encode: interning a string per field
+** per backup costs more than the rest of the encoding.  obj is changed for
+** the moment of encoding and put back, also when encode raises.
+*/
+static int sq_api_json(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checkany(L, 4);
+  lua_settop(L, 4);
+  /* Each field taken out: three slots, its name, its value and whether
+  ** it is an int64 to append. */
+  int saved = 5;
+  for (int list = 2; list <= 3; list++) {
+    lua_Integer n = luaL_len(L, list);
+    for (lua_Integer i = 1; i <= n; i++) {
+      luaL_checkstack(L, 4, "api_json");
+      if (lua_geti(L, list, i) != LUA_TSTRING)
+        return luaL_error(L, "api_json: field names must be strings");
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, 1) == LUA_TNIL ||
+          (list == 3 && !lua_isinteger(L, -1))) {
+        lua_pop(L, 2);
+        continue;
+      }
+      lua_pushboolean(L, list == 3);
+      lua_pushvalue(L, -3);
+      lua_pushnil(L);
+      lua_rawset(L, 1);
+    }
+  }
+  int top = lua_gettop(L);
+  lua_pushvalue(L, 4);
+  lua_pushvalue(L, 1);
+  int rc = lua_pcall(L, 1, 1, 0);
+  for (int i = saved; i < top; i += 3) {
+    lua_pushvalue(L, i);
+    lua_pushvalue(L, i + 1);
+    lua_rawset(L, 1);
+  }
+  if (rc != LUA_OK)
+    return lua_error(L);
+  size_t len;
+  const char *json = lua_tolstring(L, -1, &len);
+  if (json == NULL || len < 2 || json[len - 1] != '}')
+    return luaL_error(L, "api_json: encode did not give a JSON object");
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, json, len - 1);
+  int first = len == 2; /* "{}" */
+  for (int i = saved; i < top; i += 3) {
+    if (!lua_toboolean(L, i + 2))
+      continue;
+    char num[24];
+    if (!first)
+      luaL_addchar(&b, ',');
+    first = 0;
+    luaL_addchar(&b, '"');
+    luaL_addstring(&b, lua_tostring(L, i));
+    luaL_addstring(&b, "\":\"");
+    luaL_addlstring(&b, num, int_text(num, (long long)lua_tointeger(L, i + 1)));
+    luaL_addchar(&b, '"');
+  }
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/*
+** normalize("backup"|"cluster"|"policy"|"operation", engine, t): t as a
+** listing yields it.
+*/
 static int sq_normalize(lua_State *L)
 {
-  const char *kind = luaL_checkstring(L, 1);
+  static const char *const kinds[] = {"backup", "cluster", "policy",
+                                      "operation", NULL};
+  static const mdb_normalizer normalizers[] = {
+      mdb_normalize_backup, mdb_normalize_cluster, mdb_normalize_policy,
+      mdb_normalize_operation};
+  int kind = luaL_checkoption(L, 1, NULL, kinds);
   const engine_info *e = engines_find(luaL_checkstring(L, 2));
   if (e == NULL)
     return luaL_argerror(L, 2, "unknown engine");
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
   char err[256];
-  const char *msg = strcmp(kind, "cluster") == 0
-                        ? mdb_normalize_cluster(L, e, err, sizeof err)
-                        : mdb_normalize_backup(L, e, err, sizeof err);
+  const char *msg = normalizers[kind](L, e, err, sizeof err);
   if (msg != NULL) {
     luaL_pushfail(L);
     lua_pushstring(L, msg);
@@ -425,6 +561,7 @@ static int sq_normalize(lua_State *L)
 static const luaL_Reg db_methods[] = {{"exec", sq_exec},
                                       {"prepare", sq_prepare},
                                       {"last_rowid", sq_last_rowid},
+                                      {"memory_copy", sq_memory_copy},
                                       {"close", sq_close},
                                       {NULL, NULL}};
 
@@ -432,11 +569,10 @@ static const luaL_Reg stmt_methods[] = {
     {"run", st_run},     {"one", st_one},     {"rows", st_rows},
     {"reset", st_reset}, {"finalize", st_gc}, {NULL, NULL}};
 
-static const luaL_Reg functions[] = {{"open", sq_open},
-                                     {"int64_fields", sq_int64_fields},
-                                     {"normalize", sq_normalize},
-                                     {"digest", sq_digest},
-                                     {NULL, NULL}};
+static const luaL_Reg functions[] = {
+    {"open", sq_open},           {"int64_fields", sq_int64_fields},
+    {"normalize", sq_normalize}, {"digest", sq_digest},
+    {"api_json", sq_api_json},   {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc, lua_CFunction close)

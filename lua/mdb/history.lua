@@ -180,9 +180,24 @@ function M.open(path, opts)
       db:close()
       return nil, format("%s is empty, not an mdblua history yet (record a scan first)", path)
    elseif ver < schema.VERSION then
+      -- An older schema is read through a copy in memory migrated to the
+      -- current one, leaving the file as it is (it may be read-only, or
+      -- on read-only media).  One reader for one schema, and the very
+      -- migrations recording runs, rather than readers for every old
+      -- version; the price is memory as large as the file, once, until
+      -- the next recording migrates the file itself.
+      local cok, copy = pcall(db.memory_copy, db)
       db:close()
-      return nil, format("%s has history schema version %d; open it once for recording "
-         .. "(snapshot.lua) to migrate it to version %d", path, ver, schema.VERSION)
+      if cok then
+         h.db = copy
+         cok, copy = pcall(migrate, copy, schema.VERSION)
+      end
+      if not cok then
+         h:close()
+         return nil, format("%s: cannot read its history schema version %d as version %d: %s", path, ver,
+            schema.VERSION, tostring(copy):gsub("^sqlite: ", ""))
+      end
+      h.migrated_from = ver
    end
    return h
 end
@@ -220,27 +235,13 @@ local INT64 = setmetatable({}, { __index = function(t, engine)
    return list
 end })
 
--- The object as the API sent it, as JSON: int64 fields back to strings,
--- without the fields normalisation adds.  The object is changed for the
--- moment of encoding and put back (a copy per backup would cost more).
-local function encode(obj, int64)
-   local c, s, e = obj.created, obj.started, obj.engine
-   obj.created, obj.started, obj.engine = nil, nil, nil
-   local ints
-   for i = 1, #int64 do
-      local k = int64[i]
-      local v = obj[k]
-      if mtype(v) == "integer" then
-         ints = ints or {}
-         ints[k] = v
-         obj[k] = tostring(v)
-      end
-   end
-   local ok, text = pcall(json.encode, obj)
-   obj.created, obj.started, obj.engine = c, s, e
-   if ints then for k, v in pairs(ints) do obj[k] = v end end
-   if not ok then error(text, 0) end
-   return text
+-- The object as the API sent it, as JSON (mdb._sqlite.api_json): int64
+-- fields back to strings, without the fields normalisation adds.
+local BACKUP_ADDED = { "created", "started", "retain_until", "engine" }
+local POLICY_ADDED, POLICY_INT64 = { "created", "engine" }, { "retainForDays" }
+local OPERATION_ADDED = { "created", "modified", "engine" }
+local function encode(obj, int64, added)
+   return sqlite().api_json(obj, added or BACKUP_ADDED, int64, json.encode)
 end
 
 local function digest(obj)
@@ -301,6 +302,67 @@ local function prev_complete(self, engine, id, scan)
       AND status = 'complete' AND scan < ?]], engine, id, scan)
 end
 
+-- A cluster's retention policies (an array, in listing order) as one
+-- state: a new one when the list changes in any way.
+local function record_policies(self, scan, ref, policies, last)
+   local d = digest(policies)
+   local open_from, open_digest = self:one(
+      "SELECT from_scan, digest FROM policy_states WHERE cluster = ? AND until_scan IS NULL", ref)
+   if open_from and open_digest == d then return end
+   if open_from then
+      self:run("UPDATE policy_states SET until_scan = ?, last_scan = ? WHERE cluster = ? AND from_scan = ?",
+         scan, last, ref, open_from)
+   end
+   local parts = {}
+   for i, p in ipairs(policies) do parts[i] = encode(p, POLICY_INT64, POLICY_ADDED) end
+   self:run("INSERT INTO policy_states (cluster, from_scan, digest, data) VALUES (?, ?, ?, ?)",
+      ref, scan, d, "[" .. concat(parts, ",") .. "]")
+end
+
+-- A cluster's operations, one state each (as backups); `last` is the
+-- cluster's last scan that listed them.
+local function record_operations(self, scan, ref, ops, last)
+   local open = {}
+   for r in self:rows("SELECT operation_id, id, digest FROM operation_states WHERE cluster = ? AND until_scan IS NULL",
+      ref) do
+      open[r[1]] = r
+   end
+   local insert = self:stmt([[INSERT INTO operation_states (cluster, operation_id, from_scan, created, digest, data)
+      VALUES (?, ?, ?, ?, ?, ?)]])
+   local close = self:stmt("UPDATE operation_states SET until_scan = ?, last_scan = ? WHERE id = ?")
+   local seen = {}
+   for _, op in ipairs(ops) do
+      local id = op.id
+      if type(op) == "table" and type(id) == "string" and not seen[id] then
+         seen[id] = true
+         local cur = open[id]
+         local d = digest(op)
+         if not (cur and cur[3] == d) then
+            if cur then close:run(scan, last, cur[2]) end
+            insert:run(ref, id, scan, op.created, d, encode(op, NO_INT64, OPERATION_ADDED))
+         end
+      end
+   end
+   for id, cur in pairs(open) do
+      if not seen[id] then close:run(scan, last, cur[2]) end
+   end
+end
+
+-- The last scan before `scan` that listed the cluster's policies or
+-- operations (`part`) completely.
+local function prev_part_complete(self, part, engine, id, scan)
+   return self:one("SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ? AND " .. part
+      .. " = 'complete' AND scan < ?", engine, id, scan)
+end
+
+-- "complete", "failed" or nil (not listed), and the error's text, of an
+-- entry's policies or operations.
+local function part_status(list, err)
+   if type(list) == "table" then return "complete", nil end
+   if err ~= nil then return "failed", tostring(err) end
+   return nil, nil
+end
+
 local function record_cluster(self, scan, ref, cluster, last)
    local d = digest(cluster)
    local open_from, open_digest = self:one(
@@ -333,7 +395,9 @@ local function record_backups(self, scan, ref, engine, backups, last)
       open[r[1]] = r
    end
    local insert, close = self:stmt(INSERT_BACKUP), self:stmt(CLOSE_BACKUP)
-   local dig = sqlite().digest
+   local run = insert.run
+   local s = sqlite()
+   local dig, api_json, encode_json = s.digest, s.api_json, json.encode
    local seen = {}
    for _, b in ipairs(backups) do
       local id = b.id
@@ -344,8 +408,8 @@ local function record_backups(self, scan, ref, engine, backups, last)
          if not (cur and cur[3] == d) then
             if cur then close:run(scan, last, cur[2]) end
             local retain = b.retainUntil
-            insert:run(ref, id, scan, b.created, b.type, b.status, size_of(b),
-               type(retain) == "string" and retain or nil, d, encode(b, int64))
+            run(insert, ref, id, scan, b.created, b.type, b.status, size_of(b),
+               type(retain) == "string" and retain or nil, d, api_json(b, BACKUP_ADDED, int64, encode_json))
          end
       end
    end
@@ -382,7 +446,8 @@ function H:recorder(scope)
    r.scan = scan
    for _, engine in ipairs(engines) do r.listed[engine] = {} end
    r.listing = self:stmt([[INSERT OR REPLACE INTO listings
-      (scan, pos, engine, cluster_id, status, items, error_kind, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)]])
+      (scan, pos, engine, cluster_id, status, items, error_kind, error, policies, policies_error, operations,
+      operations_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]])
    return setmetatable(r, Recorder)
 end
 
@@ -409,17 +474,26 @@ function Recorder:add(e, pos)
       local kind, text = error_text(e.error)
       if id == nil then
          if e.error ~= nil and engine then self.list_failed[engine] = true end
-         self.listing:run(scan, pos, engine, "", "failed", 0, kind, text)
+         self.listing:run(scan, pos, engine, "", "failed", 0, kind, text, nil, nil, nil, nil)
       else
          self.listed[engine] = self.listed[engine] or {}
          self.listed[engine][id] = true
          local folder = type(e.cluster) == "table" and e.cluster.folderId or e.folder or self.scope.folder
          local ref = cluster_ref(h, engine, id, folder)
          local complete = e.error == nil
-         self.listing:run(scan, pos, engine, id, complete and "complete" or "failed", #(e.backups or {}), kind, text)
+         local ps, perr = part_status(e.policies, e.policies_error)
+         local os_, oerr = part_status(e.operations, e.operations_error)
+         self.listing:run(scan, pos, engine, id, complete and "complete" or "failed", #(e.backups or {}), kind, text,
+            ps, perr, os_, oerr)
          local last = prev_complete(h, engine, id, scan)
          if type(e.cluster) == "table" then record_cluster(h, scan, ref, e.cluster, last) end
          if complete then record_backups(h, scan, ref, engine, e.backups or {}, last) end
+         if ps == "complete" then
+            record_policies(h, scan, ref, e.policies, prev_part_complete(h, "policies", engine, id, scan))
+         end
+         if os_ == "complete" then
+            record_operations(h, scan, ref, e.operations, prev_part_complete(h, "operations", engine, id, scan))
+         end
       end
    end))
 end
@@ -436,13 +510,13 @@ function Recorder:finish(inspect)
       -- backups (their vanishing is reported with the cluster's).
       for _, engine in ipairs(self.engines) do
          if not self.list_failed[engine] then
-            self.listing:run(scan, 0, engine, "", "complete", 0, nil, nil)
+            self.listing:run(scan, 0, engine, "", "complete", 0, nil, nil, nil, nil, nil, nil)
             if self.scope.folder then
                for r in h:rows([[SELECT c.id, c.cluster_id FROM clusters c JOIN cluster_states s ON s.cluster = c.id
                   WHERE c.engine = ? AND c.folder = ? AND s.until_scan IS NULL]], engine, self.scope.folder) do
                   if not self.listed[engine][r[2]] then
                      local last = prev_complete(h, engine, r[2], scan)
-                     for _, t in ipairs({ "cluster_states", "backup_states" }) do
+                     for _, t in ipairs({ "cluster_states", "backup_states", "policy_states", "operation_states" }) do
                         h:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
                            .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
                      end
@@ -551,13 +625,38 @@ local function cluster_at(self, engine, ref, scan)
    return data and M.restore("cluster", engine, data) or nil
 end
 
+-- A cluster's retention policies valid at a scan, in their listing order.
+local function policies_at(self, engine, ref, scan)
+   local data = self:one([[SELECT data FROM policy_states WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?)]], ref, scan, scan)
+   local list = {}
+   for i, p in ipairs(data and json.decode(data) or {}) do
+      local r, err = sqlite().normalize("policy", engine, p)
+      if not r then error("history: stored retention policy: " .. err, 2) end
+      list[i] = r
+   end
+   return list
+end
+
+-- A cluster's operations valid at a scan, newest first (the order the
+-- failed_backups check gives them in; it does not depend on the listing's).
+local function operations_at(self, engine, ref, scan)
+   local list = {}
+   for r in self:rows([[SELECT data FROM operation_states WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, operation_id]], ref, scan, scan) do
+      list[#list + 1] = M.restore("operation", engine, r[1])
+   end
+   return list
+end
+
 --- The results of a recorded scan, shaped as `client:scan` returned them:
 -- `{engine, id, cluster, backups, error}` in the scan's order.  A failed
 -- listing gives an entry with `error` (its recorded text) and the backups
 -- as of that cluster's last complete listing (`as_of` names that scan).
 function H:results(scan)
    local out = {}
-   for r in self:rows([[SELECT engine, cluster_id, status, error_kind, error, pos FROM listings
+   for r in self:rows([[SELECT engine, cluster_id, status, error_kind, error, pos, policies, policies_error,
+      operations, operations_error FROM listings
       WHERE scan = ? AND (cluster_id <> '' OR status = 'failed') ORDER BY pos, engine]], scan) do
       out[#out + 1] = r
    end
@@ -576,6 +675,16 @@ function H:results(scan)
          if status ~= "complete" then
             e.error = stored_error(r[4], r[5])
             e.as_of = prev_complete(self, engine, id, scan + 1)
+         end
+         if r[7] == "complete" then
+            e.policies = ref and policies_at(self, engine, ref, scan) or {}
+         elseif r[7] == "failed" then
+            e.policies_error = stored_error(nil, r[8])
+         end
+         if r[9] == "complete" then
+            e.operations = ref and operations_at(self, engine, ref, scan) or {}
+         elseif r[9] == "failed" then
+            e.operations_error = stored_error(nil, r[10])
          end
       end
       results[#results + 1] = e

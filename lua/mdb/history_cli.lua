@@ -14,6 +14,30 @@ local format = string.format
 
 local function history() return require "mdb.history" end
 
+--- The audit's checks and, last, `vanished`: what audit.lua's --check
+-- accepts.  `vanished` judges the history, not a cluster's listing, so it
+-- is not one of mdb.audit's checks.
+M.CHECKS = {}
+for i, c in ipairs(require("mdb.audit").CHECKS) do M.CHECKS[i] = c end
+M.CHECKS[#M.CHECKS + 1] = "vanished"
+
+--- The --check names that are mdb.audit checks (for `audit.only`: none
+-- when only `vanished` is asked for); `usage(message)` ends the script
+-- when `vanished` is asked for without history to judge it by.
+function M.scan_checks(opts, usage)
+   local out = {}
+   for _, c in ipairs(opts.check or {}) do
+      if c == "vanished" then
+         if not (opts.record or opts.db or opts.from) then
+            usage("--check vanished needs a history: give --record FILE, --db FILE or --from FILE")
+         end
+      else
+         out[#out + 1] = c
+      end
+   end
+   return out
+end
+
 --- Add the history options to a script's cli spec.
 -- @param what `{audit = true}` adds --db, --at and the vanished check's notes
 function M.add_options(spec, what)
@@ -136,7 +160,11 @@ end
 --- `findings` with the `vanished` check's findings appended, when there
 -- is history (--record, --db, --from) and no --check list leaves it out.
 function M.vanished(opts, findings)
-   if opts.check and #opts.check > 0 then return findings end
+   if opts.check and #opts.check > 0 then
+      local asked = false
+      for _, c in ipairs(opts.check) do asked = asked or c == "vanished" end
+      if not asked then return findings end
+   end
    local extra
    if opts.from and M.loaded then
       extra = require("mdb.history_changes").vanished_findings(M.loaded.h, M.loaded.scan)

@@ -109,6 +109,40 @@ CREATE VIEW changes AS
   FROM cluster_states o JOIN clusters c ON c.id = o.cluster JOIN scans s ON s.id = o.until_scan
   WHERE NOT EXISTS (SELECT 1 FROM cluster_states n WHERE n.cluster = o.cluster AND n.from_scan = o.until_scan);
 ]],
+   -- 3: what the retention_policy and failed_backups checks judge, so that
+   -- an audit of the past (--from) gives their findings too.  Per listing,
+   -- whether the cluster's retention policies and operations were listed
+   -- (NULL: not asked for), completely or failed.  A cluster's policies are
+   -- few and judged in their order: one state per change of the whole list.
+   -- Operations accumulate (each is listed until the API forgets it) and
+   -- rarely change once done: one state per operation, like backups.
+   [3] = [[
+ALTER TABLE listings ADD COLUMN policies TEXT CHECK (policies IN ('complete', 'failed'));
+ALTER TABLE listings ADD COLUMN policies_error TEXT;
+ALTER TABLE listings ADD COLUMN operations TEXT CHECK (operations IN ('complete', 'failed'));
+ALTER TABLE listings ADD COLUMN operations_error TEXT;
+CREATE TABLE policy_states (
+  cluster INTEGER NOT NULL REFERENCES clusters(id),
+  from_scan INTEGER NOT NULL,
+  last_scan INTEGER,
+  until_scan INTEGER,
+  digest INTEGER NOT NULL,
+  data TEXT NOT NULL,              -- the BackupRetentionPolicy objects as a JSON array, in listing order
+  PRIMARY KEY (cluster, from_scan)
+) WITHOUT ROWID;
+CREATE TABLE operation_states (
+  id INTEGER PRIMARY KEY,
+  cluster INTEGER NOT NULL REFERENCES clusters(id),
+  operation_id TEXT NOT NULL,
+  from_scan INTEGER NOT NULL,
+  last_scan INTEGER,
+  until_scan INTEGER,
+  created REAL,                    -- createdAt as Unix seconds
+  digest INTEGER NOT NULL,
+  data TEXT NOT NULL               -- the Operation object as JSON
+);
+CREATE UNIQUE INDEX operation_states_key ON operation_states (cluster, operation_id, from_scan);
+]],
 }
 M.VERSION = #M.MIGRATIONS
 

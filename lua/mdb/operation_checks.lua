@@ -235,8 +235,12 @@ function M.failed_backups(ctx, s)
          end
       end
    end
+   -- Ties broken by id: the order the operations were listed in (or
+   -- recorded in a history) does not change the finding.
    local function newest_first(a, b)
-      return (time_of(a, "created", "createdAt") or 0) > (time_of(b, "created", "createdAt") or 0)
+      local ta, tb = time_of(a, "created", "createdAt") or 0, time_of(b, "created", "createdAt") or 0
+      if ta ~= tb then return ta > tb end
+      return tostring(a.id) < tostring(b.id)
    end
    table.sort(failed, newest_first)
    table.sort(running, newest_first)

@@ -99,67 +99,107 @@ H.test("audit --db compares without recording", function()
    H.eq(scans(db), 1, "--db does not record")
 end)
 
--- The history store keeps backups, not retention policies or operations:
--- the checks judging those (retention_policy, failed_backups) cannot be
--- replayed offline, so these comparisons use policies without them.
-local function replayable_policy(base)
-   return H.write_file(H.tmpname(".lua"), string.format([[
-local p = %s
-local keep = {}
-for _, c in ipairs(p.checks or require("mdb.audit").CHECKS) do
-   if c ~= "retention_policy" and c ~= "failed_backups" then keep[#keep + 1] = c end
-end
-p.checks = keep
-return p
-]], base and string.format("dofile(%q)", base) or "{}"))
-end
-local function replayable(args)
-   local out = { table.unpack(args) }
-   local has = false
-   for _, a in ipairs(args) do has = has or a == "--policy" end
-   if not has then
-      out[#out + 1] = "--policy"
-      out[#out + 1] = replayable_policy(nil)
+H.test("--check vanished runs only the vanished check; without history it is a usage error", function()
+   local server = start()
+   local db = H.tmpname(".db")
+   H.eq(script("snapshot.lua", { "--db", db, "--now", NOW }, server).code, 0)
+   step(server)
+   for _, how in ipairs({ "--db", "--record" }) do
+      local r = script("audit.lua", { how, db, "--check", "vanished", "--now", NOW, "--format", "json" }, server)
+      H.eq(r.code, 1, r.stderr)
+      local doc = cjson.decode(r.stdout)
+      H.eq(#doc.findings, 9, how .. ": one vanished finding per cluster still there, nothing else")
+      for _, f in ipairs(doc.findings) do H.eq(f.check, "vanished") end
+      H.eq(#vanished(doc), 9)
    end
-   return out
-end
+   -- with another check: both, and only those
+   local r = script("audit.lua", { "--from", db, "--check", "vanished", "--check", "count", "--format", "json" })
+   H.eq(r.code, 1, r.stderr)
+   local kinds = {}
+   for _, f in ipairs(cjson.decode(r.stdout).findings) do kinds[f.check] = (kinds[f.check] or 0) + 1 end
+   H.eq(kinds, { count = 9, vanished = 9 })
+   -- a --check list without vanished leaves it out
+   r = script("audit.lua", { "--from", db, "--check", "count", "--format", "json" })
+   H.eq(#vanished(cjson.decode(r.stdout)), 0)
+   r = script("audit.lua", { "--check", "vanished", "--now", NOW }, server)
+   H.eq(r.code, 2)
+   H.contains(r.stderr, "--check vanished needs a history: give --record FILE, --db FILE or --from FILE")
+   H.not_contains(r.stderr, "traceback")
+   H.contains(script("audit.lua", { "--help" }).stdout, "databases, vanished")
+end)
 
 H.test("audit --from gives the live audit's findings, offline", function()
-   local policy = replayable_policy(H.source_dir .. "/scripts/policies/production.lua")
+   local policy = H.source_dir .. "/scripts/policies/production.lua"
    for _, f in ipairs({ "json", "table", "prometheus", "junit" }) do
       local server = start()
       local db = H.tmpname(".db")
       local live
       for i = 1, 2 do
-         live = script("audit.lua", replayable { "--record", db, "--now", NOW, "--format", f, "--policy", policy },
+         live = script("audit.lua", { "--record", db, "--now", NOW, "--format", f, "--policy", policy },
             server)
          H.eq(live.code, 1, live.stderr)
          if i == 1 then step(server) end
       end
       server.stop()
-      local r = script("audit.lua", replayable { "--from", db, "--now", NOW, "--format", f, "--policy", policy })
+      local r = script("audit.lua", { "--from", db, "--now", NOW, "--format", f, "--policy", policy })
       H.eq(r.code, 1, r.stderr)
       H.eq(r.stdout, live.stdout, "format " .. f)
       H.contains(r.stdout, f == "prometheus" and 'check="vanished"' or "vanished")
    end
 end)
 
+H.test("audit --from judges recorded retention policies and operations as the live audit did", function()
+   -- sessions-cache's policies cannot be listed: an error finding, live and offline
+   local server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without",
+      "c9qpaymentsprod00006:manual_*", "--fault", "path=clusters/c9qsessionscache0010/retention_policies;status=403;times=0" })
+   local db = H.tmpname(".db")
+   local live = {}
+   for i = 1, 2 do
+      live[i] = script("audit.lua", { "--record", db, "--now", NOW, "--format", "json" }, server)
+      H.eq(live[i].code, 2, live[i].stderr)
+      if i == 1 then step(server) end
+   end
+   server.stop()
+   local want = {}
+   for _, f in ipairs(cjson.decode(live[2].stdout).findings) do
+      if f.check == "retention_policy" or f.check == "failed_backups" then
+         want[f.cluster .. " " .. f.check] = f.status
+      end
+   end
+   H.eq(want["c9qordersprod0000001 retention_policy"], "warning")
+   H.eq(want["c9qsessionscache0010 retention_policy"], "error")
+   H.eq(want["c9qbillingprod000002 failed_backups"], "warning")
+   H.eq(want["c9qusersprod00000003 failed_backups"], "critical")
+   local r = script("audit.lua", { "--from", db, "--now", NOW, "--format", "json" })
+   H.eq(r.code, 2, r.stderr)
+   H.eq(r.stdout, live[2].stdout)
+   -- --at the scans' time: the last of them
+   r = script("audit.lua", { "--from", db, "--at", NOW, "--now", NOW, "--format", "json" })
+   H.eq(r.stdout, live[2].stdout)
+   -- a later --now judges the recorded operations at that time
+   local later = "2026-11-26T18:38:38Z"
+   r = script("audit.lua", { "--from", db, "--now", later, "--format", "json", "--check", "failed_backups" })
+   for _, f in ipairs(cjson.decode(r.stdout).findings) do
+      if f.cluster == "c9qusersprod00000003" then H.eq(f.status, "ok", "the failure is out of the 2-day window") end
+   end
+end)
+
 H.test("audit --from --at picks the last scan at or before the time", function()
    local server = start()
    local db = H.tmpname(".db")
-   local r1 = script("audit.lua", replayable { "--record", db, "--now", "2026-11-23T18:00:00Z", "--format", "json" },
+   local r1 = script("audit.lua", { "--record", db, "--now", "2026-11-23T18:00:00Z", "--format", "json" },
       server)
    step(server)
-   local r2 = script("audit.lua", replayable { "--record", db, "--now", "2026-11-23T19:00:00Z", "--format", "json" },
+   local r2 = script("audit.lua", { "--record", db, "--now", "2026-11-23T19:00:00Z", "--format", "json" },
       server)
    server.stop()
-   local f1 = script("audit.lua", replayable { "--from", db, "--at", "2026-11-23T18:30:00Z",
+   local f1 = script("audit.lua", { "--from", db, "--at", "2026-11-23T18:30:00Z",
       "--now", "2026-11-23T18:00:00Z", "--format", "json" })
    H.eq(f1.stdout, r1.stdout)
-   local f2 = script("audit.lua", replayable { "--from", db, "--now", "2026-11-23T19:00:00Z", "--format", "json" })
+   local f2 = script("audit.lua", { "--from", db, "--now", "2026-11-23T19:00:00Z", "--format", "json" })
    H.eq(f2.stdout, r2.stdout)
    -- without --now, the scan's own time
-   local f3 = script("audit.lua", replayable { "--from", db, "--at", "2026-11-23T18:30:00Z", "--format", "json" })
+   local f3 = script("audit.lua", { "--from", db, "--at", "2026-11-23T18:30:00Z", "--format", "json" })
    H.eq(f3.stdout, r1.stdout)
    local bad = script("audit.lua", { "--from", db, "--at", "2026-11-22T00:00:00Z" })
    H.eq(bad.code, 2)
@@ -170,6 +210,118 @@ H.test("audit --from --at picks the last scan at or before the time", function()
    bad = script("audit.lua", { "--from", H.tmpname(".db") })
    H.eq(bad.code, 2)
    H.contains(bad.stderr, "no such history file")
+end)
+
+-- A script run by a user who cannot write the history: as root, under
+-- the unprivileged uid 65534 (root ignores file modes).
+local function as_reader(name, args)
+   local p = io.popen("id -u")
+   local root = p:read("l") == "0"
+   p:close()
+   local a = { H.source_dir .. "/scripts/" .. name }
+   for _, v in ipairs(args) do a[#a + 1] = v end
+   if root then
+      for i, v in ipairs({ "--reuid=65534", "--regid=65534", "--clear-groups", H.mdblua }) do
+         table.insert(a, i, v)
+      end
+   end
+   return H.run(a, { program = root and "setpriv" or nil, env = { YC_MDB_ENDPOINT = "http://127.0.0.1:9",
+      YC_IAM_TOKEN = "none", YC_FOLDER_ID = false } })
+end
+
+local function sqlite3(path, sql)
+   local p = assert(io.popen("sqlite3 " .. H.sh_quote(path) .. " " .. H.sh_quote(sql) .. " 2>&1"))
+   local out = p:read("a")
+   p:close()
+   return (out:gsub("\n$", ""))
+end
+
+-- A version-1 file holding what `db` recorded: made by mdb.history's own
+-- version-1 migration, then filled with the recorded rows, version 1's
+-- columns only.
+local function v1_copy(db, path)
+   local h = assert(require("mdb.history").open(path, { write = true, schema_version = 1 }))
+   h:close()
+   H.eq(sqlite3(path, "PRAGMA user_version"), "1")
+   H.eq(sqlite3(path, string.format([[ATTACH %s AS cur;
+      INSERT INTO scans SELECT id, time, time_text, folder, engines, tool FROM cur.scans;
+      INSERT INTO listings SELECT scan, pos, engine, cluster_id, status, items, error_kind, error FROM cur.listings;
+      INSERT INTO clusters SELECT id, engine, cluster_id, folder FROM cur.clusters;
+      INSERT INTO cluster_states SELECT cluster, from_scan, last_scan, until_scan, name, retention_days,
+        backup_window, digest, data FROM cur.cluster_states;
+      INSERT INTO backup_states SELECT id, cluster, backup_id, from_scan, last_scan, until_scan, created, type,
+        status, size, digest, data FROM cur.backup_states;
+      PRAGMA user_version]], "'" .. db:gsub("'", "''") .. "'")), "1")
+end
+
+H.test("a read-only version-1 file works for changes, history and --from, and is not written", function()
+   -- Version 1 recorded no retention policies nor operations: the audits
+   -- compared leave out the checks judging them.
+   local policy = H.write_file(H.tmpname(".lua"), [[
+local keep = {}
+for _, c in ipairs(require("mdb.audit").CHECKS) do
+   if c ~= "retention_policy" and c ~= "failed_backups" then keep[#keep + 1] = c end
+end
+return { checks = keep }]])
+   local server = start()
+   local db = H.tmpname(".db")
+   local live = {}
+   for i = 1, 2 do
+      live[i] = script("audit.lua", { "--record", db, "--now", NOW, "--format", "json", "--policy", policy }, server)
+      H.eq(live[i].code, 1, live[i].stderr)
+      if i == 1 then step(server) end
+   end
+   server.stop()
+   local dir = H.tmpname(".dir")
+   os.execute("mkdir -p " .. H.sh_quote(dir))
+   local old = dir .. "/v1.db"
+   v1_copy(db, old)
+   local bytes = H.read_file(old)
+   local function same_file(what)
+      H.eq(H.read_file(old) == bytes, true, what .. ": the file's bytes are unchanged")
+      H.eq(sqlite3(old, "PRAGMA user_version"), "1", what)
+   end
+   -- the same questions asked of the current file (the reference)
+   local asks = {
+      { "changes.lua", { "--format", "json" } },
+      { "history.lua", { "backup", MANUAL, "--format", "json" } },
+      { "history.lua", { "cluster", "c9qpaymentsprod00006", "--format", "json" } },
+   }
+   local want = {}
+   for i, a in ipairs(asks) do
+      local args = { "--db", db }
+      for _, v in ipairs(a[2]) do args[#args + 1] = v end
+      want[i] = script(a[1], args)
+      H.ok(want[i].code <= 1 and #want[i].stdout > 0, a[1] .. ": " .. want[i].stderr)
+   end
+   os.execute("chmod 444 " .. H.sh_quote(old))
+   for _, mode in ipairs({ "read-only file", "read-only directory" }) do
+      if mode == "read-only directory" then os.execute("chmod 555 " .. H.sh_quote(dir)) end
+      for i, a in ipairs(asks) do
+         local args = { "--db", old }
+         for _, v in ipairs(a[2]) do args[#args + 1] = v end
+         local r = as_reader(a[1], args)
+         H.eq(r.code, want[i].code, mode .. ", " .. a[1] .. ": " .. r.stderr)
+         H.eq(r.stdout, want[i].stdout, mode .. ", " .. a[1])
+         same_file(mode .. ", " .. a[1])
+      end
+      for _, at in ipairs({ {}, { "--at", NOW } }) do
+         local r = as_reader("audit.lua", { "--from", old, "--format", "json", "--policy", policy, table.unpack(at) })
+         H.eq(r.code, 1, mode .. ", audit --from: " .. r.stderr)
+         H.eq(r.stdout, live[2].stdout, mode .. ", audit --from")
+         same_file(mode .. ", audit --from")
+      end
+      local r = as_reader("inventory.lua", { "--from", old, "--now", NOW, "--format", "json" })
+      H.eq(r.code, 0, mode .. ", inventory --from: " .. r.stderr)
+      H.eq(r.stdout, script("inventory.lua", { "--from", db, "--now", NOW, "--format", "json" }).stdout)
+      same_file(mode .. ", inventory --from")
+   end
+   os.execute("chmod 755 " .. H.sh_quote(dir) .. "; chmod 644 " .. H.sh_quote(old))
+   -- Recording migrates the file itself, once.
+   H.eq(sqlite3(old, "PRAGMA integrity_check"), "ok")
+   local h = assert(require("mdb.history").open(old, { write = true }))
+   h:close()
+   H.eq(sqlite3(old, "PRAGMA user_version"), tostring(require("mdb.history").SCHEMA_VERSION))
 end)
 
 H.test("inventory --record and --from: the same report offline", function()

@@ -54,6 +54,31 @@ local function file_bytes(path)
    return n
 end
 
+H.test("api_json: added fields left out, int64 integers as strings, the object put back", function()
+   local s, cjson = mdb._sqlite, require "cjson"
+   local b = { id = "b1", created = 1.5, engine = "postgresql", size = 12345678901234567, journalSize = "7",
+      nested = { x = 1 } }
+   local text = s.api_json(b, { "created", "engine" }, { "size", "journalSize", "absent" }, cjson.encode)
+   local back = cjson.decode(text)
+   H.eq(back, { id = "b1", size = "12345678901234567", journalSize = "7", nested = { x = 1 } })
+   H.eq(b.created, 1.5)
+   H.eq(b.engine, "postgresql")
+   H.eq(b.size, 12345678901234567)
+   H.eq(s.api_json({ size = -5 }, {}, { "size" }, cjson.encode), '{"size":"-5"}')
+   H.eq(s.api_json({ engine = "x" }, { "engine" }, {}, cjson.encode), "{}")
+   local ok, err = pcall(s.api_json, b, { "created" }, { "size" }, function() error("boom", 0) end)
+   H.eq(ok, false)
+   H.eq(err, "boom")
+   H.eq(b.created, 1.5, "put back after an error too")
+   H.eq(b.size, 12345678901234567)
+   -- the digest is the one files were written with (its value from the
+   -- version that formatted integers with "%lld"): stored digests stay valid
+   H.eq(s.digest({ a = math.mininteger, b = 0, c = 42, d = -7, e = 1234567890123, f = 1.5, g = { 1, 2, "x" } }),
+      1449102302308797774)
+   H.eq(s.digest({ a = 1795459118.0, b = -0.0, c = 1e14, d = 99999999999999.0, e = 0.1, f = -1795459118.0,
+      g = 2 ^ 53 }), 7186821680871289014, "floats as \"%.14g\" wrote them")
+end)
+
 H.test("a recorded scan reads back exactly as recorded, int64 and times included", function()
    local path = H.tmpname(".db")
    local r = fleet(2, 3)
@@ -83,6 +108,64 @@ H.test("an unchanged fleet adds no backup rows; a changed backup adds one state"
    local h = assert(history.open(path))
    H.eq(h:results(5)[1].backups[1].status, "DONE", "the state of scan 5")
    H.eq(h:results(6)[1].backups[1].status, "CREATING", "the state of scan 6")
+   h:close()
+end)
+
+H.test("retention policies and operations: states per change, failed and unlisted as such", function()
+   local s = mdb._sqlite
+   local function policy(id, days)
+      return s.normalize("policy", "postgresql", { policyId = id, policyName = "p-" .. id, retainForDays = days,
+         createdAt = "2026-01-01T00:00:00Z", cron = { dayOfMonth = "*", month = "*", dayOfWeek = "*" } })
+   end
+   local function op(id, done, extra)
+      local o = { id = id, createdAt = "2026-05-01T00:00:00Z", modifiedAt = "2026-05-01T01:00:00Z", done = done,
+         metadata = { ["@type"] = "type.googleapis.com/yandex.cloud.mdb.postgresql.v1.BackupClusterMetadata" } }
+      for k, v in pairs(extra or {}) do o[k] = v end
+      return s.normalize("operation", "postgresql", o)
+   end
+   local path = H.tmpname(".db")
+   local scans = {
+      { policies = { policy("p1", "30"), policy("p2", "7") }, operations = { op("o1", false), op("o2", true) } },
+      { policies_error = "listing retention policies: HTTP 403", operations = { op("o1", true,
+         { error = { code = 13, message = "failed" } }) } },
+      {},   -- neither listed
+      { policies = { policy("p2", "7"), policy("p1", "30") }, operations = {} },
+   }
+   for i, extra in ipairs(scans) do
+      local r = fleet(1, 2)
+      for k, v in pairs(extra) do r[1][k] = v end
+      assert(history.record(path, r, scope(i)))
+   end
+   local h = assert(history.open(path))
+   local function ids(list, key)
+      if list == nil then return nil end
+      local out = {}
+      for i, x in ipairs(list) do out[i] = x[key or "id"] end
+      return out
+   end
+   local e = h:results(1)[1]
+   H.eq(ids(e.policies, "policyId"), { "p1", "p2" })
+   H.eq(e.policies[1].retainForDays, 30)
+   H.eq(e.policies[1].created, mdb.parse_time("2026-01-01T00:00:00Z"))
+   H.eq(e.policies[1].engine, "postgresql")
+   H.eq(ids(e.operations), { "o1", "o2" })
+   H.eq(e.operations[1].done, false)
+   H.eq(e.operations[1].modified, mdb.parse_time("2026-05-01T01:00:00Z"))
+   e = h:results(2)[1]
+   H.eq(e.policies, nil)
+   H.eq(tostring(e.policies_error), "listing retention policies: HTTP 403")
+   H.eq(ids(e.operations), { "o1" })
+   H.eq(e.operations[1].error.code, 13)
+   H.eq(math.type(e.operations[1].error.code), "integer")
+   e = h:results(3)[1]
+   H.eq({ e.policies, e.policies_error, e.operations, e.operations_error }, {})
+   e = h:results(4)[1]
+   H.eq(ids(e.policies, "policyId"), { "p2", "p1" }, "the listing order is kept")
+   H.eq(e.operations, {})
+   -- one state per change: the policy list at scans 1 and 4; o1 twice, o2 once
+   H.eq(h:one("SELECT count(*) FROM policy_states"), 2)
+   H.eq(h:one("SELECT count(*) FROM operation_states"), 3)
+   H.eq(h:one("SELECT until_scan FROM operation_states WHERE operation_id = 'o2'"), 2)
    h:close()
 end)
 
@@ -164,14 +247,22 @@ H.test("migrations from version 1 keep the data and fill the new columns", funct
       INSERT INTO backup_states (cluster, backup_id, from_scan, created, type, status, size, digest, data)
         VALUES (1, 'b1', 1, 1000, 'AUTOMATED', 'DONE', 5, 0,
         '{"id":"b1","retainUntil":"2030-01-01T00:00:00Z","createdAt":"1970-01-01T00:16:40Z"}');]])
-   local _, err = history.open(path)   -- reading an old file: a clear error, untouched
-   H.contains(err, "schema version 1")
+   -- Reading an old file reads it as the current version, untouched.
+   local before = H.read_file(path)
+   local r = assert(history.open(path))
+   H.eq(r.migrated_from, 1)
+   H.eq(r:one("SELECT retain_until FROM backup_states"), "2030-01-01T00:00:00Z")
+   H.eq(#r:results(1), 0)
+   r:close()
    H.eq(sqlite3(path, "PRAGMA user_version"), "1")
+   H.eq(H.read_file(path) == before, true, "the file's bytes are unchanged")
    h = assert(history.open(path, { write = true }))
    h:close()
    H.eq(sqlite3(path, "PRAGMA user_version"), tostring(history.SCHEMA_VERSION))
    H.eq(sqlite3(path, "SELECT retain_until FROM backup_states"), "2030-01-01T00:00:00Z")
    H.eq(sqlite3(path, "SELECT kind, backup_id FROM changes"), "appeared|b1")
+   H.eq(sqlite3(path, "SELECT count(*) FROM policy_states; SELECT count(*) FROM operation_states;"
+      .. " SELECT count(*) FROM listings WHERE policies IS NOT NULL"), "0\n0\n0", "version 3's tables, empty")
    H.eq(sqlite3(path, "PRAGMA integrity_check"), "ok")
 end)
 
