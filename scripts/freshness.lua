@@ -127,7 +127,8 @@ if opts.format == "table" or opts.format == "nagios" then
       if #findings == 0 then state = "UNKNOWN" end
       local problems, perf, oldest = {}, {}, nil
       for _, f in ipairs(findings) do
-         local label = f.cluster and ((f.engine or "?") .. "/" .. (f.cluster_name or f.cluster)) or (f.engine or "?")
+         local label = f.cluster and ((f.engine or "?") .. "/" .. (f.cluster_name or f.cluster))
+            or f.engine or f.listing or "?"
          -- names are unique in a folder only: perfdata labels must be unique
          if many_folders and f.folder then label = f.folder .. "/" .. label end
          if f.status ~= "ok" then

@@ -144,7 +144,7 @@ end
 local key = fleet.order(scan)
 local kept, backup_folders = {}, {}
 fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 2 }, function(e, n)
-   local item = { engine = e.engine, cluster = e.id, folder = e.folder,
+   local item = { engine = e.engine, cluster = e.id, folder = e.folder, listing = e.listing,
       cluster_name = type(e.cluster) == "table" and type(e.cluster.name) == "string" and e.cluster.name or nil }
    if e.error ~= nil then
       item.error = e.error
