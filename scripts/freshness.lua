@@ -22,7 +22,7 @@ local spec = {
       .. "clusters given), against warning and critical limits.",
    options = {
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
-      { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true },
+      { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true, check = cli.id() },
       { "warn", "DURATION", "warning when the newest backup is older", default = "26h", check = cli.duration() },
       { "crit", "DURATION", "critical when the newest backup is older", default = "50h", check = cli.duration() },
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
@@ -127,7 +127,8 @@ if opts.format == "table" or opts.format == "nagios" then
       if #findings == 0 then state = "UNKNOWN" end
       local problems, perf, oldest = {}, {}, nil
       for _, f in ipairs(findings) do
-         local label = f.cluster and ((f.engine or "?") .. "/" .. (f.cluster_name or f.cluster)) or (f.engine or "?")
+         local label = f.cluster and ((f.engine or "?") .. "/" .. (f.cluster_name or f.cluster))
+            or f.engine or f.listing or "?"
          -- names are unique in a folder only: perfdata labels must be unique
          if many_folders and f.folder then label = f.folder .. "/" .. label end
          if f.status ~= "ok" then

@@ -34,7 +34,8 @@ local spec = {
 for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 1 + i, o) end
 history_cli.add_options(spec)
 table.insert(spec.options,
-   { "db", "FILE", "html: history file for each cluster's size and vanished backups (not written)" })
+   { "db", "FILE", "html: history file for each cluster's size and vanished backups (not written;"
+      .. " with --from, the --from file is used)" })
 local opts = cli.run(arg, spec)
 opts.engine = cli.unique(opts.engine)
 
@@ -47,6 +48,10 @@ local function usage(msg)
 end
 
 if opts.db and opts.format ~= "html" then usage("--db is read by --format html only") end
+-- The page draws the history of the file the scan comes from.
+if opts.db and opts.from then
+   usage("give --db or --from, not both (with --from, the --from file's history is drawn)")
+end
 local now = cli.now(spec, opts.now)
 local scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
 if not scope and not opts.from then

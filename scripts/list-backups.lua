@@ -23,7 +23,7 @@ local spec = {
    options = {
       { "engine", "ENGINE", "engine: " .. table.concat(mdb.engines, ", "), required = true,
         check = cli.choice(mdb.engines) },
-      { "cluster", "ID", "cluster id" },
+      { "cluster", "ID", "cluster id", check = cli.id() },
       { "json", nil, "print a JSON array of backup objects instead of a table" },
       { "limit", "N", "stop after N backups", check = cli.integer(0) },
       { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0, 1000) },

@@ -41,7 +41,7 @@ local RULES = {
 local options = {
    { "engine", "ENGINE", "engine (default: the policy's engines, else all)", many = true,
      check = cli.choice(mdb.engines) },
-   { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true },
+   { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true, check = cli.id() },
    { "policy", "FILE", "take the rules (its retention table), engines, folder and tz from a policy file" },
 }
 for _, o in ipairs(cli.scope_options("folder id (default: the policy's folder, else $YC_FOLDER_ID)")) do
@@ -144,7 +144,7 @@ end
 local key = fleet.order(scan)
 local kept, backup_folders = {}, {}
 fleet.run(NAME, { opts = opts, scan = scan, now = now, die = die, code = 2 }, function(e, n)
-   local item = { engine = e.engine, cluster = e.id, folder = e.folder,
+   local item = { engine = e.engine, cluster = e.id, folder = e.folder, listing = e.listing,
       cluster_name = type(e.cluster) == "table" and type(e.cluster.name) == "string" and e.cluster.name or nil }
    if e.error ~= nil then
       item.error = e.error

@@ -16,7 +16,7 @@ local spec = {
    options = {
       { "db", "FILE", "the history file", required = true },
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
-      { "folder", "ID", "folder id (default $YC_FOLDER_ID)" },
+      { "folder", "ID", "folder id (default $YC_FOLDER_ID)", check = cli.id() },
       { "now", "TIME", "record the scan as taken at TIME (RFC 3339)" },
       { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
       { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },

@@ -14,7 +14,11 @@
 -- check that runs for it and applies to its engine (no `size` check for
 -- engines whose backups have no size, and so on).  A cluster whose
 -- listing failed gets an "error" finding for each of its checks; the rest
--- of the fleet is still audited.
+-- of the fleet is still audited.  A failed listing of clusters gets one
+-- "listing" finding: an engine's Cluster.List, or (an entry with
+-- `listing`, as mdb.fleet hands over a failed Resource Manager listing)
+-- the listing it names, with no engine; that finding carries `listing`
+-- and `cloud`.
 --
 -- The core, `audit.run`, works on the array `client:scan` returns, so it
 -- can be tested on crafted histories without any API.
@@ -63,8 +67,11 @@ local function entry_findings(entry, p, now, out)
    local first = #out + 1
    if id == nil then
       if entry.error ~= nil then
-         out[#out + 1] = checks.finding("listing", engine, nil, nil, { status = "error",
-            message = format("listing %s clusters failed: %s", tostring(engine), tostring(entry.error)) })
+         local what = entry.listing or (tostring(engine) .. " clusters")
+         local f = checks.finding("listing", engine, nil, nil, { status = "error",
+            message = format("listing %s failed: %s", what, tostring(entry.error)) })
+         if entry.listing then f.listing, f.cloud = entry.listing, entry.cloud end
+         out[#out + 1] = f
       end
    else
       local settings = M.settings_for(p, engine, id, cluster)

@@ -232,10 +232,23 @@ end
 --- The scope options every fleet script takes (see `M.scope`).
 function M.scope_options(folder_help)
    return {
-      { "folder", "ID", folder_help or "folder id (default $YC_FOLDER_ID)", many = true },
-      { "cloud", "ID", "every folder of this cloud (Resource Manager)" },
+      { "folder", "ID", folder_help or "folder id (default $YC_FOLDER_ID)", many = true, check = M.id() },
+      { "cloud", "ID", "every folder of this cloud (Resource Manager)", check = M.id() },
       { "all-clouds", nil, "every folder of every cloud the credentials can see" },
    }
+end
+
+--- A `check` for options that take a folder, cloud or cluster id: what
+-- mdb.client accepts (1 to `mdb.defaults.max_id_length` characters), so
+-- that a bad id is an error naming the option typed, not the Lua API's
+-- argument (`folders`, `clusters`) it becomes.
+function M.id()
+   return function(s)
+      if s == "" then return nil, "must not be empty" end
+      local max = require("mdb").defaults.max_id_length
+      if #s > max then return nil, format("must be at most %d characters, got %d", max, #s) end
+      return s
+   end
 end
 
 --- True when reports of a scan with `scope` (from `M.scope`) name each

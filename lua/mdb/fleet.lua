@@ -50,8 +50,17 @@ function M.sort(list)
    return list
 end
 
+--- The text naming a failed Resource Manager listing: the folders of
+-- `cloud` (Folder.List), or the clouds (Cloud.List) when it is nil.
+function M.rm_listing(cloud)
+   return cloud and format("the folders of cloud %s (Resource Manager)", cloud) or "the clouds (Resource Manager)"
+end
+
 --- Scan (or replay --from) and call `each(entry, n)` once per cluster
--- (`n` for `M.order`); the entry is released when `each` returns.
+-- (`n` for `M.order`); the entry is released when `each` returns.  A
+-- failed Resource Manager listing of a cloud scan is one entry `{error=,
+-- cloud=, listing = M.rm_listing(cloud)}` with no engine, folder or id
+-- (the scan itself gives one per engine).
 -- @param o `{opts = the script's options (record, db, from), scan = scan
 --   options, client = client options, now = Unix seconds, die = function,
 --   code = exit status for errors, scope = {folder=, engines=, time=, tool=}
@@ -68,8 +77,19 @@ function M.run(name, o, each)
       return
    end
    local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
+   local by_cloud = o.scan.cloud ~= nil or o.scan.all_clouds == true
+   local told = {}
    cli.stream(name, o.client, o.scan, o.code, function(e, n)
-      if rec then rec.add(e, n) end
+      if rec then rec.add(e, n) end   -- history keeps every engine's entry
+      if by_cloud and e.id == nil and e.folder == nil and e.error ~= nil then
+         -- A failed Resource Manager listing: the scan gives one entry per
+         -- engine though no engine's listing ran; the script gets one,
+         -- naming the listing that failed.
+         local what = M.rm_listing(e.cloud)
+         if told[what] then return end
+         told[what] = true
+         e = { error = e.error, cloud = e.cloud, listing = what, backups = {} }
+      end
       each(cli.entry_as_of(e, now), n)
    end)
    if rec then rec.finish() end
@@ -95,8 +115,7 @@ function M.failure_notes(name, scan)
          what = format("%s clusters%s", e.engine or "?", folders and e.folder and (" in folder " .. e.folder) or "")
       else
          rm = true
-         what = e.cloud and format("the folders of cloud %s (Resource Manager)", e.cloud)
-            or "the clouds (Resource Manager)"
+         what = M.rm_listing(e.cloud)
       end
       local line = format("%s: %s: %s\n", name, what, tostring(e.error))
       if rm and seen[line] then return end

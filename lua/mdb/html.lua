@@ -351,9 +351,9 @@ function M.page(opts)
    if #failed_lists > 0 then
       local li = {}
       for _, e in ipairs(failed_lists) do
-         li[#li + 1] = format('<li class="fi" data-status="error">%s listing %s clusters failed: %s</li>',
+         li[#li + 1] = format('<li class="fi" data-status="error">%s listing %s failed: %s</li>',
             status_chip("error"),
-            text(e.engine), text(e.error))
+            text(e.listing or (tostring(e.engine) .. " clusters")), text(e.error))
       end
       o[#o + 1] = '<h2 id="failed">Failed cluster listings</h2><ul class="fl">' .. concat(li) .. "</ul>"
    end

@@ -243,7 +243,7 @@ local function junit(findings, opts)
    local ts = os.date("!%Y-%m-%dT%H:%M:%S", floor(now))
    local suites, order = {}, {}
    for _, f in ipairs(findings) do
-      local name = f.engine or "unknown"
+      local name = f.engine or (f.listing and "Resource Manager") or "unknown"
       if not suites[name] then
          suites[name] = { tests = 0, failures = 0, errors = 0, cases = {} }
          order[#order + 1] = name
@@ -269,7 +269,8 @@ local function junit(findings, opts)
       out[#out + 1] = format('  <testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="0" '
          .. 'time="0" timestamp="%s">', xml_escape(name, true), s.tests, s.failures, s.errors, ts)
       for _, f in ipairs(s.cases) do
-         local classname = f.cluster and (name .. "." .. (f.cluster_name or f.cluster)) or name
+         local classname = f.cluster and (name .. "." .. (f.cluster_name or f.cluster))
+            or f.listing and f.cloud and (name .. "." .. f.cloud) or name
          -- cluster names are unique in a folder only
          if opts.folders and f.folder then classname = f.folder .. "." .. classname end
          local case = format('    <testcase classname="%s" name="%s" time="0"', xml_escape(classname, true),
@@ -329,7 +330,8 @@ local function nagios(findings, opts)
    local problems = {}
    for _, e in ipairs(list) do
       local f = e.f
-      problems[#problems + 1] = format("%s %s %s", f.cluster_name or f.cluster or f.engine or "-", f.check, f.status)
+      problems[#problems + 1] = format("%s %s %s", f.cluster_name or f.cluster or f.engine or f.listing or "-",
+         f.check, f.status)
    end
    local text
    if #problems == 0 then
@@ -368,6 +370,16 @@ local CHECK_LABELS = { "engine", "cluster_id", "cluster_name", "check" }
 local CLUSTER_LABELS_F = with_folder(CLUSTER_LABELS)
 local CHECK_LABELS_F = with_folder(CHECK_LABELS)
 
+-- The label names of a series: `keys`, and for a failed Resource Manager
+-- listing (no engine, no cluster) also its cloud, so that two clouds'
+-- failures are two series, not one repeated.
+local function with_cloud(keys, x)
+   if not x.listing then return keys end
+   local out = { table.unpack(keys) }
+   out[#out + 1] = "cloud"
+   return out
+end
+
 local function cluster_name_of(entry)
    local c = entry.cluster
    return type(c) == "table" and type(c.name) == "string" and c.name or nil
@@ -377,7 +389,10 @@ end
 -- count, automated, manual, in_progress, total_size, newest, newest_id,
 -- newest_size, oldest, error, folder}` (times in Unix seconds; counts over
 -- completed backups; sizes nil for engines without sizes, automated and
--- manual nil for engines whose backups have no type).
+-- manual nil for engines whose backups have no type).  The row of an
+-- entry with `listing` (a failed Resource Manager listing, mdb.fleet)
+-- has no engine and carries `listing` and `cloud`; its `error` names the
+-- listing.
 function M.inventory_rows(results)
    check_table(results, 1, "inventory_rows")
    local rows = {}
@@ -385,7 +400,10 @@ function M.inventory_rows(results)
       local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
       local r = { engine = e.engine, cluster = id, cluster_name = cluster_name_of(e), count = 0,
          automated = 0, manual = 0, in_progress = 0, folder = e.folder }
-      if e.error ~= nil then
+      if e.listing then
+         r.listing, r.cloud = e.listing, e.cloud
+         r.error = e.listing .. ": " .. tostring(e.error)
+      elseif e.error ~= nil then
          r.error = tostring(e.error)
       else
          local newest, oldest
@@ -449,8 +467,8 @@ function M.prometheus(opts)
    if opts.findings then
       for _, f in ipairs(opts.findings) do
          add("mdb_audit_status", labels({ engine = f.engine, cluster_id = f.cluster,
-            cluster_name = f.cluster_name, check = f.check, folder = f.folder },
-            opts.folders and CHECK_LABELS_F or CHECK_LABELS), RANK[f.status] or 3)
+            cluster_name = f.cluster_name, check = f.check, folder = f.folder, cloud = f.cloud },
+            with_cloud(opts.folders and CHECK_LABELS_F or CHECK_LABELS, f)), RANK[f.status] or 3)
       end
       add("mdb_audit_last_run_timestamp_seconds", "", floor(opts.now or os.time()))
    end
@@ -458,7 +476,7 @@ function M.prometheus(opts)
    if rows then
       for _, r in ipairs(rows) do
          local l = labels({ engine = r.engine, cluster_id = r.cluster, cluster_name = r.cluster_name,
-            folder = r.folder }, opts.folders and CLUSTER_LABELS_F or CLUSTER_LABELS)
+            folder = r.folder, cloud = r.cloud }, with_cloud(opts.folders and CLUSTER_LABELS_F or CLUSTER_LABELS, r))
          add("mdb_backup_listing_success", l, r.error and 0 or 1)
          if not r.error and r.cluster then
             add("mdb_backups", l, r.count)
@@ -589,7 +607,7 @@ function findings_table(findings, fmt_name, opts, s)
    if fmt_name == "markdown" then
       local rows = {}
       for i, f in ipairs(list) do
-         rows[i] = { f.status == "ok" and "ok" or ("**" .. f.status .. "**"), f.engine or "",
+         rows[i] = { f.status == "ok" and "ok" or ("**" .. f.status .. "**"), f.engine or "-",
             f.cluster and (cluster_label(f) .. (f.cluster_name and (" (`" .. f.cluster .. "`)") or "")) or "-",
             f.check, f.message }
          if opts.folders then table.insert(rows[i], 2, f.folder or "-") end
@@ -654,7 +672,8 @@ function M.inventory(rows, fmt_name, opts)
       if r.cluster then clusters = clusters + 1 end
       if r.error then
          body[i] = { r.engine or "-", r.cluster_name or "-", r.cluster or "-", "error", "-", "-", "-", "-", "-", "-" }
-         errors[#errors + 1] = format("%s %s: %s", r.engine or "-", r.cluster or "clusters", r.error)
+         errors[#errors + 1] = r.listing and r.error
+            or format("%s %s: %s", r.engine or "-", r.cluster or "clusters", r.error)
       else
          total_n = total_n + r.count
          total_size = total_size + (r.total_size or 0)
@@ -734,8 +753,10 @@ local function plan_json(p, folders)
             and fmt.rfc3339(e.backup.created) }, { "backup_id", "created" })
       end
    end
+   -- a failed listing that is no engine's has no engine: its error names it
+   local err = p.error and ((p.listing and (p.listing .. ": ") or "") .. tostring(p.error)) or nil
    return M.json(M.object({ folder = folders and p.folder or nil, engine = p.engine, cluster = p.cluster,
-      cluster_name = p.cluster_name, error = p.error and tostring(p.error) or nil, keep = keep, expire = expire },
+      cluster_name = p.cluster_name, error = err, keep = keep, expire = expire },
       folders and PLAN_JSON_KEYS_F or PLAN_JSON_KEYS))
 end
 
@@ -743,7 +764,7 @@ end
 -- (naming the folder when there are several) and its backups.
 local function plan_block(p, fmt_name, opts, out)
    local md = fmt_name == "markdown"
-   local title = format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
+   local title = p.listing or format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
       p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
    if opts.folders and p.folder then title = title .. " in folder " .. p.folder end
    if p.error then
@@ -838,7 +859,8 @@ end
 
 --- Render retention plans.
 -- @param plans array of `{engine=, cluster=, cluster_name=, folder=,
---   plan=<result of retention.plan>, error=}`
+--   plan=<result of retention.plan>, error=, listing= (a failed listing
+--   that is not an engine's: its text, mdb.fleet)}`
 -- @param opts `{ color=, policy_text=, folders = true: name each plan's
 --   folder (a column, a record field, in the title) }`
 function M.plans(plans, fmt_name, opts)

@@ -76,7 +76,8 @@ function M.rows(results, opts)
    for _, e in ipairs(results) do
       local engine, name = safe(e.engine or "-"), safe(label(e))
       if e.id == nil and e.error ~= nil then
-         rows[#rows + 1] = { engine, "(clusters)", nil, "listing failed: " .. safe(e.error) }
+         rows[#rows + 1] = { engine, "(clusters)", nil,
+            "listing " .. (e.listing and safe(e.listing) .. " " or "") .. "failed: " .. safe(e.error) }
       else
          local t = timeline.cluster(e, w)
          rows[#rows + 1] = { engine, name, M.line(t, opts.color), safe(after(t)) }

@@ -75,7 +75,7 @@ local WANT_DEFAULTS = {
    retries = 5, max_retries = 100, timeout = 30, connect_timeout = 10,
    max_response_bytes = 64 * 1024 * 1024, backoff_base = 0.2, backoff_max = 30,
    token_command_timeout = 30, probe_connect_timeout = 0.25, probe_timeout = 1,
-   concurrency = 16, max_concurrency = 256,
+   concurrency = 16, max_concurrency = 256, max_id_length = 50,
 }
 check(same(d, WANT_DEFAULTS), "mdb.defaults: " .. show(d))
 check(math.type(d.concurrency) == "integer", "whole defaults are integers")
@@ -103,6 +103,12 @@ end
 local client = mdb.client { endpoint = "http://127.0.0.1:9", token = "x", retries = 0 }
 local ok, err = pcall(client.scan, client, { engines = { "mysql" }, folder = "f", concurrency = d.max_concurrency + 1 })
 check(not ok and tostring(err):find("concurrency", 1, true), "concurrency above max_concurrency is refused")
+ok, err = pcall(client.scan, client, { engines = { "mysql" }, folder = ("f"):rep(d.max_id_length + 1) })
+check(not ok and tostring(err):find("folder", 1, true), "a folder id above max_id_length is refused")
+ok, err = pcall(client.scan, client, { engines = { "mysql" }, folders = { ("f"):rep(d.max_id_length + 1) } })
+check(not ok and tostring(err):find("folders", 1, true), "folders= ids above max_id_length are refused")
+ok, err = pcall(client.scan, client, { engines = { "mysql" }, cloud = ("c"):rep(d.max_id_length + 1) })
+check(not ok and tostring(err):find("cloud", 1, true), "a cloud id above max_id_length is refused")
 
 print(("%d passed, %d failed"):format(passed, failed))
 os.exit(failed == 0 and 0 or 1)
