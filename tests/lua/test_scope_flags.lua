@@ -79,6 +79,23 @@ H.test("a bad --cluster id names the flag too", function()
    H.eq(#H.requests(s), 0, "no request for a bad id")
 end)
 
+H.test("restore-point.lua: a bad --cluster or --folder id names the flag, before any request", function()
+   local s = H.start_fake {}
+   for _, c in ipairs {
+      { { "--cluster", "" }, "option '--cluster': must not be empty" },
+      { { "--cluster", LONG }, "option '--cluster': must be at most 50 characters, got 51" },
+      { { "--cluster", "c1", "--folder=" }, "option '--folder': must not be empty" },
+      { { "--cluster", "c1", "--folder", LONG }, "option '--folder': must be at most 50 characters, got 51" } } do
+      local what = table.concat(c[1], " ")
+      local r = run(s, "restore-point.lua", with({ "--engine", "mysql" }, table.unpack(c[1])))
+      H.eq(r.code, 2, what .. ": " .. r.stderr)
+      H.eq(r.stdout, "", what)
+      H.ok(r.stderr:find("restore-point.lua: " .. c[2] .. "\ntry 'mdblua ", 1, true) == 1, what .. ": " .. r.stderr)
+      H.not_contains(r.stderr, "bad argument", what)
+   end
+   H.eq(#H.requests(s), 0, "no request for a bad id")
+end)
+
 H.test("an id of exactly the longest length is taken", function()
    local id = string.rep("f", 50)
    local s = H.start_fake { "--generate", "engine=mysql,folder=" .. id .. ",clusters=1,backups=2" }
