@@ -180,6 +180,24 @@ H.test("a folder whose clusters cannot be listed is named in the line, with seve
    H.ok(one.stderr:match("^inventory%.lua: mysql clusters: http error: Permission denied [^\n]*\n$"), one.stderr)
 end)
 
+H.test("inventory's footer names the folder of each failed Cluster.List, with several folders", function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=3,prefix=amysql",
+      "--fault", "path=folderId=b1gfb;status=403;times=0", "--fault", "path=folderId=b1gfc;status=403;times=0" }
+   local args = { "--engine", "mysql", "--folder", "b1gfa", "--folder", "b1gfb", "--folder", "b1gfc" }
+   local t = run(s, "inventory.lua", args)
+   H.eq(t.code, 2, t.stderr)
+   H.ok(t.stdout:find("; 2 listings failed:\n  mysql clusters in folder b1gfb: http error: Permission denied ", 1, true),
+      t.stdout)
+   H.ok(t.stdout:find("\n  mysql clusters in folder b1gfc: http error: Permission denied ", 1, true), t.stdout)
+   local md = run(s, "inventory.lua", with(args, "--format", "markdown"))
+   H.eq(md.code, 2, md.stderr)
+   H.ok(md.stdout:find("\n- mysql clusters in folder b1gfb: http error: ", 1, true), md.stdout)
+   H.ok(md.stdout:find("\n- mysql clusters in folder b1gfc: http error: ", 1, true), md.stdout)
+   -- one folder: the folder is the report's, not named per line
+   local one = run(s, "inventory.lua", { "--engine", "mysql", "--folder", "b1gfb" })
+   H.ok(one.stdout:find("; 1 listing failed:\n  mysql clusters: http error: Permission denied ", 1, true), one.stdout)
+end)
+
 -- Resource Manager failures, for every script over --all-clouds.
 local FLEET = { "audit.lua", "inventory.lua", "freshness.lua", "retention-plan.lua", "list-backups.lua" }
 local function script_args(script)
