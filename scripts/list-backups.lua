@@ -36,10 +36,8 @@ for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 2 + i, o) 
 local opts = cli.run(arg, spec)
 local scope
 if opts.cluster then
-   for _, flag in ipairs { { #opts.folder > 0, "--folder" }, { opts.cloud, "--cloud" },
-      { opts.all_clouds, "--all-clouds" } } do
-      if flag[1] then cli.usage_error(spec, "give --cluster or " .. flag[2] .. ", not both") end
-   end
+   local clash = cli.cluster_scope_clash(opts)
+   if clash then cli.usage_error(spec, clash) end
 else
    local serr
    scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
