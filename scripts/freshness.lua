@@ -22,7 +22,8 @@ local spec = {
       .. "clusters given), against warning and critical limits.",
    options = {
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
-      { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true, check = cli.id() },
+      { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder,\n"
+        .. "--cloud or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
       { "warn", "DURATION", "warning when the newest backup is older", default = "26h", check = cli.duration() },
       { "crit", "DURATION", "critical when the newest backup is older", default = "50h", check = cli.duration() },
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
@@ -56,6 +57,8 @@ local now = cli.now(spec, opts.now, 3)
 local engines = #opts.engine > 0 and opts.engine or mdb.engines
 local scan = { concurrency = opts.concurrency }
 if #opts.cluster > 0 then
+   local clash = cli.cluster_scope_clash(opts)
+   if clash then usage(clash) end
    scan.engine, scan.clusters = opts.engine[1], opts.cluster
 else
    scan.engines = engines

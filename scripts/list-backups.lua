@@ -36,10 +36,8 @@ for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 2 + i, o) 
 local opts = cli.run(arg, spec)
 local scope
 if opts.cluster then
-   for _, flag in ipairs { { #opts.folder > 0, "--folder" }, { opts.cloud, "--cloud" },
-      { opts.all_clouds, "--all-clouds" } } do
-      if flag[1] then cli.usage_error(spec, "give --cluster or " .. flag[2] .. ", not both") end
-   end
+   local clash = cli.cluster_scope_clash(opts)
+   if clash then cli.usage_error(spec, clash) end
 else
    local serr
    scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
@@ -91,17 +89,20 @@ local function row(b, folder)
    if many_folders then table.insert(r, 2, folder or "-") end
    return r
 end
-local function print_table(rows, pages)
+local function print_table(rows, pages, failed)
    put(report.table(header, rows, { right = { [#header - 1] = true } }))   -- SIZE right-aligned
    flush()
-   io.stderr:write(string.format("%s, %s\n", fmt.plural(#rows, "backup"), fmt.plural(pages, "page")))
+   io.stderr:write(string.format("%s, %s%s\n", fmt.plural(#rows, "backup"), fmt.plural(pages, "page"),
+      (failed or 0) > 0 and (", " .. fmt.plural(failed, "listing") .. " failed") or ""))
 end
 
 if many_folders then
    -- Several folders: a streaming scan of their clusters, each cluster's
    -- rows (or JSON texts) kept as its listing completes and sorted into
    -- the scan's order (folders, then Cluster.List order) at the end.  A
-   -- failed listing is reported and the others still listed.
+   -- failed listing is reported and the others still listed; its partial
+   -- backups are dropped, as a failed single listing prints none, so no
+   -- row stands for a listing that did not finish.
    local scan = { engine = opts.engine, folders = scope.folders, cloud = scope.cloud, all_clouds = scope.all_clouds,
       limit = opts.limit }   -- per cluster: never more than the whole listing shows
    local key, kept, pages = fleet.order(scan), {}, 0
@@ -109,13 +110,15 @@ if many_folders then
       local k = { key = key(e, n), engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud,
          error = e.error, items = {} }
       pages = pages + (e.stats and e.stats.pages or 0)
-      for i, b in ipairs(e.backups) do k.items[i] = opts.json and cjson.encode(b) or row(b, e.folder) end
+      if e.error == nil then
+         for i, b in ipairs(e.backups) do k.items[i] = opts.json and cjson.encode(b) or row(b, e.folder) end
+      end
       kept[#kept + 1] = k
    end)
    fleet.sort(kept)
-   local items, failed, note = {}, false, fleet.failure_notes(NAME, scan)
+   local items, failed, note = {}, 0, fleet.failure_notes(NAME, scan)
    for _, k in ipairs(kept) do
-      if k.error ~= nil then failed = true end
+      if k.error ~= nil then failed = failed + 1 end
       note(k)
       for _, x in ipairs(k.items) do
          if opts.limit and #items >= opts.limit then break end
@@ -127,9 +130,9 @@ if many_folders then
       put(#items == 0 and "[]\n" or ("[\n" .. table.concat(items, ",\n") .. "\n]\n"))
       flush()
    else
-      print_table(items, pages)
+      print_table(items, pages, failed)
    end
-   os.exit(failed and 2 or 0)
+   os.exit(failed > 0 and 2 or 0)
 end
 
 local ok, client = pcall(mdb.client, { page_size = opts.page_size })

@@ -19,10 +19,11 @@ local spec = {
       .. "would do it.  Nothing is restored.",
    options = {
       { "engine", "ENGINE", "the cluster's engine", required = true, check = cli.choice(mdb.engines) },
-      { "cluster", "ID", "the cluster id", required = true },
+      { "cluster", "ID", "the cluster id", required = true, check = cli.id() },
       { "at", "TIME", "the moment to restore to (RFC 3339; default now)" },
       { "folder", "ID", "the cluster's folder, to read its Cluster object (default $YC_FOLDER_ID;\n"
-         .. "needed to tell a sharded MongoDB cluster, which has no point-in-time recovery)" },
+         .. "needed to tell a sharded MongoDB cluster, which has no point-in-time recovery)",
+        check = cli.id() },
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "now", "TIME", "as if it were TIME (RFC 3339): backups after it do not exist yet" },

@@ -41,7 +41,8 @@ local RULES = {
 local options = {
    { "engine", "ENGINE", "engine (default: the policy's engines, else all)", many = true,
      check = cli.choice(mdb.engines) },
-   { "cluster", "ID", "only this cluster (needs exactly one --engine)", many = true, check = cli.id() },
+   { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder,\n"
+        .. "--cloud or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
    { "policy", "FILE", "take the rules (its retention table), engines, folder and tz from a policy file" },
 }
 for _, o in ipairs(cli.scope_options("folder id (default: the policy's folder, else $YC_FOLDER_ID)")) do
@@ -114,6 +115,8 @@ local now = cli.now(spec, opts.now)
 local scan, scope_of_scan = { concurrency = opts.concurrency }, nil
 if #opts.cluster > 0 then
    if #opts.engine ~= 1 then usage("--cluster needs exactly one --engine") end
+   local clash = cli.cluster_scope_clash(opts)
+   if clash then usage(clash) end
    scan.engine, scan.clusters = opts.engine[1], opts.cluster
 else
    scan.engines = #opts.engine > 0 and opts.engine or (policy and policy.engines) or mdb.engines

@@ -229,6 +229,17 @@ function M.scope(opts, default_folder)
    return nil, "no folder: give --folder ID, --cloud ID or --all-clouds, or set YC_FOLDER_ID"
 end
 
+--- nil when `--cluster` may be given with `opts`' scope flags, else the
+-- usage error naming the clash: a cluster id names its folder, so a
+-- --folder, --cloud or --all-clouds beside it would be ignored, and a
+-- flag typed is never silently ignored.
+function M.cluster_scope_clash(opts)
+   for _, flag in ipairs { { opts.folder ~= nil and #opts.folder > 0, "--folder" }, { opts.cloud, "--cloud" },
+      { opts.all_clouds, "--all-clouds" } } do
+      if flag[1] then return "give --cluster or " .. flag[2] .. ", not both" end
+   end
+end
+
 --- The scope options every fleet script takes (see `M.scope`).
 function M.scope_options(folder_help)
    return {

@@ -672,8 +672,10 @@ function M.inventory(rows, fmt_name, opts)
       if r.cluster then clusters = clusters + 1 end
       if r.error then
          body[i] = { r.engine or "-", r.cluster_name or "-", r.cluster or "-", "error", "-", "-", "-", "-", "-", "-" }
-         errors[#errors + 1] = r.listing and r.error
-            or format("%s %s: %s", r.engine or "-", r.cluster or "clusters", r.error)
+         -- Cluster.List of one folder among several: which folder, in the
+         -- words of the scripts' stderr lines (mdb.fleet.failure_notes).
+         local what = r.cluster or ("clusters" .. (opts.folders and r.folder and (" in folder " .. r.folder) or ""))
+         errors[#errors + 1] = r.listing and r.error or format("%s %s: %s", r.engine or "-", what, r.error)
       else
          total_n = total_n + r.count
          total_size = total_size + (r.total_size or 0)

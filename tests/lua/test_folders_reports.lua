@@ -146,6 +146,29 @@ H.test("list-backups over several folders: a failed listing is one line and exit
    H.ok(r.stderr:match("^list%-backups%.lua: mysql amysql%-0001: http error: Permission denied [^\n]*\n$"), r.stderr)
 end)
 
+H.test("list-backups over several folders: a listing failing mid-way shows none of its backups; the count says so",
+   function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=2,backups=5,prefix=amysql",
+      "--generate", "engine=mysql,folder=b1gfb,clusters=2,backups=5,prefix=bmysql",
+      "--cloud", "b1gcloud1=b1gfa,b1gfb",
+      "--fault", "path=bmysql-0001/backups;offset=2;status=403;times=0" }   -- its second page
+   local args = { "--engine", "mysql", "--cloud", "b1gcloud1", "--page-size", "2" }
+   local t = run(s, "list-backups.lua", args)
+   H.eq(t.code, 2, t.stderr)
+   H.not_contains(t.stdout, "bmysql-0001", "no row of the failed listing")
+   local rows = 0
+   for _ in t.stdout:gmatch("\n") do rows = rows + 1 end
+   H.eq(rows, 1 + 15, "a header and the three finished listings: " .. t.stdout)
+   H.ok(t.stderr:match("^list%-backups%.lua: mysql bmysql%-0001: http error: Permission denied [^\n]*\n"
+      .. "15 backups, %d+ pages, 1 listing failed\n$"), t.stderr)
+   local j = run(s, "list-backups.lua", with(args, "--json"))
+   H.eq(j.code, 2, j.stderr)
+   local list = cjson.decode(j.stdout)
+   H.eq(#list, 15)
+   for _, b in ipairs(list) do H.ok(b.sourceClusterId ~= "bmysql-0001", b.id) end
+   H.ok(j.stderr:match("^list%-backups%.lua: mysql bmysql%-0001: http error: [^\n]*\n$"), j.stderr)
+end)
+
 H.test("a folder whose clusters cannot be listed is named in the line, with several folders", function()
    local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=3,prefix=amysql",
       "--fault", "path=folderId=b1gfb;status=403;times=0" }
@@ -155,6 +178,24 @@ H.test("a folder whose clusters cannot be listed is named in the line, with seve
       r.stderr)
    local one = run(s, "inventory.lua", { "--engine", "mysql", "--folder", "b1gfb" })
    H.ok(one.stderr:match("^inventory%.lua: mysql clusters: http error: Permission denied [^\n]*\n$"), one.stderr)
+end)
+
+H.test("inventory's footer names the folder of each failed Cluster.List, with several folders", function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=3,prefix=amysql",
+      "--fault", "path=folderId=b1gfb;status=403;times=0", "--fault", "path=folderId=b1gfc;status=403;times=0" }
+   local args = { "--engine", "mysql", "--folder", "b1gfa", "--folder", "b1gfb", "--folder", "b1gfc" }
+   local t = run(s, "inventory.lua", args)
+   H.eq(t.code, 2, t.stderr)
+   H.ok(t.stdout:find("; 2 listings failed:\n  mysql clusters in folder b1gfb: http error: Permission denied ", 1, true),
+      t.stdout)
+   H.ok(t.stdout:find("\n  mysql clusters in folder b1gfc: http error: Permission denied ", 1, true), t.stdout)
+   local md = run(s, "inventory.lua", with(args, "--format", "markdown"))
+   H.eq(md.code, 2, md.stderr)
+   H.ok(md.stdout:find("\n- mysql clusters in folder b1gfb: http error: ", 1, true), md.stdout)
+   H.ok(md.stdout:find("\n- mysql clusters in folder b1gfc: http error: ", 1, true), md.stdout)
+   -- one folder: the folder is the report's, not named per line
+   local one = run(s, "inventory.lua", { "--engine", "mysql", "--folder", "b1gfb" })
+   H.ok(one.stdout:find("; 1 listing failed:\n  mysql clusters: http error: Permission denied ", 1, true), one.stdout)
 end)
 
 -- Resource Manager failures, for every script over --all-clouds.

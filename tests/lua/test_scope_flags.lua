@@ -79,6 +79,44 @@ H.test("a bad --cluster id names the flag too", function()
    H.eq(#H.requests(s), 0, "no request for a bad id")
 end)
 
+H.test("restore-point.lua: a bad --cluster or --folder id names the flag, before any request", function()
+   local s = H.start_fake {}
+   for _, c in ipairs {
+      { { "--cluster", "" }, "option '--cluster': must not be empty" },
+      { { "--cluster", LONG }, "option '--cluster': must be at most 50 characters, got 51" },
+      { { "--cluster", "c1", "--folder=" }, "option '--folder': must not be empty" },
+      { { "--cluster", "c1", "--folder", LONG }, "option '--folder': must be at most 50 characters, got 51" } } do
+      local what = table.concat(c[1], " ")
+      local r = run(s, "restore-point.lua", with({ "--engine", "mysql" }, table.unpack(c[1])))
+      H.eq(r.code, 2, what .. ": " .. r.stderr)
+      H.eq(r.stdout, "", what)
+      H.ok(r.stderr:find("restore-point.lua: " .. c[2] .. "\ntry 'mdblua ", 1, true) == 1, what .. ": " .. r.stderr)
+      H.not_contains(r.stderr, "bad argument", what)
+   end
+   H.eq(#H.requests(s), 0, "no request for a bad id")
+end)
+
+H.test("--cluster with --folder, --cloud or --all-clouds is a usage error naming both flags (it was ignored)", function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=2" }
+   for _, c in ipairs { { "freshness.lua", {}, 3 }, { "retention-plan.lua", { "--keep-last", "1" }, 2 },
+      { "list-backups.lua", {}, 2 } } do
+      for _, scope in ipairs { { { "--folder", "b1gother" }, "--folder" }, { { "--cloud", "b1gcloud" }, "--cloud" },
+         { { "--all-clouds" }, "--all-clouds" } } do
+         local args = with(c[2], "--engine", "mysql", "--cluster", "cmysql-0000", table.unpack(scope[1]))
+         local what = c[1] .. " " .. table.concat(args, " ")
+         local r = run(s, c[1], args)
+         H.eq(r.code, c[3], what .. ": " .. r.stderr)
+         H.eq(r.stdout, "", what)
+         H.ok(r.stderr:find(c[1] .. ": give --cluster or " .. scope[2] .. ", not both\ntry 'mdblua ", 1, true) == 1,
+            what .. ": " .. r.stderr)
+      end
+      -- --cluster alone is still planned or checked
+      local alone = run(s, c[1], with(c[2], "--engine", "mysql", "--cluster", "cmysql-0000"))
+      H.eq(alone.code, 0, c[1] .. " --cluster alone: " .. alone.stderr)
+      H.contains(alone.stdout, "cmysql-0000", c[1] .. " --cluster alone")
+   end
+end)
+
 H.test("an id of exactly the longest length is taken", function()
    local id = string.rep("f", 50)
    local s = H.start_fake { "--generate", "engine=mysql,folder=" .. id .. ",clusters=1,backups=2" }
