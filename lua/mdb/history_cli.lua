@@ -111,7 +111,9 @@ function M.recorder(opts, scope, die)
    if opts.record and opts.db and opts.record ~= opts.db then
       die("give --record or --db, not both (--record also serves as --db)")
    end
-   local h, err = history().open(path, { write = true })
+   -- --db alone is never written: the scan is compared in a transaction
+   -- rolled back, on the file when it can be written, else on a copy.
+   local h, err = history().open(path, opts.record and { write = true } or { dry = true })
    if not h then die(err) end
    local function fail(e)
       h:close()
