@@ -82,6 +82,25 @@ H.test("a cluster deleted between scans of several folders or a cloud is seen go
    end
 end)
 
+H.test("a folder of --folder whose last clusters were deleted is seen emptied", function()
+   local server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without", GONE,
+      "--without", "c9qanalytics00000007" })
+   local db = H.tmpname(".db")
+   for _, name in ipairs({ "audit.lua", "inventory.lua" }) do
+      local args = { "--record", db, "--now", NOW, "--engine", "clickhouse", "--folder", FOLDER, "--folder",
+         "b1gother", "--format", "json" }
+      H.ok(script(name, args, server).code <= 1, name)
+      step(server)
+      H.ok(script(name, args, server).code <= 2, name)
+      H.eq(changes_of(db, "cluster_vanished", GONE), 1, name)
+      H.eq(changes_of(db, "cluster_vanished", "c9qanalytics00000007"), 1, name)
+      server.stop()
+      server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without", GONE,
+         "--without", "c9qanalytics00000007" })
+      db = H.tmpname(".db")
+   end
+end)
+
 H.test("a folder whose Cluster.List failed, or that a failed Folder.List hid, loses no cluster", function()
    local cases = {
       { scope = { "--folder", FOLDER, "--folder", "b1gother" },
