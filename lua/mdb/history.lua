@@ -481,9 +481,11 @@ function H:recorder(scope)
    local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {}, listed_in = {},
       failed_in = {} }
    local ok, scan = pcall(self.run, self,
-      "INSERT INTO scans (time, time_text, folder, engines, tool) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO scans (time, time_text, folder, engines, tool, folders, cloud, all_clouds)"
+         .. " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
-      concat(engines, ","), scope.tool)
+      concat(engines, ","), scope.tool, scope.folders and concat(scope.folders, ",") or nil, scope.cloud,
+      scope.all_clouds and 1 or nil)
    if not ok then
       pcall(db.exec, db, "ROLLBACK")
       error(scan, 0)
@@ -492,7 +494,7 @@ function H:recorder(scope)
    for _, engine in ipairs(engines) do r.listed[engine] = {} end
    r.listing = self:stmt([[INSERT OR REPLACE INTO listings
       (scan, pos, engine, cluster_id, status, items, error_kind, error, policies, policies_error, operations,
-      operations_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]])
+      operations_error, folder, cloud) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]])
    return setmetatable(r, Recorder)
 end
 
@@ -531,7 +533,10 @@ function Recorder:add(e, pos)
                failed[true] = true
             end
          end
-         self.listing:run(scan, pos, engine, "", "failed", 0, kind, text, nil, nil, nil, nil)
+         -- One row per failed listing: several folders' (or clouds') of
+         -- one engine are keyed apart ("/FOLDER/CLOUD"; ids have no "/").
+         local key = (e.folder or e.cloud) and format("/%s/%s", e.folder or "", e.cloud or "") or ""
+         self.listing:run(scan, pos, engine, key, "failed", 0, kind, text, nil, nil, nil, nil, e.folder, e.cloud)
       else
          self.listed[engine] = self.listed[engine] or {}
          self.listed[engine][id] = true
@@ -545,7 +550,7 @@ function Recorder:add(e, pos)
          local ps, perr = part_status(e.policies, e.policies_error)
          local os_, oerr = part_status(e.operations, e.operations_error)
          self.listing:run(scan, pos, engine, id, complete and "complete" or "failed", #(e.backups or {}), kind, text,
-            ps, perr, os_, oerr)
+            ps, perr, os_, oerr, e.folder, e.cloud)
          local last = prev_complete(h, engine, id, scan)
          if type(e.cluster) == "table" then record_cluster(h, scan, ref, e.cluster, last) end
          if complete then record_backups(h, scan, ref, engine, e.backups or {}, last) end
@@ -580,7 +585,7 @@ function Recorder:finish(inspect)
       for _, engine in ipairs(self.engines) do
          local failed = self.failed_in[engine] or {}
          if not self.list_failed[engine] then
-            self.listing:run(scan, 0, engine, "", "complete", 0, nil, nil, nil, nil, nil, nil)
+            self.listing:run(scan, 0, engine, "", "complete", 0, nil, nil, nil, nil, nil, nil, nil, nil)
          end
          local folders = {}
          if not failed[true] then
@@ -660,14 +665,19 @@ end
 ---------------------------------------------------------------------------
 -- Reading
 
---- A scan's row: `{id, time, time_text, folder, engines = {...}, tool}`, or nil.
+--- A scan's row: `{id, time, time_text, folder, engines = {...}, tool,
+-- folders = {...} or nil, cloud, all_clouds = true or nil}`, or nil.
 function H:scan(id)
-   local sid, time, text, folder, engines, tool = self:one(
-      "SELECT id, time, time_text, folder, engines, tool FROM scans WHERE id = ?", id)
+   local sid, time, text, folder, engines, tool, folders, cloud, all_clouds = self:one(
+      "SELECT id, time, time_text, folder, engines, tool, folders, cloud, all_clouds FROM scans WHERE id = ?", id)
    if not sid then return nil end
-   local list = {}
-   for e in engines:gmatch("[^,]+") do list[#list + 1] = e end
-   return { id = sid, time = time, time_text = text, folder = folder, engines = list, tool = tool }
+   local function list(s)
+      local out = {}
+      for e in s:gmatch("[^,]+") do out[#out + 1] = e end
+      return out
+   end
+   return { id = sid, time = time, time_text = text, folder = folder, engines = list(engines), tool = tool,
+      folders = folders and list(folders) or nil, cloud = cloud, all_clouds = all_clouds == 1 or nil }
 end
 
 --- The last scan, the last at or before a time, or the last before a scan.
@@ -737,15 +747,15 @@ end
 function H:results(scan)
    local out = {}
    for r in self:rows([[SELECT engine, cluster_id, status, error_kind, error, pos, policies, policies_error,
-      operations, operations_error FROM listings
+      operations, operations_error, folder, cloud FROM listings
       WHERE scan = ? AND (cluster_id <> '' OR status = 'failed') ORDER BY pos, engine]], scan) do
       out[#out + 1] = r
    end
    local results = {}
    for _, r in ipairs(out) do
       local engine, id, status = r[1], r[2], r[3]
-      local e = { engine = engine }
-      if id == "" then
+      local e = { engine = engine, folder = r[11], cloud = r[12] }
+      if id == "" or id:byte(1) == 47 then   -- an engine's Cluster.List, or "/FOLDER/CLOUD"
          e.error = stored_error(r[4], r[5])
          e.backups = {}
       else

@@ -242,6 +242,41 @@ H.test("--db never writes the file: older schemas, current ones, read-only ones"
    for _, path in pairs(files) do os.execute("chmod 644 " .. H.sh_quote(path)) end
 end)
 
+H.test("audit and inventory --from a cloud or multi-folder recording equal the live run", function()
+   local scopes = {
+      { "--all-clouds" },
+      { "--cloud", "cloud2" },
+      { "--folder", FOLDER, "--folder", "b1gother" },
+   }
+   for _, scope in ipairs(scopes) do
+      local server = H.start_fake({ "--demo", "--now", NOW, "--cloud", "cloud1=" .. FOLDER .. ",b1gother",
+         "--cloud", "cloud2=b1gbadfolder", "--fault", "path=/resource-manager/v1/folders?cloudId=cloud2;status=403;times=0",
+         "--fault", "path=clusters?folderId=b1gother;status=403;times=0" })
+      for _, run in ipairs({ { "audit.lua", "json" }, { "audit.lua", "csv" }, { "audit.lua", "table" },
+         { "inventory.lua", "json" }, { "inventory.lua", "csv" } }) do
+         local what = table.concat(scope, " ") .. ": " .. run[1] .. " " .. run[2]
+         local db = H.tmpname(".db")
+         local args = { "--now", NOW, "--format", run[2] }
+         local live_args = { "--record", db }
+         for _, v in ipairs(args) do live_args[#live_args + 1] = v end
+         for _, v in ipairs(scope) do live_args[#live_args + 1] = v end
+         local live = script(run[1], live_args, server)
+         H.eq(live.code, 2, what .. ": " .. live.stderr)
+         local from_args = { "--from", db }
+         for _, v in ipairs(args) do from_args[#from_args + 1] = v end
+         local from = script(run[1], from_args)
+         H.eq(from.code, live.code, what .. ": " .. from.stderr)
+         H.eq(from.stdout, live.stdout, what)
+         H.eq(from.stderr, live.stderr, what)
+         if scope[1] ~= "--folder" and run[1] == "audit.lua" then
+            local _, n = live.stderr:gsub("the folders of cloud cloud2 %(Resource Manager%)", "")
+            H.eq(n, 1, what .. ": one note for the failed Folder.List")
+         end
+      end
+      server.stop()
+   end
+end)
+
 H.test("a history path that is a directory is named as one", function()
    local dir = H.tmpname(".dir")
    os.execute("mkdir -p " .. H.sh_quote(dir))
