@@ -131,8 +131,9 @@ local scan = { engines = engines, concurrency = opts.concurrency, folder = scope
 local results, recorded
 if opts.from then
    results, recorded = history_cli.load(opts, engines, die)
-   folder, now = recorded.folder or folder, history_cli.now(opts, now, recorded)
-   scope = { folder = folder }
+   now = history_cli.now(opts, now, recorded)
+   scope = history_cli.scope(recorded, scan)
+   folder = scope.folder
 end
 
 -- Per cluster, only what the report needs: its findings (for json, jsonl
@@ -147,7 +148,8 @@ local html_start = opts.format == "html"
 local kept, clusters, failed, counts = {}, 0, false, nil
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = nagios and 3 or 2, results = results,
-   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
+   scope = { folder = folder, folders = scope.folders, cloud = scope.cloud, all_clouds = scope.all_clouds,
+      engines = engines, time = now, tool = NAME } }, function(e, n)
    local item = { key = key(e, n), findings = audit.entry(e, policy, { now = now }) }
    if records then
       item.part = report.findings_part(item.findings, opts.format, { folders = many_folders })

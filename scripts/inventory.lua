@@ -68,6 +68,8 @@ local results, recorded
 if opts.from then
    results, recorded = history_cli.load(opts, engines, die)
    now = history_cli.now(opts, now, recorded)
+   scope = history_cli.scope(recorded, scan)
+   folder = scope.folder
 end
 
 -- Per cluster only its row (and, for the strips and the page, the
@@ -79,7 +81,8 @@ local key = fleet.order(scan)
 local kept = {}
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = 2, results = results,
-   scope = { folder = folder, engines = engines, time = now, tool = NAME } }, function(e, n)
+   scope = { folder = folder, folders = scope.folders, cloud = scope.cloud, all_clouds = scope.all_clouds,
+      engines = engines, time = now, tool = NAME } }, function(e, n)
    local item = { key = key(e, n), engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud }
    if e.error ~= nil then item.error = tostring(e.error) end
    if window_start then item.entry = fleet.window_entry(e, window_start)

@@ -68,29 +68,36 @@ end
 --   `history_cli.load` gave (--from)}`
 function M.run(name, o, each)
    local now = o.now
-   if o.results then
-      local results = o.results
-      for i, e in ipairs(results) do
-         results[i] = false   -- let it go once used
-         each(cli.entry_as_of(e, now), i)
-      end
-      return
-   end
-   local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
    local by_cloud = o.scan.cloud ~= nil or o.scan.all_clouds == true
    local told = {}
-   cli.stream(name, o.client, o.scan, o.code, function(e, n)
-      if rec then rec.add(e, n) end   -- history keeps every engine's entry
+   -- The entry the script gets, or nil (one of a failed listing's others).
+   local function merged(e)
       if by_cloud and e.id == nil and e.folder == nil and e.error ~= nil then
          -- A failed Resource Manager listing: the scan gives one entry per
          -- engine though no engine's listing ran; the script gets one,
          -- naming the listing that failed.
          local what = M.rm_listing(e.cloud)
-         if told[what] then return end
+         if told[what] then return nil end
          told[what] = true
          e = { error = e.error, cloud = e.cloud, listing = what, backups = {} }
       end
-      each(cli.entry_as_of(e, now), n)
+      return cli.entry_as_of(e, now)
+   end
+   if o.results then
+      -- (history keeps every engine's entry, as the scan gave them)
+      local results = o.results
+      for i, e in ipairs(results) do
+         results[i] = false   -- let it go once used
+         e = merged(e)
+         if e then each(e, i) end
+      end
+      return
+   end
+   local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
+   cli.stream(name, o.client, o.scan, o.code, function(e, n)
+      if rec then rec.add(e, n) end   -- history keeps every engine's entry
+      e = merged(e)
+      if e then each(e, n) end
    end)
    if rec then rec.finish() end
 end

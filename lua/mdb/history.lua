@@ -59,7 +59,7 @@ local function one_off(db, sql)
    return v
 end
 
-local ENOENT = 2
+local ENOENT, EISDIR = 2, 21
 
 -- Bytes in the write-ahead log beside `path`, 0 when there is none; nil and
 -- the reason when one is there that we cannot read: it may hold scans.
@@ -126,12 +126,23 @@ end
 --- Open a history file.
 -- @param path the file
 -- @param opts `{write = true}` to record (creates the file when missing),
+--   `{dry = true}` to record scans that are always rolled back (`--db`:
+--   the file is never written, nor migrated; see `open_dry`),
 --   `busy_timeout` seconds to wait for another recorder (default 60)
 -- @return a history object, or nil and a message naming the file
 function M.open(path, opts)
    opts = opts or {}
    if type(path) ~= "string" or path == "" then return nil, "no history file given" end
+   if opts.dry then return M.open_dry(path, opts) end
    local write = opts.write
+   -- (SQLite's own words for a directory are "disk I/O error" or "unable
+   -- to open database file")
+   local d = io.open(path, "rb")
+   if d then
+      local _, _, code = d:read(0)
+      d:close()
+      if code == EISDIR then return nil, format("%s is a directory, not a history file", path) end
+   end
    if not write and not exists(path) then
       return nil, format("%s: no such history file", path)
    end
@@ -199,6 +210,36 @@ function M.open(path, opts)
       end
       h.migrated_from = ver
    end
+   return h
+end
+
+--- Open a history file for a recording that is rolled back (`--db`),
+-- never writing the file: an older schema is already read through a
+-- migrated copy in memory; a current file is opened for writing only if
+-- it can be (the rolled-back transaction leaves its bytes as they were),
+-- else copied into memory too.
+function M.open_dry(path, opts)
+   local o = {}
+   for k, v in pairs(opts) do o[k] = v end
+   o.dry = nil
+   local h, err = M.open(path, o)
+   if not h then return nil, err end
+   h.write = true
+   if h.migrated_from then return h end
+   local s = sqlite()
+   local busy = math.floor((opts.busy_timeout or 60) * 1000)
+   local ok, db = pcall(s.open, path, "rw", busy)
+   if ok and pcall(db.exec, db, "BEGIN IMMEDIATE") then
+      db:exec("ROLLBACK")
+      h:close()
+      h.db, h.stmts = db, {}
+      return h
+   end
+   if ok then db:close() end
+   local cok, copy = pcall(h.db.memory_copy, h.db)
+   h:close()
+   if not cok then return nil, format("%s: cannot copy it into memory: %s", path, tostring(copy)) end
+   h.db, h.stmts = copy, {}
    return h
 end
 
@@ -434,11 +475,17 @@ function H:recorder(scope)
    local time = scope.time or os.time()
    local db = self.db
    db:exec("BEGIN IMMEDIATE")
-   local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {} }
+   -- listed_in[engine][folder]: that folder's Cluster.List ran in this
+   -- scan; failed_in[engine][folder]: it failed (or its folder is unknown:
+   -- key true, every folder).
+   local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {}, listed_in = {},
+      failed_in = {} }
    local ok, scan = pcall(self.run, self,
-      "INSERT INTO scans (time, time_text, folder, engines, tool) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO scans (time, time_text, folder, engines, tool, folders, cloud, all_clouds)"
+         .. " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
-      concat(engines, ","), scope.tool)
+      concat(engines, ","), scope.tool, scope.folders and concat(scope.folders, ",") or nil, scope.cloud,
+      scope.all_clouds and 1 or nil)
    if not ok then
       pcall(db.exec, db, "ROLLBACK")
       error(scan, 0)
@@ -447,7 +494,7 @@ function H:recorder(scope)
    for _, engine in ipairs(engines) do r.listed[engine] = {} end
    r.listing = self:stmt([[INSERT OR REPLACE INTO listings
       (scan, pos, engine, cluster_id, status, items, error_kind, error, policies, policies_error, operations,
-      operations_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]])
+      operations_error, folder, cloud) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]])
    return setmetatable(r, Recorder)
 end
 
@@ -473,18 +520,37 @@ function Recorder:add(e, pos)
       local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
       local kind, text = error_text(e.error)
       if id == nil then
-         if e.error ~= nil and engine then self.list_failed[engine] = true end
-         self.listing:run(scan, pos, engine, "", "failed", 0, kind, text, nil, nil, nil, nil)
+         if e.error ~= nil and engine then
+            self.list_failed[engine] = true
+            -- A failed Cluster.List of a folder: nothing of that folder is
+            -- known gone.  A failed Resource Manager listing (a cloud, no
+            -- folder) hides its folders, which are then in no listed_in.
+            local failed = self.failed_in[engine] or {}
+            self.failed_in[engine] = failed
+            if e.folder ~= nil then
+               failed[e.folder] = true
+            elseif e.cloud == nil then
+               failed[true] = true
+            end
+         end
+         -- One row per failed listing: several folders' (or clouds') of
+         -- one engine are keyed apart ("/FOLDER/CLOUD"; ids have no "/").
+         local key = (e.folder or e.cloud) and format("/%s/%s", e.folder or "", e.cloud or "") or ""
+         self.listing:run(scan, pos, engine, key, "failed", 0, kind, text, nil, nil, nil, nil, e.folder, e.cloud)
       else
          self.listed[engine] = self.listed[engine] or {}
          self.listed[engine][id] = true
+         if e.folder ~= nil then
+            self.listed_in[engine] = self.listed_in[engine] or {}
+            self.listed_in[engine][e.folder] = true
+         end
          local folder = type(e.cluster) == "table" and e.cluster.folderId or e.folder or self.scope.folder
          local ref = cluster_ref(h, engine, id, folder)
          local complete = e.error == nil
          local ps, perr = part_status(e.policies, e.policies_error)
          local os_, oerr = part_status(e.operations, e.operations_error)
          self.listing:run(scan, pos, engine, id, complete and "complete" or "failed", #(e.backups or {}), kind, text,
-            ps, perr, os_, oerr)
+            ps, perr, os_, oerr, e.folder, e.cloud)
          local last = prev_complete(h, engine, id, scan)
          if type(e.cluster) == "table" then record_cluster(h, scan, ref, e.cluster, last) end
          if complete then record_backups(h, scan, ref, engine, e.backups or {}, last) end
@@ -505,22 +571,42 @@ function Recorder:finish(inspect)
    local seen
    rollback_on_error(self, pcall(function()
       local h, scan = self.h, self.scan
-      -- Each engine's Cluster.List that did not fail is complete: clusters
-      -- of this folder it no longer returns are gone, and so are their
-      -- backups (their vanishing is reported with the cluster's).
+      -- Each engine's Cluster.List of a folder that did not fail is
+      -- complete: clusters of that folder it no longer returns are gone,
+      -- and so are their backups (their vanishing is reported with the
+      -- cluster's).  The folders are the scope's and those entries came
+      -- from; a folder whose listing failed, or that a failed Resource
+      -- Manager listing hid, is never read as emptied.
+      local given = {}
+      if self.scope.folder then given[#given + 1] = self.scope.folder end
+      for _, f in ipairs(self.scope.folders or {}) do given[#given + 1] = f end
+      local gone = h:stmt([[SELECT c.id, c.cluster_id FROM clusters c JOIN cluster_states s ON s.cluster = c.id
+         WHERE c.engine = ? AND c.folder = ? AND s.until_scan IS NULL]])
       for _, engine in ipairs(self.engines) do
+         local failed = self.failed_in[engine] or {}
          if not self.list_failed[engine] then
-            self.listing:run(scan, 0, engine, "", "complete", 0, nil, nil, nil, nil, nil, nil)
-            if self.scope.folder then
-               for r in h:rows([[SELECT c.id, c.cluster_id FROM clusters c JOIN cluster_states s ON s.cluster = c.id
-                  WHERE c.engine = ? AND c.folder = ? AND s.until_scan IS NULL]], engine, self.scope.folder) do
-                  if not self.listed[engine][r[2]] then
-                     local last = prev_complete(h, engine, r[2], scan)
-                     for _, t in ipairs({ "cluster_states", "backup_states", "policy_states", "operation_states" }) do
-                        h:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
-                           .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
-                     end
-                  end
+            self.listing:run(scan, 0, engine, "", "complete", 0, nil, nil, nil, nil, nil, nil, nil, nil)
+         end
+         local folders = {}
+         if not failed[true] then
+            for _, f in ipairs(given) do folders[f] = true end
+            for f in pairs(self.listed_in[engine] or {}) do folders[f] = true end
+         end
+         local sorted = {}
+         for f in pairs(folders) do
+            if not failed[f] then sorted[#sorted + 1] = f end
+         end
+         table.sort(sorted)
+         for _, folder in ipairs(sorted) do
+            local close = {}
+            for r in gone:rows(engine, folder) do
+               if not self.listed[engine][r[2]] then close[#close + 1] = r end
+            end
+            for _, r in ipairs(close) do
+               local last = prev_complete(h, engine, r[2], scan)
+               for _, t in ipairs({ "cluster_states", "backup_states", "policy_states", "operation_states" }) do
+                  h:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
+                     .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
                end
             end
          end
@@ -579,14 +665,19 @@ end
 ---------------------------------------------------------------------------
 -- Reading
 
---- A scan's row: `{id, time, time_text, folder, engines = {...}, tool}`, or nil.
+--- A scan's row: `{id, time, time_text, folder, engines = {...}, tool,
+-- folders = {...} or nil, cloud, all_clouds = true or nil}`, or nil.
 function H:scan(id)
-   local sid, time, text, folder, engines, tool = self:one(
-      "SELECT id, time, time_text, folder, engines, tool FROM scans WHERE id = ?", id)
+   local sid, time, text, folder, engines, tool, folders, cloud, all_clouds = self:one(
+      "SELECT id, time, time_text, folder, engines, tool, folders, cloud, all_clouds FROM scans WHERE id = ?", id)
    if not sid then return nil end
-   local list = {}
-   for e in engines:gmatch("[^,]+") do list[#list + 1] = e end
-   return { id = sid, time = time, time_text = text, folder = folder, engines = list, tool = tool }
+   local function list(s)
+      local out = {}
+      for e in s:gmatch("[^,]+") do out[#out + 1] = e end
+      return out
+   end
+   return { id = sid, time = time, time_text = text, folder = folder, engines = list(engines), tool = tool,
+      folders = folders and list(folders) or nil, cloud = cloud, all_clouds = all_clouds == 1 or nil }
 end
 
 --- The last scan, the last at or before a time, or the last before a scan.
@@ -656,15 +747,15 @@ end
 function H:results(scan)
    local out = {}
    for r in self:rows([[SELECT engine, cluster_id, status, error_kind, error, pos, policies, policies_error,
-      operations, operations_error FROM listings
+      operations, operations_error, folder, cloud FROM listings
       WHERE scan = ? AND (cluster_id <> '' OR status = 'failed') ORDER BY pos, engine]], scan) do
       out[#out + 1] = r
    end
    local results = {}
    for _, r in ipairs(out) do
       local engine, id, status = r[1], r[2], r[3]
-      local e = { engine = engine }
-      if id == "" then
+      local e = { engine = engine, folder = r[11], cloud = r[12] }
+      if id == "" or id:byte(1) == 47 then   -- an engine's Cluster.List, or "/FOLDER/CLOUD"
          e.error = stored_error(r[4], r[5])
          e.backups = {}
       else

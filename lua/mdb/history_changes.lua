@@ -318,15 +318,18 @@ end
 -- whole cluster's worth, a warning for automated ones gone early).
 function M.vanished_findings(h, scan)
    local findings = {}
+   local folder_of = h:stmt("SELECT folder FROM clusters WHERE engine = ? AND cluster_id = ?")
    for r in h:rows([[SELECT engine, cluster_id FROM listings WHERE scan = ? AND cluster_id <> ''
       AND status = 'complete' ORDER BY pos]], scan) do
       local engine, cid = r[1], r[2]
+      local folder = folder_of:one(engine, cid)
       local prev = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
          AND status = 'complete' AND scan < ?]], engine, cid, scan)
       local name = h:one([[SELECT s.name FROM cluster_states s JOIN clusters c ON c.id = s.cluster
          WHERE c.engine = ? AND c.cluster_id = ? AND s.from_scan <= ? AND (s.until_scan IS NULL OR s.until_scan > ?)]],
          engine, cid, scan, scan)
-      local f = { check = "vanished", engine = engine, cluster = cid, cluster_name = name, unit = "backups",
+      local f = { check = "vanished", engine = engine, cluster = cid, cluster_name = name, folder = folder,
+         unit = "backups",
          expected = 0, observed = 0,
          status = "ok", message = prev and format("no unexpected disappearance since scan %d", prev)
             or "first complete listing recorded: nothing to compare" }
@@ -349,6 +352,18 @@ function M.vanished_findings(h, scan)
          end
       end
       findings[#findings + 1] = f
+   end
+   -- Clusters this scan found gone (a complete Cluster.List of their
+   -- folder no longer returned them): critical, with the backups they took.
+   for r in h:rows([[SELECT c.engine, c.cluster_id, c.folder, s.name, s.last_scan,
+      (SELECT count(*) FROM backup_states b WHERE b.cluster = c.id AND b.until_scan = ?)
+      FROM cluster_states s JOIN clusters c ON c.id = s.cluster WHERE s.until_scan = ?
+      ORDER BY c.engine, c.folder, c.cluster_id]], scan, scan) do
+      local n = r[6]
+      findings[#findings + 1] = { check = "vanished", engine = r[1], cluster = r[2], folder = r[3],
+         cluster_name = r[4], unit = "backups", expected = 0, observed = n, status = "critical",
+         message = format("the cluster is gone since scan %s: its engine's cluster listing no longer returns it"
+            .. " (%d backup%s vanished with it)", tostring(r[5]), n, n == 1 and "" or "s") }
    end
    return findings
 end

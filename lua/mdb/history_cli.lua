@@ -87,6 +87,19 @@ function M.load(opts, engines, die)
    return out, scan
 end
 
+--- The scope of the recorded scan `--from` read (what `mdb.cli.scope`
+-- gives a live run): `{folder=}`, `{folders=}`, `{cloud=}` or
+-- `{all_clouds=true}`; and `scan` (the script's scan options) set to it.
+function M.scope(recorded, scan)
+   local scope = { folder = recorded.folder, folders = recorded.folders, cloud = recorded.cloud,
+      all_clouds = recorded.all_clouds }
+   if scan then
+      scan.folder, scan.folders, scan.cloud, scan.all_clouds = scope.folder, scope.folders, scope.cloud,
+         scope.all_clouds
+   end
+   return scope
+end
+
 --- --now for a script: the option's time, else the recorded scan's time
 -- (with --from), else now.
 function M.now(opts, now, scan)
@@ -111,7 +124,9 @@ function M.recorder(opts, scope, die)
    if opts.record and opts.db and opts.record ~= opts.db then
       die("give --record or --db, not both (--record also serves as --db)")
    end
-   local h, err = history().open(path, { write = true })
+   -- --db alone is never written: the scan is compared in a transaction
+   -- rolled back, on the file when it can be written, else on a copy.
+   local h, err = history().open(path, opts.record and { write = true } or { dry = true })
    if not h then die(err) end
    local function fail(e)
       h:close()

@@ -143,6 +143,21 @@ CREATE TABLE operation_states (
 );
 CREATE UNIQUE INDEX operation_states_key ON operation_states (cluster, operation_id, from_scan);
 ]],
+   -- 4: what an audit of the past (--from) needs to report a scan of
+   -- several folders or clouds as the live run did: the scan's scope, and
+   -- per listing the folder (and cloud) its Cluster.List ran in; a failed
+   -- Resource Manager listing is a failed listing with a cloud (or, for
+   -- the clouds themselves, neither) and no folder.  From this version a
+   -- failed listing of a folder or cloud has the cluster_id "/FOLDER/CLOUD"
+   -- (either part may be empty; cluster ids have no "/"), so that several
+   -- folders' failures of one engine are each kept.
+   [4] = [[
+ALTER TABLE scans ADD COLUMN folders TEXT;      -- several folders (--folder A --folder B), comma-separated
+ALTER TABLE scans ADD COLUMN cloud TEXT;        -- the cloud of a --cloud scan
+ALTER TABLE scans ADD COLUMN all_clouds INTEGER; -- 1 for an --all-clouds scan
+ALTER TABLE listings ADD COLUMN folder TEXT;
+ALTER TABLE listings ADD COLUMN cloud TEXT;
+]],
 }
 M.VERSION = #M.MIGRATIONS
 

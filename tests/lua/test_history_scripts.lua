@@ -60,14 +60,18 @@ H.test("audit --record twice: the vanished check finds the deleted manual backup
    r = script("audit.lua", { "--record", db, "--now", NOW, "--format", "json" }, server)
    H.eq(r.code, 1, r.stderr)
    v = vanished(cjson.decode(r.stdout))
-   H.eq(#v, 9, "metrics-staging is gone")
-   local bad
+   H.eq(#v, 10, "one per cluster still there, and metrics-staging, gone")
+   local bad, gone
    for _, f in ipairs(v) do
-      if f.status ~= "ok" then
+      if f.cluster == "c9qmetricsstaging008" then
+         gone = f
+      elseif f.status ~= "ok" then
          H.eq(bad, nil, "one cluster only")
          bad = f
       end
    end
+   H.eq(gone.status, "critical")
+   H.contains(gone.message, "the cluster is gone since scan 1")
    H.eq(bad.status, "critical")
    H.eq(bad.cluster, "c9qpaymentsprod00006")
    H.eq(bad.backup_id, MANUAL)
@@ -95,7 +99,7 @@ H.test("audit --db compares without recording", function()
    for _, f in ipairs(vanished(cjson.decode(r.stdout))) do
       if f.status == "critical" then critical = critical + 1 end
    end
-   H.eq(critical, 1)
+   H.eq(critical, 2, "the manual backup, and metrics-staging gone")
    H.eq(scans(db), 1, "--db does not record")
 end)
 
@@ -108,16 +112,16 @@ H.test("--check vanished runs only the vanished check; without history it is a u
       local r = script("audit.lua", { how, db, "--check", "vanished", "--now", NOW, "--format", "json" }, server)
       H.eq(r.code, 1, r.stderr)
       local doc = cjson.decode(r.stdout)
-      H.eq(#doc.findings, 9, how .. ": one vanished finding per cluster still there, nothing else")
+      H.eq(#doc.findings, 10, how .. ": one vanished finding per cluster still there and the one gone, nothing else")
       for _, f in ipairs(doc.findings) do H.eq(f.check, "vanished") end
-      H.eq(#vanished(doc), 9)
+      H.eq(#vanished(doc), 10)
    end
    -- with another check: both, and only those
    local r = script("audit.lua", { "--from", db, "--check", "vanished", "--check", "count", "--format", "json" })
    H.eq(r.code, 1, r.stderr)
    local kinds = {}
    for _, f in ipairs(cjson.decode(r.stdout).findings) do kinds[f.check] = (kinds[f.check] or 0) + 1 end
-   H.eq(kinds, { count = 9, vanished = 9 })
+   H.eq(kinds, { count = 9, vanished = 10 })
    -- a --check list without vanished leaves it out
    r = script("audit.lua", { "--from", db, "--check", "count", "--format", "json" })
    H.eq(#vanished(cjson.decode(r.stdout)), 0)

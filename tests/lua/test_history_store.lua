@@ -263,6 +263,13 @@ H.test("migrations from version 1 keep the data and fill the new columns", funct
    H.eq(sqlite3(path, "SELECT kind, backup_id FROM changes"), "appeared|b1")
    H.eq(sqlite3(path, "SELECT count(*) FROM policy_states; SELECT count(*) FROM operation_states;"
       .. " SELECT count(*) FROM listings WHERE policies IS NOT NULL"), "0\n0\n0", "version 3's tables, empty")
+   H.eq(sqlite3(path, "SELECT quote(folders), quote(cloud), quote(all_clouds) FROM scans;"
+      .. " SELECT count(*) FROM listings WHERE folder IS NOT NULL OR cloud IS NOT NULL"), "NULL|NULL|NULL\n0",
+      "version 4's columns, empty for older scans")
+   h = assert(history.open(path))
+   local sc = h:scan(1)
+   H.eq({ sc.folder, sc.folders, sc.cloud, sc.all_clouds }, { "f" }, "an older scan's scope: its folder")
+   h:close()
    H.eq(sqlite3(path, "PRAGMA integrity_check"), "ok")
 end)
 

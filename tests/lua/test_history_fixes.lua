@@ -1,0 +1,302 @@
+-- History over several folders and clouds, and --db that never writes:
+-- through the real mdblua against the fake API whose demo fleet loses a
+-- cluster at its second step.
+package.path = os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/?.lua;" .. package.path
+local H = require "harness"
+local cjson = require "cjson"
+
+local NOW = "2026-11-23T18:38:38Z"
+local FOLDER = "b1gdemofolder0000001"
+local GONE = "c9qmetricsstaging008"
+
+local function env(server)
+   return { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = FOLDER, NO_COLOR = "1",
+      YC_RESOURCE_MANAGER_ENDPOINT = server.url }
+end
+
+local function script(name, args, server)
+   local a = { H.source_dir .. "/scripts/" .. name }
+   for _, v in ipairs(args) do a[#a + 1] = v end
+   return H.run(a, server and { env = env(server) } or { env = { YC_MDB_ENDPOINT = "http://127.0.0.1:9",
+      YC_IAM_TOKEN = "none", YC_FOLDER_ID = false } })
+end
+
+local function step(server)
+   local p = assert(io.popen("curl -s -X POST " .. H.sh_quote(server.url .. "/fake/v1/step")))
+   local out = p:read("a")
+   p:close()
+   return out
+end
+
+local function sqlite3(path, sql)
+   local p = assert(io.popen("sqlite3 " .. H.sh_quote(path) .. " " .. H.sh_quote(sql) .. " 2>&1"))
+   local out = p:read("a")
+   p:close()
+   return (out:gsub("\n$", ""))
+end
+
+local function vanished_of(doc, cluster)
+   for _, f in ipairs(doc.findings) do
+      if f.check == "vanished" and f.cluster == cluster then return f end
+   end
+end
+
+local function changes_of(db, kind, cluster)
+   local r = script("changes.lua", { "--db", db, "--format", "json" })
+   local n = 0
+   for _, c in ipairs(cjson.decode(r.stdout).changes) do
+      if c.kind == kind and c.cluster == cluster then n = n + 1 end
+   end
+   return n, r
+end
+
+H.test("a cluster deleted between scans of several folders or a cloud is seen gone", function()
+   local scopes = {
+      { "--folder", FOLDER, "--folder", "b1gother" },
+      { "--cloud", "cloud1" },
+      { "--all-clouds" },
+   }
+   for _, scope in ipairs(scopes) do
+      local what = table.concat(scope, " ")
+      local server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without", GONE,
+         "--cloud", "cloud1=" .. FOLDER .. ",b1gother" })
+      local db = H.tmpname(".db")
+      local args = { "--record", db, "--now", NOW, "--format", "json", "--check", "vanished" }
+      for _, v in ipairs(scope) do args[#args + 1] = v end
+      local r = script("audit.lua", args, server)
+      H.eq(r.code, 0, what .. ": " .. r.stderr)
+      step(server)
+      r = script("audit.lua", args, server)
+      H.eq(r.code, 1, what .. ": " .. r.stderr)
+      local f = vanished_of(cjson.decode(r.stdout), GONE)
+      H.ok(f ~= nil, what .. ": a vanished finding for the deleted cluster")
+      H.eq(f.status, "critical", what)
+      H.contains(f.message, "the cluster is gone", what)
+      H.eq(f.folder, FOLDER, what)
+      -- every vanished finding names its folder (a multi-folder report's column)
+      for _, g in ipairs(cjson.decode(r.stdout).findings) do H.eq(g.folder, FOLDER, what .. " " .. g.cluster) end
+      local n, c = changes_of(db, "cluster_vanished", GONE)
+      H.eq(n, 1, what .. ": changes.lua " .. c.stdout)
+      H.eq(c.code, 1, what)
+      server.stop()
+   end
+end)
+
+H.test("a folder of --folder whose last clusters were deleted is seen emptied", function()
+   local server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without", GONE,
+      "--without", "c9qanalytics00000007" })
+   local db = H.tmpname(".db")
+   for _, name in ipairs({ "audit.lua", "inventory.lua" }) do
+      local args = { "--record", db, "--now", NOW, "--engine", "clickhouse", "--folder", FOLDER, "--folder",
+         "b1gother", "--format", "json" }
+      H.ok(script(name, args, server).code <= 1, name)
+      step(server)
+      H.ok(script(name, args, server).code <= 2, name)
+      H.eq(changes_of(db, "cluster_vanished", GONE), 1, name)
+      H.eq(changes_of(db, "cluster_vanished", "c9qanalytics00000007"), 1, name)
+      server.stop()
+      server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without", GONE,
+         "--without", "c9qanalytics00000007" })
+      db = H.tmpname(".db")
+   end
+end)
+
+H.test("a folder whose Cluster.List failed, or that a failed Folder.List hid, loses no cluster", function()
+   local cases = {
+      { scope = { "--folder", FOLDER, "--folder", "b1gother" },
+        fault = "path=clusters?folderId=" .. FOLDER .. ";status=403;times=0" },
+      { scope = { "--all-clouds" }, fault = "path=/resource-manager/v1/folders?cloudId=cloud1;status=403;times=0" },
+   }
+   for _, case in ipairs(cases) do
+      local what = table.concat(case.scope, " ")
+      local db = H.tmpname(".db")
+      local args = { "--record", db, "--now", NOW, "--format", "json", "--engine", "postgresql" }
+      for _, v in ipairs(case.scope) do args[#args + 1] = v end
+      local server = H.start_fake({ "--demo", "--now", NOW, "--cloud", "cloud1=" .. FOLDER .. ",b1gother",
+         "--cloud", "cloud2=b1gcloudtwo" })
+      H.eq(script("audit.lua", args, server).code, 1, what)
+      server.stop()
+      server = H.start_fake({ "--demo", "--now", NOW, "--cloud", "cloud1=" .. FOLDER .. ",b1gother",
+         "--cloud", "cloud2=b1gcloudtwo", "--fault", case.fault })
+      local r = script("audit.lua", args, server)
+      H.eq(r.code, 2, what .. ": " .. r.stderr)
+      server.stop()
+      H.eq(sqlite3(db, "SELECT count(*) FROM cluster_states WHERE until_scan IS NOT NULL"), "0", what)
+      local n = changes_of(db, "cluster_vanished", "c9qordersprod0000001")
+      H.eq(n, 0, what)
+   end
+end)
+
+H.test("vanished findings name their folder in a multi-folder csv report", function()
+   local server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without", GONE })
+   local db = H.tmpname(".db")
+   local args = { "--record", db, "--now", NOW, "--format", "csv", "--check", "vanished", "--folder", FOLDER,
+      "--folder", "b1gother" }
+   H.eq(script("audit.lua", args, server).code, 0)
+   step(server)
+   local r = script("audit.lua", args, server)
+   H.eq(r.code, 1, r.stderr)
+   local lines = {}
+   for l in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = l end
+   H.eq(#lines, 11, r.stdout)
+   H.contains(lines[1], "folder")
+   for i = 2, #lines do H.contains(lines[i], FOLDER) end
+end)
+
+-- A copy of `db` at schema version `v` (1 or 2): made by mdb.history's
+-- own migrations up to v, then filled with the recorded rows, version 1's
+-- columns only.
+local function old_copy(db, path, v)
+   local h = assert(require("mdb.history").open(path, { write = true, schema_version = 1 }))
+   h:close()
+   H.eq(sqlite3(path, string.format([[ATTACH %s AS cur;
+      INSERT INTO scans SELECT id, time, time_text, folder, engines, tool FROM cur.scans;
+      INSERT INTO listings SELECT scan, pos, engine, cluster_id, status, items, error_kind, error FROM cur.listings;
+      INSERT INTO clusters SELECT id, engine, cluster_id, folder FROM cur.clusters;
+      INSERT INTO cluster_states SELECT cluster, from_scan, last_scan, until_scan, name, retention_days,
+        backup_window, digest, data FROM cur.cluster_states;
+      INSERT INTO backup_states SELECT id, cluster, backup_id, from_scan, last_scan, until_scan, created, type,
+        status, size, digest, data FROM cur.backup_states;
+      PRAGMA user_version]], "'" .. db:gsub("'", "''") .. "'")), "1")
+   if v > 1 then
+      h = assert(require("mdb.history").open(path, { write = true, schema_version = v }))
+      h:close()
+   end
+   H.eq(sqlite3(path, "PRAGMA user_version"), tostring(v))
+end
+
+-- A script run against `server` by a user who cannot write: as root, under
+-- the unprivileged uid 65534 (root ignores file modes).
+local function as_reader(name, args, server)
+   local p = io.popen("id -u")
+   local root = p:read("l") == "0"
+   p:close()
+   local a = { H.source_dir .. "/scripts/" .. name }
+   for _, v in ipairs(args) do a[#a + 1] = v end
+   if root then
+      for i, v in ipairs({ "--reuid=65534", "--regid=65534", "--clear-groups", H.mdblua }) do
+         table.insert(a, i, v)
+      end
+   end
+   return H.run(a, { program = root and "setpriv" or nil, env = env(server) })
+end
+
+H.test("--db never writes the file: older schemas, current ones, read-only ones", function()
+   local server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without", GONE })
+   local dir = H.tmpname(".dir")
+   os.execute("mkdir -p " .. H.sh_quote(dir))
+   os.execute("chmod 755 " .. H.sh_quote(dir))
+   local db = dir .. "/current.db"
+   H.eq(script("snapshot.lua", { "--db", db, "--now", NOW }, server).code, 0)
+   step(server)
+   local files = { current = db, v1 = dir .. "/v1.db", v2 = dir .. "/v2.db" }
+   old_copy(db, files.v1, 1)
+   old_copy(db, files.v2, 2)
+   local asks = {
+      { "audit.lua", { "--now", NOW, "--format", "json", "--check", "vanished" } },
+      { "inventory.lua", { "--now", NOW, "--format", "html" } },
+   }
+   local function ask(run, a, path)
+      local args = { "--db", path }
+      for _, v in ipairs(a[2]) do args[#args + 1] = v end
+      return run(a[1], args, server)
+   end
+   -- (the vanished findings follow the order the scan's entries arrived in)
+   local function normal(a, out)
+      if a[1] ~= "audit.lua" then return out end
+      local doc = cjson.decode(out)
+      table.sort(doc.findings, function(x, y) return x.engine .. x.cluster < y.engine .. y.cluster end)
+      return doc
+   end
+   local want = {}
+   for i, a in ipairs(asks) do
+      want[i] = ask(script, a, db)
+      H.ok(want[i].code <= 1 and #want[i].stdout > 0, a[1] .. ": " .. want[i].stderr)
+   end
+   H.contains(want[1].stdout, "the cluster is gone")
+   local bytes, version = {}, {}
+   for name, path in pairs(files) do
+      bytes[name], version[name] = H.read_file(path), sqlite3(path, "PRAGMA user_version")
+   end
+   local function same(name, what)
+      H.eq(H.read_file(files[name]) == bytes[name], true, what .. ": the file's bytes are unchanged")
+      H.eq(sqlite3(files[name], "PRAGMA user_version"), version[name], what)
+      H.eq(sqlite3(files[name], "SELECT count(*) FROM scans"), "1", what)
+   end
+   for _, mode in ipairs({ "writable", "read-only" }) do
+      if mode == "read-only" then
+         for _, path in pairs(files) do os.execute("chmod 444 " .. H.sh_quote(path)) end
+         os.execute("chmod 555 " .. H.sh_quote(dir))
+      end
+      for name, path in pairs(files) do
+         for i, a in ipairs(asks) do
+            local what = mode .. " " .. name .. ", " .. a[1]
+            local r = ask(mode == "writable" and script or as_reader, a, path)
+            H.eq(r.code, want[i].code, what .. ": " .. r.stderr)
+            H.eq(normal(a, r.stdout), normal(a, want[i].stdout), what)
+            same(name, what)
+         end
+      end
+   end
+   os.execute("chmod 755 " .. H.sh_quote(dir))
+   for _, path in pairs(files) do os.execute("chmod 644 " .. H.sh_quote(path)) end
+end)
+
+H.test("audit and inventory --from a cloud or multi-folder recording equal the live run", function()
+   local scopes = {
+      { "--all-clouds" },
+      { "--cloud", "cloud2" },
+      { "--folder", FOLDER, "--folder", "b1gother" },
+   }
+   for _, scope in ipairs(scopes) do
+      local server = H.start_fake({ "--demo", "--now", NOW, "--cloud", "cloud1=" .. FOLDER .. ",b1gother",
+         "--cloud", "cloud2=b1gbadfolder", "--fault", "path=/resource-manager/v1/folders?cloudId=cloud2;status=403;times=0",
+         "--fault", "path=clusters?folderId=b1gother;status=403;times=0" })
+      for _, run in ipairs({ { "audit.lua", "json" }, { "audit.lua", "csv" }, { "audit.lua", "table" },
+         { "inventory.lua", "json" }, { "inventory.lua", "csv" } }) do
+         local what = table.concat(scope, " ") .. ": " .. run[1] .. " " .. run[2]
+         local db = H.tmpname(".db")
+         local args = { "--now", NOW, "--format", run[2] }
+         local live_args = { "--record", db }
+         for _, v in ipairs(args) do live_args[#live_args + 1] = v end
+         for _, v in ipairs(scope) do live_args[#live_args + 1] = v end
+         local live = script(run[1], live_args, server)
+         H.eq(live.code, 2, what .. ": " .. live.stderr)
+         local from_args = { "--from", db }
+         for _, v in ipairs(args) do from_args[#from_args + 1] = v end
+         local from = script(run[1], from_args)
+         H.eq(from.code, live.code, what .. ": " .. from.stderr)
+         H.eq(from.stdout, live.stdout, what)
+         H.eq(from.stderr, live.stderr, what)
+         if scope[1] ~= "--folder" and run[1] == "audit.lua" then
+            local _, n = live.stderr:gsub("the folders of cloud cloud2 %(Resource Manager%)", "")
+            H.eq(n, 1, what .. ": one note for the failed Folder.List")
+         end
+      end
+      server.stop()
+   end
+end)
+
+H.test("a history path that is a directory is named as one", function()
+   local dir = H.tmpname(".dir")
+   os.execute("mkdir -p " .. H.sh_quote(dir))
+   local runs = {
+      { "changes.lua", { "--db", dir } },
+      { "history.lua", { "--db", dir, "backup", "x" } },
+      { "audit.lua", { "--from", dir } },
+      { "inventory.lua", { "--from", dir } },
+      { "snapshot.lua", { "--db", dir, "--folder", FOLDER } },
+      { "audit.lua", { "--record", dir, "--folder", FOLDER } },
+      { "audit.lua", { "--db", dir, "--folder", FOLDER } },
+   }
+   for _, run in ipairs(runs) do
+      local r = script(run[1], run[2])
+      local what = run[1] .. " " .. run[2][1]
+      H.eq(r.code, 2, what)
+      H.contains(r.stderr, dir .. " is a directory, not a history file", what)
+      H.not_contains(r.stderr, "I/O error", what)
+      H.not_contains(r.stderr, "traceback", what)
+   end
+end)
+
+H.run_all()
