@@ -319,8 +319,11 @@ end
 function M.vanished_findings(h, scan)
    local findings = {}
    local folder_of = h:stmt("SELECT folder FROM clusters WHERE engine = ? AND cluster_id = ?")
+   -- `pos` orders one folder's clusters of one engine as Cluster.List
+   -- did; across engines and folders it follows which listing answered
+   -- first, so those come in a fixed order, as the rest of the report's.
    for r in h:rows([[SELECT engine, cluster_id FROM listings WHERE scan = ? AND cluster_id <> ''
-      AND status = 'complete' ORDER BY pos]], scan) do
+      AND status = 'complete' ORDER BY folder, engine, pos]], scan) do
       local engine, cid = r[1], r[2]
       local folder = folder_of:one(engine, cid)
       local prev = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
