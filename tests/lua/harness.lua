@@ -248,6 +248,31 @@ end
 
 --- Run every registered test; print one line each and the summary line
 -- "N passed, N failed"; exit 0 only when all passed.
+-- `list`'s items followed by the extra arguments, in a new list.
+function H.with(list, ...)
+   local out = {}
+   for _, x in ipairs(list) do out[#out + 1] = x end
+   for _, x in ipairs { ... } do out[#out + 1] = x end
+   return out
+end
+
+-- Advance a fake API started with --step to its next fleet; returns its answer.
+function H.step(server)
+   local p = assert(io.popen("curl -s -X POST " .. H.sh_quote(server.url .. "/fake/v1/step")))
+   local out = p:read("a")
+   p:close()
+   return out
+end
+
+-- What Debian's sqlite3 shell prints for `sql` on the file at `path`
+-- (stderr too), without the last newline.
+function H.sqlite3(path, sql)
+   local p = assert(io.popen("sqlite3 " .. H.sh_quote(path) .. " " .. H.sh_quote(sql) .. " 2>&1"))
+   local out = p:read("a")
+   p:close()
+   return (out:gsub("\n$", ""))
+end
+
 function H.run_all()
    local passed, failed = 0, 0
    local only = os.getenv("MDB_TEST_ONLY")

@@ -23,12 +23,7 @@ local function run(server, script, args, env)
    return r
 end
 
-local function with(list, ...)
-   local out = {}
-   for _, x in ipairs(list) do out[#out + 1] = x end
-   for _, x in ipairs { ... } do out[#out + 1] = x end
-   return out
-end
+local with = H.with
 
 local function folders_fake()
    return H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=2,backups=10,prefix=amysql",

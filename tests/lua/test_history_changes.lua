@@ -55,12 +55,7 @@ local function snapshot(db, records, t, extra)
 end
 
 -- POST /fake/v1/step: the fake API moves to its next fleet.
-local function step(server)
-   local p = assert(io.popen("curl -s -X POST " .. H.sh_quote(server.url .. "/fake/v1/step")))
-   local out = p:read("a")
-   p:close()
-   return out
-end
+local step = H.step
 
 local function changes(db, ...)
    return H.run({ H.source_dir .. "/scripts/changes.lua", "--db", db, ... })

@@ -21,19 +21,9 @@ local function script(name, args, server)
       YC_IAM_TOKEN = "none", YC_FOLDER_ID = false } })
 end
 
-local function step(server)
-   local p = assert(io.popen("curl -s -X POST " .. H.sh_quote(server.url .. "/fake/v1/step")))
-   local out = p:read("a")
-   p:close()
-   return out
-end
+local step = H.step
 
-local function sqlite3(path, sql)
-   local p = assert(io.popen("sqlite3 " .. H.sh_quote(path) .. " " .. H.sh_quote(sql) .. " 2>&1"))
-   local out = p:read("a")
-   p:close()
-   return (out:gsub("\n$", ""))
-end
+local sqlite3 = H.sqlite3
 
 local function vanished_of(doc, cluster)
    for _, f in ipairs(doc.findings) do

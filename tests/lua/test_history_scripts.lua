@@ -25,12 +25,7 @@ local function script(name, args, server)
       YC_IAM_TOKEN = "none", YC_FOLDER_ID = false } })
 end
 
-local function step(server)
-   local p = assert(io.popen("curl -s -X POST " .. H.sh_quote(server.url .. "/fake/v1/step")))
-   local out = p:read("a")
-   p:close()
-   return out
-end
+local step = H.step
 
 local function scans(db)
    local p = io.popen("sqlite3 " .. H.sh_quote(db) .. " 'SELECT count(*) FROM scans'")
@@ -233,12 +228,7 @@ local function as_reader(name, args)
       YC_IAM_TOKEN = "none", YC_FOLDER_ID = false } })
 end
 
-local function sqlite3(path, sql)
-   local p = assert(io.popen("sqlite3 " .. H.sh_quote(path) .. " " .. H.sh_quote(sql) .. " 2>&1"))
-   local out = p:read("a")
-   p:close()
-   return (out:gsub("\n$", ""))
-end
+local sqlite3 = H.sqlite3
 
 -- A version-1 file holding what `db` recorded: made by mdb.history's own
 -- version-1 migration, then filled with the recorded rows, version 1's

@@ -8,12 +8,7 @@ local mdb = require "mdb"
 
 local FOLDER = "b1gtestfolder"
 
-local function sqlite3(path, sql)
-   local p = assert(io.popen("sqlite3 " .. H.sh_quote(path) .. " " .. H.sh_quote(sql) .. " 2>&1"))
-   local out = p:read("a")
-   p:close()
-   return (out:gsub("\n$", ""))
-end
+local sqlite3 = H.sqlite3
 
 -- Scan-shaped results: `n` postgresql clusters of `m` backups, normalised
 -- as a listing yields them (through mdb._sqlite.normalize).

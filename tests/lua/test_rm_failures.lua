@@ -32,12 +32,7 @@ local function count(s, needle)
    end
 end
 
-local function with(list, ...)
-   local out = {}
-   for _, x in ipairs(list) do out[#out + 1] = x end
-   for _, x in ipairs { ... } do out[#out + 1] = x end
-   return out
-end
+local with = H.with
 
 -- Every script, every format, and how often each failed listing's text
 -- shows in that format's body (junit: the message and the text; html:

@@ -20,12 +20,7 @@ local function run(server, script, args)
    return r
 end
 
-local function with(list, ...)
-   local out = {}
-   for _, x in ipairs(list) do out[#out + 1] = x end
-   for _, x in ipairs { ... } do out[#out + 1] = x end
-   return out
-end
+local with = H.with
 
 local LONG = string.rep("b", 51)   -- one more than an id may have
 local BASE = {   -- each script's other options, and its exit status for a usage error

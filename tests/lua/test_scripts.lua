@@ -69,12 +69,7 @@ local function fleet(opts)
 end
 
 local FLEET = { "--engine", "postgresql", "--engine", "mysql", "--folder", FOLDER, "--now", NOW }
-local function with(base, ...)
-   local out = {}
-   for _, x in ipairs(base) do out[#out + 1] = x end
-   for _, x in ipairs({ ... }) do out[#out + 1] = x end
-   return out
-end
+local with = H.with
 
 -- RFC 4180 records (CRLF-terminated).
 local function parse_csv(s)
