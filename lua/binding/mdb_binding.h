@@ -213,7 +213,8 @@ typedef struct mdb_norm_keys {
 } mdb_norm_keys;
 void mdb_norm_keys_push(lua_State *L, list_kind kind, const engine_info *e,
                         mdb_norm_keys *k);
-const char *mdb_norm_item(lua_State *L, int obj, const mdb_norm_keys *k,
+/* `id`: the stack index of obj's id when already fetched, else 0. */
+const char *mdb_norm_item(lua_State *L, int obj, const mdb_norm_keys *k, int id,
                           char *err, size_t errlen);
 /* The normaliser for the items of `kind`; NULL for Resource Manager's
 ** (kept as sent). */

@@ -80,20 +80,20 @@ static void page_pass(lua_State *L, int idx, mdb_listing *ls, int items,
     int item = lua_gettop(L);
     if (e == NULL) {
       lua_pushvalue(L, k.id);
-      if (lua_rawget(L, item) == LUA_TSTRING)
-        lua_rawseti(L, ids, ++nids); /* pops the id */
-      else
-        lua_pop(L, 1);
+      if (lua_rawget(L, item) == LUA_TSTRING) {
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, ids, ++nids);
+      }
       if (in_prefix && mdb_page_seen(L, item, prev, field, &in_prefix)) {
         ls->pos = i + 1; /* repeats are a prefix of the page */
         ls->duplicates++;
-        lua_pop(L, 1);
+        lua_settop(L, item - 1);
         continue;
       }
       if (k.active)
-        e = mdb_norm_item(L, item, &k, err, sizeof err);
+        e = mdb_norm_item(L, item, &k, item + 1, err, sizeof err);
     }
-    lua_pop(L, 1);
+    lua_settop(L, item - 1);
     if (e != NULL) {
       ls->bad = i;
       mdb_push_job_error(L, ls->job, MDB_ERR_JSON, e);

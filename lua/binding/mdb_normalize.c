@@ -42,11 +42,10 @@ static int raw_field(lua_State *L, int obj, int key)
   return lua_rawget(L, obj);
 }
 
-/* obj[key] = the value on the stack top (popped). */
-static void raw_set(lua_State *L, int obj, int key)
+static void raw_set_integer(lua_State *L, int obj, int key, lua_Integer v)
 {
   lua_pushvalue(L, key);
-  lua_insert(L, -2);
+  lua_pushinteger(L, v);
   lua_rawset(L, obj);
 }
 
@@ -54,36 +53,33 @@ static const char *int64_field(lua_State *L, int obj, int key, char *err,
                                size_t errlen)
 {
   int t = raw_field(L, obj, key);
-  const char *field = lua_tostring(L, key);
   if (t == LUA_TSTRING) {
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     int64_t v;
     if (int64_text_parse(s, len, &v) != 0) {
       snprintf(err, errlen, "%s: field '%s' is not an int64 string: \"%.40s\"",
-               object_id(L, obj), field, s);
+               object_id(L, obj), lua_tostring(L, key), s);
       lua_pop(L, 1);
       return err;
     }
     lua_pop(L, 1);
-    lua_pushinteger(L, (lua_Integer)v);
-    raw_set(L, obj, key);
+    raw_set_integer(L, obj, key, (lua_Integer)v);
   } else if (t == LUA_TNUMBER) {
     int isint;
     lua_Integer v = lua_tointegerx(L, -1, &isint);
     lua_pop(L, 1);
     if (!isint) {
       snprintf(err, errlen, "%s: field '%s' is not an integer",
-               object_id(L, obj), field);
+               object_id(L, obj), lua_tostring(L, key));
       return err;
     }
-    lua_pushinteger(L, v);
-    raw_set(L, obj, key);
+    raw_set_integer(L, obj, key, v);
   } else if (t == LUA_TNIL || t == LUA_TLIGHTUSERDATA) {
     lua_pop(L, 1); /* absent (proto3 omits zero) or JSON null */
   } else {
     snprintf(err, errlen, "%s: field '%s' is a %s, not an int64 string",
-             object_id(L, obj), field, luaL_typename(L, -1));
+             object_id(L, obj), lua_tostring(L, key), luaL_typename(L, -1));
     lua_pop(L, 1);
     return err;
   }
@@ -112,21 +108,24 @@ static const char *time_field(lua_State *L, int obj, int key, int as, char *err,
     return err;
   }
   lua_pop(L, 1);
+  lua_pushvalue(L, as);
   lua_pushnumber(L, rfc3339_to_double(tm));
-  raw_set(L, obj, as);
+  lua_rawset(L, obj);
   return NULL;
 }
 
 /* Every API object has a string id (`field`: "id", a policy's
-** "policyId"); without one it is not what it says. */
-static const char *require_id(lua_State *L, int obj, int key, char *err,
+** "policyId"); without one it is not what it says.  `id` is the stack
+** index of the id already fetched, or 0. */
+static const char *require_id(lua_State *L, int obj, int key, int id, char *err,
                               size_t errlen)
 {
-  int t = raw_field(L, obj, key);
-  size_t len = 0;
-  if (t == LUA_TSTRING)
-    lua_tolstring(L, -1, &len);
-  lua_pop(L, 1);
+  if (id == 0)
+    raw_field(L, obj, key);
+  int t = lua_type(L, id ? id : -1);
+  size_t len = t == LUA_TSTRING ? lua_rawlen(L, id ? id : -1) : 0;
+  if (id == 0)
+    lua_pop(L, 1);
   if (t == LUA_TSTRING && len > 0)
     return NULL;
   snprintf(err, errlen, "an item has no id (field '%s' is %s)",
@@ -206,10 +205,10 @@ void mdb_norm_keys_push(lua_State *L, list_kind kind, const engine_info *e,
   lua_pushstring(L, e->name);
 }
 
-const char *mdb_norm_item(lua_State *L, int obj, const mdb_norm_keys *k,
+const char *mdb_norm_item(lua_State *L, int obj, const mdb_norm_keys *k, int id,
                           char *err, size_t errlen)
 {
-  const char *e = require_id(L, obj, k->id, err, errlen);
+  const char *e = require_id(L, obj, k->id, id, err, errlen);
   for (int i = 0; e == NULL && i < k->nint64; i++)
     e = int64_field(L, obj, k->int64 + i, err, errlen);
   for (int i = 0; e == NULL && i < k->ntimes; i++)
@@ -223,15 +222,15 @@ const char *mdb_norm_item(lua_State *L, int obj, const mdb_norm_keys *k,
     lua_Integer code;
     if (lua_type(L, -1) == LUA_TNUMBER &&
         lua_numbertointeger(lua_tonumber(L, -1), &code)) {
-      lua_pushinteger(L, code);
-      raw_set(L, error, k->error_code + 1);
+      raw_set_integer(L, error, k->error_code + 1, code);
     }
     lua_pop(L, 1);
   }
   if (k->error_code)
     lua_pop(L, 1);
-  lua_pushvalue(L, k->engine + 1); /* the last step: record the engine */
-  raw_set(L, obj, k->engine);
+  lua_pushvalue(L, k->engine); /* the last step: record the engine */
+  lua_pushvalue(L, k->engine + 1);
+  lua_rawset(L, obj);
   return NULL;
 }
 
@@ -243,7 +242,7 @@ static const char *normalize_top(lua_State *L, list_kind kind,
   int obj = lua_gettop(L);
   mdb_norm_keys k;
   mdb_norm_keys_push(L, kind, engine, &k);
-  const char *e = k.active ? mdb_norm_item(L, obj, &k, err, errlen) : NULL;
+  const char *e = k.active ? mdb_norm_item(L, obj, &k, 0, err, errlen) : NULL;
   lua_settop(L, obj);
   return e;
 }
