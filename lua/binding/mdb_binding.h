@@ -9,6 +9,7 @@
 #include "auth/cred_provider.h"
 #include "engines.h"
 #include "listing/fetch_engine.h"
+#include "listing/id_guard.h"
 #include "mdb_errors.h"
 
 #include <lauxlib.h>
@@ -140,6 +141,7 @@ typedef struct mdb_listing {
   long duplicates;        /* skipped: id already handed out */
   int cut_short;          /* the page held more than the limit wanted */
   lua_Integer bad;        /* the page's item that failed, 0 = none */
+  id_guard guard;         /* ids of this page and the previous one */
 } mdb_listing;
 
 /* Push a new listing of `job`. */

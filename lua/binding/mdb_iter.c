@@ -74,6 +74,7 @@ static void iter_release(mdb_iter *it)
   it->fe = NULL;
   it->job = NULL;
   it->ls->job = NULL;
+  id_guard_free(&it->ls->guard);
 }
 
 /* Release, and let go of the page too. */

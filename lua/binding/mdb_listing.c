@@ -3,19 +3,19 @@
 ** iterator and the scan share.  A page is decoded, cut to the limit,
 ** accepted (the cycle guard) and the next one requested at once.  Then one
 ** pass over the page, while it is fresh in the cache, skips the repeats of
-** the previous page (the repeat guard, mdb_page_seen), collects the page's
-** ids for the next page's guard and normalises every item with the keys
-** pushed once (mdb_norm_item); the consumer then takes the items one at a
-** time.  An item that fails the pass is remembered with its error and
+** the previous page (the repeat guard, listing/id_guard.h: the ids in C,
+** nothing for the collector), collects the page's ids for the next page's
+** guard and normalises every item with the keys pushed once
+** (mdb_norm_item); the consumer then takes the items one at a time.  An item that fails the pass is remembered with its error and
 ** raised when the consumer reaches it, so the items before it are handed
 ** out and a resume starts at its page, as if it had failed then.
 **
-** A listing is a userdata whose user values hold its Lua side:
+** A listing is a userdata (its __gc frees the guard) whose user values
+** hold its Lua side:
 **   1  the items table of the current page
-**   2  the ids of the current page (repeats included), for the next
-**   3  the error of the item at `bad`
+**   2  the error of the item at `bad`
 ** so that a consumer keeps one value per listing and memory stays at one
-** page and its ids.
+** page and the ids of two.
 */
 #include "mdb_binding.h"
 
@@ -26,13 +26,14 @@
 
 #define MDB_LISTING_MT "mdb.listing"
 
-enum { LV_PAGE = 1, LV_IDS = 2, LV_ERROR = 3 };
+enum { LV_PAGE = 1, LV_ERROR = 2 };
 
 mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
                              const engine_info *engine, fetch_job *job)
 {
-  mdb_listing *ls = lua_newuserdatauv(L, sizeof *ls, 3);
+  mdb_listing *ls = lua_newuserdatauv(L, sizeof *ls, 2);
   memset(ls, 0, sizeof *ls);
+  id_guard_init(&ls->guard);
   ls->kind = kind;
   ls->engine = engine;
   ls->job = job;
@@ -56,19 +57,17 @@ void mdb_listing_drop_page(lua_State *L, int idx)
 }
 
 /*
-** The pass over the page at `items` (see the top of the file); `prev` is
-** the previous page's ids or nil.  Pushes this page's ids.
+** The pass over the page at `items` (see the top of the file).  0, or -1
+** when out of memory (the guard could not hold an id: going on could
+** repeat an item).
 */
-static void page_pass(lua_State *L, int idx, mdb_listing *ls, int items,
-                      int prev)
+static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items)
 {
-  lua_createtable(L, (int)ls->count, 0);
-  int ids = lua_gettop(L);
+  int top = lua_gettop(L);
   mdb_norm_keys k;
   mdb_norm_keys_push(L, ls->kind, ls->engine, &k);
-  const char *field = list_id_field(ls->kind);
-  int in_prefix = lua_istable(L, prev);
-  lua_Integer nids = 0;
+  id_guard_next_page(&ls->guard);
+  int in_prefix = 1;
   char err[256];
   const char *e = NULL;
   for (lua_Integer i = 1; i <= ls->count; i++) {
@@ -80,11 +79,17 @@ static void page_pass(lua_State *L, int idx, mdb_listing *ls, int items,
     int item = lua_gettop(L);
     if (e == NULL) {
       lua_pushvalue(L, k.id);
-      if (lua_rawget(L, item) == LUA_TSTRING) {
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, ids, ++nids);
+      size_t len = 0;
+      const char *id = lua_rawget(L, item) == LUA_TSTRING
+                           ? lua_tolstring(L, item + 1, &len)
+                           : NULL;
+      if (id && id_guard_add(&ls->guard, id, len) != 0) {
+        lua_settop(L, top);
+        return -1;
       }
-      if (in_prefix && mdb_page_seen(L, item, prev, field, &in_prefix)) {
+      /* no id to compare: never a repeat, and the prefix is over */
+      in_prefix = in_prefix && id && id_guard_seen(&ls->guard, id, len);
+      if (in_prefix) {
         ls->pos = i + 1; /* repeats are a prefix of the page */
         ls->duplicates++;
         lua_settop(L, item - 1);
@@ -101,7 +106,8 @@ static void page_pass(lua_State *L, int idx, mdb_listing *ls, int items,
       break;
     }
   }
-  lua_settop(L, ids);
+  lua_settop(L, top);
+  return 0;
 }
 
 int mdb_listing_take_page(lua_State *L, int idx)
@@ -141,10 +147,11 @@ int mdb_listing_take_page(lua_State *L, int idx)
   ls->cut_short = cut_short;
   ls->pos = 1;
   ls->count = count;
-  lua_getiuservalue(L, idx, LV_IDS); /* the previous page's */
-  page_pass(L, idx, ls, items, items + 1);
-  lua_setiuservalue(L, idx, LV_IDS);
-  lua_pop(L, 1);
+  if (page_pass(L, idx, ls, items) != 0) {
+    lua_pop(L, 1);
+    mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
+    return -1;
+  }
   lua_setiuservalue(L, idx, LV_PAGE);
   /* ask for the next page now, unless speculation already did */
   if (fetch_job_request(j) != 0) {
@@ -171,8 +178,17 @@ int mdb_listing_next_item(lua_State *L, int idx)
   return 1;
 }
 
+static int listing_gc(lua_State *L)
+{
+  mdb_listing *ls = luaL_checkudata(L, 1, MDB_LISTING_MT);
+  id_guard_free(&ls->guard);
+  return 0;
+}
+
 void mdb_listing_register(lua_State *L)
 {
   luaL_newmetatable(L, MDB_LISTING_MT);
+  lua_pushcfunction(L, listing_gc);
+  lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
 }

@@ -344,6 +344,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
     scan_set_stats(L, entry, fetch_job_stats(j), l);
   fetch_job_free(j);
   l->job = NULL;
+  id_guard_free(&l->guard); /* now, not when the collector gets to it */
   lua_pushnil(L);
   lua_rawseti(L, S_LISTINGS, t);
   int next = t > 0 && !(err && part == PART_BACKUPS) ? next_part(s, entry, part)
@@ -419,6 +420,7 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
   else if (fetch_job_done(j)) { /* a complete Cluster.List: no entry */
     fetch_job_free(j);
     l->job = NULL;
+    id_guard_free(&l->guard);
     lua_pushnil(L);
     lua_rawseti(L, S_LISTINGS, t);
     s->lists_running--;
