@@ -117,6 +117,8 @@ int json_peek_string(const char *s, size_t len, const char *key,
   ** key never does): the last page of a listing, which has no token, is
   ** answered at memmem's speed instead of by walking every value. */
   char quoted[64];
+  if (len < klen + 2) /* an empty body may have no buffer at all */
+    return 0;
   if (klen + 2 <= sizeof quoted) {
     quoted[0] = '"';
     memcpy(quoted + 1, key, klen);
