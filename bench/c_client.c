@@ -7,10 +7,13 @@
 **       with lua-cjson; prints the number of items.
 **   c_client bare BASE TOKEN PATH PAGE_SIZE N
 **       the median time of N requests for the first page, not decoded.
-**   c_client fleet BASE TOKEN PREFIX FOLDER PAGE_SIZE CONCURRENCY
+**   c_client fleet BASE TOKEN PREFIX FOLDER PAGE_SIZE CONCURRENCY [LISTS]
 **       Cluster.List of FOLDER (every page), then every cluster's backups
 **       with up to CONCURRENCY transfers on one multi handle; prints the
-**       item count.
+**       number of backups.  LISTS (default "backups"), e.g.
+**       "backups,retention_policies,operations": the listings of each
+**       cluster, one after another in its transfer slot, as
+**       client:scan{with=...} lists them.
 */
 #include <curl/curl.h>
 #include <lauxlib.h>
@@ -105,11 +108,25 @@ typedef struct xfer {
   buf b;
   char path[256];
   char tok[256];
+  long cluster; /* index in ids */
+  int list;     /* index in lists */
 } xfer;
 
-static int fleet(const char *base, const char *token, const char *prefix,
-                 const char *folder, long size, int conc)
+/* The items field of a listing's pages: "retention_policies" pages hold
+** "policies". */
+static const char *items_field(const char *list)
 {
+  return strcmp(list, "retention_policies") == 0 ? "policies" : list;
+}
+
+static int fleet(const char *base, const char *token, const char *prefix,
+                 const char *folder, long size, int conc, const char *spec)
+{
+  char *lists[8];
+  int nlists = 0;
+  char *specs = strdup(spec);
+  for (char *p = strtok(specs, ","); p && nlists < 8; p = strtok(NULL, ","))
+    lists[nlists++] = p;
   char path[512], tok[256] = "", url[1024];
   struct curl_slist *h = auth_header(token);
   /* Cluster.List, page after page */
@@ -157,8 +174,9 @@ static int fleet(const char *base, const char *token, const char *prefix,
   int running = 0;
   for (int i = 0; i < conc && next < nclusters; i++, next++) {
     x[i].c = curl_easy_init();
-    snprintf(x[i].path, sizeof x[i].path, "%s/clusters/%s/backups", prefix,
-             ids[next]);
+    x[i].cluster = next;
+    snprintf(x[i].path, sizeof x[i].path, "%s/clusters/%s/%s", prefix,
+             ids[next], lists[0]);
     page_url(url, sizeof url, base, x[i].path, size, "");
     curl_easy_setopt(x[i].c, CURLOPT_URL, url);
     curl_easy_setopt(x[i].c, CURLOPT_HTTPHEADER, h);
@@ -175,13 +193,22 @@ static int fleet(const char *base, const char *token, const char *prefix,
       xfer *t;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
       curl_multi_remove_handle(m, t->c);
-      total += decode(&t->b, "backups", t->tok, sizeof t->tok);
+      long n = decode(&t->b, items_field(lists[t->list]), t->tok,
+                      sizeof t->tok);
+      if (strcmp(lists[t->list], "backups") == 0)
+        total += n;
       t->b.len = 0;
       if (!*t->tok) {
-        if (next >= nclusters)
+        if (t->list + 1 < nlists) {
+          t->list++;
+        } else if (next < nclusters) {
+          t->list = 0;
+          t->cluster = next++;
+        } else {
           continue;
-        snprintf(t->path, sizeof t->path, "%s/clusters/%s/backups", prefix,
-                 ids[next++]);
+        }
+        snprintf(t->path, sizeof t->path, "%s/clusters/%s/%s", prefix,
+                 ids[t->cluster], lists[t->list]);
       }
       page_url(url, sizeof url, base, t->path, size, t->tok);
       curl_easy_setopt(t->c, CURLOPT_URL, url);
@@ -239,11 +266,11 @@ int main(int argc, char **argv)
     return single(argv[2], argv[3], argv[4], atol(argv[5]));
   if (argc == 7 && strcmp(argv[1], "bare") == 0)
     return bare(argv[2], argv[3], argv[4], atol(argv[5]), atoi(argv[6]));
-  if (argc == 8 && strcmp(argv[1], "fleet") == 0)
+  if ((argc == 8 || argc == 9) && strcmp(argv[1], "fleet") == 0)
     return fleet(argv[2], argv[3], argv[4], argv[5], atol(argv[6]),
-                 atoi(argv[7]));
+                 atoi(argv[7]), argc == 9 ? argv[8] : "backups");
   fprintf(stderr, "usage: c_client single BASE TOKEN PATH PAGE_SIZE\n"
                   "       c_client fleet BASE TOKEN PREFIX FOLDER PAGE_SIZE "
-                  "CONCURRENCY\n");
+                  "CONCURRENCY [LISTS]\n");
   return 2;
 }

@@ -13,6 +13,7 @@ const char *mdb_error_kind_name(mdb_error_kind k)
   case MDB_ERR_INTERRUPTED: return "interrupted";
   case MDB_ERR_AUTH: return "auth";
   case MDB_ERR_MEMORY: return "memory";
+  case MDB_ERR_INTERNAL: return "internal";
   default: return "none";
   }
 }

@@ -16,7 +16,8 @@ typedef enum mdb_error_kind {
   MDB_ERR_ARGUMENT,    /* bad arguments, caught before any request */
   MDB_ERR_INTERRUPTED, /* cancelled by the user (Ctrl-C) */
   MDB_ERR_AUTH,        /* no token could be obtained */
-  MDB_ERR_MEMORY
+  MDB_ERR_MEMORY,
+  MDB_ERR_INTERNAL /* a defect of mdblua itself: never retried, reported */
 } mdb_error_kind;
 
 /* "http", "timeout", ... as documented for mdb.error objects. */

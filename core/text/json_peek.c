@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 #include "text/json_peek.h"
 
 #include <string.h>
@@ -112,6 +113,19 @@ int json_peek_string(const char *s, size_t len, const char *key,
   size_t klen = strlen(key);
   if (peek_tail(s, len, key, klen, val, vlen))
     return 1;
+  /* Where the quoted key occurs nowhere no member can match (an escaped
+  ** key never does): the last page of a listing, which has no token, is
+  ** answered at memmem's speed instead of by walking every value. */
+  char quoted[64];
+  if (len < klen + 2) /* an empty body may have no buffer at all */
+    return 0;
+  if (klen + 2 <= sizeof quoted) {
+    quoted[0] = '"';
+    memcpy(quoted + 1, key, klen);
+    quoted[klen + 1] = '"';
+    if (memmem(s, len, quoted, klen + 2) == NULL)
+      return 0;
+  }
   size_t i = skip_ws(s, len, 0);
   if (i >= len || s[i] != '{')
     return 0;

@@ -9,6 +9,7 @@
 #include "auth/cred_provider.h"
 #include "engines.h"
 #include "listing/fetch_engine.h"
+#include "listing/id_guard.h"
 #include "mdb_errors.h"
 
 #include <lauxlib.h>
@@ -138,8 +139,9 @@ typedef struct mdb_listing {
   lua_Integer pos, count; /* next index and size of the current page */
   long items;             /* handed out so far */
   long duplicates;        /* skipped: id already handed out */
-  int in_prefix;          /* still checking this page for repeats */
   int cut_short;          /* the page held more than the limit wanted */
+  lua_Integer bad;        /* the page's item that failed, 0 = none */
+  id_guard guard;         /* ids of this page and the previous one */
 } mdb_listing;
 
 /* Push a new listing of `job`. */
@@ -197,6 +199,25 @@ const char *mdb_normalize_policy(lua_State *L, const engine_info *engine,
 ** and `engine`. */
 const char *mdb_normalize_operation(lua_State *L, const engine_info *engine,
                                     char *err, size_t errlen);
+/*
+** The same, a page at a time: the keys of `kind`'s normalisation pushed
+** once (stack indices in `k`; k->id is list_id_field's key, and nothing
+** more is pushed for Resource Manager's kinds, whose items are kept as
+** sent: k->active 0), then mdb_norm_item for each item (at `obj`).
+*/
+typedef struct mdb_norm_keys {
+  int active;        /* the kind has a normalisation */
+  int id;            /* the id key */
+  int int64, nint64; /* int64 field keys */
+  int times, ntimes; /* pairs: timestamp key, its twin's key */
+  int error_code;    /* "error", "code" (operations), or 0 */
+  int engine;        /* "engine", then the engine's name */
+} mdb_norm_keys;
+void mdb_norm_keys_push(lua_State *L, list_kind kind, const engine_info *e,
+                        mdb_norm_keys *k);
+/* `id`: the stack index of obj's id when already fetched, else 0. */
+const char *mdb_norm_item(lua_State *L, int obj, const mdb_norm_keys *k, int id,
+                          char *err, size_t errlen);
 /* The normaliser for the items of `kind`; NULL for Resource Manager's
 ** (kept as sent). */
 typedef const char *(*mdb_normalizer)(lua_State *L, const engine_info *engine,

@@ -74,6 +74,7 @@ static void iter_release(mdb_iter *it)
   it->fe = NULL;
   it->job = NULL;
   it->ls->job = NULL;
+  id_guard_free(&it->ls->guard);
 }
 
 /* Release, and let go of the page too. */
@@ -144,17 +145,11 @@ static void iter_fetch_page(lua_State *L, mdb_iter *it, int ls)
       cancel_clear();
       iter_fail_with(L, it, MDB_ERR_INTERRUPTED, "interrupted");
     }
-    if (j == NULL) {
-      /* fetch_job_request() queued the page, so the engine has it: this
-      ** is a defect of mdblua, not of the network or the memory. */
-      it->state = ITER_FAILED;
-      iter_end(L, it);
-      lua_pushliteral(L, "mdblua internal error: a listing's next page "
-                         "was neither pending nor ready (please report it)");
-      lua_pushvalue(L, -1);
-      lua_setiuservalue(L, 1, UV_ERROR);
-      lua_error(L);
-    }
+    if (j == NULL) /* fetch_job_request() queued the page, so the engine
+                   ** has it: a defect of mdblua, not of the network. */
+      iter_fail_with(L, it, MDB_ERR_INTERNAL,
+                     "mdblua internal error: a listing's next page was "
+                     "neither pending nor ready (please report it)");
     if (failed) {
       mdb_push_fetch_error(L, c, j);
       iter_fail(L, it);

@@ -1,15 +1,21 @@
 /*
 ** One listing consumed page by page and item by item: the path the lazy
 ** iterator and the scan share.  A page is decoded, cut to the limit,
-** accepted (the cycle guard) and the next one requested at once; then its
-** items are handed out one at a time, repeats of the previous page skipped
-** (the repeat guard, mdb_page_seen) and each one normalised.
+** accepted (the cycle guard) and the next one requested at once.  Then one
+** pass over the page, while it is fresh in the cache, skips the repeats of
+** the previous page (the repeat guard, listing/id_guard.h: the ids in C,
+** nothing for the collector), collects the page's ids for the next page's
+** guard and normalises every item with the keys pushed once
+** (mdb_norm_item); the consumer then takes the items one at a time.  An item that fails the pass is remembered with its error and
+** raised when the consumer reaches it, so the items before it are handed
+** out and a resume starts at its page, as if it had failed then.
 **
-** A listing is a userdata whose user values hold its Lua side:
+** A listing is a userdata (its __gc frees the guard) whose user values
+** hold its Lua side:
 **   1  the items table of the current page
-**   2, 3  ids of the previous and the current page (repeats included)
-** so that a consumer keeps one value per listing and memory stays at the
-** ids of two pages.
+**   2  the error of the item at `bad`
+** so that a consumer keeps one value per listing and memory stays at one
+** page and the ids of two.
 */
 #include "mdb_binding.h"
 
@@ -20,13 +26,14 @@
 
 #define MDB_LISTING_MT "mdb.listing"
 
-enum { LV_PAGE = 1, LV_PREV_IDS = 2, LV_CUR_IDS = 3 };
+enum { LV_PAGE = 1, LV_ERROR = 2 };
 
 mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
                              const engine_info *engine, fetch_job *job)
 {
-  mdb_listing *ls = lua_newuserdatauv(L, sizeof *ls, 3);
+  mdb_listing *ls = lua_newuserdatauv(L, sizeof *ls, 2);
   memset(ls, 0, sizeof *ls);
+  id_guard_init(&ls->guard);
   ls->kind = kind;
   ls->engine = engine;
   ls->job = job;
@@ -42,8 +49,65 @@ void mdb_listing_drop_page(lua_State *L, int idx)
     return;
   lua_pushnil(L);
   lua_setiuservalue(L, idx, LV_PAGE);
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, LV_ERROR);
   ls->count = 0;
   ls->pos = 1;
+  ls->bad = 0;
+}
+
+/*
+** The pass over the page at `items` (see the top of the file).  0, or -1
+** when out of memory (the guard could not hold an id: going on could
+** repeat an item).
+*/
+static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items)
+{
+  int top = lua_gettop(L);
+  mdb_norm_keys k;
+  mdb_norm_keys_push(L, ls->kind, ls->engine, &k);
+  id_guard_next_page(&ls->guard);
+  int in_prefix = 1;
+  char err[256];
+  const char *e = NULL;
+  for (lua_Integer i = 1; i <= ls->count; i++) {
+    if (lua_rawgeti(L, items, i) != LUA_TTABLE) {
+      snprintf(err, sizeof err, "%s[%lld] in the response is not an object",
+               list_items_field(ls->kind), (long long)i);
+      e = err;
+    }
+    int item = lua_gettop(L);
+    if (e == NULL) {
+      lua_pushvalue(L, k.id);
+      size_t len = 0;
+      const char *id = lua_rawget(L, item) == LUA_TSTRING
+                           ? lua_tolstring(L, item + 1, &len)
+                           : NULL;
+      if (id && id_guard_add(&ls->guard, id, len) != 0) {
+        lua_settop(L, top);
+        return -1;
+      }
+      /* no id to compare: never a repeat, and the prefix is over */
+      in_prefix = in_prefix && id && id_guard_seen(&ls->guard, id, len);
+      if (in_prefix) {
+        ls->pos = i + 1; /* repeats are a prefix of the page */
+        ls->duplicates++;
+        lua_settop(L, item - 1);
+        continue;
+      }
+      if (k.active)
+        e = mdb_norm_item(L, item, &k, item + 1, err, sizeof err);
+    }
+    lua_settop(L, item - 1);
+    if (e != NULL) {
+      ls->bad = i;
+      mdb_push_job_error(L, ls->job, MDB_ERR_JSON, e);
+      lua_setiuservalue(L, idx, LV_ERROR);
+      break;
+    }
+  }
+  lua_settop(L, top);
+  return 0;
 }
 
 int mdb_listing_take_page(lua_State *L, int idx)
@@ -80,15 +144,15 @@ int mdb_listing_take_page(lua_State *L, int idx)
                        cycle ? err : "out of memory");
     return -1;
   }
-  lua_getiuservalue(L, idx, LV_CUR_IDS);
-  lua_setiuservalue(L, idx, LV_PREV_IDS);
-  mdb_page_ids(L, items, count, list_id_field(ls->kind));
-  lua_setiuservalue(L, idx, LV_CUR_IDS);
-  lua_setiuservalue(L, idx, LV_PAGE);
   ls->cut_short = cut_short;
-  ls->in_prefix = 1;
   ls->pos = 1;
   ls->count = count;
+  if (page_pass(L, idx, ls, items) != 0) {
+    lua_pop(L, 1);
+    mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
+    return -1;
+  }
+  lua_setiuservalue(L, idx, LV_PAGE);
   /* ask for the next page now, unless speculation already did */
   if (fetch_job_request(j) != 0) {
     mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
@@ -100,50 +164,31 @@ int mdb_listing_take_page(lua_State *L, int idx)
 int mdb_listing_next_item(lua_State *L, int idx)
 {
   mdb_listing *ls = lua_touserdata(L, idx);
-  int top = lua_gettop(L);
-  lua_getiuservalue(L, idx, LV_PAGE);
-  int page = top + 1;
-  for (;;) {
-    if (ls->pos > ls->count) {
-      lua_settop(L, top);
-      return 0;
-    }
-    if (lua_rawgeti(L, page, ls->pos) != LUA_TTABLE) {
-      char msg[96];
-      snprintf(msg, sizeof msg, "%s[%lld] in the response is not an object",
-               list_items_field(ls->kind), (long long)ls->pos);
-      lua_settop(L, top);
-      mdb_push_job_error(L, ls->job, MDB_ERR_JSON, msg);
-      return -1;
-    }
-    if (!ls->in_prefix)
-      break;
-    lua_getiuservalue(L, idx, LV_PREV_IDS);
-    int dup = mdb_page_seen(L, page + 1, page + 2, list_id_field(ls->kind),
-                            &ls->in_prefix);
-    lua_pop(L, 1);
-    if (!dup)
-      break;
-    ls->pos++;
-    ls->duplicates++;
-    lua_pop(L, 1);
-  }
-  char err[256];
-  mdb_normalizer norm = mdb_normalizer_for(ls->kind);
-  const char *e = norm ? norm(L, ls->engine, err, sizeof err) : NULL;
-  if (e != NULL) { /* not consumed: a resume starts at this page again */
-    lua_settop(L, top);
-    mdb_push_job_error(L, ls->job, MDB_ERR_JSON, e);
+  if (ls->pos > ls->count)
+    return 0;
+  if (ls->pos == ls->bad) { /* not consumed: a resume starts here again */
+    lua_getiuservalue(L, idx, LV_ERROR);
     return -1;
   }
-  lua_remove(L, page);
+  lua_getiuservalue(L, idx, LV_PAGE);
+  lua_rawgeti(L, -1, ls->pos);
+  lua_remove(L, -2);
   ls->pos++;
   ls->items++;
   return 1;
 }
 
+static int listing_gc(lua_State *L)
+{
+  mdb_listing *ls = luaL_checkudata(L, 1, MDB_LISTING_MT);
+  id_guard_free(&ls->guard);
+  return 0;
+}
+
 void mdb_listing_register(lua_State *L)
 {
   luaL_newmetatable(L, MDB_LISTING_MT);
+  lua_pushcfunction(L, listing_gc);
+  lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
 }

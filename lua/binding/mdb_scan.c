@@ -344,6 +344,10 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
     scan_set_stats(L, entry, fetch_job_stats(j), l);
   fetch_job_free(j);
   l->job = NULL;
+  /* Let go of the guard and the last page now: a listing has a finalizer,
+  ** and what it still held would live through one more collection. */
+  id_guard_free(&l->guard);
+  mdb_listing_drop_page(L, ls);
   lua_pushnil(L);
   lua_rawseti(L, S_LISTINGS, t);
   int next = t > 0 && !(err && part == PART_BACKUPS) ? next_part(s, entry, part)
@@ -419,6 +423,8 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
   else if (fetch_job_done(j)) { /* a complete Cluster.List: no entry */
     fetch_job_free(j);
     l->job = NULL;
+    id_guard_free(&l->guard);
+    mdb_listing_drop_page(L, ls);
     lua_pushnil(L);
     lua_rawseti(L, S_LISTINGS, t);
     s->lists_running--;

@@ -77,5 +77,13 @@ int main(void)
     CHECK(r == 0 || (v >= buf && v + n <= buf + len));
     free(buf);
   }
+  /* an empty response may come without a buffer (UBSan: no NULL to mem*) */
+  CHECK_EQ_INT(json_peek_string(NULL, 0, KEY, &v, &n), 0);
+  /* no quoted key anywhere: no member, whatever else the page holds */
+  CHECK_EQ_INT(
+      json_peek_string("{\"backups\":[{\"nextPageToke\":\"x\"}]}",
+                       strlen("{\"backups\":[{\"nextPageToke\":\"x\"}]}"), KEY,
+                       &v, &n),
+      0);
   return check_summary();
 }
