@@ -101,21 +101,20 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
                     const char **tok, size_t *toklen, char *err, size_t errlen);
 
 /*
-** The repeat guard.  A listing that shifts while it is paged (a backup
-** created meanwhile pushes the last item of one page onto the next) shows
-** the repeats as the first items of the next page.  mdb_page_ids pushes
-** the ids (the string `field` of each, list_id_field: "id", or a
-** policy's "policyId") of items 1..n of the array at `items`, collected
-** once a page
-** while it is fresh in the cache.  While *in_prefix is set, mdb_page_seen
-** returns 1 for an item (a table at `item`) whose id is in the array at
-** `prev` (the previous page's ids; may be nil); the first item that is
-** not clears *in_prefix, and later items need no check.  Memory: the ids
-** of two pages.
+** One pass over the first `count` items of the page at `items`, while it
+** is fresh in the cache: the repeat guard (`g` starts a new page; a
+** listing that shifts while it is paged shows the repeats as the first
+** items of the next page, listing/id_guard.h), the page's ids collected
+** for the next page's guard, and every other item normalised for `kind`
+** with the keys pushed once.  Returns 0 with *skip the number of repeats
+** at the page's head and *bad 0, or the index of the first item that
+** failed with its message in `err`; -1 when out of memory (the guard could
+** not hold an id: going on could repeat an item).  The iterator, the scan
+** and the page_decode fuzz target all go through it.
 */
-void mdb_page_ids(lua_State *L, int items, lua_Integer n, const char *field);
-int mdb_page_seen(lua_State *L, int item, int prev, const char *field,
-                  int *in_prefix);
+int mdb_page_pass(lua_State *L, list_kind kind, const engine_info *engine,
+                  id_guard *g, int items, lua_Integer count, lua_Integer *skip,
+                  lua_Integer *bad, char *err, size_t errlen);
 
 /* Push the mdb.error describing a failed job (error body decoded). */
 void mdb_push_fetch_error(lua_State *L, const mdb_client *c,

@@ -58,55 +58,22 @@ void mdb_listing_drop_page(lua_State *L, int idx)
 
 /*
 ** The pass over the page at `items` (see the top of the file).  0, or -1
-** when out of memory (the guard could not hold an id: going on could
-** repeat an item).
+** when out of memory (going on could repeat an item).
 */
 static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items)
 {
-  int top = lua_gettop(L);
-  mdb_norm_keys k;
-  mdb_norm_keys_push(L, ls->kind, ls->engine, &k);
-  id_guard_next_page(&ls->guard);
-  int in_prefix = 1;
   char err[256];
-  const char *e = NULL;
-  for (lua_Integer i = 1; i <= ls->count; i++) {
-    if (lua_rawgeti(L, items, i) != LUA_TTABLE) {
-      snprintf(err, sizeof err, "%s[%lld] in the response is not an object",
-               list_items_field(ls->kind), (long long)i);
-      e = err;
-    }
-    int item = lua_gettop(L);
-    if (e == NULL) {
-      lua_pushvalue(L, k.id);
-      size_t len = 0;
-      const char *id = lua_rawget(L, item) == LUA_TSTRING
-                           ? lua_tolstring(L, item + 1, &len)
-                           : NULL;
-      if (id && id_guard_add(&ls->guard, id, len) != 0) {
-        lua_settop(L, top);
-        return -1;
-      }
-      /* no id to compare: never a repeat, and the prefix is over */
-      in_prefix = in_prefix && id && id_guard_seen(&ls->guard, id, len);
-      if (in_prefix) {
-        ls->pos = i + 1; /* repeats are a prefix of the page */
-        ls->duplicates++;
-        lua_settop(L, item - 1);
-        continue;
-      }
-      if (k.active)
-        e = mdb_norm_item(L, item, &k, item + 1, err, sizeof err);
-    }
-    lua_settop(L, item - 1);
-    if (e != NULL) {
-      ls->bad = i;
-      mdb_push_job_error(L, ls->job, MDB_ERR_JSON, e);
-      lua_setiuservalue(L, idx, LV_ERROR);
-      break;
-    }
+  lua_Integer skip, bad;
+  if (mdb_page_pass(L, ls->kind, ls->engine, &ls->guard, items, ls->count,
+                    &skip, &bad, err, sizeof err) != 0)
+    return -1;
+  ls->pos = skip + 1;
+  ls->duplicates += (long)skip;
+  if (bad) {
+    ls->bad = bad;
+    mdb_push_job_error(L, ls->job, MDB_ERR_JSON, err);
+    lua_setiuservalue(L, idx, LV_ERROR);
   }
-  lua_settop(L, top);
   return 0;
 }
 

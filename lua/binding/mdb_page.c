@@ -67,47 +67,55 @@ int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
   return 0;
 }
 
-void mdb_page_ids(lua_State *L, int items, lua_Integer n, const char *field)
+int mdb_page_pass(lua_State *L, list_kind kind, const engine_info *engine,
+                  id_guard *g, int items, lua_Integer count, lua_Integer *skip,
+                  lua_Integer *bad, char *err, size_t errlen)
 {
-  lua_createtable(L, (int)n, 0);
-  int ids = lua_gettop(L);
-  lua_Integer k = 0;
-  for (lua_Integer i = 1; i <= n; i++) {
-    if (lua_rawgeti(L, items, i) == LUA_TTABLE) {
-      if (lua_getfield(L, -1, field) == LUA_TSTRING)
-        lua_rawseti(L, ids, ++k); /* pops the id */
-      else
-        lua_pop(L, 1);
+  int top = lua_gettop(L);
+  mdb_norm_keys k;
+  mdb_norm_keys_push(L, kind, engine, &k);
+  id_guard_next_page(g);
+  int in_prefix = 1;
+  const char *e = NULL;
+  *skip = 0;
+  *bad = 0;
+  for (lua_Integer i = 1; i <= count; i++) {
+    if (lua_rawgeti(L, items, i) != LUA_TTABLE) {
+      snprintf(err, errlen, "%s[%lld] in the response is not an object",
+               list_items_field(kind), (long long)i);
+      e = err;
     }
-    lua_pop(L, 1);
-  }
-}
-
-int mdb_page_seen(lua_State *L, int item, int prev, const char *field,
-                  int *in_prefix)
-{
-  *in_prefix = 0;
-  if (!lua_istable(L, prev))
-    return 0;
-  if (lua_getfield(L, item, field) != LUA_TSTRING) {
-    lua_pop(L, 1);
-    return 0; /* no id to compare: never treated as a repeat */
-  }
-  int id = lua_gettop(L);
-  /* Ids are short strings, so this compares pointers: cheap even for a
-  ** full page, and it runs only until the first new id. */
-  lua_Integer n = (lua_Integer)lua_rawlen(L, prev);
-  for (lua_Integer i = n; i >= 1; i--) {
-    lua_rawgeti(L, prev, i);
-    int same = lua_rawequal(L, -1, id);
-    lua_pop(L, 1);
-    if (same) {
-      *in_prefix = 1;
+    int item = lua_gettop(L);
+    if (e == NULL) {
+      lua_pushvalue(L, k.id);
+      size_t len = 0;
+      const char *id = lua_rawget(L, item) == LUA_TSTRING
+                           ? lua_tolstring(L, item + 1, &len)
+                           : NULL;
+      if (id && id_guard_add(g, id, len) != 0) {
+        lua_settop(L, top);
+        return -1;
+      }
+      /* no id to compare: never a repeat, and the prefix is over */
+      in_prefix = in_prefix && id && id_guard_seen(g, id, len);
+      if (in_prefix) {
+        *skip = i; /* repeats are a prefix of the page */
+        lua_settop(L, item - 1);
+        continue;
+      }
+      if (k.active)
+        e = mdb_norm_item(L, item, &k, item + 1, err, errlen);
+    }
+    lua_settop(L, item - 1);
+    if (e != NULL) {
+      if (e != err)
+        snprintf(err, errlen, "%s", e);
+      *bad = i;
       break;
     }
   }
-  lua_pop(L, 1);
-  return *in_prefix;
+  lua_settop(L, top);
+  return 0;
 }
 
 /* What a google.rpc.Status error body says, copied out of Lua. */

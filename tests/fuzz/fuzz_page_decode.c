@@ -1,7 +1,8 @@
 /* libFuzzer target: a page body of any bytes goes through the real
 ** decoding path (lua-cjson in the mdb module's private instance, the shape
-** checks, the repeat guard and the normalisation of every item for one
-** engine) without a crash, a leak or an unprotected Lua error. */
+** checks, and mdb_page_pass: the repeat guard and the normalisation of
+** every item for one engine) without a crash, a leak or an unprotected Lua
+** error. */
 #include "mdb.h"
 #include "mdb_binding.h"
 
@@ -32,21 +33,16 @@ static int decode_one(lua_State *S)
   if (mdb_page_decode(S, kind, &r, &tok, &toklen, err, sizeof err) != 0)
     return 0;
   int items = lua_gettop(S);
-  lua_Integer n = (lua_Integer)lua_rawlen(S, items);
-  mdb_page_ids(S, items, n, "id"); /* the repeat guard, on its own page */
-  int ids = lua_gettop(S);
-  int in_prefix = 1;
-  for (lua_Integer i = 1; i <= n; i++) {
-    if (lua_rawgeti(S, items, i) == LUA_TTABLE) {
-      if (in_prefix)
-        mdb_page_seen(S, lua_gettop(S), ids, "id", &in_prefix);
-      if (kind == LIST_CLUSTERS)
-        mdb_normalize_cluster(S, e, err, sizeof err);
-      else
-        mdb_normalize_backup(S, e, err, sizeof err);
-    }
-    lua_settop(S, ids);
-  }
+  /* the pass the listings make: the guard on this page, a second time
+  ** as the next page (every item a repeat), normalisation */
+  id_guard g;
+  id_guard_init(&g);
+  lua_Integer n = (lua_Integer)lua_rawlen(S, items), skip, bad;
+  for (int round = 0; round < 2; round++)
+    if (mdb_page_pass(S, kind, e, &g, items, n, &skip, &bad, err, sizeof err) !=
+        0)
+      break;
+  id_guard_free(&g);
   return 0;
 }
 
