@@ -700,14 +700,18 @@ local function stored_error(kind, text)
    return setmetatable({ kind = kind, message = text, text = text or "listing failed" }, ERROR_MT)
 end
 
+-- The stored objects of `kind` a query of states valid at a scan
+-- (parameters: cluster, scan, scan) selects, restored in its order.
+local function restored_at(self, kind, sql, engine, ref, scan)
+   local list = {}
+   for r in self:rows(sql, ref, scan, scan) do list[#list + 1] = M.restore(kind, engine, r[1]) end
+   return list
+end
+
 -- Backups of a cluster as of a scan (the states valid then).
 local function backups_at(self, engine, ref, scan)
-   local list = {}
-   for r in self:rows([[SELECT data FROM backup_states WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, backup_id]], ref, scan, scan) do
-      list[#list + 1] = M.restore("backup", engine, r[1])
-   end
-   return list
+   return restored_at(self, "backup", [[SELECT data FROM backup_states WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, backup_id]], engine, ref, scan)
 end
 
 local function cluster_at(self, engine, ref, scan)
@@ -732,12 +736,8 @@ end
 -- A cluster's operations valid at a scan, newest first (the order the
 -- failed_backups check gives them in; it does not depend on the listing's).
 local function operations_at(self, engine, ref, scan)
-   local list = {}
-   for r in self:rows([[SELECT data FROM operation_states WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, operation_id]], ref, scan, scan) do
-      list[#list + 1] = M.restore("operation", engine, r[1])
-   end
-   return list
+   return restored_at(self, "operation", [[SELECT data FROM operation_states WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, operation_id]], engine, ref, scan)
 end
 
 --- The results of a recorded scan, shaped as `client:scan` returned them:
