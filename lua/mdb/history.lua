@@ -337,23 +337,37 @@ local function cluster_ref(self, engine, id, folder)
    return (self:run("INSERT INTO clusters (engine, cluster_id, folder) VALUES (?, ?, ?)", engine, id, folder))
 end
 
--- The last scan before `scan` whose listing of the cluster was complete.
+-- The last scan before `scan` that listed the cluster's `part`
+-- completely: a listings column, "status" (its backups), "policies" or
+-- "operations" (a fixed name, never a user's value).
+local function prev_part_complete(self, part, engine, id, scan)
+   return self:one("SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ? AND " .. part
+      .. " = 'complete' AND scan < ?", engine, id, scan)
+end
+
 local function prev_complete(self, engine, id, scan)
-   return self:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
-      AND status = 'complete' AND scan < ?]], engine, id, scan)
+   return prev_part_complete(self, "status", engine, id, scan)
+end
+
+-- A whole-object state in `tbl` (cluster_states, policy_states): true
+-- when the open one has digest `d`; else the open one, if any, is closed
+-- at `scan` and a new one must be inserted.
+local function state_unchanged(self, tbl, scan, ref, last, d)
+   local open_from, open_digest = self:one(
+      "SELECT from_scan, digest FROM " .. tbl .. " WHERE cluster = ? AND until_scan IS NULL", ref)
+   if open_from and open_digest == d then return true end
+   if open_from then
+      self:run("UPDATE " .. tbl .. " SET until_scan = ?, last_scan = ? WHERE cluster = ? AND from_scan = ?",
+         scan, last, ref, open_from)
+   end
+   return false
 end
 
 -- A cluster's retention policies (an array, in listing order) as one
 -- state: a new one when the list changes in any way.
 local function record_policies(self, scan, ref, policies, last)
    local d = digest(policies)
-   local open_from, open_digest = self:one(
-      "SELECT from_scan, digest FROM policy_states WHERE cluster = ? AND until_scan IS NULL", ref)
-   if open_from and open_digest == d then return end
-   if open_from then
-      self:run("UPDATE policy_states SET until_scan = ?, last_scan = ? WHERE cluster = ? AND from_scan = ?",
-         scan, last, ref, open_from)
-   end
+   if state_unchanged(self, "policy_states", scan, ref, last, d) then return end
    local parts = {}
    for i, p in ipairs(policies) do parts[i] = encode(p, POLICY_INT64, POLICY_ADDED) end
    self:run("INSERT INTO policy_states (cluster, from_scan, digest, data) VALUES (?, ?, ?, ?)",
@@ -389,12 +403,6 @@ local function record_operations(self, scan, ref, ops, last)
    end
 end
 
--- The last scan before `scan` that listed the cluster's policies or
--- operations (`part`) completely.
-local function prev_part_complete(self, part, engine, id, scan)
-   return self:one("SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ? AND " .. part
-      .. " = 'complete' AND scan < ?", engine, id, scan)
-end
 
 -- "complete", "failed" or nil (not listed), and the error's text, of an
 -- entry's policies or operations.
@@ -406,13 +414,7 @@ end
 
 local function record_cluster(self, scan, ref, cluster, last)
    local d = digest(cluster)
-   local open_from, open_digest = self:one(
-      "SELECT from_scan, digest FROM cluster_states WHERE cluster = ? AND until_scan IS NULL", ref)
-   if open_from and open_digest == d then return end
-   if open_from then
-      self:run("UPDATE cluster_states SET until_scan = ?, last_scan = ? WHERE cluster = ? AND from_scan = ?",
-         scan, last, ref, open_from)
-   end
+   if state_unchanged(self, "cluster_states", scan, ref, last, d) then return end
    local days, window = M.cluster_settings(cluster)
    self:run([[INSERT INTO cluster_states (cluster, from_scan, name, retention_days, backup_window, digest, data)
       VALUES (?, ?, ?, ?, ?, ?, ?)]], ref, scan, cluster.name, days, window, d, encode(cluster, NO_INT64))
