@@ -522,11 +522,17 @@ H.test("the prompt: a table of one cluster's backups ends with its strip", funct
       H.eq(r.code, 0, out)
       H.contains(out, "last 14 days: ")
       if env.NO_COLOR then
-         -- The demo's times follow the clock: before the day's backup
-         -- (about 20:00 UTC) today has none yet and the strip ends "-".
-         local newest_day = out:match("\n 1  %S+%s+(%d%d%d%d%-%d%d%-%d%d) ")
-         local today = os.date("!%Y-%m-%d")
-         H.contains(out, newest_day == today and "last 14 days: #########.#.#" or "last 14 days: ########.#.##-")
+         -- The demo's times follow the clock, so the strip expected is
+         -- drawn from the table printed above it: a UTC day with a backup
+         -- "#", without ".", today without one yet "-".
+         local days = {}
+         for day in out:gmatch("\n *%d+  %S+%s+(%d%d%d%d%-%d%d%-%d%d) ") do days[day] = true end
+         local now, want = os.time(), {}
+         for i = 13, 0, -1 do
+            local day = os.date("!%Y-%m-%d", now - i * 86400)
+            want[#want + 1] = days[day] and "#" or (i == 0 and "-" or ".")
+         end
+         H.contains(out, "last 14 days: " .. table.concat(want) .. "  (")
       else
          H.contains(out, "last 14 days: \27[32m")
       end
