@@ -146,6 +146,17 @@ function M.open(path, opts)
    if not write and not exists(path) then
       return nil, format("%s: no such history file", path)
    end
+   if write and d then
+      -- SQLite would open a write-protected file read-only without a
+      -- word and fail only at the first write, after the scan.
+      local f, msg = io.open(path, "r+b")
+      if not f then
+         local named = path .. ": "
+         if msg:sub(1, #named) == named then msg = msg:sub(#named + 1) end
+         return nil, format("%s: cannot open it for recording (%s)", path, msg)
+      end
+      f:close()
+   end
    local s = sqlite()
    local busy = math.floor((opts.busy_timeout or 60) * 1000)
    local ok, db = pcall(s.open, path, write and "rwc" or "ro", busy)
