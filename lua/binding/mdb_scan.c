@@ -385,6 +385,26 @@ static int on_cluster(scan *s, int slot, const engine_info *e)
   return 0;
 }
 
+/* The Cluster.List of `slot` completed: call listed(engine, folder,
+** cloud) if given.  Only this tells a folder listed whole from one never
+** listed when it has no cluster of the engine (no entry comes of it): a
+** history closes the clusters of the folders listed whole. */
+static void tell_listed(scan *s, int slot, const engine_info *e)
+{
+  lua_State *L = s->L;
+  int top = lua_gettop(L);
+  if (lua_getfield(L, S_OPTS, "listed") == LUA_TFUNCTION &&
+      lua_rawgeti(L, S_FOLDERS, (slot - 1) / s->nengines + 1) == LUA_TTABLE) {
+    int rec = lua_gettop(L);
+    lua_pushvalue(L, rec - 1);
+    lua_pushstring(L, e->name);
+    lua_getfield(L, rec, "id");
+    lua_getfield(L, rec, "cloud");
+    lua_call(L, 3, 0); /* its errors end the scan, as each's do */
+  }
+  lua_settop(L, top);
+}
+
 /* The job tagged `t` has a page ready: consume all of it. */
 static void on_page(scan *s, fetch_job *j, lua_Integer t)
 {
@@ -421,6 +441,7 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
   else if (fetch_job_done(j) && t > 0)
     finish(s, ls, t, 0);
   else if (fetch_job_done(j)) { /* a complete Cluster.List: no entry */
+    tell_listed(s, (int)-t, l->engine);
     fetch_job_free(j);
     l->job = NULL;
     id_guard_free(&l->guard);
@@ -449,14 +470,12 @@ static int by_key(const void *a, const void *b)
 }
 
 static const char *const scan_options[] = {
-    "all_clouds", "cloud",
-    "clusters",   "concurrency",
-    "each",       "engine",
-    "engines",    "folder",
-    "folders",    "limit",
-    "page_size",  "progress",
-    "rate",       "resource_manager_endpoint",
-    "with",       NULL};
+    "all_clouds",  "cloud",  "clusters",
+    "concurrency", "each",   "engine",
+    "engines",     "folder", "folders",
+    "limit",       "listed", "page_size",
+    "progress",    "rate",   "resource_manager_endpoint",
+    "with",        NULL};
 
 int mdb_client_scan(lua_State *L)
 {
@@ -494,8 +513,8 @@ int mdb_client_scan(lua_State *L)
   if (mdb_opt_integer(L, S_OPTS, "limit", 0, 0x7fffffffL, &v))
     s.limit = (long)v;
   scan_with(L, s.with);
-  static const char *const callbacks[] = {"progress", "each"};
-  for (int k = 0; k < 2; k++) {
+  static const char *const callbacks[] = {"progress", "each", "listed"};
+  for (int k = 0; k < 3; k++) {
     t = lua_getfield(L, S_OPTS, callbacks[k]);
     if (t != LUA_TNIL && t != LUA_TFUNCTION)
       return mdb_error_argument(L, callbacks[k],

@@ -94,6 +94,7 @@ function M.run(name, o, each)
       return
    end
    local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
+   if rec then o.scan.listed = rec.listed end
    cli.stream(name, o.client, o.scan, o.code, function(e, n)
       if rec then rec.add(e, n) end   -- history keeps every engine's entry
       e = merged(e)

@@ -577,6 +577,15 @@ function Recorder:add(e, pos)
    end))
 end
 
+--- A folder's Cluster.List of `engine` completed in this scan (a scan's
+-- `listed` option): its clusters the scan did not return are gone.  A
+-- cloud scan needs it for a folder left with no cluster of the engine,
+-- which no entry names.
+function Recorder:folder_listed(engine, folder)
+   self.listed_in[engine] = self.listed_in[engine] or {}
+   self.listed_in[engine][folder] = true
+end
+
 --- Close the scan and commit (or, with `scope.dry`, roll back).
 -- @param inspect optional `function(scan)` called inside the transaction
 -- @return the scan's id, and what inspect returned

@@ -112,7 +112,8 @@ local recorded
 
 --- A recorder for a streaming scan when --record (or, rolled back, --db)
 -- is given, else nil: `r.add(entry, pos)` for each entry as it arrives (with
--- every backup, before --now trims them), `r.finish()` after the scan
+-- every backup, before --now trims them), `r.listed` as the scan's `listed`
+-- option, `r.finish()` after the scan
 -- (commits, and keeps what the vanished check needs).  `scope` is
 -- `{folder=, engines=, time=, tool=}`.  Ends the script through `die`
 -- when the file cannot be written.
@@ -141,6 +142,7 @@ function M.recorder(opts, scope, die)
          local ok2, e = pcall(rec.add, rec, entry, pos)
          if not ok2 then fail(e) end
       end,
+      listed = function(engine, folder) rec:folder_listed(engine, folder) end,
       finish = function()
          local ok3, scan, seen = pcall(rec.finish, rec, function(s)
             -- (the HTML report's history includes this scan, even rolled back)

@@ -112,13 +112,23 @@ H.test("cloud= with 300 folders over pages: every folder once, Cluster.List boun
    local s = H.start_fake { "--cloud", "big=" .. table.concat(f, ","),
       "--generate", "engine=mysql,folder=g150,clusters=2,backups=3",
       "--fault", "path=folderId=g007&;status=403;times=0", "--fault", "delay_ms=2;times=0" }
+   local listed = {}
    local res = H.client(s):scan { cloud = "big", engine = "mysql", concurrency = 4, page_size = 7,
-      resource_manager_endpoint = s.url }
+      resource_manager_endpoint = s.url, listed = function(engine, folder, cloud)
+         H.eq({ engine, cloud }, { "mysql", "big" })
+         H.eq(listed[folder], nil, "each folder told once: " .. folder)
+         listed[folder] = true
+      end }
    local got = {}
    for _, e in ipairs(res) do
       got[#got + 1] = e.folder .. " " .. (e.id or ("error " .. e.error.status))
    end
    H.eq(got, { "g007 error 403", "g150 cmysql-0000", "g150 cmysql-0001" })
+   local n = 0
+   for _ in pairs(listed) do n = n + 1 end
+   H.eq({ n, listed.g007, listed.g001, listed.g150 }, { 299, nil, true, true },
+      "listed: every folder whose Cluster.List completed, empty or not; never the failed one")
+   H.raises("argument", function() H.client(s):scan { cloud = "big", engine = "mysql", listed = 1 } end)
    local pages = 0
    for _, q in ipairs(H.requests(s)) do
       if folder_list(q.target) then pages = pages + 1 end
