@@ -344,10 +344,10 @@ function M.page(opts)
    o[#o + 1] = format('<p id="summary">%s (%s); %s in the last %d days%s%s.</p>',
       plural(#clusters, "cluster"), #cl > 0 and concat(cl, ", ") or "none", plural(backups_n, "backup"), w.days,
       progress_n > 0 and format(", %s in progress", group(progress_n)) or "",
-      #failed_lists > 0 and format("; <strong>%s failed</strong>", plural(#failed_lists, "cluster listing")) or "")
+      #failed_lists > 0 and format("; <strong>%s failed</strong>", plural(#failed_lists, "listing")) or "")
    o[#o + 1] = '<div id="filter-slot" data-statuses="error critical warning ok"></div></header>\n<main>'
 
-   -- Failed cluster listings.
+   -- Failed listings: of clusters, or of folders or clouds (Resource Manager).
    if #failed_lists > 0 then
       local li = {}
       for _, e in ipairs(failed_lists) do
@@ -355,7 +355,7 @@ function M.page(opts)
             status_chip("error"),
             text(e.listing or (tostring(e.engine) .. " clusters")), text(e.error))
       end
-      o[#o + 1] = '<h2 id="failed">Failed cluster listings</h2><ul class="fl">' .. concat(li) .. "</ul>"
+      o[#o + 1] = '<h2 id="failed">Failed listings</h2><ul class="fl">' .. concat(li) .. "</ul>"
    end
 
    -- Findings, worst first.

@@ -305,7 +305,7 @@ H.test("page: inventory statuses, failed listings and the optional history", fun
    H.contains(page, 'data-status="warning"')      -- a day without a backup
    H.contains(page, '<li data-clusters="warning" data-n="1">')
    H.contains(page, '<li data-clusters="ok" data-n="1">')
-   H.contains(page, "Failed cluster listings")
+   H.contains(page, "<h2 id=\"failed\">Failed listings</h2>")
    H.contains(page, "listing clusters failed: 503")
    H.eq(count(page, '<svg class="hs"'), 1)
    H.contains(page, "Total size of backups over 90 days: 100 B on ")
