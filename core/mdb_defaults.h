@@ -29,5 +29,6 @@
 #define MDB_MAX_ID_LEN                       50 /* clusterId / folderId limit */
 #define MDB_MAX_FILTER_LEN                   1000
 #define MDB_MAX_TOKEN_LEN                    100 /* pageToken: the protos' <=100 */
+#define MDB_MAX_SCAN_FOLDERS                 1000 /* folders= of one scan */
 
 #endif /* MDB_DEFAULTS_H */

@@ -122,7 +122,8 @@ static void push_defaults(lua_State *L)
       {"probe_timeout", MDB_PROBE_TIMEOUT_MS / 1000.0},
       {"concurrency", MDB_DEFAULT_CONCURRENCY},
       {"max_concurrency", MDB_MAX_CONCURRENCY},
-      {"max_id_length", MDB_MAX_ID_LEN}};
+      {"max_id_length", MDB_MAX_ID_LEN},
+      {"max_folders", MDB_MAX_SCAN_FOLDERS}};
   lua_createtable(L, 0, (int)(sizeof numbers / sizeof numbers[0]) + 1);
   for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
     lua_Number v = numbers[i].value;

@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 #define SCAN_MAX_ENGINES 32
-#define SCAN_MAX_FOLDERS 1000
 /* Job tags of Resource Manager listings: Cloud.List; Folder.List of cloud
 ** n is RM_TAG - n (below every Cluster.List tag, -slot). */
 #define RM_TAG              (-(1L << 30))

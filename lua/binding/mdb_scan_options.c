@@ -124,11 +124,11 @@ void scan_folders(lua_State *L)
   }
   int arr = lua_gettop(L);
   lua_Integer len = lua_istable(L, arr) ? (lua_Integer)lua_rawlen(L, arr) : 0;
-  if (len < 1 || len > SCAN_MAX_FOLDERS)
+  if (len < 1 || len > MDB_MAX_SCAN_FOLDERS)
     mdb_error_argument(L, "folders",
                        "expected an array of 1 to %d folder "
                        "ids",
-                       SCAN_MAX_FOLDERS);
+                       MDB_MAX_SCAN_FOLDERS);
   lua_createtable(L, (int)len, 0);
   lua_createtable(L, 0, (int)len); /* seen */
   for (lua_Integer i = 1; i <= len; i++) {

@@ -224,6 +224,11 @@ function M.scope(opts, default_folder)
    if opts.cloud then return { cloud = opts.cloud } end
    if opts.all_clouds then return { all_clouds = true } end
    if #folders == 1 then return { folder = folders[1] } end
+   local most = require("mdb").defaults.max_folders
+   if #folders > most then
+      return nil, format("option '--folder': at most %d folders in one run, got %d (--cloud ID scans a whole cloud)",
+         most, #folders)
+   end
    if #folders > 1 then return { folders = folders } end
    if default_folder and default_folder ~= "" then return { folder = default_folder } end
    return nil, "no folder: give --folder ID, --cloud ID or --all-clouds, or set YC_FOLDER_ID"
