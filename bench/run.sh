@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 for p in python3 lua5.4; do
   command -v "$p" >/dev/null || { echo "bench: $p is needed (apt-get install $p)" >&2; exit 2; }
 done
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DMDB_BENCH=ON >/dev/null
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench -j"$(nproc)" --target mdblua fakeapi bench_measure bench_c_client >/dev/null
 if [ "${1:-}" = history ]; then   # the history benchmark: sh bench/run.sh history [RUNS]
   build-bench/mdblua bench/history.lua build-bench "${2:-3}"; exit
