@@ -79,7 +79,7 @@ H.test("MongoDB: Unix-seconds target; a sharded cluster gets backup states only"
    H.contains(table.concat(unknown.caveats, "\n"), "sharded is unknown")
 end)
 
-H.test("SQL Server: the last 20 minutes are not assured; a backup state serves them", function()
+H.test("SQL Server: the last 20 minutes are not assured; the newest assured moment serves them", function()
    local now = T "2020-08-15T19:00:00Z"
    local backups = { b("s1", "2020-08-10T12:00:00Z"), b("s2", "2020-08-15T18:30:00Z") }
    local w = recovery.window("sqlserver", backups, { now = now })
@@ -87,7 +87,8 @@ H.test("SQL Server: the last 20 minutes are not assured; a backup state serves t
    local inside = recovery.restore_point("sqlserver", backups, { at = T "2020-08-15T18:40:00Z", now = now })
    H.eq({ inside.restorable, inside.backup_id, inside.rest.body.time }, { true, "s2", "2020-08-15T18:40:00Z" })
    local late = recovery.restore_point("sqlserver", backups, { at = T "2020-08-15T18:45:00Z", now = now })
-   H.eq({ late.restorable, late.backup_id, late.time, late.data_loss_seconds }, { true, "s2", nil, 15 * 60 })
+   H.eq({ late.restorable, late.backup_id, late.time, late.data_loss_seconds },
+      { true, "s2", T "2020-08-15T18:40:00Z", 5 * 60 })
    H.contains(late.reason, "the newest moment sure to be archived")
 end)
 
@@ -116,7 +117,7 @@ H.test("ClickHouse, Redis, OpenSearch: the newest backup state at or before the 
    local p = recovery.restore_point("clickhouse", ch, { at = T "2026-12-04T23:00:00Z", now = now })
    H.eq({ p.restorable, p.backup_ids, p.rest.body.backupId, p.rest.body.additionalBackupIds },
       { true, { "ch-a2", "ch-b2" }, "ch-a2", { "ch-b2" } })
-   H.eq(p.data_loss_seconds, 53 * 60, "from the newest of the shard backups")
+   H.eq(p.data_loss_seconds, 55 * 60, "from the oldest of the shard backups restored")
    H.contains(p.yc, "--backup-id ch-a2,ch-b2")
    local early = recovery.restore_point("clickhouse", ch, { at = T "2026-12-04T22:06:00Z", now = now })
    H.eq(early.backup_ids, { "ch-a2", "ch-b1" }, "each shard's newest at that moment")
@@ -131,6 +132,80 @@ H.test("ClickHouse, Redis, OpenSearch: the newest backup state at or before the 
       { at = T "2026-12-04T23:00:00Z", now = now })
    H.contains(spqr.yc, "yc managed-sharded-postgresql cluster restore")
    H.raises(nil, recovery.window, "kafka", {}, {})
+end)
+
+H.test("PostgreSQL: the window opens at the oldest full (BASE) backup, not an older incremental", function()
+   -- api-recovery.md §2: "from the creation of the oldest full backup"
+   local now = T "2026-12-05T00:00:00Z"
+   local backups = {
+      b("inc0", "2026-11-28T22:10:00Z", { type = "AUTOMATED", status = "DONE", method = "INCREMENTAL" }),
+      b("base1", "2026-11-29T22:10:00Z", { type = "AUTOMATED", status = "DONE", method = "BASE" }),
+      b("inc2", "2026-11-30T22:10:00Z", { type = "AUTOMATED", status = "DONE", method = "INCREMENTAL" }),
+   }
+   local w = recovery.window("postgresql", backups, { now = now })
+   H.eq(w.from, T "2026-11-29T22:10:01Z")
+   local p = recovery.restore_point("postgresql", backups, { at = T "2026-11-29T06:00:00Z", now = now })
+   H.eq(p.time, nil, "not a point in time before the oldest full backup")
+   H.contains(p.reason, "before the oldest restorable moment 2026-11-29T22:10:01Z")
+   local q = recovery.restore_point("postgresql", backups, { at = T "2026-12-01T06:00:00Z", now = now })
+   H.eq({ q.restorable, q.backup_id, q.time }, { true, "inc2", T "2026-12-01T06:00:00Z" },
+      "an incremental backup after the full one serves")
+end)
+
+H.test("SQL Server: time is required, so every answer names one; after the assured end, that end", function()
+   -- api-recovery.md §1.1: SQL Server's Restore requires `time`
+   local now = T "2020-08-15T19:00:00Z"
+   local backups = { b("s1", "2020-08-10T12:00:00Z"), b("s2", "2020-08-15T12:00:00Z") }
+   local at_now = recovery.restore_point("sqlserver", backups, { now = now })
+   H.eq({ at_now.restorable, at_now.backup_id, at_now.time, at_now.data_loss_seconds },
+      { true, "s2", T "2020-08-15T18:40:00Z", 20 * 60 }, "the last assured moment, not last noon's backup")
+   H.eq(at_now.rest.body.time, "2020-08-15T18:40:00Z")
+   H.contains(at_now.yc, "--time 2020-08-15T18:40:00Z")
+   H.contains(at_now.reason, "the newest moment sure to be archived")
+   local edge = recovery.restore_point("sqlserver", backups, { at = T "2020-08-10T12:00:00Z", now = now })
+   H.eq({ edge.restorable, edge.rest }, { false, nil }, "no restore request without a time")
+   H.contains(edge.reason, "before the oldest restorable moment 2020-08-10T12:00:01Z")
+   local spqr = recovery.restore_point("spqr", backups, { now = now })
+   H.eq({ spqr.time, spqr.data_loss_seconds }, { T "2020-08-15T18:55:00Z", 5 * 60 })
+end)
+
+H.test("ClickHouse: the data loss is that of the oldest shard backup restored", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local ch = {
+      b("a1", "2026-12-03T22:05:00Z", { sourceShardNames = { "shard1" } }),
+      b("b1", "2026-12-03T22:06:00Z", { sourceShardNames = { "shard2" } }),
+      b("a2", "2026-12-04T22:05:00Z", { sourceShardNames = { "shard1" } }),
+   }
+   local p = recovery.restore_point("clickhouse", ch, { at = T "2026-12-04T23:00:00Z", now = now })
+   H.eq({ p.backup_ids, p.data_loss_seconds }, { { "a2", "b1" }, 24 * 3600 + 54 * 60 },
+      "shard2 comes back as of 3 Dec")
+   H.contains(p.reason, "b1")
+end)
+
+H.test("data_loss_seconds is whole seconds when createdAt has a fraction", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local r = recovery.restore_point("redis", { b("r1", "2026-12-04T22:00:00.866Z") }, { now = now })
+   H.eq(math.type(r.data_loss_seconds), "integer")
+   H.eq(r.data_loss_seconds, 7199)
+end)
+
+H.test("what the docs do not settle is said: MongoDB PITR preview, timeInclusive without a yc flag", function()
+   local now = T "2020-08-15T19:00:00Z"
+   local m = recovery.restore_point("mongodb", { b("m1", "2020-08-10T12:00:00Z") },
+      { at = T "2020-08-10T12:00:10Z", now = now, cluster = { sharded = false, config = { version = "6.0" } } })
+   local mc = table.concat(m.caveats, "\n")
+   H.contains(mc, "MongoDB 4.2")
+   H.contains(mc, "only through the CLI")
+   H.contains(mc, "not verified")
+   local old = recovery.restore_point("mongodb", { b("m1", "2020-08-10T12:00:00Z") },
+      { at = T "2020-08-10T12:00:10Z", now = now, cluster = { sharded = false, config = { version = "4.0" } } })
+   H.eq({ old.pitr, old.data_loss_seconds }, { nil, 10 }, "MongoDB 4.0: backup states only")
+   local pg = recovery.restore_point("postgresql", { b("p1", "2020-08-10T12:00:00Z", { type = "AUTOMATED" }) },
+      { at = T "2020-08-11T00:00:00Z", now = now })
+   local pc = table.concat(pg.caveats, "\n")
+   H.contains(pc, "timeInclusive")
+   H.contains(pc, "not verified")
+   H.eq(pg.rest.body.timeInclusive, true)
 end)
 
 H.test("restore-point.lua end to end: table, json, exit codes, bad input", function()
