@@ -27,6 +27,9 @@ local ENGINES = {
       time_field = "time", inclusive = true,
       supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
    mysql = { pitr = "time", log = "binary log", yc = "managed-mysql", time_field = "time",
+      -- api-recovery.md §2 "Leaving time out": console and Terraform disagree
+      without_time = "MySQL restores without `time` go to the backup's completion (console docs) or to the "
+         .. "moment the restore starts (Terraform docs): the docs conflict, not verified",
       supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
    mongodb = { pitr = "time", log = "oplog", yc = "managed-mongodb", time_field = "timestamp",
       supply = { "name", "environment", "configSpec", "hostSpecs" } },
@@ -312,6 +315,7 @@ function M.restore_point(engine, backups, opts)
       end
    end
    p.data_loss_seconds = floor(at - b.created)
+   if e.without_time then caveats[#caveats + 1] = e.without_time end
    local why = p.reason and (p.reason .. "; ") or ""
    local age = require("mdb.fmt").age(p.data_loss_seconds)
    if p.backup_ids and #p.backup_ids > 1 then

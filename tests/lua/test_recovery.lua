@@ -208,6 +208,39 @@ H.test("what the docs do not settle is said: MongoDB PITR preview, timeInclusive
    H.eq(pg.rest.body.timeInclusive, true)
 end)
 
+H.test("MySQL and SPQR: the docs' worked example to the second; MySQL without time is said to be unsettled", function()
+   -- backup done 10 Aug 12:00:00; window from 12:00:01 (api-recovery.md §2)
+   local now = T "2020-08-15T19:00:00Z"
+   local backups = { b("y1", "2020-08-10T12:00:00Z", { type = "AUTOMATED", status = "DONE" }) }
+   for _, engine in ipairs { "mysql", "spqr" } do
+      local w = recovery.window(engine, backups, { now = now })
+      H.eq(w.from, T "2020-08-10T12:00:01Z", engine)
+      local first = recovery.restore_point(engine, backups, { at = T "2020-08-10T12:00:01Z", now = now })
+      H.eq({ first.restorable, first.time, first.data_loss_seconds }, { true, T "2020-08-10T12:00:01Z", 0 }, engine)
+      local late = recovery.restore_point(engine, backups, { at = T "2020-08-15T18:50:00Z", now = now })
+      H.eq({ late.restorable, late.time }, { true, T "2020-08-15T18:50:00Z" }, engine)
+   end
+   -- at the backup's own second: its state, and no `time` in the request
+   local own = recovery.restore_point("mysql", backups, { at = T "2020-08-10T12:00:00Z", now = now })
+   H.eq({ own.restorable, own.time, own.rest.body.time }, { true, nil, nil })
+   local c = table.concat(own.caveats, "\n")
+   H.contains(c, "without `time`")
+   H.contains(c, "not verified")
+end)
+
+H.test("backup states: edges to the second", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local backups = { b("r1", "2026-12-04T22:00:00Z") }
+   for _, engine in ipairs { "redis", "clickhouse", "opensearch", "elasticsearch" } do
+      local at = recovery.restore_point(engine, backups, { at = T "2026-12-04T22:00:00Z", now = now })
+      H.eq({ at.restorable, at.backup_id, at.data_loss_seconds, at.time }, { true, "r1", 0, nil }, engine)
+      local before = recovery.restore_point(engine, backups, { at = T "2026-12-04T21:59:59Z", now = now })
+      H.eq({ before.restorable, before.rest }, { false, nil }, engine)
+      local after = recovery.restore_point(engine, backups, { at = T "2026-12-04T22:00:01Z", now = now })
+      H.eq(after.data_loss_seconds, 1, engine)
+   end
+end)
+
 H.test("restore-point.lua end to end: table, json, exit codes, bad input", function()
    local data = H.data_file {
       { "cluster", "postgresql", "b1gfolder", "cpg1", "orders", { id = "cpg1", name = "orders",
