@@ -279,6 +279,42 @@ H.test("restore-point.lua end to end: table, json, exit codes, bad input", funct
    H.eq(denied.code, 2)
    H.not_contains(denied.stderr, "wrong-token", "no secret in the error")
    H.not_contains(denied.stderr, "stack traceback")
+   -- it prints a restore, it never sends one: only GETs, none to :restore
+   local reqs = H.requests(s)
+   H.ok(#reqs > 0)
+   for _, q in ipairs(reqs) do
+      H.eq(q.method, "GET", q.target)
+      H.not_contains(q.target, ":restore")
+   end
+end)
+
+H.test("restore-point.lua json for ClickHouse: one backup per shard, additionalBackupIds, the issue's keys", function()
+   local function chb(id, at, shard)
+      return { "backup", "clickhouse", "b1gfolder", "cch1", H.backup(id, "cch1", at,
+         { sourceShardNames = { shard }, type = "AUTOMATED" }) }
+   end
+   local data = H.data_file {
+      { "cluster", "clickhouse", "b1gfolder", "cch1", "events", { id = "cch1", name = "events",
+         folderId = "b1gfolder", config = {} } },
+      chb("cch1:s1a", "2026-12-03T22:05:00Z", "shard1"), chb("cch1:s2a", "2026-12-03T22:06:00Z", "shard2"),
+      chb("cch1:s1b", "2026-12-04T22:05:00Z", "shard1"),
+   }
+   local s = H.start_fake { "--data", data }
+   local env = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfolder" }
+   local r = H.run({ H.source_dir .. "/scripts/restore-point.lua", "--engine", "clickhouse", "--cluster", "cch1",
+      "--at", "2026-12-04T23:00:00Z", "--now", "2026-12-05T00:00:00Z", "--format", "json" }, { env = env })
+   H.eq(r.code, 0, r.stderr)
+   local doc = cjson.decode(r.stdout)
+   for _, k in ipairs { "engine", "cluster", "at", "restorable", "reason", "backup_id", "window",
+      "data_loss_seconds", "yc", "rest" } do
+      H.ok(doc[k] ~= nil, k)
+   end
+   H.eq({ doc.window.from, doc.window.to }, { "2026-12-03T22:05:00Z", "2026-12-04T22:05:00Z" })
+   H.eq({ doc.restorable, doc.backup_id, doc.backup_ids, doc.data_loss_seconds },
+      { true, "cch1:s1b", { "cch1:s1b", "cch1:s2a" }, 24 * 3600 + 54 * 60 })
+   H.eq({ doc.rest.method, doc.rest.path, doc.rest.body.backupId, doc.rest.body.additionalBackupIds },
+      { "POST", "/managed-clickhouse/v1/clusters:restore", "cch1:s1b", { "cch1:s2a" } })
+   H.contains(doc.yc, "yc managed-clickhouse cluster restore --backup-id cch1:s1b,cch1:s2a --name")
 end)
 
 local checks = require "mdb.recovery_checks"
