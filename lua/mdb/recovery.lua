@@ -35,6 +35,8 @@ local ENGINES = {
       supply = { "name", "environment", "configSpec", "hostSpecs" } },
    sqlserver = { pitr = "time", log = "transaction log", lag = 20 * 60, yc = "managed-sqlserver",
       time_field = "time", time_required = true,
+      yc_note = "the yc command follows the SQL Server backups page; no CLI reference page for it is stored "
+         .. "(not verified)",
       supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
    spqr = { pitr = "time", log = "metadata archive", lag = 5 * 60, yc = "managed-sharded-postgresql",
       time_field = "time", inclusive = true,
@@ -216,6 +218,7 @@ local function commands(engine, p)
    for _, f in ipairs(e.supply) do
       if body[f] == nil then body[f] = "<" .. f .. ">" end
    end
+   if e.yc_note then p.caveats[#p.caveats + 1] = e.yc_note end
    return table.concat(words, " "),
       { method = "POST", path = rest_prefix(engine) .. "/clusters:restore", body = body }
 end

@@ -161,6 +161,7 @@ H.test("SQL Server: time is required, so every answer names one; after the assur
       { true, "s2", T "2020-08-15T18:40:00Z", 20 * 60 }, "the last assured moment, not last noon's backup")
    H.eq(at_now.rest.body.time, "2020-08-15T18:40:00Z")
    H.contains(at_now.yc, "--time 2020-08-15T18:40:00Z")
+   H.contains(table.concat(at_now.caveats, "\n"), "no CLI reference page for it is stored (not verified)")
    H.contains(at_now.reason, "the newest moment sure to be archived")
    local edge = recovery.restore_point("sqlserver", backups, { at = T "2020-08-10T12:00:00Z", now = now })
    H.eq({ edge.restorable, edge.rest }, { false, nil }, "no restore request without a time")
