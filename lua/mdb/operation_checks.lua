@@ -272,8 +272,8 @@ function M.failed_backups(ctx, s)
    end
    return { status = "ok", unit = "operations", observed = 0, expected = 0, details = { failed = 0, running = 0 },
       message = n == 0 and "no backup operation listed (scheduled backups may not appear as operations)"
-         or format("none of %d backup operations failed in the last %s or runs longer than %s", n,
-            dur(s.window), dur(s.stuck)) }
+         or format("none of %d backup operations failed in the last %s or runs longer than %s "
+            .. "(scheduled backups may not appear as operations: not documented)", n, dur(s.window), dur(s.stuck)) }
 end
 
 return M

@@ -27,11 +27,17 @@ local ENGINES = {
       time_field = "time", inclusive = true,
       supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
    mysql = { pitr = "time", log = "binary log", yc = "managed-mysql", time_field = "time",
+      -- api-recovery.md §2 "Leaving time out": console and Terraform disagree
+      without_time = "MySQL restores without `time` go to the backup's completion (console docs) or to the "
+         .. "moment the restore starts (Terraform docs): the docs conflict, not verified",
       supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
    mongodb = { pitr = "time", log = "oplog", yc = "managed-mongodb", time_field = "timestamp",
       supply = { "name", "environment", "configSpec", "hostSpecs" } },
    sqlserver = { pitr = "time", log = "transaction log", lag = 20 * 60, yc = "managed-sqlserver",
-      time_field = "time", supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
+      time_field = "time", time_required = true,
+      yc_note = "the yc command follows the SQL Server backups page; no CLI reference page for it is stored "
+         .. "(not verified)",
+      supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
    spqr = { pitr = "time", log = "metadata archive", lag = 5 * 60, yc = "managed-sharded-postgresql",
       time_field = "time", inclusive = true,
       supply = { "name", "environment", "configSpec", "networkId", "hostSpecs" } },
@@ -60,6 +66,13 @@ M.rfc3339 = rfc3339
 -- A backup that can serve a restore: completed (no status, or DONE).
 local function completed(b)
    return type(b.created) == "number" and (b.status == nil or b.status == "DONE")
+end
+
+-- Can this backup open the window?  The docs date it from the oldest *full*
+-- backup: an incremental one (PostgreSQL, Greenplum `method`) older than
+-- every full one does not count.
+local function full(b)
+   return b.method ~= "INCREMENTAL"
 end
 
 -- Can this backup be the base of a point-in-time restore?
@@ -92,7 +105,17 @@ local function pitr_mode(engine, cluster, caveats)
             .. "a sharded MongoDB cluster gets no point-in-time recovery"
       elseif cluster.sharded then
          return nil
+      else
+         local c = type(cluster.config) == "table" and cluster.config or {}
+         local major, minor = tostring(c.version or ""):match("^(%d+)%.(%d+)")
+         if major and (tonumber(major) < 4 or tonumber(major) == 4 and tonumber(minor) < 2) then
+            caveats[#caveats + 1] = format("MongoDB %s: point-in-time recovery needs MongoDB 4.2 or later",
+               c.version)
+            return nil
+         end
       end
+      caveats[#caveats + 1] = "point-in-time recovery needs MongoDB 4.2 or later; a Preview note in the docs "
+         .. "says it works only through the CLI and is enabled on request (possibly stale; not verified)"
    end
    return e.pitr
 end
@@ -111,7 +134,9 @@ function M.window(engine, backups, opts)
    if not e then error(format("mdb.recovery: unknown engine '%s'", tostring(engine)), 2) end
    local mode = pitr_mode(engine, opts.cluster, caveats)
    if mode then
-      local bases = sorted_completed(backups, function(b) return pitr_base(e, b) and b.created <= now end)
+      local bases = sorted_completed(backups, function(b)
+         return pitr_base(e, b) and full(b) and b.created <= now
+      end)
       if #bases == 0 then return { pitr = mode }, caveats end
       -- The docs' example: a backup done at 12:00:00 restores from 12:00:01.
       local from = bases[1].created + 1
@@ -193,6 +218,7 @@ local function commands(engine, p)
    for _, f in ipairs(e.supply) do
       if body[f] == nil then body[f] = "<" .. f .. ">" end
    end
+   if e.yc_note then p.caveats[#p.caveats + 1] = e.yc_note end
    return table.concat(words, " "),
       { method = "POST", path = rest_prefix(engine) .. "/clusters:restore", body = body }
 end
@@ -230,11 +256,16 @@ function M.restore_point(engine, backups, opts)
             or "no completed backup to replay from"
       elseif at < win.from then
          p.reason = format("%s is before the oldest restorable moment %s", rfc3339(at), rfc3339(win.from))
-      elseif at > win.to and win.pitr == "time" then
-         p.reason = format("%s is after %s, the newest moment sure to be archived", rfc3339(at),
-            rfc3339(win.to))
       else
-         local bases = sorted_completed(backups, function(b) return pitr_base(e, b) and b.created < at end)
+         -- After the newest moment sure to be archived: that moment, the
+         -- closest a point-in-time restore is sure to reach.
+         local target = at
+         if at > win.to and win.pitr == "time" then
+            target = win.to
+            p.reason = format("%s is after %s, the newest moment sure to be archived", rfc3339(at),
+               rfc3339(win.to))
+         end
+         local bases = sorted_completed(backups, function(b) return pitr_base(e, b) and b.created < target end)
          local base = bases[#bases]
          p.restorable, p.backup_id = true, base.id
          if win.pitr == "points" then
@@ -242,21 +273,31 @@ function M.restore_point(engine, backups, opts)
             local point = math.min(floor(at / 3600) * 3600, win.to)
             if point > base.created then p.time = point end
          else
-            p.time = at
+            p.time = target
          end
-         p.data_loss_seconds = at - (p.time or base.created)
+         p.data_loss_seconds = floor(at - (p.time or base.created))
+         local why = p.reason and (p.reason .. "; ") or ""
          if p.time == nil then
             p.reason = format("restorable to the state of backup %s (%s): no recovery point after it yet",
                base.id, rfc3339(base.created))
          elseif win.pitr == "points" then
             p.reason = format("restorable to the recovery point %s from backup %s", rfc3339(p.time), base.id)
          else
-            p.reason = format("restorable to %s by replaying the %s from backup %s", rfc3339(at), e.log, base.id)
+            p.reason = format("%srestorable to %s by replaying the %s from backup %s", why, rfc3339(p.time),
+               e.log, base.id)
+         end
+         if e.inclusive then
+            caveats[#caveats + 1] = "the yc CLI reference shows no flag for timeInclusive (not verified): the yc "
+               .. "command restores with its default, false (the last moment before the time); the REST body "
+               .. "sets it true (the first moment after it)"
          end
          p.yc, p.rest = commands(engine, p)
          return p
       end
    end
+   -- Restores that must name a time (SQL Server) have no backup state to
+   -- fall back on outside the window.
+   if e.time_required then return p end
    -- A backup state: the newest completed backup at or before `at`.
    local states = sorted_completed(backups, function(b) return completed(b) and b.created <= at end)
    if #states == 0 then
@@ -265,15 +306,28 @@ function M.restore_point(engine, backups, opts)
    end
    local b = states[#states]
    p.restorable, p.backup_id = true, b.id
-   p.data_loss_seconds = at - b.created
    if e.shards then
-      local cut = sorted_completed(backups, function(x) return completed(x) and x.created <= at end)
-      p.backup_ids = shard_backups(cut)
+      -- every shard comes back as of its own backup: the oldest of them
+      -- says how much is lost
+      local by_id = {}
+      for _, x in ipairs(states) do by_id[x.id] = x end
+      p.backup_ids = shard_backups(states)
       p.backup_id = p.backup_ids[1]
+      for _, id in ipairs(p.backup_ids) do
+         if by_id[id].created < b.created then b = by_id[id] end
+      end
    end
+   p.data_loss_seconds = floor(at - b.created)
+   if e.without_time then caveats[#caveats + 1] = e.without_time end
    local why = p.reason and (p.reason .. "; ") or ""
-   p.reason = format("%srestorable to the state of backup %s (%s), %s before %s", why, b.id,
-      rfc3339(b.created), require("mdb.fmt").age(p.data_loss_seconds), rfc3339(at))
+   local age = require("mdb.fmt").age(p.data_loss_seconds)
+   if p.backup_ids and #p.backup_ids > 1 then
+      p.reason = format("%srestorable to the state of backups %s (one per shard); the oldest, %s (%s), is %s "
+         .. "before %s", why, table.concat(p.backup_ids, ", "), b.id, rfc3339(b.created), age, rfc3339(at))
+   else
+      p.reason = format("%srestorable to the state of backup %s (%s), %s before %s", why, b.id,
+         rfc3339(b.created), age, rfc3339(at))
+   end
    p.yc, p.rest = commands(engine, p)
    return p
 end

@@ -79,7 +79,7 @@ H.test("MongoDB: Unix-seconds target; a sharded cluster gets backup states only"
    H.contains(table.concat(unknown.caveats, "\n"), "sharded is unknown")
 end)
 
-H.test("SQL Server: the last 20 minutes are not assured; a backup state serves them", function()
+H.test("SQL Server: the last 20 minutes are not assured; the newest assured moment serves them", function()
    local now = T "2020-08-15T19:00:00Z"
    local backups = { b("s1", "2020-08-10T12:00:00Z"), b("s2", "2020-08-15T18:30:00Z") }
    local w = recovery.window("sqlserver", backups, { now = now })
@@ -87,7 +87,8 @@ H.test("SQL Server: the last 20 minutes are not assured; a backup state serves t
    local inside = recovery.restore_point("sqlserver", backups, { at = T "2020-08-15T18:40:00Z", now = now })
    H.eq({ inside.restorable, inside.backup_id, inside.rest.body.time }, { true, "s2", "2020-08-15T18:40:00Z" })
    local late = recovery.restore_point("sqlserver", backups, { at = T "2020-08-15T18:45:00Z", now = now })
-   H.eq({ late.restorable, late.backup_id, late.time, late.data_loss_seconds }, { true, "s2", nil, 15 * 60 })
+   H.eq({ late.restorable, late.backup_id, late.time, late.data_loss_seconds },
+      { true, "s2", T "2020-08-15T18:40:00Z", 5 * 60 })
    H.contains(late.reason, "the newest moment sure to be archived")
 end)
 
@@ -116,7 +117,7 @@ H.test("ClickHouse, Redis, OpenSearch: the newest backup state at or before the 
    local p = recovery.restore_point("clickhouse", ch, { at = T "2026-12-04T23:00:00Z", now = now })
    H.eq({ p.restorable, p.backup_ids, p.rest.body.backupId, p.rest.body.additionalBackupIds },
       { true, { "ch-a2", "ch-b2" }, "ch-a2", { "ch-b2" } })
-   H.eq(p.data_loss_seconds, 53 * 60, "from the newest of the shard backups")
+   H.eq(p.data_loss_seconds, 55 * 60, "from the oldest of the shard backups restored")
    H.contains(p.yc, "--backup-id ch-a2,ch-b2")
    local early = recovery.restore_point("clickhouse", ch, { at = T "2026-12-04T22:06:00Z", now = now })
    H.eq(early.backup_ids, { "ch-a2", "ch-b1" }, "each shard's newest at that moment")
@@ -131,6 +132,114 @@ H.test("ClickHouse, Redis, OpenSearch: the newest backup state at or before the 
       { at = T "2026-12-04T23:00:00Z", now = now })
    H.contains(spqr.yc, "yc managed-sharded-postgresql cluster restore")
    H.raises(nil, recovery.window, "kafka", {}, {})
+end)
+
+H.test("PostgreSQL: the window opens at the oldest full (BASE) backup, not an older incremental", function()
+   -- api-recovery.md §2: "from the creation of the oldest full backup"
+   local now = T "2026-12-05T00:00:00Z"
+   local backups = {
+      b("inc0", "2026-11-28T22:10:00Z", { type = "AUTOMATED", status = "DONE", method = "INCREMENTAL" }),
+      b("base1", "2026-11-29T22:10:00Z", { type = "AUTOMATED", status = "DONE", method = "BASE" }),
+      b("inc2", "2026-11-30T22:10:00Z", { type = "AUTOMATED", status = "DONE", method = "INCREMENTAL" }),
+   }
+   local w = recovery.window("postgresql", backups, { now = now })
+   H.eq(w.from, T "2026-11-29T22:10:01Z")
+   local p = recovery.restore_point("postgresql", backups, { at = T "2026-11-29T06:00:00Z", now = now })
+   H.eq(p.time, nil, "not a point in time before the oldest full backup")
+   H.contains(p.reason, "before the oldest restorable moment 2026-11-29T22:10:01Z")
+   local q = recovery.restore_point("postgresql", backups, { at = T "2026-12-01T06:00:00Z", now = now })
+   H.eq({ q.restorable, q.backup_id, q.time }, { true, "inc2", T "2026-12-01T06:00:00Z" },
+      "an incremental backup after the full one serves")
+end)
+
+H.test("SQL Server: time is required, so every answer names one; after the assured end, that end", function()
+   -- api-recovery.md §1.1: SQL Server's Restore requires `time`
+   local now = T "2020-08-15T19:00:00Z"
+   local backups = { b("s1", "2020-08-10T12:00:00Z"), b("s2", "2020-08-15T12:00:00Z") }
+   local at_now = recovery.restore_point("sqlserver", backups, { now = now })
+   H.eq({ at_now.restorable, at_now.backup_id, at_now.time, at_now.data_loss_seconds },
+      { true, "s2", T "2020-08-15T18:40:00Z", 20 * 60 }, "the last assured moment, not last noon's backup")
+   H.eq(at_now.rest.body.time, "2020-08-15T18:40:00Z")
+   H.contains(at_now.yc, "--time 2020-08-15T18:40:00Z")
+   H.contains(table.concat(at_now.caveats, "\n"), "no CLI reference page for it is stored (not verified)")
+   H.contains(at_now.reason, "the newest moment sure to be archived")
+   local edge = recovery.restore_point("sqlserver", backups, { at = T "2020-08-10T12:00:00Z", now = now })
+   H.eq({ edge.restorable, edge.rest }, { false, nil }, "no restore request without a time")
+   H.contains(edge.reason, "before the oldest restorable moment 2020-08-10T12:00:01Z")
+   local spqr = recovery.restore_point("spqr", backups, { now = now })
+   H.eq({ spqr.time, spqr.data_loss_seconds }, { T "2020-08-15T18:55:00Z", 5 * 60 })
+end)
+
+H.test("ClickHouse: the data loss is that of the oldest shard backup restored", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local ch = {
+      b("a1", "2026-12-03T22:05:00Z", { sourceShardNames = { "shard1" } }),
+      b("b1", "2026-12-03T22:06:00Z", { sourceShardNames = { "shard2" } }),
+      b("a2", "2026-12-04T22:05:00Z", { sourceShardNames = { "shard1" } }),
+   }
+   local p = recovery.restore_point("clickhouse", ch, { at = T "2026-12-04T23:00:00Z", now = now })
+   H.eq({ p.backup_ids, p.data_loss_seconds }, { { "a2", "b1" }, 24 * 3600 + 54 * 60 },
+      "shard2 comes back as of 3 Dec")
+   H.contains(p.reason, "b1")
+end)
+
+H.test("data_loss_seconds is whole seconds when createdAt has a fraction", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local r = recovery.restore_point("redis", { b("r1", "2026-12-04T22:00:00.866Z") }, { now = now })
+   H.eq(math.type(r.data_loss_seconds), "integer")
+   H.eq(r.data_loss_seconds, 7199)
+end)
+
+H.test("what the docs do not settle is said: MongoDB PITR preview, timeInclusive without a yc flag", function()
+   local now = T "2020-08-15T19:00:00Z"
+   local m = recovery.restore_point("mongodb", { b("m1", "2020-08-10T12:00:00Z") },
+      { at = T "2020-08-10T12:00:10Z", now = now, cluster = { sharded = false, config = { version = "6.0" } } })
+   local mc = table.concat(m.caveats, "\n")
+   H.contains(mc, "MongoDB 4.2")
+   H.contains(mc, "only through the CLI")
+   H.contains(mc, "not verified")
+   local old = recovery.restore_point("mongodb", { b("m1", "2020-08-10T12:00:00Z") },
+      { at = T "2020-08-10T12:00:10Z", now = now, cluster = { sharded = false, config = { version = "4.0" } } })
+   H.eq({ old.pitr, old.data_loss_seconds }, { nil, 10 }, "MongoDB 4.0: backup states only")
+   local pg = recovery.restore_point("postgresql", { b("p1", "2020-08-10T12:00:00Z", { type = "AUTOMATED" }) },
+      { at = T "2020-08-11T00:00:00Z", now = now })
+   local pc = table.concat(pg.caveats, "\n")
+   H.contains(pc, "timeInclusive")
+   H.contains(pc, "not verified")
+   H.eq(pg.rest.body.timeInclusive, true)
+end)
+
+H.test("MySQL and SPQR: the docs' worked example to the second; MySQL without time is said to be unsettled", function()
+   -- backup done 10 Aug 12:00:00; window from 12:00:01 (api-recovery.md §2)
+   local now = T "2020-08-15T19:00:00Z"
+   local backups = { b("y1", "2020-08-10T12:00:00Z", { type = "AUTOMATED", status = "DONE" }) }
+   for _, engine in ipairs { "mysql", "spqr" } do
+      local w = recovery.window(engine, backups, { now = now })
+      H.eq(w.from, T "2020-08-10T12:00:01Z", engine)
+      local first = recovery.restore_point(engine, backups, { at = T "2020-08-10T12:00:01Z", now = now })
+      H.eq({ first.restorable, first.time, first.data_loss_seconds }, { true, T "2020-08-10T12:00:01Z", 0 }, engine)
+      local late = recovery.restore_point(engine, backups, { at = T "2020-08-15T18:50:00Z", now = now })
+      H.eq({ late.restorable, late.time }, { true, T "2020-08-15T18:50:00Z" }, engine)
+   end
+   -- at the backup's own second: its state, and no `time` in the request
+   local own = recovery.restore_point("mysql", backups, { at = T "2020-08-10T12:00:00Z", now = now })
+   H.eq({ own.restorable, own.time, own.rest.body.time }, { true, nil, nil })
+   local c = table.concat(own.caveats, "\n")
+   H.contains(c, "without `time`")
+   H.contains(c, "not verified")
+end)
+
+H.test("backup states: edges to the second", function()
+   local now = T "2026-12-05T00:00:00Z"
+   local backups = { b("r1", "2026-12-04T22:00:00Z") }
+   for _, engine in ipairs { "redis", "clickhouse", "opensearch", "elasticsearch" } do
+      local at = recovery.restore_point(engine, backups, { at = T "2026-12-04T22:00:00Z", now = now })
+      H.eq({ at.restorable, at.backup_id, at.data_loss_seconds, at.time }, { true, "r1", 0, nil }, engine)
+      local before = recovery.restore_point(engine, backups, { at = T "2026-12-04T21:59:59Z", now = now })
+      H.eq({ before.restorable, before.rest }, { false, nil }, engine)
+      local after = recovery.restore_point(engine, backups, { at = T "2026-12-04T22:00:01Z", now = now })
+      H.eq(after.data_loss_seconds, 1, engine)
+   end
 end)
 
 H.test("restore-point.lua end to end: table, json, exit codes, bad input", function()
@@ -171,6 +280,42 @@ H.test("restore-point.lua end to end: table, json, exit codes, bad input", funct
    H.eq(denied.code, 2)
    H.not_contains(denied.stderr, "wrong-token", "no secret in the error")
    H.not_contains(denied.stderr, "stack traceback")
+   -- it prints a restore, it never sends one: only GETs, none to :restore
+   local reqs = H.requests(s)
+   H.ok(#reqs > 0)
+   for _, q in ipairs(reqs) do
+      H.eq(q.method, "GET", q.target)
+      H.not_contains(q.target, ":restore")
+   end
+end)
+
+H.test("restore-point.lua json for ClickHouse: one backup per shard, additionalBackupIds, the issue's keys", function()
+   local function chb(id, at, shard)
+      return { "backup", "clickhouse", "b1gfolder", "cch1", H.backup(id, "cch1", at,
+         { sourceShardNames = { shard }, type = "AUTOMATED" }) }
+   end
+   local data = H.data_file {
+      { "cluster", "clickhouse", "b1gfolder", "cch1", "events", { id = "cch1", name = "events",
+         folderId = "b1gfolder", config = {} } },
+      chb("cch1:s1a", "2026-12-03T22:05:00Z", "shard1"), chb("cch1:s2a", "2026-12-03T22:06:00Z", "shard2"),
+      chb("cch1:s1b", "2026-12-04T22:05:00Z", "shard1"),
+   }
+   local s = H.start_fake { "--data", data }
+   local env = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = "b1gfolder" }
+   local r = H.run({ H.source_dir .. "/scripts/restore-point.lua", "--engine", "clickhouse", "--cluster", "cch1",
+      "--at", "2026-12-04T23:00:00Z", "--now", "2026-12-05T00:00:00Z", "--format", "json" }, { env = env })
+   H.eq(r.code, 0, r.stderr)
+   local doc = cjson.decode(r.stdout)
+   for _, k in ipairs { "engine", "cluster", "at", "restorable", "reason", "backup_id", "window",
+      "data_loss_seconds", "yc", "rest" } do
+      H.ok(doc[k] ~= nil, k)
+   end
+   H.eq({ doc.window.from, doc.window.to }, { "2026-12-03T22:05:00Z", "2026-12-04T22:05:00Z" })
+   H.eq({ doc.restorable, doc.backup_id, doc.backup_ids, doc.data_loss_seconds },
+      { true, "cch1:s1b", { "cch1:s1b", "cch1:s2a" }, 24 * 3600 + 54 * 60 })
+   H.eq({ doc.rest.method, doc.rest.path, doc.rest.body.backupId, doc.rest.body.additionalBackupIds },
+      { "POST", "/managed-clickhouse/v1/clusters:restore", "cch1:s1b", { "cch1:s2a" } })
+   H.contains(doc.yc, "yc managed-clickhouse cluster restore --backup-id cch1:s1b,cch1:s2a --name")
 end)
 
 local checks = require "mdb.recovery_checks"
