@@ -171,13 +171,18 @@ static int repl_msghandler(lua_State *L)
 /* Push mdb.repl's function `name`; 0 (nothing pushed) when there is none. */
 static int push_repl_function(lua_State *L, const char *name)
 {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, REPL_MODULE_KEY) == LUA_TTABLE &&
-      lua_getfield(L, -1, name) == LUA_TFUNCTION) {
-    lua_remove(L, -2);
-    return 1;
+  /* Pop exactly what was pushed: under the registry's value lie the
+  ** caller's values (results to print), whatever their type. */
+  if (lua_getfield(L, LUA_REGISTRYINDEX, REPL_MODULE_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
   }
-  lua_pop(L, lua_istable(L, -2) ? 2 : 1);
-  return 0;
+  if (lua_getfield(L, -1, name) != LUA_TFUNCTION) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  lua_remove(L, -2);
+  return 1;
 }
 
 /* Without mdb.repl: the results' tostring, tab-separated, as lua.c. */

@@ -75,6 +75,43 @@ H.test("the fake renders each engine's cluster config as its proto has it", func
    end
 end)
 
+H.test("help('cluster') names each engine's retention fields as the fake renders them", function()
+   local args = {}
+   for _, e in ipairs(mdb.engines) do
+      args[#args + 1] = "--generate"
+      args[#args + 1] = "engine=" .. e .. ",clusters=1,backups=1"
+   end
+   local c = H.client(H.start_fake(args))
+   -- help's table: "  NAME  text" lines, continued by deeper-indented ones
+   local rows, last = {}, nil
+   for line in require("mdb.help").text(true, "cluster"):gmatch("[^\n]+") do
+      local name, text = line:match("^  (%S[^ ]*) +(.*)$")
+      if name and name ~= "most" then
+         last = name; rows[name] = text
+      elseif line:match("^  most engines ") then
+         last = "most"; rows.most = line
+      elseif last and line:match("^       +") then
+         rows[last] = rows[last] .. " " .. line
+      else
+         last = nil
+      end
+   end
+   for _, e in ipairs(mdb.engines) do
+      local cfg = c:clusters { engine = e, folder = FOLDER }().config
+      local row = H.ok(rows[e] or rows.most, e .. " in help('cluster')")
+      if next(cfg) == nil then H.eq(rows[e], "none", e) end
+      for k in pairs(cfg) do H.contains(row, k, e) end
+      for _, k in ipairs { "backupWindowStart", "backupRetainPeriodDays" } do
+         if cfg[k] == nil and row:find(k, 1, true) then
+            H.ok(row:find("no " .. k, 1, true), e .. ": help claims " .. k .. ": " .. row)
+         end
+      end
+      if cfg.snapshotManagement then
+         for k in pairs(cfg.snapshotManagement) do H.contains(row, k, e) end
+      end
+   end
+end)
+
 H.test("only PostgreSQL backups carry retention policy fields in the fake", function()
    local args = {}
    for _, e in ipairs(mdb.engines) do

@@ -2,7 +2,8 @@
 -- drift: the options `mdblua --help` lists are exactly those of the man
 -- page (OPTIONS and SYNOPSIS) and those the bash completion offers; what
 -- the man page says -v prints is what it prints; the completion finds the
--- bundled scripts by name as the host runs them.
+-- bundled scripts by name as the host runs them; README's package list
+-- is the one tools/install-deps.sh installs.
 package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 
@@ -98,6 +99,30 @@ H.test("LICENSE is the MIT licence, and the rockspec names it", function()
    local body = text:match("\n\n(Permission.*)$")
    local indented = " " .. body:gsub("\n\n", "\n.\n"):gsub("\n$", ""):gsub("\n", "\n ")
    H.contains(copyright, indented .. "\n", "LICENSE's text in contrib/debian/copyright")
+end)
+
+H.test("README's quick-start package list is exactly tools/install-deps.sh's", function()
+   local script = assert(H.read_file(H.source_dir .. "/tools/install-deps.sh"))
+   local pkgs = {}
+   for list in script:gmatch('\nPKGS="([^"]*)"') do
+      for w in list:gmatch("%S+") do
+         if w ~= "$PKGS" then pkgs[w] = true end
+      end
+   end
+   H.ok(pkgs.cmake and pkgs.prometheus, "parsed install-deps.sh: " .. listed(pkgs))
+   local readme = assert(H.read_file(H.source_dir .. "/README.md"))
+   local para = assert(readme:match("\n`tools/install%-deps%.sh` installs what is missing(.-)they are all present"),
+      "README's paragraph on install-deps.sh")
+   -- every backticked word is a package, or the program one provides:
+   -- "`prometheus` for `promtool`", "`poppler-utils` (`pdftotext`)"
+   local named = {}
+   for w in para:gmatch("`([^`]+)`") do
+      local q = w:gsub("%p", "%%%0")
+      if not para:find("for%s+`" .. q .. "`") and not para:find("%(`" .. q .. "`%)") then
+         named[w] = true
+      end
+   end
+   H.eq(listed(named), listed(pkgs))
 end)
 
 --- The completions bash offers for `words` (the last is being typed), with

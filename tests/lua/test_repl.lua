@@ -534,6 +534,20 @@ H.test("PROMPT: a ready client with credentials, a hint without; -i keeps a scri
    check(r3)
 end)
 
+H.test("PROMPT: without mdb.repl's helpers, results print as in lua, a table as a table", function()
+   -- the helpers failed to load: the prompt says so and prints plainly;
+   -- no result may be lost or replaced by what lay under it on the stack
+   local r = session({
+      "expect \\n> ",
+      "send 1, {}\\r", "expect \\n1\\ttable: ", "expect \\n> ",
+      "send t = {}; return t == t, t\\r", "expect \\ntrue\\ttable: ", "expect \\n> ",
+      "send \\x04",
+   }, { args = { "-i", "-e", "package.preload['mdb.repl'] = function() error('no helpers') end" } })
+   check(r)
+   H.contains(r.out, "cannot start the prompt's helpers")
+   H.not_contains(r.out, "userdata")
+end)
+
 H.test("PROMPT: on a dumb terminal the plain prompt still prints, continues lines and survives Ctrl-C", function()
    local home = fresh_home()
    local r = session({
