@@ -12,7 +12,8 @@ local report = require "mdb.report"
 local NAME = "history.lua"
 local FORMATS = { "table", "json" }
 local spec = {
-   name = NAME .. " --db FILE (backup ID | cluster ID)",
+   name = NAME,
+   words = "--db FILE (backup ID | cluster ID)",
    summary = "backup ID: when it was first and last seen, when it vanished and whether that\n"
       .. "was expected.  cluster ID: its backups and total size per scan and per day, and\n"
       .. "how long each backup took.",

@@ -14,9 +14,10 @@ M.ENVIRONMENT = "Environment: credentials as mdb.client finds them (YC_IAM_TOKEN
 -- spec = { name = "list-backups.lua", summary = "...", options = {
 --   { "engine", "E", "database engine", required = true },
 --   { "json", nil, "print JSON" },
---   { "tag", "T", "repeatable", many = true } }, footer = "..." }
+--   { "tag", "T", "repeatable", many = true } }, footer = "...",
+--   words = "what follows the name besides options, for the usage line" }
 function M.help(spec)
-   local lines = { format("usage: mdblua %s [options]", spec.name), "" }
+   local lines = { format("usage: mdblua %s%s [options]", spec.name, spec.words and (" " .. spec.words) or ""), "" }
    if spec.summary then
       lines[#lines + 1] = spec.summary
       lines[#lines + 1] = ""

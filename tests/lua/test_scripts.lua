@@ -445,7 +445,7 @@ end)
 local FLEET_SCRIPTS = { "audit.lua", "inventory.lua", "freshness.lua", "retention-plan.lua", "list-backups.lua" }
 
 H.test("usage errors: the message and where the help is, not the whole help", function()
-   for _, script in ipairs(FLEET_SCRIPTS) do
+   for _, script in ipairs(H.with(FLEET_SCRIPTS, "changes.lua", "history.lua", "snapshot.lua", "restore-point.lua")) do
       local r = run(nil, script, { "--bogus" })
       H.eq(r.code, script == "freshness.lua" and 3 or 2, script)
       H.eq(r.stderr, script .. ": unknown option '--bogus'\ntry 'mdblua " .. SCRIPTS .. script .. " --help'\n")
