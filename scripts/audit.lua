@@ -37,8 +37,8 @@ local spec = {
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "all", nil, "table and markdown: list ok findings too, not only problems" },
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339), for reproducible reports" },
-      { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
-      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0, 1000) },
+      cli.concurrency_option(),
+      cli.page_size_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 every finding ok; 1 a warning or critical finding (or no cluster found);\n"

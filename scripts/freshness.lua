@@ -29,7 +29,7 @@ local spec = {
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339)" },
-      { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
+      cli.concurrency_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status (Nagios plugin codes): 0 OK, 1 WARNING, 2 CRITICAL (some cluster over\n"

@@ -24,8 +24,8 @@ local spec = {
         check = require("mdb.timeline").days_option },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "now", "TIME", "ages as if it were TIME (RFC 3339)" },
-      { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
-      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0, 1000) },
+      cli.concurrency_option(),
+      cli.page_size_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 listed; 2 usage or API error, or a listing failed (the other\n"

@@ -26,7 +26,7 @@ local spec = {
       { "cluster", "ID", "cluster id", check = cli.id() },
       { "json", nil, "print a JSON array of backup objects instead of a table" },
       { "limit", "N", "stop after N backups", check = cli.integer(0) },
-      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0, 1000) },
+      cli.page_size_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 listed, 2 usage or API error (with several folders: some listing\n"

@@ -58,7 +58,7 @@ for _, o in ipairs({
      check = cli.choice(report.FORMATS.plans) },
    { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
    { "now", "TIME", "as if it were TIME (RFC 3339): backups after it count as in the future" },
-   { "concurrency", "N", "clusters listed at once (default 16, at most 256)", check = cli.integer(1, 256) },
+   cli.concurrency_option(),
 }) do options[#options + 1] = o end
 
 local spec = {

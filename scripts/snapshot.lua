@@ -18,8 +18,8 @@ local spec = {
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
       { "folder", "ID", "folder id (default $YC_FOLDER_ID)", check = cli.id() },
       { "now", "TIME", "record the scan as taken at TIME (RFC 3339)" },
-      { "concurrency", "N", "clusters listed at once (default 16)", check = cli.integer(1) },
-      { "page-size", "N", "backups per API request, 0..1000", check = cli.integer(0) },
+      cli.concurrency_option(),
+      cli.page_size_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 recorded; 2 usage error, the history file could not be written,\n"

@@ -3,8 +3,8 @@
 ** into a header, telling an IAM token from an OAuth token, wiping secrets
 ** from memory, and scrubbing them out of text that may be printed.
 */
-#ifndef CREDENTIALS_H
-#define CREDENTIALS_H
+#ifndef SECRET_TEXT_H
+#define SECRET_TEXT_H
 
 #include <stddef.h>
 
@@ -44,4 +44,4 @@ char *secret_scrub(const char *text, const char *const *secrets);
 size_t secret_scrub_into(const char *text, const char *const *secrets,
                          char *out);
 
-#endif /* CREDENTIALS_H */
+#endif /* SECRET_TEXT_H */

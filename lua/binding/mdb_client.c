@@ -1,6 +1,6 @@
 /*
 ** `mdb.client{...}`: a userdata holding one client's configuration and
-** its token source (core/cred_chain.h picks it, core/cred_provider.h
+** its token source (core/auth/cred_chain.h picks it, core/auth/cred_provider.h
 ** caches and refreshes its tokens).  Tokens never leave C: no field,
 ** method or __tostring exposes them, and they are wiped when the client
 ** is collected.

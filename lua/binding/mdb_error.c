@@ -36,7 +36,7 @@ static const char *const grpc_names[] = {"OK",
 /*
 ** Push `msg` made fit for one line of a terminal: scrubbed as trace lines
 ** are (`secret`, when given, and anything shaped like a bearer header, an
-** IAM token, a JWT or a PEM block: credentials.h), control bytes turned
+** IAM token, a JWT or a PEM block: text/secret_text.h), control bytes turned
 ** into spaces, and, when `max` is non-zero, cut at `max` bytes so a huge
 ** HTML error page does not flood a log.  Scrubbed before it is cut, so
 ** no cut-off secret escapes the patterns.  No malloc: nothing leaks if

@@ -8,10 +8,10 @@
 **   1  the client (endpoint, token, settings)
 **   2  the listing (mdb_listing.c: the page, the repeat guard, counters)
 **   3  the error that ended it, re-raised by every later call
-** Pages come from a fetch engine (core/fetch_engine.h) that requests the
-** next page while this one is decoded and consumed, and retries with the
-** same token, so an item is never yielded twice; a token seen before in
-** the listing ends it with a "cycle" error.
+** Pages come from a fetch engine (core/listing/fetch_engine.h) that
+** requests the next page while this one is decoded and consumed, and
+** retries with the same token, so an item is never yielded twice; a
+** token seen before in the listing ends it with a "cycle" error.
 */
 #include "mdb_binding.h"
 

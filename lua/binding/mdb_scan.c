@@ -1,6 +1,6 @@
 /*
 ** client:scan{...}: the backups of many clusters at once.  One fetch
-** engine (core/fetch_engine.h) keeps up to `concurrency` requests in
+** engine (core/listing/fetch_engine.h) keeps up to `concurrency` requests in
 ** flight over reused connections; each listing's pages go through the
 ** page consumer the iterator uses (mdb_listing.c), and each cluster's
 ** result becomes an entry.  A finished entry is either handed to `each`

@@ -8,8 +8,11 @@ local concat, rep, tostring, ipairs = table.concat, string.rep, tostring, ipairs
 
 local RESET = "\27[0m"
 
--- Display width: characters for UTF-8 text, bytes otherwise.
+-- Display width: characters for UTF-8 text, bytes otherwise; colour
+-- sequences (ESC [ ... m) take no room, so cells drawn in several colours
+-- (mdb.strip's timelines) line up.
 local function width(s)
+   if s:find("\27", 1, true) then s = s:gsub("\27%[[%d;]*m", "") end
    return utf8.len(s) or #s
 end
 

@@ -295,6 +295,22 @@ function M.integer(min, max)
    end
 end
 
+--- The `--concurrency N` option of the scripts that scan a fleet, its
+-- default and bound quoted from mdb.defaults (mdb_defaults.h), so that a
+-- value mdb.client would refuse is an error naming the option typed.
+function M.concurrency_option()
+   local d = require("mdb").defaults
+   return { "concurrency", "N", format("clusters listed at once (default %d, at most %d)", d.concurrency,
+      d.max_concurrency), check = M.integer(1, d.max_concurrency) }
+end
+
+--- The `--page-size N` option of the scripts that list backups, bounded
+-- by mdb.defaults.max_page_size.
+function M.page_size_option()
+   local max = require("mdb").defaults.max_page_size
+   return { "page-size", "N", format("backups per API request, 0..%d", max), check = M.integer(0, max) }
+end
+
 --- A `check` for options that take one of a fixed set of words.
 function M.choice(list)
    return function(s)

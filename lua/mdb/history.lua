@@ -15,10 +15,9 @@
 -- @module mdb.history
 local schema = require "mdb.history_schema"
 
-local M = { _VERSION = "0.1.0", SCHEMA_VERSION = schema.VERSION }
+local M = { SCHEMA_VERSION = schema.VERSION }
 
 local format, concat = string.format, table.concat
-local mtype = math.type
 
 local json = require("cjson").new()   -- a private instance: our settings only
 json.encode_sparse_array(true)
@@ -436,10 +435,7 @@ local INSERT_BACKUP = [[INSERT INTO backup_states
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]
 local CLOSE_BACKUP = "UPDATE backup_states SET until_scan = ?, last_scan = ? WHERE id = ?"
 
-local function size_of(b)
-   local s = b.size or b.sizeBytes
-   return mtype(s) == "integer" and s or nil
-end
+local size_of = require("mdb.backup").size_of
 
 local function record_backups(self, scan, ref, engine, backups, last)
    local int64 = INT64[engine]

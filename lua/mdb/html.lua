@@ -28,7 +28,7 @@
 -- backups that vanished, by verdict.  changes.lua's page is
 -- `mdb.html_changes`, built from `M.head`, `M.foot` and the same assets.
 -- @module mdb.html
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local E = require "mdb.html_escape"
 local svg = require "mdb.html_svg"

@@ -9,7 +9,7 @@
 -- carriage return, become U+FFFD.  A page therefore never carries bytes
 -- a browser would have to guess at.
 -- @module mdb.html_escape
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local type, tostring, format = type, tostring, string.format
 local utf8len, utf8codes, utf8char = utf8.len, utf8.codes, utf8.char

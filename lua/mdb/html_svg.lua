@@ -7,7 +7,7 @@
 -- geometry that never varies (mark sizes) lives in the page's CSS so a
 -- mark costs about 30 bytes, which keeps a 10,000-cluster page small.
 -- @module mdb.html_svg
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local E = require "mdb.html_escape"
 local fmt = require "mdb.fmt"

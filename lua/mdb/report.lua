@@ -74,26 +74,36 @@ local array = json.array
 --- JSON writing lives in `mdb.json`; these names stay for callers.
 M.number, M.json, M.object, M.ARRAY, M.null = json.number, json.encode, json.object, json.ARRAY, json.null
 
+--- The records of rows, without what encloses them: csv lines without
+-- the header, jsonl lines, or for json the objects joined by commas.
+-- `obj(row)` makes the ordered object of one row, `keys` its columns.
+-- Reports written a part at a time join these (M.findings_parts).
+local function record_lines(fmt_name, rows, keys, obj)
+   local out = {}
+   for _, r in ipairs(rows) do
+      local o = obj(r)
+      if fmt_name == "csv" then
+         local line = { n = #keys }
+         for i, k in ipairs(keys) do line[i] = o[k] end
+         out[#out + 1] = line
+      else
+         out[#out + 1] = M.json(o)
+      end
+   end
+   if fmt_name == "csv" then return M.csv(out) end
+   if fmt_name == "jsonl" then return concat(out, "\n") .. (#out > 0 and "\n" or "") end
+   return concat(out, ",")
+end
+
 --- Rows as json, jsonl or csv (nil for another format): `obj(row)` makes
 -- the ordered object of one row, `keys` its columns.
 local function records(fmt_name, rows, keys, obj)
    if fmt_name == "json" then
-      local list = array()
-      for i, r in ipairs(rows) do list[i] = obj(r) end
-      return M.json(list) .. "\n"
+      return "[" .. record_lines(fmt_name, rows, keys, obj) .. "]\n"
    elseif fmt_name == "jsonl" then
-      local out = {}
-      for i, r in ipairs(rows) do out[i] = M.json(obj(r)) end
-      return concat(out, "\n") .. (#out > 0 and "\n" or "")
+      return record_lines(fmt_name, rows, keys, obj)
    elseif fmt_name == "csv" then
-      local out = { keys }
-      for _, r in ipairs(rows) do
-         local o = obj(r)
-         local line = { n = #keys }
-         for i, k in ipairs(keys) do line[i] = o[k] end
-         out[#out + 1] = line
-      end
-      return M.csv(out)
+      return M.csv({ keys }) .. record_lines(fmt_name, rows, keys, obj)
    end
 end
 
@@ -533,21 +543,8 @@ end
 -- `folders`).  Join parts with `M.findings_parts`.
 function M.findings_part(findings, fmt_name, opts)
    local folders = opts and opts.folders
-   local keys = folders and FINDING_KEYS_F or FINDING_KEYS
-   local out = {}
-   for i, f in ipairs(findings) do
-      local o = finding_object(f, folders)
-      if fmt_name == "csv" then
-         local line = { n = #keys }
-         for j, k in ipairs(keys) do line[j] = o[k] end
-         out[i] = line
-      else
-         out[i] = M.json(o)
-      end
-   end
-   if fmt_name == "csv" then return M.csv(out) end
-   if fmt_name == "jsonl" then return concat(out, "\n") .. (#out > 0 and "\n" or "") end
-   return concat(out, ",")
+   return record_lines(fmt_name, findings, folders and FINDING_KEYS_F or FINDING_KEYS,
+      function(f) return finding_object(f, folders) end)
 end
 
 --- The counts `M.findings` reports, kept as findings come a cluster at a
@@ -800,21 +797,11 @@ local function plans_part(plans, fmt_name, opts)
       for i, p in ipairs(plans) do out[i] = plan_json(p, opts.folders) end
       return concat(out, ",")
    elseif fmt_name == "jsonl" or fmt_name == "csv" then
-      local keys = opts.folders and PLAN_KEYS_F or PLAN_KEYS
+      local keys, rows = opts.folders and PLAN_KEYS_F or PLAN_KEYS, {}
       for _, p in ipairs(plans) do
-         for _, r in ipairs(p.plan and plan_rows(p) or {}) do
-            local o = plan_record(r, keys)
-            if fmt_name == "csv" then
-               local line = { n = #keys }
-               for j, k in ipairs(keys) do line[j] = o[k] end
-               out[#out + 1] = line
-            else
-               out[#out + 1] = M.json(o)
-            end
-         end
+         for _, r in ipairs(p.plan and plan_rows(p) or {}) do rows[#rows + 1] = r end
       end
-      if fmt_name == "csv" then return M.csv(out) end
-      return concat(out, "\n") .. (#out > 0 and "\n" or "")
+      return record_lines(fmt_name, rows, keys, function(r) return plan_record(r, keys) end)
    end
    for _, p in ipairs(plans) do plan_block(p, fmt_name, opts, out) end
    return #out > 0 and (concat(out, "\n") .. "\n") or ""

@@ -2,7 +2,7 @@
 -- Content-Security-Policy hash source (`'sha256-…'`) is made of, so the
 -- HTML report can allow exactly its own inline style and script.
 -- @module mdb.sha256
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local spack, sunpack, srep, concat = string.pack, string.unpack, string.rep, table.concat
 

@@ -10,10 +10,11 @@
 -- With `color = true` the same days are drawn as coloured blocks (callers
 -- decide: a terminal, no NO_COLOR, TERM not dumb).
 -- @module mdb.strip
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local timeline = require "mdb.timeline"
 local fmt = require "mdb.fmt"
+local aligned = require "mdb.aligned"
 
 local format, concat, rep, type, ipairs, tostring = string.format, table.concat, string.rep, type, ipairs,
    tostring
@@ -72,31 +73,18 @@ end
 function M.rows(results, opts)
    opts = opts or {}
    local w = timeline.window(opts.now or os.time(), opts.days or 14, opts.zone)
-   local rows, we, wc = {}, #"ENGINE", #"CLUSTER"
+   local rows = { { "ENGINE", "CLUSTER", format("%d DAYS", w.days), "NEWEST" } }
    for _, e in ipairs(results) do
       local engine, name = safe(e.engine or "-"), safe(label(e))
       if e.id == nil and e.error ~= nil then
-         rows[#rows + 1] = { engine, "(clusters)", nil,
+         rows[#rows + 1] = { engine, "(clusters)", rep(" ", w.days),
             "listing " .. (e.listing and safe(e.listing) .. " " or "") .. "failed: " .. safe(e.error) }
       else
          local t = timeline.cluster(e, w)
          rows[#rows + 1] = { engine, name, M.line(t, opts.color), safe(after(t)) }
       end
    end
-   for _, r in ipairs(rows) do
-      if #r[1] > we then we = #r[1] end
-      local n = utf8.len(r[2]) or #r[2]
-      if n > wc then wc = n end
-   end
-   local function pad(s, n)
-      return s .. rep(" ", n - (utf8.len(s) or #s))
-   end
-   local head = format("%s  %s  %s", pad("ENGINE", we), pad("CLUSTER", wc),
-      pad(format("%d DAYS", w.days), w.days) .. "  NEWEST")
-   local out = { head }
-   for _, r in ipairs(rows) do
-      out[#out + 1] = format("%s  %s  %s  %s", pad(r[1], we), pad(r[2], wc), r[3] or rep(" ", w.days), r[4])
-   end
+   local out = { aligned.render(rows) }
    out[#out + 1] = format("%d days to %s (%s): %s", w.days, w.day[w.days].date, w.zone.name,
       opts.color and M.LEGEND_COLOR or M.LEGEND)
    return concat(out, "\n") .. "\n"

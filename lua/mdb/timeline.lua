@@ -17,7 +17,7 @@
 -- been deleted, so they are not counted as missing).  A mark is one
 -- backup created in the window, placed at its time.
 -- @module mdb.timeline
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 local tz = require "mdb.tz"
 
@@ -82,12 +82,9 @@ local function kind_of(b)
    return "untyped"
 end
 
-local function size_of(b)
-   local s = b.size
-   if s == nil then s = b.sizeBytes end
-   return mtype(s) and s or nil
-end
-M.size_of = size_of
+--- The size of a backup in bytes, or nil (mdb.backup's, for the renderers
+-- that read this model).
+M.size_of = require("mdb.backup").size_of
 
 -- The cluster's retention in days (backupRetainPeriodDays, or
 -- OpenSearch's snapshotMaxAgeDays), or nil when it does not say.

@@ -160,14 +160,26 @@ H.test("terminal strips: plain characters, colour only when asked, no control ch
    H.not_contains(plain, "\27")
    H.contains(plain, "orders?[2J")
    -- 12-01..12-05: no record before the oldest backup (12-03), none on 12-04, one today
-   H.contains(plain, "  #.#  newest 1h 0m ago, 1 missing, 1 in progress")
+   -- (the strip's column as wide as its title "5 DAYS": one blank more)
+   H.contains(plain, "  #.#   newest 1h 0m ago, 1 missing, 1 in progress")
    H.contains(plain, "listing failed: network: reset?")
    H.contains(plain, "(clusters)")
    H.contains(plain, strip.LEGEND)
    local lines = {}
    for l in plain:gmatch("[^\n]+") do lines[#lines + 1] = l end
    H.eq(#lines, 5)
+   -- one aligned table (mdb.aligned): every row's last column starts under NEWEST,
+   -- also when the strip is coloured or narrower than its title
    local colour = strip.rows(results, { now = NOW, days = 5, color = true })
+   for _, text in ipairs { plain, colour } do
+      local rows = {}
+      for l in text:gsub("\27%[[%d;]*m", ""):gmatch("[^\n]+") do rows[#rows + 1] = l end
+      local at = utf8.len(rows[1]:sub(1, rows[1]:find("NEWEST", 1, true) - 1))
+      for i = 2, 4 do
+         local last = rows[i]:find(i == 2 and "newest" or "listing", 1, true)
+         H.eq(utf8.len(rows[i]:sub(1, last - 1)), at, "row " .. i .. " under NEWEST: " .. rows[i])
+      end
+   end
    H.contains(colour, "\27[32m")
    H.contains(colour, "\27[0m")
    H.not_contains(colour, "\27[2J")

@@ -152,4 +152,28 @@ H.test("--db with --from is a usage error in audit.lua and inventory.lua (it was
    H.contains(run(s, "inventory.lua", { "--help" }).stdout, "with --from, the --from file is used")
 end)
 
+H.test("--concurrency and --page-size beyond mdb.defaults' bounds name the flag in every script, before any request",
+   function()
+   local s = H.start_fake {}
+   local d = require("mdb").defaults
+   local db = H.tmpname(".db")
+   local HAS = { concurrency = { "audit.lua", "inventory.lua", "freshness.lua", "retention-plan.lua", "snapshot.lua" },
+      ["page-size"] = { "audit.lua", "inventory.lua", "list-backups.lua", "snapshot.lua" } }
+   local MAX = { concurrency = d.max_concurrency, ["page-size"] = d.max_page_size }
+   for flag, scripts in pairs(HAS) do
+      for _, script in ipairs(scripts) do
+         local base = {}
+         for i, x in ipairs(BASE[script][1]) do base[i] = x == "DB" and db or x end
+         local what = script .. " --" .. flag .. " " .. (MAX[flag] + 1)
+         local r = run(s, script, with(base, "--" .. flag, tostring(MAX[flag] + 1)))
+         H.eq(r.code, BASE[script][2], what .. ": " .. r.stderr)
+         H.eq(r.stdout, "", what)
+         H.ok(r.stderr:find(("%s: option '--%s': must be at most %d\ntry 'mdblua "):format(script, flag, MAX[flag]),
+            1, true) == 1, what .. ": " .. r.stderr)
+         H.contains(run(s, script, { "--help" }).stdout, "--" .. flag .. " N", script .. " --help")
+      end
+   end
+   H.eq(#H.requests(s), 0, "no request for a bad bound")
+end)
+
 H.run_all()

@@ -90,14 +90,31 @@ check(help:find("0.." .. d.max_page_size, 1, true), "help(mdb.client) gives the 
 local scan_help = require("mdb.help").text(true, "scan")
 check(scan_help:find(("concurrency%%s+[^\n]*%%(default %d%%)"):format(d.concurrency)),
    "help(scan) gives concurrency's default")
-for _, script in ipairs { "audit", "freshness", "inventory", "retention-plan" } do
-   local f = assert(io.open(source .. "/scripts/" .. script .. ".lua"))
+-- The scripts' --concurrency and --page-size come from mdb.cli, which
+-- quotes mdb.defaults; no script writes its own default or bound.
+local cli = require "mdb.cli"
+local conc, page = cli.concurrency_option(), cli.page_size_option()
+check(conc[3] == ("clusters listed at once (default %d, at most %d)"):format(d.concurrency, d.max_concurrency),
+   "--concurrency's help: " .. conc[3])
+check(conc.check(tostring(d.max_concurrency)) == d.max_concurrency
+   and conc.check(tostring(d.max_concurrency + 1)) == nil and conc.check("0") == nil,
+   "--concurrency accepts 1..max_concurrency")
+check(page[3] == "backups per API request, 0.." .. d.max_page_size, "--page-size's help: " .. page[3])
+check(page.check(tostring(d.max_page_size)) == d.max_page_size and page.check(tostring(d.max_page_size + 1)) == nil
+   and page.check("0") == 0, "--page-size accepts 0..max_page_size")
+local list = assert(io.popen("ls '" .. source .. "/scripts/'*.lua"))
+local scripts = 0
+for path in list:lines() do
+   scripts = scripts + 1
+   local f = assert(io.open(path))
    local text = f:read "a"
    f:close()
-   for n in text:gmatch "clusters listed at once %(default (%d+)%)" do
-      check(tonumber(n) == d.concurrency, script .. ".lua --concurrency's default is " .. d.concurrency)
+   for _, own in ipairs { '"concurrency", "N"', '"page-size", "N"' } do
+      check(not text:find(own, 1, true), path .. " writes its own " .. own .. " option instead of mdb.cli's")
    end
 end
+list:close()
+check(scripts >= 9, "the scripts were read: " .. scripts)
 
 -- The scan's bounds are the exported ones.
 local client = mdb.client { endpoint = "http://127.0.0.1:9", token = "x", retries = 0 }
