@@ -75,7 +75,7 @@ local WANT_DEFAULTS = {
    retries = 5, max_retries = 100, timeout = 30, connect_timeout = 10,
    max_response_bytes = 64 * 1024 * 1024, backoff_base = 0.2, backoff_max = 30,
    token_command_timeout = 30, probe_connect_timeout = 0.25, probe_timeout = 1,
-   concurrency = 16, max_concurrency = 256, max_id_length = 50,
+   concurrency = 16, max_concurrency = 256, max_id_length = 50, max_folders = 1000,
 }
 check(same(d, WANT_DEFAULTS), "mdb.defaults: " .. show(d))
 check(math.type(d.concurrency) == "integer", "whole defaults are integers")
@@ -126,6 +126,10 @@ ok, err = pcall(client.scan, client, { engines = { "mysql" }, folders = { ("f"):
 check(not ok and tostring(err):find("folders", 1, true), "folders= ids above max_id_length are refused")
 ok, err = pcall(client.scan, client, { engines = { "mysql" }, cloud = ("c"):rep(d.max_id_length + 1) })
 check(not ok and tostring(err):find("cloud", 1, true), "a cloud id above max_id_length is refused")
+local many = {}
+for i = 1, d.max_folders + 1 do many[i] = "f" .. i end
+ok, err = pcall(client.scan, client, { engines = { "mysql" }, folders = many })
+check(not ok and tostring(err):find("1 to " .. d.max_folders, 1, true), "folders= above max_folders is refused")
 
 print(("%d passed, %d failed"):format(passed, failed))
 os.exit(failed == 0 and 0 or 1)
