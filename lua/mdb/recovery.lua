@@ -250,10 +250,22 @@ function M.restore_point(engine, backups, opts)
    if win.pitr then
       if not win.from then
          -- a backup state may still serve (PostgreSQL manual backups)
-         p.reason = engine == "postgresql"
-            and "no completed automated backup to replay WAL from (manual PostgreSQL backups restore "
-               .. "only to their own state)"
-            or "no completed backup to replay from"
+         local bases = sorted_completed(backups, function(b)
+            return pitr_base(e, b) and full(b) and b.created <= now
+         end)
+         if #bases > 0 then
+            -- there is a backup, but the window after it has not opened:
+            -- its log is not sure to be archived yet (lag)
+            local to = now - (e.lag or 0)
+            if win.pitr == "points" then to = floor(to / 3600) * 3600 end
+            p.reason = format("no moment after backup %s (%s) is sure to be archived yet (the %s's newest "
+               .. "assured moment is %s)", bases[1].id, rfc3339(bases[1].created), e.log, rfc3339(to))
+         else
+            p.reason = engine == "postgresql"
+               and "no completed automated backup to replay WAL from (manual PostgreSQL backups restore "
+                  .. "only to their own state)"
+               or "no completed backup to replay from"
+         end
       elseif at < win.from then
          p.reason = format("%s is before the oldest restorable moment %s", rfc3339(at), rfc3339(win.from))
       else

@@ -170,6 +170,23 @@ H.test("SQL Server: time is required, so every answer names one; after the assur
    H.eq({ spqr.time, spqr.data_loss_seconds }, { T "2020-08-15T18:55:00Z", 5 * 60 })
 end)
 
+H.test("a backup newer than the assured end of the log is named, not denied", function()
+   -- SQL Server's only backup 10 min old: its log is archived every 20 min,
+   -- so no moment after it is sure yet; the backup exists all the same
+   local now = T "2020-08-15T19:00:00Z"
+   local backups = { b("s1", "2020-08-15T18:50:00Z", { status = "DONE" }) }
+   local p = recovery.restore_point("sqlserver", backups, { now = now })
+   H.eq(p.restorable, false)
+   H.not_contains(p.reason, "no completed backup")
+   H.contains(p.reason, "no moment after backup s1 (2020-08-15T18:50:00Z) is sure to be archived yet "
+      .. "(the transaction log's newest assured moment is 2020-08-15T18:40:00Z)")
+   -- SPQR falls back on the backup's state, without denying it first
+   local s = recovery.restore_point("spqr", { b("q1", "2020-08-15T18:58:00Z") }, { now = now })
+   H.eq({ s.restorable, s.backup_id }, { true, "q1" })
+   H.not_contains(s.reason, "no completed backup")
+   H.contains(s.reason, "no moment after backup q1")
+end)
+
 H.test("ClickHouse: the data loss is that of the oldest shard backup restored", function()
    local now = T "2026-12-05T00:00:00Z"
    local ch = {
