@@ -235,10 +235,32 @@ end
 -- without the two capabilities that override them, not another uid, so
 -- the checkout and the test files need not be readable by anyone else
 -- (a clone into a mode-0700 directory).
+-- The capabilities are dropped from the inheritable set too: a root
+-- whose inheritable set holds them (some container runtimes give it the
+-- default set) would get them back at exec from it, bounding set or not.
+local READER = { "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search" }
+
+-- Once per process: the reader really cannot write a write-protected
+-- file, else every test of read-only behaviour would pass without any.
+local reader_checked
+local function check_reader()
+   if reader_checked then return end
+   local f = H.write_file(H.tmpname(".ro"), "")
+   os.execute("chmod 444 " .. H.sh_quote(f))
+   local sh = { "sh", "-c", "echo x >> " .. H.sh_quote(f) .. " 2>/dev/null" }
+   local cmd = root() and H.with(H.with({ "setpriv" }, table.unpack(READER)), table.unpack(sh)) or sh
+   for i, a in ipairs(cmd) do cmd[i] = H.sh_quote(a) end
+   local wrote = os.execute(table.concat(cmd, " ") .. " 2>/dev/null")
+   os.remove(f)
+   if wrote then error("H.run{reader=true}: the reader can still write a write-protected file", 0) end
+   reader_checked = true
+end
+
 function H.run(args, opts)
    opts = opts or {}
+   if opts.reader then check_reader() end
    if opts.reader and root() then
-      args = H.with({ "--bounding-set=-dac_override,-dac_read_search", opts.program or H.mdblua }, table.unpack(args))
+      args = H.with(H.with(READER, opts.program or H.mdblua), table.unpack(args))
       opts = setmetatable({ program = "setpriv" }, { __index = opts })
    end
    local out, err = H.tmpname(".out"), H.tmpname(".err")
