@@ -124,6 +124,8 @@ Options:
   folder            every cluster of the engines in a folder (default $YC_FOLDER_ID)
   folders           instead of folder: an array of folder ids
   cloud, all_clouds every folder of a cloud, or of every cloud (all_clouds = true)
+  resource_manager_endpoint  for cloud/all_clouds (default
+                    $YC_RESOURCE_MANAGER_ENDPOINT, else Yandex Cloud's)
   clusters          instead of folder: ids (with engine=) or {engine=, id=} tables
   concurrency       requests in flight at most (default 16)
   rate              request starts per second at most (0: no pacing)
@@ -133,6 +135,9 @@ Options:
                     each let go after the call; scan then returns nothing;
                     a 2nd argument n numbers the entries as a plain scan
                     creates them (within a folder and engine: its order)
+  listed            function(engine, folder, cloud) each time a folder's
+                    Cluster.List of an engine completes, also with no
+                    cluster in it (what a history needs to see it emptied)
   with              { "retention_policies", "operations" }: per cluster, also
                     list these (policies only where the engine has them) into
                     entry.policies / entry.operations, always complete; a

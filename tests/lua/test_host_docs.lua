@@ -125,6 +125,27 @@ H.test("README's quick-start package list is exactly tools/install-deps.sh's", f
    H.eq(listed(named), listed(pkgs))
 end)
 
+H.test("help('scan') names every client:scan option of README's table", function()
+   local readme = assert(H.read_file(H.source_dir .. "/README.md"))
+   local tbl = assert(readme:match("\n| option | meaning |\n|%-%-%-|%-%-%-|\n(| `engine` / `engines` |.-)\n\n"),
+      "README's client:scan option table")
+   local want = {}
+   for cell in tbl:gmatch("\n?| ([^|]+) |") do
+      for w in cell:gmatch("`([%w_]+)`") do want[w] = true end
+   end
+   H.ok(want.each and want.listed and want.with, "parsed README's table: " .. listed(want))
+   local got = {}
+   -- an option line starts "  name, name  text"; continuations are indented deeper
+   for line in require("mdb.help").text(true, "scan"):match("\nOptions:\n(.-)\n\n"):gmatch("[^\n]+") do
+      local rest, w, sep = line:match("^  (%S.*)$"), nil, ","
+      while rest and sep == "," do
+         w, sep, rest = rest:match("^([%w_]+)(,?)%s*(.*)$")
+         if w then got[w] = true end
+      end
+   end
+   H.eq(listed(got), listed(want))
+end)
+
 --- The completions bash offers for `words` (the last is being typed), with
 -- the build tree's mdblua first on PATH.
 local function complete(...)
