@@ -305,7 +305,9 @@ H.test("a read-only file, in a read-only directory too, works for reading", func
       os.exit(0, false)]], path))
    H.eq(H.run({ src }).code, 0)
    H.ok(file_bytes(path .. "-wal") > 0, "the WAL is left")
-   os.execute("chmod 444 " .. H.sh_quote(path) .. "; chmod 555 " .. H.sh_quote(dir))
+   -- (the log and its index too: another user may write none of them)
+   os.execute("chmod 444 " .. H.sh_quote(path) .. " " .. H.sh_quote(path .. "-wal") .. " "
+      .. H.sh_quote(path .. "-shm") .. "; chmod 555 " .. H.sh_quote(dir))
    r = as_reader(read)
    H.eq(r.code, 0, "with the WAL index there, SQLite reads the log: " .. r.stderr)
    H.eq(r.stdout:match("^%d+\t%d+"), "2\t2", "the scan in the log is read")
