@@ -147,7 +147,8 @@ function M.window(engine, backups, opts)
       local to = now - (e.lag or 0)
       if mode == "points" then to = floor(to / 3600) * 3600 end
       caveats[#caveats + 1] = format("the window ends at the last archived %s, which the API does not show; "
-         .. "%s", e.log, e.lag and format("assumed at least %d min behind now", e.lag // 60)
+         .. "%s", e.log, e.lag and format("it is at most %d min behind now, so the newest %d min are not assured",
+            e.lag // 60, e.lag // 60)
             or "the newest minutes may not be archived yet")
       if to < from then return { pitr = mode }, caveats end
       return { pitr = mode, from = from, to = to }, caveats

@@ -170,6 +170,18 @@ H.test("SQL Server: time is required, so every answer names one; after the assur
    H.eq({ spqr.time, spqr.data_loss_seconds }, { T "2020-08-15T18:55:00Z", 5 * 60 })
 end)
 
+H.test("the log's lag is said as the docs give it: archived at most 20 / 5 min behind now", function()
+   -- api-recovery.md §2: SQL Server's log is archived every 20 min, SPQR's
+   -- metadata every 5: the last archive is at most that old
+   local now = T "2020-08-15T19:00:00Z"
+   for engine, min in pairs { sqlserver = 20, spqr = 5 } do
+      local _, caveats = recovery.window(engine, { b("x", "2020-08-10T12:00:00Z") }, { now = now })
+      local all = table.concat(caveats, "\n")
+      H.not_contains(all, "at least", engine)
+      H.contains(all, ("at most %d min behind now, so the newest %d min are not assured"):format(min, min), engine)
+   end
+end)
+
 H.test("a backup newer than the assured end of the log is named, not denied", function()
    -- SQL Server's only backup 10 min old: its log is archived every 20 min,
    -- so no moment after it is sure yet; the backup exists all the same
