@@ -137,8 +137,9 @@ H.test("help('scan') names every client:scan option of README's table", function
    local got = {}
    -- an option line starts "  name, name  text"; continuations are indented deeper
    for line in require("mdb.help").text(true, "scan"):match("\nOptions:\n(.-)\n\n"):gmatch("[^\n]+") do
-      local rest, w, sep = line:match("^  (%S.*)$"), nil, ","
+      local rest, sep = line:match("^  (%S.*)$"), ","
       while rest and sep == "," do
+         local w
          w, sep, rest = rest:match("^([%w_]+)(,?)%s*(.*)$")
          if w then got[w] = true end
       end
