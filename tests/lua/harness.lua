@@ -216,9 +216,6 @@ function H.client(server, opts)
    return mdb.client(o)
 end
 
---- Run the mdblua binary with `args` (array), optional stdin text and
--- environment assignments (a table; value false unsets).  Returns
--- { code, stdout, stderr }.
 -- Whether the tests run as root, who ignores file modes.
 local is_root
 local function root()
@@ -230,7 +227,8 @@ local function root()
    return is_root
 end
 
--- Run mdblua with `args`; opts: env (false unsets), stdin, cwd, program.
+--- Run the mdblua binary with `args` (array); opts: env (a table; value
+-- false unsets), stdin text, cwd, program.  Returns { code, stdout, stderr }.
 -- opts.reader: as a user bound by file modes.  As root that is root
 -- without the two capabilities that override them, not another uid, so
 -- the checkout and the test files need not be readable by anyone else
