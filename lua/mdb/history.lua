@@ -18,7 +18,6 @@ local schema = require "mdb.history_schema"
 local M = { _VERSION = "0.1.0", SCHEMA_VERSION = schema.VERSION }
 
 local format, concat = string.format, table.concat
-local mtype = math.type
 
 local json = require("cjson").new()   -- a private instance: our settings only
 json.encode_sparse_array(true)
@@ -420,44 +419,31 @@ local function record_cluster(self, scan, ref, cluster, last)
       VALUES (?, ?, ?, ?, ?, ?, ?)]], ref, scan, cluster.name, days, window, d, encode(cluster, NO_INT64))
 end
 
-local INSERT_BACKUP = [[INSERT INTO backup_states
+-- A backup's state; the parameters are bound by insert_states (in C):
+-- ":field" from the backup, "@1"/"@2" the cluster and the scan.  OR
+-- IGNORE: an id the listing repeats keeps its first state.
+local INSERT_BACKUP = [[INSERT OR IGNORE INTO backup_states
    (cluster, backup_id, from_scan, created, type, status, size, retain_until, digest, data)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]
+   VALUES (@1, :id, @2, :created, :type, :status,
+      CASE typeof(coalesce(:size, :sizeBytes)) WHEN 'integer' THEN coalesce(:size, :sizeBytes) END,
+      CASE typeof(:retainUntil) WHEN 'text' THEN :retainUntil END, @digest, @data)]]
 local CLOSE_BACKUP = "UPDATE backup_states SET until_scan = ?, last_scan = ? WHERE id = ?"
 
-local function size_of(b)
-   local s = b.size or b.sizeBytes
-   return mtype(s) == "integer" and s or nil
-end
-
+-- A cluster's backups: a state inserted for each new or changed one, and
+-- the open states of those changed or gone closed.  The per-backup work
+-- (digest, JSON, binding) is one C call per listing.
 local function record_backups(self, scan, ref, engine, backups, last)
-   local int64 = INT64[engine]
    local open = {}
    for r in self:rows("SELECT backup_id, id, digest FROM backup_states WHERE cluster = ? AND until_scan IS NULL",
       ref) do
       open[r[1]] = r
    end
-   local insert, close = self:stmt(INSERT_BACKUP), self:stmt(CLOSE_BACKUP)
-   local run = insert.run
-   local s = sqlite()
-   local dig, api_json, encode_json = s.digest, s.api_json, json.encode
-   local seen = {}
-   for _, b in ipairs(backups) do
-      local id = b.id
-      if not seen[id] then
-         seen[id] = true
-         local cur = open[id]
-         local d = dig(b)
-         if not (cur and cur[3] == d) then
-            if cur then close:run(scan, last, cur[2]) end
-            local retain = b.retainUntil
-            run(insert, ref, id, scan, b.created, b.type, b.status, size_of(b),
-               type(retain) == "string" and retain or nil, d, api_json(b, BACKUP_ADDED, int64, encode_json))
-         end
-      end
-   end
-   for id, cur in pairs(open) do
-      if not seen[id] then close:run(scan, last, cur[2]) end
+   local changed = self:stmt(INSERT_BACKUP):insert_states(backups, open, { ref, scan }, BACKUP_ADDED,
+      INT64[engine], json.encode)
+   local close = self:stmt(CLOSE_BACKUP)
+   for _, rowid in ipairs(changed) do close:run(scan, last, rowid) end
+   for _, cur in pairs(open) do
+      if cur then close:run(scan, last, cur[2]) end
    end
 end
 

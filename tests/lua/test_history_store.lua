@@ -74,6 +74,50 @@ H.test("api_json: added fields left out, int64 integers as strings, the object p
       g = 2 ^ 53 }), 7186821680871289014, "floats as \"%.14g\" wrote them")
 end)
 
+H.test("insert_states: one C call records a listing as api_json and digest would, skipping repeats", function()
+   local s, cjson = mdb._sqlite, require "cjson"
+   local db = s.open(":memory:", "rwc", 0)
+   db:exec("CREATE TABLE t (k INTEGER, id TEXT, size INTEGER, flag, digest INTEGER, data TEXT, UNIQUE (k, id))")
+   local st = db:prepare("INSERT OR IGNORE INTO t VALUES (@1, :id, :size, :flag, @digest, @data)")
+   local added, int64 = { "created", "engine" }, { "size" }
+   local list = {
+      { id = "new", created = 1.5, engine = "pg", size = 12345678901234567, text = 'q"\\\n\1/é', f = 0.1,
+        big = 1e300, neg = -7, yes = true, no = false, null = cjson.null, flag = true },
+      { id = "nested", size = 1, tags = { "a", { b = 2 } } },   -- not flat: through lua-cjson
+      { id = "same", size = 2 },
+      { id = "changed", size = 3 },
+      { id = "new", size = 99 },                                -- a repeat: the first state stays
+      { id = "same", size = 5 },
+      { id = 7 }, "not a table",                                -- skipped
+   }
+   local open = { same = { "same", 10, s.digest(list[3]) }, changed = { "changed", 11, 0 },
+      gone = { "gone", 12, 0 } }
+   local closes = st:insert_states(list, open, { 42 }, added, int64, cjson.encode)
+   H.eq(closes, { 11 }, "the changed one's open state")
+   H.eq(open.same, false)
+   H.eq(open.changed, false)
+   H.eq(open.gone, { "gone", 12, 0 }, "what the listing no longer has stays open")
+   local rows = {}
+   for r in db:prepare("SELECT k, id, size, flag, digest, data FROM t ORDER BY rowid"):rows() do rows[#rows + 1] = r end
+   H.eq(#rows, 3)
+   for i, want in ipairs({ list[1], list[2], list[4] }) do
+      H.eq(rows[i][1], 42)
+      H.eq(rows[i][2], want.id)
+      H.eq(rows[i][3], want.size)
+      H.eq(rows[i][5], s.digest(want), "digest " .. want.id)
+      H.eq(cjson.decode(rows[i][6]), cjson.decode(s.api_json(want, added, int64, cjson.encode)), "data " .. want.id)
+   end
+   H.eq(rows[1][4], 1, "a boolean field binds as 1")
+   H.eq(rows[2][4], nil)
+   H.eq(cjson.decode(rows[1][6]).text, 'q"\\\n\1/é')
+   H.eq(list[1].created, 1.5, "the objects are left as they were")
+   -- a value lua-cjson refuses is an error, as it was
+   local ok, err = pcall(st.insert_states, st, { { id = "x", n = 0 / 0 } }, {}, { 1 }, added, int64, cjson.encode)
+   H.eq(ok, false)
+   H.contains(tostring(err), "number")
+   db:close()
+end)
+
 H.test("a recorded scan reads back exactly as recorded, int64 and times included", function()
    local path = H.tmpname(".db")
    local r = fleet(2, 3)
