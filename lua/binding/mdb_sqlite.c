@@ -977,6 +977,27 @@ static void put_value(lua_State *L, sq_batch *b, int idx)
   }
 }
 
+/* Digests of the keys seen in one state_batch call, by the address of the
+** (interned, and alive for the call) key string: the objects of a listing
+** share their dozen keys. */
+typedef struct key_digests {
+  const char *key[64];
+  uint64_t digest[64];
+} key_digests;
+
+static uint64_t key_digest(lua_State *L, key_digests *kd)
+{
+  if (lua_type(L, -2) != LUA_TSTRING)
+    return digest_value(L, -2, 1);
+  const char *k = lua_tostring(L, -2);
+  size_t slot = ((uintptr_t)k >> 4) & 63;
+  if (kd->key[slot] != k) {
+    kd->key[slot] = k;
+    kd->digest[slot] = digest_value(L, -2, 1);
+  }
+  return kd->digest[slot];
+}
+
 /*
 ** Digest (as digest()) and the api_json text of the object at `obj` into
 ** j, in one walk.  Returns 0 when the object is not flat (a table or a
@@ -984,7 +1005,8 @@ static void put_value(lua_State *L, sq_batch *b, int idx)
 ** encodes it with lua-cjson, which also says what is wrong with it.
 */
 static int flat_json(lua_State *L, int obj, const names *added,
-                     const names *int64, sq_batch *j, uint64_t *digest)
+                     const names *int64, key_digests *kd, sq_batch *j,
+                     uint64_t *digest)
 {
   uint64_t sum = 0x9e3779b97f4a7c15ULL;
   int flat = 1;
@@ -992,7 +1014,7 @@ static int flat_json(lua_State *L, int obj, const names *added,
   buf_add(L, j, "{", 1);
   lua_pushnil(L);
   while (lua_next(L, obj)) {
-    uint64_t k = digest_value(L, -2, 1);
+    uint64_t k = key_digest(L, kd);
     uint64_t v = digest_value(L, -1, 1);
     sum += fnv(fnv(FNV_OFFSET, &k, sizeof k), &v, sizeof v);
     if (!flat || lua_type(L, -2) != LUA_TSTRING) {
@@ -1081,6 +1103,8 @@ static int st_state_batch(lua_State *L)
   names added, int64;
   names_of(L, 3, &added);
   names_of(L, 4, &int64);
+  key_digests kd;
+  memset(&kd, 0, sizeof kd);
   sq_batch *b = lua_newuserdatauv(L, sizeof *b, 0); /* 6 */
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, BATCH_MT);
@@ -1105,7 +1129,7 @@ static int st_state_batch(lua_State *L)
     uint64_t digest;
     const char *data = (const char *)json->p;
     size_t data_len;
-    if (flat_json(L, obj, &added, &int64, json, &digest)) {
+    if (flat_json(L, obj, &added, &int64, &kd, json, &digest)) {
       data = (const char *)json->p;
       data_len = json->len;
     } else { /* lua-cjson through api_json */
