@@ -1307,15 +1307,14 @@ static const luaL_Reg db_methods[] = {{"exec", sq_exec},
                                       {"close", sq_close},
                                       {NULL, NULL}};
 
-static const luaL_Reg stmt_methods[] = {
-    {"run", st_run},
-    {"one", st_one},
-    {"rows", st_rows},
-    {"state_batch", st_state_batch},
-    {"insert_batch", st_insert_batch},
-    {"reset", st_reset},
-    {"finalize", st_gc},
-    {NULL, NULL}};
+static const luaL_Reg stmt_methods[] = {{"run", st_run},
+                                        {"one", st_one},
+                                        {"rows", st_rows},
+                                        {"state_batch", st_state_batch},
+                                        {"insert_batch", st_insert_batch},
+                                        {"reset", st_reset},
+                                        {"finalize", st_gc},
+                                        {NULL, NULL}};
 
 static const luaL_Reg batch_methods[] = {{"keep_changed", batch_keep_changed},
                                          {NULL, NULL}};
