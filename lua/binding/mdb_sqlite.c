@@ -26,6 +26,7 @@
 #include "http/cancel.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -780,7 +781,13 @@ static void writer_queue(lua_State *L, sq_db *d, job *j)
       pthread_cond_init(&w->work, NULL);
       pthread_cond_init(&w->idle, NULL);
       d->w = w;
-      if (pthread_create(&w->thread, NULL, writer_main, d) != 0) {
+      /* signals stay the Lua thread's, as they were */
+      sigset_t all, old;
+      sigfillset(&all);
+      pthread_sigmask(SIG_SETMASK, &all, &old);
+      int rc = pthread_create(&w->thread, NULL, writer_main, d);
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
+      if (rc != 0) {
         pthread_cond_destroy(&w->work);
         pthread_cond_destroy(&w->idle);
         pthread_mutex_destroy(&w->mu);
