@@ -16,6 +16,8 @@
 **   st:rows(...)       -> iterator over rows as arrays (NULL is nil)
 **   db:memory_copy()                          an in-memory copy (backup API)
 **   db:close()
+**   st:state_batch(...), batch:keep_changed(open), st:insert_batch(batch,
+**   consts)     a listing's objects recorded by a writer thread (below)
 ** Plus what storing an API object needs, _sqlite.digest(t) and
 ** _sqlite.api_json(t, added, int64, encode), and what restoring it needs,
 ** _sqlite.int64_fields(engine) and _sqlite.normalize(kind, engine, t), the
