@@ -3,23 +3,26 @@
 #include "http/monotonic_clock.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 
-static volatile sig_atomic_t cancel_flag = 0;
+/* Atomic (lock-free, so async-signal-safe): the history's writer thread
+** reads it too (SQLite's progress handler). */
+static atomic_int cancel_flag = 0;
 
 void cancel_raise(void)
 {
-  cancel_flag = 1;
+  atomic_store_explicit(&cancel_flag, 1, memory_order_relaxed);
 }
 
 int cancel_requested(void)
 {
-  return cancel_flag != 0;
+  return atomic_load_explicit(&cancel_flag, memory_order_relaxed) != 0;
 }
 
 void cancel_clear(void)
 {
-  cancel_flag = 0;
+  atomic_store_explicit(&cancel_flag, 0, memory_order_relaxed);
 }
 
 /*

@@ -74,6 +74,73 @@ H.test("api_json: added fields left out, int64 integers as strings, the object p
       g = 2 ^ 53 }), 7186821680871289014, "floats as \"%.14g\" wrote them")
 end)
 
+H.test("state_batch/insert_batch: a listing recorded as api_json and digest would, repeats skipped", function()
+   local s, cjson = mdb._sqlite, require "cjson"
+   local db = s.open(":memory:", "rwc", 0)
+   db:exec("CREATE TABLE t (k INTEGER, id TEXT, size INTEGER, flag, digest INTEGER, data TEXT, UNIQUE (k, id))")
+   local st = db:prepare("INSERT OR IGNORE INTO t VALUES (@1, :id, :size, :flag, @digest, @data)")
+   local added, int64 = { "created", "engine" }, { "size" }
+   local list = {
+      { id = "new", created = 1.5, engine = "pg", size = 12345678901234567, text = 'q"\\\n\1/é', f = 0.1,
+        big = 1e300, neg = -7, yes = true, no = false, null = cjson.null, flag = true },
+      { id = "nested", size = 1, tags = { "a", { b = 2 } } },   -- not flat: through lua-cjson
+      { id = "same", size = 2 },
+      { id = "changed", size = 3 },
+      { id = "new", size = 99 },                                -- a repeat: the first state stays
+      { id = "same", size = 5 },
+      { id = 7 }, "not a table",                                -- skipped
+   }
+   local open = { same = { "same", 10, s.digest(list[3]) }, changed = { "changed", 11, 0 },
+      gone = { "gone", 12, 0 } }
+   local batch = st:state_batch(list, added, int64, cjson.encode)
+   H.eq(batch:keep_changed(open), { 11 }, "the changed one's open state")
+   H.eq(open.same, false)
+   H.eq(open.changed, false)
+   H.eq(open.gone, { "gone", 12, 0 }, "what the listing no longer has stays open")
+   db:exec("BEGIN")
+   st:insert_batch(batch, { 42 })
+   local rows = {}
+   for r in db:prepare("SELECT k, id, size, flag, digest, data FROM t ORDER BY rowid"):rows() do rows[#rows + 1] = r end
+   H.eq(#rows, 3, "the writer's rows, in the caller's transaction")
+   for i, want in ipairs({ list[1], list[2], list[4] }) do
+      H.eq(rows[i][1], 42)
+      H.eq(rows[i][2], want.id)
+      H.eq(rows[i][3], want.size)
+      H.eq(rows[i][5], s.digest(want), "digest " .. want.id)
+      H.eq(cjson.decode(rows[i][6]), cjson.decode(s.api_json(want, added, int64, cjson.encode)), "data " .. want.id)
+   end
+   H.eq(rows[1][4], 1, "a boolean field binds as 1")
+   H.eq(rows[2][4], nil)
+   H.eq(cjson.decode(rows[1][6]).text, 'q"\\\n\1/é')
+   H.eq(list[1].created, 1.5, "the objects are left as they were")
+   db:exec("ROLLBACK")
+   -- a value lua-cjson refuses is an error, as it was
+   local ok, err = pcall(st.state_batch, st, { { id = "x", n = 0 / 0 } }, added, int64, cjson.encode)
+   H.eq(ok, false)
+   H.contains(tostring(err), "number")
+   -- an error a queued row meets is raised by the next call, and the
+   -- rows queued after it are not written
+   db:exec("CREATE TABLE c (id TEXT CHECK (id <> 'bad'))")
+   local cst = db:prepare("INSERT INTO c VALUES (:id)")
+   db:exec("BEGIN")
+   cst:insert_batch(cst:state_batch({ { id = "ok" }, { id = "bad" }, { id = "after" } }, {}, {}, cjson.encode), {})
+   cst:insert_batch(cst:state_batch({ { id = "later" } }, {}, {}, cjson.encode), {})
+   ok, err = pcall(db.exec, db, "SELECT 1")
+   H.eq(ok, false)
+   H.contains(tostring(err), "CHECK constraint failed")
+   H.eq(db:prepare("SELECT group_concat(id) FROM c"):one(), "ok")
+   db:exec("ROLLBACK")
+   ok, err = pcall(st.state_batch, cst, {}, {}, {}, cjson.encode)
+   H.eq(ok, true, err)
+   ok, err = pcall(st.insert_batch, st, cst:state_batch({ { id = "x" } }, {}, {}, cjson.encode), {})
+   H.eq(ok, false)
+   H.contains(tostring(err), "a batch of another statement")
+   ok, err = pcall(db.prepare(db, "SELECT ?").state_batch, db:prepare("SELECT ?"), {}, {}, {}, cjson.encode)
+   H.eq(ok, false)
+   H.contains(tostring(err), "parameters are not")
+   db:close()
+end)
+
 H.test("a recorded scan reads back exactly as recorded, int64 and times included", function()
    local path = H.tmpname(".db")
    local r = fleet(2, 3)
@@ -88,8 +155,8 @@ H.test("a recorded scan reads back exactly as recorded, int64 and times included
    H.eq(back[1].backups[1].journalSize, 12345678901234567)
    H.eq(h:scan(scan).folder, FOLDER)
    h:close()
-   H.eq(sqlite3(path, "PRAGMA journal_mode; PRAGMA user_version; PRAGMA application_id"),
-      "wal\n" .. history.SCHEMA_VERSION .. "\n1835295340")
+   H.eq(sqlite3(path, "PRAGMA journal_mode; PRAGMA user_version; PRAGMA application_id; PRAGMA page_size"),
+      "wal\n" .. history.SCHEMA_VERSION .. "\n1835295340\n16384", "a new file has 16 KiB pages")
 end)
 
 H.test("an unchanged fleet adds no backup rows; a changed backup adds one state", function()
