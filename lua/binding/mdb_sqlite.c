@@ -27,6 +27,7 @@
 
 #include "http/cancel.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DB_MT    "mdb.sqlite.db"
 #define STMT_MT  "mdb.sqlite.stmt"
@@ -1328,10 +1330,36 @@ static const luaL_Reg stmt_methods[] = {{"run", st_run},
 static const luaL_Reg batch_methods[] = {{"keep_changed", batch_keep_changed},
                                          {NULL, NULL}};
 
-static const luaL_Reg functions[] = {
-    {"open", sq_open},           {"int64_fields", sq_int64_fields},
-    {"normalize", sq_normalize}, {"digest", sq_digest},
-    {"api_json", sq_api_json},   {NULL, NULL}};
+/*
+** path_kind(path) -> "file" | "directory" | "other", nil when there is
+** no such file, or nil and stat's reason.  The history looks before it
+** opens: opening a named pipe waits for a writer that may never come.
+*/
+static int sq_path_kind(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    int e = errno;
+    lua_pushnil(L);
+    if (e == ENOENT)
+      return 1;
+    lua_pushstring(L, strerror(e));
+    return 2;
+  }
+  lua_pushstring(L, S_ISREG(st.st_mode)   ? "file"
+                    : S_ISDIR(st.st_mode) ? "directory"
+                                          : "other");
+  return 1;
+}
+
+static const luaL_Reg functions[] = {{"open", sq_open},
+                                     {"int64_fields", sq_int64_fields},
+                                     {"normalize", sq_normalize},
+                                     {"digest", sq_digest},
+                                     {"api_json", sq_api_json},
+                                     {"path_kind", sq_path_kind},
+                                     {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc, lua_CFunction close)

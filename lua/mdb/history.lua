@@ -40,12 +40,6 @@ local function file_uri(path)
       .. "?immutable=1"
 end
 
-local function exists(path)
-   local f = io.open(path, "rb")
-   if f then f:close() return true end
-   return false
-end
-
 -- The value of a one-off statement, finalized at once, error or not: a
 -- statement left to the garbage collector keeps its connection alive after
 -- close() (sqlite3_close_v2), holding the files and the WAL-index lock and
@@ -58,7 +52,7 @@ local function one_off(db, sql)
    return v
 end
 
-local ENOENT, EISDIR = 2, 21
+local ENOENT = 2
 
 -- Bytes in the write-ahead log beside `path`, 0 when there is none; nil and
 -- the reason when one is there that we cannot read: it may hold scans.
@@ -134,25 +128,28 @@ function M.open(path, opts)
    if type(path) ~= "string" or path == "" then return nil, "no history file given" end
    if opts.dry then return M.open_dry(path, opts) end
    local write = opts.write
-   -- (SQLite's own words for a directory are "disk I/O error" or "unable
-   -- to open database file")
-   local d = io.open(path, "rb")
-   if d then
-      local _, _, code = d:read(0)
-      d:close()
-      if code == EISDIR then return nil, format("%s is a directory, not a history file", path) end
+   -- Looked at before anything opens it: SQLite's own words for a
+   -- directory are "disk I/O error", and opening a named pipe waits for a
+   -- writer that may never come.
+   local kind, stat_err = sqlite().path_kind(path)
+   if kind == "directory" then return nil, format("%s is a directory, not a history file", path) end
+   if kind == "other" then
+      return nil, format("%s is not a regular file (a pipe, socket or device), not a history file", path)
    end
-   if not write and not exists(path) then
+   if stat_err then return nil, format("%s: cannot open it (%s)", path, stat_err) end
+   if not write and not kind then
       return nil, format("%s: no such history file", path)
    end
-   if write and d then
-      -- SQLite would open a write-protected file read-only without a
-      -- word and fail only at the first write, after the scan.
-      local f, msg = io.open(path, "r+b")
+   if kind then
+      -- Said in the system's words before SQLite's vaguer ones ("unable to
+      -- open database file"), and a write-protected file is refused now:
+      -- SQLite would open it read-only without a word and fail only at
+      -- the first write, after the scan.
+      local f, msg = io.open(path, write and "r+b" or "rb")
       if not f then
          local named = path .. ": "
          if msg:sub(1, #named) == named then msg = msg:sub(#named + 1) end
-         return nil, format("%s: cannot open it for recording (%s)", path, msg)
+         return nil, format("%s: cannot open it%s (%s)", path, write and " for recording" or "", msg)
       end
       f:close()
    end
