@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DB_MT    "mdb.sqlite.db"
 #define STMT_MT  "mdb.sqlite.stmt"
@@ -57,6 +58,7 @@ typedef struct sq_stmt {
 } sq_stmt;
 
 static void drain(lua_State *L, sq_db *d, int raise);
+static void drain_dropping(sq_db *d);
 static void writer_stop(sq_db *d);
 static void stmt_plan(lua_State *L, sq_stmt *s);
 
@@ -168,8 +170,15 @@ static int sq_close(lua_State *L)
 
 static int sq_exec(lua_State *L)
 {
-  sq_db *d = check_db(L, 1);
+  sq_db *d = luaL_checkudata(L, 1, DB_MT);
   const char *sql = luaL_checkstring(L, 2);
+  /* A ROLLBACK undoes what queued rows wrote anyway: the error one met is
+  ** dropped, never raised instead of rolling back (the caller is already
+  ** failing for a reason of its own, and would leave the transaction open,
+  ** a later COMMIT keeping the rows before the error). */
+  if (d->db != NULL && strcasecmp(sql, "ROLLBACK") == 0)
+    drain_dropping(d);
+  check_db(L, 1);
   char *msg = NULL;
   if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
     lua_pushfstring(L, "sqlite: %s", msg ? msg : sqlite3_errmsg(d->db));
@@ -752,6 +761,21 @@ static void drain(lua_State *L, sq_db *d, int raise)
   lua_pushfstring(L, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
   free(msg);
   lua_error(L);
+}
+
+/* Wait until the writer has nothing to do, and forget the error a row
+** met. */
+static void drain_dropping(sq_db *d)
+{
+  sq_writer *w = d->w;
+  drain(NULL, d, 0);
+  if (w == NULL)
+    return;
+  pthread_mutex_lock(&w->mu);
+  free(w->msg);
+  w->msg = NULL;
+  w->rc = SQLITE_OK;
+  pthread_mutex_unlock(&w->mu);
 }
 
 static void writer_stop(sq_db *d)

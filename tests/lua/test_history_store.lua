@@ -141,6 +141,30 @@ H.test("state_batch/insert_batch: a listing recorded as api_json and digest woul
    db:close()
 end)
 
+H.test("an entry failing while the last one's rows are queued rolls the scan back, also their error", function()
+   local path = H.tmpname(".db")
+   assert(history.record(path, fleet(1, 2), scope(1)))
+   sqlite3(path, [[CREATE TRIGGER refuse BEFORE INSERT ON backup_states WHEN NEW.backup_id = 'bad'
+      BEGIN SELECT RAISE(ABORT, 'refused'); END]])
+   local h = assert(history.open(path, { write = true }))
+   local r = h:recorder(scope(2))
+   local first = fleet(1, 2)[1]
+   first.backups[#first.backups + 1] = mdb._sqlite.normalize("backup", "postgresql",
+      H.backup("bad", first.id, "2026-05-01T00:00:00Z", { size = "1" }))
+   r:add(first)   -- queued: the writer meets 'refused' while the next entry is made
+   local second = fleet(2, 1)[2]
+   second.backups[1].ratio = 0 / 0   -- lua-cjson refuses it, before any SQL of the entry
+   local ok, err = pcall(r.add, r, second)
+   H.eq(ok, false)
+   H.contains(tostring(err), "NaN")
+   -- rolled back: the connection holds no transaction, the file is at scan 1
+   local again, aerr = pcall(h.recorder, h, scope(3))
+   H.ok(again, "a new recorder can begin: " .. tostring(aerr))
+   h:close()
+   H.eq(sqlite3(path, "SELECT count(*) FROM scans; SELECT count(*) FROM backup_states; PRAGMA integrity_check"),
+      "1\n2\nok")
+end)
+
 H.test("a recorded scan reads back exactly as recorded, int64 and times included", function()
    local path = H.tmpname(".db")
    local r = fleet(2, 3)
