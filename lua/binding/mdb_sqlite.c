@@ -612,6 +612,7 @@ typedef struct job {
   unsigned char kind[MAX_PARAMS];
   unsigned char *consts, *rows; /* malloc'd values */
   size_t rows_len;
+  unsigned cancels; /* cancel_count() when it was queued */
 } job;
 
 struct sq_writer {
@@ -668,6 +669,14 @@ static int run_job(sqlite3 *db, job *j, char **msg)
   const unsigned char *r = j->rows, *end = j->rows + j->rows_len;
   int rc = SQLITE_OK;
   while (r < end && rc == SQLITE_OK) {
+    /* Ctrl-C since the rows were queued, even when the flag the progress
+    ** handler reads is already cleared (the host's hook, or a transfer,
+    ** took the interruption): the caller is abandoning the transaction,
+    ** and would otherwise wait for rows it rolls back. */
+    if (cancel_count() != j->cancels) {
+      *msg = NULL;
+      return SQLITE_INTERRUPT;
+    }
     uint32_t len, idlen;
     memcpy(&len, r + 1, 4);
     memcpy(&idlen, r + 5, 4);
@@ -754,7 +763,7 @@ static void drain(lua_State *L, sq_db *d, int raise)
   pthread_mutex_unlock(&w->mu);
   if (rc == SQLITE_OK || !raise)
     return;
-  if ((rc & 0xff) == SQLITE_INTERRUPT && cancel_requested()) {
+  if ((rc & 0xff) == SQLITE_INTERRUPT) { /* only Ctrl-C interrupts it */
     free(msg);
     luaL_error(L, "interrupted!");
   }
@@ -1299,6 +1308,7 @@ static int st_insert_batch(lua_State *L)
   c->p = NULL;
   j->rows = b->p;
   j->rows_len = b->len;
+  j->cancels = cancel_count();
   b->p = NULL;
   b->len = b->cap = 0;
   writer_queue(L, s->owner, j);

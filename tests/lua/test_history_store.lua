@@ -165,6 +165,35 @@ H.test("an entry failing while the last one's rows are queued rolls the scan bac
       "1\n2\nok")
 end)
 
+H.test("Ctrl-C while rows are queued drops them, also once Lua took the interruption", function()
+   local s, cjson = mdb._sqlite, require "cjson"
+   local path = H.tmpname(".db")
+   local db = s.open(path, "rwc", 0)
+   db:exec("CREATE TABLE t (id TEXT, data TEXT)")
+   local st = db:prepare("INSERT INTO t VALUES (:id, @data)")
+   local list = {}
+   for i = 1, 400000 do list[i] = { id = "b" .. i, status = "DONE" } end
+   local batch = st:state_batch(list, {}, {}, cjson.encode)
+   local pid = H.read_file("/proc/self/stat"):match("^%d+")
+   db:exec("BEGIN")
+   st:insert_batch(batch, {})
+   -- The host's SIGINT: its hook raises 'interrupted!' in Lua and clears
+   -- the flag; the writer must not go on with the rows regardless.
+   local ok, err = pcall(function()
+      local p = io.popen("kill -INT " .. pid)   -- (os.execute ignores SIGINT while it waits)
+      p:read("a")
+      p:close()
+      while true do end
+   end)
+   H.eq(ok, false)
+   H.contains(tostring(err), "interrupted")
+   ok, err = pcall(db.exec, db, "SELECT 1")
+   H.eq(ok, false, "the next call says the rows were not all written")
+   H.contains(tostring(err), "interrupted")
+   db:exec("ROLLBACK")
+   db:close()
+end)
+
 H.test("a recorded scan reads back exactly as recorded, int64 and times included", function()
    local path = H.tmpname(".db")
    local r = fleet(2, 3)
