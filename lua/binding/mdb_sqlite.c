@@ -925,11 +925,11 @@ static int names_has(const names *ns, const char *k, size_t n)
   return 0;
 }
 
-/* A growable malloc'd byte buffer; a batch, or scratch space. */
+/* A growable malloc'd byte buffer; a batch (its user value: the
+** statement it was made for), or scratch space. */
 typedef struct sq_batch {
   unsigned char *p;
   size_t len, cap;
-  sqlite3_stmt *st; /* the statement it was made for */
 } sq_batch;
 
 static void buf_need(lua_State *L, sq_batch *b, size_t more)
@@ -1147,10 +1147,12 @@ static int st_state_batch(lua_State *L)
   names_of(L, 4, &int64);
   key_digests kd;
   memset(&kd, 0, sizeof kd);
-  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 0); /* 6 */
+  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 1); /* 6 */
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, BATCH_MT);
-  b->st = s->st;
+  /* the statement itself, not its address: a finalized one's is reused */
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
   sq_batch *json = lua_newuserdatauv(L, sizeof *json, 0); /* 7: scratch */
   memset(json, 0, sizeof *json);
   luaL_setmetatable(L, BATCH_MT);
@@ -1275,7 +1277,8 @@ static int st_insert_batch(lua_State *L)
     return luaL_error(L, "sqlite: the statement is finalized");
   sq_batch *b = luaL_checkudata(L, 2, BATCH_MT);
   luaL_checktype(L, 3, LUA_TTABLE);
-  if (b->st != s->st)
+  lua_getiuservalue(L, 2, 1);
+  if (!lua_rawequal(L, -1, 1))
     return luaL_argerror(L, 2, "a batch of another statement");
   lua_settop(L, 3);
   int kept = 0;

@@ -135,6 +135,15 @@ H.test("state_batch/insert_batch: a listing recorded as api_json and digest woul
    ok, err = pcall(st.insert_batch, st, cst:state_batch({ { id = "x" } }, {}, {}, cjson.encode), {})
    H.eq(ok, false)
    H.contains(tostring(err), "a batch of another statement")
+   -- also of a finalized statement whose memory a new one reuses: its rows
+   -- are laid out for the old parameters
+   local old = db:prepare("INSERT INTO c VALUES (:id)")
+   local stale = old:state_batch({ { id = "x" } }, {}, {}, cjson.encode)
+   old:finalize()
+   local new = db:prepare("INSERT INTO t VALUES (@1, :id, :size, :flag, @digest, @data)")
+   ok, err = pcall(new.insert_batch, new, stale, { 1 })
+   H.eq(ok, false, "a stale batch is refused")
+   H.contains(tostring(err), "a batch of another statement")
    ok, err = pcall(db.prepare(db, "SELECT ?").state_batch, db:prepare("SELECT ?"), {}, {}, {}, cjson.encode)
    H.eq(ok, false)
    H.contains(tostring(err), "parameters are not")
