@@ -9,10 +9,17 @@
 /* Atomic (lock-free, so async-signal-safe): the history's writer thread
 ** reads it too (SQLite's progress handler). */
 static atomic_int cancel_flag = 0;
+static atomic_uint raised = 0;
 
 void cancel_raise(void)
 {
+  atomic_fetch_add_explicit(&raised, 1, memory_order_relaxed);
   atomic_store_explicit(&cancel_flag, 1, memory_order_relaxed);
+}
+
+unsigned cancel_count(void)
+{
+  return atomic_load_explicit(&raised, memory_order_relaxed);
 }
 
 int cancel_requested(void)

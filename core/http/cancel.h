@@ -10,6 +10,9 @@
 void cancel_raise(void); /* async-signal-safe */
 int cancel_requested(void);
 void cancel_clear(void);
+/* How many times the flag was raised, never cleared: work started before
+** a raise can tell it came, after whoever took it cleared the flag. */
+unsigned cancel_count(void);
 
 /*
 ** Sleep `ms` milliseconds in short slices so a raised flag is noticed

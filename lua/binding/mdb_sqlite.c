@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define DB_MT    "mdb.sqlite.db"
@@ -59,6 +60,7 @@ typedef struct sq_stmt {
 } sq_stmt;
 
 static void drain(lua_State *L, sq_db *d, int raise);
+static void drain_dropping(sq_db *d);
 static void writer_stop(sq_db *d);
 static void stmt_plan(lua_State *L, sq_stmt *s);
 
@@ -170,8 +172,15 @@ static int sq_close(lua_State *L)
 
 static int sq_exec(lua_State *L)
 {
-  sq_db *d = check_db(L, 1);
+  sq_db *d = luaL_checkudata(L, 1, DB_MT);
   const char *sql = luaL_checkstring(L, 2);
+  /* A ROLLBACK undoes what queued rows wrote anyway: the error one met is
+  ** dropped, never raised instead of rolling back (the caller is already
+  ** failing for a reason of its own, and would leave the transaction open,
+  ** a later COMMIT keeping the rows before the error). */
+  if (d->db != NULL && strcasecmp(sql, "ROLLBACK") == 0)
+    drain_dropping(d);
+  check_db(L, 1);
   char *msg = NULL;
   if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
     lua_pushfstring(L, "sqlite: %s", msg ? msg : sqlite3_errmsg(d->db));
@@ -605,6 +614,7 @@ typedef struct job {
   unsigned char kind[MAX_PARAMS];
   unsigned char *consts, *rows; /* malloc'd values */
   size_t rows_len;
+  unsigned cancels; /* cancel_count() when it was queued */
 } job;
 
 struct sq_writer {
@@ -661,6 +671,14 @@ static int run_job(sqlite3 *db, job *j, char **msg)
   const unsigned char *r = j->rows, *end = j->rows + j->rows_len;
   int rc = SQLITE_OK;
   while (r < end && rc == SQLITE_OK) {
+    /* Ctrl-C since the rows were queued, even when the flag the progress
+    ** handler reads is already cleared (the host's hook, or a transfer,
+    ** took the interruption): the caller is abandoning the transaction,
+    ** and would otherwise wait for rows it rolls back. */
+    if (cancel_count() != j->cancels) {
+      *msg = NULL;
+      return SQLITE_INTERRUPT;
+    }
     uint32_t len, idlen;
     memcpy(&len, r + 1, 4);
     memcpy(&idlen, r + 5, 4);
@@ -747,13 +765,28 @@ static void drain(lua_State *L, sq_db *d, int raise)
   pthread_mutex_unlock(&w->mu);
   if (rc == SQLITE_OK || !raise)
     return;
-  if ((rc & 0xff) == SQLITE_INTERRUPT && cancel_requested()) {
+  if ((rc & 0xff) == SQLITE_INTERRUPT) { /* only Ctrl-C interrupts it */
     free(msg);
     luaL_error(L, "interrupted!");
   }
   lua_pushfstring(L, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
   free(msg);
   lua_error(L);
+}
+
+/* Wait until the writer has nothing to do, and forget the error a row
+** met. */
+static void drain_dropping(sq_db *d)
+{
+  sq_writer *w = d->w;
+  drain(NULL, d, 0);
+  if (w == NULL)
+    return;
+  pthread_mutex_lock(&w->mu);
+  free(w->msg);
+  w->msg = NULL;
+  w->rc = SQLITE_OK;
+  pthread_mutex_unlock(&w->mu);
 }
 
 static void writer_stop(sq_db *d)
@@ -894,11 +927,11 @@ static int names_has(const names *ns, const char *k, size_t n)
   return 0;
 }
 
-/* A growable malloc'd byte buffer; a batch, or scratch space. */
+/* A growable malloc'd byte buffer; a batch (its user value: the
+** statement it was made for), or scratch space. */
 typedef struct sq_batch {
   unsigned char *p;
   size_t len, cap;
-  sqlite3_stmt *st; /* the statement it was made for */
 } sq_batch;
 
 static void buf_need(lua_State *L, sq_batch *b, size_t more)
@@ -1116,10 +1149,12 @@ static int st_state_batch(lua_State *L)
   names_of(L, 4, &int64);
   key_digests kd;
   memset(&kd, 0, sizeof kd);
-  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 0); /* 6 */
+  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 1); /* 6 */
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, BATCH_MT);
-  b->st = s->st;
+  /* the statement itself, not its address: a finalized one's is reused */
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
   sq_batch *json = lua_newuserdatauv(L, sizeof *json, 0); /* 7: scratch */
   memset(json, 0, sizeof *json);
   luaL_setmetatable(L, BATCH_MT);
@@ -1244,7 +1279,8 @@ static int st_insert_batch(lua_State *L)
     return luaL_error(L, "sqlite: the statement is finalized");
   sq_batch *b = luaL_checkudata(L, 2, BATCH_MT);
   luaL_checktype(L, 3, LUA_TTABLE);
-  if (b->st != s->st)
+  lua_getiuservalue(L, 2, 1);
+  if (!lua_rawequal(L, -1, 1))
     return luaL_argerror(L, 2, "a batch of another statement");
   lua_settop(L, 3);
   int kept = 0;
@@ -1277,6 +1313,7 @@ static int st_insert_batch(lua_State *L)
   c->p = NULL;
   j->rows = b->p;
   j->rows_len = b->len;
+  j->cancels = cancel_count();
   b->p = NULL;
   b->len = b->cap = 0;
   writer_queue(L, s->owner, j);

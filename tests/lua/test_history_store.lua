@@ -135,9 +135,71 @@ H.test("state_batch/insert_batch: a listing recorded as api_json and digest woul
    ok, err = pcall(st.insert_batch, st, cst:state_batch({ { id = "x" } }, {}, {}, cjson.encode), {})
    H.eq(ok, false)
    H.contains(tostring(err), "a batch of another statement")
+   -- also of a finalized statement whose memory a new one reuses: its rows
+   -- are laid out for the old parameters
+   local old = db:prepare("INSERT INTO c VALUES (:id)")
+   local stale = old:state_batch({ { id = "x" } }, {}, {}, cjson.encode)
+   old:finalize()
+   local new = db:prepare("INSERT INTO t VALUES (@1, :id, :size, :flag, @digest, @data)")
+   ok, err = pcall(new.insert_batch, new, stale, { 1 })
+   H.eq(ok, false, "a stale batch is refused")
+   H.contains(tostring(err), "a batch of another statement")
    ok, err = pcall(db.prepare(db, "SELECT ?").state_batch, db:prepare("SELECT ?"), {}, {}, {}, cjson.encode)
    H.eq(ok, false)
    H.contains(tostring(err), "parameters are not")
+   db:close()
+end)
+
+H.test("an entry failing while the last one's rows are queued rolls the scan back, also their error", function()
+   local path = H.tmpname(".db")
+   assert(history.record(path, fleet(1, 2), scope(1)))
+   sqlite3(path, [[CREATE TRIGGER refuse BEFORE INSERT ON backup_states WHEN NEW.backup_id = 'bad'
+      BEGIN SELECT RAISE(ABORT, 'refused'); END]])
+   local h = assert(history.open(path, { write = true }))
+   local r = h:recorder(scope(2))
+   local first = fleet(1, 2)[1]
+   first.backups[#first.backups + 1] = mdb._sqlite.normalize("backup", "postgresql",
+      H.backup("bad", first.id, "2026-05-01T00:00:00Z", { size = "1" }))
+   r:add(first)   -- queued: the writer meets 'refused' while the next entry is made
+   local second = fleet(2, 1)[2]
+   second.backups[1].ratio = 0 / 0   -- lua-cjson refuses it, before any SQL of the entry
+   local ok, err = pcall(r.add, r, second)
+   H.eq(ok, false)
+   H.contains(tostring(err), "NaN")
+   -- rolled back: the connection holds no transaction, the file is at scan 1
+   local again, aerr = pcall(h.recorder, h, scope(3))
+   H.ok(again, "a new recorder can begin: " .. tostring(aerr))
+   h:close()
+   H.eq(sqlite3(path, "SELECT count(*) FROM scans; SELECT count(*) FROM backup_states; PRAGMA integrity_check"),
+      "1\n2\nok")
+end)
+
+H.test("Ctrl-C while rows are queued drops them, also once Lua took the interruption", function()
+   local s, cjson = mdb._sqlite, require "cjson"
+   local path = H.tmpname(".db")
+   local db = s.open(path, "rwc", 0)
+   db:exec("CREATE TABLE t (id TEXT, data TEXT)")
+   local st = db:prepare("INSERT INTO t VALUES (:id, @data)")
+   local list = {}
+   for i = 1, 400000 do list[i] = { id = "b" .. i, status = "DONE" } end
+   local batch = st:state_batch(list, {}, {}, cjson.encode)
+   local pid = H.read_file("/proc/self/stat"):match("^%d+")
+   db:exec("BEGIN")
+   st:insert_batch(batch, {})
+   -- The host's SIGINT: its hook raises 'interrupted!' in Lua and clears
+   -- the flag; the writer must not go on with the rows regardless.
+   local ok, err = pcall(function()
+      local p = io.popen("kill -INT " .. pid)   -- (os.execute ignores SIGINT while it waits)
+      p:read("a")
+      p:close()
+      while true do end
+   end)
+   H.eq(ok, false)
+   H.contains(tostring(err), "interrupted")
+   ok, err = pcall(db.exec, db, "SELECT 1")
+   H.eq(ok, false, "the next call says the rows were not all written")
+   H.contains(tostring(err), "interrupted")
+   db:exec("ROLLBACK")
    db:close()
 end)
 

@@ -68,6 +68,11 @@ static void test_flag(void)
   CHECK_EQ_INT(cancel_requested(), 0);
   cancel_clear();
   CHECK_EQ_INT(cancel_requested(), 0);
+  /* the count of raises outlives clearing the flag */
+  unsigned before = cancel_count();
+  cancel_raise();
+  cancel_clear();
+  CHECK_EQ_INT((int)(cancel_count() - before), 1);
 }
 
 static void test_short_sleep(void)
