@@ -59,7 +59,7 @@ local scan = { concurrency = opts.concurrency }
 if #opts.cluster > 0 then
    local clash = cli.cluster_scope_clash(opts)
    if clash then usage(clash) end
-   scan.engine, scan.clusters = opts.engine[1], opts.cluster
+   scan.engine, scan.clusters = opts.engine[1], cli.unique(opts.cluster)
 else
    scan.engines = engines
    local scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))

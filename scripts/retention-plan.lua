@@ -117,7 +117,7 @@ if #opts.cluster > 0 then
    if #opts.engine ~= 1 then usage("--cluster needs exactly one --engine") end
    local clash = cli.cluster_scope_clash(opts)
    if clash then usage(clash) end
-   scan.engine, scan.clusters = opts.engine[1], opts.cluster
+   scan.engine, scan.clusters = opts.engine[1], cli.unique(opts.cluster)
 else
    scan.engines = #opts.engine > 0 and opts.engine or (policy and policy.engines) or mdb.engines
    local scope, serr = cli.scope(opts, (policy and policy.folder) or os.getenv("YC_FOLDER_ID"))

@@ -60,6 +60,8 @@ void scan_cluster_list(lua_State *L, const engine_info *const *engines,
   int arr = lua_gettop(L);
   lua_newtable(L);
   int pairs = lua_gettop(L);
+  lua_newtable(L); /* seen: "engine id" */
+  int seen = lua_gettop(L);
   lua_Integer len = (lua_Integer)lua_rawlen(L, arr);
   for (lua_Integer i = 1; i <= len; i++) {
     lua_rawgeti(L, arr, i);
@@ -85,6 +87,16 @@ void scan_cluster_list(lua_State *L, const engine_info *const *engines,
                          "clusters[%lld] needs an id of 1 "
                          "to %d characters",
                          (long long)i, MDB_MAX_ID_LEN);
+    /* Listed twice, a cluster would be two entries: a history would
+    ** record its backups twice in one scan. */
+    lua_pushfstring(L, "%s %s", e->name, id);
+    if (lua_rawget(L, seen) != LUA_TNIL)
+      mdb_error_argument(L, "clusters", "%s cluster \"%s\" is listed twice",
+                         e->name, id);
+    lua_pop(L, 1);
+    lua_pushfstring(L, "%s %s", e->name, id);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, seen);
     lua_createtable(L, 2, 0);
     lua_pushlightuserdata(L, (void *)e);
     lua_rawseti(L, -2, 1);
@@ -93,6 +105,7 @@ void scan_cluster_list(lua_State *L, const engine_info *const *engines,
     lua_rawseti(L, pairs, i);
     lua_pop(L, 1);
   }
+  lua_pop(L, 1); /* seen */
   lua_remove(L, arr);
 }
 

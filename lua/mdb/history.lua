@@ -545,10 +545,14 @@ function Recorder:add(e, pos)
          local key = (e.folder or e.cloud) and format("/%s/%s", e.folder or "", e.cloud or "") or ""
          self.listing:run(scan, pos, engine, key, "failed", 0, kind, text, nil, nil, nil, nil, e.folder, e.cloud)
       else
+         self.listed[engine] = self.listed[engine] or {}
+         if self.listed[engine][id] then
+            -- (its second listing would close the first one's states)
+            error(format("%s cluster %s is twice in one scan", engine, id), 0)
+         end
+         self.listed[engine][id] = true
          local complete = e.error == nil
          local batch = complete and backup_batch(h, engine, e.backups or {})
-         self.listed[engine] = self.listed[engine] or {}
-         self.listed[engine][id] = true
          if e.folder ~= nil then
             self.listed_in[engine] = self.listed_in[engine] or {}
             self.listed_in[engine][e.folder] = true

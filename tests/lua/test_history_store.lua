@@ -621,4 +621,14 @@ H.test("a scan recorded from the fake API reads back equal to the live results",
    h:close()
 end)
 
+H.test("a cluster twice in one recorded scan is refused, and the scan not recorded", function()
+   local path = H.tmpname(".db")
+   local results = fleet(2, 3)
+   results[3] = results[1]
+   local ok, err = history.record(path, results, scope(1))
+   H.eq(ok, nil)
+   H.contains(err, "postgresql cluster c9qtest0001 is twice in one scan")
+   H.eq(H.sqlite3(path, "SELECT count(*) FROM scans"), "0", "rolled back")
+end)
+
 H.run_all()

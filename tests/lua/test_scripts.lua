@@ -537,6 +537,15 @@ H.test("retention-plan.lua --cluster names the cluster", function()
    H.eq(cjson.decode(j.stdout)[1].cluster_name, "pg-prod")
    local t = run(s, "retention-plan.lua", base)
    H.contains(t.stdout, "postgresql pg-prod (c9qpg1): keep 1, expire 9\n")
+   -- a cluster typed twice is planned (and checked) once
+   local twice = run(s, "retention-plan.lua", with(base, "--cluster", "c9qpg1", "--format", "json"),
+      { YC_FOLDER_ID = false })
+   H.eq(twice.code, 0, twice.stderr)
+   H.eq(#cjson.decode(twice.stdout), 1)
+   local f = run(s, "freshness.lua", { "--engine", "postgresql", "--cluster", "c9qpg1", "--cluster", "c9qpg1",
+      "--now", NOW }, { YC_FOLDER_ID = false })
+   H.ok(f.code <= 2, f.stderr)
+   H.eq(select(2, f.stdout:gsub("c9qpg1", "")), 1, f.stdout)
 end)
 
 H.test("promtool check metrics accepts audit, inventory and freshness output (lint included)", function()
