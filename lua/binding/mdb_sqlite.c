@@ -577,9 +577,9 @@ static int sq_api_json(lua_State *L)
 **
 **   b = st:state_batch(list, added, int64, encode)
 **       walks the objects once: per object with a string `id`, its digest
-**       (as digest()), its api_json text (lua-cjson encodes any object that
-**       is not flat) and the values of st's parameters, copied into C
-**       memory.  No SQLite call: it may run while the writer works.
+**       (as digest()), its api_json text (lua-cjson) and the values of
+**       st's parameters, copied into C memory.  No SQLite call: it may run
+**       while the writer works.
 **   closes = b:keep_changed(open)
 **       open: id -> {id, rowid, digest}, the listing's open states.  An
 **       object whose open state has its digest is dropped from b; either
@@ -896,37 +896,6 @@ static void stmt_plan(lua_State *L, sq_stmt *s)
   s->np = np;
 }
 
-typedef struct names {
-  int n;
-  const char *s[32];
-  size_t len[32];
-} names;
-
-/* The strings of array `idx` (alive while the array is). */
-static void names_of(lua_State *L, int idx, names *ns)
-{
-  lua_Integer n = luaL_len(L, idx);
-  ns->n = 0;
-  for (lua_Integer i = 1; i <= n; i++) {
-    if (ns->n == 32)
-      luaL_error(L, "state_batch: more than 32 field names");
-    lua_geti(L, idx, i);
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "state_batch: field names must be strings");
-    ns->s[ns->n] = lua_tolstring(L, -1, &ns->len[ns->n]);
-    ns->n++;
-    lua_pop(L, 1);
-  }
-}
-
-static int names_has(const names *ns, const char *k, size_t n)
-{
-  for (int i = 0; i < ns->n; i++)
-    if (ns->len[i] == n && memcmp(ns->s[i], k, n) == 0)
-      return 1;
-  return 0;
-}
-
 /* A growable malloc'd byte buffer; a batch (its user value: the
 ** statement it was made for), or scratch space. */
 typedef struct sq_batch {
@@ -953,31 +922,6 @@ static void buf_add(lua_State *L, sq_batch *b, const void *s, size_t n)
   buf_need(L, b, n);
   memcpy(b->p + b->len, s, n);
   b->len += n;
-}
-
-/* s as a JSON string. */
-static void buf_json_string(lua_State *L, sq_batch *b, const char *s, size_t n)
-{
-  static const char hex[] = "0123456789abcdef";
-  buf_need(L, b, n * 6 + 2);
-  unsigned char *o = b->p + b->len;
-  *o++ = '"';
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') {
-      *o++ = '\\';
-      *o++ = c;
-    } else if (c < 0x20) {
-      memcpy(o, "\\u00", 4);
-      o[4] = (unsigned char)hex[c >> 4];
-      o[5] = (unsigned char)hex[c & 15];
-      o += 6;
-    } else {
-      *o++ = c;
-    }
-  }
-  *o++ = '"';
-  b->len = (size_t)(o - b->p);
 }
 
 /* A value as bind_value reads it. */
@@ -1021,107 +965,6 @@ static void put_value(lua_State *L, sq_batch *b, int idx)
   }
 }
 
-/* Digests of the keys seen in one state_batch call, by the address of the
-** (interned, and alive for the call) key string: the objects of a listing
-** share their dozen keys. */
-typedef struct key_digests {
-  const char *key[64];
-  uint64_t digest[64];
-} key_digests;
-
-static uint64_t key_digest(lua_State *L, key_digests *kd)
-{
-  if (lua_type(L, -2) != LUA_TSTRING)
-    return digest_value(L, -2, 1);
-  const char *k = lua_tostring(L, -2);
-  size_t slot = ((uintptr_t)k >> 4) & 63;
-  if (kd->key[slot] != k) {
-    kd->key[slot] = k;
-    kd->digest[slot] = digest_value(L, -2, 1);
-  }
-  return kd->digest[slot];
-}
-
-/*
-** Digest (as digest()) and the api_json text of the object at `obj` into
-** j, in one walk.  Returns 0 when the object is not flat (a table or a
-** non-finite number as a value, a key not a string): the caller then
-** encodes it with lua-cjson, which also says what is wrong with it.
-*/
-static int flat_json(lua_State *L, int obj, const names *added,
-                     const names *int64, key_digests *kd, sq_batch *j,
-                     uint64_t *digest)
-{
-  uint64_t sum = 0x9e3779b97f4a7c15ULL;
-  int flat = 1;
-  j->len = 0;
-  buf_add(L, j, "{", 1);
-  lua_pushnil(L);
-  while (lua_next(L, obj)) {
-    uint64_t k = key_digest(L, kd);
-    uint64_t v = digest_value(L, -1, 1);
-    sum += fnv(fnv(FNV_OFFSET, &k, sizeof k), &v, sizeof v);
-    if (!flat || lua_type(L, -2) != LUA_TSTRING) {
-      flat = 0;
-      lua_pop(L, 1);
-      continue;
-    }
-    size_t kn;
-    const char *key = lua_tolstring(L, -2, &kn);
-    if (names_has(added, key, kn)) {
-      lua_pop(L, 1);
-      continue;
-    }
-    if (j->len > 1)
-      buf_add(L, j, ",", 1);
-    buf_json_string(L, j, key, kn);
-    buf_add(L, j, ":", 1);
-    char num[64];
-    switch (lua_type(L, -1)) {
-    case LUA_TSTRING: {
-      size_t n;
-      const char *s = lua_tolstring(L, -1, &n);
-      buf_json_string(L, j, s, n);
-      break;
-    }
-    case LUA_TNUMBER:
-      if (lua_isinteger(L, -1)) {
-        int quoted = names_has(int64, key, kn);
-        if (quoted)
-          buf_add(L, j, "\"", 1);
-        buf_add(L, j, num, int_text(num, (long long)lua_tointeger(L, -1)));
-        if (quoted)
-          buf_add(L, j, "\"", 1);
-      } else {
-        double d = (double)lua_tonumber(L, -1);
-        if (d != d || d - d != 0) /* NaN, inf: as lua-cjson says */
-          flat = 0;
-        else
-          buf_add(L, j, num, (size_t)snprintf(num, sizeof num, "%.14g", d));
-      }
-      break;
-    case LUA_TBOOLEAN:
-      if (lua_toboolean(L, -1))
-        buf_add(L, j, "true", 4);
-      else
-        buf_add(L, j, "false", 5);
-      break;
-    case LUA_TLIGHTUSERDATA:
-      if (lua_touserdata(L, -1) == NULL) { /* cjson.null */
-        buf_add(L, j, "null", 4);
-        break;
-      }
-      flat = 0;
-      break;
-    default: flat = 0;
-    }
-    lua_pop(L, 1);
-  }
-  buf_add(L, j, "}", 1);
-  *digest = sum;
-  return flat;
-}
-
 static int batch_gc(lua_State *L)
 {
   sq_batch *b = luaL_checkudata(L, 1, BATCH_MT);
@@ -1144,22 +987,14 @@ static int st_state_batch(lua_State *L)
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checkany(L, 5);
   lua_settop(L, 5);
-  names added, int64;
-  names_of(L, 3, &added);
-  names_of(L, 4, &int64);
-  key_digests kd;
-  memset(&kd, 0, sizeof kd);
   sq_batch *b = lua_newuserdatauv(L, sizeof *b, 1); /* 6 */
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, BATCH_MT);
   /* the statement itself, not its address: a finalized one's is reused */
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  sq_batch *json = lua_newuserdatauv(L, sizeof *json, 0); /* 7: scratch */
-  memset(json, 0, sizeof *json);
-  luaL_setmetatable(L, BATCH_MT);
-  lua_getiuservalue(L, 1, 2); /* 8: field names */
-  lua_pushstring(L, "id");    /* 9 */
+  lua_getiuservalue(L, 1, 2); /* 7: field names */
+  lua_pushstring(L, "id");    /* 8 */
   int base = lua_gettop(L);
   lua_Integer n = luaL_len(L, 2);
   for (lua_Integer i = 1; i <= n; i++) {
@@ -1167,26 +1002,20 @@ static int st_state_batch(lua_State *L)
     if (lua_geti(L, 2, i) != LUA_TTABLE)
       continue;
     int obj = base + 1;
-    lua_pushvalue(L, 9);
+    lua_pushvalue(L, 8);
     if (lua_rawget(L, obj) != LUA_TSTRING)
       continue;
     size_t idlen;
     const char *id = lua_tolstring(L, -1, &idlen);
-    uint64_t digest;
-    const char *data = (const char *)json->p;
+    uint64_t digest = digest_table(L, obj, 0);
     size_t data_len;
-    if (flat_json(L, obj, &added, &int64, &kd, json, &digest)) {
-      data = (const char *)json->p;
-      data_len = json->len;
-    } else { /* lua-cjson through api_json */
-      lua_pushcfunction(L, sq_api_json);
-      lua_pushvalue(L, obj);
-      lua_pushvalue(L, 3);
-      lua_pushvalue(L, 4);
-      lua_pushvalue(L, 5);
-      lua_call(L, 4, 1);
-      data = lua_tolstring(L, -1, &data_len);
-    }
+    lua_pushcfunction(L, sq_api_json);
+    lua_pushvalue(L, obj);
+    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
+    lua_pushvalue(L, 5);
+    lua_call(L, 4, 1);
+    const char *data = lua_tolstring(L, -1, &data_len);
     size_t start = b->len;
     unsigned char keep = 1;
     uint32_t len = 0, idlen32 = (uint32_t)idlen;
@@ -1213,7 +1042,7 @@ static int st_state_batch(lua_State *L)
         break;
       }
       default:
-        lua_geti(L, 8, p);
+        lua_geti(L, 7, p);
         lua_rawget(L, obj);
         put_value(L, b, -1);
         lua_pop(L, 1);
