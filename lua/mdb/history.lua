@@ -54,14 +54,19 @@ end
 
 local ENOENT = 2
 
+-- io.open's message for `path` without the name it starts with.
+local function os_reason(path, msg)
+   local named = path .. ": "
+   return msg:sub(1, #named) == named and msg:sub(#named + 1) or msg
+end
+
 -- Bytes in the write-ahead log beside `path`, 0 when there is none; nil and
 -- the reason when one is there that we cannot read: it may hold scans.
 local function wal_bytes(path)
    local f, msg, code = io.open(path .. "-wal", "rb")
    if not f then
       if code == ENOENT then return 0 end
-      local named = path .. "-wal: "   -- io.open's message starts with the name
-      return nil, msg:sub(1, #named) == named and msg:sub(#named + 1) or msg
+      return nil, os_reason(path .. "-wal", msg)
    end
    local n = f:seek("end")
    f:close()
@@ -147,9 +152,7 @@ function M.open(path, opts)
       -- the first write, after the scan.
       local f, msg = io.open(path, write and "r+b" or "rb")
       if not f then
-         local named = path .. ": "
-         if msg:sub(1, #named) == named then msg = msg:sub(#named + 1) end
-         return nil, format("%s: cannot open it%s (%s)", path, write and " for recording" or "", msg)
+         return nil, format("%s: cannot open it%s (%s)", path, write and " for recording" or "", os_reason(path, msg))
       end
       f:close()
    end
@@ -553,10 +556,7 @@ function Recorder:add(e, pos)
          self.listed[engine][id] = true
          local complete = e.error == nil
          local batch = complete and backup_batch(h, engine, e.backups or {})
-         if e.folder ~= nil then
-            self.listed_in[engine] = self.listed_in[engine] or {}
-            self.listed_in[engine][e.folder] = true
-         end
+         if e.folder ~= nil then self:folder_listed(engine, e.folder) end
          local folder = type(e.cluster) == "table" and e.cluster.folderId or e.folder or self.scope.folder
          local ref = cluster_ref(h, engine, id, folder)
          local ps, perr = part_status(e.policies, e.policies_error)
