@@ -1,4 +1,4 @@
--- Fleet scripts (audit, inventory, freshness, retention-plan) when the API
+-- Fleet scripts (audit, inventory, freshness, retention-plan, snapshot) when the API
 -- fails: a token refused everywhere (401), nothing listening (a refused
 -- connection), one engine's Cluster.List forbidden (403), one engine's
 -- backup listings failing (500).  Each run through the real mdblua, once
@@ -36,6 +36,7 @@ local function runs(prom)
       { "inventory", "inventory.lua", {}, 2 },
       { "freshness", "freshness.lua", {}, 3 },
       { "retention-plan", "retention-plan.lua", { "--keep-daily", "7" }, 2 },
+      { "snapshot", "snapshot.lua", { "--db", H.tmpname(".db") }, 2 },
    }
 end
 
@@ -122,6 +123,8 @@ local function check_all_failed(results, message)
       H.contains(results["retention-plan/" .. mode].stdout, "mysql clusters: listing failed: ", mode)
       H.contains(results["retention-plan/" .. mode].stdout, "0 clusters: keep 0, expire 0, 2 listings failed", mode)
       H.contains(results["audit-nagios/" .. mode].stderr, message, mode)
+      H.contains(results["snapshot/" .. mode].stderr, "mysql clusters: ", mode)
+      H.contains(results["snapshot/" .. mode].stderr, ": 0 clusters, 0 backups, 2 failed listings\n", mode)
    end
 end
 
@@ -163,6 +166,7 @@ H.test("a 403 on one engine's Cluster.List: that engine errs, the other is audit
          "2 clusters (warn 26h, crit 50h): 2 ok, 0 warning, 0 critical, 1 error\n", mode)
       H.contains(results["retention-plan/" .. mode].stdout, "credis-0001", mode)
       H.contains(results["retention-plan/" .. mode].stdout, "2 clusters: keep 14, expire 6, 1 listing failed", mode)
+      H.contains(results["snapshot/" .. mode].stderr, ": 2 clusters, 20 backups, 1 failed listing\n", mode)
    end
 end)
 
@@ -185,6 +189,8 @@ H.test("500s on one engine's backup listings: its clusters err, the other engine
          .. 'cluster_name="mysql-0001"} 0', mode)
       H.ok(prom:match("\nmdb_audit_last_run_timestamp_seconds %d+\n"), "run timestamp")
       H.contains(results["freshness/" .. mode].stdout, "redis-0001", mode)
+      H.contains(results["snapshot/" .. mode].stderr, "snapshot.lua: mysql cmysql-0001: ", mode)
+      H.contains(results["snapshot/" .. mode].stderr, ": 4 clusters, 20 backups, 2 failed listings\n", mode)
    end
 end)
 

@@ -43,15 +43,15 @@ H.test("a bad --folder or --cloud id names the flag in every script, before any 
          { { "--folder", "b1gfa", "--folder", "" }, "option '--folder': must not be empty" },
          { { "--folder", "b1gfa", "--folder", LONG }, "option '--folder': must be at most 50 characters, got 51" },
       }
-      if script ~= "snapshot.lua" then   -- (which scans one folder)
-         local many = {}
-         for i = 1, 1001 do many[#many + 1] = string.format("--folder=b1g%04d", i) end
-         cases[#cases + 1] = { many,
-            "option '--folder': at most 1000 folders in one run, got 1001 (--cloud ID scans a whole cloud)",
-            "--folder x 1001" }
-         cases[#cases + 1] = { { "--cloud=" }, "option '--cloud': must not be empty" }
-         cases[#cases + 1] = { { "--cloud", LONG }, "option '--cloud': must be at most 50 characters, got 51" }
-      end
+      local many = {}
+      for i = 1, 1001 do many[#many + 1] = string.format("--folder=b1g%04d", i) end
+      cases[#cases + 1] = { many,
+         "option '--folder': at most 1000 folders in one run, got 1001 (--cloud ID scans a whole cloud)",
+         "--folder x 1001" }
+      cases[#cases + 1] = { { "--cloud=" }, "option '--cloud': must not be empty" }
+      cases[#cases + 1] = { { "--cloud", LONG }, "option '--cloud': must be at most 50 characters, got 51" }
+      cases[#cases + 1] = { { "--folder", "b1gfa", "--all-clouds" },
+         "give --folder, --cloud or --all-clouds, not more than one" }
       for _, c in ipairs(cases) do
          local what = script .. " " .. (c[3] or table.concat(c[1], " "))
          local r = run(s, script, with(base, table.unpack(c[1])))
