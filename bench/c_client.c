@@ -13,7 +13,9 @@
 **       number of backups.  LISTS (default "backups"), e.g.
 **       "backups,retention_policies,operations": the listings of each
 **       cluster, one after another in its transfer slot, as
-**       client:scan{with=...} lists them.
+**       client:scan{with=...} lists them; "folder_policies" lists the
+**       folder's retention policies once (ListByFolder), page after page,
+**       before the clusters' listings.
 */
 #include <curl/curl.h>
 #include <lauxlib.h>
@@ -123,12 +125,34 @@ static int fleet(const char *base, const char *token, const char *prefix,
                  const char *folder, long size, int conc, const char *spec)
 {
   char *lists[8];
-  int nlists = 0;
+  int nlists = 0, by_folder = 0;
   char *specs = strdup(spec);
   for (char *p = strtok(specs, ","); p && nlists < 8; p = strtok(NULL, ","))
-    lists[nlists++] = p;
+    if (strcmp(p, "folder_policies") == 0)
+      by_folder = 1;
+    else
+      lists[nlists++] = p;
   char path[512], tok[256] = "", url[1024];
   struct curl_slist *h = auth_header(token);
+  if (by_folder) {
+    CURL *fc = curl_easy_init();
+    buf fb = {0};
+    curl_easy_setopt(fc, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(fc, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(fc, CURLOPT_WRITEDATA, &fb);
+    snprintf(path, sizeof path, "%s/folders/%s/retention_policies", prefix,
+             folder);
+    do {
+      page_url(url, sizeof url, base, path, size, tok);
+      curl_easy_setopt(fc, CURLOPT_URL, url);
+      fb.len = 0;
+      if (curl_easy_perform(fc) != CURLE_OK)
+        return fprintf(stderr, "folder policies failed\n"), 1;
+      decode(&fb, "policies", tok, sizeof tok);
+    } while (*tok);
+    curl_easy_cleanup(fc);
+    free(fb.p);
+  }
   /* Cluster.List, page after page */
   snprintf(path, sizeof path, "%s/clusters?folderId=%s", prefix, folder);
   CURL *c = curl_easy_init();

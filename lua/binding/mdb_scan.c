@@ -23,7 +23,8 @@
 **   streaming), 6 progress or nil, 7 each or nil, 8 the listing
 **   (mdb_listing.c) of every job by its tag, 9 the queue of entry
 **   indices waiting for a job, 10 the folders (folder scans), 11 the
-**   clouds (cloud scans)
+**   clouds (cloud scans), 12 the retention policies listed by folder
+**   (mdb_scan.h: FP_TAG)
 ** A folder scan has a slot per (folder, engine) pair, folder-major; its
 ** Cluster.List listings, too, run `concurrency` at a time.  A folder is a
 ** record {id, cloud, ci, fi}: a cloud scan learns its folders from
@@ -95,6 +96,12 @@ lua_Integer scan_new_entry(scan *s, int slot, const engine_info *e,
   lua_Integer idx = ++s->last_entry;
   lua_pushvalue(L, entry);
   lua_rawseti(L, S_ENTRIES, idx);
+  if (s->folder_policies && lua_rawgeti(L, S_FP, slot) == LUA_TTABLE) {
+    lua_pushinteger(L, slot);
+    lua_rawseti(L, S_FP, -idx);
+  }
+  if (s->folder_policies)
+    lua_pop(L, 1);
   if (!s->streaming) {
     lua_rawgeti(L, S_ORDER, slot);
     lua_pushinteger(L, idx);
@@ -146,16 +153,29 @@ static void start_part(scan *s, lua_Integer idx, int part)
   lua_rawseti(L, S_LISTINGS, tag);
 }
 
-/* The part to list after `part` for the entry at `entry`, or 0: only what
-** with= asks for and the engine has. */
-static int next_part(scan *s, int entry, int part)
+/* The slot whose folder policies listing entry `idx` waits for, or 0. */
+static int fp_slot(scan *s, lua_Integer idx)
+{
+  if (!s->folder_policies)
+    return 0;
+  lua_rawgeti(s->L, S_FP, -idx);
+  int slot = (int)lua_tointeger(s->L, -1);
+  lua_pop(s->L, 1);
+  return slot;
+}
+
+/* The part to list after `part` for entry `idx` (at `entry`), or 0: only
+** what with= asks for and the engine has, and its policies only when its
+** folder's are not listed at once. */
+static int next_part(scan *s, int entry, lua_Integer idx, int part)
 {
   lua_getfield(s->L, entry, "engine");
   const engine_info *e = engines_find(lua_tostring(s->L, -1));
   lua_pop(s->L, 1);
   for (int p = part + 1; p < PART_COUNT; p++)
     if (s->with[p] &&
-        (p != PART_POLICIES || list_kind_supported(LIST_CLUSTER_POLICIES, e)))
+        (p != PART_POLICIES || (list_kind_supported(LIST_CLUSTER_POLICIES, e) &&
+                                fp_slot(s, idx) == 0)))
       return p;
   return 0;
 }
@@ -175,6 +195,28 @@ static void start_queued(scan *s)
   }
 }
 
+/* Start the listing of a folder's retention policies for `slot`, beside
+** its Cluster.List (and in the same window). */
+static void start_folder_policies(scan *s, int slot, const engine_info *e,
+                                  const char *folder)
+{
+  lua_State *L = s->L;
+  lua_createtable(L, 0, 4); /* by cluster id, entries waiting, done, error */
+  lua_newtable(L);
+  lua_setfield(L, -2, "by");
+  lua_newtable(L);
+  lua_setfield(L, -2, "waiting");
+  lua_rawseti(L, S_FP, slot);
+  list_target lt = {s->client->endpoint, e, LIST_FOLDER_POLICIES, folder, NULL};
+  fetch_job *j = fetch_job_new(s->fe, &lt, s->page_size, -1, NULL,
+                               scan_tag(FP_TAG + slot));
+  if (j == NULL || fetch_job_request(j) != 0)
+    luaL_error(L, "out of memory starting a scan");
+  mdb_listing_new(L, LIST_FOLDER_POLICIES, e, j);
+  lua_rawseti(L, S_LISTINGS, FP_TAG + slot);
+  s->lists_running++;
+}
+
 /* Start Cluster.List listings of the slots not started, as many as the
 ** window allows. */
 static void start_lists(scan *s)
@@ -192,12 +234,14 @@ static void start_lists(scan *s)
                       lua_tostring(L, -1), NULL};
     fetch_job *j = fetch_job_new(s->fe, &lt, MDB_MAX_PAGE_SIZE, -1, NULL,
                                  scan_tag(-slot));
-    lua_pop(L, 2);
     if (j == NULL || fetch_job_request(j) != 0)
       luaL_error(L, "out of memory starting a scan");
     mdb_listing_new(L, LIST_CLUSTERS, e, j);
     lua_rawseti(L, S_LISTINGS, -slot);
     s->lists_running++;
+    if (s->folder_policies && list_kind_supported(LIST_FOLDER_POLICIES, e))
+      start_folder_policies(s, slot, e, lua_tostring(L, -1));
+    lua_pop(L, 2);
   }
 }
 
@@ -306,6 +350,141 @@ void scan_deliver(scan *s, int entry, lua_Integer idx)
   report_progress(s, entry);
 }
 
+/* Give the entry at `entry` its policies from its slot's listing (the
+** state at `state`): the cluster's, or policies_error when the listing
+** failed; never a partial list. */
+static void fp_attach(scan *s, int entry, int state)
+{
+  lua_State *L = s->L;
+  if (lua_getfield(L, state, "error") != LUA_TNIL) {
+    lua_setfield(L, entry, "policies_error");
+    return;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, state, "by");
+  lua_getfield(L, entry, "id");
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  lua_setfield(L, entry, "policies");
+  lua_pushnil(L); /* by[id]: handed over */
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Entry `idx` (at `entry`) has its own listings done: when its folder's
+** policies are still being listed, it waits for them (returns 1); else it
+** gets them now (returns 0: deliver it). */
+static int fp_park(scan *s, int entry, lua_Integer idx)
+{
+  lua_State *L = s->L;
+  int slot = fp_slot(s, idx);
+  if (slot == 0)
+    return 0;
+  lua_rawgeti(L, S_FP, slot);
+  int state = lua_gettop(L);
+  int parked = 0;
+  if (lua_getfield(L, state, "done") == LUA_TNIL) {
+    lua_getfield(L, state, "waiting");
+    lua_pushinteger(L, idx);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    parked = 1;
+  } else {
+    fp_attach(s, entry, state);
+    lua_pushnil(L);
+    lua_rawseti(L, S_FP, -idx);
+  }
+  lua_settop(L, state - 1);
+  return parked;
+}
+
+/* The policies listing of `slot` (at `ls`, tag `t`) is over, failed when
+** an error is on the stack top (popped): every entry waiting for it gets
+** its policies (or the error) and is delivered. */
+static void fp_finish(scan *s, int ls, lua_Integer t, int has_error)
+{
+  lua_State *L = s->L;
+  int err = has_error ? lua_gettop(L) : 0;
+  int base = err ? err - 1 : lua_gettop(L);
+  mdb_listing *l = lua_touserdata(L, ls);
+  fetch_job_free(l->job);
+  l->job = NULL;
+  id_guard_free(&l->guard);
+  mdb_listing_drop_page(L, ls);
+  lua_pushnil(L);
+  lua_rawseti(L, S_LISTINGS, t);
+  s->lists_running--;
+  lua_rawgeti(L, S_FP, t - FP_TAG);
+  int state = lua_gettop(L);
+  lua_pushboolean(L, 1);
+  lua_setfield(L, state, "done");
+  if (err) {
+    lua_pushvalue(L, err);
+    lua_setfield(L, state, "error");
+    lua_pushnil(L);
+    lua_setfield(L, state, "by"); /* no partial list */
+  }
+  lua_getfield(L, state, "waiting");
+  int waiting = lua_gettop(L);
+  lua_pushnil(L);
+  lua_setfield(L, state, "waiting");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, waiting);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, waiting, i);
+    lua_Integer idx = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_rawgeti(L, S_ENTRIES, idx);
+    int entry = lua_gettop(L);
+    fp_attach(s, entry, state);
+    lua_pushnil(L);
+    lua_rawseti(L, S_FP, -idx);
+    scan_deliver(s, entry, idx);
+    lua_settop(L, waiting);
+  }
+  lua_settop(L, base);
+  start_queued(s);
+  start_lists(s);
+}
+
+/* A page of the policies listing of `slot` (at `ls`): each policy filed
+** under its clusterId.  Returns -1 with an error pushed. */
+static int fp_page(scan *s, int ls, fetch_job *j, lua_Integer t)
+{
+  lua_State *L = s->L;
+  lua_rawgeti(L, S_FP, t - FP_TAG);
+  lua_getfield(L, -1, "by");
+  int by = lua_gettop(L);
+  int r;
+  while ((r = mdb_listing_next_item(L, ls)) == 1) {
+    int item = lua_gettop(L);
+    size_t len = 0;
+    if (lua_getfield(L, item, "clusterId") != LUA_TSTRING ||
+        (lua_tolstring(L, -1, &len), len == 0)) {
+      lua_settop(L, by);
+      mdb_push_job_error(L, j, MDB_ERR_JSON,
+                         "policies[] item has no clusterId");
+      return -1;
+    }
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, by) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, by);
+    }
+    lua_pushvalue(L, item);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_settop(L, by);
+  }
+  if (r == -1)
+    return -1;
+  lua_settop(L, by - 2);
+  return 0;
+}
+
 /*
 ** The job of the listing at `ls` (tag `t`) is over; the error that ended
 ** it, if any, is on the stack top (popped).  A failed backups listing
@@ -320,6 +499,10 @@ void scan_deliver(scan *s, int entry, lua_Integer idx)
 static void finish(scan *s, int ls, lua_Integer t, int has_error)
 {
   lua_State *L = s->L;
+  if (t >= FP_TAG) {
+    fp_finish(s, ls, t, has_error);
+    return;
+  }
   int err = has_error ? lua_gettop(L) : 0;
   mdb_listing *l = lua_touserdata(L, ls);
   fetch_job *j = l->job;
@@ -350,8 +533,8 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   mdb_listing_drop_page(L, ls);
   lua_pushnil(L);
   lua_rawseti(L, S_LISTINGS, t);
-  int next = t > 0 && !(err && part == PART_BACKUPS) ? next_part(s, entry, part)
-                                                     : 0;
+  int listed = t > 0 && !(err && part == PART_BACKUPS);
+  int next = listed ? next_part(s, entry, idx, part) : 0;
   if (next) {
     start_part(s, idx, next);
   } else {
@@ -359,7 +542,8 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
       s->running--;
     else
       s->lists_running--;
-    scan_deliver(s, entry, idx);
+    if (!listed || !fp_park(s, entry, idx))
+      scan_deliver(s, entry, idx);
   }
   lua_settop(L, err ? err - 1 : entry - 1);
   start_queued(s);
@@ -414,6 +598,14 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
   mdb_listing *l = lua_touserdata(L, ls);
   if (mdb_listing_take_page(L, ls) != 0) {
     finish(s, ls, t, 1);
+    lua_settop(L, ls - 1);
+    return;
+  }
+  if (t >= FP_TAG) {
+    if (fp_page(s, ls, j, t) != 0)
+      finish(s, ls, t, 1);
+    else if (fetch_job_done(j))
+      finish(s, ls, t, 0);
     lua_settop(L, ls - 1);
     return;
   }
@@ -577,6 +769,7 @@ int mdb_client_scan(lua_State *L)
   lua_newtable(L); /* S_QUEUE */
   lua_newtable(L); /* S_FOLDERS */
   lua_newtable(L); /* S_CLOUDS */
+  lua_newtable(L); /* S_FP */
   if (by_cloud) {  /* checked before any request, kept in S_CLOUDS */
     char err[256];
     char *norm = endpoint_normalize(rm, err, sizeof err);
@@ -589,10 +782,11 @@ int mdb_client_scan(lua_State *L)
   }
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");
-    scan_cluster_list(L, engines, nengines); /* S_CLOUDS + 1 */
+    scan_cluster_list(L, engines, nengines); /* S_FP + 1 */
   } else if (!by_cloud) {
-    scan_folders(L); /* S_CLOUDS + 1 */
+    scan_folders(L); /* S_FP + 1 */
   }
+  s.folder_policies = s.with[PART_POLICIES] && !has_clusters;
 
   st->fe = s.fe = mdb_client_engine(c, concurrency, rate);
   if (s.fe == NULL)
@@ -601,7 +795,7 @@ int mdb_client_scan(lua_State *L)
   if (has_clusters) {
     lua_newtable(L);
     lua_rawseti(L, S_ORDER, 1);
-    int pairs = S_CLOUDS + 1;
+    int pairs = S_FP + 1;
     lua_Integer npairs = (lua_Integer)lua_rawlen(L, pairs);
     for (lua_Integer i = 1; i <= npairs; i++) {
       lua_rawgeti(L, pairs, i);
@@ -612,7 +806,7 @@ int mdb_client_scan(lua_State *L)
       lua_pop(L, 4);
       enqueue(&s, idx);
     }
-    lua_settop(L, S_CLOUDS);
+    lua_settop(L, S_FP);
   } else if (cloud) {
     scan_add_cloud(&s, cloud);
   } else if (by_cloud) {
@@ -624,14 +818,14 @@ int mdb_client_scan(lua_State *L)
     mdb_listing_new(L, LIST_CLOUDS, NULL, j);
     lua_rawseti(L, S_LISTINGS, RM_TAG);
   } else {
-    int ids = S_CLOUDS + 1;
+    int ids = S_FP + 1;
     lua_Integer n = (lua_Integer)lua_rawlen(L, ids);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_rawgeti(L, ids, i);
       scan_add_folder(&s, lua_tostring(L, -1), NULL, 0, i);
       lua_pop(L, 1);
     }
-    lua_settop(L, S_CLOUDS);
+    lua_settop(L, S_FP);
   }
 
   for (;;) {

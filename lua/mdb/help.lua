@@ -142,7 +142,9 @@ Options:
                     list these (policies only where the engine has them) into
                     entry.policies / entry.operations, always complete; a
                     failed one leaves the field nil and sets
-                    entry.policies_error / entry.operations_error
+                    entry.policies_error / entry.operations_error; MySQL,
+                    MongoDB and Redis policies come from one listing per
+                    folder (ListByFolder)
 
 A cluster whose listing fails keeps the error in its entry; the others go
 on.  Ctrl-C stops the whole scan.  At the prompt the result shows as a

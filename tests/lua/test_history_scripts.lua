@@ -148,9 +148,11 @@ H.test("audit --from gives the live audit's findings, offline", function()
 end)
 
 H.test("audit --from judges recorded retention policies and operations as the live audit did", function()
-   -- sessions-cache's policies cannot be listed: an error finding, live and offline
+   -- sessions-cache's policies (Redis: listed by folder) cannot be listed:
+   -- an error finding, live and offline
    local server = H.start_fake({ "--demo", "--now", NOW, "--step", "--demo", "--without",
-      "c9qpaymentsprod00006:manual_*", "--fault", "path=clusters/c9qsessionscache0010/retention_policies;status=403;times=0" })
+      "c9qpaymentsprod00006:manual_*", "--fault",
+      "path=/managed-redis/v1/folders/b1gdemofolder0000001/retention_policies;status=403;times=0" })
    local db = H.tmpname(".db")
    local live = {}
    for i = 1, 2 do

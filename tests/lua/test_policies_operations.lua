@@ -223,8 +223,10 @@ end)
 ---------------------------------------------------------------------------
 -- client:scan{with = {...}}
 
--- Two mysql clusters (c1: 7 policies, 7 operations; c2: 1 and 1), a
--- clickhouse cluster (no policies in the API; 2 operations), 3 backups each.
+-- Two mysql clusters (c1: 7 policies, 7 operations; c2: 1 and 1), two
+-- postgresql ones alike (p1, p2), a clickhouse cluster (no policies in the
+-- API; 2 operations), 3 backups each, all in folder f1.  MySQL lists a
+-- folder's policies at once (ListByFolder), PostgreSQL only per cluster.
 local function scan_fleet(args)
    local recs = {}
    local function add(engine, cluster, np, no)
@@ -237,6 +239,8 @@ local function scan_fleet(args)
    end
    add("mysql", "c1", 7, 7)
    add("mysql", "c2", 1, 1)
+   add("postgresql", "p1", 7, 7)
+   add("postgresql", "p2", 1, 1)
    add("clickhouse", "k1", 0, 2)
    local words = { "--data", H.data_file(with_clusters(recs)) }
    for _, a in ipairs(args or {}) do words[#words + 1] = a end
@@ -282,21 +286,86 @@ H.test("scan without with= lists no policies or operations; with= asks only for 
 end)
 
 H.test("scan: a failed policies listing leaves policies nil with policies_error, never a partial list", function()
-   -- c1's policies fail on their second page (after 3 were read), 403: final
-   local s = scan_fleet { "--fault", "path=clusters/c1/retention_policies;offset=3;status=403" ,
-      "--fault", "path=clusters/c2/operations;status=500;times=0" }
+   -- p1's policies fail on their second page (after 3 were read), 403: final
+   local s = scan_fleet { "--fault", "path=clusters/p1/retention_policies;offset=3;status=403" ,
+      "--fault", "path=clusters/p2/operations;status=500;times=0" }
    local c = H.client(s, { page_size = 3, retries = 1 })
-   local rs = by_id(c:scan { engine = "mysql", folder = "f1", with = { "retention_policies", "operations" } })
-   H.eq(rs.c1.policies, nil, "no partial list")
-   H.ok(mdb_is_error(rs.c1.policies_error), "the error is kept")
-   H.eq(rs.c1.policies_error.status, 403)
-   H.contains(rs.c1.policies_error.url, "/clusters/c1/retention_policies")
-   H.eq(#rs.c1.operations, 7, "the operations are still listed")
-   H.eq({ rs.c1.error, #rs.c1.backups }, { nil, 3 }, "the backups are not affected")
-   H.eq(rs.c2.operations, nil)
-   H.eq(rs.c2.operations_error.status, 500)
-   H.eq(rs.c2.operations_error.attempts, 2, "retried as a backups page is")
-   H.eq(#rs.c2.policies, 1)
+   local rs = by_id(c:scan { engine = "postgresql", folder = "f1", with = { "retention_policies", "operations" } })
+   H.eq(rs.p1.policies, nil, "no partial list")
+   H.ok(mdb_is_error(rs.p1.policies_error), "the error is kept")
+   H.eq(rs.p1.policies_error.status, 403)
+   H.contains(rs.p1.policies_error.url, "/clusters/p1/retention_policies")
+   H.eq(#rs.p1.operations, 7, "the operations are still listed")
+   H.eq({ rs.p1.error, #rs.p1.backups }, { nil, 3 }, "the backups are not affected")
+   H.eq(rs.p2.operations, nil)
+   H.eq(rs.p2.operations_error.status, 500)
+   H.eq(rs.p2.operations_error.attempts, 2, "retried as a backups page is")
+   H.eq(#rs.p2.policies, 1)
+end)
+
+H.test("scan: MySQL's policies come from one listing of the folder, PostgreSQL's per cluster", function()
+   local s = scan_fleet()
+   local c = H.client(s, { page_size = 3 })
+   for _, streaming in ipairs { false, true } do
+      local before = #H.requests(s)
+      local rs = {}
+      local scan = { engines = { "mysql", "postgresql", "clickhouse" }, folder = "f1",
+         with = { "retention_policies", "operations" } }
+      if streaming then
+         scan.each = function(e) rs[e.id] = e end
+         c:scan(scan)
+      else
+         rs = by_id(c:scan(scan))
+      end
+      for _, id in ipairs { "c1", "p1" } do
+         H.eq(policy_ids(rs[id].policies), { id .. "-p1", id .. "-p2", id .. "-p3", id .. "-p4", id .. "-p5",
+            id .. "-p6", id .. "-p7" }, id)
+         H.eq(rs[id].policies[1].retainForDays, 365, "normalised as the iterator does")
+         H.eq(#rs[id].operations, 7, id)
+         H.eq(#rs[id].backups, 3, id)
+      end
+      H.eq(policy_ids(rs.c2.policies), { "c2-p1" })
+      H.eq(policy_ids(rs.p2.policies), { "p2-p1" })
+      H.eq(rs.k1.policies, nil, "clickhouse has none")
+      local folder_pages, per_cluster = 0, {}
+      for i, q in ipairs(H.requests(s)) do
+         if i > before and q.target:find("/managed-mysql/v1/folders/f1/retention_policies", 1, true) then
+            folder_pages = folder_pages + 1
+         end
+         local who = i > before and q.target:match("/clusters/(%w+)/retention_policies")
+         if who then per_cluster[who] = true end
+      end
+      H.eq(folder_pages, 3, "8 policies in pages of 3, once for the folder")
+      H.eq(per_cluster, { p1 = true, p2 = true }, "PostgreSQL's per cluster, MySQL's never")
+      -- what each entry got is what the iterator lists for its cluster
+      for _, id in ipairs { "c1", "c2", "p1", "p2" } do
+         local want = {}
+         for p in c:retention_policies { engine = rs[id].engine, cluster = id } do want[#want + 1] = p end
+         H.eq(rs[id].policies, want, id)
+      end
+   end
+end)
+
+H.test("scan: a failed listing of a folder's policies is every cluster's policies_error, the rest goes on", function()
+   -- the folder's policies fail on their second page, 403: final
+   local s = scan_fleet { "--fault", "path=/managed-mysql/v1/folders/f1/retention_policies;offset=3;status=403" }
+   local c = H.client(s, { page_size = 3, retries = 1 })
+   local rs = by_id(c:scan { engines = { "mysql", "postgresql" }, folder = "f1",
+      with = { "retention_policies", "operations" } })
+   for _, id in ipairs { "c1", "c2" } do
+      H.eq(rs[id].policies, nil, id .. ": no partial list")
+      H.ok(mdb_is_error(rs[id].policies_error), id)
+      H.eq(rs[id].policies_error.status, 403)
+      H.contains(rs[id].policies_error.url, "/folders/f1/retention_policies")
+      H.eq({ rs[id].error, #rs[id].backups, #rs[id].operations }, { nil, 3, id == "c1" and 7 or 1 }, id)
+   end
+   H.eq(#rs.p1.policies, 7, "PostgreSQL's own listings are not affected")
+   -- a policy without a clusterId cannot be filed: the listing fails, named
+   local bad = H.start_fake { "--data", H.data_file(with_clusters {
+      { "policy", "redis", "f1", "r1", policy("x1", "r1", { clusterId = cjson.null }) } }) }
+   rs = by_id(H.client(bad):scan { engine = "redis", folder = "f1", with = { "retention_policies" } })
+   H.eq(rs.r1.policies, nil)
+   H.contains(tostring(rs.r1.policies_error), "policies[] item has no clusterId")
 end)
 
 H.test("scan: a failed backups listing ends that cluster's listings", function()
@@ -313,15 +382,16 @@ H.test("scan with= streams (each=) complete entries, and shares the concurrency 
    local s = scan_fleet()
    local c = H.client(s, { page_size = 3 })
    local seen = {}
-   local r = c:scan { engine = "mysql", folder = "f1", concurrency = 1, with = { "retention_policies", "operations" },
+   local r = c:scan { engine = "postgresql", folder = "f1", concurrency = 1,
+      with = { "retention_policies", "operations" },
       each = function(e) seen[#seen + 1] = { e.id, #e.backups, #e.policies, #e.operations } end }
    H.eq(r, nil)
    table.sort(seen, function(a, b) return a[1] < b[1] end)
-   H.eq(seen, { { "c1", 3, 7, 7 }, { "c2", 3, 1, 1 } })
+   H.eq(seen, { { "p1", 3, 7, 7 }, { "p2", 3, 1, 1 } })
    -- concurrency 1: one listing at a time, each cluster's three in turn
    local order = {}
    for _, q in ipairs(H.requests(s)) do
-      local cl, what = q.target:match("/clusters/(c%d)/(%a+)")
+      local cl, what = q.target:match("/clusters/(p%d)/(%a+)")
       if cl and order[#order] ~= cl .. " " .. what then order[#order + 1] = cl .. " " .. what end
    end
    H.eq(#order, 6, table.concat(order, ", "))
@@ -345,7 +415,7 @@ end)
 
 H.test("REPL: Tab completes the new methods; policies and operations print as tables and lines", function()
    local repl = require "mdb.repl"
-   local s = scan_fleet { "--fault", "path=clusters/c2/retention_policies;status=403" }
+   local s = scan_fleet { "--fault", "path=clusters/c2/operations;status=403" }
    local c = H.client(s)
    _G.client = c
    local ok, got = pcall(repl.complete, "client:", "")
@@ -383,7 +453,7 @@ H.test("REPL: Tab completes the new methods; policies and operations print as ta
    H.contains(t, "POLICIES")
    H.contains(t, "OPERATIONS")
    H.ok(t:find("c1%s+n%-c1%s+3%s+.-%s7%s+7"), t)
-   H.ok(t:find("c2%s+n%-c2%s+3%s+.-%serror%s+1%s+http: "), t)
+   H.ok(t:find("c2%s+n%-c2%s+3%s+.-%s1%s+error%s+http: "), t)
    H.contains(t, "2 clusters, 6 backups, 1 failed")
    t = repl.show(1, c:scan { engine = "mysql", folder = "f1" })
    H.not_contains(t, "POLICIES", "no columns when with= was not given")
