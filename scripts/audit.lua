@@ -193,7 +193,7 @@ if empty and nagios then
 elseif opts.format == "html" then
    text = require("mdb.html").audit(findings, entries, { now = now, days = opts.days, zone = policy.zone,
       all = opts.all, history = history_cli.recent(opts), scope = { folder = folder or cli.scope_text(scope),
-         engines = engines, policy = policy.source } })
+         engines = engines, policy = policy.source }, folders = many_folders })
 elseif records then
    counts = counts or report.summary_add(nil, {})
    text = report.findings_parts(parts, counts, opts.format,

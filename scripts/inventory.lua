@@ -105,11 +105,11 @@ kept = nil
 
 local text
 if opts.timeline then
-   text = require("mdb.strip").rows(entries, { now = now, days = days,
+   text = require("mdb.strip").rows(entries, { now = now, days = days, folders = many_folders,
       color = require("mdb.strip").color_wanted(opts.output) })
 elseif opts.format == "html" then
    text = require("mdb.html").inventory(entries, { now = now, days = opts.days, history = history_cli.recent(opts),
-      scope = { folder = folder or cli.scope_text(scope) } })
+      scope = { folder = folder or cli.scope_text(scope) }, folders = many_folders })
 else
    text = report.inventory(rows, opts.format, { now = now, folders = many_folders })
 end

@@ -104,7 +104,14 @@ local function key(engine, id)
 end
 
 local OPTS = { title = true, now = true, days = true, zone = true, results = true, findings = true,
-   scope = true, history = true, all = true, collapse = true, mark_titles = true, kind = true }
+   scope = true, history = true, all = true, collapse = true, mark_titles = true, kind = true, folders = true }
+
+-- " · folder F" after a cluster's engine when the page spans several
+-- folders (opts.folders): same-named clusters of two folders stay apart.
+local function folder_note(folders, folder, html_code)
+   if not folders or folder == nil then return "" end
+   return html_code and format(" · folder <code>%s</code>", text(folder)) or (" · " .. text(folder))
+end
 
 local function check_opts(opts, fname)
    if type(opts) ~= "table" then
@@ -182,9 +189,9 @@ local function cluster_section(c, w, opts, i, expanded)
    local e, t = c.entry, c.t
    local hist = opts.history and opts.history[c.key]
    local out = { format('<section class="cl fi %s" id="c-%d" data-cluster="%s" data-engine="%s" '
-      .. 'data-status="%s" data-backups="%d"><h3>%s %s <small>%s · <code>%s</code></small></h3>',
+      .. 'data-status="%s" data-backups="%d"><h3>%s %s <small>%s · <code>%s</code>%s</small></h3>',
       c.status, i, attr(c.id), attr(e.engine), c.status, #t.marks, status_chip(c.status), text(c.label),
-      text(e.engine), text(c.id)) }
+      text(e.engine), text(c.id), folder_note(opts.folders, e.folder, true)) }
    local facts = { plural(#t.marks, "backup") .. format(" in %d days", w.days) }
    local cnt = t.counts
    if cnt.automated + cnt.manual > 0 then
@@ -304,7 +311,8 @@ function M.page(opts)
       if c.status == "ok" then healthy[#healthy + 1] = c else problems[#problems + 1] = c end
    end
    local collapse = #healthy > (opts.collapse or 50)
-   local page_opts = { history = opts.history, titles_all = marks_total <= (opts.mark_titles or 20000) }
+   local page_opts = { history = opts.history, titles_all = marks_total <= (opts.mark_titles or 20000),
+      folders = opts.folders }
 
    local title = opts.title or (findings and "Backup audit" or "Backup inventory")
    local o = {}
@@ -353,7 +361,8 @@ function M.page(opts)
       for _, e in ipairs(failed_lists) do
          li[#li + 1] = format('<li class="fi" data-status="error">%s listing %s failed: %s</li>',
             status_chip("error"),
-            text(e.listing or (tostring(e.engine) .. " clusters")), text(e.error))
+            text(e.listing or (tostring(e.engine) .. " clusters"
+               .. (opts.folders and e.folder and (" in folder " .. e.folder) or ""))), text(e.error))
       end
       o[#o + 1] = '<h2 id="failed">Failed listings</h2><ul class="fl">' .. concat(li) .. "</ul>"
    end
@@ -378,13 +387,15 @@ function M.page(opts)
                cluster = "—"
             end
             rows[#rows + 1] = format('<tr class="fi" data-status="%s" data-check="%s" data-cluster="%s">'
-               .. '<td data-sort="%d">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>', attr(f.status),
+               .. '<td data-sort="%d">%s</td>%s<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>', attr(f.status),
                attr(f.check), attr(f.cluster), RANK[f.status] or 3,
-               status_chip(RANK[f.status] and f.status or "error"), text(f.engine), cluster, text(f.check),
-               text(f.message))
+               status_chip(RANK[f.status] and f.status or "error"),
+               opts.folders and ("<td>" .. text(f.folder or "—") .. "</td>") or "", text(f.engine), cluster,
+               text(f.check), text(f.message))
          end
          o[#o + 1] = '<div class="wide"><table class="findings sortable" id="findings"><caption class="sr">Findings, '
-            .. 'worst first</caption><thead><tr><th scope="col">Status</th><th scope="col">Engine</th>'
+            .. 'worst first</caption><thead><tr><th scope="col">Status</th>'
+            .. (opts.folders and '<th scope="col">Folder</th>' or "") .. '<th scope="col">Engine</th>'
             .. '<th scope="col">Cluster</th><th scope="col">Check</th><th scope="col">Message</th></tr></thead><tbody>'
             .. concat(rows, "\n") .. "</tbody></table></div>"
       end
@@ -400,7 +411,8 @@ function M.page(opts)
    local function cal_rows(list)
       local r = {}
       for _, c in ipairs(list) do
-         r[#r + 1] = svg.calendar_row(c.t, text(c.label) .. " <small>" .. text(c.entry.engine) .. "</small>",
+         r[#r + 1] = svg.calendar_row(c.t, text(c.label) .. " <small>" .. text(c.entry.engine)
+            .. folder_note(opts.folders, c.entry.folder) .. "</small>",
             anchor_of[c], c.status)
       end
       return concat(r, "\n")

@@ -69,7 +69,8 @@ end
 --- One row per cluster of scan results: engine, cluster, the strip, and
 -- the newest backup's age (or the listing's error), then a legend.
 -- @param results the array `client:scan` returns
--- @param opts `{now = Unix seconds, days = N (default 14), zone = mdb.tz zone, color = bool}`
+-- @param opts `{now = Unix seconds, days = N (default 14), zone = mdb.tz zone, color = bool,
+--   folders = bool (a FOLDER column first: the scan spans several folders)}`
 function M.rows(results, opts)
    opts = opts or {}
    local w = timeline.window(opts.now or os.time(), opts.days or 14, opts.zone)
@@ -83,7 +84,9 @@ function M.rows(results, opts)
          local t = timeline.cluster(e, w)
          rows[#rows + 1] = { engine, name, M.line(t, opts.color), safe(after(t)) }
       end
+      if opts.folders then table.insert(rows[#rows], 1, safe(e.folder or "-")) end
    end
+   if opts.folders then table.insert(rows[1], 1, "FOLDER") end
    local out = { aligned.render(rows) }
    out[#out + 1] = format("%d days to %s (%s): %s", w.days, w.day[w.days].date, w.zone.name,
       opts.color and M.LEGEND_COLOR or M.LEGEND)

@@ -170,4 +170,23 @@ io.write(n, " ", io.open("/proc/self/status"):read("a"):match("VmHWM:%s*(%d+)"),
    H.ok(many - one < 10 * 1024, string.format("peak RSS %d KiB with 1 cloud, %d KiB with 3,000", one, many))
 end)
 
+H.test("Resource Manager's endpoint defaults to Yandex Cloud's when neither the option nor the variable is set", function()
+   -- Offline: a proxy on a refused port fails every request at once, and
+   -- the error names the URL the scan aimed at.
+   local code = [[
+      local c = require "mdb".client { endpoint = "http://127.0.0.1:1", token = "x", retries = 0 }
+      for _, o in ipairs { { all_clouds = true }, { cloud = "b1gc" } } do
+         o.engine = "mysql"
+         for _, e in ipairs(c:scan(o)) do print(e.error.kind, e.error.url) end
+      end]]
+   local DEFAULT = "https://resource-manager.api.cloud.yandex.net/resource-manager/v1/"
+   local want = "network\t" .. DEFAULT .. "clouds?pageSize=1000\n"
+      .. "network\t" .. DEFAULT .. "folders?cloudId=b1gc&pageSize=1000\n"
+   for _, rm in ipairs { false, "" } do
+      local r = H.run({ "-e", code }, { env = { YC_RESOURCE_MANAGER_ENDPOINT = rm, HTTPS_PROXY = "http://127.0.0.1:1",
+         https_proxy = "http://127.0.0.1:1", NO_PROXY = false, no_proxy = false } })
+      H.eq({ r.code, r.stdout }, { 0, want }, "YC_RESOURCE_MANAGER_ENDPOINT " .. tostring(rm) .. ": " .. r.stderr)
+   end
+end)
+
 H.run_all()

@@ -171,6 +171,32 @@ H.test("a Cluster.List item without a usable id fails that engine's listing, in 
    end
 end)
 
+H.test("one page consumer: the iterator, the scan and the streaming scan fail a listing alike", function()
+   -- The same listing through the three: the same items before the
+   -- failure, the same error kind and wording (a token cycle, an item that
+   -- is not an object, a field of the wrong type, a body that is not JSON).
+   local faults = { "offset=20;cycle_to=10", "offset=10;body={\"backups\":[1]}",
+      "offset=10;body={\"backups\":[{\"id\":\"x\",\"createdAt\":7}]}", "offset=10;malformed=1" }
+   for _, fault in ipairs(faults) do
+      local s = H.start_fake { "--generate", "engine=postgresql,clusters=1,backups=40",
+         "--fault", "path=cpostgresql-0000/backups;times=0;" .. fault }
+      local c = H.client(s, { page_size = 10, retries = 0 })
+      local got = {}
+      local ok, err = pcall(function()
+         for b in c:backups { engine = "postgresql", cluster = "cpostgresql-0000" } do got[#got + 1] = b.id end
+      end)
+      H.eq(ok, false, fault)
+      local want = { ids = got, kind = err.kind, message = err.message }
+      local function as_seen(e)
+         return { ids = H.ids(e.backups), kind = e.error and e.error.kind, message = e.error and e.error.message }
+      end
+      local opts = { engine = "postgresql", clusters = { "cpostgresql-0000" } }
+      H.eq(as_seen(c:scan(opts)[1]), want, "scan: " .. fault)
+      H.eq(as_seen(streamed(c, opts)[1]), want, "each: " .. fault)
+      s.stop()
+   end
+end)
+
 H.test("each must be a function", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=1" }
    local c = H.client(s)
