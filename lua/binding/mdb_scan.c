@@ -350,6 +350,18 @@ void scan_deliver(scan *s, int entry, lua_Integer idx)
   report_progress(s, entry);
 }
 
+void scan_end_listing(scan *s, int ls, lua_Integer t)
+{
+  lua_State *L = s->L;
+  mdb_listing *l = lua_touserdata(L, ls);
+  fetch_job_free(l->job);
+  l->job = NULL;
+  id_guard_free(&l->guard);
+  mdb_listing_drop_page(L, ls);
+  lua_pushnil(L);
+  lua_rawseti(L, S_LISTINGS, t);
+}
+
 /* Give the entry at `entry` its policies from its slot's listing (the
 ** state at `state`): the cluster's, or policies_error when the listing
 ** failed; never a partial list. */
@@ -408,13 +420,7 @@ static void fp_finish(scan *s, int ls, lua_Integer t, int has_error)
   lua_State *L = s->L;
   int err = has_error ? lua_gettop(L) : 0;
   int base = err ? err - 1 : lua_gettop(L);
-  mdb_listing *l = lua_touserdata(L, ls);
-  fetch_job_free(l->job);
-  l->job = NULL;
-  id_guard_free(&l->guard);
-  mdb_listing_drop_page(L, ls);
-  lua_pushnil(L);
-  lua_rawseti(L, S_LISTINGS, t);
+  scan_end_listing(s, ls, t);
   s->lists_running--;
   lua_rawgeti(L, S_FP, t - FP_TAG);
   int state = lua_gettop(L);
@@ -525,14 +531,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   }
   if (part == PART_BACKUPS)
     scan_set_stats(L, entry, fetch_job_stats(j), l);
-  fetch_job_free(j);
-  l->job = NULL;
-  /* Let go of the guard and the last page now: a listing has a finalizer,
-  ** and what it still held would live through one more collection. */
-  id_guard_free(&l->guard);
-  mdb_listing_drop_page(L, ls);
-  lua_pushnil(L);
-  lua_rawseti(L, S_LISTINGS, t);
+  scan_end_listing(s, ls, t);
   int listed = t > 0 && !(err && part == PART_BACKUPS);
   int next = listed ? next_part(s, entry, idx, part) : 0;
   if (next) {
@@ -634,12 +633,7 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
     finish(s, ls, t, 0);
   else if (fetch_job_done(j)) { /* a complete Cluster.List: no entry */
     tell_listed(s, (int)-t, l->engine);
-    fetch_job_free(j);
-    l->job = NULL;
-    id_guard_free(&l->guard);
-    mdb_listing_drop_page(L, ls);
-    lua_pushnil(L);
-    lua_rawseti(L, S_LISTINGS, t);
+    scan_end_listing(s, ls, t);
     s->lists_running--;
     start_lists(s);
   }

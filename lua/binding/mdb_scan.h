@@ -96,6 +96,10 @@ lua_Integer scan_add_folder(scan *s, const char *id, const char *cloud,
                             lua_Integer ci, lua_Integer fi);
 void scan_set_stats(lua_State *L, int entry, const fetch_stats *st,
                     const mdb_listing *ls);
+/* The listing at `ls` (tag t) is over: its job freed, its guard and last
+** page let go now (a listing has a finalizer, and what it still held
+** would live through one more collection), its place in S_LISTINGS freed. */
+void scan_end_listing(scan *s, int ls, lua_Integer t);
 /* Hand a complete entry to each= (and let go of it) or keep it. */
 void scan_deliver(scan *s, int entry, lua_Integer idx);
 

@@ -95,10 +95,7 @@ void scan_fail_rm(scan *s, int ls, lua_Integer t)
     scan_deliver(s, entry, idx);
     lua_settop(L, err);
   }
-  fetch_job_free(l->job);
-  l->job = NULL;
-  lua_pushnil(L);
-  lua_rawseti(L, S_LISTINGS, t);
+  scan_end_listing(s, ls, t);
   lua_settop(L, err - 1);
   rm_listing_over(s, t);
 }
@@ -141,10 +138,7 @@ void scan_on_rm_page(scan *s, fetch_job *j, lua_Integer t)
   if (r == -1)
     scan_fail_rm(s, ls, t);
   else if (fetch_job_done(j)) {
-    fetch_job_free(j);
-    ((mdb_listing *)lua_touserdata(L, ls))->job = NULL;
-    lua_pushnil(L);
-    lua_rawseti(L, S_LISTINGS, t);
+    scan_end_listing(s, ls, t);
     lua_settop(L, ls - 1);
     rm_listing_over(s, t);
   }
