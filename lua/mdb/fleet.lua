@@ -64,7 +64,7 @@ end
 -- @param o `{opts = the script's options (record, db, from), scan = scan
 --   options, client = client options, now = Unix seconds, die = function,
 --   code = exit status for errors, scope = {folder=, engines=, time=, tool=}
---   (recording: nil when the script records nothing), results = the array
+--   (recording: nil when the script records nothing), results = the function
 --   `history_cli.load` gave (--from)}`
 function M.run(name, o, each)
    local now = o.now
@@ -85,12 +85,10 @@ function M.run(name, o, each)
    end
    if o.results then
       -- (history keeps every engine's entry, as the scan gave them)
-      local results = o.results
-      for i, e in ipairs(results) do
-         results[i] = false   -- let it go once used
+      o.results(function(e, n)
          e = merged(e)
-         if e then each(e, i) end
-      end
+         if e then each(e, n) end
+      end)
       return
    end
    local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)

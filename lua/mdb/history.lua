@@ -761,19 +761,22 @@ local function operations_at(self, engine, ref, scan)
       AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, operation_id]], engine, ref, scan)
 end
 
---- The results of a recorded scan, shaped as `client:scan` returned them:
--- `{engine, id, cluster, backups, error}` in the scan's order.  A failed
--- listing gives an entry with `error` (its recorded text) and the backups
--- as of that cluster's last complete listing (`as_of` names that scan).
-function H:results(scan)
+--- The entries of a recorded scan, one at a time as a streaming scan hands
+-- them over: `fn(entry, n)` for each, in the scan's order, each entry shaped
+-- as `client:scan` gives it, `{engine, id, cluster, backups, error}`, and
+-- made only when its turn comes (memory stays flat however large the
+-- scan).  A failed listing gives an entry with `error` (its recorded text)
+-- and the backups as of that cluster's last complete listing (`as_of` names
+-- that scan).
+function H:each_result(scan, fn)
    local out = {}
    for r in self:rows([[SELECT engine, cluster_id, status, error_kind, error, pos, policies, policies_error,
       operations, operations_error, folder, cloud FROM listings
       WHERE scan = ? AND (cluster_id <> '' OR status = 'failed') ORDER BY pos, engine]], scan) do
       out[#out + 1] = r
    end
-   local results = {}
-   for _, r in ipairs(out) do
+   for i, r in ipairs(out) do
+      out[i] = false
       local engine, id, status = r[1], r[2], r[3]
       local e = { engine = engine, folder = r[11], cloud = r[12] }
       if id == "" or id:byte(1) == 47 then   -- an engine's Cluster.List, or "/FOLDER/CLOUD"
@@ -799,8 +802,14 @@ function H:results(scan)
             e.operations_error = stored_error(nil, r[10])
          end
       end
-      results[#results + 1] = e
+      fn(e, i)
    end
+end
+
+--- The entries of a recorded scan (`H:each_result`) in one array.
+function H:results(scan)
+   local results = {}
+   self:each_result(scan, function(e) results[#results + 1] = e end)
    return results
 end
 

@@ -54,10 +54,12 @@ function M.add_options(spec, what)
    return spec
 end
 
---- The results of the recorded scan `--from` names (with --at), shaped as
--- `client:scan` returns them, limited to `engines` when given; and the
--- scan (its `time` is the default --now).  Ends the script through
--- `die(message)` on any error.
+--- The results of the recorded scan `--from` names (with --at), limited to
+-- `engines` when given: a function `results(fn)` calling `fn(entry, n)` for
+-- each entry, shaped as `client:scan` gives them and made only when its
+-- turn comes (`H:each_result`); and the scan (its `time` is the default
+-- --now).  Ends the script through `die(message)` on any error reading the
+-- file; an error `fn` raises goes through as it is.
 function M.load(opts, engines, die)
    if opts.record then die("--from reads a history file; it cannot be used with --record") end
    local h, err = history().open(opts.from)
@@ -72,19 +74,28 @@ function M.load(opts, engines, die)
       scan = h:latest()
       if not scan then die(opts.from .. ": no scans recorded yet") end
    end
-   local ok, results = pcall(h.results, h, scan.id)
-   if not ok then die(format("%s: %s", opts.from, tostring(results))) end
    local want
    if engines then
       want = {}
       for _, e in ipairs(engines) do want[e] = true end
    end
-   local out = {}
-   for _, e in ipairs(results) do
-      if not want or want[e.engine] then out[#out + 1] = e end
-   end
    M.loaded = { h = h, scan = scan.id }
-   return out, scan
+   local function results(fn)
+      local n, raised = 0, nil
+      local ok, rerr = pcall(h.each_result, h, scan.id, function(e)
+         if want and not want[e.engine] then return end
+         n = n + 1
+         local ok2, ferr = pcall(fn, e, n)
+         if not ok2 then
+            raised = { ferr }
+            error(raised)
+         end
+      end)
+      if ok then return end
+      if rerr == raised then error(raised[1], 0) end
+      die(format("%s: %s", opts.from, tostring(rerr)))
+   end
+   return results, scan
 end
 
 --- The scope of the recorded scan `--from` read (what `mdb.cli.scope`
