@@ -358,9 +358,12 @@ function M.vanished_findings(h, scan)
    end
    -- Clusters this scan found gone (a complete Cluster.List of their
    -- folder no longer returned them): critical, with the backups they took.
+   -- A state closed because the Cluster object changed (its retention,
+   -- its status) is followed by one from this scan: that cluster is there.
    for r in h:rows([[SELECT c.engine, c.cluster_id, c.folder, s.name, s.last_scan,
       (SELECT count(*) FROM backup_states b WHERE b.cluster = c.id AND b.until_scan = ?)
       FROM cluster_states s JOIN clusters c ON c.id = s.cluster WHERE s.until_scan = ?
+      AND NOT EXISTS (SELECT 1 FROM cluster_states n WHERE n.cluster = s.cluster AND n.from_scan = s.until_scan)
       ORDER BY c.engine, c.folder, c.cluster_id]], scan, scan) do
       local n = r[6]
       findings[#findings + 1] = { check = "vanished", engine = r[1], cluster = r[2], folder = r[3],
