@@ -532,9 +532,11 @@ H.test("two recorders at once both succeed", function()
    H.eq(sqlite3(path, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "3\nok")
 end)
 
--- Start a recorder of 400,000 backups, wait until it is writing, send it
--- `signal`; returns its exit status and stderr.
-local function interrupt(path, signal)
+-- Start a recorder of 400,000 backups, wait until it is writing (with
+-- `wal_min`, until its write-ahead log holds that many bytes of the scan's
+-- pages), send it `signal`; returns its exit status, stderr and the log's
+-- size when the signal was sent.
+local function interrupt(path, signal, wal_min)
    local marker = H.tmpname(".started")
    -- Say when the transaction is open and being written.
    local src = recorder(path, 20, 20000, 2, string.format([[
@@ -566,21 +568,33 @@ local function interrupt(path, signal)
       waited = waited + 1
    end
    H.ok(io.open(marker), "the recorder started writing")
-   os.execute("sleep 0.3")
+   local wal = 0
+   if wal_min then
+      -- (polled without a shell: the pages are written in about 0.4 s)
+      local deadline = os.time() + 60
+      while wal < wal_min and os.time() < deadline and not H.read_file(codefile) do
+         wal = exists(path .. "-wal") and file_bytes(path .. "-wal") or 0
+      end
+   else
+      os.execute("sleep 0.3")
+   end
    os.execute("kill -" .. signal .. " " .. H.read_file(pidfile):match("%d+"))
    waited = 0
    while not H.read_file(codefile) and waited < 200 do
       os.execute("sleep 0.05")
       waited = waited + 1
    end
-   return tonumber((H.read_file(codefile) or ""):match("%d+")), H.read_file(errfile) or ""
+   return tonumber((H.read_file(codefile) or ""):match("%d+")), H.read_file(errfile) or "", wal
 end
 
 H.test("a recorder killed with SIGKILL in the middle leaves the file at the previous scan", function()
    local path = H.tmpname(".db")
    assert(history.record(path, fleet(2, 5), scope(1)))
-   local code = interrupt(path, "KILL")
+   -- Killed once the scan's pages are being written to the log (a large
+   -- write under way, not a transaction that wrote nothing yet).
+   local code, _, wal = interrupt(path, "KILL", 1 << 20)
    H.eq(code, 137, "killed inside the transaction, before its commit")
+   H.ok(wal >= 1 << 20, "the log held " .. wal .. " bytes of the scan when it was killed")
    H.eq(sqlite3(path, "PRAGMA integrity_check; SELECT count(*) FROM scans; SELECT count(*) FROM backup_states"),
       "ok\n1\n10")
    -- And the next recorder goes on from there.
