@@ -645,4 +645,38 @@ H.test("a cluster twice in one recorded scan is refused, and the scan not record
    H.eq(H.sqlite3(path, "SELECT count(*) FROM scans"), "0", "rolled back")
 end)
 
+H.test("the sqlite3 shell: the README's queries and the views they use", function()
+   local HF = require "history_fleet"
+   local db = HF.record(H)   -- scans at NOW-3d, -2d, -1d (snapshot.lua)
+   -- every `sqlite3 fleet.db "..."` line of README's History section runs
+   local readme = H.read_file(H.source_dir .. "/README.md")
+   local section = readme:match("\n## History\n(.-)\n## ")
+   local n = 0
+   for sql in section:gmatch('\nsqlite3 fleet%.db "([^"]+)"') do
+      n = n + 1
+      local p = assert(io.popen("sqlite3 -bail " .. H.sh_quote(db) .. " " .. H.sh_quote(sql) .. " 2>&1; echo rc=$?"))
+      local out = p:read("a")
+      p:close()
+      H.contains(out, "\nrc=0\n", sql)
+      H.ok(#out > #"rc=0\n" + 1, "rows from: " .. sql)
+   end
+   H.ok(n >= 3, "the README's sqlite3 examples: " .. n)
+   -- current_backups: each cluster's backups as of its latest complete listing
+   local want = {}
+   for _, r in ipairs(HF.records(HF.SCANS[3])) do
+      if r[1] == "backup" then want[r[4]] = (want[r[4]] or 0) + 1 end
+   end
+   H.eq(sqlite3(db, "SELECT cluster_id, count(*), min(last_scan), max(last_scan) FROM current_backups"
+      .. " GROUP BY 1 ORDER BY 1"), string.format("%s|%d|3|3\n%s|%d|3|3", HF.A, want[HF.A], HF.B, want[HF.B]))
+   H.eq(sqlite3(db, "SELECT first_scan, type FROM current_backups WHERE backup_id = '" .. HF.A
+      .. ":auto-2026-11-30T01:00:00Z'"), "1|AUTOMATED")
+   -- changes: the manual backup gone at scan 3, B's retention shrinking
+   H.eq(sqlite3(db, "SELECT scan, time, type FROM changes WHERE kind = 'vanished' AND backup_id = '" .. HF.A
+      .. ":manual-1'"), "3|" .. HF.at(HF.SCANS[3]) .. "|MANUAL")
+   H.eq(sqlite3(db, "SELECT scan, cluster_id, old, new FROM changes WHERE kind = 'settings'"),
+      "3|" .. HF.B .. "|7 days, window 01:00:00|3 days, window 01:00:00")
+   H.eq(sqlite3(db, "SELECT count(*) FROM changes WHERE kind = 'cluster_vanished'"), "0",
+      "a cluster whose settings changed is not gone")
+end)
+
 H.run_all()
