@@ -145,16 +145,24 @@ local function cluster_changes(h, c, a, b, out)
             time = scan_row(h, cb.from_scan) and scan_row(h, cb.from_scan).time_text }
       end
    end
+   local sa, na = states_at(h, ref, a)
+   local sb, nb = states_at(h, ref, b)
    local status, err = h:one("SELECT status, error FROM listings WHERE scan = ? AND engine = ? AND cluster_id = ?",
       b, engine, cid)
+   if status == nil and (cb or nb > 0) then
+      -- Not listed in scan b though still there as far as the file knows:
+      -- the engine's Cluster.List that would have returned it failed (of
+      -- its folder, or a Resource Manager listing that hid the folder).
+      status, err = h:one([[SELECT status, error FROM listings WHERE scan = ? AND engine = ? AND status = 'failed'
+         AND (cluster_id = '' OR substr(cluster_id, 1, 1) = '/') AND (folder IS NULL OR folder = ?)
+         ORDER BY cluster_id LIMIT 1]], b, engine, c.folder)
+   end
    if status == "failed" then
       local as_of = h:last_complete(engine, cid, b)
       add { kind = "listing_failed", verdict = "info", scan = b, time = tb and tb.time_text,
          message = format("the listing in scan %d failed (%s); backups compared as of %s", b, tostring(err),
             as_of and ("scan " .. as_of) or "no complete listing") }
    end
-   local sa, na = states_at(h, ref, a)
-   local sb, nb = states_at(h, ref, b)
    local all_at_once = na > 0 and nb == 0 and not cluster_gone
       and format("all %d backups of the cluster vanished at once", na)
    local ids = {}
@@ -220,9 +228,9 @@ function M.between(h, a, b)
    if a == b then return out end
    for _, engine in ipairs(scope_engines(sa, sb)) do
       local clusters = {}
-      for r in h:rows([[SELECT id, cluster_id FROM clusters WHERE engine = ? AND (folder IS ? OR ? IS NULL)
+      for r in h:rows([[SELECT id, cluster_id, folder FROM clusters WHERE engine = ? AND (folder IS ? OR ? IS NULL)
          ORDER BY cluster_id]], engine, sb.folder, sb.folder) do
-         clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2] }
+         clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2], folder = r[3] }
       end
       for _, c in ipairs(clusters) do cluster_changes(h, c, a, b, out) end
    end
@@ -358,9 +366,12 @@ function M.vanished_findings(h, scan)
    end
    -- Clusters this scan found gone (a complete Cluster.List of their
    -- folder no longer returned them): critical, with the backups they took.
+   -- A state closed because the Cluster object changed (its retention,
+   -- its status) is followed by one from this scan: that cluster is there.
    for r in h:rows([[SELECT c.engine, c.cluster_id, c.folder, s.name, s.last_scan,
       (SELECT count(*) FROM backup_states b WHERE b.cluster = c.id AND b.until_scan = ?)
       FROM cluster_states s JOIN clusters c ON c.id = s.cluster WHERE s.until_scan = ?
+      AND NOT EXISTS (SELECT 1 FROM cluster_states n WHERE n.cluster = s.cluster AND n.from_scan = s.until_scan)
       ORDER BY c.engine, c.folder, c.cluster_id]], scan, scan) do
       local n = r[6]
       findings[#findings + 1] = { check = "vanished", engine = r[1], cluster = r[2], folder = r[3],

@@ -217,4 +217,30 @@ H.test("bad input: clear errors, exit 2", function()
    H.not_contains(r.stderr, "traceback")
 end)
 
+H.test("a scan whose cluster listing failed (a rejected token) says so per cluster, and nothing vanished", function()
+   local db = H.tmpname(".db")
+   H.eq(snapshot(db, SCAN1, T0).code, 0)
+   local server = H.start_fake({ "--data", H.data_file(SCAN1) })
+   local e = env(server)
+   e.YC_IAM_TOKEN = "t1.rejected-token"
+   local r = H.run({ H.source_dir .. "/scripts/snapshot.lua", "--db", db, "--engine", "postgresql",
+      "--now", at(T0 + DAY) }, { env = e })
+   server.stop()
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "scan 2 recorded")
+   r = changes(db, "--format", "json")
+   H.eq(r.code, 0, "nothing unexpected: " .. r.stdout)
+   local doc = cjson.decode(r.stdout)
+   local failed = {}
+   for _, c in ipairs(doc.changes) do
+      H.eq(c.kind, "listing_failed", "only the failed listing: " .. r.stdout)
+      H.eq(c.verdict, "info")
+      H.contains(c.message, "the listing in scan 2 failed (")
+      H.contains(c.message, "401")
+      H.contains(c.message, "compared as of scan 1")
+      failed[#failed + 1] = c.cluster
+   end
+   H.eq(failed, { "c9qa", "c9qb", "c9qc", "c9qd", "c9qe" }, "each cluster the failed listing hid")
+end)
+
 H.run_all()

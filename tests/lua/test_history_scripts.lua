@@ -359,4 +359,67 @@ H.test("history.lua: a backup's life and a cluster over time", function()
    H.contains(r.stderr, "expected 'backup ID' or 'cluster ID'")
 end)
 
+-- The vanished findings of a recorded scan, by cluster id (several per
+-- cluster when there are).
+local function vanished_by_cluster(stdout)
+   local out = {}
+   for _, f in ipairs(vanished(cjson.decode(stdout))) do
+      out[f.cluster] = out[f.cluster] or {}
+      table.insert(out[f.cluster], f)
+   end
+   return out
+end
+
+H.test("the vanished check: warning for an automated backup gone early, critical for a manual one", function()
+   local HF = require "history_fleet"
+   local db = HF.record(H)                 -- scans at NOW-3d, -2d, -1d: manual-1 deleted after NOW-2d
+   local server = HF.serve(H, HF.NOW)      -- live: A's automated backup of 12-03 gone, 4 days early
+   local r = H.run({ H.source_dir .. "/scripts/audit.lua", "--db", db, "--check", "vanished", "--now", HF.NOW_TEXT,
+      "--engine", "postgresql", "--format", "json" }, { env = HF.env(H, server) })
+   server.stop()
+   H.eq(r.code, 1, r.stderr)
+   local v = vanished_by_cluster(r.stdout)
+   H.eq(#v[HF.A], 1)
+   H.eq(v[HF.A][1].status, "warning", "an automated backup gone before its retention ended")
+   H.eq(v[HF.A][1].observed, 1)
+   H.eq(v[HF.A][1].backup_id, HF.A .. ":auto-2026-12-03T01:00:00Z")
+   H.contains(v[HF.A][1].message, "before its 7-day retention ended")
+   H.eq(v[HF.B][1].status, "ok", "expired backups are expected")
+   -- the scan of NOW-1d, offline: the manual backup deleted since NOW-2d
+   r = script("audit.lua", { "--from", db, "--check", "vanished", "--format", "json" })
+   H.eq(r.code, 1, r.stderr)
+   v = vanished_by_cluster(r.stdout)
+   H.eq(v[HF.A][1].status, "critical", "a manual backup vanished")
+   H.eq(v[HF.A][1].backup_id, HF.A .. ":manual-1")
+end)
+
+H.test("a cluster whose settings changed is not reported gone by the vanished check", function()
+   -- B's retention shrinks from 7 to 3 days at the scan of NOW-1d: its
+   -- Cluster object changed, the cluster is still there.
+   local HF = require "history_fleet"
+   local db = H.tmpname(".db")
+   for i, t in ipairs(HF.SCANS) do
+      local server = HF.serve(H, t)
+      local r = H.run({ H.source_dir .. "/scripts/audit.lua", "--record", db, "--check", "vanished", "--now", HF.at(t),
+         "--engine", "postgresql", "--format", "json" }, { env = HF.env(H, server) })
+      server.stop()
+      H.ok(r.code <= 1, r.stderr)
+      local v = vanished_by_cluster(r.stdout)
+      H.eq(#(v[HF.B] or {}), 1, "scan " .. i .. ": one vanished finding for B, not a 'cluster is gone' too: "
+         .. r.stdout)
+      H.eq(v[HF.B][1].status, "ok", "scan " .. i)
+      if i == 3 then
+         local off = script("audit.lua", { "--from", db, "--check", "vanished", "--format", "json" })
+         H.eq(off.stdout, r.stdout, "the same offline")
+      end
+   end
+   local r = H.run({ H.source_dir .. "/scripts/changes.lua", "--db", db, "--format", "json" })
+   local kinds = {}
+   for _, c in ipairs(cjson.decode(r.stdout).changes) do
+      if c.cluster == HF.B then kinds[c.kind] = true end
+   end
+   H.eq(kinds.retention, true, "changes.lua sees the retention change")
+   H.eq(kinds.cluster_vanished, nil, "and no cluster gone")
+end)
+
 H.run_all()

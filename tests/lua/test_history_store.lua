@@ -532,9 +532,11 @@ H.test("two recorders at once both succeed", function()
    H.eq(sqlite3(path, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "3\nok")
 end)
 
--- Start a recorder of 400,000 backups, wait until it is writing, send it
--- `signal`; returns its exit status and stderr.
-local function interrupt(path, signal)
+-- Start a recorder of 400,000 backups, wait until it is writing (with
+-- `wal_min`, until its write-ahead log holds that many bytes of the scan's
+-- pages), send it `signal`; returns its exit status, stderr and the log's
+-- size when the signal was sent.
+local function interrupt(path, signal, wal_min)
    local marker = H.tmpname(".started")
    -- Say when the transaction is open and being written.
    local src = recorder(path, 20, 20000, 2, string.format([[
@@ -566,21 +568,33 @@ local function interrupt(path, signal)
       waited = waited + 1
    end
    H.ok(io.open(marker), "the recorder started writing")
-   os.execute("sleep 0.3")
+   local wal = 0
+   if wal_min then
+      -- (polled without a shell: the pages are written in about 0.4 s)
+      local deadline = os.time() + 60
+      while wal < wal_min and os.time() < deadline and not H.read_file(codefile) do
+         wal = exists(path .. "-wal") and file_bytes(path .. "-wal") or 0
+      end
+   else
+      os.execute("sleep 0.3")
+   end
    os.execute("kill -" .. signal .. " " .. H.read_file(pidfile):match("%d+"))
    waited = 0
    while not H.read_file(codefile) and waited < 200 do
       os.execute("sleep 0.05")
       waited = waited + 1
    end
-   return tonumber((H.read_file(codefile) or ""):match("%d+")), H.read_file(errfile) or ""
+   return tonumber((H.read_file(codefile) or ""):match("%d+")), H.read_file(errfile) or "", wal
 end
 
 H.test("a recorder killed with SIGKILL in the middle leaves the file at the previous scan", function()
    local path = H.tmpname(".db")
    assert(history.record(path, fleet(2, 5), scope(1)))
-   local code = interrupt(path, "KILL")
+   -- Killed once the scan's pages are being written to the log (a large
+   -- write under way, not a transaction that wrote nothing yet).
+   local code, _, wal = interrupt(path, "KILL", 1 << 20)
    H.eq(code, 137, "killed inside the transaction, before its commit")
+   H.ok(wal >= 1 << 20, "the log held " .. wal .. " bytes of the scan when it was killed")
    H.eq(sqlite3(path, "PRAGMA integrity_check; SELECT count(*) FROM scans; SELECT count(*) FROM backup_states"),
       "ok\n1\n10")
    -- And the next recorder goes on from there.
@@ -629,6 +643,40 @@ H.test("a cluster twice in one recorded scan is refused, and the scan not record
    H.eq(ok, nil)
    H.contains(err, "postgresql cluster c9qtest0001 is twice in one scan")
    H.eq(H.sqlite3(path, "SELECT count(*) FROM scans"), "0", "rolled back")
+end)
+
+H.test("the sqlite3 shell: the README's queries and the views they use", function()
+   local HF = require "history_fleet"
+   local db = HF.record(H)   -- scans at NOW-3d, -2d, -1d (snapshot.lua)
+   -- every `sqlite3 fleet.db "..."` line of README's History section runs
+   local readme = H.read_file(H.source_dir .. "/README.md")
+   local section = readme:match("\n## History\n(.-)\n## ")
+   local n = 0
+   for sql in section:gmatch('\nsqlite3 fleet%.db "([^"]+)"') do
+      n = n + 1
+      local p = assert(io.popen("sqlite3 -bail " .. H.sh_quote(db) .. " " .. H.sh_quote(sql) .. " 2>&1; echo rc=$?"))
+      local out = p:read("a")
+      p:close()
+      H.contains(out, "\nrc=0\n", sql)
+      H.ok(#out > #"rc=0\n" + 1, "rows from: " .. sql)
+   end
+   H.ok(n >= 3, "the README's sqlite3 examples: " .. n)
+   -- current_backups: each cluster's backups as of its latest complete listing
+   local want = {}
+   for _, r in ipairs(HF.records(HF.SCANS[3])) do
+      if r[1] == "backup" then want[r[4]] = (want[r[4]] or 0) + 1 end
+   end
+   H.eq(sqlite3(db, "SELECT cluster_id, count(*), min(last_scan), max(last_scan) FROM current_backups"
+      .. " GROUP BY 1 ORDER BY 1"), string.format("%s|%d|3|3\n%s|%d|3|3", HF.A, want[HF.A], HF.B, want[HF.B]))
+   H.eq(sqlite3(db, "SELECT first_scan, type FROM current_backups WHERE backup_id = '" .. HF.A
+      .. ":auto-2026-11-30T01:00:00Z'"), "1|AUTOMATED")
+   -- changes: the manual backup gone at scan 3, B's retention shrinking
+   H.eq(sqlite3(db, "SELECT scan, time, type FROM changes WHERE kind = 'vanished' AND backup_id = '" .. HF.A
+      .. ":manual-1'"), "3|" .. HF.at(HF.SCANS[3]) .. "|MANUAL")
+   H.eq(sqlite3(db, "SELECT scan, cluster_id, old, new FROM changes WHERE kind = 'settings'"),
+      "3|" .. HF.B .. "|7 days, window 01:00:00|3 days, window 01:00:00")
+   H.eq(sqlite3(db, "SELECT count(*) FROM changes WHERE kind = 'cluster_vanished'"), "0",
+      "a cluster whose settings changed is not gone")
 end)
 
 H.run_all()

@@ -591,6 +591,14 @@ H.test("tools/demo.sh: audits the demo fleet with the example policy and explain
    H.ok(r.stdout:match("\nWARNING%s+postgresql%s+orders%-prod%s+retention_policy%s"), r.stdout)
    H.ok(r.stdout:match("\n10 clusters, 121 checks: %d+ ok, %d+ warning, %d+ critical, 0 error\n"), r.stdout)
    H.contains(r.stdout, "audit.lua exited with status 1: at least one cluster has a warning or critical finding")
+   -- the history part: two scans recorded, the fleet changed in between, the changes printed
+   H.ok(r.stderr:match("snapshot%.lua: scan 1 recorded in [^\n]*: 10 clusters"), r.stderr)
+   H.ok(r.stderr:match("snapshot%.lua: scan 2 recorded in [^\n]*: 9 clusters"), r.stderr)
+   H.ok(r.stdout:match("\nunexpected%s+vanished%s+mysql%s+payments%-prod%s+c9qpaymentsprod00006:manual_%S+%s+%S+%s+"
+      .. "a manual backup vanished\n"), r.stdout)
+   H.ok(r.stdout:match("\nunexpected%s+cluster_vanished%s+clickhouse%s+metrics%-staging%s"), r.stdout)
+   H.ok(r.stdout:match("\n%d+ changes, %d+ unexpected, scan 1 %(%S+%) %-> scan 2 %(%S+%)\n"), r.stdout)
+   H.contains(r.stdout, "changes.lua exited with status 1 (0 nothing unexpected, 1 unexpected changes, 2 errors).")
 end)
 
 H.run_all()
