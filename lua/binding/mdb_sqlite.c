@@ -10,6 +10,7 @@
 **
 **   db = _sqlite.open(path, mode, busy_ms)    mode "ro", "rw" or "rwc"
 **   db:exec(sql)                              statements without parameters
+**   db:busy(ms)        how long to wait for another connection's lock
 **   st = db:prepare(sql)
 **   st:run(...)        -> last insert rowid, rows changed
 **   st:one(...)        -> the first row's columns, or nothing
@@ -42,13 +43,15 @@
 #define STMT_MT  "mdb.sqlite.stmt"
 #define BATCH_MT "mdb.sqlite.batch"
 
-#define MAX_PARAMS 64
+#define MAX_PARAMS  64
+#define MAX_BUSY_MS (3600L * 1000) /* every wait has a bound: an hour */
 
 typedef struct sq_writer sq_writer;
 
 typedef struct sq_db {
   sqlite3 *db;
   sq_writer *w; /* the writer thread, once insert_batch started it */
+  long busy_ms; /* how long to wait for another connection's lock */
 } sq_db;
 
 typedef struct sq_stmt {
@@ -88,6 +91,30 @@ static sq_stmt *check_stmt(lua_State *L, int idx)
   return s;
 }
 
+/*
+** Waiting for another connection's lock (another recorder): sqlite3's own
+** busy timeout, in slices that Ctrl-C cuts short (a recorder may wait
+** minutes for another one's scan).  `count` is how often this wait
+** already slept.
+*/
+static int sq_busy(void *arg, int count)
+{
+  static const int slices[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  enum { NSLICES = sizeof slices / sizeof slices[0], SLEPT_ALL = 328 };
+  const sq_db *d = arg;
+  long slept = 0;
+  for (int i = 0; i < count && i < NSLICES; i++)
+    slept += slices[i];
+  if (count > NSLICES)
+    slept = SLEPT_ALL + (long)(count - NSLICES) * 100;
+  if (slept >= d->busy_ms || cancel_requested())
+    return 0;
+  long slice = count < NSLICES ? slices[count] : 100;
+  if (slice > d->busy_ms - slept)
+    slice = d->busy_ms - slept;
+  return cancel_sleep_ms(slice) == 0;
+}
+
 /* Checked every few thousand VM steps: Ctrl-C ends a long statement. */
 static int sq_progress(void *unused)
 {
@@ -100,6 +127,8 @@ static int sq_open(lua_State *L)
   const char *path = luaL_checkstring(L, 1);
   const char *mode = luaL_optstring(L, 2, "ro");
   lua_Integer busy = luaL_optinteger(L, 3, 10000);
+  if (busy < 0 || busy > MAX_BUSY_MS)
+    return luaL_argerror(L, 3, "busy_ms out of range");
   int flags;
   if (strcmp(mode, "ro") == 0)
     flags = SQLITE_OPEN_READONLY;
@@ -112,6 +141,7 @@ static int sq_open(lua_State *L)
   sq_db *d = lua_newuserdatauv(L, sizeof *d, 0);
   d->db = NULL;
   d->w = NULL;
+  d->busy_ms = (long)busy;
   luaL_setmetatable(L, DB_MT);
   int rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
@@ -122,9 +152,7 @@ static int sq_open(lua_State *L)
     return lua_error(L);
   }
   sqlite3_extended_result_codes(d->db, 1);
-  sqlite3_busy_timeout(d->db, busy < 0        ? 0
-                              : busy > 600000 ? 600000
-                                              : (int)busy);
+  sqlite3_busy_handler(d->db, sq_busy, d);
   sqlite3_progress_handler(d->db, 10000, sq_progress, NULL);
   return 1;
 }
@@ -140,6 +168,7 @@ static int sq_memory_copy(lua_State *L)
   sq_db *d = lua_newuserdatauv(L, sizeof *d, 0);
   d->db = NULL;
   d->w = NULL;
+  d->busy_ms = 0; /* in memory: no other connection */
   luaL_setmetatable(L, DB_MT);
   if (sqlite3_open_v2(":memory:", &d->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -182,9 +211,12 @@ static int sq_exec(lua_State *L)
     drain_dropping(d);
   check_db(L, 1);
   char *msg = NULL;
-  if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+  int rc = sqlite3_exec(d->db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
     lua_pushfstring(L, "sqlite: %s", msg ? msg : sqlite3_errmsg(d->db));
     sqlite3_free(msg);
+    if ((rc & 0xff) == SQLITE_BUSY && cancel_requested())
+      return luaL_error(L, "interrupted!");
     return lua_error(L);
   }
   return 0;
@@ -210,6 +242,16 @@ static int sq_prepare(lua_State *L)
     return luaL_error(L, "sqlite: prepare: no statement in the text");
   stmt_plan(L, s);
   return 1;
+}
+
+/* db:busy(ms): how long to wait for another connection's lock from now on. */
+static int sq_set_busy(lua_State *L)
+{
+  sq_db *d = check_db(L, 1);
+  lua_Integer ms = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, ms >= 0 && ms <= MAX_BUSY_MS, 2, "busy_ms out of range");
+  d->busy_ms = (long)ms;
+  return 0;
 }
 
 static int sq_last_rowid(lua_State *L)
@@ -284,7 +326,8 @@ static int step(lua_State *L, sq_stmt *s)
   lua_pushfstring(L, "sqlite: %s", sqlite3_errmsg(db));
   sqlite3_reset(s->st);
   s->busy = 0;
-  if (rc == SQLITE_INTERRUPT && cancel_requested())
+  if (((rc & 0xff) == SQLITE_INTERRUPT || (rc & 0xff) == SQLITE_BUSY) &&
+      cancel_requested())
     return luaL_error(L, "interrupted!");
   return lua_error(L);
 }
@@ -1180,6 +1223,7 @@ static int sq_normalize(lua_State *L)
 static const luaL_Reg db_methods[] = {{"exec", sq_exec},
                                       {"prepare", sq_prepare},
                                       {"last_rowid", sq_last_rowid},
+                                      {"busy", sq_set_busy},
                                       {"memory_copy", sq_memory_copy},
                                       {"close", sq_close},
                                       {NULL, NULL}};

@@ -102,6 +102,9 @@ local function identify(db, path, write)
 end
 
 local function migrate(db, upto)
+   -- A current file needs no lock: another recorder may hold it for the
+   -- whole of its scan, and this one waits for it where it says so.
+   if one_off(db, "PRAGMA user_version") >= upto then return end
    for v = 1, upto do
       -- Each step in its own transaction, re-checked inside it: two
       -- processes opening a new file at once migrate it once.
@@ -126,7 +129,9 @@ end
 -- @param opts `{write = true}` to record (creates the file when missing),
 --   `{dry = true}` to record scans that are always rolled back (`--db`:
 --   the file is never written, nor migrated; see `open_dry`),
---   `busy_timeout` seconds to wait for another recorder (default 60)
+--   `busy_timeout` seconds to wait for another connection's lock (default
+--   60), `record_wait` seconds a recorder waits for another one to finish
+--   its scan (default 600; at most 3600)
 -- @return a history object, or nil and a message naming the file
 function M.open(path, opts)
    opts = opts or {}
@@ -184,7 +189,8 @@ function M.open(path, opts)
       db:close()
       return nil, err
    end
-   local h = setmetatable({ db = db, path = path, write = write, stmts = {} }, H)
+   local h = setmetatable({ db = db, path = path, write = write, stmts = {}, busy_ms = busy,
+      record_wait = math.min(opts.record_wait or 600, 3600) }, H)
    if write then
       local mok, merr = pcall(function()
          -- A new file gets 16 KiB pages (SQLite's default is 4): a large
@@ -469,6 +475,27 @@ local function record_backups(self, scan, ref, batch, last)
    self:stmt(INSERT_BACKUP):insert_batch(batch, { ref, scan })
 end
 
+-- The recording's transaction.  Another recorder holds the file for the
+-- whole of its scan (a streaming recording writes as the scan goes): wait
+-- for it, up to `record_wait`, after `on_wait(seconds)` has told the user;
+-- Ctrl-C ends the wait.
+local function begin_recording(self, on_wait)
+   local db = self.db
+   db:busy(0)
+   local ok, err = pcall(db.exec, db, "BEGIN IMMEDIATE")
+   if not ok and tostring(err):find("database is locked", 1, true) then
+      if on_wait then on_wait(self.record_wait) end
+      db:busy(math.floor(self.record_wait * 1000))
+      ok, err = pcall(db.exec, db, "BEGIN IMMEDIATE")
+      if not ok and tostring(err):find("database is locked", 1, true) then
+         err = format("another run kept it locked for %s; nothing was recorded",
+            require("mdb.duration").format(self.record_wait))
+      end
+   end
+   db:busy(self.busy_ms)
+   if not ok then error(err, 0) end
+end
+
 --- Record one scan in one transaction, entry by entry as a streaming
 -- scan hands them over: `local r = h:recorder(scope)` begins the
 -- transaction, `r:add(entry)` records one scan entry (in the order given:
@@ -478,13 +505,13 @@ end
 -- @param scope `{time = Unix seconds, folder = id, engines = {...}, tool = name, dry = bool}`
 -- @return the recorder
 -- @raise on a database error (the transaction is rolled back)
-function H:recorder(scope)
+function H:recorder(scope, on_wait)
    if not self.write then error("history: opened for reading only", 2) end
    scope = scope or {}
    local engines = scope.engines or {}
    local time = scope.time or os.time()
    local db = self.db
-   db:exec("BEGIN IMMEDIATE")
+   begin_recording(self, on_wait)
    -- listed_in[engine][folder]: that folder's Cluster.List ran in this
    -- scan; failed_in[engine][folder]: it failed (or its folder is unknown:
    -- key true, every folder).

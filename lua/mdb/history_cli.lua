@@ -145,7 +145,10 @@ function M.recorder(opts, scope, die)
       die(format("%s: %s", path, (tostring(e):gsub("^sqlite: ", ""))))
    end
    scope.dry = opts.record == nil
-   local ok, rec = pcall(h.recorder, h, scope)
+   local ok, rec = pcall(h.recorder, h, scope, function(wait)
+      io.stderr:write(format("%s: %s is being recorded by another run: waiting for it (at most %s)\n",
+         scope.tool or "mdblua", path, require("mdb.duration").format(wait)))
+   end)
    if not ok then fail(rec) end
    local vanished = require "mdb.history_changes"
    return {

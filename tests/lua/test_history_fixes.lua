@@ -319,6 +319,69 @@ H.test("snapshot.lua takes --folder repeated, --cloud and --all-clouds, and reco
    end
 end)
 
+-- A script run in the background against `server`: returns a table whose
+-- `pid()`, `code()` (nil while it runs), `stderr()` tell how it goes.
+local function background(name, args, server)
+   local err, pidfile, codefile = H.tmpname(".err"), H.tmpname(".pid"), H.tmpname(".code")
+   local assign = {}
+   for k, v in pairs(env(server)) do assign[#assign + 1] = k .. "=" .. H.sh_quote(v) end
+   local words = { H.sh_quote(H.mdblua), H.sh_quote(H.source_dir .. "/scripts/" .. name) }
+   for _, a in ipairs(args) do words[#words + 1] = H.sh_quote(a) end
+   os.execute(string.format("(%s sh -c 'echo $$ >%s; exec \"$@\"' sh %s </dev/null >/dev/null 2>%s; echo $? >%s) &",
+      table.concat(assign, " "), H.sh_quote(pidfile), table.concat(words, " "), H.sh_quote(err), H.sh_quote(codefile)))
+   local b = {}
+   function b.pid() return (H.read_file(pidfile) or ""):match("%d+") end
+   function b.code() return tonumber((H.read_file(codefile) or ""):match("%d+")) end
+   function b.stderr() return H.read_file(err) or "" end
+   -- poll until `ok()` (at most `seconds`)
+   function b.until_(ok, seconds)
+      for _ = 1, seconds * 10 do
+         if ok() then return true end
+         os.execute("sleep 0.1")
+      end
+      return ok()
+   end
+   return b
+end
+
+H.test("a second recorder waits for the first one's scan, then records; Ctrl-C ends the wait", function()
+   -- every request takes 300 ms: the first recorder's scan holds the file
+   -- for about 2 s
+   local server = H.start_fake { "--generate", "engine=mysql,clusters=4,backups=5",
+      "--fault", "delay_ms=300;times=0" }
+   local db = H.tmpname(".db")
+   local args = { "--engine", "mysql", "--folder", "b1gfakefolder0000001", "--concurrency", "1", "--now", NOW }
+   local first = background("inventory.lua", H.with({ "--record", db, "--format", "csv" }, table.unpack(args)), server)
+   H.ok(first.until_(function() return io.open(db) ~= nil end, 5), "the first recorder began")
+   os.execute("sleep 0.3")
+   local second = background("snapshot.lua", H.with({ "--db", db }, table.unpack(args)), server)
+   H.ok(second.until_(function() return second.code() ~= nil end, 30), "the second recorder ended")
+   H.ok(first.code() ~= nil, "the first one before it")
+   H.eq(first.code(), 0, first.stderr())
+   H.eq(second.code(), 0, second.stderr())
+   H.contains(second.stderr(), "snapshot.lua: " .. db .. " is being recorded by another run: waiting for it "
+      .. "(at most 10m)\n")
+   H.not_contains(first.stderr(), "waiting")
+   H.eq(sqlite3(db, "SELECT group_concat(tool) FROM scans ORDER BY id; PRAGMA integrity_check"),
+      "inventory.lua,snapshot.lua\nok")
+   -- Ctrl-C while waiting: interrupted at once, nothing recorded
+   first = background("inventory.lua", H.with({ "--record", db, "--format", "csv" }, table.unpack(args)), server)
+   os.execute("sleep 0.5")
+   second = background("snapshot.lua", H.with({ "--db", db }, table.unpack(args)), server)
+   H.ok(second.until_(function() return second.stderr():find("waiting", 1, true) ~= nil end, 10),
+      "the second one waits: " .. second.stderr())
+   local t0 = os.time()
+   os.execute("kill -INT " .. second.pid())
+   H.ok(second.until_(function() return second.code() ~= nil end, 5), "it ended within 5 s of SIGINT")
+   H.ok(os.time() - t0 <= 2, "at once")
+   H.eq(second.code(), 130, second.stderr())
+   H.contains(second.stderr(), "interrupted")
+   H.not_contains(second.stderr(), "locked")
+   H.ok(first.until_(function() return first.code() ~= nil end, 30), "the first one ended")
+   H.eq(first.code(), 0, first.stderr())
+   H.eq(sqlite3(db, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "3\nok")
+end)
+
 H.test("a history path that is a directory or a named pipe is named as one, at once", function()
    local dir = H.tmpname(".dir")
    os.execute("mkdir -p " .. H.sh_quote(dir))
