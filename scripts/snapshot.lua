@@ -46,7 +46,9 @@ local scan = { engines = engines, concurrency = opts.concurrency, folder = scope
    -- what audit.lua --from needs for retention_policy and failed_backups
    with = { "retention_policies", "operations" } }
 
--- Opened (and a bad file refused) before the scan spends any request.
+-- The client first (a bad endpoint creates no file), then the file opened
+-- (a bad one refused) before the scan spends any request.
+local client = cli.client(NAME, { page_size = opts.page_size }, 2)
 local rec = history_cli.recorder({ record = opts.db }, { folder = scope.folder, folders = scope.folders,
    cloud = scope.cloud, all_clouds = scope.all_clouds, engines = engines, time = now, tool = NAME }, die)
 scan.listed = rec.listed
@@ -54,7 +56,7 @@ scan.listed = rec.listed
 local by_cloud = scope.cloud ~= nil or scope.all_clouds == true
 local note = fleet.failure_notes(NAME, scan)
 local failed, seen, clusters, backups = 0, {}, 0, 0
-cli.stream(NAME, { page_size = opts.page_size }, scan, 2, function(e, n)
+cli.stream(NAME, client, scan, 2, function(e, n)
    rec.add(e, n)
    if e.error ~= nil then
       -- A failed Resource Manager listing comes once per engine: one failure.

@@ -189,15 +189,22 @@ function M.fail(name, msg, code, extra)
    os.exit(code or 2)
 end
 
---- The scan every fleet-wide script starts with: a client from the
--- environment (with `client_opts`), `client:scan(scan_opts)` with a
--- progress line when stderr is a terminal.  Any error ends the script
+--- A client from the environment (with `client_opts`), or the end of the
+-- script through `M.fail(name, err, code)`: scripts make it before they
+-- create or open anything (a history file) a bad endpoint would leave.
+function M.client(name, client_opts, code)
+   local ok, client = pcall(require("mdb").client, client_opts)
+   if not ok then M.fail(name, client, code) end
+   return client
+end
+
+--- The scan every fleet-wide script starts with: `client:scan(scan_opts)`
+-- with a progress line when stderr is a terminal, `client` a client or the
+-- options to make one with (`M.client`).  Any error ends the script
 -- through `M.fail(name, err, code)`.
 -- @return the scan results
-function M.scan(name, client_opts, scan_opts, code)
-   local mdb = require "mdb"
-   local ok, client = pcall(mdb.client, client_opts)
-   if not ok then M.fail(name, client, code) end
+function M.scan(name, client, scan_opts, code)
+   if type(client) ~= "userdata" then client = M.client(name, client, code) end
    local progress, done = M.progress("scanning")
    scan_opts.progress = progress
    local ok2, results = pcall(client.scan, client, scan_opts)
@@ -209,9 +216,9 @@ end
 --- `M.scan` streaming: `client:scan(scan_opts)` with `each = each`, so
 -- each cluster's entry is handed over as its listing completes and let go
 -- when `each` returns.
-function M.stream(name, client_opts, scan_opts, code, each)
+function M.stream(name, client, scan_opts, code, each)
    scan_opts.each = each
-   M.scan(name, client_opts, scan_opts, code)
+   M.scan(name, client, scan_opts, code)
 end
 
 --- The scan options for a script's `--folder` (repeatable), `--cloud ID`

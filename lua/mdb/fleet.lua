@@ -91,9 +91,10 @@ function M.run(name, o, each)
       end)
       return
    end
+   local client = cli.client(name, o.client, o.code)   -- (a bad endpoint creates no file)
    local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
    if rec then o.scan.listed = rec.listed end
-   cli.stream(name, o.client, o.scan, o.code, function(e, n)
+   cli.stream(name, client, o.scan, o.code, function(e, n)
       if rec then rec.add(e, n) end   -- history keeps every engine's entry
       e = merged(e)
       if e then each(e, n) end

@@ -382,6 +382,25 @@ H.test("a second recorder waits for the first one's scan, then records; Ctrl-C e
    H.eq(sqlite3(db, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "3\nok")
 end)
 
+H.test("a bad endpoint ends a recording run before it creates the history file", function()
+   for _, run in ipairs {
+      { "snapshot.lua", { "--db" } },
+      { "audit.lua", { "--record" } },
+      { "inventory.lua", { "--record" } },
+   } do
+      local path = H.tmpname(".db")
+      local r = H.run(H.with({ H.source_dir .. "/scripts/" .. run[1] }, run[2][1], path, "--folder", FOLDER),
+         { env = { YC_MDB_ENDPOINT = "http://x", YC_IAM_TOKEN = "none", YC_FOLDER_ID = false } })
+      H.eq(r.code, 2, run[1] .. ": " .. r.stderr)
+      H.contains(r.stderr, run[1] .. ": bad argument 'endpoint': ")
+      for _, suffix in ipairs { "", "-wal", "-shm" } do
+         local f = io.open(path .. suffix, "rb")
+         if f then f:close() end
+         H.eq(f, nil, run[1] .. ": no " .. path .. suffix)
+      end
+   end
+end)
+
 H.test("a history path that is a directory or a named pipe is named as one, at once", function()
    local dir = H.tmpname(".dir")
    os.execute("mkdir -p " .. H.sh_quote(dir))
