@@ -338,6 +338,10 @@ void scan_deliver(scan *s, int entry, lua_Integer idx)
 {
   lua_State *L = s->L;
   s->done++;
+  if (s->folder_policies) { /* its slot, for every way an entry ends */
+    lua_pushnil(L);
+    lua_rawseti(L, S_FP, -idx);
+  }
   if (s->streaming) {
     lua_pushnil(L);
     lua_rawseti(L, S_ENTRIES, idx); /* the callback's to keep or drop */
@@ -386,35 +390,45 @@ static void fp_attach(scan *s, int entry, int state)
   lua_pop(L, 1);
 }
 
-/* Entry `idx` (at `entry`) has its own listings done: when its folder's
-** policies are still being listed, it waits for them (returns 1); else it
-** gets them now (returns 0: deliver it). */
-static int fp_park(scan *s, int entry, lua_Integer idx)
+/* Entry `idx` is new: when its folder's policies are still being listed,
+** it waits for them before its backups listing starts (returns 1), so a
+** streaming scan holds no more clusters' backups than the window, however
+** long that listing takes; else 0: queue it now. */
+static int fp_hold(scan *s, lua_Integer idx)
 {
   lua_State *L = s->L;
   int slot = fp_slot(s, idx);
   if (slot == 0)
     return 0;
+  int top = lua_gettop(L);
   lua_rawgeti(L, S_FP, slot);
-  int state = lua_gettop(L);
-  int parked = 0;
-  if (lua_getfield(L, state, "done") == LUA_TNIL) {
-    lua_getfield(L, state, "waiting");
+  int held = 0;
+  if (lua_getfield(L, top + 1, "done") == LUA_TNIL) {
+    lua_getfield(L, top + 1, "waiting");
     lua_pushinteger(L, idx);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-    parked = 1;
-  } else {
-    fp_attach(s, entry, state);
-    lua_pushnil(L);
-    lua_rawseti(L, S_FP, -idx);
+    held = 1;
   }
-  lua_settop(L, state - 1);
-  return parked;
+  lua_settop(L, top);
+  return held;
+}
+
+/* Entry `idx` (at `entry`) has its own listings done: it gets its
+** policies from its slot's listing, over by now (fp_hold). */
+static void fp_give(scan *s, int entry, lua_Integer idx)
+{
+  lua_State *L = s->L;
+  int slot = fp_slot(s, idx);
+  if (slot == 0)
+    return;
+  lua_rawgeti(L, S_FP, slot);
+  fp_attach(s, entry, lua_gettop(L));
+  lua_pop(L, 1);
 }
 
 /* The policies listing of `slot` (at `ls`, tag `t`) is over, failed when
-** an error is on the stack top (popped): every entry waiting for it gets
-** its policies (or the error) and is delivered. */
+** an error is on the stack top (popped): the backups listings of the
+** entries waiting for it are queued. */
 static void fp_finish(scan *s, int ls, lua_Integer t, int has_error)
 {
   lua_State *L = s->L;
@@ -441,13 +455,7 @@ static void fp_finish(scan *s, int ls, lua_Integer t, int has_error)
     lua_rawgeti(L, waiting, i);
     lua_Integer idx = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    lua_rawgeti(L, S_ENTRIES, idx);
-    int entry = lua_gettop(L);
-    fp_attach(s, entry, state);
-    lua_pushnil(L);
-    lua_rawseti(L, S_FP, -idx);
-    scan_deliver(s, entry, idx);
-    lua_settop(L, waiting);
+    enqueue(s, idx);
   }
   lua_settop(L, base);
   start_queued(s);
@@ -541,8 +549,9 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
       s->running--;
     else
       s->lists_running--;
-    if (!listed || !fp_park(s, entry, idx))
-      scan_deliver(s, entry, idx);
+    if (listed)
+      fp_give(s, entry, idx);
+    scan_deliver(s, entry, idx);
   }
   lua_settop(L, err ? err - 1 : entry - 1);
   start_queued(s);
@@ -564,7 +573,8 @@ static int on_cluster(scan *s, int slot, const engine_info *e)
   }
   lua_Integer idx = scan_new_entry(s, slot, e, id, cl);
   lua_pop(L, 3);
-  enqueue(s, idx);
+  if (!fp_hold(s, idx))
+    enqueue(s, idx);
   return 0;
 }
 

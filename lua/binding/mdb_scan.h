@@ -29,8 +29,9 @@ enum { PART_BACKUPS, PART_POLICIES, PART_OPERATIONS, PART_COUNT };
 ** (ListByFolder: MySQL, MongoDB, Redis), a folder scan with= them lists
 ** each (folder, engine) slot's policies in one listing tagged FP_TAG +
 ** slot (above every part's tag), not one per cluster: a tenth or less of
-** the requests on a fleet of small clusters.  A cluster's entry then waits,
-** its own listings done, until its slot's policies are in.
+** the requests on a fleet of small clusters.  A cluster's backups listing
+** then waits until its slot's policies are in (a streaming scan holds no
+** more clusters' backups than the window, however slow that listing).
 */
 #define FP_TAG (PART_STRIDE * PART_COUNT)
 

@@ -197,4 +197,21 @@ H.test("bash completion: bundled scripts by name, then a named script's options"
    H.eq(complete("mdblua", "list-backups", "--engine", "p"), "postgresql\n")
 end)
 
+H.test("README's script synopses have balanced brackets", function()
+   local readme = assert(H.read_file(H.source_dir .. "/README.md"))
+   local n = 0
+   for line in readme:gmatch("[^\n]+") do
+      if line:find("^mdblua scripts/") then
+         n = n + 1
+         local depth = 0
+         for ch in line:gmatch("[%[%]]") do
+            depth = depth + (ch == "[" and 1 or -1)
+            H.ok(depth >= 0, "a ']' before its '[': " .. line)
+         end
+         H.eq(depth, 0, line)
+      end
+   end
+   H.ok(n >= 5, "found the synopses")
+end)
+
 H.run_all()

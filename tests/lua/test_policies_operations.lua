@@ -378,6 +378,34 @@ H.test("scan: a failed backups listing ends that cluster's listings", function()
    H.eq(#rs.c2.policies, 1)
 end)
 
+H.test("scan with= streaming: a slow listing of the folder's policies holds no more backups than the window", function()
+   -- 100 MySQL clusters of 200 backups; each page of the folder's policies
+   -- takes 1 s.  The clusters wait for them before their backups are
+   -- listed, not after (when all 100 would be held with 20,000 backups).
+   local FOLDER = "b1gfakefolder0000001"
+   local function peak(with, fault)
+      local args = { "--generate", "engine=mysql,clusters=100,backups=200" }
+      if fault then args[#args + 1] = "--fault"; args[#args + 1] = fault end
+      local c = H.client(H.start_fake(args), { page_size = 100 })
+      collectgarbage()
+      local base, top, seen, n = collectgarbage("count"), 0, {}, 0
+      c:scan { engine = "mysql", folder = FOLDER, concurrency = 4, with = with,
+         each = function(e)
+            n = n + 1
+            H.eq(seen[e.id], nil, "delivered once: " .. tostring(e.id))
+            seen[e.id] = true
+            H.eq({ e.error, #e.backups }, { nil, 200 }, e.id)
+            if with then H.eq(e.policies, {}, e.id) end
+            top = math.max(top, collectgarbage("count") - base)
+         end }
+      H.eq(n, 100)
+      return top
+   end
+   local plain = peak(nil)
+   local slow = peak({ "retention_policies" }, "path=folders/" .. FOLDER .. "/retention_policies;delay_ms=1000")
+   H.ok(slow < 3 * plain, string.format("memory stays flat: %.0f KiB at most, %.0f KiB without policies", slow, plain))
+end)
+
 H.test("scan with= streams (each=) complete entries, and shares the concurrency window", function()
    local s = scan_fleet()
    local c = H.client(s, { page_size = 3 })
