@@ -202,7 +202,11 @@ function M.open(path, opts)
          db:exec("PRAGMA synchronous = NORMAL")
          -- A big scan's index pages stay in memory while it is written.
          db:exec("PRAGMA cache_size = -65536")
+         -- A step waits as a recorder does: another one may have migrated
+         -- the file since it was read here, and begun its scan.
+         db:busy(math.floor(h.record_wait * 1000))
          migrate(db, opts.schema_version or schema.VERSION)
+         db:busy(busy)
       end)
       if not mok then
          db:close()
