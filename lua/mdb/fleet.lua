@@ -3,8 +3,8 @@
 -- with --from), recorded as it goes (--record, --db), each entry trimmed
 -- to --now before the script sees it.  The script keeps what its output
 -- needs (findings, rows, plans) and sorts those by `order`, so its output
--- has the plain scan's order while memory holds a few clusters, not the
--- fleet.
+-- has the plain scan's order (in a cloud scan: by cloud and folder id, see
+-- `M.order`) while memory holds a few clusters, not the fleet.
 --
 --   local key = fleet.order(scan_opts)
 --   fleet.run(NAME, { opts = opts, scan = scan_opts, now = now, die = die,

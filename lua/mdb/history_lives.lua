@@ -74,6 +74,25 @@ function M.cluster(h, cluster_id, engine)
       WHERE l.engine = ? AND l.cluster_id = ? ORDER BY l.scan]], eng, cluster_id) do
       rows[#rows + 1] = r
    end
+   -- A scan in the cluster's lifetime whose Cluster.List of its engine
+   -- failed (its folder's, or one whose folder is unknown: a Resource
+   -- Manager listing) has no row of the cluster: it did not see it, and is
+   -- shown failed, not left out as if the cluster had not been looked for.
+   if #rows > 0 then
+      local folder = h:one("SELECT folder FROM clusters WHERE id = ?", ref)
+      -- (its lifetime ends with the scan that saw it gone, if one did)
+      local gone = h:one("SELECT until_scan FROM cluster_states WHERE cluster = ? ORDER BY from_scan DESC LIMIT 1",
+         ref)
+      for r in h:rows([[SELECT DISTINCT l.scan, s.time, s.time_text, 'failed' FROM listings l
+         JOIN scans s ON s.id = l.scan
+         WHERE l.engine = ? AND l.status = 'failed' AND (l.cluster_id = '' OR substr(l.cluster_id, 1, 1) = '/')
+         AND (l.folder IS NULL OR ? IS NULL OR l.folder = ?) AND l.scan > ? AND l.scan < ?
+         AND NOT EXISTS (SELECT 1 FROM listings x WHERE x.scan = l.scan AND x.engine = l.engine
+            AND x.cluster_id = ?)]], eng, folder, folder, rows[1][1], gone or math.maxinteger, cluster_id) do
+         rows[#rows + 1] = r
+      end
+      table.sort(rows, function(a, b) return a[1] < b[1] end)
+   end
    for _, r in ipairs(rows) do
       local n, total = h:one([[SELECT count(*), sum(size) FROM backup_states WHERE cluster = ? AND from_scan <= ?
          AND (until_scan IS NULL OR until_scan > ?) AND (status IS NULL OR status <> 'CREATING')]], ref, r[1], r[1])

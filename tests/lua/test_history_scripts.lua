@@ -359,6 +359,27 @@ H.test("history.lua: a backup's life and a cluster over time", function()
    H.contains(r.stderr, "expected 'backup ID' or 'cluster ID'")
 end)
 
+H.test("history.lua cluster: a scan whose Cluster.List of the engine failed is shown failed, not left out", function()
+   local db = H.tmpname(".db")
+   local ok_server = H.start_fake({ "--demo", "--now", NOW })
+   local failing = H.start_fake({ "--demo", "--now", NOW, "--fault", "path=/managed-mysql/v1/clusters?;status=403;times=0" })
+   H.eq(script("snapshot.lua", { "--db", db, "--now", NOW }, ok_server).code, 0)
+   H.eq(script("snapshot.lua", { "--db", db, "--now", "2026-11-24T18:38:38Z" }, failing).code, 2)
+   H.eq(script("snapshot.lua", { "--db", db, "--now", "2026-11-25T18:38:38Z" }, ok_server).code, 0)
+   local function statuses(id)
+      local r = script("history.lua", { "--db", db, "cluster", id, "--format", "json" })
+      H.eq(r.code, 0, r.stderr)
+      local out = {}
+      for i, sc in ipairs(cjson.decode(r.stdout).scans) do out[i] = string.format("%d %s", sc.scan, sc.status) end
+      return out, r
+   end
+   local got = statuses("c9qpaymentsprod00006")   -- mysql
+   H.eq(got, { "1 complete", "2 failed", "3 complete" })
+   H.eq((statuses("c9qordersprod0000001")), { "1 complete", "2 complete", "3 complete" }, "postgresql listed")
+   local r = script("history.lua", { "--db", db, "cluster", "c9qpaymentsprod00006" })
+   H.ok(r.stdout:find("\n2%s+%S+%s+failed%s+%-%s+%-"), r.stdout)
+end)
+
 -- The vanished findings of a recorded scan, by cluster id (several per
 -- cluster when there are).
 local function vanished_by_cluster(stdout)
