@@ -106,7 +106,7 @@ if many_folders then
    local scan = { engine = opts.engine, folders = scope.folders, cloud = scope.cloud, all_clouds = scope.all_clouds,
       limit = opts.limit }   -- per cluster: never more than the whole listing shows
    local key, kept, pages = fleet.order(scan), {}, 0
-   cli.stream(NAME, { page_size = opts.page_size }, scan, 2, function(e, n)
+   cli.stream(NAME, cli.client(NAME, { page_size = opts.page_size }, 2), scan, 2, function(e, n)
       local k = { key = key(e, n), engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud,
          error = e.error, items = {} }
       pages = pages + (e.stats and e.stats.pages or 0)

@@ -10,7 +10,6 @@
 local mdb = require "mdb"
 local cli = require "mdb.cli"
 local fleet = require "mdb.fleet"
-local history_cli = require "mdb.history_cli"
 local plural = require("mdb.fmt").plural
 
 local NAME = "snapshot.lua"
@@ -46,32 +45,21 @@ local scan = { engines = engines, concurrency = opts.concurrency, folder = scope
    -- what audit.lua --from needs for retention_policy and failed_backups
    with = { "retention_policies", "operations" } }
 
--- The client first (a bad endpoint creates no file), then the file opened
--- (a bad one refused) before the scan spends any request.
-local client = cli.client(NAME, { page_size = opts.page_size }, 2)
-local rec = history_cli.recorder({ record = opts.db }, { folder = scope.folder, folders = scope.folders,
-   cloud = scope.cloud, all_clouds = scope.all_clouds, engines = engines, time = now, tool = NAME }, die)
-scan.listed = rec.listed
-
-local by_cloud = scope.cloud ~= nil or scope.all_clouds == true
+-- fleet.run makes the client first (a bad endpoint creates no file), then
+-- opens the file (a bad one refused) before the scan spends any request,
+-- and hands over a failed Resource Manager listing once.
 local note = fleet.failure_notes(NAME, scan)
-local failed, seen, clusters, backups = 0, {}, 0, 0
-cli.stream(NAME, client, scan, 2, function(e, n)
-   rec.add(e, n)
+local failed, clusters, backups = 0, 0, 0
+local id = fleet.run(NAME, { opts = { record = opts.db }, scan = scan, client = { page_size = opts.page_size },
+   now = now, die = die, code = 2, scope = { folder = scope.folder, folders = scope.folders, cloud = scope.cloud,
+      all_clouds = scope.all_clouds, engines = engines, time = now, tool = NAME } }, function(e)
    if e.error ~= nil then
-      -- A failed Resource Manager listing comes once per engine: one failure.
-      local rm = by_cloud and e.id == nil and e.folder == nil
-      local key = rm and ("rm " .. tostring(e.cloud)) or n
-      if not seen[key] then
-         seen[key] = true
-         failed = failed + 1
-      end
+      failed = failed + 1
       note(e)
    end
    if e.id then clusters = clusters + 1 end
    backups = backups + #(e.backups or {})
 end)
-local id = rec.finish()
 io.stderr:write(string.format("%s: scan %d recorded in %s: %s, %s, %s\n", NAME, id, opts.db,
    plural(clusters, "cluster"), plural(backups, "backup"), plural(failed, "failed listing")))
 os.exit(failed > 0 and 2 or 0)

@@ -199,12 +199,10 @@ function M.client(name, client_opts, code)
 end
 
 --- The scan every fleet-wide script starts with: `client:scan(scan_opts)`
--- with a progress line when stderr is a terminal, `client` a client or the
--- options to make one with (`M.client`).  Any error ends the script
--- through `M.fail(name, err, code)`.
+-- (`client` from `M.client`) with a progress line when stderr is a
+-- terminal.  Any error ends the script through `M.fail(name, err, code)`.
 -- @return the scan results
 function M.scan(name, client, scan_opts, code)
-   if type(client) ~= "userdata" then client = M.client(name, client, code) end
    local progress, done = M.progress("scanning")
    scan_opts.progress = progress
    local ok2, results = pcall(client.scan, client, scan_opts)

@@ -66,6 +66,7 @@ end
 --   code = exit status for errors, scope = {folder=, engines=, time=, tool=}
 --   (recording: nil when the script records nothing), results = the function
 --   `history_cli.load` gave (--from)}`
+-- @return the recorded scan's id, when the run recorded one
 function M.run(name, o, each)
    local now = o.now
    local by_cloud = o.scan.cloud ~= nil or o.scan.all_clouds == true
@@ -99,7 +100,7 @@ function M.run(name, o, each)
       e = merged(e)
       if e then each(e, n) end
    end)
-   if rec then rec.finish() end
+   if rec then return rec.finish() end
 end
 
 --- A function `note(item)` writing "NAME: what failed: error" on stderr
