@@ -474,9 +474,54 @@ static size_t int_text(char *buf, long long v)
   return len;
 }
 
-static uint64_t digest_value(lua_State *L, int idx, int depth);
+/* FNV-1a of a value's type, the prefix of every value's digest. */
+static uint64_t type_prefix(int t)
+{
+  static uint64_t prefix[LUA_NUMTYPES];
+  static int ready;
+  if (!ready) {
+    for (int i = 0; i < LUA_NUMTYPES; i++)
+      prefix[i] = fnv(FNV_OFFSET, &i, sizeof i);
+    ready = 1;
+  }
+  return t >= 0 && t < LUA_NUMTYPES ? prefix[t] : fnv(FNV_OFFSET, &t, sizeof t);
+}
 
-static uint64_t digest_table(lua_State *L, int idx, int depth)
+/* The digests of the strings met in one walk, by address, each also in
+** its form as a key: the same few keys and values ("id", "status", the
+** folder) recur in every object of a listing, and hashing them byte by
+** byte again was most of the digest's cost.  An address stands for its
+** text only while the string lives, so a memo lasts one call, over tables
+** that call does not change. */
+#define MEMO_SLOTS 256
+typedef struct digest_memo {
+  const char *s[MEMO_SLOTS];
+  size_t n[MEMO_SLOTS];
+  uint64_t h[MEMO_SLOTS], key[MEMO_SLOTS];
+} digest_memo;
+
+static uint64_t digest_value(lua_State *L, int idx, int depth,
+                             digest_memo *memo);
+
+/* FNV-1a of a string's digest, as a pair's key contributes it; *slot is
+** where the memo keeps it, or -1. */
+static int memo_slot(lua_State *L, int idx, digest_memo *memo)
+{
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  uintptr_t a = (uintptr_t)s;
+  int slot = (int)(((a >> 4) ^ (a >> 12)) & (MEMO_SLOTS - 1));
+  if (memo->s[slot] != s || memo->n[slot] != n) {
+    memo->s[slot] = s;
+    memo->n[slot] = n;
+    memo->h[slot] = fnv(type_prefix(LUA_TSTRING), s, n);
+    memo->key[slot] = fnv(FNV_OFFSET, &memo->h[slot], sizeof memo->h[slot]);
+  }
+  return slot;
+}
+
+static uint64_t digest_table(lua_State *L, int idx, int depth,
+                             digest_memo *memo)
 {
   if (depth > 50)
     luaL_error(L, "digest: tables nested too deep");
@@ -485,27 +530,28 @@ static uint64_t digest_table(lua_State *L, int idx, int depth)
   uint64_t sum = 0x9e3779b97f4a7c15ULL;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    uint64_t k = digest_value(L, -2, depth + 1);
-    uint64_t v = digest_value(L, -1, depth + 1);
-    uint64_t h = fnv(FNV_OFFSET, &k, sizeof k);
+    uint64_t h;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      h = memo->key[memo_slot(L, -2, memo)];
+    } else {
+      uint64_t k = digest_value(L, -2, depth + 1, memo);
+      h = fnv(FNV_OFFSET, &k, sizeof k);
+    }
+    uint64_t v = digest_value(L, -1, depth + 1, memo);
     sum += fnv(h, &v, sizeof v);
     lua_pop(L, 1);
   }
   return sum;
 }
 
-static uint64_t digest_value(lua_State *L, int idx, int depth)
+static uint64_t digest_value(lua_State *L, int idx, int depth,
+                             digest_memo *memo)
 {
   char buf[64];
-  uint64_t h = FNV_OFFSET;
   int t = lua_type(L, idx);
-  h = fnv(h, &t, sizeof t);
+  uint64_t h = type_prefix(t);
   switch (t) {
-  case LUA_TSTRING: {
-    size_t n;
-    const char *s = lua_tolstring(L, idx, &n);
-    return fnv(h, s, n);
-  }
+  case LUA_TSTRING: return memo->h[memo_slot(L, idx, memo)];
   case LUA_TNUMBER: {
     size_t n;
     if (lua_isinteger(L, idx)) {
@@ -523,7 +569,7 @@ static uint64_t digest_value(lua_State *L, int idx, int depth)
   }
   case LUA_TBOOLEAN: return fnv(h, lua_toboolean(L, idx) ? "t" : "f", 1);
   case LUA_TTABLE: {
-    uint64_t d = digest_table(L, idx, depth);
+    uint64_t d = digest_table(L, idx, depth, memo);
     return fnv(h, &d, sizeof d);
   }
   default: /* JSON null (lightuserdata) and anything else: the type alone */
@@ -534,8 +580,45 @@ static uint64_t digest_value(lua_State *L, int idx, int depth)
 static int sq_digest(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_pushinteger(L, (lua_Integer)digest_table(L, 1, 0));
+  digest_memo memo;
+  memset(&memo, 0, sizeof memo);
+  lua_pushinteger(L, (lua_Integer)digest_table(L, 1, 0, &memo));
   return 1;
+}
+
+/* A growable malloc'd byte buffer; a batch (its user value: the
+** statement it was made for), or scratch space. */
+typedef struct sq_batch {
+  unsigned char *p;
+  size_t len, cap;
+} sq_batch;
+
+static void buf_need(lua_State *L, sq_batch *b, size_t more)
+{
+  if (b->len + more <= b->cap)
+    return;
+  size_t cap = b->cap ? b->cap * 2 : 4096;
+  while (cap < b->len + more)
+    cap *= 2;
+  unsigned char *p = realloc(b->p, cap);
+  if (p == NULL)
+    luaL_error(L, "state_batch: out of memory");
+  b->p = p;
+  b->cap = cap;
+}
+
+static void buf_free(sq_batch *b)
+{
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+static void buf_add(lua_State *L, sq_batch *b, const void *s, size_t n)
+{
+  buf_need(L, b, n);
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
 }
 
 /*
@@ -547,6 +630,92 @@ static int sq_digest(lua_State *L)
 ** per backup costs more than the rest of the encoding.  obj is changed for
 ** the moment of encoding and put back, also when encode raises.
 */
+#define API_MAX_FIELDS 32
+
+/* The names in `added` then `int64`, pushed once for many objects. */
+typedef struct api_names {
+  int base, n_added, n; /* stack slots base .. base+n-1 */
+} api_names;
+
+static void api_names_push(lua_State *L, int added, int int64, api_names *nm)
+{
+  nm->base = lua_gettop(L) + 1;
+  nm->n = nm->n_added = 0;
+  for (int k = 0; k < 2; k++) {
+    int list = k == 0 ? added : int64;
+    lua_Integer len = luaL_len(L, list);
+    for (lua_Integer i = 1; i <= len; i++) {
+      if (nm->n == API_MAX_FIELDS)
+        luaL_error(L, "api_json: more than %d fields to set apart",
+                   API_MAX_FIELDS);
+      luaL_checkstack(L, 1, "api_json");
+      if (lua_geti(L, list, i) != LUA_TSTRING)
+        luaL_error(L, "api_json: field names must be strings");
+      nm->n++;
+    }
+    if (k == 0)
+      nm->n_added = nm->n;
+  }
+}
+
+/* The api_json text of the table at slot obj, appended to out: the
+** Lua-facing api_json and state_batch share it, and state_batch copies no
+** Lua string of it (a second string per backup fed the collector). */
+static void api_json_into(lua_State *L, int obj, const api_names *nm,
+                          int encode, sq_batch *out)
+{
+  int top = lua_gettop(L), slot[API_MAX_FIELDS];
+  luaL_checkstack(L, nm->n + 4, "api_json");
+  for (int i = 0; i < nm->n; i++) {
+    slot[i] = 0;
+    lua_pushvalue(L, nm->base + i);
+    if (lua_rawget(L, obj) == LUA_TNIL ||
+        (i >= nm->n_added && !lua_isinteger(L, -1))) {
+      lua_pop(L, 1);
+      continue;
+    }
+    slot[i] = lua_gettop(L);
+    lua_pushvalue(L, nm->base + i);
+    lua_pushnil(L);
+    lua_rawset(L, obj);
+  }
+  lua_pushvalue(L, encode);
+  lua_pushvalue(L, obj);
+  int rc = lua_pcall(L, 1, 1, 0);
+  for (int i = 0; i < nm->n; i++) {
+    if (slot[i] == 0)
+      continue;
+    lua_pushvalue(L, nm->base + i);
+    lua_pushvalue(L, slot[i]);
+    lua_rawset(L, obj);
+  }
+  if (rc != LUA_OK)
+    lua_error(L);
+  size_t len;
+  const char *json = lua_tolstring(L, -1, &len);
+  if (json == NULL || len < 2 || json[len - 1] != '}')
+    luaL_error(L, "api_json: encode did not give a JSON object");
+  buf_add(L, out, json, len - 1);
+  int first = len == 2; /* "{}" */
+  for (int i = nm->n_added; i < nm->n; i++) {
+    if (slot[i] == 0)
+      continue;
+    char num[24];
+    size_t nlen;
+    const char *name = lua_tolstring(L, nm->base + i, &nlen);
+    if (!first)
+      buf_add(L, out, ",", 1);
+    first = 0;
+    buf_add(L, out, "\"", 1);
+    buf_add(L, out, name, nlen);
+    buf_add(L, out, "\":\"", 3);
+    buf_add(L, out, num, int_text(num, (long long)lua_tointeger(L, slot[i])));
+    buf_add(L, out, "\"", 1);
+  }
+  buf_add(L, out, "}", 1);
+  lua_settop(L, top);
+}
+
 static int sq_api_json(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -554,61 +723,15 @@ static int sq_api_json(lua_State *L)
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checkany(L, 4);
   lua_settop(L, 4);
-  /* Each field taken out: three slots, its name, its value and whether
-  ** it is an int64 to append. */
-  int saved = 5;
-  for (int list = 2; list <= 3; list++) {
-    lua_Integer n = luaL_len(L, list);
-    for (lua_Integer i = 1; i <= n; i++) {
-      luaL_checkstack(L, 4, "api_json");
-      if (lua_geti(L, list, i) != LUA_TSTRING)
-        return luaL_error(L, "api_json: field names must be strings");
-      lua_pushvalue(L, -1);
-      if (lua_rawget(L, 1) == LUA_TNIL ||
-          (list == 3 && !lua_isinteger(L, -1))) {
-        lua_pop(L, 2);
-        continue;
-      }
-      lua_pushboolean(L, list == 3);
-      lua_pushvalue(L, -3);
-      lua_pushnil(L);
-      lua_rawset(L, 1);
-    }
-  }
-  int top = lua_gettop(L);
-  lua_pushvalue(L, 4);
-  lua_pushvalue(L, 1);
-  int rc = lua_pcall(L, 1, 1, 0);
-  for (int i = saved; i < top; i += 3) {
-    lua_pushvalue(L, i);
-    lua_pushvalue(L, i + 1);
-    lua_rawset(L, 1);
-  }
-  if (rc != LUA_OK)
-    return lua_error(L);
-  size_t len;
-  const char *json = lua_tolstring(L, -1, &len);
-  if (json == NULL || len < 2 || json[len - 1] != '}')
-    return luaL_error(L, "api_json: encode did not give a JSON object");
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addlstring(&b, json, len - 1);
-  int first = len == 2; /* "{}" */
-  for (int i = saved; i < top; i += 3) {
-    if (!lua_toboolean(L, i + 2))
-      continue;
-    char num[24];
-    if (!first)
-      luaL_addchar(&b, ',');
-    first = 0;
-    luaL_addchar(&b, '"');
-    luaL_addstring(&b, lua_tostring(L, i));
-    luaL_addstring(&b, "\":\"");
-    luaL_addlstring(&b, num, int_text(num, (long long)lua_tointeger(L, i + 1)));
-    luaL_addchar(&b, '"');
-  }
-  luaL_addchar(&b, '}');
-  luaL_pushresult(&b);
+  /* the text's buffer, freed by the collector if encode raises */
+  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 0);
+  memset(b, 0, sizeof *b);
+  luaL_setmetatable(L, BATCH_MT);
+  api_names nm;
+  api_names_push(L, 2, 3, &nm);
+  api_json_into(L, 1, &nm, 4, b);
+  lua_pushlstring(L, (const char *)b->p, b->len);
+  buf_free(b);
   return 1;
 }
 
@@ -939,34 +1062,6 @@ static void stmt_plan(lua_State *L, sq_stmt *s)
   s->np = np;
 }
 
-/* A growable malloc'd byte buffer; a batch (its user value: the
-** statement it was made for), or scratch space. */
-typedef struct sq_batch {
-  unsigned char *p;
-  size_t len, cap;
-} sq_batch;
-
-static void buf_need(lua_State *L, sq_batch *b, size_t more)
-{
-  if (b->len + more <= b->cap)
-    return;
-  size_t cap = b->cap ? b->cap * 2 : 4096;
-  while (cap < b->len + more)
-    cap *= 2;
-  unsigned char *p = realloc(b->p, cap);
-  if (p == NULL)
-    luaL_error(L, "state_batch: out of memory");
-  b->p = p;
-  b->cap = cap;
-}
-
-static void buf_add(lua_State *L, sq_batch *b, const void *s, size_t n)
-{
-  buf_need(L, b, n);
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-}
-
 /* A value as bind_value reads it. */
 static void put_value(lua_State *L, sq_batch *b, int idx)
 {
@@ -1010,10 +1105,7 @@ static void put_value(lua_State *L, sq_batch *b, int idx)
 
 static int batch_gc(lua_State *L)
 {
-  sq_batch *b = luaL_checkudata(L, 1, BATCH_MT);
-  free(b->p);
-  b->p = NULL;
-  b->len = b->cap = 0;
+  buf_free(luaL_checkudata(L, 1, BATCH_MT));
   return 0;
 }
 
@@ -1038,6 +1130,17 @@ static int st_state_batch(lua_State *L)
   lua_setiuservalue(L, -2, 1);
   lua_getiuservalue(L, 1, 2); /* 7: field names */
   lua_pushstring(L, "id");    /* 8 */
+  luaL_checkstack(L, s->np + 2, "state_batch");
+  int fields = lua_gettop(L) + 1; /* parameter p's field name at fields+p-1 */
+  for (int p = 1; p <= s->np; p++)
+    if (s->kind[p - 1] == P_FIELD)
+      lua_geti(L, 7, p);
+    else
+      lua_pushnil(L);
+  api_names nm;
+  api_names_push(L, 3, 4, &nm);
+  digest_memo memo;
+  memset(&memo, 0, sizeof memo);
   int base = lua_gettop(L);
   lua_Integer n = luaL_len(L, 2);
   for (lua_Integer i = 1; i <= n; i++) {
@@ -1050,15 +1153,7 @@ static int st_state_batch(lua_State *L)
       continue;
     size_t idlen;
     const char *id = lua_tolstring(L, -1, &idlen);
-    uint64_t digest = digest_table(L, obj, 0);
-    size_t data_len;
-    lua_pushcfunction(L, sq_api_json);
-    lua_pushvalue(L, obj);
-    lua_pushvalue(L, 3);
-    lua_pushvalue(L, 4);
-    lua_pushvalue(L, 5);
-    lua_call(L, 4, 1);
-    const char *data = lua_tolstring(L, -1, &data_len);
+    uint64_t digest = digest_table(L, obj, 0, &memo);
     size_t start = b->len;
     unsigned char keep = 1;
     uint32_t len = 0, idlen32 = (uint32_t)idlen;
@@ -1078,14 +1173,19 @@ static int st_state_batch(lua_State *L)
       }
       case P_DATA: {
         unsigned char t = V_TEXT;
-        uint32_t n32 = (uint32_t)data_len;
+        uint32_t n32 = 0;
         buf_add(L, b, &t, 1);
+        size_t at = b->len;
         buf_add(L, b, &n32, 4);
-        buf_add(L, b, data, data_len);
+        api_json_into(L, obj, &nm, 5, b);
+        if (b->len - at - 4 > UINT32_MAX)
+          return luaL_error(L, "state_batch: an object too large");
+        n32 = (uint32_t)(b->len - at - 4);
+        memcpy(b->p + at, &n32, 4);
         break;
       }
       default:
-        lua_geti(L, 7, p);
+        lua_pushvalue(L, fields + p - 1);
         lua_rawget(L, obj);
         put_value(L, b, -1);
         lua_pop(L, 1);
