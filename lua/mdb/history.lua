@@ -101,6 +101,22 @@ local function identify(db, path, write)
    return ver
 end
 
+-- Why the file at `path` is not a history we may open, found through a
+-- connection that writes nothing beside it; nil when it may be one, or
+-- when only the usual way can tell (a log with scans beside it).  The usual
+-- way leaves an empty -wal and -shm beside a WAL-mode file it reads, and
+-- checkpoints the log of one it opened for writing: someone else's file,
+-- touched.
+local function refused_untouched(path)
+   if wal_bytes(path) ~= 0 then return nil end
+   local ok, db = pcall(sqlite().open, file_uri(path), "ro", 0)
+   if not ok then return nil end
+   local ver, err = identify(db, path)
+   db:close()
+   if ver or err:find(": cannot open it", 1, true) then return nil end
+   return err
+end
+
 local function migrate(db, upto)
    -- A current file needs no lock: another recorder may hold it for the
    -- whole of its scan, and this one waits for it where it says so.
@@ -160,6 +176,8 @@ function M.open(path, opts)
          return nil, format("%s: cannot open it%s (%s)", path, write and " for recording" or "", os_reason(path, msg))
       end
       f:close()
+      local refused = refused_untouched(path)
+      if refused then return nil, refused end
    end
    local s = sqlite()
    local busy = math.floor((opts.busy_timeout or 60) * 1000)

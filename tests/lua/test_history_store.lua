@@ -72,6 +72,13 @@ H.test("api_json: added fields left out, int64 integers as strings, the object p
       1449102302308797774)
    H.eq(s.digest({ a = 1795459118.0, b = -0.0, c = 1e14, d = 99999999999999.0, e = 0.1, f = -1795459118.0,
       g = 2 ^ 53 }), 7186821680871289014, "floats as \"%.14g\" wrote them")
+   -- the same strings as keys and values, nested, and more of them than
+   -- the memo of string digests has slots: values from before the memo
+   H.eq(s.digest({ a = "a", b = "a", c = { a = "b", b = { "a", "b", a = "a" } }, [1] = "a", [2] = "c" }),
+      283621483928055127)
+   local many = {}
+   for i = 1, 600 do many["k" .. i] = "v" .. (i % 300) end
+   H.eq(s.digest(many), -6188288644031754867)
 end)
 
 H.test("state_batch/insert_batch: a listing recorded as api_json and digest would, repeats skipped", function()
@@ -358,6 +365,27 @@ H.test("a file that is not a history, or is newer, is refused and left untouched
    h, err = history.open(H.tmpname(".db"))
    H.eq(h, nil)
    H.contains(err, "no such history file")
+end)
+
+H.test("a WAL-mode file that is not a history gets no -wal or -shm beside it, read or recorded", function()
+   local other = H.tmpname(".db")
+   sqlite3(other, "PRAGMA journal_mode = WAL; CREATE TABLE t(a); INSERT INTO t VALUES (1)")
+   H.eq(exists(other .. "-wal") or exists(other .. "-shm"), false, "the shell left no log")
+   local newer = H.tmpname(".db")
+   assert(history.record(newer, fleet(1, 1), scope(1)))
+   sqlite3(newer, "PRAGMA user_version = 99")
+   for _, case in ipairs({ { other, "another application" }, { newer, "newer than this mdblua knows" } }) do
+      local path, want = case[1], case[2]
+      local before = H.read_file(path)
+      for _, write in ipairs({ false, true }) do
+         local h, err = history.open(path, { write = write })
+         H.eq(h, nil)
+         H.contains(err, want)
+         H.eq(exists(path .. "-wal"), false, path .. "-wal after opening, write=" .. tostring(write))
+         H.eq(exists(path .. "-shm"), false, path .. "-shm after opening, write=" .. tostring(write))
+      end
+      H.eq(H.read_file(path) == before, true, "bytes unchanged")
+   end
 end)
 
 H.test("migrations from version 1 keep the data and fill the new columns", function()
