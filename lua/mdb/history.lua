@@ -271,9 +271,12 @@ function M.open_dry(path, opts)
    if h.migrated_from then return h end
    local s = sqlite()
    local busy = math.floor((opts.busy_timeout or 60) * 1000)
-   local ok, db = pcall(s.open, path, "rw", busy)
+   -- Asked without waiting: a recorder holds the file for its whole scan,
+   -- and a run that writes nothing has no reason to wait for it.
+   local ok, db = pcall(s.open, path, "rw", 0)
    if ok and pcall(db.exec, db, "BEGIN IMMEDIATE") then
       db:exec("ROLLBACK")
+      db:busy(busy)
       h:close()
       h.db, h.stmts = db, {}
       return h

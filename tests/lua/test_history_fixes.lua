@@ -382,6 +382,36 @@ H.test("a second recorder waits for the first one's scan, then records; Ctrl-C e
    H.eq(sqlite3(db, "SELECT count(*) FROM scans; PRAGMA integrity_check"), "3\nok")
 end)
 
+H.test("--db while a recorder holds the file reads the last recorded scan at once, holding nobody up", function()
+   local fleet = "engine=mysql,clusters=20,backups=5"
+   local args = { "--engine", "mysql", "--folder", "b1gfakefolder0000001", "--concurrency", "1", "--now", NOW }
+   local quick = H.start_fake { "--generate", fleet }
+   local db = H.tmpname(".db")
+   H.eq(script("snapshot.lua", H.with({ "--db", db }, table.unpack(args)), quick).code, 0)
+   local function findings(r)
+      local doc = cjson.decode(r.stdout)
+      table.sort(doc.findings, function(x, y) return x.check .. x.cluster < y.check .. y.cluster end)
+      return doc.findings
+   end
+   local ask = H.with({ "--db", db, "--format", "json" }, table.unpack(args))
+   local want = script("audit.lua", ask, quick)
+   H.ok(want.code <= 1 and #want.stdout > 0, want.stderr)
+   -- 300 ms a request, one at a time: the recorder holds the file for
+   -- about 7 s
+   local slow = H.start_fake { "--generate", fleet, "--fault", "delay_ms=300;times=0" }
+   local rec = background("inventory.lua", H.with({ "--record", db, "--format", "csv" }, table.unpack(args)), slow)
+   os.execute("sleep 1")
+   local r = script("audit.lua", ask, quick)
+   H.eq(rec.code(), nil, "the recorder still records when the --db run has ended: " .. r.stderr)
+   H.eq(r.code, want.code, r.stderr)
+   H.eq(findings(r), findings(want))
+   H.ok(rec.until_(function() return rec.code() ~= nil end, 30), "the recorder ended")
+   H.eq(rec.code(), 0, rec.stderr())
+   H.not_contains(rec.stderr(), "waiting")
+   H.eq(sqlite3(db, "SELECT group_concat(tool) FROM scans ORDER BY id; PRAGMA integrity_check"),
+      "snapshot.lua,inventory.lua\nok")
+end)
+
 H.test("a bad endpoint ends a recording run before it creates the history file", function()
    for _, run in ipairs {
       { "snapshot.lua", { "--db" } },
