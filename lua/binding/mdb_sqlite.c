@@ -643,6 +643,7 @@ static void api_names_push(lua_State *L, int added, int int64, api_names *nm)
   nm->n = nm->n_added = 0;
   for (int k = 0; k < 2; k++) {
     int list = k == 0 ? added : int64;
+    luaL_checkstack(L, 1, "api_json"); /* luaL_len's moment on the stack */
     lua_Integer len = luaL_len(L, list);
     for (lua_Integer i = 1; i <= len; i++) {
       if (nm->n == API_MAX_FIELDS)
@@ -1139,6 +1140,9 @@ static int st_state_batch(lua_State *L)
       lua_pushnil(L);
   api_names nm;
   api_names_push(L, 3, 4, &nm);
+  /* each object's slots: luaL_len's moment, then the object, its id and
+  ** a field's value (digest_table and api_json_into ask for their own) */
+  luaL_checkstack(L, 3, "state_batch");
   digest_memo memo;
   memset(&memo, 0, sizeof memo);
   int base = lua_gettop(L);

@@ -66,6 +66,16 @@ H.test("api_json: added fields left out, int64 integers as strings, the object p
    H.eq(err, "boom")
    H.eq(b.created, 1.5, "put back after an error too")
    H.eq(b.size, 12345678901234567)
+   -- up to 32 names set apart, however many of them fill the stack (a
+   -- Lua built with LUA_USE_APICHECK aborted here); more are refused
+   local names, obj = {}, { id = "m", size = 7 }
+   for i = 1, 31 do names[i] = "f" .. i; obj["f" .. i] = i end
+   H.eq(s.api_json(obj, names, { "size" }, cjson.encode), '{"id":"m","size":"7"}')
+   H.eq(obj.f31, 31)
+   names[32] = "f32"
+   ok, err = pcall(s.api_json, obj, names, { "size" }, cjson.encode)
+   H.eq(ok, false)
+   H.contains(err, "more than 32 fields")
    -- the digest is the one files were written with (its value from the
    -- version that formatted integers with "%lld"): stored digests stay valid
    H.eq(s.digest({ a = math.mininteger, b = 0, c = 42, d = -7, e = 1234567890123, f = 1.5, g = { 1, 2, "x" } }),
