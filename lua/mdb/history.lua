@@ -278,7 +278,7 @@ function M.open_dry(path, opts)
       db:exec("ROLLBACK")
       db:busy(busy)
       h:close()
-      h.db, h.stmts = db, {}
+      h.db, h.stmts, h.dry_on_file = db, {}, true
       return h
    end
    if ok then db:close() end
@@ -508,6 +508,16 @@ local function begin_recording(self, on_wait)
    local db = self.db
    db:busy(0)
    local ok, err = pcall(db.exec, db, "BEGIN IMMEDIATE")
+   if not ok and self.dry_on_file and tostring(err):find("database is locked", 1, true) then
+      -- A recorder took the file since open_dry looked: a run that
+      -- writes nothing goes on with the last recorded scan, in memory.
+      local copy = db:memory_copy()
+      for _, st in pairs(self.stmts) do st:finalize() end
+      db:close()
+      self.db, self.stmts, self.dry_on_file = copy, {}, nil
+      db = copy
+      ok, err = pcall(db.exec, db, "BEGIN IMMEDIATE")
+   end
    if not ok and tostring(err):find("database is locked", 1, true) then
       if on_wait then on_wait(self.record_wait) end
       db:busy(math.floor(self.record_wait * 1000))

@@ -398,6 +398,40 @@ H.test("a WAL-mode file that is not a history gets no -wal or -shm beside it, re
    end
 end)
 
+H.test("a dry run whose file a recorder took after it opened goes on in memory, at once", function()
+   local path = H.tmpname(".db")
+   assert(history.record(path, fleet(2, 3), scope(1)))
+   local before = H.read_file(path)
+   local dry = scope(2)
+   dry.dry = true
+   -- one cluster of two is left: what the rolled-back transaction sees
+   local function closed(h)
+      return h:record({ fleet(2, 3)[1] }, dry, function(scan)
+         return h:one("SELECT count(*) FROM backup_states WHERE until_scan = ?", scan)
+      end)
+   end
+   local h = assert(history.open(path, { dry = true, record_wait = 3 }))
+   local want = select(2, closed(h))
+   h:close()
+   H.ok(want > 0, "the dry run sees the other cluster's backups closed")
+   h = assert(history.open(path, { dry = true, record_wait = 3 }))
+   H.eq(h:one("SELECT count(*) FROM scans"), 1, "a statement cached before the recorder came")
+   -- another connection takes the write lock, as a recorder does for its scan
+   local other = mdb._sqlite.open(path, "rw", 0)
+   other:exec("BEGIN IMMEDIATE")
+   local t0 = os.time()
+   local ok, _, got = pcall(closed, h)
+   H.ok(ok, tostring(_))
+   H.eq(got, want)
+   H.eq(select(2, closed(h)), want, "and again")
+   H.ok(os.time() - t0 <= 1, "without waiting for the lock")
+   other:exec("ROLLBACK")
+   other:close()
+   h:close()
+   H.eq(H.read_file(path) == before, true, "the file's bytes are unchanged")
+   H.eq(sqlite3(path, "SELECT count(*) FROM scans"), "1")
+end)
+
 H.test("migrations from version 1 keep the data and fill the new columns", function()
    local path = H.tmpname(".db")
    local h = assert(history.open(path, { write = true, schema_version = 1 }))
