@@ -127,7 +127,10 @@ if many_folders then
    end
    kept = nil
    if opts.json then
-      put(#items == 0 and "[]\n" or ("[\n" .. table.concat(items, ",\n") .. "\n]\n"))
+      -- A failed listing leaves the array open, as one listing cut mid-way
+      -- does: a parser then fails rather than take the rest for the whole.
+      if #items > 0 then put("[\n", table.concat(items, ",\n"), failed > 0 and "\n" or "\n]\n")
+      elseif failed == 0 then put("[]\n") end
       flush()
    else
       print_table(items, pages, failed)
