@@ -294,6 +294,45 @@ function H.with(list, ...)
    return out
 end
 
+--- Run shell commands all at once, each twice: with stderr a file, and
+-- with stdin and stderr a terminal (tests/tools/ptydrive, which keeps what
+-- the terminal was sent).  stdout goes to a file either way.
+-- @param commands list of `{name, command}`: a shell command line, or a
+--   function of the mode ("file" or "tty") that returns one
+-- @param timeout seconds ptydrive lets each terminal run last
+-- @return per "name/file" and "name/tty": `{code, stdout, raw}` (`raw`:
+--   stderr, or the terminal's transcript), and the wall seconds it took
+function H.run_file_and_tty(commands, timeout)
+   local build = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set")
+   local ptydrive = build .. "/tests/tools/ptydrive"
+   local steps = H.write_file(H.tmpname(".steps"), "wait\n")
+   local sh, files = {}, {}
+   for _, mode in ipairs({ "file", "tty" }) do
+      for _, c in ipairs(commands) do
+         local f = { out = H.tmpname(".out"), err = H.tmpname(".err"), rc = H.tmpname(".rc") }
+         local cmd = (type(c[2]) == "function" and c[2](mode) or c[2]) .. " >" .. H.sh_quote(f.out)
+         if mode == "file" then
+            cmd = cmd .. " 2>" .. H.sh_quote(f.err) .. " </dev/null"
+         else
+            cmd = H.sh_quote(ptydrive) .. " -t " .. timeout .. " -c 200 -o " .. H.sh_quote(f.err) .. " -s "
+               .. H.sh_quote(steps) .. " -- sh -c " .. H.sh_quote("exec " .. cmd) .. " </dev/null >/dev/null"
+         end
+         sh[#sh + 1] = "( " .. cmd .. "; echo $? >" .. H.sh_quote(f.rc) .. " ) &"
+         files[c[1] .. "/" .. mode] = f
+      end
+   end
+   sh[#sh + 1] = "wait"
+   local started = os.time()
+   assert(os.execute(table.concat(sh, "\n")))
+   local took = os.time() - started
+   local results = {}
+   for key, f in pairs(files) do
+      results[key] = { code = tonumber(read_file(f.rc)), stdout = read_file(f.out) or "",
+         raw = read_file(f.err) or "" }
+   end
+   return results, took
+end
+
 -- Advance a fake API started with --step to its next fleet; returns its answer.
 function H.step(server)
    local p = assert(io.popen("curl -s -X POST " .. H.sh_quote(server.url .. "/fake/v1/step")))

@@ -10,8 +10,6 @@ package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 local cjson = require "cjson"
 
-local build = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set")
-local PTYDRIVE = build .. "/tests/tools/ptydrive"
 local SCRIPTS = H.source_dir .. "/scripts/"
 local FOLDER = "b1gfakefolder0000001"
 local ENGINES = { "--engine", "mysql", "--engine", "redis" }
@@ -25,8 +23,8 @@ local function fleet(faults)
    return H.start_fake(args)
 end
 
--- The runs of one scenario: name, script, its arguments, and the exit
--- status it must end with.
+-- The runs of one scenario: name, script, its arguments ("PROM" and "DB"
+-- stand for files of each run's own), and the exit status it must end with.
 local function runs(prom)
    return {
       { "audit-table", "audit.lua", {}, 2 },
@@ -36,7 +34,7 @@ local function runs(prom)
       { "inventory", "inventory.lua", {}, 2 },
       { "freshness", "freshness.lua", {}, 3 },
       { "retention-plan", "retention-plan.lua", { "--keep-daily", "7" }, 2 },
-      { "snapshot", "snapshot.lua", { "--db", H.tmpname(".db") }, 2 },
+      { "snapshot", "snapshot.lua", { "--db", "DB" }, 2 },
    }
 end
 
@@ -45,37 +43,28 @@ end
 -- name and mode ("file", "tty"): { code, stdout, stderr } (for "tty",
 -- stderr is the terminal's transcript).
 local function run_all(endpoint, token)
-   local steps = H.write_file(H.tmpname(".steps"), "wait\n")
-   local sh, results = {}, {}
-   for _, mode in ipairs({ "file", "tty" }) do
-      local prom = H.tmpname(".prom")
-      for _, c in ipairs(runs(prom)) do
-         local name, script, args, code = c[1], c[2], c[3], c[4]
+   local prom = {}
+   local commands, expect = {}, {}
+   for _, mode in ipairs({ "file", "tty" }) do prom[mode] = H.tmpname(".prom") end
+   for _, c in ipairs(runs("PROM")) do
+      local name, script, args = c[1], c[2], c[3]
+      expect[name] = c[4]
+      commands[#commands + 1] = { name, function(mode)
          local words = { "env", "-u", "NO_COLOR", "TERM=dumb", "YC_IAM_TOKEN=" .. H.sh_quote(token),
             "YC_MDB_ENDPOINT=" .. H.sh_quote(endpoint), "YC_FOLDER_ID=" .. FOLDER,
             H.sh_quote(H.mdblua), H.sh_quote(SCRIPTS .. script) }
          for _, a in ipairs(ENGINES) do words[#words + 1] = a end
-         for _, a in ipairs(args) do words[#words + 1] = H.sh_quote(a) end
-         local r = { out = H.tmpname(".out"), err = H.tmpname(".err"), rc = H.tmpname(".rc"),
-            expect = code, prom = args[#args] == prom and prom or nil }
-         local cmd = table.concat(words, " ") .. " >" .. H.sh_quote(r.out)
-         if mode == "file" then
-            cmd = cmd .. " 2>" .. H.sh_quote(r.err) .. " </dev/null"
-         else
-            -- stdin and stderr on the terminal, stdout to a file
-            cmd = H.sh_quote(PTYDRIVE) .. " -t 120 -c 200 -o " .. H.sh_quote(r.err) .. " -s "
-               .. H.sh_quote(steps) .. " -- sh -c " .. H.sh_quote("exec " .. cmd) .. " </dev/null >/dev/null"
-         end
-         sh[#sh + 1] = "( " .. cmd .. "; echo $? >" .. H.sh_quote(r.rc) .. " ) &"
-         results[name .. "/" .. mode] = r
-      end
+         local own = { PROM = prom[mode], DB = H.tmpname(".db") }
+         for _, a in ipairs(args) do words[#words + 1] = H.sh_quote(own[a] or a) end
+         return table.concat(words, " ")
+      end }
    end
-   sh[#sh + 1] = "wait"
-   assert(os.execute(table.concat(sh, "\n")))
-   for _, r in pairs(results) do
-      r.code = tonumber(H.read_file(r.rc))
-      r.stdout = H.read_file(r.out) or ""
-      r.stderr = (H.read_file(r.err) or ""):gsub("\r", "")
+   local results = H.run_file_and_tty(commands, 120)
+   for key, r in pairs(results) do
+      local name, mode = key:match("^(.*)/(%a+)$")
+      r.expect = expect[name]
+      r.prom = name == "audit-prometheus" and prom[mode] or nil
+      r.stderr = r.raw:gsub("\r", "")
    end
    return results
 end

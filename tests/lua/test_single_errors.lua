@@ -14,8 +14,6 @@ package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 local cjson = require "cjson"
 
-local build = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set")
-local PTYDRIVE = build .. "/tests/tools/ptydrive"
 local SCRIPTS = H.source_dir .. "/scripts/"
 
 -- Two folders of one cloud: b1gfa with amysql-0000 and amysql-0001,
@@ -54,39 +52,22 @@ end
 -- stdout, stderr, output (restore-json's --output file or nil) }; for
 -- "tty", stderr is what the terminal shows (see `screen`).
 local function run_all(endpoint, token, cases)
-   local steps = H.write_file(H.tmpname(".steps"), "wait\n")
-   local sh, results = {}, {}
-   for _, mode in ipairs({ "file", "tty" }) do
-      for _, c in ipairs(cases) do
-         local name, script, args = c[1], c[2], c[3]
-         local r = { out = H.tmpname(".out"), err = H.tmpname(".err"), rc = H.tmpname(".rc"),
-            output = H.tmpname(".json") }
+   local commands, outputs = {}, {}
+   for _, c in ipairs(cases) do
+      commands[#commands + 1] = { c[1], function(mode)
+         local output = H.tmpname(".json")
+         outputs[c[1] .. "/" .. mode] = output
          local words = { "env", "-u", "NO_COLOR", "TERM=dumb", "YC_IAM_TOKEN=" .. H.sh_quote(token),
             "YC_MDB_ENDPOINT=" .. H.sh_quote(endpoint), "YC_RESOURCE_MANAGER_ENDPOINT=" .. H.sh_quote(endpoint),
-            "YC_FOLDER_ID=b1gfa", H.sh_quote(H.mdblua), H.sh_quote(SCRIPTS .. script) }
-         for _, a in ipairs(args) do words[#words + 1] = H.sh_quote(a == "OUTPUT" and r.output or a) end
-         local cmd = table.concat(words, " ") .. " >" .. H.sh_quote(r.out)
-         if mode == "file" then
-            cmd = cmd .. " 2>" .. H.sh_quote(r.err) .. " </dev/null"
-         else
-            -- stdin and stderr on the terminal, stdout to a file
-            cmd = H.sh_quote(PTYDRIVE) .. " -t 60 -c 200 -o " .. H.sh_quote(r.err) .. " -s "
-               .. H.sh_quote(steps) .. " -- sh -c " .. H.sh_quote("exec " .. cmd) .. " </dev/null >/dev/null"
-         end
-         sh[#sh + 1] = "( " .. cmd .. "; echo $? >" .. H.sh_quote(r.rc) .. " ) &"
-         results[name .. "/" .. mode] = r
-      end
+            "YC_FOLDER_ID=b1gfa", H.sh_quote(H.mdblua), H.sh_quote(SCRIPTS .. c[2]) }
+         for _, a in ipairs(c[3]) do words[#words + 1] = H.sh_quote(a == "OUTPUT" and output or a) end
+         return table.concat(words, " ")
+      end }
    end
-   sh[#sh + 1] = "wait"
-   local started = os.time()
-   assert(os.execute(table.concat(sh, "\n")))
-   local took = os.time() - started
+   local results, took = H.run_file_and_tty(commands, 60)
    for key, r in pairs(results) do
-      r.code = tonumber(H.read_file(r.rc))
-      r.stdout = H.read_file(r.out) or ""
-      r.raw = H.read_file(r.err) or ""
       r.stderr = key:find("/tty$") and r.raw:gsub("\r\n", "\n") or r.raw
-      r.output = H.read_file(r.output)
+      r.output = H.read_file(outputs[key])
    end
    return results, took
 end
