@@ -100,16 +100,16 @@ static sq_stmt *check_stmt(lua_State *L, int idx)
 static int sq_busy(void *arg, int count)
 {
   static const int slices[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
-  enum { NSLICES = sizeof slices / sizeof slices[0], SLEPT_ALL = 328 };
+  enum { NSLICES = sizeof slices / sizeof slices[0] };
   const sq_db *d = arg;
   long slept = 0;
   for (int i = 0; i < count && i < NSLICES; i++)
     slept += slices[i];
-  if (count > NSLICES)
-    slept = SLEPT_ALL + (long)(count - NSLICES) * 100;
+  if (count > NSLICES) /* the last slice repeats */
+    slept += (long)(count - NSLICES) * slices[NSLICES - 1];
   if (slept >= d->busy_ms || cancel_requested())
     return 0;
-  long slice = count < NSLICES ? slices[count] : 100;
+  long slice = slices[count < NSLICES ? count : NSLICES - 1];
   if (slice > d->busy_ms - slept)
     slice = d->busy_ms - slept;
   return cancel_sleep_ms(slice) == 0;
@@ -477,14 +477,7 @@ static size_t int_text(char *buf, long long v)
 /* FNV-1a of a value's type, the prefix of every value's digest. */
 static uint64_t type_prefix(int t)
 {
-  static uint64_t prefix[LUA_NUMTYPES];
-  static int ready;
-  if (!ready) {
-    for (int i = 0; i < LUA_NUMTYPES; i++)
-      prefix[i] = fnv(FNV_OFFSET, &i, sizeof i);
-    ready = 1;
-  }
-  return t >= 0 && t < LUA_NUMTYPES ? prefix[t] : fnv(FNV_OFFSET, &t, sizeof t);
+  return fnv(FNV_OFFSET, &t, sizeof t);
 }
 
 /* The digests of the strings met in one walk, by address, each also in
@@ -496,24 +489,22 @@ static uint64_t type_prefix(int t)
 #define MEMO_SLOTS 256
 typedef struct digest_memo {
   const char *s[MEMO_SLOTS];
-  size_t n[MEMO_SLOTS];
   uint64_t h[MEMO_SLOTS], key[MEMO_SLOTS];
 } digest_memo;
 
 static uint64_t digest_value(lua_State *L, int idx, int depth,
                              digest_memo *memo);
 
-/* FNV-1a of a string's digest, as a pair's key contributes it; *slot is
-** where the memo keeps it, or -1. */
+/* The memo's slot of the string at idx, filled with its digest (h) and
+** its contribution as a pair's key (key) when it held another string. */
 static int memo_slot(lua_State *L, int idx, digest_memo *memo)
 {
   size_t n;
   const char *s = lua_tolstring(L, idx, &n);
   uintptr_t a = (uintptr_t)s;
   int slot = (int)(((a >> 4) ^ (a >> 12)) & (MEMO_SLOTS - 1));
-  if (memo->s[slot] != s || memo->n[slot] != n) {
+  if (memo->s[slot] != s) {
     memo->s[slot] = s;
-    memo->n[slot] = n;
     memo->h[slot] = fnv(type_prefix(LUA_TSTRING), s, n);
     memo->key[slot] = fnv(FNV_OFFSET, &memo->h[slot], sizeof memo->h[slot]);
   }
