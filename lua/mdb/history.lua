@@ -894,6 +894,18 @@ function H:last_complete(engine, cluster_id, scan)
    return prev_complete(self, engine, cluster_id, (scan or math.maxinteger - 1) + 1)
 end
 
+--- The failed listing of `scan` that hid the clusters of `engine` in
+-- `folder` (nil when unknown: any folder's): that engine's Cluster.List
+-- (cluster_id '', with its folder) or a Resource Manager listing ("/FOLDER/
+-- CLOUD", whose folders are unknown).  A cluster with no row of its own in
+-- such a scan was not seen, not found gone.
+-- @return the listing's status ("failed") and error, or nothing
+function H:hidden_by(scan, engine, folder)
+   return self:one([[SELECT status, error FROM listings WHERE scan = ? AND engine = ? AND status = 'failed'
+      AND (cluster_id = '' OR substr(cluster_id, 1, 1) = '/') AND (folder IS NULL OR ? IS NULL OR folder = ?)
+      ORDER BY cluster_id LIMIT 1]], scan, engine, folder, folder)
+end
+
 --- A cluster's internal reference and engine (the engine may be nil to
 -- look the id up in any engine).
 function H:cluster_ref(cluster_id, engine)

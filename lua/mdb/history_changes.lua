@@ -153,9 +153,7 @@ local function cluster_changes(h, c, a, b, out)
       -- Not listed in scan b though still there as far as the file knows:
       -- the engine's Cluster.List that would have returned it failed (of
       -- its folder, or a Resource Manager listing that hid the folder).
-      status, err = h:one([[SELECT status, error FROM listings WHERE scan = ? AND engine = ? AND status = 'failed'
-         AND (cluster_id = '' OR substr(cluster_id, 1, 1) = '/') AND (folder IS NULL OR folder = ?)
-         ORDER BY cluster_id LIMIT 1]], b, engine, c.folder)
+      status, err = h:hidden_by(b, engine, c.folder)
    end
    if status == "failed" then
       local as_of = h:last_complete(engine, cid, b)

@@ -83,13 +83,10 @@ function M.cluster(h, cluster_id, engine)
       -- (its lifetime ends with the scan that saw it gone, if one did)
       local gone = h:one("SELECT until_scan FROM cluster_states WHERE cluster = ? ORDER BY from_scan DESC LIMIT 1",
          ref)
-      for r in h:rows([[SELECT DISTINCT l.scan, s.time, s.time_text, 'failed' FROM listings l
-         JOIN scans s ON s.id = l.scan
-         WHERE l.engine = ? AND l.status = 'failed' AND (l.cluster_id = '' OR substr(l.cluster_id, 1, 1) = '/')
-         AND (l.folder IS NULL OR ? IS NULL OR l.folder = ?) AND l.scan > ? AND l.scan < ?
-         AND NOT EXISTS (SELECT 1 FROM listings x WHERE x.scan = l.scan AND x.engine = l.engine
-            AND x.cluster_id = ?)]], eng, folder, folder, rows[1][1], gone or math.maxinteger, cluster_id) do
-         rows[#rows + 1] = r
+      for r in h:rows([[SELECT s.id, s.time, s.time_text FROM scans s WHERE s.id > ? AND s.id < ?
+         AND NOT EXISTS (SELECT 1 FROM listings x WHERE x.scan = s.id AND x.engine = ? AND x.cluster_id = ?)]],
+         rows[1][1], gone or math.maxinteger, eng, cluster_id) do
+         if h:hidden_by(r[1], eng, folder) then rows[#rows + 1] = { r[1], r[2], r[3], "failed" } end
       end
       table.sort(rows, function(a, b) return a[1] < b[1] end)
    end
