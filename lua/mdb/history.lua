@@ -256,6 +256,14 @@ function M.open(path, opts)
    return h
 end
 
+-- A run that writes nothing goes on with a copy in memory of what the
+-- file holds now, when the file cannot or should not be written.
+local function onto_memory_copy(h)
+   local copy = h.db:memory_copy()
+   h:close()
+   h.db, h.stmts, h.dry_on_file = copy, {}, nil
+end
+
 --- Open a history file for a recording that is rolled back (`--db`),
 -- never writing the file: an older schema is already read through a
 -- migrated copy in memory; a current file is opened for writing only if
@@ -282,10 +290,11 @@ function M.open_dry(path, opts)
       return h
    end
    if ok then db:close() end
-   local cok, copy = pcall(h.db.memory_copy, h.db)
-   h:close()
-   if not cok then return nil, format("%s: cannot copy it into memory: %s", path, tostring(copy)) end
-   h.db, h.stmts = copy, {}
+   local cok, cerr = pcall(onto_memory_copy, h)
+   if not cok then
+      h:close()
+      return nil, format("%s: cannot copy it into memory: %s", path, tostring(cerr))
+   end
    return h
 end
 
@@ -504,25 +513,26 @@ end
 -- whole of its scan (a streaming recording writes as the scan goes): wait
 -- for it, up to `record_wait`, after `on_wait(seconds)` has told the user;
 -- Ctrl-C ends the wait.
+local function locked(err)
+   return tostring(err):find("database is locked", 1, true) ~= nil
+end
+
 local function begin_recording(self, on_wait)
    local db = self.db
    db:busy(0)
    local ok, err = pcall(db.exec, db, "BEGIN IMMEDIATE")
-   if not ok and self.dry_on_file and tostring(err):find("database is locked", 1, true) then
+   if not ok and self.dry_on_file and locked(err) then
       -- A recorder took the file since open_dry looked: a run that
       -- writes nothing goes on with the last recorded scan, in memory.
-      local copy = db:memory_copy()
-      for _, st in pairs(self.stmts) do st:finalize() end
-      db:close()
-      self.db, self.stmts, self.dry_on_file = copy, {}, nil
-      db = copy
+      onto_memory_copy(self)
+      db = self.db
       ok, err = pcall(db.exec, db, "BEGIN IMMEDIATE")
    end
-   if not ok and tostring(err):find("database is locked", 1, true) then
+   if not ok and locked(err) then
       if on_wait then on_wait(self.record_wait) end
       db:busy(math.floor(self.record_wait * 1000))
       ok, err = pcall(db.exec, db, "BEGIN IMMEDIATE")
-      if not ok and tostring(err):find("database is locked", 1, true) then
+      if not ok and locked(err) then
          err = format("another run kept it locked for %s; nothing was recorded",
             require("mdb.duration").format(self.record_wait))
       end
