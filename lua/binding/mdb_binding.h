@@ -91,14 +91,15 @@ fetch_engine *mdb_client_engine(const mdb_client *c, int concurrency,
 /* ---- pages and fetch errors (mdb_page.c) ---- */
 
 /*
-** Decode the page in `r` with the private cjson: on success pushes the
+** Decode the page text (a string at stack index `text`) with the private
+** cjson: on success pushes the
 ** items table, sets *tok and *toklen to the nextPageToken (NULL/0 for none;
 ** the string stays valid while the items table's page is referenced —
 ** it is anchored in the registry until the next decode) and returns 0;
 ** on failure pushes nothing, returns -1 and writes a message to `err`.
 */
-int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
-                    const char **tok, size_t *toklen, char *err, size_t errlen);
+int mdb_page_decode(lua_State *L, list_kind kind, int text, const char **tok,
+                    size_t *toklen, char *err, size_t errlen);
 
 /*
 ** One pass over the first `count` items of the page at `items`, while it
@@ -120,6 +121,9 @@ int mdb_page_pass(lua_State *L, list_kind kind, const engine_info *engine,
 void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
                           const fetch_job *j);
 
+/* Push an mdb.error of `kind` about the page fetched from `url`. */
+void mdb_push_url_error(lua_State *L, const char *url, mdb_error_kind kind,
+                        const char *message);
 /* Push an mdb.error of `kind` about the job's latest page (its URL). */
 void mdb_push_job_error(lua_State *L, const fetch_job *j, mdb_error_kind kind,
                         const char *message);
@@ -141,6 +145,7 @@ typedef struct mdb_listing {
   int cut_short;          /* the page held more than the limit wanted */
   lua_Integer bad;        /* the page's item that failed, 0 = none */
   id_guard guard;         /* ids of this page and the previous one */
+  struct held_page *held, *held_last; /* pages held undecoded, in order */
 } mdb_listing;
 
 /* Push a new listing of `job`. */
@@ -152,6 +157,20 @@ mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
 ** page.  0, or -1 with an mdb.error pushed (the job's URL in it).
 */
 int mdb_listing_take_page(lua_State *L, int idx);
+/*
+** Hold the job's ready page undecoded when its nextPageToken can be read
+** from the raw text (json_peek.h) and no limit needs its item count: the
+** page is accepted on that token and the next one requested, and
+** mdb_listing_take_page takes the held pages first, in order, checking
+** each decoded token against the one it was accepted with.  1 held; 0
+** not (take it now); -1 with an mdb.error pushed (the pages held before
+** it are still to be taken).
+*/
+int mdb_listing_hold_page(lua_State *L, int idx);
+/* 1 while pages are held. */
+int mdb_listing_held(const mdb_listing *ls);
+/* Let go of the held pages (a listing that ends early). */
+void mdb_listing_free_held(mdb_listing *ls);
 /*
 ** Push the next item of the current page, repeats skipped, normalised:
 ** returns 1; 0 when the page is used up (nothing pushed); -1 with an

@@ -6,32 +6,56 @@
 ** the previous page (the repeat guard, listing/id_guard.h: the ids in C,
 ** nothing for the collector), collects the page's ids for the next page's
 ** guard and normalises every item with the keys pushed once
-** (mdb_norm_item); the consumer then takes the items one at a time.  An item that fails the pass is remembered with its error and
-** raised when the consumer reaches it, so the items before it are handed
-** out and a resume starts at its page, as if it had failed then.
+** (mdb_norm_item); the consumer then takes the items one at a time.  An
+** item that fails the pass is remembered with its error and raised when
+** the consumer reaches it, so the items before it are handed out and a
+** resume starts at its page, as if it had failed then.
 **
-** A listing is a userdata (its __gc frees the guard) whose user values
-** hold its Lua side:
+** A scan, which wants a cluster's backups only once all are in, may hold
+** pages undecoded instead (mdb_listing_hold_page): accepted on the token
+** read from the raw text, then decoded in order when taken, each decoded
+** token checked against the one it was accepted with.  Sixteen running
+** listings then cost their raw text, not sixteen clusters' backups as
+** Lua values: the collector's cycles and Lua's string table stay as small
+** as for one listing, which is where a scan's CPU went.
+**
+** A listing is a userdata (its __gc frees the guard and the held pages)
+** whose user values hold its Lua side:
 **   1  the items table of the current page
 **   2  the error of the item at `bad`
+**   3  the URL of the current page when it was held (errors name it)
 ** so that a consumer keeps one value per listing and memory stays at one
 ** page and the ids of two.
 */
 #include "mdb_binding.h"
 
 #include "listing/list_url.h"
+#include "text/json_peek.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MDB_LISTING_MT "mdb.listing"
 
-enum { LV_PAGE = 1, LV_ERROR = 2 };
+enum { LV_PAGE = 1, LV_ERROR = 2, LV_URL = 3, LV_COUNT = 3 };
+
+/* A page held undecoded (mdb_listing_hold_page) in C memory, which the
+** collector neither counts nor walks: holding pages does not space its
+** cycles out, so garbage strings do not pile up in Lua's string table. */
+struct held_page {
+  struct held_page *next;
+  size_t len;      /* of text */
+  const char *tok; /* the token it was accepted with, in the same block */
+  const char *url; /* where it came from, for errors */
+  char text[];
+};
 
 mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
                              const engine_info *engine, fetch_job *job)
 {
-  mdb_listing *ls = lua_newuserdatauv(L, sizeof *ls, 2);
+  mdb_listing *ls = lua_newuserdatauv(L, sizeof *ls, LV_COUNT);
   memset(ls, 0, sizeof *ls);
   id_guard_init(&ls->guard);
   ls->kind = kind;
@@ -51,9 +75,27 @@ void mdb_listing_drop_page(lua_State *L, int idx)
   lua_setiuservalue(L, idx, LV_PAGE);
   lua_pushnil(L);
   lua_setiuservalue(L, idx, LV_ERROR);
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, LV_URL);
   ls->count = 0;
   ls->pos = 1;
   ls->bad = 0;
+}
+
+/* An mdb.error about the current page: its URL is the job's latest
+** page's, or the one kept with it when it was held. */
+static void push_page_error(lua_State *L, int idx, mdb_error_kind kind,
+                            const char *message)
+{
+  mdb_listing *ls = lua_touserdata(L, idx);
+  if (lua_getiuservalue(L, idx, LV_URL) == LUA_TSTRING) {
+    const char *url = lua_tostring(L, -1);
+    mdb_push_url_error(L, url, kind, message);
+    lua_remove(L, -2);
+  } else {
+    lua_pop(L, 1);
+    mdb_push_job_error(L, ls->job, kind, message);
+  }
 }
 
 /*
@@ -71,61 +113,177 @@ static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items)
   ls->duplicates += (long)skip;
   if (bad) {
     ls->bad = bad;
-    mdb_push_job_error(L, ls->job, MDB_ERR_JSON, err);
+    push_page_error(L, idx, MDB_ERR_JSON, err);
     lua_setiuservalue(L, idx, LV_ERROR);
   }
   return 0;
 }
 
-int mdb_listing_take_page(lua_State *L, int idx)
+/* The error of fetch_job_accept's result `r` for the job's latest page,
+** whose token is `tok`. */
+static void push_accept_error(lua_State *L, fetch_job *j, int r,
+                              const char *tok)
+{
+  char err[320];
+  if (r != PAGE_CURSOR_CYCLE) {
+    mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
+    return;
+  }
+  snprintf(err, sizeof err,
+           "the server repeated page token \"%.100s\" "
+           "after %ld pages: the listing would loop",
+           tok, fetch_job_stats(j)->pages);
+  mdb_push_job_error(L, j, MDB_ERR_CYCLE, err);
+}
+
+/* The items of a page decoded and passed; `text` its body (a string on
+** the stack), `held_tok` the token it was accepted with when it was held
+** (NULL: accept it now, and ask for the next page).  0, or -1 with an
+** mdb.error pushed. */
+static int take_text(lua_State *L, int idx, int text, const char *held_tok)
 {
   mdb_listing *ls = lua_touserdata(L, idx);
   fetch_job *j = ls->job;
   char err[320];
   const char *tok;
   size_t toklen;
-  /* The consumed page is garbage now: let the collector reclaim it while
-  ** the next one is decoded, so only one page is live at a time. */
-  mdb_listing_drop_page(L, idx);
-  if (mdb_page_decode(L, ls->kind, fetch_job_page(j), &tok, &toklen, err,
-                      sizeof err) != 0) {
-    mdb_push_job_error(L, j, MDB_ERR_JSON, err);
+  if (mdb_page_decode(L, ls->kind, text, &tok, &toklen, err, sizeof err) != 0) {
+    push_page_error(L, idx, MDB_ERR_JSON, err);
     return -1;
   }
   int items = lua_gettop(L);
   lua_Integer count = (lua_Integer)lua_rawlen(L, items);
-  long remaining = page_cursor_remaining(fetch_job_cursor(j));
-  int cut_short = count > remaining;
-  if (cut_short)
-    count = remaining;
-  int r = fetch_job_accept(j, (size_t)count, tok, toklen);
-  if (r != PAGE_CURSOR_OK) {
-    int cycle = r == PAGE_CURSOR_CYCLE;
-    if (cycle)
-      snprintf(err, sizeof err,
-               "the server repeated page token \"%.100s\" "
-               "after %ld pages: the listing would loop",
-               tok, fetch_job_stats(j)->pages);
-    lua_pop(L, 1);
-    mdb_push_job_error(L, j, cycle ? MDB_ERR_CYCLE : MDB_ERR_MEMORY,
-                       cycle ? err : "out of memory");
-    return -1;
+  int cut_short = 0;
+  if (held_tok != NULL) {
+    /* accepted on the token read from the raw text: the decoded one must
+    ** be the same, or pages were asked for on a wrong token */
+    if (tok == NULL || strlen(held_tok) != toklen ||
+        memcmp(held_tok, tok, toklen) != 0) {
+      lua_pop(L, 1);
+      push_page_error(L, idx, MDB_ERR_JSON,
+                      "nextPageToken decodes differently from its raw "
+                      "text: the pages after this one cannot be trusted");
+      return -1;
+    }
+  } else {
+    long remaining = page_cursor_remaining(fetch_job_cursor(j));
+    cut_short = count > remaining;
+    if (cut_short)
+      count = remaining;
+    int r = fetch_job_accept(j, (size_t)count, tok, toklen);
+    if (r != PAGE_CURSOR_OK) {
+      lua_pop(L, 1);
+      push_accept_error(L, j, r, tok);
+      return -1;
+    }
   }
   ls->cut_short = cut_short;
   ls->pos = 1;
   ls->count = count;
   if (page_pass(L, idx, ls, items) != 0) {
     lua_pop(L, 1);
-    mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
+    push_page_error(L, idx, MDB_ERR_MEMORY, "out of memory");
     return -1;
   }
   lua_setiuservalue(L, idx, LV_PAGE);
   /* ask for the next page now, unless speculation already did */
+  if (held_tok == NULL && fetch_job_request(j) != 0) {
+    push_page_error(L, idx, MDB_ERR_MEMORY, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+int mdb_listing_held(const mdb_listing *ls)
+{
+  return ls->held != NULL;
+}
+
+void mdb_listing_free_held(mdb_listing *ls)
+{
+  while (ls->held) {
+    struct held_page *h = ls->held;
+    ls->held = h->next;
+    free(h);
+  }
+  ls->held_last = NULL;
+}
+
+int mdb_listing_take_page(lua_State *L, int idx)
+{
+  mdb_listing *ls = lua_touserdata(L, idx);
+  int top = lua_gettop(L);
+  /* The consumed page is garbage now: let the collector reclaim it while
+  ** the next one is decoded, so only one page is live at a time. */
+  mdb_listing_drop_page(L, idx);
+  int r;
+  struct held_page *h = ls->held;
+  if (h != NULL) {
+    ls->held = h->next;
+    if (ls->held == NULL)
+      ls->held_last = NULL;
+    lua_pushlstring(L, h->text, h->len);
+    lua_pushstring(L, h->tok);
+    lua_pushstring(L, h->url);
+    free(h);
+    lua_setiuservalue(L, idx, LV_URL);
+    r = take_text(L, idx, top + 1, lua_tostring(L, top + 2));
+  } else {
+    const http_response *p = fetch_job_page(ls->job);
+    lua_pushlstring(L, p->body ? p->body : "", p->len);
+    r = take_text(L, idx, top + 1, NULL);
+  }
+  /* the error, if any, in place of what was pushed */
+  if (r != 0)
+    lua_copy(L, -1, top + 1);
+  lua_settop(L, top + (r != 0));
+  return r;
+}
+
+int mdb_listing_hold_page(lua_State *L, int idx)
+{
+  mdb_listing *ls = lua_touserdata(L, idx);
+  fetch_job *j = ls->job;
+  const http_response *p = fetch_job_page(j);
+  const char *tok;
+  size_t toklen;
+  if (page_cursor_remaining(fetch_job_cursor(j)) != LONG_MAX ||
+      !json_peek_string(p->body, p->len, "nextPageToken", &tok, &toklen) ||
+      toklen == 0 || memchr(tok, '\0', toklen) != NULL)
+    return 0;
+  const char *url = fetch_job_page_url(j);
+  size_t urllen = strlen(url);
+  struct held_page *h = malloc(sizeof *h + p->len + 1 + toklen + 1 + urllen +
+                               1);
+  if (h == NULL) /* then take it now */
+    return 0;
+  h->next = NULL;
+  h->len = p->len;
+  memcpy(h->text, p->body, p->len);
+  h->text[p->len] = '\0';
+  char *t = h->text + p->len + 1;
+  memcpy(t, tok, toklen);
+  t[toklen] = '\0';
+  h->tok = t;
+  memcpy(t + toklen + 1, url, urllen + 1);
+  h->url = t + toklen + 1;
+  int r = fetch_job_accept(j, 0, h->tok, toklen);
+  if (r != PAGE_CURSOR_OK) {
+    /* not held: the pages before it are taken, then this error */
+    push_accept_error(L, j, r, h->tok);
+    free(h);
+    return -1;
+  }
+  if (ls->held_last)
+    ls->held_last->next = h;
+  else
+    ls->held = h;
+  ls->held_last = h;
   if (fetch_job_request(j) != 0) {
     mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
     return -1;
   }
-  return 0;
+  return 1;
 }
 
 int mdb_listing_next_item(lua_State *L, int idx)
@@ -149,6 +307,7 @@ static int listing_gc(lua_State *L)
 {
   mdb_listing *ls = luaL_checkudata(L, 1, MDB_LISTING_MT);
   id_guard_free(&ls->guard);
+  mdb_listing_free_held(ls);
   return 0;
 }
 

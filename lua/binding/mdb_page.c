@@ -14,14 +14,14 @@
 
 #define MDB_LAST_PAGE_KEY "mdb.last_page" /* registry: anchors the token */
 
-int mdb_page_decode(lua_State *L, list_kind kind, const http_response *r,
-                    const char **tok, size_t *toklen, char *err, size_t errlen)
+int mdb_page_decode(lua_State *L, list_kind kind, int text, const char **tok,
+                    size_t *toklen, char *err, size_t errlen)
 {
   int top = lua_gettop(L);
   *tok = NULL;
   *toklen = 0;
   lua_getfield(L, LUA_REGISTRYINDEX, MDB_DECODE_KEY);
-  lua_pushlstring(L, r->body ? r->body : "", r->len);
+  lua_pushvalue(L, text);
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
     snprintf(err, errlen, "response is not valid JSON: %s",
              lua_tostring(L, -1));
@@ -195,12 +195,16 @@ void mdb_push_fetch_error(lua_State *L, const mdb_client *c, const fetch_job *j)
   mdb_error_push(L, &f);
 }
 
+void mdb_push_url_error(lua_State *L, const char *url, mdb_error_kind kind,
+                        const char *message)
+{
+  mdb_error_fields f = {
+      .kind = kind, .message = message, .code = -1, .url = url};
+  mdb_error_push(L, &f);
+}
+
 void mdb_push_job_error(lua_State *L, const fetch_job *j, mdb_error_kind kind,
                         const char *message)
 {
-  mdb_error_fields f = {.kind = kind,
-                        .message = message,
-                        .code = -1,
-                        .url = fetch_job_page_url(j)};
-  mdb_error_push(L, &f);
+  mdb_push_url_error(L, fetch_job_page_url(j), kind, message);
 }

@@ -361,6 +361,7 @@ void scan_end_listing(scan *s, int ls, lua_Integer t)
   fetch_job_free(l->job);
   l->job = NULL;
   id_guard_free(&l->guard);
+  mdb_listing_free_held(l);
   mdb_listing_drop_page(L, ls);
   lua_pushnil(L);
   lua_rawseti(L, S_LISTINGS, t);
@@ -598,26 +599,16 @@ static void tell_listed(scan *s, int slot, const engine_info *e)
   lua_settop(L, top);
 }
 
-/* The job tagged `t` has a page ready: consume all of it. */
-static void on_page(scan *s, fetch_job *j, lua_Integer t)
+/*
+** Take the held pages of the listing at `ls` (tag `t`), then with `ready`
+** the job's ready page: into the entry's list, or for a Cluster.List as
+** new entries.  0, or -1 with an mdb.error on the stack top.
+*/
+static int take_pages(scan *s, int ls, fetch_job *j, lua_Integer t, int ready)
 {
   lua_State *L = s->L;
-  lua_rawgeti(L, S_LISTINGS, t);
-  int ls = lua_gettop(L);
   mdb_listing *l = lua_touserdata(L, ls);
-  if (mdb_listing_take_page(L, ls) != 0) {
-    finish(s, ls, t, 1);
-    lua_settop(L, ls - 1);
-    return;
-  }
-  if (t >= FP_TAG) {
-    if (fp_page(s, ls, j, t) != 0)
-      finish(s, ls, t, 1);
-    else if (fetch_job_done(j))
-      finish(s, ls, t, 0);
-    lua_settop(L, ls - 1);
-    return;
-  }
+  int top = lua_gettop(L);
   int out = 0;
   if (t > 0) {
     lua_rawgeti(L, S_ENTRIES, t % PART_STRIDE);
@@ -626,18 +617,70 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
     out = lua_gettop(L);
   }
   lua_Integer have = out ? (lua_Integer)lua_rawlen(L, out) : 0;
-  int r;
-  while ((r = mdb_listing_next_item(L, ls)) == 1) {
-    if (out) {
-      lua_rawseti(L, out, ++have);
-    } else if (on_cluster(s, (int)-t, l->engine) != 0) {
-      mdb_push_job_error(L, j, MDB_ERR_JSON,
-                         "clusters[] item has no usable id");
+  int r = 0;
+  while (r == 0 && (ready || mdb_listing_held(l))) {
+    if (!mdb_listing_held(l))
+      ready = 0; /* this one is the ready page */
+    if (mdb_listing_take_page(L, ls) != 0) {
       r = -1;
       break;
     }
+    while ((r = mdb_listing_next_item(L, ls)) == 1) {
+      if (out) {
+        lua_rawseti(L, out, ++have);
+      } else if (on_cluster(s, (int)-t, l->engine) != 0) {
+        mdb_push_job_error(L, j, MDB_ERR_JSON,
+                           "clusters[] item has no usable id");
+        r = -1;
+        break;
+      }
+    }
   }
-  if (r == -1)
+  if (r == -1) {
+    lua_copy(L, -1, top + 1);
+    lua_settop(L, top + 1);
+    return -1;
+  }
+  lua_settop(L, top);
+  return 0;
+}
+
+/* The listing at `ls` (tag `t`) failed with the error on the stack top:
+** the pages held before the failure are taken first (a failure among them
+** is the one reported), then it ends. */
+static void fail_listing(scan *s, int ls, fetch_job *j, lua_Integer t)
+{
+  if (mdb_listing_held(lua_touserdata(s->L, ls)) &&
+      take_pages(s, ls, j, t, 0) != 0)
+    lua_remove(s->L, -2);
+  finish(s, ls, t, 1);
+}
+
+/* The job tagged `t` has a page ready: consume all of it, or hold it
+** undecoded until the listing's last page (a backups listing): a scan then
+** keeps the raw text of its running listings, not their backups as Lua
+** values, and the collector and Lua's string table stay as small as for
+** one listing. */
+static void on_page(scan *s, fetch_job *j, lua_Integer t)
+{
+  lua_State *L = s->L;
+  lua_rawgeti(L, S_LISTINGS, t);
+  int ls = lua_gettop(L);
+  mdb_listing *l = lua_touserdata(L, ls);
+  if (t >= FP_TAG) {
+    if (mdb_listing_take_page(L, ls) != 0 || fp_page(s, ls, j, t) != 0)
+      finish(s, ls, t, 1);
+    else if (fetch_job_done(j))
+      finish(s, ls, t, 0);
+    lua_settop(L, ls - 1);
+    return;
+  }
+  int held = t > 0 && t < PART_STRIDE ? mdb_listing_hold_page(L, ls) : 0;
+  if (held == -1)
+    fail_listing(s, ls, j, t);
+  else if (held == 1)
+    ;
+  else if (take_pages(s, ls, j, t, 1) != 0)
     finish(s, ls, t, 1);
   else if (fetch_job_done(j) && t > 0)
     finish(s, ls, t, 0);
@@ -850,7 +893,7 @@ int mdb_client_scan(lua_State *L)
       if (tg <= RM_TAG)
         scan_fail_rm(&s, lua_gettop(L) - 1, tg);
       else
-        finish(&s, lua_gettop(L) - 1, tg, 1);
+        fail_listing(&s, lua_gettop(L) - 1, j, tg);
       lua_pop(L, 1);
     } else if (tg <= RM_TAG) {
       scan_on_rm_page(&s, j, tg);

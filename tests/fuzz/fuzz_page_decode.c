@@ -21,16 +21,14 @@ typedef struct input {
 static int decode_one(lua_State *S)
 {
   const input *in = lua_touserdata(S, 1);
-  http_response r = {0};
-  r.body = (char *)in->data + 1;
-  r.len = in->size - 1;
-  r.status = 200;
+  lua_pushlstring(S, (const char *)in->data + 1, in->size - 1);
   const engine_info *e = engines_at(in->data[0] % engines_count());
   list_kind kind = in->data[0] & 0x80 ? LIST_CLUSTERS : LIST_CLUSTER_BACKUPS;
   const char *tok;
   size_t toklen;
   char err[320];
-  if (mdb_page_decode(S, kind, &r, &tok, &toklen, err, sizeof err) != 0)
+  if (mdb_page_decode(S, kind, lua_gettop(S), &tok, &toklen, err, sizeof err) !=
+      0)
     return 0;
   int items = lua_gettop(S);
   /* the pass the listings make: the guard on this page, a second time

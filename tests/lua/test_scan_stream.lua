@@ -5,6 +5,7 @@
 -- end the scan.
 package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
+local json = require "cjson"
 
 local FOLDER = "b1gfakefolder0000001"
 
@@ -111,6 +112,36 @@ H.test("memory is let go between clusters: the Lua heap stays under a bound a re
    H.ok(retained > BOUND, string.format("the bound catches a retaining consumer (%.0f KiB)", retained))
 end)
 
+H.test("running listings wait as raw text: at each call the Lua heap holds one cluster's backups", function()
+   -- 16 listings of 20 pages run at once; until its last page comes a
+   -- listing's pages are not decoded, so none of the other 15 clusters'
+   -- backups are Lua values when `each` gets one cluster's 1,000.
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=48,backups=1000" }
+   local c = H.client(s, { page_size = 50 })
+   local function live_at_each(hold)
+      collectgarbage("collect")
+      local base, worst, n = collectgarbage("count"), 0, 0
+      c:scan { engine = "mysql", folder = FOLDER, concurrency = 16, each = function(e)
+         n = n + #e.backups
+         if hold then hold[#hold + 1] = e end
+         collectgarbage("collect")
+         worst = math.max(worst, collectgarbage("count") - base)
+         if hold then hold[#hold] = nil end
+      end }
+      H.eq(n, 48000, "every backup seen")
+      return worst
+   end
+   local one = live_at_each(false)
+   -- what two clusters' backups weigh
+   collectgarbage("collect")
+   local base, got = collectgarbage("count"), {}
+   c:scan { engine = "mysql", clusters = { "cmysql-0000", "cmysql-0001" }, each = function(e) got[#got + 1] = e end }
+   collectgarbage("collect")
+   local pair = collectgarbage("count") - base
+   H.eq(#got[1].backups + #got[2].backups, 2000)
+   H.ok(one < pair, string.format("at each: %.0f KiB live, under two clusters' %.0f KiB", one, pair))
+end)
+
 H.test("an error raised by each ends the scan at once and passes through unchanged", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=40,backups=30" }
    local c = H.client(s, { page_size = 10 })
@@ -194,6 +225,40 @@ H.test("one page consumer: the iterator, the scan and the streaming scan fail a 
       H.eq(as_seen(c:scan(opts)[1]), want, "scan: " .. fault)
       H.eq(as_seen(streamed(c, opts)[1]), want, "each: " .. fault)
       s.stop()
+   end
+end)
+
+H.test("a page whose nextPageToken reads one way raw and another decoded fails the listing, never skips", function()
+   -- A scan asks for the next page on the token read from the raw text (the
+   -- page is decoded later); here that is the first of two members, and
+   -- lua-cjson keeps the second.  Following the raw one would skip 10
+   -- backups while the listing looked complete.
+   local args = { "--generate", "engine=postgresql,clusters=1,backups=40" }
+   local plain = H.start_fake(args)
+   for _ in H.client(plain, { page_size = 10 }):backups { engine = "postgresql", cluster = "cpostgresql-0000" } do end
+   local tok = {}
+   for _, r in ipairs(H.requests(plain)) do
+      local t = H.query_param(r.target, "pageToken")
+      if t then tok[#tok + 1] = t end
+   end
+   H.eq(#tok, 3, "tokens of offsets 10, 20 and 30")
+   local items = {}
+   for i = 1, 10 do items[i] = json.encode(H.backup("x" .. i, "cpostgresql-0000", "2026-01-01T00:00:00Z")) end
+   local body = string.format('{"nextPageToken":"%s","backups":[%s],"nextPageToken":"%s","z":1}',
+      tok[3], table.concat(items, ","), tok[2])
+   local s = H.start_fake { args[1], args[2], "--fault",
+      "path=cpostgresql-0000/backups;offset=10;times=0;body=" .. body }
+   local c = H.client(s, { page_size = 10, retries = 0 })
+   local ids = {}
+   for b in c:backups { engine = "postgresql", cluster = "cpostgresql-0000" } do ids[#ids + 1] = b.id end
+   H.eq(#ids, 40, "the iterator follows the decoded token")
+   local opts = { engine = "postgresql", clusters = { "cpostgresql-0000" } }
+   for mode, e in pairs { scan = c:scan(opts)[1], each = streamed(c, opts)[1] } do
+      H.ok(e.error ~= nil, mode .. ": the listing failed")
+      H.eq(e.error.kind, "json", mode)
+      H.contains(e.error.message, "nextPageToken decodes differently from its raw text", mode)
+      H.contains(e.error.url, "pageToken=" .. tok[1], mode .. ": the URL of the page at fault")
+      H.eq(#e.backups, 10, mode .. ": the backups before that page")
    end
 end)
 
