@@ -483,4 +483,23 @@ H.test("an each that raises or a Ctrl-C while listings hold pages ends the scan 
    H.not_contains(r.stderr, "Sanitizer")
 end)
 
+H.test("a cloud scan's held listings end as the iterator's, a token cycle on a later page included", function()
+   -- Folders learnt from Resource Manager; cpostgresql-0001's page 4 sends
+   -- the token of page 2 again while pages 1 to 3 are held.
+   local s = H.start_fake { "--generate", "engine=postgresql,clusters=2,backups=50", "--cloud", "cl1=" .. FOLDER,
+      "--fault", "path=cpostgresql-0001/backups;offset=30;cycle_to=10;times=0" }
+   local c = H.client(s, { page_size = 10, retries = 0 })
+   local opts = { engine = "postgresql", cloud = "cl1", resource_manager_endpoint = s.url }
+   local whole = {}
+   for b in c:backups { engine = "postgresql", cluster = CL0 } do whole[#whole + 1] = b.id end
+   local cut = iterated(c, "cpostgresql-0001")
+   H.eq({ #cut.ids, cut.kind }, { 30, "cycle" })
+   for mode, entries in pairs { scan = c:scan(opts), each = streamed(c, opts) } do
+      table.sort(entries, function(a, b) return a.id < b.id end)
+      H.eq({ #entries, entries[1].cloud, entries[1].error }, { 2, "cl1", nil }, mode)
+      H.eq({ H.ids(entries[1].backups), entries[1].stats.pages }, { whole, 5 }, mode .. ": " .. CL0)
+      H.eq(entry_seen(entries[2]), cut, mode .. ": cpostgresql-0001")
+   end
+end)
+
 H.run_all()
