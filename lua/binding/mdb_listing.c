@@ -46,9 +46,10 @@ enum { LV_PAGE = 1, LV_ERROR = 2, LV_URL = 3, LV_COUNT = 3 };
 ** cycles out, so garbage strings do not pile up in Lua's string table. */
 struct held_page {
   struct held_page *next;
-  size_t len;      /* of text */
-  const char *tok; /* the token it was accepted with, in the same block */
-  const char *url; /* where it came from, for errors */
+  size_t len;        /* of text */
+  const char *tok;   /* the token it was accepted with, in the same block */
+  const char *url;   /* where it came from, for errors */
+  fetch_stats stats; /* the job's when it came (mdb_listing_stats) */
   char text[];
 };
 
@@ -80,6 +81,7 @@ void mdb_listing_drop_page(lua_State *L, int idx)
   ls->count = 0;
   ls->pos = 1;
   ls->bad = 0;
+  ls->page_held = 0;
 }
 
 /* An mdb.error about the current page: its URL is the job's latest
@@ -155,6 +157,7 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok)
   lua_Integer count = (lua_Integer)lua_rawlen(L, items);
   int cut_short = 0;
   if (held_tok != NULL) {
+    ls->held_stats.pages++; /* where fetch_job_accept would count it */
     /* accepted on the token read from the raw text: the decoded one must
     ** be the same, or pages were asked for on a wrong token */
     if (tok == NULL || strlen(held_tok) != toklen ||
@@ -194,6 +197,11 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok)
   return 0;
 }
 
+const fetch_stats *mdb_listing_stats(const mdb_listing *ls)
+{
+  return ls->held_failed ? &ls->held_stats : fetch_job_stats(ls->job);
+}
+
 int mdb_listing_held(const mdb_listing *ls)
 {
   return ls->held != NULL;
@@ -219,15 +227,20 @@ int mdb_listing_take_page(lua_State *L, int idx)
   int r;
   struct held_page *h = ls->held;
   if (h != NULL) {
-    ls->held = h->next;
-    if (ls->held == NULL)
-      ls->held_last = NULL;
+    /* pushed while still linked: a memory error raised here leaves it to
+    ** be freed with the others */
     lua_pushlstring(L, h->text, h->len);
     lua_pushstring(L, h->tok);
     lua_pushstring(L, h->url);
+    ls->held = h->next;
+    if (ls->held == NULL)
+      ls->held_last = NULL;
+    ls->page_held = 1;
+    ls->held_stats = h->stats;
     free(h);
     lua_setiuservalue(L, idx, LV_URL);
     r = take_text(L, idx, top + 1, lua_tostring(L, top + 2));
+    ls->held_failed = r != 0;
   } else {
     const http_response *p = fetch_job_page(ls->job);
     lua_pushlstring(L, p->body ? p->body : "", p->len);
@@ -267,11 +280,15 @@ int mdb_listing_hold_page(lua_State *L, int idx)
   h->tok = t;
   memcpy(t + toklen + 1, url, urllen + 1);
   h->url = t + toklen + 1;
+  h->stats = *fetch_job_stats(j);
   int r = fetch_job_accept(j, 0, h->tok, toklen);
   if (r != PAGE_CURSOR_OK) {
-    /* not held: the pages before it are taken, then this error */
-    push_accept_error(L, j, r, h->tok);
+    /* not held: the pages before it are taken, then this error; freed
+    ** before it is pushed, which may raise */
+    char shown[101];
+    snprintf(shown, sizeof shown, "%s", h->tok);
     free(h);
+    push_accept_error(L, j, r, shown);
     return -1;
   }
   if (ls->held_last)
@@ -292,6 +309,7 @@ int mdb_listing_next_item(lua_State *L, int idx)
   if (ls->pos > ls->count)
     return 0;
   if (ls->pos == ls->bad) { /* not consumed: a resume starts here again */
+    ls->held_failed = ls->page_held;
     lua_getiuservalue(L, idx, LV_ERROR);
     return -1;
   }

@@ -520,7 +520,6 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
   }
   int err = has_error ? lua_gettop(L) : 0;
   mdb_listing *l = lua_touserdata(L, ls);
-  fetch_job *j = l->job;
   lua_Integer idx = t > 0 ? t % PART_STRIDE : t;
   int part = t > 0 ? (int)(t / PART_STRIDE) : PART_BACKUPS;
   if (t < 0) /* only a failed Cluster.List ends here */
@@ -539,7 +538,7 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
                  part == PART_POLICIES ? "policies_error" : "operations_error");
   }
   if (part == PART_BACKUPS)
-    scan_set_stats(L, entry, fetch_job_stats(j), l);
+    scan_set_stats(L, entry, mdb_listing_stats(l), l);
   scan_end_listing(s, ls, t);
   int listed = t > 0 && !(err && part == PART_BACKUPS);
   int next = listed ? next_part(s, entry, idx, part) : 0;
