@@ -146,9 +146,9 @@ typedef struct mdb_listing {
   lua_Integer bad;        /* the page's item that failed, 0 = none */
   id_guard guard;         /* ids of this page and the previous one */
   struct held_page *held, *held_last; /* pages held undecoded, in order */
-  int page_held;                      /* the current page was held: */
-  fetch_stats held_stats; /* the job's stats had it been taken at once */
-  int held_failed;        /* the listing failed at that page */
+  int page_held;                      /* the current page was held */
+  long held_pages; /* the pages before it and it, when taken */
+  int held_failed; /* the listing failed at that page */
 } mdb_listing;
 
 /* Push a new listing of `job`. */
@@ -171,12 +171,12 @@ int mdb_listing_take_page(lua_State *L, int idx);
 */
 int mdb_listing_hold_page(lua_State *L, int idx);
 /*
-** The stats of the listing's job; for a listing that failed at a held
-** page, as they were when taking that page at once would have ended it
-** (the pages fetched after it on its raw token not counted): the same as
-** the iterator's for that listing.
+** The stats of the listing's job into `out`.  A listing that failed at a
+** held page counts the pages up to that one, as taking it at once would
+** have (the iterator's count), but all of its traffic: the requests and
+** bytes of the pages fetched after it on its raw token were made.
 */
-const fetch_stats *mdb_listing_stats(const mdb_listing *ls);
+void mdb_listing_stats(const mdb_listing *ls, fetch_stats *out);
 /* 1 while pages are held. */
 int mdb_listing_held(const mdb_listing *ls);
 /* Let go of the held pages (a listing that ends early). */

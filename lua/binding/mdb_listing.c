@@ -46,10 +46,10 @@ enum { LV_PAGE = 1, LV_ERROR = 2, LV_URL = 3, LV_COUNT = 3 };
 ** cycles out, so garbage strings do not pile up in Lua's string table. */
 struct held_page {
   struct held_page *next;
-  size_t len;        /* of text */
-  const char *tok;   /* the token it was accepted with, in the same block */
-  const char *url;   /* where it came from, for errors */
-  fetch_stats stats; /* the job's when it came (mdb_listing_stats) */
+  size_t len;      /* of text */
+  const char *tok; /* the token it was accepted with, in the same block */
+  const char *url; /* where it came from, for errors */
+  long pages;      /* the job's page count when it came */
   char text[];
 };
 
@@ -157,7 +157,7 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok)
   lua_Integer count = (lua_Integer)lua_rawlen(L, items);
   int cut_short = 0;
   if (held_tok != NULL) {
-    ls->held_stats.pages++; /* where fetch_job_accept would count it */
+    ls->held_pages++; /* where fetch_job_accept would count it */
     /* accepted on the token read from the raw text: the decoded one must
     ** be the same, or pages were asked for on a wrong token */
     if (tok == NULL || strlen(held_tok) != toklen ||
@@ -197,9 +197,11 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok)
   return 0;
 }
 
-const fetch_stats *mdb_listing_stats(const mdb_listing *ls)
+void mdb_listing_stats(const mdb_listing *ls, fetch_stats *out)
 {
-  return ls->held_failed ? &ls->held_stats : fetch_job_stats(ls->job);
+  *out = *fetch_job_stats(ls->job);
+  if (ls->held_failed) /* its pages end there; its traffic does not */
+    out->pages = ls->held_pages;
 }
 
 int mdb_listing_held(const mdb_listing *ls)
@@ -236,7 +238,7 @@ int mdb_listing_take_page(lua_State *L, int idx)
     if (ls->held == NULL)
       ls->held_last = NULL;
     ls->page_held = 1;
-    ls->held_stats = h->stats;
+    ls->held_pages = h->pages;
     free(h);
     lua_setiuservalue(L, idx, LV_URL);
     r = take_text(L, idx, top + 1, lua_tostring(L, top + 2));
@@ -280,7 +282,7 @@ int mdb_listing_hold_page(lua_State *L, int idx)
   h->tok = t;
   memcpy(t + toklen + 1, url, urllen + 1);
   h->url = t + toklen + 1;
-  h->stats = *fetch_job_stats(j);
+  h->pages = fetch_job_stats(j)->pages;
   int r = fetch_job_accept(j, 0, h->tok, toklen);
   if (r != PAGE_CURSOR_OK) {
     /* not held: the pages before it are taken, then this error; freed

@@ -537,8 +537,11 @@ static void finish(scan *s, int ls, lua_Integer t, int has_error)
     lua_setfield(L, entry,
                  part == PART_POLICIES ? "policies_error" : "operations_error");
   }
-  if (part == PART_BACKUPS)
-    scan_set_stats(L, entry, mdb_listing_stats(l), l);
+  if (part == PART_BACKUPS) {
+    fetch_stats st;
+    mdb_listing_stats(l, &st);
+    scan_set_stats(L, entry, &st, l);
+  }
   scan_end_listing(s, ls, t);
   int listed = t > 0 && !(err && part == PART_BACKUPS);
   int next = listed ? next_part(s, entry, idx, part) : 0;
