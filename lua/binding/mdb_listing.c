@@ -23,7 +23,6 @@
 ** whose user values hold its Lua side:
 **   1  the items table of the current page
 **   2  the error of the item at `bad`
-**   3  the URL of the current page when it was held (errors name it)
 ** so that a consumer keeps one value per listing and memory stays at one
 ** page and the ids of two.
 */
@@ -39,7 +38,7 @@
 
 #define MDB_LISTING_MT "mdb.listing"
 
-enum { LV_PAGE = 1, LV_ERROR = 2, LV_URL = 3, LV_COUNT = 3 };
+enum { LV_PAGE = 1, LV_ERROR = 2, LV_COUNT = 2 };
 
 /* A page held undecoded (mdb_listing_hold_page) in C memory, which the
 ** collector neither counts nor walks: holding pages does not space its
@@ -76,35 +75,30 @@ void mdb_listing_drop_page(lua_State *L, int idx)
   lua_setiuservalue(L, idx, LV_PAGE);
   lua_pushnil(L);
   lua_setiuservalue(L, idx, LV_ERROR);
-  lua_pushnil(L);
-  lua_setiuservalue(L, idx, LV_URL);
   ls->count = 0;
   ls->pos = 1;
   ls->bad = 0;
   ls->page_held = 0;
 }
 
-/* An mdb.error about the current page: its URL is the job's latest
-** page's, or the one kept with it when it was held. */
-static void push_page_error(lua_State *L, int idx, mdb_error_kind kind,
+/* An mdb.error about the page being taken: fetched from `url` when it
+** was held, else the job's latest page. */
+static void push_page_error(lua_State *L, const mdb_listing *ls,
+                            const char *url, mdb_error_kind kind,
                             const char *message)
 {
-  mdb_listing *ls = lua_touserdata(L, idx);
-  if (lua_getiuservalue(L, idx, LV_URL) == LUA_TSTRING) {
-    const char *url = lua_tostring(L, -1);
+  if (url != NULL)
     mdb_push_url_error(L, url, kind, message);
-    lua_remove(L, -2);
-  } else {
-    lua_pop(L, 1);
+  else
     mdb_push_job_error(L, ls->job, kind, message);
-  }
 }
 
 /*
 ** The pass over the page at `items` (see the top of the file).  0, or -1
 ** when out of memory (going on could repeat an item).
 */
-static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items)
+static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items,
+                     const char *url)
 {
   char err[256];
   lua_Integer skip, bad;
@@ -115,7 +109,7 @@ static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items)
   ls->duplicates += (long)skip;
   if (bad) {
     ls->bad = bad;
-    push_page_error(L, idx, MDB_ERR_JSON, err);
+    push_page_error(L, ls, url, MDB_ERR_JSON, err);
     lua_setiuservalue(L, idx, LV_ERROR);
   }
   return 0;
@@ -139,10 +133,11 @@ static void push_accept_error(lua_State *L, fetch_job *j, int r,
 }
 
 /* The items of a page decoded and passed; `text` its body (a string on
-** the stack), `held_tok` the token it was accepted with when it was held
-** (NULL: accept it now, and ask for the next page).  0, or -1 with an
-** mdb.error pushed. */
-static int take_text(lua_State *L, int idx, int text, const char *held_tok)
+** the stack).  A held page comes with the token it was accepted with and
+** the URL it was fetched from; else (NULLs) it is accepted now and the
+** next page asked for.  0, or -1 with an mdb.error pushed. */
+static int take_text(lua_State *L, int idx, int text, const char *held_tok,
+                     const char *url)
 {
   mdb_listing *ls = lua_touserdata(L, idx);
   fetch_job *j = ls->job;
@@ -150,7 +145,7 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok)
   const char *tok;
   size_t toklen;
   if (mdb_page_decode(L, ls->kind, text, &tok, &toklen, err, sizeof err) != 0) {
-    push_page_error(L, idx, MDB_ERR_JSON, err);
+    push_page_error(L, ls, url, MDB_ERR_JSON, err);
     return -1;
   }
   int items = lua_gettop(L);
@@ -163,7 +158,7 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok)
     if (tok == NULL || strlen(held_tok) != toklen ||
         memcmp(held_tok, tok, toklen) != 0) {
       lua_pop(L, 1);
-      push_page_error(L, idx, MDB_ERR_JSON,
+      push_page_error(L, ls, url, MDB_ERR_JSON,
                       "nextPageToken decodes differently from its raw "
                       "text: the pages after this one cannot be trusted");
       return -1;
@@ -183,15 +178,15 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok)
   ls->cut_short = cut_short;
   ls->pos = 1;
   ls->count = count;
-  if (page_pass(L, idx, ls, items) != 0) {
+  if (page_pass(L, idx, ls, items, url) != 0) {
     lua_pop(L, 1);
-    push_page_error(L, idx, MDB_ERR_MEMORY, "out of memory");
+    push_page_error(L, ls, url, MDB_ERR_MEMORY, "out of memory");
     return -1;
   }
   lua_setiuservalue(L, idx, LV_PAGE);
   /* ask for the next page now, unless speculation already did */
   if (held_tok == NULL && fetch_job_request(j) != 0) {
-    push_page_error(L, idx, MDB_ERR_MEMORY, "out of memory");
+    push_page_error(L, ls, url, MDB_ERR_MEMORY, "out of memory");
     return -1;
   }
   return 0;
@@ -240,13 +235,13 @@ int mdb_listing_take_page(lua_State *L, int idx)
     ls->page_held = 1;
     ls->held_pages = h->pages;
     free(h);
-    lua_setiuservalue(L, idx, LV_URL);
-    r = take_text(L, idx, top + 1, lua_tostring(L, top + 2));
+    r = take_text(L, idx, top + 1, lua_tostring(L, top + 2),
+                  lua_tostring(L, top + 3));
     ls->held_failed = r != 0;
   } else {
     const http_response *p = fetch_job_page(ls->job);
     lua_pushlstring(L, p->body ? p->body : "", p->len);
-    r = take_text(L, idx, top + 1, NULL);
+    r = take_text(L, idx, top + 1, NULL, NULL);
   }
   /* the error, if any, in place of what was pushed */
   if (r != 0)

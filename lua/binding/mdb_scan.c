@@ -678,10 +678,12 @@ static void on_page(scan *s, fetch_job *j, lua_Integer t)
     return;
   }
   int held = t > 0 && t < PART_STRIDE ? mdb_listing_hold_page(L, ls) : 0;
+  if (held == 1) { /* taken with the listing's last page */
+    lua_settop(L, ls - 1);
+    return;
+  }
   if (held == -1)
     fail_listing(s, ls, j, t);
-  else if (held == 1)
-    ;
   else if (take_pages(s, ls, j, t, 1) != 0)
     finish(s, ls, t, 1);
   else if (fetch_job_done(j) && t > 0)

@@ -152,6 +152,22 @@ local function check_scan_lines(results, case, lines, count)
    end
 end
 
+-- Both folders' Cluster.List failed (either may fail first).
+local function check_folders_failed(results, cases)
+   local line = "list-backups.lua: mysql clusters in folder b1gf"
+   for _, case in ipairs(cases) do
+      check_scan_lines(results, case, { line, line }, "0 backups, 0 pages, 2 listings failed")
+   end
+end
+
+-- The cloud's Folder.List failed with `message`.
+local function check_cloud_failed(results, message)
+   for _, case in ipairs { "cloud-table", "cloud-json" } do
+      check_scan_lines(results, case, { "list-backups.lua: the folders of cloud b1gcloud1 (Resource Manager): "
+         .. message }, "0 backups, 0 pages, 1 listing failed")
+   end
+end
+
 local ALL = { "cluster-table", "cluster-json", "folder-table", "folder-json", "restore-table", "restore-json" }
 
 H.test("401 everywhere: every mode says the token was refused, exit 2", function()
@@ -169,13 +185,9 @@ H.test("401 everywhere: every mode says the token was refused, exit 2", function
          H.contains(text, folder:format("b1gfa"), case)
          H.contains(text, folder:format("b1gfb"), case)
       end
-      check_scan_lines(results, case, { "list-backups.lua: mysql clusters in folder b1gf",
-         "list-backups.lua: mysql clusters in folder b1gf" }, "0 backups, 0 pages, 2 listings failed")
    end
-   for _, case in ipairs { "cloud-table", "cloud-json" } do
-      check_scan_lines(results, case, { "list-backups.lua: the folders of cloud b1gcloud1 (Resource Manager): "
-         .. "http error: Token is invalid or has expired. (HTTP 401" }, "0 backups, 0 pages, 1 listing failed")
-   end
+   check_folders_failed(results, { "folders-table", "folders-json" })
+   check_cloud_failed(results, "http error: Token is invalid or has expired. (HTTP 401")
    for _, mode in ipairs({ "file", "tty" }) do
       H.eq(lines_of(results["folders-table/" .. mode].stdout), { "ID  FOLDER  CLUSTER  CREATED  AGE  SIZE  TYPE" },
          "a header and no row")
@@ -192,14 +204,8 @@ H.test("a refused connection: every mode names it, in bounded time, exit 2", fun
    check_common(results, H.token, "Couldn't connect to server", {})
    H.ok(took < 20, "bounded: " .. took .. " s")
    check_single_failed(results, ALL, "network error: Failed to connect to 127.0.0.1 port ")
-   for _, case in ipairs { "folders-table", "folders-json" } do
-      check_scan_lines(results, case, { "list-backups.lua: mysql clusters in folder b1gf",
-         "list-backups.lua: mysql clusters in folder b1gf" }, "0 backups, 0 pages, 2 listings failed")
-   end
-   for _, case in ipairs { "cloud-table", "cloud-json" } do
-      check_scan_lines(results, case, { "list-backups.lua: the folders of cloud b1gcloud1 (Resource Manager): "
-         .. "network error: Failed to connect" }, "0 backups, 0 pages, 1 listing failed")
-   end
+   check_folders_failed(results, { "folders-table", "folders-json" })
+   check_cloud_failed(results, "network error: Failed to connect")
 end)
 
 H.test("500s on the backup listings: retried, then the status named; the other clusters still listed", function()
@@ -259,14 +265,7 @@ H.test("Cluster.List forbidden (403): several folders fail naming each; one fold
    check_common(failed, H.token, "Permission denied (HTTP 403 PERMISSION_DENIED", {})
    check_common(results, H.token, "", ok)
    H.ok(took < 20, "bounded: " .. took .. " s")
-   for _, case in ipairs { "folders-table", "folders-json" } do
-      check_scan_lines(results, case, { "list-backups.lua: mysql clusters in folder b1gf",
-         "list-backups.lua: mysql clusters in folder b1gf" }, "0 backups, 0 pages, 2 listings failed")
-   end
-   for _, case in ipairs { "cloud-table", "cloud-json" } do
-      check_scan_lines(results, case, { "list-backups.lua: mysql clusters in folder b1gf",
-         "list-backups.lua: mysql clusters in folder b1gf" }, "0 backups, 0 pages, 2 listings failed")
-   end
+   check_folders_failed(results, { "folders-table", "folders-json", "cloud-table", "cloud-json" })
    for _, mode in ipairs({ "file", "tty" }) do
       local f = results["folder-json/" .. mode]
       H.eq(#cjson.decode(f.stdout), 6, "folder b1gfa listed whole")
