@@ -77,6 +77,7 @@ if want("1m") then
    -- printed beside the wall time, the recording's writer thread included.
    local scan, rec, rss, sscan, srec = {}, {}, 0, {}, {}
    local cscan, crec, csscan, csrec = {}, {}, {}, {}
+   local uscan, urec, cuscan, curec = {}, {}, {}, {}
    local _
    for i = 1, runs do
       scan[i], _, _, cscan[i] = measure(run(env), env)
@@ -85,6 +86,13 @@ if want("1m") then
       if r > rss then rss = r end
       sscan[i], _, _, csscan[i] = measure(run(env, nil, nil, 1, true), env)
       srec[i], _, _, csrec[i] = measure(run(env, nil, fresh("1ms.db"), 1, true), env)
+      -- An hourly run: the fleet recorded once already, unchanged.  The
+      -- second of two scans in one process, less a process with one.
+      local uw, uc
+      uw, _, _, uc = measure(run(env, nil, nil, 2, true), env)
+      uscan[i], cuscan[i] = uw - sscan[i], uc - csscan[i]
+      uw, _, _, uc = measure(run(env, nil, fresh("1mu.db"), 2, true), env)
+      urec[i], curec[i] = uw - srec[i], uc - csrec[i]
    end
    fake.stop()
    local function each(xs)
@@ -118,6 +126,13 @@ if want("1m") then
    print(string.format("%-58s %8.2fs / %.2fs = %.2fx", "  CPU user+sys, medians: scan / scan + record", median(csscan),
       median(csrec), median(csrec) / median(csscan)))
    print(string.format("%-58s %9s", "    each run's CPU ratio", each(scr)))
+   local us, ur = median(uscan), median(urec)
+   print(string.format("%-58s %9.3fs", "1M backups, unchanged since the last record: streaming scan", us))
+   print(string.format("%-58s %9.3fs", "  the same, each entry recorded in it", ur))
+   print(string.format("%-58s %9.2fx %8s", "  recording adds", ur / us, "<= 1.50"))
+   print(string.format("%-58s %9s", "    each run's ratio", each(ratios(uscan, urec))))
+   print(string.format("%-58s %8.2fs / %.2fs = %.2fx", "  CPU user+sys, medians: scan / scan + record", median(cuscan),
+      median(curec), median(curec) / median(cuscan)))
 end
 
 -- 1b. 1,000,000 backups as the fleet benchmarks have them (bench/run.lua's

@@ -577,11 +577,13 @@ static int sq_digest(lua_State *L)
   return 1;
 }
 
-/* A growable malloc'd byte buffer; a batch (its user value: the
-** statement it was made for), or scratch space. */
+/* A growable malloc'd byte buffer; a batch (its user values: the
+** statement it was made for, then the listing and api_json's arguments
+** while some of its rows wait for their text), or scratch space. */
 typedef struct sq_batch {
   unsigned char *p;
   size_t len, cap;
+  int pending; /* rows whose @data keep_changed has yet to write */
 } sq_batch;
 
 static void buf_need(lua_State *L, sq_batch *b, size_t more)
@@ -708,6 +710,26 @@ static void api_json_into(lua_State *L, int obj, const api_names *nm,
   lua_settop(L, top);
 }
 
+/* A row's values: V_LATER, a @data that keep_changed writes, as a u32
+** index into the listing. */
+enum { V_NULL, V_INT, V_REAL, V_TEXT, V_LATER }; /* V_LATER: u32 index */
+
+/* A @data value: V_TEXT, then the api_json text of the table at obj. */
+static void put_api_json(lua_State *L, sq_batch *b, int obj,
+                         const api_names *nm, int encode)
+{
+  unsigned char t = V_TEXT;
+  uint32_t n32 = 0;
+  buf_add(L, b, &t, 1);
+  size_t at = b->len;
+  buf_add(L, b, &n32, 4);
+  api_json_into(L, obj, nm, encode, b);
+  if (b->len - at - 4 > UINT32_MAX)
+    luaL_error(L, "state_batch: an object too large");
+  n32 = (uint32_t)(b->len - at - 4);
+  memcpy(b->p + at, &n32, 4);
+}
+
 static int sq_api_json(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -733,17 +755,20 @@ static int sq_api_json(lua_State *L)
 ** scan the per-object crossings and the inserts each cost about as much as
 ** the scan, and the scan leaves the second core idle.
 **
-**   b = st:state_batch(list, added, int64, encode)
+**   b = st:state_batch(list, added, int64, encode [, later])
 **       walks the objects once: per object with a string `id`, its digest
 **       (as digest()), its api_json text (lua-cjson) and the values of
 **       st's parameters, copied into C memory.  No SQLite call: it may run
-**       while the writer works.
-**   closes = b:keep_changed(open)
-**       open: id -> {id, rowid, digest}, the listing's open states.  An
-**       object whose open state has its digest is dropped from b; either
-**       way open[id] becomes false (a repeated id is dropped too), so what
-**       stays in open is what the listing no longer has.  Returns the
-**       rowids of the open states that changed.
+**       while the writer works.  With `later` the api_json text waits for
+**       keep_changed, which writes it only for the objects that changed:
+**       an unchanged re-scan then encodes nothing.
+**   closes = b:keep_changed(open, ...)
+**       open: a statement of the same connection whose rows, for the
+**       parameters `...`, are the listing's open states: id, rowid,
+**       digest.  An object whose open state has its digest is dropped
+**       from b, and so is a repeat of an id b already has (its first
+**       state stays).  Returns the rowids of the open states to close:
+**       those whose object changed or is no longer listed.
 **   st:insert_batch(b, consts)
 **       queues b's rows for the connection's writer thread, which binds
 **       and steps st once per row; b is empty afterwards.
@@ -761,7 +786,6 @@ static int sq_api_json(lua_State *L)
 ** by one thread at a time.
 */
 enum { P_FIELD, P_DIGEST, P_DATA, P_CONST };
-enum { V_NULL, V_INT, V_REAL, V_TEXT };
 
 #define QUEUE_LIMIT (64u << 20) /* bytes of rows queued before waiting */
 
@@ -1113,13 +1137,19 @@ static int st_state_batch(lua_State *L)
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checkany(L, 5);
+  int later = lua_toboolean(L, 6);
   lua_settop(L, 5);
-  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 1); /* 6 */
+  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 5); /* 6 */
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, BATCH_MT);
   /* the statement itself, not its address: a finalized one's is reused */
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
+  if (later)
+    for (int u = 2; u <= 5; u++) {
+      lua_pushvalue(L, u);
+      lua_setiuservalue(L, 6, u);
+    }
   lua_getiuservalue(L, 1, 2); /* 7: field names */
   lua_pushstring(L, "id");    /* 8 */
   luaL_checkstack(L, s->np + 2, "state_batch");
@@ -1138,6 +1168,8 @@ static int st_state_batch(lua_State *L)
   memset(&memo, 0, sizeof memo);
   int base = lua_gettop(L);
   lua_Integer n = luaL_len(L, 2);
+  if (later && n > (lua_Integer)UINT32_MAX)
+    return luaL_error(L, "state_batch: more than %u objects", UINT32_MAX);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_settop(L, base);
     if (lua_geti(L, 2, i) != LUA_TTABLE)
@@ -1166,19 +1198,17 @@ static int st_state_batch(lua_State *L)
         buf_add(L, b, &digest, 8);
         break;
       }
-      case P_DATA: {
-        unsigned char t = V_TEXT;
-        uint32_t n32 = 0;
-        buf_add(L, b, &t, 1);
-        size_t at = b->len;
-        buf_add(L, b, &n32, 4);
-        api_json_into(L, obj, &nm, 5, b);
-        if (b->len - at - 4 > UINT32_MAX)
-          return luaL_error(L, "state_batch: an object too large");
-        n32 = (uint32_t)(b->len - at - 4);
-        memcpy(b->p + at, &n32, 4);
+      case P_DATA:
+        if (later) {
+          unsigned char t = V_LATER;
+          uint32_t ix = (uint32_t)i;
+          buf_add(L, b, &t, 1);
+          buf_add(L, b, &ix, 4);
+          b->pending++;
+        } else {
+          put_api_json(L, b, obj, &nm, 5);
+        }
         break;
-      }
       default:
         lua_pushvalue(L, fields + p - 1);
         lua_rawget(L, obj);
@@ -1195,47 +1225,192 @@ static int st_state_batch(lua_State *L)
   return 1;
 }
 
+/* The bytes of a row's value as put_value (or state_batch) wrote it. */
+static size_t value_size(const unsigned char *v)
+{
+  uint32_t n;
+  switch (v[0]) {
+  case V_INT:
+  case V_REAL: return 9;
+  case V_TEXT: memcpy(&n, v + 1, 4); return 5 + (size_t)n;
+  case V_LATER: return 5;
+  default: return 1;
+  }
+}
+
+/*
+** A batch's rows by id, for keep_changed: open addressing over the rows'
+** offsets (plus one; 0 is an empty slot), in a userdata so that an error
+** while the open states are read leaks nothing.
+*/
+typedef struct id_slot {
+  size_t at1;
+  uint64_t hash;
+} id_slot;
+
+static uint64_t id_hash(const unsigned char *id, size_t n)
+{
+  return fnv(FNV_OFFSET, id, n);
+}
+
+static const unsigned char *row_id(const unsigned char *r, uint32_t *idlen)
+{
+  memcpy(idlen, r + 5, 4);
+  return r + ROW_HEAD;
+}
+
+/* The slot of id: the row that has it, or the empty slot it would take. */
+static id_slot *id_find(id_slot *map, size_t mask, const unsigned char *rows,
+                        const unsigned char *id, size_t n, uint64_t h)
+{
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    id_slot *e = &map[i];
+    if (e->at1 == 0)
+      return e;
+    uint32_t len;
+    const unsigned char *other = row_id(rows + e->at1 - 1, &len);
+    if (e->hash == h && len == n && memcmp(other, id, n) == 0)
+      return e;
+  }
+}
+
+/* Rewrite b with only the rows it keeps, each @data that waits written
+** (lua-cjson may raise: the new rows are in a collectable buffer until
+** they replace b's). */
+static void batch_compact(lua_State *L, sq_batch *b, int bidx)
+{
+  sq_stmt *s;
+  lua_getiuservalue(L, bidx, 1);
+  s = luaL_checkudata(L, -1, STMT_MT);
+  int top = lua_gettop(L);
+  sq_batch *nb = lua_newuserdatauv(L, sizeof *nb, 0);
+  memset(nb, 0, sizeof *nb);
+  luaL_setmetatable(L, BATCH_MT);
+  int list = 0, encode = 0;
+  api_names nm = {0, 0, 0};
+  if (b->pending) {
+    list = lua_gettop(L) + 1;
+    for (int u = 2; u <= 5; u++)
+      lua_getiuservalue(L, bidx, u);
+    encode = list + 3;
+    api_names_push(L, list + 1, list + 2, &nm);
+  }
+  int base = lua_gettop(L);
+  for (size_t at = 0; at < b->len;) {
+    const unsigned char *r = b->p + at;
+    uint32_t len, idlen;
+    memcpy(&len, r + 1, 4);
+    at += len;
+    if (!r[0])
+      continue;
+    row_id(r, &idlen);
+    size_t start = nb->len, head = ROW_HEAD + idlen + 8;
+    buf_add(L, nb, r, head);
+    nb->p[start] = 1;
+    const unsigned char *v = r + head;
+    for (int p = 1; p <= s->np; p++) {
+      if (s->kind[p - 1] == P_CONST)
+        continue;
+      if (v[0] != V_LATER) {
+        buf_add(L, nb, v, value_size(v));
+      } else {
+        uint32_t ix;
+        memcpy(&ix, v + 1, 4);
+        if (lua_geti(L, list, (lua_Integer)ix) != LUA_TTABLE)
+          luaL_error(L, "keep_changed: the listing changed since state_batch");
+        put_api_json(L, nb, base + 1, &nm, encode);
+        lua_settop(L, base);
+      }
+      v += value_size(v);
+    }
+    if (nb->len - start > UINT32_MAX)
+      luaL_error(L, "state_batch: an object too large");
+    uint32_t nlen = (uint32_t)(nb->len - start);
+    memcpy(nb->p + start + 1, &nlen, 4);
+  }
+  buf_free(b);
+  *b = *nb;
+  nb->p = NULL;
+  nb->len = nb->cap = 0;
+  b->pending = 0;
+  for (int u = 2; u <= 5; u++) { /* the listing may go */
+    lua_pushnil(L);
+    lua_setiuservalue(L, bidx, u);
+  }
+  lua_settop(L, top - 1);
+}
+
 static int batch_keep_changed(lua_State *L)
 {
   sq_batch *b = luaL_checkudata(L, 1, BATCH_MT);
-  luaL_checktype(L, 2, LUA_TTABLE);
+  sq_stmt *open = check_stmt(L, 2);
+  not_busy(L, open);
+  if (sqlite3_column_count(open->st) != 3)
+    return luaL_argerror(L, 2, "the open states: id, rowid, digest");
+  bind_all(L, open, 3);
   lua_settop(L, 2);
-  lua_newtable(L); /* 3: rowids to close */
-  lua_Integer closes = 0;
-  lua_pushnil(L);
-  if (lua_next(L, 2) == 0) /* nothing open: every row stays */
-    return 1;
-  lua_settop(L, 3);
+  size_t rows = 0;
+  for (size_t at = 0; at < b->len; rows++) {
+    uint32_t len;
+    memcpy(&len, b->p + at + 1, 4);
+    at += len;
+  }
+  size_t cap = 16;
+  while (cap < 2 * rows)
+    cap *= 2;
+  id_slot *map = lua_newuserdatauv(L, cap * sizeof *map, 0); /* 3 */
+  memset(map, 0, cap * sizeof *map);
+  lua_newtable(L); /* 4: rowids to close */
+  int dropped = 0;
   for (size_t at = 0; at < b->len;) {
     unsigned char *r = b->p + at;
     uint32_t len, idlen;
-    uint64_t digest;
     memcpy(&len, r + 1, 4);
-    memcpy(&idlen, r + 5, 4);
-    memcpy(&digest, r + ROW_HEAD + idlen, 8);
-    at += len;
-    lua_pushlstring(L, (const char *)r + ROW_HEAD, idlen); /* 4 */
-    lua_pushvalue(L, 4);
-    int t = lua_rawget(L, 2); /* 5 */
-    if (t == LUA_TBOOLEAN) {
-      r[0] = 0; /* repeated */
-    } else if (t == LUA_TTABLE) {
-      lua_geti(L, 5, 3);
-      int same = lua_isinteger(L, -1) &&
-                 (uint64_t)lua_tointeger(L, -1) == digest;
-      lua_pop(L, 1);
-      if (same) {
-        r[0] = 0;
-      } else {
-        lua_geti(L, 5, 2);
-        lua_rawseti(L, 3, ++closes);
-      }
-      lua_pushvalue(L, 4);
-      lua_pushboolean(L, 0);
-      lua_rawset(L, 2);
+    const unsigned char *id = row_id(r, &idlen);
+    uint64_t h = id_hash(id, idlen);
+    id_slot *e = id_find(map, cap - 1, b->p, id, idlen, h);
+    if (e->at1 != 0) { /* a repeat: the first state stays */
+      r[0] = 0;
+      dropped = 1;
+    } else {
+      e->at1 = at + 1;
+      e->hash = h;
     }
-    lua_settop(L, 3);
+    at += len;
   }
+  lua_Integer closes = 0;
+  while (step(L, open)) {
+    const unsigned char *id = sqlite3_column_text(open->st, 0);
+    size_t n = (size_t)sqlite3_column_bytes(open->st, 0);
+    sqlite3_int64 rowid = sqlite3_column_int64(open->st, 1);
+    uint64_t digest = (uint64_t)sqlite3_column_int64(open->st, 2);
+    id_slot *e = id ? id_find(map, cap - 1, b->p, id, n, id_hash(id, n)) : NULL;
+    unsigned char *r = e && e->at1 ? b->p + e->at1 - 1 : NULL;
+    uint32_t idlen;
+    uint64_t has;
+    if (r != NULL && r[0] == 1) {
+      memcpy(&has, row_id(r, &idlen) + idlen, 8);
+      r[0] = 2; /* its open state met */
+      if (has == digest) {
+        r[0] = 0;
+        dropped = 1;
+        continue;
+      }
+    }
+    lua_pushinteger(L, (lua_Integer)rowid);
+    lua_rawseti(L, 4, ++closes);
+  }
+  sqlite3_reset(open->st);
+  if (dropped || b->pending)
+    batch_compact(L, b, 1);
+  else
+    for (size_t at = 0; at < b->len;) { /* 2 (met) back to 1 */
+      uint32_t len;
+      memcpy(&len, b->p + at + 1, 4);
+      b->p[at] = 1;
+      at += len;
+    }
+  lua_settop(L, 4);
   return 1;
 }
 
@@ -1249,6 +1424,8 @@ static int st_insert_batch(lua_State *L)
   lua_getiuservalue(L, 2, 1);
   if (!lua_rawequal(L, -1, 1))
     return luaL_argerror(L, 2, "a batch of another statement");
+  if (b->pending)
+    return luaL_argerror(L, 2, "keep_changed has not written its data yet");
   lua_settop(L, 3);
   int kept = 0;
   for (size_t at = 0; at < b->len && !kept;) {

@@ -487,25 +487,24 @@ local CLOSE_BACKUP = "UPDATE backup_states SET until_scan = ?, last_scan = ? WHE
 
 -- A listing's backups as rows of their states (digest, JSON, columns),
 -- made before any SQL of the entry: while they are made, the connection's
--- writer thread still inserts the previous entry's.
-local function backup_batch(self, engine, backups)
-   return self:stmt(INSERT_BACKUP):state_batch(backups, BACKUP_ADDED, INT64[engine], json.encode)
+-- writer thread still inserts the previous entry's.  `later`: the JSON
+-- waits until the open states say which backups changed (a re-scan of an
+-- unchanged fleet then encodes none); a first recording, where all are
+-- new, encodes them here, while the writer works.
+local function backup_batch(self, engine, backups, later)
+   return self:stmt(INSERT_BACKUP):state_batch(backups, BACKUP_ADDED, INT64[engine], json.encode, later)
 end
+
+-- A cluster's open backup states: compared with the listing in C (a
+-- million of them as Lua tables cost more than the rest of the recording).
+local OPEN_BACKUPS = "SELECT backup_id, id, digest FROM backup_states WHERE cluster = ? AND until_scan IS NULL"
 
 -- A cluster's backups: a state inserted for each new or changed one (by
 -- the writer thread, in this transaction), and the open states of those
 -- changed or gone closed.
 local function record_backups(self, scan, ref, batch, last)
-   local open = {}
-   for r in self:rows("SELECT backup_id, id, digest FROM backup_states WHERE cluster = ? AND until_scan IS NULL",
-      ref) do
-      open[r[1]] = r
-   end
    local close = self:stmt(CLOSE_BACKUP)
-   for _, rowid in ipairs(batch:keep_changed(open)) do close:run(scan, last, rowid) end
-   for _, cur in pairs(open) do
-      if cur then close:run(scan, last, cur[2]) end
-   end
+   for _, rowid in ipairs(batch:keep_changed(self:stmt(OPEN_BACKUPS), ref)) do close:run(scan, last, rowid) end
    self:stmt(INSERT_BACKUP):insert_batch(batch, { ref, scan })
 end
 
@@ -562,12 +561,15 @@ function H:recorder(scope, on_wait)
    -- key true, every folder).
    local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {}, listed_in = {},
       failed_in = {} }
-   local ok, scan = pcall(self.run, self,
-      "INSERT INTO scans (time, time_text, folder, engines, tool, folders, cloud, all_clouds)"
+   local ok, scan = pcall(function()
+      -- Backups recorded before: their JSON is made only for those that changed.
+      r.later = self:one("SELECT 1 FROM backup_states WHERE until_scan IS NULL LIMIT 1") ~= nil
+      return self:run("INSERT INTO scans (time, time_text, folder, engines, tool, folders, cloud, all_clouds)"
          .. " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
-      concat(engines, ","), scope.tool, scope.folders and concat(scope.folders, ",") or nil, scope.cloud,
-      scope.all_clouds and 1 or nil)
+         time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
+         concat(engines, ","), scope.tool, scope.folders and concat(scope.folders, ",") or nil, scope.cloud,
+         scope.all_clouds and 1 or nil)
+   end)
    if not ok then
       pcall(db.exec, db, "ROLLBACK")
       error(scan, 0)
@@ -627,7 +629,7 @@ function Recorder:add(e, pos)
          end
          self.listed[engine][id] = true
          local complete = e.error == nil
-         local batch = complete and backup_batch(h, engine, e.backups or {})
+         local batch = complete and backup_batch(h, engine, e.backups or {}, self.later)
          if e.folder ~= nil then self:folder_listed(engine, e.folder) end
          local folder = type(e.cluster) == "table" and e.cluster.folderId or e.folder or self.scope.folder
          local ref = cluster_ref(h, engine, id, folder)

@@ -95,6 +95,7 @@ H.test("state_batch/insert_batch: a listing recorded as api_json and digest woul
    local s, cjson = mdb._sqlite, require "cjson"
    local db = s.open(":memory:", "rwc", 0)
    db:exec("CREATE TABLE t (k INTEGER, id TEXT, size INTEGER, flag, digest INTEGER, data TEXT, UNIQUE (k, id))")
+   db:exec("CREATE TABLE o (cluster INTEGER, backup_id TEXT, id INTEGER, digest INTEGER)")
    local st = db:prepare("INSERT OR IGNORE INTO t VALUES (@1, :id, :size, :flag, @digest, @data)")
    local added, int64 = { "created", "engine" }, { "size" }
    local list = {
@@ -105,34 +106,71 @@ H.test("state_batch/insert_batch: a listing recorded as api_json and digest woul
       { id = "changed", size = 3 },
       { id = "new", size = 99 },                                -- a repeat: the first state stays
       { id = "same", size = 5 },
+      { id = "twice", size = 6 },                               -- two open states: one stays
       { id = 7 }, "not a table",                                -- skipped
    }
-   local open = { same = { "same", 10, s.digest(list[3]) }, changed = { "changed", 11, 0 },
-      gone = { "gone", 12, 0 } }
-   local batch = st:state_batch(list, added, int64, cjson.encode)
-   H.eq(batch:keep_changed(open), { 11 }, "the changed one's open state")
-   H.eq(open.same, false)
-   H.eq(open.changed, false)
-   H.eq(open.gone, { "gone", 12, 0 }, "what the listing no longer has stays open")
-   db:exec("BEGIN")
-   st:insert_batch(batch, { 42 })
-   local rows = {}
-   for r in db:prepare("SELECT k, id, size, flag, digest, data FROM t ORDER BY rowid"):rows() do rows[#rows + 1] = r end
-   H.eq(#rows, 3, "the writer's rows, in the caller's transaction")
-   for i, want in ipairs({ list[1], list[2], list[4] }) do
-      H.eq(rows[i][1], 42)
-      H.eq(rows[i][2], want.id)
-      H.eq(rows[i][3], want.size)
-      H.eq(rows[i][5], s.digest(want), "digest " .. want.id)
-      H.eq(cjson.decode(rows[i][6]), cjson.decode(s.api_json(want, added, int64, cjson.encode)), "data " .. want.id)
+   -- the open states: cluster 1's are compared, cluster 2's are not
+   local ins = db:prepare("INSERT INTO o VALUES (?, ?, ?, ?)")
+   ins:run(1, "same", 10, s.digest(list[3]))
+   ins:run(1, "changed", 11, 0)
+   ins:run(1, "gone", 12, 0)
+   ins:run(1, "twice", 13, s.digest(list[7]))
+   ins:run(1, "twice", 14, s.digest(list[7]))
+   ins:run(2, "new", 15, s.digest(list[1]))
+   local open = db:prepare("SELECT backup_id, id, digest FROM o WHERE cluster = ? ORDER BY id")
+   local recorded = {}
+   for _, later in ipairs({ false, true }) do
+      local what = later and "JSON written by keep_changed" or "JSON written by state_batch"
+      local batch = st:state_batch(list, added, int64, cjson.encode, later)
+      if later then
+         local ok, err = pcall(st.insert_batch, st, batch, { 42 })
+         H.eq(ok, false, "a batch whose JSON waits is not inserted")
+         H.contains(tostring(err), "keep_changed has not written")
+      end
+      H.eq(batch:keep_changed(open, 1), { 11, 12, 14 }, what .. ": the changed, the gone and a second open state")
+      db:exec("BEGIN")
+      st:insert_batch(batch, { 42 })
+      local rows = {}
+      for r in db:prepare("SELECT k, id, size, flag, digest, data FROM t ORDER BY rowid"):rows() do
+         rows[#rows + 1] = r
+      end
+      H.eq(#rows, 3, what .. ": the writer's rows, in the caller's transaction")
+      for i, want in ipairs({ list[1], list[2], list[4] }) do
+         H.eq(rows[i][1], 42)
+         H.eq(rows[i][2], want.id)
+         H.eq(rows[i][3], want.size)
+         H.eq(rows[i][5], s.digest(want), "digest " .. want.id)
+         H.eq(cjson.decode(rows[i][6]), cjson.decode(s.api_json(want, added, int64, cjson.encode)), "data " .. want.id)
+      end
+      H.eq(rows[1][4], 1, "a boolean field binds as 1")
+      H.eq(rows[2][4], nil)
+      H.eq(cjson.decode(rows[1][6]).text, 'q"\\\n\1/é')
+      H.eq(list[1].created, 1.5, "the objects are left as they were")
+      recorded[#recorded + 1] = rows
+      db:exec("ROLLBACK")
    end
-   H.eq(rows[1][4], 1, "a boolean field binds as 1")
-   H.eq(rows[2][4], nil)
-   H.eq(cjson.decode(rows[1][6]).text, 'q"\\\n\1/é')
-   H.eq(list[1].created, 1.5, "the objects are left as they were")
+   H.eq(recorded[1], recorded[2], "the same rows either way")
+   -- nothing open: every object stays, a repeat still once
+   db:exec("BEGIN")
+   local batch = st:state_batch(list, added, int64, cjson.encode, true)
+   H.eq(batch:keep_changed(open, 3), {})
+   st:insert_batch(batch, { 43 })
+   H.eq(db:prepare("SELECT group_concat(id, ',') FROM (SELECT id FROM t ORDER BY rowid)"):one(),
+      "new,nested,same,changed,twice")
    db:exec("ROLLBACK")
+   -- the open states' statement must give id, rowid, digest
+   local ok, err = pcall(batch.keep_changed, st:state_batch(list, added, int64, cjson.encode),
+      db:prepare("SELECT backup_id FROM o WHERE cluster = ?"), 1)
+   H.eq(ok, false)
+   H.contains(tostring(err), "id, rowid, digest")
+   -- a value lua-cjson refuses is an error, also when the JSON waits
+   ok, err = pcall(function()
+      st:state_batch({ { id = "x", n = 0 / 0 } }, added, int64, cjson.encode, true):keep_changed(open, 1)
+   end)
+   H.eq(ok, false)
+   H.contains(tostring(err), "number")
    -- a value lua-cjson refuses is an error, as it was
-   local ok, err = pcall(st.state_batch, st, { { id = "x", n = 0 / 0 } }, added, int64, cjson.encode)
+   ok, err = pcall(st.state_batch, st, { { id = "x", n = 0 / 0 } }, added, int64, cjson.encode)
    H.eq(ok, false)
    H.contains(tostring(err), "number")
    -- an error a queued row meets is raised by the next call, and the
@@ -179,10 +217,12 @@ H.test("an entry failing while the last one's rows are queued rolls the scan bac
       H.backup("bad", first.id, "2026-05-01T00:00:00Z", { size = "1" }))
    r:add(first)   -- queued: the writer meets 'refused' while the next entry is made
    local second = fleet(2, 1)[2]
-   second.backups[1].ratio = 0 / 0   -- lua-cjson refuses it, before any SQL of the entry
+   local deep = {}   -- the digest refuses it, before any SQL of the entry
+   for _ = 1, 60 do deep = { deep } end
+   second.backups[1].deep = deep
    local ok, err = pcall(r.add, r, second)
    H.eq(ok, false)
-   H.contains(tostring(err), "NaN")
+   H.contains(tostring(err), "nested too deep")
    -- rolled back: the connection holds no transaction, the file is at scan 1
    local again, aerr = pcall(h.recorder, h, scope(3))
    H.ok(again, "a new recorder can begin: " .. tostring(aerr))
