@@ -27,6 +27,7 @@
 #include "mdb_binding.h"
 
 #include "http/cancel.h"
+#include "text/g14_text.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -548,13 +549,7 @@ static uint64_t digest_value(lua_State *L, int idx, int depth,
     if (lua_isinteger(L, idx)) {
       n = int_text(buf, (long long)lua_tointeger(L, idx));
     } else {
-      /* A whole number of fewer than 15 digits (times without a fraction)
-      ** is what "%.14g" writes as an integer; -0.0 is "-0" there. */
-      double d = (double)lua_tonumber(L, idx);
-      if (d > -1e14 && d < 1e14 && d != 0 && d == (double)(long long)d)
-        n = int_text(buf, (long long)d);
-      else
-        n = (size_t)snprintf(buf, sizeof buf, "%.14g", d);
+      n = g14_text(buf, (double)lua_tonumber(L, idx));
     }
     return fnv(h, buf, n);
   }
