@@ -562,8 +562,9 @@ function H:recorder(scope, on_wait)
    local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {}, listed_in = {},
       failed_in = {} }
    local ok, scan = pcall(function()
-      -- Backups recorded before: their JSON is made only for those that changed.
-      r.later = self:one("SELECT 1 FROM backup_states WHERE until_scan IS NULL LIMIT 1") ~= nil
+      -- After the file's first scan, most backups are as recorded before:
+      -- their JSON is made only for those that changed.
+      r.later = self:one("SELECT 1 FROM scans LIMIT 1") ~= nil
       return self:run("INSERT INTO scans (time, time_text, folder, engines, tool, folders, cloud, all_clouds)"
          .. " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
          time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
