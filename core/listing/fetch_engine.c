@@ -63,6 +63,12 @@ struct fetch_job {
   fetch_stats stats;
 };
 
+/* A response buffer let go of, for the next request to fill. */
+typedef struct spare_body {
+  char *body;
+  size_t cap;
+} spare_body;
+
 struct fetch_engine {
   fetch_engine_config cfg;
   CURLM *multi;
@@ -71,6 +77,12 @@ struct fetch_engine {
   int active;
   pacer pace; /* when the next request may start */
   uint32_t rng;
+  /* The response buffers of ended jobs and of taken pages, reused: a
+  ** page's buffer grows to its size once per engine, not once per
+  ** listing (a fleet's listings would each realloc theirs up and fault
+  ** the new pages in).  At most two per transfer slot are kept. */
+  spare_body *spare;
+  int nspare, maxspare;
 };
 
 static uint32_t next_random(fetch_engine *e)
@@ -91,8 +103,11 @@ fetch_engine *fetch_engine_new(const fetch_engine_config *cfg)
   e->cfg = *cfg;
   if (e->cfg.concurrency < 1)
     e->cfg.concurrency = 1;
-  e->multi = curl_multi_init();
+  e->maxspare = 2 * e->cfg.concurrency;
+  e->spare = calloc((size_t)e->maxspare, sizeof *e->spare);
+  e->multi = e->spare ? curl_multi_init() : NULL;
   if (e->multi == NULL) {
+    free(e->spare);
     free(e);
     return NULL;
   }
@@ -113,7 +128,43 @@ void fetch_engine_free(fetch_engine *e)
   while (e->jobs)
     fetch_job_free(e->jobs);
   curl_multi_cleanup(e->multi);
+  while (e->nspare > 0)
+    free(e->spare[--e->nspare].body);
+  free(e->spare);
   free(e);
+}
+
+/* Keep `body` for a later response, or free it when enough are kept. */
+static void give_spare(fetch_engine *e, char *body, size_t cap)
+{
+  if (body == NULL)
+    return;
+  if (e->nspare == e->maxspare) {
+    free(body);
+    return;
+  }
+  e->spare[e->nspare].body = body;
+  e->spare[e->nspare].cap = cap;
+  e->nspare++;
+}
+
+/* A response about to be filled gets a kept buffer if it has none. */
+static void take_spare(fetch_engine *e, http_response *r)
+{
+  if (r->body != NULL || e->nspare == 0)
+    return;
+  e->nspare--;
+  r->body = e->spare[e->nspare].body;
+  r->cap = e->spare[e->nspare].cap;
+  r->len = 0;
+  r->body[0] = '\0';
+}
+
+static void keep_response(fetch_engine *e, http_response *r)
+{
+  give_spare(e, r->body, r->cap);
+  r->body = NULL;
+  r->len = r->cap = 0;
 }
 
 static char *dup_or_null(const char *s)
@@ -217,8 +268,8 @@ void fetch_job_free(fetch_job *j)
   if (j->next)
     j->next->prev = j->prev;
   http_request_cleanup(&j->req);
-  http_response_free(&j->resp[0]);
-  http_response_free(&j->resp[1]);
+  keep_response(e, &j->resp[0]);
+  keep_response(e, &j->resp[1]);
   page_cursor_free(j->cursor);
   free((char *)j->target.endpoint);
   free((char *)j->target.id);
@@ -505,6 +556,7 @@ static void start_due(fetch_engine *e, long long now)
                        : NULL;
     free(j->url);
     j->url = url;
+    take_spare(e, &j->resp[j->xfer_buf]);
     int ok = url && (bearer || !e->cfg.creds) &&
              http_request_prepare(&j->req, url, bearer,
                                   &j->resp[j->xfer_buf]) == 0 &&
@@ -640,6 +692,22 @@ fetch_job *fetch_engine_next(fetch_engine *e, fetch_job *want, int *failed)
 const http_response *fetch_job_page(const fetch_job *j)
 {
   return j->ready ? &j->resp[j->ready_buf] : NULL;
+}
+
+char *fetch_job_take_page_body(fetch_job *j, size_t *len, size_t *cap)
+{
+  http_response *r = &j->resp[j->ready_buf];
+  char *body = r->body;
+  *len = r->len;
+  *cap = r->cap;
+  r->body = NULL;
+  r->len = r->cap = 0;
+  return body;
+}
+
+void fetch_job_give_body(fetch_job *j, char *body, size_t cap)
+{
+  give_spare(j->engine, body, cap);
 }
 
 int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len)

@@ -104,6 +104,18 @@ fetch_job *fetch_engine_next(fetch_engine *e, fetch_job *want, int *failed);
 const http_response *fetch_job_page(const fetch_job *j);
 
 /*
+** Take the ready page's body out of the job, before fetch_job_accept: the
+** caller owns the buffer (NUL-terminated, *len bytes, *cap allocated; NULL
+** for an empty body) and hands it back with fetch_job_give_body once read,
+** or free()s it.  The job's later responses get other buffers.  A page
+** kept for later then costs no copy of its text.
+*/
+char *fetch_job_take_page_body(fetch_job *j, size_t *len, size_t *cap);
+/* A buffer from fetch_job_take_page_body, for a later response of the
+** job's engine to reuse (or freed). */
+void fetch_job_give_body(fetch_job *j, char *body, size_t cap);
+
+/*
 ** The caller decoded the ready page: it held `items` items (after any cut
 ** to the limit) and `next` (len bytes, NULL/0 = last page) is its
 ** authoritative nextPageToken.  Returns page_cursor_advance's

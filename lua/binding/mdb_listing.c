@@ -42,14 +42,17 @@ enum { LV_PAGE = 1, LV_ERROR = 2, LV_COUNT = 2 };
 
 /* A page held undecoded (mdb_listing_hold_page) in C memory, which the
 ** collector neither counts nor walks: holding pages does not space its
-** cycles out, so garbage strings do not pile up in Lua's string table. */
+** cycles out, so garbage strings do not pile up in Lua's string table.
+** Its text is the response buffer itself, taken over from the job
+** (fetch_job_take_page_body), not a copy, and given back once taken. */
 struct held_page {
   struct held_page *next;
-  size_t len;      /* of text */
+  char *text;      /* NUL-terminated; NULL for an empty body */
+  size_t len, cap; /* of text */
   const char *tok; /* the token it was accepted with, in the same block */
   const char *url; /* where it came from, for errors */
   long pages;      /* the job's page count when it came */
-  char text[];
+  char strings[];  /* tok and url */
 };
 
 mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
@@ -209,6 +212,7 @@ void mdb_listing_free_held(mdb_listing *ls)
   while (ls->held) {
     struct held_page *h = ls->held;
     ls->held = h->next;
+    free(h->text);
     free(h);
   }
   ls->held_last = NULL;
@@ -226,7 +230,7 @@ int mdb_listing_take_page(lua_State *L, int idx)
   if (h != NULL) {
     /* pushed while still linked: a memory error raised here leaves it to
     ** be freed with the others */
-    lua_pushlstring(L, h->text, h->len);
+    lua_pushlstring(L, h->text ? h->text : "", h->len);
     lua_pushstring(L, h->tok);
     lua_pushstring(L, h->url);
     ls->held = h->next;
@@ -234,6 +238,10 @@ int mdb_listing_take_page(lua_State *L, int idx)
       ls->held_last = NULL;
     ls->page_held = 1;
     ls->held_pages = h->pages;
+    if (ls->job)
+      fetch_job_give_body(ls->job, h->text, h->cap);
+    else
+      free(h->text);
     free(h);
     r = take_text(L, idx, top + 1, lua_tostring(L, top + 2),
                   lua_tostring(L, top + 3));
@@ -263,27 +271,26 @@ int mdb_listing_hold_page(lua_State *L, int idx)
     return 0;
   const char *url = fetch_job_page_url(j);
   size_t urllen = strlen(url);
-  struct held_page *h = malloc(sizeof *h + p->len + 1 + toklen + 1 + urllen +
-                               1);
+  struct held_page *h = malloc(sizeof *h + toklen + 1 + urllen + 1);
   if (h == NULL) /* then take it now */
     return 0;
   h->next = NULL;
-  h->len = p->len;
-  memcpy(h->text, p->body, p->len);
-  h->text[p->len] = '\0';
-  char *t = h->text + p->len + 1;
+  char *t = h->strings;
   memcpy(t, tok, toklen);
   t[toklen] = '\0';
   h->tok = t;
   memcpy(t + toklen + 1, url, urllen + 1);
   h->url = t + toklen + 1;
   h->pages = fetch_job_stats(j)->pages;
+  /* the token is copied out of the text: the job may let go of it */
+  h->text = fetch_job_take_page_body(j, &h->len, &h->cap);
   int r = fetch_job_accept(j, 0, h->tok, toklen);
   if (r != PAGE_CURSOR_OK) {
     /* not held: the pages before it are taken, then this error; freed
     ** before it is pushed, which may raise */
     char shown[101];
     snprintf(shown, sizeof shown, "%s", h->tok);
+    fetch_job_give_body(j, h->text, h->cap);
     free(h);
     push_accept_error(L, j, r, shown);
     return -1;
