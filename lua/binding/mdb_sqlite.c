@@ -578,7 +578,8 @@ static int sq_digest(lua_State *L)
 typedef struct sq_batch {
   unsigned char *p;
   size_t len, cap;
-  int pending; /* rows whose @data keep_changed has yet to write */
+  int pending;  /* rows whose @data keep_changed has yet to write */
+  int compared; /* keep_changed ran: it marks rows, so it runs once */
 } sq_batch;
 
 static void buf_need(lua_State *L, sq_batch *b, size_t more)
@@ -1328,6 +1329,7 @@ static void batch_compact(lua_State *L, sq_batch *b, int bidx)
   nb->p = NULL;
   nb->len = nb->cap = 0;
   b->pending = 0;
+  b->compared = 1;
   for (int u = 2; u <= 5; u++) { /* the listing may go */
     lua_pushnil(L);
     lua_setiuservalue(L, bidx, u);
@@ -1342,7 +1344,10 @@ static int batch_keep_changed(lua_State *L)
   not_busy(L, open);
   if (sqlite3_column_count(open->st) != 3)
     return luaL_argerror(L, 2, "the open states: id, rowid, digest");
+  if (b->compared)
+    return luaL_error(L, "keep_changed: the batch was compared already");
   bind_all(L, open, 3);
+  b->compared = 1;
   lua_settop(L, 2);
   size_t rows = 0;
   for (size_t at = 0; at < b->len; rows++) {

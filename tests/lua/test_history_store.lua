@@ -154,6 +154,10 @@ H.test("state_batch/insert_batch: a listing recorded as api_json and digest woul
    db:exec("BEGIN")
    local batch = st:state_batch(list, added, int64, cjson.encode, true)
    H.eq(batch:keep_changed(open, 3), {})
+   -- it marks rows as it goes (and an error may stop it halfway): once
+   local again, aerr = pcall(batch.keep_changed, batch, open, 1)
+   H.eq(again, false, "a second comparison is refused")
+   H.contains(tostring(aerr), "compared already")
    st:insert_batch(batch, { 43 })
    H.eq(db:prepare("SELECT group_concat(id, ',') FROM (SELECT id FROM t ORDER BY rowid)"):one(),
       "new,nested,same,changed,twice")
