@@ -1242,6 +1242,7 @@ static size_t value_size(const unsigned char *v)
 typedef struct id_slot {
   size_t at1;
   uint64_t hash;
+  int met; /* an open state of its id was compared with it */
 } id_slot;
 
 static uint64_t id_hash(const unsigned char *id, size_t n)
@@ -1302,7 +1303,6 @@ static void batch_compact(lua_State *L, sq_batch *b, int bidx)
     row_id(r, &idlen);
     size_t start = nb->len, head = ROW_HEAD + idlen + 8;
     buf_add(L, nb, r, head);
-    nb->p[start] = 1;
     const unsigned char *v = r + head;
     for (int p = 1; p <= s->np; p++) {
       if (s->kind[p - 1] == P_CONST)
@@ -1385,12 +1385,12 @@ static int batch_keep_changed(lua_State *L)
     sqlite3_int64 rowid = sqlite3_column_int64(open->st, 1);
     uint64_t digest = (uint64_t)sqlite3_column_int64(open->st, 2);
     id_slot *e = id ? id_find(map, cap - 1, b->p, id, n, id_hash(id, n)) : NULL;
-    unsigned char *r = e && e->at1 ? b->p + e->at1 - 1 : NULL;
-    uint32_t idlen;
-    uint64_t has;
-    if (r != NULL && r[0] == 1) {
+    if (e != NULL && e->at1 != 0 && !e->met) {
+      unsigned char *r = b->p + e->at1 - 1;
+      uint32_t idlen;
+      uint64_t has;
       memcpy(&has, row_id(r, &idlen) + idlen, 8);
-      r[0] = 2; /* its open state met */
+      e->met = 1; /* a second open state of the id is closed */
       if (has == digest) {
         r[0] = 0;
         dropped = 1;
@@ -1403,13 +1403,6 @@ static int batch_keep_changed(lua_State *L)
   sqlite3_reset(open->st);
   if (dropped || b->pending)
     batch_compact(L, b, 1);
-  else
-    for (size_t at = 0; at < b->len;) { /* 2 (met) back to 1 */
-      uint32_t len;
-      memcpy(&len, b->p + at + 1, 4);
-      b->p[at] = 1;
-      at += len;
-    }
   lua_settop(L, 4);
   return 1;
 }
