@@ -107,6 +107,38 @@ static int peek_tail(const char *s, size_t len, const char *key, size_t klen,
   return 1;
 }
 
+/* Index of the value of the first top-level member `key` of the object
+** s[0..len), or len when it has none or the text is not one object. */
+static size_t member_value(const char *s, size_t len, const char *key,
+                           size_t klen)
+{
+  size_t i = skip_ws(s, len, 0);
+  if (i >= len || s[i] != '{')
+    return len;
+  i = skip_ws(s, len, i + 1);
+  while (i < len && s[i] == '"') {
+    int esc;
+    size_t kstart = i + 1;
+    size_t kend = skip_string(s, len, i, &esc);
+    if (kend >= len)
+      return len;
+    int match = !esc && kend - 1 - kstart == klen &&
+                memcmp(s + kstart, key, klen) == 0;
+    i = skip_ws(s, len, kend);
+    if (i >= len || s[i] != ':')
+      return len;
+    i = skip_ws(s, len, i + 1);
+    if (match)
+      return i;
+    i = skip_ws(s, len, skip_value(s, len, i));
+    if (i < len && s[i] == ',')
+      i = skip_ws(s, len, i + 1);
+    else
+      return len;
+  }
+  return len;
+}
+
 int json_peek_string(const char *s, size_t len, const char *key,
                      const char **val, size_t *vlen)
 {
@@ -126,37 +158,42 @@ int json_peek_string(const char *s, size_t len, const char *key,
     if (memmem(s, len, quoted, klen + 2) == NULL)
       return 0;
   }
-  size_t i = skip_ws(s, len, 0);
-  if (i >= len || s[i] != '{')
+  size_t i = member_value(s, len, key, klen);
+  if (i >= len || s[i] != '"')
     return 0;
+  int esc;
+  size_t vend = skip_string(s, len, i, &esc);
+  if (vend >= len || esc) /* a value can't end the document */
+    return 0;
+  *val = s + i + 1;
+  *vlen = vend - i - 2;
+  return 1;
+}
+
+int json_peek_array(const char *s, size_t len, const char *key,
+                    json_element_fn each, void *ud)
+{
+  if (s == NULL)
+    return -1;
+  size_t i = member_value(s, len, key, strlen(key));
+  if (i >= len || s[i] != '[')
+    return -1;
   i = skip_ws(s, len, i + 1);
-  while (i < len && s[i] == '"') {
-    int esc;
-    size_t kstart = i + 1;
-    size_t kend = skip_string(s, len, i, &esc);
-    if (kend >= len)
+  if (i < len && s[i] == ']')
+    return 0;
+  while (i < len) {
+    size_t end = skip_value(s, len, i);
+    if (end >= len || end == i) /* unclosed, or an empty element */
+      return -1;
+    int r = each(ud, i, end);
+    if (r != 0)
+      return r;
+    i = skip_ws(s, len, end);
+    if (i < len && s[i] == ']')
       return 0;
-    int match = !esc && kend - 1 - kstart == klen &&
-                memcmp(s + kstart, key, klen) == 0;
-    i = skip_ws(s, len, kend);
-    if (i >= len || s[i] != ':')
-      return 0;
+    if (i >= len || s[i] != ',')
+      return -1;
     i = skip_ws(s, len, i + 1);
-    if (match) {
-      if (i >= len || s[i] != '"')
-        return 0;
-      size_t vend = skip_string(s, len, i, &esc);
-      if (vend >= len || esc) /* a value can't end the document */
-        return 0;
-      *val = s + i + 1;
-      *vlen = vend - i - 2;
-      return 1;
-    }
-    i = skip_ws(s, len, skip_value(s, len, i));
-    if (i < len && s[i] == ',')
-      i = skip_ws(s, len, i + 1);
-    else
-      return 0;
   }
-  return 0;
+  return -1;
 }

@@ -1,9 +1,12 @@
 /*
-** Finding one top-level string member in raw JSON text without decoding
-** it, so the next page can be requested while lua-cjson decodes this one.
-** The result is only a guess to act on early: the decoded value is
-** authoritative and a wrong guess costs a wasted request, never a wrong
-** answer.  Values with escapes are not returned (no unescaping here).
+** Reading raw JSON text beside lua-cjson, never instead of it: one
+** top-level string member, so the next page can be requested while
+** lua-cjson decodes this one, and the text of each element of a
+** top-level array, which a history stores as the object the API sent.
+** The decoded value is authoritative: a wrong guess costs a wasted
+** request, and element texts whose count differs from the decoded
+** array's are not used.  Values with escapes are not returned (no
+** unescaping here).
 */
 #ifndef JSON_PEEK_H
 #define JSON_PEEK_H
@@ -18,5 +21,19 @@
 */
 int json_peek_string(const char *s, size_t len, const char *key,
                      const char **val, size_t *vlen);
+
+/*
+** The raw text of each element of member `key`'s array in the top-level
+** object of s[0..len): each(ud, start, end) per element in order, with
+** s[start..end) the element's text (blanks around it left out); a
+** nonzero return from each stops the walk and is returned.  Returns 0
+** after the last element; -1 when the member is absent, not an array, or
+** the text does not look like one JSON object.  Like json_peek_string a
+** reading of the raw text beside the decoded value, never instead of it:
+** its caller checks the element count against the decoded array's.
+*/
+typedef int (*json_element_fn)(void *ud, size_t start, size_t end);
+int json_peek_array(const char *s, size_t len, const char *key,
+                    json_element_fn each, void *ud);
 
 #endif /* JSON_PEEK_H */

@@ -24,6 +24,87 @@ static const char *peek(const char *s)
   return out;
 }
 
+/* The element texts json_peek_array gives for member "backups" of `s`,
+** joined by '|', then "=R" with its return value. */
+static char elements_out[512];
+struct elements_ud {
+  const char *s;
+  int stop_at; /* return 7 at this element (1-based), 0: never */
+  int n;
+};
+
+static int on_element(void *ud, size_t start, size_t end)
+{
+  struct elements_ud *e = ud;
+  size_t used = strlen(elements_out);
+  snprintf(elements_out + used, sizeof elements_out - used, "%s%.*s",
+           e->n ? "|" : "", (int)(end - start), e->s + start);
+  return ++e->n == e->stop_at ? 7 : 0;
+}
+
+static const char *elements(const char *s, int stop_at)
+{
+  struct elements_ud e = {s, stop_at, 0};
+  elements_out[0] = '\0';
+  int r = json_peek_array(s, strlen(s), "backups", on_element, &e);
+  size_t used = strlen(elements_out);
+  snprintf(elements_out + used, sizeof elements_out - used, "=%d", r);
+  return elements_out;
+}
+
+static void test_array_elements(void)
+{
+  CHECK_EQ_STR(elements("{\"backups\":[]}", 0), "=0");
+  CHECK_EQ_STR(elements("{\"backups\":[ ]}", 0), "=0");
+  CHECK_EQ_STR(elements("{\"backups\":[{\"id\":\"a\"},{\"id\":\"b\"}]}", 0),
+               "{\"id\":\"a\"}|{\"id\":\"b\"}=0");
+  /* blanks around elements are left out, kept inside them */
+  CHECK_EQ_STR(
+      elements("{ \"backups\" : [\n  {\"id\": \"a\"} ,\n\t{ }\n ] }", 0),
+      "{\"id\": \"a\"}|{ }=0");
+  /* brackets, braces and escaped quotes inside strings; nested values */
+  CHECK_EQ_STR(elements("{\"backups\":[{\"s\":\"]},[{\\\"\",\"n\":[1,[2]],"
+                        "\"o\":{\"p\":{}}},3,"
+                        "\"x\",null,true,-1.5e3]}",
+                        0),
+               "{\"s\":\"]},[{\\\"\",\"n\":[1,[2]],\"o\":{\"p\":{}}}|3|\"x\"|"
+               "null|true|-1.5e3=0");
+  /* the member is found after others, and only at the top level */
+  CHECK_EQ_STR(
+      elements(
+          "{\"x\":{\"backups\":[1]},\"backups\":[2],\"nextPageToken\":\"t\"}",
+          0),
+      "2=0");
+  CHECK_EQ_STR(elements("{\"x\":{\"backups\":[1]}}", 0), "=-1");
+  /* absent, not an array, not an object, malformed: -1 */
+  CHECK_EQ_STR(elements("{\"clusters\":[1]}", 0), "=-1");
+  CHECK_EQ_STR(elements("{\"backups\":{\"a\":1}}", 0), "=-1");
+  CHECK_EQ_STR(elements("[{\"backups\":[1]}]", 0), "=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[1,,2]}", 0), "1=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[1 2]}", 0), "1=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[{\"a\":1}", 0), "=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[{\"a\":\"1}]}", 0), "=-1");
+  CHECK_EQ_STR(elements("", 0), "=-1");
+  CHECK_EQ_INT(json_peek_array(NULL, 0, "backups", on_element, NULL), -1);
+  /* each's nonzero return stops the walk and is returned */
+  CHECK_EQ_STR(elements("{\"backups\":[1,2,3]}", 2), "1|2=7");
+  /* every prefix of a valid page is handled without reading past it */
+  const char *page =
+      "{\"backups\":[{\"id\":\"x\",\"s\":\"]\"},[1]],\"t\":\"zz\"}";
+  for (size_t len = 0; len <= strlen(page); len++) {
+    char *buf = malloc(len ? len : 1); /* exact size: ASan sees overreads */
+    memcpy(buf, page, len);
+    struct elements_ud e = {buf, 0, 0};
+    elements_out[0] = '\0';
+    int r = json_peek_array(buf, len, "backups", on_element, &e);
+    CHECK_CONTEXT("prefix of %zu bytes", len);
+    /* the whole array is in from the prefix that closes it */
+    CHECK_EQ_INT(r, len >= strlen(page) - strlen(",\"t\":\"zz\"}") ? 0 : -1);
+    free(buf);
+  }
+  CHECK_CONTEXT_CLEAR();
+}
+
 int main(void)
 {
   /* the usual layout: the token last */
@@ -85,5 +166,6 @@ int main(void)
                        strlen("{\"backups\":[{\"nextPageToke\":\"x\"}]}"), KEY,
                        &v, &n),
       0);
+  test_array_elements();
   return check_summary();
 }
