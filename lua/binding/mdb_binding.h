@@ -149,6 +149,7 @@ typedef struct mdb_listing {
   int page_held;                      /* the current page was held */
   long held_pages; /* the pages before it and it, when taken */
   int held_failed; /* the listing failed at that page */
+  int texts;       /* keep each item's raw text (mdb_listing_push_text) */
 } mdb_listing;
 
 /* Push a new listing of `job`. */
@@ -187,6 +188,13 @@ void mdb_listing_free_held(mdb_listing *ls);
 ** mdb.error pushed (the item is not consumed).
 */
 int mdb_listing_next_item(lua_State *L, int idx);
+/*
+** With `texts` set before its first page: push the JSON text the server
+** sent for the item mdb_listing_next_item pushed last, a string; false
+** when the page's raw text could not be cut into as many items as
+** lua-cjson decoded (then nothing of that page has a text).
+*/
+void mdb_listing_push_text(lua_State *L, int idx);
 /* Let go of the current page (counters kept). */
 void mdb_listing_drop_page(lua_State *L, int idx);
 void mdb_listing_register(lua_State *L);

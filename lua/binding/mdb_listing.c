@@ -23,6 +23,7 @@
 ** whose user values hold its Lua side:
 **   1  the items table of the current page
 **   2  the error of the item at `bad`
+**   3  with `texts`, the raw text of each item of the page (or nil)
 ** so that a consumer keeps one value per listing and memory stays at one
 ** page and the ids of two.
 */
@@ -38,7 +39,7 @@
 
 #define MDB_LISTING_MT "mdb.listing"
 
-enum { LV_PAGE = 1, LV_ERROR = 2, LV_COUNT = 2 };
+enum { LV_PAGE = 1, LV_ERROR = 2, LV_TEXTS = 3, LV_COUNT = 3 };
 
 /* A page held undecoded (mdb_listing_hold_page) in C memory, which the
 ** collector neither counts nor walks: holding pages does not space its
@@ -78,6 +79,8 @@ void mdb_listing_drop_page(lua_State *L, int idx)
   lua_setiuservalue(L, idx, LV_PAGE);
   lua_pushnil(L);
   lua_setiuservalue(L, idx, LV_ERROR);
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, LV_TEXTS);
   ls->count = 0;
   ls->pos = 1;
   ls->bad = 0;
@@ -135,6 +138,39 @@ static void push_accept_error(lua_State *L, fetch_job *j, int r,
   mdb_push_job_error(L, j, MDB_ERR_CYCLE, err);
 }
 
+/* Each item's text as a string in the table on the stack top. */
+typedef struct text_cut {
+  lua_State *L;
+  const char *s;
+  lua_Integer n;
+} text_cut;
+
+static int cut_one(void *ud, size_t start, size_t end)
+{
+  text_cut *c = ud;
+  luaL_checkstack(c->L, 1, "page texts");
+  lua_pushlstring(c->L, c->s + start, end - start);
+  lua_rawseti(c->L, -2, ++c->n);
+  return 0;
+}
+
+/* The raw text of each of the `n` items of the page whose body is the
+** string at `text`, into LV_TEXTS; none when the text does not cut into
+** exactly n elements. */
+static void keep_texts(lua_State *L, int idx, list_kind kind, int text,
+                       lua_Integer n)
+{
+  size_t len;
+  text_cut c = {L, lua_tolstring(L, text, &len), 0};
+  lua_createtable(L, n < INT_MAX ? (int)n : 0, 0);
+  if (json_peek_array(c.s, len, list_items_field(kind), cut_one, &c) != 0 ||
+      c.n != n) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+  lua_setiuservalue(L, idx, LV_TEXTS);
+}
+
 /* The items of a page decoded and passed; `text` its body (a string on
 ** the stack).  A held page comes with the token it was accepted with and
 ** the URL it was fetched from; else (NULLs) it is accepted now and the
@@ -186,6 +222,8 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok,
     push_page_error(L, ls, url, MDB_ERR_MEMORY, "out of memory");
     return -1;
   }
+  if (ls->texts)
+    keep_texts(L, idx, ls->kind, text, (lua_Integer)lua_rawlen(L, -1));
   lua_setiuservalue(L, idx, LV_PAGE);
   /* ask for the next page now, unless speculation already did */
   if (held_tok == NULL && fetch_job_request(j) != 0) {
@@ -323,6 +361,21 @@ int mdb_listing_next_item(lua_State *L, int idx)
   ls->pos++;
   ls->items++;
   return 1;
+}
+
+void mdb_listing_push_text(lua_State *L, int idx)
+{
+  mdb_listing *ls = lua_touserdata(L, idx);
+  if (lua_getiuservalue(L, idx, LV_TEXTS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 0);
+    return;
+  }
+  if (lua_rawgeti(L, -1, ls->pos - 1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 0);
+  }
+  lua_remove(L, -2);
 }
 
 static int listing_gc(lua_State *L)

@@ -61,8 +61,9 @@ static int scan_close(lua_State *L)
 
 /*
 ** The one way an entry is made: push {engine, id, cluster, backups = {}}
-** (id and cluster when given), register it under a new index in
-** S_ENTRIES and, when results are kept, at the end of its slot's order.
+** (id and cluster when given; backup_texts = {} when asked for),
+** register it under a new index in S_ENTRIES and, when results are kept,
+** at the end of its slot's order.
 ** Returns the index; the entry stays on the stack.
 */
 lua_Integer scan_new_entry(scan *s, int slot, const engine_info *e,
@@ -90,6 +91,10 @@ lua_Integer scan_new_entry(scan *s, int slot, const engine_info *e,
   lua_pop(L, 1);
   lua_newtable(L);
   lua_setfield(L, entry, "backups");
+  if (s->backup_texts) {
+    lua_newtable(L);
+    lua_setfield(L, entry, "backup_texts");
+  }
   if (s->last_entry + 1 >= PART_STRIDE)
     luaL_error(L, "a scan of more than %d clusters: split it",
                (int)(PART_STRIDE - 1));
@@ -149,7 +154,8 @@ static void start_part(scan *s, lua_Integer idx, int part)
     lua_setfield(L, -2, part_field(part));
   }
   lua_pop(L, 1);
-  mdb_listing_new(L, kinds[part], e, j);
+  mdb_listing *ls = mdb_listing_new(L, kinds[part], e, j);
+  ls->texts = part == PART_BACKUPS && s->backup_texts;
   lua_rawseti(L, S_LISTINGS, tag);
 }
 
@@ -611,12 +617,16 @@ static int take_pages(scan *s, int ls, fetch_job *j, lua_Integer t, int ready)
   lua_State *L = s->L;
   mdb_listing *l = lua_touserdata(L, ls);
   int top = lua_gettop(L);
-  int out = 0;
+  int out = 0, texts = 0;
   if (t > 0) {
     lua_rawgeti(L, S_ENTRIES, t % PART_STRIDE);
-    lua_getfield(L, -1, part_field((int)(t / PART_STRIDE)));
-    lua_remove(L, -2);
-    out = lua_gettop(L);
+    int entry = lua_gettop(L);
+    lua_getfield(L, entry, part_field((int)(t / PART_STRIDE)));
+    out = entry + 1;
+    if (l->texts) {
+      lua_getfield(L, entry, "backup_texts");
+      texts = entry + 2;
+    }
   }
   lua_Integer have = out ? (lua_Integer)lua_rawlen(L, out) : 0;
   int r = 0;
@@ -630,6 +640,10 @@ static int take_pages(scan *s, int ls, fetch_job *j, lua_Integer t, int ready)
     while ((r = mdb_listing_next_item(L, ls)) == 1) {
       if (out) {
         lua_rawseti(L, out, ++have);
+        if (texts) {
+          mdb_listing_push_text(L, ls);
+          lua_rawseti(L, texts, have);
+        }
       } else if (on_cluster(s, (int)-t, l->engine) != 0) {
         mdb_push_job_error(L, j, MDB_ERR_JSON,
                            "clusters[] item has no usable id");
@@ -713,11 +727,14 @@ static int by_key(const void *a, const void *b)
 }
 
 static const char *const scan_options[] = {
-    "all_clouds",  "cloud",  "clusters",
-    "concurrency", "each",   "engine",
-    "engines",     "folder", "folders",
-    "limit",       "listed", "page_size",
-    "progress",    "rate",   "resource_manager_endpoint",
+    "all_clouds",  "backup_texts",
+    "cloud",       "clusters",
+    "concurrency", "each",
+    "engine",      "engines",
+    "folder",      "folders",
+    "limit",       "listed",
+    "page_size",   "progress",
+    "rate",        "resource_manager_endpoint",
     "with",        NULL};
 
 int mdb_client_scan(lua_State *L)
@@ -756,6 +773,12 @@ int mdb_client_scan(lua_State *L)
   if (mdb_opt_integer(L, S_OPTS, "limit", 0, 0x7fffffffL, &v))
     s.limit = (long)v;
   scan_with(L, s.with);
+  t = lua_getfield(L, S_OPTS, "backup_texts");
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    return mdb_error_argument(L, "backup_texts", "expected a boolean, got %s",
+                              luaL_typename(L, -1));
+  s.backup_texts = lua_toboolean(L, -1);
+  lua_pop(L, 1);
   static const char *const callbacks[] = {"progress", "each", "listed"};
   for (int k = 0; k < 3; k++) {
     t = lua_getfield(L, S_OPTS, callbacks[k]);

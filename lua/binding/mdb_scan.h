@@ -65,6 +65,7 @@ typedef struct scan {
   int folder_lists_running;   /* at most `window` (mdb_scan_clouds.c) */
   long page_size, limit;
   int streaming;                      /* each= given: entries are not kept */
+  int backup_texts;                   /* backup_texts= asked for */
   int with[PART_COUNT];               /* parts with= asked for (backups: 1) */
   int folder_policies;                /* policies by folder where it can */
   int window;                         /* backups listings running at most */

@@ -28,6 +28,7 @@
 
 #include "http/cancel.h"
 #include "text/g14_text.h"
+#include "text/json_peek.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -751,13 +752,16 @@ static int sq_api_json(lua_State *L)
 ** scan the per-object crossings and the inserts each cost about as much as
 ** the scan, and the scan leaves the second core idle.
 **
-**   b = st:state_batch(list, added, int64, encode [, later])
+**   b = st:state_batch(list, added, int64, encode [, later [, texts]])
 **       walks the objects once: per object with a string `id`, its digest
-**       (as digest()), its api_json text (lua-cjson) and the values of
-**       st's parameters, copied into C memory.  No SQLite call: it may run
-**       while the writer works.  With `later` the api_json text waits for
-**       keep_changed, which writes it only for the objects that changed:
-**       an unchanged re-scan then encodes nothing.
+**       (as digest()), its text and the values of st's parameters, copied
+**       into C memory.  No SQLite call: it may run while the writer works.
+**       The text is texts[i], the JSON the API sent for list[i] (a scan's
+**       backup_texts), when that is a string with the object's id; else
+**       the api_json text (lua-cjson): encoding cost more than the rest of
+**       a first recording.  With `later` the text waits for keep_changed,
+**       which writes it only for the objects that changed: an unchanged
+**       re-scan then copies or encodes nothing.
 **   closes = b:keep_changed(open, ...)
 **       open: a statement of the same connection whose rows, for the
 **       parameters `...`, are the listing's open states: id, rowid,
@@ -1121,6 +1125,33 @@ static int batch_gc(lua_State *L)
   return 0;
 }
 
+/* @data from texts[i], the text the API sent for the object, when it is
+** a string whose "id" member is the object's: 1 when written.  The id
+** check keeps a list the caller reordered or filtered apart from its
+** texts from storing one object's text as another's (then api_json). */
+static int put_api_text(lua_State *L, sq_batch *b, int texts, lua_Integer i,
+                        const char *id, size_t idlen)
+{
+  if (texts == 0)
+    return 0;
+  size_t len, vlen;
+  const char *text, *v;
+  if (lua_rawgeti(L, texts, i) != LUA_TSTRING ||
+      (text = lua_tolstring(L, -1, &len),
+       !json_peek_string(text, len, "id", &v, &vlen)) ||
+      vlen != idlen || memcmp(v, id, idlen) != 0 || len > UINT32_MAX) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  unsigned char t = V_TEXT;
+  uint32_t n32 = (uint32_t)len;
+  buf_add(L, b, &t, 1);
+  buf_add(L, b, &n32, 4);
+  buf_add(L, b, text, len);
+  lua_pop(L, 1);
+  return 1;
+}
+
 static int st_state_batch(lua_State *L)
 {
   sq_stmt *s = luaL_checkudata(L, 1, STMT_MT);
@@ -1134,25 +1165,31 @@ static int st_state_batch(lua_State *L)
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checkany(L, 5);
   int later = lua_toboolean(L, 6);
-  lua_settop(L, 5);
-  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 5); /* 6 */
+  if (!lua_isnoneornil(L, 7))
+    luaL_checktype(L, 7, LUA_TTABLE);
+  lua_settop(L, 7);
+  int texts = lua_istable(L, 7) ? 7 : 0;
+  sq_batch *b = lua_newuserdatauv(L, sizeof *b, 6); /* 8 */
+  int bidx = lua_gettop(L);
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, BATCH_MT);
   /* the statement itself, not its address: a finalized one's is reused */
   lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, 1);
+  lua_setiuservalue(L, bidx, 1);
   if (later)
-    for (int u = 2; u <= 5; u++) {
-      lua_pushvalue(L, u);
-      lua_setiuservalue(L, 6, u);
+    for (int u = 2; u <= 6; u++) { /* list, added, int64, encode, texts */
+      lua_pushvalue(L, u == 6 ? 7 : u);
+      lua_setiuservalue(L, bidx, u);
     }
-  lua_getiuservalue(L, 1, 2); /* 7: field names */
-  lua_pushstring(L, "id");    /* 8 */
+  lua_getiuservalue(L, 1, 2); /* field names */
+  int names = lua_gettop(L);
+  lua_pushstring(L, "id");
+  int id_key = lua_gettop(L);
   luaL_checkstack(L, s->np + 2, "state_batch");
   int fields = lua_gettop(L) + 1; /* parameter p's field name at fields+p-1 */
   for (int p = 1; p <= s->np; p++)
     if (s->kind[p - 1] == P_FIELD)
-      lua_geti(L, 7, p);
+      lua_geti(L, names, p);
     else
       lua_pushnil(L);
   api_names nm;
@@ -1171,7 +1208,7 @@ static int st_state_batch(lua_State *L)
     if (lua_geti(L, 2, i) != LUA_TTABLE)
       continue;
     int obj = base + 1;
-    lua_pushvalue(L, 8);
+    lua_pushvalue(L, id_key);
     if (lua_rawget(L, obj) != LUA_TSTRING)
       continue;
     size_t idlen;
@@ -1201,7 +1238,7 @@ static int st_state_batch(lua_State *L)
           buf_add(L, b, &t, 1);
           buf_add(L, b, &ix, 4);
           b->pending++;
-        } else {
+        } else if (!put_api_text(L, b, texts, i, id, idlen)) {
           put_api_json(L, b, obj, &nm, 5);
         }
         break;
@@ -1217,7 +1254,7 @@ static int st_state_batch(lua_State *L)
     len = (uint32_t)(b->len - start);
     memcpy(b->p + start + 1, &len, 4);
   }
-  lua_settop(L, 6);
+  lua_settop(L, bidx);
   return 1;
 }
 
@@ -1283,13 +1320,14 @@ static void batch_compact(lua_State *L, sq_batch *b, int bidx)
   sq_batch *nb = lua_newuserdatauv(L, sizeof *nb, 0);
   memset(nb, 0, sizeof *nb);
   luaL_setmetatable(L, BATCH_MT);
-  int list = 0, encode = 0;
+  int list = 0, encode = 0, texts = 0;
   api_names nm = {0, 0, 0};
   if (b->pending) {
     list = lua_gettop(L) + 1;
-    for (int u = 2; u <= 5; u++)
+    for (int u = 2; u <= 6; u++)
       lua_getiuservalue(L, bidx, u);
     encode = list + 3;
+    texts = lua_istable(L, list + 4) ? list + 4 : 0;
     api_names_push(L, list + 1, list + 2, &nm);
   }
   int base = lua_gettop(L);
@@ -1300,7 +1338,7 @@ static void batch_compact(lua_State *L, sq_batch *b, int bidx)
     at += len;
     if (!r[0])
       continue;
-    row_id(r, &idlen);
+    const unsigned char *id = row_id(r, &idlen);
     size_t start = nb->len, head = ROW_HEAD + idlen + 8;
     buf_add(L, nb, r, head);
     const unsigned char *v = r + head;
@@ -1312,9 +1350,13 @@ static void batch_compact(lua_State *L, sq_batch *b, int bidx)
       } else {
         uint32_t ix;
         memcpy(&ix, v + 1, 4);
-        if (lua_geti(L, list, (lua_Integer)ix) != LUA_TTABLE)
-          luaL_error(L, "keep_changed: the listing changed since state_batch");
-        put_api_json(L, nb, base + 1, &nm, encode);
+        if (!put_api_text(L, nb, texts, (lua_Integer)ix, (const char *)id,
+                          idlen)) {
+          if (lua_geti(L, list, (lua_Integer)ix) != LUA_TTABLE)
+            luaL_error(L, "keep_changed: the listing changed since "
+                          "state_batch");
+          put_api_json(L, nb, base + 1, &nm, encode);
+        }
         lua_settop(L, base);
       }
       v += value_size(v);
@@ -1330,7 +1372,7 @@ static void batch_compact(lua_State *L, sq_batch *b, int bidx)
   nb->len = nb->cap = 0;
   b->pending = 0;
   b->compared = 1;
-  for (int u = 2; u <= 5; u++) { /* the listing may go */
+  for (int u = 2; u <= 6; u++) { /* the listing may go */
     lua_pushnil(L);
     lua_setiuservalue(L, bidx, u);
   }

@@ -94,7 +94,12 @@ function M.run(name, o, each)
    end
    local client = cli.client(name, o.client, o.code)   -- (a bad endpoint creates no file)
    local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
-   if rec then o.scan.listed = rec.listed end
+   if rec then
+      o.scan.listed = rec.listed
+      -- each backup's JSON as the API sent it: stored as it is, not
+      -- encoded again (most of a first recording's cost)
+      o.scan.backup_texts = true
+   end
    cli.stream(name, client, o.scan, o.code, function(e, n)
       if rec then rec.add(e, n) end   -- history keeps every engine's entry
       e = merged(e)

@@ -487,12 +487,14 @@ local CLOSE_BACKUP = "UPDATE backup_states SET until_scan = ?, last_scan = ? WHE
 
 -- A listing's backups as rows of their states (digest, JSON, columns),
 -- made before any SQL of the entry: while they are made, the connection's
--- writer thread still inserts the previous entry's.  `later`: the JSON
--- waits until the open states say which backups changed (a re-scan of an
--- unchanged fleet then encodes none); a first recording, where all are
--- new, encodes them here, while the writer works.
-local function backup_batch(self, engine, backups, later)
-   return self:stmt(INSERT_BACKUP):state_batch(backups, BACKUP_ADDED, INT64[engine], json.encode, later)
+-- writer thread still inserts the previous entry's.  The JSON is the text
+-- the API sent (`texts`: a scan's backup_texts) where the entry has it,
+-- else encoded again.  `later`: it waits until the open states say which
+-- backups changed (a re-scan of an unchanged fleet then stores none); a
+-- first recording, where all are new, makes it here, while the writer
+-- works.
+local function backup_batch(self, engine, backups, later, texts)
+   return self:stmt(INSERT_BACKUP):state_batch(backups, BACKUP_ADDED, INT64[engine], json.encode, later, texts)
 end
 
 -- A cluster's open backup states: compared with the listing in C (a
@@ -630,7 +632,8 @@ function Recorder:add(e, pos)
          end
          self.listed[engine][id] = true
          local complete = e.error == nil
-         local batch = complete and backup_batch(h, engine, e.backups or {}, self.later)
+         local batch = complete and backup_batch(h, engine, e.backups or {}, self.later,
+            type(e.backup_texts) == "table" and e.backup_texts or nil)
          if e.folder ~= nil then self:folder_listed(engine, e.folder) end
          local folder = type(e.cluster) == "table" and e.cluster.folderId or e.folder or self.scope.folder
          local ref = cluster_ref(h, engine, id, folder)
