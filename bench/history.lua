@@ -25,6 +25,10 @@ local function start_fake(args)
 end
 
 local function measure(cmd, env)
+   -- Every run starts with the files of the runs before it written out:
+   -- their writeback (hundreds of MiB each) would otherwise take the CPU
+   -- and disk of the run measured next.
+   os.execute("sync")
    local err = os.tmpname()
    local p = assert(io.popen(env .. " " .. q(MEASURE) .. " " .. cmd .. " 2>" .. err))
    local out = p:read("a")
@@ -59,10 +63,11 @@ end
 local tmp = os.tmpname()
 os.remove(tmp)
 os.execute("mkdir -p " .. q(tmp))
+-- A new file's path; the files of earlier runs are removed (one at a
+-- time on disk).
 local function fresh(name)
-   local p = tmp .. "/" .. name
-   os.execute("rm -f " .. q(p) .. "*")
-   return p
+   os.execute("rm -f " .. q(tmp) .. "/*.db*")
+   return tmp .. "/" .. name
 end
 
 print(string.format("%-58s %10s %8s", "history scenario", "value", "target"))
@@ -79,15 +84,16 @@ if want("1m") then
    local cscan, crec, csscan, csrec = {}, {}, {}, {}
    local uscan, urec, cuscan, curec = {}, {}, {}, {}
    local commit, jrec = {}, {}
+   local size
    local _
    for i = 1, runs do
       scan[i], _, _, cscan[i] = measure(run(env), env)
       local t, r, _, c = measure(run(env, nil, fresh("1m.db")), env)
       rec[i], crec[i] = t, c
       if r > rss then rss = r end
+      size = size_of(tmp .. "/1m.db")
       sscan[i], _, _, csscan[i] = measure(run(env, nil, nil, 1, true), env)
       srec[i], _, _, csrec[i], commit[i] = measure(run(env, nil, fresh("1ms.db"), 1, true), env)
-      jrec[i] = measure(run(env, nil, fresh("1mj.db"), 1, true), env .. " MDB_BENCH_JOURNAL=DELETE")
       -- An hourly run: the fleet recorded once already, unchanged.  The
       -- second of two scans in one process, less a process with one.
       local uw, uc
@@ -95,7 +101,9 @@ if want("1m") then
       uscan[i], cuscan[i] = uw - sscan[i], uc - csscan[i]
       uw, _, _, uc = measure(run(env, nil, fresh("1mu.db"), 2, true), env)
       urec[i], curec[i] = uw - srec[i], uc - csrec[i]
+      jrec[i] = measure(run(env, nil, fresh("1mj.db"), 1, true), env .. " MDB_BENCH_JOURNAL=DELETE")
    end
+   fresh("none")
    fake.stop()
    local function each(xs)
       local t = {}
@@ -117,7 +125,7 @@ if want("1m") then
       median(crec), median(crec) / median(cscan)))
    print(string.format("%-58s %9s", "    each run's CPU ratio", each(cr)))
    print(string.format("%-58s %8.0f MiB", "  peak RSS, scan + record", rss))
-   print(string.format("%-58s %8.1f MiB", "  file", size_of(tmp .. "/1m.db") / 1048576))
+   print(string.format("%-58s %8.1f MiB", "  file", size / 1048576))
    -- Recording each entry as a streaming scan hands it over (audit.lua
    -- --record): no transfer progresses while Lua records.
    local ss, sr = median(sscan), median(srec)

@@ -3,8 +3,9 @@
 -- [stream]]]; prints the number of backups.  TIMES > 1 scans and records
 -- again and again (the unchanged-fleet scenario).  "stream" records each
 -- cluster as a streaming scan hands it over (what audit.lua --record
--- does): no transfer progresses while an entry is recorded; it keeps each
--- backup's text (backup_texts), as the scripts' scans do.  The plain scan
+-- does): no transfer progresses while an entry is recorded; a file's
+-- first recording keeps each backup's text (backup_texts), as the
+-- scripts' scans do.  The plain scan
 -- keeps none (a library caller's default: the texts would double the
 -- memory of a scan kept whole).
 local mdb = require "mdb"
@@ -31,7 +32,7 @@ for t = 1, times do
       local journal = os.getenv("MDB_BENCH_JOURNAL")
       if h and journal then h.db:exec("PRAGMA journal_mode = " .. journal) end
       local r = h and h:recorder(scope)
-      c:scan { engine = engine, folder = folder, concurrency = conc, backup_texts = r ~= nil, each = function(e, pos)
+      c:scan { engine = engine, folder = folder, concurrency = conc, backup_texts = r ~= nil and r:wants_texts(), each = function(e, pos)
          if e.error then error(e.error) end
          n = n + #e.backups
          if r then r:add(e, pos) end

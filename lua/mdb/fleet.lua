@@ -96,9 +96,9 @@ function M.run(name, o, each)
    local rec = o.scope and history_cli.recorder(o.opts, o.scope, o.die)
    if rec then
       o.scan.listed = rec.listed
-      -- each backup's JSON as the API sent it: stored as it is, not
-      -- encoded again (most of a first recording's cost)
-      o.scan.backup_texts = true
+      -- a file's first recording stores each backup's JSON as the API
+      -- sent it, instead of encoding it again
+      o.scan.backup_texts = rec.backup_texts
    end
    cli.stream(name, client, o.scan, o.code, function(e, n)
       if rec then rec.add(e, n) end   -- history keeps every engine's entry

@@ -654,6 +654,14 @@ function Recorder:add(e, pos)
    end))
 end
 
+--- Whether the scan should keep its backups' texts (`backup_texts`) for
+-- this recording: for a file's first, whose backups are all new and are
+-- stored as the server sent them; not for a later one, which stores only
+-- what changed (encoded) and would pay for a text per backup for nothing.
+function Recorder:wants_texts()
+   return not self.later
+end
+
 --- A folder's Cluster.List of `engine` completed in this scan (a scan's
 -- `listed` option): its clusters the scan did not return are gone.  A
 -- cloud scan needs it for a folder left with no cluster of the engine,

@@ -123,8 +123,9 @@ local recorded
 
 --- A recorder for a streaming scan when --record (or, rolled back, --db)
 -- is given, else nil: `r.add(entry, pos)` for each entry as it arrives (with
--- every backup, before --now trims them), `r.listed` as the scan's `listed`
--- option, `r.finish()` after the scan
+-- every backup, before --now trims them), `r.listed` and `r.backup_texts`
+-- as the scan's `listed` and `backup_texts` options, `r.finish()` after the
+-- scan
 -- (commits, and keeps what the vanished check needs).  `scope` is
 -- `{folder=, engines=, time=, tool=}`.  Ends the script through `die`
 -- when the file cannot be written.
@@ -157,6 +158,7 @@ function M.recorder(opts, scope, die)
          if not ok2 then fail(e) end
       end,
       listed = function(engine, folder) rec:folder_listed(engine, folder) end,
+      backup_texts = rec:wants_texts(),
       finish = function()
          local ok3, scan, seen = pcall(rec.finish, rec, function(s)
             -- (the HTML report's history includes this scan, even rolled back)

@@ -199,6 +199,18 @@ H.test("a later recording stores the texts of what changed, and keeps what did n
    H.eq(now.b1.data, first.b1.data, "b1 unchanged: its first state, encoded, stays")
 end)
 
+H.test("a recorder wants the texts for a file's first recording only", function()
+   local path = H.tmpname(".db")
+   local h = assert(history.open(path, { write = true }))
+   local r = h:recorder(scope(1))
+   H.eq(r:wants_texts(), true, "no scan in the file yet: every backup is new")
+   r:finish()
+   r = h:recorder(scope(2))
+   H.eq(r:wants_texts(), false, "later: only what changed is stored")
+   r:finish()
+   h:close()
+end)
+
 H.test("snapshot.lua stores the server's texts", function()
    local s = H.start_fake { "--data", fleet_file(TEXTS) }
    local db = H.tmpname(".db")
