@@ -110,6 +110,13 @@ function H.ids(list)
    return out
 end
 
+--- A list of objects (scan entries, backups) keyed by their id.
+function H.by_id(list)
+   local out = {}
+   for _, o in ipairs(list) do out[o.id] = o end
+   return out
+end
+
 local function read_file(path)
    local f = io.open(path, "rb")
    if not f then return nil end

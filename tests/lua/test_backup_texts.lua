@@ -35,11 +35,7 @@ local function fleet_file(texts)
    return H.data_file(records)
 end
 
-local function by_id(entries)
-   local out = {}
-   for _, e in ipairs(entries) do out[e.id] = e end
-   return out
-end
+local by_id = H.by_id
 
 local function scan(c, opts)
    local o = { engine = "mongodb", folder = FOLDER, page_size = 3 }
@@ -144,12 +140,7 @@ H.test("a recording stores each backup's text as the server sent it, and the sam
    local back = by_id(h:results(h:latest().id))
    h:close()
    local live = by_id(scan(c))
-   local function keyed(list)
-      local out = {}
-      for _, x in ipairs(list) do out[x.id] = x end
-      return out
-   end
-   H.eq(keyed(back.c1.backups), keyed(live.c1.backups))
+   H.eq(by_id(back.c1.backups), by_id(live.c1.backups))
 end)
 
 H.test("texts that are not their backups' are not stored: the tables are encoded", function()

@@ -247,11 +247,7 @@ local function scan_fleet(args)
    return H.start_fake(words)
 end
 
-local function by_id(results)
-   local out = {}
-   for _, e in ipairs(results) do out[e.id] = e end
-   return out
-end
+local by_id = H.by_id
 
 H.test("scan with= puts complete policies and operations on each entry", function()
    local s = scan_fleet()
