@@ -707,8 +707,8 @@ static void api_json_into(lua_State *L, int obj, const api_names *nm,
   lua_settop(L, top);
 }
 
-/* A row's values: V_LATER, a @data that keep_changed writes, as a u32
-** index into the listing. */
+/* A row's values: V_LATER, all of them, which keep_changed writes only
+** for the rows it keeps, as a u32 index into the listing. */
 enum { V_NULL, V_INT, V_REAL, V_TEXT, V_LATER }; /* V_LATER: u32 index */
 
 /* A @data value: V_TEXT, then the api_json text of the table at obj. */
@@ -1152,6 +1152,57 @@ static int put_api_text(lua_State *L, sq_batch *b, int texts, lua_Integer i,
   return 1;
 }
 
+/* The stack slots put_params reads: each field parameter's name (from
+** `fields`, the first parameter's slot), api_json's names and encode, and
+** the texts (0: none). */
+typedef struct param_src {
+  int fields, encode, texts;
+  api_names nm;
+} param_src;
+
+/* The values of st's parameters (st_state_batch's layout) for the object
+** at `obj`, list item `i`. */
+static void put_params(lua_State *L, sq_batch *b, const sq_stmt *s,
+                       const param_src *src, int obj, lua_Integer i,
+                       uint64_t digest, const char *id, size_t idlen)
+{
+  for (int p = 1; p <= s->np; p++) {
+    switch (s->kind[p - 1]) {
+    case P_CONST: break;
+    case P_DIGEST: {
+      unsigned char t = V_INT;
+      buf_add(L, b, &t, 1);
+      buf_add(L, b, &digest, 8);
+      break;
+    }
+    case P_DATA:
+      if (!put_api_text(L, b, src->texts, i, id, idlen))
+        put_api_json(L, b, obj, &src->nm, src->encode);
+      break;
+    default:
+      lua_pushvalue(L, src->fields + p - 1);
+      lua_rawget(L, obj);
+      put_value(L, b, -1);
+      lua_pop(L, 1);
+    }
+  }
+}
+
+/* Push each field parameter's name (nil for the others): the first at
+** the returned slot. */
+static int push_field_names(lua_State *L, const sq_stmt *s, int stmt)
+{
+  luaL_checkstack(L, s->np + 2, "state_batch");
+  lua_getiuservalue(L, stmt, 2); /* field names */
+  int names = lua_gettop(L);
+  for (int p = 1; p <= s->np; p++)
+    if (s->kind[p - 1] == P_FIELD)
+      lua_geti(L, names, p);
+    else
+      lua_pushnil(L);
+  return names + 1;
+}
+
 static int st_state_batch(lua_State *L)
 {
   sq_stmt *s = luaL_checkudata(L, 1, STMT_MT);
@@ -1181,19 +1232,11 @@ static int st_state_batch(lua_State *L)
       lua_pushvalue(L, u == 6 ? 7 : u);
       lua_setiuservalue(L, bidx, u);
     }
-  lua_getiuservalue(L, 1, 2); /* field names */
-  int names = lua_gettop(L);
   lua_pushstring(L, "id");
   int id_key = lua_gettop(L);
-  luaL_checkstack(L, s->np + 2, "state_batch");
-  int fields = lua_gettop(L) + 1; /* parameter p's field name at fields+p-1 */
-  for (int p = 1; p <= s->np; p++)
-    if (s->kind[p - 1] == P_FIELD)
-      lua_geti(L, names, p);
-    else
-      lua_pushnil(L);
-  api_names nm;
-  api_names_push(L, 3, 4, &nm);
+  param_src src = {0, 5, texts, {0, 0, 0}};
+  src.fields = push_field_names(L, s, 1);
+  api_names_push(L, 3, 4, &src.nm);
   /* each object's slots: luaL_len's moment, then the object, its id and
   ** a field's value (digest_table and api_json_into ask for their own) */
   luaL_checkstack(L, 3, "state_batch");
@@ -1222,32 +1265,14 @@ static int st_state_batch(lua_State *L)
     buf_add(L, b, &idlen32, 4);
     buf_add(L, b, id, idlen);
     buf_add(L, b, &digest, 8);
-    for (int p = 1; p <= s->np; p++) {
-      switch (s->kind[p - 1]) {
-      case P_CONST: break;
-      case P_DIGEST: {
-        unsigned char t = V_INT;
-        buf_add(L, b, &t, 1);
-        buf_add(L, b, &digest, 8);
-        break;
-      }
-      case P_DATA:
-        if (later) {
-          unsigned char t = V_LATER;
-          uint32_t ix = (uint32_t)i;
-          buf_add(L, b, &t, 1);
-          buf_add(L, b, &ix, 4);
-          b->pending++;
-        } else if (!put_api_text(L, b, texts, i, id, idlen)) {
-          put_api_json(L, b, obj, &nm, 5);
-        }
-        break;
-      default:
-        lua_pushvalue(L, fields + p - 1);
-        lua_rawget(L, obj);
-        put_value(L, b, -1);
-        lua_pop(L, 1);
-      }
+    if (later) { /* most rows of a later recording are dropped unread */
+      unsigned char t = V_LATER;
+      uint32_t ix = (uint32_t)i;
+      buf_add(L, b, &t, 1);
+      buf_add(L, b, &ix, 4);
+      b->pending++;
+    } else {
+      put_params(L, b, s, &src, obj, i, digest, id, idlen);
     }
     if (b->len - start > UINT32_MAX)
       return luaL_error(L, "state_batch: an object too large");
@@ -1256,19 +1281,6 @@ static int st_state_batch(lua_State *L)
   }
   lua_settop(L, bidx);
   return 1;
-}
-
-/* The bytes of a row's value as put_value (or state_batch) wrote it. */
-static size_t value_size(const unsigned char *v)
-{
-  uint32_t n;
-  switch (v[0]) {
-  case V_INT:
-  case V_REAL: return 9;
-  case V_TEXT: memcpy(&n, v + 1, 4); return 5 + (size_t)n;
-  case V_LATER: return 5;
-  default: return 1;
-  }
 }
 
 /*
@@ -1320,16 +1332,18 @@ static void batch_compact(lua_State *L, sq_batch *b, int bidx)
   sq_batch *nb = lua_newuserdatauv(L, sizeof *nb, 0);
   memset(nb, 0, sizeof *nb);
   luaL_setmetatable(L, BATCH_MT);
-  int list = 0, encode = 0, texts = 0;
-  api_names nm = {0, 0, 0};
+  int list = 0;
+  param_src src = {0, 0, 0, {0, 0, 0}};
   if (b->pending) {
     list = lua_gettop(L) + 1;
     for (int u = 2; u <= 6; u++)
       lua_getiuservalue(L, bidx, u);
-    encode = list + 3;
-    texts = lua_istable(L, list + 4) ? list + 4 : 0;
-    api_names_push(L, list + 1, list + 2, &nm);
+    src.encode = list + 3;
+    src.texts = lua_istable(L, list + 4) ? list + 4 : 0;
+    api_names_push(L, list + 1, list + 2, &src.nm);
+    src.fields = push_field_names(L, s, top);
   }
+  luaL_checkstack(L, 3, "keep_changed");
   int base = lua_gettop(L);
   for (size_t at = 0; at < b->len;) {
     const unsigned char *r = b->p + at;
@@ -1342,24 +1356,23 @@ static void batch_compact(lua_State *L, sq_batch *b, int bidx)
     size_t start = nb->len, head = ROW_HEAD + idlen + 8;
     buf_add(L, nb, r, head);
     const unsigned char *v = r + head;
-    for (int p = 1; p <= s->np; p++) {
-      if (s->kind[p - 1] == P_CONST)
-        continue;
-      if (v[0] != V_LATER) {
-        buf_add(L, nb, v, value_size(v));
-      } else {
-        uint32_t ix;
-        memcpy(&ix, v + 1, 4);
-        if (!put_api_text(L, nb, texts, (lua_Integer)ix, (const char *)id,
-                          idlen)) {
-          if (lua_geti(L, list, (lua_Integer)ix) != LUA_TTABLE)
-            luaL_error(L, "keep_changed: the listing changed since "
-                          "state_batch");
-          put_api_json(L, nb, base + 1, &nm, encode);
-        }
-        lua_settop(L, base);
-      }
-      v += value_size(v);
+    if (v[0] != V_LATER) {
+      buf_add(L, nb, v, len - head);
+    } else { /* a later recording's row: its values from the object now */
+      uint32_t ix;
+      uint64_t digest;
+      size_t n;
+      memcpy(&ix, v + 1, 4);
+      memcpy(&digest, id + idlen, 8);
+      const char *oid = NULL;
+      if (lua_geti(L, list, (lua_Integer)ix) == LUA_TTABLE &&
+          lua_getfield(L, base + 1, "id") == LUA_TSTRING)
+        oid = lua_tolstring(L, -1, &n);
+      if (oid == NULL || n != idlen || memcmp(oid, id, idlen) != 0)
+        luaL_error(L, "keep_changed: the listing changed since state_batch");
+      put_params(L, nb, s, &src, base + 1, (lua_Integer)ix, digest,
+                 (const char *)id, idlen);
+      lua_settop(L, base);
     }
     if (nb->len - start > UINT32_MAX)
       luaL_error(L, "state_batch: an object too large");
