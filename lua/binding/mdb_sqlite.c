@@ -574,12 +574,12 @@ static int sq_digest(lua_State *L)
 }
 
 /* A growable malloc'd byte buffer; a batch (its user values: the
-** statement it was made for, then the listing and api_json's arguments
-** while some of its rows wait for their text), or scratch space. */
+** statement it was made for, then the listing, api_json's arguments and
+** the texts while its rows wait for their values), or scratch space. */
 typedef struct sq_batch {
   unsigned char *p;
   size_t len, cap;
-  int pending;  /* rows whose @data keep_changed has yet to write */
+  int pending;  /* rows whose values keep_changed has yet to write */
   int compared; /* keep_changed ran: it marks rows, so it runs once */
 } sq_batch;
 
@@ -759,9 +759,9 @@ static int sq_api_json(lua_State *L)
 **       The text is texts[i], the JSON the API sent for list[i] (a scan's
 **       backup_texts), when that is a string with the object's id; else
 **       the api_json text (lua-cjson): encoding cost more than the rest of
-**       a first recording.  With `later` the text waits for keep_changed,
-**       which writes it only for the objects that changed: an unchanged
-**       re-scan then copies or encodes nothing.
+**       a first recording.  With `later` the values wait for
+**       keep_changed, which writes them only for the objects that changed:
+**       an unchanged re-scan then copies or encodes nothing.
 **   closes = b:keep_changed(open, ...)
 **       open: a statement of the same connection whose rows, for the
 **       parameters `...`, are the listing's open states: id, rowid,
@@ -1139,15 +1139,11 @@ static int put_api_text(lua_State *L, sq_batch *b, int texts, lua_Integer i,
   if (lua_rawgeti(L, texts, i) != LUA_TSTRING ||
       (text = lua_tolstring(L, -1, &len),
        !json_peek_string(text, len, "id", &v, &vlen)) ||
-      vlen != idlen || memcmp(v, id, idlen) != 0 || len > UINT32_MAX) {
+      vlen != idlen || memcmp(v, id, idlen) != 0) {
     lua_pop(L, 1);
     return 0;
   }
-  unsigned char t = V_TEXT;
-  uint32_t n32 = (uint32_t)len;
-  buf_add(L, b, &t, 1);
-  buf_add(L, b, &n32, 4);
-  buf_add(L, b, text, len);
+  put_value(L, b, -1);
   lua_pop(L, 1);
   return 1;
 }

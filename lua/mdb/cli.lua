@@ -160,6 +160,7 @@ function M.entry_as_of(e, now)
          if not (math.type(b.created) and b.created > now) then kept[#kept + 1] = b end
       end
       e.backups = kept
+      e.backup_texts = nil   -- (no longer beside the backups kept)
    end
    return e
 end

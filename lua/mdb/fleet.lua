@@ -102,7 +102,6 @@ function M.run(name, o, each)
    end
    cli.stream(name, client, o.scan, o.code, function(e, n)
       if rec then rec.add(e, n) end   -- history keeps every engine's entry
-      e.backup_texts = nil   -- (the recorder's; --now may drop backups)
       e = merged(e)
       if e then each(e, n) end
    end)

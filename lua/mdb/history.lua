@@ -565,7 +565,7 @@ function H:recorder(scope, on_wait)
       failed_in = {} }
    local ok, scan = pcall(function()
       -- After the file's first scan, most backups are as recorded before:
-      -- their JSON is made only for those that changed.
+      -- their rows are made only for those that changed.
       r.later = self:one("SELECT 1 FROM scans LIMIT 1") ~= nil
       return self:run("INSERT INTO scans (time, time_text, folder, engines, tool, folders, cloud, all_clouds)"
          .. " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

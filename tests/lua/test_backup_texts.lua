@@ -190,6 +190,16 @@ H.test("a later recording stores the texts of what changed, and keeps what did n
    H.eq(now.b1.data, first.b1.data, "b1 unchanged: its first state, encoded, stays")
 end)
 
+H.test("an entry trimmed to --now loses its texts, which no longer sit beside its backups", function()
+   local cli = require "mdb.cli"
+   local e = { backups = { { id = "old", created = 100 }, { id = "new", created = 300 } },
+      backup_texts = { '{"id":"old"}', '{"id":"new"}' } }
+   local trimmed = cli.as_of({ e }, 200)[1]
+   H.eq(H.ids(trimmed.backups), { "old" })
+   H.eq(trimmed.backup_texts, nil)
+   H.eq(#e.backup_texts, 2, "as_of copies: the scan's entry keeps them")
+end)
+
 H.test("a recorder wants the texts for a file's first recording only", function()
    local path = H.tmpname(".db")
    local h = assert(history.open(path, { write = true }))
