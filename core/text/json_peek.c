@@ -20,20 +20,34 @@ static size_t skip_back_ws(const char *s, size_t i)
   return i;
 }
 
-/* s[i] is '"': index after the closing quote, or len on bad input. */
+/* s[i] is '"': index after the closing quote, or len on bad input.  A
+** backup's text is mostly strings, and most have no escape: memchr finds
+** each quote, which closes the string unless an odd run of backslashes
+** stands before it. */
 static size_t skip_string(const char *s, size_t len, size_t i, int *escaped)
 {
+  size_t start = i + 1;
   *escaped = 0;
-  for (i++; i < len; i++) {
-    if (s[i] == '\\') {
-      *escaped = 1;
-      i++;
-    } else if (s[i] == '"') {
-      return i + 1;
+  for (size_t at = start; at < len;) {
+    const char *q = memchr(s + at, '"', len - at);
+    if (q == NULL)
+      return len;
+    size_t qi = (size_t)(q - s), run = 0;
+    while (qi - run > start && s[qi - run - 1] == '\\')
+      run++;
+    if (run % 2 == 0) {
+      *escaped = memchr(s + start, '\\', qi - start) != NULL;
+      return qi + 1;
     }
+    at = qi + 1;
   }
   return len;
 }
+
+/* What skip_value stops at inside an object or array. */
+enum { PLAIN, QUOTE, OPEN, CLOSE };
+static const unsigned char container_byte[256] = {
+    ['"'] = QUOTE, ['{'] = OPEN, ['['] = OPEN, ['}'] = CLOSE, [']'] = CLOSE};
 
 /* Index after the value starting at s[i], or len on bad input. */
 static size_t skip_value(const char *s, size_t len, size_t i)
@@ -46,16 +60,14 @@ static size_t skip_value(const char *s, size_t len, size_t i)
   if (s[i] == '{' || s[i] == '[') {
     int depth = 0;
     while (i < len) {
-      char c = s[i];
-      if (c == '"') {
-        i = skip_string(s, len, i, &esc);
-        continue;
-      }
-      if (c == '{' || c == '[')
-        depth++;
-      else if (c == '}' || c == ']') {
+      switch (container_byte[(unsigned char)s[i]]) {
+      case QUOTE: i = skip_string(s, len, i, &esc); continue;
+      case OPEN: depth++; break;
+      case CLOSE:
         if (--depth == 0)
           return i + 1;
+        break;
+      default: break;
       }
       i++;
     }

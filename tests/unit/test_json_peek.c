@@ -69,6 +69,12 @@ static void test_array_elements(void)
                         0),
                "{\"s\":\"]},[{\\\"\",\"n\":[1,[2]],\"o\":{\"p\":{}}}|3|\"x\"|"
                "null|true|-1.5e3=0");
+  /* a quote closes a string after an even run of backslashes (escaped
+  ** backslashes), not after an odd one (an escaped quote) */
+  CHECK_EQ_STR(elements("{\"backups\":[{\"s\":\"a\\\\\"},"
+                        "{\"s\":\"b\\\\\\\"]\"},\"\\\\\\\\\",\"\"]}",
+                        0),
+               "{\"s\":\"a\\\\\"}|{\"s\":\"b\\\\\\\"]\"}|\"\\\\\\\\\"|\"\"=0");
   /* the member is found after others, and only at the top level */
   CHECK_EQ_STR(
       elements(
