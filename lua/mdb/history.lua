@@ -504,9 +504,13 @@ local OPEN_BACKUPS = "SELECT backup_id, id, digest FROM backup_states WHERE clus
 -- A cluster's backups: a state inserted for each new or changed one (by
 -- the writer thread, in this transaction), and the open states of those
 -- changed or gone closed.
-local function record_backups(self, scan, ref, batch, last)
-   local close = self:stmt(CLOSE_BACKUP)
-   for _, rowid in ipairs(batch:keep_changed(self:stmt(OPEN_BACKUPS), ref)) do close:run(scan, last, rowid) end
+-- In a file's first recording nothing is open: every backup is inserted
+-- (OR IGNORE keeps a repeated id's first state, as keep_changed would).
+local function record_backups(self, scan, ref, batch, last, later)
+   if later then
+      local close = self:stmt(CLOSE_BACKUP)
+      for _, rowid in ipairs(batch:keep_changed(self:stmt(OPEN_BACKUPS), ref)) do close:run(scan, last, rowid) end
+   end
    self:stmt(INSERT_BACKUP):insert_batch(batch, { ref, scan })
 end
 
@@ -556,13 +560,13 @@ function H:recorder(scope, on_wait)
    scope = scope or {}
    local engines = scope.engines or {}
    local time = scope.time or os.time()
-   local db = self.db
-   begin_recording(self, on_wait)
    -- listed_in[engine][folder]: that folder's Cluster.List ran in this
    -- scan; failed_in[engine][folder]: it failed (or its folder is unknown:
    -- key true, every folder).
    local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {}, listed_in = {},
       failed_in = {} }
+   begin_recording(self, on_wait)
+   local db = self.db -- (a copy in memory, when a dry run met a recorder)
    local ok, scan = pcall(function()
       -- After the file's first scan, most backups are as recorded before:
       -- their rows are made only for those that changed.
@@ -643,7 +647,7 @@ function Recorder:add(e, pos)
             ps, perr, os_, oerr, e.folder, e.cloud)
          local last = prev_complete(h, engine, id, scan)
          if type(e.cluster) == "table" then record_cluster(h, scan, ref, e.cluster, last) end
-         if batch then record_backups(h, scan, ref, batch, last) end
+         if batch then record_backups(h, scan, ref, batch, last, self.later) end
          if ps == "complete" then
             record_policies(h, scan, ref, e.policies, prev_part_complete(h, "policies", engine, id, scan))
          end
