@@ -16,7 +16,20 @@
 **       client:scan{with=...} lists them; "folder_policies" lists the
 **       folder's retention policies once (ListByFolder), page after page,
 **       before the clusters' listings.
+**   c_client fleet-hold BASE TOKEN PREFIX FOLDER PAGE_SIZE CONCURRENCY
+**       fleet listing backups, under the streaming contract of
+**       client:scan{each=}: a cluster's backups are handed over together,
+**       all live at once.  A cluster's pages are held undecoded (the
+**       transfer's buffer is taken over, not copied) and the next one is
+**       asked for on the nextPageToken read from the raw text; when its
+**       last page is in, the transfer moves on to the next cluster, and
+**       once the finished transfers' next requests are on the wire, all
+**       of the cluster's pages are decoded into ONE Lua table of its
+**       backups, which is dropped (one cluster at a time, the transfers
+**       seen to between; a transfer starts no cluster while an earlier
+**       complete one of its own waits).  Prints the number of backups.
 */
+#define _GNU_SOURCE /* memmem */
 #include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua-cjson.h>
@@ -105,6 +118,13 @@ static int single(const char *base, const char *token, const char *path,
   return 0;
 }
 
+/* A page of a running listing held undecoded (fleet-hold), with the
+** nextPageToken read from its text. */
+typedef struct held {
+  buf b;
+  char tok[256];
+} held;
+
 typedef struct xfer {
   CURL *c;
   buf b;
@@ -112,7 +132,153 @@ typedef struct xfer {
   char tok[256];
   long cluster; /* index in ids */
   int list;     /* index in lists */
+  held *held;   /* fleet-hold: the cluster's pages so far, in order */
+  int nheld, capheld;
+  int waiting; /* fleet-hold: its complete clusters not yet decoded */
+  int stalled; /* fleet-hold: waits for one of those to start the next */
 } xfer;
+
+/* fleet-hold: response buffers no longer held, kept for the next pages so
+** that a transfer does not grow a new one from nothing. */
+static buf *pool;
+static int npool, cappool;
+
+static buf pool_take(void)
+{
+  return npool > 0 ? pool[--npool] : (buf){0};
+}
+
+static void pool_put(buf b)
+{
+  if (npool == cappool) {
+    cappool = cappool ? cappool * 2 : 64;
+    pool = realloc(pool, (size_t)cappool * sizeof *pool);
+    if (pool == NULL)
+      fprintf(stderr, "out of memory\n"), exit(1);
+  }
+  b.len = 0;
+  pool[npool++] = b;
+}
+
+/* The nextPageToken of a raw page, without decoding it: the text after the
+** last "nextPageToken":" up to the next quote ("" when there is none).  A
+** baseline's shortcut, not a JSON parser (a backup's string holding that
+** text would fool it; escapes are not undone): each held page's decoded
+** token is checked against it.  The member follows the items in this
+** API's pages, so the tail is searched first; a page without it (the
+** last) is searched whole, by memmem. */
+static void peek_token(const buf *b, char *tok, size_t toklen)
+{
+  static const char key[] = "\"nextPageToken\":\"";
+  const size_t klen = sizeof key - 1;
+  const char *k = NULL, *end = b->p + b->len;
+  *tok = '\0';
+  if (b->len < klen)
+    return;
+  size_t from = b->len > 4096 ? b->len - 4096 : 0;
+  for (const char *p = b->p + from;
+       (p = memmem(p, (size_t)(end - p), key, klen)) != NULL; p++)
+    k = p;
+  if (k == NULL && from > 0)
+    k = memmem(b->p, b->len, key, klen);
+  if (k == NULL)
+    return;
+  const char *v = k + klen, *q = memchr(v, '"', (size_t)(end - v));
+  if (q == NULL || (size_t)(q - v) >= toklen)
+    fprintf(stderr, "nextPageToken unreadable\n"), exit(1);
+  memcpy(tok, v, (size_t)(q - v));
+  tok[q - v] = '\0';
+}
+
+/* Hold t's finished page: its buffer goes to t->held with the token read
+** from it (also into t->tok, for the next request); t gets a spare one. */
+static void hold_page(xfer *t)
+{
+  if (t->nheld == t->capheld) {
+    t->capheld = t->capheld ? t->capheld * 2 : 4;
+    t->held = realloc(t->held, (size_t)t->capheld * sizeof *t->held);
+    if (t->held == NULL)
+      fprintf(stderr, "out of memory\n"), exit(1);
+  }
+  held *h = &t->held[t->nheld++];
+  h->b = t->b;
+  peek_token(&h->b, h->tok, sizeof h->tok);
+  memcpy(t->tok, h->tok, sizeof t->tok);
+  t->b = pool_take();
+}
+
+/* fleet-hold: clusters whose last page is in, their pages waiting to be
+** decoded (oldest first), while their transfers go on with other ones. */
+typedef struct complete {
+  held *pages;
+  int n;
+  long cluster; /* index in ids */
+  xfer *owner;
+} complete;
+
+static complete *cq;
+static int cq_head, cq_n, cq_cap;
+
+/* t's cluster is complete: its held pages join the queue.  Returns how
+** many of t's complete clusters wait now. */
+static int queue_cluster(xfer *t)
+{
+  if (cq_n == cq_cap && cq_head > 0) { /* the decoded ones make room */
+    memmove(cq, cq + cq_head, (size_t)(cq_n - cq_head) * sizeof *cq);
+    cq_n -= cq_head;
+    cq_head = 0;
+  }
+  if (cq_n == cq_cap) {
+    cq_cap = cq_cap ? cq_cap * 2 : 16;
+    cq = realloc(cq, (size_t)cq_cap * sizeof *cq);
+    if (cq == NULL)
+      fprintf(stderr, "out of memory\n"), exit(1);
+  }
+  cq[cq_n++] = (complete){t->held, t->nheld, t->cluster, t};
+  t->held = NULL;
+  t->nheld = t->capheld = 0;
+  return ++t->waiting;
+}
+
+/* Decode the oldest complete cluster's pages in order, appending their
+** items to one table of the cluster's backups, all live at once; check
+** each decoded token against the one read from the text, drop the table,
+** give the buffers back.  Returns the number of backups. */
+static long decode_cluster(char **ids, const char *field, long size)
+{
+  complete *c = &cq[cq_head++];
+  c->owner->waiting--;
+  long n = 0;
+  /* the cluster's backups; pages of `size` items but the last */
+  lua_createtable(L, (int)(c->n * size), 0);
+  for (int i = 0; i < c->n; i++) {
+    held *h = &c->pages[i];
+    lua_getglobal(L, "decode");
+    lua_pushlstring(L, h->b.p, h->b.len);
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, field);
+    if (lua_istable(L, -1)) {
+      long k = (long)lua_rawlen(L, -1);
+      for (long j = 1; j <= k; j++) {
+        lua_rawgeti(L, -1, j);
+        lua_rawseti(L, -4, ++n);
+      }
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "nextPageToken");
+    const char *tok = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
+    if (strcmp(tok, h->tok) != 0) {
+      fprintf(stderr, "%s, page %d: nextPageToken \"%s\", read as \"%s\"\n",
+              ids[c->cluster], i + 1, tok, h->tok);
+      exit(1);
+    }
+    lua_pop(L, 2);
+    pool_put(h->b);
+  }
+  lua_pop(L, 1); /* dropped */
+  free(c->pages);
+  return n;
+}
 
 /* The items field of a listing's pages: "retention_policies" pages hold
 ** "policies". */
@@ -121,8 +287,44 @@ static const char *items_field(const char *list)
   return strcmp(list, "retention_policies") == 0 ? "policies" : list;
 }
 
+/* What the multi loop of fleet needs to start a transfer's next request. */
+typedef struct fleet_run {
+  CURLM *m;
+  const char *base, *prefix;
+  long size;
+  char **ids, **lists;
+  long nclusters, next; /* clusters, the next to start */
+  int nlists;
+} fleet_run;
+
+/* Put t's next request on the multi handle: its listing's next page (the
+** token in t->tok), else its cluster's next listing, else the next
+** cluster's first.  0 when there is nothing left for t to do. */
+static int start_next(fleet_run *f, xfer *t)
+{
+  char url[1024];
+  if (!*t->tok) {
+    if (t->list + 1 < f->nlists) {
+      t->list++;
+    } else if (f->next < f->nclusters) {
+      t->list = 0;
+      t->cluster = f->next++;
+    } else {
+      return 0;
+    }
+    snprintf(t->path, sizeof t->path, "%s/clusters/%s/%s", f->prefix,
+             f->ids[t->cluster], f->lists[t->list]);
+  }
+  page_url(url, sizeof url, f->base, t->path, f->size, t->tok);
+  curl_easy_setopt(t->c, CURLOPT_URL, url);
+  curl_multi_add_handle(f->m, t->c);
+  return 1;
+}
+
+/* hold: fleet-hold (spec must be "backups"). */
 static int fleet(const char *base, const char *token, const char *prefix,
-                 const char *folder, long size, int conc, const char *spec)
+                 const char *folder, long size, int conc, const char *spec,
+                 int hold)
 {
   char *lists[8];
   int nlists = 0, by_folder = 0;
@@ -209,39 +411,57 @@ static int fleet(const char *base, const char *token, const char *prefix,
     curl_easy_setopt(x[i].c, CURLOPT_PRIVATE, &x[i]);
     curl_multi_add_handle(m, x[i].c);
   }
-  do {
+  fleet_run f = {m, base, prefix, size, ids, lists, nclusters, next, nlists};
+  for (;;) {
     curl_multi_perform(m, &running);
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(m, &left))) {
+      if (msg->msg != CURLMSG_DONE)
+        continue;
       xfer *t;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+      if (msg->data.result != CURLE_OK)
+        return fprintf(stderr, "request failed: %s\n",
+                       curl_easy_strerror(msg->data.result)),
+               1;
       curl_multi_remove_handle(m, t->c);
-      long n = decode(&t->b, items_field(lists[t->list]), t->tok,
-                      sizeof t->tok);
-      if (strcmp(lists[t->list], "backups") == 0)
-        total += n;
-      t->b.len = 0;
-      if (!*t->tok) {
-        if (t->list + 1 < nlists) {
-          t->list++;
-        } else if (next < nclusters) {
-          t->list = 0;
-          t->cluster = next++;
-        } else {
+      if (hold) { /* no decoding here: the next request goes out first */
+        hold_page(t);
+        /* t goes on to its next cluster before this one is decoded, but
+        ** not while an earlier one of its own still waits: the raw text
+        ** held stays bounded when decoding falls behind the network */
+        if (!*t->tok && queue_cluster(t) > 1) {
+          t->stalled = 1;
           continue;
         }
-        snprintf(t->path, sizeof t->path, "%s/clusters/%s/%s", prefix,
-                 ids[t->cluster], lists[t->list]);
+      } else {
+        long n = decode(&t->b, items_field(lists[t->list]), t->tok,
+                        sizeof t->tok);
+        if (strcmp(lists[t->list], "backups") == 0)
+          total += n;
+        t->b.len = 0;
       }
-      page_url(url, sizeof url, base, t->path, size, t->tok);
-      curl_easy_setopt(t->c, CURLOPT_URL, url);
-      curl_multi_add_handle(m, t->c);
-      running++;
+      if (start_next(&f, t))
+        running++;
     }
-    if (running)
-      curl_multi_poll(m, NULL, 0, 100, NULL);
-  } while (running);
+    if (cq_head < cq_n) {
+      /* hold: put the requests just added on the wire, then decode one
+      ** complete cluster, then see to the transfers again */
+      curl_multi_perform(m, &running);
+      xfer *o = cq[cq_head].owner;
+      total += decode_cluster(ids, items_field(lists[0]), size);
+      if (o->stalled) {
+        o->stalled = 0;
+        if (start_next(&f, o))
+          running++;
+      }
+      continue;
+    }
+    if (!running)
+      break;
+    curl_multi_poll(m, NULL, 0, 100, NULL);
+  }
   printf("%ld\n", total);
   return 0;
 }
@@ -292,9 +512,14 @@ int main(int argc, char **argv)
     return bare(argv[2], argv[3], argv[4], atol(argv[5]), atoi(argv[6]));
   if ((argc == 8 || argc == 9) && strcmp(argv[1], "fleet") == 0)
     return fleet(argv[2], argv[3], argv[4], argv[5], atol(argv[6]),
-                 atoi(argv[7]), argc == 9 ? argv[8] : "backups");
+                 atoi(argv[7]), argc == 9 ? argv[8] : "backups", 0);
+  if (argc == 8 && strcmp(argv[1], "fleet-hold") == 0)
+    return fleet(argv[2], argv[3], argv[4], argv[5], atol(argv[6]),
+                 atoi(argv[7]), "backups", 1);
   fprintf(stderr, "usage: c_client single BASE TOKEN PATH PAGE_SIZE\n"
                   "       c_client fleet BASE TOKEN PREFIX FOLDER PAGE_SIZE "
-                  "CONCURRENCY [LISTS]\n");
+                  "CONCURRENCY [LISTS]\n"
+                  "       c_client fleet-hold BASE TOKEN PREFIX FOLDER "
+                  "PAGE_SIZE CONCURRENCY\n");
   return 2;
 }
