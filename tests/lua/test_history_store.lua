@@ -751,6 +751,22 @@ H.test("a scan recorded from the fake API reads back equal to the live results",
    h:close()
 end)
 
+H.test("a backup id a listing repeats keeps its first state, in a first recording and a later one", function()
+   local path = H.tmpname(".db")
+   for round = 1, 2 do
+      local results = fleet(1, 2, { newest = 1780000000 + round })
+      local first = results[1].backups[1]
+      local again = {}
+      for k, v in pairs(first) do again[k] = v end
+      again.size = 7 -- the same id with other values, later in the listing
+      table.insert(results[1].backups, again)
+      assert(history.record(path, results, scope(round)))
+      H.eq(sqlite3(path, "SELECT count(*), group_concat(size) FROM backup_states"
+         .. " WHERE backup_id = '" .. first.id .. "' AND until_scan IS NULL"), "1|" .. first.size,
+         "round " .. round .. ": one open state, the first one's")
+   end
+end)
+
 H.test("a cluster twice in one recorded scan is refused, and the scan not recorded", function()
    local path = H.tmpname(".db")
    local results = fleet(2, 3)
