@@ -52,7 +52,7 @@ Options:
   folder      every backup of the engine in a folder (Backup.List);
               default $YC_FOLDER_ID when neither is given
   page_size   overrides the client's
-  limit       stop after this many backups
+  limit       stop after this many backups sent (a skipped repeat counts)
   page_token  resume from it:token() of an earlier listing
 
 Nothing is fetched until the first item is asked for; every backup comes
