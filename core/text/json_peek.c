@@ -182,17 +182,47 @@ int json_peek_string(const char *s, size_t len, const char *key,
   return 1;
 }
 
+/*
+** After a member's value, ending just before s[i]: 0 when the members
+** left close the object and none of their keys may read as `key`, -1
+** otherwise.  lua-cjson keeps the last of repeated keys, and unescapes
+** keys first: a later `key`, or any later key with an escape, may be the
+** member it decodes, which the raw reading must then not stand for.
+*/
+static int no_later_member(const char *s, size_t len, size_t i, const char *key,
+                           size_t klen)
+{
+  i = skip_ws(s, len, i);
+  while (i < len && s[i] == ',') {
+    i = skip_ws(s, len, i + 1);
+    if (i >= len || s[i] != '"')
+      return -1;
+    int esc;
+    size_t kstart = i + 1;
+    size_t kend = skip_string(s, len, i, &esc);
+    if (kend >= len || esc ||
+        (kend - 1 - kstart == klen && memcmp(s + kstart, key, klen) == 0))
+      return -1;
+    i = skip_ws(s, len, kend);
+    if (i >= len || s[i] != ':')
+      return -1;
+    i = skip_ws(s, len, skip_value(s, len, skip_ws(s, len, i + 1)));
+  }
+  return i < len && s[i] == '}' ? 0 : -1;
+}
+
 int json_peek_array(const char *s, size_t len, const char *key,
                     json_element_fn each, void *ud)
 {
   if (s == NULL)
     return -1;
-  size_t i = member_value(s, len, key, strlen(key));
+  size_t klen = strlen(key);
+  size_t i = member_value(s, len, key, klen);
   if (i >= len || s[i] != '[')
     return -1;
   i = skip_ws(s, len, i + 1);
   if (i < len && s[i] == ']')
-    return 0;
+    return no_later_member(s, len, i + 1, key, klen);
   while (i < len) {
     size_t end = skip_value(s, len, i);
     if (end >= len || end == i) /* unclosed, or an empty element */
@@ -202,7 +232,7 @@ int json_peek_array(const char *s, size_t len, const char *key,
       return r;
     i = skip_ws(s, len, end);
     if (i < len && s[i] == ']')
-      return 0;
+      return no_later_member(s, len, i + 1, key, klen);
     if (i >= len || s[i] != ',')
       return -1;
     i = skip_ws(s, len, i + 1);

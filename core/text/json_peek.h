@@ -28,9 +28,12 @@ int json_peek_string(const char *s, size_t len, const char *key,
 ** s[start..end) the element's text (blanks around it left out); a
 ** nonzero return from each stops the walk and is returned.  Returns 0
 ** after the last element; -1 when the member is absent, not an array, or
-** the text does not look like one JSON object.  Like json_peek_string a
-** reading of the raw text beside the decoded value, never instead of it:
-** its caller checks the element count against the decoded array's.
+** the text does not look like one JSON object, or when a later member may
+** be the one lua-cjson decodes (`key` again, or any key with an escape:
+** it keeps the last of repeated keys); each may have run by then, so a
+** caller keeps what it made only on 0.  Like json_peek_string a reading
+** of the raw text beside the decoded value, never instead of it: its
+** caller checks the element count against the decoded array's.
 */
 typedef int (*json_element_fn)(void *ud, size_t start, size_t end);
 int json_peek_array(const char *s, size_t len, const char *key,

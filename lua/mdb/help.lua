@@ -140,7 +140,8 @@ Options:
                     cluster in it (what a history needs to see it emptied)
   backup_texts      true: also entry.backup_texts, the JSON text the server
                     sent for each backup (false where a page's text did not
-                    cut into its items); a history stores these as they are
+                    cut into exactly the items lua-cjson read); a history
+                    stores these as they are
   with              { "retention_policies", "operations" }: per cluster, also
                     list these (policies only where the engine has them) into
                     entry.policies / entry.operations, always complete; a

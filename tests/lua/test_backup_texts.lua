@@ -97,6 +97,14 @@ H.test("a page whose raw text does not cut into its decoded items gives false, n
    H.eq(H.ids(e.c2.backups), { "y1", "y2" })
    H.eq(e.c2.backup_texts, { false, false })
    H.eq(e.c1.backup_texts, TEXTS, "the other cluster's texts are whole")
+   -- The same with as many items, the same id, and the later key escaped
+   -- (lua-cjson unescapes it first): the raw text's item has another size.
+   body = '{"backups":[{"id":"y1","createdAt":"2026-11-01T10:00:00Z","size":"1"}],'
+      .. '"back\\u0075ps":[{"id":"y1","createdAt":"2026-11-01T10:00:00Z","size":"2"}]}'
+   s = H.start_fake { "--data", fleet_file(TEXTS), "--fault", "path=clusters/c2/backups;body=" .. body }
+   e = by_id(scan(H.client(s), { backup_texts = true }))
+   H.eq(e.c2.backups[1].size, 2, "lua-cjson's reading")
+   H.eq(e.c2.backup_texts, { false })
 end)
 
 -- Every stored backup state of a history file: {backup_id = {data, digest,

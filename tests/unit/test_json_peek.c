@@ -75,6 +75,26 @@ static void test_array_elements(void)
                         "{\"s\":\"b\\\\\\\"]\"},\"\\\\\\\\\",\"\"]}",
                         0),
                "{\"s\":\"a\\\\\"}|{\"s\":\"b\\\\\\\"]\"}|\"\\\\\\\\\"|\"\"=0");
+  /* a later member lua-cjson may decode instead (it keeps the last of
+  ** repeated keys, unescaped): refused, after the elements were cut */
+  CHECK_EQ_STR(elements("{\"backups\":[{\"id\":\"a\"}],"
+                        "\"backups\":[{\"id\":\"b\"}]}",
+                        0),
+               "{\"id\":\"a\"}=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[],\"backups\":[1]}", 0), "=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[1],\"back\\u0075ps\":[2]}", 0), "1=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[1],\"n\\\"\":2}", 0), "1=-1");
+  /* ... but not an earlier escaped one (the later member is this one), a
+  ** nested one, or other members after it */
+  CHECK_EQ_STR(elements("{\"back\\u0075ps\":[0],\"backups\":[1]}", 0), "1=0");
+  CHECK_EQ_STR(elements("{\"backups\":[1],\"x\":{\"backups\":[2]},"
+                        "\"nextPageToken\":\"t\",\"n\":[{\"backups\":3}]}",
+                        0),
+               "1=0");
+  /* after the array, the object must close */
+  CHECK_EQ_STR(elements("{\"backups\":[1],\"x\":2", 0), "1=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[1],}", 0), "1=-1");
+  CHECK_EQ_STR(elements("{\"backups\":[1]", 0), "1=-1");
   /* the member is found after others, and only at the top level */
   CHECK_EQ_STR(
       elements(
@@ -104,8 +124,8 @@ static void test_array_elements(void)
     elements_out[0] = '\0';
     int r = json_peek_array(buf, len, "backups", on_element, &e);
     CHECK_CONTEXT("prefix of %zu bytes", len);
-    /* the whole array is in from the prefix that closes it */
-    CHECK_EQ_INT(r, len >= strlen(page) - strlen(",\"t\":\"zz\"}") ? 0 : -1);
+    /* only the whole object: a later member may yet be cut short */
+    CHECK_EQ_INT(r, len == strlen(page) ? 0 : -1);
     free(buf);
   }
   CHECK_CONTEXT_CLEAR();
