@@ -52,65 +52,69 @@ static const char *elements(const char *s, int stop_at)
   return elements_out;
 }
 
+/* Pages and what elements() makes of them: the elements cut, joined by
+** "|", then "=" and json_peek_array's return. */
+static const struct {
+  const char *page, *want;
+} array_cases[] = {
+    {"{\"backups\":[]}", "=0"},
+    {"{\"backups\":[ ]}", "=0"},
+    {"{\"backups\":[{\"id\":\"a\"},{\"id\":\"b\"}]}",
+     "{\"id\":\"a\"}|{\"id\":\"b\"}=0"},
+    /* blanks around elements are left out, kept inside them */
+    {"{ \"backups\" : [\n  {\"id\": \"a\"} ,\n\t{ }\n ] }",
+     "{\"id\": \"a\"}|{ }=0"},
+    /* brackets, braces and escaped quotes inside strings; nested values */
+    {"{\"backups\":[{\"s\":\"]},[{\\\"\",\"n\":[1,[2]],"
+     "\"o\":{\"p\":{}}},3,"
+     "\"x\",null,true,-1.5e3]}",
+     "{\"s\":\"]},[{\\\"\",\"n\":[1,[2]],\"o\":{\"p\":{}}}|3|\"x\"|"
+     "null|true|-1.5e3=0"},
+    /* a quote closes a string after an even run of backslashes (escaped
+    ** backslashes), not after an odd one (an escaped quote) */
+    {"{\"backups\":[{\"s\":\"a\\\\\"},"
+     "{\"s\":\"b\\\\\\\"]\"},\"\\\\\\\\\",\"\"]}",
+     "{\"s\":\"a\\\\\"}|{\"s\":\"b\\\\\\\"]\"}|\"\\\\\\\\\"|\"\"=0"},
+    /* a later member lua-cjson may decode instead (it keeps the last of
+    ** repeated keys, unescaped): refused, after the elements were cut */
+    {"{\"backups\":[{\"id\":\"a\"}],"
+     "\"backups\":[{\"id\":\"b\"}]}",
+     "{\"id\":\"a\"}=-1"},
+    {"{\"backups\":[],\"backups\":[1]}", "=-1"},
+    {"{\"backups\":[1],\"back\\u0075ps\":[2]}", "1=-1"},
+    {"{\"backups\":[1],\"n\\\"\":2}", "1=-1"},
+    /* ... but not an earlier escaped one (the later member is this one), a
+    ** nested one, or other members after it */
+    {"{\"back\\u0075ps\":[0],\"backups\":[1]}", "1=0"},
+    {"{\"backups\":[1],\"x\":{\"backups\":[2]},"
+     "\"nextPageToken\":\"t\",\"n\":[{\"backups\":3}]}",
+     "1=0"},
+    /* after the array, the object must close */
+    {"{\"backups\":[1],\"x\":2", "1=-1"},
+    {"{\"backups\":[1],}", "1=-1"},
+    {"{\"backups\":[1]", "1=-1"},
+    /* the member is found after others, and only at the top level */
+    {"{\"x\":{\"backups\":[1]},\"backups\":[2],\"nextPageToken\":\"t\"}",
+     "2=0"},
+    {"{\"x\":{\"backups\":[1]}}", "=-1"},
+    /* absent, not an array, not an object, malformed: -1 */
+    {"{\"clusters\":[1]}", "=-1"},
+    {"{\"backups\":{\"a\":1}}", "=-1"},
+    {"[{\"backups\":[1]}]", "=-1"},
+    {"{\"backups\":[1,,2]}", "1=-1"},
+    {"{\"backups\":[1 2]}", "1=-1"},
+    {"{\"backups\":[{\"a\":1}", "=-1"},
+    {"{\"backups\":[{\"a\":\"1}]}", "=-1"},
+    {"", "=-1"},
+};
+
 static void test_array_elements(void)
 {
-  CHECK_EQ_STR(elements("{\"backups\":[]}", 0), "=0");
-  CHECK_EQ_STR(elements("{\"backups\":[ ]}", 0), "=0");
-  CHECK_EQ_STR(elements("{\"backups\":[{\"id\":\"a\"},{\"id\":\"b\"}]}", 0),
-               "{\"id\":\"a\"}|{\"id\":\"b\"}=0");
-  /* blanks around elements are left out, kept inside them */
-  CHECK_EQ_STR(
-      elements("{ \"backups\" : [\n  {\"id\": \"a\"} ,\n\t{ }\n ] }", 0),
-      "{\"id\": \"a\"}|{ }=0");
-  /* brackets, braces and escaped quotes inside strings; nested values */
-  CHECK_EQ_STR(elements("{\"backups\":[{\"s\":\"]},[{\\\"\",\"n\":[1,[2]],"
-                        "\"o\":{\"p\":{}}},3,"
-                        "\"x\",null,true,-1.5e3]}",
-                        0),
-               "{\"s\":\"]},[{\\\"\",\"n\":[1,[2]],\"o\":{\"p\":{}}}|3|\"x\"|"
-               "null|true|-1.5e3=0");
-  /* a quote closes a string after an even run of backslashes (escaped
-  ** backslashes), not after an odd one (an escaped quote) */
-  CHECK_EQ_STR(elements("{\"backups\":[{\"s\":\"a\\\\\"},"
-                        "{\"s\":\"b\\\\\\\"]\"},\"\\\\\\\\\",\"\"]}",
-                        0),
-               "{\"s\":\"a\\\\\"}|{\"s\":\"b\\\\\\\"]\"}|\"\\\\\\\\\"|\"\"=0");
-  /* a later member lua-cjson may decode instead (it keeps the last of
-  ** repeated keys, unescaped): refused, after the elements were cut */
-  CHECK_EQ_STR(elements("{\"backups\":[{\"id\":\"a\"}],"
-                        "\"backups\":[{\"id\":\"b\"}]}",
-                        0),
-               "{\"id\":\"a\"}=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[],\"backups\":[1]}", 0), "=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[1],\"back\\u0075ps\":[2]}", 0), "1=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[1],\"n\\\"\":2}", 0), "1=-1");
-  /* ... but not an earlier escaped one (the later member is this one), a
-  ** nested one, or other members after it */
-  CHECK_EQ_STR(elements("{\"back\\u0075ps\":[0],\"backups\":[1]}", 0), "1=0");
-  CHECK_EQ_STR(elements("{\"backups\":[1],\"x\":{\"backups\":[2]},"
-                        "\"nextPageToken\":\"t\",\"n\":[{\"backups\":3}]}",
-                        0),
-               "1=0");
-  /* after the array, the object must close */
-  CHECK_EQ_STR(elements("{\"backups\":[1],\"x\":2", 0), "1=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[1],}", 0), "1=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[1]", 0), "1=-1");
-  /* the member is found after others, and only at the top level */
-  CHECK_EQ_STR(
-      elements(
-          "{\"x\":{\"backups\":[1]},\"backups\":[2],\"nextPageToken\":\"t\"}",
-          0),
-      "2=0");
-  CHECK_EQ_STR(elements("{\"x\":{\"backups\":[1]}}", 0), "=-1");
-  /* absent, not an array, not an object, malformed: -1 */
-  CHECK_EQ_STR(elements("{\"clusters\":[1]}", 0), "=-1");
-  CHECK_EQ_STR(elements("{\"backups\":{\"a\":1}}", 0), "=-1");
-  CHECK_EQ_STR(elements("[{\"backups\":[1]}]", 0), "=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[1,,2]}", 0), "1=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[1 2]}", 0), "1=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[{\"a\":1}", 0), "=-1");
-  CHECK_EQ_STR(elements("{\"backups\":[{\"a\":\"1}]}", 0), "=-1");
-  CHECK_EQ_STR(elements("", 0), "=-1");
+  for (size_t i = 0; i < sizeof array_cases / sizeof array_cases[0]; i++) {
+    CHECK_CONTEXT("%s", array_cases[i].page);
+    CHECK_EQ_STR(elements(array_cases[i].page, 0), array_cases[i].want);
+  }
+  CHECK_CONTEXT_CLEAR();
   CHECK_EQ_INT(json_peek_array(NULL, 0, "backups", on_element, NULL), -1);
   /* each's nonzero return stops the walk and is returned */
   CHECK_EQ_STR(elements("{\"backups\":[1,2,3]}", 2), "1|2=7");
