@@ -119,34 +119,50 @@ static int peek_tail(const char *s, size_t len, const char *key, size_t klen,
   return 1;
 }
 
+/* At s[*i], a member's key: its text at s[*k..*k + *kn), whether it has an
+** escape (*esc), and *i moved to the member's value.  -1 when s[*i..] is
+** not `"key" :`. */
+static int read_key(const char *s, size_t len, size_t *i, size_t *k, size_t *kn,
+                    int *esc)
+{
+  if (*i >= len || s[*i] != '"')
+    return -1;
+  *k = *i + 1;
+  size_t kend = skip_string(s, len, *i, esc);
+  if (kend >= len)
+    return -1;
+  *kn = kend - 1 - *k;
+  size_t j = skip_ws(s, len, kend);
+  if (j >= len || s[j] != ':')
+    return -1;
+  *i = skip_ws(s, len, j + 1);
+  return 0;
+}
+
+/* Whether a key read by read_key is `key`, unescaped as written. */
+static int key_is(const char *s, size_t k, size_t kn, int esc, const char *key,
+                  size_t klen)
+{
+  return !esc && kn == klen && memcmp(s + k, key, klen) == 0;
+}
+
 /* Index of the value of the first top-level member `key` of the object
 ** s[0..len), or len when it has none or the text is not one object. */
 static size_t member_value(const char *s, size_t len, const char *key,
                            size_t klen)
 {
-  size_t i = skip_ws(s, len, 0);
+  size_t i = skip_ws(s, len, 0), k, kn;
+  int esc;
   if (i >= len || s[i] != '{')
     return len;
   i = skip_ws(s, len, i + 1);
-  while (i < len && s[i] == '"') {
-    int esc;
-    size_t kstart = i + 1;
-    size_t kend = skip_string(s, len, i, &esc);
-    if (kend >= len)
-      return len;
-    int match = !esc && kend - 1 - kstart == klen &&
-                memcmp(s + kstart, key, klen) == 0;
-    i = skip_ws(s, len, kend);
-    if (i >= len || s[i] != ':')
-      return len;
-    i = skip_ws(s, len, i + 1);
-    if (match)
+  while (read_key(s, len, &i, &k, &kn, &esc) == 0) {
+    if (key_is(s, k, kn, esc, key, klen))
       return i;
     i = skip_ws(s, len, skip_value(s, len, i));
-    if (i < len && s[i] == ',')
-      i = skip_ws(s, len, i + 1);
-    else
+    if (i >= len || s[i] != ',')
       return len;
+    i = skip_ws(s, len, i + 1);
   }
   return len;
 }
@@ -192,21 +208,15 @@ int json_peek_string(const char *s, size_t len, const char *key,
 static int no_later_member(const char *s, size_t len, size_t i, const char *key,
                            size_t klen)
 {
+  size_t k, kn;
+  int esc;
   i = skip_ws(s, len, i);
   while (i < len && s[i] == ',') {
     i = skip_ws(s, len, i + 1);
-    if (i >= len || s[i] != '"')
+    if (read_key(s, len, &i, &k, &kn, &esc) != 0 || esc ||
+        key_is(s, k, kn, esc, key, klen))
       return -1;
-    int esc;
-    size_t kstart = i + 1;
-    size_t kend = skip_string(s, len, i, &esc);
-    if (kend >= len || esc ||
-        (kend - 1 - kstart == klen && memcmp(s + kstart, key, klen) == 0))
-      return -1;
-    i = skip_ws(s, len, kend);
-    if (i >= len || s[i] != ':')
-      return -1;
-    i = skip_ws(s, len, skip_value(s, len, skip_ws(s, len, i + 1)));
+    i = skip_ws(s, len, skip_value(s, len, i));
   }
   return i < len && s[i] == '}' ? 0 : -1;
 }
