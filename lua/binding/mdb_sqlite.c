@@ -31,6 +31,7 @@
 #include "text/json_peek.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -1579,13 +1580,59 @@ static int sq_path_kind(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg functions[] = {{"open", sq_open},
-                                     {"int64_fields", sq_int64_fields},
-                                     {"normalize", sq_normalize},
-                                     {"digest", sq_digest},
-                                     {"api_json", sq_api_json},
-                                     {"path_kind", sq_path_kind},
-                                     {NULL, NULL}};
+/* The absolute name of `path` with its directory resolved (the file
+** itself may not exist yet); 0, or -1 when the directory cannot be. */
+static int resolved_name(const char *path, char *out, size_t n)
+{
+  const char *slash = strrchr(path, '/');
+  char dir[PATH_MAX], real[PATH_MAX];
+  const char *base = slash ? slash + 1 : path;
+  if (slash == NULL) {
+    snprintf(dir, sizeof dir, ".");
+  } else if (slash == path) {
+    snprintf(dir, sizeof dir, "/");
+  } else if ((size_t)(slash - path) < sizeof dir) {
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+  } else {
+    return -1;
+  }
+  if (realpath(dir, real) == NULL)
+    return -1;
+  int w = snprintf(out, n, "%s/%s", real, base);
+  return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+/*
+** same_file(a, b) -> true when the two paths name one file: the same
+** inode when both exist (links and "./" spellings included), else the
+** same name once their directories are resolved.  A report written with
+** --output over the history file would replace every scan it holds.
+*/
+static int sq_same_file(lua_State *L)
+{
+  const char *a = luaL_checkstring(L, 1), *b = luaL_checkstring(L, 2);
+  struct stat sa, sb;
+  int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+  int same;
+  if (ea && eb) {
+    same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  } else if (ea != eb) {
+    same = 0;
+  } else {
+    char ra[PATH_MAX + 2], rb[PATH_MAX + 2];
+    same = resolved_name(a, ra, sizeof ra) == 0 &&
+           resolved_name(b, rb, sizeof rb) == 0 && strcmp(ra, rb) == 0;
+  }
+  lua_pushboolean(L, same);
+  return 1;
+}
+
+static const luaL_Reg functions[] = {
+    {"open", sq_open},           {"int64_fields", sq_int64_fields},
+    {"normalize", sq_normalize}, {"digest", sq_digest},
+    {"api_json", sq_api_json},   {"path_kind", sq_path_kind},
+    {"same_file", sq_same_file}, {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc, lua_CFunction close)

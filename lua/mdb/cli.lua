@@ -138,6 +138,19 @@ function M.run(args, spec, code)
       os.exit(0)
    end
    if not opts then M.usage_error(spec, err, code) end
+   -- The report is written over --output at the end: naming a file another
+   -- option reads (a history file, a policy) would replace it, scans and
+   -- all, without a word.
+   if type(opts.output) == "string" and opts.output ~= "-" then
+      local same_file = require("mdb")._sqlite.same_file
+      for _, o in ipairs(spec.options or {}) do
+         local v = opts[o[1]]
+         if o[1] ~= "output" and o[2] == "FILE" and type(v) == "string" and same_file(opts.output, v) then
+            M.usage_error(spec, format("option '--output': %s is the file --%s names; the report would replace it",
+               opts.output, o[1]), code)
+         end
+      end
+   end
    return opts
 end
 
