@@ -27,7 +27,7 @@ local spec = {
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
    },
-   footer = "Default: from the scan before --to.\n"
+   footer = "Default: from the last scan before --to of the same scope (folders, at least its engines).\n"
       .. "Exit status: 0 nothing unexpected; 1 an unexpected change; 2 a usage error or an\n"
       .. "unreadable history file.",
 }
@@ -61,7 +61,7 @@ elseif opts.since then
    local d = require("mdb.duration").parse(opts.since)
    from = h:at(to.time - d) or h:first()
 else
-   from = h:before(to.id) or to
+   from = h:before_like(to) or to
 end
 if from.id > to.id then
    die(string.format("--from scan %d is after --to scan %d", from.id, to.id))

@@ -98,6 +98,18 @@ local function identify(db, path, write)
       return nil, format("%s has history schema version %d, newer than this mdblua knows (%d): "
          .. "use a newer mdblua", path, ver, schema.VERSION)
    end
+   -- Marked as ours but without the tables every version has (made by
+   -- hand, or damaged): reading would fail on the first query, recording
+   -- would change it first.
+   local missing
+   ok, missing = pcall(one_off, db, [[SELECT group_concat(t.name, ', ') FROM (SELECT 'scans' AS name UNION ALL
+      SELECT 'listings' UNION ALL SELECT 'clusters' UNION ALL SELECT 'cluster_states' UNION ALL
+      SELECT 'backup_states') t WHERE NOT EXISTS (SELECT 1 FROM sqlite_schema s WHERE s.type = 'table'
+      AND s.name = t.name)]])
+   if not ok or missing then
+      return nil, format("%s is not a whole mdblua history (%s)", path,
+         ok and ("missing tables: " .. missing) or tostring(missing):gsub("^sqlite: ", ""))
+   end
    return ver
 end
 
@@ -796,6 +808,26 @@ function H:latest() return self:scan(self:one("SELECT max(id) FROM scans")) end
 function H:at(time) return self:scan(self:one("SELECT max(id) FROM scans WHERE time <= ?", time + 0.0)) end
 function H:before(scan) return self:scan(self:one("SELECT max(id) FROM scans WHERE id < ?", scan)) end
 function H:first() return self:scan(self:one("SELECT min(id) FROM scans")) end
+
+--- The last scan before scan `s` (a scan object) of the same scope that
+-- listed every engine `s` did; else the last of the same scope; else the
+-- last before it.  Jobs recording different engines or folders into one
+-- file each compare with their own previous scan, not with another job's.
+function H:before_like(s)
+   local same_scope
+   for r in self:rows([[SELECT id, engines FROM scans WHERE id < ? AND folder IS ? AND folders IS ?
+      AND cloud IS ? AND all_clouds IS ? ORDER BY id DESC]], s.id, s.folder,
+      s.folders and table.concat(s.folders, ",") or nil, s.cloud, s.all_clouds and 1 or nil) do
+      local has = {}
+      for e in r[2]:gmatch("[^,]+") do has[e] = true end
+      local covers = true
+      for _, e in ipairs(s.engines) do covers = covers and has[e] == true end
+      if covers then return self:scan(r[1]) end
+      same_scope = same_scope or r[1]
+   end
+   if same_scope then return self:scan(same_scope) end
+   return self:before(s.id)
+end
 
 --- Every scan, oldest first.
 function H:scans()

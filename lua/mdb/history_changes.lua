@@ -145,7 +145,7 @@ local function cluster_changes(h, c, a, b, out)
             time = scan_row(h, cb.from_scan) and scan_row(h, cb.from_scan).time_text }
       end
    end
-   local sa, na = states_at(h, ref, a)
+   local sa = states_at(h, ref, a)
    local sb, nb = states_at(h, ref, b)
    local status, err = h:one("SELECT status, error FROM listings WHERE scan = ? AND engine = ? AND cluster_id = ?",
       b, engine, cid)
@@ -161,8 +161,22 @@ local function cluster_changes(h, c, a, b, out)
          message = format("the listing in scan %d failed (%s); backups compared as of %s", b, tostring(err),
             as_of and ("scan " .. as_of) or "no complete listing") }
    end
-   local all_at_once = na > 0 and nb == 0 and not cluster_gone
-      and format("all %d backups of the cluster vanished at once", na)
+   -- "At once" is about the scan a backup vanished in, not the span
+   -- compared: backups that expired one scan after another are not a
+   -- cluster emptied at once, however many scans --from spans.
+   local left_at = {}
+   local function at_once(gone, last)
+      if not gone or not last then return nil end
+      if left_at[gone] == nil then
+         local _, now_open = states_at(h, ref, gone)
+         local _, before = states_at(h, ref, last)
+         left_at[gone] = now_open == 0 and before or false
+      end
+      local n = left_at[gone]
+      if not n then return nil end
+      return n == 1 and "the cluster's only backup vanished, leaving it with none"
+         or format("all %d backups of the cluster vanished at once", n)
+   end
    local ids = {}
    for id in pairs(sa) do if not sb[id] then ids[#ids + 1] = id end end
    table.sort(ids)
@@ -171,12 +185,13 @@ local function cluster_changes(h, c, a, b, out)
       local gone, last = vanish_of(h, ref, id, b)
       local ts = gone and scan_row(h, gone)
       local t = ts and ts.time or (tb and tb.time)
-      local verdict, why = vanish_verdict(s, ca and ca.days, t,
-         cluster_gone and "vanished with its cluster" or all_at_once or nil)
+      local with_cluster = cluster_gone and gone ~= nil and gone == ca.until_scan
+      local emptied = with_cluster and "vanished with its cluster" or not cluster_gone and at_once(gone, last)
+      local verdict, why = vanish_verdict(s, ca and ca.days, t, emptied or nil)
       local ls = last and scan_row(h, last)
       add { kind = "vanished", verdict = verdict, backup_id = id, type = s.type, size = s.size,
          created = s.created and fmt.rfc3339(s.created), scan = gone, time = ts and ts.time_text,
-         last_seen = ls and ls.time_text, message = why }
+         last_seen = ls and ls.time_text, message = why, emptied = emptied and true or nil }
    end
    ids = {}
    for id in pairs(sb) do if not sa[id] then ids[#ids + 1] = id end end
@@ -301,7 +316,7 @@ function M.render(list, fmt_name, opts)
    end
    local span = format("scan %s (%s) -> scan %s (%s)", opts.from and opts.from.id or "?",
       opts.from and opts.from.time_text or "?", opts.to and opts.to.id or "?", opts.to and opts.to.time_text or "?")
-   local summary = format("%d changes, %d unexpected, %s", #list, unexpected, span)
+   local summary = format("%d change%s, %d unexpected, %s", #list, #list == 1 and "" or "s", unexpected, span)
    if fmt_name == "markdown" then
       local out = { "| " .. table.concat(header, " | ") .. " |", "|" .. string.rep("---|", #header) }
       for _, r in ipairs(rows) do
@@ -322,7 +337,9 @@ end
 -- listed completely in it, the unexpected disappearances since that
 -- cluster's previous complete listing (critical for a manual backup or a
 -- whole cluster's worth, a warning for automated ones gone early).
-function M.vanished_findings(h, scan)
+-- `engines` (a set), when given, limits them to those engines, as an audit
+-- of the past limited by --engine is.
+function M.vanished_findings(h, scan, engines)
    local findings = {}
    local folder_of = h:stmt("SELECT folder FROM clusters WHERE engine = ? AND cluster_id = ?")
    -- `pos` orders one folder's clusters of one engine as Cluster.List
@@ -331,6 +348,7 @@ function M.vanished_findings(h, scan)
    for r in h:rows([[SELECT engine, cluster_id FROM listings WHERE scan = ? AND cluster_id <> ''
       AND status = 'complete' ORDER BY folder, engine, pos]], scan) do
       local engine, cid = r[1], r[2]
+      if engines and not engines[engine] then goto next_listing end
       local folder = folder_of:one(engine, cid)
       local prev = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
          AND status = 'complete' AND scan < ?]], engine, cid, scan)
@@ -348,7 +366,7 @@ function M.vanished_findings(h, scan)
             if c.kind == "vanished" and c.verdict == "unexpected" then
                bad[#bad + 1] = c.backup_id
                first = first or c
-               if c.type == "MANUAL" or (c.message or ""):find("at once", 1, true) then critical = true end
+               if c.type == "MANUAL" or c.emptied then critical = true end
             end
          end
          if #bad > 0 then
@@ -361,6 +379,7 @@ function M.vanished_findings(h, scan)
          end
       end
       findings[#findings + 1] = f
+      ::next_listing::
    end
    -- Clusters this scan found gone (a complete Cluster.List of their
    -- folder no longer returned them): critical, with the backups they took.
@@ -372,10 +391,12 @@ function M.vanished_findings(h, scan)
       AND NOT EXISTS (SELECT 1 FROM cluster_states n WHERE n.cluster = s.cluster AND n.from_scan = s.until_scan)
       ORDER BY c.engine, c.folder, c.cluster_id]], scan, scan) do
       local n = r[6]
+      if engines and not engines[r[1]] then goto next_gone end
       findings[#findings + 1] = { check = "vanished", engine = r[1], cluster = r[2], folder = r[3],
          cluster_name = r[4], unit = "backups", expected = 0, observed = n, status = "critical",
          message = format("the cluster is gone since scan %s: its engine's cluster listing no longer returns it"
             .. " (%d backup%s vanished with it)", tostring(r[5]), n, n == 1 and "" or "s") }
+      ::next_gone::
    end
    return findings
 end

@@ -79,7 +79,7 @@ function M.load(opts, engines, die)
       want = {}
       for _, e in ipairs(engines) do want[e] = true end
    end
-   M.loaded = { h = h, scan = scan.id }
+   M.loaded = { h = h, scan = scan.id, engines = want }
    local function results(fn)
       local n, raised = 0, nil
       local ok, rerr = pcall(h.each_result, h, scan.id, function(e)
@@ -200,7 +200,7 @@ function M.vanished(opts, findings)
    end
    local extra
    if opts.from and M.loaded then
-      extra = require("mdb.history_changes").vanished_findings(M.loaded.h, M.loaded.scan)
+      extra = require("mdb.history_changes").vanished_findings(M.loaded.h, M.loaded.scan, M.loaded.engines)
    elseif recorded then
       extra = recorded.findings
    end
