@@ -234,6 +234,11 @@ H.test("--output naming a file another option reads is refused before anything r
       H.contains(r.stderr, "is the file " .. case[3] .. " names; the report would replace it", what)
       H.ok(H.read_file(db) == before, what .. ": the history is untouched")
    end
+   local policy = H.write_file(fresh(".lua"), "return {}\n")
+   local r0 = script("audit.lua", { "--policy", policy, "--output", policy }, server)
+   H.eq(r0.code, 2, r0.stderr)
+   H.contains(r0.stderr, "is the file --policy names")
+   H.eq(H.read_file(policy), "return {}\n")
    -- a file that does not exist yet, named twice
    local new = fresh(".db")
    local r = script("audit.lua", { "--record", new, "--folder", FOLDER, "--output", new }, server)
