@@ -85,9 +85,14 @@ end
 -- retention was `days`, seen missing at time `t`.
 local function vanish_verdict(s, days, t, why)
    if why then return "unexpected", why end
-   if s.type == "MANUAL" then return "unexpected", "a manual backup vanished" end
    local deadline, basis
    local ru = parse_time(s.retain_until)
+   -- A manual backup is deleted by hand, unless a retention policy gave it
+   -- a retainUntil (PostgreSQL): then the API said when it would go.
+   if s.type == "MANUAL" and not (ru and ru <= t) then
+      return "unexpected", ru and format("a manual backup vanished %s before its retainUntil %s",
+         fmt.age(ru - t), s.retain_until) or "a manual backup vanished"
+   end
    if ru then
       deadline, basis = ru, "retainUntil " .. s.retain_until
    elseif s.created then

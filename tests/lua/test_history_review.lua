@@ -155,6 +155,40 @@ H.test("backups expiring one scan after another are not 'at once', whatever the 
    server.stop()
 end)
 
+H.test("a manual backup past the retainUntil its policy set vanishes as expected", function()
+   local function day(s)
+      local out = { cluster("postgresql", "pp") }
+      local function manual(id, until_t)
+         local b = backup("postgresql", "pp", id, T1 - 10 * DAY, "MANUAL")
+         b[#b].retainUntil = until_t and at(until_t) or nil
+         out[#out + 1] = b
+      end
+      if s == 0 then
+         manual("pp:policy-done", T1 + DAY / 2) -- its policy's time is up at the next scan
+         manual("pp:policy-early", T1 + 30 * DAY) -- deleted long before its policy's time
+         manual("pp:no-policy")
+      end
+      out[#out + 1] = backup("postgresql", "pp", "pp:auto", T1 - DAY)
+      return H.data_file(out)
+   end
+   local server = H.start_fake { "--data", day(0), "--step", "--data", day(1) }
+   local db = fresh(".db")
+   snapshot(db, server, 0, { "postgresql" })
+   H.step(server)
+   snapshot(db, server, 1, { "postgresql" })
+   local doc = changes(db)
+   local c = vanished(doc, "pp:policy-done")
+   H.eq(c.verdict, "expected", c.message)
+   H.eq(c.message, "expired by its retainUntil " .. at(T1 + DAY / 2))
+   c = vanished(doc, "pp:policy-early")
+   H.eq(c.verdict, "unexpected", c.message)
+   H.eq(c.message, "a manual backup vanished 29d 0h before its retainUntil " .. at(T1 + 30 * DAY))
+   c = vanished(doc, "pp:no-policy")
+   H.eq(c.verdict, "unexpected", c.message)
+   H.eq(c.message, "a manual backup vanished")
+   server.stop()
+end)
+
 H.test("audit --from --engine limits the vanished check as the live audit does", function()
    local server = serve(2)
    local db, live_db = fresh(".db"), fresh(".db")
