@@ -19,7 +19,8 @@ local spec = {
       .. "how long each backup took.",
    options = {
       { "db", "FILE", "the history file", required = true },
-      { "engine", "ENGINE", "with cluster: the engine, when the id is known under several" },
+      { "engine", "ENGINE", "with cluster: the engine, when the id is known under several",
+        check = cli.choice(require("mdb").engines) },
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
    },

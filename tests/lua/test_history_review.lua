@@ -220,6 +220,13 @@ H.test("--at without --from is a usage error, and records nothing", function()
    server.stop()
 end)
 
+H.test("history.lua --engine names a known engine", function()
+   local r = script("history.lua", { "--db", fresh(".db"), "--engine", "bogus", "cluster", "x" })
+   H.eq(r.code, 2)
+   H.contains(r.stderr, "history.lua: option '--engine': expected one of mongodb, ")
+   H.contains(r.stderr, "got 'bogus'")
+end)
+
 H.test("changes.lua by default compares with the last scan of the same scope", function()
    local server = serve(2)
    local db = fresh(".db")
