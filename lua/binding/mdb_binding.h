@@ -247,6 +247,7 @@ typedef struct mdb_norm_keys {
   int int64, nint64; /* int64 field keys */
   int times, ntimes; /* pairs: timestamp key, its twin's key */
   int error_code;    /* "error", "code" (operations), or 0 */
+  int shards;        /* "sourceShardNames" (backups), or 0 */
   int engine;        /* "engine", then the engine's name */
 } mdb_norm_keys;
 void mdb_norm_keys_push(lua_State *L, list_kind kind, const engine_info *e,

@@ -114,6 +114,42 @@ static const char *time_field(lua_State *L, int obj, int key, int as, char *err,
   return NULL;
 }
 
+/* A backup's shard names are an array of strings, or absent: the checks
+** and the restore plans compare and sort them, and a null or a number
+** among them would end a whole audit with a Lua error instead of naming
+** the backup. */
+static const char *names_field(lua_State *L, int obj, int key, char *err,
+                               size_t errlen)
+{
+  int t = raw_field(L, obj, key);
+  const char *bad = NULL;
+  lua_Integer at = 0;
+  if (t == LUA_TTABLE) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; bad == NULL && i <= n; i++) {
+      int et = lua_rawgeti(L, -1, i);
+      if (et != LUA_TSTRING) {
+        bad = et == LUA_TLIGHTUSERDATA ? "null" : lua_typename(L, et);
+        at = i;
+      }
+      lua_pop(L, 1);
+    }
+  } else if (t != LUA_TNIL && t != LUA_TLIGHTUSERDATA) {
+    bad = lua_typename(L, t);
+  }
+  lua_pop(L, 1);
+  if (bad == NULL)
+    return NULL;
+  if (at > 0)
+    snprintf(err, errlen,
+             "%s: field '%s' is not an array of strings: item %lld is %s",
+             object_id(L, obj), lua_tostring(L, key), (long long)at, bad);
+  else
+    snprintf(err, errlen, "%s: field '%s' is not an array of strings: %s",
+             object_id(L, obj), lua_tostring(L, key), bad);
+  return err;
+}
+
 /* Every API object has a string id (`field`: "id", a policy's
 ** "policyId"); without one it is not what it says.  `id` is the stack
 ** index of the id already fetched, or 0. */
@@ -140,6 +176,7 @@ typedef struct norm_spec {
   const char *int64;       /* its one int64 field, or NULL */
   int engine_int64;        /* the engine's int64 fields (a backup's) */
   int error_code;          /* an operation's error.code to an integer */
+  int shards;              /* a backup's sourceShardNames */
 } norm_spec;
 
 static const norm_spec *spec_for(list_kind kind)
@@ -151,12 +188,13 @@ static const norm_spec *spec_for(list_kind kind)
                                     {"retainUntil", "retain_until"}},
                                    NULL,
                                    1,
-                                   0};
-  static const norm_spec cluster = {{{"createdAt", "created"}}, NULL, 0, 0};
+                                   0,
+                                   1};
+  static const norm_spec cluster = {{{"createdAt", "created"}}, NULL, 0, 0, 0};
   static const norm_spec policy = {
-      {{"createdAt", "created"}}, "retainForDays", 0, 0};
+      {{"createdAt", "created"}}, "retainForDays", 0, 0, 0};
   static const norm_spec operation = {
-      {{"createdAt", "created"}, {"modifiedAt", "modified"}}, NULL, 0, 1};
+      {{"createdAt", "created"}, {"modifiedAt", "modified"}}, NULL, 0, 1, 0};
   switch (kind) {
   case LIST_CLUSTER_BACKUPS:
   case LIST_FOLDER_BACKUPS: return &backup;
@@ -195,6 +233,10 @@ void mdb_norm_keys_push(lua_State *L, list_kind kind, const engine_info *e,
     lua_pushstring(L, sp->times[i][1]);
     k->ntimes++;
   }
+  if (sp->shards) {
+    lua_pushliteral(L, "sourceShardNames");
+    k->shards = lua_gettop(L);
+  }
   if (sp->error_code) {
     lua_pushliteral(L, "error");
     k->error_code = lua_gettop(L);
@@ -213,6 +255,8 @@ const char *mdb_norm_item(lua_State *L, int obj, const mdb_norm_keys *k, int id,
     e = int64_field(L, obj, k->int64 + i, err, errlen);
   for (int i = 0; e == NULL && i < k->ntimes; i++)
     e = time_field(L, obj, k->times + 2 * i, k->times + 2 * i + 1, err, errlen);
+  if (e == NULL && k->shards)
+    e = names_field(L, obj, k->shards, err, errlen);
   if (e != NULL)
     return e;
   /* error.code is a google.rpc code (int32): 13, not lua-cjson's 13.0 */

@@ -104,7 +104,7 @@ H.test("an absent or null backups field is an empty page", function()
    end
 end)
 
-H.test("bad int64 and timestamp values raise kind 'json' naming the field", function()
+H.test("bad int64, timestamp and shard-name values raise kind 'json' naming the field", function()
    local cases = {
       { { size = "12abc" }, "field 'size' is not an int64 string" },
       { { size = "" }, "field 'size' is not an int64 string" },
@@ -113,6 +113,13 @@ H.test("bad int64 and timestamp values raise kind 'json' naming the field", func
       { { journalSize = true }, "field 'journalSize' is a boolean" },
       { { createdAt = "yesterday" }, "field 'createdAt' is not an RFC 3339 timestamp" },
       { { startedAt = "2026-02-30T00:00:00Z" }, "field 'startedAt' is not an RFC 3339 timestamp" },
+      -- the checks and restore plans sort shard names: a null or a number
+      -- among them once ended a whole audit with a Lua comparison error
+      { { sourceShardNames = { "rs01", cjson.null } },
+        "field 'sourceShardNames' is not an array of strings: item 2 is null" },
+      { { sourceShardNames = { 2 } }, "field 'sourceShardNames' is not an array of strings: item 1 is number" },
+      { { sourceShardNames = { { a = 1 } } }, "field 'sourceShardNames' is not an array of strings: item 1 is table" },
+      { { sourceShardNames = "rs01" }, "field 'sourceShardNames' is not an array of strings: string" },
    }
    for _, case in ipairs(cases) do
       local data = H.data_file {
@@ -202,6 +209,37 @@ H.test("connection refused: kind 'network' after retries", function()
    local err = H.raises("network", first, c:backups { engine = "redis", cluster = "c1" })
    H.eq(err.attempts, 3)
    H.eq(err.status, nil)
+end)
+
+H.test("audit and restore-point name a backup with bad shard names; the rest is audited", function()
+   local function ch(id, names)
+      return { "backup", "clickhouse", "f1", id, H.backup(id .. ":1", id, "2026-12-06T20:00:00Z",
+         { folderId = "f1", sourceShardNames = names }) }
+   end
+   local function cl(id)
+      return { "cluster", "clickhouse", "f1", id, id, { id = id, folderId = "f1", name = id } }
+   end
+   local s = H.start_fake { "--data", H.data_file { cl("cbad"), ch("cbad", { "s1", cjson.null }), cl("cgood"),
+      ch("cgood", { "s1" }) } }
+   local env = { YC_MDB_ENDPOINT = s.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = "f1", NO_COLOR = "1" }
+   local r = H.run({ H.source_dir .. "/scripts/audit.lua", "--engine", "clickhouse", "--now", "2026-12-06T21:00:00Z",
+      "--format", "json" }, { env = env })
+   H.eq(r.code, 2, r.stderr)
+   H.not_contains(r.stderr, "traceback")
+   local by = {}
+   for _, f in ipairs(cjson.decode(r.stdout).findings) do
+      by[f.cluster] = by[f.cluster] or {}
+      by[f.cluster][f.check] = f
+   end
+   H.eq(by.cgood.shards.status, "ok", "the good cluster is audited")
+   H.eq(by.cbad.shards.status, "error")
+   H.contains(by.cbad.shards.message, "cbad:1: field 'sourceShardNames' is not an array of strings: item 2 is null")
+   r = H.run({ H.source_dir .. "/scripts/restore-point.lua", "--engine", "clickhouse", "--cluster", "cbad" },
+      { env = env })
+   H.eq(r.code, 2)
+   H.not_contains(r.stderr, "traceback")
+   H.contains(r.stderr, "restore-point.lua: json error: cbad:1: field 'sourceShardNames' is not an array")
+   s.stop()
 end)
 
 H.run_all()
