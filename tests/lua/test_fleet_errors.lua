@@ -183,4 +183,36 @@ H.test("500s on one engine's backup listings: its clusters err, the other engine
    end
 end)
 
+H.test("snapshot counts failed policy and operation listings, and tells them off the progress line", function()
+   -- the first cluster's listings are slowed so that the scan is still
+   -- drawing progress when the second one's failures arrive
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=2,backups=10",
+      "--fault", "path=cmysql-0000/backups;delay_ms=1500;times=0",
+      "--fault", "path=/retention_policies;status=500;times=0",
+      "--fault", "path=/operations;status=403;times=0" }
+   local results = H.run_file_and_tty({ { "snapshot", function()
+      return table.concat({ "env", "-u", "NO_COLOR", "TERM=xterm", "YC_IAM_TOKEN=" .. H.sh_quote(H.token),
+         "YC_MDB_ENDPOINT=" .. H.sh_quote(s.url), H.sh_quote(H.mdblua), H.sh_quote(SCRIPTS .. "snapshot.lua"),
+         "--engine", "mysql", "--folder", FOLDER, "--db", H.sh_quote(H.tmpname(".db")) }, " ")
+   end } }, 120)
+   for _, mode in ipairs { "file", "tty" } do
+      local r = results["snapshot/" .. mode]
+      H.eq(r.code, 2, mode .. ": " .. r.raw)
+      for _, c in ipairs { "cmysql-0000", "cmysql-0001" } do
+         H.contains(r.raw, "snapshot.lua: mysql " .. c .. ": retention policies: http error: Internal error", mode)
+         H.contains(r.raw, "snapshot.lua: mysql " .. c .. ": operations: http error: Permission denied", mode)
+      end
+      H.contains(r.raw, ": 2 clusters, 20 backups, 4 failed listings", mode)
+      H.not_contains(r.raw, H.token, mode)
+      -- each line told starts a line of its own (or follows the clearing
+      -- of the progress line), never glued after progress text
+      for before in r.raw:gmatch("(.?.?.?)snapshot%.lua: ") do
+         H.ok(before == "" or before:match("\n$") or before:match("\27%[K$"),
+            mode .. ": glued after " .. string.format("%q", before) .. " in " .. r.raw)
+      end
+   end
+   H.contains(results["snapshot/tty"].raw, "scanning", "the terminal run drew progress")
+   s.stop()
+end)
+
 H.run_all()
