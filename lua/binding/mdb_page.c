@@ -8,11 +8,21 @@
 #include "mdb_binding.h"
 
 #include "http/cancel.h"
+#include "text/json_peek.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define MDB_LAST_PAGE_KEY "mdb.last_page" /* registry: anchors the token */
+
+/* An element of an array decoded as empty: the text is not that array. */
+static int no_element(void *ud, size_t start, size_t end)
+{
+  (void)ud;
+  (void)start;
+  (void)end;
+  return 1;
+}
 
 int mdb_page_decode(lua_State *L, list_kind kind, int text, const char **tok,
                     size_t *toklen, char *err, size_t errlen)
@@ -28,7 +38,16 @@ int mdb_page_decode(lua_State *L, list_kind kind, int text, const char **tok,
     lua_settop(L, top);
     return -1;
   }
-  if (!lua_istable(L, -1) || lua_rawlen(L, -1) > 0) {
+  /* lua-cjson decodes [] and {} alike: an empty array is not a page, an
+  ** empty object (or an empty `field`) is; the raw text tells them apart */
+  size_t rawlen;
+  const char *raw = lua_tolstring(L, text, &rawlen);
+  size_t lead = 0;
+  while (lead < rawlen && (raw[lead] == ' ' || raw[lead] == '\t' ||
+                           raw[lead] == '\n' || raw[lead] == '\r'))
+    lead++;
+  if (!lua_istable(L, -1) || lua_rawlen(L, -1) > 0 || lead == rawlen ||
+      raw[lead] != '{') {
     snprintf(err, errlen, "response is not a JSON object");
     lua_settop(L, top);
     return -1;
@@ -39,8 +58,10 @@ int mdb_page_decode(lua_State *L, list_kind kind, int text, const char **tok,
   if (t == LUA_TNIL || t == LUA_TLIGHTUSERDATA) {
     lua_pop(L, 1);
     lua_newtable(L); /* proto3 JSON omits an empty list */
-  } else if (t != LUA_TTABLE || (lua_rawlen(L, -1) == 0 &&
-                                 (lua_pushnil(L), lua_next(L, -2) != 0))) {
+  } else if (t != LUA_TTABLE ||
+             (lua_rawlen(L, -1) == 0 &&
+              ((lua_pushnil(L), lua_next(L, -2) != 0) ||
+               json_peek_array(raw, rawlen, field, no_element, NULL) != 0))) {
     snprintf(err, errlen, "'%s' in the response is not an array", field);
     lua_settop(L, top);
     return -1;

@@ -82,6 +82,12 @@ H.test("wrong-shaped JSON raises kind 'json' naming what was wrong", function()
       { '{"backups": [], "nextPageToken": 5}', "nextPageToken is not a string" },
       { '[1, 2, 3]', "response is not a JSON object" },
       { '"text"', "response is not a JSON object" },
+      -- lua-cjson decodes these like {} and {"backups": []}: never an
+      -- empty listing that completed
+      { '[]', "response is not a JSON object" },
+      { ' \n[ ]', "response is not a JSON object" },
+      { '{"backups": {}}', "'backups' in the response is not an array" },
+      { '{"backups": [{"id": "x"}], "backups": []}', "'backups' in the response is not an array" },
    }
    for _, case in ipairs(cases) do
       local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=3",
@@ -94,7 +100,7 @@ H.test("wrong-shaped JSON raises kind 'json' naming what was wrong", function()
 end)
 
 H.test("an absent or null backups field is an empty page", function()
-   for _, body in ipairs { '{}', '{"backups": null}' } do
+   for _, body in ipairs { '{}', '{"backups": null}', ' {"backups": [ ] } ' } do
       local s = H.start_fake { "--generate", "engine=mongodb,clusters=1,backups=3", "--fault", "body=" .. body }
       local c = H.client(s)
       local it = c:backups { engine = "mongodb", cluster = "cmongodb-0000" }
