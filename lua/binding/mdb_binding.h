@@ -10,6 +10,7 @@
 #include "engines.h"
 #include "listing/fetch_engine.h"
 #include "listing/id_guard.h"
+#include "listing/id_set.h"
 #include "mdb_errors.h"
 
 #include <lauxlib.h>
@@ -145,6 +146,7 @@ typedef struct mdb_listing {
   int cut_short;          /* the page held more than the limit wanted */
   lua_Integer bad;        /* the page's item that failed, 0 = none */
   id_guard guard;         /* ids of this page and the previous one */
+  id_set seen; /* a scan's: every id its list took (mdb_scan.c take_pages) */
   struct held_page *held, *held_last; /* pages held undecoded, in order */
   int page_held;                      /* the current page was held */
   long held_pages; /* the pages before it and it, when taken */

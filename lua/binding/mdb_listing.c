@@ -19,13 +19,14 @@
 ** Lua values: the collector's cycles and Lua's string table stay as small
 ** as for one listing, which is where a scan's CPU went.
 **
-** A listing is a userdata (its __gc frees the guard and the held pages)
-** whose user values hold its Lua side:
+** A listing is a userdata (its __gc frees the guard, a scan's set of ids
+** and the held pages) whose user values hold its Lua side:
 **   1  the items table of the current page
 **   2  the error of the item at `bad`
 **   3  with `texts`, the raw text of each item of the page (or nil)
 ** so that a consumer keeps one value per listing and memory stays at one
-** page and the ids of two.
+** page and the ids of two (a scan's listing also keeps the ids its list
+** took, until it ends).
 */
 #include "mdb_binding.h"
 
@@ -62,6 +63,7 @@ mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
   mdb_listing *ls = lua_newuserdatauv(L, sizeof *ls, LV_COUNT);
   memset(ls, 0, sizeof *ls);
   id_guard_init(&ls->guard);
+  id_set_init(&ls->seen);
   ls->kind = kind;
   ls->engine = engine;
   ls->job = job;
@@ -382,6 +384,7 @@ static int listing_gc(lua_State *L)
 {
   mdb_listing *ls = luaL_checkudata(L, 1, MDB_LISTING_MT);
   id_guard_free(&ls->guard);
+  id_set_free(&ls->seen);
   mdb_listing_free_held(ls);
   return 0;
 }

@@ -367,6 +367,7 @@ void scan_end_listing(scan *s, int ls, lua_Integer t)
   fetch_job_free(l->job);
   l->job = NULL;
   id_guard_free(&l->guard);
+  id_set_free(&l->seen);
   mdb_listing_free_held(l);
   mdb_listing_drop_page(L, ls);
   lua_pushnil(L);
@@ -608,16 +609,39 @@ static void tell_listed(scan *s, int slot, const engine_info *e)
 }
 
 /*
+** 1 when the item on the stack top has an id the listing's list already
+** took (then it is dropped, and counted in duplicates); else 0, the id now
+** taken.  `key` is the kind's id key.  -1 when out of memory.
+*/
+static int repeated(lua_State *L, mdb_listing *l, int key)
+{
+  lua_pushvalue(L, key);
+  size_t len = 0;
+  const char *id = lua_rawget(L, -2) == LUA_TSTRING ? lua_tolstring(L, -1, &len)
+                                                    : NULL;
+  int r = id ? id_set_add(&l->seen, id, len) : 1; /* no id: never a repeat */
+  lua_pop(L, 1);
+  if (r == 0) {
+    l->duplicates++;
+    l->items--; /* not handed out after all */
+  }
+  return r < 0 ? -1 : r == 0;
+}
+
+/*
 ** Take the held pages of the listing at `ls` (tag `t`), then with `ready`
 ** the job's ready page: into the entry's list, or for a Cluster.List as
-** new entries.  0, or -1 with an mdb.error on the stack top.
+** new entries.  An item whose id the list already has is dropped, however
+** far back the first came (the repeat guard sees only the previous
+** page's), and its text with it: the first copy stays.  0, or -1 with an
+** mdb.error on the stack top.
 */
 static int take_pages(scan *s, int ls, fetch_job *j, lua_Integer t, int ready)
 {
   lua_State *L = s->L;
   mdb_listing *l = lua_touserdata(L, ls);
   int top = lua_gettop(L);
-  int out = 0, texts = 0;
+  int out = 0, texts = 0, key = 0;
   if (t > 0) {
     lua_rawgeti(L, S_ENTRIES, t % PART_STRIDE);
     int entry = lua_gettop(L);
@@ -627,6 +651,8 @@ static int take_pages(scan *s, int ls, fetch_job *j, lua_Integer t, int ready)
       lua_getfield(L, entry, "backup_texts");
       texts = entry + 2;
     }
+    lua_pushstring(L, list_id_field(l->kind));
+    key = lua_gettop(L);
   }
   lua_Integer have = out ? (lua_Integer)lua_rawlen(L, out) : 0;
   int r = 0;
@@ -638,7 +664,14 @@ static int take_pages(scan *s, int ls, fetch_job *j, lua_Integer t, int ready)
       break;
     }
     while ((r = mdb_listing_next_item(L, ls)) == 1) {
-      if (out) {
+      int rep = out ? repeated(L, l, key) : 0;
+      if (rep == -1) {
+        mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
+        r = -1;
+        break;
+      } else if (rep) {
+        lua_pop(L, 1);
+      } else if (out) {
         lua_rawseti(L, out, ++have);
         if (texts) {
           mdb_listing_push_text(L, ls);

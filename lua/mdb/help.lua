@@ -55,8 +55,11 @@ Options:
   limit       stop after this many backups sent (a skipped repeat counts)
   page_token  resume from it:token() of an earlier listing
 
-Nothing is fetched until the first item is asked for; every backup comes
-exactly once, or the listing raises an error.
+Nothing is fetched until the first item is asked for; the listing is
+complete, or it raises an error.  A backup a shifting listing repeats at
+the start of the next page is skipped (it:stats().duplicates); an id the
+server sends again within a page, or pages later, comes again (memory
+stays flat): client:scan drops every repeat.
 
   for b in client:backups { engine = "postgresql", cluster = "c9q..." } do print(b.id, b.size) end
   bs = collect(client:backups { engine = "mysql", folder = "b1g..." })]], ENGINES),
@@ -150,7 +153,10 @@ Options:
                     MongoDB and Redis policies come from one listing per
                     folder (ListByFolder)
 
-A cluster whose listing fails keeps the error in its entry; the others go
+A repeat of an id anywhere in a cluster's backups listing is dropped (the
+first copy and its text kept) and counted in stats.duplicates; the
+policies and operations listed per cluster drop theirs as well.  A
+cluster whose listing fails keeps the error in its entry; the others go
 on.  Ctrl-C stops the whole scan.  At the prompt the result shows as a
 table: backups, newest, size and error per cluster.
 

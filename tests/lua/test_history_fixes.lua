@@ -266,6 +266,40 @@ H.test("audit and inventory --from a cloud or multi-folder recording equal the l
    end
 end)
 
+H.test("a backup id the listing sends twice, in one page or pages apart, counts once live and --from alike", function()
+   -- Pages of 3: [b0 b1 b0'] [b2 b3 b4] [b5 b1' b6] [b7]; the later copies
+   -- have another size.  A recording keeps an id's first copy, so the live
+   -- run must see that one only, or --from would not equal it.
+   local folder = "b1gdupfolder"
+   local recs = { { "cluster", "postgresql", folder, "dup", "n-dup", { id = "dup", folderId = folder, name = "n-dup",
+      createdAt = "2026-01-01T00:00:00Z", environment = "PRODUCTION", health = "ALIVE", status = "RUNNING",
+      config = { backupRetainPeriodDays = "7", backupWindowStart = { hours = 22 } } } } }
+   for _, b in ipairs { { 0, "10737418240" }, { 1, "10737418240" }, { 0, "1073741824" }, { 2 }, { 3 }, { 4 }, { 5 },
+      { 1, "1024" }, { 6 }, { 7 } } do
+      local day = string.format("2026-11-%02dT11:00:00Z", 20 - b[1])
+      recs[#recs + 1] = { "backup", "postgresql", folder, "dup", H.backup("dup:b" .. b[1], "dup", day,
+         { size = b[2] or "10737418240", method = "BASE", status = "DONE", folderId = folder }) }
+   end
+   local server = H.start_fake { "--data", H.data_file(recs) }
+   local scope = { "--folder", folder, "--engine", "postgresql", "--page-size", "3" }
+   for _, run in ipairs { { "audit.lua", "--check", "count", "--all" }, { "inventory.lua", "--format", "json" } } do
+      local db = H.tmpname(".db")
+      local args = H.with({ "--now", NOW }, table.unpack(run, 2))
+      local live = script(run[1], H.with(H.with({ "--record", db }, table.unpack(args)), table.unpack(scope)), server)
+      H.eq(live.code, 0, run[1] .. ": " .. live.stderr)
+      local from = script(run[1], H.with({ "--from", db }, table.unpack(args)))
+      H.eq(from.code, 0, run[1] .. " --from: " .. from.stderr)
+      H.eq(from.stdout, live.stdout, run[1])
+      if run[1] == "audit.lua" then
+         H.contains(live.stdout, "count  8 completed backups")
+      else
+         local c = cjson.decode(live.stdout)[1]
+         H.eq({ c.count, c.total_size }, { 8, 8 * 10737418240 }, "inventory: the first copies")
+      end
+   end
+   server.stop()
+end)
+
 H.test("snapshot.lua takes --folder repeated, --cloud and --all-clouds, and records what audit --record does", function()
    local scopes = {
       { "--all-clouds" },
