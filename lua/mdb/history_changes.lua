@@ -25,7 +25,7 @@ M.DEFAULT_RETENTION_DAYS = 7
 M.SIZE_FACTOR = 1.5
 
 M.KEYS = { "kind", "verdict", "engine", "cluster", "cluster_name", "backup_id", "message", "type",
-   "created", "size", "scan", "time", "last_seen", "old", "new" }
+   "created", "size", "scan", "time", "last_seen", "old", "new", "folder" }
 
 local function parse_time(s)
    if type(s) ~= "string" then return nil end
@@ -118,7 +118,7 @@ local function cluster_changes(h, c, a, b, out)
    local name = (cb and cb.name) or (ca and ca.name)
    local tb = scan_row(h, b)
    local function add(t)
-      t.engine, t.cluster, t.cluster_name = engine, cid, name
+      t.engine, t.cluster, t.cluster_name, t.folder = engine, cid, name, c.folder
       out[#out + 1] = t
    end
    local cluster_gone
@@ -272,8 +272,10 @@ end
 local function scan_object(s)
    if not s then return report.null end
    return report.object({ id = s.id, time = s.time_text, folder = s.folder or report.null,
-      engines = setmetatable(s.engines, report.ARRAY), tool = s.tool or report.null },
-      { "id", "time", "folder", "engines", "tool" })
+      engines = setmetatable(s.engines, report.ARRAY), tool = s.tool or report.null,
+      folders = s.folders and setmetatable(s.folders, report.ARRAY) or report.null, cloud = s.cloud or report.null,
+      all_clouds = s.all_clouds == true },
+      { "id", "time", "folder", "engines", "tool", "folders", "cloud", "all_clouds" })
 end
 
 local function change_object(c)
@@ -311,13 +313,24 @@ function M.render(list, fmt_name, opts)
       end
       return report.csv(rows)
    end
-   local header = { "VERDICT", "KIND", "ENGINE", "CLUSTER", "BACKUP", "WHEN", "MESSAGE" }
+   -- Over several folders one cluster name may be in two of them: the
+   -- folder tells which, as in the other reports.
+   local folders = {}
+   for _, c in ipairs(list) do if c.folder then folders[c.folder] = true end end
+   local many = next(folders) ~= nil and next(folders, next(folders)) ~= nil
+   for _, s in ipairs { opts.from or {}, opts.to or {} } do
+      many = many or (s.folders and #s.folders > 1) or s.cloud ~= nil or s.all_clouds == true
+   end
+   local header = many and { "VERDICT", "KIND", "ENGINE", "FOLDER", "CLUSTER", "BACKUP", "WHEN", "MESSAGE" }
+      or { "VERDICT", "KIND", "ENGINE", "CLUSTER", "BACKUP", "WHEN", "MESSAGE" }
    local rows = {}
    local unexpected = 0
    for i, c in ipairs(list) do
       if c.verdict == "unexpected" then unexpected = unexpected + 1 end
-      rows[i] = { c.verdict, c.kind, c.engine or "-", c.cluster_name or c.cluster or "-", c.backup_id or "-",
+      local r = { c.verdict, c.kind, c.engine or "-", c.cluster_name or c.cluster or "-", c.backup_id or "-",
          c.time or "-", c.message or "" }
+      if many then table.insert(r, 4, c.folder or "-") end
+      rows[i] = r
    end
    local span = format("scan %s (%s) -> scan %s (%s)", opts.from and opts.from.id or "?",
       opts.from and opts.from.time_text or "?", opts.to and opts.to.id or "?", opts.to and opts.to.time_text or "?")

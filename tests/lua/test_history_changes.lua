@@ -160,7 +160,7 @@ H.test("the other formats carry the same changes", function()
    H.eq(n, 15)
    r = changes(db, "--format", "csv")
    H.eq(r.stdout:match("^[^\r]*"), "kind,verdict,engine,cluster,cluster_name,backup_id,message,type,created,size,"
-      .. "scan,time,last_seen,old,new")
+      .. "scan,time,last_seen,old,new,folder")
    local lines = select(2, r.stdout:gsub("\r\n", ""))
    H.eq(lines, 16)
    r = changes(db, "--format", "markdown")

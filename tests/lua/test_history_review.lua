@@ -135,6 +135,8 @@ H.test("backups expiring one scan after another are not 'at once', whatever the 
          end
       end
    end
+   -- one folder: no FOLDER column
+   H.not_contains(script("changes.lua", { "--db", db, "--from", "1" }).stdout, "FOLDER")
    -- px: its old backup expired a scan before the cluster was deleted
    local doc = changes(db, "--from", "1", "--to", "4")
    H.eq(vanished(doc, "px:old").verdict, "expected")
@@ -249,6 +251,36 @@ H.test("changes.lua by default compares with the last scan of the same scope", f
    H.eq(r2.code, 0, r2.stderr)
    doc, r = changes(db, "--to", "3")
    H.eq(doc.from.id, 1, r.stderr)
+   server.stop()
+end)
+
+H.test("changes over several folders name each change's folder", function()
+   local gen = { "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=3,prefix=amysql",
+      "--generate", "engine=mysql,folder=b1gfb,clusters=1,backups=3,prefix=bmysql" }
+   local args = {}
+   for _, a in ipairs(gen) do args[#args + 1] = a end
+   args[#args + 1] = "--step"
+   for _, a in ipairs(gen) do args[#args + 1] = a end
+   args[#args + 1] = "--without"
+   args[#args + 1] = "bmysql-0000"
+   local server = H.start_fake(args)
+   local db = fresh(".db")
+   local scope = { "--db", db, "--folder", "b1gfa", "--folder", "b1gfb", "--engine", "mysql" }
+   H.eq(script("snapshot.lua", scope, server).code, 0)
+   H.step(server)
+   H.eq(script("snapshot.lua", scope, server).code, 0)
+   local doc = changes(db)
+   H.deep_eq(doc.to.folders, { "b1gfa", "b1gfb" })
+   local gone
+   for _, c in ipairs(doc.changes) do if c.kind == "cluster_vanished" then gone = c end end
+   H.eq(gone.cluster, "bmysql-0000")
+   H.eq(gone.folder, "b1gfb")
+   local r = script("changes.lua", { "--db", db })
+   H.eq(r.code, 1, r.stderr)
+   H.ok(r.stdout:match("VERDICT%s+KIND%s+ENGINE%s+FOLDER%s+CLUSTER"), r.stdout)
+   H.ok(r.stdout:match("unexpected%s+cluster_vanished%s+mysql%s+b1gfb%s"), r.stdout)
+   r = script("changes.lua", { "--db", db, "--format", "markdown" })
+   H.contains(r.stdout, "| VERDICT | KIND | ENGINE | FOLDER | CLUSTER |")
    server.stop()
 end)
 
