@@ -62,8 +62,9 @@ local id = fleet.run(NAME, { opts = { record = opts.db }, scan = scan, client = 
       { e.operations_error, "operations: " } } do
       if part[1] ~= nil then
          failed = failed + 1
-         failures[#failures + 1] = { key = key(e, n) .. string.format("\0%06d", #failures), engine = e.engine, id = e.id,
-            folder = e.folder, cloud = e.cloud, error = (part[2] or "") .. tostring(part[1]) }
+         failures[#failures + 1] = { key = key(e, n) .. string.format("\0%06d", #failures),
+            engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud,
+            error = (part[2] or "") .. tostring(part[1]) }
       end
    end
    if e.id then clusters = clusters + 1 end
