@@ -150,7 +150,7 @@ M.group, M.plural, M.chip = group, plural, status_chip
 
 local worst_first = statuses.worst_first
 
-local function legend(history)
+local function legend(history, unknown)
    local function sample(body)
       return '<svg viewBox="0 0 6 24" aria-hidden="true" preserveAspectRatio="none">' .. body .. "</svg>"
    end
@@ -161,6 +161,8 @@ local function legend(history)
       .. "<li>" .. sample('<rect class="mk f" x="2"/>') .. " failed</li>"
       .. "<li>" .. sample('<rect class="d missing" x="0"/>') .. " day without a backup</li>"
       .. "<li>" .. sample('<rect class="d open" x="0"/>') .. " today, none yet</li>"
+      .. (unknown and ("<li>" .. sample('<rect class="d unknown" x="0"/>')
+         .. " unknown: the cluster's backup listing failed</li>") or "")
       .. "<li>" .. sample('<rect class="d expired" x="0"/>') .. " no record: before the cluster existed "
       .. "or the oldest backup kept (beyond retention)</li>"
       .. "<li>" .. sample('<path class="age" d="M0 12H6"/>') .. " age of the newest backup</li>"
@@ -192,20 +194,29 @@ local function cluster_section(c, w, opts, i, expanded)
       .. 'data-status="%s" data-backups="%d"><h3>%s %s <small>%s · <code>%s</code>%s</small></h3>',
       c.status, i, attr(c.id), attr(e.engine), c.status, #t.marks, status_chip(c.status), text(c.label),
       text(e.engine), text(c.id), folder_note(opts.folders, e.folder, true)) }
-   local facts = { plural(#t.marks, "backup") .. format(" in %d days", w.days) }
+   -- Of a failed listing: what it returned, and the other days unknown,
+   -- never "without a backup" (mdb.timeline).
+   local seen = t.error and " seen" or ""
+   local facts = { plural(#t.marks, "backup") .. format("%s in %d days", seen, w.days) }
    local cnt = t.counts
    if cnt.automated + cnt.manual > 0 then
       facts[#facts + 1] = format("%d automated, %d manual", cnt.automated, cnt.manual)
    end
    if cnt.progress > 0 then facts[#facts + 1] = format("<strong>%d in progress</strong>", cnt.progress) end
    if cnt.failed > 0 then facts[#facts + 1] = format("<strong>%d failed</strong>", cnt.failed) end
-   facts[#facts + 1] = cnt.missing > 0 and format("<strong>%s without a backup</strong>", plural(cnt.missing, "day"))
-      or "no day without a backup"
+   if cnt.unknown > 0 then
+      facts[#facts + 1] = format("<strong>%s unknown</strong> (the listing failed)", plural(cnt.unknown, "day"))
+   end
+   if cnt.missing > 0 then
+      facts[#facts + 1] = format("<strong>%s without a backup</strong>", plural(cnt.missing, "day"))
+   elseif not t.error then
+      facts[#facts + 1] = "no day without a backup"
+   end
    if t.newest then
-      facts[#facts + 1] = format('newest <strong class="age-text">%s</strong> ago (%s)', text(fmt.age(t.age)),
-         fmt.time(t.newest.created))
+      facts[#facts + 1] = format('newest%s <strong class="age-text">%s</strong> ago (%s)', seen,
+         text(fmt.age(t.age)), fmt.time(t.newest.created))
    else
-      facts[#facts + 1] = "<strong>no completed backup</strong>"
+      facts[#facts + 1] = format("<strong>no completed backup%s</strong>", seen)
    end
    out[#out + 1] = '<p class="facts">' .. concat(facts, " · ") .. "</p>"
    if t.error then
@@ -276,7 +287,7 @@ function M.page(opts)
    end
 
    -- Clusters with their model and status; failed Cluster.List entries apart.
-   local clusters, failed_lists, marks_total = {}, {}, 0
+   local clusters, failed_lists, marks_total, unknown = {}, {}, 0, false
    for _, e in ipairs(opts.results) do
       local id = id_of(e)
       if id == nil then
@@ -299,6 +310,7 @@ function M.page(opts)
          end
          c.status = status
          marks_total = marks_total + #t.marks
+         if t.counts.unknown > 0 then unknown = true end
          clusters[#clusters + 1] = c
       end
    end
@@ -405,7 +417,8 @@ function M.page(opts)
    o[#o + 1] = format('<h2 id="calendar-h">Coverage: a backup every day</h2>')
    local head = svg.calendar_head(w)
    local caption = format('<caption class="sr">Coverage calendar, last %d days (%s): ✓ a backup, ✗ none, '
-      .. '◐ only in progress, ! failed, · today with none yet, blank: no record</caption>', w.days, text(w.zone.name))
+      .. '◐ only in progress, ! failed, · today with none yet, %sblank: no record</caption>', w.days,
+      text(w.zone.name), unknown and "? unknown (the listing failed), " or "")
    local anchor_of = {}
    for i, c in ipairs(clusters) do anchor_of[c] = "c-" .. i end
    local function cal_rows(list)
@@ -431,8 +444,8 @@ function M.page(opts)
    end
 
    -- Per cluster.
-   o[#o + 1] = format('<h2 id="clusters-h">Clusters: the last %d days</h2>', w.days) .. legend(opts.history ~= nil)
-      .. svg.defs(w.days) .. svg.axis(w)
+   o[#o + 1] = format('<h2 id="clusters-h">Clusters: the last %d days</h2>', w.days)
+      .. legend(opts.history ~= nil, unknown) .. svg.defs(w.days) .. svg.axis(w)
    for i, c in ipairs(clusters) do
       if collapse and c.status == "ok" and (i == 1 or clusters[i - 1].status ~= "ok") then
          o[#o + 1] = format('<details class="many"><summary>%s with every finding ok</summary>',

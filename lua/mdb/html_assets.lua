@@ -54,6 +54,8 @@ vector-effect:non-scaling-stroke}
 rect.d{y:0;width:24px;height:24px}
 .d.missing{fill:var(--gap)}.d.open{fill:var(--open)}.d.absent,.d.expired{fill:var(--absent)}
 .d.progress{fill:var(--open)}.d.failed{fill:var(--gap)}
+.d.unknown{fill:color-mix(in srgb,var(--error) 12%,var(--bg));stroke:var(--error);stroke-width:1px;
+stroke-dasharray:2 2;vector-effect:non-scaling-stroke}
 rect.mk{y:2px;width:.9px;height:20px}
 .mk.a{fill:var(--auto)}.mk.u{fill:var(--untyped)}
 .mk.m{fill:var(--man);y:6px;width:2.2px;height:12px}
@@ -70,6 +72,7 @@ white-space:nowrap;max-width:22em;overflow:hidden;text-overflow:ellipsis}
 .cal td.missing{background:var(--gap);color:var(--critical);font-weight:700}
 .cal td.progress{background:var(--open);color:var(--prog)}.cal td.failed{background:var(--gap);color:var(--critical)}
 .cal td.open,.cal td.absent,.cal td.expired{background:var(--open);color:var(--mute)}
+.cal td.unknown{background:color-mix(in srgb,var(--error) 12%,var(--bg));color:var(--error);font-weight:700}
 .wide{overflow-x:auto}
 details>summary{cursor:pointer;margin:.6em 0;font-weight:600}
 .bk{font-size:12px;margin:.3em 0}.bk td,.bk th{padding:0 .6em 0 0;text-align:left}

@@ -27,7 +27,8 @@ local KIND_TEXT = { automated = "automated", manual = "manual", untyped = "backu
 
 local DAY_TEXT = { missing = "no backup", progress = "only a backup in progress",
    failed = "only a failed backup", open = "today, no backup yet", absent = "before the cluster existed",
-   expired = "before the oldest backup kept, beyond retention" }
+   expired = "before the oldest backup kept, beyond retention",
+   unknown = "unknown: the backup listing failed" }
 M.DAY_TEXT = DAY_TEXT
 
 local function num(x)
@@ -55,18 +56,25 @@ local function mark_title(m)
    return concat(parts, ", ")
 end
 
---- A sentence that says what the strip shows (its text equivalent).
+--- A sentence that says what the strip shows (its text equivalent).  Of
+-- a failed listing it says what was seen, and that the other days are
+-- unknown, never that they had no backup.
 function M.summary(t, w)
    local c = t.counts
-   local parts = { format("%d backup%s in the last %d days", #t.marks, #t.marks == 1 and "" or "s", w.days) }
+   local seen = t.error and "seen " or ""
+   local parts = { format("%d backup%s %sin the last %d days", #t.marks, #t.marks == 1 and "" or "s", seen,
+      w.days) }
    if c.automated + c.manual > 0 then
       parts[#parts + 1] = format("%d automated, %d manual", c.automated, c.manual)
    end
    if c.progress > 0 then parts[#parts + 1] = format("%d in progress", c.progress) end
    if c.failed > 0 then parts[#parts + 1] = format("%d failed", c.failed) end
    local missing = timeline.missing_dates(t)
+   if c.unknown > 0 then
+      parts[#parts + 1] = format("%d day%s unknown (the listing failed)", c.unknown, c.unknown == 1 and "" or "s")
+   end
    if #missing == 0 then
-      parts[#parts + 1] = "no day without a backup"
+      if not t.error then parts[#parts + 1] = "no day without a backup" end
    elseif #missing <= 5 then
       parts[#parts + 1] = format("%d day%s without a backup: %s", #missing, #missing == 1 and "" or "s",
          concat(missing, ", "))
@@ -74,9 +82,9 @@ function M.summary(t, w)
       parts[#parts + 1] = format("%d days without a backup", #missing)
    end
    if t.newest then
-      parts[#parts + 1] = format("newest %s ago (%s)", fmt.age(t.age), fmt.time(t.newest.created))
+      parts[#parts + 1] = format("newest %s%s ago (%s)", seen, fmt.age(t.age), fmt.time(t.newest.created))
    else
-      parts[#parts + 1] = "no completed backup"
+      parts[#parts + 1] = t.error and "no completed backup seen" or "no completed backup"
    end
    if t.error then parts[#parts + 1] = "listing failed: " .. t.error end
    return concat(parts, "; ")
@@ -159,9 +167,10 @@ local CELL = {
    open = '<td class="open">\194\183',                    -- ·
    absent = '<td class="absent">',
    expired = '<td class="expired">',
+   unknown = '<td class="unknown">?',                     -- the listing failed
 }
 M.CELL_TEXT = { backup = "\226\156\147", missing = "\226\156\151", progress = "\226\151\144", failed = "!",
-   open = "\194\183", absent = "", expired = "" }
+   open = "\194\183", absent = "", expired = "", unknown = "?" }
 
 --- The header row of the coverage calendar.
 function M.calendar_head(w)

@@ -4,8 +4,12 @@
 --
 --   #  a completed backup that day      .  no backup
 --   ~  only a backup in progress        x  only a failed backup
---   -  today, no backup yet             (blank) no record: before the cluster
---                                       existed, or beyond its retention
+--   -  today, no backup yet             ?  unknown: the cluster's backup listing
+--                                          failed and returned none that day
+--   (blank) no record: before the cluster existed, or beyond its retention
+--
+-- A failed listing's days are never drawn as "no backup" (`.`): we do not
+-- know (see `mdb.timeline`); the legend names `?` when a strip shows it.
 --
 -- With `color = true` the same days are drawn as coloured blocks (callers
 -- decide: a terminal, no NO_COLOR, TERM not dumb).
@@ -19,15 +23,19 @@ local aligned = require "mdb.aligned"
 local format, concat, rep, type, ipairs, tostring = string.format, table.concat, string.rep, type, ipairs,
    tostring
 
-M.PLAIN = { backup = "#", missing = ".", progress = "~", failed = "x", open = "-", absent = " ", expired = " " }
+M.PLAIN = { backup = "#", missing = ".", progress = "~", failed = "x", open = "-", absent = " ", expired = " ",
+   unknown = "?" }
 local RESET = "\27[0m"
 M.COLOR = { backup = "\27[32m\226\150\136", missing = "\27[31m\226\150\145", progress = "\27[33m\226\150\146",
-   failed = "\27[31mx", open = "\27[2m\194\183", absent = " ", expired = " " }
+   failed = "\27[31mx", open = "\27[2m\194\183", absent = " ", expired = " ", unknown = "\27[35m?" }
 
 M.LEGEND = "# backup  . no backup  ~ in progress  x failed  - today, none yet"
 M.LEGEND_COLOR = concat({ M.COLOR.backup .. RESET .. " backup", M.COLOR.missing .. RESET .. " no backup",
    M.COLOR.progress .. RESET .. " in progress", M.COLOR.failed .. RESET .. " failed",
    M.COLOR.open .. RESET .. " today, none yet" }, "  ")
+-- Added to the legend when a strip shows an unknown day.
+M.LEGEND_UNKNOWN = "? unknown (listing failed)"
+M.LEGEND_UNKNOWN_COLOR = M.COLOR.unknown .. RESET .. " unknown (listing failed)"
 
 --- Whether a script's strips should be coloured: stdout is a terminal,
 -- the report does not go to a file, NO_COLOR is unset or empty and TERM
@@ -75,6 +83,7 @@ function M.rows(results, opts)
    opts = opts or {}
    local w = timeline.window(opts.now or os.time(), opts.days or 14, opts.zone)
    local rows = { { "ENGINE", "CLUSTER", format("%d DAYS", w.days), "NEWEST" } }
+   local unknown = false
    for _, e in ipairs(results) do
       local engine, name = safe(e.engine or "-"), safe(label(e))
       if e.id == nil and e.error ~= nil then
@@ -82,14 +91,16 @@ function M.rows(results, opts)
             "listing " .. (e.listing and safe(e.listing) .. " " or "") .. "failed: " .. safe(e.error) }
       else
          local t = timeline.cluster(e, w)
+         if t.counts.unknown > 0 then unknown = true end
          rows[#rows + 1] = { engine, name, M.line(t, opts.color), safe(after(t)) }
       end
       if opts.folders then table.insert(rows[#rows], 1, safe(e.folder or "-")) end
    end
    if opts.folders then table.insert(rows[1], 1, "FOLDER") end
    local out = { aligned.render(rows) }
-   out[#out + 1] = format("%d days to %s (%s): %s", w.days, w.day[w.days].date, w.zone.name,
-      opts.color and M.LEGEND_COLOR or M.LEGEND)
+   out[#out + 1] = format("%d days to %s (%s): %s%s", w.days, w.day[w.days].date, w.zone.name,
+      opts.color and M.LEGEND_COLOR or M.LEGEND,
+      unknown and "  " .. (opts.color and M.LEGEND_UNKNOWN_COLOR or M.LEGEND_UNKNOWN) or "")
    return concat(out, "\n") .. "\n"
 end
 

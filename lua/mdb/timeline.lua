@@ -11,11 +11,20 @@
 -- which is still open.  A day's state is "backup" (a completed backup was
 -- created that day), "progress" (only one in progress), "failed" (only
 -- backups in an unknown status), "missing" (nothing), "open" (today, no
--- backup yet), "absent" (the cluster did not exist yet) or "expired"
+-- backup yet), "absent" (the cluster did not exist yet), "expired"
 -- (before the oldest backup still kept and beyond the cluster's retention:
 -- a listing cannot tell whether those days had backups that have since
--- been deleted, so they are not counted as missing).  A mark is one
+-- been deleted, so they are not counted as missing) or "unknown" (the
+-- listing failed, below).  A mark is one
 -- backup created in the window, placed at its time.
+--
+-- When the cluster's backup listing failed (`entry.error`), what it did
+-- not return says nothing: a day with a backup it did return keeps that
+-- state ("backup", "progress", "failed"), a day before the cluster
+-- existed stays "absent" (that comes from the cluster, not the listing),
+-- and every other day is "unknown" (counted in `counts.unknown`, never in
+-- `counts.missing`) -- today and the days that would be "expired" too,
+-- as both rest on the listing being whole.
 -- @module mdb.timeline
 local M = {}
 
@@ -104,14 +113,14 @@ M.retain_days = retain_days
 -- @return `{ marks = { {t, x, kind, state, backup}, ... } (oldest first),
 --   days = { {date, state, done, progress, failed, start, stop}, ... },
 --   newest = newest completed backup (any time) or nil, age = seconds or nil,
---   counts = {done, progress, failed, automated, manual, missing} (in the window),
+--   counts = {done, progress, failed, automated, manual, missing, unknown} (in the window),
 --   error = the listing's error as text or nil }`
 function M.cluster(entry, w)
    local created = type(entry.cluster) == "table" and mtype(entry.cluster.created) and entry.cluster.created
    local keep = retain_days(entry.cluster)
    local oldest
    local out = { marks = {}, days = {}, counts = { done = 0, progress = 0, failed = 0, automated = 0,
-      manual = 0, missing = 0 } }
+      manual = 0, missing = 0, unknown = 0 } }
    if entry.error ~= nil then out.error = tostring(entry.error) end
    for i, d in ipairs(w.day) do
       out.days[i] = { date = d.date, start = d.start, stop = d.stop, done = 0, progress = 0, failed = 0 }
@@ -143,6 +152,7 @@ function M.cluster(entry, w)
       elseif day.progress > 0 then day.state = "progress"
       elseif day.failed > 0 then day.state = "failed"
       elseif created and created >= day.stop then day.state = "absent"
+      elseif out.error then day.state = "unknown"; c.unknown = c.unknown + 1
       elseif oldest and day.stop <= oldest and (not keep or day.start < w.now - keep * 86400) then
          day.state = "expired"
       elseif i == #out.days then day.state = "open"
@@ -160,7 +170,8 @@ function M.days_option(s)
    return n
 end
 
---- Days without a backup among `t.days`, as dates.
+--- Days without a backup among `t.days`, as dates (never a day of a
+-- failed listing: those are "unknown").
 function M.missing_dates(t)
    local out = {}
    for _, d in ipairs(t.days) do

@@ -1,7 +1,7 @@
 -- The HTML report and the timeline strips: escaping, the CSP and its
--- hashes, the day-by-day model (gaps, in progress, retention, DST), the
--- terminal strips, optional history, and the size of a 10,000-cluster
--- page.  The browser itself is driven by tests/browser/test_browser.lua.
+-- hashes, the day-by-day model (gaps, in progress, retention, DST, failed
+-- listings), the terminal strips, optional history, and the size of a
+-- 10,000-cluster page.  The browser itself is driven by tests/browser/test_browser.lua.
 package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 local E = require "mdb.html_escape"
@@ -130,6 +130,64 @@ H.test("timeline: days with backups, gaps, in progress, today, retention and the
    -- a failed listing keeps its error
    H.eq(timeline.cluster({ engine = "mysql", id = "c5", backups = {}, error = "network: boom" }, w).error,
       "network: boom")
+end)
+
+H.test("timeline: a failed listing's days without a backup seen are unknown, not missing", function()
+   local w = timeline.window(NOW, 7)
+   local cluster = { id = "c6", name = "n6", created = MIDNIGHT - 4 * DAY + 60,
+      config = { backupRetainPeriodDays = "1" } }
+   -- nothing returned: before the cluster existed stays absent, every other day (today too) is unknown
+   local none = timeline.cluster({ engine = "mysql", id = "c6", cluster = cluster, backups = {},
+      error = "http error: Permission denied (HTTP 403)" }, w)
+   local states = {}
+   for i, d in ipairs(none.days) do states[i] = d.state end
+   H.eq(states, { "absent", "absent", "unknown", "unknown", "unknown", "unknown", "unknown" })
+   H.eq(none.counts.missing, 0); H.eq(none.counts.unknown, 5)
+   H.eq(timeline.missing_dates(none), {})
+   H.eq(none.error, "http error: Permission denied (HTTP 403)")
+   -- what the failed listing did return is drawn; the days it says nothing of stay unknown, also
+   -- those before its oldest backup and beyond retention (that rests on the listing being whole)
+   local entry = { engine = "mysql", id = "c6", cluster = cluster, error = "network: reset", backups = {
+      backup("p1", MIDNIGHT - 2 * DAY + 100),                               -- 12-03
+      backup("p2", MIDNIGHT - DAY + 100, { status = "CREATING" }),          -- 12-04
+   } }
+   local some = timeline.cluster(entry, w)
+   for i, d in ipairs(some.days) do states[i] = d.state end
+   H.eq(states, { "absent", "absent", "unknown", "unknown", "backup", "progress", "unknown" })
+   H.eq(some.counts.missing, 0); H.eq(some.counts.unknown, 3); H.eq(some.counts.done, 1)
+   H.eq(#some.marks, 2); H.eq(some.newest.id, "p1")
+   H.eq(timeline.missing_dates(some), {})
+   -- the same backups listed whole: expired before the oldest, missing and open as before
+   entry.error = nil
+   local whole = timeline.cluster(entry, w)
+   for i, d in ipairs(whole.days) do states[i] = d.state end
+   H.eq(states, { "absent", "absent", "expired", "expired", "backup", "progress", "open" })
+   H.eq(whole.counts.unknown, 0)
+
+   -- every renderer says "unknown", never "no backup"
+   local html_svg = require "mdb.html_svg"
+   local e = { engine = "mysql", id = "c6", cluster = cluster, backups = entry.backups, error = "network: reset" }
+   local rows = strip.rows({ e }, { now = NOW, days = 7 })
+   H.contains(rows, "  ??#~?  listing failed: network: reset")
+   H.contains(rows, strip.LEGEND .. "  " .. strip.LEGEND_UNKNOWN)
+   H.not_contains(strip.rows({ entry }, { now = NOW, days = 7 }), strip.LEGEND_UNKNOWN, "only when shown")
+   H.contains(strip.rows({ e }, { now = NOW, days = 7, color = true }), strip.LEGEND_UNKNOWN_COLOR)
+   H.eq(strip.PLAIN.unknown, "?"); H.ok(strip.COLOR.unknown ~= strip.COLOR.missing)
+   local summary = html_svg.summary(some, w)
+   H.eq(summary, "2 backups seen in the last 7 days; 1 automated, 0 manual; 1 in progress; "
+      .. "3 days unknown (the listing failed); newest seen 2d 11h ago (2026-12-03 00:01:40Z); "
+      .. "listing failed: network: reset")
+   H.contains(html_svg.summary(none, w), "0 backups seen in the last 7 days; 5 days unknown (the listing failed); "
+      .. "no completed backup seen; listing failed: ")
+   local svg = html_svg.strip(some, w, { id = "x" })
+   H.eq(count(svg, '<rect class="d unknown"'), 3)
+   H.contains(svg, "unknown: the backup listing failed</title>")
+   H.not_contains(svg, "no backup</title>")
+   local row = html_svg.calendar_row(some, "n6", "c-1", "error")
+   H.eq(count(row, '<td class="unknown">?'), 3)
+   H.not_contains(row, "\226\156\151")    -- ✗
+   H.contains(assets.CSS, ".d.unknown{")
+   H.contains(assets.CSS, ".cal td.unknown{")
 end)
 
 H.test("timeline: days are local days of the zone, 23- and 25-hour days included", function()
@@ -458,6 +516,43 @@ local function section_of(page, id)
    return page:match('<section class="cl fi [^"]*" id="c%-%d+" data%-cluster="' .. id:gsub("%p", "%%%0")
       .. '".-</section>')
 end
+
+H.test("a cluster whose backup listing fails: its days are unknown in the strips, the cards and the calendar", function()
+   -- redis-0000's backups answer 403; both clusters were created 11-27 12:00, a backup a day since 11-28 12:00
+   local server = H.start_fake { "--generate", "engine=redis,clusters=2,backups=8", "--now", NOW_TEXT,
+      "--fault", "path=redis-0000/backups;status=403;times=0" }
+   local env = { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = "b1gfakefolder0000001" }
+   local r = H.run({ script("inventory.lua"), "--engine", "redis", "--timeline", "--now", NOW_TEXT }, { env = env })
+   H.contains(r.stderr, "credis-0000: http error: Permission denied")
+   -- 11-22..11-26 before the cluster existed; the rest unknown, today included
+   H.ok(r.stdout:find("\nredis +redis%-0000 +     %?%?%?%?%?%?%?%?%?  listing failed: http error: Permission denied"),
+      r.stdout)
+   H.ok(r.stdout:find("\nredis +redis%-0001 +      ########  newest 0s ago\n"), r.stdout)
+   H.contains(r.stdout, strip.LEGEND .. "  " .. strip.LEGEND_UNKNOWN .. "\n")
+   for _, c in ipairs { "audit.lua", "inventory.lua" } do
+      local out = H.tmpname(".html")
+      local h = H.run({ script(c), "--engine", "redis", "--format", "html", "--output", out, "--now", NOW_TEXT },
+         { env = env })
+      H.contains(h.stderr, "credis-0000: http error: Permission denied", c)
+      local page = H.read_file(out)
+      local failed, fine = section_of(page, "credis-0000"), section_of(page, "credis-0001")
+      H.ok(failed and fine, c .. ": both clusters")
+      H.contains(failed, '<p class="facts">0 backups seen in 30 days · <strong>9 days unknown</strong> '
+         .. "(the listing failed) · <strong>no completed backup seen</strong></p>", c)
+      H.not_contains(failed, "without a backup", c)
+      H.not_contains(failed, '<rect class="d missing"', c)
+      H.eq(count(failed, '<rect class="d unknown"'), 9, c)
+      H.contains(fine, "no day without a backup", c)
+      -- the calendar row: no ✗ (none), a ? for each unknown day
+      local row = page:match('<tr class="fi" data%-status="error"><th scope="row"><a href="#c%-%d+">redis%-0000 .-</tr>')
+      H.ok(row, c .. ": the failed cluster's calendar row")
+      H.not_contains(row, "\226\156\151", c)
+      H.not_contains(row, 'class="missing"', c)
+      H.eq(count(row, '<td class="unknown">?'), 9, c)
+      H.contains(page, "unknown: the cluster's backup listing failed</li>", c .. ": in the legend")
+      H.contains(page, "? unknown (the listing failed), blank: no record</caption>", c)
+   end
+end)
 
 H.test("audit.lua and inventory.lua --db: each cluster's size over 90 days, vanished backups on its strip", function()
    local HF = require "history_fleet"
