@@ -48,6 +48,9 @@ local function usage(msg)
 end
 
 if opts.db and opts.format ~= "html" then usage("--db is read by --format html only") end
+if opts.timeline and opts.format ~= "table" then
+   usage("--timeline draws text strips: it takes no --format " .. opts.format .. " (its HTML is --format html)")
+end
 -- The page draws the history of the file the scan comes from.
 if opts.db and opts.from then
    usage("give --db or --from, not both (with --from, the --from file's history is drawn)")

@@ -59,6 +59,7 @@ function M.parse(args, spec)
       local key = o[1]:gsub("-", "_")
       if o.many then out[key] = {} elseif o.default ~= nil then out[key] = o.default end
    end
+   local given = {}
    local i = 1
    while i <= #args do
       local a = args[i]
@@ -91,6 +92,12 @@ function M.parse(args, spec)
             if o.many then
                out[key][#out[key] + 1] = value
             else
+               -- a second value would silently win: `--engine mysql
+               -- --engine redis` listing only redis
+               if given[key] then
+                  return nil, format("option '--%s' given twice: it takes one %s", name, o[2])
+               end
+               given[key] = true
                out[key] = value
             end
          else

@@ -117,6 +117,36 @@ H.test("--cluster with --folder, --cloud or --all-clouds is a usage error naming
    end
 end)
 
+H.test("a one-value option given twice is a usage error (the last one silently won)", function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=2" }
+   for _, c in ipairs {
+      { "list-backups.lua", { "--folder", "b1gfa", "--engine", "mysql", "--engine", "redis" }, "--engine", "ENGINE" },
+      { "restore-point.lua", { "--engine", "mysql", "--cluster", "cmysql-0000", "--cluster", "cmysql-0001" },
+        "--cluster", "ID" },
+      { "audit.lua", { "--folder", "b1gfa", "--format", "json", "--format=csv" }, "--format", "FORMAT" },
+   } do
+      local r = run(s, c[1], c[2])
+      local what = c[1] .. " " .. table.concat(c[2], " ")
+      H.eq(r.code, 2, what)
+      H.eq(r.stdout, "", what)
+      H.contains(r.stderr, c[1] .. ": option '" .. c[3] .. "' given twice: it takes one " .. c[4] .. "\n", what)
+   end
+   -- options that take many still do
+   local r = run(s, "inventory.lua", { "--folder", "b1gfa", "--folder", "b1gother", "--engine", "mysql",
+      "--engine", "redis" })
+   H.eq(r.code, 0, r.stderr)
+end)
+
+H.test("inventory --timeline with a --format other than table is a usage error (it was ignored)", function()
+   local s = H.start_fake { "--generate", "engine=mysql,folder=b1gfa,clusters=1,backups=2" }
+   local r = run(s, "inventory.lua", { "--folder", "b1gfa", "--timeline", "--format", "json" })
+   H.eq(r.code, 2)
+   H.eq(r.stdout, "")
+   H.contains(r.stderr, "inventory.lua: --timeline draws text strips: it takes no --format json")
+   r = run(s, "inventory.lua", { "--folder", "b1gfa", "--engine", "mysql", "--timeline", "--format", "table" })
+   H.eq(r.code, 0, r.stderr)
+end)
+
 H.test("an id of exactly the longest length is taken", function()
    local id = string.rep("f", 50)
    local s = H.start_fake { "--generate", "engine=mysql,folder=" .. id .. ",clusters=1,backups=2" }
