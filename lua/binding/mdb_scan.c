@@ -651,9 +651,11 @@ static int take_pages(scan *s, int ls, fetch_job *j, lua_Integer t, int ready)
       lua_getfield(L, entry, "backup_texts");
       texts = entry + 2;
     }
-    lua_pushstring(L, list_id_field(l->kind));
-    key = lua_gettop(L);
   }
+  /* a Cluster.List too: a cluster listed twice is one cluster, not two
+  ** entries whose backups would be listed and handed over twice */
+  lua_pushstring(L, list_id_field(l->kind));
+  key = lua_gettop(L);
   lua_Integer have = out ? (lua_Integer)lua_rawlen(L, out) : 0;
   int r = 0;
   while (r == 0 && (ready || mdb_listing_held(l))) {
@@ -664,7 +666,7 @@ static int take_pages(scan *s, int ls, fetch_job *j, lua_Integer t, int ready)
       break;
     }
     while ((r = mdb_listing_next_item(L, ls)) == 1) {
-      int rep = out ? repeated(L, l, key) : 0;
+      int rep = repeated(L, l, key);
       if (rep == -1) {
         mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
         r = -1;

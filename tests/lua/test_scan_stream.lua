@@ -592,6 +592,36 @@ H.test("an id sent again anywhere in a cluster's listing is taken once, the firs
    end
 end)
 
+H.test("a cluster a Cluster.List sends twice is one entry, its backups listed once", function()
+   local body = json.encode { clusters = {
+      { id = "c1", folderId = FOLDER, name = "n1" }, { id = "c2", folderId = FOLDER, name = "n2" },
+      { id = "c1", folderId = FOLDER, name = "n1 again" } } }
+   local s = H.start_fake { "--data", H.data_file {
+      { "cluster", "mysql", FOLDER, "c1", "n1", { id = "c1", folderId = FOLDER, name = "n1" } },
+      { "cluster", "mysql", FOLDER, "c2", "n2", { id = "c2", folderId = FOLDER, name = "n2" } },
+      { "backup", "mysql", FOLDER, "c1", H.backup("c1:1", "c1", "2026-01-01T00:00:00Z") } },
+      "--fault", "path=/managed-mysql/v1/clusters?folderId;body=" .. body .. ";times=0" }
+   local c = H.client(s)
+   local opts = { engine = "mysql", folder = FOLDER }
+   for what, entries in pairs { plain = c:scan(opts), streaming = streamed(c, opts) } do
+      local ids = {}
+      for _, e in ipairs(entries) do ids[#ids + 1] = e.id end
+      table.sort(ids)
+      H.deep_eq(ids, { "c1", "c2" }, what)
+      for _, e in ipairs(entries) do
+         if e.id == "c1" then
+            H.eq(e.cluster.name, "n1", what .. ": the first copy")
+            H.deep_eq(H.ids(e.backups), { "c1:1" }, what)
+         end
+      end
+   end
+   -- the backups of c1 were asked for once per scan
+   local n = 0
+   for _, r in ipairs(H.requests(s)) do if r.target:find("/clusters/c1/backups", 1, true) then n = n + 1 end end
+   H.eq(n, 2, "one backups listing of c1 in each of the two scans")
+   s.stop()
+end)
+
 H.test("a last page that says nextPageToken \"\" ends a held listing complete, with empty pages held on the way", function()
    -- `""` is read raw as an empty token: that page is not held but taken,
    -- with the held ones before it; an empty page with a new token is held
