@@ -10,17 +10,12 @@
 #ifndef ID_GUARD_H
 #define ID_GUARD_H
 
+#include "listing/id_list.h"
+
 #include <stddef.h>
 
-typedef struct id_page {
-  char *bytes; /* the ids back to back */
-  size_t len, cap;
-  size_t *ends; /* end offset of each id in bytes */
-  size_t n, ncap;
-} id_page;
-
 typedef struct id_guard {
-  id_page page[2];
+  id_list page[2];
   int cur; /* the page being collected; the other is the previous one */
 } id_guard;
 

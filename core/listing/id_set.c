@@ -10,8 +10,7 @@ void id_set_init(id_set *s)
 
 void id_set_free(id_set *s)
 {
-  free(s->bytes);
-  free(s->ends);
+  id_list_free(&s->ids);
   free(s->slots);
   id_set_init(s);
 }
@@ -54,21 +53,6 @@ uint32_t id_set_hash(const char *id, size_t len)
   return (uint32_t)h;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-  if (need <= *cap)
-    return 0;
-  size_t n = *cap ? *cap : 64;
-  while (n < need)
-    n *= 2;
-  void *q = realloc(*p, n * size);
-  if (q == NULL)
-    return -1;
-  *p = q;
-  *cap = n;
-  return 0;
-}
-
 /* A table of `nslots` (a power of two) holding the set's ids. */
 static int rehash(id_set *s, size_t nslots)
 {
@@ -98,31 +82,23 @@ int id_set_add(id_set *s, const char *id, size_t len)
     for (k = h & mask; s->slots[k].id != 0; k = (k + 1) & mask) {
       if (s->slots[k].hash != h)
         continue;
-      size_t i = s->slots[k].id - 1;
-      size_t start = i > 0 ? s->ends[i - 1] : 0;
-      if (s->ends[i] - start == len &&
-          (len == 0 || memcmp(s->bytes + start, id, len) == 0))
+      if (id_list_is(&s->ids, s->slots[k].id - 1, id, len))
         return 0;
     }
   }
-  if (s->n >= UINT32_MAX - 1)
+  if (s->ids.n >= UINT32_MAX - 1)
     return -1;
   /* at most half full; a new table places the id anew */
-  if (2 * (s->n + 1) > s->nslots) {
+  if (2 * (s->ids.n + 1) > s->nslots) {
     if (rehash(s, s->nslots ? 2 * s->nslots : 64) != 0)
       return -1;
     mask = s->nslots - 1;
     for (k = h & mask; s->slots[k].id != 0; k = (k + 1) & mask)
       ;
   }
-  if (grow((void **)&s->bytes, &s->cap, s->len + len, 1) != 0 ||
-      grow((void **)&s->ends, &s->ncap, s->n + 1, sizeof *s->ends) != 0)
+  if (id_list_push(&s->ids, id, len) != 0)
     return -1;
-  if (len > 0)
-    memcpy(s->bytes + s->len, id, len);
-  s->len += len;
-  s->ends[s->n++] = s->len;
   s->slots[k].hash = h;
-  s->slots[k].id = (uint32_t)s->n;
+  s->slots[k].id = (uint32_t)s->ids.n;
   return 1;
 }

@@ -11,19 +11,18 @@
 #ifndef ID_SET_H
 #define ID_SET_H
 
+#include "listing/id_list.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct id_set_slot {
   uint32_t hash;
-  uint32_t id; /* 1 + the id's index in ends; 0 = empty */
+  uint32_t id; /* 1 + the id's index in ids; 0 = empty */
 } id_set_slot;
 
 typedef struct id_set {
-  char *bytes; /* the ids back to back */
-  size_t len, cap;
-  size_t *ends; /* end offset of each id in bytes */
-  size_t n, ncap;
+  id_list ids;
   id_set_slot *slots;
   size_t nslots; /* a power of two; 0 before the first id */
 } id_set;

@@ -28,7 +28,7 @@ int main(void)
   CHECK_EQ_INT(id_set_add(&s, "a\0c", 3), 1);
   CHECK_EQ_INT(id_set_add(&s, "a\0b", 3), 0);
   CHECK_EQ_INT(add(&s, "a"), 1);
-  CHECK_EQ_INT((long long)s.n, 8);
+  CHECK_EQ_INT((long long)s.ids.n, 8);
 
   /* two ids with the same hash (found by search): both are kept */
   const char *x = "c1:b1680113", *y = "c1:b1936688";
@@ -47,7 +47,7 @@ int main(void)
     added += add(&s, id);
   }
   CHECK_EQ_INT(added, 20000);
-  CHECK(2 * s.n <= s.nslots);
+  CHECK(2 * s.ids.n <= s.nslots);
   for (int i = 19999; i >= 0; i--) {
     snprintf(id, sizeof id, "cluster-%d:%06d", i % 7, i);
     again += add(&s, id) == 0;
@@ -58,7 +58,7 @@ int main(void)
 
   /* freed: empty again, and usable again */
   id_set_free(&s);
-  CHECK_EQ_INT((long long)s.n, 0);
+  CHECK_EQ_INT((long long)s.ids.n, 0);
   CHECK_EQ_INT(add(&s, "c1:000"), 1);
   CHECK_EQ_INT(add(&s, "c1:000"), 0);
   id_set_free(&s);
