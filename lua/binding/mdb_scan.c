@@ -470,21 +470,36 @@ static void fp_finish(scan *s, int ls, lua_Integer t, int has_error)
   start_lists(s);
 }
 
+static int repeated(lua_State *L, mdb_listing *l, int key);
+
 /* A page of the policies listing of `slot` (at `ls`): each policy filed
 ** under its clusterId.  Returns -1 with an error pushed. */
+
 static int fp_page(scan *s, int ls, fetch_job *j, lua_Integer t)
 {
   lua_State *L = s->L;
   lua_rawgeti(L, S_FP, t - FP_TAG);
   lua_getfield(L, -1, "by");
   int by = lua_gettop(L);
+  mdb_listing *l = lua_touserdata(L, ls);
+  lua_pushstring(L, list_id_field(l->kind));
+  int key = lua_gettop(L);
   int r;
   while ((r = mdb_listing_next_item(L, ls)) == 1) {
+    /* a folder's policy sent twice is one policy, as in a cluster's list */
+    int rep = repeated(L, l, key);
+    if (rep != 0) {
+      lua_settop(L, key);
+      if (rep == 1)
+        continue;
+      mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
+      return -1;
+    }
     int item = lua_gettop(L);
     size_t len = 0;
     if (lua_getfield(L, item, "clusterId") != LUA_TSTRING ||
         (lua_tolstring(L, -1, &len), len == 0)) {
-      lua_settop(L, by);
+      lua_settop(L, key);
       mdb_push_job_error(L, j, MDB_ERR_JSON,
                          "policies[] item has no clusterId");
       return -1;
@@ -499,7 +514,7 @@ static int fp_page(scan *s, int ls, fetch_job *j, lua_Integer t)
     }
     lua_pushvalue(L, item);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-    lua_settop(L, by);
+    lua_settop(L, key);
   }
   if (r == -1)
     return -1;

@@ -592,6 +592,38 @@ H.test("an id sent again anywhere in a cluster's listing is taken once, the firs
    end
 end)
 
+H.test("a policy a folder's policy listing sends twice is one policy of its cluster", function()
+   -- MySQL lists a folder's policies at once (ListByFolder): p1 comes
+   -- again two pages on, with another retention; the first copy stays.
+   local recs = {}
+   for _, p in ipairs { { "c1", "p1", "30" }, { "c2", "p2", "31" }, { "c1", "p3", "32" }, { "c1", "p1", "999" },
+      { "c2", "p4", "33" } } do
+      recs[#recs + 1] = { "policy", "mysql", FOLDER, p[1], { policyId = p[2], clusterId = p[1],
+         createdAt = "2026-01-02T03:04:05Z", retainForDays = p[3] } }
+   end
+   for _, id in ipairs { "c1", "c2" } do
+      recs[#recs + 1] = { "cluster", "mysql", FOLDER, id, "n-" .. id, { id = id, folderId = FOLDER, name = "n-" .. id } }
+      recs[#recs + 1] = { "backup", "mysql", FOLDER, id, H.backup(id .. ":1", id, "2026-01-01T00:00:00Z") }
+   end
+   local s = H.start_fake { "--data", H.data_file(recs) }
+   local c = H.client(s, { page_size = 2 })
+   local opts = { engine = "mysql", folder = FOLDER, with = { "retention_policies" } }
+   for mode, entries in pairs { scan = c:scan(opts), each = streamed(c, opts) } do
+      local e = H.by_id(entries)
+      local pol = {}
+      for _, id in ipairs { "c1", "c2" } do
+         for _, p in ipairs(e[id].policies) do pol[#pol + 1] = id .. ":" .. p.policyId .. "=" .. p.retainForDays end
+      end
+      H.eq(pol, { "c1:p1=30", "c1:p3=32", "c2:p2=31", "c2:p4=33" }, mode)
+   end
+   local by_folder = 0
+   for _, r in ipairs(H.requests(s)) do
+      if r.target:find("/folders/" .. FOLDER .. "/retention_policies", 1, true) then by_folder = by_folder + 1 end
+   end
+   H.ok(by_folder > 0, "listed by folder")
+   s.stop()
+end)
+
 H.test("a cluster a Cluster.List sends twice is one entry, its backups listed once", function()
    local body = json.encode { clusters = {
       { id = "c1", folderId = FOLDER, name = "n1" }, { id = "c2", folderId = FOLDER, name = "n2" },
