@@ -410,6 +410,10 @@ function M.inventory_rows(results)
       local id = e.id or (type(e.cluster) == "table" and e.cluster.id) or nil
       local r = { engine = e.engine, cluster = id, cluster_name = cluster_name_of(e), count = 0,
          automated = 0, manual = 0, in_progress = 0, folder = e.folder }
+      if e.error ~= nil then
+         -- a failed listing's counts are unknown, not zero (json null)
+         r.count, r.automated, r.manual, r.in_progress = nil, nil, nil, nil
+      end
       if e.listing then
          r.listing, r.cloud = e.listing, e.cloud
          r.error = e.listing .. ": " .. tostring(e.error)

@@ -240,6 +240,14 @@ H.test("audit and restore-point name a backup with bad shard names; the rest is 
    H.eq(by.cgood.shards.status, "ok", "the good cluster is audited")
    H.eq(by.cbad.shards.status, "error")
    H.contains(by.cbad.shards.message, "cbad:1: field 'sourceShardNames' is not an array of strings: item 2 is null")
+   -- inventory's json: the failed cluster's counts are unknown (null), not 0
+   r = H.run({ H.source_dir .. "/scripts/inventory.lua", "--engine", "clickhouse", "--format", "json" }, { env = env })
+   H.eq(r.code, 2, r.stderr)
+   local rows = {}
+   for _, row in ipairs(cjson.decode(r.stdout)) do rows[row.cluster] = row end
+   H.eq(rows.cgood.count, 1)
+   H.eq(rows.cbad.count, cjson.null)
+   H.contains(rows.cbad.error, "sourceShardNames")
    r = H.run({ H.source_dir .. "/scripts/restore-point.lua", "--engine", "clickhouse", "--cluster", "cbad" },
       { env = env })
    H.eq(r.code, 2)
