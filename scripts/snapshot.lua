@@ -52,7 +52,7 @@ local scan = { engines = engines, concurrency = opts.concurrency, folder = scope
 -- it they would land on a terminal's progress line.
 local note, key = fleet.failure_notes(NAME, scan), fleet.order(scan)
 local failures = {}
-local failed, clusters, backups = 0, 0, 0
+local clusters, backups = 0, 0
 local id = fleet.run(NAME, { opts = { record = opts.db }, scan = scan, client = { page_size = opts.page_size },
    now = now, die = die, code = 2, scope = { folder = scope.folder, folders = scope.folders, cloud = scope.cloud,
       all_clouds = scope.all_clouds, engines = engines, time = now, tool = NAME } }, function(e, n)
@@ -61,7 +61,6 @@ local id = fleet.run(NAME, { opts = { record = opts.db }, scan = scan, client = 
    for _, part in ipairs { { e.error }, { e.policies_error, "retention policies: " },
       { e.operations_error, "operations: " } } do
       if part[1] ~= nil then
-         failed = failed + 1
          failures[#failures + 1] = { key = key(e, n) .. string.format("\0%06d", #failures),
             engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud,
             error = (part[2] or "") .. tostring(part[1]) }
@@ -72,5 +71,5 @@ local id = fleet.run(NAME, { opts = { record = opts.db }, scan = scan, client = 
 end)
 for _, f in ipairs(fleet.sort(failures)) do note(f) end
 io.stderr:write(string.format("%s: scan %d recorded in %s: %s, %s, %s\n", NAME, id, opts.db,
-   plural(clusters, "cluster"), plural(backups, "backup"), plural(failed, "failed listing")))
-os.exit(failed > 0 and 2 or 0)
+   plural(clusters, "cluster"), plural(backups, "backup"), plural(#failures, "failed listing")))
+os.exit(#failures > 0 and 2 or 0)

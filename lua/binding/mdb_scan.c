@@ -470,11 +470,28 @@ static void fp_finish(scan *s, int ls, lua_Integer t, int has_error)
   start_lists(s);
 }
 
-static int repeated(lua_State *L, mdb_listing *l, int key);
+/*
+** 1 when the item on the stack top has an id the listing's list already
+** took (then it is dropped, and counted in duplicates); else 0, the id now
+** taken.  `key` is the kind's id key.  -1 when out of memory.
+*/
+static int repeated(lua_State *L, mdb_listing *l, int key)
+{
+  lua_pushvalue(L, key);
+  size_t len = 0;
+  const char *id = lua_rawget(L, -2) == LUA_TSTRING ? lua_tolstring(L, -1, &len)
+                                                    : NULL;
+  int r = id ? id_set_add(&l->seen, id, len) : 1; /* no id: never a repeat */
+  lua_pop(L, 1);
+  if (r == 0) {
+    l->duplicates++;
+    l->items--; /* not handed out after all */
+  }
+  return r < 0 ? -1 : r == 0;
+}
 
 /* A page of the policies listing of `slot` (at `ls`): each policy filed
 ** under its clusterId.  Returns -1 with an error pushed. */
-
 static int fp_page(scan *s, int ls, fetch_job *j, lua_Integer t)
 {
   lua_State *L = s->L;
@@ -621,26 +638,6 @@ static void tell_listed(scan *s, int slot, const engine_info *e)
     lua_call(L, 3, 0); /* its errors end the scan, as each's do */
   }
   lua_settop(L, top);
-}
-
-/*
-** 1 when the item on the stack top has an id the listing's list already
-** took (then it is dropped, and counted in duplicates); else 0, the id now
-** taken.  `key` is the kind's id key.  -1 when out of memory.
-*/
-static int repeated(lua_State *L, mdb_listing *l, int key)
-{
-  lua_pushvalue(L, key);
-  size_t len = 0;
-  const char *id = lua_rawget(L, -2) == LUA_TSTRING ? lua_tolstring(L, -1, &len)
-                                                    : NULL;
-  int r = id ? id_set_add(&l->seen, id, len) : 1; /* no id: never a repeat */
-  lua_pop(L, 1);
-  if (r == 0) {
-    l->duplicates++;
-    l->items--; /* not handed out after all */
-  }
-  return r < 0 ? -1 : r == 0;
 }
 
 /*

@@ -45,6 +45,12 @@ local function states_at(h, ref, scan)
    return out, n
 end
 
+-- How many backup states were valid at a scan.
+local function open_count(h, ref, scan)
+   return h:one([[SELECT count(*) FROM backup_states WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?)]], ref, scan, scan)
+end
+
 local function cluster_state_at(h, ref, scan)
    local from, name, days, window, until_scan = h:one([[SELECT from_scan, name, retention_days, backup_window,
       until_scan FROM cluster_states WHERE cluster = ? AND from_scan <= ? AND (until_scan IS NULL OR until_scan > ?)]],
@@ -173,9 +179,7 @@ local function cluster_changes(h, c, a, b, out)
    local function at_once(gone, last)
       if not gone or not last then return nil end
       if left_at[gone] == nil then
-         local _, now_open = states_at(h, ref, gone)
-         local _, before = states_at(h, ref, last)
-         left_at[gone] = now_open == 0 and before or false
+         left_at[gone] = open_count(h, ref, gone) == 0 and open_count(h, ref, last) or false
       end
       local n = left_at[gone]
       if not n then return nil end
