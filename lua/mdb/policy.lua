@@ -378,23 +378,23 @@ function M.load_policy(path)
    f:close()
    -- A short chunk name, put back as the whole path: Lua abbreviates long
    -- chunk names in messages, and the path is what the user must see.
+   -- An error raised by the file's code (also from a metamethod of the
+   -- table it returned, while that is checked) is located in the file.
    local function located(msg)
-      return (tostring(msg):gsub("^policy:", path .. ":"))
+      msg = tostring(msg):gsub("^policy:", path .. ":")
+      if msg:sub(1, #path + 1) ~= path .. ":" then msg = path .. ": " .. msg end
+      return msg
    end
    local env = setmetatable({}, { __index = _G })
    local chunk, lerr = load(text, "=policy", "t", env)
    if not chunk then return nil, located(lerr) end
    local ok, t = pcall(chunk)
-   if not ok then
-      local msg = located(t)
-      if msg:sub(1, #path + 1) ~= path .. ":" then msg = path .. ": " .. msg end
-      return nil, msg
-   end
+   if not ok then return nil, located(t) end
    local ok2, p = pcall(normalize, t, path)
    if not ok2 then
       local msg = policy_error(p)
       if msg then return nil, path .. ": " .. msg end
-      return nil, format("%s: %s", path, tostring(p))
+      return nil, located(p)
    end
    return p
 end

@@ -462,6 +462,12 @@ H.test("policy files: every bad key or value is an error naming the file and the
    H.eq(p, nil)
    H.contains(err, path)
    H.contains(err, "expected")
+   -- an error of the file's own code while its table is checked (a
+   -- metamethod) is located in the file, not in an internal chunk name
+   path = write_policy("return { checks = setmetatable({}, { __index = function() error('lazy key') end }) }")
+   p, err = audit.load_policy(path)
+   H.eq(p, nil)
+   H.eq(err, path .. ":1: lazy key")
    p, err = audit.load_policy("/nonexistent/policy.lua")
    H.eq(p, nil)
    H.contains(err, "cannot open /nonexistent/policy.lua")
