@@ -100,6 +100,40 @@ void scan_fail_rm(scan *s, int ls, lua_Integer t)
   rm_listing_over(s, t);
 }
 
+/*
+** Whether the cloud (ci == 0) or folder id on the stack top was seen
+** before in this scan; marks it seen.  Resource Manager may send an id
+** twice (in one listing, or a folder in two clouds' lists): listed twice,
+** its clusters' backups would be handed over twice and a recorder would
+** refuse the scan.  The first stays.  The marks live in S_CLOUDS.seen, a
+** Lua table: a scan meets thousands of folders at most.
+*/
+static int seen_before(lua_State *L, lua_Integer ci)
+{
+  int id = lua_gettop(L);
+  if (lua_getfield(L, S_CLOUDS, "seen") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_newtable(L);
+    lua_rawseti(L, -2, 1); /* clouds */
+    lua_newtable(L);
+    lua_rawseti(L, -2, 2); /* folders */
+    lua_pushvalue(L, -1);
+    lua_setfield(L, S_CLOUDS, "seen");
+  }
+  lua_rawgeti(L, -1, ci == 0 ? 1 : 2);
+  lua_pushvalue(L, id);
+  int seen = lua_rawget(L, -2) != LUA_TNIL;
+  lua_pop(L, 1);
+  if (!seen) {
+    lua_pushvalue(L, id);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+  }
+  lua_settop(L, id);
+  return seen;
+}
+
 /* A page of Cloud.List or Folder.List (tag `t`) arrived. */
 void scan_on_rm_page(scan *s, fetch_job *j, lua_Integer t)
 {
@@ -121,7 +155,9 @@ void scan_on_rm_page(scan *s, fetch_job *j, lua_Integer t)
       r = -1;
       break;
     }
-    if (ci == 0) {
+    if (seen_before(L, ci)) {
+      /* dropped: listed once */
+    } else if (ci == 0) {
       scan_add_cloud(s, id);
     } else {
       lua_rawgeti(L, S_CLOUDS, ci);

@@ -170,6 +170,42 @@ io.write(n, " ", io.open("/proc/self/status"):read("a"):match("VmHWM:%s*(%d+)"),
    H.ok(many - one < 10 * 1024, string.format("peak RSS %d KiB with 1 cloud, %d KiB with 3,000", one, many))
 end)
 
+H.test("a cloud or folder Resource Manager sends twice is scanned once: each backup handed over once", function()
+   local s = H.start_fake { "--cloud", "c1=fa,fb", "--cloud", "c2=fd",
+      "--generate", "engine=mysql,folder=fa,clusters=2,backups=3,prefix=ma",
+      "--generate", "engine=mysql,folder=fb,clusters=1,backups=3,prefix=mb",
+      "--generate", "engine=mysql,folder=fd,clusters=1,backups=3,prefix=md",
+      -- fa twice in c1's list and again in c2's; c1 twice in Cloud.List
+      "--fault", 'path=folders?cloudId=c1;body={"folders":[{"id":"fa"},{"id":"fb"},{"id":"fa"}]};times=0',
+      "--fault", 'path=folders?cloudId=c2;body={"folders":[{"id":"fd"},{"id":"fa"}]};times=0',
+      "--fault", 'path=/clouds;body={"clouds":[{"id":"c1"},{"id":"c2"},{"id":"c1"}]};times=0' }
+   for _, o in ipairs { { all_clouds = true }, { cloud = "c1" } } do
+      o.engine, o.resource_manager_endpoint = "mysql", s.url
+      local got, backups, listed = {}, 0, {}
+      o.listed = function(_, folder, cloud) listed[#listed + 1] = folder .. "@" .. cloud end
+      for _, e in ipairs(H.client(s):scan(o)) do
+         H.eq(e.error, nil)
+         got[#got + 1] = e.folder .. " " .. e.id
+         backups = backups + #e.backups
+      end
+      table.sort(listed)
+      if o.all_clouds then
+         H.eq(got, { "fa ma-0000", "fa ma-0001", "fb mb-0000", "fd md-0000" })
+         H.eq({ backups, listed }, { 12, { "fa@c1", "fb@c1", "fd@c2" } })
+      else
+         H.eq(got, { "fa ma-0000", "fa ma-0001", "fb mb-0000" })
+         H.eq({ backups, listed }, { 9, { "fa@c1", "fb@c1" } })
+      end
+   end
+   -- a recording of it is whole (a cluster met twice would end it)
+   local db = H.tmpname(".db")
+   local r = H.run({ H.source_dir .. "/scripts/snapshot.lua", "--db", db, "--engine", "mysql", "--all-clouds" },
+      { env = { YC_MDB_ENDPOINT = s.url, YC_RESOURCE_MANAGER_ENDPOINT = s.url, YC_IAM_TOKEN = H.token } })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(H.sqlite3(db, "SELECT count(*) FROM backup_states"), "12")
+   s.stop()
+end)
+
 H.test("Resource Manager's endpoint defaults to Yandex Cloud's when neither the option nor the variable is set", function()
    -- Offline: a proxy on a refused port fails every request at once, and
    -- the error names the URL the scan aimed at.
