@@ -38,6 +38,7 @@
 
 #include "http/cancel.h"
 #include "http/endpoint_url.h"
+#include "http/pacer.h"
 #include "listing/list_url.h"
 #include "mdb_defaults.h"
 
@@ -805,7 +806,19 @@ int mdb_client_scan(lua_State *L)
                               "expected a number of requests "
                               "per second (0 = no pacing), got %s",
                               lua_typename(L, t));
-  mdb_opt_number(L, S_OPTS, "rate", 0, 100000, &rate);
+  /* Below the adaptive rate's floor a request would wait longer than any
+  ** other wait of the client, and 1e9 / rate would overflow the pacer's
+  ** nanoseconds; a smaller rate is a mistake, not a wish. */
+  if (t == LUA_TNUMBER) {
+    lua_getfield(L, S_OPTS, "rate");
+    rate = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(rate == 0 || (rate >= PACER_MIN_RATE && rate <= 100000)))
+      return mdb_error_argument(L, "rate",
+                                "expected 0 (no fixed limit) or %g to "
+                                "100000 requests per second, got %g",
+                                PACER_MIN_RATE, rate);
+  }
   scan s = {0};
   s.L = L;
   s.client = c;

@@ -257,7 +257,14 @@ H.test("bad scan arguments raise before any request", function()
       { { clusters = { { engine = "mysql", id = "a" }, { engine = "redis", id = "a" }, { engine = "mysql", id = "a" } } },
          "clusters", 'mysql cluster "a" is listed twice' },
       { { engine = "mysql", folder = FOLDER, concurrency = 0 }, "concurrency", "between 1 and 256" },
-      { { engine = "mysql", folder = FOLDER, rate = -1 }, "rate", "between" },
+      { { engine = "mysql", folder = FOLDER, rate = -1 }, "rate", "expected 0 (no fixed limit) or 0.5 to 100000" },
+      -- one start per 30 years, or 1e9 / rate overflowing the pacer's
+      -- nanoseconds (the cap then vanished): never a wish
+      { { engine = "mysql", folder = FOLDER, rate = 1e-9 }, "rate", "or 0.5 to 100000 requests per second, got 1e-09" },
+      { { engine = "mysql", folder = FOLDER, rate = 1e-300 }, "rate", "got 1e-300" },
+      { { engine = "mysql", folder = FOLDER, rate = 0.49 }, "rate", "got 0.49" },
+      { { engine = "mysql", folder = FOLDER, rate = 0 / 0 }, "rate", "requests per second" },
+      { { engine = "mysql", folder = FOLDER, rate = 100001 }, "rate", "got 100001" },
       { { engine = "mysql", folder = FOLDER, rate = "fast" }, "rate", "a number of requests per second" },
       { { engine = "mysql", folder = FOLDER, progress = 5 }, "progress", "function" },
       { { engine = "mysql", folder = FOLDER, colour = 1 }, "colour", "unknown option" },
