@@ -104,8 +104,12 @@ void pacer_on_send(pacer *p, long long now)
   double r = pacer_rate(p, now);
   if (r > 0) {
     long long gap = (long long)((double)NS_PER_S / r);
-    /* Time idle earns at most one start ahead: a burst of two at most. */
+    /* Time idle earns at most one start ahead: a burst of two at most.
+    ** A hold earns none: after a Retry-After the server's quota is empty,
+    ** and two starts at its end would both meet it again. */
     long long from = p->next_ns > now - gap ? p->next_ns : now - gap;
+    if (from < p->pause_until_ns)
+      from = p->pause_until_ns;
     p->next_ns = from + gap;
   }
 }
@@ -131,10 +135,13 @@ int pacer_on_response(pacer *p, long long now, long long sent_ns, int throttled,
                      now - p->decreased_ns < PACER_CUT_INTERVAL_NS))
     return 0;
   /* A stray 429 among many accepted requests is not a quota: a rate
-  ** over the quota has a share of 429s that grows with the excess. */
+  ** over the quota has a share of 429s that grows with the excess.  One
+  ** with Retry-After is: the server says its quota is spent, and a scan
+  ** that burst into it again after each wait would run at a fraction of
+  ** the quota. */
   double ok = last_second(&w, w.ok, w.prev_ok, now);
   double thr = last_second(&w, w.thr, w.prev_thr, now);
-  if (thr < PACER_CUT_SHARE * (thr + ok))
+  if (retry_after_s <= 0 && thr < PACER_CUT_SHARE * (thr + ok))
     return 0;
   if (retry_after_s > 0) {
     long long ms = retry_after_s * 1000LL;

@@ -122,6 +122,19 @@ H.test("Retry-After holds every request of the scan, not only the throttled one"
    H.ok(throttled <= 8, "only requests already in flight get 429: " .. throttled)
 end)
 
+H.test("one request at a time against a lockout: the first Retry-After paces the scan", function()
+   -- Each 429 with Retry-After is the server's quota spent, never a stray:
+   -- unpaced, a scan sending one request at a time burst into the quota
+   -- again after every wait (4 lockouts here, a 429 each).
+   local N = 80
+   local s = fleet(N, 3, { "--quota", "rate=20,retry_after=1" })
+   local res = scan(s, {}, { concurrency = 1 })
+   check_complete(res, N, 3)
+   local n = count_429(s)
+   H.ok(n <= 2, "429s: " .. n)
+   if n > 0 then H.ok(res[#res].stats.rate, "paced after the first") end
+end)
+
 H.test("the fixed rate still caps: below the quota no 429, above it the adaptive rate stays under it", function()
    local N = 40
    local s = fleet(N, 1, { "--quota", "rate=30,burst=5" })

@@ -224,6 +224,55 @@ static void test_retry_after_pauses_all(void)
   CHECK_EQ_INT(pacer_next_start(&q, t), t + 5 * S);
 }
 
+/* A stray 429 is ignored, but one with Retry-After is the server saying
+** its quota is spent: it engages the pacer however many were accepted (a
+** scan of one request at a time otherwise met every lockout). */
+static void test_retry_after_is_never_a_stray(void)
+{
+  pacer p = make(0, 1);
+  long long t = 1 * S;
+  for (int i = 0; i < 150; i++) { /* 150 accepted in a second */
+    long long at = t + i * (S / 150);
+    pacer_on_send(&p, at);
+    pacer_on_response(&p, at + MS, at, 0, 0, 0);
+  }
+  t += S;
+  pacer_on_send(&p, t);
+  CHECK_EQ_INT(pacer_on_response(&p, t + MS, t, 1, 0, 0), 0); /* a stray */
+  CHECK_EQ_INT(p.engaged, 0);
+  t += 10 * MS;
+  pacer_on_send(&p, t);
+  CHECK_EQ_INT(pacer_on_response(&p, t + MS, t, 1, 2, 0), 1);
+  CHECK_EQ_INT(p.engaged, 1);
+  CHECK_EQ_INT(pacer_next_start(&p, t + 2 * MS), t + MS + 2 * S);
+}
+
+/* When a hold ends, starts are spaced by the rate from its end: the one
+** start ahead that idle time earns would send two into a quota the server
+** just said is spent. */
+static void test_no_burst_after_a_hold(void)
+{
+  pacer p = make(0, 1);
+  long long t = 1 * S;
+  for (int i = 0; i < 20; i++) { /* 20 a second, every other refused */
+    long long at = t + i * (S / 20);
+    pacer_on_send(&p, at);
+    if (i % 2 == 0)
+      pacer_on_response(&p, at + MS, at, 0, 0, 0);
+  }
+  t += S;
+  CHECK_EQ_INT(pacer_on_response(&p, t + MS, t - 50 * MS, 1, 3, 0), 1);
+  long long end = t + MS + 3 * S;
+  CHECK_EQ_INT(pacer_next_start(&p, end - MS), end);
+  pacer_on_send(&p, end); /* the first start at the hold's end */
+  long long second = pacer_next_start(&p, end);
+  double r = pacer_rate(&p, end);
+  CHECK_CONTEXT("rate %.2f/s, second start %lld ns after the hold", r, second - end);
+  CHECK(r > 0);
+  CHECK(second >= end + (long long)(0.99 * (double)S / r));
+  CHECK_CONTEXT_CLEAR();
+}
+
 /* The fixed cap is an upper bound on the adaptive rate at every moment. */
 static void test_cap_wins(void)
 {
@@ -352,6 +401,8 @@ int main(void)
   test_strays_and_accepted_floor();
   test_cubic_regrowth();
   test_retry_after_pauses_all();
+  test_retry_after_is_never_a_stray();
+  test_no_burst_after_a_hold();
   test_cap_wins();
   test_off();
   test_converges_on_quota();
