@@ -576,7 +576,7 @@ function H:recorder(scope, on_wait)
    -- scan; failed_in[engine][folder]: it failed (or its folder is unknown:
    -- key true, every folder).
    local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {}, listed_in = {},
-      failed_in = {} }
+      failed_in = {}, failed_clouds = {} }
    begin_recording(self, on_wait)
    local db = self.db -- (a copy in memory, when a dry run met a recorder)
    local ok, scan = pcall(function()
@@ -634,6 +634,8 @@ function Recorder:add(e, pos)
                failed[e.folder] = true
             elseif e.cloud == nil then
                failed[true] = true
+            else -- its Folder.List: that cloud's folders are unknown
+               self.failed_clouds[e.cloud] = true
             end
          end
          -- One row per failed listing: several folders' (or clouds') of
@@ -687,6 +689,33 @@ function Recorder:folder_listed(engine, folder)
    self.listed_in[engine][folder] = true
 end
 
+-- A cloud scan's clusters gone with their folder: open clusters of
+-- `engine` whose folder this scan did not list (`listed`: the folders it
+-- did, `failed`: those whose listing failed) but whose cloud it listed
+-- whole — the scope's cloud, or with all_clouds any cloud, whose
+-- Folder.List did not fail.  A folder deleted, or out of the credentials'
+-- sight, takes its clusters along; without this they would stay current
+-- for ever, never reported gone.  The cloud is the one the cluster's last
+-- listing was recorded with.
+function Recorder:gone_with_folders(engine, listed, failed)
+   local scope, h = self.scope, self.h
+   if not (scope.cloud or scope.all_clouds) then return {} end
+   local cloud_of, out = {}, {}
+   local rows = h:stmt([[SELECT c.id, c.cluster_id, c.folder FROM clusters c JOIN cluster_states s ON s.cluster = c.id
+      WHERE c.engine = ? AND s.until_scan IS NULL AND c.folder IS NOT NULL]])
+   local cloud = h:stmt([[SELECT cloud FROM listings WHERE folder = ? AND cloud IS NOT NULL AND scan < ?
+      ORDER BY scan DESC LIMIT 1]])
+   for r in rows:rows(engine) do
+      local folder = r[3]
+      if not listed[folder] and not failed[folder] and not self.listed[engine][r[2]] then
+         if cloud_of[folder] == nil then cloud_of[folder] = cloud:one(folder, self.scan) or false end
+         local c = cloud_of[folder]
+         if c and not self.failed_clouds[c] and (scope.all_clouds or c == scope.cloud) then out[#out + 1] = r end
+      end
+   end
+   return out
+end
+
 --- Close the scan and commit (or, with `scope.dry`, roll back).
 -- @param inspect optional `function(scan)` called inside the transaction
 -- @return the scan's id, and what inspect returned
@@ -720,17 +749,20 @@ function Recorder:finish(inspect)
             if not failed[f] then sorted[#sorted + 1] = f end
          end
          table.sort(sorted)
+         local close = {}
          for _, folder in ipairs(sorted) do
-            local close = {}
             for r in gone:rows(engine, folder) do
                if not self.listed[engine][r[2]] then close[#close + 1] = r end
             end
-            for _, r in ipairs(close) do
-               local last = prev_complete(h, engine, r[2], scan)
-               for _, t in ipairs({ "cluster_states", "backup_states", "policy_states", "operation_states" }) do
-                  h:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
-                     .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
-               end
+         end
+         if not failed[true] then
+            for _, r in ipairs(self:gone_with_folders(engine, folders, failed)) do close[#close + 1] = r end
+         end
+         for _, r in ipairs(close) do
+            local last = prev_complete(h, engine, r[2], scan)
+            for _, t in ipairs({ "cluster_states", "backup_states", "policy_states", "operation_states" }) do
+               h:run("UPDATE " .. t .. " SET until_scan = ?, last_scan = ?"
+                  .. " WHERE cluster = ? AND until_scan IS NULL", scan, last, r[1])
             end
          end
       end

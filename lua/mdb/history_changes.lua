@@ -112,6 +112,18 @@ local function vanish_verdict(s, days, t, why)
 end
 
 -- The changes of one cluster (`c` = {ref, engine, cluster_id}) from scan a to b.
+-- Why a cluster is gone in scan `scan`: its folder's Cluster.List no
+-- longer returned it, or (a cloud scan that listed nothing of its folder)
+-- the cloud's folder listing no longer returned the folder.
+local function gone_reason(h, folder, scan)
+   local folder_gone = folder and h:one([[SELECT (cloud IS NOT NULL OR all_clouds IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM listings WHERE scan = ?1 AND folder = ?2) FROM scans WHERE id = ?1]], scan, folder)
+   if folder_gone == 1 then
+      return format("its folder %s is no longer in its cloud's folder listing", folder)
+   end
+   return "its engine's cluster listing no longer returns it"
+end
+
 local function cluster_changes(h, c, a, b, out)
    local ref, engine, cid = c.ref, c.engine, c.cluster_id
    local ca, cb = cluster_state_at(h, ref, a), cluster_state_at(h, ref, b)
@@ -139,7 +151,7 @@ local function cluster_changes(h, c, a, b, out)
       local ts = ca.until_scan and scan_row(h, ca.until_scan)
       cluster_gone = true
       add { kind = "cluster_vanished", verdict = "unexpected",
-         message = "the cluster is gone: its engine's cluster listing no longer returns it",
+         message = "the cluster is gone: " .. gone_reason(h, c.folder, ca.until_scan),
          scan = ca.until_scan, time = ts and ts.time_text }
    elseif ca and cb then
       if ca.days ~= cb.days then
@@ -416,8 +428,8 @@ function M.vanished_findings(h, scan, engines)
       if engines and not engines[r[1]] then goto next_gone end
       findings[#findings + 1] = { check = "vanished", engine = r[1], cluster = r[2], folder = r[3],
          cluster_name = r[4], unit = "backups", expected = 0, observed = n, status = "critical",
-         message = format("the cluster is gone since scan %s: its engine's cluster listing no longer returns it"
-            .. " (%d backup%s vanished with it)", tostring(r[5]), n, n == 1 and "" or "s") }
+         message = format("the cluster is gone since scan %s: %s (%d backup%s vanished with it)", tostring(r[5]),
+            gone_reason(h, r[3], scan), n, n == 1 and "" or "s") }
       ::next_gone::
    end
    return findings

@@ -243,4 +243,33 @@ H.test("a scan whose cluster listing failed (a rejected token) says so per clust
    H.eq(failed, { "c9qa", "c9qb", "c9qc", "c9qd", "c9qe" }, "each cluster the failed listing hid")
 end)
 
+H.test("a cloud scan: a folder gone from its cloud's folder listing takes its clusters along, reported", function()
+   -- fc leaves cloud c1 between the scans (Folder.List still answers);
+   -- fd's cloud c2 cannot be listed the second time: its clusters are
+   -- unknown, never gone.
+   local s = H.start_fake { "--cloud", "c1=fa,fc", "--cloud", "c2=fd", "--now", "2026-12-01T00:00:00Z",
+      "--generate", "engine=mysql,folder=fa,clusters=1,backups=2,prefix=ma",
+      "--generate", "engine=mysql,folder=fc,clusters=1,backups=2,prefix=mc",
+      "--generate", "engine=mysql,folder=fd,clusters=1,backups=2,prefix=md",
+      "--fault", 'path=folders?cloudId=c1;skip=1;body={"folders":[{"id":"fa"}]};times=0',
+      "--fault", "path=folders?cloudId=c2;skip=1;status=403;times=0" }
+   local db = H.tmpname(".db")
+   local e = { YC_MDB_ENDPOINT = s.url, YC_RESOURCE_MANAGER_ENDPOINT = s.url, YC_IAM_TOKEN = H.token }
+   local snap = { H.source_dir .. "/scripts/snapshot.lua", "--db", db, "--engine", "mysql", "--all-clouds" }
+   H.eq(H.run(snap, { env = e }).code, 0)
+   H.eq(H.run(snap, { env = e }).code, 2, "c2's folder listing failed")
+   local r = H.run({ H.source_dir .. "/scripts/changes.lua", "--db", db, "--format", "csv" }, { env = e })
+   H.eq(r.code, 1, r.stderr)
+   local got = {}
+   for line in r.stdout:gmatch("[^\n]+") do
+      local kind, verdict, _, cid, _, backup = line:match("^([%w_]+),(%w+),(%w+),([^,]*),([^,]*),([^,]*),")
+      if kind and kind ~= "kind" then got[#got + 1] = table.concat({ kind, verdict, cid, backup }, " ") end
+   end
+   table.sort(got)
+   H.eq(got, { "cluster_vanished unexpected mc-0000 ", "listing_failed info md-0000 ",
+      "vanished unexpected mc-0000 mc-0000:000000", "vanished unexpected mc-0000 mc-0000:000001" }, r.stdout)
+   H.contains(r.stdout, "the cluster is gone: its folder fc is no longer in its cloud's folder listing")
+   s.stop()
+end)
+
 H.run_all()
