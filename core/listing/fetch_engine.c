@@ -111,8 +111,12 @@ fetch_engine *fetch_engine_new(const fetch_engine_config *cfg)
     free(e);
     return NULL;
   }
-  curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                    (long)e->cfg.concurrency);
+  /* No CURLMOPT_MAX_HOST_CONNECTIONS: start_due already keeps at most
+  ** `concurrency` transfers, and a client's engines share one connection
+  ** pool (http.share), where that limit counts the connections of every
+  ** engine.  A second iterator's request then waited, unbounded by any
+  ** timeout, for the connection of a first one's prefetch that nobody
+  ** drives. */
   e->rng = (uint32_t)monotonic_ns() ^ (uint32_t)getpid() ^
            (uint32_t)(uintptr_t)e;
   pacer_config pc = {e->cfg.rate, e->cfg.adaptive_pacing,

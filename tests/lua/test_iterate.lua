@@ -48,6 +48,44 @@ H.test("every engine: cluster backups, folder backups and clusters, exactly once
    end
 end)
 
+H.test("listings of one client used together: a nested loop, the newest of each, two in turn, a scan, each=", function()
+   -- One client's engines share a connection pool: a second listing once
+   -- waited for ever (no timeout) for the connection of the first one's
+   -- prefetch, which nobody drives.  Each case runs in a child under a
+   -- deadline, so a hang fails the test rather than the suite.
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=4,backups=250" }
+   local cases = {
+      nested = [[for cl in c:clusters { engine = "mysql", folder = F, page_size = 2 } do
+            local n = 0
+            for _ in c:backups { engine = "mysql", cluster = cl.id } do n = n + 1 end
+            out[#out + 1] = n
+         end]],
+      newest = [[for i = 0, 3 do out[#out + 1] = c:backups { engine = "mysql", cluster = "cmysql-000" .. i, page_size = 100 }().id end]],
+      in_turn = [[local a = c:backups { engine = "mysql", cluster = "cmysql-0000", page_size = 13 }
+         local b = c:backups { engine = "mysql", cluster = "cmysql-0001", page_size = 13 }
+         for _ = 1, 30 do out[#out + 1] = a().id; out[#out + 1] = b().id end
+         out = { #out, out[60] }]],
+      scan_after = [[local it = c:backups { engine = "mysql", cluster = "cmysql-0000", page_size = 10 }
+         it()
+         out[1] = #c:scan { engine = "mysql", clusters = { "cmysql-0001" }, concurrency = 1 }[1].backups]],
+      in_each = [[c:scan { engine = "mysql", folder = F, concurrency = 2, page_size = 100, each = function(e)
+            local n = 0
+            for _ in c:backups { engine = "mysql", cluster = e.id, page_size = 50 } do n = n + 1 end
+            out[#out + 1] = n
+         end }]],
+   }
+   local want = { nested = "250 250 250 250", newest = "cmysql-0000:000000 cmysql-0001:000000 cmysql-0002:000000 cmysql-0003:000000",
+      in_turn = "60 cmysql-0001:000029", scan_after = "250", in_each = "250 250 250 250" }
+   for name, code in pairs(cases) do
+      local prog = "local c = require('mdb').client { timeout = 3, retries = 0 }\nlocal F, out = "
+         .. string.format("%q", FOLDER) .. ", {}\n" .. code .. "\nprint(table.concat(out, ' '))"
+      local r = H.run({ "20", H.mdblua, "-e", prog }, { program = "timeout",
+         env = { YC_MDB_ENDPOINT = s.url, YC_IAM_TOKEN = H.token } })
+      H.eq({ r.code, r.stdout }, { 0, want[name] .. "\n" }, name .. ": " .. r.stderr)
+   end
+   s.stop()
+end)
+
 H.test("page sizes 1, 7, 100 (server default via 0) and 1000 see the same 250 backups", function()
    local s = H.start_fake { "--generate", "engine=postgresql,clusters=1,backups=250" }
    local cluster = "cpostgresql-0000"
