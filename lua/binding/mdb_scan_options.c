@@ -67,6 +67,7 @@ void scan_cluster_list(lua_State *L, const engine_info *const *engines,
     lua_rawgeti(L, arr, i);
     const engine_info *e = NULL;
     const char *id = NULL;
+    size_t idlen = 0;
     if (lua_type(L, -1) == LUA_TSTRING) {
       if (nengines != 1)
         mdb_error_argument(L, "clusters",
@@ -74,19 +75,24 @@ void scan_cluster_list(lua_State *L, const engine_info *const *engines,
                            "give engine= too, or {engine=, id=}",
                            (long long)i);
       e = engines[0];
-      id = lua_tostring(L, -1);
+      id = lua_tolstring(L, -1, &idlen);
     } else if (lua_istable(L, -1)) {
       int item = lua_gettop(L);
       e = mdb_check_engine(L, item, "engine");
       if (lua_getfield(L, item, "id") == LUA_TSTRING)
-        id = lua_tostring(L, -1);
+        id = lua_tolstring(L, -1, &idlen);
       lua_pop(L, 1); /* still anchored by the item */
     }
-    if (id == NULL || *id == '\0' || strlen(id) > MDB_MAX_ID_LEN)
+    if (id == NULL || idlen == 0 || idlen > MDB_MAX_ID_LEN)
       mdb_error_argument(L, "clusters",
                          "clusters[%lld] needs an id of 1 "
                          "to %d characters",
                          (long long)i, MDB_MAX_ID_LEN);
+    /* cut at the NUL, it would name another cluster */
+    if (strlen(id) != idlen)
+      mdb_error_argument(L, "clusters",
+                         "clusters[%lld]: the id must not contain NUL bytes",
+                         (long long)i);
     /* Listed twice, a cluster would be two entries: a history would
     ** record its backups twice in one scan. */
     lua_pushfstring(L, "%s %s", e->name, id);

@@ -254,6 +254,8 @@ H.test("bad scan arguments raise before any request", function()
       { { clusters = { "a" } }, "clusters", "bare id" },
       { { engine = "mysql", clusters = { string.rep("x", 51) } }, "clusters", "1 to 50" },
       { { engine = "mysql", clusters = { "a", "b", "a" } }, "clusters", 'mysql cluster "a" is listed twice' },
+      { { engine = "mysql", clusters = { "b", "a\0zzz" } }, "clusters", "clusters[2]: the id must not contain NUL bytes" },
+      { { clusters = { { engine = "mysql", id = "a\0" } } }, "clusters", "clusters[1]: the id must not contain NUL" },
       { { clusters = { { engine = "mysql", id = "a" }, { engine = "redis", id = "a" }, { engine = "mysql", id = "a" } } },
          "clusters", 'mysql cluster "a" is listed twice' },
       { { engine = "mysql", folder = FOLDER, concurrency = 0 }, "concurrency", "between 1 and 256" },
