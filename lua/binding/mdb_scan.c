@@ -187,10 +187,20 @@ static int next_part(scan *s, int entry, lua_Integer idx, int part)
   return 0;
 }
 
-/* Start the listings of queued entries while the window allows. */
+static void finish(scan *s, int ls, lua_Integer t, int has_error);
+
+/* Start the listings of queued entries while the window allows.  With
+** limit = 0 a backups listing asks for nothing and no page will come: it
+** is finished here, complete and empty, so the entry still gets its stats
+** and its with= parts and is handed over.  Finishing starts queued
+** entries again: that inner call returns at once, and this loop goes on
+** (no recursion as deep as the fleet). */
 static void start_queued(scan *s)
 {
   lua_State *L = s->L;
+  if (s->starting)
+    return;
+  s->starting = 1;
   while (s->running < s->window && s->queue_head <= s->queue_tail) {
     lua_rawgeti(L, S_QUEUE, s->queue_head);
     lua_Integer idx = lua_tointeger(L, -1);
@@ -199,7 +209,13 @@ static void start_queued(scan *s)
     lua_rawseti(L, S_QUEUE, s->queue_head++);
     start_part(s, idx, PART_BACKUPS);
     s->running++;
+    lua_rawgeti(L, S_LISTINGS, idx);
+    int ls = lua_gettop(L);
+    if (fetch_job_done(((mdb_listing *)lua_touserdata(L, ls))->job))
+      finish(s, ls, idx, 0);
+    lua_settop(L, ls - 1);
   }
+  s->starting = 0;
 }
 
 /* Start the listing of a folder's retention policies for `slot`, beside

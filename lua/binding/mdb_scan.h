@@ -70,6 +70,7 @@ typedef struct scan {
   int folder_policies;                /* policies by folder where it can */
   int window;                         /* backups listings running at most */
   int running;                        /* backups listings running now */
+  int starting;                       /* in start_queued (mdb_scan.c) */
   lua_Integer queue_head, queue_tail; /* S_QUEUE[head..tail] waiting */
   lua_Integer last_entry;             /* entry indices given out */
   lua_Integer done, total;

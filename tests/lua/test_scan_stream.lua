@@ -59,6 +59,30 @@ H.test("streaming and plain scans give the same entries, failures included", fun
    H.eq(by_id["cmysql-0005"].stats.items, 10)
 end)
 
+H.test("limit = 0: no backup asked for, yet every entry handed over with its stats and its with= parts", function()
+   -- The backups listing asks for nothing and no page comes: the scan
+   -- once never finished those entries (each and progress never called,
+   -- plain entries without stats, no operations listed).
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=40,backups=3" }
+   local c = H.client(s)
+   local calls = 0
+   local opts = { engine = "mysql", folder = FOLDER, limit = 0, concurrency = 4, with = { "operations" },
+      progress = function() calls = calls + 1 end }
+   local plain = c:scan(opts)
+   H.eq(calls, 40, "progress after each cluster")
+   local stream = streamed(c, opts)
+   H.eq(#plain, 40)
+   H.eq(sorted(stream), sorted(plain))
+   for _, e in ipairs(plain) do
+      H.eq({ #e.backups, e.stats.requests, e.stats.items, type(e.operations), e.error },
+         { 0, 0, 0, "table", nil }, e.id)
+   end
+   local n = 0
+   for _ in c:backups { engine = "mysql", cluster = "cmysql-0000", limit = 0 } do n = n + 1 end
+   H.eq(n, 0, "the iterator alike")
+   s.stop()
+end)
+
 H.test("clusters= and a refused connection stream the same entries too", function()
    local s = H.start_fake { "--generate", "engine=mongodb,clusters=4,backups=12" }
    local c = H.client(s, { page_size = 5 })
