@@ -255,15 +255,15 @@ H.test("a cloud scan: a folder gone from its cloud's folder listing takes its cl
       "--fault", "path=folders?cloudId=c2;skip=1;status=403;times=0" }
    local db = H.tmpname(".db")
    local e = { YC_MDB_ENDPOINT = s.url, YC_RESOURCE_MANAGER_ENDPOINT = s.url, YC_IAM_TOKEN = H.token }
-   local snap = { H.source_dir .. "/scripts/snapshot.lua", "--db", db, "--engine", "mysql", "--all-clouds" }
-   H.eq(H.run(snap, { env = e }).code, 0)
-   H.eq(H.run(snap, { env = e }).code, 2, "c2's folder listing failed")
+   local record = { H.source_dir .. "/scripts/snapshot.lua", "--db", db, "--engine", "mysql", "--all-clouds" }
+   H.eq(H.run(record, { env = e }).code, 0)
+   H.eq(H.run(record, { env = e }).code, 2, "c2's folder listing failed")
    local r = H.run({ H.source_dir .. "/scripts/changes.lua", "--db", db, "--format", "csv" }, { env = e })
    H.eq(r.code, 1, r.stderr)
    local got = {}
    for line in r.stdout:gmatch("[^\n]+") do
-      local kind, verdict, _, cid, _, backup = line:match("^([%w_]+),(%w+),(%w+),([^,]*),([^,]*),([^,]*),")
-      if kind and kind ~= "kind" then got[#got + 1] = table.concat({ kind, verdict, cid, backup }, " ") end
+      local kind, verdict, _, cid, _, bid = line:match("^([%w_]+),(%w+),(%w+),([^,]*),([^,]*),([^,]*),")
+      if kind and kind ~= "kind" then got[#got + 1] = table.concat({ kind, verdict, cid, bid }, " ") end
    end
    table.sort(got)
    H.eq(got, { "cluster_vanished unexpected mc-0000 ", "listing_failed info md-0000 ",

@@ -267,7 +267,8 @@ static void test_no_burst_after_a_hold(void)
   pacer_on_send(&p, end); /* the first start at the hold's end */
   long long second = pacer_next_start(&p, end);
   double r = pacer_rate(&p, end);
-  CHECK_CONTEXT("rate %.2f/s, second start %lld ns after the hold", r, second - end);
+  CHECK_CONTEXT("rate %.2f/s, second start %lld ns after the hold", r,
+                second - end);
   CHECK(r > 0);
   CHECK(second >= end + (long long)(0.99 * (double)S / r));
   CHECK_CONTEXT_CLEAR();
