@@ -8,7 +8,9 @@
 ** instead of failing or corrupting anything.  A long statement stops on
 ** Ctrl-C through the module's cancellation flag.
 **
-**   db = _sqlite.open(path, mode, busy_ms)    mode "ro", "rw" or "rwc"
+**   db = _sqlite.open(path, mode, busy_ms)    mode "ro", "rw", "rwc",
+**        "immutable" (read-only, no lock: a file in a read-only directory)
+**        or "memory" (a new in-memory database; path unused)
 **   db:exec(sql)                              statements without parameters
 **   db:busy(ms)        how long to wait for another connection's lock
 **   st = db:prepare(sql)
@@ -125,6 +127,37 @@ static int sq_progress(void *unused)
   return cancel_requested() ? 1 : 0;
 }
 
+/*
+** The URI of the file named `path`, pushed: every name means that file,
+** never a URI of its own (Debian's libsqlite3 takes any name starting
+** with "file:" for one, so "file:x.db?mode=memory" would record into
+** memory and say so).  Every byte but unreserved ones and '/' is
+** percent-encoded; an absolute path follows an empty authority, so that
+** "//host/x" stays a path.
+*/
+static const char *push_file_uri(lua_State *L, const char *path,
+                                 const char *query)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, path[0] == '/' ? "file://" : "file:");
+  for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+        (*c >= '0' && *c <= '9') || strchr("/-._~", *c) != NULL) {
+      luaL_addchar(&b, (char)*c);
+    } else {
+      luaL_addchar(&b, '%');
+      luaL_addchar(&b, hex[*c >> 4]);
+      luaL_addchar(&b, hex[*c & 15]);
+    }
+  }
+  if (query != NULL)
+    luaL_addstring(&b, query);
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
 static int sq_open(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
@@ -132,22 +165,33 @@ static int sq_open(lua_State *L)
   lua_Integer busy = luaL_optinteger(L, 3, 10000);
   if (busy < 0 || busy > MAX_BUSY_MS)
     return luaL_argerror(L, 3, "busy_ms out of range");
-  int flags;
-  if (strcmp(mode, "ro") == 0)
+  int flags, memory = 0;
+  const char *query = NULL;
+  if (strcmp(mode, "ro") == 0) {
     flags = SQLITE_OPEN_READONLY;
-  else if (strcmp(mode, "rw") == 0)
+  } else if (strcmp(mode, "rw") == 0) {
     flags = SQLITE_OPEN_READWRITE;
-  else if (strcmp(mode, "rwc") == 0)
+  } else if (strcmp(mode, "rwc") == 0) {
     flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  else
-    return luaL_argerror(L, 2, "mode must be ro, rw or rwc");
+  } else if (strcmp(mode, "immutable") == 0) {
+    flags = SQLITE_OPEN_READONLY;
+    query = "?immutable=1";
+  } else if (strcmp(mode, "memory") == 0) {
+    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    memory = 1;
+  } else {
+    return luaL_argerror(L, 2, "mode must be ro, rw, rwc, immutable or memory");
+  }
+  const char *uri = memory ? ":memory:" : push_file_uri(L, path, query);
   sq_db *d = lua_newuserdatauv(L, sizeof *d, 0);
   d->db = NULL;
   d->w = NULL;
   d->busy_ms = (long)busy;
   luaL_setmetatable(L, DB_MT);
-  int rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  int rc = sqlite3_open_v2(uri, &d->db,
+                           flags | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
+    /* the name as given: the URI is ours, not the caller's */
     lua_pushfstring(L, "sqlite: cannot open %s: %s", path,
                     d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
     sqlite3_close_v2(d->db);

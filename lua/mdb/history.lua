@@ -34,12 +34,6 @@ Recorder.__index = Recorder
 H.__name = "mdb.history"
 H.__close = function(h) h:close() end
 
--- "file:" URI for opening a file immutable (read-only directories).
-local function file_uri(path)
-   return "file:" .. path:gsub("[%%?#]", function(c) return format("%%%02X", c:byte()) end)
-      .. "?immutable=1"
-end
-
 -- The value of a one-off statement, finalized at once, error or not: a
 -- statement left to the garbage collector keeps its connection alive after
 -- close() (sqlite3_close_v2), holding the files and the WAL-index lock and
@@ -121,7 +115,7 @@ end
 -- touched.
 local function refused_untouched(path)
    if wal_bytes(path) ~= 0 then return nil end
-   local ok, db = pcall(sqlite().open, file_uri(path), "ro", 0)
+   local ok, db = pcall(sqlite().open, path, "immutable", 0)
    if not ok then return nil end
    local ver, err = identify(db, path)
    db:close()
@@ -211,7 +205,7 @@ function M.open(path, opts)
             .. "in the file, and SQLite needs write access to the directory to read them "
             .. "(record once, or copy the files to a writable directory)", path, path)
       end
-      ok, db = pcall(s.open, file_uri(path), "ro", busy)
+      ok, db = pcall(s.open, path, "immutable", busy)
       if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
       ver, err = identify(db, path)
    end

@@ -93,7 +93,7 @@ end)
 
 H.test("state_batch/insert_batch: a listing recorded as api_json and digest would, repeats skipped", function()
    local s, cjson = mdb._sqlite, require "cjson"
-   local db = s.open(":memory:", "rwc", 0)
+   local db = s.open("", "memory", 0)
    db:exec("CREATE TABLE t (k INTEGER, id TEXT, size INTEGER, flag, digest INTEGER, data TEXT, UNIQUE (k, id))")
    db:exec("CREATE TABLE o (cluster INTEGER, backup_id TEXT, id INTEGER, digest INTEGER)")
    local st = db:prepare("INSERT OR IGNORE INTO t VALUES (@1, :id, :size, :flag, @digest, @data)")

@@ -1,0 +1,80 @@
+-- What a review of the history's file handling found wrong, kept fixed:
+-- names that SQLite would take for URIs, files that are not ours (or are
+-- newer) with a write-ahead log still holding data, a write-protected
+-- file under --db, and a damaged history.
+package.path = os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/?.lua;" .. package.path
+local H = require "harness"
+
+local FOLDER = "b1gdemofolder0000001"
+local NOW = "2026-11-25T12:00:00Z"
+
+-- A new, empty directory of the scratch area.
+local function fresh_dir()
+   local d = H.tmpname(".d")
+   os.execute("rm -rf " .. H.sh_quote(d) .. " && mkdir -p " .. H.sh_quote(d))
+   return d
+end
+
+local function exists(p)
+   local f = io.open(p, "rb")
+   if f then f:close() end
+   return f ~= nil
+end
+
+-- The names in directory `d`, sorted, as one line.
+local function listing(d)
+   local p = assert(io.popen("ls -A " .. H.sh_quote(d)))
+   local out = {}
+   for l in p:lines() do out[#out + 1] = l end
+   p:close()
+   return table.concat(out, " ")
+end
+
+local function script(name, args, opts)
+   opts = opts or {}
+   return H.run(H.with({ H.source_dir .. "/scripts/" .. name }, table.unpack(args)), { cwd = opts.cwd,
+      reader = opts.reader, env = { YC_MDB_ENDPOINT = opts.server and opts.server.url or "http://127.0.0.1:9",
+      YC_IAM_TOKEN = H.token, YC_FOLDER_ID = FOLDER, NO_COLOR = "1" } })
+end
+
+-- A history of one scan of the demo fleet at `path` (run in `cwd`).
+local function snapshot(path, cwd)
+   local server = H.start_fake { "--demo", "--now", NOW }
+   local r = script("snapshot.lua", { "--db", path, "--now", "2026-11-26T12:00:00Z" }, { server = server, cwd = cwd })
+   server.stop()
+   H.eq(r.code, 0, r.stderr)
+   return r
+end
+
+H.test("a name starting with file: is the file of that name, not an SQLite URI", function()
+   local d = fresh_dir()
+   local r = snapshot("file:fx.db", d)
+   H.contains(r.stderr, "recorded in file:fx.db")
+   H.eq(listing(d), "file:fx.db", "the file named so, nothing else")
+   -- "?mode=memory" is part of the name: the scan is in that file
+   r = snapshot("file:m.db?mode=memory", d)
+   H.eq(listing(d), "file:fx.db file:m.db?mode=memory")
+   for _, name in ipairs { "file:fx.db", "file:m.db?mode=memory", d .. "/file:m.db?mode=memory" } do
+      r = script("changes.lua", { "--db", name, "--format", "json" }, { cwd = d })
+      H.eq(r.code, 0, name .. ": " .. r.stderr)
+      H.contains(r.stdout, '"to":{"id":1,', name)
+      r = script("history.lua", { "--db", name, "cluster", "no-such-cluster" }, { cwd = d })
+      H.eq(r.code, 1, name .. ": " .. r.stderr)
+   end
+end)
+
+H.test("a path starting with // in a read-only directory is read, and no URI is ever shown", function()
+   local d = fresh_dir()
+   snapshot(d .. "/plain.db")
+   os.execute("chmod 555 " .. H.sh_quote(d))
+   local r = script("changes.lua", { "--db", "/" .. d .. "/plain.db", "--format", "json" }, { reader = true })
+   local missing = script("changes.lua", { "--db", "/" .. d .. "/no?such#file.db" }, { reader = true })
+   os.execute("chmod 755 " .. H.sh_quote(d))
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, '"to":{"id":1,')
+   H.eq(missing.code, 2, missing.stderr)
+   H.eq(missing.stderr, "changes.lua: /" .. d .. "/no?such#file.db: no such history file\n")
+   H.eq(listing(d), "plain.db", "nothing left beside it")
+end)
+
+H.run_all()
