@@ -9,7 +9,8 @@
 ** Ctrl-C through the module's cancellation flag.
 **
 **   db = _sqlite.open(path, mode, busy_ms)    mode "ro", "rw", "rwc",
-**        "immutable" (read-only, no lock: a file in a read-only directory)
+**        "immutable" (read-only, no lock: a file in a read-only directory),
+**        "peek" (below)
 **        or "memory" (a new in-memory database; path unused)
 **   db:exec(sql)                              statements without parameters
 **   db:busy(ms)        how long to wait for another connection's lock
@@ -165,8 +166,8 @@ static int sq_open(lua_State *L)
   lua_Integer busy = luaL_optinteger(L, 3, 10000);
   if (busy < 0 || busy > MAX_BUSY_MS)
     return luaL_argerror(L, 3, "busy_ms out of range");
-  int flags, memory = 0;
-  const char *query = NULL;
+  int flags, memory = 0, peek = 0;
+  const char *query = NULL, *vfs = NULL;
   if (strcmp(mode, "ro") == 0) {
     flags = SQLITE_OPEN_READONLY;
   } else if (strcmp(mode, "rw") == 0) {
@@ -176,11 +177,20 @@ static int sq_open(lua_State *L)
   } else if (strcmp(mode, "immutable") == 0) {
     flags = SQLITE_OPEN_READONLY;
     query = "?immutable=1";
+  } else if (strcmp(mode, "peek") == 0) {
+    /* A look at a file with a write-ahead log that may not be ours:
+    ** its log read into memory (exclusive locking mode, which needs no
+    ** lock here: "unix-none"), so no -shm is made, and never
+    ** checkpointed on close, so the file and its log stay as they are. */
+    flags = SQLITE_OPEN_READONLY;
+    vfs = "unix-none";
+    peek = 1;
   } else if (strcmp(mode, "memory") == 0) {
     flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     memory = 1;
   } else {
-    return luaL_argerror(L, 2, "mode must be ro, rw, rwc, immutable or memory");
+    return luaL_argerror(L, 2,
+                         "mode must be ro, rw, rwc, immutable, peek or memory");
   }
   const char *uri = memory ? ":memory:" : push_file_uri(L, path, query);
   sq_db *d = lua_newuserdatauv(L, sizeof *d, 0);
@@ -189,7 +199,13 @@ static int sq_open(lua_State *L)
   d->busy_ms = (long)busy;
   luaL_setmetatable(L, DB_MT);
   int rc = sqlite3_open_v2(uri, &d->db,
-                           flags | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+                           flags | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, vfs);
+  if (rc == SQLITE_OK && peek) {
+    rc = sqlite3_db_config(d->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(d->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL,
+                        NULL);
+  }
   if (rc != SQLITE_OK) {
     /* the name as given: the URI is ours, not the caller's */
     lua_pushfstring(L, "sqlite: cannot open %s: %s", path,

@@ -108,14 +108,26 @@ local function identify(db, path, write)
 end
 
 -- Why the file at `path` is not a history we may open, found through a
--- connection that writes nothing beside it; nil when it may be one, or
--- when only the usual way can tell (a log with scans beside it).  The usual
--- way leaves an empty -wal and -shm beside a WAL-mode file it reads, and
--- checkpoints the log of one it opened for writing: someone else's file,
--- touched.
+-- connection that writes nothing, in it or beside it; nil when it may be
+-- one, or when only the usual way can tell (a log we cannot read).  The
+-- usual way leaves an empty -wal and -shm beside a WAL-mode file it
+-- reads, and checkpoints the log of one it opened for writing: someone
+-- else's file, touched.  A log with data is read into memory ("peek"):
+-- what it holds may be what refuses the file (a newer user_version).
 local function refused_untouched(path)
-   if wal_bytes(path) ~= 0 then return nil end
-   local ok, db = pcall(sqlite().open, path, "immutable", 0)
+   local pending = wal_bytes(path)
+   if not pending then return nil end
+   if pending > 0 then
+      local f = io.open(path, "rb")
+      local size = f and f:seek("end")
+      if f then f:close() end
+      -- SQLite deletes the log of an empty file when it opens it, even
+      -- read-only; no history of ours is ever an empty file with a log.
+      if size == 0 then
+         return format("%s is empty, yet its write-ahead log %s-wal is not: not an mdblua history", path, path)
+      end
+   end
+   local ok, db = pcall(sqlite().open, path, pending > 0 and "peek" or "immutable", 0)
    if not ok then return nil end
    local ver, err = identify(db, path)
    db:close()

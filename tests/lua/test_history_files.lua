@@ -77,4 +77,59 @@ H.test("a path starting with // in a read-only directory is read, and no URI is 
    H.eq(listing(d), "plain.db", "nothing left beside it")
 end)
 
+-- Copy `db` and its write-ahead log to `to` while a connection that has
+-- written to it is still open: a log with frames never checkpointed, as a
+-- writer that died leaves it.
+local function copy_with_log(db, to)
+   for _, x in ipairs { "", "-wal" } do
+      H.write_file(to .. x, assert(H.read_file(db .. x)))
+   end
+end
+
+-- `sql` written into a log of `path` (WAL mode, never checkpointed),
+-- copied to `to` as the writer left it.
+local function logged(path, sql, to)
+   local s = require("mdb")._sqlite
+   local db = s.open(path, "rwc", 0)
+   db:exec("PRAGMA journal_mode = WAL")
+   db:exec("PRAGMA wal_autocheckpoint = 0")
+   db:exec(sql)
+   copy_with_log(path, to)
+   db:close()
+   return to
+end
+
+H.test("a file not ours, or newer, whose log holds data is refused untouched, nothing left beside it", function()
+   local d = fresh_dir()
+   local foreign = logged(H.tmpname(".db"), "CREATE TABLE t(a); INSERT INTO t VALUES (1)", d .. "/foreign.db")
+   local v4 = H.tmpname(".db")
+   snapshot(v4)
+   local newer = logged(v4, "PRAGMA user_version = 99", d .. "/newer.db")
+   H.eq(H.read_file(newer):sub(61, 64), "\0\0\0\4", "version 99 is only in the log")
+   local empty = d .. "/empty.db"
+   H.write_file(empty, "")
+   H.write_file(empty .. "-wal", assert(H.read_file(newer .. "-wal")))
+   local runs = { { "snapshot.lua", "--db" }, { "changes.lua", "--db" }, { "audit.lua", "--db" },
+      { "audit.lua", "--from" }, { "inventory.lua", "--from" }, { "history.lua", "--db", "cluster", "x" } }
+   for _, case in ipairs { { foreign, "is not an mdblua history (an SQLite file of another application)" },
+      { newer, "has history schema version 99, newer than this mdblua knows" },
+      { empty, "is empty, yet its write-ahead log " .. empty .. "-wal is not" } } do
+      local path = case[1]
+      local before, log = H.read_file(path), H.read_file(path .. "-wal")
+      for _, run in ipairs(runs) do
+         local args = { run[2], path }
+         for i = 3, #run do args[#args + 1] = run[i] end
+         local r = script(run[1], args)
+         local what = run[1] .. " " .. run[2] .. " " .. path
+         H.eq(r.code, 2, what .. ": " .. r.stderr)
+         H.contains(r.stderr, path .. " " .. case[2], what)
+         H.eq(select(2, r.stderr:gsub("\n", "")), 1, what .. ": one line")
+         H.ok(H.read_file(path) == before, what .. ": the file is untouched")
+         H.ok(H.read_file(path .. "-wal") == log, what .. ": its log is untouched")
+         H.eq(exists(path .. "-shm"), false, what .. ": no -shm left")
+      end
+   end
+   H.eq(listing(d), "empty.db empty.db-wal foreign.db foreign.db-wal newer.db newer.db-wal")
+end)
+
 H.run_all()
