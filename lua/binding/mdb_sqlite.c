@@ -14,6 +14,7 @@
 **        or "memory" (a new in-memory database; path unused)
 **   db:exec(sql)                              statements without parameters
 **   db:busy(ms)        how long to wait for another connection's lock
+**   db:readonly()      whether the file was opened read-only
 **   st = db:prepare(sql)
 **   st:run(...)        -> last insert rowid, rows changed
 **   st:one(...)        -> the first row's columns, or nothing
@@ -315,6 +316,15 @@ static int sq_set_busy(lua_State *L)
   luaL_argcheck(L, ms >= 0 && ms <= MAX_BUSY_MS, 2, "busy_ms out of range");
   d->busy_ms = (long)ms;
   return 0;
+}
+
+/* db:readonly(): whether SQLite opened the file read-only, which it does
+** without a word when "rw" meets a file it may not write. */
+static int sq_readonly(lua_State *L)
+{
+  sq_db *d = check_db(L, 1);
+  lua_pushboolean(L, sqlite3_db_readonly(d->db, "main") == 1);
+  return 1;
 }
 
 static int sq_last_rowid(lua_State *L)
@@ -1601,6 +1611,7 @@ static const luaL_Reg db_methods[] = {{"exec", sq_exec},
                                       {"prepare", sq_prepare},
                                       {"last_rowid", sq_last_rowid},
                                       {"busy", sq_set_busy},
+                                      {"readonly", sq_readonly},
                                       {"memory_copy", sq_memory_copy},
                                       {"close", sq_close},
                                       {NULL, NULL}};

@@ -298,9 +298,11 @@ function M.open_dry(path, opts)
    local s = sqlite()
    local busy = math.floor((opts.busy_timeout or 60) * 1000)
    -- Asked without waiting: a recorder holds the file for its whole scan,
-   -- and a run that writes nothing has no reason to wait for it.
+   -- and a run that writes nothing has no reason to wait for it.  A file
+   -- we may not write is opened read-only without a word, and even its
+   -- BEGIN IMMEDIATE succeeds: only the scan's first write would fail.
    local ok, db = pcall(s.open, path, "rw", 0)
-   if ok and pcall(db.exec, db, "BEGIN IMMEDIATE") then
+   if ok and not db:readonly() and pcall(db.exec, db, "BEGIN IMMEDIATE") then
       db:exec("ROLLBACK")
       db:busy(busy)
       h:close()

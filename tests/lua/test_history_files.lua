@@ -132,4 +132,21 @@ H.test("a file not ours, or newer, whose log holds data is refused untouched, no
    H.eq(listing(d), "empty.db empty.db-wal foreign.db foreign.db-wal newer.db newer.db-wal")
 end)
 
+H.test("--db on a write-protected file in a writable directory runs on a copy in memory", function()
+   local d = fresh_dir()
+   local path = d .. "/ro.db"
+   snapshot(path)
+   os.execute("chmod 444 " .. H.sh_quote(path))
+   local before = H.read_file(path)
+   local server = H.start_fake { "--demo", "--now", NOW }
+   for _, run in ipairs { { "audit.lua", "--db", path, "--now", "2026-11-27T12:00:00Z" },
+      { "inventory.lua", "--db", path, "--format", "html" } } do
+      local r = script(run[1], { table.unpack(run, 2) }, { server = server, reader = true })
+      H.ok(r.code == 0 or r.code == 1, run[1] .. ": " .. r.stderr)
+      H.not_contains(r.stderr, "readonly", run[1])
+      H.ok(#r.stdout > 0, run[1] .. ": a report")
+      H.ok(H.read_file(path) == before, run[1] .. ": the file is untouched")
+   end
+end)
+
 H.run_all()
