@@ -318,6 +318,14 @@ function M.open_dry(path, opts)
    return h
 end
 
+--- An error met reading the file at `path` (a damaged one: "database
+-- disk image is malformed"), as one line naming it.
+function M.located(path, err)
+   local why = tostring(err):gsub("^sqlite: ", "")
+   if why:sub(1, #path + 2) == path .. ": " then return why end
+   return format("%s: %s", path, why)
+end
+
 function H:close()
    if self.db then
       for _, st in pairs(self.stmts) do st:finalize() end

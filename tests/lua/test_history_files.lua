@@ -149,4 +149,46 @@ H.test("--db on a write-protected file in a writable directory runs on a copy in
    end
 end)
 
+-- A copy of `path` at `to` with pages first..first+n-1 overwritten by a
+-- pattern no page has (the header, page 1, intact).
+local function damaged(path, to, first, n)
+   local s, size = assert(H.read_file(path)), tonumber(H.sqlite3(path, "PRAGMA page_size"))
+   local at, junk = (first - 1) * size, string.rep("\xA5\x5A\0\xFF", size // 4 * n)
+   return H.write_file(to, s:sub(1, at) .. junk .. s:sub(at + #junk + 1))
+end
+
+H.test("a damaged history is one line naming the file, from every reader, and stays as it is", function()
+   local d = fresh_dir()
+   local v4 = d .. "/v4.db"
+   snapshot(v4)
+   local cluster = H.sqlite3(v4, "SELECT cluster_id FROM clusters ORDER BY id LIMIT 1")
+   local backup = H.sqlite3(v4, "SELECT backup_id FROM backup_states ORDER BY id LIMIT 1")
+   local function page_of(name)
+      return tonumber(H.sqlite3(v4, "SELECT rootpage FROM sqlite_schema WHERE name = '" .. name .. "'"))
+   end
+   local runs = { { "changes.lua", "--db" }, { "audit.lua", "--from" }, { "inventory.lua", "--from" },
+      { "inventory.lua", "--from", "--format", "html" }, { "history.lua", "--db", "cluster", cluster },
+      { "history.lua", "--db", "backup", backup }, { "audit.lua", "--db" }, { "snapshot.lua", "--db" } }
+   local server = H.start_fake { "--demo", "--now", NOW }
+   -- the scans (every reader's first query), and the backups' states
+   for _, case in ipairs { { "scans", page_of("scans") }, { "backup_states", page_of("backup_states") } } do
+      local path = damaged(v4, d .. "/" .. case[1] .. ".db", case[2], 1)
+      local before = H.read_file(path)
+      local met = 0
+      for _, run in ipairs(runs) do
+         local args = { run[2], path }
+         for i = 3, #run do args[#args + 1] = run[i] end
+         local r = script(run[1], args, { server = server })
+         local what = case[1] .. ": " .. table.concat(run, " ")
+         if r.code ~= 0 then
+            met = met + 1
+            H.eq(r.code, 2, what .. ": " .. r.stderr)
+            H.eq(r.stderr, run[1] .. ": " .. path .. ": database disk image is malformed\n", what)
+         end
+         H.ok(H.read_file(path) == before, what .. ": the file is untouched")
+      end
+      H.ok(met >= #runs - 1, case[1] .. ": the damage was met (" .. met .. " runs)")
+   end
+end)
+
 H.run_all()
