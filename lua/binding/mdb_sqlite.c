@@ -59,6 +59,7 @@ typedef struct sq_db {
   sqlite3 *db;
   sq_writer *w; /* the writer thread, once insert_batch started it */
   long busy_ms; /* how long to wait for another connection's lock */
+  struct sq_db *prev, *next; /* open connections (close_at_exit) */
 } sq_db;
 
 typedef struct sq_stmt {
@@ -73,6 +74,51 @@ static void drain(lua_State *L, sq_db *d, int raise);
 static void drain_dropping(sq_db *d);
 static void writer_stop(sq_db *d);
 static void stmt_plan(lua_State *L, sq_stmt *s);
+
+/*
+** Every open connection, so that an exit through os.exit, which never
+** closes the Lua state, still closes those at rest: a connection that is
+** its file's last user removes the FILE-wal and FILE-shm beside it only
+** when it closes.  One with a writer thread or a transaction is left to
+** the exit, as a killed process would be.  Lua runs no more after exit's
+** handlers, so statements finalized here are never used again.
+*/
+static sq_db *open_dbs;
+
+static void dbs_link(sq_db *d)
+{
+  d->prev = NULL;
+  d->next = open_dbs;
+  if (open_dbs)
+    open_dbs->prev = d;
+  open_dbs = d;
+}
+
+static void dbs_unlink(sq_db *d)
+{
+  if (d->prev)
+    d->prev->next = d->next;
+  else if (open_dbs == d)
+    open_dbs = d->next;
+  if (d->next)
+    d->next->prev = d->prev;
+  d->prev = d->next = NULL;
+}
+
+static void close_at_exit(void)
+{
+  for (sq_db *d = open_dbs, *next; d != NULL; d = next) {
+    next = d->next;
+    if (d->w != NULL || d->db == NULL || !sqlite3_get_autocommit(d->db))
+      continue;
+    sqlite3_stmt *st;
+    while ((st = sqlite3_next_stmt(d->db, NULL)) != NULL)
+      sqlite3_finalize(st);
+    sqlite3_close(d->db);
+    d->db = NULL;
+  }
+  open_dbs = NULL;
+}
 
 static int sq_fail(lua_State *L, sqlite3 *db, const char *what)
 {
@@ -198,7 +244,9 @@ static int sq_open(lua_State *L)
   d->db = NULL;
   d->w = NULL;
   d->busy_ms = (long)busy;
+  d->prev = d->next = NULL;
   luaL_setmetatable(L, DB_MT);
+  dbs_link(d);
   int rc = sqlite3_open_v2(uri, &d->db,
                            flags | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, vfs);
   if (rc == SQLITE_OK && peek) {
@@ -233,7 +281,9 @@ static int sq_memory_copy(lua_State *L)
   d->db = NULL;
   d->w = NULL;
   d->busy_ms = 0; /* in memory: no other connection */
+  d->prev = d->next = NULL;
   luaL_setmetatable(L, DB_MT);
+  dbs_link(d);
   if (sqlite3_open_v2(":memory:", &d->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                           SQLITE_OPEN_NOMUTEX,
@@ -255,6 +305,7 @@ static int sq_close(lua_State *L)
 {
   sq_db *d = luaL_checkudata(L, 1, DB_MT);
   writer_stop(d);
+  dbs_unlink(d);
   if (d->db) {
     /* _v2: statements still alive keep the connection until finalized */
     sqlite3_close_v2(d->db);
@@ -1722,6 +1773,9 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
 /* Sets mdb._sqlite on the module table at the top of the stack. */
 void mdb_sqlite_register(lua_State *L)
 {
+  static int at_exit;
+  if (!at_exit)
+    at_exit = atexit(close_at_exit) == 0;
   new_class(L, DB_MT, db_methods, sq_close, sq_close);
   new_class(L, STMT_MT, stmt_methods, st_gc, st_reset);
   new_class(L, BATCH_MT, batch_methods, batch_gc, batch_gc);

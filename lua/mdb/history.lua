@@ -67,6 +67,22 @@ local function wal_bytes(path)
    return n
 end
 
+-- Whether FILE-wal or FILE-shm is there (or may be: one we cannot look at).
+local function beside(path)
+   for _, x in ipairs { "-wal", "-shm" } do
+      local f, _, code = io.open(path .. x, "rb")
+      if f then f:close() end
+      if f or code ~= ENOENT then return true end
+   end
+   return false
+end
+
+local function writable(path)
+   local f = io.open(path, "r+b")
+   if f then f:close() end
+   return f ~= nil
+end
+
 -- Identify the file before writing anything to it: an SQLite file that is
 -- someone else's, or from a newer mdblua, is refused and left untouched.
 local function identify(db, path, write)
@@ -199,7 +215,19 @@ function M.open(path, opts)
    end
    local s = sqlite()
    local busy = math.floor((opts.busy_timeout or 60) * 1000)
-   local ok, db = pcall(s.open, path, write and "rwc" or "ro", busy)
+   local mode = write and "rwc" or "ro"
+   if not write and not beside(path) and writable(path) then
+      -- A read-only connection makes FILE-wal and FILE-shm and can never
+      -- remove them: only a connection that may write does, when it is
+      -- the file's last user.  It writes nothing (query_only), and a log
+      -- a recorder left meanwhile is folded in as that recorder would have.
+      mode = "rw"
+   end
+   local ok, db = pcall(s.open, path, mode, busy)
+   if ok and mode == "rw" then ok, db = pcall(function()
+      db:exec("PRAGMA query_only = 1")
+      return db
+   end) end
    if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
    local ver, err = identify(db, path, write)
    if not ver and not write and (err:find("unable to open", 1, true) or err:find("readonly", 1, true)) then

@@ -191,4 +191,33 @@ H.test("a damaged history is one line naming the file, from every reader, and st
    end
 end)
 
+H.test("readers leave nothing beside a history that had nothing beside it, whatever their exit", function()
+   local d = fresh_dir()
+   local path = d .. "/h.db"
+   snapshot(path)
+   local cluster = H.sqlite3(path, "SELECT cluster_id FROM clusters ORDER BY id LIMIT 1")
+   local before = H.read_file(path)
+   H.eq(listing(d), "h.db")
+   for _, run in ipairs { { "changes.lua", "--db" }, { "changes.lua", "--db", "--to", "7" },
+      { "history.lua", "--db", "cluster", cluster }, { "history.lua", "--db", "cluster", "nosuch" },
+      { "audit.lua", "--from" }, { "inventory.lua", "--from", "--format", "html" },
+      { "audit.lua", "--from", "--at", "2020-01-01T00:00:00Z" } } do
+      local args = { run[2], path }
+      for i = 3, #run do args[#args + 1] = run[i] end
+      local r = script(run[1], args)
+      local what = table.concat(run, " ")
+      H.ok(r.code <= 2, what .. ": " .. r.stderr)
+      H.eq(listing(d), "h.db", what .. ": nothing left beside the file")
+      H.ok(H.read_file(path) == before, what .. ": the file is untouched")
+   end
+   -- the reader's connection may write the file, and refuses to
+   local h = assert(require("mdb.history").open(path))
+   local ok, err = pcall(h.db.exec, h.db, "CREATE TABLE x(a)")
+   h:close()
+   H.eq(ok, false)
+   H.contains(tostring(err), "readonly")
+   H.eq(listing(d), "h.db")
+   H.ok(H.read_file(path) == before, "the file is untouched")
+end)
+
 H.run_all()
