@@ -70,11 +70,11 @@ function M.load(opts, engines, die)
       if not t then die("option '--at': not an RFC 3339 time: " .. opts.at) end
    end
    -- A damaged file fails at its first query: one line naming it.
-   local ok, scan = pcall(function()
+   local read, scan = pcall(function()
       if t then return h:at(t) end
       return h:latest()
    end)
-   if not ok then die(history().located(opts.from, scan)) end
+   if not read then die(history().located(opts.from, scan)) end
    if not scan and t then die(format("%s: no scan at or before %s", opts.from, opts.at)) end
    if not scan then die(opts.from .. ": no scans recorded yet") end
    local want

@@ -52,7 +52,7 @@ H.test("a name starting with file: is the file of that name, not an SQLite URI",
    H.contains(r.stderr, "recorded in file:fx.db")
    H.eq(listing(d), "file:fx.db", "the file named so, nothing else")
    -- "?mode=memory" is part of the name: the scan is in that file
-   r = snapshot("file:m.db?mode=memory", d)
+   snapshot("file:m.db?mode=memory", d)
    H.eq(listing(d), "file:fx.db file:m.db?mode=memory")
    for _, name in ipairs { "file:fx.db", "file:m.db?mode=memory", d .. "/file:m.db?mode=memory" } do
       r = script("changes.lua", { "--db", name, "--format", "json" }, { cwd = d })
