@@ -52,24 +52,28 @@ local function pick(text, flag)
    return s
 end
 
-local to = opts.to and pick(opts.to, "to") or h:latest()
-if not to then die(opts.db .. ": no scans recorded yet") end
-local from
-if opts.from then
-   from = pick(opts.from, "from")
-elseif opts.since then
-   local d = require("mdb.duration").parse(opts.since)
-   from = h:at(to.time - d) or h:first()
-else
-   from = h:before_like(to) or to
-end
-if from.id > to.id then
-   die(string.format("--from scan %d is after --to scan %d", from.id, to.id))
-end
-
-local ok, list, cerr = pcall(changes.between, h, from.id, to.id)
-if not ok then die(list) end
-if not list then die(cerr) end
+-- A damaged file fails at its first query, wherever that is: one line
+-- naming the file, not a traceback.
+local ok, to, from, list = pcall(function()
+   local to = opts.to and pick(opts.to, "to") or h:latest()
+   if not to then die(opts.db .. ": no scans recorded yet") end
+   local from
+   if opts.from then
+      from = pick(opts.from, "from")
+   elseif opts.since then
+      local d = require("mdb.duration").parse(opts.since)
+      from = h:at(to.time - d) or h:first()
+   else
+      from = h:before_like(to) or to
+   end
+   if from.id > to.id then
+      die(string.format("--from scan %d is after --to scan %d", from.id, to.id))
+   end
+   local l, cerr = changes.between(h, from.id, to.id)
+   if not l then die(cerr) end
+   return to, from, l
+end)
+if not ok then die(history.located(opts.db, to)) end
 local text
 if opts.format == "html" then
    text = require("mdb.html_changes").page(list, { from = from, to = to })

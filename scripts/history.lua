@@ -63,8 +63,15 @@ end
 
 local obj, arr = report.object, function(t) return setmetatable(t, report.ARRAY) end
 
+-- A damaged file fails at its first query: one line naming the file.
+local function read(fn, ...)
+   local ok, v = pcall(fn, ...)
+   if not ok then cli.fail(NAME, history.located(opts.db, v), 2) end
+   return v
+end
+
 if kind == "backup" then
-   local list = lives.backup(h, id)
+   local list = read(lives.backup, h, id)
    if #list == 0 then cli.fail(NAME, string.format("backup %s: not in %s", id, opts.db), 1) end
    if opts.format == "json" then
       local keys = { "engine", "cluster", "backup_id", "type", "created", "size", "first_seen", "last_seen",
@@ -98,8 +105,7 @@ if kind == "backup" then
       out(table.concat(lines, "\n") .. "\n")
    end
 else
-   local ok, t = pcall(lives.cluster, h, id, opts.engine)
-   if not ok then cli.fail(NAME, t, 2) end
+   local t = read(lives.cluster, h, id, opts.engine)
    if not t then cli.fail(NAME, string.format("cluster %s: not in %s", id, opts.db), 1) end
    if opts.format == "json" then
       local scans, days, durations = arr {}, arr {}, arr {}

@@ -8,9 +8,13 @@
 ** instead of failing or corrupting anything.  A long statement stops on
 ** Ctrl-C through the module's cancellation flag.
 **
-**   db = _sqlite.open(path, mode, busy_ms)    mode "ro", "rw" or "rwc"
+**   db = _sqlite.open(path, mode, busy_ms)    mode "ro", "rw", "rwc",
+**        "immutable" (read-only, no lock: a file in a read-only directory),
+**        "peek" (below)
+**        or "memory" (a new in-memory database; path unused)
 **   db:exec(sql)                              statements without parameters
 **   db:busy(ms)        how long to wait for another connection's lock
+**   db:readonly()      whether the file was opened read-only
 **   st = db:prepare(sql)
 **   st:run(...)        -> last insert rowid, rows changed
 **   st:one(...)        -> the first row's columns, or nothing
@@ -55,6 +59,7 @@ typedef struct sq_db {
   sqlite3 *db;
   sq_writer *w; /* the writer thread, once insert_batch started it */
   long busy_ms; /* how long to wait for another connection's lock */
+  struct sq_db *prev, *next; /* open connections (close_at_exit) */
 } sq_db;
 
 typedef struct sq_stmt {
@@ -69,6 +74,51 @@ static void drain(lua_State *L, sq_db *d, int raise);
 static void drain_dropping(sq_db *d);
 static void writer_stop(sq_db *d);
 static void stmt_plan(lua_State *L, sq_stmt *s);
+
+/*
+** Every open connection, so that an exit through os.exit, which never
+** closes the Lua state, still closes those at rest: a connection that is
+** its file's last user removes the FILE-wal and FILE-shm beside it only
+** when it closes.  One with a writer thread or a transaction is left to
+** the exit, as a killed process would be.  Lua runs no more after exit's
+** handlers, so statements finalized here are never used again.
+*/
+static sq_db *open_dbs;
+
+static void dbs_link(sq_db *d)
+{
+  d->prev = NULL;
+  d->next = open_dbs;
+  if (open_dbs)
+    open_dbs->prev = d;
+  open_dbs = d;
+}
+
+static void dbs_unlink(sq_db *d)
+{
+  if (d->prev)
+    d->prev->next = d->next;
+  else if (open_dbs == d)
+    open_dbs = d->next;
+  if (d->next)
+    d->next->prev = d->prev;
+  d->prev = d->next = NULL;
+}
+
+static void close_at_exit(void)
+{
+  for (sq_db *d = open_dbs, *next; d != NULL; d = next) {
+    next = d->next;
+    if (d->w != NULL || d->db == NULL || !sqlite3_get_autocommit(d->db))
+      continue;
+    sqlite3_stmt *st;
+    while ((st = sqlite3_next_stmt(d->db, NULL)) != NULL)
+      sqlite3_finalize(st);
+    sqlite3_close(d->db);
+    d->db = NULL;
+  }
+  open_dbs = NULL;
+}
 
 static int sq_fail(lua_State *L, sqlite3 *db, const char *what)
 {
@@ -125,6 +175,37 @@ static int sq_progress(void *unused)
   return cancel_requested() ? 1 : 0;
 }
 
+/*
+** The URI of the file named `path`, pushed: every name means that file,
+** never a URI of its own (Debian's libsqlite3 takes any name starting
+** with "file:" for one, so "file:x.db?mode=memory" would record into
+** memory and say so).  Every byte but unreserved ones and '/' is
+** percent-encoded; an absolute path follows an empty authority, so that
+** "//host/x" stays a path.
+*/
+static const char *push_file_uri(lua_State *L, const char *path,
+                                 const char *query)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, path[0] == '/' ? "file://" : "file:");
+  for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+        (*c >= '0' && *c <= '9') || strchr("/-._~", *c) != NULL) {
+      luaL_addchar(&b, (char)*c);
+    } else {
+      luaL_addchar(&b, '%');
+      luaL_addchar(&b, hex[*c >> 4]);
+      luaL_addchar(&b, hex[*c & 15]);
+    }
+  }
+  if (query != NULL)
+    luaL_addstring(&b, query);
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
 static int sq_open(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
@@ -132,22 +213,50 @@ static int sq_open(lua_State *L)
   lua_Integer busy = luaL_optinteger(L, 3, 10000);
   if (busy < 0 || busy > MAX_BUSY_MS)
     return luaL_argerror(L, 3, "busy_ms out of range");
-  int flags;
-  if (strcmp(mode, "ro") == 0)
+  int flags, memory = 0, peek = 0;
+  const char *query = NULL, *vfs = NULL;
+  if (strcmp(mode, "ro") == 0) {
     flags = SQLITE_OPEN_READONLY;
-  else if (strcmp(mode, "rw") == 0)
+  } else if (strcmp(mode, "rw") == 0) {
     flags = SQLITE_OPEN_READWRITE;
-  else if (strcmp(mode, "rwc") == 0)
+  } else if (strcmp(mode, "rwc") == 0) {
     flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  else
-    return luaL_argerror(L, 2, "mode must be ro, rw or rwc");
+  } else if (strcmp(mode, "immutable") == 0) {
+    flags = SQLITE_OPEN_READONLY;
+    query = "?immutable=1";
+  } else if (strcmp(mode, "peek") == 0) {
+    /* A look at a file with a write-ahead log that may not be ours:
+    ** its log read into memory (exclusive locking mode, which needs no
+    ** lock here: "unix-none"), so no -shm is made, and never
+    ** checkpointed on close, so the file and its log stay as they are. */
+    flags = SQLITE_OPEN_READONLY;
+    vfs = "unix-none";
+    peek = 1;
+  } else if (strcmp(mode, "memory") == 0) {
+    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    memory = 1;
+  } else {
+    return luaL_argerror(L, 2,
+                         "mode must be ro, rw, rwc, immutable, peek or memory");
+  }
+  const char *uri = memory ? ":memory:" : push_file_uri(L, path, query);
   sq_db *d = lua_newuserdatauv(L, sizeof *d, 0);
   d->db = NULL;
   d->w = NULL;
   d->busy_ms = (long)busy;
+  d->prev = d->next = NULL;
   luaL_setmetatable(L, DB_MT);
-  int rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  dbs_link(d);
+  int rc = sqlite3_open_v2(uri, &d->db,
+                           flags | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, vfs);
+  if (rc == SQLITE_OK && peek) {
+    rc = sqlite3_db_config(d->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(d->db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL,
+                        NULL);
+  }
   if (rc != SQLITE_OK) {
+    /* the name as given: the URI is ours, not the caller's */
     lua_pushfstring(L, "sqlite: cannot open %s: %s", path,
                     d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
     sqlite3_close_v2(d->db);
@@ -172,7 +281,9 @@ static int sq_memory_copy(lua_State *L)
   d->db = NULL;
   d->w = NULL;
   d->busy_ms = 0; /* in memory: no other connection */
+  d->prev = d->next = NULL;
   luaL_setmetatable(L, DB_MT);
+  dbs_link(d);
   if (sqlite3_open_v2(":memory:", &d->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                           SQLITE_OPEN_NOMUTEX,
@@ -194,6 +305,7 @@ static int sq_close(lua_State *L)
 {
   sq_db *d = luaL_checkudata(L, 1, DB_MT);
   writer_stop(d);
+  dbs_unlink(d);
   if (d->db) {
     /* _v2: statements still alive keep the connection until finalized */
     sqlite3_close_v2(d->db);
@@ -255,6 +367,15 @@ static int sq_set_busy(lua_State *L)
   luaL_argcheck(L, ms >= 0 && ms <= MAX_BUSY_MS, 2, "busy_ms out of range");
   d->busy_ms = (long)ms;
   return 0;
+}
+
+/* db:readonly(): whether SQLite opened the file read-only, which it does
+** without a word when "rw" meets a file it may not write. */
+static int sq_readonly(lua_State *L)
+{
+  sq_db *d = check_db(L, 1);
+  lua_pushboolean(L, sqlite3_db_readonly(d->db, "main") == 1);
+  return 1;
 }
 
 static int sq_last_rowid(lua_State *L)
@@ -1541,6 +1662,7 @@ static const luaL_Reg db_methods[] = {{"exec", sq_exec},
                                       {"prepare", sq_prepare},
                                       {"last_rowid", sq_last_rowid},
                                       {"busy", sq_set_busy},
+                                      {"readonly", sq_readonly},
                                       {"memory_copy", sq_memory_copy},
                                       {"close", sq_close},
                                       {NULL, NULL}};
@@ -1651,6 +1773,9 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
 /* Sets mdb._sqlite on the module table at the top of the stack. */
 void mdb_sqlite_register(lua_State *L)
 {
+  static int at_exit;
+  if (!at_exit)
+    at_exit = atexit(close_at_exit) == 0;
   new_class(L, DB_MT, db_methods, sq_close, sq_close);
   new_class(L, STMT_MT, stmt_methods, st_gc, st_reset);
   new_class(L, BATCH_MT, batch_methods, batch_gc, batch_gc);

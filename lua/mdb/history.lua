@@ -34,12 +34,6 @@ Recorder.__index = Recorder
 H.__name = "mdb.history"
 H.__close = function(h) h:close() end
 
--- "file:" URI for opening a file immutable (read-only directories).
-local function file_uri(path)
-   return "file:" .. path:gsub("[%%?#]", function(c) return format("%%%02X", c:byte()) end)
-      .. "?immutable=1"
-end
-
 -- The value of a one-off statement, finalized at once, error or not: a
 -- statement left to the garbage collector keeps its connection alive after
 -- close() (sqlite3_close_v2), holding the files and the WAL-index lock and
@@ -71,6 +65,22 @@ local function wal_bytes(path)
    local n = f:seek("end")
    f:close()
    return n
+end
+
+-- Whether FILE-wal or FILE-shm is there (or may be: one we cannot look at).
+local function beside(path)
+   for _, x in ipairs { "-wal", "-shm" } do
+      local f, _, code = io.open(path .. x, "rb")
+      if f then f:close() end
+      if f or code ~= ENOENT then return true end
+   end
+   return false
+end
+
+local function writable(path)
+   local f = io.open(path, "r+b")
+   if f then f:close() end
+   return f ~= nil
 end
 
 -- Identify the file before writing anything to it: an SQLite file that is
@@ -114,14 +124,26 @@ local function identify(db, path, write)
 end
 
 -- Why the file at `path` is not a history we may open, found through a
--- connection that writes nothing beside it; nil when it may be one, or
--- when only the usual way can tell (a log with scans beside it).  The usual
--- way leaves an empty -wal and -shm beside a WAL-mode file it reads, and
--- checkpoints the log of one it opened for writing: someone else's file,
--- touched.
+-- connection that writes nothing, in it or beside it; nil when it may be
+-- one, or when only the usual way can tell (a log we cannot read).  The
+-- usual way leaves an empty -wal and -shm beside a WAL-mode file it
+-- reads, and checkpoints the log of one it opened for writing: someone
+-- else's file, touched.  A log with data is read into memory ("peek"):
+-- what it holds may be what refuses the file (a newer user_version).
 local function refused_untouched(path)
-   if wal_bytes(path) ~= 0 then return nil end
-   local ok, db = pcall(sqlite().open, file_uri(path), "ro", 0)
+   local pending = wal_bytes(path)
+   if not pending then return nil end
+   if pending > 0 then
+      local f = io.open(path, "rb")
+      local size = f and f:seek("end")
+      if f then f:close() end
+      -- SQLite deletes the log of an empty file when it opens it, even
+      -- read-only; no history of ours is ever an empty file with a log.
+      if size == 0 then
+         return format("%s is empty, yet its write-ahead log %s-wal is not: not an mdblua history", path, path)
+      end
+   end
+   local ok, db = pcall(sqlite().open, path, pending > 0 and "peek" or "immutable", 0)
    if not ok then return nil end
    local ver, err = identify(db, path)
    db:close()
@@ -193,7 +215,19 @@ function M.open(path, opts)
    end
    local s = sqlite()
    local busy = math.floor((opts.busy_timeout or 60) * 1000)
-   local ok, db = pcall(s.open, path, write and "rwc" or "ro", busy)
+   local mode = write and "rwc" or "ro"
+   if not write and not beside(path) and writable(path) then
+      -- A read-only connection makes FILE-wal and FILE-shm and can never
+      -- remove them: only a connection that may write does, when it is
+      -- the file's last user.  It writes nothing (query_only), and a log
+      -- a recorder left meanwhile is folded in as that recorder would have.
+      mode = "rw"
+   end
+   local ok, db = pcall(s.open, path, mode, busy)
+   if ok and mode == "rw" then ok, db = pcall(function()
+      db:exec("PRAGMA query_only = 1")
+      return db
+   end) end
    if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
    local ver, err = identify(db, path, write)
    if not ver and not write and (err:find("unable to open", 1, true) or err:find("readonly", 1, true)) then
@@ -211,7 +245,7 @@ function M.open(path, opts)
             .. "in the file, and SQLite needs write access to the directory to read them "
             .. "(record once, or copy the files to a writable directory)", path, path)
       end
-      ok, db = pcall(s.open, file_uri(path), "ro", busy)
+      ok, db = pcall(s.open, path, "immutable", busy)
       if not ok then return nil, (tostring(db):gsub("^sqlite: ", "")) end
       ver, err = identify(db, path)
    end
@@ -292,9 +326,11 @@ function M.open_dry(path, opts)
    local s = sqlite()
    local busy = math.floor((opts.busy_timeout or 60) * 1000)
    -- Asked without waiting: a recorder holds the file for its whole scan,
-   -- and a run that writes nothing has no reason to wait for it.
+   -- and a run that writes nothing has no reason to wait for it.  A file
+   -- we may not write is opened read-only without a word, and even its
+   -- BEGIN IMMEDIATE succeeds: only the scan's first write would fail.
    local ok, db = pcall(s.open, path, "rw", 0)
-   if ok and pcall(db.exec, db, "BEGIN IMMEDIATE") then
+   if ok and not db:readonly() and pcall(db.exec, db, "BEGIN IMMEDIATE") then
       db:exec("ROLLBACK")
       db:busy(busy)
       h:close()
@@ -308,6 +344,14 @@ function M.open_dry(path, opts)
       return nil, format("%s: cannot copy it into memory: %s", path, tostring(cerr))
    end
    return h
+end
+
+--- An error met reading the file at `path` (a damaged one: "database
+-- disk image is malformed"), as one line naming it.
+function M.located(path, err)
+   local why = tostring(err):gsub("^sqlite: ", "")
+   if why:sub(1, #path + 2) == path .. ": " then return why end
+   return format("%s: %s", path, why)
 end
 
 function H:close()

@@ -64,22 +64,25 @@ function M.load(opts, engines, die)
    if opts.record then die("--from reads a history file; it cannot be used with --record") end
    local h, err = history().open(opts.from)
    if not h then die(err) end
-   local scan
+   local t
    if opts.at then
-      local t = require("mdb").parse_time(opts.at)
+      t = require("mdb").parse_time(opts.at)
       if not t then die("option '--at': not an RFC 3339 time: " .. opts.at) end
-      scan = h:at(t)
-      if not scan then die(format("%s: no scan at or before %s", opts.from, opts.at)) end
-   else
-      scan = h:latest()
-      if not scan then die(opts.from .. ": no scans recorded yet") end
    end
+   -- A damaged file fails at its first query: one line naming it.
+   local read, scan = pcall(function()
+      if t then return h:at(t) end
+      return h:latest()
+   end)
+   if not read then die(history().located(opts.from, scan)) end
+   if not scan and t then die(format("%s: no scan at or before %s", opts.from, opts.at)) end
+   if not scan then die(opts.from .. ": no scans recorded yet") end
    local want
    if engines then
       want = {}
       for _, e in ipairs(engines) do want[e] = true end
    end
-   M.loaded = { h = h, scan = scan.id, engines = want }
+   M.loaded = { h = h, scan = scan.id, engines = want, die = die, path = opts.from }
    local function results(fn)
       local n, raised = 0, nil
       local ok, rerr = pcall(h.each_result, h, scan.id, function(e)
@@ -93,7 +96,7 @@ function M.load(opts, engines, die)
       end)
       if ok then return end
       if rerr == raised then error(raised[1], 0) end
-      die(format("%s: %s", opts.from, tostring(rerr)))
+      die(history().located(opts.from, rerr))
    end
    return results, scan
 end
@@ -182,11 +185,20 @@ function M.record(opts, results, scope, die)
    return r.finish()
 end
 
+-- fn(h, ...) on the file --from read; an error (a damaged file) ends the
+-- script through load's `die`, in one line naming the file.
+local function from_loaded(fn, ...)
+   local l = M.loaded
+   local ok, v = pcall(fn, l.h, ...)
+   if not ok then l.die(history().located(l.path, v)) end
+   return v
+end
+
 --- For `--format html`: the history the page draws (sizes over 90 days,
 -- vanished backups; `mdb.history_lives.recent`) as of this scan, or nil
 -- without --record, --db or --from.
 function M.recent(opts)
-   if opts.from and M.loaded then return require("mdb.history_lives").recent(M.loaded.h, M.loaded.scan) end
+   if opts.from and M.loaded then return from_loaded(require("mdb.history_lives").recent, M.loaded.scan) end
    return recorded and recorded.recent
 end
 
@@ -200,7 +212,7 @@ function M.vanished(opts, findings)
    end
    local extra
    if opts.from and M.loaded then
-      extra = require("mdb.history_changes").vanished_findings(M.loaded.h, M.loaded.scan, M.loaded.engines)
+      extra = from_loaded(require("mdb.history_changes").vanished_findings, M.loaded.scan, M.loaded.engines)
    elseif recorded then
       extra = recorded.findings
    end
