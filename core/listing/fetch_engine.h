@@ -120,7 +120,8 @@ void fetch_job_give_body(fetch_job *j, char *body, size_t cap);
 ** to the limit) and `next` (len bytes, NULL/0 = last page) is its
 ** authoritative nextPageToken.  Returns page_cursor_advance's
 ** PAGE_CURSOR_OK, PAGE_CURSOR_CYCLE (token seen before in this listing:
-** the job is done) or PAGE_CURSOR_NO_MEMORY.  Does
+** the job is done), PAGE_CURSOR_EMPTY_RUN (too many empty pages in a
+** row: the job is done) or PAGE_CURSOR_NO_MEMORY.  Does
 ** not request the next page: call fetch_job_request() when it is wanted.
 */
 int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len);

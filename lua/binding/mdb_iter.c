@@ -11,7 +11,8 @@
 ** Pages come from a fetch engine (core/listing/fetch_engine.h) that
 ** requests the next page while this one is decoded and consumed, and
 ** retries with the same token, so an item is never yielded twice; a
-** token seen before in the listing ends it with a "cycle" error.
+** token seen before in the listing, or a hundred empty pages in a row
+** (page_cursor.h), ends it with a "cycle" error.
 */
 #include "mdb_binding.h"
 

@@ -129,6 +129,15 @@ static void push_accept_error(lua_State *L, fetch_job *j, int r,
                               const char *tok)
 {
   char err[320];
+  if (r == PAGE_CURSOR_EMPTY_RUN) {
+    snprintf(err, sizeof err,
+             "the server sent %d pages in a row with no items, each with "
+             "a new page token (the latest \"%.100s\"), after %ld pages: "
+             "the listing would never end",
+             PAGE_CURSOR_MAX_EMPTY_RUN, tok, fetch_job_stats(j)->pages);
+    mdb_push_job_error(L, j, MDB_ERR_CYCLE, err);
+    return;
+  }
   if (r != PAGE_CURSOR_CYCLE) {
     mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
     return;
@@ -298,6 +307,15 @@ int mdb_listing_take_page(lua_State *L, int idx)
   return r;
 }
 
+/* Stops json_peek_array at the first element: the page has one. */
+static int some_element(void *ud, size_t start, size_t end)
+{
+  (void)ud;
+  (void)start;
+  (void)end;
+  return 1;
+}
+
 int mdb_listing_hold_page(lua_State *L, int idx)
 {
   mdb_listing *ls = lua_touserdata(L, idx);
@@ -322,9 +340,18 @@ int mdb_listing_hold_page(lua_State *L, int idx)
   memcpy(t + toklen + 1, url, urllen + 1);
   h->url = t + toklen + 1;
   h->pages = fetch_job_stats(j)->pages;
+  /* The cursor's guard against endless runs of empty pages needs to know
+  ** whether a page had items, before it is decoded: the raw text shows
+  ** an item, or the page counts as empty (as one whose items are absent,
+  ** as proto3 sends an empty list, is).  With no limit nothing else
+  ** counts a held page's items.  A page with items that the raw text
+  ** cannot show (a repeated or escaped top-level key) counts as empty:
+  ** only a hundred of those in a row would end a listing, loudly. */
+  size_t some = json_peek_array(p->body, p->len, list_items_field(ls->kind),
+                                some_element, NULL) == 1;
   /* the token is copied out of the text: the job may let go of it */
   h->text = fetch_job_take_page_body(j, &h->len, &h->cap);
-  int r = fetch_job_accept(j, 0, h->tok, toklen);
+  int r = fetch_job_accept(j, some, h->tok, toklen);
   if (r != PAGE_CURSOR_OK) {
     /* not held: the pages before it are taken, then this error; freed
     ** before it is pushed, which may raise */
