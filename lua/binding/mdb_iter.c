@@ -119,10 +119,12 @@ static int iter_fail(lua_State *L, mdb_iter *it)
   return lua_error(L);
 }
 
+/* For a failure of the next page's request before any response to it:
+** the status and request id of the page before are not this one's. */
 static int iter_fail_with(lua_State *L, mdb_iter *it, mdb_error_kind kind,
                           const char *message)
 {
-  mdb_push_job_error(L, it->job, kind, message);
+  mdb_push_url_error(L, fetch_job_page_url(it->job), kind, message);
   return iter_fail(L, it);
 }
 

@@ -491,6 +491,44 @@ H.test("JSON of the wrong shape: kind 'json' naming what is wrong, never complet
    H.eq(H.ids(by["cpostgresql-0002"].backups), ids(20, "cpostgresql-0002"))
 end)
 
+H.test("an error about a page's content names its response: status, request id, attempts", function()
+   local function names_response(e, attempts, what)
+      H.eq({ e.status, e.attempts }, { 200, attempts }, what .. ": " .. tostring(e))
+      H.ok(type(e.request_id) == "string" and e.request_id:match("^fake%-req%-%d+$"), what .. ": request id")
+      H.contains(tostring(e), "(HTTP 200, request id " .. e.request_id .. ", " .. attempts .. " attempt", what)
+   end
+   local cases = {
+      { "not JSON", { "offset=10;malformed=1" }, "json", 1 },
+      { "not JSON after a 503", { "offset=10;status=503", "offset=10;malformed=1" }, "json", 2 },
+      { "an item of the wrong shape", { "offset=10;body={\"backups\":[1,2]}" }, "json", 1 },
+      { "a repeated token", { "offset=20;cycle_to=10" }, "cycle", 1 },
+      { "an endless run of empty pages", { "offset=10;empty=1;times=0" }, "cycle", 1 },
+   }
+   for _, case in ipairs(cases) do
+      local s = fake(30, case[2])
+      local got, e = drain(listing(s))
+      H.eq(e and e.kind, case[3], case[1])
+      H.ok(#got <= 20, case[1])
+      names_response(e, case[4], case[1])
+      s.stop()
+      -- the scan's entry; held pages too (a backups listing's pages wait
+      -- undecoded until its last one)
+      local f = fleet { "path=cpostgresql-0001/backups;" .. case[2][#case[2]] }
+      local by = scan_entries(scan(f), { ["cpostgresql-0001"] = true })
+      H.eq(by["cpostgresql-0001"].error.kind, case[3], case[1] .. " (scan)")
+      names_response(by["cpostgresql-0001"].error, 1, case[1] .. " (scan)")
+      f.stop()
+   end
+   -- a held page that fails when decoded, after the next page failed: the
+   -- held page's response, not the failed request's
+   local f = fleet { 'path=cpostgresql-0002/backups;offset=10;body={"backups":[1],"nextPageToken":"zz"}' }
+   local by = scan_entries(scan(f), { ["cpostgresql-0002"] = true })
+   local e = by["cpostgresql-0002"].error
+   H.eq(e.kind, "json", tostring(e))
+   H.contains(e.url, "pageToken=", "the held page's URL")
+   names_response(e, 1, "a held page")
+end)
+
 H.test("empty pages with a new token each: 99 in a row are followed, 100 end the listing as 'cycle'", function()
    local s = fake(30, { "offset=10;empty=1;times=99" })
    local it = listing(s)
