@@ -34,8 +34,11 @@ struct fetch_job {
   page_cursor *cursor;
   http_request req;
   http_response resp[2];
-  char *url;       /* of the latest request */
-  char *ready_url; /* of the request the ready page answered */
+  char *url;                 /* of the latest request */
+  char *ready_url;           /* of the request the ready page answered */
+  fetch_origin ready_origin; /* the response it came in */
+  char *taken_url;           /* of the page accepted last */
+  fetch_origin taken_origin;
   void *ud;
 
   enum xfer_state xfer;
@@ -280,6 +283,7 @@ void fetch_job_free(fetch_job *j)
   free((char *)j->target.filter);
   free(j->url);
   free(j->ready_url);
+  free(j->taken_url);
   free(j);
 }
 
@@ -416,6 +420,11 @@ static void make_ready(fetch_job *j)
   j->ready_size = j->xfer_size;
   free(j->ready_url);
   j->ready_url = j->url ? strdup(j->url) : NULL;
+  const http_response *r = &j->resp[j->xfer_buf];
+  j->ready_origin.status = r->status;
+  j->ready_origin.attempts = j->attempts;
+  snprintf(j->ready_origin.request_id, sizeof j->ready_origin.request_id, "%s",
+           r->request_id);
   post_event(j);
   speculate(j);
 }
@@ -718,6 +727,10 @@ int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len)
 {
   j->ready = 0;
   j->stats.pages++;
+  /* before a confirmed prefetch becomes the ready page */
+  free(j->taken_url);
+  j->taken_url = j->ready_url ? strdup(j->ready_url) : NULL;
+  j->taken_origin = j->ready_origin;
   int r = page_cursor_advance(j->cursor, items, next, len);
   if (j->xfer == X_NONE)
     return r;
@@ -767,6 +780,21 @@ const char *fetch_job_url(const fetch_job *j)
 const char *fetch_job_page_url(const fetch_job *j)
 {
   return j->ready_url ? j->ready_url : j->url;
+}
+
+const fetch_origin *fetch_job_page_origin(const fetch_job *j)
+{
+  return &j->ready_origin;
+}
+
+const char *fetch_job_taken_url(const fetch_job *j)
+{
+  return j->taken_url;
+}
+
+const fetch_origin *fetch_job_taken_origin(const fetch_job *j)
+{
+  return &j->taken_origin;
 }
 
 void *fetch_job_ud(const fetch_job *j)

@@ -53,6 +53,15 @@ typedef struct fetch_error {
   char note[160]; /* why retrying stopped early, "" if it didn't */
 } fetch_error;
 
+/* The response a page came in: what an error about the page's content
+** (a body that is not JSON, an item of the wrong shape, a repeated
+** token) reports, so that it can be traced at the server. */
+typedef struct fetch_origin {
+  long status;          /* its HTTP status */
+  int attempts;         /* requests made for the page */
+  char request_id[128]; /* its x-request-id, "" when none */
+} fetch_origin;
+
 /* Called before each retry wait (for tracing); may be NULL. */
 typedef void (*fetch_retry_hook)(void *ud, const char *url, retry_reason why,
                                  long status, long delay_ms, int retries_left);
@@ -120,7 +129,8 @@ void fetch_job_give_body(fetch_job *j, char *body, size_t cap);
 ** to the limit) and `next` (len bytes, NULL/0 = last page) is its
 ** authoritative nextPageToken.  Returns page_cursor_advance's
 ** PAGE_CURSOR_OK, PAGE_CURSOR_CYCLE (token seen before in this listing:
-** the job is done) or PAGE_CURSOR_NO_MEMORY.  Does
+** the job is done), PAGE_CURSOR_EMPTY_RUN (too many empty pages in a
+** row: the job is done) or PAGE_CURSOR_NO_MEMORY.  Does
 ** not request the next page: call fetch_job_request() when it is wanted.
 */
 int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len);
@@ -133,6 +143,16 @@ const page_cursor *fetch_job_cursor(const fetch_job *j);
 const char *fetch_job_url(const fetch_job *j); /* latest request */
 /* The request the latest page came from (not a prefetch made since). */
 const char *fetch_job_page_url(const fetch_job *j);
+/* The response the latest page came in (zeros before any). */
+const fetch_origin *fetch_job_page_origin(const fetch_job *j);
+/*
+** The URL and response of the page fetch_job_accept took last: after a
+** page is accepted the next one may be ready already (a prefetch it
+** confirmed), so an error about the accepted page's items names this
+** one.  NULL and zeros before any page is accepted.
+*/
+const char *fetch_job_taken_url(const fetch_job *j);
+const fetch_origin *fetch_job_taken_origin(const fetch_job *j);
 void *fetch_job_ud(const fetch_job *j);
 /* 1 once the listing has no more pages to fetch. */
 int fetch_job_done(const fetch_job *j);

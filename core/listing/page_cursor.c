@@ -9,8 +9,9 @@
 
 struct page_cursor {
   long page_size;
-  long limit;    /* negative = none */
-  long received; /* items counted toward the limit */
+  long limit;     /* negative = none */
+  long received;  /* items counted toward the limit */
+  long empty_run; /* pages in a row with no items but a next token */
   int done;
   char *current; /* token the latest page was fetched with */
   char *next;    /* token for the next request */
@@ -164,6 +165,11 @@ int page_cursor_advance(page_cursor *c, size_t items, const char *next,
   if (len == 0) {
     c->done = 1;
     return PAGE_CURSOR_OK;
+  }
+  c->empty_run = items == 0 ? c->empty_run + 1 : 0;
+  if (c->empty_run >= PAGE_CURSOR_MAX_EMPTY_RUN) {
+    c->done = 1;
+    return PAGE_CURSOR_EMPTY_RUN;
   }
   char *copy = dup_n(tok, len);
   if (copy == NULL)

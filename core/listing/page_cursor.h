@@ -3,7 +3,8 @@
 ** ask for next, how many items to ask for (a `limit` makes the last
 ** request ask only for what is still needed), when the listing is over,
 ** and the cycle guard (a token seen before in the same listing, after any
-** number of pages, is an error rather than an endless or repeating loop).
+** number of pages, is an error rather than an endless or repeating loop,
+** and so is a long run of empty pages each with a new token).
 */
 #ifndef PAGE_CURSOR_H
 #define PAGE_CURSOR_H
@@ -41,16 +42,30 @@ long page_cursor_request_size_after(const page_cursor *c, long assumed);
 /* Items still wanted under the limit (LONG_MAX with no limit). */
 long page_cursor_remaining(const page_cursor *c);
 
+/*
+** Pages in a row with no items but a next token that end a listing.  An
+** API may send an empty page with a token now and then (rows that a
+** filter or the caller's permissions dropped from a page); a hundred in a
+** row is a server handing out fresh tokens without getting anywhere,
+** which no token comparison catches and which would never end.  A
+** hundred such requests take seconds, not minutes, and keep a hundred
+** tokens in the cycle guard's set.
+*/
+#define PAGE_CURSOR_MAX_EMPTY_RUN 100
+
 enum {
   PAGE_CURSOR_OK = 0,
   PAGE_CURSOR_CYCLE = -1, /* the token repeats one of this listing */
-  PAGE_CURSOR_NO_MEMORY = -2
+  PAGE_CURSOR_NO_MEMORY = -2,
+  PAGE_CURSOR_EMPTY_RUN = -3 /* PAGE_CURSOR_MAX_EMPTY_RUN empty pages in a
+                             ** row, each with a new token */
 };
 
 /*
 ** Record a fetched page: `items` it held and its nextPageToken (`next`,
 ** `len` bytes, may be NULL/0 for the last page).  Returns PAGE_CURSOR_OK,
-** PAGE_CURSOR_CYCLE (the listing is then done) or PAGE_CURSOR_NO_MEMORY.
+** PAGE_CURSOR_CYCLE or PAGE_CURSOR_EMPTY_RUN (the listing is then done)
+** or PAGE_CURSOR_NO_MEMORY.
 */
 int page_cursor_advance(page_cursor *c, size_t items, const char *next,
                         size_t len);

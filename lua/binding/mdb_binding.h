@@ -122,10 +122,16 @@ int mdb_page_pass(lua_State *L, list_kind kind, const engine_info *engine,
 void mdb_push_fetch_error(lua_State *L, const mdb_client *c,
                           const fetch_job *j);
 
-/* Push an mdb.error of `kind` about the page fetched from `url`. */
+/* Push an mdb.error of `kind` about the page fetched from `url`, with
+** the status, request id and attempts of the response `o` it came in
+** (NULL when none arrived). */
+void mdb_push_page_error(lua_State *L, const char *url, const fetch_origin *o,
+                         mdb_error_kind kind, const char *message);
+/* Push an mdb.error of `kind` about a request to `url` (no response). */
 void mdb_push_url_error(lua_State *L, const char *url, mdb_error_kind kind,
                         const char *message);
-/* Push an mdb.error of `kind` about the job's latest page (its URL). */
+/* Push an mdb.error of `kind` about the page the job accepted last (its
+** URL and response; before any, its latest request's URL alone). */
 void mdb_push_job_error(lua_State *L, const fetch_job *j, mdb_error_kind kind,
                         const char *message);
 

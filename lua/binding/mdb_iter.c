@@ -11,7 +11,8 @@
 ** Pages come from a fetch engine (core/listing/fetch_engine.h) that
 ** requests the next page while this one is decoded and consumed, and
 ** retries with the same token, so an item is never yielded twice; a
-** token seen before in the listing ends it with a "cycle" error.
+** token seen before in the listing, or a hundred empty pages in a row
+** (page_cursor.h), ends it with a "cycle" error.
 */
 #include "mdb_binding.h"
 
@@ -118,10 +119,12 @@ static int iter_fail(lua_State *L, mdb_iter *it)
   return lua_error(L);
 }
 
+/* For a failure of the next page's request before any response to it:
+** the status and request id of the page before are not this one's. */
 static int iter_fail_with(lua_State *L, mdb_iter *it, mdb_error_kind kind,
                           const char *message)
 {
-  mdb_push_job_error(L, it->job, kind, message);
+  mdb_push_url_error(L, fetch_job_page_url(it->job), kind, message);
   return iter_fail(L, it);
 }
 

@@ -49,12 +49,13 @@ enum { LV_PAGE = 1, LV_ERROR = 2, LV_TEXTS = 3, LV_COUNT = 3 };
 ** (fetch_job_take_page_body), not a copy, and given back once taken. */
 struct held_page {
   struct held_page *next;
-  char *text;      /* NUL-terminated; NULL for an empty body */
-  size_t len, cap; /* of text */
-  const char *tok; /* the token it was accepted with, in the same block */
-  const char *url; /* where it came from, for errors */
-  long pages;      /* the job's page count when it came */
-  char strings[];  /* tok and url */
+  char *text;          /* NUL-terminated; NULL for an empty body */
+  size_t len, cap;     /* of text */
+  const char *tok;     /* the token it was accepted with, in the same block */
+  const char *url;     /* where it came from, for errors */
+  fetch_origin origin; /* the response it came in, for errors */
+  long pages;          /* the job's page count when it came */
+  char strings[];      /* tok and url */
 };
 
 mdb_listing *mdb_listing_new(lua_State *L, list_kind kind,
@@ -89,14 +90,21 @@ void mdb_listing_drop_page(lua_State *L, int idx)
   ls->page_held = 0;
 }
 
-/* An mdb.error about the page being taken: fetched from `url` when it
-** was held, else the job's latest page. */
+/* Where a page being taken came from: a held page's URL and response,
+** or NULLs for the job's ready page. */
+typedef struct page_src {
+  const char *url;
+  const fetch_origin *origin;
+} page_src;
+
+/* An mdb.error about the page being taken, once it is accepted: `src`'s
+** when it was held, else the job's accepted page's. */
 static void push_page_error(lua_State *L, const mdb_listing *ls,
-                            const char *url, mdb_error_kind kind,
+                            const page_src *src, mdb_error_kind kind,
                             const char *message)
 {
-  if (url != NULL)
-    mdb_push_url_error(L, url, kind, message);
+  if (src->url != NULL)
+    mdb_push_page_error(L, src->url, src->origin, kind, message);
   else
     mdb_push_job_error(L, ls->job, kind, message);
 }
@@ -106,7 +114,7 @@ static void push_page_error(lua_State *L, const mdb_listing *ls,
 ** when out of memory (going on could repeat an item).
 */
 static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items,
-                     const char *url)
+                     const page_src *src)
 {
   char err[256];
   lua_Integer skip, bad;
@@ -117,7 +125,7 @@ static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items,
   ls->duplicates += (long)skip;
   if (bad) {
     ls->bad = bad;
-    push_page_error(L, ls, url, MDB_ERR_JSON, err);
+    push_page_error(L, ls, src, MDB_ERR_JSON, err);
     lua_setiuservalue(L, idx, LV_ERROR);
   }
   return 0;
@@ -129,6 +137,15 @@ static void push_accept_error(lua_State *L, fetch_job *j, int r,
                               const char *tok)
 {
   char err[320];
+  if (r == PAGE_CURSOR_EMPTY_RUN) {
+    snprintf(err, sizeof err,
+             "the server sent %d pages in a row with no items, each with "
+             "a new page token (the latest \"%.100s\"), after %ld pages: "
+             "the listing would never end",
+             PAGE_CURSOR_MAX_EMPTY_RUN, tok, fetch_job_stats(j)->pages);
+    mdb_push_job_error(L, j, MDB_ERR_CYCLE, err);
+    return;
+  }
   if (r != PAGE_CURSOR_CYCLE) {
     mdb_push_job_error(L, j, MDB_ERR_MEMORY, "out of memory");
     return;
@@ -175,10 +192,10 @@ static void keep_texts(lua_State *L, int idx, list_kind kind, int text,
 
 /* The items of a page decoded and passed; `text` its body (a string on
 ** the stack).  A held page comes with the token it was accepted with and
-** the URL it was fetched from; else (NULLs) it is accepted now and the
-** next page asked for.  0, or -1 with an mdb.error pushed. */
+** where it came from; else (NULLs) it is accepted now and the next page
+** asked for.  0, or -1 with an mdb.error pushed. */
 static int take_text(lua_State *L, int idx, int text, const char *held_tok,
-                     const char *url)
+                     const page_src *src)
 {
   mdb_listing *ls = lua_touserdata(L, idx);
   fetch_job *j = ls->job;
@@ -186,7 +203,11 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok,
   const char *tok;
   size_t toklen;
   if (mdb_page_decode(L, ls->kind, text, &tok, &toklen, err, sizeof err) != 0) {
-    push_page_error(L, ls, url, MDB_ERR_JSON, err);
+    if (src->url != NULL)
+      push_page_error(L, ls, src, MDB_ERR_JSON, err);
+    else /* not accepted: the ready page */
+      mdb_push_page_error(L, fetch_job_page_url(j), fetch_job_page_origin(j),
+                          MDB_ERR_JSON, err);
     return -1;
   }
   int items = lua_gettop(L);
@@ -199,7 +220,7 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok,
     if (tok == NULL || strlen(held_tok) != toklen ||
         memcmp(held_tok, tok, toklen) != 0) {
       lua_pop(L, 1);
-      push_page_error(L, ls, url, MDB_ERR_JSON,
+      push_page_error(L, ls, src, MDB_ERR_JSON,
                       "nextPageToken decodes differently from its raw "
                       "text: the pages after this one cannot be trusted");
       return -1;
@@ -219,9 +240,9 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok,
   ls->cut_short = cut_short;
   ls->pos = 1;
   ls->count = count;
-  if (page_pass(L, idx, ls, items, url) != 0) {
+  if (page_pass(L, idx, ls, items, src) != 0) {
     lua_pop(L, 1);
-    push_page_error(L, ls, url, MDB_ERR_MEMORY, "out of memory");
+    push_page_error(L, ls, src, MDB_ERR_MEMORY, "out of memory");
     return -1;
   }
   if (ls->texts)
@@ -229,7 +250,7 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok,
   lua_setiuservalue(L, idx, LV_PAGE);
   /* ask for the next page now, unless speculation already did */
   if (held_tok == NULL && fetch_job_request(j) != 0) {
-    push_page_error(L, ls, url, MDB_ERR_MEMORY, "out of memory");
+    push_page_error(L, ls, src, MDB_ERR_MEMORY, "out of memory");
     return -1;
   }
   return 0;
@@ -273,6 +294,7 @@ int mdb_listing_take_page(lua_State *L, int idx)
     lua_pushlstring(L, h->text ? h->text : "", h->len);
     lua_pushstring(L, h->tok);
     lua_pushstring(L, h->url);
+    fetch_origin origin = h->origin;
     ls->held = h->next;
     if (ls->held == NULL)
       ls->held_last = NULL;
@@ -283,19 +305,29 @@ int mdb_listing_take_page(lua_State *L, int idx)
     else
       free(h->text);
     free(h);
-    r = take_text(L, idx, top + 1, lua_tostring(L, top + 2),
-                  lua_tostring(L, top + 3));
+    page_src src = {lua_tostring(L, top + 3), &origin};
+    r = take_text(L, idx, top + 1, lua_tostring(L, top + 2), &src);
     ls->held_failed = r != 0;
   } else {
     const http_response *p = fetch_job_page(ls->job);
     lua_pushlstring(L, p->body ? p->body : "", p->len);
-    r = take_text(L, idx, top + 1, NULL, NULL);
+    page_src src = {NULL, NULL};
+    r = take_text(L, idx, top + 1, NULL, &src);
   }
   /* the error, if any, in place of what was pushed */
   if (r != 0)
     lua_copy(L, -1, top + 1);
   lua_settop(L, top + (r != 0));
   return r;
+}
+
+/* Stops json_peek_array at the first element: the page has one. */
+static int some_element(void *ud, size_t start, size_t end)
+{
+  (void)ud;
+  (void)start;
+  (void)end;
+  return 1;
 }
 
 int mdb_listing_hold_page(lua_State *L, int idx)
@@ -321,10 +353,20 @@ int mdb_listing_hold_page(lua_State *L, int idx)
   h->tok = t;
   memcpy(t + toklen + 1, url, urllen + 1);
   h->url = t + toklen + 1;
+  h->origin = *fetch_job_page_origin(j);
   h->pages = fetch_job_stats(j)->pages;
+  /* The cursor's guard against endless runs of empty pages needs to know
+  ** whether a page had items, before it is decoded: the raw text shows
+  ** an item, or the page counts as empty (as one whose items are absent,
+  ** as proto3 sends an empty list, is).  With no limit nothing else
+  ** counts a held page's items.  A page with items that the raw text
+  ** cannot show (a repeated or escaped top-level key) counts as empty:
+  ** only a hundred of those in a row would end a listing, loudly. */
+  size_t some = json_peek_array(p->body, p->len, list_items_field(ls->kind),
+                                some_element, NULL) == 1;
   /* the token is copied out of the text: the job may let go of it */
   h->text = fetch_job_take_page_body(j, &h->len, &h->cap);
-  int r = fetch_job_accept(j, 0, h->tok, toklen);
+  int r = fetch_job_accept(j, some, h->tok, toklen);
   if (r != PAGE_CURSOR_OK) {
     /* not held: the pages before it are taken, then this error; freed
     ** before it is pushed, which may raise */

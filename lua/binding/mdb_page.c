@@ -216,16 +216,31 @@ void mdb_push_fetch_error(lua_State *L, const mdb_client *c, const fetch_job *j)
   mdb_error_push(L, &f);
 }
 
+void mdb_push_page_error(lua_State *L, const char *url, const fetch_origin *o,
+                         mdb_error_kind kind, const char *message)
+{
+  mdb_error_fields f = {.kind = kind,
+                        .message = message,
+                        .status = o ? o->status : 0,
+                        .code = -1,
+                        .request_id = o ? o->request_id : NULL,
+                        .url = url,
+                        .attempts = o ? o->attempts : 0};
+  mdb_error_push(L, &f);
+}
+
 void mdb_push_url_error(lua_State *L, const char *url, mdb_error_kind kind,
                         const char *message)
 {
-  mdb_error_fields f = {
-      .kind = kind, .message = message, .code = -1, .url = url};
-  mdb_error_push(L, &f);
+  mdb_push_page_error(L, url, NULL, kind, message);
 }
 
 void mdb_push_job_error(lua_State *L, const fetch_job *j, mdb_error_kind kind,
                         const char *message)
 {
-  mdb_push_url_error(L, fetch_job_page_url(j), kind, message);
+  const char *url = fetch_job_taken_url(j);
+  if (url != NULL)
+    mdb_push_page_error(L, url, fetch_job_taken_origin(j), kind, message);
+  else
+    mdb_push_url_error(L, fetch_job_page_url(j), kind, message);
 }

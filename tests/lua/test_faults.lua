@@ -491,6 +491,90 @@ H.test("JSON of the wrong shape: kind 'json' naming what is wrong, never complet
    H.eq(H.ids(by["cpostgresql-0002"].backups), ids(20, "cpostgresql-0002"))
 end)
 
+H.test("an error about a page's content names its response: status, request id, attempts", function()
+   local function names_response(e, attempts, what)
+      H.eq({ e.status, e.attempts }, { 200, attempts }, what .. ": " .. tostring(e))
+      H.ok(type(e.request_id) == "string" and e.request_id:match("^fake%-req%-%d+$"), what .. ": request id")
+      H.contains(tostring(e), "(HTTP 200, request id " .. e.request_id .. ", " .. attempts .. " attempt", what)
+   end
+   local cases = {
+      { "not JSON", { "offset=10;malformed=1" }, "json", 1 },
+      { "not JSON after a 503", { "offset=10;status=503", "offset=10;malformed=1" }, "json", 2 },
+      { "an item of the wrong shape", { "offset=10;body={\"backups\":[1,2]}" }, "json", 1 },
+      { "a repeated token", { "offset=20;cycle_to=10" }, "cycle", 1 },
+      { "an endless run of empty pages", { "offset=10;empty=1;times=0" }, "cycle", 1 },
+   }
+   for _, case in ipairs(cases) do
+      local s = fake(30, case[2])
+      local got, e = drain(listing(s))
+      H.eq(e and e.kind, case[3], case[1])
+      H.ok(#got <= 20, case[1])
+      names_response(e, case[4], case[1])
+      s.stop()
+      -- the scan's entry; held pages too (a backups listing's pages wait
+      -- undecoded until its last one)
+      local f = fleet { "path=cpostgresql-0001/backups;" .. case[2][#case[2]] }
+      local by = scan_entries(scan(f), { ["cpostgresql-0001"] = true })
+      H.eq(by["cpostgresql-0001"].error.kind, case[3], case[1] .. " (scan)")
+      names_response(by["cpostgresql-0001"].error, 1, case[1] .. " (scan)")
+      f.stop()
+   end
+   -- a held page that fails when decoded, after the next page failed: the
+   -- held page's response, not the failed request's
+   local f = fleet { 'path=cpostgresql-0002/backups;offset=10;body={"backups":[1],"nextPageToken":"zz"}' }
+   local by = scan_entries(scan(f), { ["cpostgresql-0002"] = true })
+   local e = by["cpostgresql-0002"].error
+   H.eq(e.kind, "json", tostring(e))
+   H.contains(e.url, "pageToken=", "the held page's URL")
+   names_response(e, 1, "a held page")
+end)
+
+H.test("empty pages with a new token each: 99 in a row are followed, 100 end the listing as 'cycle'", function()
+   local s = fake(30, { "offset=10;empty=1;times=99" })
+   local it = listing(s)
+   local got, err = drain(it)
+   H.eq({ got, err }, { ids(30), nil }, "99 empty pages in a row, then the rest")
+   H.eq(it:stats().pages, 102)
+   s.stop()
+   -- runs that the pages between them break are not one run
+   s = fake(30, { "offset=10;empty=1;times=60", "offset=20;empty=1;times=60" })
+   H.eq(H.ids(H.collect(listing(s))), ids(30), "120 empty pages, 60 in a row")
+   s.stop()
+   s = fake(30, { "offset=10;empty=1;times=100" })
+   local e = failed(listing(s), "cycle", ids(10))
+   H.contains(e.message, "100 pages in a row with no items")
+   local n = #H.requests(s)
+   H.ok(n == 101 or n == 102, "the first page, 100 empty ones and at most a prefetch: " .. n)
+   s.stop()
+   local f = fleet { "path=cpostgresql-0001/backups;offset=10;empty=1;times=100" }
+   local by = scan_entries(scan(f), { ["cpostgresql-0001"] = true })
+   H.eq(by["cpostgresql-0001"].error.kind, "cycle")
+   H.eq(H.ids(by["cpostgresql-0001"].backups), ids(10, "cpostgresql-0001"), "what came before, flagged by the error")
+   f.stop()
+   -- a scan holds pages undecoded: their raw text tells that they have
+   -- items, so a cluster of more than 100 pages is no run of empty ones
+   f = fake(1010, {})
+   local res = scan(f)
+   H.eq({ res[1].error, #res[1].backups }, { nil, 1010 })
+end)
+
+H.test("an endless run of empty pages with new tokens ends, iterator and scan, in bounded time", function()
+   -- in a child with a deadline: without the guard this never returned,
+   -- its memory growing with every token
+   local s = fake(30, { "offset=10;empty=1;times=0" })
+   local prog = [[
+      local c = require("mdb").client { page_size = 10, retries = 0 }
+      local n = 0
+      local ok, e = pcall(function()
+         for _ in c:backups { engine = "postgresql", cluster = "cpostgresql-0000" } do n = n + 1 end
+      end)
+      local r = c:scan { engine = "postgresql", folder = "b1gfakefolder0000001" }
+      print(n, ok, e.kind, #r, #r[1].backups, r[1].error and r[1].error.kind)]]
+   local r = H.run({ "60", H.mdblua, "-e", prog }, { program = "timeout",
+      env = { YC_MDB_ENDPOINT = s.url, YC_IAM_TOKEN = H.token } })
+   H.eq({ r.code, r.stdout }, { 0, "10\tfalse\tcycle\t1\t10\tcycle\n" }, r.stderr)
+end)
+
 H.test("a page token longer than 100 characters: the server's 400 is a clear 'http' error", function()
    local long = string.rep("A", 150)
    local first = cjson.encode(H.backup("b-1", CLUSTER, "2026-01-01T00:00:00Z"))

@@ -357,6 +357,41 @@ static void test_many_tokens(void)
   page_cursor_free(c);
 }
 
+/*
+** Empty pages with fresh tokens: each is followed, up to a run of
+** PAGE_CURSOR_MAX_EMPTY_RUN, which ends the listing; a page with items
+** starts the count again.
+*/
+static void test_empty_run(void)
+{
+  char t[32];
+  page_cursor *c = new_or_die(NULL, 10, -1);
+  CHECK_EQ_INT(adv(c, 10, "first"), 0);
+  for (int i = 1; i < PAGE_CURSOR_MAX_EMPTY_RUN; i++) {
+    snprintf(t, sizeof t, "e%d", i);
+    CHECK_EQ_INT(adv(c, 0, t), 0);
+  }
+  CHECK_EQ_INT(page_cursor_done(c), 0);
+  CHECK_EQ_INT(adv(c, 1, "items"), 0); /* the run is over */
+  for (int i = 1; i < PAGE_CURSOR_MAX_EMPTY_RUN; i++) {
+    snprintf(t, sizeof t, "f%d", i);
+    CHECK_EQ_INT(adv(c, 0, t), 0);
+  }
+  CHECK_EQ_INT(adv(c, 0, "one-too-many"), PAGE_CURSOR_EMPTY_RUN);
+  CHECK_EQ_INT(page_cursor_done(c), 1);
+  page_cursor_free(c);
+
+  /* An empty last page (no token) is the end, not part of a run. */
+  c = new_or_die(NULL, 10, -1);
+  for (int i = 1; i < PAGE_CURSOR_MAX_EMPTY_RUN; i++) {
+    snprintf(t, sizeof t, "e%d", i);
+    CHECK_EQ_INT(adv(c, 0, t), 0);
+  }
+  CHECK_EQ_INT(adv(c, 0, NULL), PAGE_CURSOR_OK);
+  CHECK_EQ_INT(page_cursor_done(c), 1);
+  page_cursor_free(c);
+}
+
 int main(void)
 {
   test_first_page();
@@ -368,5 +403,6 @@ int main(void)
   test_huge_counts();
   test_cycles();
   test_many_tokens();
+  test_empty_run();
   return check_summary();
 }
