@@ -249,3 +249,16 @@ int json_peek_array(const char *s, size_t len, const char *key,
   }
   return -1;
 }
+
+static int first_element(void *ud, size_t start, size_t end)
+{
+  (void)ud;
+  (void)start;
+  (void)end;
+  return 1;
+}
+
+int json_peek_has_element(const char *s, size_t len, const char *key)
+{
+  return json_peek_array(s, len, key, first_element, NULL);
+}

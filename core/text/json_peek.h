@@ -39,4 +39,8 @@ typedef int (*json_element_fn)(void *ud, size_t start, size_t end);
 int json_peek_array(const char *s, size_t len, const char *key,
                     json_element_fn each, void *ud);
 
+/* json_peek_array stopped at the first element: 1 when member `key`'s
+** array shows one, 0 when it is empty, -1 as json_peek_array. */
+int json_peek_has_element(const char *s, size_t len, const char *key);
+
 #endif /* JSON_PEEK_H */

@@ -321,15 +321,6 @@ int mdb_listing_take_page(lua_State *L, int idx)
   return r;
 }
 
-/* Stops json_peek_array at the first element: the page has one. */
-static int some_element(void *ud, size_t start, size_t end)
-{
-  (void)ud;
-  (void)start;
-  (void)end;
-  return 1;
-}
-
 int mdb_listing_hold_page(lua_State *L, int idx)
 {
   mdb_listing *ls = lua_touserdata(L, idx);
@@ -362,8 +353,8 @@ int mdb_listing_hold_page(lua_State *L, int idx)
   ** counts a held page's items.  A page with items that the raw text
   ** cannot show (a repeated or escaped top-level key) counts as empty:
   ** only a hundred of those in a row would end a listing, loudly. */
-  size_t some = json_peek_array(p->body, p->len, list_items_field(ls->kind),
-                                some_element, NULL) == 1;
+  size_t some = json_peek_has_element(p->body, p->len,
+                                      list_items_field(ls->kind)) == 1;
   /* the token is copied out of the text: the job may let go of it */
   h->text = fetch_job_take_page_body(j, &h->len, &h->cap);
   int r = fetch_job_accept(j, some, h->tok, toklen);

@@ -15,15 +15,6 @@
 
 #define MDB_LAST_PAGE_KEY "mdb.last_page" /* registry: anchors the token */
 
-/* An element of an array decoded as empty: the text is not that array. */
-static int no_element(void *ud, size_t start, size_t end)
-{
-  (void)ud;
-  (void)start;
-  (void)end;
-  return 1;
-}
-
 int mdb_page_decode(lua_State *L, list_kind kind, int text, const char **tok,
                     size_t *toklen, char *err, size_t errlen)
 {
@@ -61,7 +52,7 @@ int mdb_page_decode(lua_State *L, list_kind kind, int text, const char **tok,
   } else if (t != LUA_TTABLE ||
              (lua_rawlen(L, -1) == 0 &&
               ((lua_pushnil(L), lua_next(L, -2) != 0) ||
-               json_peek_array(raw, rawlen, field, no_element, NULL) != 0))) {
+               json_peek_has_element(raw, rawlen, field) != 0))) {
     snprintf(err, errlen, "'%s' in the response is not an array", field);
     lua_settop(L, top);
     return -1;

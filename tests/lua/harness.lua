@@ -126,6 +126,13 @@ local function read_file(path)
 end
 H.read_file = read_file
 
+-- Whether `path` can be opened for reading.
+function H.exists(path)
+   local f = io.open(path, "rb")
+   if f then f:close() end
+   return f ~= nil
+end
+
 function H.write_file(path, s)
    local f = assert(io.open(path, "wb"))
    f:write(s)

@@ -15,11 +15,7 @@ local function fresh_dir()
    return d
 end
 
-local function exists(p)
-   local f = io.open(p, "rb")
-   if f then f:close() end
-   return f ~= nil
-end
+local exists = H.exists
 
 -- The names in directory `d`, sorted, as one line.
 local function listing(d)

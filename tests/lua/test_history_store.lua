@@ -36,11 +36,7 @@ local function scope(time)
    return { folder = FOLDER, engines = { "postgresql" }, tool = "test", time = time }
 end
 
-local function exists(path)
-   local f = io.open(path, "rb")
-   if f then f:close() end
-   return f ~= nil
-end
+local exists = H.exists
 
 local function file_bytes(path)
    local f = assert(io.open(path, "rb"))
