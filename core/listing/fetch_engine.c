@@ -723,7 +723,8 @@ void fetch_job_give_body(fetch_job *j, char *body, size_t cap)
   give_spare(j->engine, body, cap);
 }
 
-int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len)
+int fetch_job_accept(fetch_job *j, size_t items, const char *first,
+                     size_t first_len, const char *next, size_t len)
 {
   j->ready = 0;
   j->stats.pages++;
@@ -731,7 +732,7 @@ int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len)
   free(j->taken_url);
   j->taken_url = j->ready_url ? strdup(j->ready_url) : NULL;
   j->taken_origin = j->ready_origin;
-  int r = page_cursor_advance(j->cursor, items, next, len);
+  int r = page_cursor_advance(j->cursor, items, first, first_len, next, len);
   if (j->xfer == X_NONE)
     return r;
   int confirmed = r == 0 && !page_cursor_done(j->cursor) && j->xfer_spec &&

@@ -126,14 +126,16 @@ void fetch_job_give_body(fetch_job *j, char *body, size_t cap);
 
 /*
 ** The caller decoded the ready page: it held `items` items (after any cut
-** to the limit) and `next` (len bytes, NULL/0 = last page) is its
+** to the limit), `first` (first_len bytes, or NULL) is its first item's
+** raw text and `next` (len bytes, NULL/0 = last page) is its
 ** authoritative nextPageToken.  Returns page_cursor_advance's
 ** PAGE_CURSOR_OK, PAGE_CURSOR_CYCLE (token seen before in this listing:
-** the job is done), PAGE_CURSOR_EMPTY_RUN (too many empty pages in a
-** row: the job is done) or PAGE_CURSOR_NO_MEMORY.  Does
+** the job is done), PAGE_CURSOR_STALE_RUN (too many pages in a row that
+** brought nothing new: the job is done) or PAGE_CURSOR_NO_MEMORY.  Does
 ** not request the next page: call fetch_job_request() when it is wanted.
 */
-int fetch_job_accept(fetch_job *j, size_t items, const char *next, size_t len);
+int fetch_job_accept(fetch_job *j, size_t items, const char *first,
+                     size_t first_len, const char *next, size_t len);
 
 const fetch_error *fetch_job_error(const fetch_job *j);
 /* The response of the latest request (an error body after a failure). */

@@ -11,12 +11,15 @@ struct page_cursor {
   long page_size;
   long limit;     /* negative = none */
   long received;  /* items counted toward the limit */
-  long empty_run; /* pages in a row with no items but a next token */
+  long stale_run; /* pages in a row that brought nothing new */
   int done;
   char *current; /* token the latest page was fetched with */
   char *next;    /* token for the next request */
   char **seen;   /* open-addressing set of every token sent */
   size_t seen_cap, seen_len;
+  uint64_t *firsts; /* open-addressing set of the pages' first items'
+                    ** hashes (0 = a free slot) */
+  size_t firsts_cap, firsts_len;
 };
 
 static uint64_t hash(const char *s, size_t len)
@@ -70,6 +73,43 @@ static int seen_insert(page_cursor *c, char *tok)
   return 0;
 }
 
+/* 1 when the hash of `first` was a first item's before, 0 when inserted
+** now, or PAGE_CURSOR_NO_MEMORY.  A hash, not the text: a collision only
+** counts one page toward a run of a hundred, and the set stays at eight
+** bytes a page however large the items. */
+static int first_seen(page_cursor *c, const char *first, size_t len)
+{
+  uint64_t h = hash(first, len);
+  if (h == 0)
+    h = 1;
+  if ((c->firsts_len + 1) * 2 > c->firsts_cap) {
+    size_t cap = c->firsts_cap ? c->firsts_cap * 2 : 16;
+    uint64_t *t = calloc(cap, sizeof *t);
+    if (t == NULL)
+      return PAGE_CURSOR_NO_MEMORY;
+    for (size_t i = 0; i < c->firsts_cap; i++) {
+      if (c->firsts[i] == 0)
+        continue;
+      size_t j = c->firsts[i] & (cap - 1);
+      while (t[j])
+        j = (j + 1) & (cap - 1);
+      t[j] = c->firsts[i];
+    }
+    free(c->firsts);
+    c->firsts = t;
+    c->firsts_cap = cap;
+  }
+  size_t j = h & (c->firsts_cap - 1);
+  while (c->firsts[j]) {
+    if (c->firsts[j] == h)
+      return 1;
+    j = (j + 1) & (c->firsts_cap - 1);
+  }
+  c->firsts[j] = h;
+  c->firsts_len++;
+  return 0;
+}
+
 page_cursor *page_cursor_new(const char *start_token, long page_size,
                              long limit)
 {
@@ -103,6 +143,7 @@ void page_cursor_free(page_cursor *c)
   for (size_t i = 0; i < c->seen_cap; i++)
     free(c->seen[i]);
   free(c->seen);
+  free(c->firsts);
   free(c->current);
   free(c->next);
   free(c);
@@ -151,8 +192,8 @@ long page_cursor_request_size_after(const page_cursor *c, long assumed)
   return rem < effective ? rem : c->page_size;
 }
 
-int page_cursor_advance(page_cursor *c, size_t items, const char *next,
-                        size_t len)
+int page_cursor_advance(page_cursor *c, size_t items, const char *first,
+                        size_t first_len, const char *next, size_t len)
 {
   long add = items > (size_t)LONG_MAX ? LONG_MAX : (long)items;
   c->received = add > LONG_MAX - c->received ? LONG_MAX : c->received + add;
@@ -166,10 +207,17 @@ int page_cursor_advance(page_cursor *c, size_t items, const char *next,
     c->done = 1;
     return PAGE_CURSOR_OK;
   }
-  c->empty_run = items == 0 ? c->empty_run + 1 : 0;
-  if (c->empty_run >= PAGE_CURSOR_MAX_EMPTY_RUN) {
+  int stale = items == 0;
+  if (!stale && first != NULL) {
+    int r = first_seen(c, first, first_len);
+    if (r < 0)
+      return r;
+    stale = r;
+  }
+  c->stale_run = stale ? c->stale_run + 1 : 0;
+  if (c->stale_run >= PAGE_CURSOR_MAX_STALE_RUN) {
     c->done = 1;
-    return PAGE_CURSOR_EMPTY_RUN;
+    return PAGE_CURSOR_STALE_RUN;
   }
   char *copy = dup_n(tok, len);
   if (copy == NULL)

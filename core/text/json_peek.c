@@ -252,13 +252,20 @@ int json_peek_array(const char *s, size_t len, const char *key,
 
 static int first_element(void *ud, size_t start, size_t end)
 {
-  (void)ud;
-  (void)start;
-  (void)end;
+  size_t *span = ud;
+  span[0] = start;
+  span[1] = end;
   return 1;
 }
 
-int json_peek_has_element(const char *s, size_t len, const char *key)
+int json_peek_first_element(const char *s, size_t len, const char *key,
+                            size_t *start, size_t *end)
 {
-  return json_peek_array(s, len, key, first_element, NULL);
+  size_t span[2] = {0, 0};
+  int r = json_peek_array(s, len, key, first_element, span);
+  if (start)
+    *start = span[0];
+  if (end)
+    *end = span[1];
+  return r;
 }

@@ -40,7 +40,9 @@ int json_peek_array(const char *s, size_t len, const char *key,
                     json_element_fn each, void *ud);
 
 /* json_peek_array stopped at the first element: 1 when member `key`'s
-** array shows one, 0 when it is empty, -1 as json_peek_array. */
-int json_peek_has_element(const char *s, size_t len, const char *key);
+** array shows one, with s[*start..*end) its text (start and end may be
+** NULL), 0 when it is empty, -1 as json_peek_array. */
+int json_peek_first_element(const char *s, size_t len, const char *key,
+                            size_t *start, size_t *end);
 
 #endif /* JSON_PEEK_H */

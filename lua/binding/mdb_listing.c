@@ -137,12 +137,13 @@ static void push_accept_error(lua_State *L, fetch_job *j, int r,
                               const char *tok)
 {
   char err[320];
-  if (r == PAGE_CURSOR_EMPTY_RUN) {
+  if (r == PAGE_CURSOR_STALE_RUN) {
     snprintf(err, sizeof err,
-             "the server sent %d pages in a row with no items, each with "
-             "a new page token (the latest \"%.100s\"), after %ld pages: "
-             "the listing would never end",
-             PAGE_CURSOR_MAX_EMPTY_RUN, tok, fetch_job_stats(j)->pages);
+             "the server sent %d pages in a row with nothing new (no items, "
+             "or the first item of an earlier page again), each with a new "
+             "page token (the latest \"%.100s\"), after %ld pages: the "
+             "listing would never end",
+             PAGE_CURSOR_MAX_STALE_RUN, tok, fetch_job_stats(j)->pages);
     mdb_push_job_error(L, j, MDB_ERR_CYCLE, err);
     return;
   }
@@ -230,7 +231,13 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok,
     cut_short = count > remaining;
     if (cut_short)
       count = remaining;
-    int r = fetch_job_accept(j, (size_t)count, tok, toklen);
+    size_t len, first = 0, end = 0;
+    const char *raw = lua_tolstring(L, text, &len);
+    int shown = count > 0 &&
+                json_peek_first_element(raw, len, list_items_field(ls->kind),
+                                        &first, &end) == 1;
+    int r = fetch_job_accept(j, (size_t)count, shown ? raw + first : NULL,
+                             end - first, tok, toklen);
     if (r != PAGE_CURSOR_OK) {
       lua_pop(L, 1);
       push_accept_error(L, j, r, tok);
@@ -346,18 +353,22 @@ int mdb_listing_hold_page(lua_State *L, int idx)
   h->url = t + toklen + 1;
   h->origin = *fetch_job_page_origin(j);
   h->pages = fetch_job_stats(j)->pages;
-  /* The cursor's guard against endless runs of empty pages needs to know
-  ** whether a page had items, before it is decoded: the raw text shows
-  ** an item, or the page counts as empty (as one whose items are absent,
+  /* The cursor's guard against endless runs of pages that bring nothing
+  ** new needs a page's first item, before it is decoded: the raw text
+  ** shows it, or the page counts as empty (as one whose items are absent,
   ** as proto3 sends an empty list, is).  With no limit nothing else
   ** counts a held page's items.  A page with items that the raw text
   ** cannot show (a repeated or escaped top-level key) counts as empty:
   ** only a hundred of those in a row would end a listing, loudly. */
-  size_t some = json_peek_has_element(p->body, p->len,
-                                      list_items_field(ls->kind)) == 1;
-  /* the token is copied out of the text: the job may let go of it */
+  size_t first = 0, end = 0;
+  size_t some = json_peek_first_element(p->body, p->len,
+                                        list_items_field(ls->kind), &first,
+                                        &end) == 1;
+  /* the token is copied out of the text: the job may let go of it; the
+  ** first item is read before the text changes hands */
   h->text = fetch_job_take_page_body(j, &h->len, &h->cap);
-  int r = fetch_job_accept(j, some, h->tok, toklen);
+  int r = fetch_job_accept(j, some, some ? h->text + first : NULL, end - first,
+                           h->tok, toklen);
   if (r != PAGE_CURSOR_OK) {
     /* not held: the pages before it are taken, then this error; freed
     ** before it is pushed, which may raise */

@@ -52,7 +52,7 @@ int mdb_page_decode(lua_State *L, list_kind kind, int text, const char **tok,
   } else if (t != LUA_TTABLE ||
              (lua_rawlen(L, -1) == 0 &&
               ((lua_pushnil(L), lua_next(L, -2) != 0) ||
-               json_peek_has_element(raw, rawlen, field) != 0))) {
+               json_peek_first_element(raw, rawlen, field, NULL, NULL) != 0))) {
     snprintf(err, errlen, "'%s' in the response is not an array", field);
     lua_settop(L, top);
     return -1;

@@ -149,6 +149,8 @@ static bool set_pair(struct fault_rule *r, const char *key, char *v)
     }
     a->cycle = true;
     a->cycle_to = (uint32_t)n;
+  } else if (strcmp(key, "fresh") == 0) {
+    return flag_value(key, v, &a->fresh);
   } else if (strcmp(key, "empty") == 0) {
     return flag_value(key, v, &a->empty);
   } else if (strcmp(key, "drop") == 0) {
@@ -206,14 +208,12 @@ static bool set_pair(struct fault_rule *r, const char *key, char *v)
   } else if (strcmp(key, "hang") == 0) {
     return flag_value(key, v, &a->hang);
   } else {
-    fprintf(
-        stderr,
-        "fakeapi: --fault: unknown key '%s' (selectors: path offset skip "
-        "times; "
-        "actions: status retry_after delay_ms truncate malformed body html "
-        "cycle_to empty drop drip_ms content_length reset gzip deflate bomb "
-        "chunked redirect location hang)\n",
-        key);
+    fprintf(stderr,
+            "fakeapi: --fault: unknown key '%s' (selectors: path offset skip "
+            "times; actions: status retry_after delay_ms truncate malformed "
+            "body html cycle_to fresh empty drop drip_ms content_length "
+            "reset gzip deflate bomb chunked redirect location hang)\n",
+            key);
     return false;
   }
   return true;
@@ -235,6 +235,8 @@ static bool consistent(const struct fault_rule *r)
     problem = "body, html and malformed exclude each other";
   else if (a->cycle && a->empty)
     problem = "cycle_to and empty exclude each other";
+  else if (a->fresh && !a->cycle)
+    problem = "fresh modifies cycle_to and needs it";
   else if (page_change &&
            (replacements || a->status || silent || generated || a->redirect))
     problem =

@@ -27,6 +27,7 @@ struct fault_action {
   bool html;
   bool cycle;
   uint32_t cycle_to;
+  bool fresh; /* cycle_to's token with a nonce not sent before */
   bool empty;
   bool drop;
   uint64_t drip_ms; /* the body one byte every drip_ms */

@@ -147,7 +147,9 @@ static void reply_listing(struct server *s, const struct route_result *r,
   } else {
     count = remaining < r->page_size ? remaining : r->page_size;
     if (f->cycle) {
-      token_make(token, r->listing, f->cycle_to, 0);
+      /* fresh: the same page again under a token never sent, which no
+      ** token comparison can tell from progress */
+      token_make(token, r->listing, f->cycle_to, f->fresh ? next_nonce(s) : 0);
       next = token;
     } else if (count < remaining) {
       token_make(token, r->listing, (uint32_t)(r->offset + count), 0);

@@ -542,7 +542,7 @@ H.test("empty pages with a new token each: 99 in a row are followed, 100 end the
    s.stop()
    s = fake(30, { "offset=10;empty=1;times=100" })
    local e = failed(listing(s), "cycle", ids(10))
-   H.contains(e.message, "100 pages in a row with no items")
+   H.contains(e.message, "100 pages in a row with nothing new (no items")
    local n = #H.requests(s)
    H.ok(n == 101 or n == 102, "the first page, 100 empty ones and at most a prefetch: " .. n)
    s.stop()
@@ -573,6 +573,63 @@ H.test("an endless run of empty pages with new tokens ends, iterator and scan, i
    local r = H.run({ "60", H.mdblua, "-e", prog }, { program = "timeout",
       env = { YC_MDB_ENDPOINT = s.url, YC_IAM_TOKEN = H.token } })
    H.eq({ r.code, r.stdout }, { 0, "10\tfalse\tcycle\t1\t10\tcycle\n" }, r.stderr)
+end)
+
+H.test("the same items again and again under fresh tokens end as 'cycle', nothing handed out twice", function()
+   -- the page at 10 names itself as the next page, each time with a token
+   -- never sent before: the guard skips its repeats, no token repeats, and
+   -- without the run of pages that bring nothing new it never ended
+   local s = fake(30, { "offset=10;cycle_to=10;fresh=1;times=0" })
+   local e = failed(listing(s), "cycle", ids(20))
+   H.contains(e.message, "100 pages in a row with nothing new")
+   H.contains(e.message, "the first item of an earlier page again")
+   local n = #H.requests(s)
+   H.ok(n >= 102 and n <= 103, "two pages, 100 repeats and at most a prefetch: " .. n)
+   s.stop()
+   -- two pages in turn, each under fresh tokens: the iterator hands out
+   -- their items again (it keeps one page of ids), then fails
+   s = fake(30, { "offset=10;cycle_to=20;fresh=1;times=0", "offset=20;cycle_to=10;fresh=1;times=0" })
+   local it = listing(s)
+   local got, err = drain(it)
+   H.eq(err and err.kind, "cycle", tostring(err))
+   H.eq({ table.unpack(got, 1, 30) }, ids(30), "the listing once, in order")
+   H.eq(#got, 30 + 10 * 99, "then each stale page's items, until the 100th")
+   s.stop()
+   -- the scan keeps a cluster's ids: each backup once, then the error
+   local f = fleet { "path=cpostgresql-0001/backups;offset=10;cycle_to=10;fresh=1;times=0" }
+   local by = scan_entries(scan(f), { ["cpostgresql-0001"] = true })
+   H.eq(by["cpostgresql-0001"].error.kind, "cycle")
+   H.eq(H.ids(by["cpostgresql-0001"].backups), ids(20, "cpostgresql-0001"), "what came before, flagged by the error")
+   f.stop()
+   f = fleet { "path=cpostgresql-0002/backups;offset=10;cycle_to=20;fresh=1;times=0",
+      "path=cpostgresql-0002/backups;offset=20;cycle_to=10;fresh=1;times=0" }
+   by = scan_entries(scan(f), { ["cpostgresql-0002"] = true })
+   H.eq(by["cpostgresql-0002"].error.kind, "cycle")
+   H.eq(H.ids(by["cpostgresql-0002"].backups), ids(25, "cpostgresql-0002"), "each backup once")
+   f.stop()
+   -- a listing that shifts now and then (a page beginning with an item
+   -- seen before) is no run: 60 stale pages, a new one, 60 stale again
+   s = fake(40, { "offset=10;cycle_to=10;fresh=1;times=60", "offset=20;cycle_to=20;fresh=1;times=60" })
+   got, err = drain(listing(s))
+   H.eq({ got, err }, { ids(40), nil }, "120 stale pages, 60 in a row")
+   s.stop()
+end)
+
+H.test("the same page for ever under fresh tokens ends, iterator and scan, in bounded time", function()
+   -- in a child with a deadline: without the guard this never returned
+   local s = fake(30, { "offset=10;cycle_to=10;fresh=1;times=0" })
+   local prog = [[
+      local c = require("mdb").client { page_size = 10, retries = 0 }
+      local n = 0
+      local ok, e = pcall(function()
+         for _ in c:backups { engine = "postgresql", cluster = "cpostgresql-0000" } do n = n + 1 end
+      end)
+      local r = c:scan { engine = "postgresql", folder = "b1gfakefolder0000001" }
+      print(n, ok, e.kind, #r, #r[1].backups, r[1].error and r[1].error.kind)]]
+   local r = H.run({ "60", H.mdblua, "-e", prog }, { program = "timeout",
+      env = { YC_MDB_ENDPOINT = s.url, YC_IAM_TOKEN = H.token } })
+   H.eq({ r.code, r.stdout }, { 0, "20\tfalse\tcycle\t1\t20\tcycle\n" }, r.stderr)
+   s.stop()
 end)
 
 H.test("a page token longer than 100 characters: the server's 400 is a clear 'http' error", function()

@@ -135,6 +135,33 @@ static void test_array_elements(void)
   CHECK_CONTEXT_CLEAR();
 }
 
+/* The first element's text, "(empty)", or "(-1)". */
+static const char *first_of(const char *s)
+{
+  static char out[64];
+  size_t start = 99, end = 99;
+  int r = json_peek_first_element(s, strlen(s), "backups", &start, &end);
+  if (r == 1)
+    snprintf(out, sizeof out, "%.*s", (int)(end - start), s + start);
+  else
+    snprintf(out, sizeof out, "(%s)", r == 0 ? "empty" : "-1");
+  return out;
+}
+
+static void test_first_element(void)
+{
+  CHECK_EQ_STR(first_of("{\"backups\":[ {\"id\":\"a\"} ,{\"id\":\"b\"}],"
+                        "\"nextPageToken\":\"t\"}"),
+               "{\"id\":\"a\"}");
+  CHECK_EQ_STR(first_of("{\"nextPageToken\":\"t\",\"backups\":[[1],2]}"),
+               "[1]");
+  CHECK_EQ_STR(first_of("{\"backups\":[],\"nextPageToken\":\"t\"}"), "(empty)");
+  CHECK_EQ_STR(first_of("{\"clusters\":[1]}"), "(-1)");
+  const char *one = "{\"backups\":[7]}";
+  CHECK_EQ_INT(json_peek_first_element(one, strlen(one), "backups", NULL, NULL),
+               1);
+}
+
 int main(void)
 {
   /* the usual layout: the token last */
@@ -197,5 +224,6 @@ int main(void)
                        &v, &n),
       0);
   test_array_elements();
+  test_first_element();
   return check_summary();
 }

@@ -20,10 +20,19 @@ static page_cursor *new_or_die(const char *start, long page_size, long limit)
   return c;
 }
 
-/* Advances with a NUL-terminated token (NULL for the last page). */
+/* Advances with a NUL-terminated token (NULL for the last page) and no
+** first item's text. */
 static int adv(page_cursor *c, size_t items, const char *next)
 {
-  return page_cursor_advance(c, items, next, next ? strlen(next) : 0);
+  return page_cursor_advance(c, items, NULL, 0, next, next ? strlen(next) : 0);
+}
+
+/* Advances with the first item's text `first` too. */
+static int adv_first(page_cursor *c, size_t items, const char *first,
+                     const char *next)
+{
+  return page_cursor_advance(c, items, first, strlen(first), next,
+                             next ? strlen(next) : 0);
 }
 
 static void test_first_page(void)
@@ -74,14 +83,14 @@ static void test_walk(void)
 
   /* An empty (not absent) next token also ends the listing. */
   c = new_or_die(NULL, 10, -1);
-  CHECK_EQ_INT(page_cursor_advance(c, 3, "", 0), 0);
+  CHECK_EQ_INT(page_cursor_advance(c, 3, NULL, 0, "", 0), 0);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   CHECK_EQ_STR(page_cursor_next_token(c), "");
   page_cursor_free(c);
 
   /* len 0 wins over the bytes at `next`. */
   c = new_or_die(NULL, 10, -1);
-  CHECK_EQ_INT(page_cursor_advance(c, 3, "ignored", 0), 0);
+  CHECK_EQ_INT(page_cursor_advance(c, 3, NULL, 0, "ignored", 0), 0);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   CHECK_EQ_STR(page_cursor_next_token(c), "");
   page_cursor_free(c);
@@ -92,13 +101,14 @@ static void test_token_len(void)
   /* Only `len` bytes of `next` are the token (it points into JSON). */
   const char json[] = "abcdef\",\"other\":1}";
   page_cursor *c = new_or_die(NULL, 10, -1);
-  CHECK_EQ_INT(page_cursor_advance(c, 1, json, 6), 0);
+  CHECK_EQ_INT(page_cursor_advance(c, 1, NULL, 0, json, 6), 0);
   CHECK_EQ_STR(page_cursor_next_token(c), "abcdef");
-  CHECK_EQ_INT(page_cursor_advance(c, 1, json, 3), 0);
+  CHECK_EQ_INT(page_cursor_advance(c, 1, NULL, 0, json, 3), 0);
   CHECK_EQ_STR(page_cursor_current_token(c), "abcdef");
   CHECK_EQ_STR(page_cursor_next_token(c), "abc");
   /* "abc" again, from other bytes: a cycle. */
-  CHECK_EQ_INT(page_cursor_advance(c, 1, "abcxyz", 3), PAGE_CURSOR_CYCLE);
+  CHECK_EQ_INT(page_cursor_advance(c, 1, NULL, 0, "abcxyz", 3),
+               PAGE_CURSOR_CYCLE);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
@@ -107,7 +117,7 @@ static void test_token_len(void)
   if (CHECK_NOT_NULL(raw)) {
     memcpy(raw, "12345", 5);
     c = new_or_die(NULL, 10, -1);
-    CHECK_EQ_INT(page_cursor_advance(c, 1, raw, 5), 0);
+    CHECK_EQ_INT(page_cursor_advance(c, 1, NULL, 0, raw, 5), 0);
     CHECK_EQ_STR(page_cursor_next_token(c), "12345");
     page_cursor_free(c);
     free(raw);
@@ -359,7 +369,7 @@ static void test_many_tokens(void)
 
 /*
 ** Empty pages with fresh tokens: each is followed, up to a run of
-** PAGE_CURSOR_MAX_EMPTY_RUN, which ends the listing; a page with items
+** PAGE_CURSOR_MAX_STALE_RUN, which ends the listing; a page with items
 ** starts the count again.
 */
 static void test_empty_run(void)
@@ -367,28 +377,91 @@ static void test_empty_run(void)
   char t[32];
   page_cursor *c = new_or_die(NULL, 10, -1);
   CHECK_EQ_INT(adv(c, 10, "first"), 0);
-  for (int i = 1; i < PAGE_CURSOR_MAX_EMPTY_RUN; i++) {
+  for (int i = 1; i < PAGE_CURSOR_MAX_STALE_RUN; i++) {
     snprintf(t, sizeof t, "e%d", i);
     CHECK_EQ_INT(adv(c, 0, t), 0);
   }
   CHECK_EQ_INT(page_cursor_done(c), 0);
   CHECK_EQ_INT(adv(c, 1, "items"), 0); /* the run is over */
-  for (int i = 1; i < PAGE_CURSOR_MAX_EMPTY_RUN; i++) {
+  for (int i = 1; i < PAGE_CURSOR_MAX_STALE_RUN; i++) {
     snprintf(t, sizeof t, "f%d", i);
     CHECK_EQ_INT(adv(c, 0, t), 0);
   }
-  CHECK_EQ_INT(adv(c, 0, "one-too-many"), PAGE_CURSOR_EMPTY_RUN);
+  CHECK_EQ_INT(adv(c, 0, "one-too-many"), PAGE_CURSOR_STALE_RUN);
   CHECK_EQ_INT(page_cursor_done(c), 1);
   page_cursor_free(c);
 
   /* An empty last page (no token) is the end, not part of a run. */
   c = new_or_die(NULL, 10, -1);
-  for (int i = 1; i < PAGE_CURSOR_MAX_EMPTY_RUN; i++) {
+  for (int i = 1; i < PAGE_CURSOR_MAX_STALE_RUN; i++) {
     snprintf(t, sizeof t, "e%d", i);
     CHECK_EQ_INT(adv(c, 0, t), 0);
   }
   CHECK_EQ_INT(adv(c, 0, NULL), PAGE_CURSOR_OK);
   CHECK_EQ_INT(page_cursor_done(c), 1);
+  page_cursor_free(c);
+}
+
+/*
+** Pages whose first item began an earlier page, each with a fresh token:
+** the same items again (or two pages in turn) count as a run like empty
+** pages do; a page beginning with a new item ends the run, and only the
+** first item's bytes count.
+*/
+static void test_stale_run(void)
+{
+  char t[32];
+  page_cursor *c = new_or_die(NULL, 10, -1);
+  CHECK_EQ_INT(adv_first(c, 10, "{\"id\":\"a\"}", "t0"), 0);
+  for (int i = 1; i < PAGE_CURSOR_MAX_STALE_RUN; i++) {
+    snprintf(t, sizeof t, "a%d", i);
+    CHECK_EQ_INT(adv_first(c, 10, "{\"id\":\"a\"}", t), 0);
+  }
+  CHECK_EQ_INT(page_cursor_done(c), 0);
+  CHECK_EQ_INT(adv_first(c, 10, "{\"id\":\"a\"}", "too-many"),
+               PAGE_CURSOR_STALE_RUN);
+  CHECK_EQ_INT(page_cursor_done(c), 1);
+  page_cursor_free(c);
+
+  /* two pages in turn: the second time round each is stale */
+  c = new_or_die(NULL, 10, -1);
+  CHECK_EQ_INT(adv_first(c, 10, "{\"id\":\"x\"}", "x0"), 0);
+  CHECK_EQ_INT(adv_first(c, 10, "{\"id\":\"y\"}", "y0"), 0);
+  int r = 0, pages = 2;
+  while (r == 0 && pages < 1000) {
+    snprintf(t, sizeof t, "p%d", pages);
+    r = adv_first(c, 10, pages % 2 ? "{\"id\":\"y\"}" : "{\"id\":\"x\"}", t);
+    pages++;
+  }
+  CHECK_EQ_INT(r, PAGE_CURSOR_STALE_RUN);
+  CHECK_EQ_INT(pages, 2 + PAGE_CURSOR_MAX_STALE_RUN);
+  page_cursor_free(c);
+
+  /* a shifted listing that begins a page with an old item now and then,
+  ** and a mix of empty and stale pages: a new first item ends the run */
+  c = new_or_die(NULL, 10, -1);
+  CHECK_EQ_INT(adv_first(c, 10, "{\"id\":\"b0\"}", "s0"), 0);
+  for (int i = 1; i < 3 * PAGE_CURSOR_MAX_STALE_RUN; i++) {
+    snprintf(t, sizeof t, "s%d", i);
+    if (i % PAGE_CURSOR_MAX_STALE_RUN == 0) {
+      char first[32];
+      snprintf(first, sizeof first, "{\"id\":\"b%d\"}", i);
+      CHECK_EQ_INT(adv_first(c, 10, first, t), 0);
+    } else if (i % 2) {
+      CHECK_EQ_INT(adv(c, 0, t), 0);
+    } else {
+      CHECK_EQ_INT(adv_first(c, 10, "{\"id\":\"b0\"}", t), 0);
+    }
+  }
+  CHECK_EQ_INT(page_cursor_done(c), 0);
+  page_cursor_free(c);
+
+  /* with no first item's text, a page with items is progress */
+  c = new_or_die(NULL, 10, -1);
+  for (int i = 0; i < 2 * PAGE_CURSOR_MAX_STALE_RUN; i++) {
+    snprintf(t, sizeof t, "n%d", i);
+    CHECK_EQ_INT(adv(c, 10, t), 0);
+  }
   page_cursor_free(c);
 }
 
@@ -404,5 +477,6 @@ int main(void)
   test_cycles();
   test_many_tokens();
   test_empty_run();
+  test_stale_run();
   return check_summary();
 }
