@@ -6,7 +6,8 @@
 ** as C bytes (no Lua table for the collector to walk) in an
 ** open-addressing table; they are compared in full, never by a hash alone,
 ** so an id is never taken for a repeat it is not.  Memory: the ids of one
-** listing, and a table of 8 bytes per slot at most half full.
+** listing, and a table of 8 bytes per slot at most half full.  The page
+** cursor keeps its tokens (and its pages' first items' hashes) in one too.
 */
 #ifndef ID_SET_H
 #define ID_SET_H

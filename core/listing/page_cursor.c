@@ -1,5 +1,6 @@
 #include "listing/page_cursor.h"
 
+#include "listing/id_set.h"
 #include "mdb_defaults.h"
 
 #include <limits.h>
@@ -15,20 +16,9 @@ struct page_cursor {
   int done;
   char *current; /* token the latest page was fetched with */
   char *next;    /* token for the next request */
-  char **seen;   /* open-addressing set of every token sent */
-  size_t seen_cap, seen_len;
-  uint64_t *firsts; /* open-addressing set of the pages' first items'
-                    ** hashes (0 = a free slot) */
-  size_t firsts_cap, firsts_len;
+  id_set tokens; /* every token sent */
+  id_set firsts; /* the hash of each page's first item, 8 bytes each */
 };
-
-static uint64_t hash(const char *s, size_t len)
-{
-  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-  return h;
-}
 
 static char *dup_n(const char *s, size_t len)
 {
@@ -40,74 +30,25 @@ static char *dup_n(const char *s, size_t len)
   return p;
 }
 
-/* 1 if present, 0 if inserted (taking ownership of `tok`), or
+/* 1 when `tok` was sent before, 0 when added now, or
 ** PAGE_CURSOR_NO_MEMORY. */
-static int seen_insert(page_cursor *c, char *tok)
+static int token_seen(page_cursor *c, const char *tok, size_t len)
 {
-  if ((c->seen_len + 1) * 2 > c->seen_cap) {
-    size_t cap = c->seen_cap ? c->seen_cap * 2 : 16;
-    char **t = calloc(cap, sizeof *t);
-    if (t == NULL)
-      return PAGE_CURSOR_NO_MEMORY;
-    for (size_t i = 0; i < c->seen_cap; i++) {
-      if (c->seen[i] == NULL)
-        continue;
-      size_t j = hash(c->seen[i], strlen(c->seen[i])) & (cap - 1);
-      while (t[j])
-        j = (j + 1) & (cap - 1);
-      t[j] = c->seen[i];
-    }
-    free(c->seen);
-    c->seen = t;
-    c->seen_cap = cap;
-  }
-  size_t len = strlen(tok);
-  size_t j = hash(tok, len) & (c->seen_cap - 1);
-  while (c->seen[j]) {
-    if (strcmp(c->seen[j], tok) == 0)
-      return 1;
-    j = (j + 1) & (c->seen_cap - 1);
-  }
-  c->seen[j] = tok;
-  c->seen_len++;
-  return 0;
+  int r = id_set_add(&c->tokens, tok, len);
+  return r < 0 ? PAGE_CURSOR_NO_MEMORY : !r;
 }
 
-/* 1 when the hash of `first` was a first item's before, 0 when inserted
-** now, or PAGE_CURSOR_NO_MEMORY.  A hash, not the text: a collision only
-** counts one page toward a run of a hundred, and the set stays at eight
-** bytes a page however large the items. */
+/* 1 when `first` began an earlier page, 0 when added now, or
+** PAGE_CURSOR_NO_MEMORY.  Its hash, not its text: a collision only counts
+** one page toward a run of a hundred, and the set stays at a few bytes a
+** page however large the items. */
 static int first_seen(page_cursor *c, const char *first, size_t len)
 {
-  uint64_t h = hash(first, len);
-  if (h == 0)
-    h = 1;
-  if ((c->firsts_len + 1) * 2 > c->firsts_cap) {
-    size_t cap = c->firsts_cap ? c->firsts_cap * 2 : 16;
-    uint64_t *t = calloc(cap, sizeof *t);
-    if (t == NULL)
-      return PAGE_CURSOR_NO_MEMORY;
-    for (size_t i = 0; i < c->firsts_cap; i++) {
-      if (c->firsts[i] == 0)
-        continue;
-      size_t j = c->firsts[i] & (cap - 1);
-      while (t[j])
-        j = (j + 1) & (cap - 1);
-      t[j] = c->firsts[i];
-    }
-    free(c->firsts);
-    c->firsts = t;
-    c->firsts_cap = cap;
-  }
-  size_t j = h & (c->firsts_cap - 1);
-  while (c->firsts[j]) {
-    if (c->firsts[j] == h)
-      return 1;
-    j = (j + 1) & (c->firsts_cap - 1);
-  }
-  c->firsts[j] = h;
-  c->firsts_len++;
-  return 0;
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)first[i]) * 1099511628211ULL;
+  int r = id_set_add(&c->firsts, (const char *)&h, sizeof h);
+  return r < 0 ? PAGE_CURSOR_NO_MEMORY : !r;
 }
 
 page_cursor *page_cursor_new(const char *start_token, long page_size,
@@ -116,6 +57,8 @@ page_cursor *page_cursor_new(const char *start_token, long page_size,
   page_cursor *c = calloc(1, sizeof *c);
   if (c == NULL)
     return NULL;
+  id_set_init(&c->tokens);
+  id_set_init(&c->firsts);
   c->page_size = page_size;
   c->limit = limit;
   const char *st = start_token ? start_token : "";
@@ -125,13 +68,9 @@ page_cursor *page_cursor_new(const char *start_token, long page_size,
     page_cursor_free(c);
     return NULL;
   }
-  if (*st) {
-    char *copy = dup_n(st, strlen(st));
-    if (copy == NULL || seen_insert(c, copy) != 0) {
-      free(copy);
-      page_cursor_free(c);
-      return NULL;
-    }
+  if (*st && token_seen(c, st, strlen(st)) != 0) {
+    page_cursor_free(c);
+    return NULL;
   }
   return c;
 }
@@ -140,10 +79,8 @@ void page_cursor_free(page_cursor *c)
 {
   if (c == NULL)
     return;
-  for (size_t i = 0; i < c->seen_cap; i++)
-    free(c->seen[i]);
-  free(c->seen);
-  free(c->firsts);
+  id_set_free(&c->tokens);
+  id_set_free(&c->firsts);
   free(c->current);
   free(c->next);
   free(c);
@@ -219,12 +156,8 @@ int page_cursor_advance(page_cursor *c, size_t items, const char *first,
     c->done = 1;
     return PAGE_CURSOR_STALE_RUN;
   }
-  char *copy = dup_n(tok, len);
-  if (copy == NULL)
-    return PAGE_CURSOR_NO_MEMORY;
-  int r = seen_insert(c, copy);
+  int r = token_seen(c, tok, len);
   if (r != 0) {
-    free(copy);
     c->done = 1;
     return r == 1 ? PAGE_CURSOR_CYCLE : PAGE_CURSOR_NO_MEMORY;
   }
