@@ -1,0 +1,108 @@
+-- "Never print a secret", attacked from the outside: the real mdblua
+-- against the fake API and its fake IAM, with tokens that only an exact
+-- match can redact (not IAM-shaped: no "t1." or "eyJ" pattern saves them),
+-- servers and token commands that echo them back where mdblua quotes text
+-- (error bodies past the length the message is cut at, page tokens and
+-- redirect locations that end up in URLs, a failing command's stderr),
+-- mistakes a user may make with a token in hand, the reports and history
+-- files a scan writes, and the prompt's history file.  Every run is
+-- traced and its whole output searched (credhelp.lua's C.run).
+package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
+local H = require "harness"
+local C = require "credhelp"
+
+local STAMP = tostring(os.time())
+-- Not IAM-shaped: only the token itself, matched exactly, redacts it.
+local TOK = "SECRETTOKEN-" .. STAMP .. "-fixed-0123456789abcdef"
+local OAUTH = "y0_SECRETTOKEN-oauth-" .. STAMP .. "-0123456789abcdef"
+local SECRETS = { TOK, OAUTH, H.token }
+
+local q = function(v) return string.format("%q", v) end
+
+-- A fake taking TOK (and OAUTH at its IAM), with `extra` arguments.
+local function fake(extra)
+   local args = { "--generate", "engine=mysql,clusters=2,backups=3", "--token", TOK, "--oauth-token", OAUTH }
+   for _, a in ipairs(extra or {}) do args[#args + 1] = a end
+   return C.start(args)
+end
+
+-- Lua code: a client with `opts` (Lua expressions), list cluster
+-- cmysql-0000, print "ok N" or the error and its url on stdout.
+local function list_code(s, opts)
+   local o = { endpoint = q(s.url), iam_endpoint = q(s.url), retries = "0", backoff_base = "0.01" }
+   for k, v in pairs(opts or {}) do o[k] = v end
+   return "local c = " .. C.client_code(o) .. "\n" .. [[
+      local ok, e = pcall(function()
+         local n = 0
+         for _ in c:backups { engine = "mysql", cluster = "cmysql-0000" } do n = n + 1 end
+         return n
+      end)
+      if ok then print("ok " .. e) else print(tostring(e)); print("url=" .. tostring(e.url)) end
+   ]]
+end
+
+-- Run `code` traced with `env`; fails on any secret in stdout or stderr.
+local function run(code, env)
+   return C.run(code, env or {}, SECRETS)
+end
+
+C.test("a token command that prints the token, then fails quoting it on stderr", function()
+   local s = fake()
+   local cases = {
+      -- the bare token, then a failure that names it
+      string.format("echo %s; echo 'error: token %s was revoked' >&2; exit 1", TOK, TOK),
+      -- CR LF and blanks around it
+      string.format("printf '  %s\\r\\n'; echo 'token %s: revoked' >&2; exit 1", TOK, TOK),
+      -- JSON, as yc --format json prints it
+      string.format([[printf '{"iamToken":"%s","expiresAt":"2099-01-01T00:00:00Z"}\n'; ]] ..
+         "echo 'cannot refresh %s' >&2; exit 4", TOK, TOK),
+   }
+   for i, sh in ipairs(cases) do
+      local r = run(list_code(s, { token_command = "{ 'sh', '-c', " .. q(sh) .. " }" }))
+      H.eq(r.code, 0, r.stderr)
+      H.contains(r.stdout, "auth error: no IAM token from token_command: token_command 'sh' exited with status",
+         "case " .. i)
+      H.contains(r.stdout, "[REDACTED]", "case " .. i .. ": the stderr line is still shown, the token cut out")
+   end
+end)
+
+C.test("the IAM exchange failing in other ways: an echoed request body, HTML, a redirect elsewhere", function()
+   local other = C.start { "--log-detail", "--token", "t1.other" }
+   local echo = string.format('{"code":3,"message":"bad request {\\"yandexPassportOauthToken\\":\\"%s\\"}"}', OAUTH)
+   local faults = {
+      { "status=400;body=" .. echo, "answered HTTP 400: bad request {\"yandexPassportOauthToken\":\"[REDACTED]\"}" },
+      { "status=502;html=1", "answered HTTP 502" },
+      { "redirect=307;location=" .. other.url .. "/iam/v1/tokens", "answered HTTP 307" },
+   }
+   for _, f in ipairs(faults) do
+      local s = fake { "--fault", "path=/iam/;times=0;" .. f[1] }
+      local r = run(list_code(s), { YC_TOKEN = OAUTH })
+      H.eq(r.code, 0, r.stderr)
+      H.contains(r.stdout, f[2], f[1])
+      s.stop()
+   end
+   -- the OAuth token was never posted to the host the redirect named
+   H.eq(H.read_file(other.log) or "", "", "the other host got no request")
+end)
+
+C.test("tokens with unusual bytes: refused without being quoted, or redacted when echoed", function()
+   local s = fake()
+   for _, bad in ipairs { TOK .. "\nX-Injected: 1", TOK .. " two", TOK .. "\t", TOK .. "\127" } do
+      local r = run(list_code(s), { YC_IAM_TOKEN = bad })
+      H.eq(r.code, 2, r.stderr)
+      H.contains(r.stderr, "the IAM token from YC_IAM_TOKEN contains spaces or control characters")
+      r = run(list_code(s, { token = q(bad) }))
+      H.contains(r.stderr, "the IAM token from the token option contains spaces or control characters")
+   end
+   -- quote, percent, backslash and UTF-8 are allowed in a fixed token, and
+   -- redacted when a server echoes them back (JSON-escaped in its body)
+   local odd = TOK .. "-\"%s%n\\-\u{e9}\u{4e16}"
+   local json_odd = odd:gsub("\\", "\\\\"):gsub('"', '\\"')
+   s = C.start { "--generate", "engine=mysql,clusters=1,backups=3", "--token", odd,
+      "--fault", "status=403;times=0;body={\"code\":7,\"message\":\"not for " .. json_odd .. " here\"}" }
+   local r = C.run(list_code(s, { token = q(odd) }), {}, { odd, TOK })
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "http error: not for [REDACTED] here (HTTP 403")
+end)
+
+H.run_all()
