@@ -66,6 +66,32 @@ C.test("a token command that prints the token, then fails quoting it on stderr",
    end
 end)
 
+C.test("an API error that quotes the token where its message is cut", function()
+   -- the message is kept up to a length: a token straddling that length
+   -- must not come out as a prefix that no longer matches the token
+   for _, pad in ipairs { 150, 290, 300, 310, 390 } do
+      local body = string.format('{"code":7,"message":"%s token %s is not allowed here"}', string.rep("x", pad), TOK)
+      local s = fake { "--fault", "status=403;times=0;body=" .. body }
+      local r = run(list_code(s, { token = q(TOK) }))
+      H.eq(r.code, 0, r.stderr)
+      H.contains(r.stdout, "http error: xxxxxxxxxx", "pad " .. pad)
+      H.contains(r.stdout, "HTTP 403 PERMISSION_DENIED", "pad " .. pad)
+      s.stop()
+   end
+end)
+
+C.test("the IAM endpoint quotes the OAuth token where its message is cut", function()
+   for _, pad in ipairs { 100, 180, 190, 250 } do
+      local body = string.format('{"code":16,"message":"%s token %s is invalid"}', string.rep("x", pad), OAUTH)
+      local s = fake { "--fault", "path=/iam/;status=401;times=0;body=" .. body }
+      local r = run(list_code(s), { YC_TOKEN = OAUTH })
+      H.eq(r.code, 0, r.stderr)
+      H.contains(r.stdout, "auth error: no IAM token from YC_TOKEN: the IAM token endpoint", "pad " .. pad)
+      H.contains(r.stdout, "answered HTTP 401: xxxxxxxxxx", "pad " .. pad)
+      s.stop()
+   end
+end)
+
 C.test("the IAM exchange failing in other ways: an echoed request body, HTML, a redirect elsewhere", function()
    local other = C.start { "--log-detail", "--token", "t1.other" }
    local echo = string.format('{"code":3,"message":"bad request {\\"yandexPassportOauthToken\\":\\"%s\\"}"}', OAUTH)
