@@ -16,6 +16,7 @@ local STAMP = tostring(os.time())
 local TOK = "SECRETTOKEN-" .. STAMP .. "-fixed-0123456789abcdef"
 local OAUTH = "y0_SECRETTOKEN-oauth-" .. STAMP .. "-0123456789abcdef"
 local SECRETS = { TOK, OAUTH, H.token }
+local FOLDER = "b1gfakefolder0000001"
 
 local q = function(v) return string.format("%q", v) end
 
@@ -109,6 +110,35 @@ C.test("the IAM exchange failing in other ways: an echoed request body, HTML, a 
    end
    -- the OAuth token was never posted to the host the redirect named
    H.eq(H.read_file(other.log) or "", "", "the other host got no request")
+end)
+
+C.test("a server that puts the token into a URL: page tokens and redirect locations", function()
+   -- the bearer token handed back as nextPageToken: the next URL holds it
+   local s = fake { "--fault", "path=/backups;times=1;body={\"backups\":[],\"nextPageToken\":\"" .. TOK .. "\"}" }
+   local r = run(list_code(s, { token = q(TOK) }))
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "http error: invalid page token (HTTP 400")
+   H.contains(r.stdout, "url=" .. s.url .. "/managed-mysql/v1/clusters/cmysql-0000/backups?pageSize=1000&pageToken=" ..
+      "[REDACTED]", "err.url")
+   H.contains(r.stderr, "&pageToken=[REDACTED] -> 400", "the trace line")
+   -- a same-host redirect whose location carries it: followed, and traced
+   s = fake { "--fault", "path=/backups;times=1;redirect=307;location={self}{path}&x=" .. TOK }
+   r = run(list_code(s, { token = q(TOK) }))
+   H.eq(r.stdout, "ok 3\n", r.stderr)
+   H.contains(r.stderr, "following the redirect to the same host: GET " .. s.url ..
+      "/managed-mysql/v1/clusters/cmysql-0000/backups?pageSize=1000&x=[REDACTED]")
+   -- and a token from a command, in a page of a scan
+   s = fake { "--fault", "path=cmysql-0001/backups;times=1;body={\"backups\":[],\"nextPageToken\":\"" .. TOK .. "\"}" }
+   local code = "local c = " .. C.client_code { endpoint = q(s.url), retries = "0",
+      token_command = "{ 'printf', '%s\\n', " .. q(TOK) .. " }" } .. [[
+      local res = c:scan { engines = { "mysql" }, folder = "]] .. FOLDER .. [[" }
+      for _, e in ipairs(res) do
+         if e.error then print(e.id, tostring(e.error)) end
+      end
+   ]]
+   r = run(code)
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "pageToken=[REDACTED]")
 end)
 
 C.test("tokens with unusual bytes: refused without being quoted, or redacted when echoed", function()
