@@ -10,6 +10,7 @@
 package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
 local H = require "harness"
 local C = require "credhelp"
+local mdb = require "mdb"
 
 local STAMP = tostring(os.time())
 -- Not IAM-shaped: only the token itself, matched exactly, redacts it.
@@ -159,6 +160,18 @@ C.test("tokens with unusual bytes: refused without being quoted, or redacted whe
    local r = C.run(list_code(s, { token = q(odd) }), {}, { odd, TOK })
    H.eq(r.code, 0, r.stderr)
    H.contains(r.stdout, "http error: not for [REDACTED] here (HTTP 403")
+end)
+
+C.test("a token given where a source name goes is not quoted back", function()
+   for _, v in ipairs { OAUTH, TOK, "t1.SECRETTOKEN" .. STAMP .. ".abcdefghijklmnop" } do
+      local err = H.raises("argument", mdb.client, { endpoint = "http://127.0.0.1:9", credentials = v })
+      H.eq(err.argument, "credentials")
+      H.contains(err.message, "unknown source")
+      C.no_secrets(tostring(err), SECRETS, "the error")
+   end
+   -- a short name-shaped typo is still quoted: it helps
+   local err = H.raises("argument", mdb.client, { endpoint = "http://127.0.0.1:9", credentials = "metdata" })
+   H.contains(err.message, "unknown source \"metdata\"")
 end)
 
 H.run_all()
