@@ -262,6 +262,15 @@ Accepts 0-9 fraction digits and Z or +hh:mm; returns nil and a message
 for anything else.]],
    },
    {
+      names = { "mdb.redact", "redact" },
+      summary = "mdb.redact(s)              s with tokens, JWTs and keys replaced by [REDACTED]",
+      text = [[
+mdb.redact(s) -> s with every token a client of this process holds, and
+anything shaped like a bearer header, an IAM token, a JWT or a PEM key,
+replaced by "[REDACTED]": the scrub mdblua's own messages and traces get.
+Lines it would change are not kept in the prompt's history file.]],
+   },
+   {
       names = { "mdb.isatty", "isatty" },
       summary = "mdb.isatty(file)           is file (io.stderr, ...) a terminal?",
       text = "mdb.isatty(io.stderr) -> true on a terminal: show progress there, stay quiet in cron and pipes.",

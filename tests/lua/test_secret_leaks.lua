@@ -174,4 +174,56 @@ C.test("a token given where a source name goes is not quoted back", function()
    H.contains(err.message, "unknown source \"metdata\"")
 end)
 
+-- The prompt on a pseudo-terminal (tests/tools/ptydrive), HOME a scratch
+-- directory: what it keeps in ~/.mdblua_history.
+local PTYDRIVE = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set") .. "/tests/tools/ptydrive"
+
+local function session(steps, env)
+   local lines = {}
+   for i, step in ipairs(steps) do
+      lines[i] = step:match("^expect ") and step:gsub("\\n", "\\r\\n") or step
+   end
+   local script = H.write_file(H.tmpname(".pty"), table.concat(lines, "\n") .. "\n")
+   local transcript = H.tmpname(".transcript")
+   local home = C.dir()
+   local e = C.env { TERM = "xterm", HOME = home, MDBLUA_HISTORY = false, YC_FOLDER_ID = false }
+   for k, v in pairs(env or {}) do e[k] = v end
+   local r = H.run({ "-t", "10", "-s", script, "-o", transcript, "--", H.mdblua }, { program = PTYDRIVE, env = e })
+   r.out = (H.read_file(transcript) or ""):gsub("\r", "")
+   r.history = H.read_file(home .. "/.mdblua_history") or ""
+   return r
+end
+
+C.test("the prompt's history file keeps no line that holds a token", function()
+   local r = session({
+      "expect \\n> ",
+      -- a literal token given to mdb.client
+      "send c = mdb.client { endpoint = 'http://127.0.0.1:9', token = '" .. OAUTH .. "' }\\r", "expect \\n> ",
+      -- the token of the client the prompt made from YC_IAM_TOKEN
+      "send t = '" .. TOK .. "'\\r", "expect \\n> ",
+      -- anything shaped like an IAM token or a bearer header
+      "send s = 'Bearer abcdefgh' .. 't1.SECRETTOKENabcdef.ghijklmn'\\r", "expect \\n> ",
+      "send kept = 40 + 2\\r", "expect \\n> ",
+      "send kept\\r", "expect \\n42\\n> ",
+      "send \\x04",
+   }, { YC_IAM_TOKEN = TOK, YC_MDB_ENDPOINT = "http://127.0.0.1:9" })
+   H.eq(r.code, 0, r.stderr .. r.out)
+   H.contains(r.out, "client = mdb.client (http://127.0.0.1:9)")
+   H.contains(r.history, "kept\\040=\\04040\\040+\\0402", "ordinary lines are kept")
+   C.no_secrets(r.history, SECRETS, "the history file")
+   H.not_contains(r.history, "Bearer", "the history file")
+   -- printing the client, its credentials, and an error at the prompt
+   r = session({
+      "expect \\n> ",
+      "send client\\r", "expect \\n> ",
+      "send client:credentials()\\r", "expect \\n> ",
+      "send inspect(select(2, pcall(mdb.client, { credentials = os.getenv('OOPS') })))\\r", "expect \\n> ",
+      "send \\x04",
+   }, { YC_IAM_TOKEN = TOK, YC_MDB_ENDPOINT = "http://127.0.0.1:9", OOPS = OAUTH })
+   H.eq(r.code, 0, r.stderr .. r.out)
+   H.contains(r.out, "a fixed IAM token from YC_IAM_TOKEN")
+   H.contains(r.out, "unknown source")
+   C.no_secrets(r.out, SECRETS, "the prompt's transcript")
+end)
+
 H.run_all()
