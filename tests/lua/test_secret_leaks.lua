@@ -174,6 +174,36 @@ C.test("a token given where a source name goes is not quoted back", function()
    H.contains(err.message, "unknown source \"metdata\"")
 end)
 
+C.test("a scan's history file and its reports hold no token an error echoed", function()
+   local long = string.format('{"code":7,"message":"%s token %s is not allowed"}', string.rep("x", 290), TOK)
+   local short = string.format('{"code":7,"message":"token %s is not allowed"}', TOK)
+   local s = fake { "--fault", "path=cmysql-0001/backups;status=403;times=0;body=" .. long,
+      "--fault", "path=cmysql-0000/operations;status=403;times=0;body=" .. short }
+   local d = C.dir()
+   local env = C.env { YC_MDB_ENDPOINT = s.url, YC_IAM_TOKEN = TOK, YC_FOLDER_ID = FOLDER, MDB_TRACE = "1" }
+   local script = function(name) return H.source_dir .. "/scripts/" .. name end
+   local db = d .. "/history.db"
+   local r = H.run({ script "snapshot.lua", "--db", db, "--engine", "mysql" }, { env = env })
+   C.no_secrets(r.stdout .. r.stderr, SECRETS, "snapshot.lua")
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stdout .. r.stderr, "[REDACTED]")
+   local dump = H.sqlite3(db, ".dump")
+   H.contains(dump, "xxxxxxxxxx token [REDACTED]", "the failed listing's error is in the history")
+   C.no_secrets(dump, SECRETS, "the history file")
+   local outputs = 0
+   for _, fmt in ipairs { "html", "junit", "json", "jsonl", "csv", "markdown", "prometheus", "nagios", "table" } do
+      local out = d .. "/audit." .. fmt
+      r = H.run({ script "audit.lua", "--engine", "mysql", "--format", fmt, "--output", out }, { env = env })
+      C.no_secrets(r.stdout .. r.stderr, SECRETS, "audit.lua --format " .. fmt)
+      local text = H.read_file(out) or ""
+      C.no_secrets(text, SECRETS, "the " .. fmt .. " report")
+      if text:find("[REDACTED]", 1, true) then outputs = outputs + 1 end
+   end
+   H.ok(outputs >= 5, "the error texts are in the reports (" .. outputs .. " of them)")
+   r = H.run({ script "history.lua", "--db", db }, { env = env })
+   C.no_secrets(r.stdout .. r.stderr, SECRETS, "history.lua")
+end)
+
 -- The prompt on a pseudo-terminal (tests/tools/ptydrive), HOME a scratch
 -- directory: what it keeps in ~/.mdblua_history.
 local PTYDRIVE = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set") .. "/tests/tools/ptydrive"
