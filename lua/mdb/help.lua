@@ -368,7 +368,7 @@ At the prompt:
   Tab          complete globals, fields (mdb.<Tab>, b.<Tab>), methods
                (client:<Tab>) and engine names (engine = "<Tab>)
   Up / Down    history, kept in ~/.mdblua_history ($MDBLUA_HISTORY;
-               "" for none)
+               "" for none; a line holding a secret is not kept)
   Ctrl-R       search the history
   Ctrl-C       abandon the line, or stop what is running (a listing
                too) and come back to the prompt
@@ -390,6 +390,7 @@ local function index_values()
    by_value[mdb.parse_time] = by_name["mdb.parse_time"]
    by_value[mdb.is_error] = by_name["mdb.is_error"]
    by_value[mdb.isatty] = by_name["mdb.isatty"]
+   by_value[mdb.redact] = by_name["mdb.redact"]
    by_value[mdb.engines] = by_name["mdb.engines"]
    for mtn, prefix in pairs { ["mdb.client"] = "client:", ["mdb.iterator"] = "iterator" } do
       local mt = debug.getregistry()[mtn]
