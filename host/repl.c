@@ -285,6 +285,33 @@ static int complete_protected(lua_State *L)
   return 0;
 }
 
+/* mdb.repl's keep_in_history(entry) (the entry a light userdata). */
+static int keep_protected(lua_State *L)
+{
+  const char *entry = lua_touserdata(L, 1);
+  if (!push_repl_function(L, "keep_in_history"))
+    return luaL_error(L, "no keep_in_history");
+  lua_pushstring(L, entry);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* Add `entry` to the history file unless it holds a secret (a token
+** typed or pasted at the prompt must not land in a file).  When the
+** check cannot run, the entry is not kept either. */
+static void remember(lua_State *L, const char *entry)
+{
+  if (entry == NULL)
+    return;
+  int top = lua_gettop(L);
+  lua_pushcfunction(L, keep_protected);
+  lua_pushlightuserdata(L, (void *)entry);
+  int keep = lua_pcall(L, 1, 1, 0) == LUA_OK && lua_toboolean(L, -1);
+  lua_settop(L, top);
+  if (keep)
+    line_input_remember(entry);
+}
+
 /* line_completer: mdb.repl's complete(text, before).  Errors in there
 ** mean no candidates; the prompt goes on. */
 static char **complete(void *ud, const char *text, const char *before)
@@ -343,7 +370,7 @@ void repl_run(lua_State *L, repl_docall docall, const char *progname)
       break;
     if (r == REPL_READ_CANCELLED)
       continue;
-    line_input_remember(lua_tostring(L, 1));
+    remember(L, lua_tostring(L, 1));
     if (r == REPL_READ_ERROR) {
       write_text(stderr, lua_tostring(L, -1));
       continue;

@@ -61,6 +61,11 @@ static void describe(const http_response *r, const char *what, const char *url,
     free(msg);
     msg = NULL;
   }
+  /* Scrubbed before it is cut below: a secret cut in two would match
+  ** neither itself nor a pattern. */
+  char *clean = msg ? secret_scrub(msg, secrets) : NULL;
+  secret_free(msg);
+  msg = clean;
   char rid[160] = "";
   if (r->request_id[0])
     snprintf(rid, sizeof rid, ", request id %s", r->request_id);

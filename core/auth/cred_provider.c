@@ -91,7 +91,7 @@ cred_provider *cred_provider_new_static_named(const char *token,
   if (p == NULL)
     return NULL;
   p->token = strdup(token);
-  if (p->token == NULL) {
+  if (p->token == NULL || secret_live_add(p->token) != 0) {
     cred_provider_free(p);
     return NULL;
   }
@@ -107,7 +107,8 @@ cred_provider *cred_provider_new_oauth(const char *oauth, const char *source,
   if (p == NULL)
     return NULL;
   p->oauth = strdup(oauth);
-  if (p->oauth == NULL || p->iam_token_url == NULL) {
+  if (p->oauth == NULL || p->iam_token_url == NULL ||
+      secret_live_add(p->oauth) != 0) {
     cred_provider_free(p);
     return NULL;
   }
@@ -181,6 +182,8 @@ void cred_provider_free(cred_provider *p)
 {
   if (p == NULL)
     return;
+  secret_live_remove(p->token);
+  secret_live_remove(p->oauth);
   secret_free(p->token);
   secret_free(p->oauth);
   sa_key_free(p->key);
@@ -262,6 +265,12 @@ static int refresh(cred_provider *p, char *err, size_t errlen)
       snprintf(err, errlen, "no IAM token from %s: %s", p->source, why);
     return rc;
   }
+  if (secret_live_add(t.value) != 0) {
+    secret_free(t.value);
+    snprintf(err, errlen, "out of memory");
+    return AUTH_HTTP_FAILED;
+  }
+  secret_live_remove(p->token);
   secret_free(p->token);
   p->token = t.value;
   p->gen++;

@@ -69,6 +69,63 @@ static void first_line(const char *s, char *out, size_t n)
   snprintf(out, n, "%.*s", (int)len, s);
 }
 
+static int is_blank(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+         c == '\f' || c == '\0';
+}
+
+/*
+** What the command printed, as secrets to scrub out of a message that
+** quotes its stderr: each blank-separated word (so the bare token matches
+** without the newline or blanks around it) and, for JSON, the decoded
+** "iamToken" and "access_token".  NULL-terminated, entries wiped by
+** free_output_secrets; NULL when out of memory.
+*/
+static char **output_secrets(const char *s, size_t len)
+{
+  size_t cap = 4; /* two JSON members, the last word, the NULL */
+  for (size_t i = 0; i < len; i++)
+    cap += is_blank(s[i]);
+  char **v = calloc(cap, sizeof *v);
+  if (v == NULL)
+    return NULL;
+  size_t n = 0;
+  for (size_t i = 0; i < len;) {
+    while (i < len && is_blank(s[i]))
+      i++;
+    size_t j = i;
+    while (j < len && !is_blank(s[j]))
+      j++;
+    if (j > i && (v[n++] = strndup(s + i, j - i)) == NULL)
+      goto oom;
+    i = j;
+  }
+  const char *const members[] = {"iamToken", "access_token"};
+  for (size_t m = 0; m < 2; m++) {
+    char *tok = NULL;
+    if (json_member_string(s, len, members[m], &tok) == 1)
+      v[n++] = tok;
+    else
+      secret_free(tok);
+  }
+  return v;
+oom:
+  for (size_t i = 0; i < n; i++)
+    secret_free(v[i]);
+  free(v);
+  return NULL;
+}
+
+static void free_output_secrets(char **v)
+{
+  if (v == NULL)
+    return;
+  for (char **p = v; *p; p++)
+    secret_free(*p);
+  free(v);
+}
+
 /* Take the token out of the command's output. */
 static int parse_output(char *s, size_t len, cred_token *out, char *err,
                         size_t errlen)
@@ -263,13 +320,22 @@ int token_command_run(char *const argv[], long timeout_ms,
   rc = AUTH_HTTP_OK;
 done:
   if (rc != AUTH_HTTP_OK && err[0]) {
-    /* the stderr line may quote a token: scrub the whole message */
-    const char *secrets[] = {co.len ? co.buf : NULL, NULL};
-    char *clean = secret_scrub(err, secrets);
-    if (clean) {
+    /* The stderr line may quote the token the command printed before it
+    ** failed (or any token): scrub the whole message of every word of
+    ** the output, and of anything shaped like a secret. */
+    char **secrets = co.len ? output_secrets(co.buf, co.len) : NULL;
+    char *clean = co.len && secrets == NULL
+                      ? NULL
+                      : secret_scrub(err, (const char *const *)secrets);
+    if (clean)
       snprintf(err, errlen, "%s", clean);
-      free(clean);
-    }
+    else
+      snprintf(err, errlen,
+               "token_command '%s' failed (its message was "
+               "dropped: out of memory)",
+               prog);
+    free(clean);
+    free_output_secrets(secrets);
   }
   for (int i = 0; i < 2; i++) {
     if (outp[i] >= 0)

@@ -1,5 +1,6 @@
 #include "text/secret_text.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,57 @@ void secret_free(char *token)
   free(token);
 }
 
+/* The live secrets (secret_live_add), guarded by live_mu. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static const char **live;
+static size_t live_n, live_cap;
+
+int secret_live_add(const char *s)
+{
+  if (s == NULL || strlen(s) < MIN_SECRET_LEN)
+    return 0;
+  int rc = 0;
+  pthread_mutex_lock(&live_mu);
+  size_t i = 0;
+  while (i < live_n && live[i] != s)
+    i++;
+  if (i == live_n) {
+    if (live_n == live_cap) {
+      size_t cap = live_cap ? 2 * live_cap : 8;
+      const char **grown = realloc(live, cap * sizeof *live);
+      if (grown == NULL)
+        rc = -1;
+      else {
+        live = grown;
+        live_cap = cap;
+      }
+    }
+    if (rc == 0)
+      live[live_n++] = s;
+  }
+  pthread_mutex_unlock(&live_mu);
+  return rc;
+}
+
+void secret_live_remove(const char *s)
+{
+  if (s == NULL)
+    return;
+  pthread_mutex_lock(&live_mu);
+  for (size_t i = 0; i < live_n; i++) {
+    if (live[i] == s) {
+      live[i] = live[--live_n];
+      break;
+    }
+  }
+  if (live_n == 0) {
+    free(live);
+    live = NULL;
+    live_cap = 0;
+  }
+  pthread_mutex_unlock(&live_mu);
+}
+
 static int is_token_char(char c)
 {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -59,15 +111,32 @@ static size_t run_len(const char *p, size_t min)
   return n >= min ? n : 0;
 }
 
-/* How many bytes at p to replace, 0 when nothing secret starts there. */
-static size_t secret_at(const char *p, const char *const *secrets, size_t *keep)
+/* The length of the secret of `list` (n entries, or NULL-terminated when
+** n is (size_t)-1) that starts at p, or 0. */
+static size_t listed_at(const char *p, const char *const *list, size_t n)
+{
+  for (size_t i = 0; list && i < n && list[i]; i++) {
+    const char *s = list[i];
+    if (s[0] != p[0])
+      continue;
+    size_t len = strlen(s);
+    if (len >= MIN_SECRET_LEN && strncmp(p, s, len) == 0)
+      return len;
+  }
+  return 0;
+}
+
+/* How many bytes at p to replace, 0 when nothing secret starts there;
+** `patterns` 0: the secrets themselves only. */
+static size_t secret_at(const char *p, const char *const *secrets, int patterns,
+                        size_t *keep)
 {
   *keep = 0;
-  for (const char *const *s = secrets; s && *s; s++) {
-    size_t n = strlen(*s);
-    if (n >= MIN_SECRET_LEN && strncmp(p, *s, n) == 0)
-      return n;
-  }
+  size_t listed = listed_at(p, secrets, (size_t)-1);
+  if (listed == 0)
+    listed = listed_at(p, live, live_n);
+  if (listed || !patterns)
+    return listed;
   if (strncasecmp(p, "Bearer ", 7) == 0) {
     size_t n = run_len(p + 7, 1);
     if (n) {
@@ -108,15 +177,16 @@ char *secret_scrub(const char *text, const char *const *secrets)
 }
 
 /* The worst growth is "Bearer x" (8 bytes) becoming 17: under 3x. */
-size_t secret_scrub_into(const char *text, const char *const *secrets,
-                         char *out)
+static size_t scrub(const char *text, const char *const *secrets, int patterns,
+                    char *out)
 {
   if (text == NULL)
     text = "";
   size_t o = 0;
+  pthread_mutex_lock(&live_mu);
   for (const char *p = text; *p;) {
     size_t keep;
-    size_t n = secret_at(p, secrets, &keep);
+    size_t n = secret_at(p, secrets, patterns, &keep);
     if (n) {
       memcpy(out + o, p, keep);
       o += keep;
@@ -127,6 +197,19 @@ size_t secret_scrub_into(const char *text, const char *const *secrets,
       out[o++] = *p++;
     }
   }
+  pthread_mutex_unlock(&live_mu);
   out[o] = '\0';
   return o;
+}
+
+size_t secret_scrub_into(const char *text, const char *const *secrets,
+                         char *out)
+{
+  return scrub(text, secrets, 1, out);
+}
+
+size_t secret_redact_into(const char *text, const char *const *secrets,
+                          char *out)
+{
+  return scrub(text, secrets, 0, out);
 }

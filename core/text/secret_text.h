@@ -32,6 +32,19 @@ int secret_is_iam_token(const char *token);
 */
 char *secret_scrub(const char *text, const char *const *secrets);
 
+/*
+** The secrets in use in this process (each client's current token, the
+** OAuth token it exchanges), which every scrub below redacts besides its
+** own list: text made far from the client that holds them (a trace line,
+** the URL of a page a server pointed to) is scrubbed of them too.  `s` is
+** kept by pointer, not copied: remove it before it is freed.  Strings
+** shorter than the scrub's minimum are not kept.  secret_live_add returns
+** 0, or -1 when out of memory; adding a pointer twice keeps it once.
+** Thread-safe.
+*/
+int secret_live_add(const char *s);
+void secret_live_remove(const char *s);
+
 /* The room secret_scrub_into needs for a text of `len` bytes. */
 #define CREDENTIALS_SCRUB_SIZE(len) (3 * (len) + sizeof "[REDACTED]" + 1)
 
@@ -43,5 +56,13 @@ char *secret_scrub(const char *text, const char *const *secrets);
 */
 size_t secret_scrub_into(const char *text, const char *const *secrets,
                          char *out);
+
+/*
+** Like secret_scrub_into but only `secrets` and the live secrets, no
+** patterns: for data such as a URL, where a page token that happens to
+** look like a JWT must stay intact while a token itself must not.
+*/
+size_t secret_redact_into(const char *text, const char *const *secrets,
+                          char *out);
 
 #endif /* SECRET_TEXT_H */

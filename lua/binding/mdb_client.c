@@ -198,8 +198,16 @@ static void check_source(lua_State *L, const char *select)
     luaL_addstring(&b, *n);
   }
   luaL_pushresult(&b);
-  mdb_error_argument(L, "credentials", "unknown source \"%s\" (known: %s)",
-                     select, lua_tostring(L, -1));
+  /* A typo is quoted back; a token put here by mistake is not. */
+  size_t len = strlen(select);
+  if (len <= 24 && strspn(select, "abcdefghijklmnopqrstuvwxyz"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == len)
+    mdb_error_argument(L, "credentials", "unknown source \"%s\" (known: %s)",
+                       select, lua_tostring(L, -1));
+  mdb_error_argument(L, "credentials",
+                     "unknown source (a string of %d characters, not "
+                     "quoted: it may be a token; known: %s)",
+                     (int)len, lua_tostring(L, -1));
 }
 
 /* ca_file= or SSL_CERT_FILE, checked to be readable; NULL = system CAs. */

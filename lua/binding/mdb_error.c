@@ -84,7 +84,13 @@ void mdb_error_push(lua_State *L, const mdb_error_fields *f)
     lua_setfield(L, -2, "request_id");
   }
   if (f->url && *f->url) {
-    lua_pushstring(L, f->url);
+    /* A server may have put the token into it (a page token, a redirect's
+    ** location): the token goes, a page token shaped like a JWT stays. */
+    const char *secrets[] = {f->redact, NULL};
+    size_t len = strlen(f->url);
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, CREDENTIALS_SCRUB_SIZE(len));
+    luaL_pushresultsize(&b, secret_redact_into(f->url, secrets, p));
     lua_setfield(L, -2, "url");
   }
   if (f->argument) {
@@ -158,7 +164,7 @@ static lua_Integer field_int(lua_State *L, const char *k)
 /*
 ** "http error: Cluster c1 not found (HTTP 404 NOT_FOUND, request id r-1,
 ** 1 attempt, GET http://...)".  Built only from the table's own fields,
-** none of which ever holds a token.
+** none of which ever holds a token (mdb_error_push scrubbed them).
 */
 static int error_tostring(lua_State *L)
 {

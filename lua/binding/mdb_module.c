@@ -1,6 +1,6 @@
 /*
 ** luaopen_mdb: the `mdb` module table (client, engines, capabilities,
-** defaults, parse_time, is_error, version) and the metatables of its
+** defaults, parse_time, is_error, isatty, redact, version) and the metatables of its
 ** objects.  JSON is decoded
 ** by a private lua-cjson instance, so a script's cjson settings never
 ** change how API responses are read.
@@ -11,6 +11,7 @@
 #include "http/cancel.h"
 #include "mdb_defaults.h"
 #include "text/rfc3339.h"
+#include "text/secret_text.h"
 
 #include <curl/curl.h>
 #include <lua-cjson.h>
@@ -35,6 +36,24 @@ static int mdb_parse_time(lua_State *L)
 }
 
 /*
+** mdb.redact(s) -> s with every token a client of this process holds, and
+** anything shaped like a bearer header, an IAM token, a JWT or a PEM
+** block, replaced by "[REDACTED]": the scrub mdblua's own messages get,
+** for scripts that print text from elsewhere (and the prompt's history).
+*/
+static int mdb_redact(lua_State *L)
+{
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  if (strlen(s) != len)
+    return luaL_argerror(L, 1, "holds a NUL byte");
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, CREDENTIALS_SCRUB_SIZE(len));
+  luaL_pushresultsize(&b, secret_scrub_into(s, NULL, p));
+  return 1;
+}
+
+/*
 ** mdb.isatty(file) -> true when the Lua file handle is a terminal, so
 ** scripts show progress on a terminal and stay quiet in cron and pipes.
 */
@@ -52,11 +71,10 @@ static int mdb_is_error(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg mdb_functions[] = {{"client", mdb_client_new},
-                                         {"is_error", mdb_is_error},
-                                         {"isatty", mdb_isatty},
-                                         {"parse_time", mdb_parse_time},
-                                         {NULL, NULL}};
+static const luaL_Reg mdb_functions[] = {
+    {"client", mdb_client_new}, {"is_error", mdb_is_error},
+    {"isatty", mdb_isatty},     {"parse_time", mdb_parse_time},
+    {"redact", mdb_redact},     {NULL, NULL}};
 
 /*
 ** mdb.capabilities[engine]: what the engine's Backup and Cluster objects

@@ -9,8 +9,10 @@
 
 #include "http/cancel.h"
 #include "text/json_peek.h"
+#include "text/secret_text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MDB_LAST_PAGE_KEY "mdb.last_page" /* registry: anchors the token */
@@ -144,8 +146,22 @@ static void copy_field(lua_State *L, int t, const char *k, char *out, size_t n)
   lua_pop(L, 1);
 }
 
+/* The "message" field, scrubbed of `secret` (and of anything shaped like
+** one) before it is cut to fit: a token cut in two matches nothing. */
+static void copy_message(lua_State *L, int t, const char *secret, char *out,
+                         size_t n)
+{
+  if (lua_getfield(L, t, "message") == LUA_TSTRING) {
+    const char *secrets[] = {secret, NULL};
+    char *clean = secret_scrub(lua_tostring(L, -1), secrets);
+    snprintf(out, n, "%s", clean ? clean : "(message dropped: out of memory)");
+    free(clean);
+  }
+  lua_pop(L, 1);
+}
+
 static void read_status_body(lua_State *L, const http_response *r,
-                             status_body *sb)
+                             const char *secret, status_body *sb)
 {
   int top = lua_gettop(L);
   sb->code = -1;
@@ -164,7 +180,7 @@ static void read_status_body(lua_State *L, const http_response *r,
     if (isint && code >= 0 && code < 1000)
       sb->code = (long)code;
     lua_pop(L, 1);
-    copy_field(L, body, "message", sb->message, sizeof sb->message);
+    copy_message(L, body, secret, sb->message, sizeof sb->message);
     if (sb->request_id[0] == '\0' &&
         lua_getfield(L, body, "details") == LUA_TTABLE) {
       for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
@@ -186,7 +202,7 @@ void mdb_push_fetch_error(lua_State *L, const mdb_client *c, const fetch_job *j)
   if (fe->kind == MDB_ERR_INTERRUPTED)
     cancel_clear(); /* consumed: this error is the interruption */
   status_body sb;
-  read_status_body(L, r, &sb);
+  read_status_body(L, r, cred_provider_secret(c->creds), &sb);
   const char *what = fe->message;
   if (fe->kind == MDB_ERR_HTTP && sb.message[0])
     what = sb.message;

@@ -262,6 +262,15 @@ Accepts 0-9 fraction digits and Z or +hh:mm; returns nil and a message
 for anything else.]],
    },
    {
+      names = { "mdb.redact", "redact" },
+      summary = "mdb.redact(s)              s with tokens, JWTs and keys replaced by [REDACTED]",
+      text = [[
+mdb.redact(s) -> s with every token a client of this process holds, and
+anything shaped like a bearer header, an IAM token, a JWT or a PEM key,
+replaced by "[REDACTED]": the scrub mdblua's own messages and traces get.
+Lines it would change are not kept in the prompt's history file.]],
+   },
+   {
       names = { "mdb.isatty", "isatty" },
       summary = "mdb.isatty(file)           is file (io.stderr, ...) a terminal?",
       text = "mdb.isatty(io.stderr) -> true on a terminal: show progress there, stay quiet in cron and pipes.",
@@ -359,7 +368,7 @@ At the prompt:
   Tab          complete globals, fields (mdb.<Tab>, b.<Tab>), methods
                (client:<Tab>) and engine names (engine = "<Tab>)
   Up / Down    history, kept in ~/.mdblua_history ($MDBLUA_HISTORY;
-               "" for none)
+               "" for none; a line holding a secret is not kept)
   Ctrl-R       search the history
   Ctrl-C       abandon the line, or stop what is running (a listing
                too) and come back to the prompt
@@ -381,6 +390,7 @@ local function index_values()
    by_value[mdb.parse_time] = by_name["mdb.parse_time"]
    by_value[mdb.is_error] = by_name["mdb.is_error"]
    by_value[mdb.isatty] = by_name["mdb.isatty"]
+   by_value[mdb.redact] = by_name["mdb.redact"]
    by_value[mdb.engines] = by_name["mdb.engines"]
    for mtn, prefix in pairs { ["mdb.client"] = "client:", ["mdb.iterator"] = "iterator" } do
       local mt = debug.getregistry()[mtn]

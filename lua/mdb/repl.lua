@@ -718,6 +718,16 @@ help.register(M.inspect, "inspect")
 help.register(M.help, "keys")
 help.register(M.settings, "settings")
 
+--- Whether the prompt may keep `entry` in its history file: not when it
+-- holds a secret, that is anything `mdb.redact` cuts out (a token a client
+-- of the session holds, a bearer header, an IAM token, a JWT, a key), or
+-- a literal string given to `token =` (an OAuth token has no shape to
+-- know it by).
+function M.keep_in_history(entry)
+   if mdb.redact(entry) ~= entry then return false end
+   return not entry:find("%f[%w_]token%s*=%s*[\"'%[]")
+end
+
 --- Set up a session: the globals `mdb`, `help`, `collect`, `inspect`,
 -- and `client` when credentials are in the environment (none replaces a
 -- global a script already set).  Returns the lines to show under the
