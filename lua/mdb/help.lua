@@ -243,6 +243,7 @@ Every failure raises an error object (mdb.is_error(e) is true) with:
   url         the request URL (never holds the token)
   attempts    requests made for that page
   argument    for argument errors: the bad argument's name
+  deadline    for a timeout the run's deadline caused: its seconds (mdb.deadline)
 tostring(e) is one line; at the prompt an error shows as that line.
 
   ok, e = pcall(collect, client:backups { engine = "mysql", cluster = "nope" })
@@ -260,6 +261,18 @@ tostring(e) is one line; at the prompt an error shows as that line.
 mdb.parse_time("2026-11-23T17:54:58.5+03:00") -> 1763909698.5
 Accepts 0-9 fraction digits and Z or +hh:mm; returns nil and a message
 for anything else.]],
+   },
+   {
+      names = { "mdb.deadline", "deadline" },
+      summary = "mdb.deadline(seconds)      a bound on every wait from now on (false: none)",
+      text = [[
+mdb.deadline(20)        from now on every wait (a request, a retry's backoff,
+                        the pacer, a token, SQLite) ends 20 s from now at the latest;
+                        it then raises kind "timeout" with deadline = 20
+mdb.deadline()          -> seconds left (0 once passed) and 20, or nil when none
+mdb.deadline(false)     no deadline (the default)
+For the whole process, as Ctrl-C is; once passed, every later wait fails
+at once until it is set again or removed.  The scripts' --timeout sets it.]],
    },
    {
       names = { "mdb.isatty", "isatty" },
