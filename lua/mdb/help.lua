@@ -394,6 +394,7 @@ local function index_values()
    by_value[mdb.parse_time] = by_name["mdb.parse_time"]
    by_value[mdb.is_error] = by_name["mdb.is_error"]
    by_value[mdb.isatty] = by_name["mdb.isatty"]
+   by_value[mdb.deadline] = by_name["mdb.deadline"]
    by_value[mdb.engines] = by_name["mdb.engines"]
    for mtn, prefix in pairs { ["mdb.client"] = "client:", ["mdb.iterator"] = "iterator" } do
       local mt = debug.getregistry()[mtn]
