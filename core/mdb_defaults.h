@@ -30,5 +30,6 @@
 #define MDB_MAX_FILTER_LEN                   1000
 #define MDB_MAX_TOKEN_LEN                    100 /* pageToken: the protos' <=100 */
 #define MDB_MAX_SCAN_FOLDERS                 1000 /* folders= of one scan */
+#define MDB_MAX_DEADLINE_S                   86400 /* mdb.deadline, --timeout: a day */
 
 #endif /* MDB_DEFAULTS_H */

@@ -39,7 +39,9 @@ local spec = {
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339), for reproducible reports" },
       cli.concurrency_option(),
       cli.page_size_option(),
+      cli.timeout_option(true),
    },
+   nagios = "MDB BACKUP AUDIT",
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 every finding ok; 1 a warning or critical finding (or no cluster found);\n"
       .. "2 an error finding (a listing failed), a bad policy, a usage or API error.\n"

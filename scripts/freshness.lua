@@ -30,11 +30,13 @@ local spec = {
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339)" },
       cli.concurrency_option(),
+      cli.timeout_option(true),
    },
+   nagios = "MDB BACKUP FRESHNESS",
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status (Nagios plugin codes): 0 OK, 1 WARNING, 2 CRITICAL (some cluster over\n"
       .. "a limit, or without any completed backup), 3 UNKNOWN (usage or API error, a failed\n"
-      .. "listing, no cluster found).",
+      .. "listing, no cluster found, no result within --timeout).",
 }
 
 for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 1 + i, o) end

@@ -26,6 +26,7 @@ local spec = {
       { "now", "TIME", "ages as if it were TIME (RFC 3339)" },
       cli.concurrency_option(),
       cli.page_size_option(),
+      cli.timeout_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 listed; 2 usage or API error, or a listing failed (the other\n"

@@ -27,6 +27,7 @@ local spec = {
       { "json", nil, "print a JSON array of backup objects instead of a table" },
       { "limit", "N", "stop after N backups", check = cli.integer(0) },
       cli.page_size_option(),
+      cli.timeout_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 listed, 2 usage or API error (with several folders: some listing\n"

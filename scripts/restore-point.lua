@@ -27,6 +27,7 @@ local spec = {
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
       { "now", "TIME", "as if it were TIME (RFC 3339): backups after it do not exist yet" },
+      cli.timeout_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 restorable, 1 not restorable to that moment, 2 usage or API error.",
@@ -67,7 +68,7 @@ if folder and folder ~= "" then
       end
    end)
    if not cok then
-      if mdb.is_error(cerr) and cerr.kind == "interrupted" then die(cerr) end
+      if cli.stops(cerr) then die(cerr) end
       cluster_note = "the Cluster object could not be read: " .. tostring(cerr)
    elseif not cluster then
       cluster_note = string.format("cluster %s is not in folder %s", opts.cluster, folder)

@@ -59,6 +59,7 @@ for _, o in ipairs({
    { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
    { "now", "TIME", "as if it were TIME (RFC 3339): backups after it count as in the future" },
    cli.concurrency_option(),
+   cli.timeout_option(),
 }) do options[#options + 1] = o end
 
 local spec = {
@@ -186,7 +187,7 @@ if named_later then
       local looked, err = pcall(function()
          for c in client:clusters { engine = scan.engine, folder = f } do names[c.id] = c.name end
       end)
-      if not looked and mdb.is_error(err) and err.kind == "interrupted" then error(err, 0) end
+      if not looked and cli.stops(err) then die(err) end
    end
 end
 

@@ -23,6 +23,7 @@ local spec = {
       { "now", "TIME", "record the scan as taken at TIME (RFC 3339)" },
       cli.concurrency_option(),
       cli.page_size_option(),
+      cli.timeout_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status: 0 recorded; 2 usage error, the history file could not be written,\n"

@@ -269,7 +269,8 @@ int token_command_run(char *const argv[], long timeout_ms,
     }
     struct pollfd pf[2] = {{open_out ? co.fd : -1, POLLIN, 0},
                            {open_err ? ce.fd : -1, POLLIN, 0}};
-    int slice = left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS;
+    int slice = (int)cancel_cap_ms(left < POLL_SLICE_MS ? (long)left
+                                                        : POLL_SLICE_MS);
     if (poll(pf, 2, slice) < 0 && errno != EINTR)
       break;
     if (open_out && pf[0].revents)

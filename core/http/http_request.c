@@ -175,6 +175,10 @@ int http_request_prepare_call(http_request *r, const http_call *call,
   }
   curl_easy_setopt(r->curl, CURLOPT_URL, url);
   curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
+  /* A silent server may get a progress callback only once a second: a
+  ** deadline nearer than the request's own timeout ends it right there. */
+  curl_easy_setopt(r->curl, CURLOPT_TIMEOUT_MS,
+                   cancel_cap_ms(r->cfg.timeout_ms));
   return 0;
 }
 
@@ -210,7 +214,10 @@ void http_request_complete(http_request *r, CURLcode rc)
   if (curl_easy_getinfo(r->curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
       ra > 0)
     resp->retry_after_s = ra > 86400 * 365 ? 86400 * 365 : (long)ra;
-  if (rc == CURLE_ABORTED_BY_CALLBACK)
+  /* A timeout at the deadline (the cap above) is the deadline's doing:
+  ** cancelled, not a timeout to retry. */
+  if (rc == CURLE_ABORTED_BY_CALLBACK ||
+      (rc == CURLE_OPERATION_TIMEDOUT && cancel_by_deadline()))
     resp->cancelled = 1;
   if (rc == CURLE_FILESIZE_EXCEEDED)
     resp->over_limit = 1;

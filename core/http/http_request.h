@@ -42,7 +42,7 @@ typedef struct http_response {
   char request_id[128]; /* x-request-id, "" when absent */
   long retry_after_s;   /* parsed Retry-After, 0 when absent */
   int over_limit;       /* the body exceeded max_body (error says so) */
-  int cancelled;        /* aborted by cancel_raise() */
+  int cancelled;        /* aborted by cancel.h: Ctrl-C or the deadline */
   char error[256];      /* what failed: libcurl's description, the
                             ** size cap, or "out of memory" */
 } http_response;

@@ -1,5 +1,6 @@
 #include "http/trace.h"
 
+#include "http/cancel.h"
 #include "text/secret_text.h"
 
 #include <stdarg.h>
@@ -57,7 +58,9 @@ void trace_http(const mdb_trace *t, const char *method, const char *url,
     return;
   char result[320];
   if (r->cancelled)
-    snprintf(result, sizeof result, "interrupted");
+    snprintf(result, sizeof result, "%s",
+             cancel_by_deadline() ? "cut short by the deadline"
+                                  : "interrupted");
   else if (r->curl_code != 0 && r->status == 0)
     snprintf(result, sizeof result, "failed: %s", r->error);
   else if (r->curl_code != 0)

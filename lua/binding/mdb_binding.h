@@ -223,6 +223,18 @@ void mdb_scan_register(lua_State *L);
 /* mdb._sqlite, for the history store (mdb_sqlite.c) */
 void mdb_sqlite_register(lua_State *L);
 
+/* ---- the run's deadline (mdb_deadline.c) ---- */
+
+int mdb_deadline(lua_State *L); /* mdb.deadline */
+/* 1 when the deadline cancelled the waits: `text` then says which
+** deadline ("deadline of 20 s passed"), `seconds` what it was set to. */
+int mdb_deadline_passed(char *text, size_t len, double *seconds);
+/* Raise for a wait cancel.h ended outside a listing (SQLite's): the
+** deadline's timeout error, or after Ctrl-C the host's "interrupted!". */
+int mdb_cancelled_error(lua_State *L);
+/* Seconds as an integer when whole: "20", not "20.0", in messages. */
+void mdb_push_seconds(lua_State *L, double s);
+
 /* ---- normalisation of API objects (mdb_normalize.c) ---- */
 
 /*

@@ -64,6 +64,18 @@ static void push_clean(lua_State *L, const char *msg, const char *secret,
 
 void mdb_error_push(lua_State *L, const mdb_error_fields *f)
 {
+  /* The core says only "cancelled": when the run's deadline did it, the
+  ** run ran out of time, which is no Ctrl-C (the host's status 130). */
+  mdb_error_fields by_deadline;
+  char text[64];
+  double deadline = 0;
+  if (f->kind == MDB_ERR_INTERRUPTED &&
+      mdb_deadline_passed(text, sizeof text, &deadline)) {
+    by_deadline = *f;
+    by_deadline.kind = MDB_ERR_TIMEOUT;
+    by_deadline.message = text;
+    f = &by_deadline;
+  }
   lua_createtable(L, 0, 8);
   lua_pushstring(L, mdb_error_kind_name(f->kind));
   lua_setfield(L, -2, "kind");
@@ -100,6 +112,10 @@ void mdb_error_push(lua_State *L, const mdb_error_fields *f)
   if (f->attempts > 0) {
     lua_pushinteger(L, f->attempts);
     lua_setfield(L, -2, "attempts");
+  }
+  if (deadline > 0) {
+    mdb_push_seconds(L, deadline);
+    lua_setfield(L, -2, "deadline");
   }
   luaL_setmetatable(L, MDB_ERROR_MT);
 }

@@ -1,9 +1,9 @@
 /*
-** luaopen_mdb: the `mdb` module table (client, engines, capabilities,
-** defaults, parse_time, is_error, isatty, redact, version) and the metatables of its
-** objects.  JSON is decoded
-** by a private lua-cjson instance, so a script's cjson settings never
-** change how API responses are read.
+** luaopen_mdb: the `mdb` module table (client, deadline, engines,
+** capabilities, defaults, parse_time, is_error, isatty, redact, version)
+** and the metatables of its objects.  JSON is decoded by a private
+** lua-cjson instance, so a script's cjson settings never change how API
+** responses are read.
 */
 #include "mdb.h"
 #include "mdb_binding.h"
@@ -71,10 +71,13 @@ static int mdb_is_error(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg mdb_functions[] = {
-    {"client", mdb_client_new}, {"is_error", mdb_is_error},
-    {"isatty", mdb_isatty},     {"parse_time", mdb_parse_time},
-    {"redact", mdb_redact},     {NULL, NULL}};
+static const luaL_Reg mdb_functions[] = {{"client", mdb_client_new},
+                                         {"deadline", mdb_deadline},
+                                         {"is_error", mdb_is_error},
+                                         {"isatty", mdb_isatty},
+                                         {"parse_time", mdb_parse_time},
+                                         {"redact", mdb_redact},
+                                         {NULL, NULL}};
 
 /*
 ** mdb.capabilities[engine]: what the engine's Backup and Cluster objects
@@ -141,7 +144,8 @@ static void push_defaults(lua_State *L)
       {"concurrency", MDB_DEFAULT_CONCURRENCY},
       {"max_concurrency", MDB_MAX_CONCURRENCY},
       {"max_id_length", MDB_MAX_ID_LEN},
-      {"max_folders", MDB_MAX_SCAN_FOLDERS}};
+      {"max_folders", MDB_MAX_SCAN_FOLDERS},
+      {"max_deadline", MDB_MAX_DEADLINE_S}};
   lua_createtable(L, 0, (int)(sizeof numbers / sizeof numbers[0]) + 1);
   for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
     lua_Number v = numbers[i].value;

@@ -5,8 +5,9 @@
 ** are int64), which LuaDBI 0.7 does not do (it binds every number as a
 ** double).  Opening never creates a file unless asked, can be read-only,
 ** and always sets a busy timeout, so two writers wait for each other
-** instead of failing or corrupting anything.  A long statement stops on
-** Ctrl-C through the module's cancellation flag.
+** instead of failing or corrupting anything.  A long statement or a busy
+** wait stops on Ctrl-C or at the run's deadline through the module's
+** cancellation flag.
 **
 **   db = _sqlite.open(path, mode, busy_ms)    mode "ro", "rw", "rwc",
 **        "immutable" (read-only, no lock: a file in a read-only directory),
@@ -146,9 +147,9 @@ static sq_stmt *check_stmt(lua_State *L, int idx)
 
 /*
 ** Waiting for another connection's lock (another recorder): sqlite3's own
-** busy timeout, in slices that Ctrl-C cuts short (a recorder may wait
-** minutes for another one's scan).  `count` is how often this wait
-** already slept.
+** busy timeout, in slices that Ctrl-C or the deadline cuts short (a
+** recorder may wait minutes for another one's scan).  `count` is how
+** often this wait already slept.
 */
 static int sq_busy(void *arg, int count)
 {
@@ -331,7 +332,7 @@ static int sq_exec(lua_State *L)
     lua_pushfstring(L, "sqlite: %s", msg ? msg : sqlite3_errmsg(d->db));
     sqlite3_free(msg);
     if ((rc & 0xff) == SQLITE_BUSY && cancel_requested())
-      return luaL_error(L, "interrupted!");
+      return mdb_cancelled_error(L);
     return lua_error(L);
   }
   return 0;
@@ -452,7 +453,7 @@ static int step(lua_State *L, sq_stmt *s)
   s->busy = 0;
   if (((rc & 0xff) == SQLITE_INTERRUPT || (rc & 0xff) == SQLITE_BUSY) &&
       cancel_requested())
-    return luaL_error(L, "interrupted!");
+    return mdb_cancelled_error(L);
   return lua_error(L);
 }
 
@@ -1069,9 +1070,9 @@ static void drain(lua_State *L, sq_db *d, int raise)
   pthread_mutex_unlock(&w->mu);
   if (rc == SQLITE_OK || !raise)
     return;
-  if ((rc & 0xff) == SQLITE_INTERRUPT) { /* only Ctrl-C interrupts it */
+  if ((rc & 0xff) == SQLITE_INTERRUPT) { /* only cancel.h interrupts it */
     free(msg);
-    luaL_error(L, "interrupted!");
+    mdb_cancelled_error(L);
   }
   lua_pushfstring(L, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
   free(msg);

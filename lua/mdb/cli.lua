@@ -145,6 +145,15 @@ function M.run(args, spec, code)
       os.exit(0)
    end
    if not opts then M.usage_error(spec, err, code) end
+   for _, o in ipairs(spec.options or {}) do
+      if o.deadline then
+         -- started before anything is created or asked: the bound is on
+         -- the whole run
+         local nagios = spec.nagios and opts.format == "nagios" and spec.nagios or nil
+         local seconds = opts[o[1]] or (nagios and M.NAGIOS_TIMEOUT)
+         if seconds then M.start_deadline(seconds, nagios) end
+      end
+   end
    -- The report is written over --output at the end: naming a file another
    -- option reads (a history file, a policy) would replace it, scans and
    -- all, without a word.
@@ -197,15 +206,57 @@ function M.as_of(results, now)
    return out
 end
 
+--- The run's deadline, once `M.start_deadline` started one.
+local run_deadline
+
+--- The `--timeout` of a Nagios check (a spec with `nagios`, run with
+-- `--format nagios`) when none is given: under the 60 s after which Nagios
+-- kills a check, so the check answers UNKNOWN itself.
+M.NAGIOS_TIMEOUT = 50
+
+--- Start the run's deadline (`mdb.deadline`) of `seconds`, given as
+-- `--timeout`; with `nagios` (the title of a Nagios line, e.g. "MDB BACKUP
+-- FRESHNESS") the script answers a passed deadline as a Nagios check.
+function M.start_deadline(seconds, nagios)
+   require("mdb").deadline(seconds)
+   run_deadline = { seconds = seconds, nagios = nagios }
+end
+
+--- True when `err` ends the run whatever a script would do with another
+-- error (best-effort look-ups included): Ctrl-C, or the run's deadline.
+function M.stops(err)
+   local mdb = require "mdb"
+   if mdb.is_error(err) then return err.kind == "interrupted" or err.deadline ~= nil end
+   return type(err) == "string" and err:find("interrupted!", 1, true) ~= nil
+end
+
+--- End a script whose `--timeout` passed: one line naming the option,
+-- exit `code` (default 2); a Nagios check prints its UNKNOWN line on
+-- stdout, where Nagios reads it, and exits 3.
+function M.timed_out(name, code)
+   local s = run_deadline.seconds
+   local text = format("no result within %s s (--timeout %s)", s, s)
+   if run_deadline.nagios then
+      io.stdout:write(format("%s UNKNOWN - %s\n", run_deadline.nagios, text))
+      io.stdout:flush()
+      code = 3
+   end
+   io.stderr:write(name, ": ", text, "\n")
+   os.exit(code or 2)
+end
+
 --- End a script on an error: prints "NAME: message" (and `extra`, e.g.
 -- the help) on stderr and exits with `code` (default 2).  An interruption
--- is raised on instead, so Ctrl-C stays Ctrl-C (mdblua exits 130).
+-- is raised on instead, so Ctrl-C stays Ctrl-C (mdblua exits 130).  Once
+-- the run's deadline has passed, whatever the error (the deadline's own,
+-- or one it caused), `M.timed_out` says so.
 function M.fail(name, msg, code, extra)
    local mdb = require "mdb"
    if mdb.is_error(msg) and msg.kind == "interrupted"
       or type(msg) == "string" and msg:find("interrupted!", 1, true) then
       error(msg, 0)
    end
+   if run_deadline and mdb.deadline() == 0 then M.timed_out(name, code) end
    io.stderr:write(name, ": ", tostring(msg), "\n", extra or "")
    os.exit(code or 2)
 end
@@ -335,6 +386,30 @@ end
 function M.page_size_option()
    local max = require("mdb").defaults.max_page_size
    return { "page-size", "N", format("backups per API request, 0..%d", max), check = M.integer(0, max) }
+end
+
+--- A `check` for options that take seconds: a decimal number above 0
+-- and at most `max`.
+function M.seconds(max)
+   return function(s)
+      local n = (s:match("^%d+%.?%d*$") or s:match("^%.%d+$")) and tonumber(s)
+      if not n then return nil, "not a number of seconds: " .. s end
+      if n <= 0 then return nil, "must be more than 0 seconds" end
+      if n > max then return nil, format("must be at most %d seconds", max) end
+      return math.tointeger(n) or n
+   end
+end
+
+--- The `--timeout SECONDS` option of the scripts that call the API: a
+-- deadline on the whole run, started by `M.run` as soon as the options
+-- are read (see `M.start_deadline`).  With `nagios` (the script is a
+-- Nagios check with --format nagios: its spec has `nagios = TITLE`), the
+-- help gives that format's default, `M.NAGIOS_TIMEOUT`.
+function M.timeout_option(nagios)
+   local max = require("mdb").defaults.max_deadline
+   return { "timeout", "SECONDS", format("give up when the whole run takes longer, at most %d (default: none%s)",
+      max, nagios and format("; %d with --format nagios", M.NAGIOS_TIMEOUT) or ""),
+      check = M.seconds(max), deadline = true }
 end
 
 --- A `check` for options that take one of a fixed set of words.

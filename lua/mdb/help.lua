@@ -243,6 +243,7 @@ Every failure raises an error object (mdb.is_error(e) is true) with:
   url         the request URL (never holds the token)
   attempts    requests made for that page
   argument    for argument errors: the bad argument's name
+  deadline    for a timeout the run's deadline caused: its seconds (mdb.deadline)
 tostring(e) is one line; at the prompt an error shows as that line.
 
   ok, e = pcall(collect, client:backups { engine = "mysql", cluster = "nope" })
@@ -269,6 +270,18 @@ mdb.redact(s) -> s with every token a client of this process holds, and
 anything shaped like a bearer header, an IAM token, a JWT or a PEM key,
 replaced by "[REDACTED]": the scrub mdblua's own messages and traces get.
 Lines it would change are not kept in the prompt's history file.]],
+   },
+   {
+      names = { "mdb.deadline", "deadline" },
+      summary = "mdb.deadline(seconds)      a bound on every wait from now on (false: none)",
+      text = [[
+mdb.deadline(20)        from now on every wait (a request, a retry's backoff,
+                        the pacer, a token, SQLite) ends 20 s from now at the latest;
+                        it then raises kind "timeout" with deadline = 20
+mdb.deadline()          -> seconds left (0 once passed) and 20, or nil when none
+mdb.deadline(false)     no deadline (the default)
+For the whole process, as Ctrl-C is; once passed, every later wait fails
+at once until it is set again or removed.  The scripts' --timeout sets it.]],
    },
    {
       names = { "mdb.isatty", "isatty" },
@@ -391,6 +404,7 @@ local function index_values()
    by_value[mdb.is_error] = by_name["mdb.is_error"]
    by_value[mdb.isatty] = by_name["mdb.isatty"]
    by_value[mdb.redact] = by_name["mdb.redact"]
+   by_value[mdb.deadline] = by_name["mdb.deadline"]
    by_value[mdb.engines] = by_name["mdb.engines"]
    for mtn, prefix in pairs { ["mdb.client"] = "client:", ["mdb.iterator"] = "iterator" } do
       local mt = debug.getregistry()[mtn]

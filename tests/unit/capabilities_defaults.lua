@@ -75,7 +75,7 @@ local WANT_DEFAULTS = {
    retries = 5, max_retries = 100, timeout = 30, connect_timeout = 10,
    max_response_bytes = 64 * 1024 * 1024, backoff_base = 0.2, backoff_max = 30,
    token_command_timeout = 30, probe_connect_timeout = 0.25, probe_timeout = 1,
-   concurrency = 16, max_concurrency = 256, max_id_length = 50, max_folders = 1000,
+   concurrency = 16, max_concurrency = 256, max_id_length = 50, max_folders = 1000, max_deadline = 86400,
 }
 check(same(d, WANT_DEFAULTS), "mdb.defaults: " .. show(d))
 check(math.type(d.concurrency) == "integer", "whole defaults are integers")

@@ -1,7 +1,8 @@
 /*
-** The cancel flag and cancel_sleep_ms.  Time bounds are generous: they
-** tell "returned early because cancelled" from "slept the whole 5 s", and
-** "slept at least as long as asked" (a lower bound, never a speed claim).
+** The cancel flag, the deadline and cancel_sleep_ms.  Time bounds are
+** generous: they tell "returned early because cancelled" from "slept the
+** whole 5 s", and "slept at least as long as asked" (a lower bound, never
+** a speed claim).
 */
 #define _GNU_SOURCE
 #include "http/cancel.h"
@@ -173,6 +174,103 @@ static void test_other_signal_does_not_shorten(void)
             dt * 1000, (int)alarms);
 }
 
+/* A deadline raises the flag when it passes, and a sleep ends there. */
+static void test_deadline_ends_sleep(void)
+{
+  cancel_clear();
+  CHECK_EQ_INT((int)cancel_deadline_ms(), -1);
+  CHECK_EQ_INT((int)cancel_deadline_left_ms(), -1);
+  cancel_set_deadline_ms(200);
+  CHECK_EQ_INT((int)cancel_deadline_ms(), 200);
+  CHECK(cancel_deadline_left_ms() > 100 && cancel_deadline_left_ms() <= 200);
+  CHECK_EQ_INT(cancel_requested(), 0);
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  double t0 = now_s();
+  int r = cancel_sleep_ms(5000);
+  double dt = now_s() - t0;
+  CHECK_EQ_INT(r, -1);
+  CHECK(dt >= 0.195);
+  CHECK(dt < 1.0);
+  CHECK_EQ_INT(cancel_by_deadline(), 1);
+  CHECK_EQ_INT((int)cancel_deadline_left_ms(), 0);
+  CHECK_EQ_INT(cancel_requested(), 1);
+  /* Cleared, it comes back: the deadline has still passed, and the
+  ** raise counts again for work that watches cancel_count(). */
+  unsigned before = cancel_count();
+  cancel_clear();
+  CHECK_EQ_INT(cancel_requested(), 1);
+  CHECK_EQ_INT((int)(cancel_count() - before), 1);
+  CHECK_EQ_INT(cancel_sleep_ms(0), -1);
+  /* A new deadline takes the old one's raise back; a later one is not
+  ** passed yet. */
+  cancel_set_deadline_ms(5000);
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  CHECK_EQ_INT(cancel_requested(), 0);
+  CHECK_EQ_INT(cancel_sleep_ms(20), 0);
+  /* Removed: no deadline at all. */
+  cancel_set_deadline_ms(-1);
+  CHECK_EQ_INT((int)cancel_deadline_ms(), -1);
+  CHECK_EQ_INT((int)cancel_deadline_left_ms(), -1);
+  CHECK_EQ_INT(cancel_requested(), 0);
+}
+
+/* Moving the deadline never takes back a Ctrl-C. */
+static void test_deadline_keeps_signal(void)
+{
+  cancel_clear();
+  cancel_raise();
+  cancel_set_deadline_ms(5000);
+  CHECK_EQ_INT(cancel_requested(), 1);
+  cancel_set_deadline_ms(-1);
+  CHECK_EQ_INT(cancel_requested(), 1);
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  cancel_clear();
+}
+
+/* Timeouts that cannot poll the flag are capped at the deadline. */
+static void test_cap(void)
+{
+  cancel_set_deadline_ms(-1);
+  CHECK_EQ_INT((int)cancel_cap_ms(30000), 30000);
+  CHECK_EQ_INT((int)cancel_cap_ms(0), 0); /* no deadline, no timeout */
+  cancel_set_deadline_ms(1000);
+  long c = cancel_cap_ms(30000);
+  CHECK(c > 500 && c <= 1000);
+  CHECK_EQ_INT((int)cancel_cap_ms(10), 10);
+  c = cancel_cap_ms(0); /* "no timeout" gets the deadline's */
+  CHECK(c > 500 && c <= 1000);
+  cancel_set_deadline_ms(0); /* passed at once: never 0, "no timeout" */
+  CHECK_EQ_INT((int)cancel_cap_ms(30000), 1);
+  CHECK_EQ_INT(cancel_requested(), 1);
+  cancel_set_deadline_ms(-1);
+  cancel_clear();
+}
+
+/* The writer thread of the history sees a passed deadline by itself,
+** through cancel_count(), while the main thread only waits for it. */
+static void *count_later(void *arg)
+{
+  unsigned *seen = arg;
+  struct timespec ts = {0, 150 * 1000000L};
+  nanosleep(&ts, NULL);
+  *seen = cancel_count();
+  return NULL;
+}
+
+static void test_deadline_seen_by_thread(void)
+{
+  cancel_clear();
+  unsigned before = cancel_count(), seen = before;
+  cancel_set_deadline_ms(50);
+  pthread_t th;
+  if (!CHECK_EQ_INT(pthread_create(&th, NULL, count_later, &seen), 0))
+    return;
+  pthread_join(th, NULL);
+  CHECK(seen != before);
+  cancel_set_deadline_ms(-1);
+  cancel_clear();
+}
+
 int main(void)
 {
   test_flag();
@@ -181,5 +279,9 @@ int main(void)
   test_raised_by_signal();
   test_raised_by_thread();
   test_other_signal_does_not_shorten();
+  test_deadline_ends_sleep();
+  test_deadline_keeps_signal();
+  test_cap();
+  test_deadline_seen_by_thread();
   return check_summary();
 }

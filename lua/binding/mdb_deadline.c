@@ -1,0 +1,77 @@
+/*
+** mdb.deadline: the run's deadline (core's cancel.h) from Lua, and how an
+** error tells that the deadline, not Ctrl-C, cancelled a wait.  The
+** deadline is process-wide, as Ctrl-C is: it bounds a run, whatever
+** clients, scans and history files the run uses.
+*/
+#include "mdb_binding.h"
+
+#include "http/cancel.h"
+#include "mdb_defaults.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void mdb_push_seconds(lua_State *L, double s)
+{
+  lua_Integer n;
+  if (lua_numbertointeger(s, &n) && (lua_Number)n == s)
+    lua_pushinteger(L, n);
+  else
+    lua_pushnumber(L, s);
+}
+
+/*
+** mdb.deadline(seconds): from now, every wait ends `seconds` later at the
+** latest; mdb.deadline(false) removes it; mdb.deadline() -> the seconds
+** left (0 once it passed) and the seconds it was set to, or nil.
+*/
+int mdb_deadline(lua_State *L)
+{
+  if (lua_isnoneornil(L, 1)) {
+    long long span = cancel_deadline_ms();
+    if (span < 0) {
+      lua_pushnil(L);
+      return 1;
+    }
+    mdb_push_seconds(L, (double)cancel_deadline_left_ms() / 1000.0);
+    mdb_push_seconds(L, (double)span / 1000.0);
+    return 2;
+  }
+  if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
+    cancel_set_deadline_ms(-1);
+    return 0;
+  }
+  if (lua_type(L, 1) != LUA_TNUMBER)
+    return mdb_error_argument(L, "deadline",
+                              "expected a number of seconds, or false to "
+                              "remove it, got %s",
+                              luaL_typename(L, 1));
+  double s = lua_tonumber(L, 1);
+  if (!(s > 0 && s <= MDB_MAX_DEADLINE_S)) /* also rejects NaN */
+    return mdb_error_argument(L, "deadline",
+                              "expected a number of seconds above 0 and "
+                              "at most %d, got %g",
+                              MDB_MAX_DEADLINE_S, s);
+  cancel_set_deadline_ms((long long)ceil(s * 1000.0));
+  return 0;
+}
+
+int mdb_deadline_passed(char *text, size_t len, double *seconds)
+{
+  if (!cancel_by_deadline())
+    return 0;
+  *seconds = (double)cancel_deadline_ms() / 1000.0;
+  snprintf(text, len, "deadline of %g s passed", *seconds);
+  return 1;
+}
+
+int mdb_cancelled_error(lua_State *L)
+{
+  if (cancel_by_deadline()) {
+    mdb_error_fields f = {
+        .kind = MDB_ERR_INTERRUPTED, .message = "interrupted", .code = -1};
+    return mdb_error_raise(L, &f); /* made the deadline's by mdb_error_push */
+  }
+  return luaL_error(L, "interrupted!");
+}

@@ -1,0 +1,365 @@
+-- The run's deadline: mdb.deadline and the scripts' --timeout.  Whatever a
+-- run waits on when it passes (a transfer to a server that never answers,
+-- a retry's backoff, the pacer's hold, the IAM exchange, another
+-- recorder's lock) ends there, and the script says so in one line naming
+-- the option.  Every run is a child under timeout(1), so a deadline that
+-- does not fire fails the test instead of hanging the suite.
+package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
+local H = require "harness"
+
+local NOW = "2026-11-23T18:00:00Z"
+local FOLDER = "b1gfakefolder0000001"
+local SCRIPTS = H.source_dir .. "/scripts/"
+local GUARD = "60"   -- timeout(1)'s seconds: far beyond any deadline here
+
+--- Wall-clock seconds (os.clock is CPU time, os.time whole seconds).
+local function now()
+   local p = assert(io.popen("date +%s.%N"))
+   local t = tonumber(p:read("l"))
+   p:close()
+   return t
+end
+
+local function env(server, extra)
+   local e = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = server and server.url or "http://127.0.0.1:1",
+      YC_FOLDER_ID = FOLDER, NO_COLOR = false, YC_TOKEN = false, YC_SERVICE_ACCOUNT_KEY_FILE = false }
+   for k, v in pairs(extra or {}) do e[k] = v end
+   return e
+end
+
+--- Run a bundled script under timeout(1): { code, stdout, stderr, took }.
+local function script(server, name, args, extra_env)
+   local a = { GUARD, H.mdblua, SCRIPTS .. name }
+   for _, x in ipairs(args) do a[#a + 1] = x end
+   local t0 = now()
+   local r = H.run(a, { program = "timeout", env = env(server, extra_env) })
+   r.took = now() - t0
+   H.not_contains(r.stdout .. r.stderr, H.token, "output")
+   H.not_contains(r.stdout .. r.stderr, "SECRET", "output")
+   return r
+end
+
+--- Run Lua code in mdblua under timeout(1); its stdout is the result.
+local function lua(server, code)
+   local t0 = now()
+   local r = H.run({ GUARD, H.mdblua, "-e", code }, { program = "timeout", env = env(server) })
+   r.took = now() - t0
+   return r
+end
+
+--- A fake API of three PostgreSQL clusters (5 backups each) with faults.
+local function fake(faults, extra)
+   local args = { "--generate", "engine=postgresql,clusters=3,backups=5", "--now", NOW }
+   for _, f in ipairs(faults or {}) do args[#args + 1] = "--fault"; args[#args + 1] = f end
+   for _, a in ipairs(extra or {}) do args[#args + 1] = a end
+   local s = H.start_fake(args)
+   H.write_file(s.log, "")   -- scratch names repeat across runs in the same second
+   return s
+end
+
+local HANG = "hang=1;times=0"
+
+--- `r` ended by its deadline of `seconds`: promptly (not before it, and
+-- well before anything else could have ended it), with exactly `line` on
+-- stderr and exit status `code`.
+local function timed_out(r, name, seconds, code)
+   H.eq({ r.code, r.stderr }, { code, string.format("%s: no result within %s s (--timeout %s)\n", name, seconds,
+      seconds) }, r.stdout)
+   H.ok(r.took >= tonumber(seconds) - 0.05, string.format("not before the deadline: %.3f s", r.took))
+   H.ok(r.took < tonumber(seconds) + 1, string.format("promptly at the deadline: %.3f s", r.took))
+end
+
+-- Nagios ----------------------------------------------------------------------
+
+H.test("freshness.lua --format nagios, server hangs, --timeout 2: UNKNOWN on stdout and exit 3 at 2 s", function()
+   local s = fake { HANG }
+   local r = script(s, "freshness.lua", { "--format", "nagios", "--folder", FOLDER, "--timeout", "2" })
+   H.eq(r.stdout, "MDB BACKUP FRESHNESS UNKNOWN - no result within 2 s (--timeout 2)\n")
+   timed_out(r, "freshness.lua", "2", 3)
+   H.ok(#H.requests(s) > 0, "the requests reached the server, which held them")
+end)
+
+H.test("audit.lua --format nagios too: its own title, exit 3", function()
+   local s = fake { HANG }
+   local r = script(s, "audit.lua", { "--format", "nagios", "--folder", FOLDER, "--timeout", "1.5" })
+   H.eq(r.stdout, "MDB BACKUP AUDIT UNKNOWN - no result within 1.5 s (--timeout 1.5)\n")
+   timed_out(r, "audit.lua", "1.5", 3)
+end)
+
+H.test("--format nagios without --timeout gets 50 s, under Nagios' 60; other formats no deadline", function()
+   -- what cli.run hands mdb.deadline, seen through a wrapper -e installs
+   local spy = [[local mdb = require "mdb"; local set = mdb.deadline
+      mdb.deadline = function(s, ...) io.stderr:write("deadline ", tostring(s), "\n"); return set(s, ...) end]]
+   local s = fake()
+   local function deadline_of(name, args)
+      local a = { GUARD, H.mdblua, "-e", spy, SCRIPTS .. name }
+      for _, x in ipairs(args) do a[#a + 1] = x end
+      local r = H.run(a, { program = "timeout", env = env(s) })
+      return r.stderr:match("deadline (%S+)") or "none", r
+   end
+   local base = { "--folder", FOLDER, "--now", NOW }
+   local d, r = deadline_of("freshness.lua", H.with(base, "--format", "nagios"))
+   H.eq(d, "50", r.stderr)
+   H.contains(r.stdout, "MDB BACKUP FRESHNESS OK - 3 clusters")
+   H.eq(r.code, 0, r.stderr)
+   H.eq((deadline_of("audit.lua", H.with(base, "--format", "nagios"))), "50")
+   H.eq((deadline_of("freshness.lua", H.with(base, "--format", "nagios", "--timeout", "20"))), "20")
+   H.eq((deadline_of("freshness.lua", H.with(base, "--format", "table"))), "none")
+   H.eq((deadline_of("audit.lua", base)), "none")
+   H.eq((deadline_of("inventory.lua", base)), "none")
+   -- and the help says so
+   local help = script(nil, "freshness.lua", { "--help" })
+   H.contains(help.stdout, "--timeout SECONDS")
+   H.contains(help.stdout, "(default: none; 50 with --format nagios)")
+end)
+
+-- Every script that calls the API -------------------------------------------
+
+-- name, arguments besides --timeout, exit status when the deadline passes
+local NETWORK_SCRIPTS = {
+   { "list-backups.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0000" }, 2 },
+   { "list-backups.lua", { "--engine", "postgresql", "--folder", FOLDER, "--folder", "b1gotherfolder0000001" }, 2 },
+   { "audit.lua", { "--folder", FOLDER }, 2 },
+   { "freshness.lua", { "--folder", FOLDER }, 3 },   -- its exit status is always a Nagios code
+   { "inventory.lua", { "--folder", FOLDER }, 2 },
+   { "retention-plan.lua", { "--folder", FOLDER, "--keep-last", "3" }, 2 },
+   { "restore-point.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0000" }, 2 },
+   { "snapshot.lua", { "--folder", FOLDER, "--db", ":db:" }, 2 },
+}
+
+H.test("every script that calls the API ends at --timeout against a server that never answers, exit 2", function()
+   local s = fake { HANG }
+   for _, c in ipairs(NETWORK_SCRIPTS) do
+      local args = {}
+      for i, a in ipairs(c[2]) do args[i] = a == ":db:" and H.tmpname(".db") or a end
+      local r = script(s, c[1], H.with(args, "--timeout", "1"))
+      H.eq(r.stdout, "", c[1])
+      timed_out(r, c[1], "1", c[3])
+   end
+end)
+
+H.test("a run that ends well inside its --timeout is unaffected: the same output as without", function()
+   local s = fake()
+   for _, c in ipairs {
+      { "audit.lua", { "--folder", FOLDER, "--now", NOW, "--all" } },
+      { "freshness.lua", { "--folder", FOLDER, "--now", NOW, "--format", "nagios" } },
+      { "list-backups.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0001" } },
+      { "inventory.lua", { "--folder", FOLDER, "--now", NOW, "--format", "csv" } },
+   } do
+      local plain = script(s, c[1], c[2])
+      local bounded = script(s, c[1], H.with(c[2], "--timeout", "30"))
+      H.eq({ bounded.code, bounded.stdout, bounded.stderr }, { plain.code, plain.stdout, plain.stderr }, c[1])
+      H.ok(#plain.stdout > 0, c[1] .. " printed something")
+   end
+end)
+
+-- Whatever the run waits on ---------------------------------------------------
+
+H.test("a deadline during a retry's backoff ends the wait there (Retry-After 20 s)", function()
+   local s = fake { "status=503;retry_after=20;times=0" }
+   local r = script(s, "list-backups.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0000",
+      "--timeout", "1.5" })
+   timed_out(r, "list-backups.lua", "1.5", 2)
+   H.eq(#H.requests(s), 1, "the retry never went out")
+end)
+
+H.test("a deadline during the pacer's hold (429 with Retry-After) ends the scan there", function()
+   local s = fake { "status=429;retry_after=20;times=0" }
+   local r = script(s, "freshness.lua", { "--folder", FOLDER, "--format", "nagios", "--timeout", "1.5" })
+   H.eq(r.stdout, "MDB BACKUP FRESHNESS UNKNOWN - no result within 1.5 s (--timeout 1.5)\n")
+   timed_out(r, "freshness.lua", "1.5", 3)
+end)
+
+H.test("a deadline during the IAM token exchange ends it, and no secret is shown", function()
+   local oauth = "y0_SECRET-oauth-" .. tostring(os.time())
+   local s = fake({ "path=/iam/v1/tokens;" .. HANG }, { "--oauth-token", oauth })
+   local r = script(s, "list-backups.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0000",
+      "--timeout", "1.5" }, { YC_IAM_TOKEN = false, YC_TOKEN = oauth, YC_IAM_ENDPOINT = s.url })
+   timed_out(r, "list-backups.lua", "1.5", 2)
+   local reqs = H.requests(s)
+   H.eq(#reqs, 1, "one token request, held")
+   H.eq(reqs[1].target, "/iam/v1/tokens")
+end)
+
+H.test("a deadline while another recorder holds the history file ends the wait for its lock", function()
+   local s = fake()
+   local db = H.tmpname(".db")
+   local args = { "--folder", FOLDER, "--db", db, "--now", NOW }
+   H.eq(script(s, "snapshot.lua", args).code, 0, "the file is made")
+   -- another writer holds the write lock for 8 s (and then lets go)
+   os.execute("( (echo 'BEGIN IMMEDIATE;'; sleep 8; echo 'ROLLBACK;') | sqlite3 " .. H.sh_quote(db)
+      .. " ) >/dev/null 2>&1 &")
+   local locked = false
+   for _ = 1, 50 do
+      if not os.execute("sqlite3 " .. H.sh_quote(db) .. " 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1") then
+         locked = true
+         break
+      end
+      os.execute("sleep 0.1")
+   end
+   H.ok(locked, "the other writer holds the lock")
+   local r = script(s, "snapshot.lua", H.with(args, "--timeout", "1.5"))
+   H.contains(r.stderr, "is being recorded by another run: waiting for it")
+   H.eq(r.code, 2, r.stderr)
+   H.ok(r.stderr:find("snapshot.lua: no result within 1.5 s (--timeout 1.5)\n", 1, true) ~= nil, r.stderr)
+   H.ok(r.took < 3, string.format("promptly at the deadline: %.3f s", r.took))
+end)
+
+-- Bad values --------------------------------------------------------------------
+
+H.test("--timeout must be a number of seconds above 0, at most a day: else a usage error naming it", function()
+   local s = fake()
+   for _, c in ipairs {
+      { "0", "must be more than 0 seconds" },
+      { "0.0", "must be more than 0 seconds" },
+      { "-1", "not a number of seconds: -1" },
+      { "abc", "not a number of seconds: abc" },
+      { "", "not a number of seconds: " },
+      { "1e3", "not a number of seconds: 1e3" },
+      { "inf", "not a number of seconds: inf" },
+      { "nan", "not a number of seconds: nan" },
+      { "0x10", "not a number of seconds: 0x10" },
+      { "86401", "must be at most 86400 seconds" },
+   } do
+      for _, sc in ipairs { { "audit.lua", 2 }, { "list-backups.lua", 2, { "--engine", "mysql" } },
+         { "freshness.lua", 3 } } do   -- (freshness: every usage error is UNKNOWN)
+         local r = script(s, sc[1], H.with(sc[3] or {}, "--timeout=" .. c[1]))
+         H.eq(r.code, sc[2], sc[1] .. " " .. c[1])
+         H.contains(r.stderr, sc[1] .. ": option '--timeout': " .. c[2] .. "\n", c[1])
+      end
+   end
+   local twice = script(s, "inventory.lua", { "--timeout", "1", "--timeout", "2" })
+   H.eq(twice.code, 2)
+   H.contains(twice.stderr, "option '--timeout' given twice")
+   local missing = script(s, "audit.lua", { "--timeout" })
+   H.eq(missing.code, 2)
+   H.contains(missing.stderr, "option '--timeout' needs a value (SECONDS)")
+   H.eq(#H.requests(s), 0, "no request")
+   -- the bounds themselves are fine
+   for _, v in ipairs { "86400", "0.5", ".5", "30" } do
+      local r = script(s, "list-backups.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0000",
+         "--timeout", v })
+      H.eq(r.code, 0, v .. ": " .. r.stderr)
+   end
+end)
+
+-- The Lua API -----------------------------------------------------------------
+
+H.test("mdb.deadline: set, read, removed; bad values are argument errors", function()
+   local r = lua(nil, [[
+      local mdb = require "mdb"
+      local out = {}
+      local function add(...) out[#out + 1] = table.concat({ ... }, " ") end
+      add(tostring(mdb.deadline()))
+      mdb.deadline(20)
+      local left, set = mdb.deadline()
+      add(tostring(left > 19.5 and left <= 20), math.type(set), tostring(set))
+      mdb.deadline(2.5)
+      add(select(2, mdb.deadline()))
+      mdb.deadline(false)
+      add(tostring(mdb.deadline()))
+      for _, v in ipairs { 0, -1, 86401, 0 / 0, "5", true } do
+         local ok, e = pcall(mdb.deadline, v)
+         add(tostring(ok), e.kind, e.argument, e.message)
+      end
+      add(tostring(mdb.deadline()), tostring(mdb.defaults.max_deadline))
+      io.write(table.concat(out, "\n"), "\n")]])
+   H.eq(r.code, 0, r.stderr)
+   local want = {
+      "nil",
+      "true integer 20",
+      "2.5",
+      "nil",
+      "false argument deadline bad argument 'deadline': expected a number of seconds above 0 and at most 86400, got 0",
+      "false argument deadline bad argument 'deadline': expected a number of seconds above 0 and at most 86400, got -1",
+      "false argument deadline bad argument 'deadline': expected a number of seconds above 0 and at most 86400, "
+         .. "got 86401",
+      "false argument deadline bad argument 'deadline': expected a number of seconds above 0 and at most 86400, "
+         .. "got -nan",
+      "false argument deadline bad argument 'deadline': expected a number of seconds, or false to remove it, got "
+         .. "string",
+      "false argument deadline bad argument 'deadline': expected a number of seconds, or false to remove it, got "
+         .. "boolean",
+      "nil 86400",
+   }
+   local got = {}
+   for l in r.stdout:gmatch("[^\n]+") do got[#got + 1] = l end
+   -- (printf's NaN may be "nan" or "-nan")
+   got[8] = got[8] and got[8]:gsub("got %-?nan$", "got -nan")
+   H.eq(got, want)
+end)
+
+H.test("mdb.deadline ends a listing and a scan against a hanging server: kind timeout, its seconds", function()
+   local s = fake { HANG }
+   local r = lua(s, [[
+      local mdb = require "mdb"
+      local c = mdb.client { backoff_base = 0.01 }
+      local function clock() local p = io.popen("date +%s.%N"); local t = tonumber(p:read("l")); p:close(); return t end
+      local out = {}
+      -- (the clock before the deadline: popen's time then counts as late,
+      -- never as early)
+      local t0 = clock()
+      mdb.deadline(0.5)
+      local ok, e = pcall(function() for _ in c:backups { engine = "postgresql", cluster = "cpostgresql-0000" } do end end)
+      out[#out + 1] = string.format("%s %s %s %s %s %s", tostring(ok), e.kind, tostring(e.deadline), e.message,
+         tostring(mdb.deadline()), tostring(clock() - t0 < 1.2))
+      -- once passed, every wait fails at once, until the deadline moves
+      t0 = clock()
+      ok, e = pcall(c.scan, c, { engine = "postgresql", folder = "]] .. FOLDER .. [[" })
+      out[#out + 1] = string.format("%s %s %s", tostring(ok), e.kind, tostring(clock() - t0 < 1))
+      t0 = clock()
+      mdb.deadline(0.5)
+      ok, e = pcall(c.scan, c, { engine = "postgresql", folder = "]] .. FOLDER .. [[" })
+      local took = clock() - t0
+      out[#out + 1] = string.format("%s %s %s %s", tostring(ok), e.kind, tostring(took > 0.45), tostring(took < 1.2))
+      out[#out + 1] = tostring(e)
+      io.write(table.concat(out, "\n"), "\n")]])
+   H.eq(r.code, 0, r.stderr)
+   local got = {}
+   for l in r.stdout:gmatch("[^\n]+") do got[#got + 1] = l end
+   H.eq(got, { "false timeout 0.5 deadline of 0.5 s passed 0 true", "false timeout true", "false timeout true true",
+      "timeout error: deadline of 0.5 s passed" })
+end)
+
+H.test("mdb.deadline ends a token exchange the server never answers at the deadline itself", function()
+   -- (libcurl calls a silent transfer's progress callback only about once
+   -- a second: the transfer's own timeout must end at the deadline)
+   local oauth = "y0_SECRET-oauth-" .. tostring(os.time())
+   local s = fake({ "path=/iam/v1/tokens;" .. HANG }, { "--oauth-token", oauth })
+   local r = H.run({ GUARD, H.mdblua, "-e", [[
+      local mdb = require "mdb"
+      local function clock() local p = io.popen("date +%s.%N"); local t = tonumber(p:read("l")); p:close(); return t end
+      local c = mdb.client { iam_endpoint = os.getenv("YC_MDB_ENDPOINT") }
+      local out = {}
+      for _, d in ipairs { 0.3, 0.6 } do
+         -- (the clock before the deadline: popen's time then counts as
+         -- late, never as early; mdb.deadline() says it was not early)
+         local t0 = clock()
+         mdb.deadline(d)
+         local ok, e = pcall(function() for _ in c:backups { engine = "postgresql", cluster = "cpostgresql-0000" } do end end)
+         local passed = mdb.deadline() == 0
+         local late = clock() - t0 - d
+         out[#out + 1] = string.format("%s %s %s %s", tostring(ok), e.kind, tostring(e.deadline),
+            passed and late < 0.25 and "on time" or string.format("%.3f s late", late))
+      end
+      io.write(table.concat(out, "\n"), "\n")]] }, { program = "timeout",
+      env = env(s, { YC_IAM_TOKEN = false, YC_TOKEN = oauth }) })
+   H.eq({ r.code, r.stdout }, { 0, "false timeout 0.3 on time\nfalse timeout 0.6 on time\n" }, r.stderr)
+   H.not_contains(r.stdout .. r.stderr, "SECRET")
+end)
+
+H.test("mdb.deadline removed after it passed: the next listing completes", function()
+   local s = fake { "path=cpostgresql-0000;" .. HANG }
+   local r = lua(s, [[
+      local mdb = require "mdb"
+      local c = mdb.client()
+      mdb.deadline(0.3)
+      local ok, e = pcall(function() for _ in c:backups { engine = "postgresql", cluster = "cpostgresql-0000" } do end end)
+      mdb.deadline(false)
+      local n = 0
+      for _ in c:backups { engine = "postgresql", cluster = "cpostgresql-0001" } do n = n + 1 end
+      print(ok, e.kind, n)]])
+   H.eq({ r.code, r.stdout }, { 0, "false\ttimeout\t5\n" }, r.stderr)
+end)
+
+H.run_all()
