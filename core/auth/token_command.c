@@ -288,7 +288,20 @@ int token_command_run(char *const argv[], long timeout_ms,
     waitpid(pid, &status, 0); /* prompt after SIGKILL */
   }
   double secs = (double)(monotonic_ms() - t0) / 1000.0;
-  first_line(ce.buf, stderr_line, sizeof stderr_line);
+  /* The stderr line may quote the token the command printed (or any
+  ** token): its whole text is scrubbed before the line is cut, as a token
+  ** cut in two would match neither itself nor a pattern; when that cannot
+  ** be done, no line is quoted. */
+  if (ce.len) {
+    char **secrets = co.len ? output_secrets(co.buf, co.len) : NULL;
+    char *clean = co.len && secrets == NULL
+                      ? NULL
+                      : secret_scrub(ce.buf, (const char *const *)secrets);
+    if (clean)
+      first_line(clean, stderr_line, sizeof stderr_line);
+    secret_free(clean);
+    free_output_secrets(secrets);
+  }
   if (!exited) {
     trace_printf(trace, "token_command '%s': %s, killed after %.3f s", prog,
                  why, secs);

@@ -68,6 +68,21 @@ C.test("a token command that prints the token, then fails quoting it on stderr",
    end
 end)
 
+C.test("a token command whose stderr quotes the token where its line is cut", function()
+   -- the first 200 characters of its stderr are quoted: a token straddling
+   -- that cut must be redacted before it, not leave a prefix that no
+   -- longer matches the token
+   local s = fake()
+   for _, pad in ipairs { 170, 180, 190 } do
+      local sh = string.format("echo %s; echo 'error: %s %s rejected' >&2; exit 1", TOK, string.rep("x", pad), TOK)
+      local r = run(list_code(s, { token_command = "{ 'sh', '-c', " .. q(sh) .. " }" }))
+      H.eq(r.code, 0, r.stderr)
+      H.contains(r.stdout, "token_command 'sh' exited with status 1: error: xxx", "pad " .. pad)
+      H.not_contains(r.stdout .. r.stderr, TOK:sub(1, 12), "pad " .. pad .. ": no prefix of the token")
+      H.contains(r.stdout, pad < 190 and "[REDACTED]" or " [R", "pad " .. pad)   -- (itself cut at 190)
+   end
+end)
+
 C.test("an API error that quotes the token where its message is cut", function()
    -- the message is kept up to a length: a token straddling that length
    -- must not come out as a prefix that no longer matches the token
