@@ -32,6 +32,7 @@
 
 #include "listing/list_url.h"
 #include "text/json_peek.h"
+#include "text/secret_text.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -131,12 +132,26 @@ static int page_pass(lua_State *L, int idx, mdb_listing *ls, int items,
   return 0;
 }
 
+/* `tok` fit to quote in `out` (n bytes; a message shows 100): a server
+** may have put the bearer token into it, which is redacted before the
+** cut, as a token cut in two would match nothing. */
+static void quote_token(const char *tok, char *out, size_t n)
+{
+  char *clean = tok ? malloc(CREDENTIALS_SCRUB_SIZE(strlen(tok))) : NULL;
+  if (clean)
+    secret_redact_into(tok, NULL, clean);
+  snprintf(out, n, "%s", clean ? clean : tok ? "(not shown)" : "");
+  free(clean);
+}
+
 /* The error of fetch_job_accept's result `r` for the job's latest page,
-** whose token is `tok`. */
+** whose token is `raw_tok`. */
 static void push_accept_error(lua_State *L, fetch_job *j, int r,
-                              const char *tok)
+                              const char *raw_tok)
 {
   char err[320];
+  char tok[101];
+  quote_token(raw_tok, tok, sizeof tok);
   if (r == PAGE_CURSOR_STALE_RUN) {
     snprintf(err, sizeof err,
              "the server sent %d pages in a row with nothing new (no items, "
@@ -373,7 +388,7 @@ int mdb_listing_hold_page(lua_State *L, int idx)
     /* not held: the pages before it are taken, then this error; freed
     ** before it is pushed, which may raise */
     char shown[101];
-    snprintf(shown, sizeof shown, "%s", h->tok);
+    quote_token(h->tok, shown, sizeof shown);
     fetch_job_give_body(j, h->text, h->cap);
     free(h);
     push_accept_error(L, j, r, shown);
