@@ -18,12 +18,19 @@ int trace_on(const mdb_trace *t)
   return t != NULL && t->out != NULL;
 }
 
-/* One write per line, so lines of concurrent processes do not interleave. */
+/* The most bytes of a line that are written. */
+#define TRACE_LINE_MAX 1023
+
+/* One write per line, so lines of concurrent processes do not interleave.
+** The line is scrubbed whole, then cut: a secret cut in two would match
+** neither itself nor a pattern. */
 static void emit(const mdb_trace *t, const char *line)
 {
   char *clean = secret_scrub(line, NULL);
   const char *s = clean ? clean : "(trace line dropped: out of memory)";
   size_t n = strlen(s);
+  if (n > TRACE_LINE_MAX)
+    n = TRACE_LINE_MAX;
   char *buf = malloc(n + 7);
   if (buf != NULL) {
     memcpy(buf, "mdb: ", 5);
@@ -40,15 +47,31 @@ void trace_printf(const mdb_trace *t, const char *fmt, ...)
 {
   if (!trace_on(t))
     return;
-  char line[1024];
-  va_list ap;
+  char small[TRACE_LINE_MAX + 1];
+  char *line = small;
+  int dropped = 0;
+  va_list ap, again;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
+  va_copy(again, ap);
+  int len = vsnprintf(small, sizeof small, fmt, ap);
   va_end(ap);
+  /* whole, to be scrubbed before emit cuts it */
+  if (len >= (int)sizeof small) {
+    char *big = malloc((size_t)len + 1);
+    if (big != NULL) {
+      vsnprintf(big, (size_t)len + 1, fmt, again);
+      line = big;
+    } else {
+      dropped = 1; /* not cut unscrubbed */
+    }
+  }
+  va_end(again);
   for (char *p = line; *p; p++) /* a server's text stays on one line */
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
       *p = ' ';
-  emit(t, line);
+  emit(t, dropped ? "(trace line dropped: out of memory)" : line);
+  if (line != small)
+    free(line);
 }
 
 void trace_http(const mdb_trace *t, const char *method, const char *url,

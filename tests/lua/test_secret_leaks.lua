@@ -182,6 +182,22 @@ C.test("a server that repeats a page token holding the token where the error cut
    end
 end)
 
+C.test("a trace line that holds the token where the line is cut", function()
+   -- trace lines are kept to 1023 bytes: a page token holding the bearer
+   -- token across that cut must be redacted before it
+   local s = fake()
+   local url = "GET " .. s.url .. "/managed-mysql/v1/clusters/cmysql-0000/backups?pageSize=1000&pageToken="
+   local pad = string.rep("p", 1023 - #url - 10)
+   s.stop()
+   s = fake { "--fault", "path=/backups;times=1;body={\"backups\":[],\"nextPageToken\":\"" .. pad .. TOK .. "\"}" }
+   url = "GET " .. s.url .. "/managed-mysql/v1/clusters/cmysql-0000/backups?pageSize=1000&pageToken="
+   H.eq(#url + #pad, 1013, "the same port length")
+   local r = run(list_code(s, { token = q(TOK) }))
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stderr, "mdb: " .. url .. pad .. "[REDACTED]", "the trace line")
+   drop_log(s)
+end)
+
 C.test("tokens with unusual bytes: refused without being quoted, or redacted when echoed", function()
    local s = fake()
    for _, bad in ipairs { TOK .. "\nX-Injected: 1", TOK .. " two", TOK .. "\t", TOK .. "\127" } do
