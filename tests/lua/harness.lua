@@ -18,6 +18,14 @@ H.tmp = os.getenv("MDB_TEST_TMP") or "/tmp"
 H.token = "t1.SECRET-test-token-do-not-print-" .. tostring(os.time())
 
 local seq = 0
+--- Wall-clock seconds (os.clock is CPU time, os.time whole seconds).
+function H.now()
+   local p = assert(io.popen("date +%s.%N"))
+   local t = tonumber(p:read("l"))
+   p:close()
+   return t
+end
+
 --- A fresh path in the scratch directory.
 function H.tmpname(suffix)
    seq = seq + 1
@@ -306,6 +314,29 @@ function H.with(list, ...)
    for _, x in ipairs(list) do out[#out + 1] = x end
    for _, x in ipairs { ... } do out[#out + 1] = x end
    return out
+end
+
+--- mdblua on a pseudo-terminal (tests/tools/ptydrive) driven by `steps`
+-- ("send ...", "expect ...", "sleep MS"; an expect's "\\n" matches the
+-- terminal's "\\r\\n"), with `env`, `opts.args` after H.mdblua and
+-- `opts.timeout` seconds (10).  Returns H.run's result with `out`, the
+-- transcript without "\\r" (removed once read: it echoes what was typed).
+function H.pty(steps, env, opts)
+   opts = opts or {}
+   local lines = {}
+   for i, step in ipairs(steps) do
+      lines[i] = step:match("^expect ") and step:gsub("\\n", "\\r\\n") or step
+   end
+   local script = H.write_file(H.tmpname(".pty"), table.concat(lines, "\n") .. "\n")
+   local transcript = H.tmpname(".transcript")
+   local args = { "-t", tostring(opts.timeout or 10), "-s", script, "-o", transcript, "--", H.mdblua }
+   for _, a in ipairs(opts.args or {}) do args[#args + 1] = a end
+   local ptydrive = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set") .. "/tests/tools/ptydrive"
+   local r = H.run(args, { program = ptydrive, env = env })
+   r.out = (read_file(transcript) or ""):gsub("\r", "")
+   os.remove(transcript)
+   os.remove(script)
+   return r
 end
 
 --- Run shell commands all at once, each twice: with stderr a file, and

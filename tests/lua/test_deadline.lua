@@ -12,13 +12,7 @@ local FOLDER = "b1gfakefolder0000001"
 local SCRIPTS = H.source_dir .. "/scripts/"
 local GUARD = "60"   -- timeout(1)'s seconds: far beyond any deadline here
 
---- Wall-clock seconds (os.clock is CPU time, os.time whole seconds).
-local function now()
-   local p = assert(io.popen("date +%s.%N"))
-   local t = tonumber(p:read("l"))
-   p:close()
-   return t
-end
+local now = H.now
 
 local function env(server, extra)
    local e = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = server and server.url or "http://127.0.0.1:1",

@@ -16,13 +16,7 @@ local function ids(n, cluster)
    return out
 end
 
---- Wall-clock seconds (os.clock is CPU time, os.time whole seconds).
-local function now()
-   local p = assert(io.popen("date +%s.%N"))
-   local t = tonumber(p:read("l"))
-   p:close()
-   return t
-end
+local now = H.now
 
 --- fn()'s results, with the seconds it took first.
 local function timed(fn, ...)

@@ -10,9 +10,6 @@ local mdb = require "mdb"
 local R = require "mdb.repl"
 local help = require "mdb.help"
 
-local build = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set")
-local PTYDRIVE = build .. "/tests/tools/ptydrive"
-
 -- A fresh, empty home directory for one test.
 local function fresh_home()
    local dir = H.tmpname("-home")
@@ -26,25 +23,13 @@ end
 -- { code, out = the transcript without \r, stderr, seconds }.
 local function session(steps, opts)
    opts = opts or {}
-   local lines = {}
-   for i, step in ipairs(steps) do
-      -- the terminal turns "\n" into "\r\n" (ONLCR)
-      lines[i] = step:match("^expect ") and step:gsub("\\n", "\\r\\n") or step
-   end
-   local script = H.write_file(H.tmpname(".pty"), table.concat(lines, "\n") .. "\n")
-   local transcript = H.tmpname(".transcript")
    local env = { TERM = opts.term or "xterm", HOME = opts.home or fresh_home(),
       YC_IAM_TOKEN = false, YC_MDB_ENDPOINT = false, YC_FOLDER_ID = false, YC_TOKEN = false,
       YC_SERVICE_ACCOUNT_KEY_FILE = false, MDBLUA_HISTORY = false }
    for k, v in pairs(opts.env or {}) do env[k] = v end
-   local args = { "-t", tostring(opts.timeout or 10), "-s", script, "-o", transcript, "--", H.mdblua }
-   for _, a in ipairs(opts.args or {}) do args[#args + 1] = a end
    local t0 = os.time()
-   local r = H.run(args, { program = PTYDRIVE, env = env })
+   local r = H.pty(steps, env, opts)
    r.seconds = os.time() - t0
-   r.out = (H.read_file(transcript) or ""):gsub("\r", "")
-   os.remove(transcript)
-   os.remove(script)
    return r
 end
 

@@ -260,25 +260,15 @@ C.test("a scan's history file and its reports hold no token an error echoed", fu
    C.no_secrets(r.stdout .. r.stderr, SECRETS, "history.lua")
 end)
 
--- The prompt on a pseudo-terminal (tests/tools/ptydrive), HOME a scratch
--- directory: what it keeps in ~/.mdblua_history.
-local PTYDRIVE = assert(os.getenv("MDB_BUILD_DIR"), "MDB_BUILD_DIR is not set") .. "/tests/tools/ptydrive"
+-- The prompt on a pseudo-terminal, HOME a scratch directory: what it
+-- keeps in ~/.mdblua_history.
 
 local function session(steps, env)
-   local lines = {}
-   for i, step in ipairs(steps) do
-      lines[i] = step:match("^expect ") and step:gsub("\\n", "\\r\\n") or step
-   end
-   local script = H.write_file(H.tmpname(".pty"), table.concat(lines, "\n") .. "\n")
-   local transcript = H.tmpname(".transcript")
    local home = C.dir()
    local e = C.env { TERM = "xterm", HOME = home, MDBLUA_HISTORY = false, YC_FOLDER_ID = false }
    for k, v in pairs(env or {}) do e[k] = v end
-   local r = H.run({ "-t", "10", "-s", script, "-o", transcript, "--", H.mdblua }, { program = PTYDRIVE, env = e })
-   r.out = (H.read_file(transcript) or ""):gsub("\r", "")
+   local r = H.pty(steps, e)   -- its transcript echoes what was typed, tokens and all: not kept
    r.history = H.read_file(home .. "/.mdblua_history") or ""
-   os.remove(transcript)   -- it echoes what was typed, tokens and all
-   os.remove(script)
    return r
 end
 
