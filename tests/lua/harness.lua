@@ -216,6 +216,18 @@ function H.start_fake(args)
 end
 
 --- The requests the fake API logged: { {method=, target=, status=}, ... }.
+--- A fake API generating `generate` (a --generate SPEC) with `faults`
+-- (--fault rules) and `extra` arguments, its request log emptied (scratch
+-- names repeat across runs in the same second).
+function H.fake_with_faults(generate, faults, extra)
+   local args = { "--generate", generate }
+   for _, f in ipairs(faults or {}) do args[#args + 1] = "--fault"; args[#args + 1] = f end
+   for _, a in ipairs(extra or {}) do args[#args + 1] = a end
+   local s = H.start_fake(args)
+   H.write_file(s.log, "")
+   return s
+end
+
 function H.requests(server)
    local out = {}
    for line in (read_file(server.log) or ""):gmatch("[^\n]+") do

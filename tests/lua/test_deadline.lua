@@ -43,12 +43,9 @@ end
 
 --- A fake API of three PostgreSQL clusters (5 backups each) with faults.
 local function fake(faults, extra)
-   local args = { "--generate", "engine=postgresql,clusters=3,backups=5", "--now", NOW }
-   for _, f in ipairs(faults or {}) do args[#args + 1] = "--fault"; args[#args + 1] = f end
+   local args = { "--now", NOW }
    for _, a in ipairs(extra or {}) do args[#args + 1] = a end
-   local s = H.start_fake(args)
-   H.write_file(s.log, "")   -- scratch names repeat across runs in the same second
-   return s
+   return H.fake_with_faults("engine=postgresql,clusters=3,backups=5", faults, args)
 end
 
 local HANG = "hang=1;times=0"

@@ -27,22 +27,12 @@ end
 
 --- One cluster of `backups` backups, with fault rules.
 local function fake(backups, faults, extra)
-   local args = { "--generate", "engine=postgresql,clusters=1,backups=" .. backups }
-   for _, f in ipairs(faults or {}) do args[#args + 1] = "--fault"; args[#args + 1] = f end
-   for _, a in ipairs(extra or {}) do args[#args + 1] = a end
-   local s = H.start_fake(args)
-   H.write_file(s.log, "")   -- scratch names repeat across runs in the same second
-   return s
+   return H.fake_with_faults("engine=postgresql,clusters=1,backups=" .. backups, faults, extra)
 end
 
 --- Three clusters of 25 backups, with fault rules (for client:scan).
 local function fleet(faults, extra)
-   local args = { "--generate", "engine=postgresql,clusters=3,backups=25" }
-   for _, f in ipairs(faults or {}) do args[#args + 1] = "--fault"; args[#args + 1] = f end
-   for _, a in ipairs(extra or {}) do args[#args + 1] = a end
-   local s = H.start_fake(args)
-   H.write_file(s.log, "")   -- scratch names repeat across runs in the same second
-   return s
+   return H.fake_with_faults("engine=postgresql,clusters=3,backups=25", faults, extra)
 end
 
 local function listing(s, opts)
