@@ -145,13 +145,11 @@ static void quote_token(const char *tok, char *out, size_t n)
 }
 
 /* The error of fetch_job_accept's result `r` for the job's latest page,
-** whose token is `raw_tok`. */
+** whose token is `tok`, already fit to quote (quote_token). */
 static void push_accept_error(lua_State *L, fetch_job *j, int r,
-                              const char *raw_tok)
+                              const char *tok)
 {
   char err[320];
-  char tok[101];
-  quote_token(raw_tok, tok, sizeof tok);
   if (r == PAGE_CURSOR_STALE_RUN) {
     snprintf(err, sizeof err,
              "the server sent %d pages in a row with nothing new (no items, "
@@ -255,7 +253,9 @@ static int take_text(lua_State *L, int idx, int text, const char *held_tok,
                              end - first, tok, toklen);
     if (r != PAGE_CURSOR_OK) {
       lua_pop(L, 1);
-      push_accept_error(L, j, r, tok);
+      char quoted[101];
+      quote_token(tok, quoted, sizeof quoted);
+      push_accept_error(L, j, r, quoted);
       return -1;
     }
   }
