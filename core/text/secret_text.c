@@ -76,11 +76,8 @@ int secret_live_add(const char *s)
   return rc;
 }
 
-void secret_live_remove(const char *s)
+static void live_remove_locked(const char *s)
 {
-  if (s == NULL)
-    return;
-  pthread_mutex_lock(&live_mu);
   for (size_t i = 0; i < live_n; i++) {
     if (live[i] == s) {
       live[i] = live[--live_n];
@@ -92,7 +89,75 @@ void secret_live_remove(const char *s)
     live = NULL;
     live_cap = 0;
   }
+}
+
+void secret_live_remove(const char *s)
+{
+  if (s == NULL)
+    return;
+  pthread_mutex_lock(&live_mu);
+  live_remove_locked(s);
   pthread_mutex_unlock(&live_mu);
+}
+
+/*
+** The retired secrets (secret_live_retire), oldest first, guarded by
+** live_mu too: copies, as their owners wipe theirs.  Bounded, as a process
+** may run for days.  A replaced token matters while the server still takes
+** it, and a provider refreshes after min(1 h, 4/5 of the lifetime), so at
+** most about 12 of one provider's retired tokens are still good (12-hour
+** IAM tokens renewed hourly; a shorter life leaves one or two), plus one
+** per 401.  32 covers two busy clients and the tokens of clients already
+** freed (an equal token is kept once), while a scrub (a trace line, an
+** error message: never a page) stays cheap.
+*/
+static char *retired[SECRET_RETIRED_MAX];
+static size_t retired_n;
+static int retired_at_exit; /* wipe_retired registered */
+
+/* At exit (and at dlclose of the Lua module): no copy of a token stays in
+** memory.  A thread still scrubbing keeps the lock: then they are left,
+** rather than exit waiting on it. */
+static void wipe_retired(void)
+{
+  if (pthread_mutex_trylock(&live_mu) != 0)
+    return;
+  for (size_t i = 0; i < retired_n; i++) {
+    secret_free(retired[i]);
+    retired[i] = NULL;
+  }
+  retired_n = 0;
+  pthread_mutex_unlock(&live_mu);
+}
+
+int secret_live_retire(const char *s)
+{
+  if (s == NULL)
+    return 0;
+  int keep = strlen(s) >= MIN_SECRET_LEN;
+  char *copy = keep ? strdup(s) : NULL;
+  if (keep && copy == NULL)
+    return -1;
+  pthread_mutex_lock(&live_mu);
+  if (copy != NULL) {
+    if (!retired_at_exit)
+      retired_at_exit = atexit(wipe_retired) == 0;
+    size_t i = 0;
+    while (i < retired_n && strcmp(retired[i], copy) != 0)
+      i++;
+    if (i < retired_n || retired_n == SECRET_RETIRED_MAX) {
+      /* the same one again moves to the newest end; else the oldest goes */
+      size_t drop = i < retired_n ? i : 0;
+      secret_free(retired[drop]);
+      memmove(retired + drop, retired + drop + 1,
+              (retired_n - drop - 1) * sizeof *retired);
+      retired_n--;
+    }
+    retired[retired_n++] = copy;
+  }
+  live_remove_locked(s);
+  pthread_mutex_unlock(&live_mu);
+  return 0;
 }
 
 static int is_token_char(char c)
@@ -111,19 +176,22 @@ static size_t run_len(const char *p, size_t min)
   return n >= min ? n : 0;
 }
 
-/* The length of the secret of `list` (n entries, or NULL-terminated when
-** n is (size_t)-1) that starts at p, or 0. */
-static size_t listed_at(const char *p, const char *const *list, size_t n)
+/* The length of the longest secret of `list` (n entries, or
+** NULL-terminated when n is (size_t)-1) that starts at p and is longer
+** than `longest`, else `longest`: a secret that begins with a shorter
+** one must not leave its tail behind. */
+static size_t listed_at(const char *p, const char *const *list, size_t n,
+                        size_t longest)
 {
   for (size_t i = 0; list && i < n && list[i]; i++) {
     const char *s = list[i];
     if (s[0] != p[0])
       continue;
     size_t len = strlen(s);
-    if (len >= MIN_SECRET_LEN && strncmp(p, s, len) == 0)
-      return len;
+    if (len > longest && len >= MIN_SECRET_LEN && strncmp(p, s, len) == 0)
+      longest = len;
   }
-  return 0;
+  return longest;
 }
 
 /* How many bytes at p to replace, 0 when nothing secret starts there;
@@ -132,9 +200,9 @@ static size_t secret_at(const char *p, const char *const *secrets, int patterns,
                         size_t *keep)
 {
   *keep = 0;
-  size_t listed = listed_at(p, secrets, (size_t)-1);
-  if (listed == 0)
-    listed = listed_at(p, live, live_n);
+  size_t listed = listed_at(p, secrets, (size_t)-1, 0);
+  listed = listed_at(p, live, live_n, listed);
+  listed = listed_at(p, (const char *const *)retired, retired_n, listed);
   if (listed || !patterns)
     return listed;
   if (strncasecmp(p, "Bearer ", 7) == 0) {

@@ -37,13 +37,31 @@ char *secret_scrub(const char *text, const char *const *secrets);
 ** OAuth token it exchanges), which every scrub below redacts besides its
 ** own list: text made far from the client that holds them (a trace line,
 ** the URL of a page a server pointed to) is scrubbed of them too.  `s` is
-** kept by pointer, not copied: remove it before it is freed.  Strings
+** kept by pointer, not copied: remove or retire it before it is
+** freed.  Strings
 ** shorter than the scrub's minimum are not kept.  secret_live_add returns
 ** 0, or -1 when out of memory; adding a pointer twice keeps it once.
 ** Thread-safe.
 */
 int secret_live_add(const char *s);
 void secret_live_remove(const char *s);
+
+/* How many retired secrets are kept (secret_text.c says why this many). */
+#define SECRET_RETIRED_MAX 32
+
+/*
+** Retire `s`: keep a copy of it that every scrub keeps redacting, and take
+** `s` off the live secrets (by pointer; it need not be there), so the
+** caller may wipe and free it.  For a token that was replaced or whose
+** provider is freed: it stays valid at the server for hours, and text made
+** later may still hold it (a request already in flight, a page token or a
+** redirect's location a server echoed).  Retiring an equal string again
+** keeps one copy.  Only the last SECRET_RETIRED_MAX are kept: the oldest
+** copy is wiped to make room, and every copy is wiped at exit.  Strings
+** shorter than the scrub's minimum are only taken off.  0, or -1 when out
+** of memory (then `s` stays live).  Thread-safe.
+*/
+int secret_live_retire(const char *s);
 
 /* The room secret_scrub_into needs for a text of `len` bytes. */
 #define CREDENTIALS_SCRUB_SIZE(len) (3 * (len) + sizeof "[REDACTED]" + 1)
