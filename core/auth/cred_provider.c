@@ -34,7 +34,7 @@ struct cred_provider {
   char *source; /* cred_provider_source() */
   char describe[256];
 
-  char *token;             /* cached; wiped when replaced */
+  char *token;             /* cached; wiped (and retired) when replaced */
   unsigned gen;            /* bumped with every new token */
   int stale;               /* rejected by the server: never reuse */
   long long refresh_at_ms; /* monotonic */
@@ -178,12 +178,21 @@ cred_provider *cred_provider_new_metadata(const cred_net *net)
   return p;
 }
 
+/* Take `s` off the live secrets before it is freed, kept redacted if
+** memory allows: the client is gone, but its tokens are still good at the
+** server, and text it produced may still be printed. */
+static void retire(const char *s)
+{
+  if (secret_live_retire(s) != 0)
+    secret_live_remove(s);
+}
+
 void cred_provider_free(cred_provider *p)
 {
   if (p == NULL)
     return;
-  secret_live_remove(p->token);
-  secret_live_remove(p->oauth);
+  retire(p->token);
+  retire(p->oauth);
   secret_free(p->token);
   secret_free(p->oauth);
   sa_key_free(p->key);
@@ -270,7 +279,16 @@ static int refresh(cred_provider *p, char *err, size_t errlen)
     snprintf(err, errlen, "out of memory");
     return AUTH_HTTP_FAILED;
   }
-  secret_live_remove(p->token);
+  /* The old token stays good at the server for hours, and text made from
+  ** now on may still hold it (a request in flight, a page token or a
+  ** redirect's location a server echoed): it stays redacted, or it stays
+  ** the token. */
+  if (secret_live_retire(p->token) != 0) {
+    secret_live_remove(t.value);
+    secret_free(t.value);
+    snprintf(err, errlen, "out of memory");
+    return AUTH_HTTP_FAILED;
+  }
   secret_free(p->token);
   p->token = t.value;
   p->gen++;

@@ -10,7 +10,8 @@
 ** cached token is still valid, the cached one is used and the refresh is
 ** tried again shortly.  A 401 marks the token it rejected as stale.
 **
-** Every token is wiped from memory when it is replaced or freed.
+** Every token is wiped from memory when it is replaced or freed, after it
+** is retired (text/secret_text.h): it stays redacted, as it stays valid.
 */
 #ifndef CRED_PROVIDER_H
 #define CRED_PROVIDER_H

@@ -168,6 +168,51 @@ C.test("a server that puts the token into a URL: page tokens and redirect locati
    H.contains(r.stdout, "pageToken=[REDACTED]")
 end)
 
+-- A token that was replaced mid-run is still valid at the server for
+-- hours, and text made after the refresh may still hold it: a server that
+-- echoed it into a page token or a redirect's location.  The run's token
+-- command prints OLD first (with a short lifetime, or bare: then only the
+-- server's 401 replaces it) and NEW on every later call; the fake takes
+-- only NEW, and its fault answers the first request whatever the token.
+local OLD = "SECRETTOKEN-" .. STAMP .. "-replaced-0123456789abcdef"
+local NEW = "SECRETTOKEN-" .. STAMP .. "-current-0123456789abcdef"
+
+local function rotating_command(first)
+   local flag = H.tmpname(".called")
+   local sh = string.format("if [ -e %s ]; then printf '%%s\\n' %s; else : > %s; printf '%%s\\n' %s; fi",
+      H.sh_quote(flag), NEW, H.sh_quote(flag), H.sh_quote(first))
+   return "{ 'sh', '-c', " .. q(sh) .. " }"
+end
+
+C.test("a token replaced after a 401 stays redacted in a page token", function()
+   -- the server rejects OLD (401), and the retry with NEW asks for the
+   -- page token OLD: the trace line and err.url are made after the refresh
+   local s = C.start { "--generate", "engine=mysql,clusters=1,backups=3", "--token", NEW,
+      "--fault", "path=/backups;body={\"backups\":[],\"nextPageToken\":\"" .. OLD .. "\"}" }
+   local r = C.run(list_code(s, { token_command = rotating_command(OLD) }), {}, { OLD, NEW })
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stderr, "the server rejected the token from token_command", "the 401 replaced it")
+   H.contains(r.stdout, "http error: invalid page token (HTTP 400")
+   H.contains(r.stdout, "url=" .. s.url .. "/managed-mysql/v1/clusters/cmysql-0000/backups?pageSize=1000&pageToken=" ..
+      "[REDACTED]", "err.url")
+   H.contains(r.stderr, "&pageToken=[REDACTED] -> 400", "the trace line after the refresh")
+   drop_log(s)
+end)
+
+C.test("a token replaced as it expired stays redacted in a redirect's location", function()
+   -- OLD lives one second; the first answer, a same-host redirect whose
+   -- location holds it, comes after 1.5 s, so the request that follows it
+   -- goes out with NEW
+   local s = C.start { "--generate", "engine=mysql,clusters=1,backups=3", "--token", NEW,
+      "--fault", "path=/backups;delay_ms=1500;redirect=307;location={self}{path}&x=" .. OLD }
+   local r = C.run(list_code(s, { token_command = rotating_command('{"access_token":"' .. OLD .. '","expires_in":1}') }),
+      {}, { OLD, NEW })
+   H.eq(r.stdout, "ok 3\n", r.stderr)
+   H.contains(r.stderr, "token: a new token from token_command, valid about", "refreshed by time")
+   H.contains(r.stderr, "/backups?pageSize=1000&x=[REDACTED] -> 200", "the trace line of the followed request")
+   drop_log(s)
+end)
+
 C.test("a server that repeats a page token holding the token where the error cuts it", function()
    -- the cycle error quotes the page token's first 100 bytes: the token
    -- straddling that cut must be redacted before it
