@@ -83,30 +83,32 @@ C.test("a token command whose stderr quotes the token where its line is cut", fu
    end
 end)
 
-C.test("an API error that quotes the token where its message is cut", function()
-   -- the message is kept up to a length: a token straddling that length
-   -- must not come out as a prefix that no longer matches the token
-   for _, pad in ipairs { 150, 290, 300, 310, 390 } do
-      local body = string.format('{"code":7,"message":"%s token %s is not allowed here"}', string.rep("x", pad), TOK)
-      local s = fake { "--fault", "status=403;times=0;body=" .. body }
-      local r = run(list_code(s, { token = q(TOK) }))
+-- A message is kept up to a length: a secret straddling that length must
+-- not come out as a prefix that no longer matches it.  For each of
+-- t.pads, a fake whose fault t.rule answers with a Status body (gRPC code
+-- t.code) quoting t.secret after that many x's; the run (client options
+-- t.opts, environment t.env) prints each of t.want.
+local function quoted_where_cut(t)
+   for _, pad in ipairs(t.pads) do
+      local body = string.format('{"code":%d,"message":"%s token %s is not accepted"}', t.code, string.rep("x", pad),
+         t.secret)
+      local s = fake { "--fault", t.rule .. ";times=0;body=" .. body }
+      local r = run(list_code(s, t.opts), t.env)
       H.eq(r.code, 0, r.stderr)
-      H.contains(r.stdout, "http error: xxxxxxxxxx", "pad " .. pad)
-      H.contains(r.stdout, "HTTP 403 PERMISSION_DENIED", "pad " .. pad)
+      for _, w in ipairs(t.want) do H.contains(r.stdout, w, "pad " .. pad) end
       s.stop()
    end
+end
+
+C.test("an API error that quotes the token where its message is cut", function()
+   quoted_where_cut { pads = { 150, 290, 300, 310, 390 }, rule = "status=403", code = 7, secret = TOK,
+      opts = { token = q(TOK) }, want = { "http error: xxxxxxxxxx", "HTTP 403 PERMISSION_DENIED" } }
 end)
 
 C.test("the IAM endpoint quotes the OAuth token where its message is cut", function()
-   for _, pad in ipairs { 100, 180, 190, 250 } do
-      local body = string.format('{"code":16,"message":"%s token %s is invalid"}', string.rep("x", pad), OAUTH)
-      local s = fake { "--fault", "path=/iam/;status=401;times=0;body=" .. body }
-      local r = run(list_code(s), { YC_TOKEN = OAUTH })
-      H.eq(r.code, 0, r.stderr)
-      H.contains(r.stdout, "auth error: no IAM token from YC_TOKEN: the IAM token endpoint", "pad " .. pad)
-      H.contains(r.stdout, "answered HTTP 401: xxxxxxxxxx", "pad " .. pad)
-      s.stop()
-   end
+   quoted_where_cut { pads = { 100, 180, 190, 250 }, rule = "path=/iam/;status=401", code = 16, secret = OAUTH,
+      env = { YC_TOKEN = OAUTH },
+      want = { "auth error: no IAM token from YC_TOKEN: the IAM token endpoint", "answered HTTP 401: xxxxxxxxxx" } }
 end)
 
 C.test("the IAM exchange failing in other ways: an echoed request body, HTML, a redirect elsewhere", function()
