@@ -1,0 +1,127 @@
+-- Bad input to the scripts, and paths that are not what they seem: a
+-- clear error naming what was wrong and the documented exit status,
+-- never a traceback, a hang, a destroyed file or a silent wrong answer.
+package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
+local H = require "harness"
+
+local FOLDER = "b1gfakefolder0000001"
+
+local function env(s, extra)
+   local e = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = FOLDER, NO_COLOR = "1" }
+   for k, v in pairs(extra or {}) do e[k] = v end
+   return e
+end
+
+local function script(name)
+   return H.source_dir .. "/scripts/" .. name
+end
+
+-- A shell command line, bounded: `timeout` ends what would hang (124).
+local function sh(cmd, seconds)
+   return H.run({ "-c", "exec timeout " .. (seconds or 20) .. " " .. cmd }, { program = "sh" })
+end
+
+-- `env` with `e`'s variables set and `unset`'s names unset, for a command line.
+local function env_words(e, unset)
+   local words = { "env" }
+   for _, k in ipairs(unset or {}) do words[#words + 1] = "-u " .. k end
+   for k, v in pairs(e) do words[#words + 1] = k .. "=" .. H.sh_quote(v) end
+   return table.concat(words, " ")
+end
+
+local function fresh_dir()
+   local d = H.tmpname("-dir")
+   os.execute("mkdir -p " .. H.sh_quote(d))
+   return d
+end
+
+-- `test -FLAG path` as a boolean.
+local function is(flag, path)
+   return os.execute("test " .. flag .. " " .. H.sh_quote(path)) == true
+end
+
+local function fake()
+   return H.start_fake { "--generate", "engine=redis,clusters=1,backups=5" }
+end
+
+H.test("--output a named pipe: the report goes through it and the pipe stays a pipe", function()
+   local s = fake()
+   local d = fresh_dir()
+   local fifo, got = d .. "/report.pipe", d .. "/got"
+   assert(os.execute("mkfifo " .. H.sh_quote(fifo)))
+   local plain = H.run({ script("inventory.lua") }, { env = env(s) })
+   H.eq(plain.code, 0, plain.stderr)
+   -- the reader first, bounded: with the pipe replaced by a file it would
+   -- wait for a writer for ever
+   local cmd = string.format("(timeout 10 cat %s > %s &) ; %s %s %s --output %s", H.sh_quote(fifo),
+      H.sh_quote(got), env_words(env(s)), H.sh_quote(H.mdblua), H.sh_quote(script("inventory.lua")),
+      H.sh_quote(fifo))
+   local r = H.run({ "-c", cmd }, { program = "sh" })
+   H.eq(r.code, 0, r.stderr)
+   H.ok(is("-p", fifo), "the pipe is still a named pipe")
+   for _ = 1, 50 do
+      local f = io.open(got, "rb")
+      local text = f and f:read("a")
+      if f then f:close() end
+      if text == plain.stdout then break end
+      os.execute("sleep 0.1")
+   end
+   local f = assert(io.open(got, "rb"))
+   H.eq(f:read("a"), plain.stdout, "what the reader of the pipe got")
+   f:close()
+end)
+
+H.test("--output a full device: exit 2 naming it, the device node left as it was", function()
+   local s = fake()
+   local d = fresh_dir()
+   local full = d .. "/full"
+   -- a node of our own like /dev/full (char 1 7): the real one is shared
+   if not os.execute("mknod " .. H.sh_quote(full) .. " c 1 7 2>/dev/null") then
+      print("  (skipped: mknod needs root)")
+      return
+   end
+   for _, name in ipairs { "inventory.lua", "audit.lua", "freshness.lua" } do
+      local r = H.run({ script(name), "--output", full }, { env = env(s) })
+      H.eq(r.code, name == "freshness.lua" and 3 or 2, name .. ": " .. r.stderr)
+      H.contains(r.stderr, name .. ": cannot write " .. full .. ": No space left on device", name)
+      H.ok(is("-c", full), name .. ": the device node is still a character device")
+   end
+end)
+
+H.test("--output /dev/fd/1, /proc/self/fd/1, /dev/fd/2: the stream itself, as the shell has it", function()
+   local s = fake()
+   local plain = H.run({ script("inventory.lua") }, { env = env(s) })
+   H.eq(plain.code, 0, plain.stderr)
+   for _, path in ipairs { "/dev/fd/1", "/proc/self/fd/1" } do
+      local r = H.run({ script("inventory.lua"), "--output", path }, { env = env(s) })
+      H.eq(r.code, 0, path .. ": " .. r.stderr)
+      H.eq(r.stdout, plain.stdout, path)
+   end
+   local r = H.run({ script("inventory.lua"), "--output", "/dev/fd/2" }, { env = env(s) })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stdout, "")
+   H.eq(r.stderr, plain.stdout)
+   -- stdout appending to a log: the log keeps what it had
+   local log = H.write_file(H.tmpname(".log"), "earlier line\n")
+   r = H.run({ "-c", string.format("%s %s %s --output /dev/fd/1 >> %s", env_words(env(s)), H.sh_quote(H.mdblua),
+      H.sh_quote(script("inventory.lua")), H.sh_quote(log)) }, { program = "sh" })
+   H.eq(r.code, 0, r.stderr)
+   local f = assert(io.open(log, "rb"))
+   H.eq(f:read("a"), "earlier line\n" .. plain.stdout)
+   f:close()
+   -- a stream redirected to /dev/null is written like any other
+   r = H.run({ "-c", string.format("%s %s %s --output /dev/fd/2 2>/dev/null; echo $?", env_words(env(s)),
+      H.sh_quote(H.mdblua), H.sh_quote(script("inventory.lua"))) }, { program = "sh" })
+   H.eq(r.stdout, "0\n", "stderr to /dev/null is written")
+end)
+
+H.test("report.write to a directory: the directory named, and left", function()
+   local report = require "mdb.report"
+   local d = fresh_dir()
+   local ok, err = report.write("x", d)
+   H.eq(ok, nil)
+   H.eq(err, "cannot write " .. d .. ": it is a directory")
+   H.ok(is("-d", d), "the directory is left")
+end)
+
+H.run_all()
