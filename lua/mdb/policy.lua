@@ -374,8 +374,10 @@ function M.load_policy(path)
    end
    local f, oerr = io.open(path, "rb")
    if not f then return nil, "cannot open " .. oerr end
-   local text = f:read("a")
+   -- (a directory opens, and fails only as it is read)
+   local text, rerr = f:read("a")
    f:close()
+   if not text then return nil, format("cannot read %s: %s", path, rerr) end
    -- A short chunk name, put back as the whole path: Lua abbreviates long
    -- chunk names in messages, and the path is what the user must see.
    -- An error raised by the file's code (also from a metamethod of the

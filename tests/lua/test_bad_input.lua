@@ -124,4 +124,18 @@ H.test("report.write to a directory: the directory named, and left", function()
    H.ok(is("-d", d), "the directory is left")
 end)
 
+H.test("--policy that is a directory: one line and the usage status, no traceback", function()
+   local s = fake()
+   local d = fresh_dir()
+   for _, case in ipairs {
+      { "audit.lua", {}, 2 }, { "audit.lua", { "--format", "nagios" }, 3 },
+      { "retention-plan.lua", { "--keep-last", "3" }, 2 } } do
+      local args = H.with({ script(case[1]), "--policy", d }, table.unpack(case[2]))
+      local r = H.run(args, { env = env(s) })
+      local what = case[1] .. " " .. table.concat(case[2], " ")
+      H.eq(r.code, case[3], what .. ": " .. r.stderr)
+      H.eq(r.stderr, case[1] .. ": cannot read " .. d .. ": Is a directory\n", what)
+   end
+end)
+
 H.run_all()
