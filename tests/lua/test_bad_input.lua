@@ -138,4 +138,20 @@ H.test("--policy that is a directory: one line and the usage status, no tracebac
    end
 end)
 
+H.test("a service-account key file that is a named pipe: refused at once, not waited on", function()
+   local s = fake()
+   local d = fresh_dir()
+   local fifo = d .. "/key.json"
+   assert(os.execute("mkfifo " .. H.sh_quote(fifo)))
+   local e = env(s, { YC_SERVICE_ACCOUNT_KEY_FILE = fifo })
+   e.YC_IAM_TOKEN = nil
+   local started = H.now()
+   local r = sh(string.format("%s %s %s", env_words(e, { "YC_IAM_TOKEN", "YC_TOKEN" }),
+      H.sh_quote(H.mdblua), H.sh_quote(script("inventory.lua"))), 10)
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "inventory.lua: bad argument 'sa_key_file': YC_SERVICE_ACCOUNT_KEY_FILE: '"
+      .. fifo .. "' is not a regular file")
+   H.ok(H.now() - started < 5, "answered at once")
+end)
+
 H.run_all()
