@@ -154,4 +154,28 @@ H.test("a service-account key file that is a named pipe: refused at once, not wa
    H.ok(H.now() - started < 5, "answered at once")
 end)
 
+H.test("--keep-within beyond what the calendar holds: a usage error, not a plan that expires all", function()
+   local s = fake()
+   local r = H.run({ script("retention-plan.lua"), "--keep-within", "999999999999y" }, { env = env(s) })
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "retention-plan.lua: option '--keep-within': bad duration \"999999999999y\": "
+      .. "longer than 100000000000 years")
+   H.eq(r.stdout, "")
+   -- the same in a policy file
+   local policy = H.write_file(H.tmpname(".lua"), 'return { retention = { within_daily = "999999999999y" } }\n')
+   r = H.run({ script("retention-plan.lua"), "--policy", policy }, { env = env(s) })
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "within_daily': bad duration \"999999999999y\": longer than 100000000000 years")
+   -- the longest it takes keeps every backup within it
+   r = H.run({ script("retention-plan.lua"), "--keep-within", "99999999999y", "--format", "json" },
+      { env = env(s) })
+   H.eq(r.code, 0, r.stderr)
+   local plan = require("cjson").decode(r.stdout)[1]
+   H.eq({ #plan.keep, #plan.expire }, { 5, 0 }, "kept and expired")
+   local duration = require "mdb.duration"
+   H.eq(select(2, duration.parse_calendar("60000000000y600000000000m")),
+      'bad duration "60000000000y600000000000m": longer than 100000000000 years')
+   H.eq(duration.parse_calendar("99999999999y").years, 99999999999)
+end)
+
 H.run_all()
