@@ -178,4 +178,21 @@ H.test("--keep-within beyond what the calendar holds: a usage error, not a plan 
    H.eq(duration.parse_calendar("99999999999y").years, 99999999999)
 end)
 
+H.test("times before the year 1000 keep four digits, as RFC 3339 has them", function()
+   local fmt = require "mdb.fmt"
+   local mdb = require "mdb"
+   for _, text in ipairs { "0001-01-01T00:00:00Z", "0999-12-31T23:59:59Z", "0026-12-07T10:00:00Z",
+      "1000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2026-12-07T10:00:00Z" } do
+      local t = assert(mdb.parse_time(text), text)
+      H.eq(fmt.rfc3339(t), text)
+      H.eq(fmt.time(t), (text:gsub("T", " ")))
+   end
+   local s = fake()
+   local r = H.run({ script("restore-point.lua"), "--engine", "redis", "--cluster", "credis-0000",
+      "--at", "0026-12-07T10:00:00Z", "--format", "json" }, { env = env(s) })
+   H.eq(r.code, 1, r.stderr)
+   local j = require("cjson").decode(r.stdout)
+   H.eq(j.at, "0026-12-07T10:00:00Z")
+end)
+
 H.run_all()
