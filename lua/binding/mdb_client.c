@@ -250,16 +250,18 @@ int mdb_client_new(lua_State *L)
   memset(c, 0, sizeof *c);
   luaL_setmetatable(L, MDB_CLIENT_MT);
 
-  const char *endpoint = NULL;
+  const char *endpoint = NULL, *from = "";
   if (!mdb_opt_string(L, 1, "endpoint", 0, &endpoint)) {
     endpoint = getenv("YC_MDB_ENDPOINT");
     if (endpoint == NULL || *endpoint == '\0')
       endpoint = MDB_DEFAULT_ENDPOINT;
+    else
+      from = "YC_MDB_ENDPOINT: "; /* not typed in a script: say where */
   }
   char err[700];
   char *norm = endpoint_normalize(endpoint, err, sizeof err);
   if (norm == NULL)
-    return mdb_error_argument(L, "endpoint", "%s", err);
+    return mdb_error_argument(L, "endpoint", "%s%s", from, err);
   c->endpoint = norm;
 
   read_numbers(L, 1, c);

@@ -195,4 +195,21 @@ H.test("times before the year 1000 keep four digits, as RFC 3339 has them", func
    H.eq(j.at, "0026-12-07T10:00:00Z")
 end)
 
+H.test("a malformed YC_MDB_ENDPOINT or YC_RESOURCE_MANAGER_ENDPOINT: the variable is named", function()
+   local s = fake()
+   local r = H.run({ script("inventory.lua") }, { env = env(s, { YC_MDB_ENDPOINT = "localhost:8080" }) })
+   H.eq(r.code, 2, r.stderr)
+   H.eq(r.stderr, "inventory.lua: bad argument 'endpoint': YC_MDB_ENDPOINT: endpoint is not a URL with a scheme "
+      .. "and a host (e.g. https://mdb.api.cloud.yandex.net)\n")
+   r = H.run({ script("audit.lua"), "--cloud", "b1gcloud" },
+      { env = env(s, { YC_RESOURCE_MANAGER_ENDPOINT = "http://example.com" }) })
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "audit.lua: bad argument 'resource_manager_endpoint': YC_RESOURCE_MANAGER_ENDPOINT: "
+      .. "endpoint uses plain http to 'example.com'")
+   -- given in Lua, the option is the argument itself
+   local ok, err = pcall(require("mdb").client, { endpoint = "localhost:8080", token = H.token })
+   H.eq(ok, false)
+   H.not_contains(tostring(err), "YC_MDB_ENDPOINT")
+end)
+
 H.run_all()
