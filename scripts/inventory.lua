@@ -50,7 +50,9 @@ end
 
 if opts.db and opts.format ~= "html" then usage("--db is read by --format html only") end
 if opts.timeline and opts.format ~= "table" then
-   usage("--timeline draws text strips: it takes no --format " .. opts.format .. " (its HTML is --format html)")
+   usage("--timeline draws text strips: it takes no --format " .. opts.format
+      .. (opts.format == "html" and " (the page draws its own timelines: give --format html alone)"
+         or " (the timelines as a page are --format html)"))
 end
 -- The page draws the history of the file the scan comes from.
 if opts.db and opts.from then

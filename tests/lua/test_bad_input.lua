@@ -212,4 +212,15 @@ H.test("a malformed YC_MDB_ENDPOINT or YC_RESOURCE_MANAGER_ENDPOINT: the variabl
    H.not_contains(tostring(err), "YC_MDB_ENDPOINT")
 end)
 
+H.test("inventory --timeline --format html: the message says which to give", function()
+   local s = fake()
+   local r = H.run({ script("inventory.lua"), "--timeline", "--format", "html" }, { env = env(s) })
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "inventory.lua: --timeline draws text strips: it takes no --format html "
+      .. "(the page draws its own timelines: give --format html alone)")
+   r = H.run({ script("inventory.lua"), "--timeline", "--format", "json" }, { env = env(s) })
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "it takes no --format json (the timelines as a page are --format html)")
+end)
+
 H.run_all()
