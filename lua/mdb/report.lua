@@ -770,6 +770,7 @@ local function plan_block(p, fmt_name, opts, out)
    local title = p.listing or format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
       p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
    if opts.folders and p.folder then title = title .. " in folder " .. p.folder end
+   title = title:gsub("[%c\127]", "?")   -- (names from the API, as in a table's cells)
    if p.error then
       out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
       out[#out + 1] = ""

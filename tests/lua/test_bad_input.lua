@@ -223,4 +223,32 @@ H.test("inventory --timeline --format html: the message says which to give", fun
    H.contains(r.stderr, "it takes no --format json (the timelines as a page are --format html)")
 end)
 
+H.test("control characters the API sends are '?' in text tables, as in the timeline", function()
+   local name = "evil\27]0;title\7\27[2Jname"
+   local data = H.data_file {
+      { "cluster", "redis", FOLDER, "cesc0000001", "x", { id = "cesc0000001", folderId = FOLDER, name = name,
+         createdAt = "2026-11-01T00:00:00Z", config = { backupRetainPeriodDays = "7" } } },
+      { "backup", "redis", FOLDER, "cesc0000001", H.backup("cesc0000001:b1\27[8m", "cesc0000001",
+         "2026-12-06T00:00:00Z", { folderId = FOLDER }) } }
+   local s = H.start_fake { "--data", data }
+   local shown = "evil?]0;title??[2Jname"
+   for _, case in ipairs {
+      { "inventory.lua" }, { "inventory.lua", "--timeline" }, { "audit.lua", "--all" }, { "freshness.lua" },
+      { "retention-plan.lua", "--keep-last", "1" },
+      { "list-backups.lua", "--engine", "redis", "--cluster", "cesc0000001" } } do
+      local args = H.with({ script(case[1]) }, table.unpack(case, 2))
+      if case[1] ~= "list-backups.lua" then args = H.with(args, "--engine", "redis") end
+      local r = H.run(args, { env = env(s) })
+      local what = table.concat(case, " ")
+      H.ok(r.code <= 3, what .. ": " .. r.stderr)
+      H.not_contains(r.stdout, "\27", what)
+      H.not_contains(r.stdout, "\7", what)
+      if case[1] == "list-backups.lua" then
+         H.contains(r.stdout, "cesc0000001:b1?[8m", what)
+      else
+         H.contains(r.stdout, shown, what)
+      end
+   end
+end)
+
 H.run_all()
