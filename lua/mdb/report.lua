@@ -977,7 +977,7 @@ function M.write(text, path)
    -- written in place: a file renamed over it would replace the node
    -- (as root even /dev/full), and no reader would see the report.
    local kind = require("mdb")._sqlite.path_kind(path)
-   if kind == "directory" then return nil, format("cannot write %s: it is a directory", path) end
+   if kind == "directory" then return nil, format("cannot write %s: it names a directory", path) end
    if kind == "other" then
       local f, err = io.open(path, "wb")
       if not f then return nil, format("cannot write %s: %s", path, err) end

@@ -120,7 +120,7 @@ H.test("report.write to a directory: the directory named, and left", function()
    local d = fresh_dir()
    local ok, err = report.write("x", d)
    H.eq(ok, nil)
-   H.eq(err, "cannot write " .. d .. ": it is a directory")
+   H.eq(err, "cannot write " .. d .. ": it names a directory")
    H.ok(is("-d", d), "the directory is left")
 end)
 
