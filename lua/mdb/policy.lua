@@ -233,6 +233,8 @@ local function normalize(t, source)
    end
    if t.folder ~= nil then
       if type(t.folder) ~= "string" or t.folder == "" then fail("folder", "expected a folder id") end
+      local most = require("mdb").defaults.max_id_length
+      if #t.folder > most then fail("folder", "a folder id is at most %d characters, got %d", most, #t.folder) end
       p.folder = t.folder
    end
    if t.tz ~= nil and type(t.tz) ~= "string" then fail("tz", "expected a string, got %s", type(t.tz)) end

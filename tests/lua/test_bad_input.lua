@@ -251,4 +251,33 @@ H.test("control characters the API sends are '?' in text tables, as in the timel
    end
 end)
 
+H.test("a YC_FOLDER_ID or a policy folder too long to be an id: named, before anything is made", function()
+   local s = fake()
+   local long = string.rep("b", 60)
+   for _, case in ipairs {
+      { "audit.lua", {}, 2 }, { "audit.lua", { "--format", "nagios" }, 3 }, { "freshness.lua", {}, 3 },
+      { "inventory.lua", {}, 2 }, { "retention-plan.lua", { "--keep-last", "1" }, 2 },
+      { "list-backups.lua", { "--engine", "redis" }, 2 } } do
+      local r = H.run(H.with({ script(case[1]) }, table.unpack(case[2])), { env = env(s, { YC_FOLDER_ID = long }) })
+      local what = case[1] .. " " .. table.concat(case[2], " ")
+      H.eq(r.code, case[3], what .. ": " .. r.stderr)
+      H.ok(r.stderr:find(case[1] .. ": YC_FOLDER_ID: must be at most 50 characters, got 60\n", 1, true) == 1,
+         what .. ": " .. r.stderr)
+   end
+   -- the history file is not created for a scan that cannot start
+   local db = H.tmpname(".db")
+   local r = H.run({ script("snapshot.lua"), "--db", db }, { env = env(s, { YC_FOLDER_ID = long }) })
+   H.eq(r.code, 2, r.stderr)
+   H.contains(r.stderr, "snapshot.lua: YC_FOLDER_ID: must be at most 50 characters, got 60")
+   H.ok(not H.exists(db), "no history file left")
+   -- a --folder given instead is what counts
+   r = H.run({ script("inventory.lua"), "--folder", FOLDER }, { env = env(s, { YC_FOLDER_ID = long }) })
+   H.eq(r.code, 0, r.stderr)
+   -- a policy's folder is checked as the policy is read
+   local policy = H.write_file(H.tmpname(".lua"), "return { folder = '" .. long .. "' }\n")
+   r = H.run({ script("audit.lua"), "--policy", policy }, { env = env(s) })
+   H.eq(r.code, 2, r.stderr)
+   H.eq(r.stderr, "audit.lua: " .. policy .. ": folder: a folder id is at most 50 characters, got 60\n")
+end)
+
 H.run_all()
