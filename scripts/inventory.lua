@@ -58,6 +58,8 @@ end
 if opts.db and opts.from then
    usage("give --db or --from, not both (with --from, the --from file's history is drawn)")
 end
+local from_clash = history_cli.from_scope_clash(opts)
+if from_clash then usage(from_clash) end
 local now = cli.now(spec, opts.now)
 local scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
 if not scope and not opts.from then

@@ -280,4 +280,26 @@ H.test("a YC_FOLDER_ID or a policy folder too long to be an id: named, before an
    H.eq(r.stderr, "audit.lua: " .. policy .. ": folder: a folder id is at most 50 characters, got 60\n")
 end)
 
+H.test("--from with --folder, --cloud or --all-clouds: a usage error, not the whole recorded scan", function()
+   local s = fake()
+   local db = H.tmpname(".db")
+   local rec = H.run({ script("snapshot.lua"), "--db", db }, { env = env(s) })
+   H.eq(rec.code, 0, rec.stderr)
+   for _, case in ipairs {
+      { "audit.lua", { "--folder", "b1gother" }, 2, "--folder" },
+      { "audit.lua", { "--cloud", "b1gcloud", "--format", "nagios" }, 3, "--cloud" },
+      { "inventory.lua", { "--all-clouds" }, 2, "--all-clouds" },
+      { "inventory.lua", { "--folder", FOLDER }, 2, "--folder" } } do
+      local r = H.run(H.with({ script(case[1]), "--from", db }, table.unpack(case[2])), { env = env(s) })
+      local what = case[1] .. " " .. table.concat(case[2], " ")
+      H.eq(r.code, case[3], what .. ": " .. r.stderr)
+      H.eq(r.stdout, "", what)
+      H.contains(r.stderr, case[1] .. ": " .. case[4] .. " cannot narrow --from: it reads the scan as it was "
+         .. "recorded, in the scope it had", what)
+   end
+   local r = H.run({ script("inventory.lua"), "--from", db, "--engine", "redis" }, { env = env(s) })
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "redis-0000")
+end)
+
 H.run_all()
