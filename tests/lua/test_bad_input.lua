@@ -311,18 +311,18 @@ H.test("the prompt's history file a pipe or a device: not read, not written, the
    local fifo, dev = d .. "/history.pipe", d .. "/null"
    assert(os.execute("mkfifo " .. H.sh_quote(fifo)))
    local steps = { "expect \\n> ", "send 1 + 1\\r", "expect \\n2\\n> ", "send \\x04" }
-   local env = { TERM = "xterm", HOME = d, YC_IAM_TOKEN = false, YC_TOKEN = false, YC_FOLDER_ID = false,
+   local tty_env = { TERM = "xterm", HOME = d, YC_IAM_TOKEN = false, YC_TOKEN = false, YC_FOLDER_ID = false,
       YC_SERVICE_ACCOUNT_KEY_FILE = false }
    -- a pipe: opened to be read, it held the prompt until a writer came
-   env.MDBLUA_HISTORY = fifo
-   local r = H.pty(steps, env, { timeout = 8 })
+   tty_env.MDBLUA_HISTORY = fifo
+   local r = H.pty(steps, tty_env, { timeout = 8 })
    H.eq(r.code, 0, r.stderr .. r.out)
    H.contains(r.out, "mdblua: the history file " .. fifo .. " is not a regular file: the prompt keeps no history")
    H.ok(is("-p", fifo), "the pipe is left")
    -- a device like /dev/null (char 1 3) of our own: libedit made it 0600
    if os.execute("mknod -m 666 " .. H.sh_quote(dev) .. " c 1 3 2>/dev/null") then
-      env.MDBLUA_HISTORY = dev
-      r = H.pty(steps, env, { timeout = 8 })
+      tty_env.MDBLUA_HISTORY = dev
+      r = H.pty(steps, tty_env, { timeout = 8 })
       H.eq(r.code, 0, r.stderr .. r.out)
       local p = io.popen("stat -c %a " .. H.sh_quote(dev))
       H.eq(p:read("l"), "666", "the device's mode")
@@ -331,8 +331,8 @@ H.test("the prompt's history file a pipe or a device: not read, not written, the
       print("  (the device part skipped: mknod needs root)")
    end
    -- /dev/null itself: no history, and no word about it
-   env.MDBLUA_HISTORY = "/dev/null"
-   r = H.pty(steps, env, { timeout = 8 })
+   tty_env.MDBLUA_HISTORY = "/dev/null"
+   r = H.pty(steps, tty_env, { timeout = 8 })
    H.eq(r.code, 0, r.stderr .. r.out)
    H.not_contains(r.out, "history file")
 end)
