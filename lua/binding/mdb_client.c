@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TOKEN_COMMAND_MAX_ARGS 64
@@ -223,6 +224,14 @@ static const char *ca_file_option(lua_State *L, int opts)
   }
   if (access(ca, R_OK) != 0)
     mdb_error_argument(L, "ca_file", "%s names '%s', which cannot be read",
+                       from, ca);
+  /* TLS reads the bundle as it connects, where a named pipe would hold the
+  ** request (and every deadline) until a writer came. */
+  struct stat st;
+  if (stat(ca, &st) != 0 || !S_ISREG(st.st_mode))
+    mdb_error_argument(L, "ca_file",
+                       "%s names '%s', which is not a regular file (a "
+                       "PEM bundle is)",
                        from, ca);
   return ca;
 }

@@ -337,4 +337,22 @@ H.test("the prompt's history file a pipe or a device: not read, not written, the
    H.not_contains(r.out, "history file")
 end)
 
+H.test("SSL_CERT_FILE or ca_file= naming a pipe or a directory: refused as the client is made", function()
+   local s = fake()
+   local d = fresh_dir()
+   local fifo = d .. "/ca.pem"
+   assert(os.execute("mkfifo " .. H.sh_quote(fifo)))
+   for _, path in ipairs { fifo, d } do
+      -- (TLS would read a pipe as it connects, and wait there for a writer)
+      local r = sh(string.format("%s %s %s", env_words(env(s, { SSL_CERT_FILE = path })), H.sh_quote(H.mdblua),
+         H.sh_quote(script("inventory.lua"))), 10)
+      H.eq(r.code, 2, path .. ": " .. r.stderr)
+      H.eq(r.stderr, "inventory.lua: bad argument 'ca_file': SSL_CERT_FILE names '" .. path
+         .. "', which is not a regular file (a PEM bundle is)\n")
+   end
+   local ok, err = pcall(require("mdb").client, { token = H.token, ca_file = fifo })
+   H.eq(ok, false)
+   H.contains(tostring(err), "bad argument 'ca_file': ca_file names '" .. fifo .. "', which is not a regular file")
+end)
+
 H.run_all()
