@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LINE_HISTORY_MAX 1000
@@ -184,7 +185,17 @@ void line_input_open(const char *history_file, line_completer complete,
   rl_initialize();
   using_history();
   stifle_history(LINE_HISTORY_MAX);
-  if (history_file != NULL && *history_file != '\0') {
+  struct stat st;
+  if (history_file != NULL && *history_file != '\0' &&
+      stat(history_file, &st) == 0 && !S_ISREG(st.st_mode)) {
+    /* A named pipe would hold the prompt until a writer came, and
+    ** /dev/zero or /dev/full never end: only a regular file is read. */
+    if (strcmp(history_file, "/dev/null") != 0)
+      fprintf(stderr,
+              "mdblua: the history file %s is not a regular file: the "
+              "prompt keeps no history\n",
+              history_file);
+  } else if (history_file != NULL && *history_file != '\0') {
     line_history_path = strdup(history_file);
     read_history(line_history_path);
   }

@@ -50,12 +50,16 @@ end
 
 if opts.db and opts.format ~= "html" then usage("--db is read by --format html only") end
 if opts.timeline and opts.format ~= "table" then
-   usage("--timeline draws text strips: it takes no --format " .. opts.format .. " (its HTML is --format html)")
+   usage("--timeline draws text strips: it takes no --format " .. opts.format
+      .. (opts.format == "html" and " (the page draws its own timelines: give --format html alone)"
+         or " (the timelines as a page are --format html)"))
 end
 -- The page draws the history of the file the scan comes from.
 if opts.db and opts.from then
    usage("give --db or --from, not both (with --from, the --from file's history is drawn)")
 end
+local from_clash = history_cli.from_scope_clash(opts)
+if from_clash then usage(from_clash) end
 local now = cli.now(spec, opts.now)
 local scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
 if not scope and not opts.from then

@@ -27,7 +27,10 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 static char *read_key_file(const char *path, const char *origin, size_t *len,
                            char *warn, size_t warnlen, char *err, size_t errlen)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a named pipe would wait for a writer for ever,
+  ** before fstat could tell it is not a key file (regular files ignore
+  ** the flag). */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     snprintf(err, errlen, "%s: cannot open key file '%s': %s", origin, path,
              strerror(errno));

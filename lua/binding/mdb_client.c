@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TOKEN_COMMAND_MAX_ARGS 64
@@ -224,6 +225,14 @@ static const char *ca_file_option(lua_State *L, int opts)
   if (access(ca, R_OK) != 0)
     mdb_error_argument(L, "ca_file", "%s names '%s', which cannot be read",
                        from, ca);
+  /* TLS reads the bundle as it connects, where a named pipe would hold the
+  ** request (and every deadline) until a writer came. */
+  struct stat st;
+  if (stat(ca, &st) != 0 || !S_ISREG(st.st_mode))
+    mdb_error_argument(L, "ca_file",
+                       "%s names '%s', which is not a regular file (a "
+                       "PEM bundle is)",
+                       from, ca);
   return ca;
 }
 
@@ -250,16 +259,18 @@ int mdb_client_new(lua_State *L)
   memset(c, 0, sizeof *c);
   luaL_setmetatable(L, MDB_CLIENT_MT);
 
-  const char *endpoint = NULL;
+  const char *endpoint = NULL, *from = "";
   if (!mdb_opt_string(L, 1, "endpoint", 0, &endpoint)) {
     endpoint = getenv("YC_MDB_ENDPOINT");
     if (endpoint == NULL || *endpoint == '\0')
       endpoint = MDB_DEFAULT_ENDPOINT;
+    else
+      from = "YC_MDB_ENDPOINT: "; /* not typed in a script: say where */
   }
   char err[700];
   char *norm = endpoint_normalize(endpoint, err, sizeof err);
   if (norm == NULL)
-    return mdb_error_argument(L, "endpoint", "%s", err);
+    return mdb_error_argument(L, "endpoint", "%s%s", from, err);
   c->endpoint = norm;
 
   read_numbers(L, 1, c);

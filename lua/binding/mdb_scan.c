@@ -896,11 +896,13 @@ int mdb_client_scan(lua_State *L)
                                 "cloud the credentials can see)");
     lua_pop(L, 1);
   }
-  const char *rm = NULL;
+  const char *rm = NULL, *rm_from = "";
   if (!mdb_opt_string(L, S_OPTS, "resource_manager_endpoint", 0, &rm)) {
     rm = getenv("YC_RESOURCE_MANAGER_ENDPOINT");
     if (rm == NULL || *rm == '\0')
       rm = DEFAULT_RM_ENDPOINT;
+    else
+      rm_from = "YC_RESOURCE_MANAGER_ENDPOINT: ";
   }
 
   /* Fixed slots (see the top of the file); the state closes the engine
@@ -924,7 +926,8 @@ int mdb_client_scan(lua_State *L)
     char err[256];
     char *norm = endpoint_normalize(rm, err, sizeof err);
     if (norm == NULL)
-      return mdb_error_argument(L, "resource_manager_endpoint", "%s", err);
+      return mdb_error_argument(L, "resource_manager_endpoint", "%s%s", rm_from,
+                                err);
     lua_pushstring(L, norm);
     free(norm);
     s.rm_endpoint = lua_tostring(L, -1);

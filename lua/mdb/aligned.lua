@@ -19,11 +19,13 @@ end
 --- Render rows (the first one the header) as aligned columns two blanks
 -- apart; the last column is not padded.
 -- @param rows array of arrays of cells (converted with tostring; CR, LF
---   and tabs become blanks)
+--   and tabs become blanks, other control characters "?": a name the API
+--   sent must not move the cursor or recolour a terminal)
 -- @param opts `{ right = {[i] = true} (right-aligned columns), header_left
 --   = bool (the header stays left-aligned), paint = function(i, ri) ->
 --   ANSI colour or nil for cell i of data row ri (applied after padding),
---   indent = string, trim = bool (no trailing blanks) }`
+--   indent = string, trim = bool (no trailing blanks), coloured = bool
+--   (the cells are already safe and may hold colour sequences) }`
 -- @return the lines joined with "\n", without a final newline
 function M.render(rows, opts)
    opts = opts or {}
@@ -32,7 +34,8 @@ function M.render(rows, opts)
    for ri, r in ipairs(rows) do
       local c = {}
       for i, cell in ipairs(r) do
-         c[i] = (tostring(cell):gsub("[\r\n\t]+", " "))
+         c[i] = tostring(cell):gsub("[\r\n\t]+", " ")
+         if not opts.coloured then c[i] = c[i]:gsub("[%c\127]", "?") end
          local w = width(c[i])
          if w > (widths[i] or 0) then widths[i] = w end
       end

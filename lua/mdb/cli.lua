@@ -294,7 +294,8 @@ end
 --- The scan options for a script's `--folder` (repeatable), `--cloud ID`
 -- and `--all-clouds`; `default_folder` (the policy's, else
 -- $YC_FOLDER_ID) when none is given.  Returns nil and a message naming
--- the flags when they conflict or no folder is known.
+-- the flags when they conflict or no folder is known, or naming
+-- YC_FOLDER_ID when it is the default and not a folder id.
 function M.scope(opts, default_folder)
    local folders = M.unique(opts.folder or {})
    local n = (#folders > 0 and 1 or 0) + (opts.cloud and 1 or 0) + (opts.all_clouds and 1 or 0)
@@ -308,7 +309,12 @@ function M.scope(opts, default_folder)
          most, #folders)
    end
    if #folders > 1 then return { folders = folders } end
-   if default_folder and default_folder ~= "" then return { folder = default_folder } end
+   if default_folder and default_folder ~= "" then
+      -- (a policy's folder is checked as the policy is read)
+      local _, err = M.id()(default_folder)
+      if err then return nil, "YC_FOLDER_ID: " .. err end
+      return { folder = default_folder }
+   end
    return nil, "no folder: give --folder ID, --cloud ID or --all-clouds, or set YC_FOLDER_ID"
 end
 

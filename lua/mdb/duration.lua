@@ -20,6 +20,7 @@ local concat = table.concat
 local UNITS = { w = 604800, d = 86400, h = 3600, m = 60, s = 1 }
 local UNIT_ORDER = { "w", "d", "h", "m", "s" }
 local CAL_FIELD = { y = "years", m = "months", d = "days", h = "hours" }
+local MAX_CALENDAR_YEARS = 1000000000
 
 local function check_string(s, fname)
    if type(s) ~= "string" then
@@ -88,6 +89,13 @@ function M.parse_calendar(s)
    if not parts then return nil, err end
    local d = { years = 0, months = 0, days = 0, hours = 0 }
    for _, p in ipairs(parts) do d[CAL_FIELD[p[2]]] = p[1] end
+   -- Far enough back, the instant it names is past what a Lua integer
+   -- holds in seconds (the wrapped-around result lay in the future: a rule
+   -- "keep within 999999999999y" kept nothing), or past the years a
+   -- struct tm holds (os.date, the "local" zone).
+   if d.years + d.months / 12 + d.days / 365.2425 + d.hours / 8765.82 > MAX_CALENDAR_YEARS then
+      return nil, format('bad duration "%s": longer than %d years', s, MAX_CALENDAR_YEARS)
+   end
    return d
 end
 

@@ -35,15 +35,27 @@ function M.age(s)
    return format("%ds", s)
 end
 
+-- 1000-01-01T00:00:00Z: before it, strftime's %Y has fewer than four
+-- digits ("1-01-01"), which no RFC 3339 reader takes back.
+local YEAR_1000 = -30610224000
+
+-- UTC date and time with `sep` between them.
+local function utc(t, sep)
+   t = floor(t)
+   if t >= YEAR_1000 then return os.date("!%Y-%m-%d" .. sep .. "%H:%M:%SZ", t) end
+   local d = os.date("!*t", t)
+   return format("%04d-%02d-%02d%s%02d:%02d:%02dZ", d.year, d.month, d.day, sep, d.hour, d.min, d.sec)
+end
+
 --- Unix seconds as "2026-11-23 17:54:58Z" (UTC); "-" for nil.
 function M.time(t)
    if t == nil then return "-" end
-   return os.date("!%Y-%m-%d %H:%M:%SZ", floor(t))
+   return utc(t, " ")
 end
 
 --- Unix seconds as RFC 3339 UTC ("2026-11-23T17:54:58Z").
 function M.rfc3339(t)
-   return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
+   return utc(t, "T")
 end
 
 --- A count and its noun: "1 cluster", "2 clusters" (`plural` for

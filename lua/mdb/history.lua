@@ -629,7 +629,7 @@ function H:recorder(scope, on_wait)
       r.later = self:one("SELECT 1 FROM scans LIMIT 1") ~= nil
       return self:run("INSERT INTO scans (time, time_text, folder, engines, tool, folders, cloud, all_clouds)"
          .. " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-         time + 0.0, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(time)), scope.folder,
+         time + 0.0, require("mdb.fmt").rfc3339(time), scope.folder,
          concat(engines, ","), scope.tool, scope.folders and concat(scope.folders, ",") or nil, scope.cloud,
          scope.all_clouds and 1 or nil)
    end)

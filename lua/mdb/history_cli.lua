@@ -54,6 +54,20 @@ function M.add_options(spec, what)
    return spec
 end
 
+--- nil, or the usage error of a scope flag given with --from: the scan
+-- read is the one recorded, folders and all, so a --folder, --cloud or
+-- --all-clouds beside it would be ignored, and a flag typed is never
+-- silently ignored.
+function M.from_scope_clash(opts)
+   if not opts.from then return nil end
+   for _, flag in ipairs { { opts.folder ~= nil and #opts.folder > 0, "--folder" }, { opts.cloud, "--cloud" },
+      { opts.all_clouds, "--all-clouds" } } do
+      if flag[1] then
+         return flag[2] .. " cannot narrow --from: it reads the scan as it was recorded, in the scope it had"
+      end
+   end
+end
+
 --- The results of the recorded scan `--from` names (with --at), limited to
 -- `engines` when given: a function `results(fn)` calling `fn(entry, n)` for
 -- each entry, shaped as `client:scan` gives them and made only when its

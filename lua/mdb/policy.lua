@@ -233,6 +233,8 @@ local function normalize(t, source)
    end
    if t.folder ~= nil then
       if type(t.folder) ~= "string" or t.folder == "" then fail("folder", "expected a folder id") end
+      local most = require("mdb").defaults.max_id_length
+      if #t.folder > most then fail("folder", "a folder id is at most %d characters, got %d", most, #t.folder) end
       p.folder = t.folder
    end
    if t.tz ~= nil and type(t.tz) ~= "string" then fail("tz", "expected a string, got %s", type(t.tz)) end
@@ -374,8 +376,10 @@ function M.load_policy(path)
    end
    local f, oerr = io.open(path, "rb")
    if not f then return nil, "cannot open " .. oerr end
-   local text = f:read("a")
+   -- (a directory opens, and fails only as it is read)
+   local text, rerr = f:read("a")
    f:close()
+   if not text then return nil, format("cannot read %s: %s", path, rerr) end
    -- A short chunk name, put back as the whole path: Lua abbreviates long
    -- chunk names in messages, and the path is what the user must see.
    -- An error raised by the file's code (also from a metamethod of the

@@ -58,9 +58,7 @@ local function rest_prefix(engine)
    return "/managed-" .. engine .. "/v1"
 end
 
-local function rfc3339(t)
-   return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
-end
+local rfc3339 = require("mdb.fmt").rfc3339
 M.rfc3339 = rfc3339
 
 -- A backup that can serve a restore: completed (no status, or DONE).

@@ -250,7 +250,7 @@ end
 
 local function junit(findings, opts)
    local now = opts.now or os.time()
-   local ts = os.date("!%Y-%m-%dT%H:%M:%S", floor(now))
+   local ts = fmt.rfc3339(now):sub(1, -2)   -- (JUnit's timestamp has no zone)
    local suites, order = {}, {}
    for _, f in ipairs(findings) do
       local name = f.engine or (f.listing and "Resource Manager") or "unknown"
@@ -770,6 +770,7 @@ local function plan_block(p, fmt_name, opts, out)
    local title = p.listing or format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
       p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
    if opts.folders and p.folder then title = title .. " in folder " .. p.folder end
+   title = title:gsub("[%c\127]", "?")   -- (names from the API, as in a table's cells)
    if p.error then
       out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
       out[#out + 1] = ""
@@ -923,9 +924,15 @@ end
 ---------------------------------------------------------------------------
 -- Output
 
+-- The paths that name a standard stream (see `M.write`).
+local STREAMS = { ["-"] = io.stdout, ["/dev/stdout"] = io.stdout, ["/dev/fd/1"] = io.stdout,
+   ["/proc/self/fd/1"] = io.stdout, ["/dev/stderr"] = io.stderr, ["/dev/fd/2"] = io.stderr,
+   ["/proc/self/fd/2"] = io.stderr }
+
 --- Write report text (a string, or an array of strings written in turn)
--- to stdout (path nil or "-") or to a file, atomically:
--- into a temporary file in the same directory, then renamed over `path`.
+-- to stdout (path nil, "-" or /dev/stdout; /dev/stderr to stderr), to a
+-- device or pipe in place, or to a file, atomically: into a temporary
+-- file in the same directory, then renamed over `path`.
 -- @return true, or nil and a message naming the file
 -- @raise when `text` is not a string
 function M.write(text, path)
@@ -951,14 +958,35 @@ function M.write(text, path)
    if path ~= nil and type(path) ~= "string" then
       error(format("bad argument #2 to 'write' (string expected, got %s)", type(path)), 2)
    end
-   if path == nil or path == "-" then
+   -- The names of the standard streams are the streams themselves, as in
+   -- the shell: renamed over, /dev/stdout would be replaced by a file (as
+   -- root), and reopened, a log stdout appends to would be cut short.
+   local stream = STREAMS[path]
+   if path == nil or stream then
+      stream = stream or io.stdout
       -- The error of a full disk or a closed pipe often shows only on flush.
-      local ok, err = put(io.stdout)
-      if ok then ok, err = io.stdout:flush() end
-      if not ok then return nil, "cannot write to stdout: " .. tostring(err) end
+      local ok, err = put(stream)
+      if ok then ok, err = stream:flush() end
+      if not ok then
+         return nil, format("cannot write to %s: %s", stream == io.stderr and "stderr" or "stdout", tostring(err))
+      end
       return true
    end
    if path == "" then return nil, "cannot write to an empty file name" end
+   -- A device, a named pipe or a socket (/dev/null, a terminal, >(cmd)) is
+   -- written in place: a file renamed over it would replace the node
+   -- (as root even /dev/full), and no reader would see the report.
+   local kind = require("mdb")._sqlite.path_kind(path)
+   if kind == "directory" then return nil, format("cannot write %s: it names a directory", path) end
+   if kind == "other" then
+      local f, err = io.open(path, "wb")
+      if not f then return nil, format("cannot write %s: %s", path, err) end
+      local ok, werr = put(f)
+      if ok then ok, werr = f:flush() end
+      local closed, cerr = f:close()
+      if not ok or not closed then return nil, format("cannot write %s: %s", path, tostring(werr or cerr)) end
+      return true
+   end
    local dir, base = path:match("^(.*/)([^/]*)$")
    if not dir then dir, base = "", path end
    if base == "" then return nil, format("cannot write %s: it names a directory", path) end

@@ -97,7 +97,7 @@ function M.rows(results, opts)
       if opts.folders then table.insert(rows[#rows], 1, safe(e.folder or "-")) end
    end
    if opts.folders then table.insert(rows[1], 1, "FOLDER") end
-   local out = { aligned.render(rows) }
+   local out = { aligned.render(rows, { coloured = true }) }   -- (cells made safe above)
    out[#out + 1] = format("%d days to %s (%s): %s%s", w.days, w.day[w.days].date, w.zone.name,
       opts.color and M.LEGEND_COLOR or M.LEGEND,
       unknown and "  " .. (opts.color and M.LEGEND_UNKNOWN_COLOR or M.LEGEND_UNKNOWN) or "")
