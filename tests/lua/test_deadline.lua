@@ -250,7 +250,7 @@ H.test("Ctrl-C after the deadline passed, both pending: a script on mdb.cli exit
    local script_file = H.write_file(H.tmpname(".lua"), [[
       local cli = require "mdb.cli"
       local spec = { name = "stuck.lua", options = { cli.timeout_option() } }
-      local opts = cli.run(arg, spec)
+      cli.run(arg, spec)
       coroutine.wrap(function()
          local c = cli.client("stuck.lua", {}, 2)
          cli.scan("stuck.lua", c, { engine = "postgresql", folder = "]] .. FOLDER .. [[" }, 2)
