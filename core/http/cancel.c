@@ -19,17 +19,47 @@ static atomic_uint raised = 0;
 /* The deadline as monotonic_ns() (0: none) and the span it was set to. */
 static atomic_llong deadline_at = 0;
 static atomic_llong deadline_span_ms = -1;
+/* When cancel_raise() last ran (monotonic_ns(); 0: never): the flag it
+** raised is cleared by whoever makes the interruption's error, and a
+** passed deadline raises it again, so only the time tells afterwards
+** that the user's Ctrl-C came once the deadline had passed. */
+static atomic_llong signal_at = 0;
+
+/* cancel_raise() runs in a signal handler: no lock may hide behind these. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
+               "cancel.c needs lock-free atomics");
 
 void cancel_raise(void)
 {
+  /* clock_gettime() is async-signal-safe (POSIX) */
+  atomic_store_explicit(&signal_at, monotonic_ns(), memory_order_relaxed);
   atomic_fetch_add_explicit(&raised, 1, memory_order_relaxed);
   atomic_store_explicit(&cancel_flag, BY_SIGNAL, memory_order_relaxed);
 }
 
+static int passed(long long at)
+{
+  return at != 0 && monotonic_ns() >= at;
+}
+
+int cancel_deadline_passed(void)
+{
+  return passed(atomic_load_explicit(&deadline_at, memory_order_relaxed));
+}
+
+/*
+** A Ctrl-C before the deadline passed whose raise was taken (an earlier
+** command of the REPL) is over: the deadline passing later is the
+** deadline's.  One still up when it passed is what the wait ends for.
+*/
 int cancel_by_deadline(void)
 {
   long long at = atomic_load_explicit(&deadline_at, memory_order_relaxed);
-  return at != 0 && monotonic_ns() >= at;
+  if (!passed(at))
+    return 0;
+  if (atomic_load_explicit(&cancel_flag, memory_order_relaxed) == BY_SIGNAL)
+    return 0;
+  return atomic_load_explicit(&signal_at, memory_order_relaxed) < at;
 }
 
 /*
@@ -40,7 +70,7 @@ int cancel_by_deadline(void)
 static void check_deadline(void)
 {
   int down = DOWN;
-  if (cancel_by_deadline() &&
+  if (cancel_deadline_passed() &&
       atomic_compare_exchange_strong(&cancel_flag, &down, BY_DEADLINE))
     atomic_fetch_add_explicit(&raised, 1, memory_order_relaxed);
 }

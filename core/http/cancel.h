@@ -30,7 +30,16 @@ long long cancel_deadline_ms(void);
 /* Milliseconds left until the deadline (rounded up; 0 once it passed),
 ** or -1 when there is none. */
 long long cancel_deadline_left_ms(void);
-/* 1 when a deadline is set and has passed: a cancellation is its doing. */
+/* 1 when a deadline is set and has passed (whatever else raised the
+** flag): a timeout capped by cancel_cap_ms() then ended at it. */
+int cancel_deadline_passed(void);
+/*
+** 1 when a cancellation now is the deadline's doing, not the user's: it
+** has passed, and no Ctrl-C (cancel_raise) is up or came once it had
+** passed.  A Ctrl-C stays the user's after whoever took it cleared the
+** flag (the passed deadline raises it again at once), so an interruption
+** at the deadline is never reported as running out of time.
+*/
 int cancel_by_deadline(void);
 /*
 ** `ms`, or the time left until the deadline when that is sooner, for a

@@ -214,10 +214,11 @@ void http_request_complete(http_request *r, CURLcode rc)
   if (curl_easy_getinfo(r->curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
       ra > 0)
     resp->retry_after_s = ra > 86400 * 365 ? 86400 * 365 : (long)ra;
-  /* A timeout at the deadline (the cap above) is the deadline's doing:
-  ** cancelled, not a timeout to retry. */
+  /* A timeout at the deadline (the cap above) is a cancellation, not a
+  ** timeout to retry (whose, the deadline's or a Ctrl-C's meanwhile,
+  ** cancel_by_deadline() tells). */
   if (rc == CURLE_ABORTED_BY_CALLBACK ||
-      (rc == CURLE_OPERATION_TIMEDOUT && cancel_by_deadline()))
+      (rc == CURLE_OPERATION_TIMEDOUT && cancel_deadline_passed()))
     resp->cancelled = 1;
   if (rc == CURLE_FILESIZE_EXCEEDED)
     resp->over_limit = 1;

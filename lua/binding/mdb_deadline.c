@@ -24,7 +24,11 @@ void mdb_push_seconds(lua_State *L, double s)
 /*
 ** mdb.deadline(seconds): from now, every wait ends `seconds` later at the
 ** latest; mdb.deadline(false) removes it; mdb.deadline() -> the seconds
-** left (0 once it passed) and the seconds it was set to, or nil.
+** left (0 once it passed), the seconds it was set to and whether a wait
+** it ends now is its doing (false before it passed, and once Ctrl-C came
+** after it passed: the user's), or nil.  The third is how a script tells
+** a text error that a cancelled wait became (SQLite's "interrupted")
+** the deadline's from the user's.
 */
 int mdb_deadline(lua_State *L)
 {
@@ -36,7 +40,8 @@ int mdb_deadline(lua_State *L)
     }
     mdb_push_seconds(L, (double)cancel_deadline_left_ms() / 1000.0);
     mdb_push_seconds(L, (double)span / 1000.0);
-    return 2;
+    lua_pushboolean(L, cancel_by_deadline());
+    return 3;
   }
   if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
     cancel_set_deadline_ms(-1);

@@ -245,18 +245,41 @@ function M.timed_out(name, code)
    os.exit(code or 2)
 end
 
+--- Whether `err` is an error the cancellation flag made of a wait it
+-- ended, once the run's deadline (set to `set` seconds) had passed and
+-- raised it: the deadline's own error (an mdb.error with `deadline`, or
+-- its message inside the text a history file's error becomes), or
+-- SQLite's "interrupted" (a statement the flag stopped, "sqlite:
+-- interrupted", or "FILE: interrupted" from the history).
+local function cancelled_wait(err, set)
+   if require("mdb").is_error(err) then return err.deadline ~= nil end
+   if type(err) ~= "string" then return false end
+   return err:find(format("deadline of %g s passed", set), 1, true) ~= nil
+      or err == "interrupted" or err:find(": interrupted$") ~= nil
+end
+
 --- End a script on an error: prints "NAME: message" (and `extra`, e.g.
 -- the help) on stderr and exits with `code` (default 2).  An interruption
--- is raised on instead, so Ctrl-C stays Ctrl-C (mdblua exits 130).  Once
--- the run's deadline has passed, whatever the error (the deadline's own,
--- or one it caused), `M.timed_out` says so.
+-- is raised on instead, so Ctrl-C stays Ctrl-C (mdblua exits 130).  An
+-- error the passed deadline caused (`cancelled_wait`) ends the script
+-- through `M.timed_out`, unless Ctrl-C came after the deadline passed:
+-- then the user stopped it, and it is raised on too.  Any other error is
+-- itself, deadline or not: one that came in the deadline's last moment
+-- (a rejected token, a history file that is not ours) is not hidden
+-- behind "no result within".
 function M.fail(name, msg, code, extra)
    local mdb = require "mdb"
    if mdb.is_error(msg) and msg.kind == "interrupted"
       or type(msg) == "string" and msg:find("interrupted!", 1, true) then
       error(msg, 0)
    end
-   if run_deadline and mdb.deadline() == 0 then M.timed_out(name, code) end
+   if run_deadline then
+      local left, set, its_doing = mdb.deadline()
+      if left == 0 and cancelled_wait(msg, set) then
+         if not its_doing then error(msg, 0) end
+         M.timed_out(name, code)
+      end
+   end
    io.stderr:write(name, ": ", tostring(msg), "\n", extra or "")
    os.exit(code or 2)
 end

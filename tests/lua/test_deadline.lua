@@ -196,6 +196,170 @@ H.test("a deadline while another recorder holds the history file ends the wait f
    H.ok(r.took < 3, string.format("promptly at the deadline: %.3f s", r.took))
 end)
 
+-- Ctrl-C and the deadline ----------------------------------------------------
+
+--- Run mdblua with `args` and the env of `server`, in the background; once
+-- `server` holds its first request, stop it (SIGSTOP), wait `past`
+-- seconds (beyond its deadline), send SIGINT and let it go on (SIGCONT):
+-- when it runs again, the deadline has passed and Ctrl-C is pending, in
+-- whatever order it looks.  Bounded: killed 20 s after that.
+-- @return { code, stdout, stderr }
+local function interrupted_after_deadline(server, args, past)
+   local out, err, rc = H.tmpname(".out"), H.tmpname(".err"), H.tmpname(".rc")
+   local unset, set = {}, {}
+   for k, v in pairs(env(server)) do
+      if v == false then unset[#unset + 1] = "-u " .. k else set[#set + 1] = k .. "=" .. H.sh_quote(v) end
+   end
+   local cmd = { "env", table.concat(unset, " "), table.concat(set, " "), H.sh_quote(H.mdblua) }
+   for _, a in ipairs(args) do cmd[#cmd + 1] = H.sh_quote(a) end
+   local q = H.sh_quote
+   assert(os.execute(table.concat({
+      table.concat(cmd, " ") .. " </dev/null >" .. q(out) .. " 2>" .. q(err) .. " &",
+      "p=$!",
+      "n=0; while [ ! -s " .. q(server.log) .. " ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done",
+      "kill -STOP $p; sleep " .. past .. "; kill -INT $p; sleep 0.2; kill -CONT $p",
+      "n=0; while kill -0 $p 2>/dev/null && [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done",
+      "kill -KILL $p 2>/dev/null; wait $p; echo $? >" .. q(rc),
+   }, "\n")))
+   local r = { code = tonumber(H.read_file(rc)), stdout = H.read_file(out) or "", stderr = H.read_file(err) or "" }
+   os.remove(out); os.remove(err); os.remove(rc)
+   H.not_contains(r.stdout .. r.stderr, H.token, "output")
+   return r
+end
+
+H.test("Ctrl-C after the deadline passed, both pending: the binding's error is the interruption, not a timeout", function()
+   -- In a coroutine, which the host's stop hook (set on the main thread)
+   -- does not reach: what the script sees is the binding's word alone.
+   local s = fake { HANG }
+   local r = interrupted_after_deadline(s, { "-e", [[
+      local mdb = require "mdb"
+      local c = mdb.client()
+      mdb.deadline(1)
+      coroutine.wrap(function()
+         local ok, e = pcall(c.scan, c, { engine = "postgresql", folder = "]] .. FOLDER .. [[" })
+         local left, set, by_deadline = mdb.deadline()
+         io.write(string.format("%s %s %s %s %s %s\n", tostring(ok), e.kind, tostring(e.deadline), left, set,
+            tostring(by_deadline)))
+         io.stdout:flush()
+      end)()]] }, 1.5)
+   H.eq({ r.code, r.stdout, r.stderr }, { 130, "false interrupted nil 0 1 false\n", "mdblua: interrupted\n" })
+end)
+
+H.test("Ctrl-C after the deadline passed, both pending: a script on mdb.cli exits 130, no timeout line", function()
+   local s = fake { HANG }
+   local script_file = H.write_file(H.tmpname(".lua"), [[
+      local cli = require "mdb.cli"
+      local spec = { name = "stuck.lua", options = { cli.timeout_option() } }
+      cli.run(arg, spec)
+      coroutine.wrap(function()
+         local c = cli.client("stuck.lua", {}, 2)
+         cli.scan("stuck.lua", c, { engine = "postgresql", folder = "]] .. FOLDER .. [[" }, 2)
+         print("scanned")
+      end)()]])
+   local r = interrupted_after_deadline(s, { script_file, "--timeout", "1" }, 1.5)
+   H.eq({ r.code, r.stdout, r.stderr }, { 130, "", "mdblua: interrupted\n" })
+end)
+
+H.test("Ctrl-C after the deadline passed, both pending: freshness.lua --format nagios, snapshot.lua exit 130", function()
+   -- (the whole flow; in the main thread the host's stop hook, raising at
+   -- the next Lua instruction, also stands between the error and cli.fail)
+   local s = fake { HANG }
+   local r = interrupted_after_deadline(s, { SCRIPTS .. "freshness.lua", "--format", "nagios", "--folder", FOLDER,
+      "--timeout", "1" }, 1.5)
+   H.eq({ r.code, r.stdout, r.stderr }, { 130, "", "mdblua: interrupted\n" })
+   local a = interrupted_after_deadline(fake { HANG }, { SCRIPTS .. "snapshot.lua", "--folder", FOLDER,
+      "--db", H.tmpname(".db"), "--timeout", "1" }, 1.5)
+   H.eq({ a.code, a.stdout, a.stderr }, { 130, "", "mdblua: interrupted\n" })
+end)
+
+-- An error the deadline did not cause ------------------------------------------
+
+--- -e code making every error reach cli.fail only once the deadline has
+-- passed: an error that came in its last moment.
+local LATE_FAIL = [[
+   local mdb, cli = require "mdb", require "mdb.cli"
+   local fail = cli.fail
+   cli.fail = function(...)
+      while (mdb.deadline() or 0) > 0 do os.execute("sleep 0.05") end
+      return fail(...)
+   end]]
+
+--- `args` of script `name` run twice: plain, and with --timeout `seconds`
+-- and its errors late; both results, request ids made alike.
+local function plain_and_late(server, name, args, seconds, extra_env)
+   local function run(a)
+      local r = H.run(a, { program = "timeout", env = env(server, extra_env) })
+      r.stderr = r.stderr:gsub("fake%-req%-%d+", "fake-req-N")
+      H.not_contains(r.stdout .. r.stderr, H.token, "output")
+      return r
+   end
+   local plain = run(H.with({ GUARD, H.mdblua, SCRIPTS .. name }, table.unpack(args)))
+   local t0 = now()
+   local late = run(H.with({ GUARD, H.mdblua, "-e", LATE_FAIL, SCRIPTS .. name }, table.unpack(
+      H.with(args, "--timeout", seconds))))
+   late.took = now() - t0
+   H.ok(late.took >= tonumber(seconds) - 0.05, string.format("the error came after the deadline: %.3f s", late.took))
+   return plain, late
+end
+
+H.test("an error the deadline did not cause, after it passed, is printed as itself with the script's status", function()
+   -- a rejected token
+   local s = H.start_fake { "--generate", "engine=postgresql,clusters=3,backups=5", "--token", "t1.other-token" }
+   local plain, late = plain_and_late(s, "list-backups.lua", { "--engine", "postgresql", "--cluster",
+      "cpostgresql-0000" }, "0.5")
+   H.contains(plain.stderr, "list-backups.lua: http error: Token is invalid or has expired. (HTTP 401")
+   H.eq({ late.code, late.stdout, late.stderr }, { plain.code, plain.stdout, plain.stderr })
+   H.eq(plain.code, 2)
+   -- a history file that is not ours
+   local other = H.tmpname(".db")
+   H.sqlite3(other, "CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+   plain, late = plain_and_late(fake(), "snapshot.lua", { "--folder", FOLDER, "--db", other }, "0.5")
+   H.eq(plain.stderr, "snapshot.lua: " .. other .. " is not an mdblua history (an SQLite file of another "
+      .. "application)\n")
+   H.eq({ late.code, late.stdout, late.stderr }, { plain.code, plain.stdout, plain.stderr })
+end)
+
+H.test("--format nagios: an error the deadline did not cause prints as without it, no UNKNOWN timeout", function()
+   -- (a bad endpoint: stderr and UNKNOWN's exit status 3, as ever)
+   for _, name in ipairs { "freshness.lua", "audit.lua" } do
+      local plain, late = plain_and_late(nil, name, { "--format", "nagios", "--folder", FOLDER }, "0.5",
+         { YC_MDB_ENDPOINT = "ftp://mdb.example" })
+      H.eq({ plain.code, plain.stdout, plain.stderr }, { 3, "", name .. ": bad argument 'endpoint': endpoint "
+         .. "scheme 'ftp' is not https\n" })
+      H.eq({ late.code, late.stdout, late.stderr }, { plain.code, plain.stdout, plain.stderr }, name)
+   end
+end)
+
+H.test("the deadline's own error, late or as a history file's text, is still the timeout line", function()
+   -- what cli.fail makes of errors once the deadline passed: the
+   -- deadline's error (also as text inside another message), SQLite's
+   -- interrupt, and anything else
+   local function fail_with(msg, nagios)
+      local r = lua(nil, [[
+         local mdb, cli = require "mdb", require "mdb.cli"
+         cli.start_deadline(0.2, ]] .. (nagios and "'CHECK'" or "nil") .. [[)
+         while mdb.deadline() > 0 do os.execute("sleep 0.05") end
+         cli.fail("x.lua", ]] .. msg .. [[, 2)]])
+      return { r.code, r.stdout, r.stderr }
+   end
+   local line = "x.lua: no result within 0.2 s (--timeout 0.2)\n"
+   H.eq(fail_with([[(select(2, pcall(mdb.client().scan, mdb.client(), { engine = "mysql", folder = "f" })))]]),
+      { 2, "", line })
+   H.eq(fail_with([["h.db: timeout error: deadline of 0.2 s passed"]]), { 2, "", line })
+   H.eq(fail_with([["h.db: interrupted"]]), { 2, "", line })
+   H.eq(fail_with([["sqlite: interrupted"]]), { 2, "", line })
+   H.eq(fail_with([["h.db: interrupted"]], true), { 3, "CHECK UNKNOWN - no result within 0.2 s (--timeout 0.2)\n",
+      line })
+   -- not the deadline's
+   H.eq(fail_with([["h.db: disk I/O error"]]), { 2, "", "x.lua: h.db: disk I/O error\n" })
+   H.eq(fail_with([["h.db: disk I/O error"]], true), { 2, "", "x.lua: h.db: disk I/O error\n" })
+   H.eq(fail_with([["a timeout error: deadline of 7 s passed, long ago"]]), { 2, "",
+      "x.lua: a timeout error: deadline of 7 s passed, long ago\n" })
+   -- (a request's own timeout: an mdb.error of kind timeout without `deadline`)
+   H.eq(fail_with([[setmetatable({ kind = "timeout", message = "m" }, getmetatable(select(2, pcall(mdb.deadline, 0))))]]),
+      { 2, "", "x.lua: timeout error: m\n" })
+end)
+
 -- Bad values --------------------------------------------------------------------
 
 H.test("--timeout must be a number of seconds above 0, at most a day: else a usage error naming it", function()
@@ -244,9 +408,9 @@ H.test("mdb.deadline: set, read, removed; bad values are argument errors", funct
       add(tostring(mdb.deadline()))
       mdb.deadline(20)
       local left, set = mdb.deadline()
-      add(tostring(left > 19.5 and left <= 20), math.type(set), tostring(set))
+      add(tostring(left > 19.5 and left <= 20), math.type(set), tostring(set), tostring(select(3, mdb.deadline())))
       mdb.deadline(2.5)
-      add(select(2, mdb.deadline()))
+      add((select(2, mdb.deadline())))
       mdb.deadline(false)
       add(tostring(mdb.deadline()))
       for _, v in ipairs { 0, -1, 86401, 0 / 0, "5", true } do
@@ -258,7 +422,7 @@ H.test("mdb.deadline: set, read, removed; bad values are argument errors", funct
    H.eq(r.code, 0, r.stderr)
    local want = {
       "nil",
-      "true integer 20",
+      "true integer 20 false",
       "2.5",
       "nil",
       "false argument deadline bad argument 'deadline': expected a number of seconds above 0 and at most 86400, got 0",

@@ -224,6 +224,7 @@ static void test_deadline_keeps_signal(void)
   cancel_set_deadline_ms(-1);
   CHECK_EQ_INT(cancel_requested(), 1);
   CHECK_EQ_INT(cancel_by_deadline(), 0);
+  CHECK_EQ_INT(cancel_deadline_passed(), 0);
   cancel_clear();
 }
 
@@ -271,6 +272,88 @@ static void test_deadline_seen_by_thread(void)
   cancel_clear();
 }
 
+/* Sleeps `ms` without looking at the flag, as code stuck outside any
+** wait (or a stopped process) does; a signal does not shorten it. */
+static void sleep_blind_ms(long ms)
+{
+  double end = now_s() + (double)ms / 1000.0;
+  for (double left; (left = end - now_s()) > 0;) {
+    struct timespec ts = {(time_t)left, (long)((left - (time_t)left) * 1e9)};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/*
+** Ctrl-C once the deadline has passed is the user's, not the deadline's:
+** also after whoever made its error cleared the flag, though the passed
+** deadline raises the flag again at once (every wait still ends).
+*/
+static void test_signal_after_deadline(void)
+{
+  cancel_clear();
+  cancel_set_deadline_ms(30);
+  CHECK_EQ_INT(cancel_deadline_passed(), 0);
+  sleep_blind_ms(60);
+  CHECK_EQ_INT(cancel_by_deadline(), 1);
+  cancel_raise();
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  /* passed all the same: a transfer's timeout there is no timeout */
+  CHECK_EQ_INT(cancel_deadline_passed(), 1);
+  cancel_clear(); /* consumed, as a listing's error does */
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  CHECK_EQ_INT(cancel_requested(), 1);
+  CHECK_EQ_INT(cancel_sleep_ms(10), -1);
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  /* A new deadline is not that Ctrl-C's: when it passes, it is blamed. */
+  cancel_clear();
+  cancel_set_deadline_ms(30);
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  sleep_blind_ms(60);
+  CHECK_EQ_INT(cancel_by_deadline(), 1);
+  cancel_set_deadline_ms(-1);
+  cancel_clear();
+}
+
+/* The same from a real signal handler, the deadline passing while the
+** process could not look (both pending when it runs again). */
+static void test_signal_handler_after_deadline(void)
+{
+  cancel_clear();
+  set_alarm_handler(on_alarm_cancel);
+  cancel_set_deadline_ms(30);
+  set_timer(100000, 0); /* SIGALRM after 100 ms: the deadline has passed */
+  sleep_blind_ms(200);
+  set_timer(0, 0);
+  signal(SIGALRM, SIG_DFL);
+  CHECK_EQ_INT(cancel_requested(), 1);
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  cancel_set_deadline_ms(-1);
+  cancel_clear();
+}
+
+/*
+** Ctrl-C before the deadline passed: while its raise is up, a wait it
+** ends is the user's whenever it is classified; once the raise was taken
+** (an earlier command of the REPL), the deadline passing later is the
+** deadline's.
+*/
+static void test_signal_before_deadline(void)
+{
+  cancel_clear();
+  cancel_set_deadline_ms(30);
+  cancel_raise();
+  sleep_blind_ms(60);
+  CHECK_EQ_INT(cancel_by_deadline(), 0);
+  cancel_clear();
+  cancel_set_deadline_ms(30);
+  cancel_raise();
+  cancel_clear();
+  sleep_blind_ms(60);
+  CHECK_EQ_INT(cancel_by_deadline(), 1);
+  cancel_set_deadline_ms(-1);
+  cancel_clear();
+}
+
 int main(void)
 {
   test_flag();
@@ -283,5 +366,8 @@ int main(void)
   test_deadline_keeps_signal();
   test_cap();
   test_deadline_seen_by_thread();
+  test_signal_after_deadline();
+  test_signal_handler_after_deadline();
+  test_signal_before_deadline();
   return check_summary();
 }
