@@ -15,6 +15,10 @@ H.mdblua = assert(os.getenv("MDBLUA"), "MDBLUA is not set")
 H.fakeapi = assert(os.getenv("MDB_FAKEAPI"), "MDB_FAKEAPI is not set")
 H.source_dir = assert(os.getenv("MDB_SOURCE_DIR"), "MDB_SOURCE_DIR is not set")
 H.tmp = os.getenv("MDB_TEST_TMP") or "/tmp"
+--- Seconds of slack a "promptly" bound allows: a sanitizer build (CMake
+-- sets MDB_TEST_SLOW) starts and runs several times slower, and its tests
+-- run two at a time.
+H.slack = os.getenv("MDB_TEST_SLOW") == "1" and 3 or 1
 H.token = "t1.SECRET-test-token-do-not-print-" .. tostring(os.time())
 
 local seq = 0

@@ -57,7 +57,7 @@ local function timed_out(r, name, seconds, code)
    H.eq({ r.code, r.stderr }, { code, string.format("%s: no result within %s s (--timeout %s)\n", name, seconds,
       seconds) }, r.stdout)
    H.ok(r.took >= tonumber(seconds) - 0.05, string.format("not before the deadline: %.3f s", r.took))
-   H.ok(r.took < tonumber(seconds) + 1, string.format("promptly at the deadline: %.3f s", r.took))
+   H.ok(r.took < tonumber(seconds) + H.slack, string.format("promptly at the deadline: %.3f s", r.took))
 end
 
 -- Nagios ----------------------------------------------------------------------
