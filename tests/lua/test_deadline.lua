@@ -324,8 +324,8 @@ H.test("--format nagios: an error the deadline did not cause prints as without i
    for _, name in ipairs { "freshness.lua", "audit.lua" } do
       local plain, late = plain_and_late(nil, name, { "--format", "nagios", "--folder", FOLDER }, "0.5",
          { YC_MDB_ENDPOINT = "ftp://mdb.example" })
-      H.eq({ plain.code, plain.stdout, plain.stderr }, { 3, "", name .. ": bad argument 'endpoint': endpoint "
-         .. "scheme 'ftp' is not https\n" })
+      H.eq({ plain.code, plain.stdout, plain.stderr }, { 3, "", name .. ": bad argument 'endpoint': "
+         .. "YC_MDB_ENDPOINT: endpoint scheme 'ftp' is not https\n" })
       H.eq({ late.code, late.stdout, late.stderr }, { plain.code, plain.stdout, plain.stderr }, name)
    end
 end)
