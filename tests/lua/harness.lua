@@ -42,6 +42,13 @@ function H.sh_quote(s)
    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
+--- A new empty directory in the scratch directory.
+function H.fresh_dir()
+   local d = H.tmpname("-dir")
+   os.execute("rm -rf " .. H.sh_quote(d) .. " && mkdir -p " .. H.sh_quote(d))
+   return d
+end
+
 function H.test(name, fn)
    tests[#tests + 1] = { name = name, fn = fn }
 end

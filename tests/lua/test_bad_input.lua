@@ -29,11 +29,7 @@ local function env_words(e, unset)
    return table.concat(words, " ")
 end
 
-local function fresh_dir()
-   local d = H.tmpname("-dir")
-   os.execute("mkdir -p " .. H.sh_quote(d))
-   return d
-end
+local fresh_dir = H.fresh_dir
 
 -- `test -FLAG path` as a boolean.
 local function is(flag, path)

@@ -28,11 +28,7 @@ local function files_like(dir, part)
    return out
 end
 
-local function fresh_dir()
-   local d = H.tmpname("-dir")
-   os.execute("mkdir -p " .. H.sh_quote(d))
-   return d
-end
+local fresh_dir = H.fresh_dir
 
 H.test("--output into a missing directory or under a file: exit 2, the path named", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=3,backups=2" }

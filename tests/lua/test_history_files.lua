@@ -9,11 +9,7 @@ local FOLDER = "b1gdemofolder0000001"
 local NOW = "2026-11-25T12:00:00Z"
 
 -- A new, empty directory of the scratch area.
-local function fresh_dir()
-   local d = H.tmpname(".d")
-   os.execute("rm -rf " .. H.sh_quote(d) .. " && mkdir -p " .. H.sh_quote(d))
-   return d
-end
+local fresh_dir = H.fresh_dir
 
 local exists = H.exists
 
