@@ -46,6 +46,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DB_MT    "mdb.sqlite.db"
 #define STMT_MT  "mdb.sqlite.stmt"
@@ -1727,6 +1728,44 @@ static int resolved_name(const char *path, char *out, size_t n)
 }
 
 /*
+** link_target(path) -> the file a symbolic link `path` leads to (its last
+** link followed, relative targets resolved), or nil when `path` is no
+** link.  A report written over a link by renaming would replace the link
+** with a file; written to its target, the link stays, as with a shell's
+** `>`.  A dangling link gives the name it points at.
+*/
+static int sq_link_target(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  char cur[PATH_MAX], next[PATH_MAX];
+  struct stat st;
+  if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode) ||
+      strlen(path) >= sizeof cur)
+    return 0;
+  strcpy(cur, path);
+  for (int hops = 0; hops < 40; hops++) { /* 40: the kernel's own bound */
+    ssize_t n = readlink(cur, next, sizeof next - 1);
+    if (n < 0)
+      break;
+    next[n] = '\0';
+    if (next[0] != '/') { /* relative to the link's own directory */
+      const char *slash = strrchr(cur, '/');
+      size_t dlen = slash ? (size_t)(slash - cur) + 1 : 0;
+      if (dlen + (size_t)n + 1 > sizeof cur)
+        break;
+      memmove(cur + dlen, next, (size_t)n + 1);
+    } else {
+      memcpy(cur, next, (size_t)n + 1);
+    }
+    if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) {
+      lua_pushstring(L, cur);
+      return 1;
+    }
+  }
+  return luaL_error(L, "%s: too many levels of symbolic links", path);
+}
+
+/*
 ** same_file(a, b) -> true when the two paths name one file: the same
 ** inode when both exist (links and "./" spellings included), else the
 ** same name once their directories are resolved.  A report written with
@@ -1751,11 +1790,15 @@ static int sq_same_file(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg functions[] = {
-    {"open", sq_open},           {"int64_fields", sq_int64_fields},
-    {"normalize", sq_normalize}, {"digest", sq_digest},
-    {"api_json", sq_api_json},   {"path_kind", sq_path_kind},
-    {"same_file", sq_same_file}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"open", sq_open},
+                                     {"int64_fields", sq_int64_fields},
+                                     {"normalize", sq_normalize},
+                                     {"digest", sq_digest},
+                                     {"api_json", sq_api_json},
+                                     {"path_kind", sq_path_kind},
+                                     {"same_file", sq_same_file},
+                                     {"link_target", sq_link_target},
+                                     {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc, lua_CFunction close)

@@ -973,6 +973,11 @@ function M.write(text, path)
       return true
    end
    if path == "" then return nil, "cannot write to an empty file name" end
+   -- A symbolic link is written through (the rename below would replace
+   -- the link itself with the report).
+   local lok, target = pcall(require("mdb")._sqlite.link_target, path)
+   if not lok then return nil, format("cannot write %s: %s", path, tostring(target):gsub("^[^:]*: ", "")) end
+   path = target or path
    -- A device, a named pipe or a socket (/dev/null, a terminal, >(cmd)) is
    -- written in place: a file renamed over it would replace the node
    -- (as root even /dev/full), and no reader would see the report.

@@ -64,4 +64,24 @@ H.test("stdout that cannot be written (/dev/full): exit 2, not a silent success"
    H.contains(r.stderr, "cannot write to stdout")
 end)
 
+H.test("--output a symbolic link: the report goes to its target and the link stays", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=3,backups=2" }
+   local d = fresh_dir()
+   os.execute("mkdir " .. H.sh_quote(d .. "/real"))
+   H.write_file(d .. "/real/report.json", "old report\n")
+   -- an absolute link to an existing file, and a relative one to a file
+   -- not there yet, through a link to a link
+   assert(os.execute(string.format("ln -s %s %s && ln -s real/new.json %s && ln -s new-link %s",
+      H.sh_quote(d .. "/real/report.json"), H.sh_quote(d .. "/abs-link"), H.sh_quote(d .. "/new-link"),
+      H.sh_quote(d .. "/chain"))))
+   for _, case in ipairs { { "abs-link", "/real/report.json" }, { "chain", "/real/new.json" } } do
+      local r = sh(audit(s, "--output " .. H.sh_quote(d .. "/" .. case[1])))
+      H.eq({ r.code < 2, r.stdout, r.stderr }, { true, "", "" }, case[1])   -- (1: findings)
+      H.ok(os.execute("test -L " .. H.sh_quote(d .. "/" .. case[1])), case[1] .. " is still a link")
+      H.contains(H.read_file(d .. case[2]), '"clusters":3', case[1] .. ": the report is in its target")
+   end
+   H.eq(files_like(d, ".tmp"), {}, "no temporary file left")
+   H.eq(files_like(d .. "/real", ".tmp"), {}, "no temporary file left beside the target")
+end)
+
 H.run_all()
