@@ -1732,7 +1732,8 @@ static int resolved_name(const char *path, char *out, size_t n)
 ** link followed, relative targets resolved), or nil when `path` is no
 ** link.  A report written over a link by renaming would replace the link
 ** with a file; written to its target, the link stays, as with a shell's
-** `>`.  A dangling link gives the name it points at.
+** `>`.  A dangling link gives the name it points at.  nil and a message
+** when the chain of links does not end.
 */
 static int sq_link_target(lua_State *L)
 {
@@ -1762,7 +1763,9 @@ static int sq_link_target(lua_State *L)
       return 1;
     }
   }
-  return luaL_error(L, "%s: too many levels of symbolic links", path);
+  lua_pushnil(L);
+  lua_pushliteral(L, "too many levels of symbolic links");
+  return 2;
 }
 
 /*

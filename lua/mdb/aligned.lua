@@ -16,6 +16,12 @@ local function width(s)
    return utf8.len(s) or #s
 end
 
+--- `s` (any value, through tostring) with every control character a "?":
+-- a name the API sent must not move the cursor or recolour a terminal.
+function M.safe(s)
+   return (tostring(s):gsub("[%c\127]", "?"))
+end
+
 --- Render rows (the first one the header) as aligned columns two blanks
 -- apart; the last column is not padded.
 -- @param rows array of arrays of cells (converted with tostring; CR, LF
@@ -35,7 +41,7 @@ function M.render(rows, opts)
       local c = {}
       for i, cell in ipairs(r) do
          c[i] = tostring(cell):gsub("[\r\n\t]+", " ")
-         if not opts.coloured then c[i] = c[i]:gsub("[%c\127]", "?") end
+         if not opts.coloured then c[i] = M.safe(c[i]) end
          local w = width(c[i])
          if w > (widths[i] or 0) then widths[i] = w end
       end

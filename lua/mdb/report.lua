@@ -770,7 +770,7 @@ local function plan_block(p, fmt_name, opts, out)
    local title = p.listing or format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
       p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
    if opts.folders and p.folder then title = title .. " in folder " .. p.folder end
-   title = title:gsub("[%c\127]", "?")   -- (names from the API, as in a table's cells)
+   title = aligned.safe(title)   -- (names from the API, as in a table's cells)
    if p.error then
       out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
       out[#out + 1] = ""
@@ -973,18 +973,15 @@ function M.write(text, path)
       return true
    end
    if path == "" then return nil, "cannot write to an empty file name" end
+   local fs = require("mdb")._sqlite
    -- A symbolic link is written through (the rename below would replace
    -- the link itself with the report).
-   local lok, target = pcall(require("mdb")._sqlite.link_target, path)
-   if not lok then return nil, format("cannot write %s: %s", path, tostring(target):gsub("^[^:]*: ", "")) end
+   local target, lerr = fs.link_target(path)
+   if lerr then return nil, format("cannot write %s: %s", path, lerr) end
    path = target or path
-   -- A device, a named pipe or a socket (/dev/null, a terminal, >(cmd)) is
-   -- written in place: a file renamed over it would replace the node
-   -- (as root even /dev/full), and no reader would see the report.
-   local kind = require("mdb")._sqlite.path_kind(path)
-   if kind == "directory" then return nil, format("cannot write %s: it names a directory", path) end
-   if kind == "other" then
-      local f, err = io.open(path, "wb")
+   -- The text into `name`, opened new; true, or nil and the message.
+   local function put_file(name)
+      local f, err = io.open(name, "wb")
       if not f then return nil, format("cannot write %s: %s", path, err) end
       local ok, werr = put(f)
       if ok then ok, werr = f:flush() end
@@ -992,20 +989,22 @@ function M.write(text, path)
       if not ok or not closed then return nil, format("cannot write %s: %s", path, tostring(werr or cerr)) end
       return true
    end
+   -- A device, a named pipe or a socket (/dev/null, a terminal, >(cmd)) is
+   -- written in place: a file renamed over it would replace the node
+   -- (as root even /dev/full), and no reader would see the report.
+   local kind = fs.path_kind(path)
+   if kind == "directory" then return nil, format("cannot write %s: it names a directory", path) end
+   if kind == "other" then return put_file(path) end
    local dir, base = path:match("^(.*/)([^/]*)$")
    if not dir then dir, base = "", path end
    if base == "" then return nil, format("cannot write %s: it names a directory", path) end
    -- A leading dot and no .prom suffix: node_exporter ignores the
    -- temporary file even while it is being written.
    local tmp = format("%s.%s.tmp-%d-%d", dir, base, os.time(), math.random(1, 1e9))
-   local f, err = io.open(tmp, "wb")
-   if not f then return nil, format("cannot write %s: %s", path, err) end
-   local ok, werr = put(f)
-   if ok then ok, werr = f:flush() end
-   local closed, cerr = f:close()
-   if not ok or not closed then
+   local written, werr = put_file(tmp)
+   if not written then
       os.remove(tmp)
-      return nil, format("cannot write %s: %s", path, tostring(werr or cerr))
+      return nil, werr
    end
    local renamed, rerr = os.rename(tmp, path)
    if not renamed then

@@ -70,9 +70,7 @@ local function after(t)
 end
 
 -- Terminal output must not carry the API's control characters.
-local function safe(s)
-   return (tostring(s):gsub("[%c\127]", "?"))
-end
+local safe = aligned.safe
 
 --- One row per cluster of scan results: engine, cluster, the strip, and
 -- the newest backup's age (or the listing's error), then a legend.
