@@ -226,6 +226,7 @@ void mdb_sqlite_register(lua_State *L);
 /* ---- the run's deadline (mdb_deadline.c) ---- */
 
 int mdb_deadline(lua_State *L); /* mdb.deadline */
+int mdb_backstop(lua_State *L); /* mdb.backstop */
 /* 1 when the deadline cancelled the waits: `text` then says which
 ** deadline ("deadline of 20 s passed"), `seconds` what it was set to. */
 int mdb_deadline_passed(char *text, size_t len, double *seconds);

@@ -6,6 +6,7 @@
 */
 #include "mdb_binding.h"
 
+#include "http/backstop.h"
 #include "http/cancel.h"
 #include "mdb_defaults.h"
 
@@ -59,6 +60,53 @@ int mdb_deadline(lua_State *L)
                               "at most %d, got %g",
                               MDB_MAX_DEADLINE_S, s);
   cancel_set_deadline_ms((long long)ceil(s * 1000.0));
+  return 0;
+}
+
+/*
+** mdb.backstop(seconds, status, err_text [, out_text]): if the process
+** still runs `seconds` from now, err_text goes to stderr (out_text to
+** stdout) and the process ends with `status` at once, Lua or no Lua;
+** mdb.backstop(false) disarms it; mdb.backstop() -> the seconds left, or
+** nil.  The scripts' --timeout arms it a few seconds after their
+** deadline, for what the deadline cannot end (core's backstop.h).
+*/
+int mdb_backstop(lua_State *L)
+{
+  if (lua_isnoneornil(L, 1)) {
+    long long left = backstop_left_ms();
+    if (left < 0)
+      lua_pushnil(L);
+    else
+      mdb_push_seconds(L, (double)left / 1000.0);
+    return 1;
+  }
+  if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
+    backstop_disarm();
+    return 0;
+  }
+  const double max = 2.0 * MDB_MAX_DEADLINE_S;
+  double s = lua_tonumber(L, 1);
+  if (lua_type(L, 1) != LUA_TNUMBER || !(s > 0 && s <= max))
+    return mdb_error_argument(L, "backstop",
+                              "expected a number of seconds above 0 and "
+                              "at most %g, or false to disarm it, got %s",
+                              max, luaL_tolstring(L, 1, NULL));
+  int isint;
+  lua_Integer status = lua_tointegerx(L, 2, &isint);
+  if (!isint || status < 0 || status > 255)
+    return mdb_error_argument(L, "backstop",
+                              "expected an exit status from 0 to 255, got %s",
+                              luaL_tolstring(L, 2, NULL));
+  const char *err = luaL_optstring(L, 3, NULL);
+  const char *out = luaL_optstring(L, 4, NULL);
+  if (backstop_arm((long long)ceil(s * 1000.0), (int)status, out, err) != 0) {
+    mdb_error_fields f = {.kind = MDB_ERR_MEMORY,
+                          .message = "backstop: no thread or memory to "
+                                     "watch the time",
+                          .code = -1};
+    return mdb_error_raise(L, &f);
+  }
   return 0;
 }
 

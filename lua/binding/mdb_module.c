@@ -1,5 +1,5 @@
 /*
-** luaopen_mdb: the `mdb` module table (client, deadline, engines,
+** luaopen_mdb: the `mdb` module table (client, deadline, backstop, engines,
 ** capabilities, defaults, parse_time, is_error, isatty, redact, version)
 ** and the metatables of its objects.  JSON is decoded by a private
 ** lua-cjson instance, so a script's cjson settings never change how API
@@ -71,13 +71,11 @@ static int mdb_is_error(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg mdb_functions[] = {{"client", mdb_client_new},
-                                         {"deadline", mdb_deadline},
-                                         {"is_error", mdb_is_error},
-                                         {"isatty", mdb_isatty},
-                                         {"parse_time", mdb_parse_time},
-                                         {"redact", mdb_redact},
-                                         {NULL, NULL}};
+static const luaL_Reg mdb_functions[] = {
+    {"client", mdb_client_new}, {"deadline", mdb_deadline},
+    {"backstop", mdb_backstop}, {"is_error", mdb_is_error},
+    {"isatty", mdb_isatty},     {"parse_time", mdb_parse_time},
+    {"redact", mdb_redact},     {NULL, NULL}};
 
 /*
 ** mdb.capabilities[engine]: what the engine's Backup and Cluster objects

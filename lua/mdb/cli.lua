@@ -151,7 +151,7 @@ function M.run(args, spec, code)
          -- the whole run
          local nagios = spec.nagios and opts.format == "nagios" and spec.nagios or nil
          local seconds = opts[o[1]] or (nagios and M.NAGIOS_TIMEOUT)
-         if seconds then M.start_deadline(seconds, nagios) end
+         if seconds then M.start_deadline(seconds, nagios, spec.name, nagios and 3 or code) end
       end
    end
    -- The report is written over --output at the end: naming a file another
@@ -214,12 +214,35 @@ local run_deadline
 -- kills a check, so the check answers UNKNOWN itself.
 M.NAGIOS_TIMEOUT = 50
 
+--- Seconds after the deadline at which a run still going is ended
+-- (`mdb.backstop`): what the deadline cannot end, Lua code that loops or
+-- an open of a named pipe no one writes, ends there.  The deadline's own
+-- end takes milliseconds; under the 60 s at which Nagios kills a check
+-- with `M.NAGIOS_TIMEOUT`.
+M.BACKSTOP_GRACE = 5
+
+--- The line a script whose `--timeout` passed ends with, and for a Nagios
+-- check its UNKNOWN line.
+local function timeout_lines(name, d)
+   local text = format("no result within %s s (--timeout %s)", d.seconds, d.seconds)
+   return format("%s: %s\n", name, text), d.nagios and format("%s UNKNOWN - %s\n", d.nagios, text)
+end
+
 --- Start the run's deadline (`mdb.deadline`) of `seconds`, given as
 -- `--timeout`; with `nagios` (the title of a Nagios line, e.g. "MDB BACKUP
 -- FRESHNESS") the script answers a passed deadline as a Nagios check.
-function M.start_deadline(seconds, nagios)
-   require("mdb").deadline(seconds)
+-- With `name` (the script's), a run still going `M.BACKSTOP_GRACE`
+-- seconds after the deadline ends with the timeout's lines and `code`
+-- (default 2).
+function M.start_deadline(seconds, nagios, name, code)
+   local mdb = require "mdb"
+   mdb.deadline(seconds)
    run_deadline = { seconds = seconds, nagios = nagios }
+   if name then
+      local err_line, out_line = timeout_lines(name, run_deadline)
+      local last_word = err_line:sub(1, -2) .. format("; ended %d s later, still running\n", M.BACKSTOP_GRACE)
+      mdb.backstop(seconds + M.BACKSTOP_GRACE, code or 2, last_word, out_line)
+   end
 end
 
 --- True when `err` ends the run whatever a script would do with another
@@ -234,14 +257,13 @@ end
 -- exit `code` (default 2); a Nagios check prints its UNKNOWN line on
 -- stdout, where Nagios reads it, and exits 3.
 function M.timed_out(name, code)
-   local s = run_deadline.seconds
-   local text = format("no result within %s s (--timeout %s)", s, s)
-   if run_deadline.nagios then
-      io.stdout:write(format("%s UNKNOWN - %s\n", run_deadline.nagios, text))
+   local err_line, out_line = timeout_lines(name, run_deadline)
+   if out_line then
+      io.stdout:write(out_line)
       io.stdout:flush()
       code = 3
    end
-   io.stderr:write(name, ": ", text, "\n")
+   io.stderr:write(err_line)
    os.exit(code or 2)
 end
 
@@ -424,6 +446,8 @@ function M.seconds(max)
       local n = (s:match("^%d+%.?%d*$") or s:match("^%.%d+$")) and tonumber(s)
       if not n then return nil, "not a number of seconds: " .. s end
       if n <= 0 then return nil, "must be more than 0 seconds" end
+      -- (the deadline counts whole milliseconds)
+      if n < 0.001 then return nil, "must be at least 0.001 seconds" end
       if n > max then return nil, format("must be at most %d seconds", max) end
       return math.tointeger(n) or n
    end

@@ -284,6 +284,19 @@ For the whole process, as Ctrl-C is; once passed, every later wait fails
 at once until it is set again or removed.  The scripts' --timeout sets it.]],
    },
    {
+      names = { "mdb.backstop", "backstop" },
+      summary = "mdb.backstop(s, status, t) end the process s seconds from now, however busy",
+      text = [[
+mdb.backstop(25, 2, "job: still running\n")   25 s from now, if the process still
+                        runs: the text on stderr, then exit status 2 at once
+                        (no Lua runs after it; buffered output is lost)
+mdb.backstop(25, 3, err, out)  also `out` on stdout
+mdb.backstop()          -> seconds left, or nil when unarmed
+mdb.backstop(false)     unarmed (the default)
+For what the deadline cannot end: Lua code that loops, an open of a pipe
+no one writes.  The scripts' --timeout arms it 5 s after their deadline.]],
+   },
+   {
       names = { "mdb.isatty", "isatty" },
       summary = "mdb.isatty(file)           is file (io.stderr, ...) a terminal?",
       text = "mdb.isatty(io.stderr) -> true on a terminal: show progress there, stay quiet in cron and pipes.",
@@ -405,6 +418,7 @@ local function index_values()
    by_value[mdb.isatty] = by_name["mdb.isatty"]
    by_value[mdb.redact] = by_name["mdb.redact"]
    by_value[mdb.deadline] = by_name["mdb.deadline"]
+   by_value[mdb.backstop] = by_name["mdb.backstop"]
    by_value[mdb.engines] = by_name["mdb.engines"]
    for mtn, prefix in pairs { ["mdb.client"] = "client:", ["mdb.iterator"] = "iterator" } do
       local mt = debug.getregistry()[mtn]

@@ -333,6 +333,12 @@ function M.zone(spec)
       and not (spec:match("%d") and parse_posix(spec)) then
       local dir = getenv("TZDIR") or "/usr/share/zoneinfo"
       local path = dir .. "/" .. spec
+      -- A zone is a regular file: opening a named pipe would wait for a
+      -- writer that never comes, a device would feed the parser forever.
+      local kind = require("mdb")._sqlite.path_kind(path)
+      if kind and kind ~= "file" then
+         return nil, format('time zone "%s": %s is not a regular file', spec, path)
+      end
       local f = io.open(path, "rb")
       if not f then
          return nil, format('unknown time zone "%s" (no %s; use UTC, an offset like +03:00, '

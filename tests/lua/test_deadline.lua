@@ -367,6 +367,8 @@ H.test("--timeout must be a number of seconds above 0, at most a day: else a usa
    for _, c in ipairs {
       { "0", "must be more than 0 seconds" },
       { "0.0", "must be more than 0 seconds" },
+      { "0.0000001", "must be at least 0.001 seconds" },   -- (was printed back as 1e-07)
+      { "0.0009", "must be at least 0.001 seconds" },
       { "-1", "not a number of seconds: -1" },
       { "abc", "not a number of seconds: abc" },
       { "", "not a number of seconds: " },
@@ -391,7 +393,7 @@ H.test("--timeout must be a number of seconds above 0, at most a day: else a usa
    H.contains(missing.stderr, "option '--timeout' needs a value (SECONDS)")
    H.eq(#H.requests(s), 0, "no request")
    -- the bounds themselves are fine
-   for _, v in ipairs { "86400", "0.5", ".5", "30" } do
+   for _, v in ipairs { "86400", "0.5", ".5", "30", "0.001" } do
       local r = script(s, "list-backups.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0000",
          "--timeout", v })
       H.eq(r.code, 0, v .. ": " .. r.stderr)
@@ -515,6 +517,84 @@ H.test("mdb.deadline removed after it passed: the next listing completes", funct
       for _ in c:backups { engine = "postgresql", cluster = "cpostgresql-0001" } do n = n + 1 end
       print(ok, e.kind, n)]])
    H.eq({ r.code, r.stdout }, { 0, "false\ttimeout\t5\n" }, r.stderr)
+end)
+
+-- The backstop: what the deadline cannot end ------------------------------------
+
+local GRACE = 5   -- cli.BACKSTOP_GRACE
+
+--- A policy file whose loading never ends (Lua code that waits on nothing).
+local function looping_policy()
+   return H.write_file(H.tmpname(".lua"), "while true do end\n")
+end
+
+--- `r` ended by the backstop `GRACE` s after a deadline of `seconds`.
+local function stopped(r, name, seconds, code)
+   H.eq({ r.code, r.stderr }, { code, string.format(
+      "%s: no result within %s s (--timeout %s); ended %d s later, still running\n", name, seconds, seconds,
+      GRACE) }, r.stdout)
+   H.ok(r.took >= tonumber(seconds) + GRACE - 0.05, string.format("not before the backstop: %.3f s", r.took))
+   H.ok(r.took < tonumber(seconds) + GRACE + H.slack, string.format("promptly at the backstop: %.3f s", r.took))
+end
+
+H.test("a policy that loops forever: --timeout 1 still ends the run, 5 s later, exit 2 and the timeout line", function()
+   local r = script(nil, "audit.lua", { "--policy", looping_policy(), "--timeout", "1" })
+   stopped(r, "audit.lua", "1", 2)
+   H.eq(r.stdout, "")
+end)
+
+H.test("the same as a Nagios check: the UNKNOWN line on stdout, exit 3", function()
+   local r = script(nil, "audit.lua", { "--policy", looping_policy(), "--format", "nagios", "--timeout", "1" })
+   H.eq(r.stdout, "MDB BACKUP AUDIT UNKNOWN - no result within 1 s (--timeout 1)\n")
+   stopped(r, "audit.lua", "1", 3)
+end)
+
+H.test("a run that ends at its deadline is not touched by the backstop (one line, no 'ended ... later')", function()
+   local s = fake { HANG }
+   local r = script(s, "list-backups.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0000",
+      "--timeout", "1" })
+   timed_out(r, "list-backups.lua", "1", 2)
+end)
+
+H.test("mdb.backstop: the last words and the status once due; disarmed, nothing; bad arguments named", function()
+   local r = lua(nil, [[
+      local mdb = require "mdb"
+      io.write(tostring(mdb.backstop()), " ")
+      mdb.backstop(0.3, 7, "err words\n", "out words\n")
+      io.write(tostring(mdb.backstop() > 0), "\n")
+      io.stdout:flush()
+      io.write("buffered, never flushed")
+      while true do end]])
+   H.eq({ r.code, r.stdout, r.stderr }, { 7, "nil true\nout words\n", "err words\n" })
+   H.ok(r.took < 0.3 + H.slack, string.format("promptly: %.3f s", r.took))
+   r = lua(nil, [[
+      local mdb = require "mdb"
+      mdb.backstop(0.2, 7, "too late\n")
+      mdb.backstop(86400, 9, "re-armed\n")   -- later: the earlier time is gone
+      mdb.backstop(false)
+      local t = os.clock()
+      while os.clock() - t < 0.5 do end
+      print(mdb.backstop())
+      local errs = {}
+      for _, a in ipairs { { 0, 1 }, { -1, 1 }, { 0 / 0, 1 }, { 172801, 1 }, { "5", 1 }, { 1, 256 }, { 1, -1 },
+         { 1, 1.5 }, { 1, nil } } do
+         local ok, e = pcall(mdb.backstop, a[1], a[2])
+         errs[#errs + 1] = tostring(ok) .. " " .. tostring(e.kind) .. " " .. e.message:match("expected [%w ]+")
+      end
+      print(table.concat(errs, "\n"))]])
+   local seconds, status = "false argument expected a number of seconds above 0 and at most 172800",
+      "false argument expected an exit status from 0 to 255"
+   H.eq({ r.code, r.stdout, r.stderr }, { 0, "nil\n" .. table.concat({ seconds, seconds, seconds, seconds, seconds,
+      status, status, status, status }, "\n") .. "\n", "" })
+end)
+
+H.test("a zone file that is a named pipe: refused at once, never waited on", function()
+   local dir = H.fresh_dir()
+   assert(os.execute("mkdir -p " .. H.sh_quote(dir .. "/Europe") .. " && mkfifo " .. H.sh_quote(dir .. "/Europe/Berlin")))
+   local r = script(nil, "audit.lua", { "--tz", "Europe/Berlin" }, { TZDIR = dir })
+   H.eq({ r.code, r.stdout }, { 2, "" })
+   H.contains(r.stderr, string.format('audit.lua: option \'--tz\': time zone "Europe/Berlin": %s/Europe/Berlin is not a regular file\n', dir))
+   H.ok(r.took < H.slack, string.format("at once: %.3f s", r.took))
 end)
 
 H.run_all()
