@@ -1002,6 +1002,12 @@ function M.write(text, path)
    -- temporary file even while it is being written.
    local tmp = format("%s.%s.tmp-%d-%d", dir, base, os.time(), math.random(1, 1e9))
    local written, werr = put_file(tmp)
+   -- The file replaced keeps its mode (0600, 0640 for a collector's
+   -- group): the temporary file was made with the umask's.
+   if written and kind == "file" then
+      local kept, kerr = fs.keep_mode(path, tmp)
+      if not kept then written, werr = nil, format("cannot write %s: %s", path, kerr) end
+   end
    if not written then
       os.remove(tmp)
       return nil, werr
