@@ -74,4 +74,47 @@ H.test("--output over an existing report keeps its mode, and its group where the
    H.eq(mode_of(new):match("^%d+"), "640", "a new report: 0666 less the umask")
 end)
 
+H.test("--days where no timeline is drawn is a usage error, before any request", function()
+   local s = fake()
+   for _, f in ipairs { "table", "json", "csv", "prometheus" } do
+      usage_error(run(s, "audit.lua", { "--days", "7", "--format", f }), "audit.lua",
+         "--days sets the timelines of --format html; --format " .. f
+         .. " has none (the coverage window is --coverage-days)", 2, "audit --days --format " .. f)
+   end
+   usage_error(run(s, "audit.lua", { "--days", "7", "--format", "nagios" }), "audit.lua",
+      "--days sets the timelines of --format html; --format nagios has none (the coverage window is --coverage-days)",
+      3, "audit --days --format nagios")
+   for _, f in ipairs { "table", "json", "markdown" } do
+      usage_error(run(s, "inventory.lua", { "--days", "7", "--format", f }), "inventory.lua",
+         "--days sets the strips of --timeline and of --format html; give one of them, or leave --days out", 2,
+         "inventory --days --format " .. f)
+   end
+   H.eq(#H.requests(s), 0, "no request for a usage error")
+   -- where it draws, it is taken
+   local t = run(s, "inventory.lua", { "--timeline", "--days", "5", "--now", NOW })
+   H.eq(t.code, 0, t.stderr)
+   H.contains(t.stdout, "5 DAYS")
+   local page = run(s, "inventory.lua", { "--format", "html", "--days", "5", "--now", NOW })
+   H.eq(page.code, 0, page.stderr)
+   local a = run(s, "audit.lua", { "--format", "html", "--days", "5", "--now", NOW })
+   H.ok(a.code == 0 or a.code == 1, a.stderr)
+end)
+
+H.test("--concurrency and --page-size with --from are usage errors: nothing is listed", function()
+   local s = fake()
+   local db = H.tmpname(".db")
+   local snap = run(s, "snapshot.lua", { "--db", db, "--now", NOW })
+   H.eq(snap.code, 0, snap.stderr)
+   for _, script in ipairs { "audit.lua", "inventory.lua" } do
+      for _, flag in ipairs { "--concurrency", "--page-size" } do
+         usage_error(run(nil, script, { "--from", db, flag, "4" }), script,
+            flag .. " shapes the API's listings; --from reads a recorded scan and lists nothing", 2,
+            script .. " --from " .. flag)
+      end
+      local alone = run(nil, script, { "--from", db })
+      H.ok(alone.code == 0 or alone.code == 1, script .. " --from alone: " .. alone.stderr)
+      H.contains(alone.stdout, "mysql-0001", script .. " --from alone")
+   end
+end)
+
 H.run_all()
