@@ -40,7 +40,7 @@ end
 
 local function time_option(flag, text)
    local t = mdb.parse_time(text)
-   if not t then die(string.format("option '--%s': not an RFC 3339 time: %s", flag, text)) end
+   if not t then cli.usage_error(spec, string.format("option '--%s': not an RFC 3339 time: %s", flag, text)) end
    return t
 end
 local now = opts.now and time_option("now", opts.now) or os.time()

@@ -117,4 +117,42 @@ H.test("--concurrency and --page-size with --from are usage errors: nothing is l
    end
 end)
 
+H.test("history.lua: a usage error is one line and the hint; --engine with a backup and an empty id are refused",
+   function()
+   local s = fake()
+   local db = H.tmpname(".db")
+   H.eq(run(s, "snapshot.lua", { "--db", db, "--now", NOW }).code, 0)
+   local cases = {
+      { {}, "say what to show: backup ID or cluster ID" },
+      { { "backup" }, "expected 'backup ID' or 'cluster ID', got 'backup'" },
+      { { "cluster", "a", "b" }, "expected 'backup ID' or 'cluster ID', got 'cluster a b'" },
+      { { "backup", "cmysql-0000:000000", "--engine", "mysql" },
+        "--engine applies to 'cluster ID' only, not to 'backup ID'" },
+      { { "cluster", "" }, "cluster: the id must not be empty" },
+      { { "backup", "" }, "backup: the id must not be empty" },
+   }
+   for _, c in ipairs(cases) do
+      usage_error(run(nil, "history.lua", H.with({ "--db", db }, table.unpack(c[1]))), "history.lua", c[2], 2,
+         "history.lua " .. table.concat(c[1], " "))
+   end
+   -- what is right still works
+   local ok = run(nil, "history.lua", { "--db", db, "cluster", "cmysql-0000", "--engine", "mysql" })
+   H.eq(ok.code, 0, ok.stderr)
+   H.contains(ok.stdout, "cluster cmysql-0000 (mysql")
+   local b = run(nil, "history.lua", { "--db", db, "backup", "cmysql-0000:000000" })
+   H.eq(b.code, 0, b.stderr)
+end)
+
+H.test("restore-point.lua: a bad --at or --now is a usage error with the hint, before any request", function()
+   local s = fake()
+   for _, flag in ipairs { "--at", "--now" } do
+      for _, v in ipairs { "yesterday", "" } do
+         usage_error(run(s, "restore-point.lua", { "--engine", "mysql", "--cluster", "cmysql-0000", flag, v }),
+            "restore-point.lua", "option '" .. flag .. "': not an RFC 3339 time: " .. v, 2,
+            "restore-point " .. flag .. " '" .. v .. "'")
+      end
+   end
+   H.eq(#H.requests(s), 0, "no request for a usage error")
+end)
+
 H.run_all()
