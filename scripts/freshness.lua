@@ -22,8 +22,8 @@ local spec = {
       .. "clusters given), against warning and critical limits.",
    options = {
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
-      { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder,\n"
-        .. "--cloud or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
+      { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder, --cloud\n"
+        .. "or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
       { "warn", "DURATION", "warning when the newest backup is older", default = "26h", check = cli.duration() },
       { "crit", "DURATION", "critical when the newest backup is older", default = "50h", check = cli.duration() },
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },

@@ -41,8 +41,8 @@ local RULES = {
 local options = {
    { "engine", "ENGINE", "engine (default: the policy's engines, else all)", many = true,
      check = cli.choice(mdb.engines) },
-   { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder,\n"
-        .. "--cloud or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
+   { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder, --cloud\n"
+        .. "or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
    { "policy", "FILE", "take the rules (its retention table), engines, folder and tz from a policy file" },
 }
 for _, o in ipairs(cli.scope_options("folder id (default: the policy's folder, else $YC_FOLDER_ID)")) do

@@ -37,7 +37,9 @@ function M.help(spec)
       if o.required then extra[#extra + 1] = "required" end
       if o.many then extra[#extra + 1] = "repeatable" end
       if o.default ~= nil then extra[#extra + 1] = "default " .. tostring(o.default) end
-      lines[#lines + 1] = format("  %-" .. width .. "s  %s%s", left[i], o[3],
+      -- a description's own line breaks continue under its first line
+      local text = o[3]:gsub("\n", "\n" .. string.rep(" ", width + 4))
+      lines[#lines + 1] = format("  %-" .. width .. "s  %s%s", left[i], text,
          #extra > 0 and (" (" .. concat(extra, ", ") .. ")") or "")
    end
    if spec.footer then

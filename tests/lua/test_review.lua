@@ -155,4 +155,26 @@ H.test("restore-point.lua: a bad --at or --now is a usage error with the hint, b
    H.eq(#H.requests(s), 0, "no request for a usage error")
 end)
 
+H.test("--help: a wrapped description continues in its column, and no continued line starts with an option", function()
+   for _, script in ipairs { "list-backups.lua", "audit.lua", "freshness.lua", "inventory.lua", "retention-plan.lua",
+      "restore-point.lua", "snapshot.lua", "changes.lua", "history.lua" } do
+      local r = run(nil, script, { "--help" })
+      H.eq(r.code, 0, script)
+      local options = r.stdout:match("\nOptions:\n(.-)\n\n")
+      H.ok(options, script .. ": an Options list")
+      local column
+      for line in options:gmatch("[^\n]+") do
+         local lead, first = line:match("^( *)(%S)")
+         if #lead == 2 and first == "-" then
+            -- "  --name ARG   text": the text's column
+            column = #line:match("^  %-%-%S+ ?%u*%s+")
+         else
+            -- the bash completion reads options from lines starting "--"
+            H.ok(column and #lead == column and first ~= "-",
+               script .. ": continued line in the description's column, not an option: " .. line)
+         end
+      end
+   end
+end)
+
 H.run_all()
