@@ -216,8 +216,7 @@ elseif records then
       { now = now, folders = many_folders })
 else
    text = report.findings(findings, opts.format, {
-      color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil
-         and os.getenv("TERM") ~= "dumb" and cli.isatty(1),
+      color = opts.format == "table" and require("mdb.strip").color_wanted(opts.output),
       all = opts.all, now = now, rows = rows, folders = many_folders,
    })
 end

@@ -123,7 +123,7 @@ if opts.format == "table" or opts.format == "nagios" then
       local header = { "STATUS", "ENGINE", "CLUSTER", "NEWEST", "AGE" }
       if many_folders then table.insert(header, 2, "FOLDER") end
       text = (#rows > 0 and report.table(header, rows, {
-         color = not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1), status_column = 1,
+         color = require("mdb.strip").color_wanted(opts.output), status_column = 1,
       }) or "") .. string.format("%s (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
          fmt.plural(counts.clusters, "cluster"), opts.warn, opts.crit, counts.ok, counts.warning, counts.critical,
          counts.error)

@@ -137,7 +137,7 @@ end
 -- Cluster objects: its few plans wait for the names (below).
 local named_later = #opts.cluster > 0
 local part_opts = {
-   color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1),
+   color = opts.format == "table" and require("mdb.strip").color_wanted(opts.output),
    folders = cli.many_folders(scope_of_scan),
 }
 local counts

@@ -177,4 +177,26 @@ H.test("--help: a wrapped description continues in its column, and no continued 
    end
 end)
 
+H.test("colour on a terminal follows one rule in every script: not with TERM=dumb, nor NO_COLOR=1", function()
+   local s = fake()
+   local base = string.format("YC_IAM_TOKEN=%s YC_MDB_ENDPOINT=%s YC_FOLDER_ID=%s %s ", H.sh_quote(H.token),
+      H.sh_quote(s.url), FOLDER, H.sh_quote(H.mdblua))
+   for _, c in ipairs {
+      { "audit.lua", "--now " .. NOW },
+      { "freshness.lua", "--now " .. NOW },
+      { "retention-plan.lua", "--keep-last 1 --now " .. NOW },
+      { "inventory.lua", "--timeline --now " .. NOW },
+   } do
+      for _, env in ipairs { { "TERM=xterm", true }, { "TERM=dumb", false }, { "TERM=xterm NO_COLOR=1", false },
+         { "TERM=xterm NO_COLOR=", true } } do
+         -- script(1): stdout a terminal; stderr (progress) left out
+         local inner = "env -u NO_COLOR " .. env[1] .. " " .. base .. H.sh_quote(SCRIPTS .. c[1]) .. " " .. c[2]
+            .. " 2>/dev/null"
+         local r = H.run({ "-qc", inner, "/dev/null" }, { program = "script" })
+         H.contains(r.stdout, "mysql", c[1] .. " " .. env[1] .. ": the report")
+         H.eq(r.stdout:find("\27%[[0-9;]*m") ~= nil, env[2], c[1] .. " " .. env[1] .. ": coloured")
+      end
+   end
+end)
+
 H.run_all()
