@@ -982,7 +982,15 @@ function M.write(text, path)
    -- The text into `name`, opened new; true, or nil and the message.
    local function put_file(name)
       local f, err = io.open(name, "wb")
-      if not f then return nil, format("cannot write %s: %s", path, err) end
+      if not f then
+         -- The user named `path`, not our hidden temporary file: say
+         -- where it could not be made, without its random name.
+         if name ~= path and err:sub(1, #name + 2) == name .. ": " then
+            local dir = name:match("^(.*)/[^/]*$")
+            err = format("cannot create a file in %s: %s", dir == "" and "/" or dir or ".", err:sub(#name + 3))
+         end
+         return nil, format("cannot write %s: %s", path, err)
+      end
       local ok, werr = put(f)
       if ok then ok, werr = f:flush() end
       local closed, cerr = f:close()

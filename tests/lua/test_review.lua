@@ -199,4 +199,23 @@ H.test("colour on a terminal follows one rule in every script: not with TERM=dum
    end
 end)
 
+H.test("--output where no file can be made names the directory, not the hidden temporary file", function()
+   local s = fake()
+   local ro = H.fresh_dir()
+   os.execute("chmod 555 " .. H.sh_quote(ro))
+   local cases = {
+      { ro .. "/report.prom", "cannot create a file in " .. ro .. ": Permission denied", true },
+      { ro .. "/no/such/report.prom", "cannot create a file in " .. ro .. "/no/such: No such file or directory" },
+   }
+   for _, c in ipairs(cases) do
+      for _, script in ipairs { "inventory.lua", "audit.lua" } do
+         local r = H.run({ SCRIPTS .. script, "--format", "prometheus", "--output", c[1] },
+            { reader = c[3], env = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = FOLDER } })
+         H.eq(r.code, 2, script .. ": " .. r.stderr)
+         H.eq(r.stderr, script .. ": cannot write " .. c[1] .. ": " .. c[2] .. "\n", script)
+      end
+   end
+   os.execute("chmod 755 " .. H.sh_quote(ro))
+end)
+
 H.run_all()
