@@ -36,7 +36,8 @@ local spec = {
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status (Nagios plugin codes): 0 OK, 1 WARNING, 2 CRITICAL (some cluster over\n"
       .. "a limit, or without any completed backup), 3 UNKNOWN (usage or API error, a failed\n"
-      .. "listing, no cluster found, no result within --timeout).",
+      .. "listing, no cluster found, no result within --timeout); a cluster over a limit\n"
+      .. "outranks a failed listing.",
 }
 
 for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 1 + i, o) end
