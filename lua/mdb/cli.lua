@@ -84,6 +84,11 @@ function M.parse(args, spec)
                   return nil, format("option '--%s' needs a value (%s)", name, o[2])
                end
             end
+            -- an empty file name fails only when the file is opened: for
+            -- --output, after the whole scan
+            if o[2] == "FILE" and value == "" then
+               return nil, format("option '--%s': the file name must not be empty", name)
+            end
             if o.check then
                local v, err = o.check(value)
                if v == nil then

@@ -218,4 +218,22 @@ H.test("--output where no file can be made names the directory, not the hidden t
    os.execute("chmod 755 " .. H.sh_quote(ro))
 end)
 
+H.test("an empty FILE (--output, --policy, --db, --record, --from) is a usage error before any request", function()
+   local s = fake()
+   local db = H.tmpname(".db")
+   for _, c in ipairs {
+      { "audit.lua", {}, "output" }, { "audit.lua", {}, "policy" }, { "audit.lua", {}, "record" },
+      { "audit.lua", {}, "db" }, { "audit.lua", {}, "from" }, { "inventory.lua", {}, "output" },
+      { "freshness.lua", {}, "output", 3 }, { "retention-plan.lua", { "--keep-last", "1" }, "policy" },
+      { "retention-plan.lua", { "--keep-last", "1" }, "output" },
+      { "restore-point.lua", { "--engine", "mysql", "--cluster", "cmysql-0000" }, "output" },
+      { "snapshot.lua", {}, "db" }, { "changes.lua", {}, "db" }, { "changes.lua", { "--db", db }, "output" },
+      { "history.lua", { "cluster", "x" }, "db" },
+   } do
+      usage_error(run(s, c[1], H.with(c[2], "--" .. c[3], "")), c[1],
+         "option '--" .. c[3] .. "': the file name must not be empty", c[4] or 2, c[1] .. " --" .. c[3] .. " ''")
+   end
+   H.eq(#H.requests(s), 0, "no request for a usage error")
+end)
+
 H.run_all()
