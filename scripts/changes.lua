@@ -79,6 +79,11 @@ if opts.format == "html" then
    text = require("mdb.html_changes").page(list, { from = from, to = to })
 else
    text = changes.render(list, opts.format, { from = from, to = to })
+   -- Names and ids come from the API: in markdown, as in the table, a
+   -- control character becomes "?", so none reaches a terminal.
+   if opts.format == "markdown" then
+      text = text:gsub("[%c\127]", function(c) return c == "\n" and c or "?" end)
+   end
 end
 local written, werr = report.write(text, opts.output)
 if not written then die(werr) end

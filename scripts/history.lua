@@ -61,6 +61,12 @@ local h, err = history.open(opts.db)
 if not h then cli.fail(NAME, err, 2) end
 
 local function out(text)
+   -- The table's names and ids come from the API: a control character in
+   -- one becomes "?", so no escape sequence reaches the terminal (json
+   -- escapes them itself).
+   if opts.format == "table" then
+      text = text:gsub("[%c\127]", function(c) return c == "\n" and c or "?" end)
+   end
    local ok, werr = report.write(text, opts.output)
    if not ok then cli.fail(NAME, werr, 2) end
 end

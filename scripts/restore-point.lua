@@ -107,7 +107,11 @@ if opts.format == "json" then
    text = report.json(doc) .. "\n"
 else
    local lines = {}
-   local function line(k, v) lines[#lines + 1] = string.format("%-11s %s", k, v) end
+   -- A name or id the API sent must not reach the terminal as an escape
+   -- sequence: control characters become "?" (the REST body keeps them,
+   -- JSON-escaped, and --format json has them exactly).
+   local safe = require("mdb.aligned").safe
+   local function line(k, v) lines[#lines + 1] = string.format("%-11s %s", k, safe(v)) end
    line("cluster", string.format("%s (%s)%s", p.cluster, p.engine,
       cluster and cluster.name and ("  " .. cluster.name) or ""))
    line("at", recovery.rfc3339(p.at))

@@ -236,4 +236,39 @@ H.test("an empty FILE (--output, --policy, --db, --record, --from) is a usage er
    H.eq(#H.requests(s), 0, "no request for a usage error")
 end)
 
+H.test("a control character the API sent never reaches the terminal: restore-point, history, markdown", function()
+   local EVIL = "evil\27]0;pwned\7\27[31mRED"
+   local id = "c9qesc00000000000001"
+   local bid = id .. ":bk\27[2Jx"
+   local data = H.data_file {
+      { "cluster", "mysql", FOLDER, id, "evil", { id = id, folderId = FOLDER, name = EVIL,
+         createdAt = "2026-11-01T00:00:00Z", config = { backupRetainPeriodDays = "7" } } },
+      { "backup", "mysql", FOLDER, id, H.backup(bid, id, "2026-11-23T01:00:00Z", { status = "DONE" }) },
+   }
+   local s = H.start_fake { "--now", NOW, "--data", data, "--step", "--data", data, "--without", id .. ":*" }
+   local db = H.tmpname(".db")
+   H.eq(run(s, "snapshot.lua", { "--db", db, "--now", NOW }).code, 0)
+   local function clean(r, what)
+      H.not_contains(r.stderr, "try 'mdblua", what .. ": no usage error")
+      H.ok(#r.stdout > 0, what .. ": a report")
+      H.ok(not r.stdout:find("[\27\7]"), what .. ": no ESC or BEL on stdout: " .. r.stdout)
+      H.ok(r.stdout:find("evil?]0;pwned??[31mRED", 1, true) or r.stdout:find("bk?[2Jx", 1, true),
+         what .. ": the name or id shown, its control characters as ?: " .. r.stdout)
+   end
+   clean(run(s, "restore-point.lua", { "--engine", "mysql", "--cluster", id, "--now", NOW }), "restore-point")
+   clean(run(nil, "history.lua", { "--db", db, "cluster", id }), "history cluster")
+   clean(run(nil, "history.lua", { "--db", db, "backup", bid }), "history backup")
+   for _, c in ipairs { { "audit.lua", { "--all" } }, { "freshness.lua", { "--warn", "1h", "--crit", "2h" } },
+      { "inventory.lua", {} }, { "retention-plan.lua", { "--keep-last", "1" } } } do
+      clean(run(s, c[1], H.with(c[2], "--format", "markdown", "--now", NOW)), c[1] .. " markdown")
+   end
+   local step = io.popen("curl -s -X POST " .. H.sh_quote(s.url .. "/fake/v1/step"))
+   step:close()
+   H.eq(run(s, "snapshot.lua", { "--db", db, "--now", "2026-11-23T19:00:00Z" }).code, 0)
+   clean(run(nil, "changes.lua", { "--db", db, "--format", "markdown" }), "changes markdown")
+   -- json keeps the id exactly
+   local j = run(nil, "history.lua", { "--db", db, "backup", bid, "--format", "json" })
+   H.contains(j.stdout, "bk\\u001b[2Jx", "history json")
+end)
+
 H.run_all()
