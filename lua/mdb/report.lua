@@ -703,7 +703,7 @@ function M.inventory(rows, fmt_name, opts)
       return out
    end
    local out = (#body > 0 and text_table(header, body, right) or "") .. line .. "\n"
-   for _, e in ipairs(errors) do out = out .. "  " .. e .. "\n" end
+   for _, e in ipairs(errors) do out = out .. "  " .. aligned.safe(e) .. "\n" end   -- (ids from the API)
    return out
 end
 
@@ -774,7 +774,7 @@ local function plan_block(p, fmt_name, opts, out)
    if opts.folders and p.folder then title = title .. " in folder " .. p.folder end
    title = aligned.safe(title)   -- (names from the API, as in a table's cells)
    if p.error then
-      out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
+      out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. aligned.safe(p.error)
       out[#out + 1] = ""
       return
    end

@@ -271,4 +271,22 @@ H.test("a control character the API sent never reaches the terminal: restore-poi
    H.contains(j.stdout, "bk\\u001b[2Jx", "history json")
 end)
 
+H.test("a failed listing of a cluster whose id has control characters: the note on stderr shows them as ?", function()
+   local id = "c9q\27[31mesc2"
+   local data = H.data_file {
+      { "cluster", "mysql", FOLDER, "c9qesc2", "evil", { id = id, folderId = FOLDER, name = "evil\27[31mX",
+         createdAt = "2026-11-01T00:00:00Z" } },
+   }
+   local s = H.start_fake { "--now", NOW, "--data", data, "--fault", "path=/backups;status=403;times=0" }
+   for _, c in ipairs { { "audit.lua", {} }, { "inventory.lua", {} }, { "freshness.lua", {} },
+      { "retention-plan.lua", { "--keep-last", "1" } }, { "inventory.lua", { "--format", "markdown" } },
+      { "list-backups.lua", { "--folder", FOLDER, "--folder", "b1gother" } } } do
+      local r = run(s, c[1], H.with(c[2], "--engine", "mysql"))
+      local what = c[1] .. " " .. table.concat(c[2], " ")
+      H.ok(r.code == 2 or r.code == 3, what .. ": the failed listing's status: " .. r.stderr)
+      H.contains(r.stderr, "mysql c9q?[31mesc2: http error: Permission denied", what .. ": the note")
+      H.ok(not (r.stdout .. r.stderr):find("\27", 1, true), what .. ": no ESC: " .. r.stdout .. r.stderr)
+   end
+end)
+
 H.run_all()
