@@ -38,7 +38,7 @@ function M.help(spec)
       if o.many then extra[#extra + 1] = "repeatable" end
       if o.default ~= nil then extra[#extra + 1] = "default " .. tostring(o.default) end
       -- a description's own line breaks continue under its first line
-      local text = o[3]:gsub("\n", "\n" .. string.rep(" ", width + 4))
+      local text = o[3]:gsub("\n", "\n" .. format("%" .. (width + 4) .. "s", ""))
       lines[#lines + 1] = format("  %-" .. width .. "s  %s%s", left[i], text,
          #extra > 0 and (" (" .. concat(extra, ", ") .. ")") or "")
    end
