@@ -289,4 +289,20 @@ H.test("a failed listing of a cluster whose id has control characters: the note 
    end
 end)
 
+H.test("changes.lua: a usage error is one line and the hint", function()
+   local s = fake()
+   local db = H.tmpname(".db")
+   H.eq(run(s, "snapshot.lua", { "--db", db, "--now", NOW }).code, 0)
+   H.eq(run(s, "snapshot.lua", { "--db", db, "--now", "2026-11-23T19:00:00Z" }).code, 0)
+   for _, c in ipairs {
+      { { "--since", "1h", "--from", "1" }, "give --since or --from, not both" },
+      { { "--from", "yesterday" }, "option '--from': not a scan id or an RFC 3339 time: yesterday" },
+      { { "--to", "" }, "option '--to': not a scan id or an RFC 3339 time: " },
+      { { "--from", "2", "--to", "1" }, "--from scan 2 is after --to scan 1" },
+   } do
+      usage_error(run(nil, "changes.lua", H.with({ "--db", db }, table.unpack(c[1]))), "changes.lua", c[2], 2,
+         "changes.lua " .. table.concat(c[1], " "))
+   end
+end)
+
 H.run_all()
