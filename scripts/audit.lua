@@ -35,7 +35,8 @@ local spec = {
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
       { "days", "N", "html: days each timeline shows (default 30)", check = require("mdb.timeline").days_option },
       { "output", "FILE", "write the report to FILE (atomically) instead of stdout" },
-      { "all", nil, "table and markdown: list ok findings too, not only problems" },
+      { "all", nil, "table, markdown and html: list ok findings too, not only problems (json, jsonl,\n"
+        .. "csv, junit and prometheus always carry every finding; nagios names problems only)" },
       { "now", "TIME", "evaluate as if it were TIME (RFC 3339), for reproducible reports" },
       cli.concurrency_option(),
       cli.page_size_option(),
@@ -105,6 +106,16 @@ if opts.db and opts.from then usage("give --db or --from, not both (with --from,
 if opts.at and not opts.from then usage("--at picks a scan of the history file --from names: give --from FILE too") end
 local from_clash = history_cli.from_scope_clash(opts)
 if from_clash then usage(from_clash) end
+-- A flag typed is never silently ignored: these shape what no other
+-- format or source uses.
+if opts.days and opts.format ~= "html" then
+   usage("--days sets the timelines of --format html; --format " .. opts.format
+      .. " has none (the coverage window is --coverage-days)")
+end
+if opts.from and (opts.concurrency or opts.page_size) then
+   usage((opts.concurrency and "--concurrency" or "--page-size")
+      .. " shapes the API's listings; --from reads a recorded scan and lists nothing")
+end
 
 local engines = #opts.engine > 0 and opts.engine or policy.engines or mdb.engines
 local scope, serr = cli.scope(opts, policy.folder or os.getenv("YC_FOLDER_ID"))
@@ -205,8 +216,7 @@ elseif records then
       { now = now, folders = many_folders })
 else
    text = report.findings(findings, opts.format, {
-      color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil
-         and os.getenv("TERM") ~= "dumb" and cli.isatty(1),
+      color = opts.format == "table" and require("mdb.strip").color_wanted(opts.output),
       all = opts.all, now = now, rows = rows, folders = many_folders,
    })
 end

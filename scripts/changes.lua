@@ -33,8 +33,10 @@ local spec = {
 }
 local opts = cli.run(arg, spec)
 local function die(msg) cli.fail(NAME, msg, 2) end
+-- what the user typed wrong: one line and where the help is
+local function usage(msg) cli.usage_error(spec, msg, 2) end
 
-if opts.since and opts.from then die("give --since or --from, not both") end
+if opts.since and opts.from then usage("give --since or --from, not both") end
 local h, err = history.open(opts.db)
 if not h then die(err) end
 
@@ -46,7 +48,7 @@ local function pick(text, flag)
       return s
    end
    local t = require("mdb").parse_time(text)
-   if not t then die(string.format("option '--%s': not a scan id or an RFC 3339 time: %s", flag, text)) end
+   if not t then usage(string.format("option '--%s': not a scan id or an RFC 3339 time: %s", flag, text)) end
    local s = h:at(t)
    if not s then die(string.format("option '--%s': no scan at or before %s in %s", flag, text, opts.db)) end
    return s
@@ -67,7 +69,7 @@ local ok, to, from, list = pcall(function()
       from = h:before_like(to) or to
    end
    if from.id > to.id then
-      die(string.format("--from scan %d is after --to scan %d", from.id, to.id))
+      usage(string.format("--from scan %d is after --to scan %d", from.id, to.id))
    end
    local l, cerr = changes.between(h, from.id, to.id)
    if not l then die(cerr) end
@@ -79,6 +81,11 @@ if opts.format == "html" then
    text = require("mdb.html_changes").page(list, { from = from, to = to })
 else
    text = changes.render(list, opts.format, { from = from, to = to })
+   -- Names and ids come from the API: in markdown, as in the table, a
+   -- control character becomes "?", so none reaches a terminal.
+   if opts.format == "markdown" then
+      text = text:gsub("[%c\127]", function(c) return c == "\n" and c or "?" end)
+   end
 end
 local written, werr = report.write(text, opts.output)
 if not written then die(werr) end

@@ -22,8 +22,8 @@ local spec = {
       .. "clusters given), against warning and critical limits.",
    options = {
       { "engine", "ENGINE", "engine (default: all)", many = true, check = cli.choice(mdb.engines) },
-      { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder,\n"
-        .. "--cloud or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
+      { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder, --cloud\n"
+        .. "or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
       { "warn", "DURATION", "warning when the newest backup is older", default = "26h", check = cli.duration() },
       { "crit", "DURATION", "critical when the newest backup is older", default = "50h", check = cli.duration() },
       { "format", "FORMAT", table.concat(FORMATS, "|"), default = "table", check = cli.choice(FORMATS) },
@@ -36,7 +36,8 @@ local spec = {
    footer = cli.ENVIRONMENT .. "\n"
       .. "Exit status (Nagios plugin codes): 0 OK, 1 WARNING, 2 CRITICAL (some cluster over\n"
       .. "a limit, or without any completed backup), 3 UNKNOWN (usage or API error, a failed\n"
-      .. "listing, no cluster found, no result within --timeout).",
+      .. "listing, no cluster found, no result within --timeout); a cluster over a limit\n"
+      .. "outranks a failed listing.",
 }
 
 for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 1 + i, o) end
@@ -123,7 +124,7 @@ if opts.format == "table" or opts.format == "nagios" then
       local header = { "STATUS", "ENGINE", "CLUSTER", "NEWEST", "AGE" }
       if many_folders then table.insert(header, 2, "FOLDER") end
       text = (#rows > 0 and report.table(header, rows, {
-         color = not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1), status_column = 1,
+         color = require("mdb.strip").color_wanted(opts.output), status_column = 1,
       }) or "") .. string.format("%s (warn %s, crit %s): %d ok, %d warning, %d critical, %d error\n",
          fmt.plural(counts.clusters, "cluster"), opts.warn, opts.crit, counts.ok, counts.warning, counts.critical,
          counts.error)

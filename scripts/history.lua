@@ -46,17 +46,27 @@ do
    end
 end
 local opts = cli.run(rest, spec)
-local function die(msg) cli.fail(NAME, msg, 2, "\n" .. cli.help(spec)) end
+-- A usage error is one line and where the help is, as in every script.
+local function usage(msg) cli.usage_error(spec, msg, 2) end
 if #words ~= 2 or (words[1] ~= "backup" and words[1] ~= "cluster") then
-   die(#words == 0 and "say what to show: backup ID or cluster ID"
+   usage(#words == 0 and "say what to show: backup ID or cluster ID"
       or "expected 'backup ID' or 'cluster ID', got '" .. table.concat(words, " ") .. "'")
 end
 local kind, id = words[1], words[2]
+if id == "" then usage(kind .. ": the id must not be empty") end
+-- a backup is looked up under every engine: --engine would be ignored
+if kind == "backup" and opts.engine then usage("--engine applies to 'cluster ID' only, not to 'backup ID'") end
 
 local h, err = history.open(opts.db)
 if not h then cli.fail(NAME, err, 2) end
 
 local function out(text)
+   -- The table's names and ids come from the API: a control character in
+   -- one becomes "?", so no escape sequence reaches the terminal (json
+   -- escapes them itself).
+   if opts.format == "table" then
+      text = text:gsub("[%c\127]", function(c) return c == "\n" and c or "?" end)
+   end
    local ok, werr = report.write(text, opts.output)
    if not ok then cli.fail(NAME, werr, 2) end
 end

@@ -60,6 +60,14 @@ if opts.db and opts.from then
 end
 local from_clash = history_cli.from_scope_clash(opts)
 if from_clash then usage(from_clash) end
+-- A flag typed is never silently ignored.
+if opts.days and not opts.timeline and opts.format ~= "html" then
+   usage("--days sets the strips of --timeline and of --format html; give one of them, or leave --days out")
+end
+if opts.from and (opts.concurrency or opts.page_size) then
+   usage((opts.concurrency and "--concurrency" or "--page-size")
+      .. " shapes the API's listings; --from reads a recorded scan and lists nothing")
+end
 local now = cli.now(spec, opts.now)
 local scope, serr = cli.scope(opts, os.getenv("YC_FOLDER_ID"))
 if not scope and not opts.from then

@@ -40,7 +40,7 @@ end
 
 local function time_option(flag, text)
    local t = mdb.parse_time(text)
-   if not t then die(string.format("option '--%s': not an RFC 3339 time: %s", flag, text)) end
+   if not t then cli.usage_error(spec, string.format("option '--%s': not an RFC 3339 time: %s", flag, text)) end
    return t
 end
 local now = opts.now and time_option("now", opts.now) or os.time()
@@ -107,7 +107,11 @@ if opts.format == "json" then
    text = report.json(doc) .. "\n"
 else
    local lines = {}
-   local function line(k, v) lines[#lines + 1] = string.format("%-11s %s", k, v) end
+   -- A name or id the API sent must not reach the terminal as an escape
+   -- sequence: control characters become "?" (the REST body keeps them,
+   -- JSON-escaped, and --format json has them exactly).
+   local safe = require("mdb.aligned").safe
+   local function line(k, v) lines[#lines + 1] = string.format("%-11s %s", k, safe(v)) end
    line("cluster", string.format("%s (%s)%s", p.cluster, p.engine,
       cluster and cluster.name and ("  " .. cluster.name) or ""))
    line("at", recovery.rfc3339(p.at))

@@ -41,8 +41,8 @@ local RULES = {
 local options = {
    { "engine", "ENGINE", "engine (default: the policy's engines, else all)", many = true,
      check = cli.choice(mdb.engines) },
-   { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder,\n"
-        .. "--cloud or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
+   { "cluster", "ID", "only this cluster (needs exactly one --engine; not with --folder, --cloud\n"
+        .. "or --all-clouds: the cluster names its folder)", many = true, check = cli.id() },
    { "policy", "FILE", "take the rules (its retention table), engines, folder and tz from a policy file" },
 }
 for _, o in ipairs(cli.scope_options("folder id (default: the policy's folder, else $YC_FOLDER_ID)")) do
@@ -137,7 +137,7 @@ end
 -- Cluster objects: its few plans wait for the names (below).
 local named_later = #opts.cluster > 0
 local part_opts = {
-   color = opts.format == "table" and not opts.output and os.getenv("NO_COLOR") == nil and cli.isatty(1),
+   color = opts.format == "table" and require("mdb.strip").color_wanted(opts.output),
    folders = cli.many_folders(scope_of_scan),
 }
 local counts

@@ -1793,15 +1793,43 @@ static int sq_same_file(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg functions[] = {{"open", sq_open},
-                                     {"int64_fields", sq_int64_fields},
-                                     {"normalize", sq_normalize},
-                                     {"digest", sq_digest},
-                                     {"api_json", sq_api_json},
-                                     {"path_kind", sq_path_kind},
-                                     {"same_file", sq_same_file},
-                                     {"link_target", sq_link_target},
-                                     {NULL, NULL}};
+/*
+** keep_mode(old, new) -> true: `new` (the report's temporary file) gets
+** the permission bits of the regular file `old` it is about to replace,
+** and its owner and group where the process may set them.  Renamed over
+** a report an administrator made 0600 or 0640 for node_exporter's group,
+** a file made with the umask's mode would widen or break its access.
+** Nothing is done when `old` is no regular file.  nil and a message when
+** the bits cannot be set.
+*/
+static int sq_keep_mode(lua_State *L)
+{
+  const char *old = luaL_checkstring(L, 1), *tmp = luaL_checkstring(L, 2);
+  struct stat st;
+  if (stat(old, &st) != 0 || !S_ISREG(st.st_mode)) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  /* best effort: only root may give a file away, and others a group
+  ** only to one of their own; the mode bits follow either way */
+  if (chown(tmp, st.st_uid, st.st_gid) != 0)
+    (void)!chown(tmp, (uid_t)-1, st.st_gid);
+  if (chmod(tmp, st.st_mode & 0777) != 0) {
+    int e = errno;
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(e));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static const luaL_Reg functions[] = {
+    {"open", sq_open},           {"int64_fields", sq_int64_fields},
+    {"normalize", sq_normalize}, {"digest", sq_digest},
+    {"api_json", sq_api_json},   {"path_kind", sq_path_kind},
+    {"same_file", sq_same_file}, {"link_target", sq_link_target},
+    {"keep_mode", sq_keep_mode}, {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       lua_CFunction gc, lua_CFunction close)

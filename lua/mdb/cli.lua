@@ -37,7 +37,9 @@ function M.help(spec)
       if o.required then extra[#extra + 1] = "required" end
       if o.many then extra[#extra + 1] = "repeatable" end
       if o.default ~= nil then extra[#extra + 1] = "default " .. tostring(o.default) end
-      lines[#lines + 1] = format("  %-" .. width .. "s  %s%s", left[i], o[3],
+      -- a description's own line breaks continue under its first line
+      local text = o[3]:gsub("\n", "\n" .. format("%" .. (width + 4) .. "s", ""))
+      lines[#lines + 1] = format("  %-" .. width .. "s  %s%s", left[i], text,
          #extra > 0 and (" (" .. concat(extra, ", ") .. ")") or "")
    end
    if spec.footer then
@@ -81,6 +83,11 @@ function M.parse(args, spec)
                if value == nil then
                   return nil, format("option '--%s' needs a value (%s)", name, o[2])
                end
+            end
+            -- an empty file name fails only when the file is opened: for
+            -- --output, after the whole scan
+            if o[2] == "FILE" and value == "" then
+               return nil, format("option '--%s': the file name must not be empty", name)
             end
             if o.check then
                local v, err = o.check(value)

@@ -130,7 +130,8 @@ function M.failure_notes(name, scan)
          rm = true
          what = M.rm_listing(e.cloud)
       end
-      local line = format("%s: %s: %s\n", name, what, tostring(e.error))
+      -- ids from the API: no escape sequence reaches the terminal
+      local line = format("%s: %s: %s\n", name, require("mdb.aligned").safe(what), tostring(e.error))
       if rm and seen[line] then return end
       seen[line] = true
       io.stderr:write(line)

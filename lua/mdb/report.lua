@@ -152,7 +152,9 @@ end
 
 local function md_cell(v)
    local s = v == nil and "" or tostring(v)
-   return (s:gsub("\\", "\\\\"):gsub("|", "\\|"):gsub("\r?\n", "<br>"))
+   -- then, as in a text table, no control character the API sent: a
+   -- markdown report is read on a terminal too
+   return (s:gsub("\\", "\\\\"):gsub("|", "\\|"):gsub("\r?\n", "<br>"):gsub("\t", " "):gsub("[%c\127]", "?"))
 end
 
 local function md_table(header, rows)
@@ -701,7 +703,7 @@ function M.inventory(rows, fmt_name, opts)
       return out
    end
    local out = (#body > 0 and text_table(header, body, right) or "") .. line .. "\n"
-   for _, e in ipairs(errors) do out = out .. "  " .. e .. "\n" end
+   for _, e in ipairs(errors) do out = out .. "  " .. aligned.safe(e) .. "\n" end   -- (ids from the API)
    return out
 end
 
@@ -772,7 +774,7 @@ local function plan_block(p, fmt_name, opts, out)
    if opts.folders and p.folder then title = title .. " in folder " .. p.folder end
    title = aligned.safe(title)   -- (names from the API, as in a table's cells)
    if p.error then
-      out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. tostring(p.error)
+      out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. aligned.safe(p.error)
       out[#out + 1] = ""
       return
    end
@@ -982,7 +984,15 @@ function M.write(text, path)
    -- The text into `name`, opened new; true, or nil and the message.
    local function put_file(name)
       local f, err = io.open(name, "wb")
-      if not f then return nil, format("cannot write %s: %s", path, err) end
+      if not f then
+         -- The user named `path`, not our hidden temporary file: say
+         -- where it could not be made, without its random name.
+         if name ~= path and err:sub(1, #name + 2) == name .. ": " then
+            local dir = name:match("^(.*)/[^/]*$")
+            err = format("cannot create a file in %s: %s", dir == "" and "/" or dir or ".", err:sub(#name + 3))
+         end
+         return nil, format("cannot write %s: %s", path, err)
+      end
       local ok, werr = put(f)
       if ok then ok, werr = f:flush() end
       local closed, cerr = f:close()
@@ -1002,6 +1012,12 @@ function M.write(text, path)
    -- temporary file even while it is being written.
    local tmp = format("%s.%s.tmp-%d-%d", dir, base, os.time(), math.random(1, 1e9))
    local written, werr = put_file(tmp)
+   -- The file replaced keeps its mode (0600, 0640 for a collector's
+   -- group): the temporary file was made with the umask's.
+   if written and kind == "file" then
+      local kept, kerr = fs.keep_mode(path, tmp)
+      if not kept then written, werr = nil, format("cannot write %s: %s", path, kerr) end
+   end
    if not written then
       os.remove(tmp)
       return nil, werr

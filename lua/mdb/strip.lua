@@ -37,7 +37,8 @@ M.LEGEND_COLOR = concat({ M.COLOR.backup .. RESET .. " backup", M.COLOR.missing 
 M.LEGEND_UNKNOWN = "? unknown (listing failed)"
 M.LEGEND_UNKNOWN_COLOR = M.COLOR.unknown .. RESET .. " unknown (listing failed)"
 
---- Whether a script's strips should be coloured: stdout is a terminal,
+--- Whether a script's strips (and its tables' statuses: one rule for
+-- every script) should be coloured: stdout is a terminal,
 -- the report does not go to a file, NO_COLOR is unset or empty and TERM
 -- is not "dumb".
 function M.color_wanted(output)
