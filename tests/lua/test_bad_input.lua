@@ -212,6 +212,30 @@ H.test("a malformed YC_MDB_ENDPOINT or YC_RESOURCE_MANAGER_ENDPOINT: the variabl
    H.not_contains(tostring(err), "YC_MDB_ENDPOINT")
 end)
 
+H.test("Resource Manager's endpoint: checked when a scan asks it, whole in the message, typed always", function()
+   local s = fake()
+   -- a scan of a folder does not ask Resource Manager: its variable is not read
+   local r = H.run({ script("inventory.lua") }, { env = env(s, { YC_RESOURCE_MANAGER_ENDPOINT = "localhost:1" }) })
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "redis-0000")
+   -- a long host is named whole, as the API endpoint's is
+   local host = table.concat({ string.rep("a", 60), string.rep("b", 60), string.rep("c", 60), string.rep("d", 60),
+      "example" }, ".")
+   for _, case in ipairs { { "YC_RESOURCE_MANAGER_ENDPOINT", "resource_manager_endpoint", { "--cloud", "b1gc" } },
+      { "YC_MDB_ENDPOINT", "endpoint", {} } } do
+      r = H.run(H.with({ script("audit.lua") }, table.unpack(case[3])),
+         { env = env(s, { [case[1]] = "http://" .. host .. "/" }) })
+      H.eq(r.code, 2, r.stderr)
+      H.eq(r.stderr, "audit.lua: bad argument '" .. case[2] .. "': " .. case[1] .. ": endpoint uses plain http to '"
+         .. host .. "': only https is allowed, except to a loopback host\n", case[1])
+   end
+   -- the option of the wrong type is a mistake even where it would not be used
+   local c = require("mdb").client { endpoint = s.url, token = H.token }
+   local ok, err = pcall(c.scan, c, { engine = "redis", folder = FOLDER, resource_manager_endpoint = 5 })
+   H.eq(ok, false)
+   H.contains(tostring(err), "bad argument 'resource_manager_endpoint': expected a string, got number")
+end)
+
 H.test("inventory --timeline --format html: the message says which to give", function()
    local s = fake()
    local r = H.run({ script("inventory.lua"), "--timeline", "--format", "html" }, { env = env(s) })
