@@ -21,8 +21,7 @@ local function start()
 end
 
 local function script(server, name, ...)
-   return H.run(H.with({ H.source_dir .. "/scripts/" .. name }, ...),
-      { env = { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = FOLDER, NO_COLOR = "1" } })
+   return H.run(H.with({ H.script(name) }, ...), { env = H.script_env(server, FOLDER, { NO_COLOR = "1" }) })
 end
 
 local function refusal(name, db, taken, verb)
@@ -59,12 +58,20 @@ local function change_lines(doc)
    return out
 end
 
-H.test("a scan taken before the file's last: exit 2 naming both times, the file untouched, no request", function()
+-- The demo fleet recorded at NOW in a new file, then stepped on: a server
+-- and the file.
+local function recorded_at_now()
    local s = start()
    local db = H.tmpname(".db")
    local r = script(s, "snapshot.lua", "--db", db, "--now", NOW)
    H.eq(r.code, 0, r.stderr)
    H.eq(H.step(s), '{"step":2,"steps":2}')
+   return s, db
+end
+
+H.test("a scan taken before the file's last: exit 2 naming both times, the file untouched, no request", function()
+   local s, db = recorded_at_now()
+   local r
    local bytes, requests = H.read_file(db), #H.requests(s)
    for _, case in ipairs {
       { "snapshot.lua", { "--db", db }, 2 },
@@ -110,12 +117,8 @@ H.test("the clock behind the file's last scan (no --now): refused the same way",
 end)
 
 H.test("two scans taken at the same second: both kept, the later recorded is the later", function()
-   local s = start()
-   local db = H.tmpname(".db")
-   local r = script(s, "snapshot.lua", "--db", db, "--now", NOW)
-   H.eq(r.code, 0, r.stderr)
-   H.eq(H.step(s), '{"step":2,"steps":2}')
-   r = script(s, "audit.lua", "--record", db, "--now", NOW, "--check", "vanished", "--format", "json")
+   local s, db = recorded_at_now()
+   local r = script(s, "audit.lua", "--record", db, "--now", NOW, "--check", "vanished", "--format", "json")
    H.eq({ r.code, vanished(r) }, { 1, { "critical " .. GONE, "critical c9qpaymentsprod00006" } }, r.stderr)
    H.eq(H.sqlite3(db, "SELECT group_concat(id || ' ' || time_text, ', ') FROM scans"), "1 " .. NOW .. ", 2 " .. NOW)
    -- changes from the first to the second, at that second
