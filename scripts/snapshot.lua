@@ -26,8 +26,9 @@ local spec = {
       cli.timeout_option(),
    },
    footer = cli.ENVIRONMENT .. "\n"
-      .. "Exit status: 0 recorded; 2 usage error, the history file could not be written,\n"
-      .. "or a listing failed (the scan is still recorded, the failed listing as failed).",
+      .. "Exit status: 0 recorded; 2 usage error, the history file could not be written\n"
+      .. "(or holds a scan taken after this one: nothing is recorded), or a listing failed\n"
+      .. "(the scan is still recorded, the failed listing as failed).",
 }
 for i, o in ipairs(cli.scope_options()) do table.insert(spec.options, 2 + i, o) end
 local opts = cli.run(arg, spec)

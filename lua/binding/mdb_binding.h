@@ -66,6 +66,14 @@ int mdb_opt_integer(lua_State *L, int idx, const char *field, lua_Integer min,
                     lua_Integer max, lua_Integer *out);
 int mdb_opt_number(lua_State *L, int idx, const char *field, double min,
                    double max, double *out);
+/*
+** An endpoint: option `field` of the table at `idx`, else the environment
+** variable `env` when set and not empty, else `fallback`; returned
+** normalised (http/endpoint_url.h), malloc'd.  A bad one raises an
+** argument error naming `field`, and `env` when the value came from it.
+*/
+char *mdb_opt_endpoint(lua_State *L, int idx, const char *field,
+                       const char *env, const char *fallback);
 
 /* ---- client (mdb_client.c) ---- */
 

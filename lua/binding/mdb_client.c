@@ -10,7 +10,6 @@
 #include "auth/cred_chain.h"
 #include "auth/cred_provider.h"
 #include "text/secret_text.h"
-#include "http/endpoint_url.h"
 #include "mdb_defaults.h"
 #include "http/trace.h"
 
@@ -259,19 +258,8 @@ int mdb_client_new(lua_State *L)
   memset(c, 0, sizeof *c);
   luaL_setmetatable(L, MDB_CLIENT_MT);
 
-  const char *endpoint = NULL, *from = "";
-  if (!mdb_opt_string(L, 1, "endpoint", 0, &endpoint)) {
-    endpoint = getenv("YC_MDB_ENDPOINT");
-    if (endpoint == NULL || *endpoint == '\0')
-      endpoint = MDB_DEFAULT_ENDPOINT;
-    else
-      from = "YC_MDB_ENDPOINT: "; /* not typed in a script: say where */
-  }
-  char err[700];
-  char *norm = endpoint_normalize(endpoint, err, sizeof err);
-  if (norm == NULL)
-    return mdb_error_argument(L, "endpoint", "%s%s", from, err);
-  c->endpoint = norm;
+  c->endpoint = mdb_opt_endpoint(L, 1, "endpoint", "YC_MDB_ENDPOINT",
+                                 MDB_DEFAULT_ENDPOINT);
 
   read_numbers(L, 1, c);
 
@@ -315,6 +303,7 @@ int mdb_client_new(lua_State *L)
   co.command = token_command_argv(L, 1); /* pushes its anchor */
 
   cred_outcome out;
+  char err[700];
   c->creds = cred_chain_resolve(&co, &out, err, sizeof err);
   if (out.warning[0]) {
     fprintf(stderr, "mdb: warning: %s\n", out.warning);

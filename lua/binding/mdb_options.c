@@ -6,6 +6,9 @@
 */
 #include "mdb_binding.h"
 
+#include "http/endpoint_url.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 void mdb_opt_table(lua_State *L, int idx)
@@ -135,4 +138,24 @@ int mdb_opt_number(lua_State *L, int idx, const char *field, double min,
   *out = v;
   lua_pop(L, 1);
   return 1;
+}
+
+char *mdb_opt_endpoint(lua_State *L, int idx, const char *field,
+                       const char *env, const char *fallback)
+{
+  const char *url = NULL, *from = "", *sep = "";
+  if (!mdb_opt_string(L, idx, field, 0, &url)) {
+    url = getenv(env);
+    if (url == NULL || *url == '\0') {
+      url = fallback;
+    } else { /* not typed in a script: say where it came from */
+      from = env;
+      sep = ": ";
+    }
+  }
+  char err[700];
+  char *norm = endpoint_normalize(url, err, sizeof err);
+  if (norm == NULL)
+    mdb_error_argument(L, field, "%s%s%s", from, sep, err);
+  return norm;
 }

@@ -37,7 +37,6 @@
 #include "mdb_scan.h"
 
 #include "http/cancel.h"
-#include "http/endpoint_url.h"
 #include "http/pacer.h"
 #include "listing/list_url.h"
 #include "mdb_defaults.h"
@@ -896,15 +895,6 @@ int mdb_client_scan(lua_State *L)
                                 "cloud the credentials can see)");
     lua_pop(L, 1);
   }
-  const char *rm = NULL, *rm_from = "";
-  if (!mdb_opt_string(L, S_OPTS, "resource_manager_endpoint", 0, &rm)) {
-    rm = getenv("YC_RESOURCE_MANAGER_ENDPOINT");
-    if (rm == NULL || *rm == '\0')
-      rm = DEFAULT_RM_ENDPOINT;
-    else
-      rm_from = "YC_RESOURCE_MANAGER_ENDPOINT: ";
-  }
-
   /* Fixed slots (see the top of the file); the state closes the engine
   ** whatever way this function is left. */
   luaL_checkstack(L, 40, "scanning");
@@ -923,15 +913,16 @@ int mdb_client_scan(lua_State *L)
   lua_newtable(L); /* S_CLOUDS */
   lua_newtable(L); /* S_FP */
   if (by_cloud) {  /* checked before any request, kept in S_CLOUDS */
-    char err[256];
-    char *norm = endpoint_normalize(rm, err, sizeof err);
-    if (norm == NULL)
-      return mdb_error_argument(L, "resource_manager_endpoint", "%s%s", rm_from,
-                                err);
+    char *norm = mdb_opt_endpoint(L, S_OPTS, "resource_manager_endpoint",
+                                  "YC_RESOURCE_MANAGER_ENDPOINT",
+                                  DEFAULT_RM_ENDPOINT);
     lua_pushstring(L, norm);
     free(norm);
     s.rm_endpoint = lua_tostring(L, -1);
     lua_setfield(L, S_CLOUDS, "endpoint");
+  } else { /* unused, but a wrong type is still a mistake to name */
+    const char *unused;
+    mdb_opt_string(L, S_OPTS, "resource_manager_endpoint", 0, &unused);
   }
   if (has_clusters) {
     lua_getfield(L, S_OPTS, "clusters");

@@ -624,9 +624,21 @@ function H:recorder(scope, on_wait)
    begin_recording(self, on_wait)
    local db = self.db -- (a copy in memory, when a dry run met a recorder)
    local ok, scan = pcall(function()
+      -- Scans are ordered by their ids, as recorded, and found by time
+      -- ("the last scan at or before T"): one taken before a scan already
+      -- recorded would have a vanished backup last seen after it vanished,
+      -- and --at or --since answered with the wrong scan.  An equal time is
+      -- fine (the clock's whole seconds): the later recorded is the later.
+      local last, last_time, last_text = self:one([[SELECT id, time, time_text FROM scans
+         ORDER BY time DESC, id DESC LIMIT 1]])
+      if last and time + 0.0 < last_time then
+         error(format("cannot %s a scan taken at %s: its scan %d was taken later, at %s "
+            .. "(scans are recorded in the order they were taken)%s", scope.dry and "compare" or "record",
+            require("mdb.fmt").rfc3339(time), last, last_text, scope.dry and "" or "; nothing was recorded"), 0)
+      end
       -- After the file's first scan, most backups are as recorded before:
       -- their rows are made only for those that changed.
-      r.later = self:one("SELECT 1 FROM scans LIMIT 1") ~= nil
+      r.later = last ~= nil
       return self:run("INSERT INTO scans (time, time_text, folder, engines, tool, folders, cloud, all_clouds)"
          .. " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
          time + 0.0, require("mdb.fmt").rfc3339(time), scope.folder,

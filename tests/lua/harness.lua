@@ -331,6 +331,22 @@ function H.run(args, opts)
    return r
 end
 
+--- The path of scripts/NAME in the source tree.
+function H.script(name)
+   return H.source_dir .. "/scripts/" .. name
+end
+
+--- The environment of a script run against the fake API `server`: its URL,
+-- the test token and `folder` as YC_FOLDER_ID, then the variables of each
+-- table after it, in order (false unsets one, as in H.run).
+function H.script_env(server, folder, ...)
+   local env = { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = folder }
+   for i = 1, select("#", ...) do
+      for k, v in pairs(select(i, ...) or {}) do env[k] = v end
+   end
+   return env
+end
+
 -- `list`'s items followed by the extra arguments, in a new list.
 function H.with(list, ...)
    local out = {}

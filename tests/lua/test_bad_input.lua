@@ -7,14 +7,10 @@ local H = require "harness"
 local FOLDER = "b1gfakefolder0000001"
 
 local function env(s, extra)
-   local e = { YC_IAM_TOKEN = H.token, YC_MDB_ENDPOINT = s.url, YC_FOLDER_ID = FOLDER, NO_COLOR = "1" }
-   for k, v in pairs(extra or {}) do e[k] = v end
-   return e
+   return H.script_env(s, FOLDER, { NO_COLOR = "1" }, extra)
 end
 
-local function script(name)
-   return H.source_dir .. "/scripts/" .. name
-end
+local script = H.script
 
 -- A shell command line, bounded: `timeout` ends what would hang (124).
 local function sh(cmd, seconds)
@@ -31,6 +27,14 @@ end
 
 local fresh_dir = H.fresh_dir
 
+-- A named pipe called `name` in a fresh directory: its path, and the directory.
+local function new_fifo(name)
+   local d = fresh_dir()
+   local path = d .. "/" .. name
+   assert(os.execute("mkfifo " .. H.sh_quote(path)), "mkfifo " .. path)
+   return path, d
+end
+
 -- `test -FLAG path` as a boolean.
 local function is(flag, path)
    return os.execute("test " .. flag .. " " .. H.sh_quote(path)) == true
@@ -42,9 +46,8 @@ end
 
 H.test("--output a named pipe: the report goes through it and the pipe stays a pipe", function()
    local s = fake()
-   local d = fresh_dir()
-   local fifo, got = d .. "/report.pipe", d .. "/got"
-   assert(os.execute("mkfifo " .. H.sh_quote(fifo)))
+   local fifo, d = new_fifo("report.pipe")
+   local got = d .. "/got"
    local plain = H.run({ script("inventory.lua") }, { env = env(s) })
    H.eq(plain.code, 0, plain.stderr)
    -- the reader first, bounded: with the pipe replaced by a file it would
@@ -136,9 +139,7 @@ end)
 
 H.test("a service-account key file that is a named pipe: refused at once, not waited on", function()
    local s = fake()
-   local d = fresh_dir()
-   local fifo = d .. "/key.json"
-   assert(os.execute("mkfifo " .. H.sh_quote(fifo)))
+   local fifo = new_fifo("key.json")
    local e = env(s, { YC_SERVICE_ACCOUNT_KEY_FILE = fifo })
    e.YC_IAM_TOKEN = nil
    local started = H.now()
@@ -210,6 +211,30 @@ H.test("a malformed YC_MDB_ENDPOINT or YC_RESOURCE_MANAGER_ENDPOINT: the variabl
    local ok, err = pcall(require("mdb").client, { endpoint = "localhost:8080", token = H.token })
    H.eq(ok, false)
    H.not_contains(tostring(err), "YC_MDB_ENDPOINT")
+end)
+
+H.test("Resource Manager's endpoint: checked when a scan asks it, whole in the message, typed always", function()
+   local s = fake()
+   -- a scan of a folder does not ask Resource Manager: its variable is not read
+   local r = H.run({ script("inventory.lua") }, { env = env(s, { YC_RESOURCE_MANAGER_ENDPOINT = "localhost:1" }) })
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "redis-0000")
+   -- a long host is named whole, as the API endpoint's is
+   local host = table.concat({ string.rep("a", 60), string.rep("b", 60), string.rep("c", 60), string.rep("d", 60),
+      "example" }, ".")
+   for _, case in ipairs { { "YC_RESOURCE_MANAGER_ENDPOINT", "resource_manager_endpoint", { "--cloud", "b1gc" } },
+      { "YC_MDB_ENDPOINT", "endpoint", {} } } do
+      r = H.run(H.with({ script("audit.lua") }, table.unpack(case[3])),
+         { env = env(s, { [case[1]] = "http://" .. host .. "/" }) })
+      H.eq(r.code, 2, r.stderr)
+      H.eq(r.stderr, "audit.lua: bad argument '" .. case[2] .. "': " .. case[1] .. ": endpoint uses plain http to '"
+         .. host .. "': only https is allowed, except to a loopback host\n", case[1])
+   end
+   -- the option of the wrong type is a mistake even where it would not be used
+   local c = require("mdb").client { endpoint = s.url, token = H.token }
+   local ok, err = pcall(c.scan, c, { engine = "redis", folder = FOLDER, resource_manager_endpoint = 5 })
+   H.eq(ok, false)
+   H.contains(tostring(err), "bad argument 'resource_manager_endpoint': expected a string, got number")
 end)
 
 H.test("inventory --timeline --format html: the message says which to give", function()
@@ -303,9 +328,8 @@ H.test("--from with --folder, --cloud or --all-clouds: a usage error, not the wh
 end)
 
 H.test("the prompt's history file a pipe or a device: not read, not written, the prompt works", function()
-   local d = fresh_dir()
-   local fifo, dev = d .. "/history.pipe", d .. "/null"
-   assert(os.execute("mkfifo " .. H.sh_quote(fifo)))
+   local fifo, d = new_fifo("history.pipe")
+   local dev = d .. "/null"
    local steps = { "expect \\n> ", "send 1 + 1\\r", "expect \\n2\\n> ", "send \\x04" }
    local tty_env = { TERM = "xterm", HOME = d, YC_IAM_TOKEN = false, YC_TOKEN = false, YC_FOLDER_ID = false,
       YC_SERVICE_ACCOUNT_KEY_FILE = false }
@@ -335,9 +359,7 @@ end)
 
 H.test("SSL_CERT_FILE or ca_file= naming a pipe or a directory: refused as the client is made", function()
    local s = fake()
-   local d = fresh_dir()
-   local fifo = d .. "/ca.pem"
-   assert(os.execute("mkfifo " .. H.sh_quote(fifo)))
+   local fifo, d = new_fifo("ca.pem")
    for _, path in ipairs { fifo, d } do
       -- (TLS would read a pipe as it connects, and wait there for a writer)
       local r = sh(string.format("%s %s %s", env_words(env(s, { SSL_CERT_FILE = path })), H.sh_quote(H.mdblua),

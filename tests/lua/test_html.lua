@@ -420,14 +420,10 @@ local NOW_TEXT = "2026-12-05T12:00:00Z"
 local PTYDRIVE = (os.getenv("MDB_BUILD_DIR") or ".") .. "/tests/tools/ptydrive"
 
 local function demo_env(server, extra)
-   local env = { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = "b1gdemofolder0000001" }
-   for k, v in pairs(extra or {}) do env[k] = v end
-   return env
+   return H.script_env(server, "b1gdemofolder0000001", extra)
 end
 
-local function script(name)
-   return H.source_dir .. "/scripts/" .. name
-end
+local script = H.script
 
 -- Run a script on a pseudo-terminal (ptydrive); returns its transcript.
 local function on_terminal(args, env)
