@@ -139,7 +139,7 @@ end
 -- `code` (default 2).
 function M.usage_error(spec, msg, code)
    io.stderr:write(format("%s: %s\n%s\n", spec.name, msg, M.help_hint(spec)))
-   os.exit(code or 2)
+   os.exit(code or 2, true)
 end
 
 --- Parse or end the program: `--help` prints the help to stdout and exits
@@ -271,7 +271,7 @@ function M.timed_out(name, code)
       code = 3
    end
    io.stderr:write(err_line)
-   os.exit(code or 2)
+   os.exit(code or 2, true)
 end
 
 --- Whether `err` is an error the cancellation flag made of a wait it
@@ -310,7 +310,7 @@ function M.fail(name, msg, code, extra)
       end
    end
    io.stderr:write(name, ": ", tostring(msg), "\n", extra or "")
-   os.exit(code or 2)
+   os.exit(code or 2, true)
 end
 
 --- A client from the environment (with `client_opts`), or the end of the

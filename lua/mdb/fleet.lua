@@ -61,7 +61,7 @@ end
 -- failed Resource Manager listing of a cloud scan is one entry `{error=,
 -- cloud=, listing = M.rm_listing(cloud)}` with no engine, folder or id
 -- (the scan itself gives one per engine).
--- @param o `{opts = the script's options (record, db, from), scan = scan
+-- @param o `{opts = the script's options (record, db, from, now), scan = scan
 --   options, client = client options, now = Unix seconds, die = function,
 --   code = exit status for errors, scope = {folder=, engines=, time=, tool=}
 --   (recording: nil when the script records nothing), results = the function
@@ -101,7 +101,12 @@ function M.run(name, o, each)
       o.scan.backup_texts = rec.backup_texts
    end
    cli.stream(name, client, o.scan, o.code, function(e, n)
-      if rec then rec.add(e, n) end   -- history keeps every engine's entry
+      -- History keeps every engine's entry.  A scan recorded at a --now
+      -- keeps what existed then: a backup created later recorded as seen
+      -- at --now would be first seen before it was made.  (Without --now
+      -- nothing is cut: a server clock ahead of ours must not hide a
+      -- backup just made until the next scan.)
+      if rec then rec.add(o.opts.now and cli.entry_as_of(e, now) or e, n) end
       e = merged(e)
       if e then each(e, n) end
    end)

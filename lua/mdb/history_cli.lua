@@ -139,8 +139,8 @@ end
 local recorded
 
 --- A recorder for a streaming scan when --record (or, rolled back, --db)
--- is given, else nil: `r.add(entry, pos)` for each entry as it arrives (with
--- every backup, before --now trims them), `r.listed` and `r.backup_texts`
+-- is given, else nil: `r.add(entry, pos)` for each entry as it arrives (as
+-- of --now when one is given: `fleet.run`), `r.listed` and `r.backup_texts`
 -- as the scan's `listed` and `backup_texts` options, `r.finish()` after the
 -- scan
 -- (commits, and keeps what the vanished check needs).  `scope` is

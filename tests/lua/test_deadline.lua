@@ -196,6 +196,17 @@ H.test("a deadline while another recorder holds the history file ends the wait f
    H.ok(r.took < 3, string.format("promptly at the deadline: %.3f s", r.took))
 end)
 
+H.test("a recording the deadline stopped: the file stays at its last scan, no -wal or -shm left beside it", function()
+   local db = H.tmpname(".db")
+   H.eq(script(fake(), "snapshot.lua", { "--folder", FOLDER, "--db", db, "--now", NOW }).code, 0, "the first scan")
+   -- the clusters come, their backups never: the second recording is under way when the deadline passes
+   local r = script(fake { "path=/backups;" .. HANG }, "snapshot.lua",
+      { "--folder", FOLDER, "--db", db, "--now", "2026-11-23T19:00:00Z", "--timeout", "1" })
+   timed_out(r, "snapshot.lua", "1", 2)
+   H.ok(not H.exists(db .. "-wal") and not H.exists(db .. "-shm"), "no -wal or -shm left")
+   H.eq(H.sqlite3(db, "PRAGMA integrity_check; SELECT count(*) FROM scans;"), "ok\n1")
+end)
+
 -- Ctrl-C and the deadline ----------------------------------------------------
 
 --- Run mdblua with `args` and the env of `server`, in the background; once

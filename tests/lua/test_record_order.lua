@@ -164,4 +164,22 @@ H.test("in Lua: h:record and history.record refuse an earlier time, and keep not
    H.eq(H.sqlite3(db, "SELECT count(*) FROM scans"), "3")
 end)
 
+H.test("a scan recorded at an earlier --now keeps what existed then: nothing first seen before it was made", function()
+   local s = start()
+   local at = "2026-11-22T00:00:00Z"
+   local db, whole = H.tmpname(".db"), H.tmpname(".db")
+   local r = script(s, "snapshot.lua", "--db", db, "--now", at)
+   H.eq(r.code, 0, r.stderr)
+   local said = tonumber(r.stderr:match("(%d+) backups"))
+   H.eq(H.sqlite3(db, "SELECT count(*) FROM backup_states"), tostring(said), "what it says it recorded is what it did")
+   H.eq(H.sqlite3(db, "SELECT count(*) FROM backup_states WHERE created > strftime('%s', '" .. at .. "')"), "0",
+      "no backup created after --now")
+   local audited = H.tmpname(".db")   -- audit.lua --record (and inventory's) the same way
+   H.ok(script(s, "audit.lua", "--record", audited, "--now", at, "--format", "json").code <= 1)
+   H.eq(H.sqlite3(audited, "SELECT count(*) FROM backup_states"), tostring(said), "audit.lua --record")
+   H.eq(script(s, "snapshot.lua", "--db", whole, "--now", NOW).code, 0)
+   H.ok(tonumber(H.sqlite3(whole, "SELECT count(*) FROM backup_states")) > said,
+      "the fleet has backups made after " .. at .. " (else this test proves nothing)")
+end)
+
 H.run_all()
