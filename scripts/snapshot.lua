@@ -55,9 +55,10 @@ local scan = { engines = engines, concurrency = opts.concurrency, folder = scope
 local note, key = fleet.failure_notes(NAME, scan), fleet.order(scan)
 local failures = {}
 local clusters, backups = 0, 0
-local id = fleet.run(NAME, { opts = { record = opts.db, now = opts.now }, scan = scan, client = { page_size = opts.page_size },
-   now = now, die = die, code = 2, scope = { folder = scope.folder, folders = scope.folders, cloud = scope.cloud,
-      all_clouds = scope.all_clouds, engines = engines, time = now, tool = NAME } }, function(e, n)
+local id = fleet.run(NAME, { opts = { record = opts.db, now = opts.now }, scan = scan,
+   client = { page_size = opts.page_size }, now = now, die = die, code = 2,
+   scope = { folder = scope.folder, folders = scope.folders, cloud = scope.cloud, all_clouds = scope.all_clouds,
+      engines = engines, time = now, tool = NAME } }, function(e, n)
    -- a cluster's retention policies and operations are listings too: the
    -- scan records them as failed, and so must the run's status
    for _, part in ipairs { { e.error }, { e.policies_error, "retention policies: " },
