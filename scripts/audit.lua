@@ -104,8 +104,8 @@ local now = cli.now(spec, opts.now, nagios and 3 or 2)
 -- An audit --from compares with the history of the file it reads.
 if opts.db and opts.from then usage("give --db or --from, not both (with --from, its file is the history)") end
 if opts.at and not opts.from then usage("--at picks a scan of the history file --from names: give --from FILE too") end
-local from_clash = history_cli.from_scope_clash(opts)
-if from_clash then usage(from_clash) end
+local clash = history_cli.option_clash(opts)
+if clash then usage(clash) end
 -- A flag typed is never silently ignored: these shape what no other
 -- format or source uses.
 if opts.days and opts.format ~= "html" then

@@ -58,8 +58,8 @@ end
 if opts.db and opts.from then
    usage("give --db or --from, not both (with --from, the --from file's history is drawn)")
 end
-local from_clash = history_cli.from_scope_clash(opts)
-if from_clash then usage(from_clash) end
+local clash = history_cli.option_clash(opts)
+if clash then usage(clash) end
 -- A flag typed is never silently ignored.
 if opts.days and not opts.timeline and opts.format ~= "html" then
    usage("--days sets the strips of --timeline and of --format html; give one of them, or leave --days out")

@@ -54,11 +54,16 @@ function M.add_options(spec, what)
    return spec
 end
 
---- nil, or the usage error of a scope flag given with --from: the scan
--- read is the one recorded, folders and all, so a --folder, --cloud or
--- --all-clouds beside it would be ignored, and a flag typed is never
--- silently ignored.
-function M.from_scope_clash(opts)
+--- nil, or the usage error of history options that do not go together:
+-- --record with --from (one file read, one written) or with another --db;
+-- a scope flag with --from (the scan read is the one recorded, folders and
+-- all, so a --folder, --cloud or --all-clouds beside it would be ignored,
+-- and a flag typed is never silently ignored).
+function M.option_clash(opts)
+   if opts.record and opts.from then return "--from reads a history file; it cannot be used with --record" end
+   if opts.record and opts.db and opts.record ~= opts.db then
+      return "give --record or --db, not both (--record also serves as --db)"
+   end
    if not opts.from then return nil end
    for _, flag in ipairs { { opts.folder ~= nil and #opts.folder > 0, "--folder" }, { opts.cloud, "--cloud" },
       { opts.all_clouds, "--all-clouds" } } do
@@ -75,7 +80,6 @@ end
 -- --now).  Ends the script through `die(message)` on any error reading the
 -- file; an error `fn` raises goes through as it is.
 function M.load(opts, engines, die)
-   if opts.record then die("--from reads a history file; it cannot be used with --record") end
    local h, err = history().open(opts.from)
    if not h then die(err) end
    local t
@@ -151,9 +155,6 @@ function M.recorder(opts, scope, die)
    if opts.from then return nil end
    local path = opts.record or opts.db
    if not path then return nil end
-   if opts.record and opts.db and opts.record ~= opts.db then
-      die("give --record or --db, not both (--record also serves as --db)")
-   end
    -- --db alone is never written: the scan is compared in a transaction
    -- rolled back, on the file when it can be written, else on a copy.
    local h, err = history().open(path, opts.record and { write = true } or { dry = true })

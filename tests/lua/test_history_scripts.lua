@@ -205,9 +205,16 @@ H.test("audit --from --at picks the last scan at or before the time", function()
    local bad = script("audit.lua", { "--from", db, "--at", "2026-11-22T00:00:00Z" })
    H.eq(bad.code, 2)
    H.contains(bad.stderr, "no scan at or before 2026-11-22T00:00:00Z")
-   bad = script("audit.lua", { "--from", db, "--record", db })
-   H.eq(bad.code, 2)
-   H.contains(bad.stderr, "cannot be used with --record")
+   -- option clashes are usage errors: one line and the hint, before anything is read or asked
+   for _, c in ipairs {
+      { "audit.lua", { "--from", db, "--record", db }, "--from reads a history file; it cannot be used with --record" },
+      { "inventory.lua", { "--from", db, "--record", db }, "--from reads a history file; it cannot be used with --record" },
+      { "audit.lua", { "--record", db, "--db", H.tmpname(".db") }, "give --record or --db, not both (--record also serves as --db)" },
+   } do
+      bad = script(c[1], c[2])
+      H.eq({ bad.code, bad.stdout }, { 2, "" }, c[1])
+      H.eq(bad.stderr, string.format("%s: %s\ntry 'mdblua %s --help'\n", c[1], c[3], H.source_dir .. "/scripts/" .. c[1]))
+   end
    bad = script("audit.lua", { "--from", H.tmpname(".db") })
    H.eq(bad.code, 2)
    H.contains(bad.stderr, "no such history file")
