@@ -165,7 +165,7 @@ local kept, clusters, failed, counts = {}, 0, false, nil
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = nagios and 3 or 2, results = results,
    scope = { folder = folder, folders = scope.folders, cloud = scope.cloud, all_clouds = scope.all_clouds,
-      engines = engines, time = now, tool = NAME } }, function(e, n)
+      engines = engines, time = opts.now and now, tool = NAME } }, function(e, n)
    local item = { key = key(e, n), findings = audit.entry(e, policy, { now = now }) }
    if records then
       item.part = report.findings_part(item.findings, opts.format, { folders = many_folders })

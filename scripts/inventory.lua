@@ -98,7 +98,7 @@ local kept = {}
 fleet.run(NAME, { opts = opts, scan = scan, client = { page_size = opts.page_size }, now = now, die = die,
    code = 2, results = results,
    scope = { folder = folder, folders = scope.folders, cloud = scope.cloud, all_clouds = scope.all_clouds,
-      engines = engines, time = now, tool = NAME } }, function(e, n)
+      engines = engines, time = opts.now and now, tool = NAME } }, function(e, n)
    local item = { key = key(e, n), engine = e.engine, id = e.id, folder = e.folder, cloud = e.cloud }
    if e.error ~= nil then item.error = tostring(e.error) end
    if window_start then item.entry = fleet.window_entry(e, window_start)

@@ -58,7 +58,7 @@ local clusters, backups = 0, 0
 local id = fleet.run(NAME, { opts = { record = opts.db, now = opts.now }, scan = scan,
    client = { page_size = opts.page_size }, now = now, die = die, code = 2,
    scope = { folder = scope.folder, folders = scope.folders, cloud = scope.cloud, all_clouds = scope.all_clouds,
-      engines = engines, time = now, tool = NAME } }, function(e, n)
+      engines = engines, time = opts.now and now, tool = NAME } }, function(e, n)
    -- a cluster's retention policies and operations are listings too: the
    -- scan records them as failed, and so must the run's status
    for _, part in ipairs { { e.error }, { e.policies_error, "retention policies: " },

@@ -608,20 +608,24 @@ end
 -- completion order is fine), `r:finish(inspect)` closes what the scan no
 -- longer saw and commits.  Nothing but cluster ids is kept between adds,
 -- so a fleet of any size records in flat memory.
--- @param scope `{time = Unix seconds, folder = id, engines = {...}, tool = name, dry = bool}`
+-- @param scope `{time = Unix seconds (default: the clock once the write
+--   lock is had), folder = id, engines = {...}, tool = name, dry = bool}`
 -- @return the recorder
 -- @raise on a database error (the transaction is rolled back)
 function H:recorder(scope, on_wait)
    if not self.write then error("history: opened for reading only", 2) end
    scope = scope or {}
    local engines = scope.engines or {}
-   local time = scope.time or os.time()
    -- listed_in[engine][folder]: that folder's Cluster.List ran in this
    -- scan; failed_in[engine][folder]: it failed (or its folder is unknown:
    -- key true, every folder).
    local r = { h = self, scope = scope, engines = engines, pos = 0, list_failed = {}, listed = {}, listed_in = {},
       failed_in = {}, failed_clouds = {} }
    begin_recording(self, on_wait)
+   -- Without a time given, the clock's once the file is ours: a recorder
+   -- that waited for another runs its scan after that one, and must not be
+   -- refused as taken before it.
+   local time = scope.time or os.time()
    local db = self.db -- (a copy in memory, when a dry run met a recorder)
    local ok, scan = pcall(function()
       -- Scans are ordered by their ids, as recorded, and found by time

@@ -610,7 +610,7 @@ H.test("closing a history closes the file: the log is folded in and removed", fu
 end)
 
 -- A recorder in its own mdblua process; `code` runs after `fleet`.
-local function recorder(path, clusters, backups, time, extra)
+local function recorder(path, clusters, backups, time, extra, tag)
    local src = H.write_file(H.tmpname(".lua"), string.format([[
       local history = require "mdb.history"
       local s = require("mdb")._sqlite
@@ -626,17 +626,19 @@ local function recorder(path, clusters, backups, time, extra)
             cluster = s.normalize("cluster", "postgresql", { id = id, folderId = %q }) }
       end
       %s
-      assert(history.record(%q, results, { folder = %q, engines = { "postgresql" }, time = %d }))
+      assert(history.record(%q, results, { folder = %q, engines = { "postgresql" }, time = %s }))
       print("recorded")
-   ]], clusters, backups, time, FOLDER, extra or "", path, FOLDER, time))
+   ]], clusters, backups, tag or time, FOLDER, extra or "", path, FOLDER, time and tostring(time) or "nil"))
    return src
 end
 
 H.test("two recorders at once both succeed", function()
    local path = H.tmpname(".db")
    assert(history.record(path, fleet(1, 1), scope(1)))
-   local a = recorder(path, 4, 20000, 2)
-   local b = recorder(path, 4, 20000, 3)
+   -- no time given: each takes the clock's once the file is its own, so the
+   -- one that waited is never refused as taken before the other
+   local a = recorder(path, 4, 20000, nil, nil, 2)
+   local b = recorder(path, 4, 20000, nil, nil, 3)
    local outa, outb = H.tmpname(".out"), H.tmpname(".out")
    local ok = os.execute(string.format("(%s %s >%s 2>&1 & %s %s >%s 2>&1 & wait)",
       H.sh_quote(H.mdblua), H.sh_quote(a), H.sh_quote(outa), H.sh_quote(H.mdblua), H.sh_quote(b), H.sh_quote(outb)))
