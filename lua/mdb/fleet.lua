@@ -14,6 +14,7 @@
 -- @module mdb.fleet
 local M = {}
 
+local aligned = require "mdb.aligned"
 local cli = require "mdb.cli"
 local history_cli = require "mdb.history_cli"
 
@@ -71,8 +72,9 @@ function M.run(name, o, each)
    local now = o.now
    local by_cloud = o.scan.cloud ~= nil or o.scan.all_clouds == true
    local told = {}
-   -- The entry the script gets, or nil (one of a failed listing's others).
-   local function merged(e)
+   -- The entry the script gets, or nil (one of a failed listing's others);
+   -- `as_of` when it is already cut to --now.
+   local function merged(e, as_of)
       if by_cloud and e.id == nil and e.folder == nil and e.error ~= nil then
          -- A failed Resource Manager listing: the scan gives one entry per
          -- engine though no engine's listing ran; the script gets one,
@@ -82,7 +84,7 @@ function M.run(name, o, each)
          told[what] = true
          e = { error = e.error, cloud = e.cloud, listing = what, backups = {} }
       end
-      return cli.entry_as_of(e, now)
+      return as_of and e or cli.entry_as_of(e, now)
    end
    if o.results then
       -- (history keeps every engine's entry, as the scan gave them)
@@ -106,8 +108,10 @@ function M.run(name, o, each)
       -- at --now would be first seen before it was made.  (Without --now
       -- nothing is cut: a server clock ahead of ours must not hide a
       -- backup just made until the next scan.)
-      if rec then rec.add(o.opts.now and cli.entry_as_of(e, now) or e, n) end
-      e = merged(e)
+      local as_of = o.opts.now ~= nil
+      if as_of then e = cli.entry_as_of(e, now) end
+      if rec then rec.add(e, n) end
+      e = merged(e, as_of)
       if e then each(e, n) end
    end)
    if rec then return rec.finish() end
@@ -136,7 +140,7 @@ function M.failure_notes(name, scan)
          what = M.rm_listing(e.cloud)
       end
       -- ids from the API: no escape sequence reaches the terminal
-      local line = format("%s: %s: %s\n", name, require("mdb.aligned").safe(what), tostring(e.error))
+      local line = format("%s: %s: %s\n", name, aligned.safe(what), tostring(e.error))
       if rm and seen[line] then return end
       seen[line] = true
       io.stderr:write(line)

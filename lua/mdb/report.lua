@@ -154,7 +154,7 @@ local function md_cell(v)
    local s = v == nil and "" or tostring(v)
    -- then, as in a text table, no control character the API sent: a
    -- markdown report is read on a terminal too
-   return (s:gsub("\\", "\\\\"):gsub("|", "\\|"):gsub("\r?\n", "<br>"):gsub("\t", " "):gsub("[%c\127]", "?"))
+   return aligned.safe((s:gsub("\\", "\\\\"):gsub("|", "\\|"):gsub("\r?\n", "<br>"):gsub("\t", " ")))
 end
 
 local function md_table(header, rows)
