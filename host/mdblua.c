@@ -6,6 +6,7 @@
 **   the script's os.exit(n) -> n; normal end -> 0; uncaught error or
 **   usage error -> 2; interrupted by Ctrl-C -> 130.
 */
+#include "allocator.h"
 #include "bundled_scripts.h"
 #include "mdb_defaults.h"
 #include "mdb_loader.h"
@@ -374,6 +375,7 @@ static int pmain(lua_State *L)
 
 int main(int argc, char **argv)
 {
+  allocator_setup();
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     report("cannot create state: not enough memory");

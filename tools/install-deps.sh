@@ -26,6 +26,8 @@ PKGS="$PKGS chromium poppler-utils"
 # the tests and for reading history files by hand; curl steps the fake
 # API's fleet (POST /fake/v1/step) in the history tests.
 PKGS="$PKGS libsqlite3-dev sqlite3 curl"
+# The host's allocator (CMakeLists.txt: MDB_MIMALLOC).
+PKGS="$PKGS libmimalloc-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

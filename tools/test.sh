@@ -21,6 +21,8 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 # valgrind: zero errors and no definite or indirect leaks in a short soak.
+# valgrind preloads its own malloc ahead of the host's mimalloc, so it
+# tracks every block as it would with glibc's.
 MDBLUA="$PWD/build/mdblua" MDB_FAKEAPI="$PWD/build/tests/fakeapi/fakeapi" \
 MDB_SOURCE_DIR="$PWD" MDB_TEST_TMP="$PWD/build/test-tmp" \
 YC_METADATA_ADDR=127.0.0.1:9 SOAK_ROUNDS=3 SOAK_CLUSTERS=30 \
