@@ -100,13 +100,14 @@ local many_folders = cli.many_folders(scan)
 
 -- newest completed backup per finding, for the table and perfdata
 local findings, newest, inventory_rows = {}, {}, {}
-local note = fleet.failure_notes(NAME, scan)
+local note, notes_done = fleet.failure_notes(NAME, scan)
 for _, item in ipairs(kept) do
    note(item)
    for _, f in ipairs(item.findings) do findings[#findings + 1] = f end
    for id, t in pairs(item.newest) do newest[id] = t end
    inventory_rows[#inventory_rows + 1] = item.row
 end
+notes_done()
 kept = nil
 
 local text

