@@ -100,4 +100,23 @@ H.test("different reasons stay different lines; the same reason on some engines 
    H.contains(r.stdout, "credis-0000", r.stdout)
 end)
 
+---------------------------------------------------------------------------
+-- 2. freshness --format nagios: the worst problem first
+
+H.test("freshness nagios: CRITICAL before WARNING before a failed listing, each in scan order", function()
+   local s = H.start_fake { "--now", NOW,
+      "--generate", "engine=mysql,clusters=1,backups=3,start=2026-11-30T06:00:00Z",        -- 30h: warning
+      "--generate", "engine=redis,clusters=1,backups=3,start=2026-11-29T00:00:00Z",        -- 60h: critical
+      "--generate", "engine=mongodb,clusters=1,backups=3,start=2026-11-29T20:00:00Z",      -- 40h: warning
+      "--generate", "engine=clickhouse,clusters=1,backups=3,start=2026-11-29T05:00:00Z",   -- 55h: critical
+      "--fault", "path=/managed-postgresql/v1/clusters?;status=403;times=0" }
+   local r = script("freshness.lua", { "--format", "nagios", "--now", NOW, "--engine", "postgresql",
+      "--engine", "mysql", "--engine", "redis", "--engine", "mongodb", "--engine", "clickhouse" }, s)
+   H.eq(r.code, 2, "CRITICAL: " .. r.stdout .. r.stderr)
+   local line = r.stdout:match("^MDB BACKUP FRESHNESS CRITICAL %- ([^|]*) | ")
+   H.ok(line, r.stdout)
+   H.eq(line, "redis/redis-0000 2d 12h old, clickhouse/clickhouse-0000 2d 7h old, "
+      .. "mysql/mysql-0000 1d 6h old, mongodb/mongodb-0000 1d 16h old, postgresql listing failed")
+end)
+
 H.run_all()
