@@ -119,4 +119,24 @@ H.test("freshness nagios: CRITICAL before WARNING before a failed listing, each 
       .. "mysql/mysql-0000 1d 6h old, mongodb/mongodb-0000 1d 16h old, postgresql listing failed")
 end)
 
+---------------------------------------------------------------------------
+-- 3. changes.lua --since further back than the history
+
+H.test("changes --since before the first scan: a note naming the first scan, exit status unchanged", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=3,start=2026-11-30T00:00:00Z" }
+   local db = H.tmpname(".db")
+   H.eq(script("snapshot.lua", { "--db", db, "--engine", "mysql", "--now", "2026-12-01T10:00:00Z" }, s).code, 0)
+   H.eq(script("snapshot.lua", { "--db", db, "--engine", "mysql", "--now", NOW }, s).code, 0)
+   local from1 = H.run({ H.script("changes.lua"), "--db", db, "--from", "1" })
+   local late = H.run({ H.script("changes.lua"), "--db", db, "--since", "7d" })
+   H.eq(late.code, from1.code, late.stderr)
+   H.eq(late.stdout, from1.stdout, "compared from the first scan")
+   H.eq(late.stderr, "changes.lua: --since 7d asks for a scan at or before 2026-11-24T12:00:00Z, but the history in "
+      .. db .. " starts at 2026-12-01T10:00:00Z (scan 1): compared from that first scan\n")
+   local covered = H.run({ H.script("changes.lua"), "--db", db, "--since", "1h" })
+   H.eq(covered.code, from1.code, covered.stderr)
+   H.eq(covered.stderr, "", "the history covers --since 1h: no note")
+   H.eq(covered.stdout, from1.stdout)
+end)
+
 H.run_all()
