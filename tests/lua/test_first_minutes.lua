@@ -139,4 +139,19 @@ H.test("changes --since before the first scan: a note naming the first scan, exi
    H.eq(covered.stdout, from1.stdout)
 end)
 
+---------------------------------------------------------------------------
+-- 4. the progress line while every listing fails
+
+H.test("every listing refused: the progress line names no cluster and is cleared before the failures", function()
+   local r = H.pty({ "wait" }, { YC_MDB_ENDPOINT = "http://127.0.0.1:9", YC_IAM_TOKEN = H.token, TERM = "xterm" },
+      { args = { H.script("audit.lua"), "--folder", FOLDER, "--engine", "spqr", "--format", "json" }, timeout = 60 })
+   H.eq(r.code, 2, r.out)
+   H.contains(r.out, "scanning 1/1: listing spqr clusters failed", r.out)
+   H.ok(not r.out:find("scanning %d+/%d+ spqr"), "no engine where a cluster would be: " .. r.out)
+   local last = select(2, r.out:find(".*scanning"))
+   local fail = r.out:find("audit.lua: spqr clusters: network error: ", 1, true)
+   H.ok(fail and fail > last, "the failure after the progress: " .. r.out)
+   H.contains(r.out:sub(last, fail - 1), "\27[K", "the line cleared before the failure")
+end)
+
 H.run_all()
