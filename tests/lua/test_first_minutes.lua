@@ -154,4 +154,33 @@ H.test("every listing refused: the progress line names no cluster and is cleared
    H.contains(r.out:sub(last, fail - 1), "\27[K", "the line cleared before the failure")
 end)
 
+---------------------------------------------------------------------------
+-- 5. retention-plan: a keep value of 0
+
+H.test("retention-plan --keep-last 0 and friends: a usage error naming the flag, nothing listed", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=3" }
+   H.write_file(s.log, "")
+   local help = "try 'mdblua " .. H.script("retention-plan.lua") .. " --help'\n"
+   local count = "expected a whole number of at least 1 or \"unlimited\" (0 only with --policy, to turn its rule off)"
+   for _, c in ipairs {
+      { { "--keep-last", "0" }, "option '--keep-last': " .. count .. ", got 0" },
+      { { "--keep-daily", "7", "--keep-last", "0" }, "option '--keep-last': " .. count .. ", got 0" },
+      { { "--keep-weekly", "-1" }, "option '--keep-weekly': " .. count .. ", got -1" },
+      { { "--keep-within", "0d" }, "option '--keep-within': expected a duration above zero like 7d or 1y2m"
+         .. " (0d only with --policy, to turn its rule off), got 0d" },
+   } do
+      local r = script("retention-plan.lua", H.with(c[1], "--engine", "mysql"), s)
+      local what = table.concat(c[1], " ")
+      H.eq(r.code, 2, what)
+      H.eq(r.stderr, "retention-plan.lua: " .. c[2] .. "\n" .. help, what)
+      H.eq(r.stdout, "", what)
+   end
+   H.eq(#H.requests(s), 0, "a usage error asks the API nothing")
+   -- over a policy's rule, 0 turns it off
+   local policy = H.write_file(H.tmpname(".lua"), "return { retention = { last = 2, daily = 7 } }\n")
+   local p = script("retention-plan.lua", { "--policy", policy, "--keep-daily", "0", "--engine", "mysql" }, s)
+   H.eq(p.code, 0, p.stderr)
+   H.contains(p.stdout, "(keep 2 latest snapshots)", p.stdout)
+end)
+
 H.run_all()
