@@ -182,7 +182,7 @@ end)
 fleet.sort(kept)
 
 local findings, rows, entries, parts = {}, {}, {}, {}
-local note = fleet.failure_notes(NAME, scan)
+local note, notes_done = fleet.failure_notes(NAME, scan)
 for _, item in ipairs(kept) do
    note(item)
    for _, f in ipairs(item.findings or {}) do findings[#findings + 1] = f end
@@ -190,6 +190,7 @@ for _, item in ipairs(kept) do
    entries[#entries + 1] = item.entry
    parts[#parts + 1] = item.part
 end
+notes_done()
 kept = nil
 
 -- An empty folder (a wrong id, a typo) must not pass as "all ok".

@@ -56,6 +56,7 @@ end
 
 -- A damaged file fails at its first query, wherever that is: one line
 -- naming the file, not a traceback.
+local late   -- the note that the history starts after --since
 local ok, to, from, list = pcall(function()
    local to = opts.to and pick(opts.to, "to") or h:latest()
    if not to then die(opts.db .. ": no scans recorded yet") end
@@ -64,7 +65,15 @@ local ok, to, from, list = pcall(function()
       from = pick(opts.from, "from")
    elseif opts.since then
       local d = require("mdb.duration").parse(opts.since)
-      from = h:at(to.time - d) or h:first()
+      from = h:at(to.time - d)
+      if not from then
+         -- a comparison over less than the time asked for must say so
+         from = h:first()
+         local fmt = require "mdb.fmt"
+         late = string.format("%s: --since %s asks for a scan at or before %s, but the history in %s starts"
+            .. " at %s (scan %d): compared from that first scan\n", NAME, opts.since,
+            fmt.rfc3339(math.floor(to.time - d)), opts.db, fmt.rfc3339(math.floor(from.time)), from.id)
+      end
    else
       from = h:before_like(to) or to
    end
@@ -76,6 +85,7 @@ local ok, to, from, list = pcall(function()
    return to, from, l
 end)
 if not ok then die(history.located(opts.db, to)) end
+if late then io.stderr:write(late) end
 local text
 if opts.format == "html" then
    text = require("mdb.html_changes").page(list, { from = from, to = to })

@@ -100,14 +100,19 @@ local many_folders = cli.many_folders(scan)
 
 -- newest completed backup per finding, for the table and perfdata
 local findings, newest, inventory_rows = {}, {}, {}
-local note = fleet.failure_notes(NAME, scan)
+local note, notes_done = fleet.failure_notes(NAME, scan)
 for _, item in ipairs(kept) do
    note(item)
    for _, f in ipairs(item.findings) do findings[#findings + 1] = f end
    for id, t in pairs(item.newest) do newest[id] = t end
    inventory_rows[#inventory_rows + 1] = item.row
 end
+notes_done()
 kept = nil
+
+-- The order of problems in the Nagios line: CRITICAL, WARNING, then
+-- UNKNOWN (a failed listing).
+local SEVERITY = { critical = 1, warning = 2, error = 3 }
 
 local text
 if opts.format == "table" or opts.format == "nagios" then
@@ -138,8 +143,9 @@ if opts.format == "table" or opts.format == "nagios" then
          -- names are unique in a folder only: perfdata labels must be unique
          if many_folders and f.folder then label = f.folder .. "/" .. label end
          if f.status ~= "ok" then
-            problems[#problems + 1] = f.observed and string.format("%s %s old", label, fmt.age(f.observed))
-               or string.format("%s %s", label, f.status == "error" and "listing failed" or "has no backup")
+            problems[#problems + 1] = { rank = SEVERITY[f.status] or 3, n = #problems + 1,
+               text = f.observed and string.format("%s %s old", label, fmt.age(f.observed))
+                  or string.format("%s %s", label, f.status == "error" and "listing failed" or "has no backup") }
          end
          if f.observed then
             if not oldest or f.observed > oldest then oldest = f.observed end
@@ -153,7 +159,15 @@ if opts.format == "table" or opts.format == "nagios" then
          summary = string.format("%s, newest backups at most %s old", fmt.plural(#findings, "cluster"),
             fmt.age(oldest or 0))
       else
-         summary = table.concat(problems, ", ")
+         -- Nagios shows the start of the line: the worst first, each
+         -- severity in scan order
+         table.sort(problems, function(a, b)
+            if a.rank ~= b.rank then return a.rank < b.rank end
+            return a.n < b.n
+         end)
+         local texts = {}
+         for i, p in ipairs(problems) do texts[i] = p.text end
+         summary = table.concat(texts, ", ")
       end
       text = string.format("MDB BACKUP FRESHNESS %s - %s%s\n", state, summary:gsub("[|\n]", " "),
          #perf > 0 and (" | " .. table.concat(perf, " ")) or "")

@@ -110,13 +110,14 @@ local many_folders = cli.many_folders(scope)
 
 local failed = false
 local rows, entries = {}, {}
-local note = fleet.failure_notes(NAME, scan)
+local note, notes_done = fleet.failure_notes(NAME, scan)
 for _, item in ipairs(kept) do
    if item.error then failed = true end
    note(item)
    rows[#rows + 1] = item.row
    entries[#entries + 1] = item.entry
 end
+notes_done()
 kept = nil
 
 local text

@@ -117,7 +117,8 @@ if many_folders then
       kept[#kept + 1] = k
    end)
    fleet.sort(kept)
-   local items, failed, note = {}, 0, fleet.failure_notes(NAME, scan)
+   local items, failed = {}, 0
+   local note, notes_done = fleet.failure_notes(NAME, scan)
    for _, k in ipairs(kept) do
       if k.error ~= nil then failed = failed + 1 end
       note(k)
@@ -126,6 +127,7 @@ if many_folders then
          items[#items + 1] = x
       end
    end
+   notes_done()
    kept = nil
    if opts.json then
       -- A failed listing leaves the array open, as one listing cut mid-way

@@ -9,16 +9,28 @@ local cli = require "mdb.cli"
 local audit = require "mdb.audit"
 local retention = require "mdb.retention"
 local fleet = require "mdb.fleet"
+local duration = require "mdb.duration"
 local report = require "mdb.report"
 
 local NAME = "retention-plan.lua"
 
+-- What a --keep-N and a --keep-within-* option takes.  0 keeps nothing
+-- by that rule: on its own a plan that keeps everything, beside other
+-- rules a rule that does nothing; only over a --policy rule does it say
+-- something (turn that rule off).
+local ALLOWED = {
+   N = "a whole number of at least 1 or \"unlimited\" (0 only with --policy, to turn its rule off)",
+   DURATION = "a duration above zero like 7d or 1y2m (0d only with --policy, to turn its rule off)",
+}
 local function count_or_unlimited(s)
    if s == "unlimited" then return s end
-   return cli.integer(0)(s)
+   local n, err = cli.integer()(s)
+   if n == nil then return nil, err end
+   if n < 0 then return nil, string.format("expected %s, got %s", ALLOWED.N, s) end
+   return n
 end
 local function calendar(s)
-   local d, err = require("mdb.duration").parse_calendar(s)
+   local d, err = duration.parse_calendar(s)
    if not d then return nil, err end
    return s
 end
@@ -65,7 +77,7 @@ for _, o in ipairs({
 local spec = {
    name = NAME,
    summary = "What a retention policy with restic `forget` semantics would keep and expire,\n"
-      .. "per cluster, with reasons.  Counts take a whole number or \"unlimited\".\n"
+      .. "per cluster, with reasons.  Counts take a whole number of at least 1 or \"unlimited\".\n"
       .. "Nothing is deleted.",
    options = options,
    footer = cli.ENVIRONMENT .. "\n"
@@ -94,6 +106,10 @@ local given = false
 for _, r in ipairs(RULES) do
    local v = opts[r[1]:gsub("-", "_")]
    if v ~= nil then
+      local zero = v == 0 or r[3] == "DURATION" and duration.calendar_zero(duration.parse_calendar(v))
+      if zero and not opts.policy then
+         usage(string.format("option '--%s': expected %s, got %s", r[1], ALLOWED[r[3]], v))
+      end
       rules[r[2]] = v
       given = true
    end
@@ -193,7 +209,7 @@ end
 
 local failed = false
 local parts = {}
-local note = fleet.failure_notes(NAME, scan)
+local note, notes_done = fleet.failure_notes(NAME, scan)
 for _, k in ipairs(kept) do
    if k.error ~= nil then failed = true end
    note(k)
@@ -204,6 +220,7 @@ for _, k in ipairs(kept) do
    end
    parts[#parts + 1] = k.part
 end
+notes_done()
 kept = nil
 
 local text = report.plans_parts(parts, counts or report.plans_add(nil, {}), opts.format, {

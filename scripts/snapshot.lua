@@ -52,7 +52,8 @@ local scan = { engines = engines, concurrency = opts.concurrency, folder = scope
 -- and hands over a failed Resource Manager listing once.
 -- Failures are told after the scan, in the scan's order: written during
 -- it they would land on a terminal's progress line.
-local note, key = fleet.failure_notes(NAME, scan), fleet.order(scan)
+local note, notes_done = fleet.failure_notes(NAME, scan)
+local key = fleet.order(scan)
 local failures = {}
 local clusters, backups = 0, 0
 local id = fleet.run(NAME, { opts = { record = opts.db, now = opts.now }, scan = scan,
@@ -73,6 +74,7 @@ local id = fleet.run(NAME, { opts = { record = opts.db, now = opts.now }, scan =
    backups = backups + #(e.backups or {})
 end)
 for _, f in ipairs(fleet.sort(failures)) do note(f) end
+notes_done()
 io.stderr:write(string.format("%s: scan %d recorded in %s: %s, %s, %s\n", NAME, id, opts.db,
    plural(clusters, "cluster"), plural(backups, "backup"), plural(#failures, "failed listing")))
 os.exit(#failures > 0 and 2 or 0)

@@ -511,6 +511,24 @@ function M.isatty(fd)
    return require("mdb").isatty(fd == 1 and io.stdout or io.stderr)
 end
 
+--- The text of the progress line for `client:scan`'s progress `p`: the
+-- cluster just listed, or for an entry without a cluster (a `Cluster.List`
+-- or a Resource Manager listing that failed: no cluster was listed) the
+-- engine whose clusters could not be listed, never an engine name where
+-- a cluster's would be.
+function M.progress_text(label, p)
+   local safe = require("mdb.aligned").safe   -- (ids from the API: no escape reaches the terminal)
+   local what
+   if p.id ~= nil then
+      what = format(" %s %s%s", safe(p.engine or "?"), safe(p.id), p.failed and " (failed)" or "")
+   elseif p.engine ~= nil then
+      what = format(": listing %s clusters failed", safe(p.engine))
+   else
+      what = ": a listing failed"
+   end
+   return format("%s %d/%d%s", label, p.done or 0, p.total or 0, what)
+end
+
 --- A progress callback for `client:scan` that redraws one line on stderr,
 -- or nil when stderr is not a terminal (so logs and pipes stay clean).
 -- Call the returned `done()` to clear the line.
@@ -519,8 +537,7 @@ function M.progress(label)
    if not M.isatty(2) then return nil, function() end end
    local err = io.stderr
    local function progress(p)
-      err:write(format("\r\27[K%s %d/%d %s %s", label, p.done or 0, p.total or 0,
-         tostring(p.engine or ""), tostring(p.id or "")))
+      err:write("\r\27[K", M.progress_text(label, p))
       err:flush()
    end
    return progress, function()

@@ -117,34 +117,101 @@ function M.run(name, o, each)
    if rec then return rec.finish() end
 end
 
---- A function `note(item)` writing "NAME: what failed: error" on stderr
--- for a failed entry of a scan with options `scan` (or the item a script
--- kept of it: `engine, id, folder, cloud, error`), naming the listing
--- that failed: "ENGINE CLUSTER" (its backups), "ENGINE clusters" (in
--- FOLDER, with several folders), or in a cloud scan "the folders of cloud
--- C" or "the clouds" (Resource Manager).  A Resource Manager failure is
--- in every engine's entry; it is written once.
+-- The reason in a failure's text (`tostring` of an mdb.error, or the
+-- text a history file kept) without what differs from one listing to the
+-- next though the cause is the same: the request id, the attempts, the
+-- URL (it names the engine) and curl's "after N ms".  nil when the text
+-- is not in that shape: such a failure is never merged with another.
+local function reason(text)
+   local head, detail = text:match("^(.-) %(([^()]*)%)$")
+   if not head then return nil end
+   local kept = {}
+   for part in (detail .. ", "):gmatch("(.-), ") do
+      if not (part:match("^request id ") or part:match("^%d+ attempts?$") or part:match("^GET ")) then
+         kept[#kept + 1] = part
+      end
+   end
+   head = head:gsub(" after %d+ ms:", ":")
+   return #kept > 0 and format("%s (%s)", head, table.concat(kept, ", ")) or head
+end
+
+--- What a failure line with a rejected token (HTTP 401) ends with: what
+-- to do about it.
+M.TOKEN_HINT = "; the API rejected the token: get a new one (an IAM token lasts at most 12 h:"
+   .. " export YC_IAM_TOKEN=$(yc iam create-token)) or check which credentials mdb.client uses"
+   .. " (README, Credentials)"
+
+--- Functions `note(item)` and `done()` writing "NAME: what failed: error"
+-- on stderr for each failed entry of a scan with options `scan` (or the
+-- item a script kept of it: `engine, id, folder, cloud, error`), naming
+-- the listing that failed: "ENGINE CLUSTER" (its backups), "ENGINE
+-- clusters" (in FOLDER, with several folders), or in a cloud scan "the
+-- folders of cloud C" or "the clouds" (Resource Manager).  A Resource
+-- Manager failure is in every engine's entry; it is written once.
+-- Failed `Cluster.List` listings of one folder that failed for the same
+-- reason (`reason`: a rejected token, an endpoint that cannot be reached
+-- fails every engine alike) are one line naming the engines, or "every
+-- engine" — ten lines that differ only in the engine hide the one that
+-- does not.  Lines are written by `done()`, in the order of each one's
+-- first failure; one with a rejected token (HTTP 401) ends with what to
+-- do about it.  Only this human summary merges: reports keep one finding
+-- per listing, request id and all.
 function M.failure_notes(name, scan)
    local by_cloud = scan ~= nil and (scan.cloud ~= nil or scan.all_clouds == true)
    local folders = cli.many_folders(scan)
-   local seen = {}
-   return function(e)
+   local all = scan and (scan.engines or { scan.engine }) or {}
+   local seen, lines, groups = {}, {}, {}
+   local function note(e)
       if e.error == nil then return end
+      local text = tostring(e.error)
       local what, rm
       if e.id ~= nil then
          what = format("%s %s", e.engine or "?", e.id)
       elseif e.folder ~= nil or not by_cloud then
-         what = format("%s clusters%s", e.engine or "?", folders and e.folder and (" in folder " .. e.folder) or "")
+         local why = e.engine and reason(text)
+         local at = folders and e.folder and (" in folder " .. e.folder) or ""
+         if why then
+            local g = groups[at .. "\0" .. why]
+            if g then
+               g.engines[#g.engines + 1] = e.engine
+               return
+            end
+            g = { engines = { e.engine }, at = at, why = why, text = text }
+            groups[at .. "\0" .. why] = g
+            lines[#lines + 1] = g
+            return
+         end
+         what = format("%s clusters%s", e.engine or "?", at)
       else
          rm = true
          what = M.rm_listing(e.cloud)
       end
-      -- ids from the API: no escape sequence reaches the terminal
-      local line = format("%s: %s: %s\n", name, aligned.safe(what), tostring(e.error))
+      local line = what .. "\0" .. text
       if rm and seen[line] then return end
       seen[line] = true
-      io.stderr:write(line)
+      lines[#lines + 1] = { what, text }
    end
+   local function done()
+      for _, l in ipairs(lines) do
+         local what, text = l[1], l[2]
+         if l.engines then
+            if #l.engines == 1 then
+               -- one engine: its line as the API's error gave it, request id and all
+               what, text = l.engines[1] .. " clusters" .. l.at, l.text
+            else
+               -- ("every engine" only when the scan asked for every one)
+               local which = #l.engines == #all and #all == #require("mdb").engines
+                  and format("every engine (%d)", #l.engines) or table.concat(l.engines, ", ")
+               what, text = "clusters of " .. which .. l.at, l.why
+            end
+         end
+         -- ids from the API: no escape sequence reaches the terminal
+         io.stderr:write(format("%s: %s: %s%s\n", name, aligned.safe(what), text,
+            text:find("(HTTP 401", 1, true) and M.TOKEN_HINT or ""))
+      end
+      lines, groups = {}, {}
+   end
+   return note, done
 end
 
 --- A copy of `entry` with only the backups a timeline of the window

@@ -112,7 +112,7 @@ local function check_all_failed(results, message)
       H.contains(results["retention-plan/" .. mode].stdout, "mysql clusters: listing failed: ", mode)
       H.contains(results["retention-plan/" .. mode].stdout, "0 clusters: keep 0, expire 0, 2 listings failed", mode)
       H.contains(results["audit-nagios/" .. mode].stderr, message, mode)
-      H.contains(results["snapshot/" .. mode].stderr, "mysql clusters: ", mode)
+      H.contains(results["snapshot/" .. mode].stderr, "clusters of mysql, redis: ", mode)
       H.contains(results["snapshot/" .. mode].stderr, ": 0 clusters, 0 backups, 2 failed listings\n", mode)
    end
 end

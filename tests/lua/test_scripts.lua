@@ -430,7 +430,7 @@ H.test("retention-plan.lua: keep and expire with reasons; --policy; --type; usag
       { base, "no retention rule: give --keep-daily N" },
       { with(base, "--keep-daily", "seven"), "option '--keep-daily': not a whole number: seven" },
       { with(base, "--keep-within", "2w"), "option '--keep-within': bad duration \"2w\": unknown unit \"w\"" },
-      { with(base, "--keep-daily", "0"), "every rule is zero" },
+      { with(base, "--keep-daily", "0"), "option '--keep-daily': expected a whole number of at least 1" },
       { with(base, "--keep-daily", "1", "--tz", "Mars/Base"), "unknown time zone \"Mars/Base\"" },
       { { "--cluster", "c9qpg1", "--keep-last", "1" }, "--cluster needs exactly one --engine" },
    }
