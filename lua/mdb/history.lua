@@ -191,7 +191,7 @@ function M.open(path, opts)
    -- Looked at before anything opens it: SQLite's own words for a
    -- directory are "disk I/O error", and opening a named pipe waits for a
    -- writer that may never come.
-   local kind, stat_err = sqlite().path_kind(path)
+   local kind, stat_err = require("mdb")._fs.path_kind(path)
    if kind == "directory" then return nil, format("%s is a directory, not a history file", path) end
    if kind == "other" then
       return nil, format("%s is not a regular file (a pipe, socket or device), not a history file", path)
