@@ -230,6 +230,8 @@ int mdb_client_scan(lua_State *L);
 void mdb_scan_register(lua_State *L);
 /* mdb._sqlite, for the history store (mdb_sqlite.c) */
 void mdb_sqlite_register(lua_State *L);
+/* mdb._fs, what a path names before it is opened or replaced (mdb_fs.c) */
+void mdb_fs_register(lua_State *L);
 
 /* ---- the run's deadline (mdb_deadline.c) ---- */
 

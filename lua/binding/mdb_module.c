@@ -210,6 +210,7 @@ int luaopen_mdb(lua_State *L)
   lua_pushliteral(L, "mdb " MDB_VERSION);
   lua_setfield(L, -2, "_VERSION");
   mdb_sqlite_register(L);
+  mdb_fs_register(L);
   return 1;
 }
 

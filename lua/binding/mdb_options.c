@@ -8,6 +8,7 @@
 
 #include "http/endpoint_url.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,28 +90,39 @@ int mdb_opt_string(lua_State *L, int idx, const char *field, size_t maxlen,
   return 1;
 }
 
-int mdb_opt_integer(lua_State *L, int idx, const char *field, lua_Integer min,
-                    lua_Integer max, lua_Integer *out)
+/* Field `field` of the table at idx pushed when it is a number: 1; 0,
+** nothing pushed, when it is absent.  Another type is an argument error:
+** expected `want`, got the type's name. */
+static int push_number(lua_State *L, int idx, const char *field,
+                       const char *want)
 {
   int t = lua_getfield(L, idx, field);
   if (t == LUA_TNIL) {
     lua_pop(L, 1);
     return 0;
   }
+  if (t != LUA_TNUMBER)
+    return mdb_error_argument(L, field, "expected %s, got %s", want,
+                              luaL_typename(L, -1));
+  return 1;
+}
+
+int mdb_opt_integer(lua_State *L, int idx, const char *field, lua_Integer min,
+                    lua_Integer max, lua_Integer *out)
+{
+  char want[96];
+  snprintf(want, sizeof want, "an integer between %lld and %lld",
+           (long long)min, (long long)max);
+  if (!push_number(L, idx, field, want))
+    return 0;
   int isint = 0;
-  lua_Integer v = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
-  if (!isint)
-    return mdb_error_argument(L, field,
-                              "expected an integer between "
-                              "%lld and %lld, got %s",
-                              (long long)min, (long long)max,
-                              t == LUA_TNUMBER ? lua_tostring(L, -1)
-                                               : luaL_typename(L, -1));
+  lua_Integer v = lua_tointegerx(L, -1, &isint);
+  if (!isint) /* 1.5, or too large for an integer: its own text */
+    return mdb_error_argument(L, field, "expected %s, got %s", want,
+                              lua_tostring(L, -1));
   if (v < min || v > max)
-    return mdb_error_argument(L, field,
-                              "expected an integer between "
-                              "%lld and %lld, got %lld",
-                              (long long)min, (long long)max, (long long)v);
+    return mdb_error_argument(L, field, "expected %s, got %lld", want,
+                              (long long)v);
   *out = v;
   lua_pop(L, 1);
   return 1;
@@ -119,16 +131,8 @@ int mdb_opt_integer(lua_State *L, int idx, const char *field, lua_Integer min,
 int mdb_opt_number(lua_State *L, int idx, const char *field, double min,
                    double max, double *out)
 {
-  int t = lua_getfield(L, idx, field);
-  if (t == LUA_TNIL) {
-    lua_pop(L, 1);
+  if (!push_number(L, idx, field, "a number of seconds"))
     return 0;
-  }
-  if (t != LUA_TNUMBER)
-    return mdb_error_argument(L, field,
-                              "expected a number of seconds, "
-                              "got %s",
-                              luaL_typename(L, -1));
   double v = lua_tonumber(L, -1);
   if (!(v >= min && v <= max)) /* also rejects NaN */
     return mdb_error_argument(L, field,

@@ -49,6 +49,9 @@
 
 typedef struct scan_state {
   fetch_engine *fe;
+  /* malloc'd while it is copied into a Lua string: the copy can raise
+  ** (out of memory), and this state is closed on the way out */
+  char *rm_endpoint;
 } scan_state;
 
 static int scan_close(lua_State *L)
@@ -56,6 +59,8 @@ static int scan_close(lua_State *L)
   scan_state *s = luaL_checkudata(L, 1, MDB_SCAN_MT);
   fetch_engine_free(s->fe);
   s->fe = NULL;
+  free(s->rm_endpoint);
+  s->rm_endpoint = NULL;
   return 0;
 }
 
@@ -900,6 +905,7 @@ int mdb_client_scan(lua_State *L)
   luaL_checkstack(L, 40, "scanning");
   scan_state *st = lua_newuserdatauv(L, sizeof *st, 0);
   st->fe = NULL;
+  st->rm_endpoint = NULL;
   luaL_setmetatable(L, MDB_SCAN_MT);
   lua_toclose(L, S_STATE);
   lua_newtable(L);                     /* S_ENTRIES */
@@ -913,11 +919,12 @@ int mdb_client_scan(lua_State *L)
   lua_newtable(L); /* S_CLOUDS */
   lua_newtable(L); /* S_FP */
   if (by_cloud) {  /* checked before any request, kept in S_CLOUDS */
-    char *norm = mdb_opt_endpoint(L, S_OPTS, "resource_manager_endpoint",
-                                  "YC_RESOURCE_MANAGER_ENDPOINT",
-                                  DEFAULT_RM_ENDPOINT);
-    lua_pushstring(L, norm);
-    free(norm);
+    st->rm_endpoint = mdb_opt_endpoint(L, S_OPTS, "resource_manager_endpoint",
+                                       "YC_RESOURCE_MANAGER_ENDPOINT",
+                                       DEFAULT_RM_ENDPOINT);
+    lua_pushstring(L, st->rm_endpoint);
+    free(st->rm_endpoint);
+    st->rm_endpoint = NULL;
     s.rm_endpoint = lua_tostring(L, -1);
     lua_setfield(L, S_CLOUDS, "endpoint");
   } else { /* unused, but a wrong type is still a mistake to name */

@@ -165,7 +165,7 @@ function M.run(args, spec, code)
    -- option reads (a history file, a policy) would replace it, scans and
    -- all, without a word.
    if type(opts.output) == "string" and opts.output ~= "-" then
-      local same_file = require("mdb")._sqlite.same_file
+      local same_file = require("mdb")._fs.same_file
       for _, o in ipairs(spec.options or {}) do
          local v = opts[o[1]]
          if o[1] ~= "output" and o[2] == "FILE" and type(v) == "string" and same_file(opts.output, v) then

@@ -191,7 +191,7 @@ function M.open(path, opts)
    -- Looked at before anything opens it: SQLite's own words for a
    -- directory are "disk I/O error", and opening a named pipe waits for a
    -- writer that may never come.
-   local kind, stat_err = sqlite().path_kind(path)
+   local kind, stat_err = require("mdb")._fs.path_kind(path)
    if kind == "directory" then return nil, format("%s is a directory, not a history file", path) end
    if kind == "other" then
       return nil, format("%s is not a regular file (a pipe, socket or device), not a history file", path)
@@ -935,30 +935,38 @@ local function stored_error(kind, text)
    return setmetatable({ kind = kind, message = text, text = text or "listing failed" }, ERROR_MT)
 end
 
--- The stored objects of `kind` a query of states valid at a scan
--- (parameters: cluster, scan, scan) selects, restored in its order.
+-- The query of a cluster's states in table `tbl` valid at a scan
+-- (parameters: cluster, scan, scan), its rows in `order` when given.
+local function valid_at(tbl, order)
+   return format([[SELECT data FROM %s WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?)%s]], tbl, order and " ORDER BY " .. order or "")
+end
+
+-- The stored objects of `kind` the rows of a valid_at query hold,
+-- restored in its order.
 local function restored_at(self, kind, sql, engine, ref, scan)
    local list = {}
    for r in self:rows(sql, ref, scan, scan) do list[#list + 1] = M.restore(kind, engine, r[1]) end
    return list
 end
 
+local BACKUPS_AT = valid_at("backup_states", "created DESC, backup_id")
+local OPERATIONS_AT = valid_at("operation_states", "created DESC, operation_id")
+local CLUSTER_AT, POLICIES_AT = valid_at("cluster_states"), valid_at("policy_states")
+
 -- Backups of a cluster as of a scan (the states valid then).
 local function backups_at(self, engine, ref, scan)
-   return restored_at(self, "backup", [[SELECT data FROM backup_states WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, backup_id]], engine, ref, scan)
+   return restored_at(self, "backup", BACKUPS_AT, engine, ref, scan)
 end
 
 local function cluster_at(self, engine, ref, scan)
-   local data = self:one([[SELECT data FROM cluster_states WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?)]], ref, scan, scan)
+   local data = self:one(CLUSTER_AT, ref, scan, scan)
    return data and M.restore("cluster", engine, data) or nil
 end
 
 -- A cluster's retention policies valid at a scan, in their listing order.
 local function policies_at(self, engine, ref, scan)
-   local data = self:one([[SELECT data FROM policy_states WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?)]], ref, scan, scan)
+   local data = self:one(POLICIES_AT, ref, scan, scan)
    local list = {}
    for i, p in ipairs(data and json.decode(data) or {}) do
       local r, err = sqlite().normalize("policy", engine, p)
@@ -971,8 +979,7 @@ end
 -- A cluster's operations valid at a scan, newest first (the order the
 -- failed_backups check gives them in; it does not depend on the listing's).
 local function operations_at(self, engine, ref, scan)
-   return restored_at(self, "operation", [[SELECT data FROM operation_states WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?) ORDER BY created DESC, operation_id]], engine, ref, scan)
+   return restored_at(self, "operation", OPERATIONS_AT, engine, ref, scan)
 end
 
 --- The entries of a recorded scan, one at a time as a streaming scan hands

@@ -975,7 +975,7 @@ function M.write(text, path)
       return true
    end
    if path == "" then return nil, "cannot write to an empty file name" end
-   local fs = require("mdb")._sqlite
+   local fs = require("mdb")._fs
    -- A symbolic link is written through (the rename below would replace
    -- the link itself with the report).
    local target, lerr = fs.link_target(path)

@@ -338,7 +338,7 @@ function M.zone(spec)
       -- (Told by the binding, so only where it is loaded: this module also
       -- runs in a bare Lua, as the parsers' fuzz target runs it.)
       local has_binding, mdb = pcall(require, "mdb")
-      local kind = has_binding and mdb._sqlite.path_kind(path)
+      local kind = has_binding and mdb._fs.path_kind(path)
       if kind and kind ~= "file" then
          return nil, format('time zone "%s": %s is not a regular file', spec, path)
       end
