@@ -151,32 +151,32 @@ local function refused_untouched(path)
    return err
 end
 
-local function migrate(db, upto)
-   -- A current file needs no lock: another recorder may hold it for the
-   -- whole of its scan, and this one waits for it where it says so.
-   if one_off(db, "PRAGMA user_version") >= upto then return end
-   for v = 1, upto do
-      -- Each step in its own transaction, re-checked inside it: two
-      -- processes opening a new file at once migrate it once.
-      db:exec("BEGIN IMMEDIATE")
-      local ok, err = pcall(function()
-         local cur = one_off(db, "PRAGMA user_version")
-         if cur < v then
-            db:exec(schema.MIGRATIONS[v])
-            db:exec(format("PRAGMA application_id = %d; PRAGMA user_version = %d", schema.APPLICATION_ID, v))
-         end
-      end)
-      if not ok then
-         pcall(db.exec, db, "ROLLBACK")
-         error(err, 0)
-      end
-      db:exec("COMMIT")
+-- Bring the schema to version `upto` inside the caller's transaction,
+-- which must hold the write lock (BEGIN IMMEDIATE): the version read here
+-- is then the one migrated from, even with another process at the file.
+local function migrate_within(db, upto)
+   for v = one_off(db, "PRAGMA user_version") + 1, upto do
+      db:exec(schema.MIGRATIONS[v])
+      db:exec(format("PRAGMA application_id = %d; PRAGMA user_version = %d", schema.APPLICATION_ID, v))
    end
+end
+
+-- The same in a transaction of its own.
+local function migrate(db, upto)
+   db:exec("BEGIN IMMEDIATE")
+   local ok, err = pcall(migrate_within, db, upto)
+   if not ok then
+      pcall(db.exec, db, "ROLLBACK")
+      error(err, 0)
+   end
+   db:exec("COMMIT")
 end
 
 --- Open a history file.
 -- @param path the file
--- @param opts `{write = true}` to record (creates the file when missing),
+-- @param opts `{write = true}` to record (creates the file when missing;
+--   a file of an older schema is migrated by its first recording, in
+--   that recording's transaction: read it only after recording),
 --   `{dry = true}` to record scans that are always rolled back (`--db`:
 --   the file is never written, nor migrated; see `open_dry`),
 --   `busy_timeout` seconds to wait for another connection's lock (default
@@ -266,11 +266,6 @@ function M.open(path, opts)
          db:exec("PRAGMA synchronous = NORMAL")
          -- A big scan's index pages stay in memory while it is written.
          db:exec("PRAGMA cache_size = -65536")
-         -- A step waits as a recorder does: another one may have migrated
-         -- the file since it was read here, and begun its scan.
-         db:busy(math.floor(h.record_wait * 1000))
-         migrate(db, opts.schema_version or schema.VERSION)
-         db:busy(busy)
       end)
       if not mok then
          db:close()
@@ -344,6 +339,14 @@ function M.open_dry(path, opts)
       return nil, format("%s: cannot copy it into memory: %s", path, tostring(cerr))
    end
    return h
+end
+
+--- Bring the file's schema to version `upto` (default: the current one)
+-- now, in a transaction of its own.  A recording does this itself, in its
+-- own transaction; this makes files of older versions (tests).
+function H:migrate(upto)
+   if not self.write then error("history: opened for reading only", 2) end
+   migrate(self.db, upto or schema.VERSION)
 end
 
 --- An error met reading the file at `path` (a damaged one: "database
@@ -628,6 +631,10 @@ function H:recorder(scope, on_wait)
    local time = scope.time or os.time()
    local db = self.db -- (a copy in memory, when a dry run met a recorder)
    local ok, scan = pcall(function()
+      -- An older file is migrated in the recording's transaction: a
+      -- recording refused (here, or at any point before it commits) leaves
+      -- the file as it was, readable by the mdblua that wrote it.
+      migrate_within(db, schema.VERSION)
       -- Scans are ordered by their ids, as recorded, and found by time
       -- ("the last scan at or before T"): one taken before a scan already
       -- recorded would have a vanished backup last seen after it vanished,
