@@ -942,12 +942,15 @@ local function stored_error(kind, text)
    return setmetatable({ kind = kind, message = text, text = text or "listing failed" }, ERROR_MT)
 end
 
--- The query of a cluster's states in table `tbl` valid at a scan
--- (parameters: cluster, scan, scan), its rows in `order` when given.
-local function valid_at(tbl, order)
-   return format([[SELECT data FROM %s WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?)%s]], tbl, order and " ORDER BY " .. order or "")
+--- The query of a cluster's states in table `tbl` (cluster_states,
+-- backup_states, ...) valid at a scan: the columns `what` (default
+-- "data"), then `rest` (more conditions, an ORDER BY) when given.  Its
+-- parameters: the cluster's reference, the scan, the scan again.
+function M.valid_at(tbl, what, rest)
+   return format([[SELECT %s FROM %s WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?)%s]], what or "data", tbl, rest and " " .. rest or "")
 end
+local valid_at = M.valid_at
 
 -- The stored objects of `kind` the rows of a valid_at query hold,
 -- restored in its order.
@@ -957,8 +960,8 @@ local function restored_at(self, kind, sql, engine, ref, scan)
    return list
 end
 
-local BACKUPS_AT = valid_at("backup_states", "created DESC, backup_id")
-local OPERATIONS_AT = valid_at("operation_states", "created DESC, operation_id")
+local BACKUPS_AT = valid_at("backup_states", nil, "ORDER BY created DESC, backup_id")
+local OPERATIONS_AT = valid_at("operation_states", nil, "ORDER BY created DESC, operation_id")
 local CLUSTER_AT, POLICIES_AT = valid_at("cluster_states"), valid_at("policy_states")
 
 -- Backups of a cluster as of a scan (the states valid then).
