@@ -151,32 +151,32 @@ local function refused_untouched(path)
    return err
 end
 
-local function migrate(db, upto)
-   -- A current file needs no lock: another recorder may hold it for the
-   -- whole of its scan, and this one waits for it where it says so.
-   if one_off(db, "PRAGMA user_version") >= upto then return end
-   for v = 1, upto do
-      -- Each step in its own transaction, re-checked inside it: two
-      -- processes opening a new file at once migrate it once.
-      db:exec("BEGIN IMMEDIATE")
-      local ok, err = pcall(function()
-         local cur = one_off(db, "PRAGMA user_version")
-         if cur < v then
-            db:exec(schema.MIGRATIONS[v])
-            db:exec(format("PRAGMA application_id = %d; PRAGMA user_version = %d", schema.APPLICATION_ID, v))
-         end
-      end)
-      if not ok then
-         pcall(db.exec, db, "ROLLBACK")
-         error(err, 0)
-      end
-      db:exec("COMMIT")
+-- Bring the schema to version `upto` inside the caller's transaction,
+-- which must hold the write lock (BEGIN IMMEDIATE): the version read here
+-- is then the one migrated from, even with another process at the file.
+local function migrate_within(db, upto)
+   for v = one_off(db, "PRAGMA user_version") + 1, upto do
+      db:exec(schema.MIGRATIONS[v])
+      db:exec(format("PRAGMA application_id = %d; PRAGMA user_version = %d", schema.APPLICATION_ID, v))
    end
+end
+
+-- The same in a transaction of its own.
+local function migrate(db, upto)
+   db:exec("BEGIN IMMEDIATE")
+   local ok, err = pcall(migrate_within, db, upto)
+   if not ok then
+      pcall(db.exec, db, "ROLLBACK")
+      error(err, 0)
+   end
+   db:exec("COMMIT")
 end
 
 --- Open a history file.
 -- @param path the file
--- @param opts `{write = true}` to record (creates the file when missing),
+-- @param opts `{write = true}` to record (creates the file when missing;
+--   a file of an older schema is migrated by its first recording, in
+--   that recording's transaction: read it only after recording),
 --   `{dry = true}` to record scans that are always rolled back (`--db`:
 --   the file is never written, nor migrated; see `open_dry`),
 --   `busy_timeout` seconds to wait for another connection's lock (default
@@ -266,11 +266,6 @@ function M.open(path, opts)
          db:exec("PRAGMA synchronous = NORMAL")
          -- A big scan's index pages stay in memory while it is written.
          db:exec("PRAGMA cache_size = -65536")
-         -- A step waits as a recorder does: another one may have migrated
-         -- the file since it was read here, and begun its scan.
-         db:busy(math.floor(h.record_wait * 1000))
-         migrate(db, opts.schema_version or schema.VERSION)
-         db:busy(busy)
       end)
       if not mok then
          db:close()
@@ -344,6 +339,14 @@ function M.open_dry(path, opts)
       return nil, format("%s: cannot copy it into memory: %s", path, tostring(cerr))
    end
    return h
+end
+
+--- Bring the file's schema to version `upto` (default: the current one)
+-- now, in a transaction of its own.  A recording does this itself, in its
+-- own transaction; this makes files of older versions (tests).
+function H:migrate(upto)
+   if not self.write then error("history: opened for reading only", 2) end
+   migrate(self.db, upto or schema.VERSION)
 end
 
 --- An error met reading the file at `path` (a damaged one: "database
@@ -628,6 +631,10 @@ function H:recorder(scope, on_wait)
    local time = scope.time or os.time()
    local db = self.db -- (a copy in memory, when a dry run met a recorder)
    local ok, scan = pcall(function()
+      -- An older file is migrated in the recording's transaction: a
+      -- recording refused (here, or at any point before it commits) leaves
+      -- the file as it was, readable by the mdblua that wrote it.
+      migrate_within(db, schema.VERSION)
       -- Scans are ordered by their ids, as recorded, and found by time
       -- ("the last scan at or before T"): one taken before a scan already
       -- recorded would have a vanished backup last seen after it vanished,
@@ -935,12 +942,15 @@ local function stored_error(kind, text)
    return setmetatable({ kind = kind, message = text, text = text or "listing failed" }, ERROR_MT)
 end
 
--- The query of a cluster's states in table `tbl` valid at a scan
--- (parameters: cluster, scan, scan), its rows in `order` when given.
-local function valid_at(tbl, order)
-   return format([[SELECT data FROM %s WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?)%s]], tbl, order and " ORDER BY " .. order or "")
+--- The query of a cluster's states in table `tbl` (cluster_states,
+-- backup_states, ...) valid at a scan: the columns `what` (default
+-- "data"), then `rest` (more conditions, an ORDER BY) when given.  Its
+-- parameters: the cluster's reference, the scan, the scan again.
+function M.valid_at(tbl, what, rest)
+   return format([[SELECT %s FROM %s WHERE cluster = ? AND from_scan <= ?
+      AND (until_scan IS NULL OR until_scan > ?)%s]], what or "data", tbl, rest and " " .. rest or "")
 end
+local valid_at = M.valid_at
 
 -- The stored objects of `kind` the rows of a valid_at query hold,
 -- restored in its order.
@@ -950,8 +960,8 @@ local function restored_at(self, kind, sql, engine, ref, scan)
    return list
 end
 
-local BACKUPS_AT = valid_at("backup_states", "created DESC, backup_id")
-local OPERATIONS_AT = valid_at("operation_states", "created DESC, operation_id")
+local BACKUPS_AT = valid_at("backup_states", nil, "ORDER BY created DESC, backup_id")
+local OPERATIONS_AT = valid_at("operation_states", nil, "ORDER BY created DESC, operation_id")
 local CLUSTER_AT, POLICIES_AT = valid_at("cluster_states"), valid_at("policy_states")
 
 -- Backups of a cluster as of a scan (the states valid then).

@@ -14,6 +14,7 @@
 -- @module mdb.history_changes
 local report = require "mdb.report"
 local fmt = require "mdb.fmt"
+local valid_at = require("mdb.history").valid_at
 
 local M = {}
 local format = string.format
@@ -32,12 +33,15 @@ local function parse_time(s)
    return (require("mdb").parse_time(s))
 end
 
+local STATES_AT = valid_at("backup_states", "backup_id, created, type, status, size, retain_until, from_scan")
+local OPEN_COUNT = valid_at("backup_states", "count(*)")
+local CLUSTER_STATE_AT = valid_at("cluster_states", "from_scan, name, retention_days, backup_window, until_scan")
+local NAME_AT = valid_at("cluster_states", "name")
+
 -- Backup states valid at a scan: backup_id -> row.
 local function states_at(h, ref, scan)
    local out, n = {}, 0
-   for r in h:rows([[SELECT backup_id, created, type, status, size, retain_until, from_scan
-      FROM backup_states WHERE cluster = ? AND from_scan <= ? AND (until_scan IS NULL OR until_scan > ?)]],
-      ref, scan, scan) do
+   for r in h:rows(STATES_AT, ref, scan, scan) do
       out[r[1]] = { id = r[1], created = r[2], type = r[3], status = r[4], size = r[5], retain_until = r[6],
          from_scan = r[7] }
       n = n + 1
@@ -47,14 +51,11 @@ end
 
 -- How many backup states were valid at a scan.
 local function open_count(h, ref, scan)
-   return h:one([[SELECT count(*) FROM backup_states WHERE cluster = ? AND from_scan <= ?
-      AND (until_scan IS NULL OR until_scan > ?)]], ref, scan, scan)
+   return h:one(OPEN_COUNT, ref, scan, scan)
 end
 
 local function cluster_state_at(h, ref, scan)
-   local from, name, days, window, until_scan = h:one([[SELECT from_scan, name, retention_days, backup_window,
-      until_scan FROM cluster_states WHERE cluster = ? AND from_scan <= ? AND (until_scan IS NULL OR until_scan > ?)]],
-      ref, scan, scan)
+   local from, name, days, window, until_scan = h:one(CLUSTER_STATE_AT, ref, scan, scan)
    if not from then return nil end
    return { from_scan = from, name = name, days = days, window = window, until_scan = until_scan }
 end
@@ -386,9 +387,8 @@ function M.vanished_findings(h, scan, engines)
       local folder = folder_of:one(engine, cid)
       local prev = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
          AND status = 'complete' AND scan < ?]], engine, cid, scan)
-      local name = h:one([[SELECT s.name FROM cluster_states s JOIN clusters c ON c.id = s.cluster
-         WHERE c.engine = ? AND c.cluster_id = ? AND s.from_scan <= ? AND (s.until_scan IS NULL OR s.until_scan > ?)]],
-         engine, cid, scan, scan)
+      local ref = h:cluster_ref(cid, engine)
+      local name = ref and h:one(NAME_AT, ref, scan, scan) or nil
       local f = { check = "vanished", engine = engine, cluster = cid, cluster_name = name, folder = folder,
          unit = "backups",
          expected = 0, observed = 0,

@@ -8,6 +8,11 @@
 -- @module mdb.history_lives
 local changes = require "mdb.history_changes"
 
+-- How many backups a cluster had at a scan, and their total size, those
+-- still being created left out.
+local SIZES_AT = require("mdb.history").valid_at("backup_states", "count(*), sum(size)",
+   "AND (status IS NULL OR status <> 'CREATING')")
+
 local M = {}
 
 local function when(h, scan)
@@ -91,8 +96,7 @@ function M.cluster(h, cluster_id, engine)
       table.sort(rows, function(a, b) return a[1] < b[1] end)
    end
    for _, r in ipairs(rows) do
-      local n, total = h:one([[SELECT count(*), sum(size) FROM backup_states WHERE cluster = ? AND from_scan <= ?
-         AND (until_scan IS NULL OR until_scan > ?) AND (status IS NULL OR status <> 'CREATING')]], ref, r[1], r[1])
+      local n, total = h:one(SIZES_AT, ref, r[1], r[1])
       local row = { scan = r[1], time = r[3], status = r[4], backups = r[4] == "complete" and n or nil,
          total_size = r[4] == "complete" and (total or 0) or nil }
       out.scans[#out.scans + 1] = row

@@ -571,6 +571,17 @@ function M.summary_add(acc, findings)
    return acc
 end
 
+-- The non-empty JSON parts appended to `out` (which holds an opening
+-- already), a comma between each two: the elements of one array.
+local function comma_parts(out, parts)
+   for _, p in ipairs(parts) do
+      if p ~= "" then
+         if #out > 1 then out[#out + 1] = "," end
+         out[#out + 1] = p
+      end
+   end
+end
+
 --- The report `M.findings` gives, as an array of texts to write in
 -- order (`M.write` takes it as is), from parts (`M.findings_part`, in
 -- order) and the summary of their findings (`M.summary_add`).
@@ -584,12 +595,7 @@ function M.findings_parts(parts, s, fmt_name, opts)
       return parts
    end
    local out = { false }
-   for _, p in ipairs(parts) do
-      if p ~= "" then
-         if #out > 1 then out[#out + 1] = "," end
-         out[#out + 1] = p
-      end
-   end
+   comma_parts(out, parts)
    local head = M.json(M.object({
          generated_at = fmt.rfc3339(opts.now or os.time()),
          summary = M.object({ clusters = s.clusters, checks = s.total, ok = s.ok, warning = s.warning,
@@ -836,12 +842,7 @@ local function plans_parts(parts, s, fmt_name, opts)
       return out
    elseif fmt_name == "json" then
       out[1] = "["
-      for _, p in ipairs(parts) do
-         if p ~= "" then
-            if #out > 1 then out[#out + 1] = "," end
-            out[#out + 1] = p
-         end
-      end
+      comma_parts(out, parts)
       out[#out + 1] = "]\n"
       return out
    end

@@ -147,7 +147,8 @@ end)
 -- own migrations up to v, then filled with the recorded rows, version 1's
 -- columns only.
 local function old_copy(db, path, v)
-   local h = assert(require("mdb.history").open(path, { write = true, schema_version = 1 }))
+   local h = assert(require("mdb.history").open(path, { write = true }))
+   h:migrate(1)
    h:close()
    H.eq(sqlite3(path, string.format([[ATTACH %s AS cur;
       INSERT INTO scans SELECT id, time, time_text, folder, engines, tool FROM cur.scans;
@@ -159,7 +160,8 @@ local function old_copy(db, path, v)
         status, size, digest, data FROM cur.backup_states;
       PRAGMA user_version]], "'" .. db:gsub("'", "''") .. "'")), "1")
    if v > 1 then
-      h = assert(require("mdb.history").open(path, { write = true, schema_version = v }))
+      h = assert(require("mdb.history").open(path, { write = true }))
+      h:migrate(v)
       h:close()
    end
    H.eq(sqlite3(path, "PRAGMA user_version"), tostring(v))
@@ -229,6 +231,43 @@ H.test("--db never writes the file: older schemas, current ones, read-only ones"
    end
    os.execute("chmod 755 " .. H.sh_quote(dir))
    for _, path in pairs(files) do os.execute("chmod 644 " .. H.sh_quote(path)) end
+end)
+
+H.test("a recording refused after opening an older file leaves it byte for byte; a valid one migrates it", function()
+   local history = require "mdb.history"
+   local server = H.start_fake({ "--demo", "--now", NOW })
+   local db = H.tmpname(".db")
+   H.eq(script("snapshot.lua", { "--db", db, "--now", NOW }, server).code, 0)
+   local earlier, later = "2026-11-23T17:38:38Z", "2026-11-23T19:38:38Z"
+   for v = 1, history.SCHEMA_VERSION - 1 do
+      local old = H.tmpname(".db")
+      old_copy(db, old, v)
+      local bytes = H.read_file(old)
+      local function same(what)
+         H.ok(H.read_file(old) == bytes, string.format("version %d, %s: the file's bytes are unchanged", v, what))
+         H.eq(sqlite3(old, "PRAGMA user_version"), tostring(v), what)
+         H.ok(not H.exists(old .. "-wal") and not H.exists(old .. "-shm"), what .. ": nothing left beside it")
+      end
+      for _, run in ipairs { { "snapshot.lua", "--db" }, { "audit.lua", "--record" }, { "inventory.lua", "--record" } } do
+         local r = script(run[1], { run[2], old, "--now", earlier }, server)
+         H.eq(r.code, 2, run[1] .. ": " .. r.stderr)
+         H.contains(r.stderr, "cannot record a scan taken at " .. earlier)
+         H.contains(r.stderr, "nothing was recorded")
+         same(run[1] .. " at an earlier time")
+      end
+      -- refused in Lua: for its order, and for a cluster listed twice
+      local h = assert(history.open(old, { write = true }))
+      H.eq(pcall(h.record, h, {}, { time = 1000, engines = { "mysql" } }), false)
+      local twice = { engine = "mysql", id = "c1", cluster = { id = "c1" }, backups = {} }
+      local ok, err = pcall(h.record, h, { twice, twice }, { time = 2 ^ 40, engines = { "mysql" } })
+      H.eq({ ok, err }, { false, "mysql cluster c1 is twice in one scan" })
+      h:close()
+      same("h:record refused")
+      local r = script("snapshot.lua", { "--db", old, "--now", later }, server)
+      H.eq(r.code, 0, r.stderr)
+      H.eq(sqlite3(old, "PRAGMA user_version; SELECT count(*) FROM scans; PRAGMA integrity_check"),
+         history.SCHEMA_VERSION .. "\n2\nok", "version " .. v .. ": migrated and recorded")
+   end
 end)
 
 H.test("audit and inventory --from a cloud or multi-folder recording equal the live run", function()

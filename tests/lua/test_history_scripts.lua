@@ -232,7 +232,8 @@ local sqlite3 = H.sqlite3
 -- version-1 migration, then filled with the recorded rows, version 1's
 -- columns only.
 local function v1_copy(db, path)
-   local h = assert(require("mdb.history").open(path, { write = true, schema_version = 1 }))
+   local h = assert(require("mdb.history").open(path, { write = true }))
+   h:migrate(1)
    h:close()
    H.eq(sqlite3(path, "PRAGMA user_version"), "1")
    H.eq(sqlite3(path, string.format([[ATTACH %s AS cur;
@@ -312,8 +313,10 @@ return { checks = keep }]])
    -- Recording migrates the file itself, once.
    H.eq(sqlite3(old, "PRAGMA integrity_check"), "ok")
    local h = assert(require("mdb.history").open(old, { write = true }))
+   H.eq(h:record({}, { time = os.time(), engines = { "mysql" } }), 3)
    h:close()
-   H.eq(sqlite3(old, "PRAGMA user_version"), tostring(require("mdb.history").SCHEMA_VERSION))
+   H.eq(sqlite3(old, "PRAGMA user_version; PRAGMA integrity_check"),
+      require("mdb.history").SCHEMA_VERSION .. "\nok")
 end)
 
 H.test("inventory --record and --from: the same report offline", function()
