@@ -3,9 +3,10 @@
 -- that runs later, say a finalizer) could end an audit with status 0 and
 -- no report, and a monitoring job would read "all good"; were it to reach
 -- os.execute or io.popen, reading a policy would run commands.  So it gets
--- the pure libraries (string, table, math, utf8, coroutine) and the
--- clock and environment of os; everything else a Lua program could use
--- raises an error naming the file, the line and what was tried.
+-- the pure libraries (string, table, math, utf8, coroutine), the clock
+-- and environment of os and the data of a few mdb modules; everything
+-- else a Lua program could use raises an error naming the file, the line
+-- and what was tried.
 -- @module mdb.policy_sandbox
 local M = {}
 
@@ -23,6 +24,26 @@ local LIBS = {
    os = { only = { clock = true, date = true, difftime = true, getenv = true, time = true } },
    io = { only = {} },
 }
+
+-- Modules a policy may require: it gets a copy of their data (the names
+-- of the checks, the engines, the built-in settings), not their
+-- functions, which run with the program's powers, nor their tables, which
+-- the program reads.
+local MODULES = { mdb = true, ["mdb.audit"] = true, ["mdb.checks"] = true, ["mdb.policy"] = true }
+
+local DATA = { string = true, number = true, boolean = true }
+
+local function data_copy(v, seen)
+   if DATA[type(v)] then return v end
+   if type(v) ~= "table" then return nil end
+   if seen[v] then return seen[v] end
+   local out = {}
+   seen[v] = out
+   for k, x in next, v do
+      if DATA[type(k)] then out[k] = data_copy(x, seen) end
+   end
+   return out
+end
 
 local function lent(allow, k)
    if allow == true then return true end
@@ -58,6 +79,10 @@ function M.env(path, chunkname)
    local env = {}
    for _, k in ipairs(BASE) do env[k] = _G[k] end
    for name, allow in pairs(LIBS) do env[name] = lib(name, allow) end
+   env.require = function(name)
+      if not MODULES[name] then refuse(format("require %q", tostring(name)), 2) end
+      return data_copy(require(name), {})
+   end
    -- The strings' metatable leads to the program's string library.
    env.getmetatable = function(v)
       if type(v) == "string" then return nil end

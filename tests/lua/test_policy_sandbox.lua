@@ -30,7 +30,8 @@ local REFUSED = {
    { "local p = io.popen('id')", 1, "io.popen" },
    { "local f = io.open('/etc/passwd')", 1, "io.open" },
    { "os.remove('x')", 1, "os.remove" },
-   { "local os2 = require 'os'", 1, "require" },
+   { "local os2 = require 'os'", 1, 'require "os"' },
+   { "local cli = require 'mdb.cli'", 1, 'require "mdb.cli"' },
    { "return load('return os')()", 1, "load" },
    { "dofile('/etc/x.lua')", 1, "dofile" },
    { "local d = debug.getregistry()", 1, "debug" },
@@ -85,6 +86,17 @@ H.test("what policies use stays: os.time/date/getenv/clock, string, table, math,
    for _, name in ipairs { "production.lua", "minimal.lua" } do
       assert(audit.load_policy(H.source_dir .. "/scripts/policies/" .. name))
    end
+   -- the data of mdb modules, copied: no function, nothing the program reads
+   path = write_policy([[
+      local audit, mdb = require "mdb.audit", require "mdb"
+      assert(audit.run == nil and mdb.client == nil and mdb._fs and mdb._fs.link_target == nil)
+      audit.CHECKS[1], mdb.engines[1] = "nothing", "nothing"
+      return { checks = { audit.CHECKS[2] }, engines = { mdb.engines[2] },
+         defaults = { freshness = { warn = require("mdb.policy").DEFAULTS.freshness.warn } } }]])
+   p = assert(audit.load_policy(path))
+   H.eq(p.enabled, { coverage = true })
+   H.eq(p.engines, { require("mdb").engines[2] })
+   H.eq({ audit.CHECKS[1], require("mdb").engines[1] }, { "freshness", "mongodb" })
    -- a policy changes its own copy of a library, not the program's
    assert(audit.load_policy(write_policy("string.mark, table.mark = 1, 1; return {}")))
    H.eq({ rawget(string, "mark"), rawget(table, "mark") }, {})
