@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -23,6 +25,8 @@ static int armed;
 static long long due_ns; /* monotonic_ns() when it fires */
 static int exit_status;
 static char *out_text, *err_text; /* malloc'd, or NULL */
+static char *remove_path;         /* malloc'd, or NULL */
+static atomic_int removed;
 
 static void write_all(int fd, const char *s)
 {
@@ -38,6 +42,36 @@ static void write_all(int fd, const char *s)
   }
 }
 
+static void *unlink_path(void *path)
+{
+  unlink(path);
+  atomic_store(&removed, 1);
+  return NULL;
+}
+
+/*
+** unlink(2) in a thread of its own, waited for up to a second: on a hung
+** network file system it may never return, and the backstop must end the
+** run all the same.  None of our locks is taken: a thread stuck in the
+** middle of the run holds none of them for long.
+*/
+static void remove_bounded(const char *path)
+{
+  pthread_attr_t ta;
+  pthread_t t;
+  if (pthread_attr_init(&ta) != 0)
+    return;
+  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+  atomic_store(&removed, 0);
+  int rc = pthread_create(&t, &ta, unlink_path, (void *)path);
+  pthread_attr_destroy(&ta);
+  if (rc != 0)
+    return;
+  struct timespec ms = {0, 1000000L};
+  for (int i = 0; i < 1000 && !atomic_load(&removed); i++)
+    nanosleep(&ms, NULL);
+}
+
 static void *watch(void *unused)
 {
   (void)unused;
@@ -48,6 +82,8 @@ static void *watch(void *unused)
       continue;
     }
     if (monotonic_ns() >= due_ns) {
+      if (remove_path != NULL)
+        remove_bounded(remove_path);
       write_all(STDOUT_FILENO, out_text);
       write_all(STDERR_FILENO, err_text);
       _exit(exit_status);
@@ -150,4 +186,17 @@ long long backstop_left_ms(void)
   }
   pthread_mutex_unlock(&lock);
   return left;
+}
+
+int backstop_remove_on_fire(const char *path)
+{
+  char *p = NULL;
+  if (path != NULL && (p = strdup(path)) == NULL)
+    return -1;
+  pthread_mutex_lock(&lock);
+  char *old = remove_path;
+  remove_path = p;
+  pthread_mutex_unlock(&lock);
+  free(old);
+  return 0;
 }

@@ -20,6 +20,16 @@
 int backstop_arm(long long ms, int status, const char *out_text,
                  const char *err_text);
 void backstop_disarm(void);
+/*
+** `path` (NULL: none) is removed as the backstop fires, before the process
+** ends: the temporary file a run writes its report into, which a stuck
+** run would otherwise leave beside the report.  Kept across arm and
+** disarm; the owner clears it once the file is renamed or removed.  The
+** removal is waited for a second at most (a hung file system may hold
+** it); the process ends then regardless.  0, or -1 without memory for it
+** (the previous one is kept then).
+*/
+int backstop_remove_on_fire(const char *path);
 /* Milliseconds left until it fires (0 when due), or -1 when unarmed. */
 long long backstop_left_ms(void);
 

@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 void mdb_push_seconds(lua_State *L, double s)
 {
@@ -70,9 +71,46 @@ int mdb_deadline(lua_State *L)
 ** mdb.backstop(false) disarms it; mdb.backstop() -> the seconds left, or
 ** nil.  The scripts' --timeout arms it a few seconds after their
 ** deadline, for what the deadline cannot end (core's backstop.h).
+** mdb.backstop{remove = path} names a file removed as it fires (the
+** temporary file of a report being written), {remove = false} none.
 */
+static int backstop_remove(lua_State *L)
+{
+  luaL_checkany(L, 1);
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING ||
+        strcmp(lua_tostring(L, -1), "remove") != 0)
+      return mdb_error_argument(L, "backstop",
+                                "unknown option '%s' (known: remove)",
+                                luaL_tolstring(L, -1, NULL));
+  }
+  lua_getfield(L, 1, "remove");
+  int t = lua_type(L, -1);
+  if (t != LUA_TSTRING && !(t == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
+    return mdb_error_argument(L, "backstop",
+                              "option 'remove': expected a path, or false "
+                              "for none, got %s",
+                              luaL_typename(L, -1));
+  const char *path = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  if (path != NULL && (path[0] == '\0' || strlen(path) != lua_rawlen(L, -1)))
+    return mdb_error_argument(L, "backstop",
+                              "option 'remove': expected a path, got an "
+                              "empty text or one with a NUL byte");
+  if (backstop_remove_on_fire(path) != 0) {
+    mdb_error_fields f = {.kind = MDB_ERR_MEMORY,
+                          .message = "backstop: no memory for the path",
+                          .code = -1};
+    return mdb_error_raise(L, &f);
+  }
+  return 0;
+}
+
 int mdb_backstop(lua_State *L)
 {
+  if (lua_type(L, 1) == LUA_TTABLE)
+    return backstop_remove(L);
   if (lua_isnoneornil(L, 1)) {
     long long left = backstop_left_ms();
     if (left < 0)

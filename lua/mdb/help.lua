@@ -293,6 +293,8 @@ mdb.backstop(25, 2, "job: still running\n")   25 s from now, if the process stil
 mdb.backstop(25, 3, err, out)  also `out` on stdout
 mdb.backstop()          -> seconds left, or nil when unarmed
 mdb.backstop(false)     unarmed (the default)
+mdb.backstop{remove = path}  remove path as it fires (a report's temporary
+                        file); {remove = false}: none
 For what the deadline cannot end: Lua code that loops, an open of a pipe
 no one writes.  The scripts' --timeout arms it 5 s after their deadline.]],
    },

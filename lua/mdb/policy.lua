@@ -334,9 +334,17 @@ local function normalize(t, source)
    end
 
    if t.retention ~= nil then
-      local r, rerr = retention.check_policy(t.retention)
+      -- A copy, checked and kept: the policy's own table could run its
+      -- code (a metamethod) each time it is read, long after the file was,
+      -- and answer differently.
+      local copy = t.retention
+      if type(copy) == "table" then
+         copy = {}
+         for k, v in pairs(t.retention) do copy[k] = v end
+      end
+      local r, rerr = retention.check_policy(copy)
       if not r then fail("retention", "%s", rerr) end
-      p.retention = t.retention
+      p.retention = copy
    end
    return p
 end
@@ -389,8 +397,7 @@ function M.load_policy(path)
       if msg:sub(1, #path + 1) ~= path .. ":" then msg = path .. ": " .. msg end
       return msg
    end
-   local env = setmetatable({}, { __index = _G })
-   local chunk, lerr = load(text, "=policy", "t", env)
+   local chunk, lerr = load(text, "=policy", "t", require("mdb.policy_sandbox").env(path, "=policy"))
    if not chunk then return nil, located(lerr) end
    local ok, t = pcall(chunk)
    if not ok then return nil, located(t) end

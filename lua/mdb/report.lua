@@ -1012,6 +1012,10 @@ function M.write(text, path)
    -- A leading dot and no .prom suffix: node_exporter ignores the
    -- temporary file even while it is being written.
    local tmp = format("%s.%s.tmp-%d-%d", dir, base, os.time(), math.random(1, 1e9))
+   -- A run the backstop ends (--timeout) while this file exists leaves
+   -- no debris beside `path`: the backstop removes it.
+   local backstop = require("mdb").backstop
+   backstop { remove = tmp }
    local written, werr = put_file(tmp)
    -- The file replaced keeps its mode (0600, 0640 for a collector's
    -- group): the temporary file was made with the umask's.
@@ -1021,13 +1025,13 @@ function M.write(text, path)
    end
    if not written then
       os.remove(tmp)
+      backstop { remove = false }
       return nil, werr
    end
    local renamed, rerr = os.rename(tmp, path)
-   if not renamed then
-      os.remove(tmp)
-      return nil, format("cannot write %s: %s", path, tostring(rerr))
-   end
+   if not renamed then os.remove(tmp) end
+   backstop { remove = false }
+   if not renamed then return nil, format("cannot write %s: %s", path, tostring(rerr)) end
    return true
 end
 

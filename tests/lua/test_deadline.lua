@@ -565,6 +565,97 @@ H.test("the same as a Nagios check: the UNKNOWN line on stdout, exit 3", functio
    stopped(r, "audit.lua", "1", 3)
 end)
 
+--- The names in `dir` (hidden ones too), sorted.
+local function listing(dir)
+   local p = assert(io.popen("ls -A " .. H.sh_quote(dir)))
+   local names = {}
+   for name in p:lines() do names[#names + 1] = name end
+   p:close()
+   return names
+end
+
+--- Run `name` in mdblua after `pre` (Lua, -e) under timeout(1).
+local function script_after(server, pre, name, args)
+   local a = { GUARD, H.mdblua, "-e", pre, SCRIPTS .. name }
+   for _, x in ipairs(args) do a[#a + 1] = x end
+   local t0 = now()
+   local r = H.run(a, { program = "timeout", env = env(server) })
+   r.took = now() - t0
+   return r
+end
+
+-- A run stuck while its report's temporary file exists: as the file is
+-- made, the run starts looping (what a finalizer or a hook could do, or a
+-- write to a file system that stopped answering).
+local STUCK_WRITING = [[
+   local open = io.open
+   io.open = function(name, mode)
+      local f, err = open(name, mode)
+      if f and mode == "wb" and name:find("/%.out%.json%.tmp%-") then
+         f:write("partial"); f:flush()
+         while true do end
+      end
+      return f, err
+   end]]
+
+H.test("the backstop removes the report's temporary file: --output keeps the previous report, no debris", function()
+   local s = fake()
+   for _, previous in ipairs { "previous report\n", false } do
+      local dir = H.fresh_dir()
+      if previous then H.write_file(dir .. "/out.json", previous) end
+      local r = script_after(s, STUCK_WRITING, "audit.lua", { "--folder", FOLDER, "--now", NOW, "--format", "json",
+         "--output", dir .. "/out.json", "--timeout", "1" })
+      stopped(r, "audit.lua", "1", 2)
+      H.eq(r.stdout, "")
+      H.eq(listing(dir), previous and { "out.json" } or {}, "what the run left in the output's directory")
+      if previous then H.eq(H.read_file(dir .. "/out.json"), previous) end
+   end
+end)
+
+H.test("a looping policy with --output: ended by the backstop, nothing written beside the report", function()
+   local s = fake()
+   local dir = H.fresh_dir()
+   H.write_file(dir .. "/out.json", "previous report\n")
+   local r = script(s, "audit.lua", { "--policy", looping_policy(), "--format", "json", "--output", dir .. "/out.json",
+      "--timeout", "1" })
+   stopped(r, "audit.lua", "1", 2)
+   H.eq(listing(dir), { "out.json" })
+   H.eq(H.read_file(dir .. "/out.json"), "previous report\n")
+end)
+
+H.test("mdb.backstop{remove = path}: removed as it fires, not once cleared; bad options named", function()
+   local dir = H.fresh_dir()
+   local kept, gone = dir .. "/kept", dir .. "/gone"
+   H.write_file(kept, "x")
+   H.write_file(gone, "x")
+   local r = lua(nil, string.format([[
+      local mdb = require "mdb"
+      mdb.backstop { remove = %q }
+      mdb.backstop { remove = false }
+      mdb.backstop { remove = %q }
+      mdb.backstop(0.2, 4, "gone\n")
+      while true do end]], kept, gone))
+   H.eq({ r.code, r.stderr }, { 4, "gone\n" })
+   H.eq(listing(dir), { "kept" })
+   r = lua(nil, [[
+      local mdb = require "mdb"
+      for _, o in ipairs { { remove = 1 }, { remove = "" }, { remove = "a\0b" }, { rm = "x" }, {} } do
+         local ok, e = pcall(mdb.backstop, o)
+         print(tostring(ok) .. " " .. e.kind .. " " .. e.message)
+      end
+      mdb.backstop { remove = "/nonexistent/dir/file" }
+      mdb.backstop(0.1, 5)
+      while true do end]])
+   H.eq({ r.code, r.stderr }, { 5, "" })
+   H.eq(r.stdout, table.concat({
+      "false argument bad argument 'backstop': option 'remove': expected a path, or false for none, got number",
+      "false argument bad argument 'backstop': option 'remove': expected a path, got an empty text or one with a NUL byte",
+      "false argument bad argument 'backstop': option 'remove': expected a path, got an empty text or one with a NUL byte",
+      "false argument bad argument 'backstop': unknown option 'rm' (known: remove)",
+      "false argument bad argument 'backstop': option 'remove': expected a path, or false for none, got nil",
+   }, "\n") .. "\n")
+end)
+
 H.test("a run that ends at its deadline is not touched by the backstop (one line, no 'ended ... later')", function()
    local s = fake { HANG }
    local r = script(s, "list-backups.lua", { "--engine", "postgresql", "--cluster", "cpostgresql-0000",
