@@ -287,6 +287,15 @@ local function cancelled_wait(err, set)
       or err == "interrupted" or err:find(": interrupted$") ~= nil
 end
 
+--- What a failure line whose error is a rejected token (HTTP 401) ends
+-- with: what to do about it; "" for any other error text.
+function M.token_hint(text)
+   if not text:find("(HTTP 401", 1, true) then return "" end
+   return "; the API rejected the token: get a new one (an IAM token lasts at most 12 h:"
+      .. " export YC_IAM_TOKEN=$(yc iam create-token)) or check which credentials mdb.client uses"
+      .. " (README, Credentials)"
+end
+
 --- End a script on an error: prints "NAME: message" (and `extra`, e.g.
 -- the help) on stderr and exits with `code` (default 2).  An interruption
 -- is raised on instead, so Ctrl-C stays Ctrl-C (mdblua exits 130).  An
@@ -309,7 +318,8 @@ function M.fail(name, msg, code, extra)
          M.timed_out(name, code)
       end
    end
-   io.stderr:write(name, ": ", tostring(msg), "\n", extra or "")
+   local text = tostring(msg)
+   io.stderr:write(name, ": ", text, M.token_hint(text), "\n", extra or "")
    os.exit(code or 2, true)
 end
 

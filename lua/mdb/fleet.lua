@@ -135,11 +135,6 @@ local function reason(text)
    return #kept > 0 and format("%s (%s)", head, table.concat(kept, ", ")) or head
 end
 
---- What a failure line with a rejected token (HTTP 401) ends with: what
--- to do about it.
-M.TOKEN_HINT = "; the API rejected the token: get a new one (an IAM token lasts at most 12 h:"
-   .. " export YC_IAM_TOKEN=$(yc iam create-token)) or check which credentials mdb.client uses"
-   .. " (README, Credentials)"
 
 --- Functions `note(item)` and `done()` writing "NAME: what failed: error"
 -- on stderr for each failed entry of a scan with options `scan` (or the
@@ -207,7 +202,7 @@ function M.failure_notes(name, scan)
          end
          -- ids from the API: no escape sequence reaches the terminal
          io.stderr:write(format("%s: %s: %s%s\n", name, aligned.safe(what), text,
-            text:find("(HTTP 401", 1, true) and M.TOKEN_HINT or ""))
+            cli.token_hint(text)))
       end
       lines, groups = {}, {}
    end

@@ -183,4 +183,21 @@ H.test("retention-plan --keep-last 0 and friends: a usage error naming the flag,
    H.contains(p.stdout, "(keep 2 latest snapshots)", p.stdout)
 end)
 
+H.test("a rejected token ending a one-listing script: its line ends with what to do; another error without", function()
+   local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=3" }
+   local token = "t1.WRONG-secret-token-" .. os.time()
+   local r = script("list-backups.lua", { "--engine", "mysql", "--cluster", "cmysql-0000" }, s, token)
+   H.eq(r.code, 2, r.stderr)
+   local lines = lines_of(r.stderr)
+   H.eq(#lines, 1, r.stderr)
+   H.contains(lines[1], "(HTTP 401 UNAUTHENTICATED", r.stderr)
+   H.contains(lines[1], "; the API rejected the token: get a new one", r.stderr)
+   H.not_contains(r.stdout .. r.stderr, token, r.stderr)
+   -- the same script failing for another reason: no advice about tokens
+   local g = script("list-backups.lua", { "--engine", "mysql", "--cluster", "cmysql-0404" }, s)
+   H.eq(g.code, 2, g.stderr)
+   H.contains(g.stderr, "HTTP 404", g.stderr)
+   H.not_contains(g.stderr, "rejected the token", g.stderr)
+end)
+
 H.run_all()
