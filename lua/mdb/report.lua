@@ -1023,14 +1023,11 @@ function M.write(text, path)
       local kept, kerr = fs.keep_mode(path, tmp)
       if not kept then written, werr = nil, format("cannot write %s: %s", path, kerr) end
    end
-   if not written then
-      os.remove(tmp)
-      backstop { remove = false }
-      return nil, werr
-   end
-   local renamed, rerr = os.rename(tmp, path)
+   local renamed, rerr
+   if written then renamed, rerr = os.rename(tmp, path) end
    if not renamed then os.remove(tmp) end
    backstop { remove = false }
+   if not written then return nil, werr end
    if not renamed then return nil, format("cannot write %s: %s", path, tostring(rerr)) end
    return true
 end
