@@ -177,19 +177,28 @@ H.test("a deadline while another recorder holds the history file ends the wait f
    local db = H.tmpname(".db")
    local args = { "--folder", FOLDER, "--db", db, "--now", NOW }
    H.eq(script(s, "snapshot.lua", args).code, 0, "the file is made")
-   -- another writer holds the write lock for 8 s (and then lets go)
-   os.execute("( (echo 'BEGIN IMMEDIATE;'; sleep 8; echo 'ROLLBACK;') | sqlite3 " .. H.sh_quote(db)
-      .. " ) >/dev/null 2>&1 &")
+   -- Another writer takes the write lock (waiting for it if need be) and
+   -- says so by a file, then holds it until told to let go (at most 30 s).
+   -- The test waits for that file rather than probing the lock itself: a
+   -- probe's own brief hold could make the holder's BEGIN fail.
+   local held, release = H.tmpname(".held"), H.tmpname(".release")
+   local q = H.sh_quote
+   os.execute("( (echo '.timeout 20000'; echo 'BEGIN IMMEDIATE;'; echo '.shell touch \"" .. held .. "\"';"
+      .. " n=0; while [ ! -e " .. q(release) .. " ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n+1)); done;"
+      .. " echo 'ROLLBACK;') | sqlite3 " .. q(db) .. " ) >/dev/null 2>&1 &")
    local locked = false
-   for _ = 1, 50 do
-      if not os.execute("sqlite3 " .. H.sh_quote(db) .. " 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1") then
+   for _ = 1, 200 do
+      if H.exists(held) then
          locked = true
          break
       end
       os.execute("sleep 0.1")
    end
-   H.ok(locked, "the other writer holds the lock")
+   H.ok(locked, "the other writer holds the lock within 20 s")
+   H.ok(not os.execute("sqlite3 " .. q(db) .. " 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1"),
+      "a second writer is refused while it holds it")
    local r = script(s, "snapshot.lua", H.with(args, "--timeout", "1.5"))
+   H.write_file(release, "")
    H.contains(r.stderr, "is being recorded by another run: waiting for it")
    H.eq(r.code, 2, r.stderr)
    H.ok(r.stderr:find("snapshot.lua: no result within 1.5 s (--timeout 1.5)\n", 1, true) ~= nil, r.stderr)
