@@ -44,6 +44,14 @@ local function fake()
    return H.start_fake { "--generate", "engine=redis,clusters=1,backups=5" }
 end
 
+-- An inventory table with its AGE column (the newest backup's age, by the
+-- clock: "32s", "59m", "1h 0m") blanked and its padding with it: two runs
+-- compared may straddle a second.
+local function unaged(text)
+   return (text:gsub("(%d%d:%d%d:%d%dZ +)%d+[dh] %d+[hm]", "%1-"):gsub("(%d%d:%d%d:%d%dZ +)%d+[smhd]", "%1-")
+      :gsub(" +", " "))
+end
+
 H.test("--output a named pipe: the report goes through it and the pipe stays a pipe", function()
    local s = fake()
    local fifo, d = new_fifo("report.pipe")
@@ -62,11 +70,11 @@ H.test("--output a named pipe: the report goes through it and the pipe stays a p
       local f = io.open(got, "rb")
       local text = f and f:read("a")
       if f then f:close() end
-      if text == plain.stdout then break end
+      if text and unaged(text) == unaged(plain.stdout) then break end
       os.execute("sleep 0.1")
    end
    local f = assert(io.open(got, "rb"))
-   H.eq(f:read("a"), plain.stdout, "what the reader of the pipe got")
+   H.eq(unaged(f:read("a")), unaged(plain.stdout), "what the reader of the pipe got")
    f:close()
 end)
 
@@ -94,19 +102,19 @@ H.test("--output /dev/fd/1, /proc/self/fd/1, /dev/fd/2: the stream itself, as th
    for _, path in ipairs { "/dev/fd/1", "/proc/self/fd/1" } do
       local r = H.run({ script("inventory.lua"), "--output", path }, { env = env(s) })
       H.eq(r.code, 0, path .. ": " .. r.stderr)
-      H.eq(r.stdout, plain.stdout, path)
+      H.eq(unaged(r.stdout), unaged(plain.stdout), path)
    end
    local r = H.run({ script("inventory.lua"), "--output", "/dev/fd/2" }, { env = env(s) })
    H.eq(r.code, 0, r.stderr)
    H.eq(r.stdout, "")
-   H.eq(r.stderr, plain.stdout)
+   H.eq(unaged(r.stderr), unaged(plain.stdout))
    -- stdout appending to a log: the log keeps what it had
    local log = H.write_file(H.tmpname(".log"), "earlier line\n")
    r = H.run({ "-c", string.format("%s %s %s --output /dev/fd/1 >> %s", env_words(env(s)), H.sh_quote(H.mdblua),
       H.sh_quote(script("inventory.lua")), H.sh_quote(log)) }, { program = "sh" })
    H.eq(r.code, 0, r.stderr)
    local f = assert(io.open(log, "rb"))
-   H.eq(f:read("a"), "earlier line\n" .. plain.stdout)
+   H.eq(unaged(f:read("a")), "earlier line\n" .. unaged(plain.stdout))
    f:close()
    -- a stream redirected to /dev/null is written like any other
    r = H.run({ "-c", string.format("%s %s %s --output /dev/fd/2 2>/dev/null; echo $?", env_words(env(s)),
