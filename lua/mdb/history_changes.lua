@@ -248,24 +248,64 @@ local function scope_engines(sa, sb)
    return out
 end
 
+-- The folders a scan listed, as a set and a sorted list, or nil when it
+-- listed a cloud's (or every cloud's) folders: any folder.
+local function scan_folders(s)
+   local list = s.folders or (s.folder and { s.folder }) or nil
+   if not list or s.cloud or s.all_clouds then return nil end
+   local set, sorted = {}, {}
+   for _, f in ipairs(list) do
+      if not set[f] then set[f] = true sorted[#sorted + 1] = f end
+   end
+   table.sort(sorted)
+   return set, sorted
+end
+
 --- Changes from scan `a` to scan `b` (ids; a < b) of every cluster in the
--- scope both scans share (same folder, common engines).
+-- scope both scans share: the folders both listed (a cloud scan's are any
+-- folder) and the engines both listed.  A folder only one of them listed
+-- is left out, not read as clusters appearing or vanishing: the list's
+-- `left_out` then names it (`{folder = scan id that alone listed it}`).
 -- @return array of change records, or nil and a message
 function M.between(h, a, b)
    local sa, sb = h:scan(a), h:scan(b)
    if not sa then return nil, format("no scan %s", tostring(a)) end
    if not sb then return nil, format("no scan %s", tostring(b)) end
-   if sa.folder ~= sb.folder then
-      return nil, format("scans %d and %d are of different folders (%s, %s)", a, b, tostring(sa.folder),
-         tostring(sb.folder))
+   -- (two clouds' folders are not known to overlap: a cloud's folders are
+   -- recorded only where a cluster was found)
+   if sa.cloud and sb.cloud and sa.cloud ~= sb.cloud then
+      return nil, format("scans %d and %d are of different clouds (scan %d listed cloud %s; scan %d cloud %s)", a, b,
+         a, sa.cloud, b, sb.cloud)
    end
-   local out = {}
+   local fa, la = scan_folders(sa)
+   local fb, lb = scan_folders(sb)
+   local common, left_out = nil, nil
+   if fa and fb then
+      common = {}
+      for f in pairs(fa) do if fb[f] then common[f] = true end end
+      if next(common) == nil then
+         return nil, format("scans %d and %d share no folder (scan %d listed %s; scan %d listed %s)", a, b, a,
+            table.concat(la, ", "), b, table.concat(lb, ", "))
+      end
+      for _, x in ipairs { { la, a }, { lb, b } } do
+         for _, f in ipairs(x[1]) do
+            if not common[f] then
+               left_out = left_out or {}
+               left_out[f] = x[2]
+            end
+         end
+      end
+   else
+      common = fa or fb
+   end
+   local out = { left_out = left_out }
    if a == b then return out end
    for _, engine in ipairs(scope_engines(sa, sb)) do
       local clusters = {}
-      for r in h:rows([[SELECT id, cluster_id, folder FROM clusters WHERE engine = ? AND (folder IS ? OR ? IS NULL)
-         ORDER BY cluster_id]], engine, sb.folder, sb.folder) do
-         clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2], folder = r[3] }
+      for r in h:rows("SELECT id, cluster_id, folder FROM clusters WHERE engine = ? ORDER BY cluster_id", engine) do
+         if not common or (r[3] and common[r[3]]) then
+            clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2], folder = r[3] }
+         end
       end
       for _, c in ipairs(clusters) do cluster_changes(h, c, a, b, out) end
    end
