@@ -125,6 +125,18 @@ local function gone_reason(h, folder, scan)
    return "its engine's cluster listing no longer returns it"
 end
 
+-- A change in percent, whole unless that would read as all (-100%) or
+-- nothing (0%) when it is neither: then with as many decimals as it takes.
+local function percent(p)
+   local s = format("%.0f", p)
+   local d = 0
+   while d < 6 and p ~= 0 and p > -100 and (tonumber(s) == -100 or tonumber(s) == 0) do
+      d = d + 1
+      s = format("%." .. d .. "f", p)
+   end
+   return s
+end
+
 local function cluster_changes(h, c, a, b, out)
    local ref, engine, cid = c.ref, c.engine, c.cluster_id
    local ca, cb = cluster_state_at(h, ref, a), cluster_state_at(h, ref, b)
@@ -234,8 +246,8 @@ local function cluster_changes(h, c, a, b, out)
          add { kind = "size", verdict = f < 1 and "unexpected" or "info", backup_id = ob.id, size = ob.size,
             scan = ob.from_scan, time = ts and ts.time_text,
             type = ob.type, created = ob.created and fmt.rfc3339(ob.created), old = oa.size, new = ob.size,
-            message = format("the newest backup is %s, the previous newest %s (%.0f%%)", fmt.size(ob.size),
-               fmt.size(oa.size), (f - 1) * 100) }
+            message = format("the newest backup is %s, the previous newest %s (%s%%)", fmt.size(ob.size),
+               fmt.size(oa.size), percent((f - 1) * 100)) }
       end
    end
 end
@@ -298,9 +310,27 @@ function M.between(h, a, b)
    else
       common = fa or fb
    end
-   local out = { left_out = left_out }
+   local engines = scope_engines(sa, sb)
+   if #engines == 0 and a ~= b then
+      return nil, format("scans %d and %d share no engine (scan %d listed %s; scan %d listed %s)", a, b, a,
+         table.concat(sa.engines, ", "), b, table.concat(sb.engines, ", "))
+   end
+   -- An engine only one of the scans listed is not compared: said, as a
+   -- folder left out is.
+   local engines_left_out
+   local both = {}
+   for _, e in ipairs(engines) do both[e] = true end
+   for _, x in ipairs { { sa, a }, { sb, b } } do
+      for _, e in ipairs(x[1].engines) do
+         if not both[e] then
+            engines_left_out = engines_left_out or {}
+            engines_left_out[e] = x[2]
+         end
+      end
+   end
+   local out = { left_out = left_out, engines_left_out = engines_left_out }
    if a == b then return out end
-   for _, engine in ipairs(scope_engines(sa, sb)) do
+   for _, engine in ipairs(engines) do
       local clusters = {}
       for r in h:rows("SELECT id, cluster_id, folder FROM clusters WHERE engine = ? ORDER BY cluster_id", engine) do
          if not common or (r[3] and common[r[3]]) then

@@ -126,6 +126,50 @@ H.test("scans of two different clouds are refused, not compared as '0 changes'",
    H.contains(r.stderr, "clb")
 end)
 
+H.test("scans of different engines: none in common is refused; some in common says what was left out", function()
+   local recs = { cluster("postgresql", "fa", "pg1"), cluster("mysql", "fa", "my1"),
+      backup("postgresql", "fa", "pg1", "pg1:auto", T1 - DAY), backup("mysql", "fa", "my1", "my1:auto", T1 - DAY) }
+   local server = H.start_fake { "--data", H.data_file(recs) }
+   local db = fresh(".db")
+   for i, engines in ipairs { { "mysql" }, { "postgresql" }, { "postgresql", "mysql" } } do
+      local args = { "--db", db, "--folder", "fa", "--now", at(T1 + i * 60) }
+      for _, e in ipairs(engines) do args[#args + 1] = "--engine"; args[#args + 1] = e end
+      local r = script("snapshot.lua", args, server)
+      H.eq(r.code, 0, r.stderr)
+   end
+   local r = script("changes.lua", { "--db", db, "--from", "1", "--to", "2" })
+   H.eq(r.code, 2, r.stdout)
+   H.contains(r.stderr, "mysql")
+   H.contains(r.stderr, "postgresql")
+   -- the default for scan 3 is scan 2, of postgresql only: mysql is not
+   -- compared, and the run says so
+   r = script("changes.lua", { "--db", db })
+   H.eq(r.code, 0, r.stderr)
+   H.contains(r.stdout, "scan 2")
+   H.contains(r.stderr, "mysql")
+end)
+
+H.test("the newest size falling to a sliver is not printed as -100%", function()
+   local function b(id, created, size, typ)
+      return { "backup", "postgresql", "fa", "pg1", H.backup(id, "pg1", at(created),
+         { folderId = "fa", type = typ or "AUTOMATED", status = "DONE", size = size }) }
+   end
+   local one = H.data_file { cluster("postgresql", "fa", "pg1"), b("pg1:a", T1 - DAY, "2000") }
+   local two = H.data_file { cluster("postgresql", "fa", "pg1"), b("pg1:a", T1 - DAY, "2000"),
+      b("pg1:b", T1 - 60, "1") }
+   local server = H.start_fake { "--data", one, "--step", "--data", two }
+   local db = fresh(".db")
+   snapshot(db, server, at(T1), { "fa" })
+   H.step(server)
+   snapshot(db, server, at(T1 + 60), { "fa" })
+   local r = script("changes.lua", { "--db", db, "--format", "json" })
+   H.eq(r.code, 1, r.stderr)
+   local size = of(cjson.decode(r.stdout), "size")[1]
+   H.ok(size ~= nil, r.stdout)
+   H.not_contains(size.message, "-100%")
+   H.contains(size.message, "-99.95%")
+end)
+
 H.test("a scan recorded at a fractional --now is found by the time the reports print for it", function()
    local server = H.start_fake { "--data", fleet(0) }
    local db = fresh(".db")
