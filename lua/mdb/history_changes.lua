@@ -213,9 +213,21 @@ local function cluster_changes(h, c, a, b, out)
    end
    local ids = {}
    for id in pairs(sa) do if not sb[id] then ids[#ids + 1] = id end end
+   -- A backup first seen after scan a and gone by scan b (a manual backup
+   -- made and deleted between hourly scans, compared over a day) is in
+   -- neither scan's set, and vanished all the same: its last state.
+   local between = {}
+   for r in h:rows([[SELECT backup_id, created, type, status, size, retain_until, from_scan FROM backup_states
+      WHERE cluster = ? AND from_scan > ? AND from_scan <= ? ORDER BY from_scan]], ref, a, b) do
+      if not sa[r[1]] and not sb[r[1]] then
+         if not between[r[1]] then ids[#ids + 1] = r[1] end
+         between[r[1]] = { id = r[1], created = r[2], type = r[3], status = r[4], size = r[5], retain_until = r[6],
+            from_scan = r[7] }
+      end
+   end
    table.sort(ids)
    for _, id in ipairs(ids) do
-      local s = sa[id]
+      local s = sa[id] or between[id]
       local gone, last = vanish_of(h, ref, id, b)
       local ts = gone and scan_row(h, gone)
       local t = ts and ts.time or (tb and tb.time)
@@ -223,6 +235,10 @@ local function cluster_changes(h, c, a, b, out)
       local emptied = with_cluster and "vanished with its cluster" or not cluster_gone and at_once(gone, last)
       local verdict, why = vanish_verdict(s, ca and ca.days, t, emptied or nil)
       local ls = last and scan_row(h, last)
+      if between[id] then
+         local first = h:one("SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?", ref, id)
+         why = format("%s (it appeared in scan %s, after scan %d)", why, tostring(first), a)
+      end
       add { kind = "vanished", verdict = verdict, backup_id = id, type = s.type, size = s.size,
          created = s.created and fmt.rfc3339(s.created), scan = gone, time = ts and ts.time_text,
          last_seen = ls and ls.time_text, message = why, emptied = emptied and true or nil }

@@ -170,6 +170,33 @@ H.test("the newest size falling to a sliver is not printed as -100%", function()
    H.contains(size.message, "-99.95%")
 end)
 
+H.test("a manual backup made and deleted between --from and --to is reported vanished", function()
+   -- hourly scans, --since 24h: a manual backup made after the first scan
+   -- compared and deleted before the last is gone all the same
+   local base = { cluster("postgresql", "fa", "pg1"), backup("postgresql", "fa", "pg1", "pg1:auto", T1 - DAY) }
+   local with = { cluster("postgresql", "fa", "pg1"), backup("postgresql", "fa", "pg1", "pg1:auto", T1 - DAY),
+      backup("postgresql", "fa", "pg1", "pg1:tmp", T1 + 1800, "MANUAL") }
+   local server = H.start_fake { "--data", H.data_file(base), "--step", "--data", H.data_file(with), "--step",
+      "--data", H.data_file(base) }
+   local db = fresh(".db")
+   for h = 0, 2 do
+      if h > 0 then H.step(server) end
+      snapshot(db, server, at(T1 + h * 3600), { "fa" })
+   end
+   local r = script("changes.lua", { "--db", db, "--since", "2h", "--format", "json" })
+   H.eq(r.code, 1, r.stderr .. r.stdout)
+   local doc = cjson.decode(r.stdout)
+   H.eq(doc.from.id, 1)
+   local v = of(doc, "vanished", "pg1:tmp")
+   H.eq(#v, 1, r.stdout)
+   H.eq(v[1].verdict, "unexpected")
+   H.eq(v[1].scan, 3)
+   -- the step by step comparisons agree
+   r = script("changes.lua", { "--db", db, "--from", "2", "--to", "3", "--format", "json" })
+   H.eq(r.code, 1, r.stderr)
+   H.eq(#of(cjson.decode(r.stdout), "vanished", "pg1:tmp"), 1)
+end)
+
 H.test("a scan recorded at a fractional --now is found by the time the reports print for it", function()
    local server = H.start_fake { "--data", fleet(0) }
    local db = fresh(".db")
