@@ -248,7 +248,9 @@ local function cluster_changes(h, c, a, b, out)
    table.sort(ids)
    for _, id in ipairs(ids) do
       local s = sb[id]
-      local first = h:one("SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?", ref, id)
+      -- (after scan a: an id that comes back appeared when it came back)
+      local first = h:one([[SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?
+         AND from_scan > ?]], ref, id, a)
       local ts = scan_row(h, first)
       add { kind = "appeared", verdict = "info", backup_id = id, type = s.type, size = s.size,
          created = s.created and fmt.rfc3339(s.created), scan = first, time = ts and ts.time_text,

@@ -197,6 +197,21 @@ H.test("a manual backup made and deleted between --from and --to is reported van
    H.eq(#of(cjson.decode(r.stdout), "vanished", "pg1:tmp"), 1)
 end)
 
+H.test("a backup id that comes back: it appeared in the scan it came back in, not before --from", function()
+   local server = H.start_fake { "--data", fleet(0), "--step", "--data", fleet(1), "--step", "--data", fleet(0) }
+   local db = fresh(".db")
+   for d = 0, 2 do
+      if d > 0 then H.step(server) end
+      snapshot(db, server, at(T1 + d * DAY), { "fa" })
+   end
+   local r = script("changes.lua", { "--db", db, "--from", "2", "--to", "3", "--format", "json" })
+   H.eq(r.code, 0, r.stderr)
+   local ap = of(cjson.decode(r.stdout), "appeared", "pg1:man")
+   H.eq(#ap, 1, r.stdout)
+   H.eq(ap[1].scan, 3)
+   H.eq(ap[1].time, at(T1 + 2 * DAY))
+end)
+
 H.test("a scan recorded at a fractional --now is found by the time the reports print for it", function()
    local server = H.start_fake { "--data", fleet(0) }
    local db = fresh(".db")
