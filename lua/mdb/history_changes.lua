@@ -140,11 +140,22 @@ end
 local function cluster_changes(h, c, a, b, out)
    local ref, engine, cid = c.ref, c.engine, c.cluster_id
    local ca, cb = cluster_state_at(h, ref, a), cluster_state_at(h, ref, b)
+   local passing -- the scan a cluster made and deleted between a and b first appeared in
    if not ca and not cb then
-      -- Maybe no Cluster object was recorded (scans of named clusters):
-      -- backups alone still tell.
-      local any = h:one("SELECT 1 FROM backup_states WHERE cluster = ? AND from_scan <= ? LIMIT 1", ref, b)
-      if not any then return end
+      -- A cluster first seen after scan a and gone by scan b is gone all
+      -- the same: judged by its last state.
+      local from, cname, days, window, until_scan = h:one([[SELECT from_scan, name, retention_days, backup_window,
+         until_scan FROM cluster_states WHERE cluster = ? AND from_scan > ? AND from_scan <= ?
+         AND until_scan IS NOT NULL AND until_scan <= ? ORDER BY from_scan DESC LIMIT 1]], ref, a, b, b)
+      if from then
+         ca = { from_scan = from, name = cname, days = days, window = window, until_scan = until_scan }
+         passing = h:one("SELECT min(from_scan) FROM cluster_states WHERE cluster = ? AND from_scan > ?", ref, a)
+      else
+         -- Maybe no Cluster object was recorded (scans of named clusters):
+         -- backups alone still tell.
+         local any = h:one("SELECT 1 FROM backup_states WHERE cluster = ? AND from_scan <= ? LIMIT 1", ref, b)
+         if not any then return end
+      end
    end
    local name = (cb and cb.name) or (ca and ca.name)
    local tb = scan_row(h, b)
@@ -164,7 +175,8 @@ local function cluster_changes(h, c, a, b, out)
       local ts = ca.until_scan and scan_row(h, ca.until_scan)
       cluster_gone = true
       add { kind = "cluster_vanished", verdict = "unexpected",
-         message = "the cluster is gone: " .. gone_reason(h, c.folder, ca.until_scan),
+         message = "the cluster is gone: " .. gone_reason(h, c.folder, ca.until_scan)
+            .. (passing and format(" (it appeared in scan %s, after scan %d)", tostring(passing), a) or ""),
          scan = ca.until_scan, time = ts and ts.time_text }
    elseif ca and cb then
       if ca.days ~= cb.days then

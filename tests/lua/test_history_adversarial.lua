@@ -212,6 +212,29 @@ H.test("a backup id that comes back: it appeared in the scan it came back in, no
    H.eq(ap[1].time, at(T1 + 2 * DAY))
 end)
 
+H.test("a cluster made and deleted between --from and --to is reported gone, with its backups", function()
+   local base = { cluster("postgresql", "fa", "pg1"), backup("postgresql", "fa", "pg1", "pg1:auto", T1 - DAY) }
+   local with = { cluster("postgresql", "fa", "pg1"), backup("postgresql", "fa", "pg1", "pg1:auto", T1 - DAY),
+      cluster("postgresql", "fa", "pgx"), backup("postgresql", "fa", "pgx", "pgx:auto", T1 + 1800) }
+   local server = H.start_fake { "--data", H.data_file(base), "--step", "--data", H.data_file(with), "--step",
+      "--data", H.data_file(base) }
+   local db = fresh(".db")
+   for h = 0, 2 do
+      if h > 0 then H.step(server) end
+      snapshot(db, server, at(T1 + h * 3600), { "fa" })
+   end
+   local r = script("changes.lua", { "--db", db, "--from", "1", "--to", "3", "--format", "json" })
+   H.eq(r.code, 1, r.stderr .. r.stdout)
+   local doc = cjson.decode(r.stdout)
+   local gone = of(doc, "cluster_vanished", "pgx")
+   H.eq(#gone, 1, r.stdout)
+   H.eq(gone[1].verdict, "unexpected")
+   H.eq(gone[1].scan, 3)
+   local v = of(doc, "vanished", "pgx:auto")
+   H.eq(#v, 1, r.stdout)
+   H.contains(v[1].message, "with its cluster")
+end)
+
 H.test("a scan recorded at a fractional --now is found by the time the reports print for it", function()
    local server = H.start_fake { "--data", fleet(0) }
    local db = fresh(".db")
