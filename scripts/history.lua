@@ -119,11 +119,11 @@ else
    -- silence: which one is the user's to say.
    if not opts.engine then
       local engines = read(function()
-         local out = {}
+         local list = {}
          for r in h:rows("SELECT engine FROM clusters WHERE cluster_id = ? ORDER BY engine", id) do
-            out[#out + 1] = r[1]
+            list[#list + 1] = r[1]
          end
-         return out
+         return list
       end)
       if #engines > 1 then
          cli.fail(NAME, string.format("cluster %s: %s knows it under %d engines (%s): give --engine ENGINE", id,

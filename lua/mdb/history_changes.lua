@@ -321,7 +321,7 @@ function M.between(h, a, b)
    end
    local fa, la = scan_folders(sa)
    local fb, lb = scan_folders(sb)
-   local common, left_out = nil, nil
+   local common, left_out
    if fa and fb then
       common = {}
       for f in pairs(fa) do if fb[f] then common[f] = true end end
