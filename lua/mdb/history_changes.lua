@@ -307,7 +307,10 @@ end
 -- scope both scans share: the folders both listed (a cloud scan's are any
 -- folder) and the engines both listed.  A folder only one of them listed
 -- is left out, not read as clusters appearing or vanishing: the list's
--- `left_out` then names it (`{folder = scan id that alone listed it}`).
+-- `left_out` then names it (`{folder = scan id that alone listed it}`),
+-- and `engines_left_out` an engine only one of them listed.  Scans that
+-- share no folder, no engine, or are of two different clouds: nil and a
+-- message naming what each listed.
 -- @return array of change records, or nil and a message
 function M.between(h, a, b)
    local sa, sb = h:scan(a), h:scan(b)
