@@ -86,6 +86,27 @@ local ok, to, from, list = pcall(function()
 end)
 if not ok then die(history.located(opts.db, to)) end
 if late then io.stderr:write(late) end
+-- Scans of different folders or engines are compared on those both
+-- listed: what was left out is said, not read as clusters appearing or
+-- vanishing, nor passed over in silence.
+for _, what in ipairs { { list.left_out, "folders" }, { list.engines_left_out, "engines" } } do
+   if what[1] then
+      local by_scan = {}
+      for x, id in pairs(what[1]) do
+         by_scan[id] = by_scan[id] or {}
+         table.insert(by_scan[id], x)
+      end
+      local parts = {}
+      for _, id in ipairs { from.id, to.id } do
+         if by_scan[id] then
+            table.sort(by_scan[id])
+            parts[#parts + 1] = string.format("only scan %d listed %s", id, table.concat(by_scan[id], ", "))
+         end
+      end
+      io.stderr:write(string.format("%s: compared on the %s both scans listed (%s: not compared)\n", NAME,
+         what[2], table.concat(parts, "; ")))
+   end
+end
 local text
 if opts.format == "html" then
    text = require("mdb.html_changes").page(list, { from = from, to = to })

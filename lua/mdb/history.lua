@@ -639,10 +639,13 @@ function H:recorder(scope, on_wait)
       -- ("the last scan at or before T"): one taken before a scan already
       -- recorded would have a vanished backup last seen after it vanished,
       -- and --at or --since answered with the wrong scan.  An equal time is
-      -- fine (the clock's whole seconds): the later recorded is the later.
+      -- fine (the clock's whole seconds, which is all time_text and every
+      -- report shows, and all --at compares: a --now of 12:00:00.2 after
+      -- one of 12:00:00.7 is the same second): the later recorded is the
+      -- later.
       local last, last_time, last_text = self:one([[SELECT id, time, time_text FROM scans
          ORDER BY time DESC, id DESC LIMIT 1]])
-      if last and time + 0.0 < last_time then
+      if last and math.floor(time) < math.floor(last_time) then
          error(format("cannot %s a scan taken at %s: its scan %d was taken later, at %s "
             .. "(scans are recorded in the order they were taken)%s", scope.dry and "compare" or "record",
             require("mdb.fmt").rfc3339(time), last, last_text, scope.dry and "" or "; nothing was recorded"), 0)
@@ -904,7 +907,12 @@ end
 
 --- The last scan, the last at or before a time, or the last before a scan.
 function H:latest() return self:scan(self:one("SELECT max(id) FROM scans")) end
-function H:at(time) return self:scan(self:one("SELECT max(id) FROM scans WHERE time <= ?", time + 0.0)) end
+-- (Scans are found by the whole second, the time every report prints for
+-- them: one recorded with a --now of 12:00:00.7 is "at or before
+-- 12:00:00Z", the time it is shown at.)
+function H:at(time)
+   return self:scan(self:one("SELECT max(id) FROM scans WHERE time < ?", math.floor(time) + 1.0))
+end
 function H:before(scan) return self:scan(self:one("SELECT max(id) FROM scans WHERE id < ?", scan)) end
 function H:first() return self:scan(self:one("SELECT min(id) FROM scans")) end
 

@@ -125,14 +125,37 @@ local function gone_reason(h, folder, scan)
    return "its engine's cluster listing no longer returns it"
 end
 
+-- A change in percent, whole unless that would read as all (-100%) or
+-- nothing (0%) when it is neither: then with as many decimals as it takes.
+local function percent(p)
+   local s = format("%.0f", p)
+   local d = 0
+   while d < 6 and p ~= 0 and p > -100 and (tonumber(s) == -100 or tonumber(s) == 0) do
+      d = d + 1
+      s = format("%." .. d .. "f", p)
+   end
+   return s
+end
+
 local function cluster_changes(h, c, a, b, out)
    local ref, engine, cid = c.ref, c.engine, c.cluster_id
    local ca, cb = cluster_state_at(h, ref, a), cluster_state_at(h, ref, b)
+   local passing -- the scan a cluster made and deleted between a and b first appeared in
    if not ca and not cb then
-      -- Maybe no Cluster object was recorded (scans of named clusters):
-      -- backups alone still tell.
-      local any = h:one("SELECT 1 FROM backup_states WHERE cluster = ? AND from_scan <= ? LIMIT 1", ref, b)
-      if not any then return end
+      -- A cluster first seen after scan a and gone by scan b is gone all
+      -- the same: judged by its last state.
+      local from, cname, days, window, until_scan = h:one([[SELECT from_scan, name, retention_days, backup_window,
+         until_scan FROM cluster_states WHERE cluster = ? AND from_scan > ? AND from_scan <= ?
+         AND until_scan IS NOT NULL AND until_scan <= ? ORDER BY from_scan DESC LIMIT 1]], ref, a, b, b)
+      if from then
+         ca = { from_scan = from, name = cname, days = days, window = window, until_scan = until_scan }
+         passing = h:one("SELECT min(from_scan) FROM cluster_states WHERE cluster = ? AND from_scan > ?", ref, a)
+      else
+         -- Maybe no Cluster object was recorded (scans of named clusters):
+         -- backups alone still tell.
+         local any = h:one("SELECT 1 FROM backup_states WHERE cluster = ? AND from_scan <= ? LIMIT 1", ref, b)
+         if not any then return end
+      end
    end
    local name = (cb and cb.name) or (ca and ca.name)
    local tb = scan_row(h, b)
@@ -152,7 +175,8 @@ local function cluster_changes(h, c, a, b, out)
       local ts = ca.until_scan and scan_row(h, ca.until_scan)
       cluster_gone = true
       add { kind = "cluster_vanished", verdict = "unexpected",
-         message = "the cluster is gone: " .. gone_reason(h, c.folder, ca.until_scan),
+         message = "the cluster is gone: " .. gone_reason(h, c.folder, ca.until_scan)
+            .. (passing and format(" (it appeared in scan %s, after scan %d)", tostring(passing), a) or ""),
          scan = ca.until_scan, time = ts and ts.time_text }
    elseif ca and cb then
       if ca.days ~= cb.days then
@@ -201,9 +225,21 @@ local function cluster_changes(h, c, a, b, out)
    end
    local ids = {}
    for id in pairs(sa) do if not sb[id] then ids[#ids + 1] = id end end
+   -- A backup first seen after scan a and gone by scan b (a manual backup
+   -- made and deleted between hourly scans, compared over a day) is in
+   -- neither scan's set, and vanished all the same: its last state.
+   local between = {}
+   for r in h:rows([[SELECT backup_id, created, type, status, size, retain_until, from_scan FROM backup_states
+      WHERE cluster = ? AND from_scan > ? AND from_scan <= ? ORDER BY from_scan]], ref, a, b) do
+      if not sa[r[1]] and not sb[r[1]] then
+         if not between[r[1]] then ids[#ids + 1] = r[1] end
+         between[r[1]] = { id = r[1], created = r[2], type = r[3], status = r[4], size = r[5], retain_until = r[6],
+            from_scan = r[7] }
+      end
+   end
    table.sort(ids)
    for _, id in ipairs(ids) do
-      local s = sa[id]
+      local s = sa[id] or between[id]
       local gone, last = vanish_of(h, ref, id, b)
       local ts = gone and scan_row(h, gone)
       local t = ts and ts.time or (tb and tb.time)
@@ -211,6 +247,10 @@ local function cluster_changes(h, c, a, b, out)
       local emptied = with_cluster and "vanished with its cluster" or not cluster_gone and at_once(gone, last)
       local verdict, why = vanish_verdict(s, ca and ca.days, t, emptied or nil)
       local ls = last and scan_row(h, last)
+      if between[id] then
+         local first = h:one("SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?", ref, id)
+         why = format("%s (it appeared in scan %s, after scan %d)", why, tostring(first), a)
+      end
       add { kind = "vanished", verdict = verdict, backup_id = id, type = s.type, size = s.size,
          created = s.created and fmt.rfc3339(s.created), scan = gone, time = ts and ts.time_text,
          last_seen = ls and ls.time_text, message = why, emptied = emptied and true or nil }
@@ -220,7 +260,9 @@ local function cluster_changes(h, c, a, b, out)
    table.sort(ids)
    for _, id in ipairs(ids) do
       local s = sb[id]
-      local first = h:one("SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?", ref, id)
+      -- (after scan a: an id that comes back appeared when it came back)
+      local first = h:one([[SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?
+         AND from_scan > ?]], ref, id, a)
       local ts = scan_row(h, first)
       add { kind = "appeared", verdict = "info", backup_id = id, type = s.type, size = s.size,
          created = s.created and fmt.rfc3339(s.created), scan = first, time = ts and ts.time_text,
@@ -234,8 +276,8 @@ local function cluster_changes(h, c, a, b, out)
          add { kind = "size", verdict = f < 1 and "unexpected" or "info", backup_id = ob.id, size = ob.size,
             scan = ob.from_scan, time = ts and ts.time_text,
             type = ob.type, created = ob.created and fmt.rfc3339(ob.created), old = oa.size, new = ob.size,
-            message = format("the newest backup is %s, the previous newest %s (%.0f%%)", fmt.size(ob.size),
-               fmt.size(oa.size), (f - 1) * 100) }
+            message = format("the newest backup is %s, the previous newest %s (%s%%)", fmt.size(ob.size),
+               fmt.size(oa.size), percent((f - 1) * 100)) }
       end
    end
 end
@@ -248,24 +290,85 @@ local function scope_engines(sa, sb)
    return out
 end
 
+-- The folders a scan listed, as a set and a sorted list, or nil when it
+-- listed a cloud's (or every cloud's) folders: any folder.
+local function scan_folders(s)
+   local list = s.folders or (s.folder and { s.folder }) or nil
+   if not list or s.cloud or s.all_clouds then return nil end
+   local set, sorted = {}, {}
+   for _, f in ipairs(list) do
+      if not set[f] then set[f] = true sorted[#sorted + 1] = f end
+   end
+   table.sort(sorted)
+   return set, sorted
+end
+
 --- Changes from scan `a` to scan `b` (ids; a < b) of every cluster in the
--- scope both scans share (same folder, common engines).
+-- scope both scans share: the folders both listed (a cloud scan's are any
+-- folder) and the engines both listed.  A folder only one of them listed
+-- is left out, not read as clusters appearing or vanishing: the list's
+-- `left_out` then names it (`{folder = scan id that alone listed it}`),
+-- and `engines_left_out` an engine only one of them listed.  Scans that
+-- share no folder, no engine, or are of two different clouds: nil and a
+-- message naming what each listed.
 -- @return array of change records, or nil and a message
 function M.between(h, a, b)
    local sa, sb = h:scan(a), h:scan(b)
    if not sa then return nil, format("no scan %s", tostring(a)) end
    if not sb then return nil, format("no scan %s", tostring(b)) end
-   if sa.folder ~= sb.folder then
-      return nil, format("scans %d and %d are of different folders (%s, %s)", a, b, tostring(sa.folder),
-         tostring(sb.folder))
+   -- (two clouds' folders are not known to overlap: a cloud's folders are
+   -- recorded only where a cluster was found)
+   if sa.cloud and sb.cloud and sa.cloud ~= sb.cloud then
+      return nil, format("scans %d and %d are of different clouds (scan %d listed cloud %s; scan %d cloud %s)", a, b,
+         a, sa.cloud, b, sb.cloud)
    end
-   local out = {}
+   local fa, la = scan_folders(sa)
+   local fb, lb = scan_folders(sb)
+   local common, left_out
+   if fa and fb then
+      common = {}
+      for f in pairs(fa) do if fb[f] then common[f] = true end end
+      if next(common) == nil then
+         return nil, format("scans %d and %d share no folder (scan %d listed %s; scan %d listed %s)", a, b, a,
+            table.concat(la, ", "), b, table.concat(lb, ", "))
+      end
+      for _, x in ipairs { { la, a }, { lb, b } } do
+         for _, f in ipairs(x[1]) do
+            if not common[f] then
+               left_out = left_out or {}
+               left_out[f] = x[2]
+            end
+         end
+      end
+   else
+      common = fa or fb
+   end
+   local engines = scope_engines(sa, sb)
+   if #engines == 0 and a ~= b then
+      return nil, format("scans %d and %d share no engine (scan %d listed %s; scan %d listed %s)", a, b, a,
+         table.concat(sa.engines, ", "), b, table.concat(sb.engines, ", "))
+   end
+   -- An engine only one of the scans listed is not compared: said, as a
+   -- folder left out is.
+   local engines_left_out
+   local both = {}
+   for _, e in ipairs(engines) do both[e] = true end
+   for _, x in ipairs { { sa, a }, { sb, b } } do
+      for _, e in ipairs(x[1].engines) do
+         if not both[e] then
+            engines_left_out = engines_left_out or {}
+            engines_left_out[e] = x[2]
+         end
+      end
+   end
+   local out = { left_out = left_out, engines_left_out = engines_left_out }
    if a == b then return out end
-   for _, engine in ipairs(scope_engines(sa, sb)) do
+   for _, engine in ipairs(engines) do
       local clusters = {}
-      for r in h:rows([[SELECT id, cluster_id, folder FROM clusters WHERE engine = ? AND (folder IS ? OR ? IS NULL)
-         ORDER BY cluster_id]], engine, sb.folder, sb.folder) do
-         clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2], folder = r[3] }
+      for r in h:rows("SELECT id, cluster_id, folder FROM clusters WHERE engine = ? ORDER BY cluster_id", engine) do
+         if not common or (r[3] and common[r[3]]) then
+            clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2], folder = r[3] }
+         end
       end
       for _, c in ipairs(clusters) do cluster_changes(h, c, a, b, out) end
    end
