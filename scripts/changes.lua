@@ -86,6 +86,12 @@ local ok, to, from, list = pcall(function()
 end)
 if not ok then die(history.located(opts.db, to)) end
 if late then io.stderr:write(late) end
+-- "0 changes" from a scan compared with itself is no news: said so.
+if from.id == to.id and not late then
+   io.stderr:write(string.format("%s: scan %d compared with itself: %s\n", NAME, to.id,
+      (opts.from or opts.since) and "--from and --to name the same scan"
+      or opts.db .. " holds no earlier scan of its scope (record another to see what changed)"))
+end
 -- Scans of different folders or engines are compared on those both
 -- listed: what was left out is said, not read as clusters appearing or
 -- vanishing, nor passed over in silence.

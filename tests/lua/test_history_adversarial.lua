@@ -272,4 +272,22 @@ H.test("history.lua cluster ID known under two engines asks for --engine instead
    H.eq(cjson.decode(r.stdout).engine, "mysql")
 end)
 
+H.test("a scan compared with itself says so on stderr: the file's only scan, or --from = --to", function()
+   local server = H.start_fake { "--data", fleet(0) }
+   local db = fresh(".db")
+   snapshot(db, server, at(T1), { "fa" })
+   local r = script("changes.lua", { "--db", db })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(r.stderr, "changes.lua: scan 1 compared with itself: " .. db
+      .. " holds no earlier scan of its scope (record another to see what changed)\n")
+   r = script("changes.lua", { "--db", db, "--from", "1", "--to", "1", "--format", "json" })
+   H.eq(r.code, 0, r.stderr)
+   H.eq(#cjson.decode(r.stdout).changes, 0)
+   H.eq(r.stderr, "changes.lua: scan 1 compared with itself: --from and --to name the same scan\n")
+   -- two scans: the default comparison has something to compare, no note
+   snapshot(db, server, at(T1 + 60), { "fa" })
+   r = script("changes.lua", { "--db", db })
+   H.eq({ r.code, r.stderr }, { 0, "" })
+end)
+
 H.run_all()
