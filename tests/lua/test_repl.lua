@@ -41,6 +41,14 @@ local function check(r, code)
    end
 end
 
+-- A busy loop that first says "looping" (in words its echo does not
+-- hold).  Ctrl-C must not be typed before the prompt has read the line
+-- it ends: the terminal throws away input not yet read when it sends
+-- SIGINT, so a line still waiting there (a loaded machine can keep the
+-- prompt from reading it for any fixed time) is lost and never runs.
+-- The tests wait for the line's own output instead.
+local RUNNING = "n = 0; io.write('loop', 'ing\\\\n'); while true do n = n + 1 end"
+
 -- The backups of cluster cmysql-0000 from a fake API with 2 clusters of 3.
 local function fake_backups()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=2,backups=3" }
@@ -462,7 +470,8 @@ H.test("PROMPT: Ctrl-C during a slow listing returns to a working prompt within 
       "--fault", "delay_ms=20000;times=0" }
    local r = session({
       "expect \\n> ",
-      "send bs = collect(client:backups { engine = 'mongodb', cluster = 'cmongodb-0000' })\\r",
+      "send io.write('list', 'ing\\\\n'); bs = collect(client:backups { engine = 'mongodb', cluster = 'cmongodb-0000' })\\r",
+      "expect listing\\n",   -- the line was read (see RUNNING)
       "sleep 1000",   -- the request is in flight: the server holds it 20 s
       "send \\x03",
       "expect interrupted (",
@@ -481,7 +490,8 @@ H.test("PROMPT: Ctrl-C during a fan-out over 20 slow clusters returns to a worki
       "--fault", "path=/backups;delay_ms=20000;times=0" }
    local r = session({
       "expect \\n> ",
-      "send rs = client:scan { engine = 'mongodb', folder = 'b1gfakefolder0000001' }\\r",
+      "send io.write('scann', 'ing\\\\n'); rs = client:scan { engine = 'mongodb', folder = 'b1gfakefolder0000001' }\\r",
+      "expect scanning\\n",   -- the line was read (see RUNNING)
       "sleep 1000",
       "send \\x03",
       "expect interrupted", "expect \\n> ",
@@ -497,7 +507,7 @@ H.test("PROMPT: Ctrl-C abandons a line or a continuation and stops a busy loop; 
       "expect \\n> ",
       "send abandoned = 1", "sleep 100", "send \\x03", "expect ^C\\n> ",
       "send for i = 1, 3 do\\r", "expect >> ", "send \\x03", "expect ^C\\n> ",
-      "send n = 0; while true do n = n + 1 end\\r", "sleep 300", "send \\x03",
+      "send " .. RUNNING .. "\\r", "expect looping\\n", "sleep 300", "send \\x03",
       "expect interrupted!", "expect \\n> ",
       "send n > 0, abandoned\\r", "expect \\ntrue\\tnil\\n> ",
       "send \\x04",
@@ -545,7 +555,7 @@ H.test("PROMPT: on a dumb terminal the plain prompt still prints, continues line
       "send for i = 1, 2 do\\r", "expect >> ", "send io.write(i)\\r", "expect >> ", "send end\\r",
       "expect 12> ",
       "send lost\\x03", "expect \\n> ",
-      "send n = 0; while true do n = n + 1 end\\r", "sleep 300", "send \\x03", "expect interrupted!",
+      "send " .. RUNNING .. "\\r", "expect looping\\n", "sleep 300", "send \\x03", "expect interrupted!",
       "expect \\n> ", "send 'alive'\\r", "expect \\n\"alive\"\\n> ",
       "send \\x04",
    }, { term = "dumb", home = home })
