@@ -72,6 +72,15 @@ function M.env(H, server)
    return { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = M.FOLDER, NO_COLOR = "1" }
 end
 
+--- Run scripts/NAME with `args` against `server` (none: a port nothing
+-- listens on, for runs that must not reach an API), no default folder.
+function M.script(H, name, args, server)
+   local a = { H.source_dir .. "/scripts/" .. name }
+   for _, v in ipairs(args) do a[#a + 1] = v end
+   return H.run(a, { env = { YC_MDB_ENDPOINT = server and server.url or "http://127.0.0.1:9",
+      YC_IAM_TOKEN = H.token, YC_FOLDER_ID = false, NO_COLOR = "1" } })
+end
+
 --- A history file with the three scans of M.SCANS (snapshot.lua each).
 function M.record(H, opts)
    local db = H.tmpname(".db")

@@ -5,6 +5,7 @@
 -- engines not silently resolved to one of them.
 package.path = os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/?.lua;" .. package.path
 local H = require "harness"
+local HF = require "history_fleet"
 local cjson = require "cjson"
 
 local T1 = 1795176000 -- 2026-11-20T12:00:00Z
@@ -38,12 +39,7 @@ local function fleet(day)
    return H.data_file(out)
 end
 
-local function script(name, args, server)
-   local a = { H.source_dir .. "/scripts/" .. name }
-   for _, v in ipairs(args) do a[#a + 1] = v end
-   return H.run(a, { env = { YC_MDB_ENDPOINT = server and server.url or "http://127.0.0.1:9",
-      YC_IAM_TOKEN = H.token, YC_FOLDER_ID = false, NO_COLOR = "1" } })
-end
+local function script(name, args, server) return HF.script(H, name, args, server) end
 
 local function snapshot(db, server, now, folders)
    local args = { "--db", db, "--engine", "postgresql", "--now", now }

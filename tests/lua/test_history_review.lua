@@ -5,6 +5,7 @@
 -- option reads, and a file marked as a history without its tables.
 package.path = os.getenv("MDB_SOURCE_DIR") .. "/tests/lua/?.lua;" .. package.path
 local H = require "harness"
+local HF = require "history_fleet"
 local cjson = require "cjson"
 
 local FOLDER = "b1gtestfolder"
@@ -73,12 +74,7 @@ local function serve(days)
    return H.start_fake(args)
 end
 
-local function script(name, args, server)
-   local a = { H.source_dir .. "/scripts/" .. name }
-   for _, v in ipairs(args) do a[#a + 1] = v end
-   return H.run(a, { env = { YC_MDB_ENDPOINT = server and server.url or "http://127.0.0.1:9",
-      YC_IAM_TOKEN = H.token, YC_FOLDER_ID = false, NO_COLOR = "1" } })
-end
+local function script(name, args, server) return HF.script(H, name, args, server) end
 
 local function snapshot(db, server, s, engines)
    local args = { "--db", db, "--folder", FOLDER, "--now", at(T1 + s * DAY) }
