@@ -303,6 +303,21 @@ local function scan_folders(s)
    return set, sorted
 end
 
+-- What of list `la` (scan `a`) and list `lb` (scan `b`) is not in the set
+-- `both`: `{item = the scan that alone listed it}`, or nil when nothing.
+local function only_in_one(la, a, lb, b, both)
+   local out
+   for _, x in ipairs { { la, a }, { lb, b } } do
+      for _, item in ipairs(x[1]) do
+         if not both[item] then
+            out = out or {}
+            out[item] = x[2]
+         end
+      end
+   end
+   return out
+end
+
 --- Changes from scan `a` to scan `b` (ids; a < b) of every cluster in the
 -- scope both scans share: the folders both listed (a cloud scan's are any
 -- folder) and the engines both listed.  A folder only one of them listed
@@ -332,14 +347,7 @@ function M.between(h, a, b)
          return nil, format("scans %d and %d share no folder (scan %d listed %s; scan %d listed %s)", a, b, a,
             table.concat(la, ", "), b, table.concat(lb, ", "))
       end
-      for _, x in ipairs { { la, a }, { lb, b } } do
-         for _, f in ipairs(x[1]) do
-            if not common[f] then
-               left_out = left_out or {}
-               left_out[f] = x[2]
-            end
-         end
-      end
+      left_out = only_in_one(la, a, lb, b, common)
    else
       common = fa or fb
    end
@@ -350,17 +358,9 @@ function M.between(h, a, b)
    end
    -- An engine only one of the scans listed is not compared: said, as a
    -- folder left out is.
-   local engines_left_out
    local both = {}
    for _, e in ipairs(engines) do both[e] = true end
-   for _, x in ipairs { { sa, a }, { sb, b } } do
-      for _, e in ipairs(x[1].engines) do
-         if not both[e] then
-            engines_left_out = engines_left_out or {}
-            engines_left_out[e] = x[2]
-         end
-      end
-   end
+   local engines_left_out = only_in_one(sa.engines, a, sb.engines, b, both)
    local out = { left_out = left_out, engines_left_out = engines_left_out }
    if a == b then return out end
    for _, engine in ipairs(engines) do
