@@ -12,11 +12,7 @@ local T1 = 1795176000 -- 2026-11-20T12:00:00Z
 local DAY = 86400
 local function at(t) return os.date("!%Y-%m-%dT%H:%M:%SZ", t) end
 
-local function fresh(suffix)
-   local p = H.tmpname(suffix)
-   for _, x in ipairs { "", "-wal", "-shm", "-journal" } do os.remove(p .. x) end
-   return p
-end
+local function fresh(suffix) return HF.fresh(H, suffix) end
 
 local function cluster(engine, folder, id)
    return { "cluster", engine, folder, id, "n-" .. id, { id = id, folderId = folder, name = "n-" .. id,
@@ -37,6 +33,16 @@ local function fleet(day)
       backup("postgresql", "fb", "pg2", "pg2:auto", T1 - DAY) }
    if day == 0 then out[#out + 1] = backup("postgresql", "fa", "pg1", "pg1:man", T1 - 3 * DAY, "MANUAL") end
    return H.data_file(out)
+end
+
+-- A fake serving, in folder fa, a postgresql cluster `pg` and a mysql
+-- cluster `my`, each with one automated backup (`ID:auto`; "dup:pg" and
+-- "dup:my" when both are "dup").
+local function two_engines(pg, my)
+   local bp, bm = pg .. ":auto", my .. ":auto"
+   if pg == my then bp, bm = pg .. ":pg", my .. ":my" end
+   return H.start_fake { "--data", H.data_file { cluster("postgresql", "fa", pg), cluster("mysql", "fa", my),
+      backup("postgresql", "fa", pg, bp, T1 - DAY), backup("mysql", "fa", my, bm, T1 - DAY) } }
 end
 
 local function script(name, args, server) return HF.script(H, name, args, server) end
@@ -123,9 +129,7 @@ H.test("scans of two different clouds are refused, not compared as '0 changes'",
 end)
 
 H.test("scans of different engines: none in common is refused; some in common says what was left out", function()
-   local recs = { cluster("postgresql", "fa", "pg1"), cluster("mysql", "fa", "my1"),
-      backup("postgresql", "fa", "pg1", "pg1:auto", T1 - DAY), backup("mysql", "fa", "my1", "my1:auto", T1 - DAY) }
-   local server = H.start_fake { "--data", H.data_file(recs) }
+   local server = two_engines("pg1", "my1")
    local db = fresh(".db")
    for i, engines in ipairs { { "mysql" }, { "postgresql" }, { "postgresql", "mysql" } } do
       local args = { "--db", db, "--folder", "fa", "--now", at(T1 + i * 60) }
@@ -251,9 +255,7 @@ H.test("a scan recorded at a fractional --now is found by the time the reports p
 end)
 
 H.test("history.lua cluster ID known under two engines asks for --engine instead of picking one", function()
-   local recs = { cluster("postgresql", "fa", "dup"), cluster("mysql", "fa", "dup"),
-      backup("postgresql", "fa", "dup", "dup:pg", T1 - DAY), backup("mysql", "fa", "dup", "dup:my", T1 - DAY) }
-   local server = H.start_fake { "--data", H.data_file(recs) }
+   local server = two_engines("dup", "dup")
    local db = fresh(".db")
    local r = script("snapshot.lua", { "--db", db, "--folder", "fa", "--engine", "postgresql", "--engine", "mysql",
       "--now", at(T1) }, server)

@@ -13,13 +13,7 @@ local DAY = 86400
 local T1 = 1795176000 -- 2026-11-20T12:00:00Z
 local function at(t) return os.date("!%Y-%m-%dT%H:%M:%SZ", t) end
 
--- A path no earlier run left anything at (tmpname repeats across runs
--- within one second).
-local function fresh(suffix)
-   local p = H.tmpname(suffix)
-   for _, x in ipairs { "", "-wal", "-shm", "-journal" } do os.remove(p .. x) end
-   return p
-end
+local function fresh(suffix) return HF.fresh(H, suffix) end
 
 local function cluster(engine, id)
    return { "cluster", engine, FOLDER, id, "n-" .. id, { id = id, folderId = FOLDER, name = "n-" .. id,
