@@ -115,22 +115,9 @@ if kind == "backup" then
       out(table.concat(lines, "\n") .. "\n")
    end
 else
-   -- An id known under several engines is not resolved to one of them in
-   -- silence: which one is the user's to say.
-   if not opts.engine then
-      local engines = read(function()
-         local list = {}
-         for r in h:rows("SELECT engine FROM clusters WHERE cluster_id = ? ORDER BY engine", id) do
-            list[#list + 1] = r[1]
-         end
-         return list
-      end)
-      if #engines > 1 then
-         cli.fail(NAME, string.format("cluster %s: %s knows it under %d engines (%s): give --engine ENGINE", id,
-            opts.db, #engines, table.concat(engines, ", ")), 2)
-      end
-   end
-   local t = read(lives.cluster, h, id, opts.engine)
+   local t, ambiguous = read(function() return table.pack(lives.cluster(h, id, opts.engine)) end)
+   t, ambiguous = t[1], t[2]
+   if ambiguous then cli.fail(NAME, string.format("%s: %s: give --engine ENGINE", opts.db, ambiguous), 2) end
    if not t then cli.fail(NAME, string.format("cluster %s: not in %s", id, opts.db), 1) end
    if opts.format == "json" then
       local scans, days, durations = arr {}, arr {}, arr {}

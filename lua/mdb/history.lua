@@ -1083,11 +1083,24 @@ function H:hidden_by(scan, engine, folder)
       ORDER BY cluster_id LIMIT 1]], scan, engine, folder, folder)
 end
 
---- A cluster's internal reference and engine (the engine may be nil to
--- look the id up in any engine).
+--- A cluster's internal reference and engine.  With no engine, the id is
+-- looked up under every engine; one known under several is not resolved
+-- to one of them in silence: nil and a message naming them (which one is
+-- the caller's to say).
+-- @return ref, engine; or nil (unknown); or nil, message (ambiguous)
 function H:cluster_ref(cluster_id, engine)
-   return self:one("SELECT id, engine FROM clusters WHERE cluster_id = ? AND (? IS NULL OR engine = ?)",
-      cluster_id, engine, engine)
+   if engine then
+      return self:one("SELECT id, engine FROM clusters WHERE cluster_id = ? AND engine = ?", cluster_id, engine)
+   end
+   local found = {}
+   for r in self:rows("SELECT id, engine FROM clusters WHERE cluster_id = ? ORDER BY engine", cluster_id) do
+      found[#found + 1] = r
+   end
+   if #found <= 1 then return found[1] and found[1][1], found[1] and found[1][2] end
+   local engines = {}
+   for i, r in ipairs(found) do engines[i] = r[2] end
+   return nil, string.format("cluster %s is known under %d engines (%s): say which", cluster_id, #found,
+      table.concat(engines, ", "))
 end
 
 --- The cluster object valid at a scan, and its backups then.

@@ -69,10 +69,11 @@ end
 -- status, backups, total_size}...}, days = {{day, total_size, backups}...},
 -- durations = {{backup_id, created, seconds}...}}` (days: the last complete
 -- listing of each UTC day; durations: createdAt - startedAt of every
--- backup ever seen, newest first).  nil when the history does not know it.
+-- backup ever seen, newest first).  nil when the history does not know it;
+-- nil and a message when `engine` is nil and it knows the id under several.
 function M.cluster(h, cluster_id, engine)
    local ref, eng = h:cluster_ref(cluster_id, engine)
-   if not ref then return nil end
+   if not ref then return nil, eng end
    local out = { engine = eng, cluster = cluster_id, scans = {}, days = {}, durations = {} }
    local rows = {}
    for r in h:rows([[SELECT l.scan, s.time, s.time_text, l.status FROM listings l JOIN scans s ON s.id = l.scan

@@ -278,6 +278,36 @@ H.test("a recorded scan reads back exactly as recorded, int64 and times included
       "wal\n" .. history.SCHEMA_VERSION .. "\n1835295340\n16384", "a new file has 16 KiB pages")
 end)
 
+H.test("a cluster id known under two engines: cluster_ref and lives.cluster name both, pick neither", function()
+   local path = H.tmpname(".db")
+   local r = fleet(1, 2)
+   local s = mdb._sqlite
+   local id = r[1].id
+   r[2] = { engine = "mysql", id = id,
+      cluster = s.normalize("cluster", "mysql", { id = id, folderId = FOLDER, name = "my",
+         config = { backupRetainPeriodDays = "7" } }),
+      backups = { s.normalize("backup", "mysql", H.backup(id .. ":my", id, "2026-05-01T00:00:00Z")) } }
+   assert(history.record(path, r, { folder = FOLDER, engines = { "postgresql", "mysql" }, tool = "test",
+      time = 1000 }))
+   local lives = require "mdb.history_lives"
+   local h = assert(history.open(path))
+   local ref, why = h:cluster_ref(id)
+   H.eq(ref, nil)
+   H.eq(why, "cluster " .. id .. " is known under 2 engines (mysql, postgresql): say which")
+   local t, msg = lives.cluster(h, id)
+   H.eq(t, nil)
+   H.eq(msg, why)
+   local ref_pg, eng = h:cluster_ref(id, "postgresql")
+   H.ok(ref_pg, "found under postgresql")
+   H.eq(eng, "postgresql")
+   H.eq(lives.cluster(h, id, "mysql").engine, "mysql")
+   H.eq(#lives.cluster(h, id, "postgresql").durations, 2)
+   local none, none_why = h:cluster_ref("c9qnosuchcluster")
+   H.eq(none, nil)
+   H.eq(none_why, nil, "unknown: no message")
+   h:close()
+end)
+
 H.test("an unchanged fleet adds no backup rows; a changed backup adds one state", function()
    local path = H.tmpname(".db")
    local r = fleet(3, 10)
