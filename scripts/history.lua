@@ -115,8 +115,8 @@ if kind == "backup" then
       out(table.concat(lines, "\n") .. "\n")
    end
 else
-   local t, ambiguous = read(function() return table.pack(lives.cluster(h, id, opts.engine)) end)
-   t, ambiguous = t[1], t[2]
+   local found = read(function() return table.pack(lives.cluster(h, id, opts.engine)) end)
+   local t, ambiguous = found[1], found[2]
    if ambiguous then cli.fail(NAME, string.format("%s: %s: give --engine ENGINE", opts.db, ambiguous), 2) end
    if not t then cli.fail(NAME, string.format("cluster %s: not in %s", id, opts.db), 1) end
    if opts.format == "json" then
