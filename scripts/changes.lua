@@ -47,7 +47,7 @@ local function pick(text, flag)
       if not s then die(string.format("option '--%s': no scan %s in %s", flag, text, opts.db)) end
       return s
    end
-   local t = require("mdb").parse_time(text)
+   local t = history.parse_time(text)
    if not t then usage(string.format("option '--%s': not a scan id or an RFC 3339 time: %s", flag, text)) end
    local s = h:at(t)
    if not s then die(string.format("option '--%s': no scan at or before %s in %s", flag, text, opts.db)) end

@@ -905,6 +905,14 @@ function H:scan(id)
       folders = folders and list(folders) or nil, cloud = cloud, all_clouds = all_clouds == 1 or nil }
 end
 
+--- An RFC 3339 time as the whole second it names (Unix seconds), or nil
+-- and a message: what `h:at` finds scans by.  The fraction is dropped from
+-- the text, not from the number: 11:59:59.99999999 as one double is
+-- 12:00:00, a second the user did not name.
+function M.parse_time(text)
+   return require("mdb").parse_time((text:gsub("^(.-%d%d:%d%d:%d%d)%.%d+", "%1", 1)))
+end
+
 --- The last scan, the last at or before a time, or the last before a scan.
 function H:latest() return self:scan(self:one("SELECT max(id) FROM scans")) end
 -- (Scans are found by the whole second, the time every report prints for

@@ -84,7 +84,7 @@ function M.load(opts, engines, die)
    if not h then die(err) end
    local t
    if opts.at then
-      t = require("mdb").parse_time(opts.at)
+      t = history().parse_time(opts.at)
       if not t then die("option '--at': not an RFC 3339 time: " .. opts.at) end
    end
    -- A damaged file fails at its first query: one line naming it.

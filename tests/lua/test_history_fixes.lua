@@ -548,4 +548,27 @@ H.test("a history file the user may not read is said so, not 'no such file'", fu
    H.eq(r.stderr, "changes.lua: " .. path .. ": cannot open it (Permission denied)\n")
 end)
 
+H.test("a time a hair before a scan's second does not find that scan (no rounding into the next second)", function()
+   local server = H.start_fake({ "--demo", "--now", NOW })
+   local db = H.tmpname(".db")
+   local r = script("snapshot.lua", { "--db", db, "--folder", FOLDER, "--now", NOW }, server)
+   H.eq(r.code, 0, r.stderr)
+   -- 18:38:37.99999999 as one double is 18:38:38: the scan's own second
+   local before = "2026-11-23T18:38:37.99999999Z"
+   r = script("changes.lua", { "--db", db, "--to", before })
+   H.eq(r.code, 2, r.stdout)
+   H.contains(r.stderr, "no scan at or before " .. before)
+   r = script("audit.lua", { "--from", db, "--at", before, "--format", "json" })
+   H.eq(r.code, 2, r.stdout)
+   H.contains(r.stderr, "no scan")
+   r = script("inventory.lua", { "--from", db, "--at", "2026-11-23T21:38:37.9999999+03:00", "--format", "json" })
+   H.eq(r.code, 2, r.stdout)
+   -- and the scan's own second, with any fraction, finds it
+   for _, t in ipairs({ NOW, "2026-11-23T18:38:38.99999999Z", "2026-11-23T21:38:38.5+03:00" }) do
+      r = script("changes.lua", { "--db", db, "--to", t, "--format", "json" })
+      H.eq(r.code, 0, t .. ": " .. r.stderr)
+      H.eq(cjson.decode(r.stdout).to.id, 1, t)
+   end
+end)
+
 H.run_all()
