@@ -16,10 +16,52 @@ local function width(s)
    return utf8.len(s) or #s
 end
 
+-- Code points that are "?" on a terminal besides C0 and DEL: the C1
+-- controls U+0080..U+009F (U+009B is a CSI in one character, obeyed in
+-- UTF-8 by xterm, VTE and Konsole), and the invisible bidi and line
+-- controls that reorder or break what a terminal (VTE does bidi) shows.
+local function hidden(c)
+   return (c >= 0x80 and c < 0xA0) or c == 0x61C or c == 0x200E or c == 0x200F
+      or (c >= 0x2028 and c <= 0x202E) or (c >= 0x2066 and c <= 0x2069)
+end
+
+--- `s` as valid UTF-8 whose every byte that is not part of a valid UTF-8
+-- sequence, and every code point `bad(c)` is true of, is `repl` (one per
+-- byte, one per code point).  Plain ASCII comes back as it was.
+function M.utf8_clean(s, repl, bad)
+   if not s:find("[\128-\255]") then return s end
+   local out, i, n = {}, 1, #s
+   local start = 1                       -- of the run of good text not yet copied
+   while i <= n do
+      local b = s:byte(i)
+      if b < 0x80 then
+         i = i + 1
+      else
+         local size = b >= 0xF0 and 4 or b >= 0xE0 and 3 or b >= 0xC0 and 2 or 1
+         local piece = s:sub(i, i + size - 1)
+         -- (utf8.len rejects overlong forms, surrogates and > U+10FFFF)
+         local ok = size > 1 and #piece == size and utf8.len(piece) == 1
+         if ok and not (bad and bad(utf8.codepoint(piece))) then
+            i = i + size
+         else
+            out[#out + 1] = s:sub(start, i - 1)
+            out[#out + 1] = repl
+            i = i + (ok and size or 1)
+            start = i
+         end
+      end
+   end
+   out[#out + 1] = s:sub(start)
+   return table.concat(out)
+end
+
 --- `s` (any value, through tostring) with every control character a "?":
 -- a name the API sent must not move the cursor or recolour a terminal.
+-- C0 controls, DEL, C1 controls (U+0080..U+009F), the bidi controls and
+-- U+2028/U+2029 are each a "?", and so is each byte that is not part of
+-- valid UTF-8 (alone, 0x9B is a CSI to a terminal not in UTF-8).
 function M.safe(s)
-   return (tostring(s):gsub("[%c\127]", "?"))
+   return M.utf8_clean((tostring(s):gsub("[%c\127]", "?")), "?", hidden)
 end
 
 --- Render rows (the first one the header) as aligned columns two blanks

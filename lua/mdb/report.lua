@@ -110,6 +110,31 @@ end
 ---------------------------------------------------------------------------
 -- CSV (RFC 4180: CRLF line ends, fields quoted when they hold a comma, a
 -- quote, CR or LF; quotes doubled)
+--
+-- The text is the data, for programs, with two exceptions that touch only
+-- text the Yandex Cloud API never sends (its names are [a-zA-Z0-9_-], its
+-- ids start with a letter or digit, the C core blanks C0 controls in
+-- error messages, and every message starts with our own words):
+-- * a control character other than tab, CR and LF (C0, DEL, C1) is "?",
+--   and a byte that is not UTF-8 is U+FFFD, as in json: `cat report.csv`
+--   must not drive the terminal, and a UTF-8 reader must not fail;
+-- * a string cell a spreadsheet would take for a formula gets a leading
+--   "'" (OWASP's advice): one that starts with "=", "+", "@", a tab or
+--   CR, or with "-" and then anything but letters, digits, "_", "-", "."
+--   and ":".  A cluster name may start with "-" ("-prod_1"): such a name,
+--   which can only make a negation or a cell reference and never a call,
+--   is written as it is, so that what a program reads back matches the
+--   API; numbers (-5) are never quoted.
+
+local REPLACEMENT = "\239\191\189"   -- U+FFFD
+local function c1(c) return c >= 0x80 and c < 0xA0 end
+
+--- Whether a spreadsheet would read string `s` as a formula (see above).
+local function formula_like(s)
+   local c = s:sub(1, 1)
+   if c == "=" or c == "+" or c == "@" or c == "\t" or c == "\r" then return true end
+   return c == "-" and not s:find("^%-[%w_.:%-]*$")
+end
 
 local function csv_field(v)
    if v == nil or v == M.null then return "" end
@@ -121,6 +146,11 @@ local function csv_field(v)
    if type(v) == "number" then return M.number(v) or "" end
    if type(v) == "boolean" then return v and "true" or "false" end
    local s = tostring(v)
+   if s:find("[%z\1-\8\11\12\14-\31\127-\255]") then
+      s = s:gsub("[%z\1-\8\11\12\14-\31\127]", "?")
+      s = aligned.utf8_clean(aligned.utf8_clean(s, REPLACEMENT), "?", c1)
+   end
+   if formula_like(s) then s = "'" .. s end
    if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
    return s
 end
@@ -150,12 +180,39 @@ local function text_table(header, rows, right, paint, indent)
       paint = paint and function(i, ri) return paint(i, rows[ri]) end }) .. "\n"
 end
 
+-- Markdown is rendered with its inline HTML (GitHub, GitLab, editors):
+-- text from the API is shown as sent, never as markup.  "<", ">" and "&"
+-- are entities (no tag, comment or entity of the API's reaches the
+-- page), "\\", "|" and "`" are backslash-escaped (no cell split or code
+-- span), and so is the "]" of "](" (no inline link: a link needs it, and
+-- a reference link a definition, which a report never has).  Emphasis
+-- ("*", "_") is left alone: "_" is in every check name, and emphasis
+-- hides no text.
+local MD_ESCAPE = { ["\\"] = "\\\\", ["|"] = "\\|", ["`"] = "\\`", ["&"] = "&amp;", ["<"] = "&lt;",
+   [">"] = "&gt;" }
+
 local function md_cell(v)
    local s = v == nil and "" or tostring(v)
+   s = s:gsub("[\\|`&<>]", MD_ESCAPE):gsub("%]%(", "\\](")
+   s = s:gsub("\r?\n", "<br>"):gsub("\t", " ")
    -- then, as in a text table, no control character the API sent: a
    -- markdown report is read on a terminal too
-   return aligned.safe((s:gsub("\\", "\\\\"):gsub("|", "\\|"):gsub("\r?\n", "<br>"):gsub("\t", " ")))
+   return aligned.safe(s)
 end
+
+--- Any value as the text of a markdown table cell (the rules above; LF
+-- is "<br>"), for every markdown writer of API text.
+M.md_cell = md_cell
+
+-- An id as a code span when it is a plain id, else as escaped text (a
+-- code span shows "&lt;" and "\\`" as they are).
+local function md_code(id)
+   if tostring(id):find("^[%w_.:%-]+$") then return "`" .. tostring(id) .. "`" end
+   return md_cell(id)
+end
+
+-- A cell already in markdown (the report's own markup around escaped text).
+local function md_raw(s) return { md = s } end
 
 local function md_table(header, rows)
    local out = { "| " .. concat(header, " | ") .. " |" }
@@ -164,7 +221,10 @@ local function md_table(header, rows)
    out[#out + 1] = "|" .. concat(sep, "|") .. "|"
    for _, r in ipairs(rows) do
       local cells = {}
-      for i = 1, #header do cells[i] = md_cell(r[i]) end
+      for i = 1, #header do
+         local c = r[i]
+         cells[i] = type(c) == "table" and c.md or md_cell(c)
+      end
       out[#out + 1] = "| " .. concat(cells, " | ") .. " |"
    end
    return concat(out, "\n") .. "\n"
@@ -243,8 +303,11 @@ end
 
 local function xml_escape(s, attr)
    s = tostring(s)
-   -- XML 1.0 forbids most control characters outright.
+   -- XML 1.0 forbids most control characters outright, U+FFFE and U+FFFF,
+   -- and in a UTF-8 document any byte that is not UTF-8 (one such byte
+   -- and no reader takes the file).
    s = s:gsub("[%z\1-\8\11\12\14-\31]", "?")
+   s = aligned.utf8_clean(s, REPLACEMENT, function(c) return c == 0xFFFE or c == 0xFFFF end)
    s = s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
    if attr then s = s:gsub('"', "&quot;"):gsub("\n", "&#10;"):gsub("\r", "&#13;"):gsub("\t", "&#9;") end
    return s
@@ -359,16 +422,32 @@ local function nagios(findings, opts)
       end
       text = concat(counts, ", ") .. ": " .. concat(shown, ", ")
    end
-   text = text:gsub("[|\r\n]", " ")
-   return format("%s %s - %s | ok=%d warning=%d critical=%d error=%d\n", title, state, text,
-      s.ok, s.warning, s.critical, s.error)
+   return format("%s %s - %s | ok=%d warning=%d critical=%d error=%d\n", M.nagios_text(title), state,
+      M.nagios_text(text), s.ok, s.warning, s.critical, s.error)
+end
+
+--- Text for a Nagios status line: one line ("|", CR and LF, which
+-- would end the text or the line, are blanks) with no control character
+-- ("?", as on a terminal: the line is read on one too).
+function M.nagios_text(s)
+   return aligned.safe((tostring(s):gsub("[|\r\n]", " ")))
+end
+
+--- A Nagios perfdata label, quoted: the plugin guidelines allow any
+-- character but "=" and "'"; those, and "|", are "_", and the label is
+-- `M.nagios_text`.
+function M.nagios_perf_label(s)
+   return "'" .. M.nagios_text((tostring(s):gsub("['=|]", "_"))) .. "'"
 end
 
 ---------------------------------------------------------------------------
 -- Prometheus textfile
 
+-- (the text format is UTF-8: one byte that is not, and promtool and
+-- node_exporter reject the whole file)
 local function label_value(v)
-   return (tostring(v or ""):gsub("\\", "\\\\"):gsub("\n", "\\n"):gsub('"', '\\"'))
+   return (aligned.utf8_clean(tostring(v or ""), REPLACEMENT):gsub("\\", "\\\\"):gsub("\n", "\\n")
+      :gsub('"', '\\"'))
 end
 
 local function labels(t, keys)
@@ -616,8 +695,9 @@ function findings_table(findings, fmt_name, opts, s)
    if fmt_name == "markdown" then
       local rows = {}
       for i, f in ipairs(list) do
-         rows[i] = { f.status == "ok" and "ok" or ("**" .. f.status .. "**"), f.engine or "-",
-            f.cluster and (cluster_label(f) .. (f.cluster_name and (" (`" .. f.cluster .. "`)") or "")) or "-",
+         rows[i] = { f.status == "ok" and "ok" or md_raw("**" .. md_cell(f.status) .. "**"), f.engine or "-",
+            f.cluster and md_raw(md_cell(cluster_label(f))
+               .. (f.cluster_name and (" (" .. md_code(f.cluster) .. ")") or "")) or "-",
             f.check, f.message }
          if opts.folders then table.insert(rows[i], 2, f.folder or "-") end
       end
@@ -778,9 +858,11 @@ local function plan_block(p, fmt_name, opts, out)
    local title = p.listing or format("%s %s%s", p.engine or "-", p.cluster_name or p.cluster or "clusters",
       p.cluster_name and p.cluster and (" (" .. p.cluster .. ")") or "")
    if opts.folders and p.folder then title = title .. " in folder " .. p.folder end
-   title = aligned.safe(title)   -- (names from the API, as in a table's cells)
+   -- (names from the API, as in a table's cells)
+   local esc = md and md_cell or aligned.safe
+   title = esc(title)
    if p.error then
-      out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. aligned.safe(p.error)
+      out[#out + 1] = (md and "### " or "") .. title .. ": listing failed: " .. esc(p.error)
       out[#out + 1] = ""
       return
    end
