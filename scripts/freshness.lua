@@ -149,7 +149,8 @@ if opts.format == "table" or opts.format == "nagios" then
          end
          if f.observed then
             if not oldest or f.observed > oldest then oldest = f.observed end
-            perf[#perf + 1] = string.format("'%s'=%ds;%d;%d;0", label:gsub("['=]", "_"), f.observed, warn_s, crit_s)
+            perf[#perf + 1] = string.format("%s=%ds;%d;%d;0", report.nagios_perf_label(label), f.observed, warn_s,
+               crit_s)
          end
       end
       local summary
@@ -169,7 +170,7 @@ if opts.format == "table" or opts.format == "nagios" then
          for i, p in ipairs(problems) do texts[i] = p.text end
          summary = table.concat(texts, ", ")
       end
-      text = string.format("MDB BACKUP FRESHNESS %s - %s%s\n", state, summary:gsub("[|\n]", " "),
+      text = string.format("MDB BACKUP FRESHNESS %s - %s%s\n", state, report.nagios_text(summary),
          #perf > 0 and (" | " .. table.concat(perf, " ")) or "")
    end
 else

@@ -65,7 +65,7 @@ local function out(text)
    -- one becomes "?", so no escape sequence reaches the terminal (json
    -- escapes them itself).
    if opts.format == "table" then
-      text = text:gsub("[%c\127]", function(c) return c == "\n" and c or "?" end)
+      text = text:gsub("[^\n]+", require("mdb.aligned").safe)
    end
    local ok, werr = report.write(text, opts.output)
    if not ok then cli.fail(NAME, werr, 2) end

@@ -50,11 +50,20 @@ static void push_clean(lua_State *L, const char *msg, const char *secret,
   luaL_Buffer b;
   char *p = luaL_buffinitsize(L, &b, CREDENTIALS_SCRUB_SIZE(len));
   size_t n = secret_scrub_into(msg, secrets, p);
+  /* Control characters are blanks, the C1 ones too (U+0080..U+009F, two
+  ** bytes in UTF-8; U+009B is a CSI to a UTF-8 terminal): a server's
+  ** message reaches terminals, logs and reports. */
+  size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)p[i];
-    if (c < 0x20 || c == 0x7f)
-      p[i] = ' ';
+    if (c == 0xc2 && i + 1 < n && (unsigned char)p[i + 1] >= 0x80 &&
+        (unsigned char)p[i + 1] < 0xa0) {
+      p[k++] = ' ';
+      i++;
+    } else
+      p[k++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
   }
+  n = k;
   if (max && n > max) {
     memcpy(p + max, "...", 3);
     n = max + 3;

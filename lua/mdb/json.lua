@@ -47,7 +47,13 @@ local function json_string(s)
       end
       s = concat(out)
    end
-   return cjson.encode(s)   -- lua-cjson does the escaping
+   local text = cjson.encode(s)   -- lua-cjson does the escaping,
+   -- but of C0 only: a C1 control (U+009B is a CSI to a UTF-8 terminal)
+   -- is escaped too, so `cat report.json` drives no terminal
+   if text:find("\194", 1, true) then
+      text = text:gsub("\194([\128-\159])", function(c) return format("\\u%04x", c:byte()) end)
+   end
+   return text
 end
 
 local function is_array(t)

@@ -85,6 +85,20 @@ H.test("a C1 control, a byte that is not UTF-8 or a bidi override in a name: '?'
       H.contains(r.stdout, EVIL_SHOWN, what .. ": the name, its controls as ?")
       if c[1] == "retention-plan.lua" then H.contains(r.stdout, EVIL_ID .. ":b?2J", what .. ": the backup id") end
    end
+   -- json keeps the text, with the C1 control escaped: the same data, and
+   -- no CSI for `cat report.json`
+   local r, what = run(s, "inventory.lua", { "--engine", "mysql", "--now", NOW, "--format", "json" })
+   H.not_contains(r.stdout, "\194\155", what)
+   H.contains(r.stdout, "\\u009b2J", what)
+   H.ok(pcall(require("cjson").decode, r.stdout), what .. ": valid JSON")
+   -- a recorded name, shown by history.lua
+   local db = H.tmpname(".db")
+   r, what = run(s, "snapshot.lua", { "--engine", "mysql", "--now", NOW, "--db", db })
+   H.eq(r.code, 0, what .. ": " .. r.stderr)
+   r, what = run(s, "history.lua", { "--db", db, "cluster", EVIL_ID })
+   H.eq(r.code, 0, what .. ": " .. r.stderr)
+   terminal_clean(r.stdout, what)
+   H.contains(r.stdout, EVIL_SHOWN, what)
 end)
 
 H.test("nagios: one line, one '|' before the perfdata, whatever the names hold", function()
@@ -98,6 +112,14 @@ H.test("nagios: one line, one '|' before the perfdata, whatever the names hold",
    H.eq(bars, 1, what .. ": one '|': " .. line)
    H.contains(line, "a b c d?[2Je coverage warning", what)
    H.ok(line:find("| ok=%d+ warning=%d+ critical=%d+ error=%d+$"), what .. ": the perfdata ends the line")
+   -- freshness.lua's own Nagios line: its labels are the names
+   r, what = run(s, "freshness.lua", { "--engine", "mysql", "--now", NOW, "--format", "nagios" })
+   line = r.stdout:match("^([^\n]*)\n$")
+   H.ok(line, what .. ": exactly one line: " .. r.stdout)
+   terminal_clean(line, what)
+   _, bars = line:gsub("|", "")
+   H.eq(bars, 1, what .. ": one '|': " .. line)
+   H.contains(line, "'mysql/a_b c d?[2Je'=", what)
 end)
 
 H.test("junit and prometheus stay well-formed when a name or id is not UTF-8 or holds a C1 control", function()
@@ -171,7 +193,13 @@ H.test("the error message a server sends: no C1 control in the report's list of 
    local s = fleet("plain", EVIL_ID .. ":b1", nil, "no\194\155" .. "2Jway")
    local r, what = run(s, "inventory.lua", { "--engine", "mysql", "--now", NOW })
    terminal_clean(r.stdout, what .. " stdout")
-   H.contains(r.stdout, "no?2Jway", what)
+   terminal_clean(r.stderr, what .. " stderr")
+   H.contains(r.stdout, "no 2Jway", what)
+   H.contains(r.stderr, "no 2Jway", what)
+   -- and in json, where the error message is data
+   r, what = run(s, "inventory.lua", { "--engine", "mysql", "--now", NOW, "--format", "json" })
+   H.not_contains(r.stdout, "\194\155", what)
+   H.contains(r.stdout, "no 2Jway", what)
 end)
 
 H.test("aligned.safe keeps UTF-8 text and wide characters, and only what it must is '?'", function()

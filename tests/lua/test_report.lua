@@ -159,7 +159,7 @@ H.test("markdown: a table with escaped cells and the summary", function()
    H.eq(report.findings(f, "markdown", { all = true }), table.concat({
       "| Status | Engine | Cluster | Check | Message |",
       "|---|---|---|---|---|",
-      "| **error** | redis | - | listing | listing redis clusters failed: <boom> & co |",
+      "| **error** | redis | - | listing | listing redis clusters failed: &lt;boom&gt; &amp; co |",
       '| **critical** | mysql | pay, "ments" (`c2`) | size | newest backup 5.0 GiB is 95.0% smaller<br>second line |',
       '| **warning** | mysql | pay, "ments" (`c2`) | coverage | 1 of the last 7 days (UTC) has no backup: 2026-11-19 (warn at 1 missing) |',
       "| ok | postgresql | orders (`c1`) | freshness | a \\| b |",
