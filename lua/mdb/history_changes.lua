@@ -157,23 +157,27 @@ local function percent(p)
    return s
 end
 
--- Gaps: states closed after scan `a` (by a complete listing that no
--- longer returned the backup, or the cluster) with no state of the same
--- id following at once, and the scan the id was listed in again (NULL:
--- not yet).  A failed listing closes nothing: it is never a gap.
-local BACKUP_GAPS = [[SELECT o.backup_id, o.last_scan, o.until_scan,
-   (SELECT min(n.from_scan) FROM backup_states n WHERE n.cluster = o.cluster AND n.backup_id = o.backup_id
-      AND n.from_scan > o.until_scan)
-   FROM backup_states o WHERE o.cluster = ?1 AND o.until_scan > ?2 AND o.until_scan <= ?3
-   AND NOT EXISTS (SELECT 1 FROM backup_states n WHERE n.cluster = o.cluster AND n.backup_id = o.backup_id
-      AND n.from_scan = o.until_scan)
-   ORDER BY o.backup_id, o.until_scan]]
-local CLUSTER_GAPS = [[SELECT o.last_scan, o.until_scan,
-   (SELECT min(n.from_scan) FROM cluster_states n WHERE n.cluster = o.cluster AND n.from_scan > o.until_scan),
-   CASE WHEN json_valid(o.data) THEN json_extract(o.data, '$.folderId') END
-   FROM cluster_states o WHERE o.cluster = ?1 AND o.until_scan > ?2 AND o.until_scan <= ?3
-   AND NOT EXISTS (SELECT 1 FROM cluster_states n WHERE n.cluster = o.cluster AND n.from_scan = o.until_scan)
-   ORDER BY o.until_scan]]
+-- Gaps, found from the states that begin after scan `a` (the few that
+-- changed, read from the index alone): one whose previous state of the
+-- same id was closed before it began, after `a` (by a complete listing
+-- that no longer returned the backup, or the cluster), is an id listed
+-- again; the previous state tells the scan it was first missing from and
+-- the last that saw it.  A failed listing closes nothing: never a gap.
+local BACKUP_GAPS = [[SELECT n.backup_id, n.from_scan, p.last_scan, p.until_scan
+   FROM backup_states n JOIN backup_states p ON p.cluster = n.cluster AND p.backup_id = n.backup_id
+   AND p.from_scan = (SELECT max(q.from_scan) FROM backup_states q WHERE q.cluster = n.cluster
+      AND q.backup_id = n.backup_id AND q.from_scan < n.from_scan)
+   WHERE n.cluster = ?1 AND n.from_scan > ?2 AND n.from_scan <= ?3 AND p.until_scan < n.from_scan
+   AND p.until_scan > ?2
+   ORDER BY n.backup_id, n.from_scan]]
+local CLUSTER_GAPS = [[SELECT p.last_scan, p.until_scan, n.from_scan,
+   CASE WHEN json_valid(p.data) THEN json_extract(p.data, '$.folderId') END
+   FROM cluster_states n JOIN cluster_states p ON p.cluster = n.cluster
+   AND p.from_scan = (SELECT max(q.from_scan) FROM cluster_states q WHERE q.cluster = n.cluster
+      AND q.from_scan < n.from_scan)
+   WHERE n.cluster = ?1 AND n.from_scan > ?2 AND n.from_scan <= ?3 AND p.until_scan < n.from_scan
+   AND p.until_scan > ?2
+   ORDER BY n.from_scan]]
 
 -- "scan N (TIME)"
 local function scan_text(h, id)
@@ -211,16 +215,15 @@ end
 -- the scan that missed it did not list that folder: it had moved, not gone.
 local function cluster_gaps(h, ref, a, b)
    local by_gone, list = {}, {}
+   if b - a < 2 then return by_gone, list end
    for r in h:rows(CLUSTER_GAPS, ref, a, b) do
       local gone, back, left_from = r[2], r[3], r[4]
-      if back and back <= b then
-         local came_to = folder_at(h, ref, back)
-         local out_of_view = came_to and came_to ~= left_from and not scan_listed_folder(h, gone, came_to)
-            and came_to or nil
-         local g = { last = r[1], gone = gone, back = back, out_of_view = out_of_view }
-         by_gone[gone] = g
-         list[#list + 1] = g
-      end
+      local came_to = folder_at(h, ref, back)
+      local out_of_view = came_to and came_to ~= left_from and not scan_listed_folder(h, gone, came_to)
+         and came_to or nil
+      local g = { last = r[1], gone = gone, back = back, out_of_view = out_of_view }
+      by_gone[gone] = g
+      list[#list + 1] = g
    end
    return by_gone, list
 end
@@ -398,35 +401,38 @@ local function cluster_changes(h, c, a, b, out)
    -- (or with its cluster from a complete Cluster.List): one change each,
    -- naming every gap.
    local gaps = {}
-   for r in h:rows(BACKUP_GAPS, ref, a, b) do
-      local id, last, gone, back = r[1], r[2], r[3], r[4]
-      if sa[id] and sb[id] and back and back <= b then
-         local g = gaps[id]
-         if not g then
-            g = { id = id, last = last, parts = {}, unexpected = false }
-            gaps[id] = g
-            gaps[#gaps + 1] = g
-         end
-         g.back = back
-         local cg = gaps_by_gone[gone]
-         local text
-         if cg then
-            text = gap_text(h, gone, nil, back):gsub("^missing from", "missing with its cluster from")
-            if cg.out_of_view then
-               text = format("%s: scan %d did not list folder %s, which the cluster had moved to", text, gone,
-                  cg.out_of_view)
+   -- (no scan between a and b: no gap)
+   if b - a > 1 then
+      for r in h:rows(BACKUP_GAPS, ref, a, b) do
+         local id, back, last, gone = r[1], r[2], r[3], r[4]
+         if sa[id] and sb[id] then
+            local g = gaps[id]
+            if not g then
+               g = { id = id, last = last, parts = {}, unexpected = false }
+               gaps[id] = g
+               gaps[#gaps + 1] = g
+            end
+            g.back = back
+            local cg = gaps_by_gone[gone]
+            local text
+            if cg then
+               text = gap_text(h, gone, nil, back):gsub("^missing from", "missing with its cluster from")
+               if cg.out_of_view then
+                  text = format("%s: scan %d did not list folder %s, which the cluster had moved to", text, gone,
+                     cg.out_of_view)
+               else
+                  g.unexpected = true
+               end
             else
+               -- the last scan before it came back that listed the cluster
+               -- completely without it
+               local upto = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
+                  AND status = 'complete' AND scan >= ? AND scan < ?]], engine, cid, gone, back)
+               text = gap_text(h, gone, upto, back)
                g.unexpected = true
             end
-         else
-            -- the last scan before it came back that listed the cluster
-            -- completely without it
-            local upto = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
-               AND status = 'complete' AND scan >= ? AND scan < ?]], engine, cid, gone, back)
-            text = gap_text(h, gone, upto, back)
-            g.unexpected = true
+            g.parts[#g.parts + 1] = text
          end
-         g.parts[#g.parts + 1] = text
       end
    end
    for _, g in ipairs(gaps) do
