@@ -267,6 +267,20 @@ local function cluster_changes(h, c, a, b, out)
          local ts = scan_row(h, cb.from_scan)
          add { kind = "cluster_appeared", verdict = "info", message = "the cluster appeared",
             scan = cb.from_scan, time = ts and ts.time_text }
+      else
+         -- Listed before scan a, missing from it, listed again by b: not
+         -- new, and not to pass in silence.
+         local gone, last, back = h:one([[SELECT o.until_scan, o.last_scan,
+            (SELECT min(n.from_scan) FROM cluster_states n WHERE n.cluster = o.cluster AND n.from_scan > ?2)
+            FROM cluster_states o WHERE o.cluster = ?1 AND o.until_scan <= ?2 ORDER BY o.from_scan DESC LIMIT 1]],
+            ref, a)
+         if gone and back then
+            local ts, ls = scan_row(h, back), last and scan_row(h, last)
+            add { kind = "cluster_appeared", verdict = "info", scan = back, time = ts and ts.time_text,
+               last_seen = ls and ls.time_text,
+               message = format("the cluster is listed again: missing since %s, last listed in %s",
+                  scan_text(h, gone), last and scan_text(h, last) or "no scan") }
+         end
       end
    elseif ca ~= nil and cb == nil then
       local ts = ca.until_scan and scan_row(h, ca.until_scan)
@@ -389,13 +403,19 @@ local function cluster_changes(h, c, a, b, out)
    table.sort(ids)
    for _, id in ipairs(ids) do
       local s = sb[id]
-      -- (after scan a: an id that comes back appeared when it came back)
-      local first = h:one([[SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?
-         AND from_scan > ?]], ref, id, a)
+      -- (after scan a: an id that comes back appeared when it came back;
+      -- listed before scan a, it is not new, and is said to be listed again)
+      local first, gone, last = h:one([[SELECT min(CASE WHEN from_scan > ?3 THEN from_scan END),
+         max(CASE WHEN until_scan <= ?3 THEN until_scan END), max(CASE WHEN until_scan <= ?3 THEN last_scan END)
+         FROM backup_states WHERE cluster = ?1 AND backup_id = ?2]], ref, id, a)
       local ts = scan_row(h, first)
+      local ls = last and scan_row(h, last)
       add { kind = "appeared", verdict = "info", backup_id = id, type = s.type, size = s.size,
          created = s.created and fmt.rfc3339(s.created), scan = first, time = ts and ts.time_text,
-         message = s.type and format("a new %s backup", s.type:lower()) or "a new backup" }
+         last_seen = ls and ls.time_text,
+         message = gone and format("listed again: missing since %s, last listed in %s", scan_text(h, gone),
+            scan_text(h, last))
+            or s.type and format("a new %s backup", s.type:lower()) or "a new backup" }
    end
    -- Listed in both scans, but missing from a complete listing in between
    -- (or with its cluster from a complete Cluster.List): one change each,

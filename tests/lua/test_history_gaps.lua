@@ -104,6 +104,10 @@ H.test("a backup missing from a complete listing and listed again later is repor
    doc = cjson.decode(r.stdout)
    H.eq(kinds(doc), "appeared:pg1:b", r.stdout)
    H.eq(doc.changes[1].scan, 3)
+   -- (not "a new backup": it was listed before)
+   H.eq(doc.changes[1].message, "listed again: missing since scan 2 (" .. at(T1 + DAY) .. "), last listed in scan 1 ("
+      .. at(T1) .. ")")
+   H.eq(doc.changes[1].last_seen, at(T1))
    r = changes(db, 1, 2)
    H.eq(r.code, 1, r.stderr .. r.stdout)
    doc = cjson.decode(r.stdout)
@@ -198,9 +202,14 @@ H.test("a cluster missing from a complete Cluster.List and listed again: cluster
    r = changes(db, 1, 2)
    H.eq(kinds(cjson.decode(r.stdout)), "cluster_vanished:pg2 vanished:pg2:a", r.stdout)
    r = changes(db, 2, 3)
+   H.eq(r.code, 0, r.stderr .. r.stdout)
    doc = cjson.decode(r.stdout)
-   H.eq(#of(doc, "appeared", "pg2:a"), 1, r.stdout)
-   H.eq(#of(doc, "reappeared"), 0, r.stdout)
+   H.eq(kinds(doc), "appeared:pg2:a cluster_appeared:pg2", r.stdout)
+   -- the cluster is not new either: it is listed again
+   local ca = of(doc, "cluster_appeared", "pg2")[1]
+   H.eq({ ca.verdict, ca.scan }, { "info", 3 })
+   H.eq(ca.message, "the cluster is listed again: missing since scan 2 (" .. at(T1 + DAY) .. "), last listed in scan 1 ("
+      .. at(T1) .. ")")
 end)
 
 H.test("a cluster moved between two folders both scans listed: moved, not vanished and appeared", function()
