@@ -233,6 +233,18 @@ H.test("a cluster moved between two folders both scans listed: moved, not vanish
    snapshot(db, 2, { "fa", "fb" }, fleet { { "fa", "pg1", { "pg1:a" } }, { "fb", "pg2", { "pg2:a" } } })
    r = changes(db, 1, 2)
    H.eq(r.stdout, before)
+   -- an audit of scan 2 puts every finding of pg1 in fb, where scan 2 saw
+   -- it, the vanished check's too
+   r = script("audit.lua", { "--from", db, "--at", at(T1 + DAY), "--format", "json" })
+   H.ok(r.code == 0 or r.code == 1, r.stderr)
+   local checks = {}
+   for _, f in ipairs(cjson.decode(r.stdout).findings) do
+      if f.cluster == "pg1" then
+         H.eq(f.folder, "fb", f.check)
+         checks[f.check] = true
+      end
+   end
+   H.ok(checks.vanished, r.stdout)
    r = changes(db, 2, 3)
    H.eq(kinds(cjson.decode(r.stdout)), "moved:pg1", r.stdout)
    -- there and back again: in its folder as before
