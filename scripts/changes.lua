@@ -2,7 +2,10 @@
 -- (see snapshot.lua and --record): backups that appeared or vanished, each
 -- vanished one judged expected (an automated backup past its retention) or
 -- unexpected, clusters that appeared or vanished, retention and window
--- settings that changed, the newest backup's size jumping.
+-- settings that changed, the newest backup's size jumping; a backup (or a
+-- cluster) listed in both scans but missing from a complete listing in
+-- between (reappeared, cluster_reappeared), a cluster moved between
+-- folders (moved).
 --
 --   mdblua scripts/changes.lua --db fleet.db                 (the last two scans)
 --   mdblua scripts/changes.lua --db fleet.db --since 24h --format json

@@ -6,11 +6,19 @@
 --   io.write(changes.render(list, "table", {from = h:scan(a), to = h:scan(b)}))
 --
 -- Kinds: `appeared`, `vanished`, `cluster_appeared`, `cluster_vanished`,
+-- `reappeared` and `cluster_reappeared` (listed in both scans, but a
+-- complete listing in between no longer returned it: a gap, which the two
+-- scans' sets alone do not show), `moved` (the cluster's folder differs),
 -- `retention` and `window` (settings that changed), `size` (the newest
 -- completed backup's size jumped), `listing_failed` (the later scan could
 -- not list the cluster: its backups are compared as of its last complete
 -- listing, never read as vanished).  Verdicts: `expected`, `unexpected`,
 -- `info`.
+--
+-- A cluster's folder is each scan's own record of it (the folderId of the
+-- Cluster object stored for that scan), not the one the clusters table
+-- holds, which the latest scan overwrites: what a comparison of older
+-- scans says does not change after a later scan.
 -- @module mdb.history_changes
 local report = require "mdb.report"
 local fmt = require "mdb.fmt"
@@ -35,7 +43,11 @@ end
 
 local STATES_AT = valid_at("backup_states", "backup_id, created, type, status, size, retain_until, from_scan")
 local OPEN_COUNT = valid_at("backup_states", "count(*)")
-local CLUSTER_STATE_AT = valid_at("cluster_states", "from_scan, name, retention_days, backup_window, until_scan")
+-- The folder a Cluster state records (NULL when its data does not say).
+local FOLDER_OF_STATE = "CASE WHEN json_valid(data) THEN json_extract(data, '$.folderId') END"
+local CLUSTER_STATE_AT = valid_at("cluster_states", "from_scan, name, retention_days, backup_window, until_scan, "
+   .. FOLDER_OF_STATE)
+local FOLDER_AT = valid_at("cluster_states", FOLDER_OF_STATE)
 local NAME_AT = valid_at("cluster_states", "name")
 
 -- Backup states valid at a scan: backup_id -> row.
@@ -55,9 +67,17 @@ local function open_count(h, ref, scan)
 end
 
 local function cluster_state_at(h, ref, scan)
-   local from, name, days, window, until_scan = h:one(CLUSTER_STATE_AT, ref, scan, scan)
+   local from, name, days, window, until_scan, folder = h:one(CLUSTER_STATE_AT, ref, scan, scan)
    if not from then return nil end
-   return { from_scan = from, name = name, days = days, window = window, until_scan = until_scan }
+   local f = type(folder) == "string" and folder or nil
+   return { from_scan = from, name = name, days = days, window = window, until_scan = until_scan, folder = f }
+end
+
+-- The folder a cluster was in at a scan, as that scan recorded it (nil
+-- when no Cluster state of it is valid then, or its data names none).
+local function folder_at(h, ref, scan)
+   local f = h:one(FOLDER_AT, ref, scan, scan)
+   return type(f) == "string" and f or nil
 end
 
 local function newest(set)
@@ -137,6 +157,77 @@ local function percent(p)
    return s
 end
 
+-- Gaps, found from the states that begin after scan `a` (the few that
+-- changed, read from the index alone): one whose previous state of the
+-- same id was closed before it began, after `a` (by a complete listing
+-- that no longer returned the backup, or the cluster), is an id listed
+-- again; the previous state tells the scan it was first missing from and
+-- the last that saw it.  A failed listing closes nothing: never a gap.
+local BACKUP_GAPS = [[SELECT n.backup_id, n.from_scan, p.last_scan, p.until_scan
+   FROM backup_states n JOIN backup_states p ON p.cluster = n.cluster AND p.backup_id = n.backup_id
+   AND p.from_scan = (SELECT max(q.from_scan) FROM backup_states q WHERE q.cluster = n.cluster
+      AND q.backup_id = n.backup_id AND q.from_scan < n.from_scan)
+   WHERE n.cluster = ?1 AND n.from_scan > ?2 AND n.from_scan <= ?3 AND p.until_scan < n.from_scan
+   AND p.until_scan > ?2
+   ORDER BY n.backup_id, n.from_scan]]
+local CLUSTER_GAPS = [[SELECT p.last_scan, p.until_scan, n.from_scan,
+   CASE WHEN json_valid(p.data) THEN json_extract(p.data, '$.folderId') END
+   FROM cluster_states n JOIN cluster_states p ON p.cluster = n.cluster
+   AND p.from_scan = (SELECT max(q.from_scan) FROM cluster_states q WHERE q.cluster = n.cluster
+      AND q.from_scan < n.from_scan)
+   WHERE n.cluster = ?1 AND n.from_scan > ?2 AND n.from_scan <= ?3 AND p.until_scan < n.from_scan
+   AND p.until_scan > ?2
+   ORDER BY n.from_scan]]
+
+-- "scan N (TIME)"
+local function scan_text(h, id)
+   local s = scan_row(h, id)
+   return format("scan %s (%s)", tostring(id), s and s.time_text or "?")
+end
+
+-- One gap as words: "missing from scan 2 (T) and listed again in scan 3
+-- (T)"; `upto`, when a later scan than `gone` also listed the cluster
+-- without it, makes it "scans 2 (T) to 4 (T)".
+local function gap_text(h, gone, upto, back)
+   local missing
+   if upto and upto > gone then
+      local s1, s2 = scan_row(h, gone), scan_row(h, upto)
+      missing = format("scans %d (%s) to %d (%s)", gone, s1 and s1.time_text or "?", upto,
+         s2 and s2.time_text or "?")
+   else
+      missing = scan_text(h, gone)
+   end
+   return format("missing from %s and listed again in %s", missing, scan_text(h, back))
+end
+
+-- Whether scan `scan` listed folder `folder` (a cloud's scan: any folder).
+local function scan_listed_folder(h, scan, folder)
+   local s = scan_row(h, scan)
+   if not s or s.cloud or s.all_clouds then return true end
+   if s.folder == folder then return true end
+   for _, f in ipairs(s.folders or {}) do if f == folder then return true end end
+   return false
+end
+
+-- The cluster's gaps from scan a to b: `{[until_scan] = {back = scan,
+-- out_of_view = folder or nil}}` and their list in order.  A gap is out of
+-- view when the cluster came back in another folder than it left from and
+-- the scan that missed it did not list that folder: it had moved, not gone.
+local function cluster_gaps(h, ref, a, b)
+   local by_gone, list = {}, {}
+   if b - a < 2 then return by_gone, list end
+   for r in h:rows(CLUSTER_GAPS, ref, a, b) do
+      local gone, back, left_from = r[2], r[3], r[4]
+      local came_to = folder_at(h, ref, back)
+      local out_of_view = came_to and came_to ~= left_from and not scan_listed_folder(h, gone, came_to)
+         and came_to or nil
+      local g = { last = r[1], gone = gone, back = back, out_of_view = out_of_view }
+      by_gone[gone] = g
+      list[#list + 1] = g
+   end
+   return by_gone, list
+end
+
 local function cluster_changes(h, c, a, b, out)
    local ref, engine, cid = c.ref, c.engine, c.cluster_id
    local ca, cb = cluster_state_at(h, ref, a), cluster_state_at(h, ref, b)
@@ -144,11 +235,13 @@ local function cluster_changes(h, c, a, b, out)
    if not ca and not cb then
       -- A cluster first seen after scan a and gone by scan b is gone all
       -- the same: judged by its last state.
-      local from, cname, days, window, until_scan = h:one([[SELECT from_scan, name, retention_days, backup_window,
-         until_scan FROM cluster_states WHERE cluster = ? AND from_scan > ? AND from_scan <= ?
-         AND until_scan IS NOT NULL AND until_scan <= ? ORDER BY from_scan DESC LIMIT 1]], ref, a, b, b)
+      local from, cname, days, window, until_scan, folder = h:one([[SELECT from_scan, name, retention_days,
+         backup_window, until_scan, ]] .. FOLDER_OF_STATE .. [[ FROM cluster_states WHERE cluster = ?
+         AND from_scan > ? AND from_scan <= ? AND until_scan IS NOT NULL AND until_scan <= ?
+         ORDER BY from_scan DESC LIMIT 1]], ref, a, b, b)
       if from then
-         ca = { from_scan = from, name = cname, days = days, window = window, until_scan = until_scan }
+         ca = { from_scan = from, name = cname, days = days, window = window, until_scan = until_scan,
+            folder = type(folder) == "string" and folder or nil }
          passing = h:one("SELECT min(from_scan) FROM cluster_states WHERE cluster = ? AND from_scan > ?", ref, a)
       else
          -- Maybe no Cluster object was recorded (scans of named clusters):
@@ -158,11 +251,15 @@ local function cluster_changes(h, c, a, b, out)
       end
    end
    local name = (cb and cb.name) or (ca and ca.name)
+   -- Its folder as the scans recorded it: the later's, else the earlier's
+   -- (the clusters table's, where no Cluster object was recorded).
+   local folder = (cb and cb.folder) or (ca and ca.folder) or c.folder
    local tb = scan_row(h, b)
    local function add(t)
-      t.engine, t.cluster, t.cluster_name, t.folder = engine, cid, name, c.folder
+      t.engine, t.cluster, t.cluster_name, t.folder = engine, cid, name, folder
       out[#out + 1] = t
    end
+   local gaps_by_gone = {}
    local cluster_gone
    if ca == nil and cb ~= nil then
       local first = h:one("SELECT min(from_scan) FROM cluster_states WHERE cluster = ?", ref)
@@ -170,15 +267,61 @@ local function cluster_changes(h, c, a, b, out)
          local ts = scan_row(h, cb.from_scan)
          add { kind = "cluster_appeared", verdict = "info", message = "the cluster appeared",
             scan = cb.from_scan, time = ts and ts.time_text }
+      else
+         -- Listed before scan a, missing from it, listed again by b: not
+         -- new, and not to pass in silence.
+         local gone, last, back = h:one([[SELECT o.until_scan, o.last_scan,
+            (SELECT min(n.from_scan) FROM cluster_states n WHERE n.cluster = o.cluster AND n.from_scan > ?2)
+            FROM cluster_states o WHERE o.cluster = ?1 AND o.until_scan <= ?2 ORDER BY o.from_scan DESC LIMIT 1]],
+            ref, a)
+         if gone and back then
+            local ts, ls = scan_row(h, back), last and scan_row(h, last)
+            add { kind = "cluster_appeared", verdict = "info", scan = back, time = ts and ts.time_text,
+               last_seen = ls and ls.time_text,
+               message = format("the cluster is listed again: missing since %s, last listed in %s",
+                  scan_text(h, gone), last and scan_text(h, last) or "no scan") }
+         end
       end
    elseif ca ~= nil and cb == nil then
       local ts = ca.until_scan and scan_row(h, ca.until_scan)
       cluster_gone = true
       add { kind = "cluster_vanished", verdict = "unexpected",
-         message = "the cluster is gone: " .. gone_reason(h, c.folder, ca.until_scan)
+         message = "the cluster is gone: " .. gone_reason(h, ca.folder or c.folder, ca.until_scan)
             .. (passing and format(" (it appeared in scan %s, after scan %d)", tostring(passing), a) or ""),
          scan = ca.until_scan, time = ts and ts.time_text }
    elseif ca and cb then
+      if ca.folder and cb.folder and ca.folder ~= cb.folder then
+         -- the scan it moved in: the last state after a to change folder
+         local moved_at, prev = cb.from_scan, ca.folder
+         for r in h:rows("SELECT from_scan, " .. FOLDER_OF_STATE .. [[ FROM cluster_states WHERE cluster = ?
+            AND from_scan > ? AND from_scan <= ? ORDER BY from_scan]], ref, a, b) do
+            local f = type(r[2]) == "string" and r[2] or nil
+            if f and f ~= prev then moved_at, prev = r[1], f end
+         end
+         local ts = scan_row(h, moved_at)
+         add { kind = "moved", verdict = "info", old = ca.folder, new = cb.folder, scan = moved_at,
+            time = ts and ts.time_text, message = format("moved from folder %s to folder %s", ca.folder, cb.folder) }
+      end
+      -- Listed in both, but missing from a complete listing in between.
+      local list
+      gaps_by_gone, list = cluster_gaps(h, ref, a, b)
+      if #list > 0 then
+         local parts, unexpected = {}, false
+         for i, g in ipairs(list) do
+            parts[i] = gap_text(h, g.gone, nil, g.back)
+            if g.out_of_view then
+               parts[i] = format("%s: scan %d did not list folder %s, which it had moved to", parts[i], g.gone,
+                  g.out_of_view)
+            else
+               unexpected = true
+            end
+         end
+         local last_gap = list[#list]
+         local ts, ls = scan_row(h, last_gap.back), list[1].last and scan_row(h, list[1].last)
+         add { kind = "cluster_reappeared", verdict = unexpected and "unexpected" or "info", scan = last_gap.back,
+            time = ts and ts.time_text, last_seen = ls and ls.time_text,
+            message = "the cluster was " .. table.concat(parts, "; ") }
+      end
       if ca.days ~= cb.days then
          local shrank = ca.days and cb.days and cb.days < ca.days
          add { kind = "retention", verdict = shrank and "unexpected" or "info",
@@ -260,13 +403,64 @@ local function cluster_changes(h, c, a, b, out)
    table.sort(ids)
    for _, id in ipairs(ids) do
       local s = sb[id]
-      -- (after scan a: an id that comes back appeared when it came back)
-      local first = h:one([[SELECT min(from_scan) FROM backup_states WHERE cluster = ? AND backup_id = ?
-         AND from_scan > ?]], ref, id, a)
+      -- (after scan a: an id that comes back appeared when it came back;
+      -- listed before scan a, it is not new, and is said to be listed again)
+      local first, gone, last = h:one([[SELECT min(CASE WHEN from_scan > ?3 THEN from_scan END),
+         max(CASE WHEN until_scan <= ?3 THEN until_scan END), max(CASE WHEN until_scan <= ?3 THEN last_scan END)
+         FROM backup_states WHERE cluster = ?1 AND backup_id = ?2]], ref, id, a)
       local ts = scan_row(h, first)
+      local ls = last and scan_row(h, last)
       add { kind = "appeared", verdict = "info", backup_id = id, type = s.type, size = s.size,
          created = s.created and fmt.rfc3339(s.created), scan = first, time = ts and ts.time_text,
-         message = s.type and format("a new %s backup", s.type:lower()) or "a new backup" }
+         last_seen = ls and ls.time_text,
+         message = gone and format("listed again: missing since %s, last listed in %s", scan_text(h, gone),
+            scan_text(h, last))
+            or s.type and format("a new %s backup", s.type:lower()) or "a new backup" }
+   end
+   -- Listed in both scans, but missing from a complete listing in between
+   -- (or with its cluster from a complete Cluster.List): one change each,
+   -- naming every gap.
+   local gaps = {}
+   -- (no scan between a and b: no gap)
+   if b - a > 1 then
+      for r in h:rows(BACKUP_GAPS, ref, a, b) do
+         local id, back, last, gone = r[1], r[2], r[3], r[4]
+         if sa[id] and sb[id] then
+            local g = gaps[id]
+            if not g then
+               g = { id = id, last = last, parts = {}, unexpected = false }
+               gaps[id] = g
+               gaps[#gaps + 1] = g
+            end
+            g.back = back
+            local cg = gaps_by_gone[gone]
+            local text
+            if cg then
+               text = gap_text(h, gone, nil, back):gsub("^missing from", "missing with its cluster from")
+               if cg.out_of_view then
+                  text = format("%s: scan %d did not list folder %s, which the cluster had moved to", text, gone,
+                     cg.out_of_view)
+               else
+                  g.unexpected = true
+               end
+            else
+               -- the last scan before it came back that listed the cluster
+               -- completely without it
+               local upto = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
+                  AND status = 'complete' AND scan >= ? AND scan < ?]], engine, cid, gone, back)
+               text = gap_text(h, gone, upto, back)
+               g.unexpected = true
+            end
+            g.parts[#g.parts + 1] = text
+         end
+      end
+   end
+   for _, g in ipairs(gaps) do
+      local s = sb[g.id]
+      local ts, ls = scan_row(h, g.back), g.last and scan_row(h, g.last)
+      add { kind = "reappeared", verdict = g.unexpected and "unexpected" or "info", backup_id = g.id, type = s.type,
+         size = s.size, created = s.created and fmt.rfc3339(s.created), scan = g.back, time = ts and ts.time_text,
+         last_seen = ls and ls.time_text, message = table.concat(g.parts, "; ") }
    end
    local oa, ob = newest(sa), newest(sb)
    if oa and ob and oa.id ~= ob.id and oa.size and ob.size and oa.size > 0 then
@@ -363,11 +557,36 @@ function M.between(h, a, b)
    local engines_left_out = only_in_one(sa.engines, a, sb.engines, b, both)
    local out = { left_out = left_out, engines_left_out = engines_left_out }
    if a == b then return out end
+   -- A cluster is in the compared scope when its folder, as scan a or
+   -- scan b recorded it, is one both listed: one moved from a folder both
+   -- listed to one only b listed is compared (and reported moved); one
+   -- neither scan recorded a Cluster object of at a or b (made and deleted
+   -- in between, or a scan of named clusters), by its last recorded folder.
+   local by_folder = h:stmt(format([[SELECT c.id, c.cluster_id, c.folder,
+      (SELECT %s FROM cluster_states s WHERE s.cluster = c.id AND s.from_scan <= ?1
+         AND (s.until_scan IS NULL OR s.until_scan > ?1)),
+      (SELECT %s FROM cluster_states s WHERE s.cluster = c.id AND s.from_scan <= ?2
+         AND (s.until_scan IS NULL OR s.until_scan > ?2)),
+      (SELECT %s FROM cluster_states s WHERE s.cluster = c.id AND s.from_scan <= ?2
+         ORDER BY s.from_scan DESC LIMIT 1)
+      FROM clusters c WHERE c.engine = ?3 ORDER BY c.cluster_id]], FOLDER_OF_STATE, FOLDER_OF_STATE,
+      FOLDER_OF_STATE))
+   local function str(v) return type(v) == "string" and v or nil end
    for _, engine in ipairs(engines) do
       local clusters = {}
-      for r in h:rows("SELECT id, cluster_id, folder FROM clusters WHERE engine = ? ORDER BY cluster_id", engine) do
-         if not common or (r[3] and common[r[3]]) then
-            clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2], folder = r[3] }
+      for r in by_folder:rows(a, b, engine) do
+         local fa_, fb_ = str(r[4]), str(r[5])
+         local inside
+         if not common then
+            inside = true
+         elseif fa_ or fb_ then
+            inside = (fa_ and common[fa_]) or (fb_ and common[fb_])
+         else
+            local f = str(r[6]) or str(r[3])
+            inside = f and common[f]
+         end
+         if inside then
+            clusters[#clusters + 1] = { ref = r[1], engine = engine, cluster_id = r[2], folder = fb_ or fa_ or r[3] }
          end
       end
       for _, c in ipairs(clusters) do cluster_changes(h, c, a, b, out) end
@@ -487,10 +706,11 @@ function M.vanished_findings(h, scan, engines)
       AND status = 'complete' ORDER BY folder, engine, pos]], scan) do
       local engine, cid = r[1], r[2]
       if engines and not engines[engine] then goto next_listing end
-      local folder = folder_of:one(engine, cid)
       local prev = h:one([[SELECT max(scan) FROM listings WHERE engine = ? AND cluster_id = ?
          AND status = 'complete' AND scan < ?]], engine, cid, scan)
       local ref = h:cluster_ref(cid, engine)
+      -- its folder as this scan recorded it (a later scan may have moved it)
+      local folder = ref and folder_at(h, ref, scan) or folder_of:one(engine, cid)
       local name = ref and h:one(NAME_AT, ref, scan, scan) or nil
       local f = { check = "vanished", engine = engine, cluster = cid, cluster_name = name, folder = folder,
          unit = "backups",
@@ -522,7 +742,8 @@ function M.vanished_findings(h, scan, engines)
    -- folder no longer returned them): critical, with the backups they took.
    -- A state closed because the Cluster object changed (its retention,
    -- its status) is followed by one from this scan: that cluster is there.
-   for r in h:rows([[SELECT c.engine, c.cluster_id, c.folder, s.name, s.last_scan,
+   for r in h:rows([[SELECT c.engine, c.cluster_id, coalesce(]] .. FOLDER_OF_STATE:gsub("data", "s.data")
+      .. [[, c.folder), s.name, s.last_scan,
       (SELECT count(*) FROM backup_states b WHERE b.cluster = c.id AND b.until_scan = ?)
       FROM cluster_states s JOIN clusters c ON c.id = s.cluster WHERE s.until_scan = ?
       AND NOT EXISTS (SELECT 1 FROM cluster_states n WHERE n.cluster = s.cluster AND n.from_scan = s.until_scan)
