@@ -22,6 +22,7 @@ H.slack = os.getenv("MDB_TEST_SLOW") == "1" and 3 or 1
 H.token = "t1.SECRET-test-token-do-not-print-" .. tostring(os.time())
 
 local seq = 0
+local run_id = math.random(0, 0xffffff) -- (Lua 5.4 seeds its generator at random)
 --- Wall-clock seconds (os.clock is CPU time, os.time whole seconds).
 function H.now()
    local p = assert(io.popen("date +%s.%N"))
@@ -30,11 +31,14 @@ function H.now()
    return t
 end
 
---- A fresh path in the scratch directory.
+--- A fresh path in the scratch directory.  (A random part besides the
+-- second and the sequence: a file run again within the same second, or
+-- two copies at once, would otherwise get the same names and find the
+-- last run's files, a history with a later scan among them.)
 function H.tmpname(suffix)
    seq = seq + 1
-   return string.format("%s/%s-%d-%d%s", H.tmp, arg and arg[0]:match("([^/]+)%.lua$") or "t",
-      os.time(), seq, suffix or "")
+   return string.format("%s/%s-%d-%06x-%d%s", H.tmp, arg and arg[0]:match("([^/]+)%.lua$") or "t",
+      os.time(), run_id, seq, suffix or "")
 end
 
 --- Quote a string for /bin/sh.

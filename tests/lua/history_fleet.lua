@@ -72,13 +72,6 @@ function M.env(H, server)
    return { YC_MDB_ENDPOINT = server.url, YC_IAM_TOKEN = H.token, YC_FOLDER_ID = M.FOLDER, NO_COLOR = "1" }
 end
 
---- A path no earlier run left anything at, nor its -wal, -shm or
--- -journal (tmpname repeats across runs within one second).
-function M.fresh(H, suffix)
-   local p = H.tmpname(suffix)
-   for _, x in ipairs { "", "-wal", "-shm", "-journal" } do os.remove(p .. x) end
-   return p
-end
 
 --- Run scripts/NAME with `args` against `server` (none: a port nothing
 -- listens on, for runs that must not reach an API), no default folder.

@@ -12,7 +12,6 @@ local T1 = 1795176000 -- 2026-11-20T12:00:00Z
 local DAY = 86400
 local function at(t) return os.date("!%Y-%m-%dT%H:%M:%SZ", t) end
 
-local function fresh(suffix) return HF.fresh(H, suffix) end
 
 local function cluster(engine, folder, id)
    return { "cluster", engine, folder, id, "n-" .. id, { id = id, folderId = folder, name = "n-" .. id,
@@ -67,7 +66,7 @@ end
 
 H.test("a scan of one folder, then of that folder and another: compared on the folder both listed", function()
    local server = H.start_fake { "--data", fleet(0), "--step", "--data", fleet(1) }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    snapshot(db, server, at(T1), { "fa" })
    H.step(server)
    snapshot(db, server, at(T1 + DAY), { "fa", "fb" })
@@ -88,7 +87,7 @@ H.test("a scan of one folder, then of that folder and another: compared on the f
    H.not_contains(r.stdout, "cluster_appeared")
    H.contains(r.stderr, "fb")
    -- and the other way round: two folders, then one of them
-   local db2 = fresh(".db")
+   local db2 = H.tmpname(".db")
    local server2 = H.start_fake { "--data", fleet(0), "--step", "--data", fleet(1) }
    snapshot(db2, server2, at(T1), { "fa", "fb" })
    H.step(server2)
@@ -102,7 +101,7 @@ end)
 
 H.test("scans of folders with none in common: one clear line naming them, exit 2", function()
    local server = H.start_fake { "--data", fleet(0) }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    snapshot(db, server, at(T1), { "fa" })
    snapshot(db, server, at(T1 + 60), { "fb" })
    local r = script("changes.lua", { "--db", db, "--from", "1", "--to", "2" })
@@ -115,7 +114,7 @@ end)
 
 H.test("scans of two different clouds are refused, not compared as '0 changes'", function()
    local server = H.start_fake { "--data", fleet(0), "--cloud", "cla=fa,fb", "--cloud", "clb=fc" }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    for i, c in ipairs { "cla", "clb" } do
       local r = H.run({ H.source_dir .. "/scripts/snapshot.lua", "--db", db, "--cloud", c, "--engine", "postgresql",
          "--now", at(T1 + i * 60) }, { env = { YC_MDB_ENDPOINT = server.url, YC_RESOURCE_MANAGER_ENDPOINT = server.url,
@@ -130,7 +129,7 @@ end)
 
 H.test("scans of different engines: none in common is refused; some in common says what was left out", function()
    local server = two_engines("pg1", "my1")
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    for i, engines in ipairs { { "mysql" }, { "postgresql" }, { "postgresql", "mysql" } } do
       local args = { "--db", db, "--folder", "fa", "--now", at(T1 + i * 60) }
       for _, e in ipairs(engines) do args[#args + 1] = "--engine"; args[#args + 1] = e end
@@ -158,7 +157,7 @@ H.test("the newest size falling to a sliver is not printed as -100%", function()
    local two = H.data_file { cluster("postgresql", "fa", "pg1"), b("pg1:a", T1 - DAY, "2000"),
       b("pg1:b", T1 - 60, "1") }
    local server = H.start_fake { "--data", one, "--step", "--data", two }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    snapshot(db, server, at(T1), { "fa" })
    H.step(server)
    snapshot(db, server, at(T1 + 60), { "fa" })
@@ -178,7 +177,7 @@ H.test("a manual backup made and deleted between --from and --to is reported van
       backup("postgresql", "fa", "pg1", "pg1:tmp", T1 + 1800, "MANUAL") }
    local server = H.start_fake { "--data", H.data_file(base), "--step", "--data", H.data_file(with), "--step",
       "--data", H.data_file(base) }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    for h = 0, 2 do
       if h > 0 then H.step(server) end
       snapshot(db, server, at(T1 + h * 3600), { "fa" })
@@ -199,7 +198,7 @@ end)
 
 H.test("a backup id that comes back: it appeared in the scan it came back in, not before --from", function()
    local server = H.start_fake { "--data", fleet(0), "--step", "--data", fleet(1), "--step", "--data", fleet(0) }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    for d = 0, 2 do
       if d > 0 then H.step(server) end
       snapshot(db, server, at(T1 + d * DAY), { "fa" })
@@ -218,7 +217,7 @@ H.test("a cluster made and deleted between --from and --to is reported gone, wit
       cluster("postgresql", "fa", "pgx"), backup("postgresql", "fa", "pgx", "pgx:auto", T1 + 1800) }
    local server = H.start_fake { "--data", H.data_file(base), "--step", "--data", H.data_file(with), "--step",
       "--data", H.data_file(base) }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    for h = 0, 2 do
       if h > 0 then H.step(server) end
       snapshot(db, server, at(T1 + h * 3600), { "fa" })
@@ -237,7 +236,7 @@ end)
 
 H.test("a scan recorded at a fractional --now is found by the time the reports print for it", function()
    local server = H.start_fake { "--data", fleet(0) }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    snapshot(db, server, "2026-11-20T12:00:00.7Z", { "fa" })
    local r = script("changes.lua", { "--db", db, "--format", "json" })
    H.eq(r.code, 0, r.stderr)
@@ -256,7 +255,7 @@ end)
 
 H.test("history.lua cluster ID known under two engines asks for --engine instead of picking one", function()
    local server = two_engines("dup", "dup")
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    local r = script("snapshot.lua", { "--db", db, "--folder", "fa", "--engine", "postgresql", "--engine", "mysql",
       "--now", at(T1) }, server)
    H.eq(r.code, 0, r.stderr)
@@ -272,7 +271,7 @@ end)
 
 H.test("a scan compared with itself says so on stderr: the file's only scan, or --from = --to", function()
    local server = H.start_fake { "--data", fleet(0) }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    snapshot(db, server, at(T1), { "fa" })
    local r = script("changes.lua", { "--db", db })
    H.eq(r.code, 0, r.stderr)

@@ -75,7 +75,7 @@ end
 -- pg1 with pg1:a and pg1:b; pg1:b missing from scan 2's complete listing,
 -- listed again in scan 3.
 local function backup_gap()
-   local db = HF.fresh(H, ".db")
+   local db = H.tmpname(".db")
    local with = fleet { { "fa", "pg1", { "pg1:a", "pg1:b" } } }
    snapshot(db, 0, { "fa" }, with)
    snapshot(db, 1, { "fa" }, fleet { { "fa", "pg1", { "pg1:a" } } })
@@ -138,7 +138,7 @@ H.test("a reappeared backup in every format: jsonl, csv, markdown, table, html",
 end)
 
 H.test("a failed listing in between is no gap: nothing reappeared", function()
-   local db = HF.fresh(H, ".db")
+   local db = H.tmpname(".db")
    local with = fleet { { "fa", "pg1", { "pg1:a", "pg1:b" } }, { "fa", "pg2", { "pg2:a" } } }
    snapshot(db, 0, { "fa" }, with)
    -- scan 2: pg1's backup listing fails (its fleet lacks pg1:b, which the
@@ -161,7 +161,7 @@ H.test("a failed listing in between is no gap: nothing reappeared", function()
 end)
 
 H.test("a backup lost twice in the span: one change naming both gaps", function()
-   local db = HF.fresh(H, ".db")
+   local db = H.tmpname(".db")
    local with = fleet { { "fa", "pg1", { "pg1:a", "pg1:b" } } }
    local without = fleet { { "fa", "pg1", { "pg1:a" } } }
    for day, data in ipairs { with, without, without, with, without, with } do
@@ -181,7 +181,7 @@ H.test("a backup lost twice in the span: one change naming both gaps", function(
 end)
 
 H.test("a cluster missing from a complete Cluster.List and listed again: cluster_reappeared", function()
-   local db = HF.fresh(H, ".db")
+   local db = H.tmpname(".db")
    local both = fleet { { "fa", "pg1", { "pg1:a" } }, { "fa", "pg2", { "pg2:a" } } }
    snapshot(db, 0, { "fa" }, both)
    snapshot(db, 1, { "fa" }, fleet { { "fa", "pg1", { "pg1:a" } } })
@@ -213,7 +213,7 @@ H.test("a cluster missing from a complete Cluster.List and listed again: cluster
 end)
 
 H.test("a cluster moved between two folders both scans listed: moved, not vanished and appeared", function()
-   local db = HF.fresh(H, ".db")
+   local db = H.tmpname(".db")
    snapshot(db, 0, { "fa", "fb" }, fleet { { "fa", "pg1", { "pg1:a" } }, { "fb", "pg2", { "pg2:a" } } })
    snapshot(db, 1, { "fa", "fb" }, fleet { { "fb", "pg1", { "pg1:a" } }, { "fb", "pg2", { "pg2:a" } } })
    local r = changes(db, 1, 2)
@@ -253,7 +253,7 @@ H.test("a cluster moved between two folders both scans listed: moved, not vanish
 end)
 
 H.test("an older comparison of one folder keeps its answer after the cluster moved to another", function()
-   local db = HF.fresh(H, ".db")
+   local db = H.tmpname(".db")
    snapshot(db, 0, { "fa" }, fleet { { "fa", "pg1", { "pg1:a", "pg1:b" } } })
    snapshot(db, 1, { "fa" }, fleet { { "fa", "pg1", { "pg1:a" } } })
    local r = changes(db, 1, 2)
@@ -268,7 +268,7 @@ H.test("an older comparison of one folder keeps its answer after the cluster mov
 end)
 
 H.test("moved out of the folder a later scan listed alone: gone from its view, then moved", function()
-   local db = HF.fresh(H, ".db")
+   local db = H.tmpname(".db")
    local in_a = fleet { { "fa", "pg1", { "pg1:a" } }, { "fb", "pg2", { "pg2:a" } } }
    local in_b = fleet { { "fb", "pg1", { "pg1:a" } }, { "fb", "pg2", { "pg2:a" } } }
    snapshot(db, 0, { "fa", "fb" }, in_a)
@@ -301,7 +301,7 @@ H.test("moved out of the folder a later scan listed alone: gone from its view, t
 end)
 
 H.test("a scan of one folder, then of two, after the cluster moved into the other: moved", function()
-   local db = HF.fresh(H, ".db")
+   local db = H.tmpname(".db")
    snapshot(db, 0, { "fa" }, fleet { { "fa", "pg1", { "pg1:a" } } })
    snapshot(db, 1, { "fa", "fb" }, fleet { { "fb", "pg1", { "pg1:a" } } })
    local r = changes(db, 1, 2)

@@ -13,7 +13,6 @@ local DAY = 86400
 local T1 = 1795176000 -- 2026-11-20T12:00:00Z
 local function at(t) return os.date("!%Y-%m-%dT%H:%M:%SZ", t) end
 
-local function fresh(suffix) return HF.fresh(H, suffix) end
 
 local function cluster(engine, id)
    return { "cluster", engine, FOLDER, id, "n-" .. id, { id = id, folderId = FOLDER, name = "n-" .. id,
@@ -94,7 +93,7 @@ end
 
 H.test("backups expiring one scan after another are not 'at once', whatever the span", function()
    local server = serve(4)
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    for s = 0, 3 do
       if s > 0 then H.step(server) end
       snapshot(db, server, s)
@@ -164,7 +163,7 @@ H.test("a manual backup past the retainUntil its policy set vanishes as expected
       return H.data_file(out)
    end
    local server = H.start_fake { "--data", day(0), "--step", "--data", day(1) }
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    snapshot(db, server, 0, { "postgresql" })
    H.step(server)
    snapshot(db, server, 1, { "postgresql" })
@@ -183,7 +182,7 @@ end)
 
 H.test("audit --from --engine limits the vanished check as the live audit does", function()
    local server = serve(2)
-   local db, live_db = fresh(".db"), fresh(".db")
+   local db, live_db = H.tmpname(".db"), H.tmpname(".db")
    local base = { "--folder", FOLDER, "--engine", "postgresql", "--engine", "mysql" }
    local r = script("audit.lua", H.with(H.with({ "--record", db, "--now", at(T1) }, table.unpack(base)), "--all"),
       server)
@@ -204,7 +203,7 @@ end)
 
 H.test("--at without --from is a usage error, and records nothing", function()
    local server = serve(1)
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    local r = script("audit.lua", { "--record", db, "--folder", FOLDER, "--at", "2000-01-01T00:00:00Z" }, server)
    H.eq(r.code, 2)
    H.contains(r.stderr, "--at picks a scan of the history file --from names")
@@ -213,7 +212,7 @@ H.test("--at without --from is a usage error, and records nothing", function()
 end)
 
 H.test("history.lua --engine names a known engine", function()
-   local r = script("history.lua", { "--db", fresh(".db"), "--engine", "bogus", "cluster", "x" })
+   local r = script("history.lua", { "--db", H.tmpname(".db"), "--engine", "bogus", "cluster", "x" })
    H.eq(r.code, 2)
    H.contains(r.stderr, "history.lua: option '--engine': expected one of mongodb, ")
    H.contains(r.stderr, "got 'bogus'")
@@ -221,7 +220,7 @@ end)
 
 H.test("changes.lua by default compares with the last scan of the same scope", function()
    local server = serve(2)
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    snapshot(db, server, 0)
    H.step(server)
    snapshot(db, server, 1, { "mysql" }) -- another job: mysql alone
@@ -254,7 +253,7 @@ H.test("changes over several folders name each change's folder", function()
    args[#args + 1] = "--without"
    args[#args + 1] = "bmysql-0000"
    local server = H.start_fake(args)
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    local scope = { "--db", db, "--folder", "b1gfa", "--folder", "b1gfb", "--engine", "mysql" }
    H.eq(script("snapshot.lua", scope, server).code, 0)
    H.step(server)
@@ -276,10 +275,10 @@ end)
 
 H.test("--output naming a file another option reads is refused before anything runs", function()
    local server = serve(1)
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    snapshot(db, server, 0)
    local before = H.read_file(db)
-   local link = fresh(".link")
+   local link = H.tmpname(".link")
    os.execute("ln -s " .. H.sh_quote(db) .. " " .. H.sh_quote(link))
    local dir, base = db:match("^(.*)/([^/]*)$")
    for _, case in ipairs {
@@ -297,18 +296,18 @@ H.test("--output naming a file another option reads is refused before anything r
       H.contains(r.stderr, "is the file " .. case[3] .. " names; the report would replace it", what)
       H.ok(H.read_file(db) == before, what .. ": the history is untouched")
    end
-   local policy = H.write_file(fresh(".lua"), "return {}\n")
+   local policy = H.write_file(H.tmpname(".lua"), "return {}\n")
    local r0 = script("audit.lua", { "--policy", policy, "--output", policy }, server)
    H.eq(r0.code, 2, r0.stderr)
    H.contains(r0.stderr, "is the file --policy names")
    H.eq(H.read_file(policy), "return {}\n")
    -- a file that does not exist yet, named twice
-   local new = fresh(".db")
+   local new = H.tmpname(".db")
    local r = script("audit.lua", { "--record", new, "--folder", FOLDER, "--output", new }, server)
    H.eq(r.code, 2, r.stderr)
    H.eq(H.read_file(new), nil)
    -- a different file is fine
-   local out = fresh(".txt")
+   local out = H.tmpname(".txt")
    r = script("changes.lua", { "--db", db, "--output", out })
    H.eq(r.code, 0, r.stderr)
    H.contains(H.read_file(out), "0 changes")
@@ -316,7 +315,7 @@ H.test("--output naming a file another option reads is refused before anything r
 end)
 
 H.test("a file marked as a history without its tables is refused and left as it is", function()
-   local db = fresh(".db")
+   local db = H.tmpname(".db")
    H.sqlite3(db, "CREATE TABLE x(y); PRAGMA application_id = 1835295340; PRAGMA user_version = 4;")
    local before = H.read_file(db)
    local server = serve(1)
