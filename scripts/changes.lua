@@ -124,7 +124,7 @@ else
    -- Names and ids come from the API: in markdown, as in the table, a
    -- control character becomes "?", so none reaches a terminal.
    if opts.format == "markdown" then
-      text = text:gsub("[%c\127]", function(c) return c == "\n" and c or "?" end)
+      text = text:gsub("[^\n]+", require("mdb.aligned").safe)
    end
 end
 local written, werr = report.write(text, opts.output)

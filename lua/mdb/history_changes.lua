@@ -623,11 +623,6 @@ local function change_object(c)
    return report.object(t, M.KEYS)
 end
 
-local function md_cell(v)
-   local s = v == nil and "" or tostring(v)
-   return (s:gsub("\\", "\\\\"):gsub("|", "\\|"):gsub("\r?\n", " "))
-end
-
 M.FORMATS = { "table", "json", "jsonl", "csv", "markdown" }
 
 --- Render changes as `table`, `json`, `jsonl`, `csv` or `markdown`.
@@ -678,7 +673,7 @@ function M.render(list, fmt_name, opts)
       local out = { "| " .. table.concat(header, " | ") .. " |", "|" .. string.rep("---|", #header) }
       for _, r in ipairs(rows) do
          local cells = {}
-         for i = 1, #header do cells[i] = md_cell(r[i]) end
+         for i = 1, #header do cells[i] = report.md_cell(r[i]) end
          out[#out + 1] = "| " .. table.concat(cells, " | ") .. " |"
       end
       return table.concat(out, "\n") .. "\n\n" .. summary .. "\n"

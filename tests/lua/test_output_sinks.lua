@@ -144,6 +144,28 @@ H.test("junit and prometheus stay well-formed when a name or id is not UTF-8 or 
    end
 end)
 
+H.test("changes.lua: a hostile name in its table is '?', in its markdown shown, not rendered", function()
+   local name = "n\194\155" .. "2J<b>x</b>|y"
+   local db = H.tmpname(".db")
+   local r, what = run(fleet(name, EVIL_ID .. ":b1"), "snapshot.lua",
+      { "--engine", "mysql", "--now", NOW, "--db", db })
+   H.eq(r.code, 0, what .. ": " .. r.stderr)
+   -- an hour later the cluster's only backup is gone (its new one, b2, appeared)
+   local s2 = fleet(name, EVIL_ID .. ":b2")
+   r, what = run(s2, "snapshot.lua",
+      { "--engine", "mysql", "--now", "2026-11-23T19:00:00Z", "--db", db })
+   H.eq(r.code, 0, what .. ": " .. r.stderr)
+   r, what = run(s2, "changes.lua", { "--db", db })
+   H.eq(r.code, 1, what .. ": " .. r.stderr)
+   terminal_clean(r.stdout, what)
+   H.contains(r.stdout, "n?2J<b>x</b>|y", what)
+   r, what = run(s2, "changes.lua", { "--db", db, "--format", "markdown" })
+   H.eq(r.code, 1, what .. ": " .. r.stderr)
+   terminal_clean(r.stdout, what)
+   H.contains(r.stdout, "n?2J&lt;b&gt;x&lt;/b&gt;\\|y", what)
+   H.not_contains(r.stdout, "<b>", what)
+end)
+
 H.test("markdown: HTML, entities, backticks and links from the API are shown, not rendered", function()
    local name = "<img src=x>&amp;`code`[a](http://e)"
    local err = "denied <b>bold</b> & `tick` [l](http://e) <!-- c"
