@@ -3,7 +3,7 @@
 -- (Python standard library, plain C with libcurl + lua-cjson, stock lua5.4),
 -- and prints every figure and the ratios against the issue's targets.
 -- args: BUILD_DIR [RUNS] [SCENARIOS]  (SCENARIOS: comma-separated names of
--- fleet, deep, cpu, startup, stream, stream10k, scripts; default all).
+-- fleet, deep, cpu, startup, stream, stream10k, scripts, html; default all).
 -- MDB_BENCH_SCRIPTS=DIR runs the scripts scenario on the scripts in DIR
 -- instead of scripts/; MDB_BENCH_SCRIPTS_BEFORE=DIR also runs DIR's (an
 -- older version's), taking turns with the others, for comparison.
@@ -261,6 +261,40 @@ if before then
    row("scripts", "before: peak RSS inventory.lua", bi[2], "MiB")
    row("scripts", "before: CPU audit.lua", ba[3], "s", ba[3] / c7all[3])
    row("scripts", "before: CPU inventory.lua", bi[3], "s", bi[3] / c7[3])
+end
+end
+
+-- 8. the HTML report of 10,000 clusters in headless chromium -------------------
+-- The page tests/browser/big_report.lua writes (the browser test's), loaded
+-- and screenshot by Debian's chromium with the network off; beside it,
+-- chromium on an empty page (its own start and exit).
+if want("html") then
+io.stderr:write("8. html: a 10,000-cluster audit page in headless chromium\n")
+local chromium = io.popen("command -v chromium || command -v chromium-browser"):read("l")
+if not chromium then
+   io.stderr:write("  html: skipped, chromium is not installed (apt-get install chromium)\n")
+else
+   local dir = os.tmpname()
+   os.remove(dir)
+   assert(os.execute("mkdir -p " .. q(dir)))
+   local page, empty = dir .. "/big.html", dir .. "/empty.html"
+   local _, _, size = measure(q(MDBLUA) .. " " .. q(here .. "/../tests/browser/big_report.lua") .. " " .. q(page)
+      .. " 1796472000")
+   local f = assert(io.open(empty, "w"))
+   f:write("<!doctype html><title>empty</title>\n")
+   f:close()
+   local function shot(file)
+      return "timeout 90 " .. q(chromium) .. " --headless --no-sandbox --disable-gpu --user-data-dir=" .. q(dir .. "/profile")
+         .. " --no-first-run --disable-extensions --disable-background-networking --disable-component-update"
+         .. " --proxy-server=127.0.0.1:9 --host-resolver-rules='MAP * ~NOTFOUND' --hide-scrollbars"
+         .. " --window-size=1280,1600 --screenshot=" .. q(dir .. "/shot.png") .. " " .. q("file://" .. file)
+   end
+   local r8 = bench_each(runs, { { shot(page) }, { shot(empty) } })
+   os.execute("rm -rf " .. q(dir))
+   row("html", "page size, 10,000 clusters", tonumber(size) / 1e6, "MB", nil, "<= 25 MB")
+   row("html", "chromium --screenshot of the page", r8[1][1], "s", r8[1][1] / 10, "<= 10 s")
+   row("html", "chromium --screenshot of an empty page", r8[2][1], "s")
+   row("html", "chromium peak RSS, the page", r8[1][2], "MiB")
 end
 end
 

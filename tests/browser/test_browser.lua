@@ -634,34 +634,23 @@ H.test("the changes page and a --db audit page: rows, verdicts, size charts, van
    H.eq(connections(), {}, "connections made through the proxy")
 end)
 
-H.test("a 10,000-cluster report is under 25 MB and renders within 10 s", function()
-   local html = require "mdb.html"
-   local audit = require "mdb.audit"
-   local results = {}
-   for i = 1, 10000 do
-      local id = string.format("c9qbig%09d", i)
-      local backups = {}
-      for d = 0, 29 do
-         if not (i % 97 == 0 and d == 4) then
-            backups[#backups + 1] = { id = id .. ":" .. d, engine = "postgresql", sourceClusterId = id,
-               created = NOW - 5400 - d * DAY, size = 1 << 33, type = d % 10 == 0 and "MANUAL" or "AUTOMATED",
-               status = "DONE" }
-         end
-      end
-      results[i] = { engine = "postgresql", id = id, backups = backups, cluster = { id = id, name = "big-" .. i,
-         created = NOW - 500 * DAY, config = { backupRetainPeriodDays = "30" } } }
-   end
-   local page = html.audit(audit.run(results, nil, { now = NOW }), results, { now = NOW })
-   io.stderr:write(string.format("10,000 clusters: %.1f MB\n", #page / 1e6))
-   H.ok(#page < 25e6, "under 25 MB: " .. #page)
-   local path = H.write_file(H.tmpname(".html"), page)
+-- (How fast it renders is the benchmark's `html` scenario, against its
+-- 10 s: a timed check here would fail a loaded CI machine.  This one
+-- holds the size and that chromium renders it, within its 90 s bound.)
+H.test("a 10,000-cluster report is under 25 MB and renders", function()
+   local path = H.tmpname(".html")
+   local w = H.run({ source .. "/tests/browser/big_report.lua", path, tostring(NOW) })
+   H.eq(w.code, 0, w.stderr)
+   local size = tonumber(w.stdout)
+   io.stderr:write(string.format("10,000 clusters: %.1f MB\n", size / 1e6))
+   H.ok(size < 25e6, "under 25 MB: " .. size)
    local r = screenshot(path, "big-10000")
    io.stderr:write(string.format("10,000 clusters: rendered in %.1f s\n", r.seconds))
-   H.ok(r.seconds < 10, "rendered within 10 s: " .. r.seconds)
    no_console(r, "console")
    os.remove(path)
    H.eq(connections(), {}, "connections made through the proxy")
 end)
+
 
 H.test("control: the same browser setup does catch a page's request", function()
    local path = H.write_file(H.tmpname(".html"),
