@@ -294,7 +294,7 @@ else
    row("html", "page size, 10,000 clusters", tonumber(size) / 1e6, "MB", nil, "<= 25 MB")
    row("html", "chromium --screenshot of the page", r8[1][1], "s", r8[1][1] / 10, "<= 10 s")
    row("html", "chromium --screenshot of an empty page", r8[2][1], "s")
-   row("html", "chromium peak RSS, the page", r8[1][2], "MiB")
+   row("html", "peak RSS of its largest process, the page", r8[1][2], "MiB")
 end
 end
 
