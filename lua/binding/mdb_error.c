@@ -65,6 +65,9 @@ static void push_clean(lua_State *L, const char *msg, const char *secret,
   }
   n = k;
   if (max && n > max) {
+    /* before a character, not inside its UTF-8 sequence */
+    while (max > 0 && ((unsigned char)p[max] & 0xc0) == 0x80)
+      max--;
     memcpy(p + max, "...", 3);
     n = max + 3;
   }
