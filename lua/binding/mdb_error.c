@@ -33,6 +33,40 @@ static const char *const grpc_names[] = {"OK",
 /* Longest message kept from elsewhere (a server, a proxy's HTML page). */
 #define MESSAGE_MAX 400
 
+/* The length of the valid UTF-8 sequence at `p` (`n` bytes left): 1 for
+** ASCII, 2..4, or 0 when the byte starts none (a stray continuation byte,
+** a cut sequence, an overlong form, a surrogate, above U+10FFFF). */
+static size_t utf8_valid_len(const unsigned char *p, size_t n)
+{
+  size_t len;
+  unsigned long cp;
+  if (p[0] < 0x80)
+    return 1;
+  if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+    len = 2;
+    cp = p[0] & 0x1f;
+  } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+    len = 3;
+    cp = p[0] & 0x0f;
+  } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+    len = 4;
+    cp = p[0] & 0x07;
+  } else {
+    return 0;
+  }
+  if (n < len)
+    return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    cp = cp << 6 | (p[i] & 0x3f);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return len;
+}
+
 /*
 ** Push `msg` made fit for one line of a terminal: scrubbed as trace lines
 ** are (`secret`, when given, and anything shaped like a bearer header, an
@@ -51,20 +85,34 @@ static void push_clean(lua_State *L, const char *msg, const char *secret,
   char *p = luaL_buffinitsize(L, &b, CREDENTIALS_SCRUB_SIZE(len));
   size_t n = secret_scrub_into(msg, secrets, p);
   /* Control characters are blanks, the C1 ones too (U+0080..U+009F, two
-  ** bytes in UTF-8; U+009B is a CSI to a UTF-8 terminal): a server's
-  ** message reaches terminals, logs and reports. */
+  ** bytes in UTF-8; U+009B is a CSI to a UTF-8 terminal), and each byte
+  ** that is not part of valid UTF-8 is a "?" (0x9B alone is a CSI to a
+  ** terminal not in UTF-8): a server's message reaches terminals, logs and
+  ** reports. */
   size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)p[i];
-    if (c == 0xc2 && i + 1 < n && (unsigned char)p[i + 1] >= 0x80 &&
-        (unsigned char)p[i + 1] < 0xa0) {
-      p[k++] = ' ';
+    size_t seq = utf8_valid_len((const unsigned char *)p + i, n - i);
+    if (seq == 0) {
+      p[k++] = '?';
       i++;
-    } else
+    } else if (seq == 1) {
       p[k++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+      i++;
+    } else if (c == 0xc2 && (unsigned char)p[i + 1] < 0xa0) {
+      p[k++] = ' ';
+      i += 2;
+    } else {
+      memmove(p + k, p + i, seq);
+      k += seq;
+      i += seq;
+    }
   }
   n = k;
   if (max && n > max) {
+    /* before a character, not inside its UTF-8 sequence */
+    while (max > 0 && ((unsigned char)p[max] & 0xc0) == 0x80)
+      max--;
     memcpy(p + max, "...", 3);
     n = max + 3;
   }

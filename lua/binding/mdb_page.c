@@ -147,14 +147,26 @@ static void copy_field(lua_State *L, int t, const char *k, char *out, size_t n)
 }
 
 /* The "message" field, scrubbed of `secret` (and of anything shaped like
-** one) before it is cut to fit: a token cut in two matches nothing. */
+** one) before it is cut to fit: a token cut in two matches nothing.  A
+** message too long is cut before a character, never inside its UTF-8
+** sequence, and ends in "..." (the text is not the whole message). */
 static void copy_message(lua_State *L, int t, const char *secret, char *out,
                          size_t n)
 {
   if (lua_getfield(L, t, "message") == LUA_TSTRING) {
     const char *secrets[] = {secret, NULL};
     char *clean = secret_scrub(lua_tostring(L, -1), secrets);
-    snprintf(out, n, "%s", clean ? clean : "(message dropped: out of memory)");
+    const char *text = clean ? clean : "(message dropped: out of memory)";
+    size_t len = strlen(text);
+    if (len < n || n < 8) {
+      snprintf(out, n, "%s", text);
+    } else {
+      size_t cut = n - 4; /* room for "..." and the NUL */
+      while (cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
+        cut--;
+      memcpy(out, text, cut);
+      memcpy(out + cut, "...", 4);
+    }
     free(clean);
   }
   lua_pop(L, 1);

@@ -213,7 +213,7 @@ end
 -- out_of_view = folder or nil}}` and their list in order.  A gap is out of
 -- view when the cluster came back in another folder than it left from and
 -- the scan that missed it did not list that folder: it had moved, not gone.
-local function cluster_gaps(h, ref, a, b)
+local function cluster_gaps(h, ref, engine, a, b)
    local by_gone, list = {}, {}
    if b - a < 2 then return by_gone, list end
    for r in h:rows(CLUSTER_GAPS, ref, a, b) do
@@ -221,7 +221,14 @@ local function cluster_gaps(h, ref, a, b)
       local came_to = folder_at(h, ref, back)
       local out_of_view = came_to and came_to ~= left_from and not scan_listed_folder(h, gone, came_to)
          and came_to or nil
-      local g = { last = r[1], gone = gone, back = back, out_of_view = out_of_view }
+      -- the last scan before it came back whose complete Cluster.List,
+      -- of the folder it had left, no longer returned it either
+      local upto
+      for s in h:rows([[SELECT scan FROM listings WHERE engine = ? AND cluster_id = '' AND status = 'complete'
+         AND scan > ? AND scan < ? ORDER BY scan]], engine, gone, back) do
+         if not left_from or scan_listed_folder(h, s[1], left_from) then upto = s[1] end
+      end
+      local g = { last = r[1], gone = gone, upto = upto, back = back, out_of_view = out_of_view }
       by_gone[gone] = g
       list[#list + 1] = g
    end
@@ -304,11 +311,11 @@ local function cluster_changes(h, c, a, b, out)
       end
       -- Listed in both, but missing from a complete listing in between.
       local list
-      gaps_by_gone, list = cluster_gaps(h, ref, a, b)
+      gaps_by_gone, list = cluster_gaps(h, ref, engine, a, b)
       if #list > 0 then
          local parts, unexpected = {}, false
          for i, g in ipairs(list) do
-            parts[i] = gap_text(h, g.gone, nil, g.back)
+            parts[i] = gap_text(h, g.gone, g.upto, g.back)
             if g.out_of_view then
                parts[i] = format("%s: scan %d did not list folder %s, which it had moved to", parts[i], g.gone,
                   g.out_of_view)
@@ -436,7 +443,9 @@ local function cluster_changes(h, c, a, b, out)
             local cg = gaps_by_gone[gone]
             local text
             if cg then
-               text = gap_text(h, gone, nil, back):gsub("^missing from", "missing with its cluster from")
+               -- (its cluster's scans, when both came back together)
+               text = gap_text(h, gone, cg.back == back and cg.upto or nil, back):gsub("^missing from",
+                  "missing with its cluster from")
                if cg.out_of_view then
                   text = format("%s: scan %d did not list folder %s, which the cluster had moved to", text, gone,
                      cg.out_of_view)

@@ -46,6 +46,22 @@ H.test("an error body echoing a JWT, a bearer header, an IAM token or a key is s
    H.contains(err.message, " end", "the text after the key is kept")
 end)
 
+H.test("a long server message is cut at a character, never inside a UTF-8 sequence, and says so", function()
+   -- the message field is kept to 319 bytes: ASCII, then two- and
+   -- three-byte letters, so that the cut falls inside one
+   for _, case in ipairs { { 318, "\u{436}" }, { 317, "\u{20AC}" }, { 316, "\u{20AC}" }, { 300, "\u{1F600}" } } do
+      local text = string.rep("x", case[1]) .. string.rep(case[2], 40)
+      local body = cjson.encode { code = 3, message = text }
+      local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=1", "--fault", "status=400;body=" .. body }
+      local err = H.raises("http", first, H.client(s):backups { engine = "mysql", cluster = "cmysql-0000" })
+      s.stop()
+      H.ok(utf8.len(err.message) ~= nil, "valid UTF-8 after the cut, lead " .. case[1])
+      H.ok(#err.message < 330 and err.message:sub(-3) == "...", "cut, and says so: " .. #err.message)
+      H.ok(#err.message > 300 and text:sub(1, #err.message - 3) == err.message:sub(1, -4),
+         "the text before the cut is kept")
+   end
+end)
+
 H.test("404 for an unknown cluster, and the error is sticky", function()
    local s = H.start_fake { "--generate", "engine=mysql,clusters=1,backups=3" }
    local c = H.client(s)

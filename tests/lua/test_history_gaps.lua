@@ -212,6 +212,30 @@ H.test("a cluster missing from a complete Cluster.List and listed again: cluster
       .. at(T1) .. ")")
 end)
 
+H.test("a cluster missing from two complete Cluster.Lists in a row: the message names both scans", function()
+   local db = H.tmpname(".db")
+   local both = fleet { { "fa", "pg1", { "pg1:a" } }, { "fa", "pg2", { "pg2:a" } } }
+   local one = fleet { { "fa", "pg1", { "pg1:a" } } }
+   for day, data in ipairs { both, one, one, both } do snapshot(db, day - 1, { "fa" }, data) end
+   local r = changes(db, 1, 4)
+   H.eq(r.code, 1, r.stderr .. r.stdout)
+   local doc = cjson.decode(r.stdout)
+   H.eq(kinds(doc), "cluster_reappeared:pg2 reappeared:pg2:a", r.stdout)
+   local missing = "scans 2 (" .. at(T1 + DAY) .. ") to 3 (" .. at(T1 + 2 * DAY) .. ") and listed again in scan 4 ("
+      .. at(T1 + 3 * DAY) .. ")"
+   H.eq(of(doc, "cluster_reappeared", "pg2")[1].message, "the cluster was missing from " .. missing)
+   H.eq(of(doc, "reappeared", "pg2:a")[1].message, "missing with its cluster from " .. missing)
+   -- a scan of another folder in between did not look for it: not named
+   db = H.tmpname(".db")
+   snapshot(db, 0, { "fa" }, both)
+   snapshot(db, 1, { "fa" }, one)
+   snapshot(db, 2, { "fb" }, fleet { { "fb", "pg3", { "pg3:a" } } })
+   snapshot(db, 3, { "fa" }, both)
+   doc = cjson.decode(changes(db, 1, 4).stdout)
+   H.eq(of(doc, "cluster_reappeared", "pg2")[1].message, "the cluster was missing from scan 2 (" .. at(T1 + DAY)
+      .. ") and listed again in scan 4 (" .. at(T1 + 3 * DAY) .. ")")
+end)
+
 H.test("a cluster moved between two folders both scans listed: moved, not vanished and appeared", function()
    local db = H.tmpname(".db")
    snapshot(db, 0, { "fa", "fb" }, fleet { { "fa", "pg1", { "pg1:a" } }, { "fb", "pg2", { "pg2:a" } } })

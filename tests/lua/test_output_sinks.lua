@@ -224,6 +224,19 @@ H.test("the error message a server sends: no C1 control in the report's list of 
    H.contains(r.stdout, "no 2Jway", what)
 end)
 
+H.test("an error message with bytes that are not UTF-8 (0x9B alone a CSI): '?' on stderr and stdout", function()
+   -- a server's message is bytes: cjson passes them on as they are
+   local s = fleet("plain", EVIL_ID .. ":b1", nil, "no\1552Jway\255\254x\192\175y\237\160\128z\226\130")
+   local r, what = run(s, "inventory.lua", { "--engine", "mysql", "--now", NOW })
+   terminal_clean(r.stdout, what .. " stdout")
+   terminal_clean(r.stderr, what .. " stderr")
+   H.contains(r.stderr, "no?2Jway??x??y???z??", what)
+   H.contains(r.stdout, "no?2Jway??x??y???z??", what)
+   r, what = run(s, "inventory.lua", { "--engine", "mysql", "--now", NOW, "--format", "json" })
+   H.not_contains(r.stdout, "\155", what)
+   H.contains(r.stdout, "no?2Jway??x??y???z??", what)
+end)
+
 H.test("aligned.safe keeps UTF-8 text and wide characters, and only what it must is '?'", function()
    local safe = require("mdb.aligned").safe
    H.eq(safe("прод-кластер ✓ 数据库 😀"), "прод-кластер ✓ 数据库 😀", "valid UTF-8 kept")
