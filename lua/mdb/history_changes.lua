@@ -603,11 +603,14 @@ function M.between(h, a, b)
    return out
 end
 
---- Changes of one cluster (by id, any engine) from scan a to b.
+--- Changes of one cluster from scan a to b ({} when the history does not
+-- know it).  `engine` nil looks the id up under every engine: nil and a
+-- message when it is known under several (`h:cluster_ref`).
 function M.of_cluster(h, engine, cluster_id, a, b)
-   local ref = h:cluster_ref(cluster_id, engine)
+   local ref, eng = h:cluster_ref(cluster_id, engine)
+   if not ref and eng then return nil, eng end
    local out = {}
-   if ref then cluster_changes(h, { ref = ref, engine = engine, cluster_id = cluster_id }, a, b, out) end
+   if ref then cluster_changes(h, { ref = ref, engine = eng, cluster_id = cluster_id }, a, b, out) end
    return out
 end
 

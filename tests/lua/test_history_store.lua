@@ -302,6 +302,12 @@ H.test("a cluster id known under two engines: cluster_ref and lives.cluster name
    H.eq(eng, "postgresql")
    H.eq(lives.cluster(h, id, "mysql").engine, "mysql")
    H.eq(#lives.cluster(h, id, "postgresql").durations, 2)
+   local changes = require "mdb.history_changes"
+   local list, cmsg = changes.of_cluster(h, nil, id, 1, 1)
+   H.eq(list, nil)
+   H.eq(cmsg, why)
+   H.eq(changes.of_cluster(h, "mysql", id, 1, 1), {})
+   H.eq(changes.of_cluster(h, nil, "c9qnosuchcluster", 1, 1), {})
    local none, none_why = h:cluster_ref("c9qnosuchcluster")
    H.eq(none, nil)
    H.eq(none_why, nil, "unknown: no message")
