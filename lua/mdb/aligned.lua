@@ -29,7 +29,7 @@ end
 -- sequence, and every code point `bad(c)` is true of, is `repl` (one per
 -- byte, one per code point).  Plain ASCII comes back as it was.
 function M.utf8_clean(s, repl, bad)
-   if not s:find("[\128-\255]") then return s end
+   if not s:find("[\128-\255]") or (not bad and utf8.len(s)) then return s end
    local out, i, n = {}, 1, #s
    local start = 1                       -- of the run of good text not yet copied
    while i <= n do

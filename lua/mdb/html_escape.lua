@@ -14,6 +14,7 @@ local M = {}
 local type, tostring, format = type, tostring, string.format
 local utf8len, utf8codes, utf8char = utf8.len, utf8.codes, utf8.char
 local concat = table.concat
+local utf8_clean = require("mdb.aligned").utf8_clean
 
 local REPLACEMENT = "\239\191\189"      -- U+FFFD
 
@@ -31,27 +32,9 @@ local function clean(s)
       end
       return concat(out)
    end
-   -- Invalid UTF-8: decode what decodes, replace each byte that does not.
-   local out, i, n = {}, 1, #s
-   while i <= n do
-      local len = utf8len(s, i, i)       -- nil when the byte at i starts no valid character
-      local ok = false
-      if len then
-         local b = s:byte(i)
-         local size = b < 0x80 and 1 or b < 0xE0 and 2 or b < 0xF0 and 3 or 4
-         local piece = s:sub(i, i + size - 1)
-         if #piece == size and utf8len(piece) == 1 then
-            ok = true
-            out[#out + 1] = bad_code(utf8.codepoint(piece)) and REPLACEMENT or piece
-            i = i + size
-         end
-      end
-      if not ok then
-         out[#out + 1] = REPLACEMENT
-         i = i + 1
-      end
-   end
-   return concat(out)
+   -- Invalid UTF-8: each byte that starts no valid character, and each
+   -- control, is U+FFFD
+   return utf8_clean((s:gsub("[%z\1-\8\11\12\14-\31\127]", REPLACEMENT)), REPLACEMENT, bad_code)
 end
 M.clean = clean
 

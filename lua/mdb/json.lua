@@ -8,6 +8,7 @@ local cjson = require "cjson"
 local M = {}
 
 local format, type, ipairs, pairs, tostring = string.format, type, ipairs, pairs, tostring
+local utf8_clean = require("mdb.aligned").utf8_clean
 local concat, sort = table.concat, table.sort
 local mtype, tointeger = math.type, math.tointeger
 
@@ -31,22 +32,8 @@ M.ARRAY = { __name = "mdb.report.array" }
 M.null = setmetatable({}, { __name = "mdb.report.null", __tostring = function() return "null" end })
 
 local function json_string(s)
-   if not utf8.len(s) then
-      -- Replace bytes that are not UTF-8 so the output stays valid JSON.
-      local out, i = {}, 1
-      while i <= #s do
-         local ok, c = pcall(utf8.codepoint, s, i)
-         if ok then
-            local ch = utf8.char(c)
-            out[#out + 1] = ch
-            i = i + #ch
-         else
-            out[#out + 1] = "\u{FFFD}"
-            i = i + 1
-         end
-      end
-      s = concat(out)
-   end
+   -- bytes that are not UTF-8 are U+FFFD, so the output stays valid JSON
+   s = utf8_clean(s, "\u{FFFD}")
    local text = cjson.encode(s)   -- lua-cjson does the escaping,
    -- but of C0 only: a C1 control (U+009B is a CSI to a UTF-8 terminal)
    -- is escaped too, so `cat report.json` drives no terminal
